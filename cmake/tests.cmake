@@ -1,0 +1,56 @@
+# Test registration. One cmocka executable per module (STYLE §23); every
+# CTest entry has a TIMEOUT (STYLE §26).
+
+# Unit tests: tests/unit/test_<module>.c links the lowest layer that
+# provides <module>; linking ch_app pulls in everything, which is simplest
+# and still respects layering because test code only calls public APIs.
+file(GLOB unit_tests CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/tests/unit/test_*.c)
+foreach(src ${unit_tests})
+  get_filename_component(name ${src} NAME_WE)
+  add_executable(${name} ${src})
+  target_link_libraries(${name} PRIVATE ch_app PkgConfig::CMOCKA)
+  add_test(NAME unit.${name} COMMAND ${name})
+  set_tests_properties(unit.${name} PROPERTIES TIMEOUT 120 LABELS unit)
+endforeach()
+
+# Store contract suite: one source, run against every backend.
+file(GLOB contract_srcs CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/tests/contract/*.c)
+if(contract_srcs)
+  add_executable(test_store_contract ${contract_srcs})
+  target_link_libraries(test_store_contract PRIVATE ch_app PkgConfig::CMOCKA)
+  foreach(backend memory sqlite)
+    add_test(NAME contract.${backend} COMMAND test_store_contract ${backend})
+    set_tests_properties(contract.${backend} PROPERTIES TIMEOUT 120 LABELS contract)
+  endforeach()
+endif()
+
+# Fuzz corpus replay: each fuzz/fuzz_<parser>.c is built with a plain
+# driver that feeds it every file under fuzz/corpus/<parser>/.
+file(GLOB fuzzers CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/fuzz/fuzz_*.c)
+foreach(src ${fuzzers})
+  get_filename_component(name ${src} NAME_WE)
+  string(REPLACE "fuzz_" "" parser ${name})
+  add_executable(${name}_replay ${src} ${PROJECT_SOURCE_DIR}/fuzz/replay_main.c)
+  target_link_libraries(${name}_replay PRIVATE ch_app)
+  add_test(NAME fuzz.${parser} COMMAND ${name}_replay ${PROJECT_SOURCE_DIR}/fuzz/corpus/${parser})
+  set_tests_properties(fuzz.${parser} PROPERTIES TIMEOUT 120 LABELS fuzz)
+endforeach()
+
+# Integration tests: shell/C drivers against the real binary.
+file(GLOB integ_tests CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/tests/integration/test_*.sh)
+foreach(src ${integ_tests})
+  get_filename_component(name ${src} NAME_WE)
+  add_test(NAME integration.${name} COMMAND bash ${src} $<TARGET_FILE:coordhub>)
+  set_tests_properties(integration.${name} PROPERTIES TIMEOUT 300 LABELS integration)
+endforeach()
+
+# End-to-end tests with the official MCP TypeScript SDK (node).
+if(EXISTS ${PROJECT_SOURCE_DIR}/tests/e2e/package.json)
+  file(GLOB e2e_tests CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/tests/e2e/*.test.mjs)
+  foreach(src ${e2e_tests})
+    get_filename_component(name ${src} NAME_WE)
+    add_test(NAME e2e.${name} COMMAND node --test ${src})
+    set_tests_properties(e2e.${name} PROPERTIES TIMEOUT 300 LABELS e2e
+      ENVIRONMENT "COORDHUB_BIN=$<TARGET_FILE:coordhub>")
+  endforeach()
+endif()

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Formatting and banned-function checks (STYLE §22, §30).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+files=$(git ls-files '*.c' '*.h' 2>/dev/null || true)
+[ -n "$files" ] || files=$(find src tests fuzz bench -name '*.[ch]' 2>/dev/null)
+fail=0
+if ! clang-format --dry-run --Werror $files 2>/tmp/coordhub-format.$$; then
+  echo "lint: formatting differs (run 'make format'):" >&2
+  head -40 /tmp/coordhub-format.$$ >&2
+  fail=1
+fi
+rm -f /tmp/coordhub-format.$$
+if grep -nE '\b(sprintf|strcpy|strcat|atoi|gets|vsprintf)\s*\(' $files | grep -v 'snprintf\|vsnprintf'; then
+  echo "lint: banned function used (STYLE §22)" >&2
+  fail=1
+fi
+[ $fail -eq 0 ] && echo "lint: ok"
+exit $fail

@@ -1,0 +1,19 @@
+/* clock — the two clocks the hub reads. The core never calls these: time is
+ * an argument there (DESIGN §2). */
+#ifndef COORDHUB_BASE_CLOCK_H
+#define COORDHUB_BASE_CLOCK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Wall-clock milliseconds since the Unix epoch. */
+int64_t clock_wall_ms(void);
+/* Monotonic nanoseconds from an arbitrary origin, for durations. */
+int64_t clock_mono_ns(void);
+/* Format ms since epoch as RFC 3339 UTC with milliseconds
+ * ("2026-11-24T21:14:31.123Z") into out (at least 25 bytes). */
+void clock_format_iso(int64_t ms, char *out, size_t outlen);
+/* Parse the format above (also without fraction); 0 or -ERR_INVALID. */
+int clock_parse_iso(const char *s, int64_t *ms);
+
+#endif

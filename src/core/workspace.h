@@ -1,0 +1,160 @@
+/* workspace — the coordination state machine: commands in, events out.
+ *
+ * A workspace holds agents, leases and tasks (and, later, the server
+ * registry). It does no I/O and has no clock: every call that needs time
+ * takes `now_ms` (the store's clock, DESIGN §3).
+ *
+ * Two kinds of state:
+ *   durable   — the fold of the event log: agents, leases, tasks, seq.
+ *               workspace_apply() is the only function that changes it, and
+ *               replaying a log into a fresh workspace gives the same state
+ *               (workspace_snapshot() of both compare equal).
+ *   ephemeral — which agent ids are attached to live sessions, when a
+ *               session detached, and lock wait queues. It is never logged;
+ *               after a restart every agent counts as detached since the
+ *               restart.
+ *
+ * workspace_exec() evaluates a command against the current state and, when
+ * it succeeds, returns its events with consecutive seqs after
+ * workspace_seq() *and folds them at once*, so the next command in the same
+ * loop turn sees them (group commit, DESIGN §3). If the store then fails to
+ * record them, the caller must discard this workspace and rebuild it from
+ * the store (workspace_restore() + workspace_apply() of the tail).
+ *
+ * Ops (`op` argument) are the coordination tool names of DESIGN §4 with the
+ * same argument objects: register_agent, set_agent_status, list_agents,
+ * lock_file, unlock_file, renew_locks, check_lock, list_locked_files,
+ * detect_conflicts, create_task, find_available_tasks, claim_task,
+ * complete_task, release_task, list_tasks, publish_event,
+ * get_coordination_status. Results are the structuredContent objects of the
+ * table in DESIGN §4 and docs/tools.md.
+ *
+ * Errors: a domain refusal (file locked by another agent, task already
+ * claimed) is a successful call whose result has success:false. Malformed
+ * or semantically invalid arguments (path escaping the workspace, unknown
+ * dependency, bad agent id, wrong type) return -ERR_INVALID with *errmsg
+ * naming the argument and the reason; nothing is changed and no events are
+ * produced. -ERR_NOT_FOUND for an unknown task id; -ERR_STATE when the call
+ * needs a registered agent and the caller has none; -ERR_DENIED when a
+ * non-admin acts for another agent or forces an unlock. */
+#ifndef COORDHUB_CORE_WORKSPACE_H
+#define COORDHUB_CORE_WORKSPACE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "base/err.h"
+#include "core/event.h"
+
+struct workspace;
+
+enum workspace_offline_policy {
+    WORKSPACE_OFFLINE_RELEASE = 0, /* default: leases released at offline */
+    WORKSPACE_OFFLINE_KEEP,        /* leases kept until their TTL */
+};
+
+struct workspace_config {
+    const char *name;              /* workspace name (copied) */
+    const char *root;              /* absolute root directory (copied) */
+    int64_t default_ttl_ms;        /* lease TTL when none given; 0 → 3600 s */
+    int64_t max_ttl_ms;            /* cap on requested TTL; 0 → 24 h */
+    int64_t offline_grace_ms;      /* detached → offline after; 0 → 30 s */
+    int64_t max_wait_ms;           /* cap on lock waitMs; 0 → 300 s */
+    size_t max_waiters;            /* cap on queued lock waiters; 0 → 10000 */
+    enum workspace_offline_policy offline_policy;
+};
+
+/* Who is calling: the session's agent (NULL before it registers), the
+ * session id, and whether it is an admin principal (local socket peer of
+ * the same uid, admin token). */
+struct workspace_caller {
+    const char *agent_id;   /* may be NULL */
+    const char *session_id; /* may be NULL for one-shot CLI calls */
+    bool admin;
+};
+
+/* A lock waiter's outcome, produced by workspace_waiters_service(). */
+struct workspace_waiter_done {
+    uint64_t waiter_id;
+    cJSON *result; /* owned: the lock_file result (granted, or busy/timeout) */
+};
+
+struct workspace_waiter_done_vec {
+    struct workspace_waiter_done *items;
+    size_t len;
+    size_t cap;
+};
+
+/* Create an empty workspace (seq 0). Never NULL. */
+struct workspace *workspace_new(const struct workspace_config *cfg);
+void workspace_free(struct workspace *ws);
+
+/* Last folded seq. */
+uint64_t workspace_seq(const struct workspace *ws);
+const char *workspace_name(const struct workspace *ws);
+
+/* Fold one event into the durable state. ev->seq must be workspace_seq()+1;
+ * events of types the core does not model are accepted and only advance
+ * seq. -ERR_INVALID if seq is out of order or the data is malformed (state
+ * unchanged). */
+COORDHUB_MUST_CHECK int workspace_apply(struct workspace *ws, const struct event *ev);
+
+/* Evaluate a command (see the header comment). On 0, *result is the
+ * result object (caller owns) and the events (possibly none) were appended
+ * to out and folded. When op is lock_file with waitMs > 0 and the lease is
+ * busy, returns 0 with *result = {"queued":true,"waiterId":N}: the caller
+ * keeps the request open until workspace_waiters_service() reports N.
+ * On error *errmsg (caller frees) says what was wrong. */
+COORDHUB_MUST_CHECK int workspace_exec(struct workspace *ws, const struct workspace_caller *caller,
+                                       const char *op, const cJSON *args, int64_t now_ms,
+                                       struct event_vec *out, cJSON **result, char **errmsg);
+
+/* Grant queued lock requests whose keys are now free (FIFO per key) and
+ * time out those past their deadline. Grants produce events (appended to
+ * out and folded, like exec); each finished waiter is added to done. */
+void workspace_waiters_service(struct workspace *ws, int64_t now_ms, struct event_vec *out,
+                               struct workspace_waiter_done_vec *done);
+/* Drop a queued waiter (request cancelled / session gone). 0 or -ERR_NOT_FOUND. */
+int workspace_waiter_cancel(struct workspace *ws, uint64_t waiter_id);
+
+/* Ephemeral session bookkeeping. attach: agent_id is now live on
+ * session_id (register_agent does this itself; a hub calls it when a
+ * session resumes an agent after a restart). detach: the session ended;
+ * its agent goes offline after the grace period, its waiters are dropped. */
+void workspace_session_detach(struct workspace *ws, const char *session_id, int64_t now_ms);
+/* True when agent_id is attached to a live session other than session_id. */
+bool workspace_agent_live_elsewhere(const struct workspace *ws, const char *agent_id,
+                                    const char *session_id);
+
+/* Time-driven transitions at now_ms: expired leases (file:unlocked,
+ * reason "expired"), detached agents past grace (agent:left, plus lease
+ * release under the release policy). Events appended to out and folded. */
+void workspace_tick(struct workspace *ws, int64_t now_ms, struct event_vec *out);
+/* Earliest ms at which workspace_tick or waiter timeout has work; INT64_MAX
+ * when none. */
+int64_t workspace_next_deadline(const struct workspace *ws);
+
+/* Deterministic JSON of the durable state (sorted keys and records), for
+ * store snapshots and the replay invariant. Caller owns. */
+cJSON *workspace_snapshot(const struct workspace *ws);
+/* Replace the durable state with a snapshot (seq included). Ephemeral state
+ * is reset: every non-offline agent counts as detached since now_ms.
+ * -ERR_INVALID on a malformed snapshot (state unchanged). */
+COORDHUB_MUST_CHECK int workspace_restore(struct workspace *ws, const cJSON *snap, int64_t now_ms);
+
+/* The GET /status object (seed shape + details). Caller owns. */
+cJSON *workspace_status_json(const struct workspace *ws, int64_t now_ms);
+
+/* Counters for health and metrics. */
+struct workspace_stats {
+    size_t agents, agents_active, leases, tasks_open, tasks_claimed, waiters;
+    uint64_t lock_contended, lock_expired, lock_granted;
+};
+void workspace_stats_get(const struct workspace *ws, struct workspace_stats *out);
+
+void workspace_waiter_done_vec_deinit(struct workspace_waiter_done_vec *v);
+
+#endif

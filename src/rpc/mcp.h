@@ -1,0 +1,113 @@
+/* mcp — one MCP session's protocol engine, transport-agnostic.
+ *
+ * The engine consumes complete JSON-RPC messages (one line of the stdio /
+ * Unix-socket framing, or one HTTP body) and emits messages through the
+ * host's `send` callback. It does no I/O itself and knows nothing of the
+ * workspace: coordination work is delegated to the host through
+ * `struct mcp_host_ops`, asynchronously, because the hub answers a tool
+ * call only after the store has recorded its events.
+ *
+ * It implements (for protocol revisions 2025-11-25, 2025-06-18 and
+ * 2025-03-26): initialize + version negotiation + notifications/initialized,
+ * requests before initialize refused (-32600, except ping), ping,
+ * notifications/cancelled, logging/setLevel + notifications/message,
+ * tools/list (paginated; schemas from tools.h), tools/call (arguments
+ * validated against the tool's inputSchema before the host sees them;
+ * invalid → CallToolResult isError:true naming the argument; unknown tool →
+ * -32602), resources/list, resources/templates/list, resources/read,
+ * resources/subscribe, resources/unsubscribe, prompts/list, prompts/get
+ * (coordination_protocol), completion is not offered. Unknown methods get
+ * -32601; unknown notifications are ignored. A request using an unknown
+ * future revision (e.g. `server/discover`) gets an error, never silence. */
+#ifndef COORDHUB_RPC_MCP_H
+#define COORDHUB_RPC_MCP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+struct mcp_session;
+
+/* MCP logging levels (RFC 5424 order). */
+enum mcp_log_level {
+    MCP_LOG_DEBUG = 0,
+    MCP_LOG_INFO,
+    MCP_LOG_NOTICE,
+    MCP_LOG_WARNING,
+    MCP_LOG_ERROR,
+    MCP_LOG_CRITICAL,
+    MCP_LOG_ALERT,
+    MCP_LOG_EMERGENCY,
+};
+
+struct mcp_host_ops {
+    /* Write one complete JSON-RPC message (no trailing newline) to the
+     * session's transport. */
+    void (*send)(void *host, struct mcp_session *s, const char *msg, size_t len);
+    /* Start tools/call `name` with validated args. The host must finish it
+     * exactly once with mcp_session_tool_done() (possibly from inside this
+     * call) unless the session is freed first. call_id is unique within the
+     * session. */
+    void (*tool_call)(void *host, struct mcp_session *s, uint64_t call_id, const char *name,
+                      const cJSON *args);
+    /* The client cancelled call_id (notifications/cancelled). The host
+     * should stop the work if it can; no reply is sent for it either way. */
+    void (*tool_cancel)(void *host, struct mcp_session *s, uint64_t call_id);
+    /* Contents of a coord:// resource as a JSON value (caller owns), or
+     * NULL when the uri is unknown. */
+    cJSON *(*resource_read)(void *host, struct mcp_session *s, const char *uri);
+    /* The handshake completed (notifications/initialized received, or the
+     * session was created already initialised by mcp_session_resume()). */
+    void (*initialized)(void *host, struct mcp_session *s);
+};
+
+struct mcp_server_info {
+    const char *name;         /* "coordhub" */
+    const char *version;      /* PROJECT_VERSION */
+    const char *instructions; /* NULL = the built-in protocol text */
+};
+
+/* New session bound to host. Never NULL. */
+struct mcp_session *mcp_session_new(const struct mcp_host_ops *ops, void *host,
+                                    const struct mcp_server_info *info);
+/* Free; in-flight tool calls are forgotten (host must not complete them
+ * afterwards). NULL ok. */
+void mcp_session_free(struct mcp_session *s);
+
+/* Handle one message of len bytes (need not be NUL-terminated). Replies go
+ * out through ops->send, possibly before this returns. */
+void mcp_session_handle(struct mcp_session *s, const char *msg, size_t len);
+
+/* Complete a tool call. result is the structuredContent object (taken);
+ * is_error marks a tool error (isError:true). The text content is the
+ * compact JSON of result. Unknown/cancelled call_id: result is freed,
+ * nothing is sent. */
+void mcp_session_tool_done(struct mcp_session *s, uint64_t call_id, cJSON *result, bool is_error);
+/* Complete a tool call with a JSON-RPC error instead of a result. */
+void mcp_session_tool_fail(struct mcp_session *s, uint64_t call_id, int code, const char *message);
+
+/* Send notifications/resources/updated for uri if the client subscribed. */
+void mcp_session_resource_updated(struct mcp_session *s, const char *uri);
+/* Send notifications/message if level >= the level set by the client
+ * (default: info… before any logging/setLevel, nothing below warning). */
+void mcp_session_log(struct mcp_session *s, enum mcp_log_level level, const char *logger,
+                     const cJSON *data);
+
+/* Introspection for the host. */
+bool mcp_session_is_initialized(const struct mcp_session *s);
+const char *mcp_session_protocol_version(const struct mcp_session *s);
+/* The client's initialize params ({protocolVersion, capabilities,
+ * clientInfo}); NULL before initialize. Borrowed. */
+const cJSON *mcp_session_init_params(const struct mcp_session *s);
+/* The host's per-session slot (agent id etc.). */
+void mcp_session_set_userdata(struct mcp_session *s, void *ud);
+void *mcp_session_userdata(const struct mcp_session *s);
+
+/* Re-create an initialised session after a hub restart: init_params are
+ * the original client's initialize params (copied); no initialize response
+ * is sent and the host's initialized() is called. 0 or -ERR_INVALID. */
+int mcp_session_resume(struct mcp_session *s, const cJSON *init_params);
+
+#endif

@@ -1,0 +1,38 @@
+/* tools — the coordination tools' definitions: name, title, description,
+ * inputSchema, outputSchema and annotations (DESIGN §4), plus a small
+ * validator for the JSON-Schema subset those schemas use.
+ *
+ * The table is the single source of truth: tools/list is rendered from it,
+ * tools/call arguments are validated against it, and docs/tools.md
+ * documents it. */
+#ifndef COORDHUB_RPC_TOOLS_H
+#define COORDHUB_RPC_TOOLS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+struct tool_def {
+    const char *name;
+    const char *title;
+    const char *description;
+    const char *input_schema;  /* JSON text */
+    const char *output_schema; /* JSON text */
+    bool read_only;            /* annotations.readOnlyHint */
+    bool destructive;          /* annotations.destructiveHint */
+    bool idempotent;           /* annotations.idempotentHint */
+};
+
+/* The built-in tools, in tools/list order. */
+const struct tool_def *tools_all(size_t *n);
+/* Look a tool up by name; NULL if unknown. */
+const struct tool_def *tools_find(const char *name);
+/* The Tool object for tools/list (caller owns). */
+cJSON *tools_to_json(const struct tool_def *t);
+/* Validate args (an object or NULL = {}) against t's inputSchema. On
+ * failure returns false and *msg (caller frees) names the argument and the
+ * reason, e.g. "argument 'ttl': must be an integer >= 1". */
+bool tools_validate_args(const struct tool_def *t, const cJSON *args, char **msg);
+
+#endif

@@ -1,0 +1,102 @@
+/* store — the durable event log behind one interface (DESIGN §3).
+ *
+ * A backend is a const table of operations (`struct store_ops`, after
+ * curl's vtls): store_memory.c, store_sqlite.c and later store_redis.c keep
+ * everything static and export only their table. The core never includes
+ * SQLite or hiredis; the hub talks to a `struct store *` through these ops.
+ *
+ * The contract every backend honours (tests/contract runs one suite
+ * against each):
+ *   - append(expected_seq, events) is compare-and-append, the only write
+ *     path: if the log's last seq is expected_seq the events (whose seqs
+ *     must be expected_seq+1, +2, …) are appended atomically and durably
+ *     *before* the callback reports success; otherwise nothing is written
+ *     and the callback reports -ERR_CONFLICT with the current last seq.
+ *   - read(since, limit) returns events with seq > since, ascending, at
+ *     most limit of them, identical (type, data, timestamp, source) to what
+ *     was appended.
+ *   - snapshot_save/load keep the newest state snapshot (seq + opaque
+ *     text), so a hub starts from a snapshot plus the tail.
+ *   - now() is the clock that decides expiry (sqlite/memory: the hub's
+ *     wall clock; redis: TIME on the server).
+ *   - a backend may trim events at or below its newest snapshot's seq;
+ *     first_seq() tells where the log now begins.
+ *
+ * Asynchrony: append completes through a callback so a network backend
+ * fits without changing the interface. Local backends complete
+ * synchronously and call the callback before append() returns. If append()
+ * returns an error, the callback is never called (libuv's rule). Reads,
+ * snapshots and now() are synchronous (a network backend serves them from
+ * its replica or a blocking round trip at start-up). */
+#ifndef COORDHUB_STORE_STORE_H
+#define COORDHUB_STORE_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/err.h"
+#include "core/event.h"
+
+/* The common head of every backend's handle: backends embed it as their
+ * first member (`struct store_sqlite { struct store base; … }`). */
+struct store {
+    const struct store_ops *ops;
+};
+
+/* Completion of an append. status: 0 (recorded; current_seq is the new
+ * last seq), -ERR_CONFLICT (nothing written; current_seq is the log's last
+ * seq), or another negative error (nothing written). */
+typedef void (*store_append_cb)(void *arg, int status, uint64_t current_seq);
+
+/* Events appended by another writer (a second hub on the same Redis),
+ * delivered in seq order. Local single-writer backends never call it. */
+typedef void (*store_listen_cb)(void *arg, const struct event *evs, size_t n);
+
+struct store_open_opts {
+    const char *workspace; /* workspace name (key prefix for shared backends) */
+    void *loop;            /* struct event_base *, for network backends; may be NULL */
+    int durable;           /* 1 (default): fsync-grade durability as documented */
+};
+
+struct store_ops {
+    const char *name; /* "memory", "sqlite", "redis" */
+    /* Open the store at url (backend-specific: "memory:", "sqlite:/path",
+     * "/path/hub.db"). On error *out is NULL and *errmsg (caller frees) says
+     * why. */
+    int (*open)(const char *url, const struct store_open_opts *opts, struct store **out,
+                char **errmsg);
+    /* Close and free. NULL ok. Pending appends are failed with
+     * -ERR_UNAVAILABLE before it returns. */
+    void (*close)(struct store *s);
+    int (*append)(struct store *s, uint64_t expected_seq, const struct event *evs, size_t n,
+                  store_append_cb cb, void *arg);
+    /* Events with seq > since, ascending, at most limit, appended to out. */
+    int (*read)(struct store *s, uint64_t since, size_t limit, struct event_vec *out);
+    /* Last appended seq (0 for an empty log). */
+    int (*last_seq)(struct store *s, uint64_t *seq);
+    /* Lowest seq still readable (1 when nothing was trimmed; last+1 if empty). */
+    int (*first_seq)(struct store *s, uint64_t *seq);
+    /* Save the snapshot of the state at seq (seq <= last_seq). */
+    int (*snapshot_save)(struct store *s, uint64_t seq, const char *text, size_t len);
+    /* Load the newest snapshot: *text (caller frees) or NULL with *seq 0. */
+    int (*snapshot_load)(struct store *s, uint64_t *seq, char **text);
+    /* The store's clock, ms since epoch. */
+    int (*now)(struct store *s, int64_t *ms);
+    /* Register the listener for other writers' events; NULL cb removes it.
+     * Optional: NULL for single-writer backends. */
+    void (*listen)(struct store *s, store_listen_cb cb, void *arg);
+};
+
+extern const struct store_ops store_memory_ops;
+extern const struct store_ops store_sqlite_ops;
+
+/* Pick the backend for a URL: "memory:" → memory; "sqlite:PATH" or a
+ * plain path → sqlite; "redis://", "unix://" → redis (when built).
+ * NULL for an unknown scheme. */
+const struct store_ops *store_ops_for_url(const char *url);
+
+/* Open url with the backend store_ops_for_url() picks. */
+int store_open(const char *url, const struct store_open_opts *opts, struct store **out,
+               char **errmsg);
+
+#endif
