@@ -62,7 +62,7 @@ struct workspace_config {
     int64_t default_ttl_ms;        /* lease TTL when none given; 0 → 3600 s */
     int64_t max_ttl_ms;            /* cap on requested TTL; 0 → 24 h */
     int64_t offline_grace_ms;      /* detached → offline after; 0 → 30 s */
-    int64_t max_wait_ms;           /* cap on lock waitMs; 0 → 300 s */
+    int64_t max_wait_ms;           /* cap on lock waitMs; 0 → 60 s */
     size_t max_waiters;            /* cap on queued lock waiters; 0 → 10000 */
     enum workspace_offline_policy offline_policy;
 };

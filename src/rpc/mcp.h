@@ -91,9 +91,14 @@ void mcp_session_tool_fail(struct mcp_session *s, uint64_t call_id, int code, co
 /* Send notifications/resources/updated for uri if the client subscribed. */
 void mcp_session_resource_updated(struct mcp_session *s, const char *uri);
 /* Send notifications/message if level >= the level set by the client
- * (default: info… before any logging/setLevel, nothing below warning). */
+ * (default threshold before any logging/setLevel: info). */
 void mcp_session_log(struct mcp_session *s, enum mcp_log_level level, const char *logger,
                      const cJSON *data);
+
+/* Send notifications/progress for call_id if its request carried
+ * _meta.progressToken (otherwise nothing). message may be NULL. */
+void mcp_session_progress(struct mcp_session *s, uint64_t call_id, double progress, double total,
+                          const char *message);
 
 /* Introspection for the host. */
 bool mcp_session_is_initialized(const struct mcp_session *s);
