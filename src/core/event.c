@@ -1,0 +1,262 @@
+/* event — construction, copying and the wire form of events.
+ *
+ * The wire object is the same everywhere (DESIGN §2):
+ *   {"id":"<seq>","type","source","sourceId","workspace","timestamp","data"}
+ * plus "signature" for signed foreign events. "id" is the seq as a decimal
+ * string (SSE ids and JavaScript clients cannot hold a u64 as a number);
+ * "timestamp" is RFC 3339 UTC with milliseconds.
+ *
+ * Invariants: an initialised event always has a non-NULL type, source and
+ * data (an object); source_id and signature may be NULL. event_to_json()
+ * followed by event_from_json() gives back an equal event (workspace aside,
+ * which belongs to the envelope, not to the event). */
+#include "core/event.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/clock.h"
+#include "base/xmalloc.h"
+
+#define EVENT_TYPE_MAX 64
+
+void event_init(struct event *ev, const char *type, int64_t ts_ms, cJSON *data)
+{
+    memset(ev, 0, sizeof(*ev));
+    ev->type = xstrdup(type ? type : "");
+    ev->source = xstrdup(EVENT_SOURCE_HUB);
+    ev->ts_ms = ts_ms;
+    if (data && !cJSON_IsObject(data)) {
+        /* The contract says "an object": wrap anything else rather than
+         * carry a value no consumer expects. */
+        cJSON *wrap = cJSON_CreateObject();
+        cJSON_AddItemToObject(wrap, "value", data);
+        data = wrap;
+    }
+    ev->data = data ? data : cJSON_CreateObject();
+}
+
+void event_deinit(struct event *ev)
+{
+    if (!ev)
+        return;
+    free(ev->type);
+    free(ev->source);
+    free(ev->source_id);
+    free(ev->signature);
+    cJSON_Delete(ev->data);
+    memset(ev, 0, sizeof(*ev));
+}
+
+void event_copy(struct event *dst, const struct event *src)
+{
+    memset(dst, 0, sizeof(*dst));
+    dst->seq = src->seq;
+    dst->type = xstrdup(src->type);
+    dst->source = xstrdup(src->source);
+    dst->source_id = xstrdup(src->source_id);
+    dst->ts_ms = src->ts_ms;
+    dst->data = src->data ? cJSON_Duplicate(src->data, 1) : cJSON_CreateObject();
+    if (!dst->data)
+        abort(); /* cJSON_Duplicate only fails on OOM */
+    dst->signature = xstrdup(src->signature);
+}
+
+cJSON *event_to_json(const struct event *ev, const char *workspace)
+{
+    char id[24], ts[40];
+    cJSON *o = cJSON_CreateObject();
+    snprintf(id, sizeof(id), "%" PRIu64, ev->seq);
+    clock_format_iso(ev->ts_ms, ts, sizeof(ts));
+    cJSON_AddStringToObject(o, "id", id);
+    cJSON_AddStringToObject(o, "type", ev->type ? ev->type : "");
+    cJSON_AddStringToObject(o, "source", ev->source ? ev->source : EVENT_SOURCE_HUB);
+    if (ev->source_id)
+        cJSON_AddStringToObject(o, "sourceId", ev->source_id);
+    if (workspace)
+        cJSON_AddStringToObject(o, "workspace", workspace);
+    cJSON_AddStringToObject(o, "timestamp", ts);
+    cJSON *data = ev->data ? cJSON_Duplicate(ev->data, 1) : cJSON_CreateObject();
+    if (!data)
+        abort();
+    cJSON_AddItemToObject(o, "data", data);
+    if (ev->signature)
+        cJSON_AddStringToObject(o, "signature", ev->signature);
+    return o;
+}
+
+char *event_to_text(const struct event *ev, const char *workspace)
+{
+    cJSON *o = event_to_json(ev, workspace);
+    char *s = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    if (!s)
+        abort(); /* only fails on OOM */
+    return s;
+}
+
+/* Parse a decimal u64 with no sign, no blanks and no overflow. */
+static int event_parse_seq(const char *s, uint64_t *out)
+{
+    uint64_t v = 0;
+    if (!*s)
+        return -ERR_INVALID;
+    for (const char *p = s; *p; p++) {
+        if (*p < '0' || *p > '9')
+            return -ERR_INVALID;
+        unsigned d = (unsigned)(*p - '0');
+        if (v > (UINT64_MAX - d) / 10)
+            return -ERR_INVALID;
+        v = v * 10 + d;
+    }
+    *out = v;
+    return 0;
+}
+
+int event_from_json(const cJSON *obj, struct event *out)
+{
+    uint64_t seq = 0;
+    int64_t ts = 0;
+    if (!cJSON_IsObject(obj))
+        return -ERR_INVALID;
+
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(obj, "id");
+    if (cJSON_IsString(id)) {
+        if (event_parse_seq(id->valuestring, &seq))
+            return -ERR_INVALID;
+    } else if (cJSON_IsNumber(id)) {
+        /* Tolerated for foreign publishers; exact below 2^53. */
+        if (id->valuedouble < 0 || id->valuedouble > 9007199254740992.0 ||
+            (double)(uint64_t)id->valuedouble != id->valuedouble)
+            return -ERR_INVALID;
+        seq = (uint64_t)id->valuedouble;
+    } else if (id && !cJSON_IsNull(id)) {
+        return -ERR_INVALID;
+    }
+
+    const cJSON *type = cJSON_GetObjectItemCaseSensitive(obj, "type");
+    if (!cJSON_IsString(type) || !type->valuestring[0])
+        return -ERR_INVALID;
+
+    const cJSON *tsv = cJSON_GetObjectItemCaseSensitive(obj, "timestamp");
+    if (cJSON_IsString(tsv)) {
+        if (clock_parse_iso(tsv->valuestring, &ts))
+            return -ERR_INVALID;
+    } else if (cJSON_IsNumber(tsv)) {
+        ts = (int64_t)tsv->valuedouble; /* ms since epoch, as some publishers send */
+    } else if (tsv && !cJSON_IsNull(tsv)) {
+        return -ERR_INVALID;
+    }
+
+    const cJSON *data = cJSON_GetObjectItemCaseSensitive(obj, "data");
+    if (data && !cJSON_IsObject(data) && !cJSON_IsNull(data))
+        return -ERR_INVALID;
+
+    const cJSON *source = cJSON_GetObjectItemCaseSensitive(obj, "source");
+    const cJSON *source_id = cJSON_GetObjectItemCaseSensitive(obj, "sourceId");
+    const cJSON *sig = cJSON_GetObjectItemCaseSensitive(obj, "signature");
+    if ((source && !cJSON_IsString(source)) || (source_id && !cJSON_IsString(source_id)) ||
+        (sig && !cJSON_IsString(sig)))
+        return -ERR_INVALID;
+
+    cJSON *dcopy = cJSON_IsObject(data) ? cJSON_Duplicate(data, 1) : cJSON_CreateObject();
+    if (!dcopy)
+        abort();
+    event_init(out, type->valuestring, ts, dcopy);
+    out->seq = seq;
+    if (source) {
+        free(out->source);
+        out->source = xstrdup(source->valuestring);
+    }
+    if (source_id)
+        out->source_id = xstrdup(source_id->valuestring);
+    if (sig)
+        out->signature = xstrdup(sig->valuestring);
+    return 0;
+}
+
+void event_vec_init(struct event_vec *v)
+{
+    v->items = NULL;
+    v->len = 0;
+    v->cap = 0;
+}
+
+void event_vec_deinit(struct event_vec *v)
+{
+    if (!v)
+        return;
+    event_vec_clear(v);
+    free(v->items);
+    v->items = NULL;
+    v->cap = 0;
+}
+
+void event_vec_clear(struct event_vec *v)
+{
+    for (size_t i = 0; i < v->len; i++)
+        event_deinit(&v->items[i]);
+    v->len = 0;
+}
+
+void event_vec_push(struct event_vec *v, struct event *ev)
+{
+    if (v->len == v->cap) {
+        size_t ncap = v->cap ? v->cap * 2 : 8;
+        v->items = xrealloc(v->items, ncap * sizeof(*v->items));
+        v->cap = ncap;
+    }
+    v->items[v->len++] = *ev;
+    memset(ev, 0, sizeof(*ev));
+}
+
+static bool event_type_char_ok(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
+}
+
+bool event_type_valid(const char *type)
+{
+    if (!type)
+        return false;
+    size_t n = strlen(type);
+    if (n == 0 || n > EVENT_TYPE_MAX)
+        return false;
+    const char *colon = strchr(type, ':');
+    if (!colon || colon == type || colon[1] == '\0' || strchr(colon + 1, ':'))
+        return false;
+    for (const char *p = type; *p; p++) {
+        if (p != colon && !event_type_char_ok(*p))
+            return false;
+    }
+    return true;
+}
+
+/* Glob where '*' matches any run of characters (including ':'), so
+ * "file:*", "*:completed" and "*" all work. Iterative with one backtrack
+ * point: linear in practice, no recursion on peer input. */
+bool event_type_matches(const char *pattern, const char *type)
+{
+    if (!pattern || !type)
+        return false;
+    const char *p = pattern, *t = type, *star = NULL, *resume = NULL;
+    while (*t) {
+        if (*p == '*') {
+            star = p++;
+            resume = t;
+        } else if (*p == *t) {
+            p++;
+            t++;
+        } else if (star) {
+            p = star + 1;
+            t = ++resume;
+        } else {
+            return false;
+        }
+    }
+    while (*p == '*')
+        p++;
+    return *p == '\0';
+}
