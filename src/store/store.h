@@ -58,6 +58,21 @@ struct store_open_opts {
     int durable;           /* 1 (default): fsync-grade durability as documented */
 };
 
+/* Levels of store_open_opts.durable (0 counts as STORE_DURABLE_PROCESS, so
+ * a zeroed opts struct gets the documented default).
+ *   STORE_DURABLE_PROCESS: an answered append survives the hub being killed
+ *     (kill -9, crash, OOM kill). sqlite: WAL + synchronous=NORMAL — the
+ *     commit is in the WAL file (OS page cache) before the callback runs,
+ *     but an OS crash or power loss may lose the last transactions (never
+ *     corrupting the database).
+ *   STORE_DURABLE_POWER: also survives OS crash and power loss. sqlite: WAL
+ *     + synchronous=FULL (the WAL is fsynced at every commit, which costs
+ *     one fsync per append call, i.e. per group-committed loop turn). */
+enum store_durability {
+    STORE_DURABLE_PROCESS = 1,
+    STORE_DURABLE_POWER = 2,
+};
+
 struct store_ops {
     const char *name; /* "memory", "sqlite", "redis" */
     /* Open the store at url (backend-specific: "memory:", "sqlite:/path",
@@ -85,6 +100,13 @@ struct store_ops {
     /* Register the listener for other writers' events; NULL cb removes it.
      * Optional: NULL for single-writer backends. */
     void (*listen)(struct store *s, store_listen_cb cb, void *arg);
+    /* Drop events with seq <= upto. upto must not exceed the newest
+     * snapshot's seq (else -ERR_INVALID, nothing dropped), so a hub can
+     * always start from the snapshot plus the tail. Afterwards first_seq()
+     * is upto+1 (trimming is monotone: a lower upto is a no-op) and
+     * last_seq() is unchanged even if no event is left. Optional: NULL for
+     * a backend that never trims. */
+    int (*trim)(struct store *s, uint64_t upto);
 };
 
 extern const struct store_ops store_memory_ops;
@@ -98,5 +120,8 @@ const struct store_ops *store_ops_for_url(const char *url);
 /* Open url with the backend store_ops_for_url() picks. */
 int store_open(const char *url, const struct store_open_opts *opts, struct store **out,
                char **errmsg);
+
+/* Close s through its backend. NULL ok. */
+void store_close(struct store *s);
 
 #endif
