@@ -1,0 +1,15 @@
+/* str — small string helpers that allocate through xmalloc. */
+#ifndef COORDHUB_BASE_STR_H
+#define COORDHUB_BASE_STR_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+/* A newly allocated formatted string (caller frees); never NULL. */
+char *str_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *str_vprintf(const char *fmt, va_list ap);
+/* True when s starts with prefix. */
+bool str_has_prefix(const char *s, const char *prefix);
+
+#endif

@@ -1,0 +1,40 @@
+/* path — workspace-relative lease keys from user-supplied paths.
+ *
+ * A lease key is the path relative to the workspace root with every `.`,
+ * empty and `..` segment resolved lexically (no file system access, no
+ * symlink resolution: the core does no I/O). Keys never start or end with
+ * '/', never contain "//", "." or ".." segments, and are never empty.
+ *
+ * Files are literal: `app/[id]/page.tsx` is a file name. Patterns are
+ * git-wildmatch expressions (wildmatch.h) normalised the same way, except
+ * that `..` is refused (it cannot be resolved lexically next to a
+ * wildcard) and a trailing '/' means "everything below": `src/` becomes
+ * `src/` followed by `**`.
+ *
+ * Error messages name the offending value but not the argument; callers
+ * prefix "argument 'file': ". */
+#ifndef COORDHUB_CORE_PATH_H
+#define COORDHUB_CORE_PATH_H
+
+#include <stddef.h>
+
+#include "base/err.h"
+
+#define PATH_MAX_LEN 4096     /* bytes in a file argument */
+#define PATH_PATTERN_MAX 1024 /* bytes in a pattern argument */
+
+/* Normalise the file argument arg (len bytes, which may contain a NUL the
+ * caller did not strip) against root (an absolute directory, or NULL when
+ * unknown: then absolute arguments are refused). On 0, *out is the key
+ * (caller frees). On -ERR_INVALID, *errmsg (caller frees) says why: empty,
+ * NUL byte, too long, escapes the root, outside the root, or the root
+ * itself. */
+COORDHUB_MUST_CHECK int path_normalize(const char *root, const char *arg, size_t len, char **out,
+                                       char **errmsg);
+
+/* Normalise a pattern argument the same way (see the header comment) and
+ * check its syntax (wildmatch_validate). 0 or -ERR_INVALID with *errmsg. */
+COORDHUB_MUST_CHECK int path_pattern_normalize(const char *root, const char *arg, size_t len,
+                                               char **out, char **errmsg);
+
+#endif

@@ -1,0 +1,141 @@
+/* Unit tests for core/path: file keys and pattern keys. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "core/path.h"
+
+#define ROOT "/home/u/shop"
+
+static void expect_key(const char *root, const char *arg, const char *want)
+{
+    char *out = NULL, *msg = NULL;
+    int rc = path_normalize(root, arg, strlen(arg), &out, &msg);
+    if (rc != 0)
+        fail_msg("'%s': unexpected error %s", arg, msg);
+    if (strcmp(out, want) != 0)
+        fail_msg("'%s': got '%s', want '%s'", arg, out, want);
+    free(out);
+}
+
+static void expect_error(const char *root, const char *arg, size_t len, const char *needle)
+{
+    char *out = NULL, *msg = NULL;
+    int rc = path_normalize(root, arg, len, &out, &msg);
+    if (rc != -ERR_INVALID)
+        fail_msg("'%s': expected -ERR_INVALID, got %d (%s)", arg, rc, out ? out : "");
+    assert_null(out);
+    assert_non_null(msg);
+    if (!strstr(msg, needle))
+        fail_msg("'%s': message '%s' lacks '%s'", arg, msg, needle);
+    free(msg);
+}
+
+static void test_path__normalises_relative(void **state)
+{
+    (void)state;
+    expect_key(ROOT, "src/main.c", "src/main.c");
+    expect_key(ROOT, "./src/main.c", "src/main.c");
+    expect_key(ROOT, "src//main.c", "src/main.c");
+    expect_key(ROOT, "src/./lib/../main.c", "src/main.c");
+    expect_key(ROOT, "src/", "src");
+    expect_key(ROOT, "a/b/c/../../d", "a/d");
+    expect_key(ROOT, "app/[id]/page.tsx", "app/[id]/page.tsx");
+    expect_key(ROOT, "weird\\name*?.txt", "weird\\name*?.txt");
+    expect_key(ROOT, "..foo/.bar", "..foo/.bar");
+    expect_key(NULL, "x/y", "x/y");
+}
+
+static void test_path__absolute_under_root_made_relative(void **state)
+{
+    (void)state;
+    expect_key(ROOT, "/home/u/shop/src/api.rs", "src/api.rs");
+    expect_key(ROOT, "/home/u/shop//src/../src/api.rs", "src/api.rs");
+    expect_key(ROOT "/", "/home/u/shop/a", "a");
+    expect_key("/home/u/./shop", "/home/u/shop/a", "a");
+    expect_key("/", "/etc/passwd", "etc/passwd");
+}
+
+static void test_path__rejects_escape_and_outside(void **state)
+{
+    (void)state;
+    expect_error(ROOT, "../secret", 9, "escapes the workspace root");
+    expect_error(ROOT, "a/../../b", 9, "escapes");
+    expect_error(ROOT, "/etc/passwd", 11, "outside the workspace root");
+    expect_error(ROOT, "/home/u/shopping/x", 18, "outside");
+    expect_error(ROOT, "/home/u/shop/../other/x", 23, "outside");
+    expect_error(NULL, "/abs/x", 6, "root is unknown");
+}
+
+static void test_path__rejects_empty_nul_root_and_long(void **state)
+{
+    (void)state;
+    expect_error(ROOT, "", 0, "must not be empty");
+    expect_error(ROOT, "a\0b", 3, "NUL");
+    expect_error(ROOT, ".", 1, "workspace root itself");
+    expect_error(ROOT, "./", 2, "workspace root itself");
+    expect_error(ROOT, "a/..", 4, "workspace root itself");
+    expect_error(ROOT, "/home/u/shop", 12, "workspace root itself");
+    expect_error(ROOT, "/home/u/shop/", 13, "workspace root itself");
+    char *big = malloc(PATH_MAX_LEN + 2);
+    memset(big, 'a', PATH_MAX_LEN + 1);
+    big[PATH_MAX_LEN + 1] = '\0';
+    expect_error(ROOT, big, PATH_MAX_LEN + 1, "longer than");
+    big[PATH_MAX_LEN] = '\0';
+    expect_key(ROOT, big, big);
+    free(big);
+}
+
+static void expect_pattern(const char *arg, const char *want)
+{
+    char *out = NULL, *msg = NULL;
+    int rc = path_pattern_normalize(ROOT, arg, strlen(arg), &out, &msg);
+    if (rc != 0)
+        fail_msg("'%s': unexpected error %s", arg, msg);
+    if (strcmp(out, want) != 0)
+        fail_msg("'%s': got '%s', want '%s'", arg, out, want);
+    free(out);
+}
+
+static void expect_pattern_error(const char *arg, const char *needle)
+{
+    char *out = NULL, *msg = NULL;
+    assert_int_equal(path_pattern_normalize(ROOT, arg, strlen(arg), &out, &msg), -ERR_INVALID);
+    assert_null(out);
+    if (!strstr(msg, needle))
+        fail_msg("'%s': message '%s' lacks '%s'", arg, msg, needle);
+    free(msg);
+}
+
+static void test_path__patterns(void **state)
+{
+    (void)state;
+    expect_pattern("src/api/**", "src/api/**");
+    expect_pattern("./src//*.rs", "src/*.rs");
+    expect_pattern("src/", "src/**");
+    expect_pattern("/home/u/shop/web/**", "web/**");
+    expect_pattern("**", "**");
+    expect_pattern_error("", "must not be empty");
+    expect_pattern_error("src/../x/*", "'..'");
+    expect_pattern_error("/etc/*", "outside");
+    expect_pattern_error("./", "root itself");
+    expect_pattern_error("src/[ab", "unterminated");
+    expect_pattern_error("src/x\\", "backslash");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_path__normalises_relative),
+        cmocka_unit_test(test_path__absolute_under_root_made_relative),
+        cmocka_unit_test(test_path__rejects_escape_and_outside),
+        cmocka_unit_test(test_path__rejects_empty_nul_root_and_long),
+        cmocka_unit_test(test_path__patterns),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
