@@ -1,0 +1,281 @@
+/* bridge — fd handover with re-attach; relay as the fallback.
+ *
+ * State kept across hub restarts: the client's initialize params and the
+ * session's agent id, learnt from the hub's "session" control messages
+ * (handover mode) or by reading the client's initialize request (relay
+ * mode). Restarts are rate-limited: more than BRIDGE_MAX_RESTARTS within
+ * a minute means the hub cannot stay up, and the bridge gives up. */
+#define _GNU_SOURCE
+#include "app/bridge.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "app/client.h"
+#include "app/options.h"
+#include "base/buf.h"
+#include "base/clock.h"
+#include "base/json.h"
+#include "base/xmalloc.h"
+#include "net/fdpass.h"
+
+#define BRIDGE_MAX_RESTARTS 10
+#define BRIDGE_CTL_MAX (1024 * 1024)
+
+struct bridge {
+    const struct options *opt;
+    cJSON *init;    /* owned: the client's initialize params, once known */
+    char *agent_id; /* owned */
+    int64_t restarts[BRIDGE_MAX_RESTARTS];
+    int nrestarts;
+};
+
+static void bridge_log(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "coordhub mcp: ");
+    fprintf(stderr, fmt, arg);
+    fputc('\n', stderr);
+}
+
+/* The control line for attach/resume. */
+static char *bridge_ctl_line(struct bridge *b, const char *kind)
+{
+    cJSON *m = cJSON_CreateObject();
+    cJSON_AddStringToObject(m, "coordhub", kind);
+    if (b->init)
+        cJSON_AddItemToObject(m, "init", cJSON_Duplicate(b->init, 1));
+    if (b->agent_id)
+        cJSON_AddStringToObject(m, "agentId", b->agent_id);
+    if (b->opt->agent)
+        cJSON_AddStringToObject(m, "agent", b->opt->agent);
+    char *text = json_print(m);
+    cJSON_Delete(m);
+    size_t n = strlen(text);
+    text = xrealloc(text, n + 2);
+    text[n] = '\n';
+    text[n + 1] = '\0';
+    return text;
+}
+
+static void bridge_learn(struct bridge *b, const cJSON *msg)
+{
+    const cJSON *init = cJSON_GetObjectItemCaseSensitive(msg, "init");
+    if (cJSON_IsObject(init)) {
+        cJSON_Delete(b->init);
+        b->init = cJSON_Duplicate(init, 1);
+    }
+    const char *agent = json_get_str(msg, "agentId", NULL);
+    if (agent) {
+        free(b->agent_id);
+        b->agent_id = xstrdup(agent);
+    }
+}
+
+enum bridge_outcome { BRIDGE_BYE, BRIDGE_HUB_LOST, BRIDGE_REFUSED };
+
+/* Handover mode: pass fds 0 and 1, then follow the control channel. */
+static enum bridge_outcome bridge_attach(struct bridge *b, int sock)
+{
+    char *line = bridge_ctl_line(b, "attach");
+    int fds[2] = {0, 1};
+    int rc = fdpass_send(sock, line, strlen(line), fds, 2);
+    free(line);
+    if (rc)
+        return BRIDGE_HUB_LOST;
+    struct buf in;
+    buf_init(&in, BRIDGE_CTL_MAX);
+    bool attached = false, refused = false;
+    enum bridge_outcome out = BRIDGE_HUB_LOST;
+    for (;;) {
+        char tmp[8192];
+        ssize_t n = read(sock, tmp, sizeof(tmp));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0 || buf_append(&in, tmp, (size_t)n) != 0)
+            break;
+        char *nl;
+        while ((nl = memchr(in.data, '\n', in.len))) {
+            size_t len = (size_t)(nl - in.data);
+            int err = 0;
+            cJSON *msg = json_parse_bounded(in.data, len, JSON_MAX_DEPTH, &err);
+            buf_consume(&in, len + 1);
+            const char *kind = json_get_str(msg, "coordhub", "");
+            if (strcmp(kind, "attached") == 0)
+                attached = true;
+            else if (strcmp(kind, "refused") == 0)
+                refused = true;
+            else if (strcmp(kind, "session") == 0)
+                bridge_learn(b, msg);
+            else if (strcmp(kind, "bye") == 0)
+                out = BRIDGE_BYE;
+            cJSON_Delete(msg);
+            if (out == BRIDGE_BYE)
+                goto done;
+        }
+    }
+done:
+    buf_deinit(&in);
+    (void)attached;
+    return refused ? BRIDGE_REFUSED : out;
+}
+
+static int bridge_write_all(int fd, const char *p, size_t n)
+{
+    while (n) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return -errno;
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* Relay mode helper: remember the client's initialize params. */
+static void bridge_sniff(struct bridge *b, const char *line, size_t len)
+{
+    if (b->init || len > BRIDGE_CTL_MAX || !memmem(line, len, "\"initialize\"", 12))
+        return;
+    int err = 0;
+    cJSON *msg = json_parse_bounded(line, len, JSON_MAX_DEPTH, &err);
+    if (msg && strcmp(json_get_str(msg, "method", ""), "initialize") == 0) {
+        const cJSON *params = cJSON_GetObjectItemCaseSensitive(msg, "params");
+        if (cJSON_IsObject(params))
+            b->init = cJSON_Duplicate(params, 1);
+    }
+    cJSON_Delete(msg);
+}
+
+/* Relay mode: copy stdin → socket and socket → stdout. */
+static enum bridge_outcome bridge_relay(struct bridge *b, int sock, bool *stdin_done)
+{
+    if (b->init) {
+        char *line = bridge_ctl_line(b, "resume");
+        int rc = bridge_write_all(sock, line, strlen(line));
+        free(line);
+        if (rc)
+            return BRIDGE_HUB_LOST;
+    }
+    struct buf pend; /* partial stdin line, for sniffing */
+    buf_init(&pend, 0);
+    enum bridge_outcome out = BRIDGE_HUB_LOST;
+    for (;;) {
+        struct pollfd p[2] = {{.fd = *stdin_done ? -1 : 0, .events = POLLIN},
+                              {.fd = sock, .events = POLLIN}};
+        if (poll(p, 2, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            break;
+        }
+        char tmp[65536];
+        if (p[1].revents) {
+            ssize_t n = read(sock, tmp, sizeof(tmp));
+            if (n <= 0) {
+                out = *stdin_done ? BRIDGE_BYE : BRIDGE_HUB_LOST;
+                break;
+            }
+            if (bridge_write_all(1, tmp, (size_t)n) != 0) {
+                out = BRIDGE_BYE;
+                break;
+            }
+        }
+        if (p[0].revents) {
+            ssize_t n = read(0, tmp, sizeof(tmp));
+            if (n <= 0) {
+                *stdin_done = true;
+                shutdown(sock, SHUT_WR);
+                continue;
+            }
+            if (!b->init) {
+                if (buf_append(&pend, tmp, (size_t)n) != 0)
+                    buf_reset(&pend);
+                char *nl;
+                while (pend.data && (nl = memchr(pend.data, '\n', pend.len))) {
+                    bridge_sniff(b, pend.data, (size_t)(nl - pend.data));
+                    buf_consume(&pend, (size_t)(nl - pend.data) + 1);
+                }
+            }
+            if (bridge_write_all(sock, tmp, (size_t)n) != 0)
+                break;
+        }
+    }
+    buf_deinit(&pend);
+    return out;
+}
+
+static bool bridge_may_restart(struct bridge *b)
+{
+    int64_t now = clock_mono_ns() / 1000000;
+    int recent = 0;
+    for (int i = 0; i < b->nrestarts; i++)
+        if (now - b->restarts[i] < 60000)
+            recent++;
+    if (recent >= BRIDGE_MAX_RESTARTS)
+        return false;
+    b->restarts[b->nrestarts++ % BRIDGE_MAX_RESTARTS] = now;
+    if (b->nrestarts > BRIDGE_MAX_RESTARTS)
+        b->nrestarts = BRIDGE_MAX_RESTARTS;
+    return true;
+}
+
+static bool bridge_can_hand_over(void)
+{
+    struct stat st0, st1;
+    if (fstat(0, &st0) != 0 || fstat(1, &st1) != 0)
+        return false;
+    /* Regular files cannot be polled by the hub's loop. */
+    return !S_ISREG(st0.st_mode) && !S_ISREG(st1.st_mode);
+}
+
+int bridge_main(const struct options *o)
+{
+    struct bridge b = {.opt = o};
+    signal(SIGPIPE, SIG_IGN);
+    bool relay = !bridge_can_hand_over();
+    bool stdin_done = false;
+    int code = 0;
+    for (;;) {
+        char *err = NULL;
+        int sock = client_connect_socket(o, true, &err);
+        if (sock < 0) {
+            bridge_log("%s", err ? err : "cannot reach the hub");
+            free(err);
+            code = 1;
+            break;
+        }
+        enum bridge_outcome out;
+        if (!relay) {
+            out = bridge_attach(&b, sock);
+            if (out == BRIDGE_REFUSED) {
+                /* The hub would not take the descriptors: relay instead. */
+                relay = true;
+                close(sock);
+                continue;
+            }
+        } else {
+            out = bridge_relay(&b, sock, &stdin_done);
+        }
+        close(sock);
+        if (out == BRIDGE_BYE)
+            break;
+        if (!bridge_may_restart(&b)) {
+            bridge_log("%s", "the hub keeps stopping; giving up");
+            code = 1;
+            break;
+        }
+    }
+    cJSON_Delete(b.init);
+    free(b.agent_id);
+    return code;
+}

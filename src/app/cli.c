@@ -1,0 +1,588 @@
+/* cli — subcommands are a table of {name, usage, handler}; every handler
+ * receives parsed options and its positional arguments. Client commands
+ * are MCP tool calls over the hub socket (starting the hub when needed),
+ * so the CLI and agents share one code path and one set of rules. CLI
+ * sessions identify as "coordhub-cli": they act as the workspace owner and
+ * never become agents themselves; lock/claim act for --agent (default
+ * COORDHUB_AGENT, else cli-$USER). */
+#define _GNU_SOURCE
+#include "app/cli.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "app/bridge.h"
+#include "app/client.h"
+#include "app/hub.h"
+#include "app/options.h"
+#include "base/json.h"
+#include "base/xmalloc.h"
+
+#ifndef COORDHUB_VERSION
+#define COORDHUB_VERSION "0.0.0"
+#endif
+
+enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2, CLI_REFUSED = 3, CLI_INVALID = 4 };
+
+struct cli_cmd {
+    const char *name;
+    const char *usage;
+    const char *help;
+    int (*run)(struct options *o, int argc, char **argv);
+};
+
+static const struct cli_cmd *cli_find(const char *name);
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static const char *cli_agent(const struct options *o)
+{
+    static char buf[160];
+    if (o->agent)
+        return o->agent;
+    const char *user = getenv("USER");
+    snprintf(buf, sizeof(buf), "cli-%s", user && *user ? user : "user");
+    return buf;
+}
+
+static cJSON *cli_list(const char *csv)
+{
+    cJSON *arr = cJSON_CreateArray();
+    if (!csv)
+        return arr;
+    char *copy = xstrdup(csv);
+    char *save = NULL;
+    for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save))
+        if (*t)
+            cJSON_AddItemToArray(arr, cJSON_CreateString(t));
+    free(copy);
+    return arr;
+}
+
+static void cli_print_json(const cJSON *v)
+{
+    char *s = cJSON_Print(v);
+    puts(s);
+    free(s);
+}
+
+/* Call a tool and map the outcome to an exit code; *out receives the
+ * result when non-NULL (caller owns), else it is printed as JSON when
+ * --json and freed. */
+static int cli_call(struct client *c, const struct options *o, const char *tool, cJSON *args,
+                    cJSON **out)
+{
+    cJSON *res = NULL;
+    bool is_error = false;
+    char *err = NULL;
+    if (client_call(c, tool, args, &res, &is_error, &err) != 0) {
+        fprintf(stderr, "coordhub: %s: %s\n", tool, err ? err : "failed");
+        free(err);
+        return CLI_FAIL;
+    }
+    int code = CLI_OK;
+    if (is_error) {
+        fprintf(stderr, "coordhub: %s\n", json_get_str(res, "error", "invalid argument"));
+        code = CLI_INVALID;
+    } else if (cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(res, "success"))) {
+        code = CLI_REFUSED;
+    }
+    if (out && code != CLI_INVALID) {
+        *out = res;
+        return code;
+    }
+    if (o->json && code != CLI_INVALID)
+        cli_print_json(res);
+    cJSON_Delete(res);
+    if (out)
+        *out = NULL;
+    return code;
+}
+
+static struct client *cli_open(struct options *o)
+{
+    char *err = NULL;
+    struct client *c = client_open(o, true, &err);
+    if (!c) {
+        fprintf(stderr, "coordhub: %s\n", err ? err : "cannot reach the hub");
+        free(err);
+    }
+    return c;
+}
+
+/* Make sure the acting agent exists (the CLI acts for it). */
+static int cli_ensure_agent(struct client *c, const struct options *o)
+{
+    cJSON *args = cJSON_CreateObject();
+    cJSON_AddStringToObject(args, "agentId", cli_agent(o));
+    cJSON *meta = cJSON_AddObjectToObject(args, "metadata");
+    cJSON_AddStringToObject(meta, "ide", "coordhub-cli");
+    cJSON *res = NULL;
+    int code = cli_call(c, o, "register_agent", args, &res);
+    cJSON_Delete(res);
+    return code;
+}
+
+static const char *cli_str(const cJSON *o, const char *k)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    if (cJSON_IsString(v))
+        return v->valuestring;
+    return "-";
+}
+
+static void cli_num(const cJSON *o, const char *k, char *buf, size_t n)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    if (cJSON_IsNumber(v))
+        snprintf(buf, n, "%.0f", v->valuedouble);
+    else if (cJSON_IsString(v))
+        snprintf(buf, n, "%s", v->valuestring);
+    else
+        snprintf(buf, n, "-");
+}
+
+/* ---- client commands ---------------------------------------------------- */
+
+static int cli_status(struct options *o, int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    struct client *c = cli_open(o);
+    if (!c)
+        return CLI_FAIL;
+    cJSON *res = NULL;
+    int code = cli_call(c, o, "get_coordination_status", NULL, &res);
+    if (res && o->json) {
+        cli_print_json(res);
+    } else if (res) {
+        const cJSON *h = cJSON_GetObjectItemCaseSensitive(res, "systemHealth");
+        printf("health:  %s\n", cli_str(h, "overall"));
+        printf("agents:  %d active\n",
+               cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(res, "activeAgents")));
+        printf("locks:   %d\n",
+               cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(res, "lockedFiles")));
+        printf("tasks:   %d in progress\n",
+               cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(res, "activeTasks")));
+        char seq[32];
+        cli_num(cJSON_GetObjectItemCaseSensitive(h, "store"), "lastSeq", seq, sizeof(seq));
+        printf("events:  %s\n", seq);
+    }
+    cJSON_Delete(res);
+    client_close(c);
+    return code;
+}
+
+static int cli_agents(struct options *o, int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    struct client *c = cli_open(o);
+    if (!c)
+        return CLI_FAIL;
+    cJSON *args = cJSON_CreateObject();
+    if (o->status)
+        cJSON_AddStringToObject(args, "status", o->status);
+    cJSON *res = NULL;
+    int code = cli_call(c, o, "list_agents", args, &res);
+    if (res && o->json) {
+        cli_print_json(res);
+    } else if (res) {
+        printf("%-32s %-8s %-24s %s\n", "AGENT", "STATUS", "LAST SEEN", "CAPABILITIES");
+        const cJSON *a;
+        cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(res, "agents"))
+        {
+            char *caps = json_print(cJSON_GetObjectItemCaseSensitive(a, "capabilities"));
+            printf("%-32s %-8s %-24s %s\n", cli_str(a, "agentId"), cli_str(a, "status"),
+                   cli_str(a, "lastSeen"), caps);
+            free(caps);
+        }
+    }
+    cJSON_Delete(res);
+    client_close(c);
+    return code;
+}
+
+static int cli_locks(struct options *o, int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    struct client *c = cli_open(o);
+    if (!c)
+        return CLI_FAIL;
+    cJSON *args = cJSON_CreateObject();
+    if (o->agent)
+        cJSON_AddStringToObject(args, "agentId", o->agent);
+    cJSON *res = NULL;
+    int code = cli_call(c, o, "list_locked_files", args, &res);
+    if (res && o->json) {
+        cli_print_json(res);
+    } else if (res) {
+        printf("%-40s %-24s %-9s %-8s %s\n", "FILE", "AGENT", "MODE", "TOKEN", "EXPIRES");
+        const cJSON *l;
+        cJSON_ArrayForEach(l, cJSON_GetObjectItemCaseSensitive(res, "locks"))
+        {
+            char tok[32];
+            cli_num(l, "token", tok, sizeof(tok));
+            printf("%-40s %-24s %-9s %-8s %s\n", cli_str(l, "file"), cli_str(l, "agentId"),
+                   cli_str(l, "mode"), tok, cli_str(l, "expiresAt"));
+        }
+    }
+    cJSON_Delete(res);
+    client_close(c);
+    return code;
+}
+
+static int cli_lock(struct options *o, int argc, char **argv)
+{
+    if (argc != 1) {
+        fprintf(stderr, "usage: coordhub lock FILE [--ttl S] [--mode exclusive|shared] "
+                        "[--reason R] [--wait MS] [--agent ID]\n");
+        return CLI_USAGE;
+    }
+    struct client *c = cli_open(o);
+    if (!c)
+        return CLI_FAIL;
+    int code = cli_ensure_agent(c, o);
+    cJSON *res = NULL;
+    if (code == CLI_OK) {
+        cJSON *args = cJSON_CreateObject();
+        cJSON_AddStringToObject(args, "file", argv[0]);
+        cJSON_AddStringToObject(args, "agentId", cli_agent(o));
+        if (o->ttl)
+            cJSON_AddNumberToObject(args, "ttl", (double)o->ttl);
+        if (o->mode)
+            cJSON_AddStringToObject(args, "mode", o->mode);
+        if (o->reason)
+            cJSON_AddStringToObject(args, "reason", o->reason);
+        if (o->wait_ms)
+            cJSON_AddNumberToObject(args, "waitMs", (double)o->wait_ms);
+        code = cli_call(c, o, "lock_file", args, &res);
+    }
+    if (res && o->json) {
+        cli_print_json(res);
+    } else if (res && code == CLI_OK) {
+        char tok[32];
+        cli_num(res, "token", tok, sizeof(tok));
+        printf("locked %s for %s (token %s, expires %s)\n", cli_str(res, "file"), cli_agent(o),
+               tok, cli_str(res, "expiresAt"));
+    } else if (res) {
+        fprintf(stderr, "coordhub: %s\n", cli_str(res, "error"));
+    }
+    cJSON_Delete(res);
+    client_close(c);
+    return code;
+}
+
+static int cli_unlock(struct options *o, int argc, char **argv)
+{
+    if (argc != 1) {
+        fprintf(stderr, "usage: coordhub unlock FILE [--force] [--agent ID]\n");
+        return CLI_USAGE;
+    }
+    struct client *c = cli_open(o);
+    if (!c)
+        return CLI_FAIL;
+    cJSON *args = cJSON_CreateObject();
+    cJSON_AddStringToObject(args, "file", argv[0]);
+    cJSON_AddStringToObject(args, "agentId", cli_agent(o));
+    if (o->force)
+        cJSON_AddBoolToObject(args, "force", 1);
+    cJSON *res = NULL;
+    int code = cli_call(c, o, "unlock_file", args, &res);
+    if (res && o->json)
+        cli_print_json(res);
+    else if (res && code == CLI_OK)
+        printf("unlocked %s\n", cli_str(res, "file"));
+    else if (res)
+        fprintf(stderr, "coordhub: %s\n", cli_str(res, "error"));
+    cJSON_Delete(res);
+    client_close(c);
+    return code;
+}
+
+static void cli_print_tasks(const cJSON *tasks)
+{
+    printf("%-16s %-10s %-4s %-24s %s\n", "TASK", "STATUS", "PRIO", "CLAIMED BY", "TITLE");
+    const cJSON *t;
+    cJSON_ArrayForEach(t, tasks)
+    {
+        char prio[32];
+        cli_num(t, "priority", prio, sizeof(prio));
+        printf("%-16s %-10s %-4s %-24s %s\n", cli_str(t, "taskId"), cli_str(t, "status"), prio,
+               cli_str(t, "claimedBy"), cli_str(t, "title"));
+    }
+}
+
+static int cli_tasks(struct options *o, int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    struct client *c = cli_open(o);
+    if (!c)
+        return CLI_FAIL;
+    cJSON *args = cJSON_CreateObject();
+    if (o->status)
+        cJSON_AddStringToObject(args, "status", o->status);
+    cJSON *res = NULL;
+    int code = cli_call(c, o, "list_tasks", args, &res);
+    if (res && o->json)
+        cli_print_json(res);
+    else if (res)
+        cli_print_tasks(cJSON_GetObjectItemCaseSensitive(res, "tasks"));
+    cJSON_Delete(res);
+    client_close(c);
+    return code;
+}
+
+static int cli_task(struct options *o, int argc, char **argv)
+{
+    const char *usage =
+        "usage: coordhub task add TITLE [--id ID] [--description D] [--files a,b] "
+        "[--patterns p,q] [--depends-on T1,T2] [--capabilities c1,c2] [--priority N]\n"
+        "       coordhub task claim ID [--files a,b] [--agent ID]\n"
+        "       coordhub task done ID [--result TEXT] [--agent ID]\n"
+        "       coordhub task release ID [--reason R] [--failed] [--agent ID]\n";
+    if (argc != 2) {
+        fputs(usage, stderr);
+        return CLI_USAGE;
+    }
+    const char *sub = argv[0];
+    const char *tool;
+    cJSON *args = cJSON_CreateObject();
+    bool acts = true;
+    if (strcmp(sub, "add") == 0) {
+        tool = "create_task";
+        acts = false;
+        cJSON_AddStringToObject(args, "title", argv[1]);
+        if (o->task_id)
+            cJSON_AddStringToObject(args, "taskId", o->task_id);
+        if (o->description)
+            cJSON_AddStringToObject(args, "description", o->description);
+        if (o->files)
+            cJSON_AddItemToObject(args, "files", cli_list(o->files));
+        if (o->patterns)
+            cJSON_AddItemToObject(args, "patterns", cli_list(o->patterns));
+        if (o->depends)
+            cJSON_AddItemToObject(args, "dependsOn", cli_list(o->depends));
+        if (o->caps)
+            cJSON_AddItemToObject(args, "capabilities", cli_list(o->caps));
+        if (o->priority)
+            cJSON_AddNumberToObject(args, "priority", (double)o->priority);
+    } else if (strcmp(sub, "claim") == 0) {
+        tool = "claim_task";
+        cJSON_AddStringToObject(args, "taskId", argv[1]);
+        if (o->files)
+            cJSON_AddItemToObject(args, "files", cli_list(o->files));
+    } else if (strcmp(sub, "done") == 0) {
+        tool = "complete_task";
+        cJSON_AddStringToObject(args, "taskId", argv[1]);
+        if (o->result)
+            cJSON_AddStringToObject(args, "result", o->result);
+    } else if (strcmp(sub, "release") == 0) {
+        tool = "release_task";
+        cJSON_AddStringToObject(args, "taskId", argv[1]);
+        if (o->reason)
+            cJSON_AddStringToObject(args, "reason", o->reason);
+        if (o->failed)
+            cJSON_AddBoolToObject(args, "failed", 1);
+    } else {
+        cJSON_Delete(args);
+        fputs(usage, stderr);
+        return CLI_USAGE;
+    }
+    struct client *c = cli_open(o);
+    if (!c) {
+        cJSON_Delete(args);
+        return CLI_FAIL;
+    }
+    int code = CLI_OK;
+    if (acts) {
+        code = cli_ensure_agent(c, o);
+        cJSON_AddStringToObject(args, "agentId", cli_agent(o));
+    }
+    cJSON *res = NULL;
+    if (code == CLI_OK)
+        code = cli_call(c, o, tool, args, &res);
+    else
+        cJSON_Delete(args);
+    if (res && o->json) {
+        cli_print_json(res);
+    } else if (res && code == CLI_OK) {
+        const cJSON *t = cJSON_GetObjectItemCaseSensitive(res, "task");
+        printf("%s %s: %s\n", cli_str(t, "taskId"), cli_str(t, "status"), cli_str(t, "title"));
+    } else if (res) {
+        fprintf(stderr, "coordhub: %s\n", cli_str(res, "error"));
+    }
+    cJSON_Delete(res);
+    client_close(c);
+    return code;
+}
+
+static int cli_events(struct options *o, int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    struct client *c = cli_open(o);
+    if (!c)
+        return CLI_FAIL;
+    char cursor[32] = "0";
+    if (o->since)
+        snprintf(cursor, sizeof(cursor), "%s", o->since);
+    int code = CLI_OK;
+    for (;;) {
+        cJSON *args = cJSON_CreateObject();
+        cJSON_AddStringToObject(args, "since", cursor);
+        cJSON_AddNumberToObject(args, "limit", 1000);
+        cJSON_AddNumberToObject(args, "timeoutMs", o->follow ? 30000 : 0);
+        cJSON *res = NULL;
+        code = cli_call(c, o, "wait_for_events", args, &res);
+        if (!res)
+            break;
+        const cJSON *ev;
+        cJSON_ArrayForEach(ev, cJSON_GetObjectItemCaseSensitive(res, "events"))
+        {
+            if (o->json) {
+                char *s = json_print(ev);
+                puts(s);
+                free(s);
+            } else {
+                char *d = json_print(cJSON_GetObjectItemCaseSensitive(ev, "data"));
+                printf("%-6s %-24s %-22s %s\n", cli_str(ev, "id"), cli_str(ev, "timestamp"),
+                       cli_str(ev, "type"), d);
+                free(d);
+            }
+        }
+        fflush(stdout);
+        const char *last = json_get_str(res, "lastId", cursor);
+        bool more = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(res, "events")) > 0 &&
+                    strcmp(last, cursor) != 0;
+        snprintf(cursor, sizeof(cursor), "%s", last);
+        cJSON_Delete(res);
+        if (!o->follow && !more)
+            break;
+    }
+    client_close(c);
+    return code;
+}
+
+/* ---- serve / mcp / version / help --------------------------------------- */
+
+static int cli_serve(struct options *o, int argc, char **argv)
+{
+    (void)argv;
+    if (argc) {
+        fprintf(stderr, "usage: coordhub serve [options]\n");
+        return CLI_USAGE;
+    }
+    return hub_serve(o);
+}
+
+static int cli_mcp(struct options *o, int argc, char **argv)
+{
+    (void)argv;
+    if (argc) {
+        fprintf(stderr, "usage: coordhub mcp [--agent ID] [options]\n");
+        return CLI_USAGE;
+    }
+    return bridge_main(o);
+}
+
+static int cli_version(struct options *o, int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    if (o->json)
+        printf("{\"version\":\"%s\"}\n", COORDHUB_VERSION);
+    else
+        printf("coordhub %s\n", COORDHUB_VERSION);
+    return CLI_OK;
+}
+
+static const struct cli_cmd cli_cmds[] = {
+    {"serve", "serve [--daemon] [--store URL] [--log-level L]",
+     "run the hub for this workspace (foreground unless --daemon)", cli_serve},
+    {"mcp", "mcp [--agent ID]", "MCP server over stdio for an IDE (starts the hub when needed)",
+     cli_mcp},
+    {"status", "status [--json]", "summary of agents, locks, tasks and health", cli_status},
+    {"agents", "agents [--status S] [--json]", "list agents", cli_agents},
+    {"locks", "locks [--agent ID] [--json]", "list file leases", cli_locks},
+    {"lock", "lock FILE [--ttl S] [--mode M] [--reason R] [--wait MS] [--agent ID]",
+     "take a lease on FILE", cli_lock},
+    {"unlock", "unlock FILE [--force] [--agent ID]", "release a lease", cli_unlock},
+    {"tasks", "tasks [--status S] [--json]", "list tasks", cli_tasks},
+    {"task", "task add|claim|done|release …", "create and move tasks", cli_task},
+    {"events", "events [--follow] [--since N] [--json]", "print the event log", cli_events},
+    {"version", "version [--json]", "print the version", cli_version},
+};
+
+static const struct cli_cmd *cli_find(const char *name)
+{
+    for (size_t i = 0; i < sizeof(cli_cmds) / sizeof(cli_cmds[0]); i++)
+        if (strcmp(cli_cmds[i].name, name) == 0)
+            return &cli_cmds[i];
+    return NULL;
+}
+
+static void cli_usage(FILE *f)
+{
+    fprintf(f, "coordhub %s — coordination hub for AI coding agents\n\n"
+               "usage: coordhub COMMAND [options]\n\ncommands:\n",
+            COORDHUB_VERSION);
+    for (size_t i = 0; i < sizeof(cli_cmds) / sizeof(cli_cmds[0]); i++)
+        fprintf(f, "  %-10s %s\n", cli_cmds[i].name, cli_cmds[i].help);
+    fprintf(f, "\ncommon options:\n"
+               "  --state-dir DIR   state directory (env COORDHUB_STATE_DIR; default "
+               "<root>/.coordhub)\n"
+               "  --root DIR        workspace root (env COORDHUB_ROOT; default: git top level "
+               "or cwd)\n"
+               "  --workspace NAME  workspace name (default: root directory name)\n"
+               "  --json            machine-readable output\n"
+               "  --help            help for a command\n"
+               "\nexit codes: 0 ok, 1 failure, 2 usage, 3 refused, 4 invalid argument\n");
+}
+
+int cli_main(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        cli_usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? CLI_USAGE : CLI_OK;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("coordhub %s\n", COORDHUB_VERSION);
+        return CLI_OK;
+    }
+    const struct cli_cmd *cmd = cli_find(argv[1]);
+    if (!cmd) {
+        fprintf(stderr, "coordhub: unknown command '%s' (try 'coordhub --help')\n", argv[1]);
+        return CLI_USAGE;
+    }
+    struct options o;
+    options_init(&o);
+    int nargs = 0;
+    const char *bad = NULL;
+    int code;
+    if (options_parse(&o, argc, argv, 2, &nargs, &bad) != 0) {
+        fprintf(stderr, "coordhub %s: bad option '%s'\nusage: coordhub %s\n", cmd->name, bad,
+                cmd->usage);
+        code = CLI_USAGE;
+        goto out;
+    }
+    if (o.help) {
+        printf("usage: coordhub %s\n\n%s\n", cmd->usage, cmd->help);
+        code = CLI_OK;
+        goto out;
+    }
+    if (options_resolve(&o) != 0) {
+        fprintf(stderr, "coordhub: cannot determine the workspace root\n");
+        code = CLI_FAIL;
+        goto out;
+    }
+    code = cmd->run(&o, nargs, argv + 2);
+out:
+    options_deinit(&o);
+    return code;
+}

@@ -1,0 +1,17 @@
+/* cli — the `coordhub` command line (DESIGN §4 CLI): argument parsing,
+ * dispatch to serve / mcp / client subcommands, human tables and --json.
+ *
+ * Exit codes (docs/configuration.md):
+ *   0  success
+ *   1  failure: hub unreachable, store error, internal error
+ *   2  usage error (unknown command or option, missing argument)
+ *   3  refused: the hub said no (file locked by another agent, task not
+ *      claimable, …) — or, for `serve`, another hub already runs here
+ *   4  invalid argument rejected by the hub (bad path, unknown task, …) */
+#ifndef COORDHUB_APP_CLI_H
+#define COORDHUB_APP_CLI_H
+
+/* Run the command line; returns the process exit code. */
+int cli_main(int argc, char **argv);
+
+#endif

@@ -1,0 +1,293 @@
+/* client — blocking line I/O over the hub socket. Used by short-lived CLI
+ * commands and by the bridge, never inside the hub's loop. */
+#define _GNU_SOURCE
+#include "app/client.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "app/options.h"
+#include "base/buf.h"
+#include "base/clock.h"
+#include "base/json.h"
+#include "base/xmalloc.h"
+
+#ifndef COORDHUB_VERSION
+#define COORDHUB_VERSION "0.0.0"
+#endif
+
+#define CLIENT_MAX_LINE (64 * 1024 * 1024)
+
+struct client {
+    int fd;
+    struct buf in;
+    long long next_id;
+};
+
+static char *client_errf(const char *what, int err)
+{
+    size_t n = strlen(what) + 128;
+    char *m = xmalloc(n);
+    snprintf(m, n, "%s: %s", what, strerror(err));
+    return m;
+}
+
+static int client_try_connect(const char *path)
+{
+    struct sockaddr_un sun;
+    memset(&sun, 0, sizeof(sun));
+    sun.sun_family = AF_UNIX;
+    if (strlen(path) >= sizeof(sun.sun_path))
+        return -ENAMETOOLONG;
+    memcpy(sun.sun_path, path, strlen(path) + 1);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -errno;
+    if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
+        int e = errno;
+        close(fd);
+        return -e;
+    }
+    return fd;
+}
+
+/* Start `coordhub serve --daemon` for o's workspace and wait for it to
+ * detach (it returns once listening, or at once if another hub owns the
+ * workspace). */
+static void client_spawn_hub(const struct options *o)
+{
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    if (n <= 0)
+        return;
+    exe[n] = '\0';
+    pid_t pid = fork();
+    if (pid < 0)
+        return;
+    if (pid == 0) {
+        const char *argv[16];
+        int i = 0;
+        argv[i++] = exe;
+        argv[i++] = "serve";
+        argv[i++] = "--daemon";
+        argv[i++] = "--state-dir";
+        argv[i++] = o->state_dir;
+        argv[i++] = "--root";
+        argv[i++] = o->root;
+        argv[i++] = "--workspace";
+        argv[i++] = o->workspace;
+        if (o->store_url) {
+            argv[i++] = "--store";
+            argv[i++] = o->store_url;
+        }
+        if (o->log_level) {
+            argv[i++] = "--log-level";
+            argv[i++] = o->log_level;
+        }
+        argv[i] = NULL;
+        int devnull = open("/dev/null", O_RDWR);
+        if (devnull >= 0) {
+            dup2(devnull, 0);
+            dup2(devnull, 1);
+            dup2(devnull, 2);
+        }
+        execv(exe, (char *const *)argv);
+        _exit(127);
+    }
+    int status;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+}
+
+int client_connect_socket(const struct options *o, bool autostart, char **errmsg)
+{
+    char *path = options_state_path(o, "hub.sock");
+    int fd = client_try_connect(path);
+    if (fd >= 0 || !autostart || (fd != -ENOENT && fd != -ECONNREFUSED)) {
+        if (fd < 0)
+            *errmsg = client_errf(fd == -ENOENT || fd == -ECONNREFUSED
+                                      ? "no hub is running for this workspace"
+                                      : "cannot connect to the hub",
+                                  -fd);
+        free(path);
+        return fd;
+    }
+    client_spawn_hub(o);
+    int64_t deadline = clock_mono_ns() + 15LL * 1000000000;
+    while ((fd = client_try_connect(path)) < 0 && clock_mono_ns() < deadline) {
+        struct timespec ts = {.tv_sec = 0, .tv_nsec = 20 * 1000000};
+        nanosleep(&ts, NULL);
+    }
+    if (fd < 0) {
+        size_t n = strlen(path) + 200;
+        *errmsg = xmalloc(n);
+        snprintf(*errmsg, n, "the hub did not start (no socket at %s); see %s/hub.log", path,
+                 o->state_dir);
+    }
+    free(path);
+    return fd;
+}
+
+static int client_write_all(int fd, const char *p, size_t n)
+{
+    while (n) {
+        ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return -errno;
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* Read one line (without "\n") into a fresh string; NULL at EOF/error. */
+static char *client_read_line(struct client *c)
+{
+    for (;;) {
+        char *nl = c->in.data ? memchr(c->in.data, '\n', c->in.len) : NULL;
+        if (nl) {
+            size_t len = (size_t)(nl - c->in.data);
+            char *line = xstrndup(c->in.data, len);
+            buf_consume(&c->in, len + 1);
+            return line;
+        }
+        char tmp[65536];
+        ssize_t n = read(c->fd, tmp, sizeof(tmp));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return NULL;
+        if (buf_append(&c->in, tmp, (size_t)n) != 0)
+            return NULL;
+    }
+}
+
+/* Send a request and wait for the response with the same id; notifications
+ * in between are skipped. Returns the parsed response (caller owns). */
+static cJSON *client_request(struct client *c, const char *method, cJSON *params, char **errmsg)
+{
+    long long id = ++c->next_id;
+    cJSON *req = cJSON_CreateObject();
+    cJSON_AddStringToObject(req, "jsonrpc", "2.0");
+    cJSON_AddNumberToObject(req, "id", (double)id);
+    cJSON_AddStringToObject(req, "method", method);
+    if (params)
+        cJSON_AddItemToObject(req, "params", params);
+    char *text = json_print(req);
+    cJSON_Delete(req);
+    size_t len = strlen(text);
+    text = xrealloc(text, len + 2);
+    text[len] = '\n';
+    int rc = client_write_all(c->fd, text, len + 1);
+    free(text);
+    if (rc) {
+        *errmsg = client_errf("cannot send to the hub", -rc);
+        return NULL;
+    }
+    for (;;) {
+        char *line = client_read_line(c);
+        if (!line) {
+            *errmsg = xstrdup("the hub closed the connection");
+            return NULL;
+        }
+        int err = 0;
+        cJSON *msg = json_parse_bounded(line, strlen(line), JSON_MAX_DEPTH, &err);
+        free(line);
+        if (!msg)
+            continue;
+        const cJSON *rid = cJSON_GetObjectItemCaseSensitive(msg, "id");
+        if (cJSON_IsNumber(rid) && (long long)rid->valuedouble == id &&
+            !cJSON_GetObjectItemCaseSensitive(msg, "method"))
+            return msg;
+        cJSON_Delete(msg);
+    }
+}
+
+static void client_send_notification(struct client *c, const char *method)
+{
+    char line[200];
+    int n = snprintf(line, sizeof(line), "{\"jsonrpc\":\"2.0\",\"method\":\"%s\"}\n", method);
+    (void)client_write_all(c->fd, line, (size_t)n);
+}
+
+struct client *client_open(const struct options *o, bool autostart, char **errmsg)
+{
+    int fd = client_connect_socket(o, autostart, errmsg);
+    if (fd < 0)
+        return NULL;
+    struct client *c = xcalloc(1, sizeof(*c));
+    c->fd = fd;
+    buf_init(&c->in, CLIENT_MAX_LINE);
+    cJSON *params = cJSON_CreateObject();
+    cJSON_AddStringToObject(params, "protocolVersion", "2025-11-25");
+    cJSON_AddObjectToObject(params, "capabilities");
+    cJSON *ci = cJSON_AddObjectToObject(params, "clientInfo");
+    cJSON_AddStringToObject(ci, "name", "coordhub-cli");
+    cJSON_AddStringToObject(ci, "version", COORDHUB_VERSION);
+    cJSON *resp = client_request(c, "initialize", params, errmsg);
+    if (!resp || !cJSON_GetObjectItemCaseSensitive(resp, "result")) {
+        if (resp && !*errmsg)
+            *errmsg = xstrdup("the hub refused the MCP handshake");
+        cJSON_Delete(resp);
+        client_close(c);
+        return NULL;
+    }
+    cJSON_Delete(resp);
+    client_send_notification(c, "notifications/initialized");
+    return c;
+}
+
+void client_close(struct client *c)
+{
+    if (!c)
+        return;
+    close(c->fd);
+    buf_deinit(&c->in);
+    free(c);
+}
+
+int client_call(struct client *c, const char *tool, cJSON *args, cJSON **result, bool *is_error,
+                char **errmsg)
+{
+    cJSON *params = cJSON_CreateObject();
+    cJSON_AddStringToObject(params, "name", tool);
+    cJSON_AddItemToObject(params, "arguments", args ? args : cJSON_CreateObject());
+    cJSON *resp = client_request(c, "tools/call", params, errmsg);
+    if (!resp)
+        return -1;
+    cJSON *err = cJSON_GetObjectItemCaseSensitive(resp, "error");
+    if (err) {
+        *errmsg = xstrdup(json_get_str(err, "message", "error"));
+        cJSON_Delete(resp);
+        return -1;
+    }
+    cJSON *res = cJSON_GetObjectItemCaseSensitive(resp, "result");
+    *is_error = json_get_bool(res, "isError", false);
+    cJSON *sc = cJSON_DetachItemFromObjectCaseSensitive(res, "structuredContent");
+    if (!sc) {
+        /* Fall back to the text content (errors carry only text). */
+        cJSON *content = cJSON_GetObjectItemCaseSensitive(res, "content");
+        const char *text = json_get_str(cJSON_GetArrayItem(content, 0), "text", "");
+        int perr = 0;
+        sc = json_parse_bounded(text, strlen(text), JSON_MAX_DEPTH, &perr);
+        if (!sc) {
+            sc = cJSON_CreateObject();
+            cJSON_AddStringToObject(sc, "error", text);
+        }
+    }
+    *result = sc;
+    cJSON_Delete(resp);
+    return 0;
+}

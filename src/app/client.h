@@ -1,0 +1,31 @@
+/* client — a blocking MCP client of the hub's Unix socket, for the CLI and
+ * the bridge: find the hub of a state dir, start it when none runs (ten
+ * callers at once still yield one hub: the hub's flock decides), and make
+ * tool calls. */
+#ifndef COORDHUB_APP_CLIENT_H
+#define COORDHUB_APP_CLIENT_H
+
+#include <stdbool.h>
+
+#include <cjson/cJSON.h>
+
+struct options;
+struct client;
+
+/* Connect to the hub socket of o's state dir; with autostart, start
+ * `coordhub serve --daemon` when nobody listens and wait for it (≤ 15 s).
+ * Returns the connected fd or -errno with *errmsg (caller frees). */
+int client_connect_socket(const struct options *o, bool autostart, char **errmsg);
+
+/* Connect and complete the MCP handshake as clientInfo "coordhub-cli".
+ * NULL on failure with *errmsg set. */
+struct client *client_open(const struct options *o, bool autostart, char **errmsg);
+void client_close(struct client *c);
+
+/* Call a tool. args is taken (NULL = {}). On 0, *result is the
+ * structuredContent (caller owns) and *is_error the isError flag. A
+ * JSON-RPC error or a broken connection returns -1 with *errmsg. */
+int client_call(struct client *c, const char *tool, cJSON *args, cJSON **result, bool *is_error,
+                char **errmsg);
+
+#endif

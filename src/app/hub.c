@@ -1,0 +1,604 @@
+/* hub — lifecycle, the store, group commit and timers.
+ *
+ * Group commit: a command is evaluated and folded into the workspace at
+ * once (so the next command in the same loop turn sees it) and its events
+ * wait in `pending`; replies wait in `replies`. `commit_ev` has a lower
+ * priority than every I/O event, so it runs once the turn's reads are
+ * done: one store append for all pending events, then the replies are
+ * sent and the events fanned out. Nothing is answered or published before
+ * the store has it. If the append fails, every waiting call is answered
+ * with the store error and the workspace is rebuilt from the store, so the
+ * in-memory state is never ahead of the log (DESIGN §3).
+ *
+ * Start-up: flock(hub.lock) makes the hub the only one for its state dir
+ * (ten bridges racing to start a hub yield exactly one), then the state is
+ * restored from the newest snapshot plus the log tail. */
+#define _GNU_SOURCE
+#include "app/hub.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/listener.h>
+
+#include "app/hub_internal.h"
+#include "app/options.h"
+#include "base/clock.h"
+#include "base/json.h"
+#include "base/log.h"
+#include "base/xmalloc.h"
+#include "bus/bus.h"
+#include "rpc/mcp.h"
+#include "store/store.h"
+
+#ifndef COORDHUB_VERSION
+#define COORDHUB_VERSION "0.0.0"
+#endif
+
+int64_t hub_now(struct hub *h)
+{
+    int64_t ms;
+    if (h->store && h->store->ops->now(h->store, &ms) == 0)
+        return ms;
+    return clock_wall_ms();
+}
+
+void hub_schedule_commit(struct hub *h)
+{
+    event_active(h->commit_ev, EV_TIMEOUT, 0);
+}
+
+static void hub_send_reply(struct hub *h, struct hub_reply *r)
+{
+    struct hub_session *s = hub_session_find(h, r->session);
+    if (!s) {
+        cJSON_Delete(r->result);
+        return;
+    }
+    s->inflight--;
+    mcp_session_tool_done(s->mcp, r->call_id, r->result, r->is_error);
+    hub_session_maybe_finish(s);
+}
+
+void hub_reply(struct hub *h, struct hub_session *s, uint64_t call_id, cJSON *result,
+               bool is_error)
+{
+    struct hub_reply *r = xcalloc(1, sizeof(*r));
+    r->session = s->id;
+    r->call_id = call_id;
+    r->result = result;
+    r->is_error = is_error;
+    if (h->pending.len == 0 && !h->replies) {
+        hub_send_reply(h, r);
+        free(r);
+        return;
+    }
+    *h->replies_tail = r;
+    h->replies_tail = &r->next;
+    hub_schedule_commit(h);
+}
+
+static void hub_flush_replies(struct hub *h, const char *store_err)
+{
+    struct hub_reply *r = h->replies;
+    h->replies = NULL;
+    h->replies_tail = &h->replies;
+    while (r) {
+        struct hub_reply *next = r->next;
+        if (store_err) {
+            cJSON_Delete(r->result);
+            r->result = cJSON_CreateObject();
+            cJSON_AddBoolToObject(r->result, "success", 0);
+            char msg[512];
+            snprintf(msg, sizeof(msg), "store failure, nothing was recorded: %s", store_err);
+            cJSON_AddStringToObject(r->result, "error", msg);
+            r->is_error = true;
+        }
+        hub_send_reply(h, r);
+        free(r);
+        r = next;
+    }
+}
+
+/* Replace the workspace with the store's view: newest snapshot + tail. */
+static int hub_load_state(struct hub *h, char **errmsg)
+{
+    struct workspace *ws = workspace_new(&h->wscfg);
+    int64_t now = hub_now(h);
+    uint64_t snap_seq = 0;
+    char *text = NULL;
+    int rc = h->store->ops->snapshot_load(h->store, &snap_seq, &text);
+    if (rc == 0 && text) {
+        int err = 0;
+        cJSON *snap = json_parse_bounded(text, strlen(text), 1024, &err);
+        if (!snap || workspace_restore(ws, snap, now) != 0) {
+            log_warn("snapshot at seq %llu unreadable; replaying the whole log",
+                     (unsigned long long)snap_seq);
+            workspace_free(ws);
+            ws = workspace_new(&h->wscfg);
+            snap_seq = 0;
+        }
+        cJSON_Delete(snap);
+    }
+    free(text);
+    uint64_t first = 1;
+    h->store->ops->first_seq(h->store, &first);
+    if (first > workspace_seq(ws) + 1) {
+        *errmsg = xstrdup("the log was trimmed past the newest usable snapshot");
+        workspace_free(ws);
+        return -ERR_STORE;
+    }
+    struct event_vec tail;
+    event_vec_init(&tail);
+    for (;;) {
+        event_vec_clear(&tail);
+        rc = h->store->ops->read(h->store, workspace_seq(ws), 4096, &tail);
+        if (rc != 0 || tail.len == 0)
+            break;
+        for (size_t i = 0; i < tail.len; i++) {
+            if (workspace_apply(ws, &tail.items[i]) != 0) {
+                log_error("cannot fold event %llu (%s)", (unsigned long long)tail.items[i].seq,
+                          tail.items[i].type);
+                rc = -ERR_STORE;
+                break;
+            }
+        }
+        if (rc)
+            break;
+    }
+    event_vec_deinit(&tail);
+    if (rc) {
+        *errmsg = xstrdup("cannot read the event log");
+        workspace_free(ws);
+        return rc;
+    }
+    workspace_free(h->ws);
+    h->ws = ws;
+    h->committed_seq = workspace_seq(ws);
+    h->snapshot_seq = snap_seq;
+    return 0;
+}
+
+struct hub_append_ctx {
+    int status;
+    uint64_t current;
+    bool done;
+};
+
+static void hub_append_done(void *arg, int status, uint64_t current)
+{
+    struct hub_append_ctx *c = arg;
+    c->status = status;
+    c->current = current;
+    c->done = true;
+}
+
+static void hub_maybe_snapshot(struct hub *h)
+{
+    if (h->committed_seq - h->snapshot_seq < HUB_SNAPSHOT_EVERY)
+        return;
+    cJSON *snap = workspace_snapshot(h->ws);
+    char *text = json_print(snap);
+    if (h->store->ops->snapshot_save(h->store, h->committed_seq, text, strlen(text)) == 0)
+        h->snapshot_seq = h->committed_seq;
+    free(text);
+    cJSON_Delete(snap);
+}
+
+static void hub_commit_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct hub *h = arg;
+    (void)fd;
+    (void)what;
+    if (h->pending.len == 0) {
+        hub_flush_replies(h, NULL);
+        return;
+    }
+    for (size_t i = 0; i < h->pending.len; i++) {
+        struct event *ev = &h->pending.items[i];
+        if (!ev->source_id)
+            ev->source_id = xstrdup(h->hub_id);
+    }
+    struct hub_append_ctx ctx = {0};
+    int64_t t0 = clock_mono_ns();
+    int rc = h->store->ops->append(h->store, h->committed_seq, h->pending.items, h->pending.len,
+                                   hub_append_done, &ctx);
+    if (rc == 0 && !ctx.done)
+        rc = -ERR_INTERNAL; /* local backends complete synchronously */
+    if (rc == 0)
+        rc = ctx.status;
+    (void)t0;
+    if (rc != 0) {
+        const char *why = coordhub_strerror(rc);
+        log_error("store append of %zu events failed: %s", h->pending.len, why);
+        free(h->store_error);
+        h->store_error = xstrdup(why);
+        h->store_errors++;
+        event_vec_clear(&h->pending);
+        hub_flush_replies(h, why);
+        char *err = NULL;
+        if (hub_load_state(h, &err) != 0) {
+            log_error("cannot reload state after store failure: %s; stopping", err);
+            free(err);
+            event_base_loopbreak(h->base);
+        }
+        return;
+    }
+    free(h->store_error);
+    h->store_error = NULL;
+    h->committed_seq = ctx.current;
+    /* Answer first, then fan out: a caller learns its result no later than
+     * observers learn the event. */
+    struct event_vec done = h->pending;
+    event_vec_init(&h->pending);
+    hub_flush_replies(h, NULL);
+    for (size_t i = 0; i < done.len; i++)
+        bus_publish(h->bus, &done.items[i]);
+    event_vec_deinit(&done);
+    hub_waits_service(h, false);
+    hub_maybe_snapshot(h);
+    /* Freed keys may grant queued lock requests: that is a new round. */
+    hub_lock_waiters_service(h);
+    hub_reschedule_timers(h);
+}
+
+void hub_reschedule_timers(struct hub *h)
+{
+    int64_t next = workspace_next_deadline(h->ws);
+    if (next == INT64_MAX) {
+        event_del(h->tick_ev);
+    } else {
+        int64_t delay = next - hub_now(h);
+        if (delay < 0)
+            delay = 0;
+        struct timeval tv = {.tv_sec = delay / 1000, .tv_usec = (delay % 1000) * 1000 + 1000};
+        event_add(h->tick_ev, &tv);
+    }
+    int64_t wnext = hub_waits_next_deadline(h);
+    if (wnext == INT64_MAX) {
+        event_del(h->wait_ev);
+    } else {
+        int64_t delay = wnext - clock_mono_ns() / 1000000;
+        if (delay < 0)
+            delay = 0;
+        struct timeval tv = {.tv_sec = delay / 1000, .tv_usec = (delay % 1000) * 1000};
+        event_add(h->wait_ev, &tv);
+    }
+}
+
+static void hub_tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct hub *h = arg;
+    (void)fd;
+    (void)what;
+    workspace_tick(h->ws, hub_now(h), &h->pending);
+    hub_lock_waiters_service(h);
+    if (h->pending.len)
+        hub_schedule_commit(h);
+    hub_reschedule_timers(h);
+}
+
+static void hub_wait_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct hub *h = arg;
+    (void)fd;
+    (void)what;
+    hub_waits_service(h, true);
+    hub_reschedule_timers(h);
+}
+
+#define HUB_LAG_PERIOD_MS 1000
+
+static void hub_lag_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct hub *h = arg;
+    (void)fd;
+    (void)what;
+    int64_t now = clock_mono_ns();
+    if (h->lag_expected_ns) {
+        double lag = (double)(now - h->lag_expected_ns) / 1e6;
+        h->loop_lag_ms = lag < 0 ? 0 : lag;
+    }
+    h->lag_expected_ns = now + (int64_t)HUB_LAG_PERIOD_MS * 1000000;
+}
+
+static void hub_signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+    struct hub *h = arg;
+    (void)what;
+    log_info("signal %d: shutting down", (int)sig);
+    h->stopping = true;
+    event_base_loopexit(h->base, NULL);
+}
+
+static void hub_bus_event(void *arg, const struct event *ev, const char *text)
+{
+    hub_session_event(arg, ev, text);
+}
+
+cJSON *hub_health_json(struct hub *h)
+{
+    const char *hub_status = h->loop_lag_ms > 1000 ? "degraded" : "healthy";
+    const char *store_status = h->store_error ? "unhealthy" : "healthy";
+    const char *overall = h->store_error ? "unhealthy" : hub_status;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "overall", overall);
+    cJSON *hub = cJSON_AddObjectToObject(o, "hub");
+    cJSON_AddStringToObject(hub, "status", hub_status);
+    cJSON_AddStringToObject(hub, "id", h->hub_id);
+    cJSON_AddStringToObject(hub, "version", COORDHUB_VERSION);
+    cJSON_AddNumberToObject(hub, "pid", (double)getpid());
+    cJSON_AddNumberToObject(hub, "uptimeMs", (double)(clock_wall_ms() - h->started_ms));
+    cJSON_AddNumberToObject(hub, "loopLagMs", h->loop_lag_ms);
+    cJSON_AddNumberToObject(hub, "sessions", (double)h->nsessions);
+    cJSON_AddStringToObject(hub, "workspace", h->opt->workspace);
+    cJSON *st = cJSON_AddObjectToObject(o, "store");
+    cJSON_AddStringToObject(st, "status", store_status);
+    cJSON_AddStringToObject(st, "backend", h->store->ops->name);
+    json_add_u64(st, "lastSeq", h->committed_seq);
+    if (h->store_error)
+        cJSON_AddStringToObject(st, "lastError", h->store_error);
+    cJSON_AddArrayToObject(o, "servers");
+    return o;
+}
+
+static int hub_mkdir_p(const char *path, mode_t mode)
+{
+    char tmp[4096];
+    if (snprintf(tmp, sizeof(tmp), "%s", path) >= (int)sizeof(tmp))
+        return -ENAMETOOLONG;
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+            return -errno;
+        *p = '/';
+    }
+    if (mkdir(tmp, mode) != 0 && errno != EEXIST)
+        return -errno;
+    return 0;
+}
+
+/* Create the admin token file (0600) at first start; later issues use it
+ * for HTTP access. */
+static void hub_ensure_token(struct hub *h)
+{
+    char *path = options_state_path(h->opt, "token");
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+        unsigned char raw[24];
+        char hex[sizeof(raw) * 2 + 2];
+        if (getrandom(raw, sizeof(raw), 0) == (ssize_t)sizeof(raw)) {
+            for (size_t i = 0; i < sizeof(raw); i++)
+                snprintf(hex + i * 2, 3, "%02x", raw[i]);
+            hex[sizeof(raw) * 2] = '\n';
+            ssize_t w = write(fd, hex, sizeof(raw) * 2 + 1);
+            (void)w;
+        }
+        close(fd);
+    }
+    free(path);
+}
+
+static void hub_write_pid(struct hub *h)
+{
+    char line[32];
+    int n = snprintf(line, sizeof(line), "%d\n", (int)getpid());
+    if (ftruncate(h->lock_fd, 0) == 0 && pwrite(h->lock_fd, line, (size_t)n, 0) == n)
+        fsync(h->lock_fd);
+}
+
+/* Read the pid of the hub holding the lock, or 0. */
+static int hub_lock_owner(int fd)
+{
+    char buf[32] = {0};
+    ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+    if (n <= 0)
+        return 0;
+    return (int)strtol(buf, NULL, 10);
+}
+
+static void hub_teardown(struct hub *h)
+{
+    hub_sessions_close_all(h);
+    if (h->listener)
+        evconnlistener_free(h->listener);
+    if (h->sock_path)
+        unlink(h->sock_path);
+    struct event *evs[] = {h->commit_ev, h->tick_ev, h->wait_ev, h->lag_ev, h->sig_term,
+                           h->sig_int};
+    for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++)
+        if (evs[i])
+            event_free(evs[i]);
+    struct hub_reply *r = h->replies;
+    while (r) {
+        struct hub_reply *n = r->next;
+        cJSON_Delete(r->result);
+        free(r);
+        r = n;
+    }
+    event_vec_deinit(&h->pending);
+    bus_free(h->bus);
+    workspace_free(h->ws);
+    if (h->store)
+        h->store->ops->close(h->store);
+    if (h->base)
+        event_base_free(h->base);
+    free(h->sock_path);
+    free(h->store_error);
+    if (h->lock_fd >= 0)
+        close(h->lock_fd);
+}
+
+int hub_serve(const struct options *o)
+{
+    struct hub hub;
+    struct hub *h = &hub;
+    memset(h, 0, sizeof(*h));
+    h->opt = o;
+    h->lock_fd = -1;
+    h->replies_tail = &h->replies;
+    event_vec_init(&h->pending);
+    int ready_pipe[2] = {-1, -1};
+    int exit_code = 1;
+    char *errmsg = NULL;
+
+    int rc = hub_mkdir_p(o->state_dir, 0700);
+    if (rc) {
+        fprintf(stderr, "coordhub: cannot create state dir %s: %s\n", o->state_dir,
+                strerror(-rc));
+        return 1;
+    }
+    char *lock_path = options_state_path(o, "hub.lock");
+    h->lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    free(lock_path);
+    if (h->lock_fd < 0) {
+        fprintf(stderr, "coordhub: cannot open hub.lock: %s\n", strerror(errno));
+        return 1;
+    }
+    if (flock(h->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+        int owner = hub_lock_owner(h->lock_fd);
+        fprintf(stderr, "coordhub: a hub is already running for %s (pid %d)\n", o->state_dir,
+                owner);
+        close(h->lock_fd);
+        return 3;
+    }
+
+    if (o->daemon) {
+        if (pipe2(ready_pipe, O_CLOEXEC) != 0)
+            goto fail;
+        pid_t pid = fork();
+        if (pid < 0)
+            goto fail;
+        if (pid > 0) {
+            /* Parent: wait until the child listens (or fails), then return. */
+            close(ready_pipe[1]);
+            char c = 0;
+            ssize_t n;
+            do {
+                n = read(ready_pipe[0], &c, 1);
+            } while (n < 0 && errno == EINTR);
+            close(ready_pipe[0]);
+            close(h->lock_fd);
+            return n == 1 && c == 'R' ? 0 : 1;
+        }
+        close(ready_pipe[0]);
+        ready_pipe[0] = -1;
+        setsid();
+        char *log_path = options_state_path(o, "hub.log");
+        int logfd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+        free(log_path);
+        int devnull = open("/dev/null", O_RDWR);
+        if (devnull >= 0) {
+            dup2(devnull, 0);
+            dup2(devnull, 1);
+            if (devnull > 2)
+                close(devnull);
+        }
+        if (logfd >= 0) {
+            dup2(logfd, 2);
+            close(logfd);
+        }
+    }
+    int lvl = o->log_level ? log_level_parse(o->log_level) : LOG_LEVEL_INFO;
+    log_setup(2, lvl < 0 ? LOG_LEVEL_INFO : (enum log_level)lvl);
+    signal(SIGPIPE, SIG_IGN);
+    hub_write_pid(h);
+    h->started_ms = clock_wall_ms();
+    unsigned short rnd = 0;
+    if (getrandom(&rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+        rnd = (unsigned short)getpid();
+    snprintf(h->hub_id, sizeof(h->hub_id), "hub-%04x", rnd);
+
+    h->wscfg.name = o->workspace;
+    h->wscfg.root = o->root;
+    h->base = event_base_new();
+    if (!h->base)
+        goto fail;
+    event_base_priority_init(h->base, 2);
+    struct store_open_opts sopts = {.workspace = o->workspace, .loop = h->base, .durable = 1};
+    rc = store_open(o->store_url, &sopts, &h->store, &errmsg);
+    if (rc) {
+        fprintf(stderr, "coordhub: cannot open store %s: %s\n", o->store_url,
+                errmsg ? errmsg : coordhub_strerror(rc));
+        goto fail;
+    }
+    rc = hub_load_state(h, &errmsg);
+    if (rc) {
+        fprintf(stderr, "coordhub: cannot load state: %s\n", errmsg);
+        goto fail;
+    }
+    h->bus = bus_new(HUB_RECENT_EVENTS, o->workspace);
+    /* Warm the ring with the log tail so wait_for_events and
+     * coord://events/recent see history after a restart. */
+    {
+        struct event_vec tail;
+        event_vec_init(&tail);
+        uint64_t from = h->committed_seq > 256 ? h->committed_seq - 256 : 0;
+        if (h->store->ops->read(h->store, from, 256, &tail) == 0)
+            for (size_t i = 0; i < tail.len; i++)
+                bus_publish(h->bus, &tail.items[i]);
+        event_vec_deinit(&tail);
+    }
+    bus_subscribe(h->bus, hub_bus_event, h);
+    hub_ensure_token(h);
+
+    h->commit_ev = event_new(h->base, -1, 0, hub_commit_cb, h);
+    event_priority_set(h->commit_ev, 1);
+    h->tick_ev = evtimer_new(h->base, hub_tick_cb, h);
+    h->wait_ev = evtimer_new(h->base, hub_wait_cb, h);
+    h->lag_ev = event_new(h->base, -1, EV_PERSIST, hub_lag_cb, h);
+    struct timeval lag_tv = {.tv_sec = HUB_LAG_PERIOD_MS / 1000, .tv_usec = 0};
+    event_add(h->lag_ev, &lag_tv);
+    h->sig_term = evsignal_new(h->base, SIGTERM, hub_signal_cb, h);
+    h->sig_int = evsignal_new(h->base, SIGINT, hub_signal_cb, h);
+    event_add(h->sig_term, NULL);
+    event_add(h->sig_int, NULL);
+
+    hub_sessions_init(h);
+    rc = hub_listen(h);
+    if (rc)
+        goto fail;
+    hub_reschedule_timers(h);
+    /* Agents restored from the log count as detached since now: ticks will
+     * take them offline after the grace period unless they come back. */
+    log_info("coordhub %s serving workspace '%s' (root %s, store %s, seq %llu)",
+             COORDHUB_VERSION, o->workspace, o->root, h->store->ops->name,
+             (unsigned long long)h->committed_seq);
+    if (!o->daemon) {
+        printf("coordhub: listening on unix:%s\n", h->sock_path);
+        printf("coordhub: workspace '%s' at %s, store %s\n", o->workspace, o->root,
+               o->store_url);
+        fflush(stdout);
+    }
+    if (ready_pipe[1] >= 0) {
+        ssize_t w = write(ready_pipe[1], "R", 1);
+        (void)w;
+        close(ready_pipe[1]);
+        ready_pipe[1] = -1;
+    }
+    event_base_dispatch(h->base);
+    /* Commit anything evaluated in the last turn before leaving. */
+    if (h->pending.len || h->replies)
+        hub_commit_cb(-1, 0, h);
+    log_info("coordhub stopped");
+    exit_code = 0;
+fail:
+    if (exit_code != 0 && !errmsg && errno)
+        log_error("start-up failed: %s", strerror(errno));
+    free(errmsg);
+    if (ready_pipe[1] >= 0)
+        close(ready_pipe[1]);
+    hub_teardown(h);
+    return exit_code;
+}

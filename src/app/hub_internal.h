@@ -1,0 +1,137 @@
+/* hub_internal — the hub's private structures, shared by hub.c (lifecycle,
+ * store, group commit, timers), hub_session.c (connections, the MCP host)
+ * and hub_tools.c (tool execution). Nothing outside src/app includes it. */
+#ifndef COORDHUB_APP_HUB_INTERNAL_H
+#define COORDHUB_APP_HUB_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "core/event.h"
+#include "core/workspace.h"
+
+struct event_base;
+struct event;
+struct evconnlistener;
+struct bus;
+struct store;
+struct lineconn;
+struct mcp_session;
+struct options;
+
+#define HUB_MAX_LINE (1024 * 1024)        /* DESIGN §5: body ≤ 1 MiB */
+#define HUB_MAX_OUT (16 * 1024 * 1024)    /* per-session output backlog */
+#define HUB_MAX_SESSIONS 4096             /* DESIGN §5 */
+#define HUB_RECENT_EVENTS 4096            /* bus ring */
+#define HUB_SNAPSHOT_EVERY 1000           /* events between snapshots */
+
+struct hub_session {
+    uint64_t id;
+    char sid[40];             /* session id string given to the core */
+    struct hub *hub;
+    struct mcp_session *mcp;
+    struct lineconn *conn;
+    struct lineconn *ctl;     /* bridge control socket (attached sessions), or NULL */
+    char *agent_id;           /* owned: registered agent, NULL before */
+    char *agent_hint;         /* owned: --agent from the bridge */
+    bool oneshot;             /* CLI: acts as admin, never becomes an agent */
+    bool admin;               /* local peer of the same uid */
+    bool input_closed;        /* EOF seen; close once replies are flushed */
+    int inflight;             /* tool calls not yet answered */
+    struct hub_session *next;
+};
+
+/* A tool answer held until the store has recorded the turn's events. */
+struct hub_reply {
+    uint64_t session;
+    uint64_t call_id;
+    cJSON *result; /* owned */
+    bool is_error;
+    struct hub_reply *next;
+};
+
+/* A lock_file call queued in the core's wait queue. */
+struct hub_waiter {
+    uint64_t waiter_id;
+    uint64_t session;
+    uint64_t call_id;
+    struct hub_waiter *next;
+};
+
+/* A parked wait_for_events call. */
+struct hub_wait {
+    uint64_t session;
+    uint64_t call_id;
+    uint64_t cursor;    /* events with seq > cursor not yet examined */
+    cJSON *types;       /* owned array of patterns, or NULL = all */
+    size_t limit;
+    int64_t deadline_ms; /* monotonic ms */
+    struct hub_wait *next;
+};
+
+struct hub {
+    const struct options *opt;
+    struct event_base *base;
+    struct store *store;
+    struct workspace *ws;
+    struct workspace_config wscfg;
+    struct bus *bus;
+    char hub_id[16];              /* "hub-xxxx" */
+    int lock_fd;                  /* flock on hub.lock */
+    char *sock_path;              /* owned */
+    struct evconnlistener *listener;
+    struct event *commit_ev;      /* low priority: runs after the turn's I/O */
+    struct event *tick_ev;        /* workspace deadlines */
+    struct event *wait_ev;        /* parked wait_for_events deadlines */
+    struct event *lag_ev;         /* loop-lag probe */
+    struct event *sig_term, *sig_int;
+    struct hub_session *sessions;
+    size_t nsessions;
+    uint64_t next_session_id;
+    struct event_vec pending;     /* evaluated, folded, not yet committed */
+    struct hub_reply *replies, **replies_tail;
+    struct hub_waiter *waiters;
+    struct hub_wait *waits;
+    uint64_t committed_seq;
+    uint64_t snapshot_seq;
+    int64_t started_ms;
+    int64_t lag_expected_ns;
+    double loop_lag_ms;
+    int store_errors;
+    char *store_error;            /* owned: last store error, NULL if healthy */
+    bool stopping;
+};
+
+/* hub.c */
+int64_t hub_now(struct hub *h);
+void hub_schedule_commit(struct hub *h);
+/* Answer a tool call now, or after the pending events commit. Takes result. */
+void hub_reply(struct hub *h, struct hub_session *s, uint64_t call_id, cJSON *result,
+               bool is_error);
+void hub_reschedule_timers(struct hub *h);
+cJSON *hub_health_json(struct hub *h);
+
+/* hub_session.c */
+void hub_sessions_init(struct hub *h);
+int hub_listen(struct hub *h);
+struct hub_session *hub_session_find(struct hub *h, uint64_t id);
+void hub_session_close(struct hub_session *s);
+void hub_session_maybe_finish(struct hub_session *s);
+void hub_sessions_close_all(struct hub *h);
+void hub_session_send_ctl(struct hub_session *s, cJSON *msg);
+void hub_session_event(struct hub *h, const struct event *ev, const char *text);
+
+/* hub_tools.c */
+void hub_tool_call(struct hub *h, struct hub_session *s, uint64_t call_id, const char *name,
+                   const cJSON *args);
+void hub_tool_cancel(struct hub *h, struct hub_session *s, uint64_t call_id);
+cJSON *hub_resource_read(struct hub *h, const char *uri);
+void hub_waits_service(struct hub *h, bool expire_all_due);
+void hub_waits_drop_session(struct hub *h, uint64_t session);
+int64_t hub_waits_next_deadline(struct hub *h);
+void hub_lock_waiters_service(struct hub *h);
+void hub_waiters_drop_session(struct hub *h, uint64_t session);
+
+#endif

@@ -1,0 +1,479 @@
+/* hub_session — connections and the MCP host.
+ *
+ * Every connection to hub.sock is one MCP session. Its first line may be a
+ * control line (`{"coordhub":…}`) from `coordhub mcp`:
+ *   attach  — sent with SCM_RIGHTS carrying the IDE's stdin and stdout: the
+ *             session then reads and writes those descriptors directly and
+ *             the socket stays open only as the bridge's control channel;
+ *   resume  — the same without descriptors (relay fallback).
+ * Either may carry the original `initialize` params ("init") and agent id,
+ * so a bridge whose hub died re-attaches to a new hub without the IDE
+ * noticing. Any other first line is an ordinary MCP message.
+ *
+ * Over the control channel the hub tells the bridge the session's initialize
+ * params and agent id as they become known ("session"), and "bye" when the
+ * IDE closed stdin — a bridge that loses the channel without "bye" knows
+ * the hub died.
+ *
+ * A session closes once its input ended, its in-flight calls were answered
+ * and its output was flushed; lock waits and event waits it left are
+ * cancelled, and its agent is detached (offline after the grace period). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/listener.h>
+
+#include "app/hub_internal.h"
+#include "app/options.h"
+#include "base/clock.h"
+#include "base/json.h"
+#include "base/log.h"
+#include "base/xmalloc.h"
+#include "net/fdpass.h"
+#include "net/lineconn.h"
+#include "rpc/jsonrpc.h"
+#include "rpc/mcp.h"
+
+#ifndef COORDHUB_VERSION
+#define COORDHUB_VERSION "0.0.0"
+#endif
+
+#define HUB_CTL_MAX 65536
+
+/* A connection whose first bytes have not been read yet. */
+struct hub_pending_conn {
+    struct hub *hub;
+    int fd;
+    struct event *ev;
+};
+
+static const struct mcp_server_info hub_server_info = {
+    .name = "coordhub", .version = COORDHUB_VERSION, .instructions = NULL};
+
+struct hub_session *hub_session_find(struct hub *h, uint64_t id)
+{
+    for (struct hub_session *s = h->sessions; s; s = s->next)
+        if (s->id == id)
+            return s;
+    return NULL;
+}
+
+struct hub_deferred {
+    struct hub *hub;
+    uint64_t id;
+};
+
+static void hub_session_deferred_close(evutil_socket_t fd, short what, void *arg)
+{
+    struct hub_deferred *d = arg;
+    (void)fd;
+    (void)what;
+    struct hub_session *s = hub_session_find(d->hub, d->id);
+    if (s)
+        hub_session_close(s);
+    free(d);
+}
+
+static void hub_mcp_send(void *host, struct mcp_session *m, const char *msg, size_t len)
+{
+    struct hub_session *s = mcp_session_userdata(m);
+    (void)host;
+    if (!s->conn)
+        return;
+    if (lineconn_send(s->conn, msg, len) != 0 && !s->input_closed) {
+        log_warn("session %llu: output backlog over %d bytes; closing",
+                 (unsigned long long)s->id, HUB_MAX_OUT);
+        /* We may be inside this session's own handler: close next turn. */
+        s->input_closed = true;
+        s->inflight = 0;
+        struct hub_deferred *d = xmalloc(sizeof(*d));
+        d->hub = s->hub;
+        d->id = s->id;
+        event_base_once(s->hub->base, -1, EV_TIMEOUT, hub_session_deferred_close, d, NULL);
+    }
+}
+
+static void hub_mcp_tool_call(void *host, struct mcp_session *m, uint64_t call_id,
+                              const char *name, const cJSON *args)
+{
+    struct hub_session *s = mcp_session_userdata(m);
+    s->inflight++;
+    hub_tool_call(host, s, call_id, name, args);
+}
+
+static void hub_mcp_tool_cancel(void *host, struct mcp_session *m, uint64_t call_id)
+{
+    hub_tool_cancel(host, mcp_session_userdata(m), call_id);
+}
+
+static cJSON *hub_mcp_resource_read(void *host, struct mcp_session *m, const char *uri)
+{
+    (void)m;
+    return hub_resource_read(host, uri);
+}
+
+static void hub_session_announce(struct hub_session *s)
+{
+    if (!s->ctl)
+        return;
+    cJSON *msg = cJSON_CreateObject();
+    cJSON_AddStringToObject(msg, "coordhub", "session");
+    const cJSON *init = mcp_session_init_params(s->mcp);
+    if (init)
+        cJSON_AddItemToObject(msg, "init", cJSON_Duplicate(init, 1));
+    if (s->agent_id)
+        cJSON_AddStringToObject(msg, "agentId", s->agent_id);
+    hub_session_send_ctl(s, msg);
+}
+
+static void hub_mcp_initialized(void *host, struct mcp_session *m)
+{
+    struct hub_session *s = mcp_session_userdata(m);
+    (void)host;
+    const cJSON *init = mcp_session_init_params(m);
+    const cJSON *ci = cJSON_GetObjectItemCaseSensitive(init, "clientInfo");
+    const char *cname = json_get_str(ci, "name", "");
+    if (strcmp(cname, "coordhub-cli") == 0)
+        s->oneshot = true;
+    hub_session_announce(s);
+}
+
+static const struct mcp_host_ops hub_mcp_ops = {
+    .send = hub_mcp_send,
+    .tool_call = hub_mcp_tool_call,
+    .tool_cancel = hub_mcp_tool_cancel,
+    .resource_read = hub_mcp_resource_read,
+    .initialized = hub_mcp_initialized,
+};
+
+void hub_session_send_ctl(struct hub_session *s, cJSON *msg)
+{
+    if (s->ctl) {
+        char *text = json_print(msg);
+        if (lineconn_send(s->ctl, text, strlen(text)) != 0)
+            log_warn("session %llu: control channel backlog full", (unsigned long long)s->id);
+        free(text);
+    }
+    cJSON_Delete(msg);
+}
+
+static void hub_session_destroy(struct hub_session *s)
+{
+    struct hub *h = s->hub;
+    struct hub_session **pp = &h->sessions;
+    while (*pp && *pp != s)
+        pp = &(*pp)->next;
+    if (*pp)
+        *pp = s->next;
+    h->nsessions--;
+    mcp_session_free(s->mcp);
+    lineconn_free(s->conn);
+    lineconn_free(s->ctl);
+    free(s->agent_id);
+    free(s->agent_hint);
+    free(s);
+}
+
+static void hub_session_after_drain(void *arg)
+{
+    struct hub_session *s = arg;
+    hub_session_destroy(s);
+}
+
+/* Close now: cancel what the session left behind, tell the bridge, then
+ * free once the output is flushed. */
+void hub_session_close(struct hub_session *s)
+{
+    struct hub *h = s->hub;
+    if (s->id == 0)
+        return; /* already closing */
+    hub_waiters_drop_session(h, s->id);
+    hub_waits_drop_session(h, s->id);
+    workspace_session_detach(h->ws, s->sid, hub_now(h));
+    hub_reschedule_timers(h);
+    if (s->ctl && !h->stopping) {
+        cJSON *bye = cJSON_CreateObject();
+        cJSON_AddStringToObject(bye, "coordhub", "bye");
+        hub_session_send_ctl(s, bye);
+    }
+    s->id = 0; /* unreachable by find: late replies are dropped */
+    if (s->conn && lineconn_backlog(s->conn) > 0 && !h->stopping)
+        lineconn_on_drained(s->conn, hub_session_after_drain);
+    else
+        hub_session_destroy(s);
+}
+
+void hub_session_maybe_finish(struct hub_session *s)
+{
+    if (s->input_closed && s->inflight <= 0 && s->id != 0)
+        hub_session_close(s);
+}
+
+static void hub_conn_line(void *arg, const char *line, size_t len)
+{
+    struct hub_session *s = arg;
+    mcp_session_handle(s->mcp, line, len);
+}
+
+static void hub_conn_oversize(void *arg)
+{
+    struct hub_session *s = arg;
+    char *msg = jsonrpc_build_error(NULL, -32600, "message exceeds the 1 MiB limit", NULL);
+    hub_mcp_send(s->hub, s->mcp, msg, strlen(msg));
+    free(msg);
+}
+
+static void hub_conn_closed(void *arg, int err)
+{
+    struct hub_session *s = arg;
+    if (err)
+        log_debug("session %llu: connection error: %s", (unsigned long long)s->id,
+                  strerror(-err));
+    s->input_closed = true;
+    /* Waits cannot be answered to a peer that left: cancel them so the
+     * session can finish; calls awaiting commit are answered first. */
+    hub_waiters_drop_session(s->hub, s->id);
+    hub_waits_drop_session(s->hub, s->id);
+    hub_session_maybe_finish(s);
+}
+
+static void hub_ctl_line(void *arg, const char *line, size_t len)
+{
+    (void)arg;
+    (void)line;
+    (void)len; /* the bridge sends nothing after attach */
+}
+
+static void hub_ctl_oversize(void *arg)
+{
+    (void)arg;
+}
+
+static void hub_ctl_closed(void *arg, int err)
+{
+    struct hub_session *s = arg;
+    (void)err;
+    /* The bridge went away; the IDE's descriptors are still ours until the
+     * IDE closes stdin, so the session goes on. */
+    lineconn_free(s->ctl);
+    s->ctl = NULL;
+}
+
+static const struct lineconn_cbs hub_conn_cbs = {
+    .line = hub_conn_line, .oversize = hub_conn_oversize, .closed = hub_conn_closed};
+static const struct lineconn_cbs hub_ctl_cbs = {
+    .line = hub_ctl_line, .oversize = hub_ctl_oversize, .closed = hub_ctl_closed};
+
+static struct hub_session *hub_session_new(struct hub *h)
+{
+    struct hub_session *s = xcalloc(1, sizeof(*s));
+    s->hub = h;
+    s->id = ++h->next_session_id;
+    snprintf(s->sid, sizeof(s->sid), "%s-s%llu", h->hub_id, (unsigned long long)s->id);
+    s->admin = true; /* same-uid peer of a 0600 socket: the workspace owner */
+    s->mcp = mcp_session_new(&hub_mcp_ops, h, &hub_server_info);
+    mcp_session_set_userdata(s->mcp, s);
+    s->next = h->sessions;
+    h->sessions = s;
+    h->nsessions++;
+    return s;
+}
+
+/* Apply a control line's resume data (init params and agent id). */
+static void hub_session_resume(struct hub_session *s, const cJSON *ctl)
+{
+    const char *agent = json_get_str(ctl, "agent", NULL);
+    if (agent)
+        s->agent_hint = xstrdup(agent);
+    const char *agent_id = json_get_str(ctl, "agentId", NULL);
+    if (agent_id && !s->agent_hint)
+        s->agent_hint = xstrdup(agent_id);
+    const cJSON *init = cJSON_GetObjectItemCaseSensitive(ctl, "init");
+    if (cJSON_IsObject(init) && mcp_session_resume(s->mcp, init) == 0) {
+        log_info("session %llu resumed (agent %s)", (unsigned long long)s->id,
+                 s->agent_hint ? s->agent_hint : "-");
+        if (agent_id)
+            hub_tool_call(s->hub, s, 0, "__resume_agent", ctl);
+    }
+}
+
+static void hub_pending_free(struct hub_pending_conn *pc)
+{
+    event_free(pc->ev);
+    free(pc);
+}
+
+static void hub_first_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct hub_pending_conn *pc = arg;
+    struct hub *h = pc->hub;
+    (void)what;
+    char buf[HUB_CTL_MAX];
+    int fds[2] = {-1, -1};
+    int nfds = 0;
+    ssize_t n = fdpass_recv((int)fd, buf, sizeof(buf), fds, 2, &nfds);
+    if (n <= 0) {
+        for (int i = 0; i < nfds; i++)
+            close(fds[i]);
+        close((int)fd);
+        hub_pending_free(pc);
+        return;
+    }
+    hub_pending_free(pc);
+    const char *nl = memchr(buf, '\n', (size_t)n);
+    cJSON *ctl = NULL;
+    if (nl && n > 12 && strncmp(buf, "{\"coordhub\":", 12) == 0) {
+        int err = 0;
+        ctl = json_parse_bounded(buf, (size_t)(nl - buf), 16, &err);
+    }
+    const char *kind = ctl ? json_get_str(ctl, "coordhub", "") : "";
+    struct hub_session *s = hub_session_new(h);
+    if (strcmp(kind, "attach") == 0 && nfds == 2) {
+        s->conn = lineconn_new(h->base, fds[0], fds[1], HUB_MAX_LINE, HUB_MAX_OUT, &hub_conn_cbs,
+                               s);
+        s->ctl = lineconn_new(h->base, (int)fd, (int)fd, HUB_CTL_MAX, HUB_CTL_MAX * 4,
+                              &hub_ctl_cbs, s);
+        const char *ok = "{\"coordhub\":\"attached\"}";
+        if (lineconn_send(s->ctl, ok, strlen(ok)) != 0)
+            log_warn("session %llu: cannot acknowledge attach", (unsigned long long)s->id);
+        hub_session_resume(s, ctl);
+        log_debug("session %llu attached (fd handover)", (unsigned long long)s->id);
+    } else {
+        for (int i = 0; i < nfds; i++)
+            close(fds[i]);
+        s->conn = lineconn_new(h->base, (int)fd, (int)fd, HUB_MAX_LINE, HUB_MAX_OUT,
+                               &hub_conn_cbs, s);
+        size_t skip = 0;
+        if (strcmp(kind, "resume") == 0) {
+            hub_session_resume(s, ctl);
+            skip = (size_t)(nl - buf) + 1;
+        }
+        lineconn_feed(s->conn, buf + skip, (size_t)n - skip);
+    }
+    cJSON_Delete(ctl);
+}
+
+static void hub_accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
+                          int socklen, void *arg)
+{
+    struct hub *h = arg;
+    (void)l;
+    (void)sa;
+    (void)socklen;
+    if (h->nsessions >= HUB_MAX_SESSIONS) {
+        log_warn("connection refused: %d sessions open", HUB_MAX_SESSIONS);
+        close((int)fd);
+        return;
+    }
+    struct hub_pending_conn *pc = xcalloc(1, sizeof(*pc));
+    pc->hub = h;
+    pc->fd = (int)fd;
+    pc->ev = event_new(h->base, fd, EV_READ, hub_first_read_cb, pc);
+    event_add(pc->ev, NULL);
+}
+
+void hub_sessions_init(struct hub *h)
+{
+    h->sessions = NULL;
+    h->nsessions = 0;
+}
+
+int hub_listen(struct hub *h)
+{
+    h->sock_path = options_state_path(h->opt, "hub.sock");
+    struct sockaddr_un sun;
+    memset(&sun, 0, sizeof(sun));
+    sun.sun_family = AF_UNIX;
+    if (strlen(h->sock_path) >= sizeof(sun.sun_path)) {
+        fprintf(stderr, "coordhub: socket path too long (%zu > %zu bytes): %s\n",
+                strlen(h->sock_path), sizeof(sun.sun_path) - 1, h->sock_path);
+        free(h->sock_path);
+        h->sock_path = NULL;
+        return -ENAMETOOLONG;
+    }
+    memcpy(sun.sun_path, h->sock_path, strlen(h->sock_path) + 1);
+    /* We hold the flock, so any existing socket file is stale. */
+    unlink(h->sock_path);
+    mode_t old = umask(0177);
+    h->listener = evconnlistener_new_bind(h->base, hub_accept_cb, h,
+                                          LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 128,
+                                          (struct sockaddr *)&sun, (int)sizeof(sun));
+    umask(old);
+    if (!h->listener) {
+        fprintf(stderr, "coordhub: cannot listen on %s: %s\n", h->sock_path, strerror(errno));
+        return -errno;
+    }
+    chmod(h->sock_path, 0600);
+    return 0;
+}
+
+void hub_sessions_close_all(struct hub *h)
+{
+    while (h->sessions) {
+        struct hub_session *s = h->sessions;
+        if (s->id != 0)
+            hub_session_close(s);
+        else
+            hub_session_destroy(s);
+    }
+}
+
+/* Which coord:// resources an event changes. */
+static void hub_session_notify_resources(struct hub_session *s, const char *type)
+{
+    mcp_session_resource_updated(s->mcp, "coord://events/recent");
+    if (strncmp(type, "file:", 5) == 0) {
+        mcp_session_resource_updated(s->mcp, "coord://locks");
+        mcp_session_resource_updated(s->mcp, "coord://status");
+    } else if (strncmp(type, "agent:", 6) == 0) {
+        mcp_session_resource_updated(s->mcp, "coord://agents");
+        mcp_session_resource_updated(s->mcp, "coord://status");
+    } else if (strncmp(type, "task:", 5) == 0) {
+        mcp_session_resource_updated(s->mcp, "coord://tasks");
+        mcp_session_resource_updated(s->mcp, "coord://status");
+    } else if (strncmp(type, "health:", 7) == 0 || strncmp(type, "server:", 7) == 0) {
+        mcp_session_resource_updated(s->mcp, "coord://health");
+        mcp_session_resource_updated(s->mcp, "coord://status");
+    }
+}
+
+/* How loudly to tell a session about an event: something done to its own
+ * agent by someone else (a forced release, an expiry) is a warning; every
+ * other event is debug-level chatter. */
+static enum mcp_log_level hub_event_level(const struct hub_session *s, const struct event *ev)
+{
+    if (!s->agent_id)
+        return MCP_LOG_DEBUG;
+    const char *agent = json_get_str(ev->data, "agentId", NULL);
+    if (strcmp(ev->type, "file:unlocked") == 0 && agent && strcmp(agent, s->agent_id) == 0) {
+        const char *reason = json_get_str(ev->data, "reason", "");
+        if (strcmp(reason, "forced") == 0 || strcmp(reason, "expired") == 0)
+            return MCP_LOG_WARNING;
+    }
+    return MCP_LOG_DEBUG;
+}
+
+void hub_session_event(struct hub *h, const struct event *ev, const char *text)
+{
+    cJSON *data = NULL;
+    for (struct hub_session *s = h->sessions; s; s = s->next) {
+        if (s->id == 0 || !mcp_session_is_initialized(s->mcp))
+            continue;
+        hub_session_notify_resources(s, ev->type);
+        if (!data) {
+            int err = 0;
+            data = json_parse_bounded(text, strlen(text), JSON_MAX_DEPTH, &err);
+        }
+        if (data)
+            mcp_session_log(s->mcp, hub_event_level(s, ev), "coordhub.events", data);
+    }
+    cJSON_Delete(data);
+}

@@ -1,0 +1,564 @@
+/* hub_tools — executing tool calls and reading resources.
+ *
+ * Coordination tools are core ops: they run through workspace_exec() with
+ * the session's identity, their events join the turn's group commit, and
+ * the answer waits for it (hub_reply). Tools that need an agent register
+ * one implicitly on first use (DESIGN §2: `<clientInfo.name>-<6 hex>`
+ * unless the bridge was given --agent / COORDHUB_AGENT). The hub-level
+ * tools — wait_for_events, list_servers, get_unified_health,
+ * get_coordination_status — are answered here from the bus, the store and
+ * the hub's own health.
+ *
+ * wait_for_events long-polls: a call with nothing to return is parked with
+ * a cursor and a deadline; every commit re-examines parked calls. The
+ * cursor (`lastId`) always advances past every event examined, matching or
+ * not, so a filtered poll never rescans. */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "app/hub_internal.h"
+#include "app/options.h"
+#include "base/clock.h"
+#include "base/json.h"
+#include "base/log.h"
+#include "base/xmalloc.h"
+#include "bus/bus.h"
+#include "rpc/mcp.h"
+#include "store/store.h"
+
+#define HUB_WAIT_DEFAULT_MS 25000
+#define HUB_WAIT_MAX_MS 60000
+#define HUB_WAIT_DEFAULT_LIMIT 100
+#define HUB_RECENT_RESOURCE 100
+
+/* Core ops and whether they act for an agent (and so need one). */
+static const struct {
+    const char *name;
+    bool needs_agent;
+} hub_core_ops[] = {
+    {"register_agent", false},      {"set_agent_status", true},     {"list_agents", false},
+    {"lock_file", true},            {"unlock_file", true},          {"renew_locks", true},
+    {"check_lock", false},          {"list_locked_files", false},   {"detect_conflicts", false},
+    {"create_task", false},         {"find_available_tasks", true}, {"claim_task", true},
+    {"complete_task", true},        {"release_task", true},         {"list_tasks", false},
+    {"publish_event", false},       {"get_coordination_status", false},
+};
+
+static int hub_core_op(const char *name)
+{
+    for (size_t i = 0; i < sizeof(hub_core_ops) / sizeof(hub_core_ops[0]); i++)
+        if (strcmp(hub_core_ops[i].name, name) == 0)
+            return (int)i;
+    return -1;
+}
+
+static cJSON *hub_error_result(const char *msg)
+{
+    cJSON *r = cJSON_CreateObject();
+    cJSON_AddBoolToObject(r, "success", 0);
+    cJSON_AddStringToObject(r, "error", msg);
+    return r;
+}
+
+/* `<clientInfo.name>-<6 hex>` with the name reduced to agent-id chars. */
+static char *hub_agent_name(struct hub_session *s)
+{
+    const cJSON *init = mcp_session_init_params(s->mcp);
+    const char *cname = json_get_str(cJSON_GetObjectItemCaseSensitive(init, "clientInfo"), "name",
+                                     "agent");
+    char base[100];
+    size_t n = 0;
+    for (const char *p = cname; *p && n < sizeof(base) - 1; p++) {
+        char c = *p;
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '.' || c == '_' || c == ':' || c == '@' || c == '-';
+        base[n++] = ok ? c : '-';
+    }
+    if (n == 0)
+        memcpy(base, "agent", (n = 5));
+    base[n] = '\0';
+    unsigned char rnd[3];
+    if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd)) {
+        uint64_t x = (uint64_t)clock_mono_ns() ^ s->id;
+        memcpy(rnd, &x, sizeof(rnd));
+    }
+    char *id = xmalloc(n + 8);
+    snprintf(id, n + 8, "%s-%02x%02x%02x", base, rnd[0], rnd[1], rnd[2]);
+    return id;
+}
+
+static void hub_caller(struct hub_session *s, struct workspace_caller *c)
+{
+    c->agent_id = s->oneshot ? NULL : s->agent_id;
+    c->session_id = s->oneshot ? NULL : s->sid;
+    c->admin = s->admin;
+}
+
+/* Register (or resume) the session's agent. 0 or the exec error. */
+static int hub_register(struct hub *h, struct hub_session *s, cJSON *args, cJSON **result,
+                        char **errmsg)
+{
+    if (!cJSON_GetObjectItemCaseSensitive(args, "agentId")) {
+        char *id = s->agent_hint ? xstrdup(s->agent_hint) : hub_agent_name(s);
+        cJSON_AddStringToObject(args, "agentId", id);
+        free(id);
+    }
+    struct workspace_caller c;
+    hub_caller(s, &c);
+    int rc = workspace_exec(h->ws, &c, "register_agent", args, hub_now(h), &h->pending, result,
+                            errmsg);
+    if (rc == 0 && !s->oneshot) {
+        const char *id = json_get_str(*result, "agentId", NULL);
+        if (id && (!s->agent_id || strcmp(id, s->agent_id) != 0)) {
+            free(s->agent_id);
+            s->agent_id = xstrdup(id);
+            cJSON *msg = cJSON_CreateObject();
+            cJSON_AddStringToObject(msg, "coordhub", "session");
+            const cJSON *init = mcp_session_init_params(s->mcp);
+            if (init)
+                cJSON_AddItemToObject(msg, "init", cJSON_Duplicate(init, 1));
+            cJSON_AddStringToObject(msg, "agentId", s->agent_id);
+            hub_session_send_ctl(s, msg);
+        }
+    }
+    return rc;
+}
+
+static void hub_exec_core(struct hub *h, struct hub_session *s, uint64_t call_id, int op,
+                          const cJSON *args)
+{
+    const char *name = hub_core_ops[op].name;
+    cJSON *a = args ? cJSON_Duplicate(args, 1) : cJSON_CreateObject();
+    cJSON *result = NULL;
+    char *errmsg = NULL;
+    int rc;
+    if (strcmp(name, "register_agent") == 0) {
+        rc = hub_register(h, s, a, &result, &errmsg);
+        goto done;
+    }
+    bool acts_for_other = cJSON_GetObjectItemCaseSensitive(a, "agentId") != NULL;
+    if (hub_core_ops[op].needs_agent && !s->oneshot && !s->agent_id && !acts_for_other) {
+        cJSON *reg = cJSON_CreateObject();
+        cJSON *reg_result = NULL;
+        rc = hub_register(h, s, reg, &reg_result, &errmsg);
+        cJSON_Delete(reg);
+        cJSON_Delete(reg_result);
+        if (rc)
+            goto done;
+    }
+    struct workspace_caller c;
+    hub_caller(s, &c);
+    if (acts_for_other && !s->oneshot) {
+        const char *other = json_get_str(a, "agentId", "");
+        if (!s->agent_id || strcmp(other, s->agent_id) != 0)
+            c.session_id = NULL; /* acting for another agent attaches nothing */
+    }
+    rc = workspace_exec(h->ws, &c, name, a, hub_now(h), &h->pending, &result, &errmsg);
+    if (rc == 0 && strcmp(name, "get_coordination_status") == 0) {
+        cJSON_DeleteItemFromObjectCaseSensitive(result, "systemHealth");
+        cJSON_AddItemToObject(result, "systemHealth", hub_health_json(h));
+    }
+    if (rc == 0 && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(result, "queued"))) {
+        struct hub_waiter *w = xcalloc(1, sizeof(*w));
+        w->waiter_id = (uint64_t)json_get_i64(result, "waiterId", 0);
+        w->session = s->id;
+        w->call_id = call_id;
+        w->next = h->waiters;
+        h->waiters = w;
+        cJSON_Delete(result);
+        cJSON_Delete(a);
+        hub_reschedule_timers(h);
+        return;
+    }
+done:
+    cJSON_Delete(a);
+    if (rc) {
+        char buf[600];
+        snprintf(buf, sizeof(buf), "%s", errmsg ? errmsg : coordhub_strerror(rc));
+        cJSON_Delete(result);
+        result = hub_error_result(buf);
+        free(errmsg);
+        if (call_id)
+            hub_reply(h, s, call_id, result, true);
+        else
+            cJSON_Delete(result);
+    } else if (call_id) {
+        hub_reply(h, s, call_id, result, false);
+    } else {
+        cJSON_Delete(result);
+    }
+    if (h->pending.len)
+        hub_schedule_commit(h);
+}
+
+/* ---- wait_for_events ---------------------------------------------------- */
+
+static bool hub_types_match(const cJSON *types, const char *type)
+{
+    if (!types)
+        return true;
+    const cJSON *t;
+    cJSON_ArrayForEach(t, types)
+    {
+        if (cJSON_IsString(t) && event_type_matches(t->valuestring, type))
+            return true;
+    }
+    return false;
+}
+
+static void hub_add_event(cJSON *arr, const struct event *ev, const char *text, const char *ws)
+{
+    if (text) {
+        int err = 0;
+        cJSON *v = json_parse_bounded(text, strlen(text), JSON_MAX_DEPTH, &err);
+        if (v) {
+            cJSON_AddItemToArray(arr, v);
+            return;
+        }
+    }
+    cJSON_AddItemToArray(arr, event_to_json(ev, ws));
+}
+
+/* Gather up to limit committed events after *cursor matching types into
+ * arr; *cursor advances past everything examined. Returns how many. */
+static size_t hub_collect(struct hub *h, uint64_t *cursor, const cJSON *types, size_t limit,
+                          cJSON *arr)
+{
+    size_t found = 0;
+    while (found < limit && *cursor < h->committed_seq) {
+        uint64_t oldest = bus_oldest(h->bus);
+        if (oldest && *cursor + 1 >= oldest) {
+            size_t i = bus_find_after(h->bus, *cursor);
+            size_t n = bus_count(h->bus);
+            for (; i < n && found < limit; i++) {
+                const char *text;
+                const struct event *ev = bus_at(h->bus, i, &text);
+                *cursor = ev->seq;
+                if (hub_types_match(types, ev->type)) {
+                    hub_add_event(arr, ev, text, h->opt->workspace);
+                    found++;
+                }
+            }
+            break;
+        }
+        struct event_vec chunk;
+        event_vec_init(&chunk);
+        int rc = h->store->ops->read(h->store, *cursor, 512, &chunk);
+        if (rc != 0 || chunk.len == 0) {
+            uint64_t first = 0;
+            /* Trimmed history: skip to where the log begins. */
+            if (rc == 0 && h->store->ops->first_seq(h->store, &first) == 0 && first > *cursor + 1)
+                *cursor = first - 1;
+            else
+                *cursor = h->committed_seq;
+            event_vec_deinit(&chunk);
+            continue;
+        }
+        for (size_t i = 0; i < chunk.len && found < limit; i++) {
+            *cursor = chunk.items[i].seq;
+            if (hub_types_match(types, chunk.items[i].type)) {
+                hub_add_event(arr, &chunk.items[i], NULL, h->opt->workspace);
+                found++;
+            }
+        }
+        event_vec_deinit(&chunk);
+    }
+    return found;
+}
+
+static cJSON *hub_wait_result(cJSON *events, uint64_t cursor)
+{
+    cJSON *r = cJSON_CreateObject();
+    cJSON_AddItemToObject(r, "events", events);
+    char id[24];
+    snprintf(id, sizeof(id), "%llu", (unsigned long long)cursor);
+    cJSON_AddStringToObject(r, "lastId", id);
+    return r;
+}
+
+static bool hub_parse_seq(const cJSON *v, uint64_t *out)
+{
+    if (cJSON_IsNumber(v) && v->valuedouble >= 0) {
+        *out = (uint64_t)v->valuedouble;
+        return true;
+    }
+    if (cJSON_IsString(v)) {
+        char *end;
+        unsigned long long x = strtoull(v->valuestring, &end, 10);
+        if (end != v->valuestring && *end == '\0' && v->valuestring[0] != '-') {
+            *out = x;
+            return true;
+        }
+    }
+    return false;
+}
+
+static void hub_wait_for_events(struct hub *h, struct hub_session *s, uint64_t call_id,
+                                const cJSON *args)
+{
+    uint64_t cursor = h->committed_seq;
+    const cJSON *since = cJSON_GetObjectItemCaseSensitive(args, "since");
+    if (since && !cJSON_IsNull(since) && !hub_parse_seq(since, &cursor)) {
+        hub_reply(h, s, call_id,
+                  hub_error_result("argument 'since': must be an event id (a non-negative "
+                                   "integer, or its decimal string)"),
+                  true);
+        return;
+    }
+    int64_t timeout = json_get_i64(args, "timeoutMs", HUB_WAIT_DEFAULT_MS);
+    if (timeout < 0)
+        timeout = 0;
+    if (timeout > HUB_WAIT_MAX_MS)
+        timeout = HUB_WAIT_MAX_MS;
+    int64_t limit = json_get_i64(args, "limit", HUB_WAIT_DEFAULT_LIMIT);
+    if (limit < 1)
+        limit = 1;
+    const cJSON *types = cJSON_GetObjectItemCaseSensitive(args, "types");
+    if (!cJSON_IsArray(types) || cJSON_GetArraySize(types) == 0)
+        types = NULL;
+    if (cursor > h->committed_seq)
+        cursor = h->committed_seq;
+    cJSON *arr = cJSON_CreateArray();
+    size_t n = hub_collect(h, &cursor, types, (size_t)limit, arr);
+    if (n > 0 || timeout == 0) {
+        hub_reply(h, s, call_id, hub_wait_result(arr, cursor), false);
+        return;
+    }
+    cJSON_Delete(arr);
+    struct hub_wait *w = xcalloc(1, sizeof(*w));
+    w->session = s->id;
+    w->call_id = call_id;
+    w->cursor = cursor;
+    w->types = types ? cJSON_Duplicate(types, 1) : NULL;
+    w->limit = (size_t)limit;
+    w->deadline_ms = clock_mono_ns() / 1000000 + timeout;
+    w->next = h->waits;
+    h->waits = w;
+    hub_reschedule_timers(h);
+}
+
+void hub_waits_service(struct hub *h, bool expire_due)
+{
+    int64_t now = clock_mono_ns() / 1000000;
+    struct hub_wait **pp = &h->waits;
+    while (*pp) {
+        struct hub_wait *w = *pp;
+        cJSON *arr = cJSON_CreateArray();
+        size_t n = hub_collect(h, &w->cursor, w->types, w->limit, arr);
+        bool due = expire_due && w->deadline_ms <= now;
+        struct hub_session *s = hub_session_find(h, w->session);
+        if (!s || n > 0 || due) {
+            *pp = w->next;
+            if (s)
+                hub_reply(h, s, w->call_id, hub_wait_result(arr, w->cursor), false);
+            else
+                cJSON_Delete(arr);
+            cJSON_Delete(w->types);
+            free(w);
+            continue;
+        }
+        cJSON_Delete(arr);
+        pp = &w->next;
+    }
+}
+
+int64_t hub_waits_next_deadline(struct hub *h)
+{
+    int64_t next = INT64_MAX;
+    for (struct hub_wait *w = h->waits; w; w = w->next)
+        if (w->deadline_ms < next)
+            next = w->deadline_ms;
+    return next;
+}
+
+void hub_waits_drop_session(struct hub *h, uint64_t session)
+{
+    struct hub_wait **pp = &h->waits;
+    while (*pp) {
+        struct hub_wait *w = *pp;
+        if (w->session == session) {
+            struct hub_session *s = hub_session_find(h, session);
+            if (s)
+                s->inflight--;
+            *pp = w->next;
+            cJSON_Delete(w->types);
+            free(w);
+            continue;
+        }
+        pp = &w->next;
+    }
+}
+
+/* ---- lock waiters ------------------------------------------------------- */
+
+void hub_lock_waiters_service(struct hub *h)
+{
+    if (!h->waiters)
+        return;
+    struct workspace_waiter_done_vec done = {0};
+    workspace_waiters_service(h->ws, hub_now(h), &h->pending, &done);
+    for (size_t i = 0; i < done.len; i++) {
+        struct hub_waiter **pp = &h->waiters;
+        while (*pp && (*pp)->waiter_id != done.items[i].waiter_id)
+            pp = &(*pp)->next;
+        if (!*pp)
+            continue;
+        struct hub_waiter *w = *pp;
+        *pp = w->next;
+        struct hub_session *s = hub_session_find(h, w->session);
+        if (s) {
+            hub_reply(h, s, w->call_id, done.items[i].result, false);
+            done.items[i].result = NULL;
+        }
+        free(w);
+    }
+    workspace_waiter_done_vec_deinit(&done);
+    if (h->pending.len)
+        hub_schedule_commit(h);
+}
+
+void hub_waiters_drop_session(struct hub *h, uint64_t session)
+{
+    struct hub_waiter **pp = &h->waiters;
+    while (*pp) {
+        struct hub_waiter *w = *pp;
+        if (w->session == session) {
+            if (workspace_waiter_cancel(h->ws, w->waiter_id) != 0)
+                log_debug("waiter %llu already gone", (unsigned long long)w->waiter_id);
+            struct hub_session *s = hub_session_find(h, session);
+            if (s)
+                s->inflight--;
+            *pp = w->next;
+            free(w);
+            continue;
+        }
+        pp = &w->next;
+    }
+}
+
+/* ---- dispatch ----------------------------------------------------------- */
+
+void hub_tool_call(struct hub *h, struct hub_session *s, uint64_t call_id, const char *name,
+                   const cJSON *args)
+{
+    if (strcmp(name, "__resume_agent") == 0) {
+        /* Internal: a bridge re-attached after a hub restart; take the
+         * agent back on this session (call_id 0: nobody to answer). */
+        cJSON *a = cJSON_CreateObject();
+        cJSON_AddStringToObject(a, "agentId", json_get_str(args, "agentId", ""));
+        cJSON *result = NULL;
+        char *errmsg = NULL;
+        if (hub_register(h, s, a, &result, &errmsg) != 0) {
+            log_warn("cannot resume agent: %s", errmsg ? errmsg : "?");
+            free(errmsg);
+        }
+        cJSON_Delete(result);
+        cJSON_Delete(a);
+        if (h->pending.len)
+            hub_schedule_commit(h);
+        return;
+    }
+    int op = hub_core_op(name);
+    if (op >= 0) {
+        hub_exec_core(h, s, call_id, op, args);
+        return;
+    }
+    if (strcmp(name, "wait_for_events") == 0) {
+        hub_wait_for_events(h, s, call_id, args);
+    } else if (strcmp(name, "list_servers") == 0) {
+        cJSON *r = cJSON_CreateObject();
+        cJSON_AddArrayToObject(r, "servers");
+        hub_reply(h, s, call_id, r, false);
+    } else if (strcmp(name, "get_unified_health") == 0) {
+        hub_reply(h, s, call_id, hub_health_json(h), false);
+    } else {
+        char msg[200];
+        snprintf(msg, sizeof(msg), "tool '%s' is not available in this hub", name);
+        hub_reply(h, s, call_id, hub_error_result(msg), true);
+    }
+}
+
+void hub_tool_cancel(struct hub *h, struct hub_session *s, uint64_t call_id)
+{
+    struct hub_waiter **pp = &h->waiters;
+    while (*pp) {
+        struct hub_waiter *w = *pp;
+        if (w->session == s->id && w->call_id == call_id) {
+            workspace_waiter_cancel(h->ws, w->waiter_id);
+            *pp = w->next;
+            free(w);
+            s->inflight--;
+            return;
+        }
+        pp = &w->next;
+    }
+    struct hub_wait **wp = &h->waits;
+    while (*wp) {
+        struct hub_wait *w = *wp;
+        if (w->session == s->id && w->call_id == call_id) {
+            *wp = w->next;
+            cJSON_Delete(w->types);
+            free(w);
+            s->inflight--;
+            return;
+        }
+        wp = &w->next;
+    }
+}
+
+/* ---- resources ---------------------------------------------------------- */
+
+static cJSON *hub_read_op(struct hub *h, const char *op)
+{
+    struct workspace_caller c = {.agent_id = NULL, .session_id = NULL, .admin = true};
+    cJSON *args = cJSON_CreateObject();
+    cJSON *result = NULL;
+    char *errmsg = NULL;
+    struct event_vec none;
+    event_vec_init(&none);
+    int rc = workspace_exec(h->ws, &c, op, args, hub_now(h), &none, &result, &errmsg);
+    event_vec_deinit(&none); /* read ops produce no events */
+    cJSON_Delete(args);
+    if (rc) {
+        cJSON_Delete(result);
+        result = hub_error_result(errmsg ? errmsg : coordhub_strerror(rc));
+    }
+    free(errmsg);
+    return result;
+}
+
+cJSON *hub_resource_read(struct hub *h, const char *uri)
+{
+    if (strcmp(uri, "coord://status") == 0) {
+        cJSON *r = workspace_status_json(h->ws, hub_now(h));
+        cJSON_DeleteItemFromObjectCaseSensitive(r, "systemHealth");
+        cJSON_AddItemToObject(r, "systemHealth", hub_health_json(h));
+        return r;
+    }
+    if (strcmp(uri, "coord://agents") == 0)
+        return hub_read_op(h, "list_agents");
+    if (strcmp(uri, "coord://locks") == 0)
+        return hub_read_op(h, "list_locked_files");
+    if (strcmp(uri, "coord://tasks") == 0)
+        return hub_read_op(h, "list_tasks");
+    if (strcmp(uri, "coord://health") == 0)
+        return hub_health_json(h);
+    if (strcmp(uri, "coord://events/recent") == 0) {
+        cJSON *arr = cJSON_CreateArray();
+        size_t n = bus_count(h->bus);
+        size_t from = n > HUB_RECENT_RESOURCE ? n - HUB_RECENT_RESOURCE : 0;
+        for (size_t i = from; i < n; i++) {
+            const char *text;
+            const struct event *ev = bus_at(h->bus, i, &text);
+            hub_add_event(arr, ev, text, h->opt->workspace);
+        }
+        cJSON *r = cJSON_CreateObject();
+        cJSON_AddItemToObject(r, "events", arr);
+        return r;
+    }
+    return NULL;
+}

@@ -1,0 +1,66 @@
+/* options — the common command-line options of DESIGN §4 (CLI) and how the
+ * workspace root, state directory and workspace name are resolved.
+ *
+ * Parsing does no I/O beyond reading the environment and, in
+ * options_resolve(), looking for a `.git` entry while walking up from the
+ * current directory. */
+#ifndef COORDHUB_APP_OPTIONS_H
+#define COORDHUB_APP_OPTIONS_H
+
+#include <stdbool.h>
+
+struct options {
+    char *state_dir; /* owned, absolute after resolve */
+    char *root;      /* owned, absolute after resolve: workspace root */
+    char *workspace; /* owned: workspace name (default: basename of root) */
+    char *config;    /* owned, may be NULL */
+    char *store_url; /* owned; default sqlite:<state_dir>/hub.db */
+    char *http;      /* owned, may be NULL: ADDR:PORT (HTTP face, later issue) */
+    char *agent;     /* owned, may be NULL: --agent / COORDHUB_AGENT */
+    char *log_level; /* owned, may be NULL */
+    bool no_http;
+    bool daemon;
+    bool json;
+    bool help;
+    bool follow;      /* events --follow */
+    bool force;       /* unlock --force */
+    char *since;      /* events --since N */
+    long long ttl;    /* lock --ttl S (0 = default) */
+    char *mode;       /* lock --mode */
+    char *reason;     /* lock/release --reason */
+    char *status;     /* agents/tasks --status */
+    long long wait_ms; /* lock --wait MS */
+    bool failed;      /* task release --failed */
+    char *title;      /* task add --title */
+    char *description;
+    char *files;     /* comma-separated */
+    char *patterns;  /* comma-separated */
+    char *depends;   /* comma-separated */
+    char *caps;      /* comma-separated */
+    long long priority;
+    char *result;    /* task done --result */
+    char *task_id;   /* task add --id */
+};
+
+/* Initialise with environment defaults (COORDHUB_STATE_DIR, COORDHUB_ROOT,
+ * COORDHUB_AGENT). */
+void options_init(struct options *o);
+void options_deinit(struct options *o);
+
+/* Parse argv[from..argc) in place: recognised options are consumed, other
+ * arguments are compacted to the front of argv[from..]; *nargs receives
+ * how many remain. Unknown options are an error: returns -1 and writes a
+ * message to *err (static string or owned? static). */
+int options_parse(struct options *o, int argc, char **argv, int from, int *nargs,
+                  const char **err_opt);
+
+/* Fill defaults: root = COORDHUB_ROOT / --root, else the git top level of
+ * the current directory, else the current directory; state_dir =
+ * <root>/.coordhub; workspace = basename(root); store_url =
+ * sqlite:<state_dir>/hub.db. Makes paths absolute. 0 or -errno. */
+int options_resolve(struct options *o);
+
+/* Path of a file inside the state dir (caller frees). */
+char *options_state_path(const struct options *o, const char *name);
+
+#endif

@@ -1,0 +1,42 @@
+/* bus — the hub's in-memory view of the committed event log: a bounded ring
+ * of recent events (with their wire text cached) and fan-out to
+ * subscribers.
+ *
+ * Only committed events enter the bus (DESIGN §3: nothing is published
+ * before the store has it). Subscribers are called synchronously in
+ * registration order; they must not block and may not publish. Readers
+ * that need events older than the ring fall back to the store. */
+#ifndef COORDHUB_BUS_BUS_H
+#define COORDHUB_BUS_BUS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/event.h"
+
+struct bus;
+
+/* A subscriber: ev is committed; text is its wire JSON (borrowed). */
+typedef void (*bus_event_cb)(void *arg, const struct event *ev, const char *text);
+
+/* New bus keeping the last `ring` events; workspace names the envelope. */
+struct bus *bus_new(size_t ring, const char *workspace);
+void bus_free(struct bus *b);
+
+/* Publish a committed event (copied). Its seq must be above every seq seen
+ * so far (else ignored: returns -ERR_INVALID). Then every subscriber runs. */
+int bus_publish(struct bus *b, const struct event *ev);
+/* Register / remove a subscriber. Returns an id > 0 / 0 or -ERR_NOT_FOUND. */
+uint64_t bus_subscribe(struct bus *b, bus_event_cb cb, void *arg);
+int bus_unsubscribe(struct bus *b, uint64_t id);
+
+/* Lowest and highest seq held in the ring (0, 0 when empty). */
+uint64_t bus_oldest(const struct bus *b);
+uint64_t bus_newest(const struct bus *b);
+/* The i-th event of the ring counted from the oldest (i < bus_count). */
+size_t bus_count(const struct bus *b);
+const struct event *bus_at(const struct bus *b, size_t i, const char **text);
+/* Position of the first event with seq > since, or bus_count() if none. */
+size_t bus_find_after(const struct bus *b, uint64_t since);
+
+#endif

@@ -1,0 +1,219 @@
+/* lineconn — two bufferevents (read side, write side) around one or two
+ * descriptors. Invariant: while `depth` > 0 a callback is on the stack and
+ * the struct must not be freed; lineconn_free then only marks it `dead`
+ * and the outermost callback frees it on the way out. */
+#include "net/lineconn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "base/xmalloc.h"
+
+struct lineconn {
+    struct bufferevent *in;  /* reads in_fd */
+    struct bufferevent *out; /* writes out_fd; == in when in_fd == out_fd */
+    int in_fd, out_fd;
+    size_t max_line; /* bytes, excluding the newline */
+    size_t max_out;  /* bytes of queued output */
+    struct lineconn_cbs cbs;
+    void *arg;
+    int depth;     /* callbacks currently on the stack */
+    bool dead;     /* freed while depth > 0 */
+    bool skipping; /* discarding an oversize line */
+    bool closed;   /* closed callback already delivered */
+    void (*drained)(void *arg);
+};
+
+static void lineconn_destroy(struct lineconn *c)
+{
+    if (c->out && c->out != c->in)
+        bufferevent_free(c->out);
+    if (c->in)
+        bufferevent_free(c->in);
+    if (c->in_fd >= 0)
+        close(c->in_fd);
+    if (c->out_fd >= 0 && c->out_fd != c->in_fd)
+        close(c->out_fd);
+    free(c);
+}
+
+static void lineconn_leave(struct lineconn *c)
+{
+    if (--c->depth == 0 && c->dead)
+        lineconn_destroy(c);
+}
+
+static void lineconn_report_closed(struct lineconn *c, int err)
+{
+    if (c->closed || c->dead)
+        return;
+    c->closed = true;
+    bufferevent_disable(c->in, EV_READ);
+    c->depth++;
+    c->cbs.closed(c->arg, err);
+    lineconn_leave(c);
+}
+
+/* Split complete lines out of the input buffer. Returns when no complete
+ * line is left or the connection died. */
+static void lineconn_process(struct lineconn *c)
+{
+    struct evbuffer *ib = bufferevent_get_input(c->in);
+    c->depth++;
+    while (!c->dead && !c->closed) {
+        struct evbuffer_ptr nl = evbuffer_search(ib, "\n", 1, NULL);
+        if (c->skipping) {
+            if (nl.pos < 0) {
+                evbuffer_drain(ib, evbuffer_get_length(ib));
+                break;
+            }
+            evbuffer_drain(ib, (size_t)nl.pos + 1);
+            c->skipping = false;
+            continue;
+        }
+        if (nl.pos < 0) {
+            if (evbuffer_get_length(ib) > c->max_line) {
+                evbuffer_drain(ib, evbuffer_get_length(ib));
+                c->skipping = true;
+                c->cbs.oversize(c->arg);
+            }
+            break;
+        }
+        size_t len = (size_t)nl.pos;
+        if (len > c->max_line) {
+            evbuffer_drain(ib, len + 1);
+            c->cbs.oversize(c->arg);
+            continue;
+        }
+        char *line = (char *)evbuffer_pullup(ib, (ssize_t)len + 1);
+        size_t n = len;
+        if (n > 0 && line[n - 1] == '\r')
+            n--;
+        if (n > 0)
+            c->cbs.line(c->arg, line, n);
+        if (!c->dead)
+            evbuffer_drain(ib, len + 1);
+    }
+    lineconn_leave(c);
+}
+
+static void lineconn_read_cb(struct bufferevent *bev, void *arg)
+{
+    (void)bev;
+    lineconn_process(arg);
+}
+
+static void lineconn_write_cb(struct bufferevent *bev, void *arg)
+{
+    struct lineconn *c = arg;
+    if (!c->drained || c->dead || evbuffer_get_length(bufferevent_get_output(bev)) > 0)
+        return;
+    void (*cb)(void *) = c->drained;
+    c->drained = NULL;
+    c->depth++;
+    cb(c->arg);
+    lineconn_leave(c);
+}
+
+static void lineconn_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+    struct lineconn *c = arg;
+    (void)bev;
+    if (what & BEV_EVENT_EOF) {
+        /* Deliver any final unterminated line's worth of complete lines first. */
+        lineconn_process(c);
+        if (!c->dead)
+            lineconn_report_closed(c, 0);
+    } else if (what & BEV_EVENT_ERROR) {
+        int err = errno ? -errno : -EIO;
+        lineconn_report_closed(c, err);
+    }
+}
+
+static void lineconn_nonblock(int fd)
+{
+    int fl = fcntl(fd, F_GETFL);
+    if (fl >= 0)
+        fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+    fcntl(fd, F_SETFD, FD_CLOEXEC);
+}
+
+struct lineconn *lineconn_new(struct event_base *base, int in_fd, int out_fd, size_t max_line,
+                              size_t max_out, const struct lineconn_cbs *cbs, void *arg)
+{
+    struct lineconn *c = xcalloc(1, sizeof(*c));
+    c->in_fd = in_fd;
+    c->out_fd = out_fd;
+    c->max_line = max_line;
+    c->max_out = max_out;
+    c->cbs = *cbs;
+    c->arg = arg;
+    lineconn_nonblock(in_fd);
+    if (out_fd != in_fd)
+        lineconn_nonblock(out_fd);
+    c->in = bufferevent_socket_new(base, in_fd, 0);
+    c->out = out_fd == in_fd ? c->in : bufferevent_socket_new(base, out_fd, 0);
+    if (!c->in || !c->out)
+        abort(); /* only fails on OOM */
+    bufferevent_setcb(c->in, lineconn_read_cb, c->out == c->in ? lineconn_write_cb : NULL,
+                      lineconn_event_cb, c);
+    if (c->out != c->in)
+        bufferevent_setcb(c->out, NULL, lineconn_write_cb, lineconn_event_cb, c);
+    bufferevent_enable(c->in, EV_READ);
+    bufferevent_enable(c->out, EV_WRITE);
+    return c;
+}
+
+void lineconn_free(struct lineconn *c)
+{
+    if (!c)
+        return;
+    if (c->depth > 0) {
+        c->dead = true;
+        bufferevent_disable(c->in, EV_READ | EV_WRITE);
+        if (c->out != c->in)
+            bufferevent_disable(c->out, EV_READ | EV_WRITE);
+        return;
+    }
+    lineconn_destroy(c);
+}
+
+void lineconn_feed(struct lineconn *c, const char *data, size_t len)
+{
+    if (len == 0)
+        return;
+    evbuffer_add(bufferevent_get_input(c->in), data, len);
+    lineconn_process(c);
+}
+
+int lineconn_send(struct lineconn *c, const char *msg, size_t len)
+{
+    if (c->dead || c->closed)
+        return -ERR_STATE;
+    struct evbuffer *ob = bufferevent_get_output(c->out);
+    if (evbuffer_get_length(ob) + len + 1 > c->max_out)
+        return -ERR_TOO_LARGE;
+    if (evbuffer_add(ob, msg, len) != 0 || evbuffer_add(ob, "\n", 1) != 0)
+        return -ERR_TOO_LARGE;
+    return 0;
+}
+
+void lineconn_on_drained(struct lineconn *c, void (*drained)(void *arg))
+{
+    c->drained = drained;
+    if (drained && evbuffer_get_length(bufferevent_get_output(c->out)) == 0)
+        bufferevent_trigger(c->out, EV_WRITE, BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
+}
+
+size_t lineconn_backlog(const struct lineconn *c)
+{
+    return evbuffer_get_length(bufferevent_get_output(c->out));
+}
