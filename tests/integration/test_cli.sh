@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# The CLI against a real hub: tables, --json, exit codes, refusals.
+source "$(dirname "$0")/lib.sh"
+
+expect_code 0 "version" -- "$COORDHUB" version
+grep -q '^coordhub ' "$WORK/out" && ok "version prints the name" || fail "version output"
+expect_code 2 "unknown command is a usage error" -- "$COORDHUB" frobnicate
+expect_code 2 "unknown option is a usage error" -- "$COORDHUB" locks --frob
+expect_code 0 "--help on a subcommand" -- "$COORDHUB" lock --help
+grep -q 'usage: coordhub lock FILE' "$WORK/out" && ok "lock --help shows usage" || fail "lock --help"
+
+# The first client command starts the hub by itself.
+expect_code 0 "status starts the hub" -- "$COORDHUB" status
+[ -S "$STATE/hub.sock" ] && ok "socket exists" || fail "socket missing"
+[ "$(stat -c %a "$STATE/hub.sock")" = 600 ] && ok "socket is 0600" || fail "socket mode"
+[ "$(stat -c %a "$STATE")" = 700 ] && ok "state dir is 0700" || fail "state dir mode"
+
+expect_code 0 "alice locks a file" -- "$COORDHUB" lock src/a.c --agent alice --reason edit
+grep -q 'locked src/a.c for alice' "$WORK/out" && ok "lock message" || fail "lock message"
+expect_code 3 "bob is refused" -- "$COORDHUB" lock ./src//a.c --agent bob
+grep -q 'alice' "$WORK/err" && ok "refusal names the holder" || fail "refusal text"
+expect_code 4 "a path escaping the workspace is invalid" -- "$COORDHUB" lock ../etc/passwd --agent bob
+expect_code 0 "locks --json" -- "$COORDHUB" locks --json
+[ "$(jq -r '.locks[0].agentId' "$WORK/out")" = alice ] && ok "lock listed for alice" || fail "locks json"
+tok1=$(jq -r '.locks[0].token' "$WORK/out")
+expect_code 3 "bob cannot unlock alice's file" -- "$COORDHUB" unlock src/a.c --agent bob
+expect_code 0 "alice unlocks" -- "$COORDHUB" unlock src/a.c --agent alice
+expect_code 0 "bob locks it now" -- "$COORDHUB" lock src/a.c --agent bob --json
+tok2=$(jq -r '.token' "$WORK/out")
+[ "$tok2" -gt "$tok1" ] && ok "fencing token grew ($tok1 → $tok2)" || fail "token $tok1 → $tok2"
+
+expect_code 0 "task add" -- "$COORDHUB" task add "Split API" --id ARCH-1 --files src/b.c
+expect_code 4 "task add with unknown dependency" -- "$COORDHUB" task add X --depends-on NOPE
+expect_code 0 "task claim" -- "$COORDHUB" task claim ARCH-1 --agent carol
+expect_code 3 "second claim refused" -- "$COORDHUB" task claim ARCH-1 --agent dave
+expect_code 0 "task done" -- "$COORDHUB" task done ARCH-1 --agent carol --result ok
+expect_code 0 "tasks --json" -- "$COORDHUB" tasks --json
+[ "$(jq -r '.tasks[0].status' "$WORK/out")" = completed ] && ok "task completed" || fail "task status"
+
+expect_code 0 "events" -- "$COORDHUB" events --json
+grep -q '"type":"file:locked"' "$WORK/out" && ok "events include file:locked" || fail "events"
+n=$(wc -l <"$WORK/out")
+expect_code 0 "events --since" -- "$COORDHUB" events --json --since 3
+m=$(wc -l <"$WORK/out")
+[ "$m" -eq $((n - 3)) ] && ok "--since skips the first 3 events" || fail "since: $n vs $m"
+
+expect_code 3 "a second serve refuses to start" -- "$COORDHUB" serve --no-http
+finish
