@@ -22,6 +22,12 @@ if(contract_srcs)
     add_test(NAME contract.${backend} COMMAND test_store_contract ${backend})
     set_tests_properties(contract.${backend} PROPERTIES TIMEOUT 120 LABELS contract)
   endforeach()
+  # Crash safety: a child appends in a loop and is SIGKILLed at random
+  # moments; every acknowledged seq must be in the reopened log.
+  add_executable(test_store_crash ${PROJECT_SOURCE_DIR}/tests/contract/crash/test_store_crash.c)
+  target_link_libraries(test_store_crash PRIVATE ch_store)
+  add_test(NAME contract.sqlite_crash COMMAND test_store_crash sqlite)
+  set_tests_properties(contract.sqlite_crash PROPERTIES TIMEOUT 120 LABELS contract)
 endif()
 
 # Fuzz corpus replay: each fuzz/fuzz_<parser>.c is built with a plain

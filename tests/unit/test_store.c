@@ -1,0 +1,97 @@
+/* test_store — URL dispatch of store.c: which backend a --store URL picks,
+ * and the errors for URLs this build cannot serve. The backends' behaviour
+ * is covered by tests/contract; sqlite specifics by test_store_sqlite. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "store/store.h"
+
+static void test_store__url_picks_backend(void **state)
+{
+    (void)state;
+    assert_ptr_equal(store_ops_for_url("memory:"), &store_memory_ops);
+    assert_ptr_equal(store_ops_for_url("sqlite:/var/x/hub.db"), &store_sqlite_ops);
+    assert_ptr_equal(store_ops_for_url("sqlite:relative.db"), &store_sqlite_ops);
+    assert_ptr_equal(store_ops_for_url("/abs/path/hub.db"), &store_sqlite_ops);
+    assert_ptr_equal(store_ops_for_url("hub.db"), &store_sqlite_ops);
+    assert_ptr_equal(store_ops_for_url("./a:b.db"), &store_sqlite_ops);
+    assert_ptr_equal(store_ops_for_url("../x/hub.db"), &store_sqlite_ops);
+    assert_ptr_equal(store_ops_for_url("dir/with:colon"), &store_sqlite_ops);
+    /* Redis is a later backend: not built, so no ops. */
+    assert_null(store_ops_for_url("redis://localhost:6379"));
+    assert_null(store_ops_for_url("rediss://u:p@host:6380/2"));
+    assert_null(store_ops_for_url("unix:///run/redis.sock"));
+    /* Unknown schemes and nothing at all. */
+    assert_null(store_ops_for_url("http://example.com/db"));
+    assert_null(store_ops_for_url("a:b.db"));
+    assert_null(store_ops_for_url(""));
+    assert_null(store_ops_for_url(NULL));
+    assert_string_equal(store_memory_ops.name, "memory");
+    assert_string_equal(store_sqlite_ops.name, "sqlite");
+}
+
+static void test_store__redis_refused_without_leaking_password(void **state)
+{
+    (void)state;
+    struct store *s = (struct store *)&s; /* must be reset to NULL */
+    char *err = NULL;
+    assert_int_equal(store_open("redis://alice:s3cr3t@db.example:6379/0", NULL, &s, &err),
+                     -ERR_UNAVAILABLE);
+    assert_null(s);
+    assert_non_null(err);
+    assert_non_null(strstr(err, "redis store not built yet"));
+    assert_null(strstr(err, "s3cr3t"));
+    free(err);
+    err = NULL;
+    assert_int_equal(store_open("unix:///run/redis.sock", NULL, &s, &err), -ERR_UNAVAILABLE);
+    assert_non_null(strstr(err, "redis store not built yet"));
+    free(err);
+}
+
+static void test_store__unknown_scheme_and_empty_refused(void **state)
+{
+    (void)state;
+    struct store *s = NULL;
+    char *err = NULL;
+    assert_int_equal(store_open("ftp://host/x", NULL, &s, &err), -ERR_INVALID);
+    assert_null(s);
+    assert_non_null(strstr(err, "'ftp:'"));
+    free(err);
+    err = NULL;
+    assert_int_equal(store_open("", NULL, &s, &err), -ERR_INVALID);
+    assert_non_null(err);
+    free(err);
+    err = NULL;
+    assert_int_equal(store_open(NULL, NULL, &s, &err), -ERR_INVALID);
+    assert_non_null(err);
+    free(err);
+}
+
+static void test_store__open_memory(void **state)
+{
+    (void)state;
+    struct store *s = NULL;
+    char *err = NULL;
+    assert_int_equal(store_open("memory:", NULL, &s, &err), 0);
+    assert_null(err);
+    assert_non_null(s);
+    assert_ptr_equal(s->ops, &store_memory_ops);
+    store_close(s);
+    store_close(NULL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_store__url_picks_backend),
+        cmocka_unit_test(test_store__redis_refused_without_leaking_password),
+        cmocka_unit_test(test_store__unknown_scheme_and_empty_refused),
+        cmocka_unit_test(test_store__open_memory),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
