@@ -83,15 +83,26 @@ struct store_ops {
     /* Close and free. NULL ok. Pending appends are failed with
      * -ERR_UNAVAILABLE before it returns. */
     void (*close)(struct store *s);
+    /* Compare-and-append (see the top of this file). Returns -ERR_INVALID,
+     * without calling cb and without writing, when the request itself is
+     * wrong: cb NULL, evs NULL or n == 0, seqs not expected_seq+1, +2, …,
+     * a seq above INT64_MAX, or an event without a type. Otherwise returns
+     * 0 and cb reports exactly once: 0, -ERR_CONFLICT, or a store failure
+     * (-ERR_STORE, -ERR_UNAVAILABLE) with nothing written. */
     int (*append)(struct store *s, uint64_t expected_seq, const struct event *evs, size_t n,
                   store_append_cb cb, void *arg);
-    /* Events with seq > since, ascending, at most limit, appended to out. */
+    /* Events with seq > since, ascending, at most limit, appended to out.
+     * A since below first_seq() reads from first_seq(). On error out is
+     * left as it was. */
     int (*read)(struct store *s, uint64_t since, size_t limit, struct event_vec *out);
     /* Last appended seq (0 for an empty log). */
     int (*last_seq)(struct store *s, uint64_t *seq);
     /* Lowest seq still readable (1 when nothing was trimmed; last+1 if empty). */
     int (*first_seq)(struct store *s, uint64_t *seq);
-    /* Save the snapshot of the state at seq (seq <= last_seq). */
+    /* Save the snapshot of the state at seq (seq <= last_seq). Only the
+     * newest is kept: a seq below the stored snapshot's is -ERR_INVALID
+     * (an equal seq replaces the text). text must hold no NUL in its len
+     * bytes (-ERR_INVALID), since snapshot_load returns a C string. */
     int (*snapshot_save)(struct store *s, uint64_t seq, const char *text, size_t len);
     /* Load the newest snapshot: *text (caller frees) or NULL with *seq 0. */
     int (*snapshot_load)(struct store *s, uint64_t *seq, char **text);
