@@ -16,18 +16,18 @@
 #include <event2/event.h>
 
 #include "base/xmalloc.h"
+#include "rpc/jsonrpc.h"
 
 struct lineconn {
     struct bufferevent *in;  /* reads in_fd */
     struct bufferevent *out; /* writes out_fd; == in when in_fd == out_fd */
     int in_fd, out_fd;
-    size_t max_line; /* bytes, excluding the newline */
     size_t max_out;  /* bytes of queued output */
     struct lineconn_cbs cbs;
     void *arg;
     int depth;     /* callbacks currently on the stack */
     bool dead;     /* freed while depth > 0 */
-    bool skipping; /* discarding an oversize line */
+    struct jsonrpc_framer framer; /* owned: line splitting with the size cap */
     bool closed;   /* closed callback already delivered */
     void (*drained)(void *arg);
 };
@@ -38,6 +38,7 @@ static void lineconn_destroy(struct lineconn *c)
         bufferevent_free(c->out);
     if (c->in)
         bufferevent_free(c->in);
+    jsonrpc_framer_deinit(&c->framer);
     if (c->in_fd >= 0)
         close(c->in_fd);
     if (c->out_fd >= 0 && c->out_fd != c->in_fd)
@@ -62,46 +63,49 @@ static void lineconn_report_closed(struct lineconn *c, int err)
     lineconn_leave(c);
 }
 
-/* Split complete lines out of the input buffer. Returns when no complete
- * line is left or the connection died. */
+/* Hand the input buffer's bytes to the framer, chunk by chunk, and deliver
+ * what it finds. Returns when the input is consumed or the connection died.
+ * Framing (line splitting, the size cap, oversize discarding) is the rpc
+ * layer's jsonrpc_framer: one implementation for every transport. */
 static void lineconn_process(struct lineconn *c)
 {
     struct evbuffer *ib = bufferevent_get_input(c->in);
     c->depth++;
-    while (!c->dead && !c->closed) {
-        struct evbuffer_ptr nl = evbuffer_search(ib, "\n", 1, NULL);
-        if (c->skipping) {
-            if (nl.pos < 0) {
-                evbuffer_drain(ib, evbuffer_get_length(ib));
-                break;
-            }
-            evbuffer_drain(ib, (size_t)nl.pos + 1);
-            c->skipping = false;
-            continue;
-        }
-        if (nl.pos < 0) {
-            if (evbuffer_get_length(ib) > c->max_line) {
-                evbuffer_drain(ib, evbuffer_get_length(ib));
-                c->skipping = true;
-                c->cbs.oversize(c->arg);
-            }
+    while (!c->dead && !c->closed && evbuffer_get_length(ib) > 0) {
+        struct evbuffer_iovec v;
+        if (evbuffer_peek(ib, -1, NULL, &v, 1) < 1)
             break;
+        const char *data = v.iov_base;
+        size_t n = v.iov_len;
+        while (!c->dead && !c->closed) {
+            const char *msg;
+            size_t len;
+            enum jsonrpc_frame fr = jsonrpc_framer_next(&c->framer, &data, &n, &msg, &len);
+            if (fr == JSONRPC_FRAME_NEED_MORE)
+                break;
+            if (fr == JSONRPC_FRAME_OVERSIZE)
+                c->cbs.oversize(c->arg);
+            else
+                c->cbs.line(c->arg, msg, len);
         }
-        size_t len = (size_t)nl.pos;
-        if (len > c->max_line) {
-            evbuffer_drain(ib, len + 1);
-            c->cbs.oversize(c->arg);
-            continue;
-        }
-        char *line = (char *)evbuffer_pullup(ib, (ssize_t)len + 1);
-        size_t n = len;
-        if (n > 0 && line[n - 1] == '\r')
-            n--;
+        if (c->dead)
+            break;
+        evbuffer_drain(ib, v.iov_len - n);
         if (n > 0)
-            c->cbs.line(c->arg, line, n);
-        if (!c->dead)
-            evbuffer_drain(ib, len + 1);
+            break; /* stopped early (closed) */
     }
+    lineconn_leave(c);
+}
+
+/* At EOF an unterminated last line still counts as a message. */
+static void lineconn_finish(struct lineconn *c)
+{
+    const char *msg;
+    size_t len;
+    c->depth++;
+    if (!c->dead && !c->closed &&
+        jsonrpc_framer_finish(&c->framer, &msg, &len) == JSONRPC_FRAME_MESSAGE)
+        c->cbs.line(c->arg, msg, len);
     lineconn_leave(c);
 }
 
@@ -130,8 +134,11 @@ static void lineconn_event_cb(struct bufferevent *bev, short what, void *arg)
     if (what & BEV_EVENT_EOF) {
         /* Deliver any final unterminated line's worth of complete lines first. */
         lineconn_process(c);
+        c->depth++;
+        lineconn_finish(c);
         if (!c->dead)
             lineconn_report_closed(c, 0);
+        lineconn_leave(c);
     } else if (what & BEV_EVENT_ERROR) {
         int err = errno ? -errno : -EIO;
         lineconn_report_closed(c, err);
@@ -152,7 +159,7 @@ struct lineconn *lineconn_new(struct event_base *base, int in_fd, int out_fd, si
     struct lineconn *c = xcalloc(1, sizeof(*c));
     c->in_fd = in_fd;
     c->out_fd = out_fd;
-    c->max_line = max_line;
+    jsonrpc_framer_init(&c->framer, max_line);
     c->max_out = max_out;
     c->cbs = *cbs;
     c->arg = arg;
