@@ -6,6 +6,7 @@
  * marks the entry, and entries are compacted after the fan-out. */
 #include "bus/bus.h"
 
+#include <assert.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,6 +73,7 @@ int bus_publish(struct bus *b, const struct event *ev)
 {
     if (b->count && ev->seq <= bus_newest(b))
         return -ERR_INVALID;
+    assert(b->cap > 0);
     struct bus_entry *e;
     if (b->count == b->cap) {
         e = &b->ring[b->head];
