@@ -17,8 +17,8 @@ build: setup
 run: build
 	./build/dev/coordhub serve $(ARGS)
 
-# Set up, build and run the whole suite: lint, the dev build, then the
-# address+undefined sanitizer build.
+# Set up, build and run the whole suite: formatting and banned functions,
+# the dev build with clang-tidy, then the address+undefined sanitizer build.
 test: setup
 	scripts/lint.sh
 	$(MAKE) --no-print-directory test-dev
@@ -27,6 +27,7 @@ test: setup
 test-dev:
 	cmake --preset dev >/dev/null
 	cmake --build --preset dev -j $(JOBS)
+	scripts/tidy.sh build/dev
 	ctest --preset dev -j $(JOBS)
 
 test-asan:
