@@ -29,6 +29,7 @@ test-dev:
 	cmake --build --preset dev -j $(JOBS)
 	scripts/tidy.sh build/dev
 	ctest --preset dev -j $(JOBS)
+	scripts/valgrind.sh build/dev
 
 test-asan:
 	cmake --preset asan >/dev/null
