@@ -266,8 +266,8 @@ static int cli_lock(struct options *o, int argc, char **argv)
     } else if (res && code == CLI_OK) {
         char tok[32];
         cli_num(res, "token", tok, sizeof(tok));
-        printf("locked %s for %s (token %s, expires %s)\n", cli_str(res, "file"), cli_agent(o),
-               tok, cli_str(res, "expiresAt"));
+        printf("locked %s for %s (token %s, expires %s)\n", cli_str(res, "file"), cli_agent(o), tok,
+               cli_str(res, "expiresAt"));
     } else if (res) {
         fprintf(stderr, "coordhub: %s\n", cli_str(res, "error"));
     }
@@ -528,8 +528,9 @@ static const struct cli_cmd *cli_find(const char *name)
 
 static void cli_usage(FILE *f)
 {
-    fprintf(f, "coordhub %s — coordination hub for AI coding agents\n\n"
-               "usage: coordhub COMMAND [options]\n\ncommands:\n",
+    fprintf(f,
+            "coordhub %s — coordination hub for AI coding agents\n\n"
+            "usage: coordhub COMMAND [options]\n\ncommands:\n",
             COORDHUB_VERSION);
     for (size_t i = 0; i < sizeof(cli_cmds) / sizeof(cli_cmds[0]); i++)
         fprintf(f, "  %-10s %s\n", cli_cmds[i].name, cli_cmds[i].help);

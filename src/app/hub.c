@@ -69,8 +69,7 @@ static void hub_send_reply(struct hub *h, struct hub_reply *r)
     hub_session_maybe_finish(s);
 }
 
-void hub_reply(struct hub *h, struct hub_session *s, uint64_t call_id, cJSON *result,
-               bool is_error)
+void hub_reply(struct hub *h, struct hub_session *s, uint64_t call_id, cJSON *result, bool is_error)
 {
     struct hub_reply *r = xcalloc(1, sizeof(*r));
     r->session = s->id;
@@ -415,8 +414,8 @@ static void hub_teardown(struct hub *h)
         evconnlistener_free(h->listener);
     if (h->sock_path)
         unlink(h->sock_path);
-    struct event *evs[] = {h->commit_ev, h->tick_ev, h->wait_ev, h->lag_ev, h->sig_term,
-                           h->sig_int};
+    struct event *evs[] = {h->commit_ev, h->tick_ev,  h->wait_ev,
+                           h->lag_ev,    h->sig_term, h->sig_int};
     for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++)
         if (evs[i])
             event_free(evs[i]);
@@ -455,8 +454,7 @@ int hub_serve(const struct options *o)
 
     int rc = hub_mkdir_p(o->state_dir, 0700);
     if (rc) {
-        fprintf(stderr, "coordhub: cannot create state dir %s: %s\n", o->state_dir,
-                strerror(-rc));
+        fprintf(stderr, "coordhub: cannot create state dir %s: %s\n", o->state_dir, strerror(-rc));
         return 1;
     }
     char *lock_path = options_state_path(o, "hub.lock");
@@ -572,13 +570,11 @@ int hub_serve(const struct options *o)
     hub_reschedule_timers(h);
     /* Agents restored from the log count as detached since now: ticks will
      * take them offline after the grace period unless they come back. */
-    log_info("coordhub %s serving workspace '%s' (root %s, store %s, seq %llu)",
-             COORDHUB_VERSION, o->workspace, o->root, h->store->ops->name,
-             (unsigned long long)h->committed_seq);
+    log_info("coordhub %s serving workspace '%s' (root %s, store %s, seq %llu)", COORDHUB_VERSION,
+             o->workspace, o->root, h->store->ops->name, (unsigned long long)h->committed_seq);
     if (!o->daemon) {
         printf("coordhub: listening on unix:%s\n", h->sock_path);
-        printf("coordhub: workspace '%s' at %s, store %s\n", o->workspace, o->root,
-               o->store_url);
+        printf("coordhub: workspace '%s' at %s, store %s\n", o->workspace, o->root, o->store_url);
         fflush(stdout);
     }
     if (ready_pipe[1] >= 0) {

@@ -21,25 +21,25 @@ struct lineconn;
 struct mcp_session;
 struct options;
 
-#define HUB_MAX_LINE (1024 * 1024)        /* DESIGN §5: body ≤ 1 MiB */
-#define HUB_MAX_OUT (16 * 1024 * 1024)    /* per-session output backlog */
-#define HUB_MAX_SESSIONS 4096             /* DESIGN §5 */
-#define HUB_RECENT_EVENTS 4096            /* bus ring */
-#define HUB_SNAPSHOT_EVERY 1000           /* events between snapshots */
+#define HUB_MAX_LINE (1024 * 1024)     /* DESIGN §5: body ≤ 1 MiB */
+#define HUB_MAX_OUT (16 * 1024 * 1024) /* per-session output backlog */
+#define HUB_MAX_SESSIONS 4096          /* DESIGN §5 */
+#define HUB_RECENT_EVENTS 4096         /* bus ring */
+#define HUB_SNAPSHOT_EVERY 1000        /* events between snapshots */
 
 struct hub_session {
     uint64_t id;
-    char sid[40];             /* session id string given to the core */
+    char sid[40]; /* session id string given to the core */
     struct hub *hub;
     struct mcp_session *mcp;
     struct lineconn *conn;
-    struct lineconn *ctl;     /* bridge control socket (attached sessions), or NULL */
-    char *agent_id;           /* owned: registered agent, NULL before */
-    char *agent_hint;         /* owned: --agent from the bridge */
-    bool oneshot;             /* CLI: acts as admin, never becomes an agent */
-    bool admin;               /* local peer of the same uid */
-    bool input_closed;        /* EOF seen; close once replies are flushed */
-    int inflight;             /* tool calls not yet answered */
+    struct lineconn *ctl; /* bridge control socket (attached sessions), or NULL */
+    char *agent_id;       /* owned: registered agent, NULL before */
+    char *agent_hint;     /* owned: --agent from the bridge */
+    bool oneshot;         /* CLI: acts as admin, never becomes an agent */
+    bool admin;           /* local peer of the same uid */
+    bool input_closed;    /* EOF seen; close once replies are flushed */
+    int inflight;         /* tool calls not yet answered */
     struct hub_session *next;
 };
 
@@ -64,8 +64,8 @@ struct hub_waiter {
 struct hub_wait {
     uint64_t session;
     uint64_t call_id;
-    uint64_t cursor;    /* events with seq > cursor not yet examined */
-    cJSON *types;       /* owned array of patterns, or NULL = all */
+    uint64_t cursor; /* events with seq > cursor not yet examined */
+    cJSON *types;    /* owned array of patterns, or NULL = all */
     size_t limit;
     int64_t deadline_ms; /* monotonic ms */
     struct hub_wait *next;
@@ -78,19 +78,19 @@ struct hub {
     struct workspace *ws;
     struct workspace_config wscfg;
     struct bus *bus;
-    char hub_id[16];              /* "hub-xxxx" */
-    int lock_fd;                  /* flock on hub.lock */
-    char *sock_path;              /* owned */
+    char hub_id[16]; /* "hub-xxxx" */
+    int lock_fd;     /* flock on hub.lock */
+    char *sock_path; /* owned */
     struct evconnlistener *listener;
-    struct event *commit_ev;      /* low priority: runs after the turn's I/O */
-    struct event *tick_ev;        /* workspace deadlines */
-    struct event *wait_ev;        /* parked wait_for_events deadlines */
-    struct event *lag_ev;         /* loop-lag probe */
+    struct event *commit_ev; /* low priority: runs after the turn's I/O */
+    struct event *tick_ev;   /* workspace deadlines */
+    struct event *wait_ev;   /* parked wait_for_events deadlines */
+    struct event *lag_ev;    /* loop-lag probe */
     struct event *sig_term, *sig_int;
     struct hub_session *sessions;
     size_t nsessions;
     uint64_t next_session_id;
-    struct event_vec pending;     /* evaluated, folded, not yet committed */
+    struct event_vec pending; /* evaluated, folded, not yet committed */
     struct hub_reply *replies, **replies_tail;
     struct hub_waiter *waiters;
     struct hub_wait *waits;
@@ -100,7 +100,7 @@ struct hub {
     int64_t lag_expected_ns;
     double loop_lag_ms;
     int store_errors;
-    char *store_error;            /* owned: last store error, NULL if healthy */
+    char *store_error; /* owned: last store error, NULL if healthy */
     bool stopping;
 };
 

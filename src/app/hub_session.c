@@ -89,8 +89,8 @@ static void hub_mcp_send(void *host, struct mcp_session *m, const char *msg, siz
     if (!s->conn)
         return;
     if (lineconn_send(s->conn, msg, len) != 0 && !s->input_closed) {
-        log_warn("session %llu: output backlog over %d bytes; closing",
-                 (unsigned long long)s->id, HUB_MAX_OUT);
+        log_warn("session %llu: output backlog over %d bytes; closing", (unsigned long long)s->id,
+                 HUB_MAX_OUT);
         /* We may be inside this session's own handler: close next turn. */
         s->input_closed = true;
         s->inflight = 0;
@@ -101,8 +101,8 @@ static void hub_mcp_send(void *host, struct mcp_session *m, const char *msg, siz
     }
 }
 
-static void hub_mcp_tool_call(void *host, struct mcp_session *m, uint64_t call_id,
-                              const char *name, const cJSON *args)
+static void hub_mcp_tool_call(void *host, struct mcp_session *m, uint64_t call_id, const char *name,
+                              const cJSON *args)
 {
     struct hub_session *s = mcp_session_userdata(m);
     s->inflight++;
@@ -235,8 +235,7 @@ static void hub_conn_closed(void *arg, int err)
 {
     struct hub_session *s = arg;
     if (err)
-        log_debug("session %llu: connection error: %s", (unsigned long long)s->id,
-                  strerror(-err));
+        log_debug("session %llu: connection error: %s", (unsigned long long)s->id, strerror(-err));
     s->input_closed = true;
     /* Waits cannot be answered to a peer that left: cancel them so the
      * session can finish; calls awaiting commit are answered first. */
@@ -337,10 +336,10 @@ static void hub_first_read_cb(evutil_socket_t fd, short what, void *arg)
     const char *kind = ctl ? json_get_str(ctl, "coordhub", "") : "";
     struct hub_session *s = hub_session_new(h);
     if (strcmp(kind, "attach") == 0 && nfds == 2) {
-        s->conn = lineconn_new(h->base, fds[0], fds[1], HUB_MAX_LINE, HUB_MAX_OUT, &hub_conn_cbs,
-                               s);
-        s->ctl = lineconn_new(h->base, (int)fd, (int)fd, HUB_CTL_MAX, HUB_CTL_MAX * 4,
-                              &hub_ctl_cbs, s);
+        s->conn =
+            lineconn_new(h->base, fds[0], fds[1], HUB_MAX_LINE, HUB_MAX_OUT, &hub_conn_cbs, s);
+        s->ctl =
+            lineconn_new(h->base, (int)fd, (int)fd, HUB_CTL_MAX, HUB_CTL_MAX * 4, &hub_ctl_cbs, s);
         const char *ok = "{\"coordhub\":\"attached\"}";
         if (lineconn_send(s->ctl, ok, strlen(ok)) != 0)
             log_warn("session %llu: cannot acknowledge attach", (unsigned long long)s->id);
@@ -349,8 +348,8 @@ static void hub_first_read_cb(evutil_socket_t fd, short what, void *arg)
     } else {
         for (int i = 0; i < nfds; i++)
             close(fds[i]);
-        s->conn = lineconn_new(h->base, (int)fd, (int)fd, HUB_MAX_LINE, HUB_MAX_OUT,
-                               &hub_conn_cbs, s);
+        s->conn =
+            lineconn_new(h->base, (int)fd, (int)fd, HUB_MAX_LINE, HUB_MAX_OUT, &hub_conn_cbs, s);
         size_t skip = 0;
         if (strcmp(kind, "resume") == 0) {
             hub_session_resume(s, ctl);

@@ -40,12 +40,23 @@ static const struct {
     const char *name;
     bool needs_agent;
 } hub_core_ops[] = {
-    {"register_agent", false},      {"set_agent_status", true},     {"list_agents", false},
-    {"lock_file", true},            {"unlock_file", true},          {"renew_locks", true},
-    {"check_lock", false},          {"list_locked_files", false},   {"detect_conflicts", false},
-    {"create_task", false},         {"find_available_tasks", true}, {"claim_task", true},
-    {"complete_task", true},        {"release_task", true},         {"list_tasks", false},
-    {"publish_event", false},       {"get_coordination_status", false},
+    {"register_agent", false},
+    {"set_agent_status", true},
+    {"list_agents", false},
+    {"lock_file", true},
+    {"unlock_file", true},
+    {"renew_locks", true},
+    {"check_lock", false},
+    {"list_locked_files", false},
+    {"detect_conflicts", false},
+    {"create_task", false},
+    {"find_available_tasks", true},
+    {"claim_task", true},
+    {"complete_task", true},
+    {"release_task", true},
+    {"list_tasks", false},
+    {"publish_event", false},
+    {"get_coordination_status", false},
 };
 
 static int hub_core_op(const char *name)
@@ -68,8 +79,8 @@ static cJSON *hub_error_result(const char *msg)
 static char *hub_agent_name(struct hub_session *s)
 {
     const cJSON *init = mcp_session_init_params(s->mcp);
-    const char *cname = json_get_str(cJSON_GetObjectItemCaseSensitive(init, "clientInfo"), "name",
-                                     "agent");
+    const char *cname =
+        json_get_str(cJSON_GetObjectItemCaseSensitive(init, "clientInfo"), "name", "agent");
     char base[100];
     size_t n = 0;
     for (const char *p = cname; *p && n < sizeof(base) - 1; p++) {
@@ -109,8 +120,8 @@ static int hub_register(struct hub *h, struct hub_session *s, cJSON *args, cJSON
     }
     struct workspace_caller c;
     hub_caller(s, &c);
-    int rc = workspace_exec(h->ws, &c, "register_agent", args, hub_now(h), &h->pending, result,
-                            errmsg);
+    int rc =
+        workspace_exec(h->ws, &c, "register_agent", args, hub_now(h), &h->pending, result, errmsg);
     if (rc == 0 && !s->oneshot) {
         const char *id = json_get_str(*result, "agentId", NULL);
         if (id && (!s->agent_id || strcmp(id, s->agent_id) != 0)) {

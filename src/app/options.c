@@ -27,10 +27,10 @@ void options_init(struct options *o)
 
 void options_deinit(struct options *o)
 {
-    char **strs[] = {&o->state_dir, &o->root,     &o->workspace, &o->config,   &o->store_url,
-                     &o->http,      &o->agent,    &o->log_level, &o->since,    &o->mode,
-                     &o->reason,    &o->status,   &o->title,     &o->description, &o->files,
-                     &o->patterns,  &o->depends,  &o->caps,      &o->result,   &o->task_id};
+    char **strs[] = {&o->state_dir, &o->root,    &o->workspace, &o->config,      &o->store_url,
+                     &o->http,      &o->agent,   &o->log_level, &o->since,       &o->mode,
+                     &o->reason,    &o->status,  &o->title,     &o->description, &o->files,
+                     &o->patterns,  &o->depends, &o->caps,      &o->result,      &o->task_id};
     for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
         free(*strs[i]);
         *strs[i] = NULL;
@@ -45,21 +45,50 @@ struct opt_def {
     size_t offset;
 };
 
-#define OPT_S(n, f) {n, OPT_STR, offsetof(struct options, f)}
-#define OPT_B(n, f) {n, OPT_BOOL, offsetof(struct options, f)}
-#define OPT_I(n, f) {n, OPT_INT, offsetof(struct options, f)}
+#define OPT_S(n, f)                                                                                \
+    {                                                                                              \
+        n, OPT_STR, offsetof(struct options, f)                                                    \
+    }
+#define OPT_B(n, f)                                                                                \
+    {                                                                                              \
+        n, OPT_BOOL, offsetof(struct options, f)                                                   \
+    }
+#define OPT_I(n, f)                                                                                \
+    {                                                                                              \
+        n, OPT_INT, offsetof(struct options, f)                                                    \
+    }
 
 static const struct opt_def opt_defs[] = {
-    OPT_S("state-dir", state_dir), OPT_S("root", root),       OPT_S("workspace", workspace),
-    OPT_S("config", config),       OPT_S("store", store_url), OPT_S("http", http),
-    OPT_S("agent", agent),         OPT_S("log-level", log_level), OPT_B("no-http", no_http),
-    OPT_B("daemon", daemon),       OPT_B("json", json),       OPT_B("help", help),
-    OPT_B("follow", follow),       OPT_B("force", force),     OPT_S("since", since),
-    OPT_I("ttl", ttl),             OPT_S("mode", mode),       OPT_S("reason", reason),
-    OPT_S("status", status),       OPT_I("wait", wait_ms),    OPT_B("failed", failed),
-    OPT_S("title", title),         OPT_S("description", description), OPT_S("files", files),
-    OPT_S("patterns", patterns),   OPT_S("depends-on", depends), OPT_S("capabilities", caps),
-    OPT_I("priority", priority),   OPT_S("result", result),   OPT_S("id", task_id),
+    OPT_S("state-dir", state_dir),
+    OPT_S("root", root),
+    OPT_S("workspace", workspace),
+    OPT_S("config", config),
+    OPT_S("store", store_url),
+    OPT_S("http", http),
+    OPT_S("agent", agent),
+    OPT_S("log-level", log_level),
+    OPT_B("no-http", no_http),
+    OPT_B("daemon", daemon),
+    OPT_B("json", json),
+    OPT_B("help", help),
+    OPT_B("follow", follow),
+    OPT_B("force", force),
+    OPT_S("since", since),
+    OPT_I("ttl", ttl),
+    OPT_S("mode", mode),
+    OPT_S("reason", reason),
+    OPT_S("status", status),
+    OPT_I("wait", wait_ms),
+    OPT_B("failed", failed),
+    OPT_S("title", title),
+    OPT_S("description", description),
+    OPT_S("files", files),
+    OPT_S("patterns", patterns),
+    OPT_S("depends-on", depends),
+    OPT_S("capabilities", caps),
+    OPT_I("priority", priority),
+    OPT_S("result", result),
+    OPT_S("id", task_id),
 };
 
 static int opt_parse_int(const char *s, long long *out)

@@ -22,24 +22,24 @@ struct options {
     bool daemon;
     bool json;
     bool help;
-    bool follow;      /* events --follow */
-    bool force;       /* unlock --force */
-    char *since;      /* events --since N */
-    long long ttl;    /* lock --ttl S (0 = default) */
-    char *mode;       /* lock --mode */
-    char *reason;     /* lock/release --reason */
-    char *status;     /* agents/tasks --status */
+    bool follow;       /* events --follow */
+    bool force;        /* unlock --force */
+    char *since;       /* events --since N */
+    long long ttl;     /* lock --ttl S (0 = default) */
+    char *mode;        /* lock --mode */
+    char *reason;      /* lock/release --reason */
+    char *status;      /* agents/tasks --status */
     long long wait_ms; /* lock --wait MS */
-    bool failed;      /* task release --failed */
-    char *title;      /* task add --title */
+    bool failed;       /* task release --failed */
+    char *title;       /* task add --title */
     char *description;
-    char *files;     /* comma-separated */
-    char *patterns;  /* comma-separated */
-    char *depends;   /* comma-separated */
-    char *caps;      /* comma-separated */
+    char *files;    /* comma-separated */
+    char *patterns; /* comma-separated */
+    char *depends;  /* comma-separated */
+    char *caps;     /* comma-separated */
     long long priority;
-    char *result;    /* task done --result */
-    char *task_id;   /* task add --id */
+    char *result;  /* task done --result */
+    char *task_id; /* task add --id */
 };
 
 /* Initialise with environment defaults (COORDHUB_STATE_DIR, COORDHUB_ROOT,

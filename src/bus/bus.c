@@ -26,9 +26,9 @@ struct bus_sub {
 };
 
 struct bus {
-    struct bus_entry *ring; /* cap entries */
+    struct bus_entry *ring;  /* cap entries */
     size_t cap, head, count; /* head: index of the oldest */
-    char *workspace;        /* owned */
+    char *workspace;         /* owned */
     struct bus_sub *subs;
     size_t nsubs, subs_cap;
     uint64_t next_sub_id;

@@ -22,13 +22,13 @@ struct lineconn {
     struct bufferevent *in;  /* reads in_fd */
     struct bufferevent *out; /* writes out_fd; == in when in_fd == out_fd */
     int in_fd, out_fd;
-    size_t max_out;  /* bytes of queued output */
+    size_t max_out; /* bytes of queued output */
     struct lineconn_cbs cbs;
     void *arg;
-    int depth;     /* callbacks currently on the stack */
-    bool dead;     /* freed while depth > 0 */
+    int depth;                    /* callbacks currently on the stack */
+    bool dead;                    /* freed while depth > 0 */
     struct jsonrpc_framer framer; /* owned: line splitting with the size cap */
-    bool closed;   /* closed callback already delivered */
+    bool closed;                  /* closed callback already delivered */
     void (*drained)(void *arg);
 };
 
@@ -217,7 +217,8 @@ void lineconn_on_drained(struct lineconn *c, void (*drained)(void *arg))
 {
     c->drained = drained;
     if (drained && evbuffer_get_length(bufferevent_get_output(c->out)) == 0)
-        bufferevent_trigger(c->out, EV_WRITE, BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
+        bufferevent_trigger(c->out, EV_WRITE,
+                            BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
 }
 
 size_t lineconn_backlog(const struct lineconn *c)

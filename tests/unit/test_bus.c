@@ -1,0 +1,125 @@
+/* Unit tests for bus: ring bounds, ordering, lookup and fan-out. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "bus/bus.h"
+
+static void make_event(struct event *ev, uint64_t seq, const char *type)
+{
+    event_init(ev, type, 1000 + (int64_t)seq, NULL);
+    ev->seq = seq;
+}
+
+struct recorder {
+    uint64_t seqs[64];
+    size_t n;
+    struct bus *bus;
+    uint64_t self_id;
+    bool unsubscribe_self;
+};
+
+static void record(void *arg, const struct event *ev, const char *text)
+{
+    struct recorder *r = arg;
+    assert_non_null(strstr(text, ev->type));
+    r->seqs[r->n++] = ev->seq;
+    if (r->unsubscribe_self)
+        assert_int_equal(bus_unsubscribe(r->bus, r->self_id), 0);
+}
+
+static void test_bus__ring_keeps_the_newest(void **state)
+{
+    (void)state;
+    struct bus *b = bus_new(4, "ws");
+    assert_int_equal(bus_count(b), 0);
+    assert_int_equal(bus_oldest(b), 0);
+    for (uint64_t s = 1; s <= 10; s++) {
+        struct event ev;
+        make_event(&ev, s, "file:locked");
+        assert_int_equal(bus_publish(b, &ev), 0);
+        event_deinit(&ev);
+    }
+    assert_int_equal(bus_count(b), 4);
+    assert_int_equal(bus_oldest(b), 7);
+    assert_int_equal(bus_newest(b), 10);
+    const char *text = NULL;
+    const struct event *first = bus_at(b, 0, &text);
+    assert_int_equal(first->seq, 7);
+    assert_non_null(strstr(text, "\"id\":\"7\""));
+    assert_non_null(strstr(text, "\"workspace\":\"ws\""));
+    bus_free(b);
+}
+
+static void test_bus__rejects_out_of_order(void **state)
+{
+    (void)state;
+    struct bus *b = bus_new(8, "ws");
+    struct event ev;
+    make_event(&ev, 5, "task:created");
+    assert_int_equal(bus_publish(b, &ev), 0);
+    assert_int_equal(bus_publish(b, &ev), -ERR_INVALID);
+    event_deinit(&ev);
+    make_event(&ev, 3, "task:created");
+    assert_int_equal(bus_publish(b, &ev), -ERR_INVALID);
+    event_deinit(&ev);
+    assert_int_equal(bus_count(b), 1);
+    bus_free(b);
+}
+
+static void test_bus__find_after(void **state)
+{
+    (void)state;
+    struct bus *b = bus_new(16, "ws");
+    for (uint64_t s = 10; s <= 20; s += 2) {
+        struct event ev;
+        make_event(&ev, s, "file:locked");
+        assert_int_equal(bus_publish(b, &ev), 0);
+        event_deinit(&ev);
+    }
+    assert_int_equal(bus_find_after(b, 0), 0);
+    assert_int_equal(bus_find_after(b, 10), 1);
+    assert_int_equal(bus_find_after(b, 11), 1);
+    assert_int_equal(bus_find_after(b, 19), 5);
+    assert_int_equal(bus_find_after(b, 20), 6);
+    assert_int_equal(bus_find_after(b, 99), bus_count(b));
+    bus_free(b);
+}
+
+static void test_bus__fan_out_and_unsubscribe_inside_callback(void **state)
+{
+    (void)state;
+    struct bus *b = bus_new(8, "ws");
+    struct recorder a = {.bus = b}, c = {.bus = b, .unsubscribe_self = true};
+    a.self_id = bus_subscribe(b, record, &a);
+    c.self_id = bus_subscribe(b, record, &c);
+    assert_true(a.self_id > 0 && c.self_id > a.self_id);
+    for (uint64_t s = 1; s <= 3; s++) {
+        struct event ev;
+        make_event(&ev, s, "agent:registered");
+        assert_int_equal(bus_publish(b, &ev), 0);
+        event_deinit(&ev);
+    }
+    assert_int_equal(a.n, 3);
+    assert_int_equal(a.seqs[2], 3);
+    assert_int_equal(c.n, 1); /* removed itself after the first event */
+    assert_int_equal(bus_unsubscribe(b, c.self_id), -ERR_NOT_FOUND);
+    assert_int_equal(bus_unsubscribe(b, a.self_id), 0);
+    bus_free(b);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_bus__ring_keeps_the_newest),
+        cmocka_unit_test(test_bus__rejects_out_of_order),
+        cmocka_unit_test(test_bus__find_after),
+        cmocka_unit_test(test_bus__fan_out_and_unsubscribe_inside_callback),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

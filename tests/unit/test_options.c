@@ -1,0 +1,129 @@
+/* Unit tests for options: parsing, defaults and root discovery. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "app/options.h"
+
+static void test_options__parse_flags_and_values(void **state)
+{
+    (void)state;
+    struct options o;
+    unsetenv("COORDHUB_STATE_DIR");
+    unsetenv("COORDHUB_ROOT");
+    unsetenv("COORDHUB_AGENT");
+    options_init(&o);
+    char *argv[] = {"coordhub", "lock",        "src/a.c", "--ttl",    "30",
+                    "--json",   "--agent=bob", "--",      "--literal"};
+    int n = 0;
+    const char *bad = NULL;
+    assert_int_equal(options_parse(&o, 9, argv, 2, &n, &bad), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(argv[2], "src/a.c");
+    assert_string_equal(argv[3], "--literal");
+    assert_int_equal(o.ttl, 30);
+    assert_true(o.json);
+    assert_string_equal(o.agent, "bob");
+    options_deinit(&o);
+}
+
+static void test_options__rejects_unknown_and_bad_values(void **state)
+{
+    (void)state;
+    struct options o;
+    options_init(&o);
+    int n = 0;
+    const char *bad = NULL;
+    char *a1[] = {"coordhub", "locks", "--frob"};
+    assert_int_equal(options_parse(&o, 3, a1, 2, &n, &bad), -1);
+    assert_string_equal(bad, "--frob");
+    char *a2[] = {"coordhub", "lock", "--ttl", "ten"};
+    assert_int_equal(options_parse(&o, 4, a2, 2, &n, &bad), -1);
+    assert_string_equal(bad, "--ttl");
+    char *a3[] = {"coordhub", "lock", "--ttl"};
+    assert_int_equal(options_parse(&o, 3, a3, 2, &n, &bad), -1);
+    char *a4[] = {"coordhub", "lock", "--json=yes"};
+    assert_int_equal(options_parse(&o, 3, a4, 2, &n, &bad), -1);
+    options_deinit(&o);
+}
+
+static void test_options__resolve_finds_git_top_level(void **state)
+{
+    (void)state;
+    char tmpl[] = "/tmp/coordhub-opt.XXXXXX";
+    char *dir = mkdtemp(tmpl);
+    assert_non_null(dir);
+    char path[512], real[512];
+    assert_non_null(realpath(dir, real));
+    snprintf(path, sizeof(path), "%s/.git", real);
+    assert_int_equal(mkdir(path, 0700), 0);
+    snprintf(path, sizeof(path), "%s/sub/deeper", real);
+    char sub[512];
+    snprintf(sub, sizeof(sub), "%s/sub", real);
+    assert_int_equal(mkdir(sub, 0700), 0);
+    assert_int_equal(mkdir(path, 0700), 0);
+    char cwd[512];
+    assert_non_null(getcwd(cwd, sizeof(cwd)));
+    assert_int_equal(chdir(path), 0);
+    unsetenv("COORDHUB_STATE_DIR");
+    unsetenv("COORDHUB_ROOT");
+    struct options o;
+    options_init(&o);
+    assert_int_equal(options_resolve(&o), 0);
+    assert_string_equal(o.root, real);
+    char want[600];
+    snprintf(want, sizeof(want), "%s/.coordhub", real);
+    assert_string_equal(o.state_dir, want);
+    const char *base = strrchr(real, '/') + 1;
+    assert_string_equal(o.workspace, base);
+    snprintf(want, sizeof(want), "sqlite:%s/.coordhub/hub.db", real);
+    assert_string_equal(o.store_url, want);
+    char *sock = options_state_path(&o, "hub.sock");
+    snprintf(want, sizeof(want), "%s/.coordhub/hub.sock", real);
+    assert_string_equal(sock, want);
+    free(sock);
+    options_deinit(&o);
+    assert_int_equal(chdir(cwd), 0);
+    rmdir(path);
+    rmdir(sub);
+    snprintf(path, sizeof(path), "%s/.git", real);
+    rmdir(path);
+    rmdir(real);
+}
+
+static void test_options__environment_overrides(void **state)
+{
+    (void)state;
+    setenv("COORDHUB_ROOT", "/", 1);
+    setenv("COORDHUB_STATE_DIR", "/tmp/x-state", 1);
+    setenv("COORDHUB_AGENT", "env-agent", 1);
+    struct options o;
+    options_init(&o);
+    assert_int_equal(options_resolve(&o), 0);
+    assert_string_equal(o.root, "/");
+    assert_string_equal(o.state_dir, "/tmp/x-state");
+    assert_string_equal(o.agent, "env-agent");
+    options_deinit(&o);
+    unsetenv("COORDHUB_ROOT");
+    unsetenv("COORDHUB_STATE_DIR");
+    unsetenv("COORDHUB_AGENT");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_options__parse_flags_and_values),
+        cmocka_unit_test(test_options__rejects_unknown_and_bad_values),
+        cmocka_unit_test(test_options__resolve_finds_git_top_level),
+        cmocka_unit_test(test_options__environment_overrides),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
