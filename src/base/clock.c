@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "base/clock.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -22,8 +23,19 @@ int64_t clock_mono_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+/* The range the 4-digit-year form can show: 0000-01-01T00:00:00.000Z to
+ * 9999-12-31T23:59:59.999Z. */
+#define CLOCK_ISO_MIN_MS (-62167219200000LL)
+#define CLOCK_ISO_MAX_MS (253402300799999LL)
+
 void clock_format_iso(int64_t ms, char *out, size_t outlen)
 {
+    /* Clamp first: gmtime_r fails (leaving tm unset) for years that do not
+     * fit an int, and a 5-digit year would not parse back. */
+    if (ms < CLOCK_ISO_MIN_MS)
+        ms = CLOCK_ISO_MIN_MS;
+    if (ms > CLOCK_ISO_MAX_MS)
+        ms = CLOCK_ISO_MAX_MS;
     time_t secs = (time_t)(ms / 1000);
     int frac = (int)(ms % 1000);
     if (frac < 0) {
@@ -31,20 +43,60 @@ void clock_format_iso(int64_t ms, char *out, size_t outlen)
         secs -= 1;
     }
     struct tm tm;
-    gmtime_r(&secs, &tm);
+    memset(&tm, 0, sizeof(tm));
+    if (!gmtime_r(&secs, &tm)) {
+        snprintf(out, outlen, "1970-01-01T00:00:00.000Z");
+        return;
+    }
     snprintf(out, outlen, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
              tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
 }
 
+/* Read exactly n decimal digits at *p into *v and advance *p. */
+static bool clock_digits(const char **p, int n, int *v)
+{
+    int x = 0;
+    for (int i = 0; i < n; i++) {
+        char c = (*p)[i];
+        if (c < '0' || c > '9')
+            return false;
+        x = x * 10 + (c - '0');
+    }
+    *p += n;
+    *v = x;
+    return true;
+}
+
+static bool clock_expect(const char **p, char c)
+{
+    if (**p != c)
+        return false;
+    (*p)++;
+    return true;
+}
+
+static int clock_days_in_month(int year, int month)
+{
+    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    return month == 2 && leap ? 29 : days[month - 1];
+}
+
+/* A hand-written parser rather than sscanf: "%2d" would accept " 1", "+1"
+ * and "-1", and nothing checked the ranges, so "2026-13-45T99:99:99Z" used
+ * to be normalised by timegm() into some other date. */
 int clock_parse_iso(const char *s, int64_t *ms)
 {
-    struct tm tm;
-    memset(&tm, 0, sizeof(tm));
-    int frac = 0, used = 0;
-    if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
-               &tm.tm_min, &tm.tm_sec, &used) != 6)
+    int year, mon, day, hour, min, sec, frac = 0;
+    const char *p = s;
+    if (!clock_digits(&p, 4, &year) || !clock_expect(&p, '-') || !clock_digits(&p, 2, &mon) ||
+        !clock_expect(&p, '-') || !clock_digits(&p, 2, &day) || !clock_expect(&p, 'T') ||
+        !clock_digits(&p, 2, &hour) || !clock_expect(&p, ':') || !clock_digits(&p, 2, &min) ||
+        !clock_expect(&p, ':') || !clock_digits(&p, 2, &sec))
         return -ERR_INVALID;
-    const char *p = s + used;
+    if (mon < 1 || mon > 12 || day < 1 || day > clock_days_in_month(year, mon) || hour > 23 ||
+        min > 59 || sec > 59)
+        return -ERR_INVALID;
     if (*p == '.') {
         int digits = 0;
         p++;
@@ -54,15 +106,23 @@ int clock_parse_iso(const char *s, int64_t *ms)
             digits++;
             p++;
         }
-        while (digits > 0 && digits < 3) {
+        if (digits == 0)
+            return -ERR_INVALID;
+        while (digits < 3) {
             frac *= 10;
             digits++;
         }
     }
     if (strcmp(p, "Z") != 0)
         return -ERR_INVALID;
-    tm.tm_year -= 1900;
-    tm.tm_mon -= 1;
+    struct tm tm;
+    memset(&tm, 0, sizeof(tm));
+    tm.tm_year = year - 1900;
+    tm.tm_mon = mon - 1;
+    tm.tm_mday = day;
+    tm.tm_hour = hour;
+    tm.tm_min = min;
+    tm.tm_sec = sec;
     time_t t = timegm(&tm);
     *ms = (int64_t)t * 1000 + frac;
     return 0;

@@ -11,9 +11,12 @@ int64_t clock_wall_ms(void);
 /* Monotonic nanoseconds from an arbitrary origin, for durations. */
 int64_t clock_mono_ns(void);
 /* Format ms since epoch as RFC 3339 UTC with milliseconds
- * ("2026-11-24T21:14:31.123Z") into out (at least 25 bytes). */
+ * ("2026-11-24T21:14:31.123Z") into out (at least 25 bytes). Values
+ * outside years 0000..9999 are clamped to the nearest end of that range. */
 void clock_format_iso(int64_t ms, char *out, size_t outlen);
-/* Parse the format above (also without fraction); 0 or -ERR_INVALID. */
+/* Parse the format above (also without fraction, or with 1..n fraction
+ * digits, truncated to ms). Strict: exactly 4-2-2T2:2:2 digits, real
+ * calendar dates, seconds 00..59, and "Z" (no offsets). 0 or -ERR_INVALID. */
 int clock_parse_iso(const char *s, int64_t *ms);
 
 #endif

@@ -1,6 +1,7 @@
 /* err — one table from internal error codes to text, JSON-RPC and HTTP. */
 #include "base/err.h"
 
+#include <limits.h>
 #include <string.h>
 
 struct err_entry {
@@ -30,6 +31,8 @@ static const struct err_entry err_table[] = {
 
 static const struct err_entry *err_find(int err)
 {
+    if (err == INT_MIN)
+        return NULL; /* -INT_MIN overflows */
     if (err < 0)
         err = -err;
     for (size_t i = 0; i < sizeof(err_table) / sizeof(err_table[0]); i++)
@@ -43,6 +46,8 @@ const char *coordhub_strerror(int err)
     const struct err_entry *e = err_find(err);
     if (e)
         return e->text;
+    if (err == INT_MIN)
+        return "unknown error";
     return strerror(err < 0 ? -err : err);
 }
 

@@ -40,7 +40,7 @@ static bool json_depth_ok(const char *p, size_t n, int max_depth)
 cJSON *json_parse_bounded(const char *p, size_t n, int max_depth, int *err)
 {
     *err = 0;
-    if (!utf8_valid(p, n) || memchr(p, '\0', n)) {
+    if (!p || !utf8_valid(p, n) || memchr(p, '\0', n)) {
         *err = -ERR_PARSE;
         return NULL;
     }
@@ -71,11 +71,18 @@ const char *json_get_str(const cJSON *obj, const char *key, const char *dflt)
     return cJSON_IsString(v) ? v->valuestring : dflt;
 }
 
+/* Bounds of the doubles that convert to int64_t without undefined
+ * behaviour: (double)INT64_MAX rounds up to 2^63, which does not fit. */
+#define JSON_I64_LO (-9223372036854775808.0)
+#define JSON_I64_HI_EXCL (9223372036854775808.0)
+
 int64_t json_get_i64(const cJSON *obj, const char *key, int64_t dflt)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
     if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble))
         return dflt;
+    if (!(v->valuedouble >= JSON_I64_LO && v->valuedouble < JSON_I64_HI_EXCL))
+        return dflt; /* out of range: converting would be undefined */
     return (int64_t)v->valuedouble;
 }
 
@@ -110,7 +117,10 @@ bool json_is_int_in(const cJSON *v, int64_t lo, int64_t hi)
     if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble))
         return false;
     double d = v->valuedouble;
-    if (d != floor(d))
+    if (d != floor(d) || !(d >= JSON_I64_LO && d < JSON_I64_HI_EXCL))
         return false;
-    return d >= (double)lo && d <= (double)hi;
+    /* Compare as integers: (double)hi may round above hi (INT64_MAX
+     * becomes 2^63), which would let 2^63 through. */
+    int64_t i = (int64_t)d;
+    return i >= lo && i <= hi;
 }

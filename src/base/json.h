@@ -21,7 +21,9 @@
  * -ERR_PARSE (not JSON / not UTF-8) or -ERR_TOO_LARGE (too deep). */
 cJSON *json_parse_bounded(const char *p, size_t n, int max_depth, int *err);
 
-/* Accessors: the member's value if present with the right type, else dflt. */
+/* Accessors: the member's value if present with the right type, else dflt.
+ * json_get_i64 truncates a fraction toward zero and gives dflt for a
+ * number outside int64_t (converting it would be undefined). */
 const char *json_get_str(const cJSON *obj, const char *key, const char *dflt);
 int64_t json_get_i64(const cJSON *obj, const char *key, int64_t dflt);
 bool json_get_bool(const cJSON *obj, const char *key, bool dflt);
