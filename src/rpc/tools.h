@@ -34,5 +34,10 @@ cJSON *tools_to_json(const struct tool_def *t);
  * failure returns false and *msg (caller frees) names the argument and the
  * reason, e.g. "argument 'ttl': must be an integer >= 1". */
 bool tools_validate_args(const struct tool_def *t, const cJSON *args, char **msg);
+/* Validate a tool's result (its structuredContent) against t's
+ * outputSchema; true when t has none. On failure *msg (caller frees)
+ * names the location, e.g. "result 'locks[0].token': must be an integer".
+ * For hosts' tests and debug assertions. */
+bool tools_validate_result(const struct tool_def *t, const cJSON *result, char **msg);
 
 #endif

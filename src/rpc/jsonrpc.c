@@ -1,0 +1,336 @@
+/* jsonrpc — framing, classification and building of JSON-RPC 2.0 messages.
+ *
+ * Invariants:
+ *   - The framer never holds more than max + 1 bytes (the +1 leaves room
+ *     for the '\r' of a CRLF line whose content is exactly max bytes).
+ *     An oversize line is reported once and then skipped to its newline
+ *     without being stored, so a 3 MiB line costs at most the cap.
+ *   - A complete line found inside the caller's input is handed out
+ *     without copying; only lines split across feeds are buffered.
+ *   - Classification only reads the value; every pointer it returns is
+ *     borrowed from it.
+ *   - Builders print integer ids as raw integer text, so an id such as
+ *     1000000000000000 is echoed exactly as sent and never as "1e+15". */
+#include "rpc/jsonrpc.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/json.h"
+#include "base/utf8.h"
+#include "base/xmalloc.h"
+
+/* Above this capacity the line buffer is released after each delivered
+ * message instead of being kept for reuse, so idle connections that once
+ * received a large message do not pin that memory. */
+#define FRAMER_KEEP_CAPACITY ((size_t)64 * 1024)
+
+void jsonrpc_framer_init(struct jsonrpc_framer *f, size_t max)
+{
+    f->max = max ? max : JSONRPC_MAX_MESSAGE;
+    buf_init(&f->line, f->max + 1);
+    f->discarding = false;
+    f->delivered = false;
+}
+
+void jsonrpc_framer_deinit(struct jsonrpc_framer *f)
+{
+    if (!f)
+        return;
+    buf_deinit(&f->line);
+    f->discarding = false;
+    f->delivered = false;
+}
+
+/* Forget the line buffer's contents, releasing large storage. */
+static void framer_drop_line(struct jsonrpc_framer *f)
+{
+    if (f->line.cap > FRAMER_KEEP_CAPACITY)
+        buf_deinit(&f->line);
+    else
+        buf_reset(&f->line);
+    f->delivered = false;
+}
+
+static bool is_blank(const char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r')
+            return false;
+    return true;
+}
+
+enum jsonrpc_frame jsonrpc_framer_next(struct jsonrpc_framer *f, const char **data, size_t *n,
+                                       const char **msg, size_t *len)
+{
+    if (f->delivered)
+        framer_drop_line(f);
+    while (*n > 0) {
+        const char *p = *data;
+        const char *nl = memchr(p, '\n', *n);
+        size_t chunk = nl ? (size_t)(nl - p) : *n;
+        size_t used = nl ? chunk + 1 : chunk;
+
+        *data += used;
+        *n -= used;
+        if (f->discarding) {
+            if (nl)
+                f->discarding = false;
+            continue;
+        }
+        if (f->line.len + chunk > f->max + 1) {
+            /* Passed the cap: report now, skip the rest of the line. */
+            framer_drop_line(f);
+            f->discarding = nl == NULL;
+            return JSONRPC_FRAME_OVERSIZE;
+        }
+        if (!nl) {
+            if (buf_append(&f->line, p, chunk) != 0) {
+                framer_drop_line(f);
+                f->discarding = true;
+                return JSONRPC_FRAME_OVERSIZE;
+            }
+            return JSONRPC_FRAME_NEED_MORE;
+        }
+        const char *lp = p;
+        size_t ll = chunk;
+        if (f->line.len > 0) {
+            if (buf_append(&f->line, p, chunk) != 0) {
+                framer_drop_line(f);
+                return JSONRPC_FRAME_OVERSIZE;
+            }
+            lp = f->line.data;
+            ll = f->line.len;
+            f->delivered = true; /* dropped at the next call */
+        }
+        if (ll > 0 && lp[ll - 1] == '\r')
+            ll--;
+        if (ll > f->max) {
+            framer_drop_line(f);
+            return JSONRPC_FRAME_OVERSIZE;
+        }
+        if (is_blank(lp, ll)) {
+            if (f->delivered)
+                framer_drop_line(f);
+            continue;
+        }
+        *msg = lp;
+        *len = ll;
+        return JSONRPC_FRAME_MESSAGE;
+    }
+    return JSONRPC_FRAME_NEED_MORE;
+}
+
+enum jsonrpc_frame jsonrpc_framer_finish(struct jsonrpc_framer *f, const char **msg, size_t *len)
+{
+    if (f->delivered)
+        framer_drop_line(f);
+    f->discarding = false;
+    size_t ll = f->line.len;
+    if (ll > 0 && f->line.data[ll - 1] == '\r')
+        ll--;
+    if (ll == 0 || is_blank(f->line.data, ll)) {
+        framer_drop_line(f);
+        return JSONRPC_FRAME_NEED_MORE;
+    }
+    if (ll > f->max) {
+        framer_drop_line(f);
+        return JSONRPC_FRAME_OVERSIZE;
+    }
+    f->delivered = true;
+    *msg = f->line.data;
+    *len = ll;
+    return JSONRPC_FRAME_MESSAGE;
+}
+
+size_t jsonrpc_framer_pending(const struct jsonrpc_framer *f)
+{
+    return f->delivered ? 0 : f->line.len;
+}
+
+/* ---- classification --------------------------------------------------- */
+
+static enum jsonrpc_kind msg_invalid(struct jsonrpc_msg *out, int code, const char *message,
+                                     const cJSON *id)
+{
+    out->kind = JSONRPC_KIND_INVALID;
+    out->code = code;
+    out->message = message;
+    out->id = id;
+    out->method = NULL;
+    out->params = NULL;
+    return out->kind;
+}
+
+cJSON *jsonrpc_parse(const char *p, size_t n, struct jsonrpc_msg *out)
+{
+    int err = 0;
+    cJSON *v = json_parse_bounded(p, n, JSON_MAX_DEPTH, &err);
+    if (v)
+        return v;
+    if (err == -ERR_TOO_LARGE)
+        msg_invalid(out, JSONRPC_PARSE_ERROR, "Parse error: JSON nested deeper than 64 levels",
+                    NULL);
+    else if (!utf8_valid(p, n))
+        msg_invalid(out, JSONRPC_PARSE_ERROR, "Parse error: message is not valid UTF-8", NULL);
+    else
+        msg_invalid(out, JSONRPC_PARSE_ERROR, "Parse error: message is not valid JSON", NULL);
+    return NULL;
+}
+
+bool jsonrpc_id_valid(const cJSON *v)
+{
+    if (cJSON_IsString(v))
+        return true;
+    if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble))
+        return false;
+    double d = v->valuedouble;
+    return d == floor(d) && fabs(d) <= JSONRPC_MAX_SAFE_ID;
+}
+
+bool jsonrpc_id_equal(const cJSON *a, const cJSON *b)
+{
+    if (!jsonrpc_id_valid(a) || !jsonrpc_id_valid(b))
+        return false;
+    if (cJSON_IsString(a) && cJSON_IsString(b))
+        return strcmp(a->valuestring, b->valuestring) == 0;
+    if (cJSON_IsNumber(a) && cJSON_IsNumber(b))
+        return a->valuedouble == b->valuedouble;
+    return false;
+}
+
+cJSON *jsonrpc_id_dup(const cJSON *id)
+{
+    if (!jsonrpc_id_valid(id))
+        return NULL;
+    cJSON *c = cJSON_Duplicate(id, 0);
+    if (!c)
+        abort(); /* only fails on OOM */
+    return c;
+}
+
+enum jsonrpc_kind jsonrpc_classify(const cJSON *v, bool allow_batch, struct jsonrpc_msg *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (cJSON_IsArray(v)) {
+        int n = cJSON_GetArraySize(v);
+        if (!allow_batch)
+            return msg_invalid(out, JSONRPC_INVALID_REQUEST,
+                               "Invalid Request: batches are not supported by this protocol "
+                               "version",
+                               NULL);
+        if (n == 0)
+            return msg_invalid(out, JSONRPC_INVALID_REQUEST, "Invalid Request: empty batch", NULL);
+        if (n > JSONRPC_MAX_BATCH)
+            return msg_invalid(out, JSONRPC_INVALID_REQUEST,
+                               "Invalid Request: batch has more than 1024 messages", NULL);
+        out->kind = JSONRPC_KIND_BATCH;
+        return out->kind;
+    }
+    if (!cJSON_IsObject(v))
+        return msg_invalid(out, JSONRPC_INVALID_REQUEST,
+                           "Invalid Request: a message must be a JSON object", NULL);
+
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(v, "id");
+    const cJSON *echo = jsonrpc_id_valid(id) ? id : NULL;
+    const cJSON *ver = cJSON_GetObjectItemCaseSensitive(v, "jsonrpc");
+    if (!cJSON_IsString(ver) || strcmp(ver->valuestring, "2.0") != 0)
+        return msg_invalid(out, JSONRPC_INVALID_REQUEST,
+                           "Invalid Request: \"jsonrpc\" must be \"2.0\"", echo);
+
+    const cJSON *method = cJSON_GetObjectItemCaseSensitive(v, "method");
+    if (method) {
+        if (!cJSON_IsString(method))
+            return msg_invalid(out, JSONRPC_INVALID_REQUEST,
+                               "Invalid Request: \"method\" must be a string", echo);
+        if (id && !echo)
+            return msg_invalid(out, JSONRPC_INVALID_REQUEST,
+                               "Invalid Request: \"id\" must be a string or an integer", NULL);
+        const cJSON *params = cJSON_GetObjectItemCaseSensitive(v, "params");
+        if (params && !cJSON_IsObject(params) && !cJSON_IsArray(params))
+            return msg_invalid(out, JSONRPC_INVALID_REQUEST,
+                               "Invalid Request: \"params\" must be an object", echo);
+        out->kind = id ? JSONRPC_KIND_REQUEST : JSONRPC_KIND_NOTIFICATION;
+        out->id = echo;
+        out->method = method->valuestring;
+        out->params = params;
+        return out->kind;
+    }
+
+    bool has_result = cJSON_GetObjectItemCaseSensitive(v, "result") != NULL;
+    bool has_error = cJSON_GetObjectItemCaseSensitive(v, "error") != NULL;
+    if (has_result != has_error && (echo || cJSON_IsNull(id))) {
+        out->kind = JSONRPC_KIND_RESPONSE;
+        out->id = echo;
+        return out->kind;
+    }
+    if (has_result || has_error)
+        return msg_invalid(out, JSONRPC_INVALID_REQUEST,
+                           "Invalid Request: a response needs an id and exactly one of "
+                           "\"result\" or \"error\"",
+                           echo);
+    return msg_invalid(out, JSONRPC_INVALID_REQUEST, "Invalid Request: missing \"method\"", echo);
+}
+
+/* ---- building ---------------------------------------------------------- */
+
+/* Raw integer text for integers so that cJSON's %g formatting never turns
+ * 10^15 into "1e+15". */
+cJSON *jsonrpc_id_to_wire(const cJSON *id)
+{
+    if (!jsonrpc_id_valid(id))
+        return cJSON_CreateNull();
+    if (cJSON_IsString(id))
+        return cJSON_CreateString(id->valuestring);
+    char num[32];
+    snprintf(num, sizeof(num), "%" PRId64, (int64_t)id->valuedouble);
+    return cJSON_CreateRaw(num);
+}
+
+static cJSON *envelope(void)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (!o)
+        abort();
+    cJSON_AddStringToObject(o, "jsonrpc", "2.0");
+    return o;
+}
+
+static char *print_and_free(cJSON *o)
+{
+    char *s = json_print(o);
+    cJSON_Delete(o);
+    return s;
+}
+
+char *jsonrpc_build_result(const cJSON *id, cJSON *result)
+{
+    cJSON *o = envelope();
+    cJSON_AddItemToObject(o, "id", jsonrpc_id_to_wire(id));
+    cJSON_AddItemToObject(o, "result", result ? result : cJSON_CreateObject());
+    return print_and_free(o);
+}
+
+char *jsonrpc_build_error(const cJSON *id, int code, const char *message, cJSON *data)
+{
+    cJSON *o = envelope();
+    cJSON_AddItemToObject(o, "id", jsonrpc_id_to_wire(id));
+    cJSON *e = cJSON_AddObjectToObject(o, "error");
+    cJSON_AddNumberToObject(e, "code", code);
+    cJSON_AddStringToObject(e, "message", message ? message : "");
+    if (data)
+        cJSON_AddItemToObject(e, "data", data);
+    return print_and_free(o);
+}
+
+char *jsonrpc_build_notification(const char *method, cJSON *params)
+{
+    cJSON *o = envelope();
+    cJSON_AddStringToObject(o, "method", method);
+    if (params)
+        cJSON_AddItemToObject(o, "params", params);
+    return print_and_free(o);
+}

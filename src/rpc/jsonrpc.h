@@ -1,0 +1,138 @@
+/* jsonrpc — JSON-RPC 2.0 framing, classification and message building.
+ *
+ * Nothing here does I/O (STYLE §4). Three independent pieces:
+ *
+ *   framer   — splits a newline-delimited byte stream (stdio, the hub's
+ *              Unix socket) into messages. A message longer than the cap
+ *              (JSONRPC_MAX_MESSAGE by default) is never buffered: the
+ *              framer reports JSONRPC_FRAME_OVERSIZE once, then discards
+ *              bytes up to the next newline, so memory stays bounded by
+ *              the cap whatever the peer sends. The caller answers the
+ *              oversize event with -32600 (id null) and keeps serving.
+ *   classify — parses one message with json_parse_bounded() (UTF-8, depth
+ *              <= JSON_MAX_DEPTH) and sorts a parsed value into request,
+ *              notification, response, batch, or invalid with the error
+ *              code and id the answer must carry.
+ *   build    — compact JSON text for results, errors and notifications.
+ *
+ * Request ids are what MCP allows: a string or an integer. Integer ids
+ * are accepted within ±(2^53 - 1) so they round-trip exactly through a
+ * double and are echoed in plain integer form. */
+#ifndef COORDHUB_RPC_JSONRPC_H
+#define COORDHUB_RPC_JSONRPC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+#include "base/buf.h"
+
+#define JSONRPC_MAX_MESSAGE ((size_t)1 << 20)  /* bytes, DESIGN §5 */
+#define JSONRPC_MAX_BATCH 1024                 /* elements in one batch */
+#define JSONRPC_MAX_SAFE_ID 9007199254740991.0 /* 2^53 - 1 */
+
+/* Standard JSON-RPC and MCP error codes. */
+#define JSONRPC_PARSE_ERROR (-32700)
+#define JSONRPC_INVALID_REQUEST (-32600)
+#define JSONRPC_METHOD_NOT_FOUND (-32601)
+#define JSONRPC_INVALID_PARAMS (-32602)
+#define JSONRPC_INTERNAL_ERROR (-32603)
+#define JSONRPC_RESOURCE_NOT_FOUND (-32002) /* MCP */
+
+/* ---- framer ---------------------------------------------------------- */
+
+enum jsonrpc_frame {
+    JSONRPC_FRAME_NEED_MORE = 0, /* input exhausted; call again with more bytes */
+    JSONRPC_FRAME_MESSAGE,       /* *msg and *len hold one complete line */
+    JSONRPC_FRAME_OVERSIZE,      /* a line passed the cap; answer -32600 */
+};
+
+struct jsonrpc_framer {
+    struct buf line; /* owned: the partial line carried between feeds */
+    size_t max;      /* cap on one message, bytes, excluding the newline */
+    bool discarding; /* inside an oversize line: drop up to the next '\n' */
+    bool delivered;  /* line holds a message handed out by the last call */
+};
+
+/* Initialise a framer whose messages may be at most max bytes
+ * (0: JSONRPC_MAX_MESSAGE). */
+void jsonrpc_framer_init(struct jsonrpc_framer *f, size_t max);
+/* Release the framer's buffer. NULL ok. */
+void jsonrpc_framer_deinit(struct jsonrpc_framer *f);
+
+/* Consume input from *data and *n (both advanced past what was used) until one
+ * event is found or the input is exhausted. On JSONRPC_FRAME_MESSAGE,
+ * *msg and *len are the line without its "\n" (or "\r\n"); it points into the
+ * caller's input or into the framer and stays valid until the next call
+ * on this framer or until the caller's input is released, whichever comes
+ * first. Lines that are empty or only whitespace are skipped. An oversize
+ * line is reported once, as soon as it passes the cap; its remaining
+ * bytes are dropped silently. Call repeatedly until NEED_MORE. */
+enum jsonrpc_frame jsonrpc_framer_next(struct jsonrpc_framer *f, const char **data, size_t *n,
+                                       const char **msg, size_t *len);
+/* At end of stream: an unterminated final line is returned as a message
+ * (the framer is then empty). NEED_MORE when nothing is pending. */
+enum jsonrpc_frame jsonrpc_framer_finish(struct jsonrpc_framer *f, const char **msg, size_t *len);
+/* Bytes currently buffered (a partial line). */
+size_t jsonrpc_framer_pending(const struct jsonrpc_framer *f);
+
+/* ---- classification --------------------------------------------------- */
+
+enum jsonrpc_kind {
+    JSONRPC_KIND_INVALID = 0, /* answer with code/message and id (may be NULL) */
+    JSONRPC_KIND_REQUEST,
+    JSONRPC_KIND_NOTIFICATION,
+    JSONRPC_KIND_RESPONSE, /* a result or error sent by the peer */
+    JSONRPC_KIND_BATCH,    /* a non-empty array; classify each element */
+};
+
+/* The view of one message. Every pointer is borrowed from the cJSON value
+ * that was classified. */
+struct jsonrpc_msg {
+    enum jsonrpc_kind kind;
+    const cJSON *id;     /* request/response id; for INVALID, the id to echo (NULL → null) */
+    const char *method;  /* requests and notifications */
+    const cJSON *params; /* object or array, NULL when absent */
+    int code;            /* INVALID: JSONRPC_PARSE_ERROR or JSONRPC_INVALID_REQUEST */
+    const char *message; /* INVALID: static text for the error */
+};
+
+/* Parse n bytes as one JSON value with the DESIGN §5 limits. Returns the
+ * value (caller owns) or NULL and fills *out as INVALID with -32700 and a
+ * message saying why (not JSON, invalid UTF-8, nested too deep). */
+cJSON *jsonrpc_parse(const char *p, size_t n, struct jsonrpc_msg *out);
+
+/* Classify one parsed value. Arrays are BATCH when allow_batch and
+ * non-empty with at most JSONRPC_MAX_BATCH elements; otherwise INVALID
+ * (-32600). Returns out->kind. */
+enum jsonrpc_kind jsonrpc_classify(const cJSON *v, bool allow_batch, struct jsonrpc_msg *out);
+
+/* True when v is a valid request id: a string, or an integer with
+ * |v| <= 2^53 - 1. */
+bool jsonrpc_id_valid(const cJSON *v);
+/* True when two valid ids are equal (same type and value). */
+bool jsonrpc_id_equal(const cJSON *a, const cJSON *b);
+
+/* ---- building ---------------------------------------------------------- */
+/* Each returns compact JSON text the caller frees with free(). They never
+ * fail (allocation failure aborts, STYLE §18). An id of NULL (or one that
+ * is not a valid id) is written as null; integer ids are written as
+ * plain integers. */
+
+/* {"jsonrpc":"2.0","id":id,"result":result}; result is taken (NULL → {}). */
+char *jsonrpc_build_result(const cJSON *id, cJSON *result);
+/* {"jsonrpc":"2.0","id":id,"error":{"code","message","data"?}}; data is
+ * taken and may be NULL. */
+char *jsonrpc_build_error(const cJSON *id, int code, const char *message, cJSON *data);
+/* {"jsonrpc":"2.0","method":method,"params"?:params}; params is taken and
+ * may be NULL (omitted). */
+char *jsonrpc_build_notification(const char *method, cJSON *params);
+/* The id as it goes on the wire (caller owns): a string, raw integer text
+ * for integers, or null for NULL/invalid ids. Also used for progress
+ * tokens, which have the same type. */
+cJSON *jsonrpc_id_to_wire(const cJSON *id);
+/* A deep copy of a valid id (caller owns); NULL for NULL or invalid ids. */
+cJSON *jsonrpc_id_dup(const cJSON *id);
+
+#endif

@@ -1,0 +1,832 @@
+/* schema_check — JSON-Schema subset validation for tool arguments and
+ * results.
+ *
+ * Design: a failing value is reported with the *whole* constraint of its
+ * schema ("must be an integer between 1 and 86400"), not just the keyword
+ * that tripped, because the reader is an agent that must correct the call
+ * in one go. The first failure wins; properties are checked in schema
+ * order after unknown and missing names, so messages are deterministic.
+ *
+ * Invariants:
+ *   - Names echoed from the peer are truncated (NAME_ECHO_MAX bytes) so a
+ *     hostile key cannot blow up the error message.
+ *   - The pattern matcher is compiled per call into a fixed array of at
+ *     most PAT_MAX_ATOMS atoms and backtracks only across atoms, so its
+ *     recursion depth is bounded by the pattern, never by the input.
+ *   - Validation only reads its inputs. */
+#include "rpc/schema_check.h"
+
+#include <limits.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/buf.h"
+#include "base/xmalloc.h"
+
+#define PAT_MAX_ATOMS 32
+#define PAT_UNBOUNDED UINT_MAX
+#define NAME_ECHO_MAX 64
+
+/* ---- anchored pattern matcher ------------------------------------------- */
+
+struct pat_atom {
+    unsigned char set[32]; /* bitmap over byte values */
+    unsigned min, max;     /* repetitions; max PAT_UNBOUNDED = no limit */
+};
+
+static void set_add(unsigned char *set, unsigned c)
+{
+    set[c >> 3] |= (unsigned char)(1u << (c & 7));
+}
+
+static bool set_has(const unsigned char *set, unsigned c)
+{
+    return (set[c >> 3] >> (c & 7)) & 1u;
+}
+
+/* The character an escape "\c" stands for; only ASCII punctuation may be
+ * escaped (\d, \w and friends are not supported). -1 otherwise. */
+static int pat_escaped(char c)
+{
+    if ((c >= '!' && c <= '/') || (c >= ':' && c <= '@') || (c >= '[' && c <= '`') ||
+        (c >= '{' && c <= '~'))
+        return (unsigned char)c;
+    return -1;
+}
+
+/* Parse a decimal repetition count (at most 6 digits). */
+static int pat_count(const char **p, const char *end, unsigned *out)
+{
+    unsigned v = 0;
+    int digits = 0;
+    while (*p < end && **p >= '0' && **p <= '9' && digits < 7) {
+        v = v * 10 + (unsigned)(**p - '0');
+        (*p)++;
+        digits++;
+    }
+    if (digits == 0 || digits > 6)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* One bracket class starting after '['; *p is left after ']'. */
+static int pat_class(const char **p, const char *end, struct pat_atom *a)
+{
+    const char *q = *p;
+    if (q >= end || *q == '^' || *q == ']')
+        return -1;
+    while (q < end && *q != ']') {
+        int lo;
+        if (*q == '\\') {
+            if (q + 1 >= end || (lo = pat_escaped(q[1])) < 0)
+                return -1;
+            q += 2;
+        } else if (*q == '[') {
+            return -1; /* POSIX classes are not supported */
+        } else {
+            lo = (unsigned char)*q++;
+        }
+        int hi = lo;
+        if (q + 1 < end && *q == '-' && q[1] != ']') {
+            q++;
+            if (*q == '\\') {
+                if (q + 1 >= end || (hi = pat_escaped(q[1])) < 0)
+                    return -1;
+                q += 2;
+            } else {
+                hi = (unsigned char)*q++;
+            }
+            if (hi < lo)
+                return -1;
+        }
+        for (int c = lo; c <= hi; c++)
+            set_add(a->set, (unsigned)c);
+    }
+    if (q >= end)
+        return -1;
+    *p = q + 1;
+    return 0;
+}
+
+/* An optional quantifier after an atom. */
+static int pat_quantifier(const char **p, const char *end, struct pat_atom *a)
+{
+    const char *q = *p;
+    if (q >= end)
+        return 0;
+    switch (*q) {
+    case '?':
+        a->min = 0, a->max = 1;
+        *p = q + 1;
+        return 0;
+    case '*':
+        a->min = 0, a->max = PAT_UNBOUNDED;
+        *p = q + 1;
+        return 0;
+    case '+':
+        a->min = 1, a->max = PAT_UNBOUNDED;
+        *p = q + 1;
+        return 0;
+    case '{':
+        break;
+    default:
+        return 0;
+    }
+    q++;
+    if (pat_count(&q, end, &a->min) != 0 || q >= end)
+        return -1;
+    if (*q == '}') {
+        a->max = a->min;
+    } else if (*q == ',') {
+        q++;
+        if (q < end && *q == '}') {
+            a->max = PAT_UNBOUNDED;
+        } else if (pat_count(&q, end, &a->max) != 0 || a->max < a->min) {
+            return -1;
+        }
+        if (q >= end || *q != '}')
+            return -1;
+    } else {
+        return -1;
+    }
+    *p = q + 1;
+    return 0;
+}
+
+static int pat_compile(const char *pat, struct pat_atom *atoms, size_t *na)
+{
+    size_t len = strlen(pat);
+    if (len < 2 || pat[0] != '^' || pat[len - 1] != '$' || (len >= 3 && pat[len - 2] == '\\'))
+        return -1;
+    const char *p = pat + 1;
+    const char *end = pat + len - 1;
+    *na = 0;
+    while (p < end) {
+        if (*na == PAT_MAX_ATOMS)
+            return -1;
+        struct pat_atom *a = &atoms[(*na)++];
+        memset(a, 0, sizeof(*a));
+        a->min = a->max = 1;
+        if (*p == '[') {
+            p++;
+            if (pat_class(&p, end, a) != 0)
+                return -1;
+        } else if (*p == '\\') {
+            int c;
+            if (p + 1 >= end || (c = pat_escaped(p[1])) < 0)
+                return -1;
+            set_add(a->set, (unsigned)c);
+            p += 2;
+        } else if (strchr(".|()[]{}*+?^$", *p)) {
+            return -1;
+        } else {
+            set_add(a->set, (unsigned char)*p++);
+        }
+        if (pat_quantifier(&p, end, a) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Greedy match with backtracking across atoms only. */
+static bool pat_run(const struct pat_atom *a, size_t na, const unsigned char *s, size_t n)
+{
+    if (na == 0)
+        return n == 0;
+    size_t k = 0;
+    while (k < n && k < a->max && set_has(a->set, s[k]))
+        k++;
+    if (k < a->min)
+        return false;
+    for (size_t c = k + 1; c-- > a->min;)
+        if (pat_run(a + 1, na - 1, s + c, n - c))
+            return true;
+    return false;
+}
+
+int schema_pattern_match(const char *pattern, const char *s, size_t n)
+{
+    struct pat_atom atoms[PAT_MAX_ATOMS];
+    size_t na;
+    if (pat_compile(pattern, atoms, &na) != 0)
+        return -1;
+    return pat_run(atoms, na, (const unsigned char *)s, n) ? 1 : 0;
+}
+
+/* ---- descriptions ------------------------------------------------------- */
+
+static const cJSON *kw(const cJSON *schema, const char *key)
+{
+    return cJSON_GetObjectItemCaseSensitive(schema, key);
+}
+
+/* Append a number as an integer when it is one. */
+static void put_num(struct buf *b, double d)
+{
+    int rc;
+    if (d == floor(d) && fabs(d) < 1e15)
+        rc = buf_printf(b, "%lld", (long long)d);
+    else
+        rc = buf_printf(b, "%g", d);
+    (void)rc; /* uncapped buffer: cannot fail */
+}
+
+static void put(struct buf *b, const char *s)
+{
+    int rc = buf_append_str(b, s);
+    (void)rc; /* uncapped buffer: cannot fail */
+}
+
+/* Append a peer-chosen name, cut at NAME_ECHO_MAX bytes on a UTF-8
+ * boundary. */
+static void put_name(struct buf *b, const char *s)
+{
+    size_t n = strlen(s);
+    if (n <= NAME_ECHO_MAX) {
+        put(b, s);
+        return;
+    }
+    n = NAME_ECHO_MAX;
+    while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+        n--;
+    int rc = buf_append(b, s, n);
+    (void)rc;
+    put(b, "...");
+}
+
+static void describe_range(struct buf *b, const cJSON *schema)
+{
+    const cJSON *lo = kw(schema, "minimum"), *hi = kw(schema, "maximum");
+    if (cJSON_IsNumber(lo) && cJSON_IsNumber(hi)) {
+        put(b, " between ");
+        put_num(b, lo->valuedouble);
+        put(b, " and ");
+        put_num(b, hi->valuedouble);
+    } else if (cJSON_IsNumber(lo)) {
+        put(b, " >= ");
+        put_num(b, lo->valuedouble);
+    } else if (cJSON_IsNumber(hi)) {
+        put(b, " <= ");
+        put_num(b, hi->valuedouble);
+    }
+}
+
+/* " of 1 to 5 <unit>" / " of at most 5 <unit>" / " of at least 2 <unit>". */
+static void describe_count(struct buf *b, const cJSON *lo, const cJSON *hi, const char *unit)
+{
+    bool has_lo = cJSON_IsNumber(lo) && lo->valuedouble > 0;
+    bool has_hi = cJSON_IsNumber(hi);
+    if (has_lo && has_hi) {
+        put(b, " of ");
+        put_num(b, lo->valuedouble);
+        put(b, " to ");
+        put_num(b, hi->valuedouble);
+    } else if (has_hi) {
+        put(b, " of at most ");
+        put_num(b, hi->valuedouble);
+    } else if (has_lo) {
+        put(b, " of at least ");
+        put_num(b, lo->valuedouble);
+    } else {
+        return;
+    }
+    put(b, " ");
+    put(b, unit);
+}
+
+static void describe_type(struct buf *b, const cJSON *schema, const char *type)
+{
+    if (strcmp(type, "integer") == 0 || strcmp(type, "number") == 0) {
+        put(b, type[0] == 'i' ? "an integer" : "a number");
+        describe_range(b, schema);
+    } else if (strcmp(type, "string") == 0) {
+        const cJSON *lo = kw(schema, "minLength"), *hi = kw(schema, "maxLength");
+        const cJSON *pat = kw(schema, "pattern");
+        if (cJSON_IsNumber(lo) && lo->valuedouble == 1 && !hi) {
+            put(b, "a non-empty string");
+        } else {
+            put(b, "a string");
+            describe_count(b, lo, hi, "characters");
+        }
+        if (cJSON_IsString(pat)) {
+            put(b, " matching ");
+            put(b, pat->valuestring);
+        }
+    } else if (strcmp(type, "array") == 0) {
+        put(b, "an array");
+        describe_count(b, kw(schema, "minItems"), kw(schema, "maxItems"), "items");
+    } else if (strcmp(type, "object") == 0) {
+        put(b, "an object");
+        const cJSON *mp = kw(schema, "maxProperties");
+        if (cJSON_IsNumber(mp)) {
+            put(b, " with at most ");
+            put_num(b, mp->valuedouble);
+            put(b, " properties");
+        }
+    } else if (strcmp(type, "boolean") == 0) {
+        put(b, "a boolean");
+    } else {
+        put(b, type);
+    }
+}
+
+/* The full constraint of schema in words: "an integer between 1 and 60",
+ * "one of exclusive, shared", "an integer >= 0 or a string matching …". */
+static void describe(struct buf *b, const cJSON *schema)
+{
+    const cJSON *en = kw(schema, "enum");
+    if (cJSON_IsArray(en)) {
+        put(b, "one of ");
+        const cJSON *e;
+        bool first = true;
+        cJSON_ArrayForEach(e, en)
+        {
+            if (!first)
+                put(b, ", ");
+            first = false;
+            if (cJSON_IsString(e)) {
+                put(b, e->valuestring);
+            } else {
+                char *t = cJSON_PrintUnformatted(e);
+                put(b, t ? t : "?");
+                free(t);
+            }
+        }
+        return;
+    }
+    const cJSON *type = kw(schema, "type");
+    if (cJSON_IsString(type)) {
+        describe_type(b, schema, type->valuestring);
+    } else if (cJSON_IsArray(type)) {
+        const cJSON *t;
+        bool first = true;
+        cJSON_ArrayForEach(t, type)
+        {
+            if (!cJSON_IsString(t))
+                continue;
+            if (!first)
+                put(b, " or ");
+            first = false;
+            describe_type(b, schema, t->valuestring);
+        }
+    } else {
+        put(b, "a valid value");
+    }
+}
+
+/* ---- validation --------------------------------------------------------- */
+
+struct check {
+    struct buf path; /* location of the value being checked: "files[2]" */
+    bool args;       /* messages about arguments (true) or a result */
+    char *msg;       /* owned: the first failure */
+};
+
+static bool check_value(struct check *c, const cJSON *schema, const cJSON *v);
+
+/* Start the message with the subject. at_root_subject is used when the
+ * failure concerns the root value itself. */
+static void msg_subject(struct check *c, struct buf *b)
+{
+    if (c->path.len == 0) {
+        put(b, c->args ? "arguments" : "result");
+        return;
+    }
+    put(b, c->args ? "argument '" : "result '");
+    put(b, c->path.data);
+    put(b, "'");
+}
+
+static bool fail_with(struct check *c, struct buf *b)
+{
+    free(c->msg);
+    c->msg = buf_take(b);
+    return false;
+}
+
+/* "<subject> must be <description of schema>". */
+static bool fail_desc(struct check *c, const cJSON *schema)
+{
+    struct buf b;
+    buf_init(&b, 0);
+    msg_subject(c, &b);
+    put(&b, c->path.len ? ": must be " : " must be ");
+    describe(&b, schema);
+    return fail_with(c, &b);
+}
+
+/* A problem with a member name of the object at the current path. what
+ * is "unknown" or "missing required". */
+static bool fail_member(struct check *c, const char *what, const char *name)
+{
+    struct buf b;
+    buf_init(&b, 0);
+    if (c->path.len == 0 && c->args) {
+        put(&b, what);
+        put(&b, " argument '");
+    } else {
+        msg_subject(c, &b);
+        put(&b, ": ");
+        put(&b, what);
+        put(&b, " property '");
+    }
+    put_name(&b, name);
+    put(&b, "'");
+    return fail_with(c, &b);
+}
+
+static bool fail_exactly_one(struct check *c, const cJSON *names, int present)
+{
+    struct buf b;
+    buf_init(&b, 0);
+    if (c->path.len) {
+        msg_subject(c, &b);
+        put(&b, ": ");
+    }
+    put(&b, "exactly one of ");
+    int n = cJSON_GetArraySize(names), i = 0;
+    const cJSON *nm;
+    cJSON_ArrayForEach(nm, names)
+    {
+        if (i > 0)
+            put(&b, i == n - 1 ? " or " : ", ");
+        put(&b, "'");
+        put(&b, cJSON_IsString(nm) ? nm->valuestring : "?");
+        put(&b, "'");
+        i++;
+    }
+    put(&b, present == 0 ? " is required (got neither)" : " is required (got more than one)");
+    return fail_with(c, &b);
+}
+
+static size_t path_push_key(struct check *c, const char *key)
+{
+    size_t mark = c->path.len;
+    if (mark)
+        put(&c->path, ".");
+    put_name(&c->path, key);
+    return mark;
+}
+
+static size_t path_push_index(struct check *c, int i)
+{
+    size_t mark = c->path.len;
+    int rc = buf_printf(&c->path, "[%d]", i);
+    (void)rc;
+    return mark;
+}
+
+static void path_pop(struct check *c, size_t mark)
+{
+    c->path.len = mark;
+    if (c->path.data)
+        c->path.data[mark] = '\0';
+}
+
+static bool type_is(const char *type, const cJSON *v)
+{
+    if (strcmp(type, "object") == 0)
+        return cJSON_IsObject(v);
+    if (strcmp(type, "array") == 0)
+        return cJSON_IsArray(v);
+    if (strcmp(type, "string") == 0)
+        return cJSON_IsString(v);
+    if (strcmp(type, "boolean") == 0)
+        return cJSON_IsBool(v);
+    if (strcmp(type, "null") == 0)
+        return cJSON_IsNull(v);
+    if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble))
+        return false;
+    if (strcmp(type, "number") == 0)
+        return true;
+    if (strcmp(type, "integer") == 0)
+        return v->valuedouble == floor(v->valuedouble);
+    return false;
+}
+
+static bool type_ok(const cJSON *type, const cJSON *v)
+{
+    if (!type)
+        return true;
+    if (cJSON_IsString(type))
+        return type_is(type->valuestring, v);
+    const cJSON *t;
+    cJSON_ArrayForEach(t, type)
+    {
+        if (cJSON_IsString(t) && type_is(t->valuestring, v))
+            return true;
+    }
+    return false;
+}
+
+/* Code points in a (valid UTF-8) string. */
+static size_t utf8_length(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        if (((unsigned char)*s & 0xC0) != 0x80)
+            n++;
+    return n;
+}
+
+/* In args mode, a null member counts as absent. */
+static bool member_absent(const struct check *c, const cJSON *m)
+{
+    return !m || (c->args && cJSON_IsNull(m));
+}
+
+static bool check_object(struct check *c, const cJSON *schema, const cJSON *v)
+{
+    const cJSON *props = kw(schema, "properties");
+    const cJSON *addl = kw(schema, "additionalProperties");
+    const cJSON *maxp = kw(schema, "maxProperties");
+    const cJSON *m;
+
+    if (cJSON_IsNumber(maxp) && cJSON_GetArraySize(v) > maxp->valuedouble)
+        return fail_desc(c, schema);
+    cJSON_ArrayForEach(m, v)
+    {
+        if (cJSON_GetObjectItemCaseSensitive(props, m->string))
+            continue;
+        if (cJSON_IsFalse(addl))
+            return fail_member(c, "unknown", m->string);
+        if (cJSON_IsObject(addl) && !member_absent(c, m)) {
+            size_t mark = path_push_key(c, m->string);
+            bool ok = check_value(c, addl, m);
+            path_pop(c, mark);
+            if (!ok)
+                return false;
+        }
+    }
+    const cJSON *req;
+    cJSON_ArrayForEach(req, kw(schema, "required"))
+    {
+        if (cJSON_IsString(req) &&
+            member_absent(c, cJSON_GetObjectItemCaseSensitive(v, req->valuestring)))
+            return fail_member(c, "missing required", req->valuestring);
+    }
+    const cJSON *one = kw(schema, "x-exactlyOneOf");
+    if (cJSON_IsArray(one)) {
+        int present = 0;
+        const cJSON *nm;
+        cJSON_ArrayForEach(nm, one)
+        {
+            if (cJSON_IsString(nm) &&
+                !member_absent(c, cJSON_GetObjectItemCaseSensitive(v, nm->valuestring)))
+                present++;
+        }
+        if (present != 1)
+            return fail_exactly_one(c, one, present);
+    }
+    const cJSON *p;
+    cJSON_ArrayForEach(p, props)
+    {
+        m = cJSON_GetObjectItemCaseSensitive(v, p->string);
+        if (member_absent(c, m))
+            continue;
+        size_t mark = path_push_key(c, p->string);
+        bool ok = check_value(c, p, m);
+        path_pop(c, mark);
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+static bool check_value(struct check *c, const cJSON *schema, const cJSON *v)
+{
+    if (!type_ok(kw(schema, "type"), v))
+        return fail_desc(c, schema);
+    const cJSON *en = kw(schema, "enum");
+    if (cJSON_IsArray(en)) {
+        bool found = false;
+        const cJSON *e;
+        cJSON_ArrayForEach(e, en)
+        {
+            if (cJSON_Compare(e, v, 1)) {
+                found = true;
+                break;
+            }
+        }
+        if (!found)
+            return fail_desc(c, schema);
+    }
+    if (cJSON_IsNumber(v)) {
+        const cJSON *lo = kw(schema, "minimum"), *hi = kw(schema, "maximum");
+        if ((cJSON_IsNumber(lo) && v->valuedouble < lo->valuedouble) ||
+            (cJSON_IsNumber(hi) && v->valuedouble > hi->valuedouble))
+            return fail_desc(c, schema);
+    } else if (cJSON_IsString(v)) {
+        const cJSON *lo = kw(schema, "minLength"), *hi = kw(schema, "maxLength");
+        const cJSON *pat = kw(schema, "pattern");
+        size_t len = utf8_length(v->valuestring);
+        if ((cJSON_IsNumber(lo) && (double)len < lo->valuedouble) ||
+            (cJSON_IsNumber(hi) && (double)len > hi->valuedouble))
+            return fail_desc(c, schema);
+        if (cJSON_IsString(pat) &&
+            schema_pattern_match(pat->valuestring, v->valuestring, strlen(v->valuestring)) != 1)
+            return fail_desc(c, schema);
+    } else if (cJSON_IsArray(v)) {
+        const cJSON *lo = kw(schema, "minItems"), *hi = kw(schema, "maxItems");
+        int n = cJSON_GetArraySize(v);
+        if ((cJSON_IsNumber(lo) && n < lo->valuedouble) ||
+            (cJSON_IsNumber(hi) && n > hi->valuedouble))
+            return fail_desc(c, schema);
+        const cJSON *items = kw(schema, "items");
+        if (cJSON_IsObject(items)) {
+            int i = 0;
+            const cJSON *e;
+            cJSON_ArrayForEach(e, v)
+            {
+                size_t mark = path_push_index(c, i++);
+                bool ok = check_value(c, items, e);
+                path_pop(c, mark);
+                if (!ok)
+                    return false;
+            }
+        }
+    } else if (cJSON_IsObject(v)) {
+        return check_object(c, schema, v);
+    }
+    return true;
+}
+
+static bool check_run(const cJSON *schema, const cJSON *v, bool args, char **msg)
+{
+    struct check c;
+    buf_init(&c.path, 0);
+    c.args = args;
+    c.msg = NULL;
+    bool ok = check_value(&c, schema, v);
+    buf_deinit(&c.path);
+    if (ok) {
+        free(c.msg);
+        *msg = NULL;
+    } else {
+        *msg = c.msg;
+    }
+    return ok;
+}
+
+bool schema_check_args(const cJSON *schema, const cJSON *args, char **msg)
+{
+    if (!args) {
+        cJSON *empty = cJSON_CreateObject();
+        bool ok = check_run(schema, empty, true, msg);
+        cJSON_Delete(empty);
+        return ok;
+    }
+    return check_run(schema, args, true, msg);
+}
+
+bool schema_check_value(const cJSON *schema, const cJSON *value, char **msg)
+{
+    return check_run(schema, value, false, msg);
+}
+
+/* ---- schema self-check -------------------------------------------------- */
+
+static const char *const known_keywords[] = {
+    "type",
+    "enum",
+    "minimum",
+    "maximum",
+    "minLength",
+    "maxLength",
+    "pattern",
+    "properties",
+    "required",
+    "items",
+    "minItems",
+    "maxItems",
+    "title",
+    "default",
+    "examples",
+    "description",
+    "maxProperties",
+    "x-exactlyOneOf",
+    "additionalProperties",
+};
+
+static const char *const known_types[] = {"object", "array",   "string", "integer",
+                                          "number", "boolean", "null"};
+
+static bool in_list(const char *s, const char *const *list, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(s, list[i]) == 0)
+            return true;
+    return false;
+}
+
+static bool unsupported(struct buf *path, const char *what, const char *key, char **msg)
+{
+    struct buf b;
+    buf_init(&b, 0);
+    int rc = buf_printf(&b, "%s '%s' at '%s'", what, key, path->len ? path->data : "/");
+    (void)rc;
+    *msg = buf_take(&b);
+    return false;
+}
+
+static bool supported_at(const cJSON *schema, struct buf *path, char **msg);
+
+static bool supported_child(const cJSON *sub, struct buf *path, const char *step, char **msg)
+{
+    size_t mark = path->len;
+    put(path, "/");
+    put(path, step);
+    bool ok = supported_at(sub, path, msg);
+    path->len = mark;
+    path->data[mark] = '\0';
+    return ok;
+}
+
+static bool is_count(const cJSON *v)
+{
+    return cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble == floor(v->valuedouble);
+}
+
+static bool supported_at(const cJSON *schema, struct buf *path, char **msg)
+{
+    if (!cJSON_IsObject(schema))
+        return unsupported(path, "schema is not an object", "", msg);
+    const cJSON *k;
+    cJSON_ArrayForEach(k, schema)
+    {
+        const char *key = k->string;
+        size_t nk = sizeof(known_keywords) / sizeof(known_keywords[0]);
+        if (!in_list(key, known_keywords, nk))
+            return unsupported(path, "unsupported keyword", key, msg);
+        if (strcmp(key, "type") == 0) {
+            size_t nt = sizeof(known_types) / sizeof(known_types[0]);
+            if (cJSON_IsString(k) && in_list(k->valuestring, known_types, nt))
+                continue;
+            if (!cJSON_IsArray(k) || cJSON_GetArraySize(k) == 0)
+                return unsupported(path, "bad value of", key, msg);
+            const cJSON *t;
+            cJSON_ArrayForEach(t, k)
+            {
+                if (!cJSON_IsString(t) || !in_list(t->valuestring, known_types, nt))
+                    return unsupported(path, "bad value of", key, msg);
+            }
+        } else if (strcmp(key, "minimum") == 0 || strcmp(key, "maximum") == 0) {
+            if (!cJSON_IsNumber(k))
+                return unsupported(path, "bad value of", key, msg);
+        } else if (strstr(key, "Length") || strstr(key, "Items") ||
+                   strcmp(key, "maxProperties") == 0) {
+            if (!is_count(k))
+                return unsupported(path, "bad value of", key, msg);
+        } else if (strcmp(key, "pattern") == 0) {
+            if (!cJSON_IsString(k) || schema_pattern_match(k->valuestring, "", 0) < 0)
+                return unsupported(path, "unsupported pattern syntax in", key, msg);
+        } else if (strcmp(key, "enum") == 0) {
+            if (!cJSON_IsArray(k) || cJSON_GetArraySize(k) == 0)
+                return unsupported(path, "bad value of", key, msg);
+        } else if (strcmp(key, "properties") == 0) {
+            if (!cJSON_IsObject(k))
+                return unsupported(path, "bad value of", key, msg);
+            const cJSON *p;
+            cJSON_ArrayForEach(p, k)
+            {
+                if (!supported_child(p, path, p->string, msg))
+                    return false;
+            }
+        } else if (strcmp(key, "items") == 0) {
+            if (!supported_child(k, path, "items", msg))
+                return false;
+        } else if (strcmp(key, "additionalProperties") == 0) {
+            if (!cJSON_IsBool(k) && !supported_child(k, path, key, msg))
+                return false;
+        } else if (strcmp(key, "required") == 0 || strcmp(key, "x-exactlyOneOf") == 0) {
+            const cJSON *props = kw(schema, "properties");
+            const cJSON *nm;
+            if (!cJSON_IsArray(k))
+                return unsupported(path, "bad value of", key, msg);
+            if (strcmp(key, "x-exactlyOneOf") == 0 && cJSON_GetArraySize(k) < 2)
+                return unsupported(path, "bad value of", key, msg);
+            cJSON_ArrayForEach(nm, k)
+            {
+                if (!cJSON_IsString(nm) ||
+                    !cJSON_GetObjectItemCaseSensitive(props, nm->valuestring))
+                    return unsupported(path, "undeclared property named in", key, msg);
+            }
+        }
+    }
+    return true;
+}
+
+bool schema_check_supported(const cJSON *schema, char **msg)
+{
+    struct buf path;
+    buf_init(&path, 0);
+    put(&path, "");
+    *msg = NULL;
+    bool ok = supported_at(schema, &path, msg);
+    buf_deinit(&path);
+    return ok;
+}
