@@ -7,6 +7,18 @@
  *          signature, data)          data is the event's JSON object text
  *   snapshot(id = 1, seq, text)      only the newest snapshot is kept
  *   meta(key, value)                 'trimmed': highest seq dropped by trim
+ *   leases(key, pattern, agent_id, mode, token, reason, task_id,
+ *          locked_at, expires_at)     materialised from the log
+ *
+ * The leases table lets tools outside the hub (a git hook, `sqlite3
+ * hub.db`) see who holds what without a running hub. Triggers keep it in
+ * the same transaction as the events: a hub-sourced file:locked upserts
+ * the holder's row (a renewal keeps locked_at), a file:unlocked deletes
+ * the row with that token. The hub never reads it (its state is the fold
+ * of the log), malformed file:* data is skipped rather than failing the
+ * append, and rows are not removed by the clock: a reader compares
+ * expires_at with its own now, because expiry events are written by a
+ * running hub. Trimming the log leaves the table as it is.
  *
  * Invariants:
  *   - events holds a contiguous run of seqs trimmed+1 .. last; the log's
@@ -96,7 +108,53 @@ static const char store_sqlite_schema[] =
     " seq INTEGER NOT NULL,"
     " text TEXT NOT NULL);"
     "CREATE TABLE meta (key TEXT PRIMARY KEY, value);"
-    "INSERT INTO meta(key, value) VALUES ('trimmed', 0);";
+    "INSERT INTO meta(key, value) VALUES ('trimmed', 0);"
+    /* Materialised leases for readers outside the hub (see the top of
+     * this file). The key rules mirror core/workspace_fold.c: a string
+     * "pattern" is the key of a pattern lease, "pattern":true marks
+     * "file" as one; a lease is (key, pattern, agentId). */
+    "CREATE TABLE leases ("
+    " key TEXT NOT NULL," /* path relative to the root, or the pattern */
+    " pattern INTEGER NOT NULL,"
+    " agent_id TEXT NOT NULL,"
+    " mode TEXT,"
+    " token INTEGER," /* fencing token: seq of the granting event */
+    " reason TEXT,"
+    " task_id TEXT,"
+    " locked_at INTEGER," /* ms since epoch of the grant */
+    " expires_at TEXT,"   /* RFC 3339 UTC, as in the event */
+    " PRIMARY KEY (key, pattern, agent_id)) WITHOUT ROWID;"
+    "CREATE TRIGGER events_lease_grant AFTER INSERT ON events"
+    " WHEN new.type = 'file:locked' AND new.source = 'agent-coordination'"
+    " AND json_valid(new.data) BEGIN"
+    " INSERT INTO leases(key, pattern, agent_id, mode, token, reason, task_id, locked_at,"
+    "  expires_at)"
+    " SELECT k, p, a, json_extract(new.data, '$.mode'), json_extract(new.data, '$.token'),"
+    "  json_extract(new.data, '$.reason'), json_extract(new.data, '$.taskId'), new.ts,"
+    "  json_extract(new.data, '$.expiresAt')"
+    " FROM (SELECT CASE json_type(new.data, '$.pattern') WHEN 'text'"
+    "   THEN json_extract(new.data, '$.pattern') ELSE json_extract(new.data, '$.file') END AS k,"
+    "  json_type(new.data, '$.pattern') IS 'text' OR json_type(new.data, '$.pattern') IS 'true'"
+    "   AS p,"
+    "  json_extract(new.data, '$.agentId') AS a)"
+    " WHERE typeof(k) = 'text' AND typeof(a) = 'text'"
+    " ON CONFLICT(key, pattern, agent_id) DO UPDATE SET"
+    "  locked_at = CASE WHEN leases.token IS excluded.token THEN leases.locked_at"
+    "   ELSE excluded.locked_at END,"
+    "  mode = excluded.mode, token = excluded.token, reason = excluded.reason,"
+    "  task_id = excluded.task_id, expires_at = excluded.expires_at;"
+    " END;"
+    "CREATE TRIGGER events_lease_release AFTER INSERT ON events"
+    " WHEN new.type = 'file:unlocked' AND new.source = 'agent-coordination'"
+    " AND json_valid(new.data) BEGIN"
+    " DELETE FROM leases WHERE"
+    "  key IS (CASE json_type(new.data, '$.pattern') WHEN 'text'"
+    "   THEN json_extract(new.data, '$.pattern') ELSE json_extract(new.data, '$.file') END)"
+    "  AND pattern = (json_type(new.data, '$.pattern') IS 'text'"
+    "   OR json_type(new.data, '$.pattern') IS 'true')"
+    "  AND agent_id IS json_extract(new.data, '$.agentId')"
+    "  AND token IS json_extract(new.data, '$.token');"
+    " END;";
 
 struct store_sqlite {
     struct store base;

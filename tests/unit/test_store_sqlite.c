@@ -344,6 +344,123 @@ static void test_store_sqlite__durable_power_level(void **state)
     store_close(s);
 }
 
+/* Append one event with the given type, source and JSON data at seq. */
+static void append_json(struct store *s, uint64_t seq, const char *type, const char *source,
+                        const char *json)
+{
+    struct event ev;
+    struct ack a;
+    cJSON *data = cJSON_Parse(json);
+    assert_non_null(data);
+    event_init(&ev, type, 1000 + (int64_t)seq, data);
+    ev.seq = seq;
+    free(ev.source);
+    ev.source = xstrdup(source);
+    memset(&a, 0, sizeof(a));
+    assert_int_equal(s->ops->append(s, seq - 1, &ev, 1, ack_cb, &a), 0);
+    assert_int_equal(a.status, 0);
+    event_deinit(&ev);
+}
+
+/* The leases table as one line per row, ordered by key:
+ * "key|pattern|agent|mode|token|reason|task|locked_at|expires_at;". */
+static char *leases_dump(const char *path)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    char *out = xstrdup("");
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "SELECT key || '|' || pattern || '|' || agent_id || '|' ||"
+                                        " ifnull(mode,'-') || '|' || ifnull(token,'-') || '|' ||"
+                                        " ifnull(reason,'-') || '|' || ifnull(task_id,'-') || '|'"
+                                        " || locked_at || '|' || ifnull(expires_at,'-') FROM leases"
+                                        " ORDER BY key, pattern, agent_id",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        const char *row = (const char *)sqlite3_column_text(st, 0);
+        size_t n = strlen(out) + strlen(row) + 2;
+        char *next = xmalloc(n);
+        snprintf(next, n, "%s%s;", out, row);
+        free(out);
+        out = next;
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return out;
+}
+
+static void test_store_sqlite__leases_materialised(void **state)
+{
+    struct fixture *f = *state;
+    struct store *s = open_ok(f->url);
+    const char *hub = EVENT_SOURCE_HUB;
+    append_json(s, 1, EVENT_FILE_LOCKED, hub,
+                "{\"file\":\"src/a.c\",\"agentId\":\"A\",\"mode\":\"exclusive\",\"token\":1,"
+                "\"reason\":\"edit\",\"ttl\":3600,\"expiresAt\":\"2026-01-01T01:00:00.000Z\"}");
+    append_json(s, 2, EVENT_FILE_LOCKED, hub,
+                "{\"file\":\"lib/**\",\"pattern\":\"lib/**\",\"agentId\":\"B\",\"mode\":"
+                "\"exclusive\",\"token\":2,\"taskId\":\"T-1\",\"ttl\":60,"
+                "\"expiresAt\":\"2026-01-01T00:01:00.000Z\"}");
+    append_json(s, 3, EVENT_FILE_LOCKED, hub,
+                "{\"file\":\"c.c\",\"agentId\":\"A\",\"mode\":\"shared\",\"token\":3,\"ttl\":1,"
+                "\"expiresAt\":\"2026-01-01T00:00:01.000Z\"}");
+    append_json(s, 4, EVENT_FILE_LOCKED, hub,
+                "{\"file\":\"c.c\",\"agentId\":\"B\",\"mode\":\"shared\",\"token\":4,\"ttl\":1,"
+                "\"expiresAt\":\"2026-01-01T00:00:01.000Z\"}");
+    /* A renewal keeps the token and locked_at, moves the expiry. */
+    append_json(s, 5, EVENT_FILE_LOCKED, hub,
+                "{\"file\":\"src/a.c\",\"agentId\":\"A\",\"mode\":\"exclusive\",\"token\":1,"
+                "\"reason\":\"still editing\",\"ttl\":7200,\"renewed\":true,"
+                "\"expiresAt\":\"2026-01-01T02:00:00.000Z\"}");
+    /* An unlock with a stale token changes nothing; the right one deletes. */
+    append_json(s, 6, EVENT_FILE_UNLOCKED, hub,
+                "{\"file\":\"c.c\",\"agentId\":\"A\",\"token\":99,\"reason\":\"released\"}");
+    append_json(s, 7, EVENT_FILE_UNLOCKED, hub,
+                "{\"file\":\"c.c\",\"agentId\":\"A\",\"token\":3,\"reason\":\"released\"}");
+    /* Not from the hub, or malformed: skipped, and the append still works. */
+    append_json(s, 8, EVENT_FILE_LOCKED, "someone-else",
+                "{\"file\":\"x\",\"agentId\":\"Z\",\"mode\":\"exclusive\",\"token\":8}");
+    append_json(s, 9, EVENT_FILE_LOCKED, hub, "{\"file\":\"y\",\"token\":9}");
+    append_json(s, 10, EVENT_FILE_LOCKED, hub, "{\"file\":7,\"agentId\":\"A\"}");
+    append_json(s, 11, EVENT_FILE_UNLOCKED, hub, "{}");
+    assert_int_equal(last_seq(s), 11);
+
+    const char *want = "c.c|0|B|shared|4|-|-|1004|2026-01-01T00:00:01.000Z;"
+                       "lib/**|1|B|exclusive|2|-|T-1|1002|2026-01-01T00:01:00.000Z;"
+                       "src/a.c|0|A|exclusive|1|still editing|-|1001|2026-01-01T02:00:00.000Z;";
+    char *got = leases_dump(f->path);
+    assert_string_equal(got, want);
+    free(got);
+
+    /* A failed batch leaves the table alone too (same transaction). */
+    raw_exec(f->path, "CREATE TRIGGER boom BEFORE INSERT ON events WHEN new.seq = 13 "
+                      "BEGIN SELECT RAISE(ABORT, 'injected failure'); END");
+    struct event evs[2];
+    struct ack a;
+    event_init(&evs[0], EVENT_FILE_UNLOCKED, 5,
+               cJSON_Parse("{\"file\":\"c.c\",\"agentId\":\"B\",\"token\":4}"));
+    evs[0].seq = 12;
+    event_init(&evs[1], EVENT_TASK_CREATED, 5, NULL);
+    evs[1].seq = 13;
+    assert_int_equal(s->ops->append(s, 11, evs, 2, ack_cb, &a), 0);
+    assert_int_equal(a.status, -ERR_STORE);
+    event_deinit(&evs[0]);
+    event_deinit(&evs[1]);
+    got = leases_dump(f->path);
+    assert_string_equal(got, want);
+    free(got);
+
+    /* Trimming the log does not touch it. */
+    assert_int_equal(s->ops->snapshot_save(s, 11, "{}", 2), 0);
+    assert_int_equal(s->ops->trim(s, 11), 0);
+    got = leases_dump(f->path);
+    assert_string_equal(got, want);
+    free(got);
+    store_close(s);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -362,6 +479,7 @@ int main(void)
         T(test_store_sqlite__two_handles_compare_and_append),
         T(test_store_sqlite__damaged_row_fails_read),
         T(test_store_sqlite__durable_power_level),
+        T(test_store_sqlite__leases_materialised),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);
