@@ -106,7 +106,10 @@ struct store_ops {
     int (*snapshot_save)(struct store *s, uint64_t seq, const char *text, size_t len);
     /* Load the newest snapshot: *text (caller frees) or NULL with *seq 0. */
     int (*snapshot_load)(struct store *s, uint64_t *seq, char **text);
-    /* The store's clock, ms since epoch. */
+    /* The store's clock, ms since epoch. The local backends read the
+     * wall clock but never return less than an earlier call on the same
+     * handle, so expiry decisions do not run backwards when the system
+     * clock is stepped back (it is held flat until it catches up). */
     int (*now)(struct store *s, int64_t *ms);
     /* Register the listener for other writers' events; NULL cb removes it.
      * Optional: NULL for single-writer backends. */

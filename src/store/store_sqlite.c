@@ -415,6 +415,13 @@ static int store_sqlite_open(const char *url, const struct store_open_opts *opts
         *errmsg = store_sqlite_open_msg(path, sqlite3_errmsg(q->db));
         goto fail;
     }
+    /* Truncate the WAL back to 64 MiB after checkpoints, so one burst of
+     * appends does not leave a huge -wal file behind for good. */
+    if (sqlite3_exec(q->db, "PRAGMA journal_size_limit = 67108864", NULL, NULL, NULL) !=
+        SQLITE_OK) {
+        *errmsg = store_sqlite_open_msg(path, sqlite3_errmsg(q->db));
+        goto fail;
+    }
     rc = store_sqlite_schema_ready(q->db, path, errmsg);
     if (rc)
         goto fail;
