@@ -57,13 +57,13 @@ enum workspace_offline_policy {
 };
 
 struct workspace_config {
-    const char *name;              /* workspace name (copied) */
-    const char *root;              /* absolute root directory (copied) */
-    int64_t default_ttl_ms;        /* lease TTL when none given; 0 → 3600 s */
-    int64_t max_ttl_ms;            /* cap on requested TTL; 0 → 24 h */
-    int64_t offline_grace_ms;      /* detached → offline after; 0 → 30 s */
-    int64_t max_wait_ms;           /* cap on lock waitMs; 0 → 60 s */
-    size_t max_waiters;            /* cap on queued lock waiters; 0 → 10000 */
+    const char *name;         /* workspace name (copied) */
+    const char *root;         /* absolute root directory (copied) */
+    int64_t default_ttl_ms;   /* lease TTL when none given; 0 → 3600 s */
+    int64_t max_ttl_ms;       /* cap on requested TTL; 0 → 24 h */
+    int64_t offline_grace_ms; /* detached → offline after; 0 → 30 s */
+    int64_t max_wait_ms;      /* cap on lock waitMs; 0 → 60 s */
+    size_t max_waiters;       /* cap on queued lock waiters; 0 → 10000 */
     enum workspace_offline_policy offline_policy;
 };
 
@@ -128,6 +128,18 @@ void workspace_session_detach(struct workspace *ws, const char *session_id, int6
 /* True when agent_id is attached to a live session other than session_id. */
 bool workspace_agent_live_elsewhere(const struct workspace *ws, const char *agent_id,
                                     const char *session_id);
+/* (Addition.) Attach agent_id to session_id without an event: for a hub
+ * whose session resumes an agent after a restart or restore. Whatever
+ * agent that session had before is detached at now_ms. No-op when the
+ * agent is unknown or session_id is NULL. An offline agent stays offline
+ * (only register_agent resumes it, with an event). */
+void workspace_session_attach(struct workspace *ws, const char *agent_id, const char *session_id,
+                              int64_t now_ms);
+/* (Addition.) Detach every agent: each counts as detached since now_ms.
+ * For a hub that rebuilt its workspace by workspace_apply() alone (no
+ * restore, which does this itself); also makes agents that later appear
+ * only through applied events count as detached no earlier than now_ms. */
+void workspace_sessions_reset(struct workspace *ws, int64_t now_ms);
 
 /* Time-driven transitions at now_ms: expired leases (file:unlocked,
  * reason "expired"), detached agents past grace (agent:left, plus lease

@@ -1,0 +1,266 @@
+/* workspace_agents — register_agent, set_agent_status, list_agents,
+ * publish_event and get_coordination_status.
+ *
+ * Identity rule (DESIGN §2): an agent id belongs to at most one live
+ * session. Registering an id that another live session holds yields the
+ * first free `<id>-N` (N = 2, 3, …) — free meaning unknown, or known but
+ * not live elsewhere, in which case that agent is resumed. Registering an
+ * id whose agent is offline or detached resumes it with its leases and
+ * tasks. The session attachment itself is ephemeral and made after the
+ * event is folded. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/json.h"
+#include "base/str.h"
+#include "base/xmalloc.h"
+#include "core/args.h"
+#include "core/workspace_internal.h"
+
+static bool ws_live_elsewhere(const struct agent *a, const char *session)
+{
+    return a && a->live_session && (!session || strcmp(a->live_session, session) != 0);
+}
+
+/* The first `<base>-N` that no other live session holds (caller frees). */
+static char *ws_unique_id(const struct workspace *ws, const char *base, const char *session)
+{
+    for (unsigned n = 2;; n++) {
+        char suffix[16];
+        int sl = snprintf(suffix, sizeof(suffix), "-%u", n);
+        size_t bl = strlen(base);
+        if (bl + (size_t)sl > AGENT_ID_MAX)
+            bl = AGENT_ID_MAX - (size_t)sl;
+        char *cand = str_printf("%.*s%s", (int)bl, base, suffix);
+        if (!ws_live_elsewhere(agent_table_get(&ws->agents, cand), session))
+            return cand;
+        free(cand);
+    }
+}
+
+static cJSON *ws_dup(const cJSON *v)
+{
+    cJSON *d = cJSON_Duplicate(v, 1);
+    if (!d)
+        abort();
+    return d;
+}
+
+int workspace__op_register_agent(struct workspace *ws, const struct workspace_caller *caller,
+                                 const cJSON *args, int64_t now_ms, struct event_vec *out,
+                                 cJSON **result, char **errmsg)
+{
+    const char *id, *status_arg;
+    const cJSON *caps, *servers, *meta;
+    enum agent_status status = AGENT_ACTIVE;
+    int rc = args_str(args, "agentId", false, AGENT_ID_MAX, &id, errmsg);
+    if (!rc)
+        rc = args_str_array(args, "capabilities", WORKSPACE_CAPS_MAX, WORKSPACE_CAP_LEN, &caps,
+                            errmsg);
+    if (!rc)
+        rc = args_str_array(args, "mcpServers", WORKSPACE_CAPS_MAX, WORKSPACE_CAP_LEN, &servers,
+                            errmsg);
+    if (!rc)
+        rc = args_str(args, "status", false, 16, &status_arg, errmsg);
+    if (!rc)
+        rc = args_object(args, "metadata", false, &meta, errmsg);
+    if (rc)
+        return rc;
+    if (!id)
+        id = caller->agent_id;
+    if (!id) {
+        *errmsg = xstrdup("argument 'agentId': required (the hub names agents that give none)");
+        return -ERR_INVALID;
+    }
+    if (!agent_id_valid(id)) {
+        *errmsg = xstrdup("argument 'agentId': must be 1-128 characters of [A-Za-z0-9._:@-]");
+        return -ERR_INVALID;
+    }
+    if (status_arg && (agent_status_parse(status_arg, &status) || status == AGENT_OFFLINE)) {
+        *errmsg = xstrdup("argument 'status': must be one of active, idle, busy");
+        return -ERR_INVALID;
+    }
+    if (meta) {
+        char *text = json_print(meta);
+        size_t n = strlen(text);
+        free(text);
+        if (n > WORKSPACE_TEXT_MAX) {
+            *errmsg = str_printf("argument 'metadata': larger than %d bytes", WORKSPACE_TEXT_MAX);
+            return -ERR_INVALID;
+        }
+    }
+
+    const char *session = caller->session_id;
+    char *renamed = NULL, *final_id = NULL;
+    struct agent *a = agent_table_get(&ws->agents, id);
+    if (ws_live_elsewhere(a, session)) {
+        final_id = ws_unique_id(ws, id, session);
+        renamed = xstrdup(id);
+        a = agent_table_get(&ws->agents, final_id);
+    } else {
+        final_id = xstrdup(id);
+    }
+    bool resumed = a && !(a->live_session && session && strcmp(a->live_session, session) == 0);
+    if (!status_arg && a && a->status != AGENT_OFFLINE)
+        status = a->status;
+
+    cJSON *d = cJSON_CreateObject();
+    cJSON_AddStringToObject(d, "agentId", final_id);
+    if (session)
+        cJSON_AddStringToObject(d, "sessionId", session);
+    else
+        cJSON_AddNullToObject(d, "sessionId");
+    cJSON_AddItemToObject(d, "capabilities",
+                          caps ? ws_dup(caps)
+                               : (a ? ws_dup(a->capabilities) : cJSON_CreateArray()));
+    cJSON_AddItemToObject(d, "mcpServers",
+                          servers ? ws_dup(servers)
+                                  : (a ? ws_dup(a->mcp_servers) : cJSON_CreateArray()));
+    cJSON_AddStringToObject(d, "status", agent_status_name(status));
+    cJSON_AddItemToObject(d, "metadata",
+                          meta ? ws_dup(meta) : (a ? ws_dup(a->metadata) : cJSON_CreateObject()));
+    cJSON_AddBoolToObject(d, "resumed", resumed);
+    if (renamed)
+        cJSON_AddStringToObject(d, "renamedFrom", renamed);
+    workspace__emit(ws, out, EVENT_AGENT_REGISTERED, now_ms, d);
+
+    if (session)
+        workspace_session_attach(ws, final_id, session, now_ms);
+
+    cJSON *r = cJSON_CreateObject();
+    cJSON_AddStringToObject(r, "agentId", final_id);
+    if (session)
+        cJSON_AddStringToObject(r, "sessionId", session);
+    else
+        cJSON_AddNullToObject(r, "sessionId");
+    cJSON_AddStringToObject(r, "status", agent_status_name(status));
+    cJSON_AddBoolToObject(r, "resumed", resumed);
+    if (renamed)
+        cJSON_AddStringToObject(r, "renamedFrom", renamed);
+    *result = r;
+    free(renamed);
+    free(final_id);
+    return 0;
+}
+
+int workspace__op_set_agent_status(struct workspace *ws, const struct workspace_caller *caller,
+                                   const cJSON *args, int64_t now_ms, struct event_vec *out,
+                                   cJSON **result, char **errmsg)
+{
+    const char *agent_id, *status_arg, *note;
+    enum agent_status status;
+    int rc = args_str(args, "status", true, 16, &status_arg, errmsg);
+    if (!rc)
+        rc = args_str(args, "note", false, WORKSPACE_REASON_MAX, &note, errmsg);
+    if (!rc && (agent_status_parse(status_arg, &status) || status == AGENT_OFFLINE)) {
+        *errmsg = xstrdup("argument 'status': must be one of active, idle, busy");
+        rc = -ERR_INVALID;
+    }
+    if (!rc)
+        rc = workspace__actor(ws, caller, args, true, &agent_id, errmsg);
+    if (rc)
+        return rc;
+    struct agent *a = agent_table_get(&ws->agents, agent_id);
+    const char *previous = agent_status_name(a->status);
+
+    cJSON *d = cJSON_CreateObject();
+    cJSON_AddStringToObject(d, "agentId", agent_id);
+    cJSON_AddStringToObject(d, "status", agent_status_name(status));
+    cJSON_AddStringToObject(d, "previous", previous);
+    if (note)
+        cJSON_AddStringToObject(d, "note", note);
+    else
+        cJSON_AddNullToObject(d, "note");
+    cJSON *r = cJSON_CreateObject();
+    cJSON_AddStringToObject(r, "agentId", agent_id);
+    cJSON_AddStringToObject(r, "status", agent_status_name(status));
+    cJSON_AddStringToObject(r, "previous", previous);
+    workspace__emit(ws, out, EVENT_AGENT_STATUS_CHANGED, now_ms, d);
+    *result = r;
+    return 0;
+}
+
+int workspace__op_list_agents(struct workspace *ws, const struct workspace_caller *caller,
+                              const cJSON *args, int64_t now_ms, struct event_vec *out,
+                              cJSON **result, char **errmsg)
+{
+    (void)caller;
+    (void)now_ms;
+    (void)out;
+    const char *status_arg;
+    enum agent_status filter = AGENT_ACTIVE;
+    int rc = args_str(args, "status", false, 16, &status_arg, errmsg);
+    if (rc)
+        return rc;
+    if (status_arg && agent_status_parse(status_arg, &filter)) {
+        *errmsg = xstrdup("argument 'status': must be one of active, idle, busy, offline");
+        return -ERR_INVALID;
+    }
+    cJSON *r = cJSON_CreateObject();
+    cJSON *arr = cJSON_AddArrayToObject(r, "agents");
+    size_t n;
+    struct agent **all = agent_table_sorted(&ws->agents, &n);
+    for (size_t i = 0; i < n; i++) {
+        if (!status_arg || all[i]->status == filter)
+            cJSON_AddItemToArray(arr, workspace__agent_view(all[i]));
+    }
+    free(all);
+    *result = r;
+    return 0;
+}
+
+int workspace__op_publish_event(struct workspace *ws, const struct workspace_caller *caller,
+                                const cJSON *args, int64_t now_ms, struct event_vec *out,
+                                cJSON **result, char **errmsg)
+{
+    static const char *const reserved[] = {"agent:", "file:", "task:", "server:"};
+    const char *type;
+    const cJSON *data;
+    int rc = args_str(args, "type", true, 64, &type, errmsg);
+    if (!rc)
+        rc = args_object(args, "data", true, &data, errmsg);
+    if (rc)
+        return rc;
+    if (!event_type_valid(type)) {
+        *errmsg = str_printf("argument 'type': '%s' is not of the form <ns>:<name> "
+                             "with [a-z0-9_.-], at most 64 characters",
+                             type);
+        return -ERR_INVALID;
+    }
+    for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++) {
+        if (str_has_prefix(type, reserved[i])) {
+            *errmsg = str_printf("argument 'type': type '%s' is reserved for the hub", type);
+            return -ERR_INVALID;
+        }
+    }
+    char *text = json_print(data);
+    size_t n = strlen(text);
+    free(text);
+    if (n > WORKSPACE_TEXT_MAX) {
+        *errmsg = str_printf("argument 'data': larger than %d bytes", WORKSPACE_TEXT_MAX);
+        return -ERR_INVALID;
+    }
+    workspace__emit(ws, out, type, now_ms, ws_dup(data));
+    if (caller->agent_id) {
+        struct event *ev = &out->items[out->len - 1];
+        ev->source_id = xstrdup(caller->agent_id);
+    }
+    char id[24];
+    snprintf(id, sizeof(id), "%llu", (unsigned long long)ws->seq);
+    *result = cJSON_CreateObject();
+    cJSON_AddStringToObject(*result, "id", id);
+    return 0;
+}
+
+int workspace__op_status(struct workspace *ws, const struct workspace_caller *caller,
+                         const cJSON *args, int64_t now_ms, struct event_vec *out, cJSON **result,
+                         char **errmsg)
+{
+    (void)caller;
+    (void)args;
+    (void)out;
+    (void)errmsg;
+    *result = workspace_status_json(ws, now_ms);
+    return 0;
+}

@@ -1,0 +1,1007 @@
+/* Unit tests for core/workspace: agents, sessions, leases, waiters,
+ * events, snapshots. Every test ends with the replay check of
+ * fx_deinit(). */
+#include "core_fixture.h"
+
+/* ---- agents and sessions ---- */
+
+static void test_workspace__register_emits_event_and_attaches(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_init(&f);
+    struct workspace_caller c = fx_as(NULL, "s1");
+    cJSON *r = fx_call(&f, &c, "register_agent",
+                       "{\"agentId\":\"cursor-1a2b3c\",\"capabilities\":[\"rust\"],"
+                       "\"mcpServers\":[\"db\"],\"metadata\":{\"ide\":\"cursor\"}}");
+    fx_assert_str(r, "agentId", "cursor-1a2b3c");
+    fx_assert_str(r, "sessionId", "s1");
+    assert_true(fx_bool(r, "resumed", false));
+    assert_null(cJSON_GetObjectItem(r, "renamedFrom"));
+    cJSON_Delete(r);
+    const struct event *ev = fx_last(&f);
+    assert_string_equal(ev->type, EVENT_AGENT_REGISTERED);
+    assert_true(ev->seq == 1);
+    fx_assert_str(ev->data, "agentId", "cursor-1a2b3c");
+    fx_assert_str(ev->data, "sessionId", "s1");
+    fx_assert_str(ev->data, "status", "active");
+    assert_string_equal(
+        cJSON_GetArrayItem(cJSON_GetObjectItem(ev->data, "capabilities"), 0)->valuestring, "rust");
+    fx_assert_str(cJSON_GetObjectItem(ev->data, "metadata"), "ide", "cursor");
+    assert_true(workspace_agent_live_elsewhere(f.ws, "cursor-1a2b3c", "s2"));
+    assert_false(workspace_agent_live_elsewhere(f.ws, "cursor-1a2b3c", "s1"));
+    fx_deinit(&f);
+}
+
+static void test_workspace__register_taken_id_is_uniquified(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_init(&f);
+    fx_register(&f, "claude", "s1");
+    struct workspace_caller c2 = fx_as(NULL, "s2"), c3 = fx_as(NULL, "s3");
+    cJSON *r = fx_call(&f, &c2, "register_agent", "{\"agentId\":\"claude\"}");
+    fx_assert_str(r, "agentId", "claude-2");
+    fx_assert_str(r, "renamedFrom", "claude");
+    cJSON_Delete(r);
+    fx_assert_str(fx_last(&f)->data, "renamedFrom", "claude");
+    r = fx_call(&f, &c3, "register_agent", "{\"agentId\":\"claude\"}");
+    fx_assert_str(r, "agentId", "claude-3");
+    cJSON_Delete(r);
+    /* the same session registering again keeps its id */
+    struct workspace_caller c1 = fx_as("claude", "s1");
+    r = fx_call(&f, &c1, "register_agent", "{\"agentId\":\"claude\",\"status\":\"busy\"}");
+    fx_assert_str(r, "agentId", "claude");
+    assert_true(fx_bool(r, "resumed", false));
+    fx_assert_str(r, "status", "busy");
+    cJSON_Delete(r);
+    fx_deinit(&f);
+}
+
+static void test_workspace__register_validates_arguments(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_init(&f);
+    struct workspace_caller c = fx_as(NULL, "s1");
+    fx_fail_msg(&f, &c, "register_agent", "{}", -ERR_INVALID, "'agentId'");
+    fx_fail_msg(&f, &c, "register_agent", "{\"agentId\":\"bad id\"}", -ERR_INVALID, "'agentId'");
+    fx_fail_msg(&f, &c, "register_agent", "{\"agentId\":\"a\",\"status\":\"offline\"}",
+                -ERR_INVALID, "'status'");
+    fx_fail_msg(&f, &c, "register_agent", "{\"agentId\":\"a\",\"capabilities\":\"rust\"}",
+                -ERR_INVALID, "'capabilities'");
+    fx_fail_msg(&f, &c, "register_agent", "{\"agentId\":\"a\",\"metadata\":[]}", -ERR_INVALID,
+                "'metadata'");
+    char id[140];
+    memset(id, 'x', 129);
+    id[129] = '\0';
+    char json[200];
+    snprintf(json, sizeof(json), "{\"agentId\":\"%s\"}", id);
+    fx_fail(&f, &c, "register_agent", json, -ERR_INVALID);
+    free(fx_fail(&f, &c, "no_such_op", "{}", -ERR_INVALID));
+    cJSON *args = cJSON_CreateArray(), *result = NULL;
+    char *msg = NULL;
+    assert_int_equal(workspace_exec(f.ws, &c, "list_agents", args, f.now, &f.log, &result, &msg),
+                     -ERR_INVALID);
+    free(msg);
+    cJSON_Delete(args);
+    fx_deinit(&f);
+}
+
+static void test_workspace__detached_agent_goes_offline_after_grace(void **state)
+{
+    (void)state;
+    struct fx f;
+    struct workspace_config cfg = {.offline_grace_ms = 30000};
+    fx_init_cfg(&f, &cfg);
+    fx_register(&f, "a", "s1");
+    struct workspace_caller a = fx_as("a", "s1");
+    cJSON_Delete(fx_call(&f, &a, "lock_file", "{\"file\":\"x.c\"}"));
+    cJSON_Delete(fx_call(&f, &a, "lock_file", "{\"pattern\":\"docs/**\"}"));
+    workspace_session_detach(f.ws, "s1", f.now);
+    assert_int_equal(workspace_next_deadline(f.ws), f.now + 30000);
+    f.now += 29999;
+    size_t before = f.log.len;
+    fx_tick(&f);
+    assert_int_equal(f.log.len, before);
+    f.now += 1;
+    fx_tick(&f);
+    assert_int_equal(f.log.len, before + 3);
+    assert_string_equal(fx_ev(&f, 2)->type, EVENT_AGENT_LEFT);
+    fx_assert_str(fx_ev(&f, 2)->data, "reason", "disconnected");
+    assert_string_equal(fx_ev(&f, 1)->type, EVENT_FILE_UNLOCKED);
+    fx_assert_str(fx_ev(&f, 1)->data, "reason", "offline");
+    fx_assert_str(fx_ev(&f, 1)->data, "file", "docs/**");
+    fx_assert_str(fx_ev(&f, 1)->data, "pattern", "docs/**");
+    fx_assert_str(fx_ev(&f, 0)->data, "file", "x.c");
+    /* nothing more to do, and offline agents are not re-announced */
+    before = f.log.len;
+    f.now += 100000;
+    fx_tick(&f);
+    assert_int_equal(f.log.len, before);
+    struct workspace_caller any = fx_as(NULL, NULL);
+    cJSON *r = fx_call(&f, &any, "list_agents", "{\"status\":\"offline\"}");
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(r, "agents")), 1);
+    cJSON_Delete(r);
+    fx_deinit(&f);
+}
+
+static void test_workspace__keep_policy_keeps_leases_until_ttl(void **state)
+{
+    (void)state;
+    struct fx f;
+    struct workspace_config cfg = {.offline_policy = WORKSPACE_OFFLINE_KEEP};
+    fx_init_cfg(&f, &cfg);
+    fx_register(&f, "a", "s1");
+    struct workspace_caller a = fx_as("a", "s1");
+    cJSON_Delete(fx_call(&f, &a, "lock_file", "{\"file\":\"x.c\",\"ttl\":60}"));
+    workspace_session_detach(f.ws, "s1", f.now);
+    f.now += 30000;
+    fx_tick(&f);
+    assert_string_equal(fx_last(&f)->type, EVENT_AGENT_LEFT);
+    f.now += 30000;
+    fx_tick(&f);
+    assert_string_equal(fx_last(&f)->type, EVENT_FILE_UNLOCKED);
+    fx_assert_str(fx_last(&f)->data, "reason", "expired");
+    fx_deinit(&f);
+}
+
+static void test_workspace__reregister_before_grace_resumes_without_leaving(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_init(&f);
+    fx_register(&f, "a", "s1");
+    struct workspace_caller a = fx_as("a", "s1");
+    cJSON *r = fx_call(&f, &a, "lock_file", "{\"file\":\"x.c\"}");
+    uint64_t token = (uint64_t)json_get_i64(r, "token", 0);
+    cJSON_Delete(r);
+    workspace_session_detach(f.ws, "s1", f.now);
+    f.now += 10000;
+    struct workspace_caller b = fx_as(NULL, "s2");
+    r = fx_call(&f, &b, "register_agent", "{\"agentId\":\"a\"}");
+    fx_assert_str(r, "agentId", "a");
+    assert_true(fx_bool(r, "resumed", true));
+    cJSON_Delete(r);
+    f.now += 60000;
+    size_t before = f.log.len;
+    fx_tick(&f);
+    assert_int_equal(f.log.len, before); /* no agent:left, lease kept */
+    struct workspace_caller a2 = fx_as("a", "s2");
+    r = fx_call(&f, &a2, "check_lock", "{\"file\":\"x.c\"}");
+    assert_true(fx_bool(r, "locked", true));
+    assert_true((uint64_t)json_get_i64(r, "token", 0) == token);
+    cJSON_Delete(r);
+    fx_deinit(&f);
+}
+
+static void test_workspace__offline_agent_resumes_with_its_tasks(void **state)
+{
+    (void)state;
+    struct fx f;
+    struct workspace_config cfg = {.offline_policy = WORKSPACE_OFFLINE_KEEP};
+    fx_init_cfg(&f, &cfg);
+    fx_register(&f, "a", "s1");
+    struct workspace_caller a = fx_as("a", "s1");
+    cJSON_Delete(fx_call(&f, &a, "create_task", "{\"taskId\":\"T1\",\"title\":\"t\"}"));
+    cJSON_Delete(fx_call(&f, &a, "claim_task", "{\"taskId\":\"T1\"}"));
+    workspace_session_detach(f.ws, "s1", f.now);
+    f.now += 31000;
+    fx_tick(&f);
+    assert_string_equal(fx_last(&f)->type, EVENT_AGENT_LEFT);
+    struct workspace_caller n = fx_as(NULL, "s9");
+    cJSON *r = fx_call(&f, &n, "register_agent", "{\"agentId\":\"a\"}");
+    assert_true(fx_bool(r, "resumed", true));
+    fx_assert_str(r, "status", "active");
+    cJSON_Delete(r);
+    r = fx_call(&f, &n, "list_tasks", "{\"agentId\":\"a\",\"status\":\"claimed\"}");
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(r, "tasks")), 1);
+    cJSON_Delete(r);
+    fx_deinit(&f);
+}
+
+static void test_workspace__session_switch_detaches_previous_agent(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_init(&f);
+    fx_register(&f, "a", "s1");
+    struct workspace_caller c = fx_as("a", "s1");
+    cJSON_Delete(fx_call(&f, &c, "register_agent", "{\"agentId\":\"b\"}"));
+    assert_false(workspace_agent_live_elsewhere(f.ws, "a", "zz"));
+    assert_true(workspace_agent_live_elsewhere(f.ws, "b", "zz"));
+    workspace_session_attach(f.ws, "a", "s1", f.now);
+    assert_true(workspace_agent_live_elsewhere(f.ws, "a", "zz"));
+    assert_false(workspace_agent_live_elsewhere(f.ws, "b", "zz"));
+    workspace_session_attach(f.ws, "nobody", "s1", f.now); /* unknown: no-op */
+    assert_true(workspace_agent_live_elsewhere(f.ws, "a", "zz"));
+    fx_deinit(&f);
+}
+
+static void test_workspace__set_agent_status(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_init(&f);
+    fx_register(&f, "a", "s1");
+    struct workspace_caller a = fx_as("a", "s1");
+    cJSON *r = fx_call(&f, &a, "set_agent_status", "{\"status\":\"busy\",\"note\":\"tests\"}");
+    fx_assert_str(r, "status", "busy");
+    fx_assert_str(r, "previous", "active");
+    cJSON_Delete(r);
+    assert_string_equal(fx_last(&f)->type, EVENT_AGENT_STATUS_CHANGED);
+    fx_assert_str(fx_last(&f)->data, "note", "tests");
+    fx_fail_msg(&f, &a, "set_agent_status", "{\"status\":\"sleepy\"}", -ERR_INVALID, "'status'");
+    fx_fail_msg(&f, &a, "set_agent_status", "{}", -ERR_INVALID, "'status'");
+    struct workspace_caller none = fx_as(NULL, "s2");
+    fx_fail_msg(&f, &none, "set_agent_status", "{\"status\":\"idle\"}", -ERR_STATE,
+                "register_agent");
+    struct workspace_caller ghost = fx_as("ghost", "s3");
+    fx_fail_msg(&f, &ghost, "set_agent_status", "{\"status\":\"idle\"}", -ERR_STATE, "ghost");
+    fx_deinit(&f);
+}
+
+static void test_workspace__agent_id_argument_needs_ownership_or_admin(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_init(&f);
+    fx_register(&f, "a", "s1");
+    fx_register(&f, "b", "s2");
+    struct workspace_caller a = fx_as("a", "s1");
+    fx_fail_msg(&f, &a, "lock_file", "{\"file\":\"x\",\"agentId\":\"b\"}", -ERR_DENIED,
+                "'agentId'");
+    cJSON_Delete(fx_call(&f, &a, "lock_file", "{\"file\":\"x\",\"agentId\":\"a\"}"));
+    struct workspace_caller cli = fx_admin(NULL);
+    fx_fail(&f, &cli, "lock_file", "{\"file\":\"y\"}", -ERR_STATE);
+    cJSON *r = fx_call(&f, &cli, "lock_file", "{\"file\":\"y\",\"agentId\":\"b\"}");
+    assert_true(fx_bool(r, "success", true));
+    cJSON_Delete(r);
+    fx_assert_str(fx_last(&f)->data, "agentId", "b");
+    fx_fail_msg(&f, &cli, "lock_file", "{\"file\":\"y\",\"agentId\":\"zed\"}", -ERR_STATE, "zed");
+    fx_deinit(&f);
+}
+
+/* ---- leases ---- */
+
+static void test_workspace__lock_grant_and_refusal(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_init(&f);
+    fx_register(&f, "a", "s1");
+    fx_register(&f, "b", "s2");
+    struct workspace_caller a = fx_as("a", "s1"), b = fx_as("b", "s2");
+    cJSON *r = fx_call(&f, &a, "lock_file",
+                       "{\"file\":\"./backend//src/api.rs\",\"reason\":\"refactor\",\"ttl\":60}");
+    assert_true(fx_bool(r, "success", true));
+    assert_true(fx_bool(r, "locked", true));
+    fx_assert_str(r, "file", "backend/src/api.rs");
+    fx_assert_str(r, "mode", "exclusive");
+    fx_assert_str(r, "expiresAt", "2026-11-29T21:15:31.000Z");
+    const struct event *ev = fx_last(&f);
+    assert_string_equal(ev->type, EVENT_FILE_LOCKED);
+    assert_true((uint64_t)json_get_i64(r, "token", 0) == ev->seq);
+    assert_true((uint64_t)json_get_i64(ev->data, "token", 0) == ev->seq);
+    fx_assert_str(ev->data, "reason", "refactor");
+    assert_int_equal(json_get_i64(ev->data, "ttl", 0), 60);
+    fx_assert_str(ev->data, "expiresAt", "2026-11-29T21:15:31.000Z");
+    uint64_t token = ev->seq;
+    cJSON_Delete(r);
+
+    size_t before = f.log.len;
+    r = fx_call(&f, &b, "lock_file", "{\"file\":\"/home/u/shop/backend/src/api.rs\"}");
+    assert_int_equal(f.log.len, before);
+    assert_true(fx_bool(r, "success", false));
+    assert_true(fx_bool(r, "locked", true));
+    fx_assert_str(r, "lockedBy", "a");
+    fx_assert_str(r, "reason", "refactor");
+    assert_true((uint64_t)json_get_i64(r, "token", 0) == token);
+    assert_non_null(strstr(json_get_str(r, "error", ""), "locked by a"));
+    cJSON_Delete(r);
+    struct workspace_stats st;
+    workspace_stats_get(f.ws, &st);
+    assert_int_equal(st.lock_contended, 1);
+    assert_int_equal(st.lock_granted, 1);
+    assert_int_equal(st.leases, 1);
+    fx_deinit(&f);
+}
+
+static void test_workspace__relock_renews_and_keeps_token(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_init(&f);
+    fx_register(&f, "a", "s1");
+    struct workspace_caller a = fx_as("a", "s1");
+    cJSON *r = fx_call(&f, &a, "lock_file", "{\"file\":\"x.c\",\"ttl\":10}");
+    int64_t token = json_get_i64(r, "token", 0);
+    cJSON_Delete(r);
+    f.now += 5000;
+    r = fx_call(&f, &a, "lock_file", "{\"file\":\"x.c\",\"ttl\":100}");
+    assert_int_equal(json_get_i64(r, "token", 0), token);
+    assert_true(fx_bool(r, "renewed", true));
+    cJSON_Delete(r);
+    assert_true(fx_bool(fx_last(&f)->data, "renewed", true));
+    assert_int_equal(json_get_i64(fx_last(&f)->data, "token", 0), token);
+    assert_true(fx_last(&f)->seq != (uint64_t)token);
+    f.now += 50000;
+    size_t before = f.log.len;
+    fx_tick(&f); /* the renewal moved expiry past now */
+    assert_int_equal(f.log.len, before);
+    /* a mode change is a new grant with a new token */
+    r = fx_call(&f, &a, "lock_file", "{\"file\":\"x.c\",\"mode\":\"shared\"}");
+    assert_true(json_get_i64(r, "token", 0) > token);
+    cJSON_Delete(r);
+    assert_int_equal(json_get_i64(fx_last(&f)->data, "previousToken", 0), token);
+    fx_deinit(&f);
+}
+
+static void test_workspace__shared_and_exclusive_modes(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_init(&f);
+    fx_register(&f, "a", "s1");
+    fx_register(&f, "b", "s2");
+    fx_register(&f, "c", "s3");
+    struct workspace_caller a = fx_as("a", "s1"), b = fx_as("b", "s2"), c = fx_as("c", "s3");
+    cJSON *r = fx_call(&f, &a, "lock_file", "{\"file\":\"s.h\",\"mode\":\"shared\"}");
+    assert_true(fx_bool(r, "success", true));
+    cJSON_Delete(r);
+    r = fx_call(&f, &b, "lock_file", "{\"file\":\"s.h\",\"mode\":\"shared\"}");
+    assert_true(fx_bool(r, "success", true));
+    cJSON_Delete(r);
+    r = fx_call(&f, &c, "lock_file", "{\"file\":\"s.h\"}");
+    assert_true(fx_bool(r, "success", false));
+    cJSON_Delete(r);
+    r = fx_call(&f, &c, "check_lock", "{\"file\":\"s.h\"}");
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(r, "holders")), 2);
+    cJSON_Delete(r);
+    /* a releases only its own share */
+    r = fx_call(&f, &a, "unlock_file", "{\"file\":\"s.h\"}");
+    assert_true(fx_bool(r, "unlocked", true));
+    cJSON_Delete(r);
+    r = fx_call(&f, &c, "check_lock", "{\"file\":\"s.h\"}");
+    fx_assert_str(r, "lockedBy", "b");
+    cJSON_Delete(r);
+    /* exclusive blocks shared */
+    r = fx_call(&f, &c, "lock_file", "{\"file\":\"e.h\"}");
+    cJSON_Delete(r);
+    r = fx_call(&f, &a, "lock_file", "{\"file\":\"e.h\",\"mode\":\"shared\"}");
+    assert_true(fx_bool(r, "success", false));
+    fx_assert_str(r, "lockedBy", "c");
+    cJSON_Delete(r);
+    fx_fail_msg(&f, &a, "lock_file", "{\"file\":\"e.h\",\"mode\":\"rw\"}", -ERR_INVALID, "'mode'");
+    fx_deinit(&f);
+}
+
+static void test_workspace__patterns_conflict_with_files_and_patterns(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_init(&f);
+    fx_register(&f, "a", "s1");
+    fx_register(&f, "b", "s2");
+    struct workspace_caller a = fx_as("a", "s1"), b = fx_as("b", "s2");
+    cJSON *r = fx_call(&f, &a, "lock_file", "{\"pattern\":\"src/api/**\"}");
+    assert_true(fx_bool(r, "success", true));
+    assert_true(fx_bool(r, "pattern", true));
+    cJSON_Delete(r);
+    fx_assert_str(fx_last(&f)->data, "pattern", "src/api/**");
+    r = fx_call(&f, &b, "lock_file", "{\"file\":\"src/api/v1/users.rs\"}");
+    assert_true(fx_bool(r, "success", false));
+    fx_assert_str(r, "lockedKey", "src/api/**");
+    assert_non_null(strstr(json_get_str(r, "error", ""), "src/api/**"));
+    cJSON_Delete(r);
+    r = fx_call(&f, &b, "lock_file", "{\"pattern\":\"**/*.rs\"}");
+    assert_true(fx_bool(r, "success", false));
+    cJSON_Delete(r);
+    r = fx_call(&f, &b, "lock_file", "{\"pattern\":\"docs/**\"}");
+    assert_true(fx_bool(r, "success", true));
+    cJSON_Delete(r);
+    r = fx_call(&f, &b, "lock_file", "{\"file\":\"src/main.rs\"}");
+    assert_true(fx_bool(r, "success", true));
+    cJSON_Delete(r);
+    /* a pattern is refused by a file it matches */
+    r = fx_call(&f, &a, "lock_file", "{\"pattern\":\"src/*.rs\"}");
+    assert_true(fx_bool(r, "success", false));
+    fx_assert_str(r, "lockedBy", "b");
+    cJSON_Delete(r);
+    /* own leases never conflict */
+    r = fx_call(&f, &a, "lock_file", "{\"file\":\"src/api/x.rs\"}");
+    assert_true(fx_bool(r, "success", true));
+    cJSON_Delete(r);
+    /* the same string as file and as pattern are separate keys */
+    r = fx_call(&f, &b, "unlock_file", "{\"pattern\":\"src/main.rs\"}");
+    fx_assert_str(r, "error", "not locked");
+    cJSON_Delete(r);
+    fx_fail_msg(&f, &a, "lock_file", "{\"file\":\"a\",\"pattern\":\"b\"}", -ERR_INVALID,
+                "not both");
+    fx_fail_msg(&f, &a, "lock_file", "{}", -ERR_INVALID, "'file'");
+    fx_fail_msg(&f, &a, "lock_file", "{\"pattern\":\"src/[x\"}", -ERR_INVALID, "unterminated");
+    fx_deinit(&f);
+}
+
+static void test_workspace__file_names_are_literal(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_init(&f);
+    fx_register(&f, "a", "s1");
+    fx_register(&f, "b", "s2");
+    struct workspace_caller a = fx_as("a", "s1"), b = fx_as("b", "s2");
+    cJSON *r = fx_call(&f, &a, "lock_file", "{\"file\":\"app/[id]/page.tsx\"}");
+    fx_assert_str(r, "file", "app/[id]/page.tsx");
+    cJSON_Delete(r);
+    r = fx_call(&f, &b, "lock_file", "{\"file\":\"app/i/page.tsx\"}");
+    assert_true(fx_bool(r, "success", true));
+    cJSON_Delete(r);
+    r = fx_call(&f, &b, "lock_file", "{\"file\":\"app/[id]/page.tsx\"}");
+    assert_true(fx_bool(r, "success", false));
+    cJSON_Delete(r);
+    fx_deinit(&f);
+}
+
+static void test_workspace__bad_paths_are_invalid_arguments(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_init(&f);
+    fx_register(&f, "a", "s1");
+    struct workspace_caller a = fx_as("a", "s1");
+    fx_fail_msg(&f, &a, "lock_file", "{\"file\":\"../etc/passwd\"}", -ERR_INVALID,
+                "argument 'file': path '../etc/passwd' escapes the workspace root");
+    fx_fail_msg(&f, &a, "lock_file", "{\"file\":\"/etc/passwd\"}", -ERR_INVALID, "outside");
+    fx_fail_msg(&f, &a, "lock_file", "{\"file\":\"\"}", -ERR_INVALID, "empty");
+    fx_fail_msg(&f, &a, "lock_file", "{\"file\":\".\"}", -ERR_INVALID, "root itself");
+    fx_fail_msg(&f, &a, "lock_file", "{\"file\":7}", -ERR_INVALID, "string");
+    fx_fail_msg(&f, &a, "lock_file", "{\"file\":\"x\",\"ttl\":0}", -ERR_INVALID, "'ttl'");
+    fx_fail_msg(&f, &a, "lock_file", "{\"file\":\"x\",\"ttl\":86401}", -ERR_INVALID, "'ttl'");
+    fx_fail_msg(&f, &a, "lock_file", "{\"file\":\"x\",\"ttl\":1.5}", -ERR_INVALID, "'ttl'");
+    fx_fail_msg(&f, &a, "lock_file", "{\"file\":\"x\",\"waitMs\":60001}", -ERR_INVALID, "'waitMs'");
+    fx_fail_msg(&f, &a, "check_lock", "{\"file\":\"../x\"}", -ERR_INVALID, "escapes");
+    fx_deinit(&f);
+}
+
+static void test_workspace__unlock_rules(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_init(&f);
+    fx_register(&f, "a", "s1");
+    fx_register(&f, "b", "s2");
+    struct workspace_caller a = fx_as("a", "s1"), b = fx_as("b", "s2");
+    struct workspace_caller admin_b = {"b", "s2", true};
+    cJSON *r = fx_call(&f, &a, "lock_file", "{\"file\":\"x.c\"}");
+    int64_t token = json_get_i64(r, "token", 0);
+    cJSON_Delete(r);
+    r = fx_call(&f, &b, "unlock_file", "{\"file\":\"x.c\"}");
+    assert_true(fx_bool(r, "success", false));
+    assert_true(fx_bool(r, "unlocked", false));
+    fx_assert_str(r, "error", "held by a");
+    cJSON_Delete(r);
+    fx_fail_msg(&f, &b, "unlock_file", "{\"file\":\"x.c\",\"force\":true}", -ERR_DENIED, "admin");
+    r = fx_call(&f, &admin_b, "unlock_file", "{\"file\":\"x.c\",\"force\":true}");
+    assert_true(fx_bool(r, "success", true));
+    assert_true(fx_bool(r, "forced", true));
+    cJSON_Delete(r);
+    const struct event *ev = fx_last(&f);
+    fx_assert_str(ev->data, "reason", "forced");
+    fx_assert_str(ev->data, "forcedBy", "b");
+    fx_assert_str(ev->data, "agentId", "a");
+    assert_int_equal(json_get_i64(ev->data, "token", 0), token);
+    r = fx_call(&f, &a, "unlock_file", "{\"file\":\"x.c\"}");
+    assert_true(fx_bool(r, "success", false));
+    fx_assert_str(r, "error", "not locked");
+    cJSON_Delete(r);
+    /* holder release */
+    cJSON_Delete(fx_call(&f, &a, "lock_file", "{\"file\":\"y.c\"}"));
+    r = fx_call(&f, &a, "unlock_file", "{\"file\":\"y.c\"}");
+    assert_true(fx_bool(r, "success", true));
+    cJSON_Delete(r);
+    fx_assert_str(fx_last(&f)->data, "reason", "released");
+    /* an admin without an agent may force */
+    cJSON_Delete(fx_call(&f, &a, "lock_file", "{\"file\":\"z.c\"}"));
+    struct workspace_caller cli = fx_admin(NULL);
+    r = fx_call(&f, &cli, "unlock_file", "{\"file\":\"z.c\",\"force\":true}");
+    assert_true(fx_bool(r, "success", true));
+    cJSON_Delete(r);
+    fx_assert_str(fx_last(&f)->data, "forcedBy", "admin");
+    fx_fail(&f, &cli, "unlock_file", "{\"file\":\"z.c\"}", -ERR_STATE);
+    fx_deinit(&f);
+}
+
+static void test_workspace__expiry_by_tick_and_on_demand(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_init(&f);
+    fx_register(&f, "a", "s1");
+    fx_register(&f, "b", "s2");
+    struct workspace_caller a = fx_as("a", "s1"), b = fx_as("b", "s2");
+    cJSON_Delete(fx_call(&f, &a, "lock_file", "{\"file\":\"x.c\",\"ttl\":10}"));
+    cJSON_Delete(fx_call(&f, &a, "lock_file", "{\"file\":\"y.c\",\"ttl\":20}"));
+    assert_int_equal(workspace_next_deadline(f.ws), f.now + 10000);
+    f.now += 10000;
+    fx_tick(&f);
+    assert_string_equal(fx_last(&f)->type, EVENT_FILE_UNLOCKED);
+    fx_assert_str(fx_last(&f)->data, "reason", "expired");
+    fx_assert_str(fx_last(&f)->data, "file", "x.c");
+    assert_int_equal(workspace_next_deadline(f.ws), f.now + 10000);
+    /* past expiry but not ticked: invisible, and expired before a grant */
+    f.now += 10000;
+    cJSON *r = fx_call(&f, &b, "check_lock", "{\"file\":\"y.c\"}");
+    assert_true(fx_bool(r, "locked", false));
+    cJSON_Delete(r);
+    r = fx_call(&f, &b, "list_locked_files", NULL);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(r, "locks")), 0);
+    cJSON_Delete(r);
+    r = fx_call(&f, &b, "lock_file", "{\"file\":\"y.c\"}");
+    assert_true(fx_bool(r, "success", true));
+    cJSON_Delete(r);
+    assert_string_equal(fx_ev(&f, 1)->type, EVENT_FILE_UNLOCKED);
+    fx_assert_str(fx_ev(&f, 1)->data, "reason", "expired");
+    fx_assert_str(fx_ev(&f, 1)->data, "agentId", "a");
+    fx_assert_str(fx_ev(&f, 0)->data, "agentId", "b");
+    struct workspace_stats st;
+    workspace_stats_get(f.ws, &st);
+    assert_int_equal(st.lock_expired, 2);
+    fx_deinit(&f);
+}
+
+static void test_workspace__waiter_granted_when_free_in_fifo_order(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_init(&f);
+    fx_register(&f, "a", "s1");
+    fx_register(&f, "b", "s2");
+    fx_register(&f, "c", "s3");
+    struct workspace_caller a = fx_as("a", "s1"), b = fx_as("b", "s2"), c = fx_as("c", "s3");
+    cJSON_Delete(fx_call(&f, &a, "lock_file", "{\"file\":\"x.c\"}"));
+    cJSON *r = fx_call(&f, &b, "lock_file", "{\"file\":\"x.c\",\"waitMs\":5000}");
+    assert_true(fx_bool(r, "queued", true));
+    uint64_t wb = (uint64_t)json_get_i64(r, "waiterId", 0);
+    cJSON_Delete(r);
+    r = fx_call(&f, &c, "lock_file", "{\"file\":\"x.c\",\"waitMs\":5000}");
+    uint64_t wc = (uint64_t)json_get_i64(r, "waiterId", 0);
+    cJSON_Delete(r);
+    assert_true(wb != wc);
+    assert_int_equal(workspace_next_deadline(f.ws), f.now + 5000);
+
+    struct workspace_waiter_done_vec done = {0};
+    workspace_waiters_service(f.ws, f.now, &f.log, &done);
+    assert_int_equal(done.len, 0);
+    cJSON_Delete(fx_call(&f, &a, "unlock_file", "{\"file\":\"x.c\"}"));
+    /* the key is free but b is queued: a newcomer may not jump ahead */
+    r = fx_call(&f, &a, "lock_file", "{\"file\":\"x.c\"}");
+    assert_true(fx_bool(r, "success", false));
+    fx_assert_str(r, "queuedBy", "b");
+    cJSON_Delete(r);
+    f.now += 100;
+    workspace_waiters_service(f.ws, f.now, &f.log, &done);
+    assert_int_equal(done.len, 1);
+    assert_true(done.items[0].waiter_id == wb);
+    assert_true(fx_bool(done.items[0].result, "success", true));
+    assert_int_equal(json_get_i64(done.items[0].result, "waitedMs", -1), 100);
+    fx_assert_str(fx_last(&f)->data, "agentId", "b");
+    workspace_waiter_done_vec_deinit(&done);
+    /* c times out at its deadline with the holder named */
+    f.now += 4900;
+    workspace_waiters_service(f.ws, f.now, &f.log, &done);
+    assert_int_equal(done.len, 1);
+    assert_true(done.items[0].waiter_id == wc);
+    assert_true(fx_bool(done.items[0].result, "success", false));
+    fx_assert_str(done.items[0].result, "lockedBy", "b");
+    assert_int_equal(json_get_i64(done.items[0].result, "waitedMs", -1), 5000);
+    workspace_waiter_done_vec_deinit(&done);
+    /* no waiter left: the next deadline is b's lease expiry */
+    assert_int_equal(workspace_next_deadline(f.ws), FX_T0 + 100 + 3600 * 1000);
+    fx_deinit(&f);
+}
+
+static void test_workspace__waiters_cancel_detach_and_cap(void **state)
+{
+    (void)state;
+    struct fx f;
+    struct workspace_config cfg = {.max_waiters = 2};
+    fx_init_cfg(&f, &cfg);
+    fx_register(&f, "a", "s1");
+    fx_register(&f, "b", "s2");
+    fx_register(&f, "c", "s3");
+    struct workspace_caller a = fx_as("a", "s1"), b = fx_as("b", "s2"), c = fx_as("c", "s3");
+    cJSON_Delete(fx_call(&f, &a, "lock_file", "{\"file\":\"x.c\"}"));
+    cJSON *r = fx_call(&f, &b, "lock_file", "{\"file\":\"x.c\",\"waitMs\":1000}");
+    uint64_t wb = (uint64_t)json_get_i64(r, "waiterId", 0);
+    cJSON_Delete(r);
+    cJSON_Delete(fx_call(&f, &c, "lock_file", "{\"file\":\"x.c\",\"waitMs\":1000}"));
+    r = fx_call(&f, &c, "lock_file", "{\"file\":\"y.c\",\"waitMs\":1000}");
+    assert_true(fx_bool(r, "success", true)); /* free keys never queue */
+    cJSON_Delete(r);
+    r = fx_call(&f, &b, "lock_file", "{\"file\":\"x.c\",\"waitMs\":1000}");
+    assert_true(fx_bool(r, "success", false));
+    assert_non_null(strstr(json_get_str(r, "error", ""), "too many queued"));
+    cJSON_Delete(r);
+    struct workspace_stats st;
+    workspace_stats_get(f.ws, &st);
+    assert_int_equal(st.waiters, 2);
+    assert_int_equal(workspace_waiter_cancel(f.ws, wb), 0);
+    assert_int_equal(workspace_waiter_cancel(f.ws, wb), -ERR_NOT_FOUND);
+    workspace_session_detach(f.ws, "s3", f.now);
+    workspace_stats_get(f.ws, &st);
+    assert_int_equal(st.waiters, 0);
+    struct workspace_waiter_done_vec done = {0};
+    f.now += 2000;
+    workspace_waiters_service(f.ws, f.now, &f.log, &done);
+    assert_int_equal(done.len, 0);
+    workspace_waiter_done_vec_deinit(&done);
+    fx_deinit(&f);
+}
+
+static void test_workspace__shared_waiters_granted_together(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_init(&f);
+    fx_register(&f, "a", "s1");
+    fx_register(&f, "b", "s2");
+    fx_register(&f, "c", "s3");
+    struct workspace_caller a = fx_as("a", "s1"), b = fx_as("b", "s2"), c = fx_as("c", "s3");
+    cJSON_Delete(fx_call(&f, &a, "lock_file", "{\"pattern\":\"lib/**\"}"));
+    cJSON_Delete(
+        fx_call(&f, &b, "lock_file", "{\"file\":\"lib/x\",\"mode\":\"shared\",\"waitMs\":1000}"));
+    cJSON_Delete(
+        fx_call(&f, &c, "lock_file", "{\"file\":\"lib/x\",\"mode\":\"shared\",\"waitMs\":1000}"));
+    cJSON_Delete(fx_call(&f, &a, "unlock_file", "{\"pattern\":\"lib/**\"}"));
+    struct workspace_waiter_done_vec done = {0};
+    workspace_waiters_service(f.ws, f.now, &f.log, &done);
+    assert_int_equal(done.len, 2);
+    assert_true(fx_bool(done.items[0].result, "success", true));
+    assert_true(fx_bool(done.items[1].result, "success", true));
+    workspace_waiter_done_vec_deinit(&done);
+    fx_deinit(&f);
+}
+
+static void test_workspace__renew_locks(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_init(&f);
+    fx_register(&f, "a", "s1");
+    struct workspace_caller a = fx_as("a", "s1");
+    cJSON *r = fx_call(&f, &a, "lock_file", "{\"file\":\"x.c\",\"ttl\":10}");
+    int64_t token = json_get_i64(r, "token", 0);
+    cJSON_Delete(r);
+    cJSON_Delete(fx_call(&f, &a, "lock_file", "{\"pattern\":\"d/**\",\"ttl\":10}"));
+    f.now += 5000;
+    r = fx_call(&f, &a, "renew_locks", NULL);
+    cJSON *ren = cJSON_GetObjectItem(r, "renewed");
+    assert_int_equal(cJSON_GetArraySize(ren), 2);
+    fx_assert_str(cJSON_GetArrayItem(ren, 0), "file", "d/**");
+    fx_assert_str(cJSON_GetArrayItem(ren, 1), "file", "x.c");
+    fx_assert_str(cJSON_GetArrayItem(ren, 1), "expiresAt", "2026-11-29T21:14:46.000Z");
+    assert_int_equal(json_get_i64(cJSON_GetArrayItem(ren, 1), "token", 0), token);
+    cJSON_Delete(r);
+    r = fx_call(&f, &a, "renew_locks", "{\"files\":[\"./x.c\",\"nope.c\"],\"ttl\":600}");
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(r, "renewed")), 1);
+    assert_string_equal(cJSON_GetArrayItem(cJSON_GetObjectItem(r, "notHeld"), 0)->valuestring,
+                        "nope.c");
+    cJSON_Delete(r);
+    assert_int_equal(json_get_i64(fx_last(&f)->data, "ttl", 0), 600);
+    assert_true(fx_bool(fx_last(&f)->data, "renewed", true));
+    fx_fail(&f, &a, "renew_locks", "{\"files\":[\"../up\"]}", -ERR_INVALID);
+    fx_deinit(&f);
+}
+
+static void test_workspace__check_lock_validates_tokens(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_init(&f);
+    fx_register(&f, "a", "s1");
+    fx_register(&f, "b", "s2");
+    struct workspace_caller a = fx_as("a", "s1"), b = fx_as("b", "s2");
+    cJSON *r = fx_call(&f, &a, "lock_file", "{\"file\":\"x.c\"}");
+    int64_t t1 = json_get_i64(r, "token", 0);
+    cJSON_Delete(r);
+    char json[96];
+    snprintf(json, sizeof(json), "{\"file\":\"x.c\",\"token\":%lld}", (long long)t1);
+    r = fx_call(&f, &b, "check_lock", json);
+    assert_true(fx_bool(r, "locked", true));
+    assert_true(fx_bool(r, "valid", true));
+    fx_assert_str(r, "lockedBy", "a");
+    fx_assert_str(r, "mode", "exclusive");
+    cJSON_Delete(r);
+    cJSON_Delete(fx_call(&f, &a, "unlock_file", "{\"file\":\"x.c\"}"));
+    r = fx_call(&f, &b, "lock_file", "{\"file\":\"x.c\"}");
+    int64_t t2 = json_get_i64(r, "token", 0);
+    cJSON_Delete(r);
+    assert_true(t2 > t1);
+    r = fx_call(&f, &a, "check_lock", json); /* a's token is stale now */
+    assert_true(fx_bool(r, "valid", false));
+    fx_assert_str(r, "lockedBy", "b");
+    cJSON_Delete(r);
+    r = fx_call(&f, &a, "check_lock", "{\"file\":\"free.c\",\"token\":3}");
+    assert_true(fx_bool(r, "locked", false));
+    assert_true(fx_bool(r, "valid", false));
+    cJSON_Delete(r);
+    /* a pattern lease covers files it matches */
+    cJSON_Delete(fx_call(&f, &a, "lock_file", "{\"pattern\":\"gen/*.pb\"}"));
+    r = fx_call(&f, &b, "check_lock", "{\"file\":\"gen/a.pb\"}");
+    assert_true(fx_bool(r, "locked", true));
+    fx_assert_str(r, "lockedKey", "gen/*.pb");
+    assert_null(cJSON_GetObjectItem(r, "valid"));
+    cJSON_Delete(r);
+    fx_deinit(&f);
+}
+
+static void test_workspace__list_locked_files_and_detect_conflicts(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_init(&f);
+    fx_register(&f, "a", "s1");
+    fx_register(&f, "b", "s2");
+    struct workspace_caller a = fx_as("a", "s1"), b = fx_as("b", "s2");
+    cJSON_Delete(fx_call(&f, &a, "lock_file", "{\"file\":\"z.c\",\"reason\":\"r\"}"));
+    cJSON_Delete(fx_call(&f, &b, "lock_file", "{\"file\":\"m.c\",\"mode\":\"shared\"}"));
+    cJSON_Delete(fx_call(&f, &a, "lock_file", "{\"pattern\":\"web/**\"}"));
+    cJSON *r = fx_call(&f, &b, "list_locked_files", NULL);
+    cJSON *locks = cJSON_GetObjectItem(r, "locks");
+    assert_int_equal(cJSON_GetArraySize(locks), 3);
+    fx_assert_str(cJSON_GetArrayItem(locks, 0), "file", "m.c");
+    fx_assert_str(cJSON_GetArrayItem(locks, 1), "file", "web/**");
+    assert_true(fx_bool(cJSON_GetArrayItem(locks, 1), "pattern", true));
+    fx_assert_str(cJSON_GetArrayItem(locks, 2), "file", "z.c");
+    fx_assert_str(cJSON_GetArrayItem(locks, 2), "lockedAt", "2026-11-29T21:14:31.000Z");
+    cJSON_Delete(r);
+    r = fx_call(&f, &b, "list_locked_files", "{\"agentId\":\"a\"}");
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(r, "locks")), 2);
+    cJSON_Delete(r);
+
+    r = fx_call(&f, &b, "detect_conflicts",
+                "{\"files\":[\"z.c\",\"m.c\",\"web/index.html\"],\"patterns\":[\"*.c\"]}");
+    assert_true(fx_bool(r, "hasConflicts", true));
+    cJSON *cs = cJSON_GetObjectItem(r, "conflicts");
+    assert_int_equal(cJSON_GetArraySize(cs), 3);
+    fx_assert_str(cJSON_GetArrayItem(cs, 0), "file", "z.c");
+    fx_assert_str(cJSON_GetArrayItem(cs, 0), "lockedBy", "a");
+    fx_assert_str(cJSON_GetArrayItem(cs, 0), "reason", "r");
+    fx_assert_str(cJSON_GetArrayItem(cs, 1), "file", "web/index.html");
+    fx_assert_str(cJSON_GetArrayItem(cs, 1), "lockedKey", "web/**");
+    fx_assert_str(cJSON_GetArrayItem(cs, 2), "file", "*.c");
+    cJSON_Delete(r);
+    r = fx_call(&f, &a, "detect_conflicts", "{\"files\":[\"z.c\"]}");
+    assert_true(fx_bool(r, "hasConflicts", false));
+    cJSON_Delete(r);
+    r = fx_call(&f, &a, "detect_conflicts", "{\"files\":[\"z.c\"],\"agentId\":\"b\"}");
+    assert_true(fx_bool(r, "hasConflicts", true));
+    cJSON_Delete(r);
+    fx_fail_msg(&f, &a, "detect_conflicts", "{\"files\":[\"ok\",\"../no\"]}", -ERR_INVALID,
+                "'files'");
+    fx_deinit(&f);
+}
+
+/* ---- events, status, snapshots ---- */
+
+static void test_workspace__publish_event(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_init(&f);
+    fx_register(&f, "a", "s1");
+    struct workspace_caller a = fx_as("a", "s1");
+    cJSON *r = fx_call(&f, &a, "publish_event",
+                       "{\"type\":\"deploy:finished\",\"data\":{\"env\":\"prod\"}}");
+    fx_assert_str(r, "id", "2");
+    cJSON_Delete(r);
+    assert_string_equal(fx_last(&f)->type, "deploy:finished");
+    assert_string_equal(fx_last(&f)->source_id, "a");
+    fx_assert_str(fx_last(&f)->data, "env", "prod");
+    fx_fail_msg(&f, &a, "publish_event", "{\"type\":\"file:locked\",\"data\":{}}", -ERR_INVALID,
+                "type 'file:locked' is reserved");
+    fx_fail_msg(&f, &a, "publish_event", "{\"type\":\"server:x\",\"data\":{}}", -ERR_INVALID,
+                "reserved");
+    fx_fail_msg(&f, &a, "publish_event", "{\"type\":\"Bad\",\"data\":{}}", -ERR_INVALID, "'type'");
+    fx_fail_msg(&f, &a, "publish_event", "{\"type\":\"x:y\"}", -ERR_INVALID, "'data'");
+    fx_fail_msg(&f, &a, "publish_event", "{\"type\":\"x:y\",\"data\":[1]}", -ERR_INVALID, "'data'");
+    fx_deinit(&f);
+}
+
+static void test_workspace__status_json_shape(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_init(&f);
+    fx_register(&f, "b", "s2");
+    fx_register(&f, "a", "s1");
+    struct workspace_caller a = fx_as("a", "s1");
+    cJSON_Delete(fx_call(&f, &a, "lock_file", "{\"file\":\"x.c\"}"));
+    cJSON_Delete(fx_call(&f, &a, "create_task", "{\"taskId\":\"T\",\"title\":\"t\"}"));
+    cJSON_Delete(fx_call(&f, &a, "create_task", "{\"taskId\":\"U\",\"title\":\"u\"}"));
+    cJSON_Delete(fx_call(&f, &a, "claim_task", "{\"taskId\":\"T\"}"));
+    cJSON *s = fx_call(&f, &a, "get_coordination_status", NULL);
+    char *text = json_print(s);
+    assert_non_null(strstr(text, "\"enabled\":true,\"activeAgents\":[\"a\",\"b\"],"
+                                 "\"lockedFiles\":[\"x.c\"],\"activeTasks\":[\"T\"],"
+                                 "\"systemHealth\":null,\"details\":{"));
+    free(text);
+    cJSON *details = cJSON_GetObjectItem(s, "details");
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(details, "agents")), 2);
+    assert_true(
+        fx_bool(cJSON_GetArrayItem(cJSON_GetObjectItem(details, "agents"), 0), "connected", true));
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(details, "locks")), 1);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(details, "tasks")), 2);
+    cJSON *direct = workspace_status_json(f.ws, f.now);
+    assert_true(cJSON_Compare(s, direct, 1));
+    cJSON_Delete(direct);
+    cJSON_Delete(s);
+    struct workspace_stats st;
+    workspace_stats_get(f.ws, &st);
+    assert_int_equal(st.agents, 2);
+    assert_int_equal(st.agents_active, 2);
+    assert_int_equal(st.tasks_open, 1);
+    assert_int_equal(st.tasks_claimed, 1);
+    fx_deinit(&f);
+}
+
+static void test_workspace__snapshot_restore_round_trip(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_init(&f);
+    fx_register(&f, "a", "s1");
+    struct workspace_caller a = fx_as("a", "s1");
+    cJSON_Delete(fx_call(&f, &a, "lock_file", "{\"file\":\"x.c\",\"reason\":\"why\"}"));
+    cJSON_Delete(fx_call(&f, &a, "lock_file", "{\"pattern\":\"p/**\",\"mode\":\"shared\"}"));
+    cJSON_Delete(
+        fx_call(&f, &a, "create_task", "{\"taskId\":\"T\",\"title\":\"t\",\"files\":[\"y.c\"]}"));
+    cJSON_Delete(fx_call(&f, &a, "claim_task", "{\"taskId\":\"T\"}"));
+    cJSON_Delete(fx_call(&f, &a, "complete_task", "{\"taskId\":\"T\",\"result\":{\"ok\":1}}"));
+    cJSON *snap = workspace_snapshot(f.ws);
+    assert_int_equal(json_get_i64(snap, "seq", 0), (int64_t)workspace_seq(f.ws));
+
+    struct workspace *w2 = workspace_new(&f.cfg);
+    assert_int_equal(workspace_restore(w2, snap, f.now + 5), 0);
+    assert_true(workspace_seq(w2) == workspace_seq(f.ws));
+    cJSON *snap2 = workspace_snapshot(w2);
+    assert_true(cJSON_Compare(snap, snap2, 1));
+    /* restored agents count as detached since the restore */
+    assert_false(workspace_agent_live_elsewhere(w2, "a", "s1"));
+    assert_int_equal(workspace_next_deadline(w2), f.now + 5 + 30000);
+    /* the restored workspace continues the log */
+    struct event ev;
+    event_init(&ev, "x:y", f.now, NULL);
+    ev.seq = workspace_seq(w2) + 1;
+    assert_int_equal(workspace_apply(w2, &ev), 0);
+    event_deinit(&ev);
+
+    /* malformed snapshots change nothing */
+    cJSON *bad = cJSON_Duplicate(snap, 1);
+    cJSON_AddItemToArray(cJSON_GetObjectItem(bad, "leases"), cJSON_CreateString("junk"));
+    assert_int_equal(workspace_restore(w2, bad, f.now), -ERR_INVALID);
+    cJSON_Delete(bad);
+    bad = cJSON_Duplicate(snap, 1);
+    cJSON_ReplaceItemInObject(bad, "version", cJSON_CreateNumber(99));
+    assert_int_equal(workspace_restore(w2, bad, f.now), -ERR_INVALID);
+    cJSON_Delete(bad);
+    bad = cJSON_Duplicate(snap, 1);
+    cJSON_AddItemToArray(
+        cJSON_GetObjectItem(bad, "agents"),
+        cJSON_Duplicate(cJSON_GetArrayItem(cJSON_GetObjectItem(bad, "agents"), 0), 1));
+    assert_int_equal(workspace_restore(w2, bad, f.now), -ERR_INVALID);
+    cJSON_Delete(bad);
+    assert_true(workspace_seq(w2) == workspace_seq(f.ws) + 1);
+    cJSON *snap3 = workspace_snapshot(w2);
+    cJSON_ReplaceItemInObject(snap3, "seq", cJSON_CreateNumber((double)workspace_seq(f.ws)));
+    assert_true(cJSON_Compare(snap, snap3, 1));
+    cJSON_Delete(snap3);
+    cJSON_Delete(snap2);
+    cJSON_Delete(snap);
+    workspace_free(w2);
+    fx_deinit(&f);
+}
+
+static void test_workspace__apply_checks_order_and_shape(void **state)
+{
+    (void)state;
+    struct workspace_config cfg = {.name = "w"};
+    struct workspace *ws = workspace_new(&cfg);
+    assert_string_equal(workspace_name(ws), "w");
+    struct event ev;
+    event_init(&ev, "custom:thing", 1, NULL);
+    ev.seq = 2;
+    assert_int_equal(workspace_apply(ws, &ev), -ERR_INVALID);
+    ev.seq = 1;
+    assert_int_equal(workspace_apply(ws, &ev), 0);
+    assert_int_equal(workspace_apply(ws, &ev), -ERR_INVALID);
+    event_deinit(&ev);
+    const char *bad[] = {
+        "{\"agentId\":\"bad id\",\"capabilities\":[],\"mcpServers\":[],\"metadata\":{},"
+        "\"status\":\"active\"}",
+        "{\"agentId\":\"a\",\"capabilities\":[],\"mcpServers\":[],\"metadata\":{}}",
+    };
+    for (size_t i = 0; i < 2; i++) {
+        event_init(&ev, EVENT_AGENT_REGISTERED, 1, cJSON_Parse(bad[i]));
+        ev.seq = 2;
+        assert_int_equal(workspace_apply(ws, &ev), -ERR_INVALID);
+        event_deinit(&ev);
+    }
+    event_init(&ev, EVENT_FILE_UNLOCKED, 1,
+               cJSON_Parse("{\"file\":\"x\",\"agentId\":\"a\",\"token\":1,\"reason\":\"r\"}"));
+    ev.seq = 2;
+    assert_int_equal(workspace_apply(ws, &ev), -ERR_INVALID); /* no such lease */
+    event_deinit(&ev);
+    event_init(&ev, EVENT_FILE_LOCKED, 1,
+               cJSON_Parse("{\"file\":\"x\",\"agentId\":\"a\",\"token\":7,\"mode\":\"exclusive\","
+                           "\"expiresAt\":\"2026-01-01T00:00:00.000Z\",\"ttl\":1}"));
+    ev.seq = 2;
+    assert_int_equal(workspace_apply(ws, &ev), -ERR_INVALID); /* token is not its seq */
+    event_deinit(&ev);
+    event_init(&ev, EVENT_TASK_CLAIMED, 1, cJSON_Parse("{\"taskId\":\"T\",\"agentId\":\"a\"}"));
+    ev.seq = 2;
+    assert_int_equal(workspace_apply(ws, &ev), -ERR_INVALID);
+    event_deinit(&ev);
+    assert_true(workspace_seq(ws) == 1);
+    cJSON *snap = workspace_snapshot(ws);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(snap, "agents")), 0);
+    cJSON_Delete(snap);
+    assert_int_equal(workspace_next_deadline(ws), INT64_MAX);
+    workspace_free(ws);
+    workspace_free(NULL);
+}
+
+static void test_workspace__sessions_reset_after_log_rebuild(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_init(&f);
+    fx_register(&f, "a", "s1");
+    struct workspace *w2 = workspace_new(&f.cfg);
+    workspace_sessions_reset(w2, f.now + 1000);
+    for (size_t i = 0; i < f.log.len; i++)
+        assert_int_equal(workspace_apply(w2, &f.log.items[i]), 0);
+    /* an agent known only from the log is detached no earlier than the reset */
+    assert_int_equal(workspace_next_deadline(w2), f.now + 1000 + 30000);
+    workspace_session_attach(w2, "a", "s1", f.now + 2000);
+    assert_int_equal(workspace_next_deadline(w2), INT64_MAX);
+    workspace_free(w2);
+    fx_deinit(&f);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_workspace__register_emits_event_and_attaches),
+        cmocka_unit_test(test_workspace__register_taken_id_is_uniquified),
+        cmocka_unit_test(test_workspace__register_validates_arguments),
+        cmocka_unit_test(test_workspace__detached_agent_goes_offline_after_grace),
+        cmocka_unit_test(test_workspace__keep_policy_keeps_leases_until_ttl),
+        cmocka_unit_test(test_workspace__reregister_before_grace_resumes_without_leaving),
+        cmocka_unit_test(test_workspace__offline_agent_resumes_with_its_tasks),
+        cmocka_unit_test(test_workspace__session_switch_detaches_previous_agent),
+        cmocka_unit_test(test_workspace__set_agent_status),
+        cmocka_unit_test(test_workspace__agent_id_argument_needs_ownership_or_admin),
+        cmocka_unit_test(test_workspace__lock_grant_and_refusal),
+        cmocka_unit_test(test_workspace__relock_renews_and_keeps_token),
+        cmocka_unit_test(test_workspace__shared_and_exclusive_modes),
+        cmocka_unit_test(test_workspace__patterns_conflict_with_files_and_patterns),
+        cmocka_unit_test(test_workspace__file_names_are_literal),
+        cmocka_unit_test(test_workspace__bad_paths_are_invalid_arguments),
+        cmocka_unit_test(test_workspace__unlock_rules),
+        cmocka_unit_test(test_workspace__expiry_by_tick_and_on_demand),
+        cmocka_unit_test(test_workspace__waiter_granted_when_free_in_fifo_order),
+        cmocka_unit_test(test_workspace__waiters_cancel_detach_and_cap),
+        cmocka_unit_test(test_workspace__shared_waiters_granted_together),
+        cmocka_unit_test(test_workspace__renew_locks),
+        cmocka_unit_test(test_workspace__check_lock_validates_tokens),
+        cmocka_unit_test(test_workspace__list_locked_files_and_detect_conflicts),
+        cmocka_unit_test(test_workspace__publish_event),
+        cmocka_unit_test(test_workspace__status_json_shape),
+        cmocka_unit_test(test_workspace__snapshot_restore_round_trip),
+        cmocka_unit_test(test_workspace__apply_checks_order_and_shape),
+        cmocka_unit_test(test_workspace__sessions_reset_after_log_rebuild),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
