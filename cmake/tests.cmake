@@ -31,7 +31,9 @@ if(contract_srcs)
 endif()
 
 # Fuzz corpus replay: each fuzz/fuzz_<parser>.c is built with a plain
-# driver that feeds it every file under fuzz/corpus/<parser>/.
+# driver that feeds it every file under fuzz/corpus/<parser>/. With
+# COORDHUB_FUZZ (the `fuzz` preset) it is also built as a libFuzzer target
+# fuzz_<parser>: run `build/fuzz/fuzz_<parser> fuzz/corpus/<parser>`.
 file(GLOB fuzzers CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/fuzz/fuzz_*.c)
 foreach(src ${fuzzers})
   get_filename_component(name ${src} NAME_WE)
@@ -40,6 +42,11 @@ foreach(src ${fuzzers})
   target_link_libraries(${name}_replay PRIVATE ch_app)
   add_test(NAME fuzz.${parser} COMMAND ${name}_replay ${PROJECT_SOURCE_DIR}/fuzz/corpus/${parser})
   set_tests_properties(fuzz.${parser} PROPERTIES TIMEOUT 120 LABELS fuzz)
+  if(COORDHUB_FUZZ)
+    add_executable(${name} ${src})
+    target_link_libraries(${name} PRIVATE ch_app)
+    target_link_options(${name} PRIVATE -fsanitize=fuzzer)
+  endif()
 endforeach()
 
 # Integration tests: shell/C drivers against the real binary.

@@ -110,6 +110,14 @@ const cJSON *mcp_session_init_params(const struct mcp_session *s);
 void mcp_session_set_userdata(struct mcp_session *s, void *ud);
 void *mcp_session_userdata(const struct mcp_session *s);
 
+/* Page size of tools/list, resources/list and prompts/list (0: the
+ * default, 50). For hosts that want smaller pages, and for tests. */
+void mcp_session_set_page_size(struct mcp_session *s, size_t n);
+/* The level for a name ("debug" … "emergency"), or -1 when unknown. */
+int mcp_log_level_parse(const char *name);
+/* The name of a level ("info" for out-of-range values). */
+const char *mcp_log_level_name(enum mcp_log_level level);
+
 /* Re-create an initialised session after a hub restart: init_params are
  * the original client's initialize params (copied); no initialize response
  * is sent and the host's initialized() is called. 0 or -ERR_INVALID. */
