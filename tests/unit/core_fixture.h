@@ -111,9 +111,10 @@ static inline cJSON *fx_call(struct fx *f, const struct workspace_caller *c, con
     return result;
 }
 
-/* Run op; it must fail with rc and emit nothing. Returns the message. */
-static inline char *fx_fail(struct fx *f, const struct workspace_caller *c, const char *op,
-                            const char *json, int rc)
+/* Run op; it must fail with rc and emit nothing. Returns the message
+ * (caller frees). */
+static inline char *fx_fail_get(struct fx *f, const struct workspace_caller *c, const char *op,
+                                const char *json, int rc)
 {
     cJSON *args = fx_parse(json), *result = NULL;
     char *msg = NULL;
@@ -130,10 +131,18 @@ static inline char *fx_fail(struct fx *f, const struct workspace_caller *c, cons
     return msg;
 }
 
+/* Run op; it must fail with rc and emit nothing. */
+static inline void fx_fail(struct fx *f, const struct workspace_caller *c, const char *op,
+                           const char *json, int rc)
+{
+    free(fx_fail_get(f, c, op, json, rc));
+}
+
+/* Like fx_fail, and the message must contain needle. */
 static inline void fx_fail_msg(struct fx *f, const struct workspace_caller *c, const char *op,
                                const char *json, int rc, const char *needle)
 {
-    char *msg = fx_fail(f, c, op, json, rc);
+    char *msg = fx_fail_get(f, c, op, json, rc);
     if (!strstr(msg, needle))
         fail_msg("%s: message '%s' lacks '%s'", op, msg, needle);
     free(msg);

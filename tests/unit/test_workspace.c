@@ -78,7 +78,7 @@ static void test_workspace__register_validates_arguments(void **state)
     char json[200];
     snprintf(json, sizeof(json), "{\"agentId\":\"%s\"}", id);
     fx_fail(&f, &c, "register_agent", json, -ERR_INVALID);
-    free(fx_fail(&f, &c, "no_such_op", "{}", -ERR_INVALID));
+    fx_fail(&f, &c, "no_such_op", "{}", -ERR_INVALID);
     cJSON *args = cJSON_CreateArray(), *result = NULL;
     char *msg = NULL;
     assert_int_equal(workspace_exec(f.ws, &c, "list_agents", args, f.now, &f.log, &result, &msg),
