@@ -8,7 +8,10 @@
  *  - at most one holder per (key, agent);
  *  - heap[i]->expires_at >= heap[(i-1)/2]->expires_at.
  * Map keys borrow the key and agent strings owned by those records, so a
- * record leaves its map before it is freed. */
+ * record leaves its map before it is freed. Holders do not copy their
+ * agent id: they point at their agent record's, which outlives them.
+ * Memory matters here (100k leases within the RSS budget), hence the
+ * interned ids and the key stored inline in its record. */
 #include "core/lease.h"
 
 #include <math.h>
@@ -22,7 +25,7 @@
 
 /* ---- heap ---- */
 
-static void lease_heap_swap(struct lease_table *t, size_t i, size_t j)
+static void lease_heap_swap(struct lease_table *t, uint32_t i, uint32_t j)
 {
     struct lease *a = t->heap[i];
     t->heap[i] = t->heap[j];
@@ -31,10 +34,10 @@ static void lease_heap_swap(struct lease_table *t, size_t i, size_t j)
     t->heap[j]->heap_idx = j;
 }
 
-static void lease_heap_up(struct lease_table *t, size_t i)
+static void lease_heap_up(struct lease_table *t, uint32_t i)
 {
     while (i > 0) {
-        size_t p = (i - 1) / 2;
+        uint32_t p = (i - 1) / 2;
         if (t->heap[p]->expires_at <= t->heap[i]->expires_at)
             break;
         lease_heap_swap(t, i, p);
@@ -42,14 +45,15 @@ static void lease_heap_up(struct lease_table *t, size_t i)
     }
 }
 
-static void lease_heap_down(struct lease_table *t, size_t i)
+static void lease_heap_down(struct lease_table *t, uint32_t i)
 {
     for (;;) {
-        size_t l = 2 * i + 1, r = l + 1, m = i;
+        uint64_t l = 2 * (uint64_t)i + 1, r = l + 1;
+        uint32_t m = i;
         if (l < t->len && t->heap[l]->expires_at < t->heap[m]->expires_at)
-            m = l;
+            m = (uint32_t)l;
         if (r < t->len && t->heap[r]->expires_at < t->heap[m]->expires_at)
-            m = r;
+            m = (uint32_t)r;
         if (m == i)
             return;
         lease_heap_swap(t, i, m);
@@ -60,8 +64,10 @@ static void lease_heap_down(struct lease_table *t, size_t i)
 static void lease_heap_push(struct lease_table *t, struct lease *l)
 {
     if (t->len == t->cap) {
+        if (t->cap > UINT32_MAX / 2)
+            abort(); /* two billion leases: far beyond any budget */
         t->cap = t->cap ? t->cap * 2 : 64;
-        t->heap = xrealloc(t->heap, t->cap * sizeof(*t->heap));
+        t->heap = xrealloc(t->heap, (size_t)t->cap * sizeof(*t->heap));
     }
     l->heap_idx = t->len;
     t->heap[t->len++] = l;
@@ -70,7 +76,7 @@ static void lease_heap_push(struct lease_table *t, struct lease *l)
 
 static void lease_heap_remove(struct lease_table *t, struct lease *l)
 {
-    size_t i = l->heap_idx;
+    uint32_t i = l->heap_idx;
     t->len--;
     if (i != t->len) {
         t->heap[i] = t->heap[t->len];
@@ -93,7 +99,6 @@ void lease_table_init(struct lease_table *t)
 
 static void lease_free(struct lease *l)
 {
-    free(l->agent_id);
     free(l->reason);
     free(l->task_id);
     free(l);
@@ -111,7 +116,6 @@ static void lease_keys_free(struct map *m)
             lease_free(l);
             l = next;
         }
-        free(k->key);
         free(k);
     }
     map_deinit(m);
@@ -159,15 +163,23 @@ struct lease *lease_table_insert(struct lease_table *t, const char *key, bool pa
     struct map *m = pattern ? &t->patterns : &t->files;
     struct lease_key *k = map_get(m, key);
     if (!k) {
-        k = xcalloc(1, sizeof(*k));
-        k->key = xstrdup(key);
+        size_t n = strlen(key);
+        k = xmalloc(sizeof(*k) + n + 1);
+        memcpy(k->key, key, n + 1);
+        k->holders = NULL;
         k->pattern = pattern;
         k->prefix_len = pattern ? wildmatch_prefix_len(key) : strlen(key);
         map_put(m, k->key, k);
     }
+    struct lease_agent *a = map_get(&t->agents, agent_id);
+    if (!a) {
+        a = xcalloc(1, sizeof(*a));
+        a->agent_id = xstrdup(agent_id);
+        map_put(&t->agents, a->agent_id, a);
+    }
     struct lease *l = xcalloc(1, sizeof(*l));
     l->key = k;
-    l->agent_id = xstrdup(agent_id);
+    l->agent_id = a->agent_id;
     l->mode = mode;
     l->token = token;
     l->reason = xstrdup(reason);
@@ -181,12 +193,6 @@ struct lease *lease_table_insert(struct lease_table *t, const char *key, bool pa
         pp = &(*pp)->next_in_key;
     *pp = l;
 
-    struct lease_agent *a = map_get(&t->agents, agent_id);
-    if (!a) {
-        a = xcalloc(1, sizeof(*a));
-        a->agent_id = xstrdup(agent_id);
-        map_put(&t->agents, a->agent_id, a);
-    }
     l->agent_next = a->head;
     if (a->head)
         a->head->agent_prev = l;
@@ -205,7 +211,6 @@ void lease_table_remove(struct lease_table *t, struct lease *l)
     *pp = l->next_in_key;
     if (!k->holders) {
         map_del(k->pattern ? &t->patterns : &t->files, k->key);
-        free(k->key);
         free(k);
     }
 
@@ -309,7 +314,7 @@ size_t lease_table_agent_count(const struct lease_table *t, const char *agent_id
 }
 
 /* Walk the heap from i, pruning subtrees whose root is not yet due. */
-static void lease_heap_due(const struct lease_table *t, size_t i, int64_t now_ms,
+static void lease_heap_due(const struct lease_table *t, uint64_t i, int64_t now_ms,
                            struct lease_vec *out)
 {
     if (i >= t->len || t->heap[i]->expires_at > now_ms)
@@ -331,7 +336,7 @@ int64_t lease_table_next_expiry(const struct lease_table *t)
 
 void lease_table_all(const struct lease_table *t, struct lease_vec *out)
 {
-    for (size_t i = 0; i < t->len; i++)
+    for (uint32_t i = 0; i < t->len; i++)
         lease_vec_push(out, t->heap[i]);
 }
 

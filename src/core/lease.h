@@ -36,24 +36,24 @@ struct lease_key;
 
 struct lease {
     struct lease_key *key; /* the key this holder is on (owned by the table) */
-    char *agent_id;        /* owned */
-    enum lease_mode mode;
+    const char *agent_id;  /* borrowed from the table's per-agent record (interned) */
+    char *reason;          /* owned, may be NULL */
+    char *task_id;         /* owned, may be NULL: set for task leases */
+    struct lease *next_in_key;
+    struct lease *agent_prev, *agent_next;
     uint64_t token;     /* seq of the granting event */
-    char *reason;       /* owned, may be NULL */
-    char *task_id;      /* owned, may be NULL: set for task leases */
     int64_t locked_at;  /* ms since epoch */
     int64_t expires_at; /* ms since epoch */
     int64_t ttl_ms;     /* the TTL last granted or renewed with */
-    struct lease *next_in_key;
-    struct lease *agent_prev, *agent_next;
-    size_t heap_idx;
+    uint32_t heap_idx;  /* position in the expiry heap */
+    enum lease_mode mode;
 };
 
 struct lease_key {
-    char *key; /* owned; the map key */
-    bool pattern;
-    size_t prefix_len;     /* patterns: wildmatch_prefix_len(key) */
     struct lease *holders; /* singly linked, insertion order */
+    size_t prefix_len;     /* patterns: wildmatch_prefix_len(key) */
+    bool pattern;
+    char key[]; /* the key itself (allocated with the record); the map key */
 };
 
 struct lease_agent {
@@ -67,7 +67,7 @@ struct lease_table {
     struct map patterns; /* key -> struct lease_key */
     struct map agents;   /* agent id -> struct lease_agent */
     struct lease **heap; /* owned array; min-heap on expires_at */
-    size_t len, cap;     /* holders in the heap (= all holders) */
+    uint32_t len, cap;   /* holders in the heap (= all holders) */
 };
 
 /* A vector of borrowed holder pointers. */
