@@ -116,12 +116,23 @@ static void host_initialized(void *host, struct mcp_session *s)
     mcp_session_log(s, MCP_LOG_INFO, "fuzz", NULL);
 }
 
+static cJSON *host_extra_tools(void *host, struct mcp_session *s)
+{
+    (void)host;
+    (void)s;
+    return cJSON_Parse("[{\"name\":\"get_guidance\",\"inputSchema\":{\"type\":\"object\","
+                       "\"additionalProperties\":false,\"properties\":{\"limit\":{\"type\":"
+                       "\"integer\",\"minimum\":1}}}},{\"name\":\"srv__tool\",\"inputSchema\":"
+                       "{\"type\":\"object\",\"anyOf\":[]}},3]");
+}
+
 static const struct mcp_host_ops fuzz_ops = {
     .send = host_send,
     .tool_call = host_tool_call,
     .tool_cancel = host_tool_cancel,
     .resource_read = host_resource_read,
     .initialized = host_initialized,
+    .extra_tools = host_extra_tools,
 };
 
 static void run_stream(const uint8_t *data, size_t size, size_t cap, size_t step)

@@ -61,6 +61,15 @@ struct mcp_host_ops {
     /* The handshake completed (notifications/initialized received, or the
      * session was created already initialised by mcp_session_resume()). */
     void (*initialized)(void *host, struct mcp_session *s);
+    /* Optional (NULL: none). Tools the host serves besides the built-in
+     * table of tools.h, such as get_guidance or downstream
+     * `<server>__<tool>`: a JSON array of MCP Tool objects (caller owns),
+     * or NULL. tools/list lists them after the built-in tools; a
+     * tools/call naming one reaches tool_call (name borrowed for the
+     * call's duration) with its arguments checked against the Tool's
+     * inputSchema when that schema uses only what rpc/schema_check.h
+     * supports, and otherwise only for being an object. */
+    cJSON *(*extra_tools)(void *host, struct mcp_session *s);
 };
 
 struct mcp_server_info {

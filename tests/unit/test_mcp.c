@@ -226,6 +226,7 @@ struct fake_host {
     int ncancelled;
     int initialized;
     bool complete_inline; /* answer tool calls from inside tool_call */
+    const char *extra;    /* JSON text returned by extra_tools, or NULL */
 };
 
 static void fake_send(void *host, struct mcp_session *s, const char *msg, size_t len)
@@ -286,12 +287,20 @@ static void fake_initialized(void *host, struct mcp_session *s)
     h->initialized++;
 }
 
+static cJSON *fake_extra_tools(void *host, struct mcp_session *s)
+{
+    struct fake_host *h = host;
+    (void)s;
+    return h->extra ? cJSON_Parse(h->extra) : NULL;
+}
+
 static const struct mcp_host_ops fake_ops = {
     .send = fake_send,
     .tool_call = fake_tool_call,
     .tool_cancel = fake_tool_cancel,
     .resource_read = fake_resource_read,
     .initialized = fake_initialized,
+    .extra_tools = fake_extra_tools,
 };
 
 static const struct mcp_server_info info = {"coordhub", "0.1.0", NULL};
@@ -994,6 +1003,79 @@ static void test_mcp__progress(void **state)
     host_deinit(&h); /* frees the calls still in flight */
 }
 
+static const char extra_json[] =
+    "[{\"name\":\"get_guidance\",\"title\":\"Get guidance\",\"description\":\"d\","
+    "\"inputSchema\":{\"type\":\"object\",\"additionalProperties\":false,\"properties\":{"
+    "\"limit\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":100}}},"
+    "\"outputSchema\":{\"type\":\"object\",\"properties\":{\"messages\":{\"type\":"
+    "\"array\"}}}},"
+    "7,"
+    "{\"name\":\"github__search\",\"description\":\"proxied\",\"inputSchema\":{\"type\":"
+    "\"object\",\"properties\":{\"q\":{\"type\":\"string\",\"format\":\"regex\"}},"
+    "\"required\":[\"q\"]}},"
+    "{\"noname\":true}]";
+
+static void test_mcp__host_extra_tools(void **state)
+{
+    (void)state;
+    struct fake_host h;
+    open_session(&h, "2025-11-25");
+    h.extra = extra_json;
+    size_t nb;
+    tools_all(&nb);
+    mcp_session_set_page_size(h.s, nb + 1); /* the second page starts inside the extras */
+    in(&h, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\"}");
+    const cJSON *r = expect_result(&h, "2025-11-25", "ListToolsResult");
+    assert_int_equal(cJSON_GetArraySize(get(r, "tools")), (int)nb + 1);
+    assert_string_equal(str(cJSON_GetArrayItem(get(r, "tools"), (int)nb), "name"), "get_guidance");
+    char cursor[128];
+    snprintf(cursor, sizeof(cursor), "%s", str(r, "nextCursor"));
+    in(&h,
+       "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/list\",\"params\":{\"cursor\":"
+       "\"%s\"}}",
+       cursor);
+    r = expect_result(&h, "2025-11-25", "ListToolsResult");
+    assert_int_equal(cJSON_GetArraySize(get(r, "tools")), 1); /* invalid entries dropped */
+    assert_string_equal(str(r, "tools.0.name"), "github__search");
+    assert_null(get(r, "nextCursor"));
+
+    /* get_guidance: its simple schema is enforced by the engine. */
+    in(&h, "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\",\"params\":{\"name\":"
+           "\"get_guidance\",\"arguments\":{\"limit\":0}}}");
+    r = expect_result(&h, "2025-11-25", "CallToolResult");
+    assert_string_equal(str(r, "content.0.text"),
+                        "argument 'limit': must be an integer between 1 and 100");
+    assert_int_equal(h.ncalls, 0);
+    in(&h, "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"tools/call\",\"params\":{\"name\":"
+           "\"get_guidance\",\"arguments\":{\"limit\":5}}}");
+    assert_int_equal(h.ncalls, 1);
+    assert_string_equal(h.calls[0].name, "get_guidance");
+    /* A proxied tool whose schema uses keywords the engine does not
+     * implement is passed through; only object-ness is checked. */
+    in(&h, "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"tools/call\",\"params\":{\"name\":"
+           "\"github__search\",\"arguments\":{}}}");
+    assert_int_equal(h.ncalls, 2);
+    assert_string_equal(h.calls[1].name, "github__search");
+    in(&h, "{\"jsonrpc\":\"2.0\",\"id\":6,\"method\":\"tools/call\",\"params\":{\"name\":"
+           "\"github__search\",\"arguments\":\"q\"}}");
+    expect_error(&h, "2025-11-25", -32602, "Invalid params: 'arguments' must be an object", "6");
+    in(&h, "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/call\",\"params\":{\"name\":"
+           "\"github__nope\"}}");
+    expect_error(&h, "2025-11-25", -32602, "Unknown tool: github__nope", "7");
+    host_deinit(&h);
+
+    /* 2025-03-26 sessions get host tools without title and outputSchema. */
+    open_session(&h, "2025-03-26");
+    h.extra = extra_json;
+    in(&h, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\"}");
+    r = expect_result(&h, "2025-03-26", "ListToolsResult");
+    const cJSON *g = cJSON_GetArrayItem(get(r, "tools"), (int)nb);
+    assert_string_equal(str(g, "name"), "get_guidance");
+    assert_null(get(g, "title"));
+    assert_null(get(g, "outputSchema"));
+    host_deinit(&h);
+}
+
 /* ---- resources and prompts ------------------------------------------------- */
 
 static void test_mcp__resources(void **state)
@@ -1289,6 +1371,7 @@ int main(void)
         cmocka_unit_test(test_mcp__tools_list_paginates),
         cmocka_unit_test(test_mcp__tools_call_validation_error),
         cmocka_unit_test(test_mcp__tools_call_dispatch_and_done),
+        cmocka_unit_test(test_mcp__host_extra_tools),
         cmocka_unit_test(test_mcp__cancellation),
         cmocka_unit_test(test_mcp__progress),
         cmocka_unit_test(test_mcp__resources),
