@@ -12,11 +12,9 @@
  * schema is published. Keywords apply only to values of their type
  * (minimum to numbers, pattern to strings), as in JSON Schema.
  *
- * pattern supports what the schemas need: an anchored sequence `^…$` of
- * literal characters, escaped characters and bracket classes (ranges,
- * escapes, a literal '-' first or last), each optionally followed by ?, *,
- * +, {n}, {n,} or {n,m}. schema_check_supported() rejects anything else, so
- * a schema can never rely on a keyword or pattern the validator ignores.
+ * pattern uses the anchored subset of schema_pattern.h.
+ * schema_check_supported() rejects any other keyword or pattern syntax, so
+ * a schema can never rely on something the validator ignores.
  *
  * Validation of an argument object treats a member whose value is null as
  * absent (clients commonly send null for optional arguments). */
@@ -27,6 +25,8 @@
 #include <stddef.h>
 
 #include <cjson/cJSON.h>
+
+#include "rpc/schema_pattern.h"
 
 /* Validate the arguments object args (NULL = {}) against schema. On
  * failure returns false and sets *msg (caller frees) to e.g.
@@ -43,9 +43,5 @@ bool schema_check_value(const cJSON *schema, const cJSON *value, char **msg);
  * x-exactlyOneOf names declared properties); otherwise false with *msg
  * (caller frees) naming the offending keyword. */
 bool schema_check_supported(const cJSON *schema, char **msg);
-
-/* Match the n bytes at s against an anchored pattern: 1 match, 0 no
- * match, -1 the pattern uses unsupported syntax. */
-int schema_pattern_match(const char *pattern, const char *s, size_t n);
 
 #endif
