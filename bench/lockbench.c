@@ -1,0 +1,373 @@
+/* lockbench — the measuring half of `make bench` (bench/run.sh is the
+ * other: it starts hubs and Redis, runs the modes below and turns their
+ * RESULT lines into ratios against the DESIGN §10 budgets).
+ *
+ * Every latency mode runs the same loop: `warmup + n` iterations, each a
+ * pair of request/response exchanges sent one at a time and timed
+ * singly ("call") and together ("pair"); the warm-up iterations are
+ * discarded. What differs is only the peer and the two lines:
+ *   pingpong-unix / pingpong-pipe — a forked echo child over a socketpair
+ *       or two pipes, the message being a lock_file request line, so the
+ *       baseline moves exactly the bytes a lock request moves;
+ *   mcp — lock_file then unlock_file of `bench/f<i % files>` for the
+ *       session's own agent, over --socket (hub.sock) or the stdin/stdout
+ *       of a command (`coordhub mcp`); with --tool echo, two calls of the
+ *       echo tool of a reference server, padded to the same line size.
+ * throughput — see throughput.c.
+ *
+ * Output: one `RESULT <label> key=value…` line on stdout per run; figures
+ * are absolute here (µs, calls/s) and only ever compared, by run.sh, with
+ * a baseline measured in the same invocation. Exit status 0, or 1 if the
+ * run could not complete (a refused call counts: timing failures would be
+ * meaningless). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mcpline.h"
+#include "peer.h"
+#include "samples.h"
+#include "throughput.h"
+
+/* The representative lock request: a mid-run id and a two-digit file. */
+#define LOCKBENCH_SAMPLE_ID 1000ULL
+#define LOCKBENCH_SAMPLE_FILE "bench/f10"
+#define LOCKBENCH_SAMPLE_AGENT "bench-0"
+
+enum lockbench_mode {
+    LOCKBENCH_PINGPONG_UNIX,
+    LOCKBENCH_PINGPONG_PIPE,
+    LOCKBENCH_MCP,
+    LOCKBENCH_THROUGHPUT,
+    LOCKBENCH_SIZE,
+};
+
+struct lockbench_opts {
+    enum lockbench_mode mode;
+    const char *label;
+    long n;
+    long warmup;
+    unsigned files;
+    const char *socket;
+    bool echo_tool; /* --tool echo */
+    const char *stderr_path;
+    int clients;
+    double seconds;
+    double warm_seconds;
+    char **command; /* argv after "--", NULL-terminated, or NULL */
+};
+
+/* What one latency run sends: raw lines, or tools/call requests. */
+struct lockbench_load {
+    bool raw;        /* ping-pong: send msg, expect it back */
+    const char *msg; /* raw message (with '\n') */
+    size_t msg_len;
+    bool echo;                /* echo tool instead of lock/unlock */
+    const char *echo_message; /* padded message for echo */
+    char agent[160];          /* lock/unlock: the session's agent */
+    unsigned files;
+};
+
+static void lockbench_usage(FILE *to)
+{
+    fprintf(to, "usage: coordhub-bench MODE [options] [-- COMMAND ARGS...]\n"
+                "modes:\n"
+                "  pingpong-unix  round trips to a forked echo child over a socketpair\n"
+                "  pingpong-pipe  the same over two pipes\n"
+                "  mcp            lock_file+unlock_file pairs over --socket PATH, or over the\n"
+                "                 stdin/stdout of COMMAND (e.g. coordhub mcp ...); with\n"
+                "                 --tool echo, pairs of echo calls (a reference server)\n"
+                "  throughput     --clients sessions on --socket doing lock+unlock\n"
+                "  size           print the lock request line size (the ping-pong size)\n"
+                "options:\n"
+                "  --label NAME      name of the RESULT line (default: the mode)\n"
+                "  --n N             measured pairs (default 5000)\n"
+                "  --warmup N        discarded pairs first (default 500)\n"
+                "  --files K         distinct files per session (default 16)\n"
+                "  --socket PATH     hub.sock of a running hub\n"
+                "  --tool lock|echo  what mcp mode calls (default lock)\n"
+                "  --stderr FILE     where COMMAND's stderr goes (default /dev/null)\n"
+                "  --clients C       throughput sessions (default 64)\n"
+                "  --seconds S       throughput counted window (default 5)\n"
+                "  --warm-seconds S  throughput warm-up (default 1)\n");
+}
+
+static int lockbench_parse_long(const char *s, long lo, long hi, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < lo || v > hi)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int lockbench_parse_double(const char *s, double lo, double hi, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end || !(v >= lo && v <= hi))
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int lockbench_parse(int argc, char **argv, struct lockbench_opts *o)
+{
+    static const struct {
+        const char *name;
+        enum lockbench_mode mode;
+    } modes[] = {{"pingpong-unix", LOCKBENCH_PINGPONG_UNIX},
+                 {"pingpong-pipe", LOCKBENCH_PINGPONG_PIPE},
+                 {"mcp", LOCKBENCH_MCP},
+                 {"throughput", LOCKBENCH_THROUGHPUT},
+                 {"size", LOCKBENCH_SIZE}};
+    *o = (struct lockbench_opts){
+        .n = 5000, .warmup = 500, .files = 16, .clients = 64, .seconds = 5, .warm_seconds = 1};
+    if (argc < 2)
+        return -1;
+    bool found = false;
+    for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
+        if (strcmp(argv[1], modes[i].name) == 0) {
+            o->mode = modes[i].mode;
+            o->label = modes[i].name;
+            found = true;
+        }
+    if (!found)
+        return -1;
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--") == 0) {
+            o->command = i + 1 < argc ? &argv[i + 1] : NULL;
+            break;
+        }
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        long l;
+        if (!v)
+            return -1;
+        i++;
+        if (strcmp(a, "--label") == 0) {
+            o->label = v;
+        } else if (strcmp(a, "--n") == 0) {
+            if (lockbench_parse_long(v, 1, 100000000, &o->n))
+                return -1;
+        } else if (strcmp(a, "--warmup") == 0) {
+            if (lockbench_parse_long(v, 0, 100000000, &o->warmup))
+                return -1;
+        } else if (strcmp(a, "--files") == 0) {
+            if (lockbench_parse_long(v, 1, 1000000, &l))
+                return -1;
+            o->files = (unsigned)l;
+        } else if (strcmp(a, "--clients") == 0) {
+            if (lockbench_parse_long(v, 1, 4000, &l))
+                return -1;
+            o->clients = (int)l;
+        } else if (strcmp(a, "--seconds") == 0) {
+            if (lockbench_parse_double(v, 0.1, 3600, &o->seconds))
+                return -1;
+        } else if (strcmp(a, "--warm-seconds") == 0) {
+            if (lockbench_parse_double(v, 0, 3600, &o->warm_seconds))
+                return -1;
+        } else if (strcmp(a, "--socket") == 0) {
+            o->socket = v;
+        } else if (strcmp(a, "--stderr") == 0) {
+            o->stderr_path = v;
+        } else if (strcmp(a, "--tool") == 0) {
+            if (strcmp(v, "echo") != 0 && strcmp(v, "lock") != 0)
+                return -1;
+            o->echo_tool = strcmp(v, "echo") == 0;
+        } else {
+            return -1;
+        }
+    }
+    if (o->mode == LOCKBENCH_MCP && !o->socket == !o->command)
+        return -1; /* exactly one of --socket and a command */
+    if (o->mode == LOCKBENCH_THROUGHPUT && !o->socket)
+        return -1;
+    return 0;
+}
+
+/* The representative lock request line; its length is the message size
+ * of every baseline. */
+static size_t lockbench_sample_request(char *out, size_t cap)
+{
+    return mcpline_format_call(out, cap, MCPLINE_LOCK, LOCKBENCH_SAMPLE_ID, LOCKBENCH_SAMPLE_FILE,
+                               LOCKBENCH_SAMPLE_AGENT);
+}
+
+/* One exchange of the loop: send, wait for the answer, check it. */
+static int lockbench_exchange(struct peer *p, const struct lockbench_load *ld,
+                              unsigned long long id, long iter, int half)
+{
+    const char *line;
+    size_t len;
+    if (ld->raw) {
+        if (peer_send(p, ld->msg, ld->msg_len) != 0)
+            return -1;
+        line = peer_read_line(p, &len);
+        if (!line || len + 1 != ld->msg_len) {
+            fprintf(stderr, "lockbench: the echo child answered %s\n", line ? "short" : "nothing");
+            return -1;
+        }
+        return 0;
+    }
+    char req[1024], file[64];
+    enum mcpline_call call = ld->echo ? MCPLINE_ECHO : half ? MCPLINE_UNLOCK : MCPLINE_LOCK;
+    snprintf(file, sizeof(file), "bench/f%lu", (unsigned long)iter % ld->files);
+    size_t n = mcpline_format_call(req, sizeof(req), call, id, ld->echo ? ld->echo_message : file,
+                                   ld->agent);
+    if (!n || peer_send(p, req, n) != 0) {
+        fprintf(stderr, "lockbench: cannot send request %llu\n", id);
+        return -1;
+    }
+    line = mcpline_wait(p, id, &len);
+    if (!line) {
+        fprintf(stderr, "lockbench: the server closed before answering request %llu\n", id);
+        return -1;
+    }
+    if (!mcpline_call_ok(call, line, len)) {
+        fprintf(stderr, "lockbench: call %llu failed: %.*s\n", id, (int)len, line);
+        return -1;
+    }
+    return 0;
+}
+
+/* The latency loop shared by every mode; prints the RESULT line. */
+static int lockbench_pairs(const struct lockbench_opts *o, struct peer *p,
+                           const struct lockbench_load *ld, size_t msg_size)
+{
+    struct samples calls, pairs;
+    samples_init(&calls);
+    samples_init(&pairs);
+    unsigned long long id = 3;
+    int rc = -1;
+    int64_t measured_from = 0;
+    for (long i = 0; i < o->warmup + o->n; i++) {
+        bool keep = i >= o->warmup;
+        int64_t t0 = samples_now_ns();
+        if (i == o->warmup)
+            measured_from = t0;
+        int64_t t = t0;
+        for (int half = 0; half < 2; half++) {
+            if (lockbench_exchange(p, ld, id++, i, half) != 0)
+                goto out;
+            int64_t t1 = samples_now_ns();
+            if (keep)
+                samples_add(&calls, t1 - t);
+            t = t1;
+        }
+        if (keep)
+            samples_add(&pairs, t - t0);
+    }
+    double secs = (double)(samples_now_ns() - measured_from) / 1e9;
+    samples_sort(&calls);
+    samples_sort(&pairs);
+    printf("RESULT %s n=%ld msg=%zu pair_p50_us=%.1f pair_p99_us=%.1f call_p50_us=%.1f "
+           "call_p99_us=%.1f calls_per_s=%.0f pairs_per_s=%.0f\n",
+           o->label, o->n, msg_size, samples_quantile_us(&pairs, 0.50),
+           samples_quantile_us(&pairs, 0.99), samples_quantile_us(&calls, 0.50),
+           samples_quantile_us(&calls, 0.99), (double)calls.n / secs, (double)pairs.n / secs);
+    fflush(stdout);
+    rc = 0;
+out:
+    samples_deinit(&calls);
+    samples_deinit(&pairs);
+    return rc;
+}
+
+static int lockbench_pingpong(const struct lockbench_opts *o, enum peer_echo_kind kind)
+{
+    char msg[512];
+    struct lockbench_load ld = {.raw = true, .msg = msg};
+    ld.msg_len = lockbench_sample_request(msg, sizeof(msg));
+    struct peer p;
+    int rc = peer_echo(&p, kind);
+    if (rc) {
+        fprintf(stderr, "lockbench: cannot start the echo child: %s\n", strerror(-rc));
+        peer_close(&p);
+        return -1;
+    }
+    rc = lockbench_pairs(o, &p, &ld, ld.msg_len);
+    peer_close(&p);
+    return rc;
+}
+
+static int lockbench_mcp(const struct lockbench_opts *o)
+{
+    struct lockbench_load ld = {.echo = o->echo_tool, .files = o->files};
+    char sample[512], padding[512];
+    size_t size = lockbench_sample_request(sample, sizeof(sample));
+    if (ld.echo) {
+        /* Pad the echo message so the request line is as long as a lock's. */
+        char bare[512];
+        size_t base =
+            mcpline_format_call(bare, sizeof(bare), MCPLINE_ECHO, LOCKBENCH_SAMPLE_ID, "", NULL);
+        size_t pad = size > base ? size - base : 0;
+        memset(padding, 'x', pad);
+        padding[pad] = '\0';
+        ld.echo_message = padding;
+    }
+    struct peer p;
+    int rc =
+        o->socket ? peer_connect_unix(&p, o->socket) : peer_spawn(&p, o->command, o->stderr_path);
+    if (rc) {
+        fprintf(stderr, "lockbench: cannot reach %s: %s\n", o->socket ? o->socket : o->command[0],
+                strerror(-rc));
+        peer_close(&p);
+        return -1;
+    }
+    rc = mcpline_handshake(&p, ld.echo ? NULL : LOCKBENCH_SAMPLE_AGENT, ld.agent, sizeof(ld.agent));
+    if (rc == 0)
+        rc = lockbench_pairs(o, &p, &ld, size);
+    peer_close(&p);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    struct lockbench_opts o;
+    if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+        lockbench_usage(stdout);
+        return 0;
+    }
+    if (lockbench_parse(argc, argv, &o) != 0) {
+        lockbench_usage(stderr);
+        return 2;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    int rc = -1;
+    switch (o.mode) {
+    case LOCKBENCH_PINGPONG_UNIX:
+        rc = lockbench_pingpong(&o, PEER_ECHO_UNIX);
+        break;
+    case LOCKBENCH_PINGPONG_PIPE:
+        rc = lockbench_pingpong(&o, PEER_ECHO_PIPE);
+        break;
+    case LOCKBENCH_MCP:
+        rc = lockbench_mcp(&o);
+        break;
+    case LOCKBENCH_THROUGHPUT: {
+        struct throughput_opts t = {.label = o.label,
+                                    .socket = o.socket,
+                                    .clients = o.clients,
+                                    .files = o.files,
+                                    .warm_seconds = o.warm_seconds,
+                                    .seconds = o.seconds};
+        rc = throughput_run(&t);
+        break;
+    }
+    case LOCKBENCH_SIZE: {
+        char sample[512];
+        printf("%zu\n", lockbench_sample_request(sample, sizeof(sample)));
+        rc = 0;
+        break;
+    }
+    }
+    return rc == 0 ? 0 : 1;
+}

@@ -1,0 +1,20 @@
+/* throughput — many concurrent MCP sessions on the hub socket, each doing
+ * lock_file+unlock_file on its own files, one request outstanding per
+ * session (closed loop, like `redis-benchmark -c C -P 1`). */
+#ifndef COORDHUB_BENCH_THROUGHPUT_H
+#define COORDHUB_BENCH_THROUGHPUT_H
+
+struct throughput_opts {
+    const char *label;   /* names the RESULT line */
+    const char *socket;  /* hub.sock path */
+    int clients;         /* concurrent sessions */
+    unsigned files;      /* distinct files per session */
+    double warm_seconds; /* run before counting starts */
+    double seconds;      /* counted window */
+};
+
+/* Open the sessions, run the load, print one RESULT line on stdout.
+ * 0, or -1 with the reason on stderr (a refused call is a failure). */
+int throughput_run(const struct throughput_opts *o);
+
+#endif
