@@ -222,13 +222,15 @@ int workspace__op_find_available_tasks(struct workspace *ws, const struct worksp
     return 0;
 }
 
-static cJSON *task_refusal(const char *fmt_err, const char *a, const char *b)
+/* A domain refusal about task t: {success:false, error, task}. */
+static cJSON *task_refusal(const struct task *t, const char *fmt_err, const char *a, const char *b)
 {
     cJSON *r = cJSON_CreateObject();
     cJSON_AddFalseToObject(r, "success");
     char *err = str_printf(fmt_err, a, b);
     cJSON_AddStringToObject(r, "error", err);
     free(err);
+    cJSON_AddItemToObject(r, "task", task_to_json(t, false));
     return r;
 }
 
@@ -274,14 +276,16 @@ int workspace__op_claim_task(struct workspace *ws, const struct workspace_caller
         goto done;
 
     if (t->status != TASK_OPEN) {
-        *result = task_refusal("task '%s' is %s", t->id, task_status_name(t->status));
+        *result = task_refusal(t, "task '%s' is %s", t->id, task_status_name(t->status));
         if (t->claimed_by)
             cJSON_AddStringToObject(*result, "claimedBy", t->claimed_by);
+        cJSON_AddArrayToObject(*result, "conflicts");
         goto done;
     }
     const char *blocking = NULL;
     if (!task_deps_done(&ws->tasks, t, &blocking)) {
-        *result = task_refusal("task '%s' depends on unfinished task '%s'", t->id, blocking);
+        *result = task_refusal(t, "task '%s' depends on unfinished task '%s'", t->id, blocking);
+        cJSON_AddArrayToObject(*result, "conflicts");
         cJSON *b = cJSON_AddArrayToObject(*result, "blockedBy");
         const cJSON *d;
         cJSON_ArrayForEach(d, t->depends_on)
@@ -321,7 +325,7 @@ int workspace__op_claim_task(struct workspace *ws, const struct workspace_caller
     }
     if (cJSON_GetArraySize(conflicts) > 0) {
         const cJSON *first = cJSON_GetArrayItem(conflicts, 0);
-        *result = task_refusal("'%s' is locked by %s", json_get_str(first, "file", ""),
+        *result = task_refusal(t, "'%s' is locked by %s", json_get_str(first, "file", ""),
                                json_get_str(first, "lockedBy", ""));
         cJSON_AddItemToObject(*result, "conflicts", conflicts);
         ws->lock_contended++;
@@ -407,12 +411,12 @@ static int task_finish_check(struct workspace *ws, const struct workspace_caller
     if (rc)
         return rc;
     if ((*t)->status != TASK_CLAIMED) {
-        *refusal = task_refusal("task '%s' is %s", (*t)->id, task_status_name((*t)->status));
+        *refusal = task_refusal(*t, "task '%s' is %s", (*t)->id, task_status_name((*t)->status));
         return 0;
     }
     bool claimer = *actor && strcmp(*actor, (*t)->claimed_by) == 0;
     if (!claimer && !caller->admin) {
-        *refusal = task_refusal("task '%s' is claimed by %s", (*t)->id, (*t)->claimed_by);
+        *refusal = task_refusal(*t, "task '%s' is claimed by %s", (*t)->id, (*t)->claimed_by);
         cJSON_AddStringToObject(*refusal, "claimedBy", (*t)->claimed_by);
     }
     return 0;

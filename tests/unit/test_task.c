@@ -221,6 +221,8 @@ static void test_task__claim_refused_until_dependencies_complete(void **state)
     assert_true(fx_bool(r, "success", false));
     assert_non_null(strstr(json_get_str(r, "error", ""), "unfinished task 'A'"));
     assert_int_equal(n_items(r, "blockedBy"), 1);
+    assert_int_equal(n_items(r, "conflicts"), 0);
+    fx_assert_str(task_of(r), "status", "open");
     cJSON_Delete(r);
     cJSON_Delete(fx_call(&f, &a, "claim_task", "{\"taskId\":\"A\"}"));
     cJSON_Delete(fx_call(&f, &a, "complete_task", "{\"taskId\":\"A\"}"));
