@@ -25,6 +25,7 @@ export class RawConn {
     this.nextId = 1;
     this.writeError = null;
     this.ended = false;
+    this.mark0 = 0; // next() looks at messages from this index on
     this.closed = new Promise((resolve) => (this._resolveClosed = resolve));
     ws.closers.push(() => this.close());
   }
@@ -116,8 +117,29 @@ export class RawConn {
    * newline is appended. */
   sendLine(line) {
     const body = Buffer.isBuffer(line) ? line : Buffer.from(typeof line === 'string' ? line : JSON.stringify(line), 'utf8');
-    if (!Buffer.isBuffer(line) && typeof line === 'object') this.validator.noteOutgoing(line);
+    this.noteSent(line);
     return this.writeRaw(Buffer.concat([body, Buffer.from('\n')]));
+  }
+
+  // Tell the validator about an id we send, so that an answer to it is
+  // expected even when the line is not a valid request (the hub may echo a
+  // readable id in its -32600 error).
+  noteSent(line) {
+    let msg = line;
+    if (typeof line === 'string' || Buffer.isBuffer(line)) {
+      if (line.length > 65536) return;
+      try {
+        msg = JSON.parse(line.toString());
+      } catch {
+        return;
+      }
+    }
+    if (!msg || typeof msg !== 'object' || Array.isArray(msg)) return;
+    if ('id' in msg && (typeof msg.id === 'string' || Number.isInteger(msg.id))) {
+      this.validator.noteOutgoing({ ...msg, method: typeof msg.method === 'string' ? msg.method : '(invalid request)' });
+    } else {
+      this.validator.noteOutgoing(msg);
+    }
   }
 
   /** Note a request we send in a hand-made line so its answer is checked
@@ -128,8 +150,8 @@ export class RawConn {
 
   /** The first message (received or future) matching pred; rejects on
    * timeout or when the connection ends first. */
-  next(pred, timeoutMs = 10000, what = 'message') {
-    const seen = this.messages.find(pred);
+  next(pred, timeoutMs = 10000, what = 'message', from = this.mark0) {
+    const seen = this.messages.slice(from).find(pred);
     if (seen) return Promise.resolve(seen);
     if (this.ended) return Promise.reject(new Error(`${this.label}: connection closed before ${what}`));
     return within(timeoutMs, new Promise((resolve, reject) => {
@@ -138,6 +160,16 @@ export class RawConn {
         end: () => reject(new Error(`${this.label}: connection closed before ${what}`)),
       });
     }), `${this.label}: ${what}`);
+  }
+
+  /** Index of the next message to arrive: pass it as `from` to next(), or
+   * call markNow() so that next() ignores everything received so far. */
+  mark() {
+    return this.messages.length;
+  }
+
+  markNow() {
+    this.mark0 = this.messages.length;
   }
 
   /** The response to request id. */
