@@ -340,3 +340,107 @@ test('closing stdin ends the session: the bridge exits 0 and the agent is not re
   assert.equal(ws.hubLockPid(), hub, 'the hub keeps running');
   assert.ok(alive(hub));
 });
+
+async function twoAgents(t) {
+  const ws = workspace(t);
+  const [alice, bob] = await clients(ws, [{ agent: 'alice' }, { agent: 'bob' }]);
+  await alice.register();
+  await bob.register();
+  return { ws, alice, bob };
+}
+
+test('shared leases coexist, exclusive conflicts with them; re-lock by the holder keeps the token', { timeout: 60000 }, async (t) => {
+  const { alice, bob } = await twoAgents(t);
+  const s1 = await alice.ok('lock_file', { file: 'docs/a.md', mode: 'shared' });
+  const s2 = await bob.ok('lock_file', { file: 'docs/a.md', mode: 'shared' });
+  assert.equal(s1.success, true, show(s1));
+  assert.equal(s2.success, true, `shared leases coexist: ${show(s2)}`);
+  const xs = await bob.ok('lock_file', { file: 'docs/a.md' });
+  // bob holds a shared lease himself, but alice's shared lease still
+  // conflicts with his exclusive request.
+  assert.equal(xs.success, false, `exclusive conflicts with another's shared lease: ${show(xs)}`);
+  const ex = await bob.ok('lock_file', { file: 'docs/b.md' });
+  assert.equal(ex.success, true, show(ex));
+  const sx = await alice.ok('lock_file', { file: 'docs/b.md', mode: 'shared' });
+  assert.equal(sx.success, false, `shared conflicts with another's exclusive: ${show(sx)}`);
+  assert.equal(sx.lockedBy, 'bob', show(sx));
+  const again = await bob.ok('lock_file', { file: 'docs/b.md', ttl: 7200 });
+  assert.equal(again.success, true, show(again));
+  assert.equal(again.token, ex.token, `re-lock keeps the token: ${show(ex)} then ${show(again)}`);
+  assert.ok(Date.parse(again.expiresAt) > Date.parse(ex.expiresAt), `re-lock renews: ${ex.expiresAt} → ${again.expiresAt}`);
+});
+
+test('paths are normalised: ./a//b and an absolute path under the root name the same lease', { timeout: 60000 }, async (t) => {
+  const { ws, alice, bob } = await twoAgents(t);
+  const ex = await bob.ok('lock_file', { file: 'docs/b.md' });
+  assert.equal(ex.success, true, show(ex));
+  const norm = await alice.ok('check_lock', { file: './docs//b.md' });
+  assert.equal(norm.locked, true, show(norm));
+  assert.equal(norm.lockedBy, 'bob', show(norm));
+  const abs = await alice.ok('check_lock', { file: `${ws.root}/docs/b.md` });
+  assert.equal(abs.lockedBy, 'bob', `an absolute path under the root is the same key: ${show(abs)}`);
+  const dotdot = await alice.ok('lock_file', { file: 'docs/x/../b.md' });
+  assert.equal(dotdot.success, false, `docs/x/../b.md is docs/b.md: ${show(dotdot)}`);
+  assert.equal(dotdot.lockedBy, 'bob', show(dotdot));
+});
+
+test('a pattern lease conflicts with the paths it matches; a file name is literal', { timeout: 60000 }, async (t) => {
+  const { alice, bob } = await twoAgents(t);
+  const pat = await alice.ok('lock_file', { pattern: 'src/api/**' });
+  assert.equal(pat.success, true, show(pat));
+  const inside = await bob.ok('lock_file', { file: 'src/api/v1/users.rs' });
+  assert.equal(inside.success, false, `a file under a locked pattern is refused: ${show(inside)}`);
+  assert.equal(inside.lockedBy, 'alice', show(inside));
+  const overlap = await bob.ok('lock_file', { pattern: 'src/**/*.rs' });
+  assert.equal(overlap.success, false, `overlapping patterns conflict: ${show(overlap)}`);
+  const outside = await bob.ok('lock_file', { file: 'src/web/app.ts' });
+  assert.equal(outside.success, true, show(outside));
+  const lit = await alice.ok('lock_file', { file: 'app/[id]/page.tsx' });
+  assert.equal(lit.success, true, show(lit));
+  const other = await bob.ok('lock_file', { file: 'app/i/page.tsx' });
+  assert.equal(other.success, true, `[id] in a file name is not a wildcard: ${show(other)}`);
+  const dc = await bob.ok('detect_conflicts', { files: ['src/api/x.rs', 'src/web/app.ts'] });
+  assert.equal(dc.hasConflicts, true, show(dc));
+  assert.deepEqual(dc.conflicts.map((c) => c.file), ['src/api/x.rs'], show(dc));
+  assert.equal(dc.conflicts[0].lockedBy, 'alice', show(dc));
+  const un = await alice.ok('unlock_file', { pattern: 'src/api/**' });
+  assert.equal(un.success, true, show(un));
+  assert.equal((await bob.ok('lock_file', { file: 'src/api/v1/users.rs' })).success, true);
+});
+
+test('a lease past its TTL is released by the hub: file:unlocked with reason expired', { timeout: 60000 }, async (t) => {
+  const { alice, bob } = await twoAgents(t);
+  const cursor = await alice.cursor();
+  const short = await alice.ok('lock_file', { file: 'tmp/short.txt', ttl: 1 });
+  assert.equal(short.success, true, show(short));
+  let expired;
+  let since = cursor;
+  const deadline = Date.now() + 15000;
+  while (!expired && Date.now() < deadline) {
+    const r = await alice.ok('wait_for_events', { since, types: ['file:unlocked'], timeoutMs: 5000 });
+    expired = r.events.find((e) => e.data.file === 'tmp/short.txt');
+    since = r.lastId;
+  }
+  assert.ok(expired, 'file:unlocked for the expired lease within 15 s');
+  assert.equal(expired.data.reason, 'expired', show(expired));
+  assert.equal((await bob.ok('check_lock', { file: 'tmp/short.txt' })).locked, false);
+  const next = await bob.ok('lock_file', { file: 'tmp/short.txt' });
+  assert.equal(next.success, true, show(next));
+  assert.ok(next.token > short.token, show(next));
+});
+
+test('a second live session asking for a taken agent id gets a distinct one and is told so', { timeout: 60000 }, async (t) => {
+  const ws = workspace(t);
+  const [a1, a2] = await clients(ws, [{ agent: 'alice', label: 'alice-1' }, { agent: 'alice', label: 'alice-2' }]);
+  const r1 = await a1.register();
+  const r2 = await a2.register();
+  assert.equal(r1.agentId, 'alice', show(r1));
+  assert.notEqual(r2.agentId, 'alice', `ids are unique among live sessions: ${show(r2)}`);
+  assert.equal(r2.agentId, 'alice-2', show(r2));
+  assert.notEqual(r1.sessionId, r2.sessionId);
+  const agents = (await a1.ok('list_agents', {})).agents.map((a) => a.agentId).sort();
+  assert.deepEqual(agents, ['alice', 'alice-2'], show(agents));
+  // Each acts as itself.
+  const l = await a2.ok('lock_file', { file: 'x.c' });
+  assert.equal((await a1.ok('check_lock', { file: 'x.c' })).lockedBy, 'alice-2', show(l));
+});

@@ -348,6 +348,10 @@ export class Workspace {
     } else {
       rmSync(this.root, { recursive: true, force: true });
     }
+    if (this.violations.length) {
+      // Shown even when the test already failed for another reason.
+      console.error(`# ${this.label}: ${this.violations.length} protocol violation(s):\n# ` + this.violations.join('\n# '));
+    }
     this.assertNoViolations();
   }
 }
