@@ -160,6 +160,12 @@ static int hub_load_state(struct hub *h, char **errmsg)
         workspace_free(ws);
         return rc;
     }
+    /* Every agent counts as detached since now: live sessions take theirs
+     * back below, the others get the grace period to return. */
+    workspace_sessions_reset(ws, now);
+    for (struct hub_session *s = h->sessions; s; s = s->next)
+        if (s->id != 0 && s->agent_id && !s->oneshot)
+            workspace_session_attach(ws, s->agent_id, s->sid, now);
     workspace_free(h->ws);
     h->ws = ws;
     h->committed_seq = workspace_seq(ws);

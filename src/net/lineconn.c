@@ -67,6 +67,21 @@ static void lineconn_report_closed(struct lineconn *c, int err)
  * what it finds. Returns when the input is consumed or the connection died.
  * Framing (line splitting, the size cap, oversize discarding) is the rpc
  * layer's jsonrpc_framer: one implementation for every transport. */
+static void lineconn_frame(struct lineconn *c, const char **data, size_t *n)
+{
+    while (!c->dead && !c->closed) {
+        const char *msg;
+        size_t len;
+        enum jsonrpc_frame fr = jsonrpc_framer_next(&c->framer, data, n, &msg, &len);
+        if (fr == JSONRPC_FRAME_NEED_MORE)
+            break;
+        if (fr == JSONRPC_FRAME_OVERSIZE)
+            c->cbs.oversize(c->arg);
+        else
+            c->cbs.line(c->arg, msg, len);
+    }
+}
+
 static void lineconn_process(struct lineconn *c)
 {
     struct evbuffer *ib = bufferevent_get_input(c->in);
@@ -77,17 +92,7 @@ static void lineconn_process(struct lineconn *c)
             break;
         const char *data = v.iov_base;
         size_t n = v.iov_len;
-        while (!c->dead && !c->closed) {
-            const char *msg;
-            size_t len;
-            enum jsonrpc_frame fr = jsonrpc_framer_next(&c->framer, &data, &n, &msg, &len);
-            if (fr == JSONRPC_FRAME_NEED_MORE)
-                break;
-            if (fr == JSONRPC_FRAME_OVERSIZE)
-                c->cbs.oversize(c->arg);
-            else
-                c->cbs.line(c->arg, msg, len);
-        }
+        lineconn_frame(c, &data, &n);
         if (c->dead)
             break;
         evbuffer_drain(ib, v.iov_len - n);
@@ -197,8 +202,11 @@ void lineconn_feed(struct lineconn *c, const char *data, size_t len)
 {
     if (len == 0)
         return;
-    evbuffer_add(bufferevent_get_input(c->in), data, len);
-    lineconn_process(c);
+    /* The input evbuffer belongs to the bufferevent (its end is frozen
+     * outside the read path), so pre-read bytes go to the framer directly. */
+    c->depth++;
+    lineconn_frame(c, &data, &len);
+    lineconn_leave(c);
 }
 
 int lineconn_send(struct lineconn *c, const char *msg, size_t len)

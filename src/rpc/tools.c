@@ -46,6 +46,8 @@
 #define S_TTL J({"type": "integer", "minimum": 1, "maximum": 86400,                         \
     "description": "Lease lifetime in seconds (default 3600)"})
 #define S_REASON J({"type": "string", "maxLength": 1000})
+#define S_ACT_AS J({"type": "string", "pattern": "^[A-Za-z0-9._:@-]{1,128}$",              \
+    "description": "Act for this agent: your own id, or any agent when you are the workspace owner (default: your session's agent)"})
 
 /* Output fragments: optional fields also accept null. */
 #define O_STR J({"type": ["string", "null"]})
@@ -112,6 +114,7 @@ static const struct tool_def tool_table[] = {
         "Returns {agentId, status}.",
     .input_schema = J({"type": "object", "additionalProperties": false,
         "required": ["status"], "properties": {
+        "agentId":) S_ACT_AS J(,
         "status": {"type": "string", "enum": ["active", "idle", "busy"]},
         "note": {"type": "string", "maxLength": 500}}}),
     .output_schema = J({"type": "object", "required": ["agentId", "status"], "properties": {
@@ -146,6 +149,7 @@ static const struct tool_def tool_table[] = {
         "and expiresAt. Release it with unlock_file as soon as you are done.",
     .input_schema = J({"type": "object", "additionalProperties": false,
         "x-exactlyOneOf": ["file", "pattern"], "properties": {
+        "agentId":) S_ACT_AS J(,
         "file":) S_FILE J(,
         "pattern":) S_PATTERN J(,
         "reason": {"type": "string", "maxLength": 1000,
@@ -171,6 +175,7 @@ static const struct tool_def tool_table[] = {
         "Returns {success, unlocked, file}.",
     .input_schema = J({"type": "object", "additionalProperties": false,
         "x-exactlyOneOf": ["file", "pattern"], "properties": {
+        "agentId":) S_ACT_AS J(,
         "file":) S_FILE J(,
         "pattern":) S_PATTERN J(,
         "force": {"type": "boolean"}}}),
@@ -188,6 +193,7 @@ static const struct tool_def tool_table[] = {
         "the listed files. ttl is the new lifetime in seconds from now (default 3600). "
         "Returns {renewed:[{file, expiresAt}]}.",
     .input_schema = J({"type": "object", "additionalProperties": false, "properties": {
+        "agentId":) S_ACT_AS J(,
         "files":) S_FILES J(,
         "ttl":) S_TTL J(}}),
     .output_schema = J({"type": "object", "required": ["renewed"], "properties": {
@@ -273,6 +279,7 @@ static const struct tool_def tool_table[] = {
         "priority first, then oldest. Claim one with claim_task rather than picking files "
         "yourself. Returns {tasks:[...]}.",
     .input_schema = J({"type": "object", "additionalProperties": false, "properties": {
+        "agentId":) S_ACT_AS J(,
         "capabilities":) S_CAPS J(,
         "limit": {"type": "integer", "minimum": 1, "maximum": 1000}}}),
     .output_schema = J({"type": "object", "required": ["tasks"], "properties": {
@@ -290,6 +297,7 @@ static const struct tool_def tool_table[] = {
         "token}]}.",
     .input_schema = J({"type": "object", "additionalProperties": false,
         "required": ["taskId"], "properties": {
+        "agentId":) S_ACT_AS J(,
         "taskId":) S_TASK_ID J(,
         "files":) S_FILES J(}}),
     .output_schema = J({"type": "object", "required": ["success"], "properties": {
@@ -307,6 +315,7 @@ static const struct tool_def tool_table[] = {
         "available. Returns {success, task, unlockedFiles}.",
     .input_schema = J({"type": "object", "additionalProperties": false,
         "required": ["taskId"], "properties": {
+        "agentId":) S_ACT_AS J(,
         "taskId":) S_TASK_ID J(,
         "result": {"type": ["string", "object"]}}}),
     .output_schema = J({"type": "object", "required": ["success"], "properties": {
@@ -322,6 +331,7 @@ static const struct tool_def tool_table[] = {
         "{success, task}.",
     .input_schema = J({"type": "object", "additionalProperties": false,
         "required": ["taskId"], "properties": {
+        "agentId":) S_ACT_AS J(,
         "taskId":) S_TASK_ID J(,
         "reason":) S_REASON J(,
         "failed": {"type": "boolean"}}}),

@@ -25,7 +25,7 @@ cleanup() {
   # Any other hub started for this state dir (should be none).
   pkill -KILL -f -- "--state-dir $STATE" 2>/dev/null || true
   jobs -p | xargs -r kill -KILL 2>/dev/null || true
-  rm -rf "$WORK"
+  [ -n "${KEEP_WORK:-}" ] || rm -rf "$WORK"
 }
 trap cleanup EXIT
 

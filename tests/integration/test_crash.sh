@@ -30,15 +30,12 @@ acked=$(wc -l <"$WORK/acked")
 [ "$acked" -gt 0 ] && ok "$acked operations were acknowledged" || fail "no operation acknowledged"
 
 "$COORDHUB" events --json >"$WORK/events"
-missing=0
-while read -r file token; do
-  if ! jq -e --arg f "$file" --argjson t "$token" \
-      'select(.type=="file:locked" and .data.file==$f and .data.token==$t)' \
-      "$WORK/events" >/dev/null; then
-    missing=$((missing + 1))
-    echo "    missing: $file token $token"
-  fi
-done <"$WORK/acked"
+jq -r 'select(.type=="file:locked") | "\(.data.file) \(.data.token)"' "$WORK/events" \
+  | sort >"$WORK/logged"
+sort "$WORK/acked" >"$WORK/acked.sorted"
+comm -23 "$WORK/acked.sorted" "$WORK/logged" >"$WORK/missing"
+missing=$(wc -l <"$WORK/missing")
+sed 's/^/    missing: /' "$WORK/missing" | head -20
 [ "$missing" -eq 0 ] && ok "every acknowledged lock is in the log after restart" \
   || fail "$missing acknowledged locks lost"
 

@@ -13,6 +13,9 @@
 
 #include "app/options.h"
 
+/* A mutable copy of a literal, since options_parse() reorders argv. */
+#define A(s) ((char[]){s})
+
 static void test_options__parse_flags_and_values(void **state)
 {
     (void)state;
@@ -21,8 +24,8 @@ static void test_options__parse_flags_and_values(void **state)
     unsetenv("COORDHUB_ROOT");
     unsetenv("COORDHUB_AGENT");
     options_init(&o);
-    char *argv[] = {"coordhub", "lock",        "src/a.c", "--ttl",    "30",
-                    "--json",   "--agent=bob", "--",      "--literal"};
+    char *argv[] = {A("coordhub"), A("lock"),        A("src/a.c"), A("--ttl"),    A("30"),
+                    A("--json"),   A("--agent=bob"), A("--"),      A("--literal")};
     int n = 0;
     const char *bad = NULL;
     assert_int_equal(options_parse(&o, 9, argv, 2, &n, &bad), 0);
@@ -42,15 +45,15 @@ static void test_options__rejects_unknown_and_bad_values(void **state)
     options_init(&o);
     int n = 0;
     const char *bad = NULL;
-    char *a1[] = {"coordhub", "locks", "--frob"};
+    char *a1[] = {A("coordhub"), A("locks"), A("--frob")};
     assert_int_equal(options_parse(&o, 3, a1, 2, &n, &bad), -1);
     assert_string_equal(bad, "--frob");
-    char *a2[] = {"coordhub", "lock", "--ttl", "ten"};
+    char *a2[] = {A("coordhub"), A("lock"), A("--ttl"), A("ten")};
     assert_int_equal(options_parse(&o, 4, a2, 2, &n, &bad), -1);
     assert_string_equal(bad, "--ttl");
-    char *a3[] = {"coordhub", "lock", "--ttl"};
+    char *a3[] = {A("coordhub"), A("lock"), A("--ttl")};
     assert_int_equal(options_parse(&o, 3, a3, 2, &n, &bad), -1);
-    char *a4[] = {"coordhub", "lock", "--json=yes"};
+    char *a4[] = {A("coordhub"), A("lock"), A("--json=yes")};
     assert_int_equal(options_parse(&o, 3, a4, 2, &n, &bad), -1);
     options_deinit(&o);
 }
@@ -61,12 +64,12 @@ static void test_options__resolve_finds_git_top_level(void **state)
     char tmpl[] = "/tmp/coordhub-opt.XXXXXX";
     char *dir = mkdtemp(tmpl);
     assert_non_null(dir);
-    char path[512], real[512];
+    char path[4096], real[2048];
     assert_non_null(realpath(dir, real));
     snprintf(path, sizeof(path), "%s/.git", real);
     assert_int_equal(mkdir(path, 0700), 0);
     snprintf(path, sizeof(path), "%s/sub/deeper", real);
-    char sub[512];
+    char sub[4096];
     snprintf(sub, sizeof(sub), "%s/sub", real);
     assert_int_equal(mkdir(sub, 0700), 0);
     assert_int_equal(mkdir(path, 0700), 0);
@@ -79,7 +82,7 @@ static void test_options__resolve_finds_git_top_level(void **state)
     options_init(&o);
     assert_int_equal(options_resolve(&o), 0);
     assert_string_equal(o.root, real);
-    char want[600];
+    char want[4096];
     snprintf(want, sizeof(want), "%s/.coordhub", real);
     assert_string_equal(o.state_dir, want);
     const char *base = strrchr(real, '/') + 1;
