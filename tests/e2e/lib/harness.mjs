@@ -211,6 +211,33 @@ export class Agent {
   }
 }
 
+// Workspaces not yet cleaned up. If the test process is ended early (a
+// signal, an uncaught error), their hubs are killed on the way out so no
+// daemon outlives the run.
+const live = new Set();
+function killAllSync() {
+  for (const ws of live) {
+    // Bridges first (one may be about to start a hub), then the hubs.
+    for (let pass = 0; pass < 2; pass++) {
+      for (const p of processesMentioning(ws.root)) {
+        try {
+          process.kill(p.pid, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      }
+    }
+    if (!process.env.E2E_KEEP) rmSync(ws.root, { recursive: true, force: true });
+  }
+}
+process.once('exit', killAllSync);
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.once(sig, () => {
+    killAllSync();
+    process.exit(128 + (sig === 'SIGINT' ? 2 : sig === 'SIGTERM' ? 15 : 1));
+  });
+}
+
 export class Workspace {
   constructor(label) {
     this.bin = coordhubBin();
@@ -226,6 +253,7 @@ export class Workspace {
     this.closers = [];
     this.children = [];
     this.seq = 0;
+    live.add(this);
   }
 
   get socketPath() {
@@ -331,6 +359,7 @@ export class Workspace {
   }
 
   async cleanup() {
+    live.delete(this);
     await Promise.allSettled(this.agents.map((a) => a.close()));
     await Promise.allSettled(this.closers.map((c) => c()));
     const pids = new Set(this.hubPids());
