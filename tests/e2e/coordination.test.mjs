@@ -444,3 +444,57 @@ test('a second live session asking for a taken agent id gets a distinct one and 
   const l = await a2.ok('lock_file', { file: 'x.c' });
   assert.equal((await a1.ok('check_lock', { file: 'x.c' })).lockedBy, 'alice-2', show(l));
 });
+
+test('task flow: availability honours held files and dependencies; release reopens and frees the files', { timeout: 60000 }, async (t) => {
+  const { alice, bob } = await twoAgents(t);
+  await alice.ok('create_task', { taskId: 'BASE', title: 'base', files: ['lib/base.c'], priority: 1 });
+  await alice.ok('create_task', { taskId: 'TOP', title: 'top', files: ['lib/top.c'], dependsOn: ['BASE'], priority: 9 });
+  await alice.ok('create_task', { taskId: 'HELD', title: 'held', files: ['lib/held.c'], priority: 5 });
+  const held = await alice.ok('lock_file', { file: 'lib/held.c' });
+  assert.equal(held.success, true, show(held));
+
+  // For bob: TOP waits for BASE, HELD's file is alice's; only BASE is available.
+  const avail = await bob.ok('find_available_tasks', {});
+  assert.deepEqual(avail.tasks.map((x) => x.taskId), ['BASE'], show(avail));
+  const early = await bob.ok('claim_task', { taskId: 'TOP' });
+  assert.equal(early.success, false, `a task with unmet dependencies cannot be claimed: ${show(early)}`);
+
+  const c = await bob.ok('claim_task', { taskId: 'BASE' });
+  assert.equal(c.success, true, show(c));
+  const rel = await bob.ok('release_task', { taskId: 'BASE', reason: 'later' });
+  assert.equal(rel.success, true, show(rel));
+  assert.equal(rel.task.status, 'open', show(rel));
+  assert.equal((await alice.ok('check_lock', { file: 'lib/base.c' })).locked, false, 'release frees the files');
+
+  assert.equal((await bob.ok('claim_task', { taskId: 'BASE' })).success, true);
+  const done = await bob.ok('complete_task', { taskId: 'BASE', result: 'merged' });
+  assert.equal(done.success, true, show(done));
+  const after = await bob.ok('find_available_tasks', {});
+  assert.deepEqual(after.tasks.map((x) => x.taskId), ['TOP'], `TOP is available once BASE is completed: ${show(after)}`);
+  const failed = await bob.ok('claim_task', { taskId: 'TOP' });
+  assert.equal(failed.success, true, show(failed));
+  const f = await bob.ok('release_task', { taskId: 'TOP', failed: true, reason: 'broken' });
+  assert.equal(f.task.status, 'failed', show(f));
+  const list = await alice.ok('list_tasks', { status: 'completed' });
+  assert.deepEqual(list.tasks.map((x) => x.taskId), ['BASE'], show(list));
+});
+
+test('an agent that comes back under its id resumes its leases', { timeout: 60000 }, async (t) => {
+  const ws = workspace(t);
+  const observer = await ws.client({ agent: 'observer' });
+  await observer.register();
+  const first = RawConn.bridge(ws, { label: 'alice-first', args: ['--agent', 'alice'] });
+  await first.initialize();
+  const lk = await first.callTool('lock_file', { file: 'keep.c' });
+  assert.equal(lk.result.structuredContent.success, true, show(lk));
+  await first.close(); // the session ends; the grace period (30 s) starts
+
+  const again = await ws.client({ agent: 'alice', label: 'alice-again' });
+  const r = await again.register();
+  assert.equal(r.agentId, 'alice', `the id is resumed, not alice-2: ${show(r)}`);
+  const c = await observer.ok('check_lock', { file: 'keep.c' });
+  assert.equal(c.lockedBy, 'alice', show(c));
+  assert.equal(c.token, lk.result.structuredContent.token, show(c));
+  const u = await again.ok('unlock_file', { file: 'keep.c' });
+  assert.equal(u.success, true, `the resumed agent holds its lease: ${show(u)}`);
+});
