@@ -55,6 +55,7 @@ struct lockbench_opts {
     const char *socket;
     bool echo_tool; /* --tool echo */
     const char *stderr_path;
+    int server_cpu; /* CPU for the echo child or COMMAND, -1 = any */
     int clients;
     double seconds;
     double warm_seconds;
@@ -91,6 +92,7 @@ static void lockbench_usage(FILE *to)
                 "  --socket PATH     hub.sock of a running hub\n"
                 "  --tool lock|echo  what mcp mode calls (default lock)\n"
                 "  --stderr FILE     where COMMAND's stderr goes (default /dev/null)\n"
+                "  --server-cpu N    run the echo child or COMMAND on CPU N\n"
                 "  --clients C       throughput sessions (default 64)\n"
                 "  --seconds S       throughput counted window (default 5)\n"
                 "  --warm-seconds S  throughput warm-up (default 1)\n");
@@ -128,8 +130,13 @@ static int lockbench_parse(int argc, char **argv, struct lockbench_opts *o)
                  {"mcp", LOCKBENCH_MCP},
                  {"throughput", LOCKBENCH_THROUGHPUT},
                  {"size", LOCKBENCH_SIZE}};
-    *o = (struct lockbench_opts){
-        .n = 5000, .warmup = 500, .files = 16, .clients = 64, .seconds = 5, .warm_seconds = 1};
+    *o = (struct lockbench_opts){.n = 5000,
+                                 .warmup = 500,
+                                 .files = 16,
+                                 .server_cpu = -1,
+                                 .clients = 64,
+                                 .seconds = 5,
+                                 .warm_seconds = 1};
     if (argc < 2)
         return -1;
     bool found = false;
@@ -174,6 +181,10 @@ static int lockbench_parse(int argc, char **argv, struct lockbench_opts *o)
         } else if (strcmp(a, "--warm-seconds") == 0) {
             if (lockbench_parse_double(v, 0, 3600, &o->warm_seconds))
                 return -1;
+        } else if (strcmp(a, "--server-cpu") == 0) {
+            if (lockbench_parse_long(v, 0, 4095, &l))
+                return -1;
+            o->server_cpu = (int)l;
         } else if (strcmp(a, "--socket") == 0) {
             o->socket = v;
         } else if (strcmp(a, "--stderr") == 0) {
@@ -269,10 +280,13 @@ static int lockbench_pairs(const struct lockbench_opts *o, struct peer *p,
     samples_sort(&calls);
     samples_sort(&pairs);
     printf("RESULT %s n=%ld msg=%zu pair_p50_us=%.1f pair_p99_us=%.1f call_p50_us=%.1f "
-           "call_p99_us=%.1f calls_per_s=%.0f pairs_per_s=%.0f\n",
+           "call_p90_us=%.1f call_p99_us=%.1f call_p999_us=%.1f call_max_us=%.1f "
+           "calls_per_s=%.0f pairs_per_s=%.0f\n",
            o->label, o->n, msg_size, samples_quantile_us(&pairs, 0.50),
            samples_quantile_us(&pairs, 0.99), samples_quantile_us(&calls, 0.50),
-           samples_quantile_us(&calls, 0.99), (double)calls.n / secs, (double)pairs.n / secs);
+           samples_quantile_us(&calls, 0.90), samples_quantile_us(&calls, 0.99),
+           samples_quantile_us(&calls, 0.999), samples_quantile_us(&calls, 1.0),
+           (double)calls.n / secs, (double)pairs.n / secs);
     fflush(stdout);
     rc = 0;
 out:
@@ -287,7 +301,7 @@ static int lockbench_pingpong(const struct lockbench_opts *o, enum peer_echo_kin
     struct lockbench_load ld = {.raw = true, .msg = msg};
     ld.msg_len = lockbench_sample_request(msg, sizeof(msg));
     struct peer p;
-    int rc = peer_echo(&p, kind);
+    int rc = peer_echo(&p, kind, o->server_cpu);
     if (rc) {
         fprintf(stderr, "lockbench: cannot start the echo child: %s\n", strerror(-rc));
         peer_close(&p);
@@ -314,8 +328,8 @@ static int lockbench_mcp(const struct lockbench_opts *o)
         ld.echo_message = padding;
     }
     struct peer p;
-    int rc =
-        o->socket ? peer_connect_unix(&p, o->socket) : peer_spawn(&p, o->command, o->stderr_path);
+    int rc = o->socket ? peer_connect_unix(&p, o->socket)
+                       : peer_spawn(&p, o->command, o->stderr_path, o->server_cpu);
     if (rc) {
         fprintf(stderr, "lockbench: cannot reach %s: %s\n", o->socket ? o->socket : o->command[0],
                 strerror(-rc));

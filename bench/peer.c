@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +61,20 @@ int peer_connect_unix(struct peer *p, const char *path)
     return 0;
 }
 
+/* In a fresh child: die with the bench, and move to cpu if one is given
+ * (a child that cannot be placed exits rather than measure elsewhere). */
+static void peer_child_setup(int cpu)
+{
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (cpu >= 0) {
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        CPU_SET(cpu, &set);
+        if (sched_setaffinity(0, sizeof(set), &set) != 0)
+            _exit(125);
+    }
+}
+
 /* The echo server: blocking read, blocking write, nothing else. */
 static void peer_echo_loop(int in, int out)
 {
@@ -81,7 +96,7 @@ static void peer_echo_loop(int in, int out)
     }
 }
 
-int peer_echo(struct peer *p, enum peer_echo_kind kind)
+int peer_echo(struct peer *p, enum peer_echo_kind kind, int cpu)
 {
     peer_init(p);
     int a[2], b[2] = {-1, -1};
@@ -110,7 +125,7 @@ int peer_echo(struct peer *p, enum peer_echo_kind kind)
         return -e;
     }
     if (pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        peer_child_setup(cpu);
         if (kind == PEER_ECHO_UNIX) {
             close(a[0]);
             peer_echo_loop(a[1], a[1]);
@@ -134,7 +149,7 @@ int peer_echo(struct peer *p, enum peer_echo_kind kind)
     return 0;
 }
 
-int peer_spawn(struct peer *p, char *const argv[], const char *stderr_path)
+int peer_spawn(struct peer *p, char *const argv[], const char *stderr_path, int cpu)
 {
     peer_init(p);
     int in[2], out[2];
@@ -156,7 +171,7 @@ int peer_spawn(struct peer *p, char *const argv[], const char *stderr_path)
         return -e;
     }
     if (pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        peer_child_setup(cpu);
         int err = open(stderr_path ? stderr_path : "/dev/null",
                        O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
         if (dup2(in[0], 0) < 0 || dup2(out[1], 1) < 0 || (err >= 0 && dup2(err, 2) < 0))

@@ -30,14 +30,15 @@ struct peer {
 int peer_connect_unix(struct peer *p, const char *path);
 
 /* Fork a child that copies every byte it reads back to its writer — the
- * cheapest possible server — over a socketpair or a pair of pipes.
- * 0 or -errno. */
-int peer_echo(struct peer *p, enum peer_echo_kind kind);
+ * cheapest possible server — over a socketpair or a pair of pipes. The
+ * child runs on CPU cpu (-1: wherever the bench may run). 0 or -errno. */
+int peer_echo(struct peer *p, enum peer_echo_kind kind, int cpu);
 
-/* Start argv[0] (searched in PATH) with stdin and stdout on pipes to p;
- * its stderr goes to stderr_path (appended; /dev/null if NULL). The child
- * gets SIGKILL if the bench dies. 0 or -errno. */
-int peer_spawn(struct peer *p, char *const argv[], const char *stderr_path);
+/* Start argv[0] (searched in PATH) with stdin and stdout on pipes to p,
+ * on CPU cpu (-1: wherever the bench may run); its stderr goes to
+ * stderr_path (appended; /dev/null if NULL). The child gets SIGKILL if
+ * the bench dies. 0 or -errno. */
+int peer_spawn(struct peer *p, char *const argv[], const char *stderr_path, int cpu);
 
 /* Write all of msg. 0 or -errno (EPIPE when the other end is gone). */
 int peer_send(struct peer *p, const char *msg, size_t len);

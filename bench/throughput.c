@@ -186,9 +186,10 @@ int throughput_run(const struct throughput_opts *o)
     }
     samples_sort(&lat);
     printf("RESULT %s clients=%d seconds=%.1f calls=%lld calls_per_s=%.0f call_p50_us=%.1f "
-           "call_p99_us=%.1f\n",
+           "call_p90_us=%.1f call_p99_us=%.1f call_max_us=%.1f\n",
            o->label, o->clients, o->seconds, counted, (double)counted / o->seconds,
-           samples_quantile_us(&lat, 0.50), samples_quantile_us(&lat, 0.99));
+           samples_quantile_us(&lat, 0.50), samples_quantile_us(&lat, 0.90),
+           samples_quantile_us(&lat, 0.99), samples_quantile_us(&lat, 1.0));
     fflush(stdout);
     rc = 0;
 out:
