@@ -31,7 +31,8 @@
 # Environment: BENCH_BUILD_DIR (default build/release), BENCH_N (pairs per
 # latency run, 10000), BENCH_WARMUP (1000), BENCH_SECONDS (throughput window,
 # 5), BENCH_CLIENTS (64), BENCH_REDIS_N (requests per redis run, 300000),
-# BENCH_MAX_BUSY (10), BENCH_QUIET_WAIT (60).
+# BENCH_MAX_BUSY (10), BENCH_QUIET_WAIT (60), BENCH_REV (the revision to print;
+# default `git describe --dirty`).
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 
@@ -221,7 +222,7 @@ redis_run() {
 }
 
 started=$(date +%s)
-rev=$(git describe --always --dirty 2>/dev/null || echo '?')
+rev=${BENCH_REV:-$(git describe --always --dirty 2>/dev/null || echo '?')}
 note "coordhub $rev, $NCPU cores, N=$N pairs (+$WARMUP warm-up), $CLIENTS clients x ${SECS}s"
 [ -n "$TASKSET" ] || note "taskset not found: runs are not pinned"
 
