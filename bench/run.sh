@@ -7,7 +7,7 @@
 # asserted. Budgets are printed PASS/MISS for information; the exit status
 # is 0 unless something failed to run.
 #
-# Placement is fixed with taskset, because on a small VM it decides the
+# Placement is fixed with taskset, because on a 2-core machine it decides the
 # figures more than the code does: a ping-pong whose two ends share a CPU
 # costs a few µs, one whose ends sit on two CPUs pays a cross-CPU wake-up
 # (tens of µs), and left to itself the scheduler picks either, differently
