@@ -60,10 +60,23 @@ loads=()
 HUB_PID=""
 REDIS_PID=""
 
+# stop_pid PID — SIGTERM, SIGKILL after 5 s, and reap.
+stop_pid() {
+  local pid=$1
+  kill -TERM "$pid" 2>/dev/null
+  for _ in $(seq 100); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.05
+  done
+  kill -KILL "$pid" 2>/dev/null
+  wait "$pid" 2>/dev/null
+  return 0
+}
+
 # shellcheck disable=SC2317  # invoked by the EXIT trap
 cleanup() {
-  [ -n "$HUB_PID" ] && kill "$HUB_PID" 2>/dev/null && wait "$HUB_PID" 2>/dev/null
-  [ -n "$REDIS_PID" ] && kill "$REDIS_PID" 2>/dev/null && wait "$REDIS_PID" 2>/dev/null
+  [ -n "$HUB_PID" ] && stop_pid "$HUB_PID"
+  [ -n "$REDIS_PID" ] && stop_pid "$REDIS_PID"
   rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -72,18 +85,19 @@ trap 'exit 130' INT TERM
 note() { printf 'bench: %s\n' "$*" >&2; }
 fail() { note "FAILED: $*"; failures+=("$*"); }
 
-# on CPU CMD... — run CMD on one CPU (as is, without taskset or a CPU 1).
-on() {
-  local cpu=$1
-  shift
-  if [ -n "$TASKSET" ] && [ "$cpu" -lt "$NCPU" ]; then
-    taskset -c "$cpu" "$@"
-  else
-    "$@"
+# pin CPU — set PIN to the prefix that runs a command on that CPU (empty
+# without taskset or that CPU). A prefix, not a wrapper function: a
+# background job must be the program itself (taskset execs it), so that
+# $! is the pid to stop.
+pin() {
+  PIN=()
+  if [ -n "$TASKSET" ] && [ "$1" -lt "$NCPU" ]; then
+    PIN=(taskset -c "$1")
   fi
 }
 TASKSET=$(command -v taskset || true)
 NCPU=$(nproc)
+PIN=()
 
 # busy_pct — percentage of all CPUs' time spent busy over the next second.
 busy_pct() {
@@ -114,7 +128,8 @@ quiet() {
 bench() {
   local label=$1 cpu=$2 mode=$3
   shift 3
-  if on "$cpu" "$BENCH_BIN" "$mode" --label "$label" "$@" >>"$results" 2>"$tmp/$label.err"; then
+  pin "$cpu"
+  if "${PIN[@]}" "$BENCH_BIN" "$mode" --label "$label" "$@" >>"$results" 2>"$tmp/$label.err"; then
     tail -n 1 "$results" >&2
   else
     fail "$label ($(tail -n 3 "$tmp/$label.err" | tr '\n' ' '))"
@@ -125,7 +140,8 @@ bench() {
 hub_start() {
   HUB_DIR=$tmp/$1
   mkdir -p "$HUB_DIR/root"
-  on "$2" "$HUB_BIN" serve --state-dir "$HUB_DIR/state" --root "$HUB_DIR/root" --no-http \
+  pin "$2"
+  "${PIN[@]}" "$HUB_BIN" serve --state-dir "$HUB_DIR/state" --root "$HUB_DIR/root" --no-http \
     --log-level warning >"$HUB_DIR/serve.out" 2>&1 &
   HUB_PID=$!
   for _ in $(seq 200); do
@@ -140,8 +156,7 @@ hub_start() {
 
 hub_stop() {
   [ -n "$HUB_PID" ] || return 0
-  kill -TERM "$HUB_PID" 2>/dev/null
-  wait "$HUB_PID" 2>/dev/null
+  stop_pid "$HUB_PID"
   HUB_PID=""
 }
 
@@ -177,15 +192,16 @@ redis_run() {
   local dir=$tmp/$label target=() tries=1
   mkdir -p "$dir"
   [ "$via" = tcp ] && tries=5
+  pin 1
   for _ in $(seq "$tries"); do
     if [ "$via" = tcp ]; then
       local port=$((20000 + RANDOM % 40000))
-      on 1 redis-server --bind 127.0.0.1 --port "$port" "$@" --save '' --dir "$dir" \
+      "${PIN[@]}" redis-server --bind 127.0.0.1 --port "$port" "$@" --save '' --dir "$dir" \
         --logfile "$dir/log" &
       target=(-h 127.0.0.1 -p "$port")
     else
-      on 1 redis-server --port 0 --unixsocket "$dir/r.sock" --unixsocketperm 700 "$@" --save '' \
-        --dir "$dir" --logfile "$dir/log" &
+      "${PIN[@]}" redis-server --port 0 --unixsocket "$dir/r.sock" --unixsocketperm 700 "$@" \
+        --save '' --dir "$dir" --logfile "$dir/log" &
       target=(-s "$dir/r.sock")
     fi
     REDIS_PID=$!
@@ -203,8 +219,9 @@ redis_run() {
     return
   fi
   local out
-  out=$(on 0 redis-benchmark "${target[@]}" -c "$CLIENTS" -n "$REDIS_N" -r 100000 -P 1 --csv \
-    SET 'key:__rand_int__' v NX PX 60000 2>"$dir/err")
+  pin 0
+  out=$("${PIN[@]}" redis-benchmark "${target[@]}" -c "$CLIENTS" -n "$REDIS_N" -r 100000 -P 1 \
+    --csv SET 'key:__rand_int__' v NX PX 60000 2>"$dir/err")
   # CSV: "test","rps","avg","min","p50","p95","p99","max" (latencies in ms)
   local line
   line=$(printf '%s\n' "$out" | awk -F'","' -v l="$label" -v c="$CLIENTS" 'NR == 2 && $2 > 0 {
@@ -216,8 +233,7 @@ redis_run() {
   else
     fail "$label: redis-benchmark: $(tail -n 2 "$dir/err" | tr '\n' ' ')"
   fi
-  kill "$REDIS_PID" 2>/dev/null
-  wait "$REDIS_PID" 2>/dev/null
+  stop_pid "$REDIS_PID"
   REDIS_PID=""
 }
 
