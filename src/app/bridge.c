@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
+#include <sys/epoll.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -229,13 +229,18 @@ static bool bridge_may_restart(struct bridge *b)
     return true;
 }
 
+/* The hub can only take descriptors its loop can poll: pipes, sockets and
+ * terminals, not regular files or /dev/null. Ask epoll itself. */
 static bool bridge_can_hand_over(void)
 {
-    struct stat st0, st1;
-    if (fstat(0, &st0) != 0 || fstat(1, &st1) != 0)
+    int ep = epoll_create1(EPOLL_CLOEXEC);
+    if (ep < 0)
         return false;
-    /* Regular files cannot be polled by the hub's loop. */
-    return !S_ISREG(st0.st_mode) && !S_ISREG(st1.st_mode);
+    struct epoll_event in = {.events = EPOLLIN}, out = {.events = EPOLLOUT};
+    bool ok =
+        epoll_ctl(ep, EPOLL_CTL_ADD, 0, &in) == 0 && epoll_ctl(ep, EPOLL_CTL_ADD, 1, &out) == 0;
+    close(ep);
+    return ok;
 }
 
 int bridge_main(const struct options *o)

@@ -203,6 +203,7 @@ void hub_session_close(struct hub_session *s)
         cJSON *bye = cJSON_CreateObject();
         cJSON_AddStringToObject(bye, "coordhub", "bye");
         hub_session_send_ctl(s, bye);
+        lineconn_flush_now(s->ctl);
     }
     s->id = 0; /* unreachable by find: late replies are dropped */
     if (s->conn && lineconn_backlog(s->conn) > 0 && !h->stopping)

@@ -152,15 +152,6 @@ static void hub_exec_core(struct hub *h, struct hub_session *s, uint64_t call_id
         goto done;
     }
     bool acts_for_other = cJSON_GetObjectItemCaseSensitive(a, "agentId") != NULL;
-    if (hub_core_ops[op].needs_agent && !s->oneshot && !s->agent_id && !acts_for_other) {
-        cJSON *reg = cJSON_CreateObject();
-        cJSON *reg_result = NULL;
-        rc = hub_register(h, s, reg, &reg_result, &errmsg);
-        cJSON_Delete(reg);
-        cJSON_Delete(reg_result);
-        if (rc)
-            goto done;
-    }
     struct workspace_caller c;
     hub_caller(s, &c);
     if (acts_for_other && !s->oneshot) {
@@ -168,7 +159,25 @@ static void hub_exec_core(struct hub *h, struct hub_session *s, uint64_t call_id
         if (!s->agent_id || strcmp(other, s->agent_id) != 0)
             c.session_id = NULL; /* acting for another agent attaches nothing */
     }
+    /* The core checks every argument before it asks for an agent, so bad
+     * input is refused here without registering anyone (it changes
+     * nothing). Only a call that is valid but lacks an agent registers one
+     * implicitly and runs again. */
     rc = workspace_exec(h->ws, &c, name, a, hub_now(h), &h->pending, &result, &errmsg);
+    if (rc == -ERR_STATE && hub_core_ops[op].needs_agent && !s->oneshot && !s->agent_id &&
+        !acts_for_other) {
+        free(errmsg);
+        errmsg = NULL;
+        cJSON *reg = cJSON_CreateObject();
+        cJSON *reg_result = NULL;
+        rc = hub_register(h, s, reg, &reg_result, &errmsg);
+        cJSON_Delete(reg);
+        cJSON_Delete(reg_result);
+        if (rc)
+            goto done;
+        hub_caller(s, &c);
+        rc = workspace_exec(h->ws, &c, name, a, hub_now(h), &h->pending, &result, &errmsg);
+    }
     if (rc == 0 && strcmp(name, "get_coordination_status") == 0) {
         cJSON_DeleteItemFromObjectCaseSensitive(result, "systemHealth");
         cJSON_AddItemToObject(result, "systemHealth", hub_health_json(h));

@@ -229,6 +229,37 @@ void lineconn_on_drained(struct lineconn *c, void (*drained)(void *arg))
                             BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
 }
 
+void lineconn_flush_now(struct lineconn *c)
+{
+    /* The bufferevent freezes its output buffer's start outside its own
+     * write path (copyout and drain refuse), so walk the chains with
+     * evbuffer_peek and write them directly; the connection takes no more
+     * output afterwards. */
+    struct evbuffer *ob = bufferevent_get_output(c->out);
+    if (c->dead || evbuffer_get_length(ob) == 0)
+        return;
+    struct evbuffer_iovec v[16];
+    int nv = evbuffer_peek(ob, -1, NULL, v, 16);
+    if (nv > 16)
+        nv = 16;
+    for (int i = 0; i < nv; i++) {
+        const char *p = v[i].iov_base;
+        size_t left = v[i].iov_len;
+        while (left > 0) {
+            ssize_t w = write(c->out_fd, p, left);
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w <= 0)
+                goto out; /* EAGAIN or error: the rest is lost with the connection */
+            p += w;
+            left -= (size_t)w;
+        }
+    }
+out:
+    c->closed = true;
+    bufferevent_disable(c->out, EV_WRITE);
+}
+
 size_t lineconn_backlog(const struct lineconn *c)
 {
     return evbuffer_get_length(bufferevent_get_output(c->out));

@@ -42,6 +42,10 @@ COORDHUB_MUST_CHECK int lineconn_send(struct lineconn *c, const char *msg, size_
 /* Call drained(arg) once the output queue is empty (now, from the next
  * loop turn, if it already is). NULL cancels. */
 void lineconn_on_drained(struct lineconn *c, void (*drained)(void *arg));
+/* Write as much queued output as the descriptor takes right now, without
+ * waiting, for a last message before the connection is freed: afterwards
+ * the connection sends nothing more (lineconn_send fails). */
+void lineconn_flush_now(struct lineconn *c);
 /* Bytes queued for output and not yet written. */
 size_t lineconn_backlog(const struct lineconn *c);
 

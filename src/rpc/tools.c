@@ -71,7 +71,8 @@
     "file": {"type": "string"}, "agentId": {"type": "string"},                              \
     "reason": {"type": ["string", "null"]}, "mode": {"type": "string"},                     \
     "token": {"type": "integer"}, "lockedAt": {"type": ["string", "null"]},                 \
-    "expiresAt": {"type": ["string", "null"]}}})
+    "expiresAt": {"type": ["string", "null"]}, "pattern": {"type": "boolean"},              \
+    "taskId": {"type": ["string", "null"]}}})
 #define O_CONFLICT J({"type": "object", "required": ["file"], "properties": {              \
     "file": {"type": "string"}, "lockedBy": {"type": ["string", "null"]},                   \
     "reason": {"type": ["string", "null"]}, "taskId": {"type": ["string", "null"]}}})
@@ -160,7 +161,7 @@ static const struct tool_def tool_table[] = {
             "description": "How long to wait in line if it is locked (default 0: answer at once)"}}}),
     .output_schema = J({"type": "object", "required": ["success", "locked"], "properties": {
         "success": {"type": "boolean"}, "locked": {"type": "boolean"},
-        "file": {"type": "string"}, "pattern": {"type": "string"},
+        "file": {"type": "string"}, "pattern": {"type": "boolean", "description": "true when file holds a pattern"},
         "token":) O_TOKEN J(, "expiresAt":) O_TIME J(, "lockedBy":) O_STR J(,
         "reason":) O_STR J(, "mode": {"type": "string"}, "error":) O_STR J(}}),
     .idempotent = true,
@@ -181,7 +182,7 @@ static const struct tool_def tool_table[] = {
         "force": {"type": "boolean"}}}),
     .output_schema = J({"type": "object", "required": ["success", "unlocked"], "properties": {
         "success": {"type": "boolean"}, "unlocked": {"type": "boolean"},
-        "file": {"type": "string"}, "pattern": {"type": "string"}, "error":) O_STR J(}}),
+        "file": {"type": "string"}, "pattern": {"type": "boolean", "description": "true when file holds a pattern"}, "error":) O_STR J(}}),
     .destructive = true,
     .idempotent = true,
 },
