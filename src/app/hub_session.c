@@ -463,17 +463,20 @@ static enum mcp_log_level hub_event_level(const struct hub_session *s, const str
 
 void hub_session_event(struct hub *h, const struct event *ev, const char *text)
 {
-    cJSON *data = NULL;
+    cJSON *data = NULL; /* the event as JSON, built only if a session wants it */
     for (struct hub_session *s = h->sessions; s; s = s->next) {
         if (s->id == 0 || !mcp_session_is_initialized(s->mcp))
             continue;
         hub_session_notify_resources(s, ev->type);
+        enum mcp_log_level level = hub_event_level(s, ev);
+        if (!mcp_session_log_wanted(s->mcp, level))
+            continue;
         if (!data) {
             int err = 0;
             data = json_parse_bounded(text, strlen(text), JSON_MAX_DEPTH, &err);
         }
         if (data)
-            mcp_session_log(s->mcp, hub_event_level(s, ev), "coordhub.events", data);
+            mcp_session_log(s->mcp, level, "coordhub.events", data);
     }
     cJSON_Delete(data);
 }

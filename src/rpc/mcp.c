@@ -412,10 +412,15 @@ void mcp_session_resource_updated(struct mcp_session *s, const char *uri)
     notify(s, "notifications/resources/updated", p);
 }
 
+bool mcp_session_log_wanted(const struct mcp_session *s, enum mcp_log_level level)
+{
+    return s->initialized && level >= s->log_level && level <= MCP_LOG_EMERGENCY;
+}
+
 void mcp_session_log(struct mcp_session *s, enum mcp_log_level level, const char *logger,
                      const cJSON *data)
 {
-    if (!s->initialized || level < s->log_level || level > MCP_LOG_EMERGENCY)
+    if (!mcp_session_log_wanted(s, level))
         return;
     cJSON *p = cJSON_CreateObject();
     cJSON_AddStringToObject(p, "level", log_level_names[level]);

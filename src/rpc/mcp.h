@@ -104,6 +104,10 @@ void mcp_session_resource_updated(struct mcp_session *s, const char *uri);
 void mcp_session_log(struct mcp_session *s, enum mcp_log_level level, const char *logger,
                      const cJSON *data);
 
+/* True when mcp_session_log() at level would send anything: lets a host
+ * skip building the data for sessions that would drop it. */
+bool mcp_session_log_wanted(const struct mcp_session *s, enum mcp_log_level level);
+
 /* Send notifications/progress for call_id if its request carried
  * _meta.progressToken (otherwise nothing). message may be NULL. */
 void mcp_session_progress(struct mcp_session *s, uint64_t call_id, double progress, double total,
