@@ -11,8 +11,9 @@
  *          locked_at, expires_at)     materialised from the log
  *
  * The leases table lets tools outside the hub (a git hook, `sqlite3
- * hub.db`) see who holds what without a running hub. Triggers keep it in
- * the same transaction as the events: a hub-sourced file:locked upserts
+ * hub.db`) see who holds what without a running hub. The append keeps it
+ * in the same transaction as the events, from the event data it already
+ * holds as JSON (no re-parsing in SQL): a hub-sourced file:locked upserts
  * the holder's row (a renewal keeps locked_at), a file:unlocked deletes
  * the row with that token. The hub never reads it (its state is the fold
  * of the log), malformed file:* data is skipped rather than failing the
@@ -73,6 +74,8 @@ enum store_sqlite_stmt {
     STMT_SNAP_LOAD,
     STMT_TRIM,
     STMT_SET_TRIMMED,
+    STMT_LEASE_UPSERT,
+    STMT_LEASE_DELETE,
     STMT_COUNT_
 };
 
@@ -92,6 +95,16 @@ static const char *const store_sqlite_sql[STMT_COUNT_] = {
     [STMT_SNAP_LOAD] = "SELECT seq, text FROM snapshot WHERE id = 1",
     [STMT_TRIM] = "DELETE FROM events WHERE seq <= ?1",
     [STMT_SET_TRIMMED] = "UPDATE meta SET value = ?1 WHERE key = 'trimmed'",
+    [STMT_LEASE_UPSERT] =
+        "INSERT INTO leases(key, pattern, agent_id, mode, token, reason, task_id, locked_at,"
+        " expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+        " ON CONFLICT(key, pattern, agent_id) DO UPDATE SET"
+        "  locked_at = CASE WHEN leases.token IS excluded.token THEN leases.locked_at"
+        "   ELSE excluded.locked_at END,"
+        "  mode = excluded.mode, token = excluded.token, reason = excluded.reason,"
+        "  task_id = excluded.task_id, expires_at = excluded.expires_at",
+    [STMT_LEASE_DELETE] = "DELETE FROM leases WHERE key = ?1 AND pattern = ?2 AND agent_id = ?3"
+                          " AND token IS ?4",
 };
 
 static const char store_sqlite_schema[] =
@@ -123,38 +136,7 @@ static const char store_sqlite_schema[] =
     " task_id TEXT,"
     " locked_at INTEGER," /* ms since epoch of the grant */
     " expires_at TEXT,"   /* RFC 3339 UTC, as in the event */
-    " PRIMARY KEY (key, pattern, agent_id)) WITHOUT ROWID;"
-    "CREATE TRIGGER events_lease_grant AFTER INSERT ON events"
-    " WHEN new.type = 'file:locked' AND new.source = 'agent-coordination'"
-    " AND json_valid(new.data) BEGIN"
-    " INSERT INTO leases(key, pattern, agent_id, mode, token, reason, task_id, locked_at,"
-    "  expires_at)"
-    " SELECT k, p, a, json_extract(new.data, '$.mode'), json_extract(new.data, '$.token'),"
-    "  json_extract(new.data, '$.reason'), json_extract(new.data, '$.taskId'), new.ts,"
-    "  json_extract(new.data, '$.expiresAt')"
-    " FROM (SELECT CASE json_type(new.data, '$.pattern') WHEN 'text'"
-    "   THEN json_extract(new.data, '$.pattern') ELSE json_extract(new.data, '$.file') END AS k,"
-    "  json_type(new.data, '$.pattern') IS 'text' OR json_type(new.data, '$.pattern') IS 'true'"
-    "   AS p,"
-    "  json_extract(new.data, '$.agentId') AS a)"
-    " WHERE typeof(k) = 'text' AND typeof(a) = 'text'"
-    " ON CONFLICT(key, pattern, agent_id) DO UPDATE SET"
-    "  locked_at = CASE WHEN leases.token IS excluded.token THEN leases.locked_at"
-    "   ELSE excluded.locked_at END,"
-    "  mode = excluded.mode, token = excluded.token, reason = excluded.reason,"
-    "  task_id = excluded.task_id, expires_at = excluded.expires_at;"
-    " END;"
-    "CREATE TRIGGER events_lease_release AFTER INSERT ON events"
-    " WHEN new.type = 'file:unlocked' AND new.source = 'agent-coordination'"
-    " AND json_valid(new.data) BEGIN"
-    " DELETE FROM leases WHERE"
-    "  key IS (CASE json_type(new.data, '$.pattern') WHEN 'text'"
-    "   THEN json_extract(new.data, '$.pattern') ELSE json_extract(new.data, '$.file') END)"
-    "  AND pattern = (json_type(new.data, '$.pattern') IS 'text'"
-    "   OR json_type(new.data, '$.pattern') IS 'true')"
-    "  AND agent_id IS json_extract(new.data, '$.agentId')"
-    "  AND token IS json_extract(new.data, '$.token');"
-    " END;";
+    " PRIMARY KEY (key, pattern, agent_id)) WITHOUT ROWID;";
 
 struct store_sqlite {
     struct store base;
@@ -467,6 +449,64 @@ static int store_sqlite_bind_str(sqlite3_stmt *st, int idx, const char *s)
     return s ? sqlite3_bind_text(st, idx, s, -1, SQLITE_STATIC) : sqlite3_bind_null(st, idx);
 }
 
+static int store_sqlite_bind_json(sqlite3_stmt *st, int idx, const cJSON *v)
+{
+    if (cJSON_IsString(v))
+        return sqlite3_bind_text(st, idx, v->valuestring, -1, SQLITE_STATIC);
+    if (cJSON_IsNumber(v))
+        return sqlite3_bind_int64(st, idx, (sqlite3_int64)v->valuedouble);
+    return sqlite3_bind_null(st, idx);
+}
+
+/* Keep the materialised leases table in step with a hub-sourced
+ * file:locked / file:unlocked event. The key rules mirror
+ * core/workspace_fold.c: a string "pattern" is the key of a pattern lease,
+ * "pattern":true marks "file" as one. Events whose data lacks a key or an
+ * agent are skipped (the log is the truth; this table is a convenience). */
+static int store_sqlite_lease(struct store_sqlite *q, const struct event *ev)
+{
+    bool locked = strcmp(ev->type, EVENT_FILE_LOCKED) == 0;
+    if ((!locked && strcmp(ev->type, EVENT_FILE_UNLOCKED) != 0) || !ev->source ||
+        strcmp(ev->source, EVENT_SOURCE_HUB) != 0)
+        return 0;
+    const cJSON *pat = cJSON_GetObjectItemCaseSensitive(ev->data, "pattern");
+    const cJSON *key =
+        cJSON_IsString(pat) ? pat : cJSON_GetObjectItemCaseSensitive(ev->data, "file");
+    const cJSON *agent = cJSON_GetObjectItemCaseSensitive(ev->data, "agentId");
+    if (!cJSON_IsString(key) || !cJSON_IsString(agent))
+        return 0;
+    int is_pat = cJSON_IsString(pat) || cJSON_IsTrue(pat);
+    sqlite3_stmt *st = q->stmt[locked ? STMT_LEASE_UPSERT : STMT_LEASE_DELETE];
+    int rc = sqlite3_bind_text(st, 1, key->valuestring, -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int(st, 2, is_pat);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_text(st, 3, agent->valuestring, -1, SQLITE_STATIC);
+    const cJSON *d = ev->data;
+    if (locked) {
+        if (rc == SQLITE_OK)
+            rc = store_sqlite_bind_json(st, 4, cJSON_GetObjectItemCaseSensitive(d, "mode"));
+        if (rc == SQLITE_OK)
+            rc = store_sqlite_bind_json(st, 5, cJSON_GetObjectItemCaseSensitive(d, "token"));
+        if (rc == SQLITE_OK)
+            rc = store_sqlite_bind_json(st, 6, cJSON_GetObjectItemCaseSensitive(d, "reason"));
+        if (rc == SQLITE_OK)
+            rc = store_sqlite_bind_json(st, 7, cJSON_GetObjectItemCaseSensitive(d, "taskId"));
+        if (rc == SQLITE_OK)
+            rc = sqlite3_bind_int64(st, 8, ev->ts_ms);
+        if (rc == SQLITE_OK)
+            rc = store_sqlite_bind_json(st, 9, cJSON_GetObjectItemCaseSensitive(d, "expiresAt"));
+    } else if (rc == SQLITE_OK) {
+        rc = store_sqlite_bind_json(st, 4, cJSON_GetObjectItemCaseSensitive(d, "token"));
+    }
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    if (rc != SQLITE_DONE)
+        store_sqlite_log(q, "updating the leases table");
+    store_sqlite_reset(st);
+    return rc == SQLITE_DONE ? 0 : -ERR_STORE;
+}
+
 /* Insert one event inside the open transaction. 0 or -ERR_STORE. */
 static int store_sqlite_insert(struct store_sqlite *q, const struct event *ev)
 {
@@ -518,6 +558,8 @@ static int store_sqlite_append(struct store *s, uint64_t expected_seq, const str
     }
     for (size_t i = 0; i < n; i++) {
         rc = store_sqlite_insert(q, &evs[i]);
+        if (!rc)
+            rc = store_sqlite_lease(q, &evs[i]);
         if (rc)
             goto fail;
     }
