@@ -372,6 +372,16 @@ export class Workspace {
     await Promise.allSettled([...pids].map((p) => stopPid(p)));
     // Anything else still tied to this workspace (a bridge that did not exit).
     await Promise.allSettled(processesMentioning(this.root).map((p) => stopPid(p.pid, 1000)));
+    // A sanitizer build reports memory errors, undefined behaviour and (at
+    // the graceful stop above) leaks in the daemon's log; a bridge would
+    // otherwise hide a crashed hub by starting a new one.
+    try {
+      const log = readFileSync(path.join(this.stateDir, 'hub.log'), 'utf8');
+      const m = log.match(/(ERROR: (Address|Leak)Sanitizer|runtime error:)[^\n]*/);
+      if (m) this.violations.push(`hub.log has a sanitizer report: ${m[0]}\n${log.slice(m.index, m.index + 3000)}`);
+    } catch {
+      // no daemon log: the hub ran in the foreground or never started
+    }
     if (process.env.E2E_KEEP) {
       console.error(`# ${this.label}: kept ${this.root}`);
     } else {
