@@ -141,8 +141,10 @@ static void hub_mcp_initialized(void *host, struct mcp_session *m)
     const cJSON *init = mcp_session_init_params(m);
     const cJSON *ci = cJSON_GetObjectItemCaseSensitive(init, "clientInfo");
     const char *cname = json_get_str(ci, "name", "");
-    if (strcmp(cname, "coordhub-cli") == 0)
+    if (strcmp(cname, "coordhub-cli") == 0) {
         s->oneshot = true;
+        s->admin = true;
+    }
     hub_session_announce(s);
 }
 
@@ -278,7 +280,11 @@ static struct hub_session *hub_session_new(struct hub *h)
     s->hub = h;
     s->id = ++h->next_session_id;
     snprintf(s->sid, sizeof(s->sid), "%s-s%llu", h->hub_id, (unsigned long long)s->id);
-    s->admin = true; /* same-uid peer of a 0600 socket: the workspace owner */
+    /* Every peer of the 0600 socket runs as the workspace owner, but an
+     * agent session acts as its agent: only the owner's own tool, the CLI,
+     * gets admin rights (forced unlocks, acting for other agents). An agent
+     * that could release the others' leases would defeat the leases. */
+    s->admin = false;
     s->mcp = mcp_session_new(&hub_mcp_ops, h, &hub_server_info);
     mcp_session_set_userdata(s->mcp, s);
     s->next = h->sessions;

@@ -114,7 +114,10 @@ static int hub_register(struct hub *h, struct hub_session *s, cJSON *args, cJSON
                         char **errmsg)
 {
     if (!cJSON_GetObjectItemCaseSensitive(args, "agentId")) {
-        char *id = s->agent_hint ? xstrdup(s->agent_hint) : hub_agent_name(s);
+        /* A session keeps its agent: register_agent {} again updates it. */
+        char *id = s->agent_id     ? xstrdup(s->agent_id)
+                   : s->agent_hint ? xstrdup(s->agent_hint)
+                                   : hub_agent_name(s);
         cJSON_AddStringToObject(args, "agentId", id);
         free(id);
     }

@@ -334,7 +334,10 @@ void workspace_tick(struct workspace *ws, int64_t now_ms, struct event_vec *out)
     struct agent **all = agent_table_sorted(&ws->agents, &n);
     for (size_t i = 0; i < n; i++) {
         struct agent *a = all[i];
-        if (a->status == AGENT_OFFLINE || a->live_session || a->detached_at + ws->grace_ms > now_ms)
+        /* An agent registered without a session (by the CLI, acting for a
+         * person) has no session to lose: only its leases' TTLs apply. */
+        if (a->status == AGENT_OFFLINE || a->live_session || !a->session_id ||
+            a->detached_at + ws->grace_ms > now_ms)
             continue;
         cJSON *d = cJSON_CreateObject();
         cJSON_AddStringToObject(d, "agentId", a->id);
@@ -353,7 +356,8 @@ int64_t workspace_next_deadline(const struct workspace *ws)
     void *v;
     while (map_next(&ws->agents.by_id, &it, NULL, &v)) {
         const struct agent *a = v;
-        if (a->status != AGENT_OFFLINE && !a->live_session && a->detached_at + ws->grace_ms < next)
+        if (a->status != AGENT_OFFLINE && !a->live_session && a->session_id &&
+            a->detached_at + ws->grace_ms < next)
             next = a->detached_at + ws->grace_ms;
     }
     int64_t w = workspace__waiters_next_deadline(ws);

@@ -372,13 +372,17 @@ void mcp_session_tool_done(struct mcp_session *s, uint64_t call_id, cJSON *resul
     cJSON *content = cJSON_AddArrayToObject(r, "content");
     cJSON *text = cJSON_CreateObject();
     cJSON_AddStringToObject(text, "type", "text");
-    char *body = json_print(result);
-    cJSON_AddStringToObject(text, "text", body);
+    /* A tool error is text for the model to read ("argument 'file': …"),
+     * without structuredContent: the outputSchema describes results, and
+     * clients validate any structuredContent they get against it. */
+    const char *msg = is_error ? cJSON_GetStringValue(cJSON_GetObjectItem(result, "error")) : NULL;
+    char *body = msg ? NULL : json_print(result);
+    cJSON_AddStringToObject(text, "text", msg ? msg : body);
     free(body);
     cJSON_AddItemToArray(content, text);
     /* structuredContent goes to every revision: DESIGN §4 promises it, and
      * on 2025-03-26 it is an extra member the Result type allows. */
-    if (cJSON_IsObject(result))
+    if (cJSON_IsObject(result) && !is_error)
         cJSON_AddItemToObject(r, "structuredContent", result);
     else
         cJSON_Delete(result);

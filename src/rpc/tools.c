@@ -35,12 +35,12 @@
     "description": "Task id such as ARCH-002: 1-128 characters from A-Z a-z 0-9 . _ : @ -"})
 #define S_FILE J({"type": "string", "minLength": 1, "maxLength": 4096,                      \
     "description": "Path relative to the workspace root (absolute paths inside the root are accepted). Always literal: [ ] * ? are not wildcards here."})
-#define S_PATTERN J({"type": "string", "minLength": 1, "maxLength": 4096,                   \
+#define S_PATTERN J({"type": "string", "minLength": 1, "maxLength": 1024,                   \
     "description": "git-wildmatch pattern such as src/api/** or *.rs"})
 #define S_FILES J({"type": "array", "maxItems": 1000, "items": {"type": "string",          \
     "minLength": 1, "maxLength": 4096}, "description": "Literal paths relative to the workspace root"})
 #define S_PATTERNS J({"type": "array", "maxItems": 100, "items": {"type": "string",        \
-    "minLength": 1, "maxLength": 4096}, "description": "git-wildmatch patterns"})
+    "minLength": 1, "maxLength": 1024}, "description": "git-wildmatch patterns"})
 #define S_CAPS J({"type": "array", "maxItems": 64, "items": {"type": "string",             \
     "minLength": 1, "maxLength": 64}})
 #define S_TTL J({"type": "integer", "minimum": 1, "maximum": 86400,                         \
@@ -191,7 +191,8 @@ static const struct tool_def tool_table[] = {
     .title = "Renew locks",
     .description =
         "Extend your leases during long work so they do not expire: all of them, or only "
-        "the listed files. ttl is the new lifetime in seconds from now (default 3600). "
+        "the listed files. ttl is the new lifetime in seconds from now (default: each lease's "
+        "own TTL). "
         "Returns {renewed:[{file, expiresAt}]}.",
     .input_schema = J({"type": "object", "additionalProperties": false, "properties": {
         "agentId":) S_ACT_AS J(,
@@ -402,8 +403,9 @@ static const struct tool_def tool_table[] = {
         "Returns {id} of the stored event.",
     .input_schema = J({"type": "object", "additionalProperties": false,
         "required": ["type", "data"], "properties": {
-        "type": {"type": "string", "pattern": "^[A-Za-z0-9_.-]{1,64}:[A-Za-z0-9_.-]{1,64}$",
-            "description": "<namespace>:<name>"},
+        "type": {"type": "string", "maxLength": 64,
+            "pattern": "^[a-z0-9_.-]{1,63}:[a-z0-9_.-]{1,63}$",
+            "description": "<namespace>:<name> in lower case, at most 64 characters"},
         "data": {"type": "object"}}}),
     .output_schema = J({"type": "object", "required": ["id"], "properties": {
         "id": {"type": ["string", "integer"]}}}),

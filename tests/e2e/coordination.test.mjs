@@ -498,3 +498,20 @@ test('an agent that comes back under its id resumes its leases', { timeout: 6000
   const u = await again.ok('unlock_file', { file: 'keep.c' });
   assert.equal(u.success, true, `the resumed agent holds its lease: ${show(u)}`);
 });
+
+test('register_agent again keeps the session agent; an agent session cannot force or act for another', { timeout: 60000 }, async (t) => {
+  const { alice, bob } = await twoAgents(t);
+  const again = await alice.ok('register_agent', { capabilities: ['rust'] });
+  assert.equal(again.agentId, 'alice', `re-registering keeps the id: ${show(again)}`);
+  const held = await bob.ok('lock_file', { file: 'src/owned.rs' });
+  assert.equal(held.success, true, show(held));
+  // Leases mean nothing if one agent can drop another's: force is for the
+  // workspace owner (the CLI), not for agent sessions.
+  const forced = await alice.tool('unlock_file', { file: 'src/owned.rs', force: true });
+  assert.equal(forced.isError, true, `an agent's forced unlock is refused: ${show(forced)}`);
+  const asBob = await alice.tool('lock_file', { file: 'src/other.rs', agentId: 'bob' });
+  assert.equal(asBob.isError, true, `acting as another agent is refused: ${show(asBob)}`);
+  assert.match(asBob.content[0].text, /agentId/);
+  const still = await bob.ok('check_lock', { file: 'src/owned.rs', token: held.token });
+  assert.equal(still.valid, true, `bob's lease is intact: ${show(still)}`);
+});

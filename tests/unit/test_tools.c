@@ -233,8 +233,8 @@ static void test_tools__rejects_each_kind_of_bad_argument(void **state)
     expect_bad("complete_task", "{\"taskId\":\"T\",\"result\":5}",
                "argument 'result': must be a string or an object");
     expect_bad("publish_event", "{\"type\":\"nocolon\",\"data\":{}}",
-               "argument 'type': must be a string matching "
-               "^[A-Za-z0-9_.-]{1,64}:[A-Za-z0-9_.-]{1,64}$");
+               "argument 'type': must be a string of at most 64 characters matching "
+               "^[a-z0-9_.-]{1,63}:[a-z0-9_.-]{1,63}$");
     expect_bad("publish_event", "{\"type\":\"a:b\"}", "missing required argument 'data'");
     expect_bad("wait_for_events", "{\"since\":\"-1\"}",
                "argument 'since': must be an integer >= 0 or a string matching ^[0-9]{1,20}$");

@@ -126,6 +126,32 @@ static void test_workspace__detached_agent_goes_offline_after_grace(void **state
     fx_deinit(&f);
 }
 
+static void test_workspace__sessionless_agent_keeps_leases_until_ttl(void **state)
+{
+    (void)state;
+    struct fx f;
+    struct workspace_config cfg = {.offline_grace_ms = 30000};
+    fx_init_cfg(&f, &cfg);
+    /* The CLI registers and acts for a person's agent without a session. */
+    struct workspace_caller cli = fx_admin(NULL);
+    cJSON_Delete(fx_call(&f, &cli, "register_agent", "{\"agentId\":\"cli-ann\"}"));
+    cJSON_Delete(
+        fx_call(&f, &cli, "lock_file", "{\"file\":\"x.c\",\"ttl\":120,\"agentId\":\"cli-ann\"}"));
+    /* A restart makes every agent count as detached: not this one. */
+    workspace_sessions_reset(f.ws, f.now);
+    assert_int_equal(workspace_next_deadline(f.ws), f.now + 120000);
+    size_t before = f.log.len;
+    f.now += 60000;
+    fx_tick(&f);
+    assert_int_equal(f.log.len, before);
+    f.now += 60000;
+    fx_tick(&f);
+    assert_int_equal(f.log.len, before + 1);
+    assert_string_equal(fx_ev(&f, 0)->type, EVENT_FILE_UNLOCKED);
+    fx_assert_str(fx_ev(&f, 0)->data, "reason", "expired");
+    fx_deinit(&f);
+}
+
 static void test_workspace__keep_policy_keeps_leases_until_ttl(void **state)
 {
     (void)state;
@@ -977,6 +1003,7 @@ int main(void)
         cmocka_unit_test(test_workspace__register_taken_id_is_uniquified),
         cmocka_unit_test(test_workspace__register_validates_arguments),
         cmocka_unit_test(test_workspace__detached_agent_goes_offline_after_grace),
+        cmocka_unit_test(test_workspace__sessionless_agent_keeps_leases_until_ttl),
         cmocka_unit_test(test_workspace__keep_policy_keeps_leases_until_ttl),
         cmocka_unit_test(test_workspace__reregister_before_grace_resumes_without_leaving),
         cmocka_unit_test(test_workspace__offline_agent_resumes_with_its_tasks),
