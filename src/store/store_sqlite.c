@@ -51,7 +51,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <pthread.h>
 #include <sqlite3.h>
+#include <time.h>
 
 #include "base/clock.h"
 #include "base/json.h"
@@ -145,7 +147,65 @@ struct store_sqlite {
     sqlite3_stmt *stmt[STMT_COUNT_]; /* owned, prepared at open */
     uint64_t last_known;             /* last seq this handle saw (failed-append reports) */
     int64_t last_now;                /* ms since epoch; now() never goes below it */
+    /* WAL checkpoints run on a helper thread with its own connection, so the
+     * fsync of a checkpoint never lands inside a commit on the loop. */
+    pthread_t ckpt_thread;
+    bool ckpt_running;
+    bool ckpt_stop; /* guarded by ckpt_mu */
+    pthread_mutex_t ckpt_mu;
+    pthread_cond_t ckpt_cv;
 };
+
+#define STORE_SQLITE_CKPT_MS 200 /* period of passive checkpoints */
+
+/* The checkpointer: a PASSIVE checkpoint every STORE_SQLITE_CKPT_MS on its
+ * own connection. PASSIVE never blocks the writer; the loop's connection
+ * has wal_autocheckpoint off, so it never pays for a checkpoint itself. */
+static void *store_sqlite_ckpt_main(void *arg)
+{
+    struct store_sqlite *q = arg;
+    sqlite3 *db = NULL;
+    if (sqlite3_open_v2(q->path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
+        SQLITE_OK) {
+        log_error("store %s: checkpointer cannot open: %s", q->path,
+                  db ? sqlite3_errmsg(db) : "out of memory");
+        sqlite3_close(db);
+        return NULL;
+    }
+    sqlite3_busy_timeout(db, STORE_SQLITE_BUSY_MS);
+    pthread_mutex_lock(&q->ckpt_mu);
+    while (!q->ckpt_stop) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += (long)STORE_SQLITE_CKPT_MS * 1000000L;
+        ts.tv_sec += ts.tv_nsec / 1000000000L;
+        ts.tv_nsec %= 1000000000L;
+        pthread_cond_timedwait(&q->ckpt_cv, &q->ckpt_mu, &ts);
+        if (q->ckpt_stop)
+            break;
+        pthread_mutex_unlock(&q->ckpt_mu);
+        int nlog = 0, nckpt = 0;
+        int rc = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, &nlog, &nckpt);
+        if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+            log_warn("store %s: checkpoint failed: %s", q->path, sqlite3_errmsg(db));
+        pthread_mutex_lock(&q->ckpt_mu);
+    }
+    pthread_mutex_unlock(&q->ckpt_mu);
+    sqlite3_close(db);
+    return NULL;
+}
+
+static void store_sqlite_ckpt_stop(struct store_sqlite *q)
+{
+    if (!q->ckpt_running)
+        return;
+    pthread_mutex_lock(&q->ckpt_mu);
+    q->ckpt_stop = true;
+    pthread_cond_signal(&q->ckpt_cv);
+    pthread_mutex_unlock(&q->ckpt_mu);
+    pthread_join(q->ckpt_thread, NULL);
+    q->ckpt_running = false;
+}
 
 static struct store_sqlite *store_sqlite_of(struct store *s)
 {
@@ -338,6 +398,9 @@ static void store_sqlite_close(struct store *s)
     if (!s)
         return;
     struct store_sqlite *q = store_sqlite_of(s);
+    store_sqlite_ckpt_stop(q);
+    pthread_mutex_destroy(&q->ckpt_mu);
+    pthread_cond_destroy(&q->ckpt_cv);
     for (int i = 0; i < STMT_COUNT_; i++)
         sqlite3_finalize(q->stmt[i]);
     if (q->db && sqlite3_close(q->db) != SQLITE_OK)
@@ -371,6 +434,8 @@ static int store_sqlite_open(const char *url, const struct store_open_opts *opts
     q = xcalloc(1, sizeof(*q));
     q->base.ops = &store_sqlite_ops;
     q->path = xstrdup(path);
+    pthread_mutex_init(&q->ckpt_mu, NULL);
+    pthread_cond_init(&q->ckpt_cv, NULL);
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
     if (sqlite3_open_v2(path, &q->db, flags, NULL) != SQLITE_OK) {
         *errmsg = store_sqlite_open_msg(path, q->db ? sqlite3_errmsg(q->db) : "out of memory");
@@ -398,9 +463,10 @@ static int store_sqlite_open(const char *url, const struct store_open_opts *opts
         goto fail;
     }
     /* Truncate the WAL back to 64 MiB after checkpoints, so one burst of
-     * appends does not leave a huge -wal file behind for good. */
-    if (sqlite3_exec(q->db, "PRAGMA journal_size_limit = 67108864", NULL, NULL, NULL) !=
-        SQLITE_OK) {
+     * appends does not leave a huge -wal file behind for good; checkpoints
+     * are the helper thread's job, never a commit's. */
+    if (sqlite3_exec(q->db, "PRAGMA journal_size_limit = 67108864; PRAGMA wal_autocheckpoint = 0",
+                     NULL, NULL, NULL) != SQLITE_OK) {
         *errmsg = store_sqlite_open_msg(path, sqlite3_errmsg(q->db));
         goto fail;
     }
@@ -421,6 +487,10 @@ static int store_sqlite_open(const char *url, const struct store_open_opts *opts
         *errmsg = store_sqlite_open_msg(path, detail);
         goto fail;
     }
+    if (pthread_create(&q->ckpt_thread, NULL, store_sqlite_ckpt_main, q) == 0)
+        q->ckpt_running = true;
+    else
+        log_warn("store %s: no checkpoint thread; checkpoints happen at close", q->path);
     *out = &q->base;
     return 0;
 
