@@ -112,15 +112,30 @@ static struct client *cli_open(struct options *o)
     return c;
 }
 
-/* Make sure the acting agent exists (the CLI acts for it). */
+/* Make sure the acting agent exists (the CLI acts for it). An agent that
+ * is already known — even one live in an IDE — is used as it is:
+ * registering it again would make a spare `<id>-2`. */
 static int cli_ensure_agent(struct client *c, const struct options *o)
 {
+    cJSON *known = NULL;
+    int code = cli_call(c, o, "list_agents", NULL, &known);
+    const cJSON *a;
+    cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(known, "agents"))
+    {
+        if (strcmp(json_get_str(a, "agentId", ""), cli_agent(o)) == 0) {
+            cJSON_Delete(known);
+            return CLI_OK;
+        }
+    }
+    cJSON_Delete(known);
+    if (code != CLI_OK)
+        return code;
     cJSON *args = cJSON_CreateObject();
     cJSON_AddStringToObject(args, "agentId", cli_agent(o));
     cJSON *meta = cJSON_AddObjectToObject(args, "metadata");
     cJSON_AddStringToObject(meta, "ide", "coordhub-cli");
     cJSON *res = NULL;
-    int code = cli_call(c, o, "register_agent", args, &res);
+    code = cli_call(c, o, "register_agent", args, &res);
     cJSON_Delete(res);
     return code;
 }
@@ -285,13 +300,16 @@ static int cli_unlock(struct options *o, int argc, char **argv)
     struct client *c = cli_open(o);
     if (!c)
         return CLI_FAIL;
-    cJSON *args = cJSON_CreateObject();
-    cJSON_AddStringToObject(args, "file", argv[0]);
-    cJSON_AddStringToObject(args, "agentId", cli_agent(o));
-    if (o->force)
-        cJSON_AddBoolToObject(args, "force", 1);
+    int code = cli_ensure_agent(c, o);
     cJSON *res = NULL;
-    int code = cli_call(c, o, "unlock_file", args, &res);
+    if (code == CLI_OK) {
+        cJSON *args = cJSON_CreateObject();
+        cJSON_AddStringToObject(args, "file", argv[0]);
+        cJSON_AddStringToObject(args, "agentId", cli_agent(o));
+        if (o->force)
+            cJSON_AddBoolToObject(args, "force", 1);
+        code = cli_call(c, o, "unlock_file", args, &res);
+    }
     if (res && o->json)
         cli_print_json(res);
     else if (res && code == CLI_OK)

@@ -473,6 +473,12 @@ int workspace__op_unlock_file(struct workspace *ws, const struct workspace_calle
     int rc = lock_key_arg(ws, args, &key, &pattern, errmsg);
     if (!rc)
         rc = args_bool(args, "force", false, &force, errmsg);
+    /* Every argument is judged before the agent is looked up, so a refused
+     * call never makes a hub register one implicitly. */
+    if (!rc && force && !caller->admin) {
+        *errmsg = xstrdup("argument 'force': only an admin may force an unlock");
+        rc = -ERR_DENIED;
+    }
     if (!rc)
         rc = workspace__actor(ws, caller, args, !(force && caller->admin), &agent, errmsg);
     if (rc)
@@ -553,6 +559,24 @@ int workspace__op_renew_locks(struct workspace *ws, const struct workspace_calle
     if (!rc)
         rc = args_int(args, "ttl", 1, ws->max_ttl_ms / 1000 > 0 ? ws->max_ttl_ms / 1000 : 1, 0,
                       &ttl_s, errmsg);
+    /* Judge every path before the agent is looked up (see unlock_file). */
+    const cJSON *pf;
+    const cJSON *check = rc ? NULL : files;
+    cJSON_ArrayForEach(pf, check)
+    {
+        char *fk = NULL, *pk = NULL, *why = NULL, *why2 = NULL;
+        int frc = workspace__norm_key(ws, "files", pf->valuestring, false, &fk, &why);
+        int prc = workspace__norm_key(ws, "files", pf->valuestring, true, &pk, &why2);
+        free(fk);
+        free(pk);
+        free(why2);
+        if (frc && prc) {
+            *errmsg = why;
+            rc = frc;
+            break;
+        }
+        free(why);
+    }
     if (!rc)
         rc = workspace__actor(ws, caller, args, true, &agent, errmsg);
     if (rc)

@@ -191,6 +191,14 @@ const ROWS = [
     },
   },
   {
+    name: 'renew_locks with a ../ path, and a forced unlock from an agent session → refused, nobody registered',
+    async run(c) {
+      assertToolError(await c.callTool('renew_locks', { files: ['../x'] }), 'files');
+      assertToolError(await c.callTool('unlock_file', { file: 'any.c', force: true }), 'force');
+      await mustKeepWorking(c);
+    },
+  },
+  {
     name: 'lock_file with both file and pattern → isError naming both',
     async run(c) {
       assertToolError(await c.callTool('lock_file', { file: 'a.c', pattern: 'src/**' }), 'file', 'pattern');

@@ -25,6 +25,13 @@ expect_code 0 "locks --json" -- "$COORDHUB" locks --json
 tok1=$(jq -r '.locks[0].token' "$WORK/out")
 expect_code 3 "bob cannot unlock alice's file" -- "$COORDHUB" unlock src/a.c --agent bob
 expect_code 0 "alice unlocks" -- "$COORDHUB" unlock src/a.c --agent alice
+expect_code 0 "erin locks" -- "$COORDHUB" lock src/e.c --agent erin
+expect_code 0 "the owner forces it free as a new CLI agent" -- \
+  env USER=owner "$COORDHUB" unlock src/e.c --force --json
+[ "$(jq -r .forced "$WORK/out")" = true ] && ok "unlock reports forced" || fail "forced flag"
+expect_code 0 "acting again for a known agent adds no spare agent" -- "$COORDHUB" lock src/e2.c --agent erin
+"$COORDHUB" agents --json | jq -e '[.agents[].agentId] | index("erin-2") == null' >/dev/null \
+  && ok "no erin-2" || fail "a spare erin-2 was registered"
 expect_code 0 "bob locks it now" -- "$COORDHUB" lock src/a.c --agent bob --json
 tok2=$(jq -r '.token' "$WORK/out")
 [ "$tok2" -gt "$tok1" ] && ok "fencing token grew ($tok1 → $tok2)" || fail "token $tok1 → $tok2"
