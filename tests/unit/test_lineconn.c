@@ -112,10 +112,25 @@ static void test_lineconn__output_cap(void **state)
     assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
     struct event_base *base = event_base_new();
     struct rec r = {.base = base};
-    struct lineconn *c = lineconn_new(base, sv[0], sv[0], 16, 10, &cbs, &r);
-    assert_int_equal(lineconn_send(c, "12345678", 8), 0);
-    assert_int_equal(lineconn_send(c, "x", 1), -ERR_TOO_LARGE);
-    assert_int_equal(lineconn_backlog(c), 9);
+    const size_t cap = 256 * 1024;
+    struct lineconn *c = lineconn_new(base, sv[0], sv[0], 16, cap, &cbs, &r);
+    /* The first message goes straight to the socket; once the peer stops
+     * reading, the rest queues until the cap refuses more. */
+    static char chunk[32 * 1024];
+    memset(chunk, 'y', sizeof(chunk));
+    int rc = 0;
+    size_t sent = 0;
+    while (rc == 0 && sent < 64 * 1024 * 1024) {
+        rc = lineconn_send(c, chunk, sizeof(chunk));
+        sent += sizeof(chunk);
+    }
+    assert_int_equal(rc, -ERR_TOO_LARGE);
+    assert_true(lineconn_backlog(c) <= cap);
+    assert_true(lineconn_backlog(c) + sizeof(chunk) + 1 > cap);
+    /* Refusal leaves the queue as it was. */
+    size_t before = lineconn_backlog(c);
+    assert_int_equal(lineconn_send(c, chunk, sizeof(chunk)), -ERR_TOO_LARGE);
+    assert_int_equal(lineconn_backlog(c), before);
     lineconn_free(c);
     close(sv[1]);
     event_base_free(base);
