@@ -28,28 +28,76 @@ int64_t clock_mono_ns(void)
 #define CLOCK_ISO_MIN_MS (-62167219200000LL)
 #define CLOCK_ISO_MAX_MS (253402300799999LL)
 
+/* Days since 1970-01-01 → proleptic Gregorian y/m/d (Howard Hinnant's
+ * civil_from_days): exact for every day, no tables, no time-zone state. */
+static void clock_civil(int64_t days, int *y, int *m, int *d)
+{
+    days += 719468;
+    int64_t era = (days >= 0 ? days : days - 146096) / 146097;
+    int64_t doe = days - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
+    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
+    *y = (int)(yoe + era * 400 + (*m <= 2));
+}
+
+static char *clock_put(char *p, int v, int width)
+{
+    for (int i = width - 1; i >= 0; i--) {
+        p[i] = (char)('0' + v % 10);
+        v /= 10;
+    }
+    return p + width;
+}
+
+/* Hot path (every event carries timestamps): formatted by hand instead of
+ * gmtime_r + snprintf, which cost several thousand instructions each. */
 void clock_format_iso(int64_t ms, char *out, size_t outlen)
 {
-    /* Clamp first: gmtime_r fails (leaving tm unset) for years that do not
-     * fit an int, and a 5-digit year would not parse back. */
+    /* Clamp first: years outside 0000-9999 would not parse back. */
     if (ms < CLOCK_ISO_MIN_MS)
         ms = CLOCK_ISO_MIN_MS;
     if (ms > CLOCK_ISO_MAX_MS)
         ms = CLOCK_ISO_MAX_MS;
-    time_t secs = (time_t)(ms / 1000);
+    int64_t secs = ms / 1000;
     int frac = (int)(ms % 1000);
     if (frac < 0) {
         frac += 1000;
         secs -= 1;
     }
-    struct tm tm;
-    memset(&tm, 0, sizeof(tm));
-    if (!gmtime_r(&secs, &tm)) {
-        snprintf(out, outlen, "1970-01-01T00:00:00.000Z");
-        return;
+    int64_t days = secs / 86400;
+    int64_t rem = secs % 86400;
+    if (rem < 0) {
+        rem += 86400;
+        days -= 1;
     }
-    snprintf(out, outlen, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
+    int y, mo, d;
+    clock_civil(days, &y, &mo, &d);
+    char buf[32];
+    char *p = clock_put(buf, y, 4);
+    *p++ = '-';
+    p = clock_put(p, mo, 2);
+    *p++ = '-';
+    p = clock_put(p, d, 2);
+    *p++ = 'T';
+    p = clock_put(p, (int)(rem / 3600), 2);
+    *p++ = ':';
+    p = clock_put(p, (int)(rem / 60 % 60), 2);
+    *p++ = ':';
+    p = clock_put(p, (int)(rem % 60), 2);
+    *p++ = '.';
+    p = clock_put(p, frac, 3);
+    *p++ = 'Z';
+    *p = '\0';
+    if (outlen == 0)
+        return;
+    size_t n = (size_t)(p - buf);
+    if (n >= outlen)
+        n = outlen - 1;
+    memcpy(out, buf, n);
+    out[n] = '\0';
 }
 
 /* Read exactly n decimal digits at *p into *v and advance *p. */
