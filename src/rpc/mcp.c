@@ -378,14 +378,14 @@ void mcp_session_tool_done(struct mcp_session *s, uint64_t call_id, cJSON *resul
     const char *msg = is_error ? cJSON_GetStringValue(cJSON_GetObjectItem(result, "error")) : NULL;
     char *body = msg ? NULL : json_print(result);
     cJSON_AddStringToObject(text, "text", msg ? msg : body);
-    free(body);
     cJSON_AddItemToArray(content, text);
     /* structuredContent goes to every revision: DESIGN §4 promises it, and
-     * on 2025-03-26 it is an extra member the Result type allows. */
+     * on 2025-03-26 it is an extra member the Result type allows. It is the
+     * text content's JSON spliced in raw, so the result is printed once. */
     if (cJSON_IsObject(result) && !is_error)
-        cJSON_AddItemToObject(r, "structuredContent", result);
-    else
-        cJSON_Delete(result);
+        cJSON_AddItemToObject(r, "structuredContent", cJSON_CreateRaw(body));
+    free(body);
+    cJSON_Delete(result);
     if (is_error)
         cJSON_AddBoolToObject(r, "isError", true);
     emit(s, c->batch, jsonrpc_build_result(c->req_id, r), c->req_id);
