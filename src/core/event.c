@@ -64,7 +64,10 @@ void event_copy(struct event *dst, const struct event *src)
     dst->signature = xstrdup(src->signature);
 }
 
-cJSON *event_to_json(const struct event *ev, const char *workspace)
+/* The envelope with data attached either as a deep copy (by_ref false:
+ * the caller owns an independent tree) or as a reference to ev->data (for
+ * printing: no copy, and cJSON_Delete leaves the referenced data alone). */
+static cJSON *event_envelope(const struct event *ev, const char *workspace, bool by_ref)
 {
     char id[24], ts[40];
     cJSON *o = cJSON_CreateObject();
@@ -78,18 +81,29 @@ cJSON *event_to_json(const struct event *ev, const char *workspace)
     if (workspace)
         cJSON_AddStringToObject(o, "workspace", workspace);
     cJSON_AddStringToObject(o, "timestamp", ts);
-    cJSON *data = ev->data ? cJSON_Duplicate(ev->data, 1) : cJSON_CreateObject();
+    cJSON *data;
+    if (!ev->data)
+        data = cJSON_CreateObject();
+    else if (by_ref)
+        data = cJSON_CreateObjectReference(ev->data->child);
+    else
+        data = cJSON_Duplicate(ev->data, 1);
     if (!data)
-        abort();
+        abort(); /* only fails on OOM */
     cJSON_AddItemToObject(o, "data", data);
     if (ev->signature)
         cJSON_AddStringToObject(o, "signature", ev->signature);
     return o;
 }
 
+cJSON *event_to_json(const struct event *ev, const char *workspace)
+{
+    return event_envelope(ev, workspace, false);
+}
+
 char *event_to_text(const struct event *ev, const char *workspace)
 {
-    cJSON *o = event_to_json(ev, workspace);
+    cJSON *o = event_envelope(ev, workspace, true);
     char *s = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
     if (!s)
