@@ -415,6 +415,7 @@ static int hub_lock_owner(int fd)
 
 static void hub_teardown(struct hub *h)
 {
+    hub_http_stop(h);
     hub_sessions_close_all(h);
     if (h->listener)
         evconnlistener_free(h->listener);
@@ -573,6 +574,9 @@ int hub_serve(const struct options *o)
     rc = hub_listen(h);
     if (rc)
         goto fail;
+    rc = hub_http_start(h);
+    if (rc)
+        goto fail;
     hub_reschedule_timers(h);
     /* Agents restored from the log count as detached since now: ticks will
      * take them offline after the grace period unless they come back. */
@@ -580,6 +584,7 @@ int hub_serve(const struct options *o)
              o->workspace, o->root, h->store->ops->name, (unsigned long long)h->committed_seq);
     if (!o->daemon) {
         printf("coordhub: listening on unix:%s\n", h->sock_path);
+        hub_http_announce(h);
         printf("coordhub: workspace '%s' at %s, store %s\n", o->workspace, o->root, o->store_url);
         fflush(stdout);
     }

@@ -20,6 +20,7 @@ struct store;
 struct lineconn;
 struct mcp_session;
 struct options;
+struct api;
 
 #define HUB_MAX_LINE (1024 * 1024)     /* DESIGN §5: body ≤ 1 MiB */
 #define HUB_MAX_OUT (16 * 1024 * 1024) /* per-session output backlog */
@@ -102,6 +103,9 @@ struct hub {
     int store_errors;
     char *store_error; /* owned: last store error, NULL if healthy */
     bool stopping;
+    struct api *api;        /* the HTTP face, NULL when off (hub_http.c) */
+    char *http_token;       /* owned: admin token while the face is up */
+    bool http_addr_written; /* <state-dir>/http.addr is ours to remove */
 };
 
 /* hub.c */
@@ -122,6 +126,16 @@ void hub_session_maybe_finish(struct hub_session *s);
 void hub_sessions_close_all(struct hub *h);
 void hub_session_send_ctl(struct hub_session *s, cJSON *msg);
 void hub_session_event(struct hub *h, const struct event *ev, const char *text);
+
+/* hub_http.c */
+/* Start the HTTP face. 0 (also when it is off or the default address was
+ * unavailable: warned), or an error when a chosen address cannot be
+ * served (message on stderr). */
+int hub_http_start(struct hub *h);
+/* Print the face's URL (with the admin token) on stdout, if it is up. */
+void hub_http_announce(struct hub *h);
+/* Stop the face and remove http.addr. Safe when it never started. */
+void hub_http_stop(struct hub *h);
 
 /* hub_tools.c */
 void hub_tool_call(struct hub *h, struct hub_session *s, uint64_t call_id, const char *name,

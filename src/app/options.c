@@ -23,6 +23,8 @@ void options_init(struct options *o)
         o->root = xstrdup(e);
     if ((e = getenv("COORDHUB_AGENT")) && *e)
         o->agent = xstrdup(e);
+    if ((e = getenv("COORDHUB_HTTP")) && *e)
+        o->http = xstrdup(e);
 }
 
 void options_deinit(struct options *o)

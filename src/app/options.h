@@ -15,7 +15,7 @@ struct options {
     char *workspace; /* owned: workspace name (default: basename of root) */
     char *config;    /* owned, may be NULL */
     char *store_url; /* owned; default sqlite:<state_dir>/hub.db */
-    char *http;      /* owned, may be NULL: ADDR:PORT (HTTP face, later issue) */
+    char *http;      /* owned, may be NULL: --http / COORDHUB_HTTP ADDR:PORT */
     char *agent;     /* owned, may be NULL: --agent / COORDHUB_AGENT */
     char *log_level; /* owned, may be NULL */
     bool no_http;
@@ -43,7 +43,7 @@ struct options {
 };
 
 /* Initialise with environment defaults (COORDHUB_STATE_DIR, COORDHUB_ROOT,
- * COORDHUB_AGENT). */
+ * COORDHUB_AGENT, COORDHUB_HTTP). */
 void options_init(struct options *o);
 void options_deinit(struct options *o);
 

@@ -1,0 +1,223 @@
+/* api — routes, access control and life cycle of the HTTP face.
+ *
+ * The admin token is kept only as its digest and checked in constant
+ * time (auth/token.c). Credentials are never logged (http.c logs method
+ * and path only).
+ *
+ * Invariant: events_sse is freed before the HTTP server, because its
+ * streams own requests of the server's connections. */
+#include "api/api.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/http.h>
+
+#include "api/events_sse.h"
+#include "api/metrics.h"
+#include "api/status.h"
+#include "auth/token.h"
+#include "base/buf.h"
+#include "base/xmalloc.h"
+#include "bus/bus.h"
+#include "net/http.h"
+
+#define API_MAX_BODY (1024 * 1024)     /* DESIGN §5: body ≤ 1 MiB */
+#define API_MAX_HEADERS (64 * 1024)    /* request line + headers */
+#define API_MAX_CONNECTIONS 1024       /* HTTP connections */
+#define API_IDLE_TIMEOUT_S 60          /* idle keep-alive, slow requests */
+#define API_SSE_MAX_CLIENTS 512        /* open /events streams */
+#define API_SSE_MAX_PENDING (4u << 20) /* queued bytes per subscriber */
+#define API_SSE_HEARTBEAT_MS 15000     /* DESIGN §4: every 15 s */
+#define API_SSE_RETRY_MS 3000          /* reconnect delay we ask for */
+#define API_SSE_WRITE_TIMEOUT_S 60     /* a peer that takes nothing */
+#define API_METRICS_MAX (1024 * 1024)
+
+struct api {
+    struct event_base *base;
+    struct http_server *http;
+    struct events_sse *sse;
+    struct api_host host;
+    struct bus *bus;
+    uint64_t bus_sub;
+    struct token_digest token;
+    char *workspace;
+    char *version;
+    struct metrics_event_counts events;
+};
+
+static bool api_authorize(void *arg, const char *cred, size_t len)
+{
+    struct api *a = arg;
+    return token_digest_matches(&a->token, cred, len);
+}
+
+/* ---- handlers ------------------------------------------------------------ */
+
+static void api_index(void *arg, struct evhttp_request *req, const struct evkeyvalq *query)
+{
+    struct api *a = arg;
+    (void)query;
+    status_reply_index(req, a->workspace, a->version);
+}
+
+static void api_healthz(void *arg, struct evhttp_request *req, const struct evkeyvalq *query)
+{
+    (void)arg;
+    (void)query;
+    status_reply_health(req);
+}
+
+static void api_status(void *arg, struct evhttp_request *req, const struct evkeyvalq *query)
+{
+    struct api *a = arg;
+    (void)query;
+    status_reply_status(req, a->host.status(a->host.arg));
+}
+
+static void api_events(void *arg, struct evhttp_request *req, const struct evkeyvalq *query)
+{
+    struct api *a = arg;
+    events_sse_handle(a->sse, req, query);
+}
+
+static void api_metrics(void *arg, struct evhttp_request *req, const struct evkeyvalq *query)
+{
+    struct api *a = arg;
+    (void)query;
+    struct metrics_hub hub;
+    memset(&hub, 0, sizeof(hub));
+    a->host.stats(a->host.arg, &hub);
+    struct http_stats hs;
+    http_server_stats(a->http, &hs);
+    struct events_sse_stats ss;
+    events_sse_stats(a->sse, &ss);
+    struct metrics_face face = {
+        .sse_clients = ss.clients,
+        .sse_delivered_total = ss.delivered,
+        .sse_cut_off_total = ss.cut_off,
+        .sse_resync_total = ss.resyncs,
+        .http_connections = hs.connections,
+        .http_requests_total = hs.requests,
+        .http_rejected_total = hs.rejected,
+        .http_unauthorized_total = hs.unauthorized,
+    };
+    struct buf out;
+    buf_init(&out, API_METRICS_MAX);
+    if (metrics_render(&out, &hub, &face, &a->events) != 0) {
+        buf_deinit(&out);
+        http_reply_error(req, 500, "internal", "the metrics exposition exceeds its cap");
+        return;
+    }
+    http_reply_text(req, 200, "text/plain; version=0.0.4; charset=utf-8", out.data, out.len);
+    buf_deinit(&out);
+}
+
+static const struct http_route api_routes[] = {
+    {"/healthz", HTTP_METHOD_GET | HTTP_METHOD_HEAD, true, api_healthz},
+    {"/", HTTP_METHOD_GET, false, api_index},
+    {"/status", HTTP_METHOD_GET, false, api_status},
+    {"/events", HTTP_METHOD_GET, false, api_events},
+    {"/metrics", HTTP_METHOD_GET, false, api_metrics},
+};
+
+static void api_on_event(void *arg, const struct event *ev, const char *text)
+{
+    struct api *a = arg;
+    (void)text;
+    metrics_event_counts_add(&a->events, ev->type);
+}
+
+/* ---- life cycle ---------------------------------------------------------- */
+
+static char *api_errf(const char *fmt, const char *a)
+{
+    size_t n = strlen(fmt) + strlen(a) + 1;
+    char *m = xmalloc(n);
+    snprintf(m, n, fmt, a);
+    return m;
+}
+
+int api_new(struct event_base *base, const struct api_config *cfg, struct api **out, char **errmsg)
+{
+    *out = NULL;
+    *errmsg = NULL;
+    struct http_config hc;
+    memset(&hc, 0, sizeof(hc));
+    const char *why;
+    if (http_addr_parse(cfg->addr, &hc.addr, &why) != 0) {
+        size_t n = strlen(cfg->addr) + strlen(why) + 64;
+        *errmsg = xmalloc(n);
+        snprintf(*errmsg, n, "invalid HTTP address '%s': %s", cfg->addr, why);
+        return -ERR_INVALID;
+    }
+    if (!hc.addr.loopback) {
+        *errmsg = api_errf("refusing to serve HTTP on %s: a non-loopback address needs API keys "
+                           "and TLS, which this version does not have yet; use 127.0.0.1:PORT",
+                           hc.addr.text);
+        return -ERR_DENIED;
+    }
+    if (!cfg->token || !*cfg->token) {
+        *errmsg = xstrdup("no admin token: HTTP cannot be protected");
+        return -ERR_INVALID;
+    }
+    struct api *a = xcalloc(1, sizeof(*a));
+    a->base = base;
+    a->host = cfg->host;
+    a->bus = cfg->bus;
+    a->workspace = xstrdup(cfg->workspace);
+    a->version = xstrdup(cfg->version);
+    if (!token_digest_init(&a->token, cfg->token, strlen(cfg->token))) {
+        api_free(a);
+        *errmsg = xstrdup("cannot hash the admin token (OpenSSL SHA-256 unavailable)");
+        return -ERR_INTERNAL;
+    }
+    hc.max_body = API_MAX_BODY;
+    hc.max_headers = API_MAX_HEADERS;
+    hc.max_connections = API_MAX_CONNECTIONS;
+    hc.idle_timeout_s = API_IDLE_TIMEOUT_S;
+    hc.routes = api_routes;
+    hc.nroutes = sizeof(api_routes) / sizeof(api_routes[0]);
+    hc.authorize = api_authorize;
+    hc.arg = a;
+    int rc = http_server_new(base, &hc, &a->http, errmsg);
+    if (rc) {
+        api_free(a);
+        return rc;
+    }
+    struct events_sse_config ec = {
+        .base = base,
+        .http = a->http,
+        .bus = cfg->bus,
+        .store = cfg->store,
+        .workspace = cfg->workspace,
+        .max_clients = API_SSE_MAX_CLIENTS,
+        .max_pending = API_SSE_MAX_PENDING,
+        .heartbeat_ms = cfg->sse_heartbeat_ms > 0 ? cfg->sse_heartbeat_ms : API_SSE_HEARTBEAT_MS,
+        .retry_ms = API_SSE_RETRY_MS,
+        .write_timeout_s = API_SSE_WRITE_TIMEOUT_S,
+    };
+    a->sse = events_sse_new(&ec);
+    a->bus_sub = bus_subscribe(cfg->bus, api_on_event, a);
+    *out = a;
+    return 0;
+}
+
+void api_free(struct api *a)
+{
+    if (!a)
+        return;
+    if (a->bus_sub)
+        bus_unsubscribe(a->bus, a->bus_sub);
+    events_sse_free(a->sse);
+    http_server_free(a->http);
+    free(a->workspace);
+    free(a->version);
+    free(a);
+}
+
+const char *api_address(const struct api *a)
+{
+    return http_server_addr(a->http)->text;
+}

@@ -1,0 +1,62 @@
+/* api — the hub's HTTP face (DESIGN §4 HTTP, §5): the routes, the admin
+ * token check and the endpoint modules wired onto one HTTP server.
+ *
+ *   GET /healthz   liveness, the only route without a credential
+ *   GET /          index of the endpoints
+ *   GET /status    the coordination status (status.c)
+ *   GET /events    the event log as Server-Sent Events (events_sse.c)
+ *   GET /metrics   Prometheus text (metrics.c)
+ *
+ * Every other route needs the admin token as `Authorization: Bearer …` or
+ * `?token=…`, compared in constant time. Only loopback addresses are
+ * accepted until API keys and TLS exist (DESIGN §5).
+ *
+ * The face reads hub state through `struct api_host` (the hub sits above
+ * this layer) and the bus and store directly. */
+#ifndef COORDHUB_API_API_H
+#define COORDHUB_API_API_H
+
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "api/metrics.h"
+#include "base/err.h"
+
+struct event_base;
+struct bus;
+struct store;
+struct api;
+
+struct api_host {
+    void *arg;
+    /* The coordination status (the coord://status object); caller owns;
+     * NULL if it cannot be built. */
+    cJSON *(*status)(void *arg);
+    /* The hub's figures for /metrics. */
+    void (*stats)(void *arg, struct metrics_hub *out);
+};
+
+struct api_config {
+    const char *addr;         /* HOST:PORT (see http_addr_parse) */
+    const char *token;        /* the admin token (copied as a digest) */
+    struct bus *bus;          /* committed events */
+    struct store *store;      /* the log, for history older than the bus ring */
+    const char *workspace;    /* copied */
+    const char *version;      /* copied */
+    int64_t sse_heartbeat_ms; /* 0: 15000 */
+    struct api_host host;
+};
+
+/* Bind and serve. On error *out is NULL, *errmsg (caller frees) says why
+ * and the result is -ERR_INVALID (bad address or empty token),
+ * -ERR_DENIED (a non-loopback address) or -errno of the bind (-EADDRINUSE
+ * when the port is taken). */
+COORDHUB_MUST_CHECK int api_new(struct event_base *base, const struct api_config *cfg,
+                                struct api **out, char **errmsg);
+/* End every stream, close every connection and the listener. NULL ok. */
+void api_free(struct api *a);
+/* The bound address, "127.0.0.1:7420" (the kernel's port when 0 was asked). */
+const char *api_address(const struct api *a);
+
+#endif

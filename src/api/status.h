@@ -1,0 +1,24 @@
+/* status — the read-only documents of the HTTP face: GET /healthz
+ * (liveness), GET /status (the coordination status) and GET / (an index
+ * of the endpoints).
+ *
+ * /status is the object get_coordination_status and coord://status
+ * return (DESIGN §4: the seed's shape {enabled, activeAgents[],
+ * lockedFiles[], activeTasks[], systemHealth} plus `details`); the hub
+ * builds it, this module only checks the shape and answers. */
+#ifndef COORDHUB_API_STATUS_H
+#define COORDHUB_API_STATUS_H
+
+#include <cjson/cJSON.h>
+
+struct evhttp_request;
+
+/* 200 {"status":"ok"}. */
+void status_reply_health(struct evhttp_request *req);
+/* 200 with status (taken), or 500 if it lacks a field of the seed's
+ * shape, 503 if NULL (the hub could not build it). */
+void status_reply_status(struct evhttp_request *req, cJSON *status);
+/* 200 {"service":"coordhub","version","workspace","endpoints":{…}}. */
+void status_reply_index(struct evhttp_request *req, const char *workspace, const char *version);
+
+#endif

@@ -1,0 +1,202 @@
+/* hub_http — the hub's side of the HTTP face (src/api): where it listens,
+ * what it tells the user, and how the face reads the hub.
+ *
+ * Address: --http ADDR:PORT, else env COORDHUB_HTTP, else 127.0.0.1:7420;
+ * --no-http turns the face off. One hub runs per repository and test
+ * suites start dozens at once, so the default port is often taken: when
+ * the *default* cannot be bound the hub warns and runs without HTTP (its
+ * Unix socket is the primary face), but an address the user chose that
+ * cannot be served is a start-up error.
+ *
+ * The bound address is written to <state-dir>/http.addr ("127.0.0.1:7420",
+ * the kernel's port when 0 was asked) so the CLI and tests can find the
+ * face; it is removed at shutdown, and a stale one from a crashed hub is
+ * removed at start. The admin token is read from <state-dir>/token; it is
+ * printed only in the URL on a foreground hub's stdout, never logged. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "api/api.h"
+#include "app/hub_internal.h"
+#include "app/options.h"
+#include "base/clock.h"
+#include "base/log.h"
+#include "base/xmalloc.h"
+
+#ifndef COORDHUB_VERSION
+#define COORDHUB_VERSION "0.0.0"
+#endif
+
+#define HUB_HTTP_DEFAULT "127.0.0.1:7420"
+#define HUB_HTTP_TOKEN_MAX 256
+
+/* The admin token (caller frees), or NULL if the file is missing/empty. */
+static char *hub_http_read_token(struct hub *h)
+{
+    char *path = options_state_path(h->opt, "token");
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    free(path);
+    if (fd < 0)
+        return NULL;
+    char buf[HUB_HTTP_TOKEN_MAX + 1];
+    ssize_t n = read(fd, buf, HUB_HTTP_TOKEN_MAX);
+    close(fd);
+    if (n <= 0)
+        return NULL;
+    buf[n] = '\0';
+    size_t len = strcspn(buf, " \t\r\n");
+    if (len == 0)
+        return NULL;
+    buf[len] = '\0';
+    return xstrdup(buf);
+}
+
+static cJSON *hub_http_status(void *arg)
+{
+    return hub_resource_read(arg, "coord://status");
+}
+
+static void hub_http_stats(void *arg, struct metrics_hub *m)
+{
+    struct hub *h = arg;
+    struct workspace_stats ws;
+    workspace_stats_get(h->ws, &ws);
+    m->store_last_seq = h->committed_seq;
+    m->loop_lag_seconds = h->loop_lag_ms / 1000.0;
+    m->uptime_seconds = (double)(clock_wall_ms() - h->started_ms) / 1000.0;
+    m->sessions = h->nsessions;
+    m->agents = ws.agents;
+    m->agents_active = ws.agents_active;
+    m->leases = ws.leases;
+    m->lock_waiters = ws.waiters;
+    m->tasks_open = ws.tasks_open;
+    m->tasks_claimed = ws.tasks_claimed;
+    m->lock_granted_total = ws.lock_granted;
+    m->lock_contended_total = ws.lock_contended;
+    m->lock_expired_total = ws.lock_expired;
+}
+
+/* COORDHUB_SSE_HEARTBEAT_MS (tests use a short one), or 0 for the default. */
+static int64_t hub_http_heartbeat_ms(void)
+{
+    const char *e = getenv("COORDHUB_SSE_HEARTBEAT_MS");
+    if (!e || !*e)
+        return 0;
+    char *end;
+    errno = 0;
+    long long v = strtoll(e, &end, 10);
+    if (errno || *end || v < 10 || v > 3600000) {
+        log_warn("COORDHUB_SSE_HEARTBEAT_MS=%s ignored: expected 10..3600000 (ms)", e);
+        return 0;
+    }
+    return v;
+}
+
+/* Write <state-dir>/http.addr atomically (temp file + rename). */
+static int hub_http_write_addr(struct hub *h, const char *addr)
+{
+    char *path = options_state_path(h->opt, "http.addr");
+    char *tmp = options_state_path(h->opt, "http.addr.tmp");
+    int rc = 0;
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        rc = -errno;
+        goto out;
+    }
+    char line[96];
+    int n = snprintf(line, sizeof(line), "%s\n", addr);
+    if (n < 0 || (size_t)n >= sizeof(line) || write(fd, line, (size_t)n) != n) {
+        rc = -EIO;
+        close(fd);
+        unlink(tmp);
+        goto out;
+    }
+    close(fd);
+    if (rename(tmp, path) != 0) {
+        rc = -errno;
+        unlink(tmp);
+    }
+out:
+    free(path);
+    free(tmp);
+    return rc;
+}
+
+int hub_http_start(struct hub *h)
+{
+    const struct options *o = h->opt;
+    char *addr_path = options_state_path(o, "http.addr");
+    unlink(addr_path); /* a stale one from a hub that died */
+    free(addr_path);
+    if (o->no_http) {
+        log_info("HTTP face disabled (--no-http)");
+        return 0;
+    }
+    /* o->http is --http, or COORDHUB_HTTP (options_init): both are choices. */
+    bool chosen = o->http != NULL;
+    const char *addr = chosen ? o->http : HUB_HTTP_DEFAULT;
+    char *errmsg = NULL;
+    char *token = hub_http_read_token(h);
+    struct api_config cfg = {
+        .addr = addr,
+        .token = token,
+        .bus = h->bus,
+        .store = h->store,
+        .workspace = o->workspace,
+        .version = COORDHUB_VERSION,
+        .sse_heartbeat_ms = hub_http_heartbeat_ms(),
+        .host = {.arg = h, .status = hub_http_status, .stats = hub_http_stats},
+    };
+    int rc = token ? api_new(h->base, &cfg, &h->api, &errmsg) : -ERR_INVALID;
+    if (!token)
+        errmsg = xstrdup("the admin token file (<state-dir>/token) is missing or empty");
+    if (rc) {
+        if (chosen) {
+            fprintf(stderr, "coordhub: HTTP: %s\n", errmsg);
+            log_error("HTTP: %s", errmsg);
+        } else {
+            log_warn("HTTP: %s; running without the HTTP face (choose another address with "
+                     "--http 127.0.0.1:PORT, port 0 for any free one; --no-http to silence this)",
+                     errmsg);
+            rc = 0;
+        }
+        free(errmsg);
+        free(token);
+        return rc;
+    }
+    const char *bound = api_address(h->api);
+    int wrc = hub_http_write_addr(h, bound);
+    if (wrc)
+        log_warn("cannot write %s/http.addr: %s", o->state_dir, coordhub_strerror(wrc));
+    else
+        h->http_addr_written = true;
+    log_info("HTTP on http://%s/ (admin token in %s/token)", bound, o->state_dir);
+    h->http_token = token;
+    return 0;
+}
+
+void hub_http_announce(struct hub *h)
+{
+    if (!h->api)
+        return;
+    printf("coordhub: http://%s/?token=%s\n", api_address(h->api), h->http_token);
+}
+
+void hub_http_stop(struct hub *h)
+{
+    if (h->http_addr_written) {
+        char *path = options_state_path(h->opt, "http.addr");
+        unlink(path);
+        free(path);
+        h->http_addr_written = false;
+    }
+    api_free(h->api);
+    h->api = NULL;
+    free(h->http_token);
+    h->http_token = NULL;
+}
