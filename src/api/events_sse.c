@@ -314,6 +314,8 @@ void events_sse_handle(struct events_sse *e, struct evhttp_request *req,
     uint64_t newest = bus_newest(e->cfg.bus);
     uint64_t cursor = newest; /* neither header nor since: from now */
     const char *last = evhttp_find_header(evhttp_request_get_input_headers(req), "Last-Event-ID");
+    if (last && !last[strspn(last, " \t")])
+        last = NULL; /* an empty id is no id (the SSE spec never sends one) */
     const char *since = evhttp_find_header(query, "since");
     if (last || since) {
         if (sse_parse_id(last ? last : since, &cursor) != 0) {

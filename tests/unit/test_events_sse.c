@@ -393,6 +393,14 @@ static void test_events_sse__bad_parameters_are_400(void **state)
     run_until(&f, is_closed, &c);
     assert_int_equal(c.status, 400);
     client_close(&c);
+    /* An empty Last-Event-ID is no id: ?since= applies. */
+    publish(&f, "file:locked");
+    client_open(&f, &c, "since=0", "Last-Event-ID: \r\n");
+    struct want w = {.c = &c, .last = 1};
+    run_until(&f, has_last, &w);
+    assert_int_equal(c.status, 200);
+    assert_ids(&c, 1, 1);
+    client_close(&c);
     fixture_deinit(&f);
 }
 

@@ -1,14 +1,23 @@
-/* Unit tests for http's pure parts: HOST:PORT parsing (loopback
- * detection, bracketed IPv6, bare ports, refusals) and Bearer credentials. */
+/* Unit tests for http: the pure parts (HOST:PORT parsing with loopback
+ * detection, bracketed IPv6, bare ports, refusals; Bearer credentials) and
+ * the server on an ephemeral loopback port (routing, credentials, the
+ * connection cap and its accounting as connections come and go). */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
+#include <event2/event.h>
 
+#include "base/clock.h"
 #include "net/http.h"
 
 static void test_http__addr_ipv4(void **state)
@@ -99,9 +108,195 @@ static void test_http__bearer(void **state)
     assert_false(http_bearer_parse(NULL, &tok, &len));
 }
 
+/* ---- the server ---------------------------------------------------------- */
+
+static void ping(void *arg, struct evhttp_request *req, const struct evkeyvalq *query)
+{
+    (void)arg;
+    (void)query;
+    http_reply_text(req, 200, "text/plain", "pong", 4);
+}
+
+static bool check_secret(void *arg, const char *cred, size_t len)
+{
+    (void)arg;
+    return len == 6 && memcmp(cred, "secret", 6) == 0;
+}
+
+static const struct http_route routes[] = {
+    {"/ping", HTTP_METHOD_GET, true, ping},
+    {"/private", HTTP_METHOD_GET | HTTP_METHOD_DELETE, false, ping},
+};
+
+static struct http_server *server_new(struct event_base *base, size_t max_connections)
+{
+    struct http_config cfg;
+    memset(&cfg, 0, sizeof(cfg));
+    const char *why;
+    assert_int_equal(http_addr_parse("127.0.0.1:0", &cfg.addr, &why), 0);
+    cfg.max_body = 1024;
+    cfg.max_headers = 8192;
+    cfg.max_connections = max_connections;
+    cfg.idle_timeout_s = 30;
+    cfg.routes = routes;
+    cfg.nroutes = sizeof(routes) / sizeof(routes[0]);
+    cfg.authorize = check_secret;
+    struct http_server *s = NULL;
+    char *err = NULL;
+    if (http_server_new(base, &cfg, &s, &err) != 0)
+        fail_msg("http_server_new: %s", err ? err : "?");
+    assert_int_not_equal(http_server_addr(s)->port, 0);
+    return s;
+}
+
+/* Run the loop a little (the server and our blocking-free clients share
+ * this thread). */
+static void spin(struct event_base *base)
+{
+    for (int i = 0; i < 5; i++) {
+        struct timeval tv = {0, 2000};
+        event_base_loopexit(base, &tv);
+        event_base_dispatch(base);
+    }
+}
+
+static int client_connect(const struct http_server *s)
+{
+    const struct http_addr *a = http_server_addr(s);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    assert_int_equal(connect(fd, (const struct sockaddr *)&a->ss, a->len), 0);
+    return fd;
+}
+
+/* Send a request on fd and return the response's status (0 if the
+ * connection closed without one); *closed tells whether the server then
+ * closed the connection. */
+static int client_request(struct event_base *base, int fd, const char *head, bool *closed)
+{
+    size_t n = strlen(head);
+    assert_int_equal(write(fd, head, n), (ssize_t)n);
+    char resp[4096];
+    size_t got = 0;
+    int64_t deadline = clock_mono_ns() + 5LL * 1000000000;
+    *closed = false;
+    while (clock_mono_ns() < deadline) {
+        spin(base);
+        ssize_t r = recv(fd, resp + got, sizeof(resp) - 1 - got, MSG_DONTWAIT);
+        if (r == 0) {
+            *closed = true;
+            break;
+        }
+        if (r > 0) {
+            got += (size_t)r;
+            resp[got] = '\0';
+            char *body = strstr(resp, "\r\n\r\n");
+            const char *cl = strstr(resp, "Content-Length: ");
+            if (body && cl && got >= (size_t)(body + 4 - resp) + strtoul(cl + 16, NULL, 10))
+                break;
+        }
+    }
+    resp[got] = '\0';
+    if (strncmp(resp, "HTTP/1.1 ", 9) != 0)
+        return 0;
+    if (!*closed) {
+        spin(base);
+        char c;
+        *closed = recv(fd, &c, 1, MSG_DONTWAIT) == 0;
+    }
+    return (int)strtol(resp + 9, NULL, 10);
+}
+
+#define GET(path) "GET " path " HTTP/1.1\r\nHost: t\r\n\r\n"
+
+static void test_http__routing_and_credentials(void **state)
+{
+    (void)state;
+    struct event_base *base = event_base_new();
+    struct http_server *s = server_new(base, 16);
+    int fd = client_connect(s);
+    bool closed;
+    assert_int_equal(client_request(base, fd, GET("/ping"), &closed), 200);
+    assert_int_equal(client_request(base, fd, GET("/private"), &closed), 401);
+    assert_int_equal(client_request(base, fd, GET("/private?token=nope"), &closed), 401);
+    assert_int_equal(client_request(base, fd, GET("/private?token=secret"), &closed), 200);
+    assert_int_equal(client_request(base, fd,
+                                    "GET /private HTTP/1.1\r\nHost: t\r\n"
+                                    "Authorization: Bearer secret\r\n\r\n",
+                                    &closed),
+                     200);
+    /* The header wins over the query. */
+    assert_int_equal(client_request(base, fd,
+                                    "GET /private?token=secret HTTP/1.1\r\nHost: t\r\n"
+                                    "Authorization: Bearer nope\r\n\r\n",
+                                    &closed),
+                     401);
+    assert_int_equal(client_request(base, fd, GET("/missing"), &closed), 401);
+    assert_int_equal(client_request(base, fd, GET("/missing?token=secret"), &closed), 404);
+    assert_int_equal(client_request(base, fd,
+                                    "POST /private?token=secret HTTP/1.1\r\nHost: t\r\n"
+                                    "Content-Length: 0\r\n\r\n",
+                                    &closed),
+                     405);
+    assert_int_equal(client_request(base, fd,
+                                    "POST /ping HTTP/1.1\r\nHost: t\r\n"
+                                    "Content-Length: 2000\r\n\r\n",
+                                    &closed),
+                     413);
+    struct http_stats st;
+    http_server_stats(s, &st);
+    assert_int_equal(st.unauthorized, 4);
+    close(fd);
+    http_server_free(s);
+    event_base_free(base);
+}
+
+static void test_http__connection_cap_and_accounting(void **state)
+{
+    (void)state;
+    struct event_base *base = event_base_new();
+    struct http_server *s = server_new(base, 2);
+    bool closed;
+    int c1 = client_connect(s), c2 = client_connect(s);
+    assert_int_equal(client_request(base, c1, GET("/ping"), &closed), 200);
+    assert_false(closed); /* kept alive */
+    assert_int_equal(client_request(base, c2, GET("/ping"), &closed), 200);
+    struct http_stats st;
+    http_server_stats(s, &st);
+    assert_int_equal(st.connections, 2);
+    /* A third connection is refused and closed. */
+    int c3 = client_connect(s);
+    assert_int_equal(client_request(base, c3, GET("/ping"), &closed), 503);
+    assert_true(closed);
+    close(c3);
+    http_server_stats(s, &st);
+    assert_int_equal(st.rejected, 1);
+    assert_int_equal(st.connections, 2);
+    /* A connection that goes frees its place. */
+    close(c1);
+    spin(base);
+    http_server_stats(s, &st);
+    assert_int_equal(st.connections, 1);
+    /* Many short connections one after another never leak a place. */
+    for (int i = 0; i < 20; i++) {
+        int c = client_connect(s);
+        assert_int_equal(client_request(base, c, GET("/ping"), &closed), 200);
+        close(c);
+        spin(base);
+    }
+    http_server_stats(s, &st);
+    assert_int_equal(st.connections, 1);
+    assert_int_equal(st.rejected, 1);
+    close(c2);
+    http_server_free(s);
+    event_base_free(base);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_http__routing_and_credentials),
+        cmocka_unit_test(test_http__connection_cap_and_accounting),
         cmocka_unit_test(test_http__addr_ipv4),
         cmocka_unit_test(test_http__addr_ipv6_localhost_and_bare_port),
         cmocka_unit_test(test_http__addr_refusals),
