@@ -161,93 +161,93 @@ static void cli_num(const cJSON *o, const char *k, char *buf, size_t n)
 
 /* ---- client commands ---------------------------------------------------- */
 
+/* The shape of every read-only listing: one tool call, printed as JSON
+ * with --json or through `table` for people. Takes args (NULL = {}). */
+static int cli_query(struct options *o, const char *tool, cJSON *args,
+                     void (*table)(const cJSON *res))
+{
+    struct client *c = cli_open(o);
+    if (!c) {
+        cJSON_Delete(args);
+        return CLI_FAIL;
+    }
+    cJSON *res = NULL;
+    int code = cli_call(c, o, tool, args, &res);
+    if (res && o->json)
+        cli_print_json(res);
+    else if (res)
+        table(res);
+    cJSON_Delete(res);
+    client_close(c);
+    return code;
+}
+
+static void cli_status_table(const cJSON *res)
+{
+    const cJSON *h = cJSON_GetObjectItemCaseSensitive(res, "systemHealth");
+    printf("health:  %s\n", cli_str(h, "overall"));
+    printf("agents:  %d active\n",
+           cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(res, "activeAgents")));
+    printf("locks:   %d\n",
+           cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(res, "lockedFiles")));
+    printf("tasks:   %d in progress\n",
+           cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(res, "activeTasks")));
+    char seq[32];
+    cli_num(cJSON_GetObjectItemCaseSensitive(h, "store"), "lastSeq", seq, sizeof(seq));
+    printf("events:  %s\n", seq);
+}
+
 static int cli_status(struct options *o, int argc, char **argv)
 {
     (void)argc;
     (void)argv;
-    struct client *c = cli_open(o);
-    if (!c)
-        return CLI_FAIL;
-    cJSON *res = NULL;
-    int code = cli_call(c, o, "get_coordination_status", NULL, &res);
-    if (res && o->json) {
-        cli_print_json(res);
-    } else if (res) {
-        const cJSON *h = cJSON_GetObjectItemCaseSensitive(res, "systemHealth");
-        printf("health:  %s\n", cli_str(h, "overall"));
-        printf("agents:  %d active\n",
-               cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(res, "activeAgents")));
-        printf("locks:   %d\n",
-               cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(res, "lockedFiles")));
-        printf("tasks:   %d in progress\n",
-               cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(res, "activeTasks")));
-        char seq[32];
-        cli_num(cJSON_GetObjectItemCaseSensitive(h, "store"), "lastSeq", seq, sizeof(seq));
-        printf("events:  %s\n", seq);
+    return cli_query(o, "get_coordination_status", NULL, cli_status_table);
+}
+
+static void cli_agents_table(const cJSON *res)
+{
+    printf("%-32s %-8s %-24s %s\n", "AGENT", "STATUS", "LAST SEEN", "CAPABILITIES");
+    const cJSON *a;
+    cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(res, "agents"))
+    {
+        char *caps = json_print(cJSON_GetObjectItemCaseSensitive(a, "capabilities"));
+        printf("%-32s %-8s %-24s %s\n", cli_str(a, "agentId"), cli_str(a, "status"),
+               cli_str(a, "lastSeen"), caps);
+        free(caps);
     }
-    cJSON_Delete(res);
-    client_close(c);
-    return code;
 }
 
 static int cli_agents(struct options *o, int argc, char **argv)
 {
     (void)argc;
     (void)argv;
-    struct client *c = cli_open(o);
-    if (!c)
-        return CLI_FAIL;
     cJSON *args = cJSON_CreateObject();
     if (o->status)
         cJSON_AddStringToObject(args, "status", o->status);
-    cJSON *res = NULL;
-    int code = cli_call(c, o, "list_agents", args, &res);
-    if (res && o->json) {
-        cli_print_json(res);
-    } else if (res) {
-        printf("%-32s %-8s %-24s %s\n", "AGENT", "STATUS", "LAST SEEN", "CAPABILITIES");
-        const cJSON *a;
-        cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(res, "agents"))
-        {
-            char *caps = json_print(cJSON_GetObjectItemCaseSensitive(a, "capabilities"));
-            printf("%-32s %-8s %-24s %s\n", cli_str(a, "agentId"), cli_str(a, "status"),
-                   cli_str(a, "lastSeen"), caps);
-            free(caps);
-        }
+    return cli_query(o, "list_agents", args, cli_agents_table);
+}
+
+static void cli_locks_table(const cJSON *res)
+{
+    printf("%-40s %-24s %-9s %-8s %s\n", "FILE", "AGENT", "MODE", "TOKEN", "EXPIRES");
+    const cJSON *l;
+    cJSON_ArrayForEach(l, cJSON_GetObjectItemCaseSensitive(res, "locks"))
+    {
+        char tok[32];
+        cli_num(l, "token", tok, sizeof(tok));
+        printf("%-40s %-24s %-9s %-8s %s\n", cli_str(l, "file"), cli_str(l, "agentId"),
+               cli_str(l, "mode"), tok, cli_str(l, "expiresAt"));
     }
-    cJSON_Delete(res);
-    client_close(c);
-    return code;
 }
 
 static int cli_locks(struct options *o, int argc, char **argv)
 {
     (void)argc;
     (void)argv;
-    struct client *c = cli_open(o);
-    if (!c)
-        return CLI_FAIL;
     cJSON *args = cJSON_CreateObject();
     if (o->agent)
         cJSON_AddStringToObject(args, "agentId", o->agent);
-    cJSON *res = NULL;
-    int code = cli_call(c, o, "list_locked_files", args, &res);
-    if (res && o->json) {
-        cli_print_json(res);
-    } else if (res) {
-        printf("%-40s %-24s %-9s %-8s %s\n", "FILE", "AGENT", "MODE", "TOKEN", "EXPIRES");
-        const cJSON *l;
-        cJSON_ArrayForEach(l, cJSON_GetObjectItemCaseSensitive(res, "locks"))
-        {
-            char tok[32];
-            cli_num(l, "token", tok, sizeof(tok));
-            printf("%-40s %-24s %-9s %-8s %s\n", cli_str(l, "file"), cli_str(l, "agentId"),
-                   cli_str(l, "mode"), tok, cli_str(l, "expiresAt"));
-        }
-    }
-    cJSON_Delete(res);
-    client_close(c);
-    return code;
+    return cli_query(o, "list_locked_files", args, cli_locks_table);
 }
 
 static int cli_lock(struct options *o, int argc, char **argv)
@@ -334,25 +334,19 @@ static void cli_print_tasks(const cJSON *tasks)
     }
 }
 
+static void cli_tasks_table(const cJSON *res)
+{
+    cli_print_tasks(cJSON_GetObjectItemCaseSensitive(res, "tasks"));
+}
+
 static int cli_tasks(struct options *o, int argc, char **argv)
 {
     (void)argc;
     (void)argv;
-    struct client *c = cli_open(o);
-    if (!c)
-        return CLI_FAIL;
     cJSON *args = cJSON_CreateObject();
     if (o->status)
         cJSON_AddStringToObject(args, "status", o->status);
-    cJSON *res = NULL;
-    int code = cli_call(c, o, "list_tasks", args, &res);
-    if (res && o->json)
-        cli_print_json(res);
-    else if (res)
-        cli_print_tasks(cJSON_GetObjectItemCaseSensitive(res, "tasks"));
-    cJSON_Delete(res);
-    client_close(c);
-    return code;
+    return cli_query(o, "list_tasks", args, cli_tasks_table);
 }
 
 static int cli_task(struct options *o, int argc, char **argv)

@@ -13,6 +13,8 @@
  * Messages never echo a Redis URL, which may carry a password. */
 #include "store/store.h"
 
+#include "base/clock.h"
+
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -94,4 +96,12 @@ void store_close(struct store *s)
 {
     if (s)
         s->ops->close(s);
+}
+
+int64_t store_clock_monotone(int64_t *last)
+{
+    int64_t wall = clock_wall_ms();
+    if (wall > *last)
+        *last = wall;
+    return *last;
 }

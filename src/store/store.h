@@ -131,6 +131,10 @@ extern const struct store_ops store_sqlite_ops;
  * NULL for an unknown scheme. */
 const struct store_ops *store_ops_for_url(const char *url);
 
+/* The local backends' now(): the wall clock, never going below *last (the
+ * handle's previous answer), which it updates. */
+int64_t store_clock_monotone(int64_t *last);
+
 /* Open url with the backend store_ops_for_url() picks. */
 int store_open(const char *url, const struct store_open_opts *opts, struct store **out,
                char **errmsg);

@@ -145,10 +145,7 @@ static int store_memory_snapshot_load(struct store *s, uint64_t *seq, char **tex
 static int store_memory_now(struct store *s, int64_t *ms)
 {
     struct store_memory *m = store_memory_of(s);
-    int64_t wall = clock_wall_ms();
-    if (wall > m->last_now)
-        m->last_now = wall;
-    *ms = m->last_now;
+    *ms = store_clock_monotone(&m->last_now);
     return 0;
 }
 

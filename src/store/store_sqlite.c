@@ -778,10 +778,7 @@ static int store_sqlite_snapshot_load(struct store *s, uint64_t *seq, char **tex
 static int store_sqlite_now(struct store *s, int64_t *ms)
 {
     struct store_sqlite *q = store_sqlite_of(s);
-    int64_t wall = clock_wall_ms();
-    if (wall > q->last_now)
-        q->last_now = wall;
-    *ms = q->last_now;
+    *ms = store_clock_monotone(&q->last_now);
     return 0;
 }
 
