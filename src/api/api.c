@@ -16,6 +16,7 @@
 
 #include "api/events_sse.h"
 #include "api/metrics.h"
+#include "api/rest.h"
 #include "api/status.h"
 #include "auth/token.h"
 #include "base/buf.h"
@@ -38,6 +39,7 @@ struct api {
     struct event_base *base;
     struct http_server *http;
     struct events_sse *sse;
+    struct rest *rest;
     struct api_host host;
     struct bus *bus;
     uint64_t bus_sub;
@@ -79,8 +81,25 @@ static void api_status(void *arg, struct evhttp_request *req, const struct evkey
 static void api_events(void *arg, struct evhttp_request *req, const struct evkeyvalq *query)
 {
     struct api *a = arg;
-    events_sse_handle(a->sse, req, query);
+    if (evhttp_request_get_command(req) == EVHTTP_REQ_POST)
+        rest_handle_events_post(a->rest, req);
+    else
+        events_sse_handle(a->sse, req, query);
 }
+
+/* REST twins of the tools (rest.c). */
+#define API_REST(name)                                                                             \
+    static void api_rest_##name(void *arg, struct evhttp_request *req,                             \
+                                const struct evkeyvalq *query)                                     \
+    {                                                                                              \
+        rest_handle_##name(((struct api *)arg)->rest, req, query);                                 \
+    }
+API_REST(agents)
+API_REST(locks)
+API_REST(tasks)
+API_REST(servers)
+API_REST(health)
+API_REST(events)
 
 static void api_metrics(void *arg, struct evhttp_request *req, const struct evkeyvalq *query)
 {
@@ -118,8 +137,16 @@ static const struct http_route api_routes[] = {
     {"/healthz", HTTP_METHOD_GET | HTTP_METHOD_HEAD, true, api_healthz},
     {"/", HTTP_METHOD_GET, false, api_index},
     {"/status", HTTP_METHOD_GET, false, api_status},
-    {"/events", HTTP_METHOD_GET, false, api_events},
+    {"/events", HTTP_METHOD_GET | HTTP_METHOD_POST, false, api_events},
     {"/metrics", HTTP_METHOD_GET, false, api_metrics},
+    {"/api/v1/agents", HTTP_METHOD_GET | HTTP_METHOD_POST, false, api_rest_agents},
+    {"/api/v1/locks", HTTP_METHOD_GET | HTTP_METHOD_POST | HTTP_METHOD_DELETE, false,
+     api_rest_locks},
+    {"/api/v1/tasks", HTTP_METHOD_GET | HTTP_METHOD_POST, false, api_rest_tasks},
+    {"/api/v1/tasks/*", HTTP_METHOD_POST, false, api_rest_tasks},
+    {"/api/v1/servers", HTTP_METHOD_GET, false, api_rest_servers},
+    {"/api/v1/health", HTTP_METHOD_GET, false, api_rest_health},
+    {"/api/v1/events", HTTP_METHOD_GET, false, api_rest_events},
 };
 
 static void api_on_event(void *arg, const struct event *ev, const char *text)
@@ -199,6 +226,7 @@ int api_new(struct event_base *base, const struct api_config *cfg, struct api **
         .write_timeout_s = API_SSE_WRITE_TIMEOUT_S,
     };
     a->sse = events_sse_new(&ec);
+    a->rest = rest_new(a->http, &a->host);
     a->bus_sub = bus_subscribe(cfg->bus, api_on_event, a);
     *out = a;
     return 0;
@@ -212,6 +240,7 @@ void api_free(struct api *a)
         bus_unsubscribe(a->bus, a->bus_sub);
     events_sse_free(a->sse);
     http_server_free(a->http);
+    rest_free(a->rest); /* after the server: its close hooks may still run */
     free(a->workspace);
     free(a->version);
     free(a);

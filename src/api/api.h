@@ -6,6 +6,8 @@
  *   GET /status    the coordination status (status.c)
  *   GET /events    the event log as Server-Sent Events (events_sse.c)
  *   GET /metrics   Prometheus text (metrics.c)
+ *   POST /events   publish one event or an array (events_post.c)
+ *   /api/v1/…      REST twins of the tools (rest.c)
  *
  * Every other route needs the admin token as `Authorization: Bearer …` or
  * `?token=…`, compared in constant time. Only loopback addresses are
@@ -16,6 +18,7 @@
 #ifndef COORDHUB_API_API_H
 #define COORDHUB_API_API_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <cjson/cJSON.h>
@@ -35,6 +38,14 @@ struct api_host {
     cJSON *(*status)(void *arg);
     /* The hub's figures for /metrics. */
     void (*stats)(void *arg, struct metrics_hub *out);
+    /* Run tool `name` with args (taken) as the admin, through the same
+     * path as an MCP tools/call (group commit: answered after the store
+     * has the events). done(done_arg, result, is_error) runs exactly once,
+     * now or in a later loop turn, and takes result; it does not run once
+     * the face is freed (api_free), which the hub calls before it drops
+     * calls in flight. See src/api/rest.h. */
+    void (*call)(void *arg, const char *name, cJSON *args,
+                 void (*done)(void *done_arg, cJSON *result, bool is_error), void *done_arg);
 };
 
 struct api_config {

@@ -44,7 +44,9 @@ void status_reply_index(struct evhttp_request *req, const char *workspace, const
     cJSON *ep = cJSON_AddObjectToObject(o, "endpoints");
     cJSON_AddStringToObject(ep, "/healthz", "liveness (no credential)");
     cJSON_AddStringToObject(ep, "/status", "agents, leases, tasks and health");
-    cJSON_AddStringToObject(ep, "/events", "the event log as Server-Sent Events");
+    cJSON_AddStringToObject(ep, "/events",
+                            "the event log as Server-Sent Events (GET); publish events (POST)");
+    cJSON_AddStringToObject(ep, "/api/v1", "REST twins of the coordination tools");
     cJSON_AddStringToObject(ep, "/metrics", "Prometheus metrics");
     http_reply_json(req, 200, o);
 }

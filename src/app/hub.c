@@ -65,6 +65,10 @@ static void hub_send_reply(struct hub *h, struct hub_reply *r)
         return;
     }
     s->inflight--;
+    if (s->reply_fn) {
+        s->reply_fn(s->reply_arg, r->call_id, r->result, r->is_error);
+        return;
+    }
     mcp_session_tool_done(s->mcp, r->call_id, r->result, r->is_error);
     hub_session_maybe_finish(s);
 }

@@ -150,8 +150,12 @@ int hub_http_start(struct hub *h)
         .workspace = o->workspace,
         .version = COORDHUB_VERSION,
         .sse_heartbeat_ms = hub_http_heartbeat_ms(),
-        .host = {.arg = h, .status = hub_http_status, .stats = hub_http_stats},
+        .host = {.arg = h,
+                 .status = hub_http_status,
+                 .stats = hub_http_stats,
+                 .call = hub_rest_call},
     };
+    hub_rest_start(h);
     int rc = token ? api_new(h->base, &cfg, &h->api, &errmsg) : -ERR_INVALID;
     if (!token)
         errmsg = xstrdup("the admin token file (<state-dir>/token) is missing or empty");
@@ -167,6 +171,7 @@ int hub_http_start(struct hub *h)
         }
         free(errmsg);
         free(token);
+        hub_rest_stop(h);
         return rc;
     }
     const char *bound = api_address(h->api);
@@ -195,8 +200,9 @@ void hub_http_stop(struct hub *h)
         free(path);
         h->http_addr_written = false;
     }
-    api_free(h->api);
+    api_free(h->api); /* first: no answer may reach a freed face */
     h->api = NULL;
+    hub_rest_stop(h);
     free(h->http_token);
     h->http_token = NULL;
 }

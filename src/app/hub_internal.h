@@ -41,6 +41,10 @@ struct hub_session {
     bool admin;           /* local peer of the same uid */
     bool input_closed;    /* EOF seen; close once replies are flushed */
     int inflight;         /* tool calls not yet answered */
+    /* Non-NULL for the HTTP face's session (hub_rest.c): answers go to
+     * reply_fn instead of an MCP session; it takes result. */
+    void (*reply_fn)(void *arg, uint64_t call_id, cJSON *result, bool is_error);
+    void *reply_arg;
     struct hub_session *next;
 };
 
@@ -106,6 +110,8 @@ struct hub {
     struct api *api;        /* the HTTP face, NULL when off (hub_http.c) */
     char *http_token;       /* owned: admin token while the face is up */
     bool http_addr_written; /* <state-dir>/http.addr is ours to remove */
+    /* The HTTP face's admin session (hub_rest.c), not in `sessions`. */
+    struct hub_session *rest;
 };
 
 /* hub.c */
@@ -136,6 +142,16 @@ int hub_http_start(struct hub *h);
 void hub_http_announce(struct hub *h);
 /* Stop the face and remove http.addr. Safe when it never started. */
 void hub_http_stop(struct hub *h);
+
+/* hub_rest.c */
+/* Create the HTTP face's admin session (h->rest). */
+void hub_rest_start(struct hub *h);
+/* Drop calls in flight without answering them and free h->rest. Safe
+ * when it never started. */
+void hub_rest_stop(struct hub *h);
+/* struct api_host.call: run a tool for the HTTP face. */
+void hub_rest_call(void *arg, const char *name, cJSON *args,
+                   void (*done)(void *done_arg, cJSON *result, bool is_error), void *done_arg);
 
 /* hub_tools.c */
 void hub_tool_call(struct hub *h, struct hub_session *s, uint64_t call_id, const char *name,

@@ -63,6 +63,8 @@ struct hub_session *hub_session_find(struct hub *h, uint64_t id)
     for (struct hub_session *s = h->sessions; s; s = s->next)
         if (s->id == id)
             return s;
+    if (h->rest && h->rest->id == id)
+        return h->rest;
     return NULL;
 }
 

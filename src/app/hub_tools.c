@@ -78,7 +78,7 @@ static cJSON *hub_error_result(const char *msg)
 /* `<clientInfo.name>-<6 hex>` with the name reduced to agent-id chars. */
 static char *hub_agent_name(struct hub_session *s)
 {
-    const cJSON *init = mcp_session_init_params(s->mcp);
+    const cJSON *init = s->mcp ? mcp_session_init_params(s->mcp) : NULL; /* NULL: HTTP */
     const char *cname =
         json_get_str(cJSON_GetObjectItemCaseSensitive(init, "clientInfo"), "name", "agent");
     char base[100];
@@ -204,6 +204,9 @@ done:
         snprintf(buf, sizeof(buf), "%s", errmsg ? errmsg : coordhub_strerror(rc));
         cJSON_Delete(result);
         result = hub_error_result(buf);
+        /* For hosts that map errors to statuses (HTTP); MCP sends only
+         * the message of an error result. */
+        cJSON_AddStringToObject(result, "code", err_name(rc));
         free(errmsg);
         if (call_id)
             hub_reply(h, s, call_id, result, true);

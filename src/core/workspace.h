@@ -102,6 +102,14 @@ const char *workspace_name(const struct workspace *ws);
  * unchanged). */
 COORDHUB_MUST_CHECK int workspace_apply(struct workspace *ws, const struct event *ev);
 
+/* Check publish_event's arguments {type, data} without emitting: the
+ * type is `<ns>:<name>` outside the hub's reserved namespaces (agent:,
+ * file:, task:, server:), data an object within the size cap. 0, or
+ * -ERR_INVALID with *errmsg (caller frees) naming the argument. The
+ * publish_event op runs this check; callers that publish a batch run it
+ * on every item first so the batch is all or nothing. */
+COORDHUB_MUST_CHECK int workspace_publish_check(const cJSON *args, char **errmsg);
+
 /* Evaluate a command (see the header comment). On 0, *result is the
  * result object (caller owns) and the events (possibly none) were appended
  * to out and folded. When op is lock_file with waitMs > 0 and the lease is

@@ -210,9 +210,7 @@ int workspace__op_list_agents(struct workspace *ws, const struct workspace_calle
     return 0;
 }
 
-int workspace__op_publish_event(struct workspace *ws, const struct workspace_caller *caller,
-                                const cJSON *args, int64_t now_ms, struct event_vec *out,
-                                cJSON **result, char **errmsg)
+int workspace_publish_check(const cJSON *args, char **errmsg)
 {
     static const char *const reserved[] = {"agent:", "file:", "task:", "server:"};
     const char *type;
@@ -241,6 +239,18 @@ int workspace__op_publish_event(struct workspace *ws, const struct workspace_cal
         *errmsg = str_printf("argument 'data': larger than %d bytes", WORKSPACE_TEXT_MAX);
         return -ERR_INVALID;
     }
+    return 0;
+}
+
+int workspace__op_publish_event(struct workspace *ws, const struct workspace_caller *caller,
+                                const cJSON *args, int64_t now_ms, struct event_vec *out,
+                                cJSON **result, char **errmsg)
+{
+    int rc = workspace_publish_check(args, errmsg);
+    if (rc)
+        return rc;
+    const char *type = cJSON_GetObjectItemCaseSensitive(args, "type")->valuestring;
+    const cJSON *data = cJSON_GetObjectItemCaseSensitive(args, "data");
     workspace__emit(ws, out, type, now_ms, ws_dup(data));
     if (caller->agent_id) {
         struct event *ev = &out->items[out->len - 1];

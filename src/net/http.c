@@ -414,8 +414,12 @@ static void http_route_request(struct evhttp_request *req, void *arg)
     }
     const struct http_route *r = NULL;
     for (size_t i = 0; i < s->cfg.nroutes; i++) {
-        if (strcmp(s->cfg.routes[i].path, path) == 0) {
-            r = &s->cfg.routes[i];
+        const struct http_route *c = &s->cfg.routes[i];
+        size_t n = strlen(c->path);
+        bool prefix = n >= 2 && strcmp(c->path + n - 2, "/*") == 0;
+        if (prefix ? strncmp(c->path, path, n - 1) == 0 && path[n - 1] != '\0'
+                   : strcmp(c->path, path) == 0) {
+            r = c;
             break;
         }
     }

@@ -76,7 +76,10 @@ typedef void (*http_handler_fn)(void *arg, struct evhttp_request *req,
                                 const struct evkeyvalq *query);
 
 struct http_route {
-    const char *path;    /* exact path, e.g. "/events" */
+    /* Exact path, e.g. "/events"; one ending in a slash and an asterisk
+     * serves every path under that prefix (e.g. "/api/v1/tasks/" + "*"
+     * serves "/api/v1/tasks/T-1/claim"). */
+    const char *path;
     unsigned methods;    /* HTTP_METHOD_* bits the route accepts */
     bool public;         /* true: no credential needed (liveness) */
     http_handler_fn run; /* called with http_config.arg */

@@ -126,6 +126,7 @@ static bool check_secret(void *arg, const char *cred, size_t len)
 static const struct http_route routes[] = {
     {"/ping", HTTP_METHOD_GET, true, ping},
     {"/private", HTTP_METHOD_GET | HTTP_METHOD_DELETE, false, ping},
+    {"/tree/*", HTTP_METHOD_GET, true, ping},
 };
 
 static struct http_server *server_new(struct event_base *base, size_t max_connections)
@@ -238,6 +239,15 @@ static void test_http__routing_and_credentials(void **state)
                                     "Content-Length: 0\r\n\r\n",
                                     &closed),
                      405);
+    /* A route ending in slash-asterisk serves the paths under it, not
+     * the bare prefix, and keeps its methods. */
+    assert_int_equal(client_request(base, fd, GET("/tree/a/b"), &closed), 200);
+    assert_int_equal(client_request(base, fd, GET("/tree/x"), &closed), 200);
+    assert_int_equal(client_request(base, fd, GET("/tree/?token=secret"), &closed), 404);
+    assert_int_equal(client_request(base, fd, GET("/tree?token=secret"), &closed), 404);
+    assert_int_equal(client_request(base, fd, GET("/treex/a?token=secret"), &closed), 404);
+    assert_int_equal(
+        client_request(base, fd, "DELETE /tree/a HTTP/1.1\r\nHost: t\r\n\r\n", &closed), 405);
     assert_int_equal(client_request(base, fd,
                                     "POST /ping HTTP/1.1\r\nHost: t\r\n"
                                     "Content-Length: 2000\r\n\r\n",

@@ -1,0 +1,87 @@
+/* rest — the REST face: /api/v1/{agents,locks,tasks,servers,health,events}
+ * as twins of the coordination tools, and POST /events (events_post.c).
+ *
+ *   GET    /api/v1/agents[?status=]              list_agents
+ *   POST   /api/v1/agents {agentId,…}            register_agent        201
+ *   GET    /api/v1/locks[?agentId=]              list_locked_files
+ *   POST   /api/v1/locks {file|pattern,agentId,…} lock_file            201 / 409
+ *   DELETE /api/v1/locks?file=|pattern=&agentId=[&force=true] unlock_file / 409
+ *   GET    /api/v1/tasks[?status=&agentId=]      list_tasks
+ *   POST   /api/v1/tasks {title,…}               create_task           201
+ *   POST   /api/v1/tasks/{id}/claim|complete|release {agentId,…}   claim/complete/release
+ *   GET    /api/v1/servers                       list_servers
+ *   GET    /api/v1/health                        get_unified_health
+ *   GET    /api/v1/events[?since=&types=&limit=] wait_for_events, timeoutMs 0
+ *
+ * Arguments come from the query (GET, DELETE) or a JSON object body
+ * (POST, Content-Type application/json, else 415) and are validated
+ * against the tool's inputSchema (400 naming the argument). The call runs
+ * through the hub exactly like an MCP tools/call (struct api_host.call):
+ * the answer waits for the group commit. A tool's result is the body;
+ * a tool error becomes {error:{code,message}} with err_to_http's status;
+ * a domain refusal (success:false, e.g. "locked by another agent") is 409
+ * with the refusal object under "result".
+ *
+ * The caller holds the admin token, so it may act for any agent. Calls
+ * that act for an agent (lock, unlock, claim, complete, release) and
+ * POST /api/v1/agents need agentId (400 without); an agent the workspace does not know is
+ * registered first, as the CLI does (metadata {ide:"http"}). */
+#ifndef COORDHUB_API_REST_H
+#define COORDHUB_API_REST_H
+
+#include <stdbool.h>
+
+#include <cjson/cJSON.h>
+
+#include "api/api.h"
+
+struct evhttp_request;
+struct evkeyvalq;
+struct http_server;
+struct rest;
+struct rest_req;
+
+/* The REST face on http, calling tools through host (borrowed). */
+struct rest *rest_new(struct http_server *http, const struct api_host *host);
+/* Forget every request in flight (their connections are gone: call after
+ * http_server_free). NULL ok. */
+void rest_free(struct rest *r);
+
+/* Route handlers (struct http_route.run with the rest as arg's face). */
+void rest_handle_agents(struct rest *r, struct evhttp_request *req, const struct evkeyvalq *q);
+void rest_handle_locks(struct rest *r, struct evhttp_request *req, const struct evkeyvalq *q);
+void rest_handle_tasks(struct rest *r, struct evhttp_request *req, const struct evkeyvalq *q);
+void rest_handle_servers(struct rest *r, struct evhttp_request *req, const struct evkeyvalq *q);
+void rest_handle_health(struct rest *r, struct evhttp_request *req, const struct evkeyvalq *q);
+void rest_handle_events(struct rest *r, struct evhttp_request *req, const struct evkeyvalq *q);
+/* POST /events (events_post.c). */
+void rest_handle_events_post(struct rest *r, struct evhttp_request *req);
+
+/* ---- shared with events_post.c ---- */
+
+/* Read req's body as JSON into *out (caller owns). An empty body gives
+ * NULL and 0. Otherwise the Content-Type must be application/json (415)
+ * and the bytes valid JSON within the depth cap (400). On error the
+ * request has been answered and the result is -1. */
+int rest_read_body(struct evhttp_request *req, cJSON **out);
+/* A request that will be answered later: tracks the peer going away. */
+struct rest_req *rest_req_new(struct rest *r, struct evhttp_request *req);
+/* Answer (if the peer is still there; takes body) and free rr. */
+void rest_req_finish(struct rest_req *rr, int status, cJSON *body);
+/* Answer {error:{code,message}} with status and free rr. */
+void rest_req_fail(struct rest_req *rr, int status, const char *code, const char *message);
+/* Make a tool call for rr; done(rr, result, is_error) takes result. */
+void rest_req_call(struct rest_req *rr, const char *tool, cJSON *args,
+                   void (*done)(void *rr, cJSON *result, bool is_error));
+/* Error status and code of a tool error result ({error, code}). */
+int rest_error_status(const cJSON *result, const char **code);
+/* Batch state for POST /events (events_post.c owns its meaning). */
+struct rest_batch {
+    size_t want, got;
+    cJSON *ids;   /* owned: answered ids, in order */
+    cJSON *error; /* owned: the first error result, or NULL */
+    bool error_is_tool;
+};
+struct rest_batch *rest_req_batch(struct rest_req *rr);
+
+#endif

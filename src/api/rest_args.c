@@ -1,0 +1,193 @@
+/* rest_args — query parameters and path segments into tool arguments.
+ *
+ * The tool's inputSchema is the only description of an argument's type,
+ * so REST and MCP cannot drift: a parameter is converted by the type the
+ * schema declares and the result is then validated against the same
+ * schema by the caller (tools_validate_args), which names the argument
+ * and the rule it breaks. */
+#include "api/rest_args.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+
+#include <event2/keyvalq_struct.h>
+
+#include "base/json.h"
+#include "base/str.h"
+#include "base/xmalloc.h"
+
+#define REST_ARGS_MAX_ITEMS 64 /* list items in one parameter */
+
+/* The JSON type a schema property declares: its "type", or the first of
+ * an array of types that is not "string" when a string is not among them. */
+static const char *rest_prop_type(const cJSON *prop)
+{
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(prop, "type");
+    if (cJSON_IsString(t))
+        return t->valuestring;
+    if (cJSON_IsArray(t)) {
+        const cJSON *x;
+        cJSON_ArrayForEach(x, t)
+        {
+            if (cJSON_IsString(x) && strcmp(x->valuestring, "string") == 0)
+                return "string";
+        }
+        x = cJSON_GetArrayItem(t, 0);
+        if (cJSON_IsString(x))
+            return x->valuestring;
+    }
+    return "string";
+}
+
+static cJSON *rest_parse_number(const char *v, bool integer)
+{
+    if (!*v)
+        return NULL;
+    char *end;
+    errno = 0;
+    if (integer) {
+        long long x = strtoll(v, &end, 10);
+        if (errno || *end || x > (1LL << 53) || x < -(1LL << 53))
+            return NULL;
+        return cJSON_CreateNumber((double)x);
+    }
+    double d = strtod(v, &end);
+    if (errno || *end)
+        return NULL;
+    return cJSON_CreateNumber(d);
+}
+
+static cJSON *rest_parse_list(const char *v)
+{
+    cJSON *arr = cJSON_CreateArray();
+    const char *p = v;
+    int n = 0;
+    while (*p) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        if (len > 0) {
+            if (++n > REST_ARGS_MAX_ITEMS) {
+                cJSON_Delete(arr);
+                return NULL;
+            }
+            char *item = xstrndup(p, len);
+            cJSON_AddItemToArray(arr, cJSON_CreateString(item));
+            free(item);
+        }
+        p += len;
+        if (*p == ',')
+            p++;
+    }
+    return arr;
+}
+
+int rest_query_args(const char *input_schema, const struct evkeyvalq *q, cJSON **out, char **msg)
+{
+    *out = NULL;
+    *msg = NULL;
+    int err = 0;
+    cJSON *schema = json_parse_bounded(input_schema, strlen(input_schema), JSON_MAX_DEPTH, &err);
+    const cJSON *props = cJSON_GetObjectItemCaseSensitive(schema, "properties");
+    cJSON *args = cJSON_CreateObject();
+    const struct evkeyval *kv;
+    TAILQ_FOREACH(kv, q, next)
+    {
+        if (strcmp(kv->key, "token") == 0)
+            continue; /* the credential, checked by the server */
+        const cJSON *prop = cJSON_GetObjectItemCaseSensitive(props, kv->key);
+        if (!prop) {
+            *msg = str_printf("query parameter '%s': not accepted here", kv->key);
+            goto fail;
+        }
+        if (cJSON_GetObjectItemCaseSensitive(args, kv->key)) {
+            *msg = str_printf("query parameter '%s': given more than once", kv->key);
+            goto fail;
+        }
+        const char *type = rest_prop_type(prop);
+        cJSON *v;
+        if (strcmp(type, "integer") == 0 || strcmp(type, "number") == 0) {
+            v = rest_parse_number(kv->value, strcmp(type, "integer") == 0);
+            if (!v) {
+                *msg = str_printf("query parameter '%s': must be %s", kv->key,
+                                  strcmp(type, "integer") == 0 ? "an integer" : "a number");
+                goto fail;
+            }
+        } else if (strcmp(type, "boolean") == 0) {
+            if (strcmp(kv->value, "true") == 0) {
+                v = cJSON_CreateTrue();
+            } else if (strcmp(kv->value, "false") == 0) {
+                v = cJSON_CreateFalse();
+            } else {
+                *msg = str_printf("query parameter '%s': must be true or false", kv->key);
+                goto fail;
+            }
+        } else if (strcmp(type, "array") == 0) {
+            v = rest_parse_list(kv->value);
+            if (!v) {
+                *msg = str_printf("query parameter '%s': more than %d items", kv->key,
+                                  REST_ARGS_MAX_ITEMS);
+                goto fail;
+            }
+        } else {
+            v = cJSON_CreateString(kv->value);
+        }
+        cJSON_AddItemToObject(args, kv->key, v);
+    }
+    cJSON_Delete(schema);
+    *out = args;
+    return 0;
+fail:
+    cJSON_Delete(schema);
+    cJSON_Delete(args);
+    return -ERR_INVALID;
+}
+
+static int rest_hex(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+int rest_task_path(const char *rest, char **id, const char **action)
+{
+    static const char *const actions[] = {"claim", "complete", "release"};
+    *id = NULL;
+    *action = NULL;
+    const char *slash = strchr(rest, '/');
+    if (!slash || slash == rest)
+        return -ERR_NOT_FOUND;
+    for (size_t i = 0; i < sizeof(actions) / sizeof(actions[0]); i++)
+        if (strcmp(slash + 1, actions[i]) == 0)
+            *action = actions[i];
+    if (!*action)
+        return -ERR_NOT_FOUND;
+    size_t n = (size_t)(slash - rest);
+    char *d = xmalloc(n + 1);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = rest[i];
+        if (c == '%') {
+            int hi = i + 2 < n ? rest_hex(rest[i + 1]) : -1;
+            int lo = hi >= 0 ? rest_hex(rest[i + 2]) : -1;
+            if (hi < 0 || lo < 0 || (hi == 0 && lo == 0) || (hi == 2 && lo == 15))
+                goto bad; /* malformed, NUL or an encoded '/' */
+            c = (char)(hi * 16 + lo);
+            i += 2;
+        }
+        d[k++] = c;
+    }
+    d[k] = '\0';
+    *id = d;
+    return 0;
+bad:
+    free(d);
+    *action = NULL;
+    return -ERR_NOT_FOUND;
+}
