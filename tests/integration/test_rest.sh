@@ -135,6 +135,22 @@ req POST /api/v1/tasks/T-2/claim "${JSON[@]}" -d '{"agentId":"bob"}' >/dev/null
 [ "$(req POST /api/v1/tasks/T-2/release "${JSON[@]}" -d '{"agentId":"bob","reason":"later"}')" = 200 ] &&
   [ "$(body .task.status)" = open ] && ok "POST …/release: open again" || fail "release: $(cat "$WORK/body")"
 
+# A lock request that waits (waitMs) is answered when the holder lets go.
+req POST /api/v1/locks "${JSON[@]}" -d '{"file":"src/w.c","agentId":"bob"}' >/dev/null
+curl -s -o "$WORK/waited" -w '%{http_code}' -m 5 -X POST "${AUTH[@]}" "${JSON[@]}" \
+  -d '{"file":"src/w.c","agentId":"carol","waitMs":3000}' "$URL/api/v1/locks" >"$WORK/waited.code" &
+WAIT_PID=$!
+sleep 0.3
+[ ! -s "$WORK/waited.code" ] && ok "a lock request with waitMs waits while the file is held" ||
+  fail "waitMs answered at once: $(cat "$WORK/waited.code") $(cat "$WORK/waited")"
+[ "$(req DELETE "/api/v1/locks?file=src/w.c&agentId=bob")" = 200 ] || fail "unlock w.c"
+wait "$WAIT_PID" || true
+[ "$(cat "$WORK/waited.code")" = 201 ] && [ "$(jq -r .locked "$WORK/waited")" = true ] &&
+  [ "$(curl -s "${AUTH[@]}" "$URL/api/v1/locks" | jq -r '[.locks[] | select(.file == "src/w.c")][0].agentId')" = carol ] &&
+  ok "it is answered 201 when the file frees, and holds it" ||
+  fail "waitMs: $(cat "$WORK/waited.code") $(cat "$WORK/waited")"
+req DELETE "/api/v1/locks?file=src/w.c&agentId=carol" >/dev/null
+
 # ---- POST /events -----------------------------------------------------------------
 before=$(last_seq)
 [ "$(req POST /events "${JSON[@]}" -d '{"type":"build:done","data":{"ok":true}}')" = 201 ] &&
