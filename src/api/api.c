@@ -15,6 +15,7 @@
 #include <event2/http.h>
 
 #include "api/events_sse.h"
+#include "api/mcp_http.h"
 #include "api/metrics.h"
 #include "api/rest.h"
 #include "api/status.h"
@@ -40,6 +41,7 @@ struct api {
     struct http_server *http;
     struct events_sse *sse;
     struct rest *rest;
+    struct mcp_http *mcp; /* NULL when the hub serves no /mcp */
     struct api_host host;
     struct bus *bus;
     uint64_t bus_sub;
@@ -101,6 +103,16 @@ API_REST(servers)
 API_REST(health)
 API_REST(events)
 
+static void api_mcp(void *arg, struct evhttp_request *req, const struct evkeyvalq *query)
+{
+    struct api *a = arg;
+    (void)query;
+    if (a->mcp)
+        mcp_http_handle(a->mcp, req);
+    else
+        http_reply_error(req, 404, "not_found", "this hub serves no MCP over HTTP");
+}
+
 static void api_metrics(void *arg, struct evhttp_request *req, const struct evkeyvalq *query)
 {
     struct api *a = arg;
@@ -147,6 +159,7 @@ static const struct http_route api_routes[] = {
     {"/api/v1/servers", HTTP_METHOD_GET, false, api_rest_servers},
     {"/api/v1/health", HTTP_METHOD_GET, false, api_rest_health},
     {"/api/v1/events", HTTP_METHOD_GET, false, api_rest_events},
+    {"/mcp", HTTP_METHOD_GET | HTTP_METHOD_POST | HTTP_METHOD_DELETE, false, api_mcp},
 };
 
 static void api_on_event(void *arg, const struct event *ev, const char *text)
@@ -227,6 +240,20 @@ int api_new(struct event_base *base, const struct api_config *cfg, struct api **
     };
     a->sse = events_sse_new(&ec);
     a->rest = rest_new(a->http, &a->host);
+    if (cfg->mcp.open) {
+        struct mcp_http_config mc = {
+            .base = base,
+            .http = a->http,
+            .host = cfg->mcp,
+            .idle_ms = cfg->mcp_idle_ms,
+            .heartbeat_ms = ec.heartbeat_ms,
+            .retry_ms = API_SSE_RETRY_MS,
+            .max_pending = API_SSE_MAX_PENDING,
+            .write_timeout_s = API_SSE_WRITE_TIMEOUT_S,
+            .conn_idle_s = API_IDLE_TIMEOUT_S,
+        };
+        a->mcp = mcp_http_new(&mc);
+    }
     a->bus_sub = bus_subscribe(cfg->bus, api_on_event, a);
     *out = a;
     return 0;
@@ -238,6 +265,7 @@ void api_free(struct api *a)
         return;
     if (a->bus_sub)
         bus_unsubscribe(a->bus, a->bus_sub);
+    mcp_http_free(a->mcp); /* before the server: it holds requests */
     events_sse_free(a->sse);
     http_server_free(a->http);
     rest_free(a->rest); /* after the server: its close hooks may still run */

@@ -6,6 +6,7 @@
  *   GET /status    the coordination status (status.c)
  *   GET /events    the event log as Server-Sent Events (events_sse.c)
  *   GET /metrics   Prometheus text (metrics.c)
+ *   /mcp           Streamable HTTP MCP: POST, GET, DELETE (mcp_http.c)
  *   POST /events   publish one event or an array (events_post.c)
  *   /api/v1/…      REST twins of the tools (rest.c)
  *
@@ -23,6 +24,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "api/mcp_http.h"
 #include "api/metrics.h"
 #include "base/err.h"
 
@@ -57,6 +59,8 @@ struct api_config {
     const char *version;      /* copied */
     int64_t sse_heartbeat_ms; /* 0: 15000 */
     struct api_host host;
+    struct mcp_http_host mcp; /* the hub side of /mcp sessions; open NULL: no /mcp */
+    int64_t mcp_idle_ms;      /* idle HTTP MCP session lifetime; 0: 30 min */
 };
 
 /* Bind and serve. On error *out is NULL, *errmsg (caller frees) says why

@@ -156,6 +156,7 @@ int hub_http_start(struct hub *h)
                  .call = hub_rest_call},
     };
     hub_rest_start(h);
+    hub_mcp_http_config(h, &cfg);
     int rc = token ? api_new(h->base, &cfg, &h->api, &errmsg) : -ERR_INVALID;
     if (!token)
         errmsg = xstrdup("the admin token file (<state-dir>/token) is missing or empty");

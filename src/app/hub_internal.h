@@ -21,6 +21,8 @@ struct lineconn;
 struct mcp_session;
 struct options;
 struct api;
+struct api_config;
+struct mcp_http_session;
 
 #define HUB_MAX_LINE (1024 * 1024)     /* DESIGN §5: body ≤ 1 MiB */
 #define HUB_MAX_OUT (16 * 1024 * 1024) /* per-session output backlog */
@@ -41,6 +43,8 @@ struct hub_session {
     bool admin;           /* local peer of the same uid */
     bool input_closed;    /* EOF seen; close once replies are flushed */
     int inflight;         /* tool calls not yet answered */
+    /* An HTTP MCP session's transport (hub_mcp_http.c), or NULL. */
+    struct mcp_http_session *http;
     /* Non-NULL for the HTTP face's session (hub_rest.c): answers go to
      * reply_fn instead of an MCP session; it takes result. */
     void (*reply_fn)(void *arg, uint64_t call_id, cJSON *result, bool is_error);
@@ -127,6 +131,9 @@ cJSON *hub_health_json(struct hub *h);
 void hub_sessions_init(struct hub *h);
 int hub_listen(struct hub *h);
 struct hub_session *hub_session_find(struct hub *h, uint64_t id);
+/* A new agent session (not admin) in h->sessions, with its MCP engine and
+ * no transport yet. */
+struct hub_session *hub_session_new(struct hub *h);
 void hub_session_close(struct hub_session *s);
 void hub_session_maybe_finish(struct hub_session *s);
 void hub_sessions_close_all(struct hub *h);
@@ -152,6 +159,11 @@ void hub_rest_stop(struct hub *h);
 /* struct api_host.call: run a tool for the HTTP face. */
 void hub_rest_call(void *arg, const char *name, cJSON *args,
                    void (*done)(void *done_arg, cJSON *result, bool is_error), void *done_arg);
+
+/* hub_mcp_http.c */
+/* Point cfg's /mcp host at the hub: HTTP MCP sessions are agent sessions
+ * of h (COORDHUB_MCP_IDLE_MS overrides their idle lifetime, for tests). */
+void hub_mcp_http_config(struct hub *h, struct api_config *cfg);
 
 /* hub_tools.c */
 void hub_tool_call(struct hub *h, struct hub_session *s, uint64_t call_id, const char *name,

@@ -31,6 +31,7 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 
+#include "api/mcp_http.h"
 #include "app/hub_internal.h"
 #include "app/options.h"
 #include "base/clock.h"
@@ -88,6 +89,10 @@ static void hub_mcp_send(void *host, struct mcp_session *m, const char *msg, siz
 {
     struct hub_session *s = mcp_session_userdata(m);
     (void)host;
+    if (s->http) {
+        mcp_http_session_send(s->http, msg, len);
+        return;
+    }
     if (!s->conn)
         return;
     if (lineconn_send(s->conn, msg, len) != 0 && !s->input_closed) {
@@ -143,7 +148,8 @@ static void hub_mcp_initialized(void *host, struct mcp_session *m)
     const cJSON *init = mcp_session_init_params(m);
     const cJSON *ci = cJSON_GetObjectItemCaseSensitive(init, "clientInfo");
     const char *cname = json_get_str(ci, "name", "");
-    if (strcmp(cname, "coordhub-cli") == 0) {
+    /* Over HTTP the name proves nothing: an HTTP session stays an agent. */
+    if (strcmp(cname, "coordhub-cli") == 0 && !s->http) {
         s->oneshot = true;
         s->admin = true;
     }
@@ -276,7 +282,7 @@ static const struct lineconn_cbs hub_conn_cbs = {
 static const struct lineconn_cbs hub_ctl_cbs = {
     .line = hub_ctl_line, .oversize = hub_ctl_oversize, .closed = hub_ctl_closed};
 
-static struct hub_session *hub_session_new(struct hub *h)
+struct hub_session *hub_session_new(struct hub *h)
 {
     struct hub_session *s = xcalloc(1, sizeof(*s));
     s->hub = h;

@@ -1,0 +1,613 @@
+/* mcp_http — Streamable HTTP for MCP (see the header for the contract).
+ *
+ * Invariants:
+ *  - a session is in m->sessions (keyed by its own id text) exactly while
+ *    it is open; ending it removes it, answers its held requests, ends its
+ *    stream and tells the host, in that order, so no message reaches a
+ *    session the host has let go of;
+ *  - a held request is in its session's `held` map (keyed by the compact
+ *    JSON of its JSON-RPC id) exactly while its connection's close hook
+ *    points at it; answering it clears the hook first;
+ *  - evhttp stops reading a connection once it has a whole request, so it
+ *    would notice a client that left while its request is held only when
+ *    the answer is written; a read watch on the socket (MSG_PEEK, never
+ *    consuming) notices it at once and frees the connection, which runs
+ *    the close hook like any other disconnect;
+ *  - replay ids grow by one per message; the ring keeps the newest
+ *    replay_max messages and `delivered` is the highest id a stream took.
+ */
+#define _GNU_SOURCE
+#include "api/mcp_http.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+
+#include <cjson/cJSON.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/http.h>
+
+#include "api/mcp_http_check.h"
+#include "base/buf.h"
+#include "base/clock.h"
+#include "base/json.h"
+#include "base/log.h"
+#include "base/map.h"
+#include "base/xmalloc.h"
+#include "net/http.h"
+#include "net/sse.h"
+
+#define MCP_HTTP_IDLE_MS (30 * 60 * 1000)
+#define MCP_HTTP_MAX_SESSIONS 1024
+#define MCP_HTTP_REPLAY_MAX 256
+#define MCP_HTTP_MAX_HELD 256 /* requests held per session */
+#define MCP_HTTP_ID_BYTES 32
+
+struct mcp_http_replay {
+    uint64_t id;
+    char *frame; /* owned: the encoded SSE frame */
+    size_t len;
+};
+
+struct mcp_http_held {
+    struct mcp_http_session *hs;
+    struct evhttp_request *req;
+    char *key;           /* owned: compact JSON of the request id */
+    bool initialize;     /* the answer opens or fails the session */
+    struct event *watch; /* one-shot read watch on the socket: the peer leaving */
+};
+
+struct mcp_http_session {
+    struct mcp_http *m;
+    char id[2 * MCP_HTTP_ID_BYTES + 1];
+    void *host_sess;
+    struct map held; /* key → struct mcp_http_held (owned) */
+    struct sse_stream *stream;
+    struct mcp_http_replay *ring; /* replay_max slots */
+    size_t ring_start, ring_len;
+    uint64_t next_event_id; /* the id the next message gets */
+    uint64_t delivered;     /* highest id a stream took */
+    int64_t last_active_ms; /* monotonic */
+};
+
+struct mcp_http {
+    struct mcp_http_config cfg;
+    struct map sessions; /* id text → struct mcp_http_session (owned) */
+    struct event *idle_ev;
+};
+
+static int64_t mcp_http_now_ms(void)
+{
+    return clock_mono_ns() / 1000000;
+}
+
+/* ---- replies ------------------------------------------------------------- */
+
+/* A JSON-RPC error as the body of an HTTP error status. */
+static void mcp_http_reply_rpc_error(struct evhttp_request *req, int status, int code,
+                                     const char *message)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "jsonrpc", "2.0");
+    cJSON_AddNullToObject(o, "id");
+    cJSON *e = cJSON_AddObjectToObject(o, "error");
+    cJSON_AddNumberToObject(e, "code", code);
+    cJSON_AddStringToObject(e, "message", message);
+    http_reply_json(req, status, o);
+}
+
+/* ---- sessions ------------------------------------------------------------ */
+
+static void mcp_http_held_free(struct mcp_http_held *hd)
+{
+    event_free(hd->watch);
+    free(hd->key);
+    free(hd);
+}
+
+static void mcp_http_held_closed(void *arg)
+{
+    struct mcp_http_held *hd = arg;
+    /* The peer left before its answer: the answer will be dropped. */
+    if (http_request_detached(hd->req))
+        evhttp_request_free(hd->req);
+    map_del(&hd->hs->held, hd->key);
+    hd->hs->last_active_ms = mcp_http_now_ms();
+    mcp_http_held_free(hd);
+}
+
+/* The held request's socket is readable: EOF or an error means the client
+ * left. The watch is one-shot, so freeing it from here (through the close
+ * hook) is safe: libevent no longer holds it once its callback runs. */
+static void mcp_http_held_watch(evutil_socket_t fd, short what, void *arg)
+{
+    struct mcp_http_held *hd = arg;
+    (void)what;
+    char c;
+    ssize_t n = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n > 0)
+        return; /* bytes of a next request: evhttp reads them after the answer */
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+        event_add(hd->watch, NULL);
+        return;
+    }
+    struct evhttp_connection *evcon = evhttp_request_get_connection(hd->req);
+    if (evcon)
+        evhttp_connection_free(evcon); /* runs mcp_http_held_closed */
+}
+
+/* Set the read and write timeouts of req's connection (0: none). A held
+ * request must outlive the idle timeout (a long poll); answered, the
+ * connection gets it back. */
+static void mcp_http_conn_timeouts(struct evhttp_request *req, int seconds)
+{
+    struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+    if (!evcon)
+        return;
+    struct bufferevent *bev = evhttp_connection_get_bufferevent(evcon);
+    struct timeval tv = {.tv_sec = seconds, .tv_usec = 0};
+    bufferevent_set_timeouts(bev, seconds > 0 ? &tv : NULL, seconds > 0 ? &tv : NULL);
+}
+
+/* Detach hd from its connection and session; the caller answers hd->req. */
+static struct evhttp_request *mcp_http_held_take(struct mcp_http_held *hd)
+{
+    struct evhttp_request *req = hd->req;
+    http_request_on_close(hd->hs->m->cfg.http, req, NULL, NULL);
+    mcp_http_conn_timeouts(req, hd->hs->m->cfg.conn_idle_s);
+    map_del(&hd->hs->held, hd->key);
+    mcp_http_held_free(hd);
+    return req;
+}
+
+static void mcp_http_stream_free(struct mcp_http_session *hs)
+{
+    sse_stream_free(hs->stream);
+    hs->stream = NULL;
+}
+
+static void mcp_http_session_end(struct mcp_http_session *hs, int held_status)
+{
+    struct mcp_http *m = hs->m;
+    map_del(&m->sessions, hs->id);
+    /* Answer what is held; collect first: answering edits the map. */
+    while (map_len(&hs->held) > 0) {
+        size_t it = 0;
+        void *v = NULL;
+        if (!map_next(&hs->held, &it, NULL, &v))
+            break;
+        struct evhttp_request *req = mcp_http_held_take(v);
+        mcp_http_reply_rpc_error(req, held_status, -32600, "the MCP session ended");
+    }
+    map_deinit(&hs->held);
+    mcp_http_stream_free(hs);
+    if (hs->host_sess)
+        m->cfg.host.close(m->cfg.host.arg, hs->host_sess);
+    for (size_t i = 0; i < hs->ring_len; i++)
+        free(hs->ring[(hs->ring_start + i) % m->cfg.replay_max].frame);
+    free(hs->ring);
+    log_debug("mcp http: a session ended (%zu open)", map_len(&m->sessions));
+    free(hs);
+}
+
+static bool mcp_http_random_id(char *out, size_t outlen)
+{
+    unsigned char raw[MCP_HTTP_ID_BYTES];
+    size_t got = 0;
+    while (got < sizeof(raw)) {
+        ssize_t n = getrandom(raw + got, sizeof(raw) - got, 0);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return false;
+        }
+        got += (size_t)n;
+    }
+    static const char hex[] = "0123456789abcdef";
+    if (outlen < 2 * sizeof(raw) + 1)
+        return false;
+    for (size_t i = 0; i < sizeof(raw); i++) {
+        out[2 * i] = hex[raw[i] >> 4];
+        out[2 * i + 1] = hex[raw[i] & 15];
+    }
+    out[2 * sizeof(raw)] = '\0';
+    return true;
+}
+
+static struct mcp_http_session *mcp_http_session_open(struct mcp_http *m)
+{
+    struct mcp_http_session *hs = xcalloc(1, sizeof(*hs));
+    hs->m = m;
+    if (!mcp_http_random_id(hs->id, sizeof(hs->id))) {
+        free(hs);
+        return NULL;
+    }
+    map_init(&hs->held);
+    hs->ring = xcalloc(m->cfg.replay_max, sizeof(*hs->ring));
+    hs->next_event_id = 1;
+    hs->last_active_ms = mcp_http_now_ms();
+    hs->host_sess = m->cfg.host.open(m->cfg.host.arg, hs);
+    if (!hs->host_sess) {
+        map_deinit(&hs->held);
+        free(hs->ring);
+        free(hs);
+        return NULL;
+    }
+    map_put(&m->sessions, hs->id, hs);
+    return hs;
+}
+
+/* ---- the GET stream ------------------------------------------------------ */
+
+static void mcp_http_stream_closed(void *arg)
+{
+    struct mcp_http_session *hs = arg;
+    hs->stream = NULL;
+    hs->last_active_ms = mcp_http_now_ms();
+}
+
+static const struct sse_stream_cbs mcp_http_stream_cbs = {.drained = NULL,
+                                                          .closed = mcp_http_stream_closed};
+
+/* Send the replayed messages with ids > after to the open stream. */
+static void mcp_http_stream_replay(struct mcp_http_session *hs, uint64_t after)
+{
+    size_t cap = hs->m->cfg.replay_max;
+    for (size_t i = 0; i < hs->ring_len && hs->stream; i++) {
+        struct mcp_http_replay *r = &hs->ring[(hs->ring_start + i) % cap];
+        if (r->id <= after)
+            continue;
+        if (sse_stream_send(hs->stream, r->frame, r->len) != 0)
+            return; /* the stream closes itself; the ring keeps the rest */
+        if (r->id > hs->delivered)
+            hs->delivered = r->id;
+    }
+}
+
+/* Keep msg in the ring (dropping the oldest past the cap) and send it to
+ * the stream if one is open. */
+static void mcp_http_session_push(struct mcp_http_session *hs, const char *msg, size_t len)
+{
+    size_t cap = hs->m->cfg.replay_max;
+    char idtext[24];
+    uint64_t id = hs->next_event_id++;
+    snprintf(idtext, sizeof(idtext), "%llu", (unsigned long long)id);
+    struct buf b;
+    buf_init(&b, len + 256 + len / 8);
+    if (sse_encode_event(&b, idtext, NULL, msg, len) != 0) {
+        buf_deinit(&b);
+        return;
+    }
+    if (hs->ring_len == cap) {
+        free(hs->ring[hs->ring_start].frame);
+        hs->ring_start = (hs->ring_start + 1) % cap;
+        hs->ring_len--;
+    }
+    struct mcp_http_replay *r = &hs->ring[(hs->ring_start + hs->ring_len) % cap];
+    r->id = id;
+    r->len = b.len;
+    r->frame = xmalloc(b.len ? b.len : 1);
+    memcpy(r->frame, b.data, b.len);
+    hs->ring_len++;
+    buf_deinit(&b);
+    if (hs->stream && !sse_stream_closing(hs->stream) &&
+        sse_stream_send(hs->stream, r->frame, r->len) == 0)
+        hs->delivered = id;
+}
+
+void mcp_http_session_send(struct mcp_http_session *hs, const char *msg, size_t len)
+{
+    int err = 0;
+    cJSON *j = json_parse_bounded(msg, len, JSON_MAX_DEPTH, &err);
+    const cJSON *id = j ? cJSON_GetObjectItemCaseSensitive(j, "id") : NULL;
+    bool response = cJSON_IsObject(j) && !cJSON_GetObjectItemCaseSensitive(j, "method") && id;
+    if (!response) {
+        cJSON_Delete(j);
+        mcp_http_session_push(hs, msg, len);
+        return;
+    }
+    char *key = json_print(id);
+    struct mcp_http_held *hd = map_get(&hs->held, key);
+    free(key);
+    if (!hd) {
+        /* Its request's connection went away: nobody is waiting. */
+        cJSON_Delete(j);
+        return;
+    }
+    bool failed_init = hd->initialize && cJSON_GetObjectItemCaseSensitive(j, "error");
+    cJSON_Delete(j);
+    struct evhttp_request *req = mcp_http_held_take(hd);
+    hs->last_active_ms = mcp_http_now_ms();
+    if (failed_init)
+        evhttp_remove_header(evhttp_request_get_output_headers(req), "MCP-Session-Id");
+    http_reply_text(req, 200, "application/json", msg, len);
+    if (failed_init) {
+        /* Ending it from inside the host's send: let the loop do it. */
+        hs->last_active_ms = 0;
+        event_active(hs->m->idle_ev, EV_TIMEOUT, 0);
+    }
+}
+
+/* ---- requests ------------------------------------------------------------ */
+
+static const char *mcp_http_header(struct evhttp_request *req, const char *name)
+{
+    return evhttp_find_header(evhttp_request_get_input_headers(req), name);
+}
+
+/* Host and Origin; false when req has been answered 403. */
+static bool mcp_http_check_peer(struct mcp_http *m, struct evhttp_request *req)
+{
+    const struct http_addr *a = http_server_addr(m->cfg.http);
+    char bound_host[64];
+    snprintf(bound_host, sizeof(bound_host), "%s", a->text);
+    char *colon = strrchr(bound_host, ':');
+    if (colon)
+        *colon = '\0';
+    const char *bh = bound_host;
+    if (bh[0] == '[') {
+        bh++;
+        char *rb = strchr(bound_host, ']');
+        if (rb)
+            *rb = '\0';
+    }
+    if (!mcp_http_check_host(mcp_http_header(req, "Host"), bh, a->port)) {
+        http_reply_error(req, 403, "forbidden",
+                         "the Host header must name this hub's loopback address and port");
+        return false;
+    }
+    const char *origin = mcp_http_header(req, "Origin");
+    if (origin && !mcp_http_check_origin(origin)) {
+        http_reply_error(req, 403, "forbidden", "requests from a non-loopback Origin are refused");
+        return false;
+    }
+    return true;
+}
+
+/* The session a request names; NULL when it has been answered 400/404. */
+static struct mcp_http_session *mcp_http_find(struct mcp_http *m, struct evhttp_request *req)
+{
+    const char *sid = mcp_http_header(req, "MCP-Session-Id");
+    if (!sid || !*sid) {
+        mcp_http_reply_rpc_error(req, 400, -32600,
+                                 "missing MCP-Session-Id header (send initialize first)");
+        return NULL;
+    }
+    struct mcp_http_session *hs = map_get(&m->sessions, sid);
+    if (!hs) {
+        mcp_http_reply_rpc_error(req, 404, -32001, "unknown or ended MCP session");
+        return NULL;
+    }
+    const char *ver = mcp_http_header(req, "MCP-Protocol-Version");
+    if (ver && !mcp_http_check_version(ver)) {
+        mcp_http_reply_rpc_error(req, 400, -32600, "unsupported MCP-Protocol-Version");
+        return NULL;
+    }
+    hs->last_active_ms = mcp_http_now_ms();
+    return hs;
+}
+
+/* notifications/cancelled for a held request: the engine will send no
+ * response, so the held HTTP request is answered with a JSON-RPC error
+ * (-32800, "request cancelled") rather than left open. */
+static void mcp_http_cancel_held(struct mcp_http_session *hs, const cJSON *msg)
+{
+    const cJSON *method = cJSON_GetObjectItemCaseSensitive(msg, "method");
+    if (!cJSON_IsString(method) || strcmp(method->valuestring, "notifications/cancelled") != 0)
+        return;
+    const cJSON *params = cJSON_GetObjectItemCaseSensitive(msg, "params");
+    const cJSON *rid = cJSON_GetObjectItemCaseSensitive(params, "requestId");
+    if (!cJSON_IsString(rid) && !cJSON_IsNumber(rid))
+        return;
+    char *key = json_print(rid);
+    struct mcp_http_held *hd = map_get(&hs->held, key);
+    free(key);
+    if (!hd || hd->initialize)
+        return;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "jsonrpc", "2.0");
+    cJSON_AddItemToObject(o, "id", cJSON_Duplicate(rid, 1));
+    cJSON *e = cJSON_AddObjectToObject(o, "error");
+    cJSON_AddNumberToObject(e, "code", -32800);
+    cJSON_AddStringToObject(e, "message", "request cancelled");
+    http_reply_json(mcp_http_held_take(hd), 200, o);
+}
+
+static void mcp_http_post(struct mcp_http *m, struct evhttp_request *req)
+{
+    if (!mcp_http_check_accept(mcp_http_header(req, "Accept"), true, true)) {
+        mcp_http_reply_rpc_error(req, 406, -32600,
+                                 "Accept must list application/json and text/event-stream");
+        return;
+    }
+    struct evbuffer *in = evhttp_request_get_input_buffer(req);
+    size_t len = evbuffer_get_length(in);
+    const char *body = len ? (const char *)evbuffer_pullup(in, -1) : "";
+    int err = 0;
+    cJSON *j = json_parse_bounded(body, len, JSON_MAX_DEPTH, &err);
+    if (!j) {
+        mcp_http_reply_rpc_error(req, 400, -32700, "the body is not one JSON value");
+        return;
+    }
+    if (!cJSON_IsObject(j)) {
+        cJSON_Delete(j);
+        mcp_http_reply_rpc_error(req, 400, -32600,
+                                 "send one JSON-RPC message per request (batches are refused)");
+        return;
+    }
+    const cJSON *method = cJSON_GetObjectItemCaseSensitive(j, "method");
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(j, "id");
+    bool request = method && id;
+    if (request && !cJSON_IsString(id) && !cJSON_IsNumber(id)) {
+        cJSON_Delete(j);
+        mcp_http_reply_rpc_error(req, 400, -32600, "a request id must be a string or a number");
+        return;
+    }
+    bool init = request && cJSON_IsString(method) && strcmp(method->valuestring, "initialize") == 0;
+    struct mcp_http_session *hs;
+    if (init) {
+        if (map_len(&m->sessions) >= m->cfg.max_sessions || !(hs = mcp_http_session_open(m))) {
+            cJSON_Delete(j);
+            mcp_http_reply_rpc_error(req, 503, -32603, "too many MCP sessions; retry later");
+            return;
+        }
+        evhttp_add_header(evhttp_request_get_output_headers(req), "MCP-Session-Id", hs->id);
+    } else if (!(hs = mcp_http_find(m, req))) {
+        cJSON_Delete(j);
+        return;
+    }
+    if (!request) {
+        mcp_http_cancel_held(hs, j);
+        cJSON_Delete(j);
+        evhttp_send_reply(req, 202, "Accepted", NULL);
+        m->cfg.host.handle(m->cfg.host.arg, hs->host_sess, body, len);
+        return;
+    }
+    char *key = json_print(id);
+    cJSON_Delete(j);
+    if (map_get(&hs->held, key) || map_len(&hs->held) >= MCP_HTTP_MAX_HELD) {
+        free(key);
+        mcp_http_reply_rpc_error(req, 409, -32600,
+                                 "a request with this id is in flight, or too many are");
+        return;
+    }
+    struct mcp_http_held *hd = xcalloc(1, sizeof(*hd));
+    hd->hs = hs;
+    hd->req = req;
+    hd->key = key;
+    hd->initialize = init;
+    map_put(&hs->held, hd->key, hd);
+    http_request_on_close(m->cfg.http, req, mcp_http_held_closed, hd);
+    mcp_http_conn_timeouts(req, 0);
+    struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+    evutil_socket_t fd = evcon ? bufferevent_getfd(evhttp_connection_get_bufferevent(evcon)) : -1;
+    if (fd >= 0) {
+        hd->watch = event_new(m->cfg.base, fd, EV_READ, mcp_http_held_watch, hd);
+        if (!hd->watch)
+            abort(); /* out of memory, as xmalloc would */
+        event_add(hd->watch, NULL);
+    }
+    /* The answer may come before this returns (mcp_http_session_send). */
+    m->cfg.host.handle(m->cfg.host.arg, hs->host_sess, body, len);
+}
+
+static void mcp_http_get(struct mcp_http *m, struct evhttp_request *req)
+{
+    if (!mcp_http_check_accept(mcp_http_header(req, "Accept"), false, true)) {
+        mcp_http_reply_rpc_error(req, 406, -32600, "Accept must list text/event-stream");
+        return;
+    }
+    struct mcp_http_session *hs = mcp_http_find(m, req);
+    if (!hs)
+        return;
+    uint64_t after = hs->delivered;
+    const char *last = mcp_http_header(req, "Last-Event-ID");
+    if (last && *last && sse_parse_id(last, &after) != 0) {
+        mcp_http_reply_rpc_error(req, 400, -32600, "Last-Event-ID is not an event id of ours");
+        return;
+    }
+    /* One stream per session: a reconnect replaces a stale one. */
+    mcp_http_stream_free(hs);
+    struct sse_stream_opts o = {.max_pending = m->cfg.max_pending,
+                                .heartbeat_ms = m->cfg.heartbeat_ms,
+                                .retry_ms = m->cfg.retry_ms,
+                                .write_timeout_s = m->cfg.write_timeout_s};
+    hs->stream = sse_stream_start(m->cfg.http, m->cfg.base, req, &o, &mcp_http_stream_cbs, hs);
+    mcp_http_stream_replay(hs, after);
+}
+
+void mcp_http_handle(struct mcp_http *m, struct evhttp_request *req)
+{
+    if (!mcp_http_check_peer(m, req))
+        return;
+    switch (evhttp_request_get_command(req)) {
+    case EVHTTP_REQ_POST:
+        mcp_http_post(m, req);
+        break;
+    case EVHTTP_REQ_GET:
+        mcp_http_get(m, req);
+        break;
+    case EVHTTP_REQ_DELETE: {
+        struct mcp_http_session *hs = mcp_http_find(m, req);
+        if (!hs)
+            return;
+        mcp_http_session_end(hs, 404);
+        evhttp_send_reply(req, 204, "No Content", NULL);
+        break;
+    }
+    default:
+        http_reply_error(req, 405, "method_not_allowed", "this path accepts GET, POST, DELETE");
+        break;
+    }
+}
+
+/* ---- life cycle ---------------------------------------------------------- */
+
+static void mcp_http_idle_sweep(evutil_socket_t fd, short what, void *arg)
+{
+    struct mcp_http *m = arg;
+    (void)fd;
+    (void)what;
+    int64_t now = mcp_http_now_ms();
+    for (;;) {
+        struct mcp_http_session *victim = NULL;
+        size_t it = 0;
+        void *v;
+        while (map_next(&m->sessions, &it, NULL, &v)) {
+            struct mcp_http_session *hs = v;
+            if (!hs->stream && map_len(&hs->held) == 0 &&
+                now - hs->last_active_ms >= m->cfg.idle_ms) {
+                victim = hs;
+                break;
+            }
+        }
+        if (!victim)
+            break;
+        mcp_http_session_end(victim, 404);
+    }
+}
+
+struct mcp_http *mcp_http_new(const struct mcp_http_config *cfg)
+{
+    struct mcp_http *m = xcalloc(1, sizeof(*m));
+    m->cfg = *cfg;
+    if (m->cfg.idle_ms <= 0)
+        m->cfg.idle_ms = MCP_HTTP_IDLE_MS;
+    if (m->cfg.max_sessions == 0)
+        m->cfg.max_sessions = MCP_HTTP_MAX_SESSIONS;
+    if (m->cfg.replay_max == 0)
+        m->cfg.replay_max = MCP_HTTP_REPLAY_MAX;
+    map_init(&m->sessions);
+    m->idle_ev = event_new(cfg->base, -1, EV_PERSIST, mcp_http_idle_sweep, m);
+    if (!m->idle_ev)
+        abort(); /* out of memory, as xmalloc would */
+    int64_t every = m->cfg.idle_ms / 4;
+    if (every > 30000)
+        every = 30000;
+    if (every < 10)
+        every = 10;
+    struct timeval tv = {.tv_sec = every / 1000, .tv_usec = (every % 1000) * 1000};
+    event_add(m->idle_ev, &tv);
+    return m;
+}
+
+void mcp_http_free(struct mcp_http *m)
+{
+    if (!m)
+        return;
+    while (map_len(&m->sessions) > 0) {
+        size_t it = 0;
+        void *v = NULL;
+        if (!map_next(&m->sessions, &it, NULL, &v))
+            break;
+        mcp_http_session_end(v, 503);
+    }
+    map_deinit(&m->sessions);
+    event_free(m->idle_ev);
+    free(m);
+}

@@ -1,0 +1,86 @@
+/* mcp_http — the Streamable HTTP transport of MCP at `/mcp` (MCP
+ * 2025-11-25, also 2025-06-18 and 2025-03-26; DESIGN §4 HTTP).
+ *
+ * One HTTP session carries one MCP session whose engine lives in the hub
+ * (struct mcp_http_host): this module only moves messages.
+ *
+ *   POST /mcp    one JSON-RPC message. `initialize` opens a session and its
+ *                answer carries `MCP-Session-Id` (32 random bytes, hex);
+ *                every other message must carry that header (400 without
+ *                it, 404 for a session that is unknown or ended). A request
+ *                is held until the engine sends the response with its id,
+ *                then answered `200 application/json` — the loop never
+ *                waits for it. A notification or a response gets 202.
+ *   GET /mcp     the session's stream of server→client messages (Server-
+ *                Sent Events, numbered ids). Messages sent while no stream
+ *                is open are kept in a bounded per-session replay buffer;
+ *                a stream resumes after `Last-Event-ID`, or without it
+ *                from the first message no stream has carried.
+ *   DELETE /mcp  ends the session (then 404).
+ *
+ * Checks (mcp_http_check.h), in order, after the admin token (http.c): `Host` must name the
+ * bound loopback address, localhost, 127.0.0.1 or [::1] with the bound port
+ * (403; DNS rebinding); a present `Origin` must be a loopback origin (403);
+ * `Accept` must list application/json and text/event-stream for POST, or
+ * text/event-stream for GET (406); a present `MCP-Protocol-Version` outside
+ * the supported revisions is refused (400).
+ *
+ * A session ends on DELETE, at teardown, or after idle_ms without a request
+ * while no stream is open and no request is held; the host then detaches
+ * it like a closed socket session. Batches (a JSON array, 2025-03-26 only)
+ * are refused with 400. */
+#ifndef COORDHUB_API_MCP_HTTP_H
+#define COORDHUB_API_MCP_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct event_base;
+struct evhttp_request;
+struct http_server;
+struct mcp_http;
+struct mcp_http_session;
+
+/* The hub side of HTTP sessions. */
+struct mcp_http_host {
+    void *arg;
+    /* A new session: return the host's handle for it (opaque, not NULL),
+     * or NULL to refuse it (too many sessions: the client gets 503). The
+     * host delivers the engine's output with mcp_http_session_send(hs). */
+    void *(*open)(void *arg, struct mcp_http_session *hs);
+    /* Feed one JSON-RPC message (len bytes, not NUL-terminated). */
+    void (*handle)(void *arg, void *sess, const char *msg, size_t len);
+    /* The session ended: the host must not call mcp_http_session_send for
+     * it any more. Never called from inside handle. */
+    void (*close)(void *arg, void *sess);
+};
+
+struct mcp_http_config {
+    struct event_base *base;
+    struct http_server *http; /* the server whose requests reach us */
+    struct mcp_http_host host;
+    int64_t idle_ms;      /* idle session lifetime; 0: 30 min */
+    size_t max_sessions;  /* 0: 1024 */
+    size_t replay_max;    /* messages kept per session; 0: 256 */
+    int64_t heartbeat_ms; /* GET stream comment interval; 0: none */
+    int64_t retry_ms;     /* `retry:` of the GET stream; 0: not sent */
+    size_t max_pending;   /* bytes queued on a GET stream before a cut */
+    int write_timeout_s;  /* GET stream peer that takes nothing */
+    int conn_idle_s;      /* the server's idle timeout, restored after a held request */
+};
+
+/* Never NULL. */
+struct mcp_http *mcp_http_new(const struct mcp_http_config *cfg);
+/* End every session (host close runs for each), answer held requests with
+ * 503 and end the streams. Call before the HTTP server is freed. NULL ok. */
+void mcp_http_free(struct mcp_http *m);
+/* The route handler of /mcp (GET, POST, DELETE). */
+void mcp_http_handle(struct mcp_http *m, struct evhttp_request *req);
+
+/* The engine's output for hs: a response answers the held request with
+ * its id (dropped when none is held); anything else goes to the GET stream
+ * and the replay buffer. */
+void mcp_http_session_send(struct mcp_http_session *hs, const char *msg, size_t len);
+
+#endif

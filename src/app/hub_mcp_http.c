@@ -1,0 +1,68 @@
+/* hub_mcp_http — the hub's side of Streamable HTTP MCP (src/api/mcp_http).
+ *
+ * An HTTP MCP session is an ordinary hub session without a line
+ * connection: its engine's output goes to the HTTP transport
+ * (hub_session.c's send checks `http`), it registers its agent implicitly
+ * like a socket session, it is never admin, and when the transport ends it
+ * (DELETE, idle timeout, teardown) it closes like a socket whose peer left:
+ * its lock and event waits are cancelled and its agent is detached. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdlib.h>
+
+#include "api/api.h"
+#include "api/mcp_http.h"
+#include "app/hub_internal.h"
+#include "base/log.h"
+#include "rpc/mcp.h"
+
+static void *hub_mcp_http_open(void *arg, struct mcp_http_session *hs)
+{
+    struct hub *h = arg;
+    if (h->stopping || h->nsessions >= HUB_MAX_SESSIONS)
+        return NULL;
+    struct hub_session *s = hub_session_new(h);
+    s->http = hs;
+    log_debug("session %llu: MCP over HTTP", (unsigned long long)s->id);
+    return s;
+}
+
+static void hub_mcp_http_handle(void *arg, void *sess, const char *msg, size_t len)
+{
+    struct hub_session *s = sess;
+    (void)arg;
+    mcp_session_handle(s->mcp, msg, len);
+}
+
+static void hub_mcp_http_close(void *arg, void *sess)
+{
+    struct hub_session *s = sess;
+    (void)arg;
+    s->http = NULL; /* nothing more reaches the transport */
+    hub_session_close(s);
+}
+
+/* COORDHUB_MCP_IDLE_MS: 10 ms to 24 h; anything else is ignored (warned). */
+static int64_t hub_mcp_http_idle_ms(void)
+{
+    const char *e = getenv("COORDHUB_MCP_IDLE_MS");
+    if (!e || !*e)
+        return 0;
+    char *end;
+    errno = 0;
+    long long v = strtoll(e, &end, 10);
+    if (errno || *end || v < 10 || v > 86400000) {
+        log_warn("COORDHUB_MCP_IDLE_MS=%s ignored: expected 10..86400000 (ms)", e);
+        return 0;
+    }
+    return v;
+}
+
+void hub_mcp_http_config(struct hub *h, struct api_config *cfg)
+{
+    cfg->mcp.arg = h;
+    cfg->mcp.open = hub_mcp_http_open;
+    cfg->mcp.handle = hub_mcp_http_handle;
+    cfg->mcp.close = hub_mcp_http_close;
+    cfg->mcp_idle_ms = hub_mcp_http_idle_ms();
+}
