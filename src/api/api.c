@@ -24,6 +24,7 @@
 #include "base/xmalloc.h"
 #include "bus/bus.h"
 #include "net/http.h"
+#include "net/tls.h"
 
 #define API_MAX_BODY (1024 * 1024)     /* DESIGN §5: body ≤ 1 MiB */
 #define API_MAX_HEADERS (64 * 1024)    /* request line + headers */
@@ -39,6 +40,8 @@
 struct api {
     struct event_base *base;
     struct http_server *http;
+    struct tls_context *tls; /* NULL: plain HTTP */
+    bool insecure;           /* non-loopback without TLS */
     struct events_sse *sse;
     struct rest *rest;
     struct mcp_http *mcp; /* NULL when the hub serves no /mcp */
@@ -179,6 +182,15 @@ static char *api_errf(const char *fmt, const char *a)
     return m;
 }
 
+enum api_bind_verdict api_bind_check(bool loopback, bool remote_allowed, bool tls)
+{
+    if (loopback)
+        return API_BIND_OK;
+    if (!remote_allowed)
+        return API_BIND_DENIED;
+    return tls ? API_BIND_OK : API_BIND_INSECURE;
+}
+
 int api_new(struct event_base *base, const struct api_config *cfg, struct api **out, char **errmsg)
 {
     *out = NULL;
@@ -192,9 +204,17 @@ int api_new(struct event_base *base, const struct api_config *cfg, struct api **
         snprintf(*errmsg, n, "invalid HTTP address '%s': %s", cfg->addr, why);
         return -ERR_INVALID;
     }
-    if (!hc.addr.loopback) {
-        *errmsg = api_errf("refusing to serve HTTP on %s: a non-loopback address needs API keys "
-                           "and TLS, which this version does not have yet; use 127.0.0.1:PORT",
+    bool tls = cfg->tls_cert != NULL;
+    if (tls != (cfg->tls_key != NULL)) {
+        *errmsg = xstrdup(tls ? "a TLS certificate needs its private key too (--tls-key FILE)"
+                              : "a TLS private key needs its certificate too (--tls-cert FILE)");
+        return -ERR_INVALID;
+    }
+    enum api_bind_verdict verdict = api_bind_check(hc.addr.loopback, cfg->remote_allowed, tls);
+    if (verdict == API_BIND_DENIED) {
+        *errmsg = api_errf("refusing to serve HTTP on %s: a non-loopback address is served only "
+                           "when API keys exist (remote clients must present one), and this hub "
+                           "has none; use a loopback address such as 127.0.0.1:PORT",
                            hc.addr.text);
         return -ERR_DENIED;
     }
@@ -202,7 +222,16 @@ int api_new(struct event_base *base, const struct api_config *cfg, struct api **
         *errmsg = xstrdup("no admin token: HTTP cannot be protected");
         return -ERR_INVALID;
     }
+    struct tls_context *tc = NULL;
+    if (tls) {
+        int trc = tls_context_new(cfg->tls_cert, cfg->tls_key, &tc, errmsg);
+        if (trc)
+            return trc;
+    }
     struct api *a = xcalloc(1, sizeof(*a));
+    a->tls = tc;
+    a->insecure = verdict == API_BIND_INSECURE;
+    hc.tls = tc;
     a->base = base;
     a->host = cfg->host;
     a->bus = cfg->bus;
@@ -268,7 +297,8 @@ void api_free(struct api *a)
     mcp_http_free(a->mcp); /* before the server: it holds requests */
     events_sse_free(a->sse);
     http_server_free(a->http);
-    rest_free(a->rest); /* after the server: its close hooks may still run */
+    rest_free(a->rest);       /* after the server: its close hooks may still run */
+    tls_context_free(a->tls); /* after the server: its connections came from it */
     free(a->workspace);
     free(a->version);
     free(a);
@@ -277,4 +307,14 @@ void api_free(struct api *a)
 const char *api_address(const struct api *a)
 {
     return http_server_addr(a->http)->text;
+}
+
+const char *api_scheme(const struct api *a)
+{
+    return a->tls ? "https" : "http";
+}
+
+bool api_insecure(const struct api *a)
+{
+    return a->insecure;
 }

@@ -11,8 +11,10 @@
  *   /api/v1/…      REST twins of the tools (rest.c)
  *
  * Every other route needs the admin token as `Authorization: Bearer …` or
- * `?token=…`, compared in constant time. Only loopback addresses are
- * accepted until API keys and TLS exist (DESIGN §5).
+ * `?token=…`, compared in constant time. With a certificate and key the
+ * face speaks HTTPS only (net/tls.h). A non-loopback address is served
+ * only when the hub says remote clients can be held to API keys
+ * (api_config.remote_allowed, DESIGN §5); api_bind_check is that rule.
  *
  * The face reads hub state through `struct api_host` (the hub sits above
  * this layer) and the bus and store directly. */
@@ -50,8 +52,22 @@ struct api_host {
                  void (*done)(void *done_arg, cJSON *result, bool is_error), void *done_arg);
 };
 
+/* The verdict on an address (DESIGN §5). */
+enum api_bind_verdict {
+    API_BIND_OK,       /* loopback, or non-loopback with keys and TLS */
+    API_BIND_INSECURE, /* non-loopback with keys but without TLS: served, with a warning */
+    API_BIND_DENIED,   /* non-loopback without any API key: refused */
+};
+
+/* Pure: may the face listen on an address that is (not) loopback, given
+ * whether remote clients can be held to API keys and whether TLS is on? */
+enum api_bind_verdict api_bind_check(bool loopback, bool remote_allowed, bool tls);
+
 struct api_config {
     const char *addr;         /* HOST:PORT (see http_addr_parse) */
+    const char *tls_cert;     /* PEM certificate chain file, or NULL: plain HTTP */
+    const char *tls_key;      /* PEM private key file; set exactly when tls_cert is */
+    bool remote_allowed;      /* at least one unrevoked API key exists */
     const char *token;        /* the admin token (copied as a digest) */
     struct bus *bus;          /* committed events */
     struct store *store;      /* the log, for history older than the bus ring */
@@ -64,14 +80,21 @@ struct api_config {
 };
 
 /* Bind and serve. On error *out is NULL, *errmsg (caller frees) says why
- * and the result is -ERR_INVALID (bad address or empty token),
- * -ERR_DENIED (a non-loopback address) or -errno of the bind (-EADDRINUSE
- * when the port is taken). */
+ * and the result is -ERR_INVALID (bad address, empty token, only one of
+ * tls_cert/tls_key, or a certificate/key that is not usable or does not
+ * match), -ERR_DENIED (a non-loopback address without remote_allowed;
+ * judged before anything is bound), -errno of reading the TLS files or of
+ * the bind (-EADDRINUSE when the port is taken). */
 COORDHUB_MUST_CHECK int api_new(struct event_base *base, const struct api_config *cfg,
                                 struct api **out, char **errmsg);
 /* End every stream, close every connection and the listener. NULL ok. */
 void api_free(struct api *a);
 /* The bound address, "127.0.0.1:7420" (the kernel's port when 0 was asked). */
 const char *api_address(const struct api *a);
+/* "https" when the face speaks TLS, else "http". */
+const char *api_scheme(const struct api *a);
+/* True when the face listens on a non-loopback address without TLS, so
+ * credentials cross the network in clear (API_BIND_INSECURE). */
+bool api_insecure(const struct api *a);
 
 #endif

@@ -514,7 +514,9 @@ static int cli_version(struct options *o, int argc, char **argv)
 }
 
 static const struct cli_cmd cli_cmds[] = {
-    {"serve", "serve [--daemon] [--http ADDR:PORT | --no-http] [--store URL] [--log-level L]",
+    {"serve",
+     "serve [--daemon] [--http ADDR:PORT | --no-http] [--tls-cert FILE --tls-key FILE] "
+     "[--store URL] [--log-level L]",
      "run the hub for this workspace (foreground unless --daemon)", cli_serve},
     {"mcp", "mcp [--agent ID]", "MCP server over stdio for an IDE (starts the hub when needed)",
      cli_mcp},

@@ -579,8 +579,10 @@ int hub_serve(const struct options *o)
     if (rc)
         goto fail;
     rc = hub_http_start(h);
-    if (rc)
+    if (rc) {
+        errno = 0; /* hub_http_start said why; errno is stale */
         goto fail;
+    }
     hub_reschedule_timers(h);
     /* Agents restored from the log count as detached since now: ticks will
      * take them offline after the grace period unless they come back. */

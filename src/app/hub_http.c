@@ -6,12 +6,20 @@
  * suites start dozens at once, so the default port is often taken: when
  * the *default* cannot be bound the hub warns and runs without HTTP (its
  * Unix socket is the primary face), but an address the user chose that
- * cannot be served is a start-up error.
+ * cannot be served is a start-up error. Asking for TLS (--tls-cert and
+ * --tls-key, or COORDHUB_TLS_CERT/COORDHUB_TLS_KEY) is such a choice too:
+ * a hub told to speak HTTPS never quietly runs without it.
+ *
+ * A non-loopback address is served only when API keys exist (DESIGN §5).
+ * This version has no key store yet, so no key exists and such addresses
+ * are refused; without TLS one would be served with a loud warning.
  *
  * The bound address is written to <state-dir>/http.addr ("127.0.0.1:7420",
- * the kernel's port when 0 was asked) so the CLI and tests can find the
- * face; it is removed at shutdown, and a stale one from a crashed hub is
- * removed at start. The admin token is read from <state-dir>/token; it is
+ * the kernel's port when 0 was asked; "https://127.0.0.1:7420" when TLS is
+ * on, so a reader that prepends "http://" fails loudly instead of speaking
+ * plain HTTP to a TLS port) so tests and scripts can find the face; it is
+ * removed at shutdown, and a stale one from a crashed hub is removed at
+ * start. The admin token is read from <state-dir>/token; it is
  * printed only in the URL on a foreground hub's stdout, never logged. */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -137,13 +145,17 @@ int hub_http_start(struct hub *h)
         log_info("HTTP face disabled (--no-http)");
         return 0;
     }
-    /* o->http is --http, or COORDHUB_HTTP (options_init): both are choices. */
-    bool chosen = o->http != NULL;
-    const char *addr = chosen ? o->http : HUB_HTTP_DEFAULT;
+    /* o->http is --http, or COORDHUB_HTTP (options_init): both are choices;
+     * so is asking for TLS. */
+    bool chosen = o->http != NULL || o->tls_cert != NULL || o->tls_key != NULL;
+    const char *addr = o->http ? o->http : HUB_HTTP_DEFAULT;
     char *errmsg = NULL;
     char *token = hub_http_read_token(h);
     struct api_config cfg = {
         .addr = addr,
+        .tls_cert = o->tls_cert,
+        .tls_key = o->tls_key,
+        .remote_allowed = false, /* no API key can exist yet: no key store */
         .token = token,
         .bus = h->bus,
         .store = h->store,
@@ -176,12 +188,24 @@ int hub_http_start(struct hub *h)
         return rc;
     }
     const char *bound = api_address(h->api);
-    int wrc = hub_http_write_addr(h, bound);
+    const char *scheme = api_scheme(h->api);
+    if (api_insecure(h->api)) {
+        fprintf(stderr,
+                "coordhub: WARNING: HTTP on %s without TLS: tokens, keys and all data cross the "
+                "network in clear text; give --tls-cert FILE --tls-key FILE\n",
+                bound);
+        log_warn("HTTP on a non-loopback address (%s) without TLS: credentials and data cross "
+                 "the network in clear text; give --tls-cert FILE --tls-key FILE",
+                 bound);
+    }
+    char line[96];
+    snprintf(line, sizeof(line), "%s%s", strcmp(scheme, "https") == 0 ? "https://" : "", bound);
+    int wrc = hub_http_write_addr(h, line);
     if (wrc)
         log_warn("cannot write %s/http.addr: %s", o->state_dir, coordhub_strerror(wrc));
     else
         h->http_addr_written = true;
-    log_info("HTTP on http://%s/ (admin token in %s/token)", bound, o->state_dir);
+    log_info("HTTP on %s://%s/ (admin token in %s/token)", scheme, bound, o->state_dir);
     h->http_token = token;
     return 0;
 }
@@ -190,7 +214,7 @@ void hub_http_announce(struct hub *h)
 {
     if (!h->api)
         return;
-    printf("coordhub: http://%s/?token=%s\n", api_address(h->api), h->http_token);
+    printf("coordhub: %s://%s/?token=%s\n", api_scheme(h->api), api_address(h->api), h->http_token);
 }
 
 void hub_http_stop(struct hub *h)

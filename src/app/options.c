@@ -25,6 +25,10 @@ void options_init(struct options *o)
         o->agent = xstrdup(e);
     if ((e = getenv("COORDHUB_HTTP")) && *e)
         o->http = xstrdup(e);
+    if ((e = getenv("COORDHUB_TLS_CERT")) && *e)
+        o->tls_cert = xstrdup(e);
+    if ((e = getenv("COORDHUB_TLS_KEY")) && *e)
+        o->tls_key = xstrdup(e);
 }
 
 void options_deinit(struct options *o)
@@ -32,7 +36,8 @@ void options_deinit(struct options *o)
     char **strs[] = {&o->state_dir, &o->root,    &o->workspace, &o->config,      &o->store_url,
                      &o->http,      &o->agent,   &o->log_level, &o->since,       &o->mode,
                      &o->reason,    &o->status,  &o->title,     &o->description, &o->files,
-                     &o->patterns,  &o->depends, &o->caps,      &o->result,      &o->task_id};
+                     &o->patterns,  &o->depends, &o->caps,      &o->result,      &o->task_id,
+                     &o->tls_cert,  &o->tls_key};
     for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
         free(*strs[i]);
         *strs[i] = NULL;
@@ -67,6 +72,8 @@ static const struct opt_def opt_defs[] = {
     OPT_S("config", config),
     OPT_S("store", store_url),
     OPT_S("http", http),
+    OPT_S("tls-cert", tls_cert),
+    OPT_S("tls-key", tls_key),
     OPT_S("agent", agent),
     OPT_S("log-level", log_level),
     OPT_B("no-http", no_http),

@@ -16,6 +16,8 @@ struct options {
     char *config;    /* owned, may be NULL */
     char *store_url; /* owned; default sqlite:<state_dir>/hub.db */
     char *http;      /* owned, may be NULL: --http / COORDHUB_HTTP ADDR:PORT */
+    char *tls_cert;  /* owned, may be NULL: --tls-cert / COORDHUB_TLS_CERT FILE */
+    char *tls_key;   /* owned, may be NULL: --tls-key / COORDHUB_TLS_KEY FILE */
     char *agent;     /* owned, may be NULL: --agent / COORDHUB_AGENT */
     char *log_level; /* owned, may be NULL */
     bool no_http;
@@ -43,7 +45,7 @@ struct options {
 };
 
 /* Initialise with environment defaults (COORDHUB_STATE_DIR, COORDHUB_ROOT,
- * COORDHUB_AGENT, COORDHUB_HTTP). */
+ * COORDHUB_AGENT, COORDHUB_HTTP, COORDHUB_TLS_CERT, COORDHUB_TLS_KEY). */
 void options_init(struct options *o);
 void options_deinit(struct options *o);
 

@@ -42,6 +42,7 @@
 #include "base/log.h"
 #include "base/map.h"
 #include "base/xmalloc.h"
+#include "net/tls.h"
 
 #define HTTP_LISTEN_BACKLOG 128
 
@@ -472,6 +473,14 @@ fail:;
     return -err;
 }
 
+/* evhttp's bufferevent hook for a TLS server: every accepted connection
+ * starts with a handshake. NULL (out of memory) makes evhttp drop it. */
+static struct bufferevent *http_tls_bufferevent(struct event_base *base, void *arg)
+{
+    struct http_server *s = arg;
+    return tls_context_bufferevent(s->cfg.tls, base);
+}
+
 int http_server_new(struct event_base *base, const struct http_config *cfg,
                     struct http_server **out, char **errmsg)
 {
@@ -513,6 +522,8 @@ int http_server_new(struct event_base *base, const struct http_config *cfg,
                                            EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD |
                                            EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
     evhttp_set_gencb(s->evh, http_route_request, s);
+    if (cfg->tls)
+        evhttp_set_bevcb(s->evh, http_tls_bufferevent, s);
     if (!evhttp_accept_socket_with_handle(s->evh, fd)) {
         close(fd);
         evhttp_free(s->evh);

@@ -1,13 +1,16 @@
 /* http — the HTTP server plumbing on libevent's evhttp (DESIGN §4 HTTP).
  *
  * What lives here is transport, not meaning: binding a listening socket
- * (loopback only until keys and TLS exist, DESIGN §5), keep-alive, input
+ * (which addresses may be bound is the caller's policy, DESIGN §5), TLS,
+ * keep-alive, input
  * bounds (a body over the cap gets 413 from evhttp, headers over theirs
  * 400), a cap on connections (503 beyond it), idle timeouts, a routing
  * table of exact paths (404 for an unknown path, 405 with `Allow` for a
  * method the route does not take), credentials (`Authorization: Bearer …`
  * or `?token=…`, 401 without one or with a wrong one) and JSON replies.
  * What an endpoint answers is src/api's business.
+ *
+ * With a TLS context in the config every connection is HTTPS (tls.h).
  *
  * The pure parts (address and credential parsing) do no I/O and are unit
  * tested on their own. Nothing here logs a credential or a query string:
@@ -28,6 +31,7 @@ struct event_base;
 struct evhttp_request;
 struct evkeyvalq;
 struct http_server;
+struct tls_context;
 
 /* ---- addresses (pure) ---------------------------------------------------- */
 
@@ -99,6 +103,10 @@ struct http_config {
     size_t nroutes;
     http_authorize_fn authorize; /* required when a route is not public */
     void *arg;                   /* for authorize and every handler */
+    /* Borrowed, must outlive the server; NULL: plain HTTP. Every
+     * connection then starts with a TLS handshake (net/tls.h); a peer
+     * that does not complete one is closed without an answer. */
+    struct tls_context *tls;
 };
 
 /* Counters for metrics. */

@@ -120,6 +120,30 @@ static void test_options__environment_overrides(void **state)
     unsetenv("COORDHUB_AGENT");
 }
 
+static void test_options__tls_files_from_flags_over_environment(void **state)
+{
+    (void)state;
+    setenv("COORDHUB_TLS_CERT", "/env/cert.pem", 1);
+    setenv("COORDHUB_TLS_KEY", "/env/key.pem", 1);
+    struct options o;
+    options_init(&o);
+    assert_string_equal(o.tls_cert, "/env/cert.pem");
+    assert_string_equal(o.tls_key, "/env/key.pem");
+    char *argv[] = {A("coordhub"), A("serve"), A("--tls-cert"), A("c.pem"), A("--tls-key=k.pem")};
+    int n = 0;
+    const char *bad = NULL;
+    assert_int_equal(options_parse(&o, 5, argv, 2, &n, &bad), 0);
+    assert_int_equal(n, 0);
+    assert_string_equal(o.tls_cert, "c.pem");
+    assert_string_equal(o.tls_key, "k.pem");
+    char *missing[] = {A("coordhub"), A("serve"), A("--tls-key")};
+    assert_int_equal(options_parse(&o, 3, missing, 2, &n, &bad), -1);
+    assert_string_equal(bad, "--tls-key");
+    options_deinit(&o);
+    unsetenv("COORDHUB_TLS_CERT");
+    unsetenv("COORDHUB_TLS_KEY");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -127,6 +151,7 @@ int main(void)
         cmocka_unit_test(test_options__rejects_unknown_and_bad_values),
         cmocka_unit_test(test_options__resolve_finds_git_top_level),
         cmocka_unit_test(test_options__environment_overrides),
+        cmocka_unit_test(test_options__tls_files_from_flags_over_environment),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
