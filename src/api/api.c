@@ -132,6 +132,7 @@ static void api_metrics(void *arg, struct evhttp_request *req, const struct evke
         .sse_delivered_total = ss.delivered,
         .sse_cut_off_total = ss.cut_off,
         .sse_resync_total = ss.resyncs,
+        .sse_cache = {.hits = ss.ring_reads, .misses = ss.store_reads},
         .http_connections = hs.connections,
         .http_requests_total = hs.requests,
         .http_rejected_total = hs.rejected,

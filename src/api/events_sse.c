@@ -200,13 +200,17 @@ static void events_sse_pump(struct events_sse_client *c)
         uint64_t oldest = bus_oldest(e->cfg.bus);
         uint64_t before = c->cursor;
         if (oldest && c->cursor + 1 >= oldest) {
+            e->stats.ring_reads++;
             events_sse_from_ring(c, &out, target, &examined);
-        } else if (events_sse_from_store(c, &out, target, &examined) != 0) {
-            log_warn("events: subscriber %llu: cannot read the event log; closing its stream",
-                     (unsigned long long)c->id);
-            sse_stream_close(c->stream);
-            buf_deinit(&out);
-            return;
+        } else {
+            e->stats.store_reads++;
+            if (events_sse_from_store(c, &out, target, &examined) != 0) {
+                log_warn("events: subscriber %llu: cannot read the event log; closing its stream",
+                         (unsigned long long)c->id);
+                sse_stream_close(c->stream);
+                buf_deinit(&out);
+                return;
+            }
         }
         if (c->cursor == before && out.len == 0)
             break; /* no progress possible (an unsendable frame): stop, resume later */

@@ -46,6 +46,8 @@ struct events_sse_stats {
     uint64_t delivered; /* frames queued to live subscribers */
     uint64_t cut_off;   /* subscribers disconnected at their bound */
     uint64_t resyncs;   /* resync events sent */
+    /* catch-up reads served by the bus ring (hits) or the store (misses) */
+    uint64_t ring_reads, store_reads;
 };
 
 /* A new /events face, subscribed to cfg->bus (strings are copied). */

@@ -6,7 +6,43 @@
  * requires (backslash, double quote, newline). */
 #include "api/metrics.h"
 
+#include <stdbool.h>
 #include <string.h>
+
+static const double metrics_bounds_latency[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
+                                                0.01,   0.025,   0.05,   0.1,   0.25,   0.5,
+                                                1,      2.5,     5,      10};
+static const double metrics_bounds_wait[] = {0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1,
+                                             2.5,   5,     10,   20,   30,  45,   60};
+static const double metrics_bounds_cycle[] = {1,   5,    15,   30,   60,    120,   300,
+                                              600, 1800, 3600, 7200, 14400, 28800, 86400};
+static const double metrics_bounds_batch[] = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096};
+
+static const struct {
+    const double *bounds;
+    size_t n;
+} metrics_scales[] = {
+    [METRICS_SCALE_LATENCY] = {metrics_bounds_latency,
+                               sizeof(metrics_bounds_latency) / sizeof(metrics_bounds_latency[0])},
+    [METRICS_SCALE_WAIT] = {metrics_bounds_wait,
+                            sizeof(metrics_bounds_wait) / sizeof(metrics_bounds_wait[0])},
+    [METRICS_SCALE_CYCLE] = {metrics_bounds_cycle,
+                             sizeof(metrics_bounds_cycle) / sizeof(metrics_bounds_cycle[0])},
+    [METRICS_SCALE_BATCH] = {metrics_bounds_batch,
+                             sizeof(metrics_bounds_batch) / sizeof(metrics_bounds_batch[0])},
+};
+
+void metrics_histogram_observe(struct metrics_histogram *h, enum metrics_scale scale, double v)
+{
+    const double *b = metrics_scales[scale].bounds;
+    size_t n = metrics_scales[scale].n;
+    size_t i = 0;
+    while (i < n && v > b[i])
+        i++;
+    h->counts[i]++;
+    h->count++;
+    h->sum += v;
+}
 
 void metrics_event_counts_add(struct metrics_event_counts *c, const char *type)
 {
@@ -71,6 +107,107 @@ static int metrics_labelled(struct buf *out, const char *name, const char *label
     return rc;
 }
 
+/* `name<suffix>{label="value"` or `name<suffix>{` when label is NULL; the
+ * caller closes the brace, after more labels (comma first when label). */
+static int metrics_open_labels(struct buf *out, const char *name, const char *suffix,
+                               const char *label, const char *value)
+{
+    int rc = buf_printf(out, "%s%s{", name, suffix);
+    if (!rc && label) {
+        rc = buf_printf(out, "%s=\"", label);
+        if (!rc)
+            rc = metrics_label_value(out, value);
+        if (!rc)
+            rc = buf_append(out, "\"", 1);
+    }
+    return rc;
+}
+
+/* The series of one histogram: cumulative _bucket lines up to +Inf, then
+ * _sum and _count; with an optional label (NULL: none). */
+static int metrics_histogram_series(struct buf *out, const char *name, const char *label,
+                                    const char *value, enum metrics_scale scale,
+                                    const struct metrics_histogram *h)
+{
+    const double *b = metrics_scales[scale].bounds;
+    size_t n = metrics_scales[scale].n;
+    const char *comma = label ? "," : "";
+    uint64_t cum = 0;
+    int rc = 0;
+    for (size_t i = 0; i <= n && !rc; i++) {
+        cum += h->counts[i];
+        rc = metrics_open_labels(out, name, "_bucket", label, value);
+        if (!rc && i < n)
+            rc = buf_printf(out, "%sle=\"%g\"} %llu\n", comma, b[i], (unsigned long long)cum);
+        else if (!rc)
+            rc = buf_printf(out, "%sle=\"+Inf\"} %llu\n", comma, (unsigned long long)cum);
+    }
+    if (!rc && label) {
+        rc = metrics_open_labels(out, name, "_sum", label, value);
+        if (!rc)
+            rc = buf_printf(out, "} %.6f\n", h->sum);
+        if (!rc)
+            rc = metrics_open_labels(out, name, "_count", label, value);
+        if (!rc)
+            rc = buf_printf(out, "} %llu\n", (unsigned long long)h->count);
+    } else if (!rc) {
+        rc = buf_printf(out, "%s_sum %.6f\n%s_count %llu\n", name, h->sum, name,
+                        (unsigned long long)h->count);
+    }
+    return rc;
+}
+
+static int metrics_histogram(struct buf *out, const char *name, const char *help,
+                             enum metrics_scale scale, const struct metrics_histogram *h)
+{
+    int rc = metrics_family(out, name, "histogram", help);
+    return rc ? rc : metrics_histogram_series(out, name, NULL, NULL, scale, h);
+}
+
+/* A counter family with one label and two series (e.g. the cache). */
+static int metrics_cache(struct buf *out, const char *name, const char *help, bool hits,
+                         const struct metrics_cache *wait, const struct metrics_cache *sse)
+{
+    int rc = metrics_family(out, name, "counter", help);
+    if (!rc)
+        rc = metrics_labelled(out, name, "reader", "events", hits ? sse->hits : sse->misses);
+    if (!rc)
+        rc = metrics_labelled(out, name, "reader", "wait_for_events",
+                              hits ? wait->hits : wait->misses);
+    return rc;
+}
+
+static int metrics_tools(struct buf *out, const struct metrics_hub *hub)
+{
+    int rc = metrics_family(out, "coordhub_tool_calls_total", "counter",
+                            "Tool calls answered, by tool and outcome (ok, refused: a result "
+                            "with success false, error: isError).");
+    static const char *const outcomes[] = {"ok", "refused", "error"};
+    for (size_t i = 0; i < hub->ntools && !rc; i++) {
+        const struct metrics_tool *t = &hub->tools[i];
+        if (t->ok + t->refused + t->error == 0)
+            continue;
+        const uint64_t n[] = {t->ok, t->refused, t->error};
+        for (size_t k = 0; k < 3 && !rc; k++) {
+            rc = metrics_open_labels(out, "coordhub_tool_calls_total", "", "tool", t->name);
+            if (!rc)
+                rc = buf_printf(out, ",outcome=\"%s\"} %llu\n", outcomes[k],
+                                (unsigned long long)n[k]);
+        }
+    }
+    if (!rc)
+        rc = metrics_family(out, "coordhub_tool_call_seconds", "histogram",
+                            "Tool call latency, from the parsed call to the answer sent (group "
+                            "commit included), by tool.");
+    for (size_t i = 0; i < hub->ntools && !rc; i++) {
+        const struct metrics_tool *t = &hub->tools[i];
+        if (t->seconds.count)
+            rc = metrics_histogram_series(out, "coordhub_tool_call_seconds", "tool", t->name,
+                                          METRICS_SCALE_LATENCY, &t->seconds);
+    }
+    return rc;
+}
+
 int metrics_render(struct buf *out, const struct metrics_hub *hub, const struct metrics_face *face,
                    const struct metrics_event_counts *events)
 {
@@ -104,6 +241,22 @@ int metrics_render(struct buf *out, const struct metrics_hub *hub, const struct 
         rc = metrics_u64(out, "coordhub_lock_expired_total", "counter",
                          "Leases released because their TTL ran out.", hub->lock_expired_total);
     if (!rc)
+        rc = metrics_u64(out, "coordhub_lock_wait_granted_total", "counter",
+                         "Queued lock requests (waitMs) that were granted.",
+                         hub->lock_wait_granted_total);
+    if (!rc)
+        rc = metrics_u64(out, "coordhub_lock_wait_timed_out_total", "counter",
+                         "Queued lock requests (waitMs) that timed out.",
+                         hub->lock_wait_timed_out_total);
+    if (!rc)
+        rc = metrics_u64(out, "coordhub_lock_wait_cancelled_total", "counter",
+                         "Queued lock requests dropped: cancelled, or their session ended.",
+                         hub->lock_wait_cancelled_total);
+    if (!rc)
+        rc = metrics_histogram(out, "coordhub_lock_wait_seconds",
+                               "Time queued lock requests waited until granted or timed out.",
+                               METRICS_SCALE_WAIT, &hub->lock_wait_seconds);
+    if (!rc)
         rc = metrics_u64(out, "coordhub_agents", "gauge", "Agents known to the workspace.",
                          hub->agents);
     if (!rc)
@@ -115,6 +268,41 @@ int metrics_render(struct buf *out, const struct metrics_hub *hub, const struct 
         rc = metrics_labelled(out, "coordhub_tasks", "status", "open", hub->tasks_open);
     if (!rc)
         rc = metrics_labelled(out, "coordhub_tasks", "status", "claimed", hub->tasks_claimed);
+    if (!rc)
+        rc = metrics_u64(out, "coordhub_tasks_completed_total", "counter", "Tasks completed.",
+                         hub->tasks_completed_total);
+    if (!rc)
+        rc = metrics_u64(out, "coordhub_tasks_failed_total", "counter", "Tasks released as failed.",
+                         hub->tasks_failed_total);
+    if (!rc)
+        rc = metrics_u64(out, "coordhub_tasks_released_total", "counter",
+                         "Tasks released back to open.", hub->tasks_released_total);
+    if (!rc)
+        rc = metrics_histogram(out, "coordhub_task_cycle_seconds",
+                               "Time from a task's claim to its completion.", METRICS_SCALE_CYCLE,
+                               &hub->task_cycle_seconds);
+    if (!rc)
+        rc = metrics_tools(out, hub);
+    if (!rc)
+        rc = metrics_histogram(out, "coordhub_store_append_seconds",
+                               "Latency of one store append (a group commit).",
+                               METRICS_SCALE_LATENCY, &hub->store_append_seconds);
+    if (!rc)
+        rc = metrics_u64(out, "coordhub_store_append_errors_total", "counter",
+                         "Store appends that failed (their calls got the error).",
+                         hub->store_append_errors_total);
+    if (!rc)
+        rc = metrics_histogram(out, "coordhub_commit_batch_events",
+                               "Events written by one group commit.", METRICS_SCALE_BATCH,
+                               &hub->commit_batch_events);
+    if (!rc)
+        rc = metrics_cache(out, "coordhub_event_cache_hits_total",
+                           "History reads served from the in-memory ring of recent events.", true,
+                           &hub->wait_cache, &face->sse_cache);
+    if (!rc)
+        rc = metrics_cache(out, "coordhub_event_cache_misses_total",
+                           "History reads that had to go to the store (older than the ring).",
+                           false, &hub->wait_cache, &face->sse_cache);
     if (!rc)
         rc = metrics_u64(out, "coordhub_sessions", "gauge",
                          "MCP sessions connected over the Unix socket.", hub->sessions);

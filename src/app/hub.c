@@ -65,6 +65,7 @@ static void hub_send_reply(struct hub *h, struct hub_reply *r)
         return;
     }
     s->inflight--;
+    hub_metrics_answered(h, r->clock, r->result, r->is_error);
     if (s->reply_fn) {
         s->reply_fn(s->reply_arg, r->call_id, r->result, r->is_error);
         return;
@@ -75,11 +76,18 @@ static void hub_send_reply(struct hub *h, struct hub_reply *r)
 
 void hub_reply(struct hub *h, struct hub_session *s, uint64_t call_id, cJSON *result, bool is_error)
 {
+    hub_reply_timed(h, s, call_id, result, is_error, h->call);
+}
+
+void hub_reply_timed(struct hub *h, struct hub_session *s, uint64_t call_id, cJSON *result,
+                     bool is_error, struct hub_call_clock clock)
+{
     struct hub_reply *r = xcalloc(1, sizeof(*r));
     r->session = s->id;
     r->call_id = call_id;
     r->result = result;
     r->is_error = is_error;
+    r->clock = clock;
     if (h->pending.len == 0 && !h->replies) {
         hub_send_reply(h, r);
         free(r);
@@ -225,13 +233,13 @@ static void hub_commit_cb(evutil_socket_t fd, short what, void *arg)
         rc = -ERR_INTERNAL; /* local backends complete synchronously */
     if (rc == 0)
         rc = ctx.status;
-    (void)t0;
     if (rc != 0) {
         const char *why = coordhub_strerror(rc);
         log_error("store append of %zu events failed: %s", h->pending.len, why);
         free(h->store_error);
         h->store_error = xstrdup(why);
         h->store_errors++;
+        h->metrics.store_append_errors_total++;
         event_vec_clear(&h->pending);
         hub_flush_replies(h, why);
         char *err = NULL;
@@ -242,6 +250,10 @@ static void hub_commit_cb(evutil_socket_t fd, short what, void *arg)
         }
         return;
     }
+    metrics_histogram_observe(&h->metrics.store_append_seconds, METRICS_SCALE_LATENCY,
+                              (double)(clock_mono_ns() - t0) / 1e9);
+    metrics_histogram_observe(&h->metrics.commit_batch_events, METRICS_SCALE_BATCH,
+                              (double)h->pending.len);
     free(h->store_error);
     h->store_error = NULL;
     h->committed_seq = ctx.current;
@@ -331,6 +343,7 @@ static void hub_signal_cb(evutil_socket_t sig, short what, void *arg)
 
 static void hub_bus_event(void *arg, const struct event *ev, const char *text)
 {
+    hub_metrics_event(arg, ev);
     hub_session_event(arg, ev, text);
 }
 
@@ -459,6 +472,7 @@ int hub_serve(const struct options *o)
     h->lock_fd = -1;
     h->replies_tail = &h->replies;
     event_vec_init(&h->pending);
+    hub_metrics_init(h);
     int ready_pipe[2] = {-1, -1};
     int exit_code = 1;
     char *errmsg = NULL;

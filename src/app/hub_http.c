@@ -74,6 +74,7 @@ static void hub_http_stats(void *arg, struct metrics_hub *m)
     struct hub *h = arg;
     struct workspace_stats ws;
     workspace_stats_get(h->ws, &ws);
+    *m = h->metrics; /* counters and histograms measured as they happen */
     m->store_last_seq = h->committed_seq;
     m->loop_lag_seconds = h->loop_lag_ms / 1000.0;
     m->uptime_seconds = (double)(clock_wall_ms() - h->started_ms) / 1000.0;

@@ -9,6 +9,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "api/metrics.h"
 #include "core/event.h"
 #include "core/workspace.h"
 
@@ -29,6 +30,7 @@ struct mcp_http_session;
 #define HUB_MAX_SESSIONS 4096          /* DESIGN §5 */
 #define HUB_RECENT_EVENTS 4096         /* bus ring */
 #define HUB_SNAPSHOT_EVERY 1000        /* events between snapshots */
+#define HUB_METRICS_TOOLS 48           /* tool label slots; the last is "other" */
 
 struct hub_session {
     uint64_t id;
@@ -52,12 +54,20 @@ struct hub_session {
     struct hub_session *next;
 };
 
+/* Where a tool call stands for the metrics: which tool (an index in
+ * hub.tools, -1: none) and when the hub received it. */
+struct hub_call_clock {
+    int tool;
+    int64_t start_ns; /* clock_mono_ns */
+};
+
 /* A tool answer held until the store has recorded the turn's events. */
 struct hub_reply {
     uint64_t session;
     uint64_t call_id;
     cJSON *result; /* owned */
     bool is_error;
+    struct hub_call_clock clock;
     struct hub_reply *next;
 };
 
@@ -66,6 +76,7 @@ struct hub_waiter {
     uint64_t waiter_id;
     uint64_t session;
     uint64_t call_id;
+    struct hub_call_clock clock; /* start_ns: when the call came, i.e. queued */
     struct hub_waiter *next;
 };
 
@@ -77,6 +88,7 @@ struct hub_wait {
     cJSON *types;    /* owned array of patterns, or NULL = all */
     size_t limit;
     int64_t deadline_ms; /* monotonic ms */
+    struct hub_call_clock clock;
     struct hub_wait *next;
 };
 
@@ -116,14 +128,25 @@ struct hub {
     bool http_addr_written; /* <state-dir>/http.addr is ours to remove */
     /* The HTTP face's admin session (hub_rest.c), not in `sessions`. */
     struct hub_session *rest;
+    /* Figures the hub measures for /metrics (hub_metrics.c); gauges are
+     * filled at scrape time. metrics.tools points at `tools`. */
+    struct metrics_hub metrics;
+    struct metrics_tool tools[HUB_METRICS_TOOLS];
+    /* The tool call being run now (hub_tool_call); hub_reply stamps it. */
+    struct hub_call_clock call;
 };
 
 /* hub.c */
 int64_t hub_now(struct hub *h);
 void hub_schedule_commit(struct hub *h);
-/* Answer a tool call now, or after the pending events commit. Takes result. */
+/* Answer a tool call now, or after the pending events commit. Takes
+ * result. The answer is timed as the call being run now (h->call). */
 void hub_reply(struct hub *h, struct hub_session *s, uint64_t call_id, cJSON *result,
                bool is_error);
+/* The same for a call answered later (a queued lock, a parked wait),
+ * timed by the clock it was stamped with when it came. */
+void hub_reply_timed(struct hub *h, struct hub_session *s, uint64_t call_id, cJSON *result,
+                     bool is_error, struct hub_call_clock clock);
 void hub_reschedule_timers(struct hub *h);
 cJSON *hub_health_json(struct hub *h);
 
@@ -164,6 +187,20 @@ void hub_rest_call(void *arg, const char *name, cJSON *args,
 /* Point cfg's /mcp host at the hub: HTTP MCP sessions are agent sessions
  * of h (COORDHUB_MCP_IDLE_MS overrides their idle lifetime, for tests). */
 void hub_mcp_http_config(struct hub *h, struct api_config *cfg);
+
+/* hub_metrics.c */
+/* Label slots for the catalog's tools plus "other"; h->call cleared. */
+void hub_metrics_init(struct hub *h);
+/* The slot of tool `name` ("other" for a name outside the catalog). */
+int hub_metrics_tool(struct hub *h, const char *name);
+/* An answer was sent: count its outcome and latency. */
+void hub_metrics_answered(struct hub *h, struct hub_call_clock clock, const cJSON *result,
+                          bool is_error);
+/* A committed event: task totals and cycle time. */
+void hub_metrics_event(struct hub *h, const struct event *ev);
+/* A queued lock request ended: granted or timed out, after waiting
+ * since clock.start_ns. */
+void hub_metrics_lock_wait_done(struct hub *h, struct hub_call_clock clock, bool granted);
 
 /* hub_tools.c */
 void hub_tool_call(struct hub *h, struct hub_session *s, uint64_t call_id, const char *name,

@@ -190,6 +190,7 @@ static void hub_exec_core(struct hub *h, struct hub_session *s, uint64_t call_id
         w->waiter_id = (uint64_t)json_get_i64(result, "waiterId", 0);
         w->session = s->id;
         w->call_id = call_id;
+        w->clock = h->call;
         w->next = h->waiters;
         h->waiters = w;
         cJSON_Delete(result);
@@ -258,6 +259,7 @@ static size_t hub_collect(struct hub *h, uint64_t *cursor, const cJSON *types, s
     while (found < limit && *cursor < h->committed_seq) {
         uint64_t oldest = bus_oldest(h->bus);
         if (oldest && *cursor + 1 >= oldest) {
+            h->metrics.wait_cache.hits++;
             size_t i = bus_find_after(h->bus, *cursor);
             size_t n = bus_count(h->bus);
             for (; i < n && found < limit; i++) {
@@ -271,6 +273,7 @@ static size_t hub_collect(struct hub *h, uint64_t *cursor, const cJSON *types, s
             }
             break;
         }
+        h->metrics.wait_cache.misses++;
         struct event_vec chunk;
         event_vec_init(&chunk);
         int rc = h->store->ops->read(h->store, *cursor, 512, &chunk);
@@ -362,6 +365,7 @@ static void hub_wait_for_events(struct hub *h, struct hub_session *s, uint64_t c
     w->types = types ? cJSON_Duplicate(types, 1) : NULL;
     w->limit = (size_t)limit;
     w->deadline_ms = clock_mono_ns() / 1000000 + timeout;
+    w->clock = h->call;
     w->next = h->waits;
     h->waits = w;
     hub_reschedule_timers(h);
@@ -380,7 +384,7 @@ void hub_waits_service(struct hub *h, bool expire_due)
         if (!s || n > 0 || due) {
             *pp = w->next;
             if (s)
-                hub_reply(h, s, w->call_id, hub_wait_result(arr, w->cursor), false);
+                hub_reply_timed(h, s, w->call_id, hub_wait_result(arr, w->cursor), false, w->clock);
             else
                 cJSON_Delete(arr);
             cJSON_Delete(w->types);
@@ -435,9 +439,12 @@ void hub_lock_waiters_service(struct hub *h)
             continue;
         struct hub_waiter *w = *pp;
         *pp = w->next;
+        hub_metrics_lock_wait_done(
+            h, w->clock,
+            cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(done.items[i].result, "success")));
         struct hub_session *s = hub_session_find(h, w->session);
         if (s) {
-            hub_reply(h, s, w->call_id, done.items[i].result, false);
+            hub_reply_timed(h, s, w->call_id, done.items[i].result, false, w->clock);
             done.items[i].result = NULL;
         }
         free(w);
@@ -455,6 +462,7 @@ void hub_waiters_drop_session(struct hub *h, uint64_t session)
         if (w->session == session) {
             if (workspace_waiter_cancel(h->ws, w->waiter_id) != 0)
                 log_debug("waiter %llu already gone", (unsigned long long)w->waiter_id);
+            h->metrics.lock_wait_cancelled_total++;
             struct hub_session *s = hub_session_find(h, session);
             if (s)
                 s->inflight--;
@@ -468,8 +476,8 @@ void hub_waiters_drop_session(struct hub *h, uint64_t session)
 
 /* ---- dispatch ----------------------------------------------------------- */
 
-void hub_tool_call(struct hub *h, struct hub_session *s, uint64_t call_id, const char *name,
-                   const cJSON *args)
+static void hub_tool_call_run(struct hub *h, struct hub_session *s, uint64_t call_id,
+                              const char *name, const cJSON *args)
 {
     if (strcmp(name, "__resume_agent") == 0) {
         /* Internal: a bridge re-attached after a hub restart; take the
@@ -508,6 +516,19 @@ void hub_tool_call(struct hub *h, struct hub_session *s, uint64_t call_id, const
     }
 }
 
+void hub_tool_call(struct hub *h, struct hub_session *s, uint64_t call_id, const char *name,
+                   const cJSON *args)
+{
+    /* Every answer given while the call runs (hub_reply) or later for it
+     * (queued locks, parked waits keep a copy) is timed from now. Internal
+     * calls (call_id 0) are not tool calls of a client: not timed. */
+    struct hub_call_clock outer = h->call; /* an answer may start another call */
+    h->call.tool = call_id ? hub_metrics_tool(h, name) : -1;
+    h->call.start_ns = clock_mono_ns();
+    hub_tool_call_run(h, s, call_id, name, args);
+    h->call = outer;
+}
+
 void hub_tool_cancel(struct hub *h, struct hub_session *s, uint64_t call_id)
 {
     struct hub_waiter **pp = &h->waiters;
@@ -515,6 +536,7 @@ void hub_tool_cancel(struct hub *h, struct hub_session *s, uint64_t call_id)
         struct hub_waiter *w = *pp;
         if (w->session == s->id && w->call_id == call_id) {
             workspace_waiter_cancel(h->ws, w->waiter_id);
+            h->metrics.lock_wait_cancelled_total++;
             *pp = w->next;
             free(w);
             s->inflight--;

@@ -500,6 +500,15 @@ cJSON *workspace_status_json(const struct workspace *ws, int64_t now_ms)
     return o;
 }
 
+int workspace_task_claimed_at(const struct workspace *ws, const char *task_id, int64_t *out)
+{
+    const struct task *t = task_table_get(&ws->tasks, task_id);
+    if (!t || t->claimed_at == 0)
+        return -ERR_NOT_FOUND;
+    *out = t->claimed_at;
+    return 0;
+}
+
 void workspace_stats_get(const struct workspace *ws, struct workspace_stats *out)
 {
     memset(out, 0, sizeof(*out));

@@ -168,6 +168,11 @@ COORDHUB_MUST_CHECK int workspace_restore(struct workspace *ws, const cJSON *sna
 /* The GET /status object (seed shape + details). Caller owns. */
 cJSON *workspace_status_json(const struct workspace *ws, int64_t now_ms);
 
+/* (Addition.) When task_id was last claimed, in ms since epoch (kept once
+ * it is completed or failed): 0 with *out set, or -ERR_NOT_FOUND for an
+ * unknown task or one never claimed. For the cycle-time metric. */
+int workspace_task_claimed_at(const struct workspace *ws, const char *task_id, int64_t *out);
+
 /* Counters for health and metrics. */
 struct workspace_stats {
     size_t agents, agents_active, leases, tasks_open, tasks_claimed, waiters;

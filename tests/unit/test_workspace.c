@@ -244,6 +244,29 @@ static void test_workspace__session_switch_detaches_previous_agent(void **state)
     fx_deinit(&f);
 }
 
+static void test_workspace__task_claimed_at_survives_completion(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_init(&f);
+    fx_register(&f, "a", "s1");
+    struct workspace_caller a = fx_as("a", "s1");
+    cJSON_Delete(fx_call(&f, &a, "create_task", "{\"taskId\":\"T1\",\"title\":\"t\"}"));
+    int64_t at = 0;
+    assert_int_equal(workspace_task_claimed_at(f.ws, "T1", &at), -ERR_NOT_FOUND); /* open */
+    assert_int_equal(workspace_task_claimed_at(f.ws, "nope", &at), -ERR_NOT_FOUND);
+    f.now += 5000;
+    cJSON_Delete(fx_call(&f, &a, "claim_task", "{\"taskId\":\"T1\"}"));
+    assert_int_equal(workspace_task_claimed_at(f.ws, "T1", &at), 0);
+    assert_int_equal(at, FX_T0 + 5000);
+    f.now += 7000;
+    cJSON_Delete(fx_call(&f, &a, "complete_task", "{\"taskId\":\"T1\"}"));
+    at = 0;
+    assert_int_equal(workspace_task_claimed_at(f.ws, "T1", &at), 0);
+    assert_int_equal(at, FX_T0 + 5000);
+    fx_deinit(&f);
+}
+
 static void test_workspace__set_agent_status(void **state)
 {
     (void)state;
@@ -1029,6 +1052,7 @@ int main(void)
         cmocka_unit_test(test_workspace__snapshot_restore_round_trip),
         cmocka_unit_test(test_workspace__apply_checks_order_and_shape),
         cmocka_unit_test(test_workspace__sessions_reset_after_log_rebuild),
+        cmocka_unit_test(test_workspace__task_claimed_at_survives_completion),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
