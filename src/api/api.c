@@ -92,19 +92,11 @@ static void api_events(void *arg, struct evhttp_request *req, const struct evkey
         events_sse_handle(a->sse, req, query);
 }
 
-/* REST twins of the tools (rest.c). */
-#define API_REST(name)                                                                             \
-    static void api_rest_##name(void *arg, struct evhttp_request *req,                             \
-                                const struct evkeyvalq *query)                                     \
-    {                                                                                              \
-        rest_handle_##name(((struct api *)arg)->rest, req, query);                                 \
-    }
-API_REST(agents)
-API_REST(locks)
-API_REST(tasks)
-API_REST(servers)
-API_REST(health)
-API_REST(events)
+/* REST twins of the tools (rest.c routes within /api/v1/). */
+static void api_rest(void *arg, struct evhttp_request *req, const struct evkeyvalq *query)
+{
+    rest_handle(((struct api *)arg)->rest, req, query);
+}
 
 static void api_mcp(void *arg, struct evhttp_request *req, const struct evkeyvalq *query)
 {
@@ -155,14 +147,10 @@ static const struct http_route api_routes[] = {
     {"/status", HTTP_METHOD_GET, false, api_status},
     {"/events", HTTP_METHOD_GET | HTTP_METHOD_POST, false, api_events},
     {"/metrics", HTTP_METHOD_GET, false, api_metrics},
-    {"/api/v1/agents", HTTP_METHOD_GET | HTTP_METHOD_POST, false, api_rest_agents},
-    {"/api/v1/locks", HTTP_METHOD_GET | HTTP_METHOD_POST | HTTP_METHOD_DELETE, false,
-     api_rest_locks},
-    {"/api/v1/tasks", HTTP_METHOD_GET | HTTP_METHOD_POST, false, api_rest_tasks},
-    {"/api/v1/tasks/*", HTTP_METHOD_POST, false, api_rest_tasks},
-    {"/api/v1/servers", HTTP_METHOD_GET, false, api_rest_servers},
-    {"/api/v1/health", HTTP_METHOD_GET, false, api_rest_health},
-    {"/api/v1/events", HTTP_METHOD_GET, false, api_rest_events},
+    {"/api/v1/*",
+     HTTP_METHOD_GET | HTTP_METHOD_POST | HTTP_METHOD_PUT | HTTP_METHOD_DELETE | HTTP_METHOD_HEAD |
+         HTTP_METHOD_OPTIONS | HTTP_METHOD_PATCH,
+     false, api_rest},
     {"/mcp", HTTP_METHOD_GET | HTTP_METHOD_POST | HTTP_METHOD_DELETE, false, api_mcp},
 };
 

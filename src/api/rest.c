@@ -28,13 +28,11 @@
 #include "net/http.h"
 #include "rpc/tools.h"
 
-#define REST_TASKS_PREFIX "/api/v1/tasks/"
+#define REST_PREFIX "/api/v1/"
 
 struct rest_req {
     struct rest *rest;
     struct evhttp_request *req; /* NULL once the peer went away */
-    const char *tool;           /* static: the call being made */
-    cJSON *args;                /* owned: held while the agent is ensured */
     int ok_status;              /* 200 or 201 */
     struct rest_batch batch;
     struct rest_req *prev, *next;
@@ -65,7 +63,6 @@ static void rest_req_free(struct rest_req *rr)
         rr->next->prev = rr->prev;
     if (rr->req && r->http)
         http_request_on_close(r->http, rr->req, NULL, NULL);
-    cJSON_Delete(rr->args);
     cJSON_Delete(rr->batch.ids);
     cJSON_Delete(rr->batch.error);
     free(rr);
@@ -179,17 +176,89 @@ int rest_read_body(struct evhttp_request *req, cJSON **out)
     return 0;
 }
 
-/* ---- calling a tool ------------------------------------------------------ */
+/* ---- the endpoints ------------------------------------------------------- */
 
-static bool rest_acts_for_agent(const char *tool)
-{
-    static const char *const acting[] = {"lock_file", "unlock_file", "claim_task", "complete_task",
-                                         "release_task"};
-    for (size_t i = 0; i < sizeof(acting) / sizeof(acting[0]); i++)
-        if (strcmp(acting[i], tool) == 0)
-            return true;
-    return false;
-}
+enum rest_from {
+    REST_QUERY, /* arguments in the query string */
+    REST_BODY,  /* arguments in a JSON object body; only `token` in the query */
+};
+
+/* One REST twin: a path pattern under /api/v1/ (rest_path_match), the
+ * methods that reach it, the tool it calls, where the arguments come from
+ * and the status of a success. Variable path segments are arguments too. */
+struct rest_endpoint {
+    const char *path;
+    unsigned methods; /* HTTP_METHOD_* */
+    const char *tool;
+    enum rest_from from;
+    int ok_status;
+    bool acts;               /* needs agentId: the admin acts for the agent it names */
+    bool no_wait;            /* wait_for_events: timeoutMs 0, never given */
+    struct rest_alias alias; /* a renamed query parameter, or {NULL, NULL} */
+};
+
+#define REST_GET HTTP_METHOD_GET
+#define REST_POST HTTP_METHOD_POST
+#define REST_PUT HTTP_METHOD_PUT
+#define REST_DELETE HTTP_METHOD_DELETE
+
+/* First match wins: "locks/renew" (POST) is listed before "locks/{file*}"
+ * (GET), so a GET of locks/renew checks a file of that name. */
+static const struct rest_endpoint rest_endpoints[] = {
+    {"agents", REST_GET, "list_agents", REST_QUERY, 200, false, false, {NULL, NULL}},
+    {"agents", REST_POST, "register_agent", REST_BODY, 201, true, false, {NULL, NULL}},
+    {"agents/{agentId}/status",
+     REST_PUT | REST_POST,
+     "set_agent_status",
+     REST_BODY,
+     200,
+     true,
+     false,
+     {NULL, NULL}},
+    {"locks", REST_GET, "list_locked_files", REST_QUERY, 200, false, false, {NULL, NULL}},
+    {"locks", REST_POST, "lock_file", REST_BODY, 201, true, false, {NULL, NULL}},
+    {"locks", REST_DELETE, "unlock_file", REST_QUERY, 200, true, false, {NULL, NULL}},
+    {"locks/renew", REST_POST, "renew_locks", REST_BODY, 200, true, false, {NULL, NULL}},
+    {"locks/{file*}",
+     REST_GET,
+     "check_lock",
+     REST_QUERY,
+     200,
+     false,
+     false,
+     {"fencingToken", "token"}},
+    {"conflicts", REST_GET, "detect_conflicts", REST_QUERY, 200, false, false, {NULL, NULL}},
+    {"tasks", REST_GET, "list_tasks", REST_QUERY, 200, false, false, {NULL, NULL}},
+    {"tasks", REST_POST, "create_task", REST_BODY, 201, false, false, {NULL, NULL}},
+    {"tasks/available",
+     REST_GET,
+     "find_available_tasks",
+     REST_QUERY,
+     200,
+     false,
+     false,
+     {NULL, NULL}},
+    {"tasks/{taskId}/claim", REST_POST, "claim_task", REST_BODY, 200, true, false, {NULL, NULL}},
+    {"tasks/{taskId}/complete",
+     REST_POST,
+     "complete_task",
+     REST_BODY,
+     200,
+     true,
+     false,
+     {NULL, NULL}},
+    {"tasks/{taskId}/release",
+     REST_POST,
+     "release_task",
+     REST_BODY,
+     200,
+     true,
+     false,
+     {NULL, NULL}},
+    {"servers", REST_GET, "list_servers", REST_QUERY, 200, false, false, {NULL, NULL}},
+    {"health", REST_GET, "get_unified_health", REST_QUERY, 200, false, false, {NULL, NULL}},
+    {"events", REST_GET, "wait_for_events", REST_QUERY, 200, false, true, {NULL, NULL}},
+};
 
 /* The tool's answer: the body, a mapped error or a 409 refusal. */
 static void rest_tool_done(void *arg, cJSON *result, bool is_error)
@@ -218,54 +287,19 @@ static void rest_tool_done(void *arg, cJSON *result, bool is_error)
     rest_req_finish(rr, rr->ok_status, result);
 }
 
-static void rest_run(struct rest_req *rr)
+static void rest_bad(struct evhttp_request *req, char *msg)
 {
-    cJSON *args = rr->args;
-    rr->args = NULL;
-    rest_req_call(rr, rr->tool, args, rest_tool_done);
+    http_reply_error(req, 400, "invalid_argument", msg);
+    free(msg);
 }
 
-static void rest_registered(void *arg, cJSON *result, bool is_error)
+/* Validate args (taken) for e's tool and run it, answering req. An
+ * agent the workspace does not know is registered by the hub in the same
+ * command (hub_tools.c), so this is one call. */
+static void rest_call(struct rest *r, struct evhttp_request *req, const struct rest_endpoint *e,
+                      cJSON *args)
 {
-    struct rest_req *rr = arg;
-    if (is_error) {
-        rest_tool_done(rr, result, true);
-        return;
-    }
-    cJSON_Delete(result);
-    rest_run(rr);
-}
-
-/* list_agents answered: register the named agent if it is unknown. */
-static void rest_agent_known(void *arg, cJSON *result, bool is_error)
-{
-    struct rest_req *rr = arg;
-    const char *id = json_get_str(rr->args, "agentId", "");
-    bool known = false;
-    const cJSON *a;
-    cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(result, "agents"))
-    {
-        if (strcmp(json_get_str(a, "agentId", ""), id) == 0)
-            known = true;
-    }
-    if (is_error || known) {
-        cJSON_Delete(result);
-        rest_run(rr);
-        return;
-    }
-    cJSON_Delete(result);
-    cJSON *reg = cJSON_CreateObject();
-    cJSON_AddStringToObject(reg, "agentId", id);
-    cJSON *meta = cJSON_AddObjectToObject(reg, "metadata");
-    cJSON_AddStringToObject(meta, "ide", "http");
-    rest_req_call(rr, "register_agent", reg, rest_registered);
-}
-
-/* Validate args (taken) for tool and run it, answering req. */
-static void rest_call(struct rest *r, struct evhttp_request *req, const char *tool, cJSON *args,
-                      int ok_status)
-{
-    const struct tool_def *t = tools_find(tool);
+    const struct tool_def *t = tools_find(e->tool);
     char *msg = NULL;
     if (!cJSON_IsObject(args)) {
         cJSON_Delete(args);
@@ -273,14 +307,19 @@ static void rest_call(struct rest *r, struct evhttp_request *req, const char *to
         return;
     }
     if (!t || !tools_validate_args(t, args, &msg)) {
-        http_reply_error(req, 400, "invalid_argument", msg ? msg : "unknown tool");
-        free(msg);
         cJSON_Delete(args);
+        char *argname = e->alias.arg ? str_printf("argument '%s'", e->alias.arg) : NULL;
+        if (msg && argname && strncmp(msg, argname, strlen(argname)) == 0) {
+            /* Name the parameter the caller wrote, not the argument. */
+            char *m = str_printf("query parameter '%s'%s", e->alias.param, msg + strlen(argname));
+            free(msg);
+            msg = m;
+        }
+        free(argname);
+        rest_bad(req, msg ? msg : xstrdup("unknown tool"));
         return;
     }
-    bool acting = rest_acts_for_agent(tool);
-    if ((acting || strcmp(tool, "register_agent") == 0) &&
-        !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(args, "agentId"))) {
+    if (e->acts && !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(args, "agentId"))) {
         cJSON_Delete(args);
         http_reply_error(req, 400, "invalid_argument",
                          "argument 'agentId': required (the HTTP caller is the admin and acts "
@@ -288,162 +327,98 @@ static void rest_call(struct rest *r, struct evhttp_request *req, const char *to
         return;
     }
     struct rest_req *rr = rest_req_new(r, req);
-    rr->tool = tool;
-    rr->args = args;
-    rr->ok_status = ok_status;
-    if (acting)
-        rest_req_call(rr, "list_agents", NULL, rest_agent_known);
-    else
-        rest_run(rr);
+    rr->ok_status = e->ok_status;
+    rest_req_call(rr, e->tool, args, rest_tool_done);
 }
 
-/* Arguments from the query string for tool; answers 400 and returns NULL
- * on a bad parameter. */
-static cJSON *rest_query(struct evhttp_request *req, const char *tool, const struct evkeyvalq *q)
+/* The arguments of a call to e: from the query or the body, plus the
+ * captured path segments (taken). NULL when req has been answered. */
+static cJSON *rest_args(struct evhttp_request *req, const struct rest_endpoint *e,
+                        const struct evkeyvalq *q, cJSON *captured)
 {
-    const struct tool_def *t = tools_find(tool);
+    const char *where = e->from == REST_QUERY ? "query parameter" : "argument";
     cJSON *args = NULL;
-    char *msg = NULL;
-    if (!t || rest_query_args(t->input_schema, q, &args, &msg) != 0) {
-        http_reply_error(req, 400, "invalid_argument", msg ? msg : "unknown tool");
-        free(msg);
-        return NULL;
-    }
-    return args;
-}
-
-static void rest_from_query(struct rest *r, struct evhttp_request *req, const char *tool,
-                            const struct evkeyvalq *q)
-{
-    cJSON *args = rest_query(req, tool, q);
-    if (args)
-        rest_call(r, req, tool, args, 200);
-}
-
-/* A POST endpoint: the body is the arguments; only `token` may be in
- * the query. */
-static void rest_from_body(struct rest *r, struct evhttp_request *req, const char *tool,
-                           const struct evkeyvalq *q, int ok_status)
-{
-    const struct evkeyval *kv;
-    TAILQ_FOREACH(kv, q, next)
-    {
-        if (strcmp(kv->key, "token") != 0) {
-            char *m = str_printf("query parameter '%s': not accepted here; arguments go in "
-                                 "the JSON body",
-                                 kv->key);
-            http_reply_error(req, 400, "invalid_argument", m);
-            free(m);
-            return;
+    if (e->from == REST_QUERY) {
+        const struct tool_def *t = tools_find(e->tool);
+        char *msg = NULL;
+        if (!t || rest_query_args(t->input_schema, q, e->alias.param ? &e->alias : NULL, &args,
+                                  &msg) != 0) {
+            cJSON_Delete(captured);
+            rest_bad(req, msg ? msg : xstrdup("unknown tool"));
+            return NULL;
         }
-    }
-    cJSON *body;
-    if (rest_read_body(req, &body) != 0)
-        return;
-    rest_call(r, req, tool, body ? body : cJSON_CreateObject(), ok_status);
-}
-
-static bool rest_is(struct evhttp_request *req, enum evhttp_cmd_type cmd)
-{
-    return evhttp_request_get_command(req) == cmd;
-}
-
-/* ---- endpoints ----------------------------------------------------------- */
-
-void rest_handle_agents(struct rest *r, struct evhttp_request *req, const struct evkeyvalq *q)
-{
-    if (rest_is(req, EVHTTP_REQ_POST))
-        rest_from_body(r, req, "register_agent", q, 201);
-    else
-        rest_from_query(r, req, "list_agents", q);
-}
-
-void rest_handle_locks(struct rest *r, struct evhttp_request *req, const struct evkeyvalq *q)
-{
-    if (rest_is(req, EVHTTP_REQ_POST))
-        rest_from_body(r, req, "lock_file", q, 201);
-    else if (rest_is(req, EVHTTP_REQ_DELETE))
-        rest_from_query(r, req, "unlock_file", q);
-    else
-        rest_from_query(r, req, "list_locked_files", q);
-}
-
-void rest_handle_tasks(struct rest *r, struct evhttp_request *req, const struct evkeyvalq *q)
-{
-    const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
-    const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
-    if (path && strncmp(path, REST_TASKS_PREFIX, strlen(REST_TASKS_PREFIX)) == 0) {
-        char *id = NULL;
-        const char *action = NULL;
-        if (rest_task_path(path + strlen(REST_TASKS_PREFIX), &id, &action) != 0) {
-            http_reply_error(req, 404, "not_found",
-                             "no such endpoint: use /api/v1/tasks/{taskId}/claim, "
-                             "/complete or /release");
-            return;
-        }
-        if (!rest_is(req, EVHTTP_REQ_POST)) {
-            free(id);
-            evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "POST");
-            http_reply_error(req, 405, "method_not_allowed", "this path accepts POST");
-            return;
-        }
+    } else {
         const struct evkeyval *kv;
         TAILQ_FOREACH(kv, q, next)
         {
             if (strcmp(kv->key, "token") != 0) {
-                free(id);
-                http_reply_error(req, 400, "invalid_argument",
-                                 "query parameters are not accepted here; arguments go in the "
-                                 "JSON body");
-                return;
+                cJSON_Delete(captured);
+                rest_bad(req, str_printf("query parameter '%s': not accepted here; arguments "
+                                         "go in the JSON body",
+                                         kv->key));
+                return NULL;
             }
         }
-        cJSON *body;
-        if (rest_read_body(req, &body) != 0) {
-            free(id);
-            return;
+        if (rest_read_body(req, &args) != 0) {
+            cJSON_Delete(captured);
+            return NULL;
         }
-        if (!body)
-            body = cJSON_CreateObject();
-        if (cJSON_IsObject(body)) {
-            cJSON_DeleteItemFromObjectCaseSensitive(body, "taskId");
-            cJSON_AddStringToObject(body, "taskId", id);
-        }
-        free(id);
-        const char *tool = strcmp(action, "claim") == 0      ? "claim_task"
-                           : strcmp(action, "complete") == 0 ? "complete_task"
-                                                             : "release_task";
-        rest_call(r, req, tool, body, 200);
-        return;
+        if (!args)
+            args = cJSON_CreateObject();
     }
-    if (rest_is(req, EVHTTP_REQ_POST))
-        rest_from_body(r, req, "create_task", q, 201);
-    else
-        rest_from_query(r, req, "list_tasks", q);
-}
-
-void rest_handle_servers(struct rest *r, struct evhttp_request *req, const struct evkeyvalq *q)
-{
-    rest_from_query(r, req, "list_servers", q);
-}
-
-void rest_handle_health(struct rest *r, struct evhttp_request *req, const struct evkeyvalq *q)
-{
-    rest_from_query(r, req, "get_unified_health", q);
-}
-
-void rest_handle_events(struct rest *r, struct evhttp_request *req, const struct evkeyvalq *q)
-{
-    cJSON *args = rest_query(req, "wait_for_events", q);
-    if (!args)
-        return;
-    if (cJSON_GetObjectItemCaseSensitive(args, "timeoutMs")) {
+    cJSON *c;
+    while (cJSON_IsObject(args) && (c = captured->child) != NULL) {
+        if (cJSON_GetObjectItemCaseSensitive(args, c->string)) {
+            rest_bad(req, str_printf("%s '%s': not accepted here; it comes from the path", where,
+                                     c->string));
+            cJSON_Delete(captured);
+            cJSON_Delete(args);
+            return NULL;
+        }
+        cJSON_DetachItemViaPointer(captured, c);
+        cJSON_AddItemToObject(args, c->string, c);
+    }
+    cJSON_Delete(captured);
+    if (e->no_wait && cJSON_GetObjectItemCaseSensitive(args, "timeoutMs")) {
         cJSON_Delete(args);
         http_reply_error(req, 400, "invalid_argument",
                          "query parameter 'timeoutMs': not accepted here (this endpoint never "
                          "waits; use GET /events for a stream)");
+        return NULL;
+    }
+    if (e->no_wait)
+        cJSON_AddNumberToObject(args, "timeoutMs", 0);
+    return args;
+}
+
+void rest_handle(struct rest *r, struct evhttp_request *req, const struct evkeyvalq *q)
+{
+    const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+    const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
+    if (!path || strncmp(path, REST_PREFIX, strlen(REST_PREFIX)) != 0) {
+        http_reply_error(req, 404, "not_found", "no such endpoint");
         return;
     }
-    cJSON_AddNumberToObject(args, "timeoutMs", 0);
-    rest_call(r, req, "wait_for_events", args, 200);
+    path += strlen(REST_PREFIX);
+    unsigned method = http_request_method(req);
+    unsigned allowed = 0;
+    for (size_t i = 0; i < sizeof(rest_endpoints) / sizeof(rest_endpoints[0]); i++) {
+        const struct rest_endpoint *e = &rest_endpoints[i];
+        cJSON *captured = rest_path_match(e->path, path);
+        if (!captured)
+            continue;
+        if (!(e->methods & method)) {
+            allowed |= e->methods;
+            cJSON_Delete(captured);
+            continue;
+        }
+        cJSON *args = rest_args(req, e, q, captured);
+        if (args)
+            rest_call(r, req, e, args);
+        return;
+    }
+    if (allowed)
+        http_reply_not_allowed(req, allowed);
+    else
+        http_reply_error(req, 404, "not_found", "no such endpoint");
 }

@@ -1,31 +1,40 @@
-/* rest — the REST face: /api/v1/{agents,locks,tasks,servers,health,events}
- * as twins of the coordination tools, and POST /events (events_post.c).
+/* rest — the REST face: /api/v1 endpoints as twins of the coordination
+ * tools, and POST /events (events_post.c). The endpoint table is in rest.c:
  *
  *   GET    /api/v1/agents[?status=]              list_agents
  *   POST   /api/v1/agents {agentId,…}            register_agent        201
+ *   PUT|POST /api/v1/agents/{agentId}/status {status,note}  set_agent_status
  *   GET    /api/v1/locks[?agentId=]              list_locked_files
  *   POST   /api/v1/locks {file|pattern,agentId,…} lock_file            201 / 409
  *   DELETE /api/v1/locks?file=|pattern=&agentId=[&force=true] unlock_file / 409
+ *   POST   /api/v1/locks/renew {agentId,files,ttl}  renew_locks
+ *   GET    /api/v1/locks/{file}[?fencingToken=]  check_lock (token)
+ *   GET    /api/v1/conflicts?files=&patterns=&agentId=  detect_conflicts
  *   GET    /api/v1/tasks[?status=&agentId=]      list_tasks
  *   POST   /api/v1/tasks {title,…}               create_task           201
+ *   GET    /api/v1/tasks/available[?capabilities=&limit=&agentId=]  find_available_tasks
  *   POST   /api/v1/tasks/{id}/claim|complete|release {agentId,…}   claim/complete/release
  *   GET    /api/v1/servers                       list_servers
  *   GET    /api/v1/health                        get_unified_health
  *   GET    /api/v1/events[?since=&types=&limit=] wait_for_events, timeoutMs 0
  *
  * Arguments come from the query (GET, DELETE) or a JSON object body
- * (POST, Content-Type application/json, else 415) and are validated
- * against the tool's inputSchema (400 naming the argument). The call runs
- * through the hub exactly like an MCP tools/call (struct api_host.call):
- * the answer waits for the group commit. A tool's result is the body;
- * a tool error becomes {error:{code,message}} with err_to_http's status;
- * a domain refusal (success:false, e.g. "locked by another agent") is 409
- * with the refusal object under "result".
+ * (POST, PUT; Content-Type application/json, else 415), plus the variable
+ * path segments (percent-decoded; repeating one in the query or body is a
+ * 400), and are validated against the tool's inputSchema (400 naming the
+ * argument). An unknown path is 404, a known one with another method 405
+ * with Allow. The call runs through the hub exactly like an MCP
+ * tools/call (struct api_host.call): the answer waits for the group
+ * commit. A tool's result is the body; a tool error becomes
+ * {error:{code,message}} with err_to_http's status; a domain refusal
+ * (success:false, e.g. "locked by another agent") is 409 with the refusal
+ * object under "result".
  *
  * The caller holds the admin token, so it may act for any agent. Calls
- * that act for an agent (lock, unlock, claim, complete, release) and
- * POST /api/v1/agents need agentId (400 without); an agent the workspace does not know is
- * registered first, as the CLI does (metadata {ide:"http"}). */
+ * that act for an agent (status, lock, unlock, renew, claim, complete,
+ * release) and POST /api/v1/agents need agentId (400 without); an agent
+ * the workspace does not know is registered by the hub in the same
+ * command (metadata {ide:"http"}). */
 #ifndef COORDHUB_API_REST_H
 #define COORDHUB_API_REST_H
 
@@ -47,13 +56,8 @@ struct rest *rest_new(struct http_server *http, const struct api_host *host);
  * http_server_free). NULL ok. */
 void rest_free(struct rest *r);
 
-/* Route handlers (struct http_route.run with the rest as arg's face). */
-void rest_handle_agents(struct rest *r, struct evhttp_request *req, const struct evkeyvalq *q);
-void rest_handle_locks(struct rest *r, struct evhttp_request *req, const struct evkeyvalq *q);
-void rest_handle_tasks(struct rest *r, struct evhttp_request *req, const struct evkeyvalq *q);
-void rest_handle_servers(struct rest *r, struct evhttp_request *req, const struct evkeyvalq *q);
-void rest_handle_health(struct rest *r, struct evhttp_request *req, const struct evkeyvalq *q);
-void rest_handle_events(struct rest *r, struct evhttp_request *req, const struct evkeyvalq *q);
+/* Route handler for every path under /api/v1/. */
+void rest_handle(struct rest *r, struct evhttp_request *req, const struct evkeyvalq *q);
 /* POST /events (events_post.c). */
 void rest_handle_events_post(struct rest *r, struct evhttp_request *req);
 

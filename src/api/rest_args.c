@@ -83,7 +83,8 @@ static cJSON *rest_parse_list(const char *v)
     return arr;
 }
 
-int rest_query_args(const char *input_schema, const struct evkeyvalq *q, cJSON **out, char **msg)
+int rest_query_args(const char *input_schema, const struct evkeyvalq *q,
+                    const struct rest_alias *alias, cJSON **out, char **msg)
 {
     *out = NULL;
     *msg = NULL;
@@ -95,13 +96,21 @@ int rest_query_args(const char *input_schema, const struct evkeyvalq *q, cJSON *
     TAILQ_FOREACH(kv, q, next)
     {
         if (strcmp(kv->key, "token") == 0)
-            continue; /* the credential, checked by the server */
-        const cJSON *prop = cJSON_GetObjectItemCaseSensitive(props, kv->key);
+            continue;               /* the credential, checked by the server */
+        const char *name = kv->key; /* the argument it carries */
+        if (alias && strcmp(kv->key, alias->param) == 0) {
+            name = alias->arg;
+        } else if (alias && strcmp(kv->key, alias->arg) == 0) {
+            *msg = str_printf("query parameter '%s': not accepted here; use '%s'", kv->key,
+                              alias->param);
+            goto fail;
+        }
+        const cJSON *prop = cJSON_GetObjectItemCaseSensitive(props, name);
         if (!prop) {
             *msg = str_printf("query parameter '%s': not accepted here", kv->key);
             goto fail;
         }
-        if (cJSON_GetObjectItemCaseSensitive(args, kv->key)) {
+        if (cJSON_GetObjectItemCaseSensitive(args, name)) {
             *msg = str_printf("query parameter '%s': given more than once", kv->key);
             goto fail;
         }
@@ -133,7 +142,7 @@ int rest_query_args(const char *input_schema, const struct evkeyvalq *q, cJSON *
         } else {
             v = cJSON_CreateString(kv->value);
         }
-        cJSON_AddItemToObject(args, kv->key, v);
+        cJSON_AddItemToObject(args, name, v);
     }
     cJSON_Delete(schema);
     *out = args;
@@ -155,39 +164,61 @@ static int rest_hex(char c)
     return -1;
 }
 
-int rest_task_path(const char *rest, char **id, const char **action)
+/* Percent-decode s[0..n) into a new string; NULL when an escape is
+ * malformed or decodes to NUL, or (slash false) to '/'. Empty is NULL. */
+static char *rest_decode(const char *s, size_t n, bool slash)
 {
-    static const char *const actions[] = {"claim", "complete", "release"};
-    *id = NULL;
-    *action = NULL;
-    const char *slash = strchr(rest, '/');
-    if (!slash || slash == rest)
-        return -ERR_NOT_FOUND;
-    for (size_t i = 0; i < sizeof(actions) / sizeof(actions[0]); i++)
-        if (strcmp(slash + 1, actions[i]) == 0)
-            *action = actions[i];
-    if (!*action)
-        return -ERR_NOT_FOUND;
-    size_t n = (size_t)(slash - rest);
+    if (n == 0)
+        return NULL;
     char *d = xmalloc(n + 1);
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
-        char c = rest[i];
+        char c = s[i];
         if (c == '%') {
-            int hi = i + 2 < n ? rest_hex(rest[i + 1]) : -1;
-            int lo = hi >= 0 ? rest_hex(rest[i + 2]) : -1;
-            if (hi < 0 || lo < 0 || (hi == 0 && lo == 0) || (hi == 2 && lo == 15))
-                goto bad; /* malformed, NUL or an encoded '/' */
+            int hi = i + 2 < n ? rest_hex(s[i + 1]) : -1;
+            int lo = hi >= 0 ? rest_hex(s[i + 2]) : -1;
+            if (hi < 0 || lo < 0 || (hi == 0 && lo == 0) || (!slash && hi == 2 && lo == 15)) {
+                free(d);
+                return NULL;
+            }
             c = (char)(hi * 16 + lo);
             i += 2;
         }
         d[k++] = c;
     }
     d[k] = '\0';
-    *id = d;
-    return 0;
-bad:
-    free(d);
-    *action = NULL;
-    return -ERR_NOT_FOUND;
+    return d;
+}
+
+cJSON *rest_path_match(const char *pattern, const char *path)
+{
+    cJSON *got = cJSON_CreateObject();
+    const char *p = pattern, *s = path;
+    for (;;) {
+        size_t plen = strcspn(p, "/");
+        size_t slen = strcspn(s, "/");
+        if (p[0] == '{') {
+            bool rest = plen >= 3 && p[plen - 2] == '*';
+            char *v = rest_decode(s, rest ? strlen(s) : slen, rest);
+            if (!v)
+                break;
+            char *name = xstrndup(p + 1, plen - (rest ? 3 : 2));
+            cJSON_AddItemToObject(got, name, cJSON_CreateString(v));
+            free(name);
+            free(v);
+            if (rest)
+                return got; /* the last segment of a pattern */
+        } else if (plen != slen || strncmp(p, s, plen) != 0) {
+            break;
+        }
+        if (p[plen] == '\0' || s[slen] == '\0') {
+            if (p[plen] == '\0' && s[slen] == '\0')
+                return got;
+            break;
+        }
+        p += plen + 1;
+        s += slen + 1;
+    }
+    cJSON_Delete(got);
+    return NULL;
 }

@@ -4,7 +4,8 @@
  * so the CLI and agents share one code path and one set of rules. CLI
  * sessions identify as "coordhub-cli": they act as the workspace owner and
  * never become agents themselves; lock/claim act for --agent (default
- * COORDHUB_AGENT, else cli-$USER). */
+ * COORDHUB_AGENT, else cli-$USER), which the hub registers in the same
+ * call when the workspace does not know it yet. */
 #define _GNU_SOURCE
 #include "app/cli.h"
 
@@ -110,34 +111,6 @@ static struct client *cli_open(struct options *o)
         free(err);
     }
     return c;
-}
-
-/* Make sure the acting agent exists (the CLI acts for it). An agent that
- * is already known — even one live in an IDE — is used as it is:
- * registering it again would make a spare `<id>-2`. */
-static int cli_ensure_agent(struct client *c, const struct options *o)
-{
-    cJSON *known = NULL;
-    int code = cli_call(c, o, "list_agents", NULL, &known);
-    const cJSON *a;
-    cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(known, "agents"))
-    {
-        if (strcmp(json_get_str(a, "agentId", ""), cli_agent(o)) == 0) {
-            cJSON_Delete(known);
-            return CLI_OK;
-        }
-    }
-    cJSON_Delete(known);
-    if (code != CLI_OK)
-        return code;
-    cJSON *args = cJSON_CreateObject();
-    cJSON_AddStringToObject(args, "agentId", cli_agent(o));
-    cJSON *meta = cJSON_AddObjectToObject(args, "metadata");
-    cJSON_AddStringToObject(meta, "ide", "coordhub-cli");
-    cJSON *res = NULL;
-    code = cli_call(c, o, "register_agent", args, &res);
-    cJSON_Delete(res);
-    return code;
 }
 
 static const char *cli_str(const cJSON *o, const char *k)
@@ -260,22 +233,19 @@ static int cli_lock(struct options *o, int argc, char **argv)
     struct client *c = cli_open(o);
     if (!c)
         return CLI_FAIL;
-    int code = cli_ensure_agent(c, o);
+    cJSON *args = cJSON_CreateObject();
+    cJSON_AddStringToObject(args, "file", argv[0]);
+    cJSON_AddStringToObject(args, "agentId", cli_agent(o));
+    if (o->ttl)
+        cJSON_AddNumberToObject(args, "ttl", (double)o->ttl);
+    if (o->mode)
+        cJSON_AddStringToObject(args, "mode", o->mode);
+    if (o->reason)
+        cJSON_AddStringToObject(args, "reason", o->reason);
+    if (o->wait_ms)
+        cJSON_AddNumberToObject(args, "waitMs", (double)o->wait_ms);
     cJSON *res = NULL;
-    if (code == CLI_OK) {
-        cJSON *args = cJSON_CreateObject();
-        cJSON_AddStringToObject(args, "file", argv[0]);
-        cJSON_AddStringToObject(args, "agentId", cli_agent(o));
-        if (o->ttl)
-            cJSON_AddNumberToObject(args, "ttl", (double)o->ttl);
-        if (o->mode)
-            cJSON_AddStringToObject(args, "mode", o->mode);
-        if (o->reason)
-            cJSON_AddStringToObject(args, "reason", o->reason);
-        if (o->wait_ms)
-            cJSON_AddNumberToObject(args, "waitMs", (double)o->wait_ms);
-        code = cli_call(c, o, "lock_file", args, &res);
-    }
+    int code = cli_call(c, o, "lock_file", args, &res);
     if (res && o->json) {
         cli_print_json(res);
     } else if (res && code == CLI_OK) {
@@ -300,16 +270,13 @@ static int cli_unlock(struct options *o, int argc, char **argv)
     struct client *c = cli_open(o);
     if (!c)
         return CLI_FAIL;
-    int code = cli_ensure_agent(c, o);
+    cJSON *args = cJSON_CreateObject();
+    cJSON_AddStringToObject(args, "file", argv[0]);
+    cJSON_AddStringToObject(args, "agentId", cli_agent(o));
+    if (o->force)
+        cJSON_AddBoolToObject(args, "force", 1);
     cJSON *res = NULL;
-    if (code == CLI_OK) {
-        cJSON *args = cJSON_CreateObject();
-        cJSON_AddStringToObject(args, "file", argv[0]);
-        cJSON_AddStringToObject(args, "agentId", cli_agent(o));
-        if (o->force)
-            cJSON_AddBoolToObject(args, "force", 1);
-        code = cli_call(c, o, "unlock_file", args, &res);
-    }
+    int code = cli_call(c, o, "unlock_file", args, &res);
     if (res && o->json)
         cli_print_json(res);
     else if (res && code == CLI_OK)
@@ -410,16 +377,10 @@ static int cli_task(struct options *o, int argc, char **argv)
         cJSON_Delete(args);
         return CLI_FAIL;
     }
-    int code = CLI_OK;
-    if (acts) {
-        code = cli_ensure_agent(c, o);
+    if (acts)
         cJSON_AddStringToObject(args, "agentId", cli_agent(o));
-    }
     cJSON *res = NULL;
-    if (code == CLI_OK)
-        code = cli_call(c, o, tool, args, &res);
-    else
-        cJSON_Delete(args);
+    int code = cli_call(c, o, tool, args, &res);
     if (res && o->json) {
         cli_print_json(res);
     } else if (res && code == CLI_OK) {

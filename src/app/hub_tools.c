@@ -4,7 +4,9 @@
  * the session's identity, their events join the turn's group commit, and
  * the answer waits for it (hub_reply). Tools that need an agent register
  * one implicitly on first use (DESIGN §2: `<clientInfo.name>-<6 hex>`
- * unless the bridge was given --agent / COORDHUB_AGENT). The hub-level
+ * unless the bridge was given --agent / COORDHUB_AGENT); an admin call
+ * (CLI, HTTP) acting for an agentId nobody registered registers that
+ * agent in the same command (metadata {ide: the client's name}). The hub-level
  * tools — wait_for_events, list_servers, get_unified_health,
  * get_coordination_status — are answered here from the bus, the store and
  * the hub's own health.
@@ -73,6 +75,16 @@ static cJSON *hub_error_result(const char *msg)
     cJSON_AddBoolToObject(r, "success", 0);
     cJSON_AddStringToObject(r, "error", msg);
     return r;
+}
+
+/* The session's client: its clientInfo.name ("coordhub-cli" for the
+ * CLI), "http" for the HTTP face's session (no MCP session). */
+static const char *hub_client_name(struct hub_session *s)
+{
+    if (!s->mcp)
+        return "http";
+    const cJSON *init = mcp_session_init_params(s->mcp);
+    return json_get_str(cJSON_GetObjectItemCaseSensitive(init, "clientInfo"), "name", "agent");
 }
 
 /* `<clientInfo.name>-<6 hex>` with the name reduced to agent-id chars. */
@@ -165,13 +177,22 @@ static void hub_exec_core(struct hub *h, struct hub_session *s, uint64_t call_id
     /* The core checks every argument before it asks for an agent, so bad
      * input is refused here without registering anyone (it changes
      * nothing). Only a call that is valid but lacks an agent registers one
-     * implicitly and runs again. */
+     * implicitly and runs again: the session's own agent, or, for an admin
+     * (CLI, HTTP) acting for an agentId the workspace does not know, that
+     * agent. Both events join the same group commit, agent:registered
+     * first; once registered, the call cannot fail on its arguments. */
     rc = workspace_exec(h->ws, &c, name, a, hub_now(h), &h->pending, &result, &errmsg);
-    if (rc == -ERR_STATE && hub_core_ops[op].needs_agent && !s->oneshot && !s->agent_id &&
-        !acts_for_other) {
+    bool own = !s->oneshot && !s->agent_id && !acts_for_other;
+    bool named = s->oneshot && s->admin && acts_for_other;
+    if (rc == -ERR_STATE && hub_core_ops[op].needs_agent && (own || named)) {
         free(errmsg);
         errmsg = NULL;
         cJSON *reg = cJSON_CreateObject();
+        if (named) {
+            cJSON_AddStringToObject(reg, "agentId", json_get_str(a, "agentId", ""));
+            cJSON *meta = cJSON_AddObjectToObject(reg, "metadata");
+            cJSON_AddStringToObject(meta, "ide", hub_client_name(s));
+        }
         cJSON *reg_result = NULL;
         rc = hub_register(h, s, reg, &reg_result, &errmsg);
         cJSON_Delete(reg);

@@ -324,7 +324,13 @@ static unsigned http_method_bit(enum evhttp_cmd_type cmd, const char **name)
     return 0;
 }
 
-static void http_reply_not_allowed(struct evhttp_request *req, unsigned allowed)
+unsigned http_request_method(struct evhttp_request *req)
+{
+    const char *name;
+    return http_method_bit(evhttp_request_get_command(req), &name);
+}
+
+void http_reply_not_allowed(struct evhttp_request *req, unsigned allowed)
 {
     char allow[96] = "";
     size_t n = 0;

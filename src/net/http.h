@@ -138,6 +138,10 @@ void http_reply_json(struct evhttp_request *req, int status, cJSON *body);
 /* Answer {"error":{"code":code,"message":message}} with status. */
 void http_reply_error(struct evhttp_request *req, int status, const char *code,
                       const char *message);
+/* Answer 405 with an Allow header listing the allowed HTTP_METHOD_* bits. */
+void http_reply_not_allowed(struct evhttp_request *req, unsigned allowed);
+/* The HTTP_METHOD_* bit of req's method (0 for one the server does not know). */
+unsigned http_request_method(struct evhttp_request *req);
 /* Answer a text body of len bytes with the given content type. */
 void http_reply_text(struct evhttp_request *req, int status, const char *content_type,
                      const char *body, size_t len);

@@ -32,6 +32,19 @@ expect_code 0 "the owner forces it free as a new CLI agent" -- \
 expect_code 0 "acting again for a known agent adds no spare agent" -- "$COORDHUB" lock src/e2.c --agent erin
 "$COORDHUB" agents --json | jq -e '[.agents[].agentId] | index("erin-2") == null' >/dev/null \
   && ok "no erin-2" || fail "a spare erin-2 was registered"
+# An agent the workspace does not know is registered by the hub in the same
+# command as the call that names it; a refused call registers nobody.
+expect_code 4 "a bad path for a new agent is invalid" -- "$COORDHUB" lock ../x.c --agent zoe
+"$COORDHUB" agents --json | jq -e '[.agents[].agentId] | index("zoe") == null' >/dev/null \
+  && ok "the refused call registered nobody" || fail "zoe was registered"
+expect_code 0 "a new agent locks in one call" -- "$COORDHUB" lock src/y.c --agent yann
+"$COORDHUB" events --json | tail -n 2 >"$WORK/ev"
+[ "$(jq -r '"\(.type) \(.data.agentId)"' "$WORK/ev" | paste -sd,)" = \
+  "agent:registered yann,file:locked yann" ] &&
+  [ "$(jq -r .id "$WORK/ev" | paste -sd' ' | awk '{print $2 - $1}')" = 1 ] &&
+  ok "agent:registered then file:locked, consecutive ids" || fail "events: $(cat "$WORK/ev")"
+"$COORDHUB" agents --json | jq -e '.agents[] | select(.agentId == "yann") | .metadata.ide == "coordhub-cli"' \
+  >/dev/null && ok "yann registered with metadata {ide:coordhub-cli}" || fail "yann metadata"
 expect_code 0 "bob locks it now" -- "$COORDHUB" lock src/a.c --agent bob --json
 tok2=$(jq -r '.token' "$WORK/out")
 [ "$tok2" -gt "$tok1" ] && ok "fencing token grew ($tok1 → $tok2)" || fail "token $tok1 → $tok2"

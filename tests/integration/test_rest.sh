@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The REST face and POST /events of a real hub, with curl and jq: every
-# /api/v1 endpoint's success case; 400 naming the argument, 401, 404, 405
+# /api/v1 endpoint's success case and bad inputs (state unchanged after
+# each refusal); an unknown agent registered in the same command as the
+# call that names it; 400 naming the argument, 401, 404, 405
 # with Allow, 409 with the holder, 413 and 415; POST /events single and
 # array (all or nothing, reserved namespaces refused, nothing published);
 # a malformed-body fuzz loop that never crashes the hub and changes no
@@ -150,6 +152,181 @@ wait "$WAIT_PID" || true
   ok "it is answered 201 when the file frees, and holds it" ||
   fail "waitMs: $(cat "$WORK/waited.code") $(cat "$WORK/waited")"
 req DELETE "/api/v1/locks?file=src/w.c&agentId=carol" >/dev/null
+
+# ---- one command for an unknown agent -------------------------------------------------
+# An admin call naming an agent nobody registered registers it in the same
+# command: agent:registered then the action, consecutive ids, one commit.
+before=$(last_seq)
+[ "$(req POST /api/v1/locks "${JSON[@]}" -d '{"file":"src/atom.c","agentId":"dave"}')" = 201 ] &&
+  [ "$(last_seq)" = $((before + 2)) ] && ok "a lock for unknown dave: 201, two events" ||
+  fail "dave lock: $(cat "$WORK/body")"
+[ "$(req GET "/api/v1/events?since=$before")" = 200 ] &&
+  [ "$(body '[.events[] | "\(.id) \(.type) \(.data.agentId)"] | join(",")')" = \
+    "$((before + 1)) agent:registered dave,$((before + 2)) file:locked dave" ] &&
+  ok "agent:registered then file:locked, consecutive ids" || fail "events: $(cat "$WORK/body")"
+[ "$(req GET /api/v1/agents)" = 200 ] &&
+  [ "$(body '.agents[] | select(.agentId == "dave") | .metadata.ide')" = http ] &&
+  ok "dave was registered with metadata {ide:http}" || fail "dave: $(cat "$WORK/body")"
+before=$(last_seq)
+[ "$(req POST /api/v1/locks "${JSON[@]}" -d '{"file":"../outside.c","agentId":"erin"}')" = 400 ] &&
+  body .error.message | grep -q "argument 'file'" && ok "a bad lock for unknown erin: 400" ||
+  fail "erin: $(cat "$WORK/body")"
+[ "$(req POST /api/v1/tasks/NOPE/claim "${JSON[@]}" -d '{"agentId":"erin"}')" = 404 ] &&
+  ok "a claim of no task for unknown erin: 404" || fail "erin claim: $(cat "$WORK/body")"
+[ "$(req PUT /api/v1/agents/erin/status "${JSON[@]}" -d '{"status":"asleep"}')" = 400 ] &&
+  ok "a bad status for unknown erin: 400" || fail "erin status: $(cat "$WORK/body")"
+[ "$(last_seq)" = "$before" ] && [ "$(req GET /api/v1/agents)" = 200 ] &&
+  [ "$(body '[.agents[] | select(.agentId == "erin")] | length')" = 0 ] &&
+  ok "refused calls registered nobody and changed nothing" || fail "erin registered"
+
+# ---- PUT|POST /api/v1/agents/{agentId}/status (set_agent_status) -------------------------
+before=$(last_seq)
+for bad in \
+  '{"status":"asleep"}|argument .status.' \
+  '{}|argument .status.' \
+  '{"status":"busy","note":7}|argument .note.' \
+  '{"status":"busy","agentId":"bob"}|argument .agentId.: not accepted here; it comes from the path' \
+  '{"status":"busy","extra":1}|extra'; do
+  [ "$(req PUT /api/v1/agents/alice/status "${JSON[@]}" -d "${bad%%|*}")" = 400 ] &&
+    body .error.message | grep -q "${bad#*|}" || fail "status ${bad%%|*}: $(cat "$WORK/body")"
+done
+ok "bad status bodies: 400 naming the argument"
+[ "$(req PUT '/api/v1/agents/bad%20id/status' "${JSON[@]}" -d '{"status":"busy"}')" = 400 ] &&
+  body .error.message | grep -q "argument 'agentId'" && ok "a malformed agent id in the path: 400" ||
+  fail "bad id: $(cat "$WORK/body")"
+[ "$(req PUT "/api/v1/agents/alice/status?status=busy" "${JSON[@]}" -d '{"status":"busy"}')" = 400 ] &&
+  body .error.message | grep -q "query parameter 'status'" && ok "status in the query: 400" ||
+  fail "query status: $(cat "$WORK/body")"
+[ "$(req PUT /api/v1/agents/alice/status -H 'Content-Type: text/plain' -d '{"status":"busy"}')" = 415 ] &&
+  ok "status with a text body: 415" || fail "415 status"
+[ "$(req GET /api/v1/agents/alice/status)" = 405 ] && grep -qi '^Allow: POST, PUT' "$WORK/head" &&
+  ok "GET …/status: 405 with Allow: POST, PUT" || fail "405 status"
+[ "$(req PUT /api/v1/agents/alice "${JSON[@]}" -d '{"status":"busy"}')" = 404 ] &&
+  ok "PUT /api/v1/agents/alice: 404" || fail "404 agent"
+[ "$(last_seq)" = "$before" ] && [ "$(req GET /api/v1/agents)" = 200 ] &&
+  [ "$(body '.agents[] | select(.agentId == "alice") | .status')" = active ] &&
+  ok "refused status changes changed nothing" || fail "status changed"
+[ "$(req PUT /api/v1/agents/alice/status "${JSON[@]}" -d '{"status":"busy","note":"review"}')" = 200 ] &&
+  [ "$(body .status)" = busy ] && [ "$(body .previous)" = active ] &&
+  ok "PUT …/alice/status: 200 busy (previous active)" || fail "status: $(cat "$WORK/body")"
+[ "$(req POST /api/v1/agents/alice/status "${JSON[@]}" -d '{"status":"idle"}')" = 200 ] &&
+  [ "$(req GET "/api/v1/agents?status=idle")" = 200 ] &&
+  [ "$(body '[.agents[].agentId] | join(",")')" = alice ] &&
+  ok "POST …/status works too; alice is idle" || fail "status post: $(cat "$WORK/body")"
+before=$(last_seq)
+[ "$(req PUT /api/v1/agents/fay/status "${JSON[@]}" -d '{"status":"busy"}')" = 200 ] &&
+  [ "$(req GET "/api/v1/events?since=$before")" = 200 ] &&
+  [ "$(body '[.events[].type] | join(",")')" = agent:registered,agent:status_changed ] &&
+  ok "a status for unknown fay registers her in the same command" || fail "fay: $(cat "$WORK/body")"
+
+# ---- POST /api/v1/locks/renew (renew_locks) -----------------------------------------------
+req POST /api/v1/locks "${JSON[@]}" -d '{"file":"src/r.c","agentId":"bob","ttl":60}' >/dev/null
+rtok=$(body .token)
+exp1=$(body .expiresAt)
+before=$(last_seq)
+for bad in \
+  '{"agentId":"bob","ttl":"long"}|argument .ttl.' \
+  '{"agentId":"bob","ttl":0}|argument .ttl.' \
+  '{"agentId":"bob","files":[1]}|argument .files' \
+  '{"agentId":"bob","files":["../x.c"]}|argument .files.' \
+  '{"ttl":600}|argument .agentId.: required' \
+  '{"agentId":"no body","ttl":600}|argument .agentId.'; do
+  [ "$(req POST /api/v1/locks/renew "${JSON[@]}" -d "${bad%%|*}")" = 400 ] &&
+    body .error.message | grep -q "${bad#*|}" || fail "renew ${bad%%|*}: $(cat "$WORK/body")"
+done
+ok "bad renewals: 400 naming the argument"
+[ "$(req POST "/api/v1/locks/renew?ttl=600" "${JSON[@]}" -d '{"agentId":"bob"}')" = 400 ] &&
+  ok "renew with a query parameter: 400" || fail "renew query"
+[ "$(req DELETE /api/v1/locks/renew)" = 405 ] && grep -qi '^Allow: GET, POST' "$WORK/head" &&
+  ok "DELETE /api/v1/locks/renew: 405 with Allow: GET, POST" || fail "405 renew"
+[ "$(last_seq)" = "$before" ] && [ "$(req GET /api/v1/locks/src/r.c)" = 200 ] &&
+  [ "$(body .expiresAt)" = "$exp1" ] && ok "refused renewals changed nothing" || fail "renew changed"
+[ "$(req POST /api/v1/locks/renew "${JSON[@]}" -d '{"agentId":"bob","files":["src/r.c","src/none.c"],"ttl":600}')" = 200 ] &&
+  [ "$(body '.renewed[0].file')" = src/r.c ] && [ "$(body '.renewed[0].token')" = "$rtok" ] &&
+  [ "$(body '.notHeld | join(",")')" = src/none.c ] &&
+  [[ "$(body '.renewed[0].expiresAt')" > "$exp1" ]] &&
+  ok "POST /api/v1/locks/renew: later expiry, same token, notHeld listed" ||
+  fail "renew: $(cat "$WORK/body")"
+
+# ---- GET /api/v1/locks/{file} (check_lock) -------------------------------------------------
+[ "$(req GET /api/v1/locks/src/r.c)" = 200 ] && [ "$(body .locked)" = true ] &&
+  [ "$(body .lockedBy)" = bob ] && [ "$(body .token)" = "$rtok" ] && [ "$(body .valid)" = null ] &&
+  ok "GET /api/v1/locks/src/r.c: locked by bob" || fail "check: $(cat "$WORK/body")"
+[ "$(req GET "/api/v1/locks/src/r.c?fencingToken=$rtok")" = 200 ] && [ "$(body .valid)" = true ] &&
+  ok "?fencingToken= of the holder: valid" || fail "valid: $(cat "$WORK/body")"
+[ "$(req GET "/api/v1/locks/src/r.c?fencingToken=$((rtok + 1000))&token=$TOKEN" -H "Authorization:")" = 200 ] &&
+  [ "$(body .valid)" = false ] && ok "a stale fencing token: valid false (?token= is the credential)" ||
+  fail "stale: $(cat "$WORK/body")"
+[ "$(req GET '/api/v1/locks/src/free%20file.c')" = 200 ] && [ "$(body .locked)" = false ] &&
+  [ "$(body .file)" = "src/free file.c" ] && ok "a free file (percent-decoded path): locked false" ||
+  fail "free: $(cat "$WORK/body")"
+for bad in 'src/r.c?fencingToken=x|query parameter .fencingToken.: must be an integer' \
+  'src/r.c?fencingToken=-1|query parameter .fencingToken.' \
+  'src/r.c?file=src/x.c|query parameter .file.: not accepted here; it comes from the path' \
+  'src/r.c?agentId=bob|query parameter .agentId.: not accepted here' \
+  '..%2F..%2Fetc%2Fpasswd|argument .file.' \
+  'src/a%00.c|no such endpoint'; do
+  st=$(req GET "/api/v1/locks/${bad%%|*}")
+  case $st in 400 | 404) body .error.message | grep -q "${bad#*|}" ||
+    fail "check ${bad%%|*}: $(cat "$WORK/body")" ;; *) fail "check ${bad%%|*}: $st" ;; esac
+done
+ok "bad checks: 400 naming the parameter, 404 for an undecodable path"
+[ "$(req POST /api/v1/locks/src/r.c "${JSON[@]}" -d '{}')" = 405 ] && grep -qi '^Allow: GET' "$WORK/head" &&
+  ok "POST /api/v1/locks/src/r.c: 405 with Allow: GET" || fail "405 check"
+
+# ---- GET /api/v1/conflicts (detect_conflicts) ----------------------------------------------
+[ "$(req GET "/api/v1/conflicts?files=src/r.c,src/free.c")" = 200 ] &&
+  [ "$(body .hasConflicts)" = true ] && [ "$(body '.conflicts | length')" = 1 ] &&
+  [ "$(body '.conflicts[0].lockedBy')" = bob ] && ok "GET /api/v1/conflicts: bob's lease" ||
+  fail "conflicts: $(cat "$WORK/body")"
+[ "$(req GET "/api/v1/conflicts?files=src/r.c&agentId=bob")" = 200 ] &&
+  [ "$(body .hasConflicts)" = false ] && ok "…&agentId=bob: none for bob himself" ||
+  fail "conflicts bob: $(cat "$WORK/body")"
+[ "$(req GET "/api/v1/conflicts?patterns=src/**")" = 200 ] && [ "$(body .hasConflicts)" = true ] &&
+  ok "…?patterns=src/**: conflicts under the pattern" || fail "conflicts pattern: $(cat "$WORK/body")"
+[ "$(req GET "/api/v1/conflicts")" = 200 ] && [ "$(body .hasConflicts)" = false ] &&
+  ok "no files, no conflicts" || fail "conflicts empty: $(cat "$WORK/body")"
+for bad in 'files=../x.c|argument .files.' 'limit=1|query parameter .limit.: not accepted here' \
+  'agentId=bad%20id|argument .agentId.' 'files=a&files=b|given more than once'; do
+  [ "$(req GET "/api/v1/conflicts?${bad%%|*}")" = 400 ] && body .error.message | grep -q "${bad#*|}" ||
+    fail "conflicts ${bad%%|*}: $(cat "$WORK/body")"
+done
+ok "bad conflict queries: 400 naming the parameter"
+[ "$(req POST /api/v1/conflicts)" = 405 ] && grep -qi '^Allow: GET' "$WORK/head" &&
+  ok "POST /api/v1/conflicts: 405" || fail "405 conflicts"
+
+# ---- GET /api/v1/tasks/available (find_available_tasks) -------------------------------------
+req POST /api/v1/tasks "${JSON[@]}" -d '{"taskId":"AV-RUST","title":"r","capabilities":["rust"],"priority":9}' >/dev/null
+req POST /api/v1/tasks "${JSON[@]}" -d '{"taskId":"AV-FREE","title":"f","priority":8}' >/dev/null
+req POST /api/v1/tasks "${JSON[@]}" -d '{"taskId":"AV-DEP","title":"d","dependsOn":["AV-FREE"],"priority":9}' >/dev/null
+req POST /api/v1/tasks "${JSON[@]}" -d '{"taskId":"AV-BUSY","title":"b","files":["src/r.c"],"priority":9}' >/dev/null
+[ "$(req GET /api/v1/tasks/available)" = 200 ] &&
+  [ "$(body '[.tasks[].taskId] | index("AV-FREE") != null')" = true ] &&
+  [ "$(body '[.tasks[].taskId] | map(select(. == "AV-RUST" or . == "AV-DEP" or . == "AV-BUSY")) | length')" = 0 ] &&
+  ok "GET /api/v1/tasks/available: not the rust, dependent or leased ones" ||
+  fail "available: $(cat "$WORK/body")"
+[ "$(req GET "/api/v1/tasks/available?capabilities=rust&limit=1")" = 200 ] &&
+  [ "$(body '[.tasks[].taskId] | join(",")')" = AV-RUST ] &&
+  ok "…?capabilities=rust&limit=1: the rust task first, one only" || fail "available rust: $(cat "$WORK/body")"
+[ "$(req GET "/api/v1/tasks/available?agentId=bob")" = 200 ] &&
+  [ "$(body '[.tasks[].taskId] | index("AV-BUSY") != null')" = true ] &&
+  ok "…?agentId=bob: bob's own lease does not block him" || fail "available bob: $(cat "$WORK/body")"
+before=$(last_seq)
+for bad in 'limit=0|query parameter .limit.|argument .limit.' 'limit=x|query parameter .limit.' \
+  'status=open|query parameter .status.: not accepted here' 'agentId=bad%20id|argument .agentId.'; do
+  [ "$(req GET "/api/v1/tasks/available?${bad%%|*}")" = 400 ] &&
+    body .error.message | grep -Eq "$(echo "${bad#*|}")" || fail "available ${bad%%|*}: $(cat "$WORK/body")"
+done
+ok "bad availability queries: 400 naming the parameter"
+[ "$(req GET "/api/v1/tasks/available?agentId=ghost")" = 200 ] && [ "$(last_seq)" = "$before" ] &&
+  [ "$(req GET /api/v1/agents)" = 200 ] &&
+  [ "$(body '[.agents[] | select(.agentId == "ghost")] | length')" = 0 ] &&
+  ok "a read for an unknown agent registers nobody" || fail "ghost: $(cat "$WORK/body")"
+[ "$(req POST /api/v1/tasks/available "${JSON[@]}" -d '{}')" = 405 ] &&
+  grep -qi '^Allow: GET' "$WORK/head" && ok "POST /api/v1/tasks/available: 405" || fail "405 available"
+[ "$(req POST /api/v1/tasks/T-2/claim "${JSON[@]}" -d '{"agentId":"bob","taskId":"T-1"}')" = 400 ] &&
+  body .error.message | grep -q "argument 'taskId': not accepted here; it comes from the path" &&
+  ok "a taskId in the body of a task action: 400" || fail "taskId body: $(cat "$WORK/body")"
 
 # ---- POST /events -----------------------------------------------------------------
 before=$(last_seq)

@@ -1,6 +1,7 @@
 /* Unit tests for rest_args: query parameters typed by a tool's
  * inputSchema (integers, booleans, lists, strings, refusals naming the
- * parameter, the credential skipped) and task action paths. */
+ * parameter, the credential skipped, a renamed parameter) and endpoint
+ * path patterns with their captured segments. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,16 +20,22 @@
 #include "rpc/tools.h"
 
 /* Parse qs as a query string and convert it for tool. */
-static int convert(const char *tool, const char *qs, cJSON **out, char **msg)
+static int convert_alias(const char *tool, const char *qs, const struct rest_alias *alias,
+                         cJSON **out, char **msg)
 {
     struct evkeyvalq q;
     TAILQ_INIT(&q);
     assert_int_equal(evhttp_parse_query_str(qs, &q), 0);
     const struct tool_def *t = tools_find(tool);
     assert_non_null(t);
-    int rc = rest_query_args(t->input_schema, &q, out, msg);
+    int rc = rest_query_args(t->input_schema, &q, alias, out, msg);
     evhttp_clear_headers(&q);
     return rc;
+}
+
+static int convert(const char *tool, const char *qs, cJSON **out, char **msg)
+{
+    return convert_alias(tool, qs, NULL, out, msg);
 }
 
 static void test_rest_args__types_follow_the_schema(void **state)
@@ -86,31 +93,106 @@ static void test_rest_args__refusals_name_the_parameter(void **state)
     }
 }
 
-static void test_rest_args__task_paths(void **state)
+static void test_rest_args__a_renamed_parameter(void **state)
 {
     (void)state;
-    char *id = NULL;
-    const char *action = NULL;
-    assert_int_equal(rest_task_path("ARCH-002/claim", &id, &action), 0);
-    assert_string_equal(id, "ARCH-002");
-    assert_string_equal(action, "claim");
-    free(id);
-    assert_int_equal(rest_task_path("a%20b/complete", &id, &action), 0);
-    assert_string_equal(id, "a b");
-    assert_string_equal(action, "complete");
-    free(id);
-    assert_int_equal(rest_task_path("T/release", &id, &action), 0);
-    assert_string_equal(action, "release");
-    free(id);
-    static const char *const bad[] = {
-        "",          "T",           "/claim",     "T/",        "T/claimx", "T/claim/",
-        "T/x/claim", "a%2Fb/claim", "a%00/claim", "a%2/claim", "a%/claim", "T/CLAIM",
+    static const struct rest_alias fencing = {"fencingToken", "token"};
+    cJSON *a = NULL;
+    char *msg = NULL;
+    /* token stays the credential; fencingToken carries the argument */
+    assert_int_equal(
+        convert_alias("check_lock", "token=secret&fencingToken=17", &fencing, &a, &msg), 0);
+    assert_null(msg);
+    assert_int_equal(cJSON_GetArraySize(a), 1);
+    assert_true(cJSON_IsNumber(cJSON_GetObjectItem(a, "token")));
+    assert_int_equal(cJSON_GetObjectItem(a, "token")->valueint, 17);
+    cJSON_Delete(a);
+    assert_int_equal(convert_alias("check_lock", "fencingToken=x", &fencing, &a, &msg),
+                     -ERR_INVALID);
+    assert_null(a);
+    assert_string_equal(msg, "query parameter 'fencingToken': must be an integer");
+    free(msg);
+    assert_int_equal(
+        convert_alias("check_lock", "fencingToken=1&fencingToken=2", &fencing, &a, &msg),
+        -ERR_INVALID);
+    assert_non_null(strstr(msg, "'fencingToken': given more than once"));
+    free(msg);
+    /* without the alias the parameter is unknown */
+    assert_int_equal(convert("check_lock", "fencingToken=1", &a, &msg), -ERR_INVALID);
+    assert_string_equal(msg, "query parameter 'fencingToken': not accepted here");
+    free(msg);
+    /* an alias whose argument name is not the credential refuses that name */
+    static const struct rest_alias lim = {"max", "limit"};
+    assert_int_equal(convert_alias("find_available_tasks", "limit=3", &lim, &a, &msg),
+                     -ERR_INVALID);
+    assert_string_equal(msg, "query parameter 'limit': not accepted here; use 'max'");
+    free(msg);
+    assert_int_equal(convert_alias("find_available_tasks", "max=3", &lim, &a, &msg), 0);
+    assert_int_equal(cJSON_GetObjectItem(a, "limit")->valueint, 3);
+    cJSON_Delete(a);
+}
+
+static const char *cap(const cJSON *c, const char *name)
+{
+    const cJSON *v = cJSON_GetObjectItem(c, name);
+    assert_true(cJSON_IsString(v));
+    return v->valuestring;
+}
+
+static void test_rest_args__path_patterns(void **state)
+{
+    (void)state;
+    cJSON *c = rest_path_match("tasks/{taskId}/claim", "ARCH-002/claim");
+    assert_null(c); /* the literal first segment must be there */
+    c = rest_path_match("tasks/{taskId}/claim", "tasks/ARCH-002/claim");
+    assert_non_null(c);
+    assert_string_equal(cap(c, "taskId"), "ARCH-002");
+    cJSON_Delete(c);
+    c = rest_path_match("tasks/{taskId}/complete", "tasks/a%20b/complete");
+    assert_string_equal(cap(c, "taskId"), "a b");
+    cJSON_Delete(c);
+    c = rest_path_match("tasks", "tasks");
+    assert_non_null(c);
+    assert_int_equal(cJSON_GetArraySize(c), 0);
+    cJSON_Delete(c);
+    /* the rest of the path, slashes (raw or encoded) included */
+    c = rest_path_match("locks/{file*}", "locks/src/a%20b/c.c");
+    assert_string_equal(cap(c, "file"), "src/a b/c.c");
+    cJSON_Delete(c);
+    c = rest_path_match("locks/{file*}", "locks/src%2Fx.c");
+    assert_string_equal(cap(c, "file"), "src/x.c");
+    cJSON_Delete(c);
+    c = rest_path_match("agents/{agentId}/status", "agents/bob/status");
+    assert_string_equal(cap(c, "agentId"), "bob");
+    cJSON_Delete(c);
+
+    static const struct {
+        const char *pattern, *path;
+    } bad[] = {
+        {"tasks/{taskId}/claim", ""},
+        {"tasks/{taskId}/claim", "tasks/T"},
+        {"tasks/{taskId}/claim", "tasks//claim"},
+        {"tasks/{taskId}/claim", "tasks/T/"},
+        {"tasks/{taskId}/claim", "tasks/T/claimx"},
+        {"tasks/{taskId}/claim", "tasks/T/claim/"},
+        {"tasks/{taskId}/claim", "tasks/T/x/claim"},
+        {"tasks/{taskId}/claim", "tasks/a%2Fb/claim"},
+        {"tasks/{taskId}/claim", "tasks/a%00/claim"},
+        {"tasks/{taskId}/claim", "tasks/a%2/claim"},
+        {"tasks/{taskId}/claim", "tasks/a%/claim"},
+        {"tasks/{taskId}/claim", "tasks/T/CLAIM"},
+        {"tasks", "tasks/"},
+        {"tasks", "task"},
+        {"tasks/available", "tasks"},
+        {"locks/{file*}", "locks"},
+        {"locks/{file*}", "locks/"},
+        {"locks/{file*}", "locks/a%00b"},
+        {"locks/{file*}", "locks/a%zz"},
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        id = (char *)1;
-        if (rest_task_path(bad[i], &id, &action) != -ERR_NOT_FOUND)
-            fail_msg("'%s' accepted", bad[i]);
-        assert_null(id);
+        c = rest_path_match(bad[i].pattern, bad[i].path);
+        if (c)
+            fail_msg("'%s' matched '%s'", bad[i].path, bad[i].pattern);
     }
 }
 
@@ -119,7 +201,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rest_args__types_follow_the_schema),
         cmocka_unit_test(test_rest_args__refusals_name_the_parameter),
-        cmocka_unit_test(test_rest_args__task_paths),
+        cmocka_unit_test(test_rest_args__a_renamed_parameter),
+        cmocka_unit_test(test_rest_args__path_patterns),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
