@@ -178,23 +178,22 @@ int rest_read_body(struct evhttp_request *req, cJSON **out)
 
 /* ---- the endpoints ------------------------------------------------------- */
 
-enum rest_from {
-    REST_QUERY, /* arguments in the query string */
-    REST_BODY,  /* arguments in a JSON object body; only `token` in the query */
-};
+/* Flags of an endpoint. */
+#define REST_BODY 1u    /* arguments in a JSON object body (else the query) */
+#define REST_CREATED 2u /* a success is 201 (else 200) */
+#define REST_ACTS 4u    /* needs agentId: the admin acts for the agent it names */
+#define REST_NO_WAIT 8u /* wait_for_events: timeoutMs 0, never given */
 
 /* One REST twin: a path pattern under /api/v1/ (rest_path_match), the
- * methods that reach it, the tool it calls, where the arguments come from
- * and the status of a success. Variable path segments are arguments too. */
+ * methods that reach it (HTTP_METHOD_*), the tool it calls, its flags and
+ * a renamed query parameter (or NULL). Variable path segments are
+ * arguments too. */
 struct rest_endpoint {
     const char *path;
-    unsigned methods; /* HTTP_METHOD_* */
+    unsigned methods;
     const char *tool;
-    enum rest_from from;
-    int ok_status;
-    bool acts;               /* needs agentId: the admin acts for the agent it names */
-    bool no_wait;            /* wait_for_events: timeoutMs 0, never given */
-    struct rest_alias alias; /* a renamed query parameter, or {NULL, NULL} */
+    unsigned flags;
+    const struct rest_alias *alias;
 };
 
 #define REST_GET HTTP_METHOD_GET
@@ -202,62 +201,31 @@ struct rest_endpoint {
 #define REST_PUT HTTP_METHOD_PUT
 #define REST_DELETE HTTP_METHOD_DELETE
 
+/* `token` in a query is the credential; check_lock's token is fencingToken. */
+static const struct rest_alias rest_fencing = {"fencingToken", "token"};
+
 /* First match wins: "locks/renew" (POST) is listed before "locks/{file*}"
  * (GET), so a GET of locks/renew checks a file of that name. */
 static const struct rest_endpoint rest_endpoints[] = {
-    {"agents", REST_GET, "list_agents", REST_QUERY, 200, false, false, {NULL, NULL}},
-    {"agents", REST_POST, "register_agent", REST_BODY, 201, true, false, {NULL, NULL}},
-    {"agents/{agentId}/status",
-     REST_PUT | REST_POST,
-     "set_agent_status",
-     REST_BODY,
-     200,
-     true,
-     false,
-     {NULL, NULL}},
-    {"locks", REST_GET, "list_locked_files", REST_QUERY, 200, false, false, {NULL, NULL}},
-    {"locks", REST_POST, "lock_file", REST_BODY, 201, true, false, {NULL, NULL}},
-    {"locks", REST_DELETE, "unlock_file", REST_QUERY, 200, true, false, {NULL, NULL}},
-    {"locks/renew", REST_POST, "renew_locks", REST_BODY, 200, true, false, {NULL, NULL}},
-    {"locks/{file*}",
-     REST_GET,
-     "check_lock",
-     REST_QUERY,
-     200,
-     false,
-     false,
-     {"fencingToken", "token"}},
-    {"conflicts", REST_GET, "detect_conflicts", REST_QUERY, 200, false, false, {NULL, NULL}},
-    {"tasks", REST_GET, "list_tasks", REST_QUERY, 200, false, false, {NULL, NULL}},
-    {"tasks", REST_POST, "create_task", REST_BODY, 201, false, false, {NULL, NULL}},
-    {"tasks/available",
-     REST_GET,
-     "find_available_tasks",
-     REST_QUERY,
-     200,
-     false,
-     false,
-     {NULL, NULL}},
-    {"tasks/{taskId}/claim", REST_POST, "claim_task", REST_BODY, 200, true, false, {NULL, NULL}},
-    {"tasks/{taskId}/complete",
-     REST_POST,
-     "complete_task",
-     REST_BODY,
-     200,
-     true,
-     false,
-     {NULL, NULL}},
-    {"tasks/{taskId}/release",
-     REST_POST,
-     "release_task",
-     REST_BODY,
-     200,
-     true,
-     false,
-     {NULL, NULL}},
-    {"servers", REST_GET, "list_servers", REST_QUERY, 200, false, false, {NULL, NULL}},
-    {"health", REST_GET, "get_unified_health", REST_QUERY, 200, false, false, {NULL, NULL}},
-    {"events", REST_GET, "wait_for_events", REST_QUERY, 200, false, true, {NULL, NULL}},
+    {"agents", REST_GET, "list_agents", 0, NULL},
+    {"agents", REST_POST, "register_agent", REST_BODY | REST_CREATED | REST_ACTS, NULL},
+    {"agents/{agentId}/status", REST_PUT | REST_POST, "set_agent_status", REST_BODY | REST_ACTS,
+     NULL},
+    {"locks", REST_GET, "list_locked_files", 0, NULL},
+    {"locks", REST_POST, "lock_file", REST_BODY | REST_CREATED | REST_ACTS, NULL},
+    {"locks", REST_DELETE, "unlock_file", REST_ACTS, NULL},
+    {"locks/renew", REST_POST, "renew_locks", REST_BODY | REST_ACTS, NULL},
+    {"locks/{file*}", REST_GET, "check_lock", 0, &rest_fencing},
+    {"conflicts", REST_GET, "detect_conflicts", 0, NULL},
+    {"tasks", REST_GET, "list_tasks", 0, NULL},
+    {"tasks", REST_POST, "create_task", REST_BODY | REST_CREATED, NULL},
+    {"tasks/available", REST_GET, "find_available_tasks", 0, NULL},
+    {"tasks/{taskId}/claim", REST_POST, "claim_task", REST_BODY | REST_ACTS, NULL},
+    {"tasks/{taskId}/complete", REST_POST, "complete_task", REST_BODY | REST_ACTS, NULL},
+    {"tasks/{taskId}/release", REST_POST, "release_task", REST_BODY | REST_ACTS, NULL},
+    {"servers", REST_GET, "list_servers", 0, NULL},
+    {"health", REST_GET, "get_unified_health", 0, NULL},
+    {"events", REST_GET, "wait_for_events", REST_NO_WAIT, NULL},
 };
 
 /* The tool's answer: the body, a mapped error or a 409 refusal. */
@@ -308,10 +276,10 @@ static void rest_call(struct rest *r, struct evhttp_request *req, const struct r
     }
     if (!t || !tools_validate_args(t, args, &msg)) {
         cJSON_Delete(args);
-        char *argname = e->alias.arg ? str_printf("argument '%s'", e->alias.arg) : NULL;
+        char *argname = e->alias ? str_printf("argument '%s'", e->alias->arg) : NULL;
         if (msg && argname && strncmp(msg, argname, strlen(argname)) == 0) {
             /* Name the parameter the caller wrote, not the argument. */
-            char *m = str_printf("query parameter '%s'%s", e->alias.param, msg + strlen(argname));
+            char *m = str_printf("query parameter '%s'%s", e->alias->param, msg + strlen(argname));
             free(msg);
             msg = m;
         }
@@ -319,7 +287,8 @@ static void rest_call(struct rest *r, struct evhttp_request *req, const struct r
         rest_bad(req, msg ? msg : xstrdup("unknown tool"));
         return;
     }
-    if (e->acts && !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(args, "agentId"))) {
+    if ((e->flags & REST_ACTS) &&
+        !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(args, "agentId"))) {
         cJSON_Delete(args);
         http_reply_error(req, 400, "invalid_argument",
                          "argument 'agentId': required (the HTTP caller is the admin and acts "
@@ -327,7 +296,7 @@ static void rest_call(struct rest *r, struct evhttp_request *req, const struct r
         return;
     }
     struct rest_req *rr = rest_req_new(r, req);
-    rr->ok_status = e->ok_status;
+    rr->ok_status = e->flags & REST_CREATED ? 201 : 200;
     rest_req_call(rr, e->tool, args, rest_tool_done);
 }
 
@@ -336,13 +305,12 @@ static void rest_call(struct rest *r, struct evhttp_request *req, const struct r
 static cJSON *rest_args(struct evhttp_request *req, const struct rest_endpoint *e,
                         const struct evkeyvalq *q, cJSON *captured)
 {
-    const char *where = e->from == REST_QUERY ? "query parameter" : "argument";
+    const char *where = e->flags & REST_BODY ? "argument" : "query parameter";
     cJSON *args = NULL;
-    if (e->from == REST_QUERY) {
+    if (!(e->flags & REST_BODY)) {
         const struct tool_def *t = tools_find(e->tool);
         char *msg = NULL;
-        if (!t || rest_query_args(t->input_schema, q, e->alias.param ? &e->alias : NULL, &args,
-                                  &msg) != 0) {
+        if (!t || rest_query_args(t->input_schema, q, e->alias, &args, &msg) != 0) {
             cJSON_Delete(captured);
             rest_bad(req, msg ? msg : xstrdup("unknown tool"));
             return NULL;
@@ -379,14 +347,15 @@ static cJSON *rest_args(struct evhttp_request *req, const struct rest_endpoint *
         cJSON_AddItemToObject(args, c->string, c);
     }
     cJSON_Delete(captured);
-    if (e->no_wait && cJSON_GetObjectItemCaseSensitive(args, "timeoutMs")) {
+    bool no_wait = e->flags & REST_NO_WAIT;
+    if (no_wait && cJSON_GetObjectItemCaseSensitive(args, "timeoutMs")) {
         cJSON_Delete(args);
         http_reply_error(req, 400, "invalid_argument",
                          "query parameter 'timeoutMs': not accepted here (this endpoint never "
                          "waits; use GET /events for a stream)");
         return NULL;
     }
-    if (e->no_wait)
+    if (no_wait)
         cJSON_AddNumberToObject(args, "timeoutMs", 0);
     return args;
 }

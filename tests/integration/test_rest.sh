@@ -27,6 +27,15 @@ req() {
   curl -s -o "$WORK/body" -D "$WORK/head" -w '%{http_code}' -X "$m" "${AUTH[@]}" "$@" "$URL$p"
 }
 body() { jq -r "$1" "$WORK/body"; }
+# refused METHOD PATH BODY TEXT: answered 400 or 404 with a message that
+# contains TEXT (BODY '' sends none); otherwise a failure, and 1.
+refused() {
+  local st
+  if [ -n "$3" ]; then st=$(req "$1" "$2" "${JSON[@]}" -d "$3"); else st=$(req "$1" "$2"); fi
+  case $st in 400 | 404) body .error.message | grep -qF -- "$4" && return 0 ;; esac
+  fail "$1 $2 $3: $st $(cat "$WORK/body")"
+  return 1
+}
 # The store's last seq, read through the REST health endpoint.
 last_seq() { curl -s "${AUTH[@]}" "$URL/api/v1/health" | jq -r .store.lastSeq; }
 
@@ -181,16 +190,15 @@ before=$(last_seq)
 
 # ---- PUT|POST /api/v1/agents/{agentId}/status (set_agent_status) -------------------------
 before=$(last_seq)
-for bad in \
-  '{"status":"asleep"}|argument .status.' \
-  '{}|argument .status.' \
-  '{"status":"busy","note":7}|argument .note.' \
-  '{"status":"busy","agentId":"bob"}|argument .agentId.: not accepted here; it comes from the path' \
-  '{"status":"busy","extra":1}|extra'; do
-  [ "$(req PUT /api/v1/agents/alice/status "${JSON[@]}" -d "${bad%%|*}")" = 400 ] &&
-    body .error.message | grep -q "${bad#*|}" || fail "status ${bad%%|*}: $(cat "$WORK/body")"
-done
-ok "bad status bodies: 400 naming the argument"
+all=1
+while IFS='|' read -r b re; do refused PUT /api/v1/agents/alice/status "$b" "$re" || all=; done <<'EOF'
+{"status":"asleep"}|argument 'status'
+{}|argument 'status'
+{"status":"busy","note":7}|argument 'note'
+{"status":"busy","agentId":"bob"}|argument 'agentId': not accepted here; it comes from the path
+{"status":"busy","extra":1}|'extra'
+EOF
+[ -n "$all" ] && ok "bad status bodies: 400 naming the argument"
 [ "$(req PUT '/api/v1/agents/bad%20id/status' "${JSON[@]}" -d '{"status":"busy"}')" = 400 ] &&
   body .error.message | grep -q "argument 'agentId'" && ok "a malformed agent id in the path: 400" ||
   fail "bad id: $(cat "$WORK/body")"
@@ -224,17 +232,16 @@ req POST /api/v1/locks "${JSON[@]}" -d '{"file":"src/r.c","agentId":"bob","ttl":
 rtok=$(body .token)
 exp1=$(body .expiresAt)
 before=$(last_seq)
-for bad in \
-  '{"agentId":"bob","ttl":"long"}|argument .ttl.' \
-  '{"agentId":"bob","ttl":0}|argument .ttl.' \
-  '{"agentId":"bob","files":[1]}|argument .files' \
-  '{"agentId":"bob","files":["../x.c"]}|argument .files.' \
-  '{"ttl":600}|argument .agentId.: required' \
-  '{"agentId":"no body","ttl":600}|argument .agentId.'; do
-  [ "$(req POST /api/v1/locks/renew "${JSON[@]}" -d "${bad%%|*}")" = 400 ] &&
-    body .error.message | grep -q "${bad#*|}" || fail "renew ${bad%%|*}: $(cat "$WORK/body")"
-done
-ok "bad renewals: 400 naming the argument"
+all=1
+while IFS='|' read -r b re; do refused POST /api/v1/locks/renew "$b" "$re" || all=; done <<'EOF'
+{"agentId":"bob","ttl":"long"}|argument 'ttl'
+{"agentId":"bob","ttl":0}|argument 'ttl'
+{"agentId":"bob","files":[1]}|argument 'files
+{"agentId":"bob","files":["../x.c"]}|argument 'files'
+{"ttl":600}|argument 'agentId': required
+{"agentId":"no body","ttl":600}|argument 'agentId'
+EOF
+[ -n "$all" ] && ok "bad renewals: 400 naming the argument"
 [ "$(req POST "/api/v1/locks/renew?ttl=600" "${JSON[@]}" -d '{"agentId":"bob"}')" = 400 ] &&
   ok "renew with a query parameter: 400" || fail "renew query"
 [ "$(req DELETE /api/v1/locks/renew)" = 405 ] && grep -qi '^Allow: GET, POST' "$WORK/head" &&
@@ -260,17 +267,16 @@ ok "bad renewals: 400 naming the argument"
 [ "$(req GET '/api/v1/locks/src/free%20file.c')" = 200 ] && [ "$(body .locked)" = false ] &&
   [ "$(body .file)" = "src/free file.c" ] && ok "a free file (percent-decoded path): locked false" ||
   fail "free: $(cat "$WORK/body")"
-for bad in 'src/r.c?fencingToken=x|query parameter .fencingToken.: must be an integer' \
-  'src/r.c?fencingToken=-1|query parameter .fencingToken.' \
-  'src/r.c?file=src/x.c|query parameter .file.: not accepted here; it comes from the path' \
-  'src/r.c?agentId=bob|query parameter .agentId.: not accepted here' \
-  '..%2F..%2Fetc%2Fpasswd|argument .file.' \
-  'src/a%00.c|no such endpoint'; do
-  st=$(req GET "/api/v1/locks/${bad%%|*}")
-  case $st in 400 | 404) body .error.message | grep -q "${bad#*|}" ||
-    fail "check ${bad%%|*}: $(cat "$WORK/body")" ;; *) fail "check ${bad%%|*}: $st" ;; esac
-done
-ok "bad checks: 400 naming the parameter, 404 for an undecodable path"
+all=1
+while IFS='|' read -r q re; do refused GET "/api/v1/locks/$q" "" "$re" || all=; done <<'EOF'
+src/r.c?fencingToken=x|query parameter 'fencingToken': must be an integer
+src/r.c?fencingToken=-1|query parameter 'fencingToken'
+src/r.c?file=src/x.c|query parameter 'file': not accepted here; it comes from the path
+src/r.c?agentId=bob|query parameter 'agentId': not accepted here
+..%2F..%2Fetc%2Fpasswd|argument 'file'
+src/a%00.c|no such endpoint
+EOF
+[ -n "$all" ] && ok "bad checks: 400 naming the parameter, 404 for an undecodable path"
 [ "$(req POST /api/v1/locks/src/r.c "${JSON[@]}" -d '{}')" = 405 ] && grep -qi '^Allow: GET' "$WORK/head" &&
   ok "POST /api/v1/locks/src/r.c: 405 with Allow: GET" || fail "405 check"
 
@@ -286,12 +292,14 @@ ok "bad checks: 400 naming the parameter, 404 for an undecodable path"
   ok "…?patterns=src/**: conflicts under the pattern" || fail "conflicts pattern: $(cat "$WORK/body")"
 [ "$(req GET "/api/v1/conflicts")" = 200 ] && [ "$(body .hasConflicts)" = false ] &&
   ok "no files, no conflicts" || fail "conflicts empty: $(cat "$WORK/body")"
-for bad in 'files=../x.c|argument .files.' 'limit=1|query parameter .limit.: not accepted here' \
-  'agentId=bad%20id|argument .agentId.' 'files=a&files=b|given more than once'; do
-  [ "$(req GET "/api/v1/conflicts?${bad%%|*}")" = 400 ] && body .error.message | grep -q "${bad#*|}" ||
-    fail "conflicts ${bad%%|*}: $(cat "$WORK/body")"
-done
-ok "bad conflict queries: 400 naming the parameter"
+all=1
+while IFS='|' read -r q re; do refused GET "/api/v1/conflicts?$q" "" "$re" || all=; done <<'EOF'
+files=../x.c|argument 'files'
+limit=1|query parameter 'limit': not accepted here
+agentId=bad%20id|argument 'agentId'
+files=a&files=b|given more than once
+EOF
+[ -n "$all" ] && ok "bad conflict queries: 400 naming the parameter"
 [ "$(req POST /api/v1/conflicts)" = 405 ] && grep -qi '^Allow: GET' "$WORK/head" &&
   ok "POST /api/v1/conflicts: 405" || fail "405 conflicts"
 
@@ -312,12 +320,14 @@ req POST /api/v1/tasks "${JSON[@]}" -d '{"taskId":"AV-BUSY","title":"b","files":
   [ "$(body '[.tasks[].taskId] | index("AV-BUSY") != null')" = true ] &&
   ok "…?agentId=bob: bob's own lease does not block him" || fail "available bob: $(cat "$WORK/body")"
 before=$(last_seq)
-for bad in 'limit=0|query parameter .limit.|argument .limit.' 'limit=x|query parameter .limit.' \
-  'status=open|query parameter .status.: not accepted here' 'agentId=bad%20id|argument .agentId.'; do
-  [ "$(req GET "/api/v1/tasks/available?${bad%%|*}")" = 400 ] &&
-    body .error.message | grep -Eq "$(echo "${bad#*|}")" || fail "available ${bad%%|*}: $(cat "$WORK/body")"
-done
-ok "bad availability queries: 400 naming the parameter"
+all=1
+while IFS='|' read -r q re; do refused GET "/api/v1/tasks/available?$q" "" "$re" || all=; done <<'EOF'
+limit=0|argument 'limit'
+limit=x|query parameter 'limit'
+status=open|query parameter 'status': not accepted here
+agentId=bad%20id|argument 'agentId'
+EOF
+[ -n "$all" ] && ok "bad availability queries: 400 naming the parameter"
 [ "$(req GET "/api/v1/tasks/available?agentId=ghost")" = 200 ] && [ "$(last_seq)" = "$before" ] &&
   [ "$(req GET /api/v1/agents)" = 200 ] &&
   [ "$(body '[.agents[] | select(.agentId == "ghost")] | length')" = 0 ] &&

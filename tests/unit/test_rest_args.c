@@ -132,44 +132,39 @@ static void test_rest_args__a_renamed_parameter(void **state)
     cJSON_Delete(a);
 }
 
-static const char *cap(const cJSON *c, const char *name)
-{
-    const cJSON *v = cJSON_GetObjectItem(c, name);
-    assert_true(cJSON_IsString(v));
-    return v->valuestring;
-}
-
 static void test_rest_args__path_patterns(void **state)
 {
     (void)state;
-    cJSON *c = rest_path_match("tasks/{taskId}/claim", "ARCH-002/claim");
-    assert_null(c); /* the literal first segment must be there */
-    c = rest_path_match("tasks/{taskId}/claim", "tasks/ARCH-002/claim");
-    assert_non_null(c);
-    assert_string_equal(cap(c, "taskId"), "ARCH-002");
-    cJSON_Delete(c);
-    c = rest_path_match("tasks/{taskId}/complete", "tasks/a%20b/complete");
-    assert_string_equal(cap(c, "taskId"), "a b");
-    cJSON_Delete(c);
-    c = rest_path_match("tasks", "tasks");
-    assert_non_null(c);
-    assert_int_equal(cJSON_GetArraySize(c), 0);
-    cJSON_Delete(c);
-    /* the rest of the path, slashes (raw or encoded) included */
-    c = rest_path_match("locks/{file*}", "locks/src/a%20b/c.c");
-    assert_string_equal(cap(c, "file"), "src/a b/c.c");
-    cJSON_Delete(c);
-    c = rest_path_match("locks/{file*}", "locks/src%2Fx.c");
-    assert_string_equal(cap(c, "file"), "src/x.c");
-    cJSON_Delete(c);
-    c = rest_path_match("agents/{agentId}/status", "agents/bob/status");
-    assert_string_equal(cap(c, "agentId"), "bob");
-    cJSON_Delete(c);
+    static const struct {
+        const char *pattern, *path, *name, *value;
+    } good[] = {
+        {"tasks/{taskId}/claim", "tasks/ARCH-002/claim", "taskId", "ARCH-002"},
+        {"tasks/{taskId}/complete", "tasks/a%20b/complete", "taskId", "a b"},
+        /* the rest of the path, slashes (raw or encoded) included */
+        {"locks/{file*}", "locks/src/a%20b/c.c", "file", "src/a b/c.c"},
+        {"locks/{file*}", "locks/src%2Fx.c", "file", "src/x.c"},
+        {"agents/{agentId}/status", "agents/bob/status", "agentId", "bob"},
+        {"tasks", "tasks", NULL, NULL},
+        {"tasks/available", "tasks/available", NULL, NULL},
+    };
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        cJSON *c = rest_path_match(good[i].pattern, good[i].path);
+        if (!c)
+            fail_msg("'%s' did not match '%s'", good[i].path, good[i].pattern);
+        assert_int_equal(cJSON_GetArraySize(c), good[i].name ? 1 : 0);
+        if (good[i].name) {
+            const cJSON *v = cJSON_GetObjectItem(c, good[i].name);
+            assert_true(cJSON_IsString(v));
+            assert_string_equal(v->valuestring, good[i].value);
+        }
+        cJSON_Delete(c);
+    }
 
     static const struct {
         const char *pattern, *path;
     } bad[] = {
         {"tasks/{taskId}/claim", ""},
+        {"tasks/{taskId}/claim", "ARCH-002/claim"},
         {"tasks/{taskId}/claim", "tasks/T"},
         {"tasks/{taskId}/claim", "tasks//claim"},
         {"tasks/{taskId}/claim", "tasks/T/"},
@@ -190,7 +185,7 @@ static void test_rest_args__path_patterns(void **state)
         {"locks/{file*}", "locks/a%zz"},
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        c = rest_path_match(bad[i].pattern, bad[i].path);
+        cJSON *c = rest_path_match(bad[i].pattern, bad[i].path);
         if (c)
             fail_msg("'%s' matched '%s'", bad[i].path, bad[i].pattern);
     }
