@@ -185,14 +185,14 @@ int rest_read_body(struct evhttp_request *req, cJSON **out)
 #define REST_NO_WAIT 8u /* wait_for_events: timeoutMs 0, never given */
 
 /* One REST twin: a path pattern under /api/v1/ (rest_path_match), the
- * methods that reach it (HTTP_METHOD_*), the tool it calls, its flags and
+ * methods that reach it (HTTP_METHOD_*), its flags, the tool it calls and
  * a renamed query parameter (or NULL). Variable path segments are
  * arguments too. */
 struct rest_endpoint {
     const char *path;
     unsigned methods;
-    const char *tool;
     unsigned flags;
+    const char *tool;
     const struct rest_alias *alias;
 };
 
@@ -207,25 +207,25 @@ static const struct rest_alias rest_fencing = {"fencingToken", "token"};
 /* First match wins: "locks/renew" (POST) is listed before "locks/{file*}"
  * (GET), so a GET of locks/renew checks a file of that name. */
 static const struct rest_endpoint rest_endpoints[] = {
-    {"agents", REST_GET, "list_agents", 0, NULL},
-    {"agents", REST_POST, "register_agent", REST_BODY | REST_CREATED | REST_ACTS, NULL},
-    {"agents/{agentId}/status", REST_PUT | REST_POST, "set_agent_status", REST_BODY | REST_ACTS,
+    {"agents", REST_GET, 0, "list_agents", NULL},
+    {"agents", REST_POST, REST_BODY | REST_CREATED | REST_ACTS, "register_agent", NULL},
+    {"agents/{agentId}/status", REST_PUT | REST_POST, REST_BODY | REST_ACTS, "set_agent_status",
      NULL},
-    {"locks", REST_GET, "list_locked_files", 0, NULL},
-    {"locks", REST_POST, "lock_file", REST_BODY | REST_CREATED | REST_ACTS, NULL},
-    {"locks", REST_DELETE, "unlock_file", REST_ACTS, NULL},
-    {"locks/renew", REST_POST, "renew_locks", REST_BODY | REST_ACTS, NULL},
-    {"locks/{file*}", REST_GET, "check_lock", 0, &rest_fencing},
-    {"conflicts", REST_GET, "detect_conflicts", 0, NULL},
-    {"tasks", REST_GET, "list_tasks", 0, NULL},
-    {"tasks", REST_POST, "create_task", REST_BODY | REST_CREATED, NULL},
-    {"tasks/available", REST_GET, "find_available_tasks", 0, NULL},
-    {"tasks/{taskId}/claim", REST_POST, "claim_task", REST_BODY | REST_ACTS, NULL},
-    {"tasks/{taskId}/complete", REST_POST, "complete_task", REST_BODY | REST_ACTS, NULL},
-    {"tasks/{taskId}/release", REST_POST, "release_task", REST_BODY | REST_ACTS, NULL},
-    {"servers", REST_GET, "list_servers", 0, NULL},
-    {"health", REST_GET, "get_unified_health", 0, NULL},
-    {"events", REST_GET, "wait_for_events", REST_NO_WAIT, NULL},
+    {"locks", REST_GET, 0, "list_locked_files", NULL},
+    {"locks", REST_POST, REST_BODY | REST_CREATED | REST_ACTS, "lock_file", NULL},
+    {"locks", REST_DELETE, REST_ACTS, "unlock_file", NULL},
+    {"locks/renew", REST_POST, REST_BODY | REST_ACTS, "renew_locks", NULL},
+    {"locks/{file*}", REST_GET, 0, "check_lock", &rest_fencing},
+    {"conflicts", REST_GET, 0, "detect_conflicts", NULL},
+    {"tasks", REST_GET, 0, "list_tasks", NULL},
+    {"tasks", REST_POST, REST_BODY | REST_CREATED, "create_task", NULL},
+    {"tasks/available", REST_GET, 0, "find_available_tasks", NULL},
+    {"tasks/{taskId}/claim", REST_POST, REST_BODY | REST_ACTS, "claim_task", NULL},
+    {"tasks/{taskId}/complete", REST_POST, REST_BODY | REST_ACTS, "complete_task", NULL},
+    {"tasks/{taskId}/release", REST_POST, REST_BODY | REST_ACTS, "release_task", NULL},
+    {"servers", REST_GET, 0, "list_servers", NULL},
+    {"health", REST_GET, 0, "get_unified_health", NULL},
+    {"events", REST_GET, REST_NO_WAIT, "wait_for_events", NULL},
 };
 
 /* The tool's answer: the body, a mapped error or a 409 refusal. */
