@@ -14,6 +14,10 @@
  *       of a command (`coordhub mcp`); with --tool echo, two calls of the
  *       echo tool of a reference server, padded to the same line size.
  * throughput — see throughput.c.
+ * sse-fanout / sse-latency — GET /events subscribers and a POST /events
+ *     publisher, against the hub (--addr) or the baseline SSE writer
+ *     (--baseline); see sseload.c and ssewriter.c.
+ * mcp-http — tools/call round trips over Streamable HTTP; see mcphttp.c.
  *
  * Output: one `RESULT <label> key=value…` line on stdout per run; figures
  * are absolute here (µs, calls/s) and only ever compared, by run.sh, with
@@ -28,9 +32,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mcphttp.h"
 #include "mcpline.h"
 #include "peer.h"
 #include "samples.h"
+#include "sseload.h"
 #include "throughput.h"
 
 /* The representative lock request: a mid-run id and a two-digit file. */
@@ -44,6 +50,9 @@ enum lockbench_mode {
     LOCKBENCH_MCP,
     LOCKBENCH_THROUGHPUT,
     LOCKBENCH_SIZE,
+    LOCKBENCH_SSE_FANOUT,
+    LOCKBENCH_SSE_LATENCY,
+    LOCKBENCH_MCP_HTTP,
 };
 
 struct lockbench_opts {
@@ -59,7 +68,18 @@ struct lockbench_opts {
     int clients;
     double seconds;
     double warm_seconds;
-    char **command; /* argv after "--", NULL-terminated, or NULL */
+    char **command;         /* argv after "--", NULL-terminated, or NULL */
+    const char *addr;       /* HTTP modes: HOST:PORT of the server */
+    const char *token_file; /* HTTP modes: bearer token file */
+    bool baseline;          /* SSE modes: the baseline writer instead of --addr */
+    int subscribers;
+    long events;        /* sse-fanout: counted events */
+    long warmup_events; /* sse-fanout: uncounted events first */
+    double rate;        /* sse-latency: events/s */
+    int batch;          /* SSE modes: events per POST /events */
+    int connections;    /* SSE modes: publisher connections */
+    long window;        /* sse-fanout: events ahead of the slowest subscriber */
+    long frame_bytes;   /* --baseline: SSE frame size to match */
 };
 
 /* What one latency run sends: raw lines, or tools/call requests. */
@@ -75,27 +95,46 @@ struct lockbench_load {
 
 static void lockbench_usage(FILE *to)
 {
-    fprintf(to, "usage: coordhub-bench MODE [options] [-- COMMAND ARGS...]\n"
-                "modes:\n"
-                "  pingpong-unix  round trips to a forked echo child over a socketpair\n"
-                "  pingpong-pipe  the same over two pipes\n"
-                "  mcp            lock_file+unlock_file pairs over --socket PATH, or over the\n"
-                "                 stdin/stdout of COMMAND (e.g. coordhub mcp ...); with\n"
-                "                 --tool echo, pairs of echo calls (a reference server)\n"
-                "  throughput     --clients sessions on --socket doing lock+unlock\n"
-                "  size           print the lock request line size (the ping-pong size)\n"
-                "options:\n"
-                "  --label NAME      name of the RESULT line (default: the mode)\n"
-                "  --n N             measured pairs (default 5000)\n"
-                "  --warmup N        discarded pairs first (default 500)\n"
-                "  --files K         distinct files per session (default 16)\n"
-                "  --socket PATH     hub.sock of a running hub\n"
-                "  --tool lock|echo  what mcp mode calls (default lock)\n"
-                "  --stderr FILE     where COMMAND's stderr goes (default /dev/null)\n"
-                "  --server-cpu N    run the echo child or COMMAND on CPU N\n"
-                "  --clients C       throughput sessions (default 64)\n"
-                "  --seconds S       throughput counted window (default 5)\n"
-                "  --warm-seconds S  throughput warm-up (default 1)\n");
+    fprintf(to,
+            "usage: coordhub-bench MODE [options] [-- COMMAND ARGS...]\n"
+            "modes:\n"
+            "  pingpong-unix  round trips to a forked echo child over a socketpair\n"
+            "  pingpong-pipe  the same over two pipes\n"
+            "  mcp            lock_file+unlock_file pairs over --socket PATH, or over the\n"
+            "                 stdin/stdout of COMMAND (e.g. coordhub mcp ...); with\n"
+            "                 --tool echo, pairs of echo calls (a reference server)\n"
+            "  throughput     --clients sessions on --socket doing lock+unlock\n"
+            "  size           print the lock request line size (the ping-pong size)\n"
+            "  sse-fanout     --subscribers on GET /events of --addr, events POSTed as fast as\n"
+            "                 they are delivered; or the same against --baseline, a minimal\n"
+            "                 SSE writer started here\n"
+            "  sse-latency    the same at a fixed --rate: publish -> delivery latency\n"
+            "  mcp-http       tools/call round trips on POST /mcp of --addr (check_lock, or\n"
+            "                 with --tool echo the echo tool of a reference server)\n"
+            "options:\n"
+            "  --label NAME      name of the RESULT line (default: the mode)\n"
+            "  --n N             measured pairs (default 5000)\n"
+            "  --warmup N        discarded pairs first (default 500)\n"
+            "  --files K         distinct files per session (default 16)\n"
+            "  --socket PATH     hub.sock of a running hub\n"
+            "  --tool lock|echo  what mcp mode calls (default lock)\n"
+            "  --stderr FILE     where COMMAND's stderr goes (default /dev/null)\n"
+            "  --server-cpu N    run the echo child or COMMAND on CPU N\n"
+            "  --clients C       throughput sessions (default 64)\n"
+            "  --seconds S       throughput counted window (default 5)\n"
+            "  --warm-seconds S  throughput warm-up (default 1)\n"
+            "  --addr HOST:PORT  HTTP modes: the server (e.g. the hub's http.addr)\n"
+            "  --token-file F    HTTP modes: send the token in F as Bearer credential\n"
+            "  --baseline        SSE modes: run against the baseline writer\n"
+            "  --subscribers S   SSE subscribers (default 100)\n"
+            "  --events N        sse-fanout: counted events (default 20000)\n"
+            "  --warmup-events N sse-fanout: uncounted events first (default 2000)\n"
+            "  --rate R          sse-latency: events/s (default 10000; --seconds default 5,\n"
+            "                    --warm-seconds 1)\n"
+            "  --batch B         events per POST /events, 1..100 (fan-out 100, latency 1)\n"
+            "  --connections K   publisher connections (fan-out 2, latency 16)\n"
+            "  --window W        sse-fanout: events ahead of the slowest subscriber (2000)\n"
+            "  --frame-bytes N   --baseline: SSE frame size to match (the hub's)\n");
 }
 
 static int lockbench_parse_long(const char *s, long lo, long hi, long *out)
@@ -129,14 +168,22 @@ static int lockbench_parse(int argc, char **argv, struct lockbench_opts *o)
                  {"pingpong-pipe", LOCKBENCH_PINGPONG_PIPE},
                  {"mcp", LOCKBENCH_MCP},
                  {"throughput", LOCKBENCH_THROUGHPUT},
-                 {"size", LOCKBENCH_SIZE}};
+                 {"size", LOCKBENCH_SIZE},
+                 {"sse-fanout", LOCKBENCH_SSE_FANOUT},
+                 {"sse-latency", LOCKBENCH_SSE_LATENCY},
+                 {"mcp-http", LOCKBENCH_MCP_HTTP}};
     *o = (struct lockbench_opts){.n = 5000,
                                  .warmup = 500,
                                  .files = 16,
                                  .server_cpu = -1,
                                  .clients = 64,
                                  .seconds = 5,
-                                 .warm_seconds = 1};
+                                 .warm_seconds = -1,
+                                 .subscribers = 100,
+                                 .events = 20000,
+                                 .warmup_events = 2000,
+                                 .rate = 10000,
+                                 .window = 2000};
     if (argc < 2)
         return -1;
     bool found = false;
@@ -153,6 +200,10 @@ static int lockbench_parse(int argc, char **argv, struct lockbench_opts *o)
         if (strcmp(a, "--") == 0) {
             o->command = i + 1 < argc ? &argv[i + 1] : NULL;
             break;
+        }
+        if (strcmp(a, "--baseline") == 0) {
+            o->baseline = true;
+            continue;
         }
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         long l;
@@ -185,6 +236,37 @@ static int lockbench_parse(int argc, char **argv, struct lockbench_opts *o)
             if (lockbench_parse_long(v, 0, 4095, &l))
                 return -1;
             o->server_cpu = (int)l;
+        } else if (strcmp(a, "--addr") == 0) {
+            o->addr = v;
+        } else if (strcmp(a, "--token-file") == 0) {
+            o->token_file = v;
+        } else if (strcmp(a, "--subscribers") == 0) {
+            if (lockbench_parse_long(v, 1, 1000, &l))
+                return -1;
+            o->subscribers = (int)l;
+        } else if (strcmp(a, "--events") == 0) {
+            if (lockbench_parse_long(v, 1, 100000000, &o->events))
+                return -1;
+        } else if (strcmp(a, "--warmup-events") == 0) {
+            if (lockbench_parse_long(v, 0, 100000000, &o->warmup_events))
+                return -1;
+        } else if (strcmp(a, "--rate") == 0) {
+            if (lockbench_parse_double(v, 1, 1e7, &o->rate))
+                return -1;
+        } else if (strcmp(a, "--batch") == 0) {
+            if (lockbench_parse_long(v, 1, 100, &l))
+                return -1;
+            o->batch = (int)l;
+        } else if (strcmp(a, "--connections") == 0) {
+            if (lockbench_parse_long(v, 1, 256, &l))
+                return -1;
+            o->connections = (int)l;
+        } else if (strcmp(a, "--window") == 0) {
+            if (lockbench_parse_long(v, 1, 1000000, &o->window))
+                return -1;
+        } else if (strcmp(a, "--frame-bytes") == 0) {
+            if (lockbench_parse_long(v, 0, 2000, &o->frame_bytes))
+                return -1;
         } else if (strcmp(a, "--socket") == 0) {
             o->socket = v;
         } else if (strcmp(a, "--stderr") == 0) {
@@ -201,6 +283,18 @@ static int lockbench_parse(int argc, char **argv, struct lockbench_opts *o)
         return -1; /* exactly one of --socket and a command */
     if (o->mode == LOCKBENCH_THROUGHPUT && !o->socket)
         return -1;
+    bool sse = o->mode == LOCKBENCH_SSE_FANOUT || o->mode == LOCKBENCH_SSE_LATENCY;
+    if (sse && (!o->addr == !o->baseline || (o->addr && !o->token_file)))
+        return -1; /* exactly one of --addr (with its token) and --baseline */
+    if (o->mode == LOCKBENCH_MCP_HTTP && !o->addr)
+        return -1;
+    bool latency = o->mode == LOCKBENCH_SSE_LATENCY;
+    if (o->warm_seconds < 0)
+        o->warm_seconds = 1;
+    if (!o->batch)
+        o->batch = latency ? 1 : 100;
+    if (!o->connections)
+        o->connections = latency ? 16 : 2;
     return 0;
 }
 
@@ -374,6 +468,36 @@ int main(int argc, char **argv)
                                     .warm_seconds = o.warm_seconds,
                                     .seconds = o.seconds};
         rc = throughput_run(&t);
+        break;
+    }
+    case LOCKBENCH_SSE_FANOUT:
+    case LOCKBENCH_SSE_LATENCY: {
+        struct sseload_opts so = {.label = o.label,
+                                  .addr = o.baseline ? NULL : o.addr,
+                                  .token_file = o.token_file,
+                                  .subscribers = o.subscribers,
+                                  .latency = o.mode == LOCKBENCH_SSE_LATENCY,
+                                  .events = o.events,
+                                  .warmup = o.warmup_events,
+                                  .rate = o.rate,
+                                  .seconds = o.seconds,
+                                  .warm_seconds = o.warm_seconds,
+                                  .batch = o.batch,
+                                  .connections = o.connections,
+                                  .window = o.window,
+                                  .frame_bytes = (size_t)o.frame_bytes,
+                                  .server_cpu = o.server_cpu};
+        rc = sseload_run(&so);
+        break;
+    }
+    case LOCKBENCH_MCP_HTTP: {
+        struct mcphttp_opts mo = {.label = o.label,
+                                  .addr = o.addr,
+                                  .token_file = o.token_file,
+                                  .echo = o.echo_tool,
+                                  .n = o.n,
+                                  .warmup = o.warmup};
+        rc = mcphttp_run(&mo);
         break;
     }
     case LOCKBENCH_SIZE: {

@@ -2,6 +2,12 @@
 # bench/run.sh — the DESIGN §10 benchmarks that bench/ implements, run as
 # `make bench` (which builds the release preset first).
 #
+# Usage: bench/run.sh [PHASE...] — PHASE is `lock` (lock+unlock latency and
+# lease throughput against raw ping-pongs and Redis), `sse` (GET /events
+# fan-out and publish -> delivery latency against a minimal SSE writer) or
+# `mcp-http` (tools/call over Streamable HTTP against the reference
+# server); no PHASE runs all three.
+#
 # Every figure is set beside a baseline measured in this same invocation
 # and judged only as a ratio: machines are noisy, absolute times are not
 # asserted. Budgets are printed PASS/MISS for information; the exit status
@@ -21,8 +27,14 @@
 # Throughput puts the server (hub, redis-server) on CPU 1 and the load
 # generator (coordhub-bench, redis-benchmark) on CPU 0.
 #
-# Each hub is private: `coordhub serve --no-http` on a fresh state dir in a
-# temp dir, stopped after its run; Redis is private too (a Unix socket like
+# SSE runs the hub on CPU 1 and the subscribers+publisher process on CPU 0;
+# its baseline writer is a child of that process, on CPU 1. mcp-http runs
+# in both latency placements.
+#
+# Each hub is private: `coordhub serve` on a fresh state dir in a temp dir
+# (`--no-http`, or `--http 127.0.0.1:0` for the HTTP phases, whose client
+# reads the address from <state-dir>/http.addr and the admin token from
+# <state-dir>/token), stopped after its run; Redis is private too (a Unix socket like
 # hub.sock, and a loopback TCP port for reference) and stopped here.
 # Other work on the machine skews a ratio as much as any code change, so
 # each phase first waits (up to BENCH_QUIET_WAIT s) for the CPUs to be at
@@ -32,7 +44,10 @@
 # latency run, 10000), BENCH_WARMUP (1000), BENCH_SECONDS (throughput window,
 # 5), BENCH_CLIENTS (64), BENCH_REDIS_N (requests per redis run, 300000),
 # BENCH_MAX_BUSY (10), BENCH_QUIET_WAIT (60), BENCH_REV (the revision to print;
-# default `git describe --dirty`).
+# default `git describe --dirty`); SSE: BENCH_SSE_SUBSCRIBERS (100),
+# BENCH_SSE_EVENTS (fan-out events counted, 20000), BENCH_SSE_RATE (events/s,
+# 10000), BENCH_SSE_SECONDS (latency window, 5); mcp-http: BENCH_HTTP_N
+# (calls, 5000), BENCH_HTTP_WARMUP (500).
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 
@@ -46,7 +61,26 @@ CLIENTS=${BENCH_CLIENTS:-64}
 REDIS_N=${BENCH_REDIS_N:-300000}
 MAX_BUSY=${BENCH_MAX_BUSY:-10}
 QUIET_WAIT=${BENCH_QUIET_WAIT:-60}
+SSE_SUBS=${BENCH_SSE_SUBSCRIBERS:-100}
+SSE_EVENTS=${BENCH_SSE_EVENTS:-20000}
+SSE_RATE=${BENCH_SSE_RATE:-10000}
+SSE_SECONDS=${BENCH_SSE_SECONDS:-5}
+HTTP_N=${BENCH_HTTP_N:-5000}
+HTTP_WARMUP=${BENCH_HTTP_WARMUP:-500}
 EVERYTHING=bench/node_modules/@modelcontextprotocol/server-everything/dist/index.js
+
+PHASES=()
+for a in "$@"; do
+  case $a in
+  lock | sse | mcp-http) PHASES+=("$a") ;;
+  *)
+    echo "usage: bench/run.sh [lock|sse|mcp-http]..." >&2
+    exit 2
+    ;;
+  esac
+done
+((${#PHASES[@]})) || PHASES=(lock sse mcp-http)
+want() { [[ " ${PHASES[*]} " == *" $1 "* ]]; }
 
 for bin in "$HUB_BIN" "$BENCH_BIN"; do
   [ -x "$bin" ] || { echo "bench: $bin is missing; run 'make bench' (or build $BUILD)" >&2; exit 1; }
@@ -59,6 +93,7 @@ failures=()
 loads=()
 HUB_PID=""
 REDIS_PID=""
+NODE_PID=""
 
 # stop_pid PID — SIGTERM, SIGKILL after 5 s, and reap.
 stop_pid() {
@@ -77,6 +112,7 @@ stop_pid() {
 cleanup() {
   [ -n "$HUB_PID" ] && stop_pid "$HUB_PID"
   [ -n "$REDIS_PID" ] && stop_pid "$REDIS_PID"
+  [ -n "$NODE_PID" ] && stop_pid "$NODE_PID"
   rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -84,6 +120,12 @@ trap 'exit 130' INT TERM
 
 note() { printf 'bench: %s\n' "$*" >&2; }
 fail() { note "FAILED: $*"; failures+=("$*"); }
+
+# get LABEL KEY — a figure from the RESULT lines ("" if absent).
+get() {
+  awk -v l="$1" -v k="$2" '$1 == "RESULT" && $2 == l {
+    for (i = 3; i <= NF; i++) { split($i, kv, "="); if (kv[1] == k) print kv[2] } }' "$results"
+}
 
 # pin CPU — set PIN to the prefix that runs a command on that CPU (empty
 # without taskset or that CPU). A prefix, not a wrapper function: a
@@ -136,16 +178,27 @@ bench() {
   fi
 }
 
-# hub_start NAME CPU — a private hub on a fresh state dir; sets HUB_DIR.
+# hub_start NAME CPU [http] — a private hub on a fresh state dir; sets
+# HUB_DIR. With "http", its HTTP face listens on a loopback ephemeral port
+# (HUB_ADDR, and the token in $HUB_DIR/state/token).
 hub_start() {
   HUB_DIR=$tmp/$1
+  HUB_ADDR=""
+  local http=(--no-http) ready=$tmp/$1/state/hub.sock
+  if [ "${3:-}" = http ]; then
+    http=(--http 127.0.0.1:0)
+    ready=$tmp/$1/state/http.addr
+  fi
   mkdir -p "$HUB_DIR/root"
   pin "$2"
-  "${PIN[@]}" "$HUB_BIN" serve --state-dir "$HUB_DIR/state" --root "$HUB_DIR/root" --no-http \
+  "${PIN[@]}" "$HUB_BIN" serve --state-dir "$HUB_DIR/state" --root "$HUB_DIR/root" "${http[@]}" \
     --log-level warning >"$HUB_DIR/serve.out" 2>&1 &
   HUB_PID=$!
   for _ in $(seq 200); do
-    [ -S "$HUB_DIR/state/hub.sock" ] && return 0
+    if [ -e "$ready" ]; then
+      [ "${3:-}" = http ] && HUB_ADDR=$(cat "$ready")
+      return 0
+    fi
     kill -0 "$HUB_PID" 2>/dev/null || break
     sleep 0.05
   done
@@ -237,38 +290,116 @@ redis_run() {
   REDIS_PID=""
 }
 
+# sse_round — fan-out and latency, each against the hub then the baseline
+# writer sending frames of the size the hub's subscribers measured.
+sse_round() {
+  local sub=(--subscribers "$SSE_SUBS") frame
+  quiet sse-fanout
+  if hub_start sse-fanout 1 http; then
+    bench hub-sse-fanout 0 sse-fanout --addr "$HUB_ADDR" --token-file "$HUB_DIR/state/token" \
+      "${sub[@]}" --events "$SSE_EVENTS"
+    hub_stop
+  fi
+  frame=$(get hub-sse-fanout frame_bytes)
+  bench base-sse-fanout 0 sse-fanout --baseline --server-cpu 1 --frame-bytes "${frame:-0}" \
+    "${sub[@]}" --events "$SSE_EVENTS"
+  quiet sse-latency
+  if hub_start sse-latency 1 http; then
+    bench hub-sse-latency 0 sse-latency --addr "$HUB_ADDR" --token-file "$HUB_DIR/state/token" \
+      "${sub[@]}" --rate "$SSE_RATE" --seconds "$SSE_SECONDS"
+    hub_stop
+  fi
+  bench base-sse-latency 0 sse-latency --baseline --server-cpu 1 --frame-bytes "${frame:-0}" \
+    "${sub[@]}" --rate "$SSE_RATE" --seconds "$SSE_SECONDS"
+}
+
+# everything_start CPU — the reference server in Streamable HTTP mode on a
+# loopback ephemeral port; sets NODE_ADDR.
+everything_start() {
+  local portfile=$tmp/everything.port
+  rm -f "$portfile"
+  pin "$1"
+  BENCH_PORT_FILE=$portfile "${PIN[@]}" node bench/everything-http.mjs >/dev/null \
+    2>>"$tmp/everything-http.err" &
+  NODE_PID=$!
+  for _ in $(seq 200); do
+    if [ -s "$portfile" ]; then
+      NODE_ADDR=127.0.0.1:$(cat "$portfile")
+      return 0
+    fi
+    kill -0 "$NODE_PID" 2>/dev/null || break
+    sleep 0.05
+  done
+  fail "server-everything streamableHttp did not start: $(tail -n 3 "$tmp/everything-http.err" | tr '\n' ' ')"
+  everything_stop
+  return 1
+}
+
+everything_stop() {
+  [ -n "$NODE_PID" ] || return 0
+  stop_pid "$NODE_PID"
+  NODE_PID=""
+}
+
+# mcp_http_round PLACEMENT SERVER_CPU — /mcp check_lock, then the reference
+# server's echo, both over Streamable HTTP from the same client on CPU 0.
+mcp_http_round() {
+  local p=$1 scpu=$2
+  local common=(--n "$HTTP_N" --warmup "$HTTP_WARMUP")
+  quiet "mcp-http-$p"
+  if hub_start "mcphttp-$p" "$scpu" http; then
+    bench "hub-mcphttp-$p" 0 mcp-http --addr "$HUB_ADDR" --token-file "$HUB_DIR/state/token" \
+      "${common[@]}"
+    hub_stop
+  fi
+  if [ ! -f "$EVERYTHING" ]; then
+    fail "everything-mcphttp-$p: $EVERYTHING missing (run 'make setup' or 'npm ci' in bench/)"
+  elif everything_start "$scpu"; then
+    bench "everything-mcphttp-$p" 0 mcp-http --tool echo --addr "$NODE_ADDR" "${common[@]}"
+    everything_stop
+  fi
+}
+
 started=$(date +%s)
 rev=${BENCH_REV:-$(git describe --always --dirty 2>/dev/null || echo '?')}
-note "coordhub $rev, $NCPU cores, N=$N pairs (+$WARMUP warm-up), $CLIENTS clients x ${SECS}s"
+note "coordhub $rev, $NCPU cores, phases: ${PHASES[*]}"
 [ -n "$TASKSET" ] || note "taskset not found: runs are not pinned"
 
-latency_round one-cpu 0
-if [ "$NCPU" -ge 2 ]; then
-  latency_round two-cpu 1
-fi
+if want lock; then
+  note "lock: N=$N pairs (+$WARMUP warm-up), $CLIENTS clients x ${SECS}s"
+  latency_round one-cpu 0
+  if [ "$NCPU" -ge 2 ]; then
+    latency_round two-cpu 1
+  fi
 
-quiet throughput
-if hub_start throughput 1; then
-  bench hub-throughput 0 throughput --socket "$HUB_DIR/state/hub.sock" \
-    --clients "$CLIENTS" --seconds "$SECS" --warm-seconds 1
-  hub_stop
+  quiet throughput
+  if hub_start throughput 1; then
+    bench hub-throughput 0 throughput --socket "$HUB_DIR/state/hub.sock" \
+      --clients "$CLIENTS" --seconds "$SECS" --warm-seconds 1
+    hub_stop
+  fi
+  if command -v redis-server >/dev/null && command -v redis-benchmark >/dev/null; then
+    quiet redis
+    redis_run redis-unix unix --appendonly no
+    redis_run redis-unix-aof unix --appendonly yes --appendfsync everysec
+    redis_run redis-tcp tcp --appendonly no
+  else
+    fail "redis-server/redis-benchmark not installed"
+  fi
 fi
-if command -v redis-server >/dev/null && command -v redis-benchmark >/dev/null; then
-  quiet redis
-  redis_run redis-unix unix --appendonly no
-  redis_run redis-unix-aof unix --appendonly yes --appendfsync everysec
-  redis_run redis-tcp tcp --appendonly no
-else
-  fail "redis-server/redis-benchmark not installed"
+if want sse; then
+  note "sse: $SSE_SUBS subscribers, $SSE_EVENTS events (fan-out), $SSE_RATE events/s x ${SSE_SECONDS}s (latency)"
+  sse_round
+fi
+if want mcp-http; then
+  note "mcp-http: N=$HTTP_N calls (+$HTTP_WARMUP warm-up)"
+  mcp_http_round one-cpu 0
+  if [ "$NCPU" -ge 2 ]; then
+    mcp_http_round two-cpu 1
+  fi
 fi
 
 # ---- report --------------------------------------------------------------
-# get LABEL KEY — a figure from the RESULT lines ("" if absent).
-get() {
-  awk -v l="$1" -v k="$2" '$1 == "RESULT" && $2 == l {
-    for (i = 3; i <= NF; i++) { split($i, kv, "="); if (kv[1] == k) print kv[2] } }' "$results"
-}
-
 row() { # LABEL DESCRIPTION
   local l=$1
   [ -n "$(get "$l" calls_per_s)" ] || { printf '  %-40s %s\n' "$2" "(did not run)"; return; }
@@ -290,6 +421,20 @@ verdict() {
       op == "le" ? "<=" : ">=", lim }'
 }
 
+# absolute NAME VALUE OP LIMIT UNIT — a budget DESIGN states in absolute
+# terms (the SSE ones), compared as it is written.
+absolute() {
+  local name=$1 v=$2 op=$3 limit=$4 unit=$5
+  if [ -z "$v" ]; then
+    printf '  %-5s %-64s %s\n' "-" "$name" "(not measured)"
+    return
+  fi
+  awk -v v="$v" -v op="$op" -v lim="$limit" -v name="$name" -v u="$unit" 'BEGIN {
+    ok = (op == "le") ? (v <= lim) : (v >= lim)
+    printf "  %-5s %-64s %9.0f%s (budget %s %.0f%s)\n", ok ? "PASS" : "MISS", name, v, u,
+      op == "le" ? "<=" : ">=", lim, u }'
+}
+
 # ratio NAME NUM DEN — NUM/DEN, no verdict.
 ratio() {
   if [ -z "$2" ] || [ -z "$3" ]; then
@@ -302,66 +447,148 @@ ratio() {
 
 echo
 echo "coordhub benchmarks — $(date -u +%Y-%m-%dT%H:%M:%SZ), $NCPU cores, git $rev"
-echo "latency: $N lock+unlock pairs per run after $WARMUP warm-up pairs; message $(get raw-unix-one-cpu msg) bytes"
 echo "CPU busy when each phase began (other processes): ${loads[*]}"
-for p in one-cpu two-cpu; do
-  [ -n "$(get "raw-unix-$p" calls_per_s)$(get "hub-sock-$p" calls_per_s)" ] || continue
+if want lock; then
+  echo "latency: $N lock+unlock pairs per run after $WARMUP warm-up pairs; message $(get raw-unix-one-cpu msg) bytes"
+  for p in one-cpu two-cpu; do
+    [ -n "$(get "raw-unix-$p" calls_per_s)$(get "hub-sock-$p" calls_per_s)" ] || continue
+    echo
+    echo "latency, $p (µs)                     pair p50  pair p99  call p50  call p99    calls/s"
+    row "raw-unix-$p" "raw Unix-socket ping-pong (echo child)"
+    row "hub-sock-$p" "hub.sock lock_file + unlock_file"
+    row "raw-pipe-$p" "raw pipe ping-pong (echo child)"
+    row "hub-mcp-$p" "coordhub mcp lock_file + unlock_file"
+    row "echo-$p" "server-everything echo x2 (stdio)"
+  done
   echo
-  echo "latency, $p (µs)                     pair p50  pair p99  call p50  call p99    calls/s"
-  row "raw-unix-$p" "raw Unix-socket ping-pong (echo child)"
-  row "hub-sock-$p" "hub.sock lock_file + unlock_file"
-  row "raw-pipe-$p" "raw pipe ping-pong (echo child)"
-  row "hub-mcp-$p" "coordhub mcp lock_file + unlock_file"
-  row "echo-$p" "server-everything echo x2 (stdio)"
-done
-echo
-echo "throughput, $CLIENTS clients                                   calls/s  call p50  call p99 (µs)"
-for l in hub-throughput redis-unix redis-unix-aof redis-tcp; do
-  case $l in
-  hub-throughput) d="coordhub lock/unlock calls (hub.sock, sqlite)" ;;
-  redis-unix) d="redis SET NX PX (unix socket, no AOF)" ;;
-  redis-unix-aof) d="redis SET NX PX (unix socket, AOF everysec)" ;;
-  redis-tcp) d="redis SET NX PX (loopback TCP, no AOF)" ;;
-  esac
-  if [ -n "$(get $l calls_per_s)" ]; then
-    printf '  %-53s %10.0f %9.0f %9.0f\n' "$d" "$(get $l calls_per_s)" "$(get $l call_p50_us)" \
-      "$(get $l call_p99_us)"
-  else
-    printf '  %-53s %s\n' "$d" "(did not run)"
-  fi
-done
+  echo "throughput, $CLIENTS clients                                   calls/s  call p50  call p99 (µs)"
+  for l in hub-throughput redis-unix redis-unix-aof redis-tcp; do
+    case $l in
+    hub-throughput) d="coordhub lock/unlock calls (hub.sock, sqlite)" ;;
+    redis-unix) d="redis SET NX PX (unix socket, no AOF)" ;;
+    redis-unix-aof) d="redis SET NX PX (unix socket, AOF everysec)" ;;
+    redis-tcp) d="redis SET NX PX (loopback TCP, no AOF)" ;;
+    esac
+    if [ -n "$(get $l calls_per_s)" ]; then
+      printf '  %-53s %10.0f %9.0f %9.0f\n' "$d" "$(get $l calls_per_s)" "$(get $l call_p50_us)" \
+        "$(get $l call_p99_us)"
+    else
+      printf '  %-53s %s\n' "$d" "(did not run)"
+    fi
+  done
+fi
+if want sse; then
+  echo
+  echo "SSE fan-out, $SSE_SUBS subscribers            deliveries/s  events/s  frame B  client CPU %"
+  for l in hub-sse-fanout base-sse-fanout; do
+    case $l in
+    hub-sse-fanout) d="hub GET /events (POST /events x100)" ;;
+    base-sse-fanout) d="baseline SSE writer" ;;
+    esac
+    if [ -n "$(get $l deliveries_per_s)" ]; then
+      printf '  %-40s %12.0f %9.0f %8s %13s\n' "$d" "$(get $l deliveries_per_s)" \
+        "$(get $l events_per_s)" "$(get $l frame_bytes)" "$(get $l client_cpu_pct)"
+    else
+      printf '  %-40s %s\n' "$d" "(did not run)"
+    fi
+  done
+  echo
+  echo "publish -> delivery at $SSE_RATE events/s (µs)     p50      p90      p99    p99.9      max  arrivals/s"
+  for l in hub-sse-latency base-sse-latency; do
+    case $l in
+    hub-sse-latency) d="hub (POST /events -> GET /events)" ;;
+    base-sse-latency) d="baseline SSE writer" ;;
+    esac
+    if [ -n "$(get $l lat_p50_us)" ]; then
+      printf '  %-36s %8.0f %8.0f %8.0f %8.0f %8.0f %11.0f\n' "$d" "$(get $l lat_p50_us)" \
+        "$(get $l lat_p90_us)" "$(get $l lat_p99_us)" "$(get $l lat_p999_us)" \
+        "$(get $l lat_max_us)" "$(get $l arrival_rate)"
+    else
+      printf '  %-36s %s\n' "$d" "(did not run)"
+    fi
+  done
+fi
+if want mcp-http; then
+  echo
+  echo "/mcp round trip, one call in flight (µs)           call p50  call p90  call p99  p99.9    calls/s"
+  for p in one-cpu two-cpu; do
+    for l in "hub-mcphttp-$p" "everything-mcphttp-$p"; do
+      case $l in
+      hub-*) d="[$p] hub check_lock" ;;
+      *) d="[$p] server-everything echo" ;;
+      esac
+      [ "$p" = two-cpu ] && [ "$NCPU" -lt 2 ] && continue
+      if [ -n "$(get "$l" calls_per_s)" ]; then
+        printf '  %-48s %9s %9s %9s %6.0f %10.0f\n' "$d" "$(get "$l" call_p50_us)" \
+          "$(get "$l" call_p90_us)" "$(get "$l" call_p99_us)" "$(get "$l" call_p999_us)" \
+          "$(get "$l" calls_per_s)"
+      else
+        printf '  %-48s %s\n' "$d" "(did not run)"
+      fi
+    done
+  done
+fi
 echo
 echo "budgets (DESIGN §10), as ratios within this run:"
-for p in one-cpu two-cpu; do
-  [ -n "$(get "raw-unix-$p" calls_per_s)" ] || continue
-  verdict "[$p] hub.sock lock+unlock p50 / raw Unix ping-pong pair p50" \
-    "$(get "hub-sock-$p" pair_p50_us)" "$(get "raw-unix-$p" pair_p50_us)" le 1.5
-  verdict "[$p] coordhub mcp lock+unlock p50 / raw pipe ping-pong pair p50" \
-    "$(get "hub-mcp-$p" pair_p50_us)" "$(get "raw-pipe-$p" pair_p50_us)" le 1.5
-  verdict "[$p] server-everything echo call p99 / coordhub mcp call p99" \
-    "$(get "echo-$p" call_p99_us)" "$(get "hub-mcp-$p" call_p99_us)" ge 3
-done
-verdict "64-client lease calls/s / redis SET NX PX (unix, no AOF)" \
-  "$(get hub-throughput calls_per_s)" "$(get redis-unix calls_per_s)" ge 2
-verdict "64-client lease calls/s / redis SET NX PX (unix, AOF everysec)" \
-  "$(get hub-throughput calls_per_s)" "$(get redis-unix-aof calls_per_s)" ge 2
-verdict "64-client lease calls/s / redis SET NX PX (TCP, no AOF)" \
-  "$(get hub-throughput calls_per_s)" "$(get redis-tcp calls_per_s)" ge 2
+if want lock; then
+  for p in one-cpu two-cpu; do
+    [ -n "$(get "raw-unix-$p" calls_per_s)" ] || continue
+    verdict "[$p] hub.sock lock+unlock p50 / raw Unix ping-pong pair p50" \
+      "$(get "hub-sock-$p" pair_p50_us)" "$(get "raw-unix-$p" pair_p50_us)" le 1.5
+    verdict "[$p] coordhub mcp lock+unlock p50 / raw pipe ping-pong pair p50" \
+      "$(get "hub-mcp-$p" pair_p50_us)" "$(get "raw-pipe-$p" pair_p50_us)" le 1.5
+    verdict "[$p] server-everything echo call p99 / coordhub mcp call p99" \
+      "$(get "echo-$p" call_p99_us)" "$(get "hub-mcp-$p" call_p99_us)" ge 3
+  done
+  verdict "64-client lease calls/s / redis SET NX PX (unix, no AOF)" \
+    "$(get hub-throughput calls_per_s)" "$(get redis-unix calls_per_s)" ge 2
+  verdict "64-client lease calls/s / redis SET NX PX (unix, AOF everysec)" \
+    "$(get hub-throughput calls_per_s)" "$(get redis-unix-aof calls_per_s)" ge 2
+  verdict "64-client lease calls/s / redis SET NX PX (TCP, no AOF)" \
+    "$(get hub-throughput calls_per_s)" "$(get redis-tcp calls_per_s)" ge 2
+fi
+if want sse; then
+  absolute "SSE fan-out to $SSE_SUBS subscribers, hub deliveries/s" \
+    "$(get hub-sse-fanout deliveries_per_s)" ge 1000000 "/s"
+  absolute "publish -> delivery p99 at $SSE_RATE events/s, hub" \
+    "$(get hub-sse-latency lat_p99_us)" le 2000 "µs"
+  absolute "the same p99, baseline writer (what the machine allows)" \
+    "$(get base-sse-latency lat_p99_us)" le 2000 "µs"
+fi
 echo
 echo "other readings of the same budgets (information only):"
-for p in one-cpu two-cpu; do
-  [ -n "$(get "raw-unix-$p" calls_per_s)" ] || continue
-  ratio "[$p] hub.sock lock+unlock p50 / ONE raw Unix ping-pong p50" \
-    "$(get "hub-sock-$p" pair_p50_us)" "$(get "raw-unix-$p" call_p50_us)"
-  ratio "[$p] coordhub mcp lock+unlock p50 / ONE raw pipe ping-pong p50" \
-    "$(get "hub-mcp-$p" pair_p50_us)" "$(get "raw-pipe-$p" call_p50_us)"
-  ratio "[$p] echo x2 pair p99 / coordhub mcp lock+unlock pair p99" \
-    "$(get "echo-$p" pair_p99_us)" "$(get "hub-mcp-$p" pair_p99_us)"
-  ratio "[$p] echo call p99.9 / coordhub mcp call p99.9" \
-    "$(get "echo-$p" call_p999_us)" "$(get "hub-mcp-$p" call_p999_us)"
-done
-ratio "64-client lease cycles/s (lock+unlock) / redis SET NX PX (unix, no AOF)" \
-  "$(get hub-throughput calls_per_s)" "$(awk -v r="$(get redis-unix calls_per_s)" 'BEGIN { print 2 * r }')"
+if want lock; then
+  for p in one-cpu two-cpu; do
+    [ -n "$(get "raw-unix-$p" calls_per_s)" ] || continue
+    ratio "[$p] hub.sock lock+unlock p50 / ONE raw Unix ping-pong p50" \
+      "$(get "hub-sock-$p" pair_p50_us)" "$(get "raw-unix-$p" call_p50_us)"
+    ratio "[$p] coordhub mcp lock+unlock p50 / ONE raw pipe ping-pong p50" \
+      "$(get "hub-mcp-$p" pair_p50_us)" "$(get "raw-pipe-$p" call_p50_us)"
+    ratio "[$p] echo x2 pair p99 / coordhub mcp lock+unlock pair p99" \
+      "$(get "echo-$p" pair_p99_us)" "$(get "hub-mcp-$p" pair_p99_us)"
+    ratio "[$p] echo call p99.9 / coordhub mcp call p99.9" \
+      "$(get "echo-$p" call_p999_us)" "$(get "hub-mcp-$p" call_p999_us)"
+  done
+  ratio "64-client lease cycles/s (lock+unlock) / redis SET NX PX (unix, no AOF)" \
+    "$(get hub-throughput calls_per_s)" "$(awk -v r="$(get redis-unix calls_per_s)" 'BEGIN { print 2 * r }')"
+fi
+if want sse; then
+  ratio "SSE fan-out deliveries/s, hub / baseline writer" \
+    "$(get hub-sse-fanout deliveries_per_s)" "$(get base-sse-fanout deliveries_per_s)"
+  ratio "publish -> delivery p50 at $SSE_RATE/s, hub / baseline writer" \
+    "$(get hub-sse-latency lat_p50_us)" "$(get base-sse-latency lat_p50_us)"
+  ratio "publish -> delivery p99 at $SSE_RATE/s, hub / baseline writer" \
+    "$(get hub-sse-latency lat_p99_us)" "$(get base-sse-latency lat_p99_us)"
+fi
+if want mcp-http; then
+  for p in one-cpu two-cpu; do
+    [ -n "$(get "hub-mcphttp-$p" calls_per_s)" ] || continue
+    ratio "[$p] /mcp call p50, server-everything echo / hub check_lock" \
+      "$(get "everything-mcphttp-$p" call_p50_us)" "$(get "hub-mcphttp-$p" call_p50_us)"
+    ratio "[$p] /mcp call p99, server-everything echo / hub check_lock" \
+      "$(get "everything-mcphttp-$p" call_p99_us)" "$(get "hub-mcphttp-$p" call_p99_us)"
+  done
+fi
 echo
 echo "raw results (µs; calls/s):"
 sed 's/^/  /' "$results"
