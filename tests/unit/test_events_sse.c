@@ -1,7 +1,8 @@
 /* Unit tests for events_sse, through the HTTP face (api_new) on an
  * ephemeral loopback port, with a memory store, a small bus ring and raw
- * HTTP/1.0 clients on the same loop: catch-up from the store and the
- * ring while events keep being published (no gap, no duplicate), resume
+ * HTTP/1.0 clients on the same loop (and an HTTP/1.1 one, whose stream is
+ * chunked): catch-up from the store and the ring while events keep being
+ * published (no gap, no duplicate, exact chunk framing), resume
  * by Last-Event-ID with a type filter, resync over trimmed history and
  * beyond the end, and a subscriber that stops reading being cut off at its
  * bound while a reading one gets everything. */
@@ -38,8 +39,11 @@ struct fixture {
 
 struct client {
     struct bufferevent *bev;
-    struct buf in;  /* unparsed bytes */
+    struct buf raw; /* HTTP/1.1: body bytes not yet de-chunked */
+    struct buf in;  /* unparsed bytes of the event stream */
     bool head_done; /* response head consumed */
+    bool chunked;   /* the body is chunked (Transfer-Encoding) */
+    bool ended;     /* the last chunk came */
     int status;     /* HTTP status */
     uint64_t *ids;  /* ids of data events, in order */
     size_t nids;
@@ -149,6 +153,30 @@ static void client_frame(struct client *c, char *frame)
     c->ids[c->nids++] = strtoull(id, NULL, 10);
 }
 
+/* Move the payload of every complete chunk from c->raw to c->in,
+ * checking the framing byte for byte: `<hex>\r\n<payload>\r\n`. */
+static void client_dechunk(struct client *c)
+{
+    for (;;) {
+        char *eol = c->raw.len ? strstr(c->raw.data, "\r\n") : NULL;
+        if (!eol || c->ended)
+            return;
+        char *end;
+        unsigned long long size = strtoull(c->raw.data, &end, 16);
+        if (end == c->raw.data || end != eol)
+            fail_msg("bad chunk-size line: %.20s", c->raw.data);
+        size_t head = (size_t)(eol + 2 - c->raw.data);
+        if (c->raw.len < head + size + 2)
+            return;
+        if (memcmp(c->raw.data + head + size, "\r\n", 2) != 0)
+            fail_msg("chunk of %llu bytes not followed by CRLF", size);
+        if (size == 0)
+            c->ended = true;
+        assert_int_equal(buf_append(&c->in, c->raw.data + head, (size_t)size), 0);
+        buf_consume(&c->raw, head + (size_t)size + 2);
+    }
+}
+
 static void client_read(struct bufferevent *bev, void *arg)
 {
     struct client *c = arg;
@@ -156,7 +184,7 @@ static void client_read(struct bufferevent *bev, void *arg)
     size_t n = evbuffer_get_length(in);
     char *tmp = malloc(n);
     evbuffer_remove(in, tmp, n);
-    assert_int_equal(buf_append(&c->in, tmp, n), 0);
+    assert_int_equal(buf_append(c->head_done && c->chunked ? &c->raw : &c->in, tmp, n), 0);
     free(tmp);
     if (!c->head_done) {
         char *end = strstr(c->in.data, "\r\n\r\n");
@@ -164,8 +192,16 @@ static void client_read(struct bufferevent *bev, void *arg)
             return;
         c->status = (int)strtol(c->in.data + 9, NULL, 10); /* "HTTP/1.x NNN" */
         c->head_done = true;
+        *end = '\0';
+        c->chunked = strstr(c->in.data, "Transfer-Encoding: chunked") != NULL;
         buf_consume(&c->in, (size_t)(end + 4 - c->in.data));
+        if (c->chunked) { /* what came after the head is chunked body */
+            assert_int_equal(buf_append(&c->raw, c->in.data, c->in.len), 0);
+            buf_consume(&c->in, c->in.len);
+        }
     }
+    if (c->chunked)
+        client_dechunk(c);
     char *sep;
     while ((sep = strstr(c->in.data, "\n\n"))) {
         size_t len = (size_t)(sep - c->in.data);
@@ -186,10 +222,13 @@ static void client_event(struct bufferevent *bev, short what, void *arg)
         c->closed = true;
 }
 
-static void client_open(struct fixture *f, struct client *c, const char *query, const char *header)
+/* A GET /events as HTTP/1.<minor>. */
+static void client_open_minor(struct fixture *f, struct client *c, const char *query,
+                              const char *header, int minor)
 {
     memset(c, 0, sizeof(*c));
     buf_init(&c->in, 0);
+    buf_init(&c->raw, 0);
     c->ids = calloc(MAX_IDS, sizeof(*c->ids));
     struct http_addr a;
     const char *why;
@@ -199,13 +238,19 @@ static void client_open(struct fixture *f, struct client *c, const char *query, 
     assert_int_equal(bufferevent_socket_connect(c->bev, (struct sockaddr *)&a.ss, (int)a.len), 0);
     bufferevent_enable(c->bev, EV_READ | EV_WRITE);
     evbuffer_add_printf(bufferevent_get_output(c->bev),
-                        "GET /events?token=" TOKEN "%s%s HTTP/1.0\r\nHost: test\r\n%s\r\n",
-                        query ? "&" : "", query ? query : "", header ? header : "");
+                        "GET /events?token=" TOKEN "%s%s HTTP/1.%d\r\nHost: test\r\n%s\r\n",
+                        query ? "&" : "", query ? query : "", minor, header ? header : "");
+}
+
+static void client_open(struct fixture *f, struct client *c, const char *query, const char *header)
+{
+    client_open_minor(f, c, query, header, 0);
 }
 
 static void client_close(struct client *c)
 {
     bufferevent_free(c->bev);
+    buf_deinit(&c->raw);
     buf_deinit(&c->in);
     free(c->ids);
 }
@@ -277,16 +322,17 @@ static void publish_some(evutil_socket_t fd, short what, void *arg)
         event_del(p->ev);
 }
 
-static void test_events_sse__catch_up_while_publishing_has_no_gap_nor_duplicate(void **state)
+/* Catch up on 10000 stored events while 700 more are committed, as
+ * HTTP/1.<minor>. */
+static void catch_up_while_publishing(int minor)
 {
-    (void)state;
     struct fixture f;
     fixture_init(&f, 16); /* the ring holds 16: the backlog comes from the store */
     for (int i = 0; i < 10000; i++)
         publish(&f, i % 2 ? "file:locked" : "task:created");
     fixture_start(&f);
     struct client c;
-    client_open(&f, &c, "since=0", NULL);
+    client_open_minor(&f, &c, "since=0", NULL, minor);
     /* Keep committing while the client catches up, across the switch to
      * live delivery. */
     struct publisher p = {.f = &f, .left = 700};
@@ -300,9 +346,25 @@ static void test_events_sse__catch_up_while_publishing_has_no_gap_nor_duplicate(
     assert_true(c.retry_seen);
     assert_int_equal(c.resyncs, 0);
     assert_ids(&c, 1, 10700);
+    assert_int_equal(c.chunked, minor == 1);
+    assert_false(c.ended);
     event_free(p.ev);
     client_close(&c);
     fixture_deinit(&f);
+}
+
+static void test_events_sse__catch_up_while_publishing_has_no_gap_nor_duplicate(void **state)
+{
+    (void)state;
+    catch_up_while_publishing(0);
+}
+
+/* HTTP/1.1: the same stream, chunked; frames after the first are framed
+ * by sse.c itself, and every chunk must be exact. */
+static void test_events_sse__http11_stream_is_chunked_exactly(void **state)
+{
+    (void)state;
+    catch_up_while_publishing(1);
 }
 
 static void test_events_sse__last_event_id_with_types_filter(void **state)
@@ -454,6 +516,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_events_sse__catch_up_while_publishing_has_no_gap_nor_duplicate),
+        cmocka_unit_test(test_events_sse__http11_stream_is_chunked_exactly),
         cmocka_unit_test(test_events_sse__last_event_id_with_types_filter),
         cmocka_unit_test(test_events_sse__resync_over_trimmed_history),
         cmocka_unit_test(test_events_sse__resync_beyond_the_end),
