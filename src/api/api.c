@@ -66,7 +66,7 @@ static void api_index(void *arg, struct evhttp_request *req, const struct evkeyv
 {
     struct api *a = arg;
     (void)query;
-    status_reply_index(req, a->workspace, a->version);
+    status_reply_index(req, a->workspace, a->version, a->mcp != NULL);
 }
 
 static void api_healthz(void *arg, struct evhttp_request *req, const struct evkeyvalq *query)

@@ -33,6 +33,7 @@
 #include <event2/http.h>
 
 #include "api/mcp_http_check.h"
+#include "api/mcp_http_internal.h"
 #include "base/buf.h"
 #include "base/clock.h"
 #include "base/json.h"
@@ -45,43 +46,10 @@
 #define MCP_HTTP_IDLE_MS (30 * 60 * 1000)
 #define MCP_HTTP_MAX_SESSIONS 1024
 #define MCP_HTTP_REPLAY_MAX 256
-#define MCP_HTTP_MAX_HELD 256 /* requests held per session */
+#define MCP_HTTP_MAX_HELD 256 /* requests held per session (batch members count) */
 #define MCP_HTTP_ID_BYTES 32
 
-struct mcp_http_replay {
-    uint64_t id;
-    char *frame; /* owned: the encoded SSE frame */
-    size_t len;
-};
-
-struct mcp_http_held {
-    struct mcp_http_session *hs;
-    struct evhttp_request *req;
-    char *key;           /* owned: compact JSON of the request id */
-    bool initialize;     /* the answer opens or fails the session */
-    struct event *watch; /* one-shot read watch on the socket: the peer leaving */
-};
-
-struct mcp_http_session {
-    struct mcp_http *m;
-    char id[2 * MCP_HTTP_ID_BYTES + 1];
-    void *host_sess;
-    struct map held; /* key → struct mcp_http_held (owned) */
-    struct sse_stream *stream;
-    struct mcp_http_replay *ring; /* replay_max slots */
-    size_t ring_start, ring_len;
-    uint64_t next_event_id; /* the id the next message gets */
-    uint64_t delivered;     /* highest id a stream took */
-    int64_t last_active_ms; /* monotonic */
-};
-
-struct mcp_http {
-    struct mcp_http_config cfg;
-    struct map sessions; /* id text → struct mcp_http_session (owned) */
-    struct event *idle_ev;
-};
-
-static int64_t mcp_http_now_ms(void)
+int64_t mcp_http__now_ms(void)
 {
     return clock_mono_ns() / 1000000;
 }
@@ -89,8 +57,8 @@ static int64_t mcp_http_now_ms(void)
 /* ---- replies ------------------------------------------------------------- */
 
 /* A JSON-RPC error as the body of an HTTP error status. */
-static void mcp_http_reply_rpc_error(struct evhttp_request *req, int status, int code,
-                                     const char *message)
+void mcp_http__reply_rpc_error(struct evhttp_request *req, int status, int code,
+                               const char *message)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "jsonrpc", "2.0");
@@ -101,13 +69,27 @@ static void mcp_http_reply_rpc_error(struct evhttp_request *req, int status, int
     http_reply_json(req, status, o);
 }
 
-/* ---- sessions ------------------------------------------------------------ */
+/* ---- held requests --------------------------------------------------------- */
 
 static void mcp_http_held_free(struct mcp_http_held *hd)
 {
-    event_free(hd->watch);
-    free(hd->key);
+    if (hd->watch)
+        event_free(hd->watch);
+    for (size_t i = 0; i < hd->nkeys; i++)
+        free(hd->keys[i]);
+    free(hd->keys);
+    for (size_t i = 0; i < hd->ntokens; i++)
+        free(hd->tokens[i]);
+    free(hd->tokens);
     free(hd);
+}
+
+/* Remove hd from its session's map (under every key) and free it. */
+static void mcp_http_held_drop(struct mcp_http_held *hd)
+{
+    for (size_t i = 0; i < hd->nkeys; i++)
+        map_del(&hd->hs->held, hd->keys[i]);
+    mcp_http_held_free(hd);
 }
 
 static void mcp_http_held_closed(void *arg)
@@ -116,9 +98,8 @@ static void mcp_http_held_closed(void *arg)
     /* The peer left before its answer: the answer will be dropped. */
     if (http_request_detached(hd->req))
         evhttp_request_free(hd->req);
-    map_del(&hd->hs->held, hd->key);
-    hd->hs->last_active_ms = mcp_http_now_ms();
-    mcp_http_held_free(hd);
+    hd->hs->last_active_ms = mcp_http__now_ms();
+    mcp_http_held_drop(hd);
 }
 
 /* The held request's socket is readable: EOF or an error means the client
@@ -154,16 +135,106 @@ static void mcp_http_conn_timeouts(struct evhttp_request *req, int seconds)
     bufferevent_set_timeouts(bev, seconds > 0 ? &tv : NULL, seconds > 0 ? &tv : NULL);
 }
 
-/* Detach hd from its connection and session; the caller answers hd->req. */
-static struct evhttp_request *mcp_http_held_take(struct mcp_http_held *hd)
+/* A new held entry for hs; the caller adds its keys, then mcp_http_held_start. */
+static struct mcp_http_held *mcp_http_held_new(struct mcp_http_session *hs, bool initialize)
 {
-    struct evhttp_request *req = hd->req;
-    http_request_on_close(hd->hs->m->cfg.http, req, NULL, NULL);
-    mcp_http_conn_timeouts(req, hd->hs->m->cfg.conn_idle_s);
-    map_del(&hd->hs->held, hd->key);
-    mcp_http_held_free(hd);
-    return req;
+    struct mcp_http_held *hd = xcalloc(1, sizeof(*hd));
+    hd->hs = hs;
+    hd->initialize = initialize;
+    return hd;
 }
+
+/* Note the request id and progress token of the request r for hd. False
+ * (nothing noted) when the id is in flight in hs already, or in hd. */
+static bool mcp_http_held_add(struct mcp_http_held *hd, const cJSON *r)
+{
+    char *key = json_print(cJSON_GetObjectItemCaseSensitive(r, "id"));
+    bool dup = map_get(&hd->hs->held, key) != NULL;
+    for (size_t i = 0; i < hd->nkeys && !dup; i++)
+        dup = strcmp(hd->keys[i], key) == 0;
+    if (dup) {
+        free(key);
+        return false;
+    }
+    hd->keys = xrealloc(hd->keys, (hd->nkeys + 1) * sizeof(*hd->keys));
+    hd->keys[hd->nkeys++] = key;
+    const cJSON *meta =
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(r, "params"), "_meta");
+    const cJSON *tok = cJSON_GetObjectItemCaseSensitive(meta, "progressToken");
+    if (cJSON_IsString(tok) || cJSON_IsNumber(tok)) {
+        hd->tokens = xrealloc(hd->tokens, (hd->ntokens + 1) * sizeof(*hd->tokens));
+        hd->tokens[hd->ntokens++] = json_print(tok);
+    }
+    return true;
+}
+
+/* Hold req for hd's answer: as an SSE response stream when streamed, else
+ * as a JSON answer to come (the socket watched for the peer leaving). */
+static void mcp_http_held_start(struct mcp_http_held *hd, struct evhttp_request *req, bool streamed)
+{
+    struct mcp_http_session *hs = hd->hs;
+    struct mcp_http *m = hs->m;
+    for (size_t i = 0; i < hd->nkeys; i++)
+        map_put(&hs->held, hd->keys[i], hd);
+    if (streamed) {
+        hd->rs = mcp_http__rstream_open(hs, req);
+        return;
+    }
+    hd->req = req;
+    http_request_on_close(m->cfg.http, req, mcp_http_held_closed, hd);
+    mcp_http_conn_timeouts(req, 0);
+    struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+    evutil_socket_t fd = evcon ? bufferevent_getfd(evhttp_connection_get_bufferevent(evcon)) : -1;
+    if (fd >= 0) {
+        hd->watch = event_new(m->cfg.base, fd, EV_READ, mcp_http_held_watch, hd);
+        if (!hd->watch)
+            abort(); /* out of memory, as xmalloc would */
+        event_add(hd->watch, NULL);
+    }
+}
+
+/* Answer hd with msg (len bytes: a response, or a batch of them) and let it
+ * go. status is the HTTP status of a JSON answer; an SSE answer gets msg
+ * as its last message. */
+static void mcp_http_held_answer(struct mcp_http_held *hd, int status, const char *msg, size_t len)
+{
+    struct mcp_http_session *hs = hd->hs;
+    if (hd->rs) {
+        mcp_http__rstream_push(hd->rs, msg, len, true);
+        mcp_http_held_drop(hd);
+        mcp_http__rstreams_trim(hs);
+        return;
+    }
+    struct evhttp_request *req = hd->req;
+    http_request_on_close(hs->m->cfg.http, req, NULL, NULL);
+    mcp_http_conn_timeouts(req, hs->m->cfg.conn_idle_s);
+    mcp_http_held_drop(hd);
+    http_reply_text(req, status, "application/json", msg, len);
+}
+
+/* Answer hd with a JSON-RPC error for each of its request ids. */
+static void mcp_http_held_fail(struct mcp_http_held *hd, int status, int code, const char *message)
+{
+    cJSON *all = cJSON_CreateArray();
+    for (size_t i = 0; i < hd->nkeys; i++) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "jsonrpc", "2.0");
+        int err = 0;
+        cJSON *id = json_parse_bounded(hd->keys[i], strlen(hd->keys[i]), JSON_MAX_DEPTH, &err);
+        cJSON_AddItemToObject(o, "id", id ? id : cJSON_CreateNull());
+        cJSON *e = cJSON_AddObjectToObject(o, "error");
+        cJSON_AddNumberToObject(e, "code", code);
+        cJSON_AddStringToObject(e, "message", message);
+        cJSON_AddItemToArray(all, o);
+    }
+    /* One request: one object; a batch: the array. */
+    char *text = hd->nkeys == 1 ? json_print(cJSON_GetArrayItem(all, 0)) : json_print(all);
+    cJSON_Delete(all);
+    mcp_http_held_answer(hd, status, text, strlen(text));
+    free(text);
+}
+
+/* ---- sessions ------------------------------------------------------------ */
 
 static void mcp_http_stream_free(struct mcp_http_session *hs)
 {
@@ -181,11 +252,11 @@ static void mcp_http_session_end(struct mcp_http_session *hs, int held_status)
         void *v = NULL;
         if (!map_next(&hs->held, &it, NULL, &v))
             break;
-        struct evhttp_request *req = mcp_http_held_take(v);
-        mcp_http_reply_rpc_error(req, held_status, -32600, "the MCP session ended");
+        mcp_http_held_fail(v, held_status, -32600, "the MCP session ended");
     }
     map_deinit(&hs->held);
     mcp_http_stream_free(hs);
+    mcp_http__rstreams_free(hs);
     if (hs->host_sess)
         m->cfg.host.close(m->cfg.host.arg, hs->host_sess);
     for (size_t i = 0; i < hs->ring_len; i++)
@@ -230,7 +301,7 @@ static struct mcp_http_session *mcp_http_session_open(struct mcp_http *m)
     map_init(&hs->held);
     hs->ring = xcalloc(m->cfg.replay_max, sizeof(*hs->ring));
     hs->next_event_id = 1;
-    hs->last_active_ms = mcp_http_now_ms();
+    hs->last_active_ms = mcp_http__now_ms();
     hs->host_sess = m->cfg.host.open(m->cfg.host.arg, hs);
     if (!hs->host_sess) {
         map_deinit(&hs->held);
@@ -248,7 +319,7 @@ static void mcp_http_stream_closed(void *arg)
 {
     struct mcp_http_session *hs = arg;
     hs->stream = NULL;
-    hs->last_active_ms = mcp_http_now_ms();
+    hs->last_active_ms = mcp_http__now_ms();
 }
 
 static const struct sse_stream_cbs mcp_http_stream_cbs = {.drained = NULL,
@@ -300,32 +371,84 @@ static void mcp_http_session_push(struct mcp_http_session *hs, const char *msg, 
         hs->delivered = id;
 }
 
+/* The held entry a response (or a batch of responses) answers: by the id
+ * of the first element whose id is held. NULL when none is. */
+static struct mcp_http_held *mcp_http_held_for(struct mcp_http_session *hs, const cJSON *j)
+{
+    const cJSON *e = cJSON_IsArray(j) ? j->child : j;
+    for (; e; e = cJSON_IsArray(j) ? e->next : NULL) {
+        const cJSON *id = cJSON_GetObjectItemCaseSensitive(e, "id");
+        if (!cJSON_IsString(id) && !cJSON_IsNumber(id))
+            continue;
+        char *key = json_print(id);
+        struct mcp_http_held *hd = map_get(&hs->held, key);
+        free(key);
+        if (hd)
+            return hd;
+    }
+    return NULL;
+}
+
+/* The SSE-answered held request whose progressToken a progress
+ * notification carries, or NULL. */
+static struct mcp_http_held *mcp_http_held_for_progress(struct mcp_http_session *hs, const cJSON *j)
+{
+    const cJSON *method = cJSON_GetObjectItemCaseSensitive(j, "method");
+    if (!cJSON_IsString(method) || strcmp(method->valuestring, "notifications/progress") != 0)
+        return NULL;
+    const cJSON *params = cJSON_GetObjectItemCaseSensitive(j, "params");
+    const cJSON *tok = cJSON_GetObjectItemCaseSensitive(params, "progressToken");
+    if (!tok)
+        return NULL;
+    char *key = json_print(tok);
+    struct mcp_http_held *found = NULL;
+    size_t it = 0;
+    void *v;
+    while (!found && map_next(&hs->held, &it, NULL, &v)) {
+        struct mcp_http_held *hd = v;
+        for (size_t i = 0; hd->rs && i < hd->ntokens && !found; i++)
+            if (strcmp(hd->tokens[i], key) == 0)
+                found = hd;
+    }
+    free(key);
+    return found;
+}
+
 void mcp_http_session_send(struct mcp_http_session *hs, const char *msg, size_t len)
 {
     int err = 0;
     cJSON *j = json_parse_bounded(msg, len, JSON_MAX_DEPTH, &err);
-    const cJSON *id = j ? cJSON_GetObjectItemCaseSensitive(j, "id") : NULL;
-    bool response = cJSON_IsObject(j) && !cJSON_GetObjectItemCaseSensitive(j, "method") && id;
+    bool response =
+        cJSON_IsArray(j) || (cJSON_IsObject(j) && !cJSON_GetObjectItemCaseSensitive(j, "method") &&
+                             cJSON_GetObjectItemCaseSensitive(j, "id"));
     if (!response) {
+        struct mcp_http_held *hd = mcp_http_held_for_progress(hs, j);
         cJSON_Delete(j);
-        mcp_http_session_push(hs, msg, len);
+        if (hd)
+            mcp_http__rstream_push(hd->rs, msg, len, false);
+        else
+            mcp_http_session_push(hs, msg, len);
         return;
     }
-    char *key = json_print(id);
-    struct mcp_http_held *hd = map_get(&hs->held, key);
-    free(key);
+    struct mcp_http_held *hd = mcp_http_held_for(hs, j);
     if (!hd) {
         /* Its request's connection went away: nobody is waiting. */
         cJSON_Delete(j);
         return;
     }
-    bool failed_init = hd->initialize && cJSON_GetObjectItemCaseSensitive(j, "error");
+    bool failed_init = false;
+    if (hd->initialize) {
+        const cJSON *result = cJSON_GetObjectItemCaseSensitive(j, "result");
+        const char *v = json_get_str(result, "protocolVersion", NULL);
+        failed_init = !v;
+        if (v)
+            snprintf(hs->version, sizeof(hs->version), "%s", v);
+    }
     cJSON_Delete(j);
-    struct evhttp_request *req = mcp_http_held_take(hd);
-    hs->last_active_ms = mcp_http_now_ms();
-    if (failed_init)
-        evhttp_remove_header(evhttp_request_get_output_headers(req), "MCP-Session-Id");
-    http_reply_text(req, 200, "application/json", msg, len);
+    hs->last_active_ms = mcp_http__now_ms();
+    if (failed_init && hd->req)
+        evhttp_remove_header(evhttp_request_get_output_headers(hd->req), "MCP-Session-Id");
+    mcp_http_held_answer(hd, 200, msg, len);
     if (failed_init) {
         /* Ending it from inside the host's send: let the loop do it. */
         hs->last_active_ms = 0;
@@ -374,27 +497,29 @@ static struct mcp_http_session *mcp_http_find(struct mcp_http *m, struct evhttp_
 {
     const char *sid = mcp_http_header(req, "MCP-Session-Id");
     if (!sid || !*sid) {
-        mcp_http_reply_rpc_error(req, 400, -32600,
-                                 "missing MCP-Session-Id header (send initialize first)");
+        mcp_http__reply_rpc_error(req, 400, -32600,
+                                  "missing MCP-Session-Id header (send initialize first)");
         return NULL;
     }
     struct mcp_http_session *hs = map_get(&m->sessions, sid);
     if (!hs) {
-        mcp_http_reply_rpc_error(req, 404, -32001, "unknown or ended MCP session");
+        mcp_http__reply_rpc_error(req, 404, -32001, "unknown or ended MCP session");
         return NULL;
     }
     const char *ver = mcp_http_header(req, "MCP-Protocol-Version");
     if (ver && !mcp_http_check_version(ver)) {
-        mcp_http_reply_rpc_error(req, 400, -32600, "unsupported MCP-Protocol-Version");
+        mcp_http__reply_rpc_error(req, 400, -32600, "unsupported MCP-Protocol-Version");
         return NULL;
     }
-    hs->last_active_ms = mcp_http_now_ms();
+    hs->last_active_ms = mcp_http__now_ms();
     return hs;
 }
 
 /* notifications/cancelled for a held request: the engine will send no
- * response, so the held HTTP request is answered with a JSON-RPC error
- * (-32800, "request cancelled") rather than left open. */
+ * response, so the held request is answered with a JSON-RPC error
+ * (-32800, "request cancelled") rather than left open. A batch is left to
+ * its other members (the engine answers them; the batch's answer then
+ * lacks the cancelled one). */
 static void mcp_http_cancel_held(struct mcp_http_session *hs, const cJSON *msg)
 {
     const cJSON *method = cJSON_GetObjectItemCaseSensitive(msg, "method");
@@ -407,22 +532,120 @@ static void mcp_http_cancel_held(struct mcp_http_session *hs, const cJSON *msg)
     char *key = json_print(rid);
     struct mcp_http_held *hd = map_get(&hs->held, key);
     free(key);
-    if (!hd || hd->initialize)
+    if (!hd || hd->initialize || hd->nkeys != 1)
         return;
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "jsonrpc", "2.0");
-    cJSON_AddItemToObject(o, "id", cJSON_Duplicate(rid, 1));
-    cJSON *e = cJSON_AddObjectToObject(o, "error");
-    cJSON_AddNumberToObject(e, "code", -32800);
-    cJSON_AddStringToObject(e, "message", "request cancelled");
-    http_reply_json(mcp_http_held_take(hd), 200, o);
+    mcp_http_held_fail(hd, 200, -32800, "request cancelled");
+}
+
+/* Classify one message of a POST body for the transport: 'q' a request
+ * (method and a string or number id), 'n' a notification, 'r' a response
+ * (id, result or error, no method), 0 anything else. */
+static char mcp_http_kind(const cJSON *v)
+{
+    if (!cJSON_IsObject(v))
+        return 0;
+    const cJSON *method = cJSON_GetObjectItemCaseSensitive(v, "method");
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(v, "id");
+    if (method) {
+        if (!cJSON_IsString(method))
+            return 0;
+        if (!id)
+            return 'n';
+        return cJSON_IsString(id) || cJSON_IsNumber(id) ? 'q' : 0;
+    }
+    bool answered = cJSON_GetObjectItemCaseSensitive(v, "result") ||
+                    cJSON_GetObjectItemCaseSensitive(v, "error");
+    return id && answered ? 'r' : 0;
+}
+
+static bool mcp_http_is_initialize(const cJSON *v)
+{
+    const cJSON *method = cJSON_GetObjectItemCaseSensitive(v, "method");
+    return cJSON_IsString(method) && strcmp(method->valuestring, "initialize") == 0;
+}
+
+/* A JSON-RPC batch (2025-03-26 sessions only): checked here as a whole —
+ * any bad member refuses it with 400 and the engine never sees it — then
+ * handed to the engine, which answers its requests with one array. */
+static void mcp_http_post_batch(struct mcp_http *m, struct evhttp_request *req, const cJSON *j,
+                                const char *body, size_t len)
+{
+    struct mcp_http_session *hs = mcp_http_find(m, req);
+    if (!hs)
+        return;
+    char why[160];
+    if (strcmp(hs->version, "2025-03-26") != 0) {
+        snprintf(why, sizeof(why),
+                 "JSON-RPC batches are accepted only in sessions of protocol revision 2025-03-26 "
+                 "(this one is %s); send one message per request",
+                 hs->version[0] ? hs->version : "not initialized");
+        mcp_http__reply_rpc_error(req, 400, -32600, why);
+        return;
+    }
+    int n = cJSON_GetArraySize(j);
+    if (n == 0 || n > MCP_HTTP_MAX_HELD) {
+        snprintf(why, sizeof(why), "a batch holds 1 to %d messages (this one %d)",
+                 MCP_HTTP_MAX_HELD, n);
+        mcp_http__reply_rpc_error(req, 400, -32600, why);
+        return;
+    }
+    int requests = 0;
+    bool streamed = false;
+    const cJSON *e;
+    int i = 0;
+    cJSON_ArrayForEach(e, j)
+    {
+        char kind = mcp_http_kind(e);
+        if (!kind || mcp_http_is_initialize(e)) {
+            snprintf(why, sizeof(why),
+                     kind ? "batch member %d: initialize cannot be batched"
+                          : "batch member %d is not a JSON-RPC request, notification or response",
+                     i);
+            mcp_http__reply_rpc_error(req, 400, -32600, why);
+            return;
+        }
+        requests += kind == 'q';
+        streamed = streamed || (kind == 'q' && mcp_http_check_streamed(e));
+        i++;
+    }
+    if (requests == 0) {
+        cJSON_ArrayForEach(e, j)
+        {
+            mcp_http_cancel_held(hs, e);
+        }
+        evhttp_send_reply(req, 202, "Accepted", NULL);
+        m->cfg.host.handle(m->cfg.host.arg, hs->host_sess, body, len);
+        return;
+    }
+    if (map_len(&hs->held) + (size_t)requests > MCP_HTTP_MAX_HELD) {
+        mcp_http__reply_rpc_error(req, 409, -32600, "too many requests in flight in this session");
+        return;
+    }
+    struct mcp_http_held *hd = mcp_http_held_new(hs, false);
+    i = 0;
+    cJSON_ArrayForEach(e, j)
+    {
+        if (mcp_http_kind(e) == 'q' && !mcp_http_held_add(hd, e)) {
+            mcp_http_held_free(hd);
+            snprintf(why, sizeof(why),
+                     "batch member %d: a request with this id is in flight or earlier in the "
+                     "batch",
+                     i);
+            mcp_http__reply_rpc_error(req, 409, -32600, why);
+            return;
+        }
+        i++;
+    }
+    mcp_http_held_start(hd, req, streamed);
+    /* The answer may come before this returns (mcp_http_session_send). */
+    m->cfg.host.handle(m->cfg.host.arg, hs->host_sess, body, len);
 }
 
 static void mcp_http_post(struct mcp_http *m, struct evhttp_request *req)
 {
     if (!mcp_http_check_accept(mcp_http_header(req, "Accept"), true, true)) {
-        mcp_http_reply_rpc_error(req, 406, -32600,
-                                 "Accept must list application/json and text/event-stream");
+        mcp_http__reply_rpc_error(req, 406, -32600,
+                                  "Accept must list application/json and text/event-stream");
         return;
     }
     struct evbuffer *in = evhttp_request_get_input_buffer(req);
@@ -431,13 +654,18 @@ static void mcp_http_post(struct mcp_http *m, struct evhttp_request *req)
     int err = 0;
     cJSON *j = json_parse_bounded(body, len, JSON_MAX_DEPTH, &err);
     if (!j) {
-        mcp_http_reply_rpc_error(req, 400, -32700, "the body is not one JSON value");
+        mcp_http__reply_rpc_error(req, 400, -32700, "the body is not one JSON value");
+        return;
+    }
+    if (cJSON_IsArray(j)) {
+        mcp_http_post_batch(m, req, j, body, len);
+        cJSON_Delete(j);
         return;
     }
     if (!cJSON_IsObject(j)) {
         cJSON_Delete(j);
-        mcp_http_reply_rpc_error(req, 400, -32600,
-                                 "send one JSON-RPC message per request (batches are refused)");
+        mcp_http__reply_rpc_error(req, 400, -32600,
+                                  "the body must be one JSON-RPC message (an object)");
         return;
     }
     const cJSON *method = cJSON_GetObjectItemCaseSensitive(j, "method");
@@ -445,15 +673,15 @@ static void mcp_http_post(struct mcp_http *m, struct evhttp_request *req)
     bool request = method && id;
     if (request && !cJSON_IsString(id) && !cJSON_IsNumber(id)) {
         cJSON_Delete(j);
-        mcp_http_reply_rpc_error(req, 400, -32600, "a request id must be a string or a number");
+        mcp_http__reply_rpc_error(req, 400, -32600, "a request id must be a string or a number");
         return;
     }
-    bool init = request && cJSON_IsString(method) && strcmp(method->valuestring, "initialize") == 0;
+    bool init = request && mcp_http_is_initialize(j);
     struct mcp_http_session *hs;
     if (init) {
         if (map_len(&m->sessions) >= m->cfg.max_sessions || !(hs = mcp_http_session_open(m))) {
             cJSON_Delete(j);
-            mcp_http_reply_rpc_error(req, 503, -32603, "too many MCP sessions; retry later");
+            mcp_http__reply_rpc_error(req, 503, -32603, "too many MCP sessions; retry later");
             return;
         }
         evhttp_add_header(evhttp_request_get_output_headers(req), "MCP-Session-Id", hs->id);
@@ -468,30 +696,18 @@ static void mcp_http_post(struct mcp_http *m, struct evhttp_request *req)
         m->cfg.host.handle(m->cfg.host.arg, hs->host_sess, body, len);
         return;
     }
-    char *key = json_print(id);
-    cJSON_Delete(j);
-    if (map_get(&hs->held, key) || map_len(&hs->held) >= MCP_HTTP_MAX_HELD) {
-        free(key);
-        mcp_http_reply_rpc_error(req, 409, -32600,
-                                 "a request with this id is in flight, or too many are");
+    struct mcp_http_held *hd = mcp_http_held_new(hs, init);
+    if (map_len(&hs->held) >= MCP_HTTP_MAX_HELD || !mcp_http_held_add(hd, j)) {
+        mcp_http_held_free(hd);
+        cJSON_Delete(j);
+        mcp_http__reply_rpc_error(req, 409, -32600,
+                                  "a request with this id is in flight, or too many are");
         return;
     }
-    struct mcp_http_held *hd = xcalloc(1, sizeof(*hd));
-    hd->hs = hs;
-    hd->req = req;
-    hd->key = key;
-    hd->initialize = init;
-    map_put(&hs->held, hd->key, hd);
-    http_request_on_close(m->cfg.http, req, mcp_http_held_closed, hd);
-    mcp_http_conn_timeouts(req, 0);
-    struct evhttp_connection *evcon = evhttp_request_get_connection(req);
-    evutil_socket_t fd = evcon ? bufferevent_getfd(evhttp_connection_get_bufferevent(evcon)) : -1;
-    if (fd >= 0) {
-        hd->watch = event_new(m->cfg.base, fd, EV_READ, mcp_http_held_watch, hd);
-        if (!hd->watch)
-            abort(); /* out of memory, as xmalloc would */
-        event_add(hd->watch, NULL);
-    }
+    /* initialize is answered in JSON: the revision is not agreed yet. */
+    bool streamed = !init && mcp_http_check_streamed(j);
+    cJSON_Delete(j);
+    mcp_http_held_start(hd, req, streamed);
     /* The answer may come before this returns (mcp_http_session_send). */
     m->cfg.host.handle(m->cfg.host.arg, hs->host_sess, body, len);
 }
@@ -499,7 +715,7 @@ static void mcp_http_post(struct mcp_http *m, struct evhttp_request *req)
 static void mcp_http_get(struct mcp_http *m, struct evhttp_request *req)
 {
     if (!mcp_http_check_accept(mcp_http_header(req, "Accept"), false, true)) {
-        mcp_http_reply_rpc_error(req, 406, -32600, "Accept must list text/event-stream");
+        mcp_http__reply_rpc_error(req, 406, -32600, "Accept must list text/event-stream");
         return;
     }
     struct mcp_http_session *hs = mcp_http_find(m, req);
@@ -507,8 +723,13 @@ static void mcp_http_get(struct mcp_http *m, struct evhttp_request *req)
         return;
     uint64_t after = hs->delivered;
     const char *last = mcp_http_header(req, "Last-Event-ID");
+    uint64_t k, n;
+    if (last && mcp_http_reply_id_parse(last, &k, &n)) {
+        mcp_http__rstream_resume(hs, req, k, n);
+        return;
+    }
     if (last && *last && sse_parse_id(last, &after) != 0) {
-        mcp_http_reply_rpc_error(req, 400, -32600, "Last-Event-ID is not an event id of ours");
+        mcp_http__reply_rpc_error(req, 400, -32600, "Last-Event-ID is not an event id of ours");
         return;
     }
     /* One stream per session: a reconnect replaces a stale one. */
@@ -553,14 +774,14 @@ static void mcp_http_idle_sweep(evutil_socket_t fd, short what, void *arg)
     struct mcp_http *m = arg;
     (void)fd;
     (void)what;
-    int64_t now = mcp_http_now_ms();
+    int64_t now = mcp_http__now_ms();
     for (;;) {
         struct mcp_http_session *victim = NULL;
         size_t it = 0;
         void *v;
         while (map_next(&m->sessions, &it, NULL, &v)) {
             struct mcp_http_session *hs = v;
-            if (!hs->stream && map_len(&hs->held) == 0 &&
+            if (!hs->stream && map_len(&hs->held) == 0 && !mcp_http__rstreams_connected(hs) &&
                 now - hs->last_active_ms >= m->cfg.idle_ms) {
                 victim = hs;
                 break;

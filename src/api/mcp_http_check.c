@@ -4,6 +4,7 @@
 #include "api/mcp_http_check.h"
 
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -149,5 +150,75 @@ bool mcp_http_check_accept(const char *accept, bool want_json, bool want_sse)
     if (want_sse && !mcp_http_check_accept_has(accept, "text/event-stream") &&
         !mcp_http_check_accept_has(accept, "text/*"))
         return false;
+    return true;
+}
+
+/* True when v is a JSON number greater than zero. */
+static bool mcp_http_check_positive(const cJSON *v)
+{
+    return cJSON_IsNumber(v) && v->valuedouble > 0;
+}
+
+bool mcp_http_check_streamed(const cJSON *msg)
+{
+    if (!cJSON_IsObject(msg))
+        return false;
+    const cJSON *method = cJSON_GetObjectItemCaseSensitive(msg, "method");
+    const cJSON *params = cJSON_GetObjectItemCaseSensitive(msg, "params");
+    if (!cJSON_IsString(method) || !cJSON_IsObject(params))
+        return false;
+    const cJSON *meta = cJSON_GetObjectItemCaseSensitive(params, "_meta");
+    if (cJSON_GetObjectItemCaseSensitive(meta, "progressToken"))
+        return true;
+    if (strcmp(method->valuestring, "tools/call") != 0)
+        return false;
+    const cJSON *name = cJSON_GetObjectItemCaseSensitive(params, "name");
+    if (!cJSON_IsString(name))
+        return false;
+    if (strcmp(name->valuestring, "wait_for_events") == 0)
+        return true;
+    const cJSON *args = cJSON_GetObjectItemCaseSensitive(params, "arguments");
+    return strcmp(name->valuestring, "lock_file") == 0 &&
+           mcp_http_check_positive(cJSON_GetObjectItemCaseSensitive(args, "waitMs"));
+}
+
+int mcp_http_reply_id_format(char *out, size_t outlen, uint64_t stream, uint64_t n)
+{
+    int w = snprintf(out, outlen, "r%llu-%llu", (unsigned long long)stream, (unsigned long long)n);
+    return w < 0 || (size_t)w >= outlen ? -1 : w;
+}
+
+/* Decimal digits at *p up to a non-digit, into *out; false on none or
+ * overflow. *p moves past them. */
+static bool mcp_http_check_u64(const char **p, uint64_t *out)
+{
+    const char *s = *p;
+    uint64_t v = 0;
+    if (*s < '0' || *s > '9')
+        return false;
+    for (; *s >= '0' && *s <= '9'; s++) {
+        unsigned d = (unsigned)(*s - '0');
+        if (v > (UINT64_MAX - d) / 10)
+            return false;
+        v = v * 10 + d;
+    }
+    *p = s;
+    *out = v;
+    return true;
+}
+
+bool mcp_http_reply_id_parse(const char *text, uint64_t *stream, uint64_t *n)
+{
+    if (!text || *text != 'r')
+        return false;
+    const char *p = text + 1;
+    uint64_t k = 0, m = 0;
+    if (!mcp_http_check_u64(&p, &k) || k == 0 || *p != '-')
+        return false;
+    p++;
+    if (!mcp_http_check_u64(&p, &m) || *p)
+        return false;
+    *stream = k;
+    *n = m;
     return true;
 }

@@ -35,7 +35,8 @@ void status_reply_status(struct evhttp_request *req, cJSON *status)
     http_reply_json(req, 200, status);
 }
 
-void status_reply_index(struct evhttp_request *req, const char *workspace, const char *version)
+void status_reply_index(struct evhttp_request *req, const char *workspace, const char *version,
+                        bool mcp)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "service", "coordhub");
@@ -46,6 +47,10 @@ void status_reply_index(struct evhttp_request *req, const char *workspace, const
     cJSON_AddStringToObject(ep, "/status", "agents, leases, tasks and health");
     cJSON_AddStringToObject(ep, "/events",
                             "the event log as Server-Sent Events (GET); publish events (POST)");
+    if (mcp)
+        cJSON_AddStringToObject(ep, "/mcp",
+                                "MCP over Streamable HTTP (POST messages, GET the session's "
+                                "stream, DELETE the session)");
     cJSON_AddStringToObject(ep, "/api/v1", "REST twins of the coordination tools");
     cJSON_AddStringToObject(ep, "/metrics", "Prometheus metrics");
     http_reply_json(req, 200, o);

@@ -9,6 +9,8 @@
 #ifndef COORDHUB_API_STATUS_H
 #define COORDHUB_API_STATUS_H
 
+#include <stdbool.h>
+
 #include <cjson/cJSON.h>
 
 struct evhttp_request;
@@ -18,7 +20,9 @@ void status_reply_health(struct evhttp_request *req);
 /* 200 with status (taken), or 500 if it lacks a field of the seed's
  * shape, 503 if NULL (the hub could not build it). */
 void status_reply_status(struct evhttp_request *req, cJSON *status);
-/* 200 {"service":"coordhub","version","workspace","endpoints":{…}}. */
-void status_reply_index(struct evhttp_request *req, const char *workspace, const char *version);
+/* 200 {"service":"coordhub","version","workspace","endpoints":{…}};
+ * endpoints lists /mcp when mcp is true (the hub serves MCP over HTTP). */
+void status_reply_index(struct evhttp_request *req, const char *workspace, const char *version,
+                        bool mcp);
 
 #endif

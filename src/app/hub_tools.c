@@ -214,6 +214,15 @@ static void hub_exec_core(struct hub *h, struct hub_session *s, uint64_t call_id
         w->clock = h->call;
         w->next = h->waiters;
         h->waiters = w;
+        if (s->mcp) {
+            /* A request with a progressToken learns at once that it waits. */
+            const char *what = json_get_str(a, "file", NULL);
+            char msg[320];
+            snprintf(msg, sizeof(msg), "queued: %s %.200s is held; waiting up to %lld ms",
+                     what ? "file" : "pattern", what ? what : json_get_str(a, "pattern", ""),
+                     (long long)json_get_i64(a, "waitMs", 0));
+            mcp_session_progress(s->mcp, call_id, 0, 0, msg);
+        }
         cJSON_Delete(result);
         cJSON_Delete(a);
         hub_reschedule_timers(h);
@@ -389,6 +398,12 @@ static void hub_wait_for_events(struct hub *h, struct hub_session *s, uint64_t c
     w->clock = h->call;
     w->next = h->waits;
     h->waits = w;
+    if (s->mcp) {
+        char msg[96];
+        snprintf(msg, sizeof(msg), "waiting up to %lld ms for events after %llu",
+                 (long long)timeout, (unsigned long long)cursor);
+        mcp_session_progress(s->mcp, call_id, 0, 0, msg);
+    }
     hub_reschedule_timers(h);
 }
 

@@ -327,6 +327,31 @@ void sse_stream_close(struct sse_stream *s)
     sse_stream_begin_close(s);
 }
 
+void sse_stream_end(struct sse_stream *s, int idle_s)
+{
+    if (s->closing)
+        return;
+    if (!s->req || s->peer_gone || s->req_detached) {
+        sse_stream_begin_close(s);
+        return;
+    }
+    struct evhttp_connection *evcon = evhttp_request_get_connection(s->req);
+    if (evcon) {
+        /* The connection is evhttp's again: its usual timeouts and no
+         * input bound beyond evhttp's own. */
+        struct bufferevent *bev = evhttp_connection_get_bufferevent(evcon);
+        struct timeval tv = {.tv_sec = idle_s, .tv_usec = 0};
+        bufferevent_set_timeouts(bev, idle_s > 0 ? &tv : NULL, idle_s > 0 ? &tv : NULL);
+        bufferevent_setwatermark(bev, EV_READ, 0, 0);
+        http_request_on_close(s->srv, s->req, NULL, NULL);
+    }
+    /* evhttp owns the request from here: it frees it once the last chunk
+     * is written, or with the connection if the peer leaves first. */
+    evhttp_send_reply_end(s->req);
+    s->req = NULL;
+    sse_stream_begin_close(s);
+}
+
 void sse_stream_free(struct sse_stream *s)
 {
     if (!s)

@@ -79,6 +79,12 @@ bool sse_stream_closing(const struct sse_stream *s);
 /* End the stream: the connection is dropped from the loop, then `closed`
  * runs. Idempotent. */
 void sse_stream_close(struct sse_stream *s);
+/* End the stream in order: the chunked body is terminated after what is
+ * queued, so the peer sees a complete response, and the connection stays
+ * open for its next request with idle_s as its idle timeout again (0:
+ * none). Sends fail from now on; `closed` runs from the loop, as for
+ * sse_stream_close. A stream whose peer is gone just closes. */
+void sse_stream_end(struct sse_stream *s, int idle_s);
 /* End the stream now, without callbacks. NULL ok. */
 void sse_stream_free(struct sse_stream *s);
 

@@ -9,156 +9,11 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import http from 'node:http';
-import path from 'node:path';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { Agent, ValidatingTransport, workspace, within } from './lib/harness.mjs';
+import { workspace, within } from './lib/harness.mjs';
+import { ACCEPT, INIT, authed, httpAgent, parseSse, raw, rawCall, rawSession, readStream, startHttpHub } from './lib/http.mjs';
 
 const FILE = 'src/shared.c';
-const ACCEPT = 'application/json, text/event-stream';
-
-/** Start `coordhub serve --daemon` with HTTP on an ephemeral loopback port;
- * resolves with {addr, token}. ws.cleanup() stops it. */
-async function startHttpHub(ws, env = {}) {
-  const fd = ws.logFd('serve');
-  const child = spawn(ws.bin, ['serve', '--daemon', ...ws.dirArgs(), '--http', '127.0.0.1:0'], {
-    cwd: ws.root,
-    env: ws.env(env),
-    stdio: ['ignore', fd, fd],
-  });
-  const code = await new Promise((resolve) => child.on('exit', resolve));
-  assert.equal(code, 0, `coordhub serve --daemon exited with ${code}:\n${ws.log('serve')}`);
-  const addr = readFileSync(path.join(ws.stateDir, 'http.addr'), 'utf8').trim();
-  const token = readFileSync(path.join(ws.stateDir, 'token'), 'utf8').trim();
-  assert.match(addr, /^127\.0\.0\.1:\d+$/);
-  return { addr, token };
-}
-
-/** ValidatingTransport that does not count the SDK's own abort of its GET
- * stream when the client closes as a transport error. */
-class HttpValidatingTransport extends ValidatingTransport {
-  async start() {
-    const started = super.start();
-    const report = this.inner.onerror;
-    this.inner.onerror = (err) => {
-      if (!this.closing) report(err);
-    };
-    return started;
-  }
-
-  close() {
-    this.closing = true;
-    return super.close();
-  }
-}
-
-/** An SDK client over Streamable HTTP, its messages validated. */
-async function httpAgent(ws, hub, label) {
-  const inner = new StreamableHTTPClientTransport(new URL(`http://${hub.addr}/mcp`), {
-    requestInit: { headers: { Authorization: `Bearer ${hub.token}` } },
-  });
-  const transport = new HttpValidatingTransport(inner, ws.validator(label));
-  const client = new Client({ name: 'coordhub-e2e-http', version: '1.0.0' }, { capabilities: {} });
-  const a = new Agent(ws, label, client, transport);
-  ws.agents.push(a);
-  await within(30000, client.connect(transport), `${label}: connect over HTTP`);
-  await a.listAllTools();
-  return a;
-}
-
-/** One raw HTTP request; resolves with {status, headers, body}. */
-function raw(hub, method, headers = {}, body) {
-  const [host, port] = hub.addr.split(':');
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host, port, method, path: '/mcp', headers }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c) => (text += c));
-      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: text }));
-    });
-    req.on('error', reject);
-    if (body !== undefined) req.end(typeof body === 'string' ? body : JSON.stringify(body));
-    else req.end();
-  });
-}
-
-function authed(hub, extra = {}) {
-  return { Authorization: `Bearer ${hub.token}`, Accept: ACCEPT, 'Content-Type': 'application/json', ...extra };
-}
-
-const INIT = {
-  jsonrpc: '2.0',
-  id: 1,
-  method: 'initialize',
-  params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
-};
-
-/** initialize + initialized over raw HTTP; resolves with the session id. */
-async function rawSession(hub, validator) {
-  validator?.noteOutgoing(INIT);
-  const r = await raw(hub, 'POST', authed(hub), INIT);
-  assert.equal(r.status, 200, r.body);
-  assert.match(r.headers['content-type'], /^application\/json/);
-  const sid = r.headers['mcp-session-id'];
-  assert.match(sid, /^[0-9a-f]{64}$/, 'a 256-bit random session id');
-  validator?.check(JSON.parse(r.body));
-  const n = await raw(hub, 'POST', authed(hub, { 'MCP-Session-Id': sid }), { jsonrpc: '2.0', method: 'notifications/initialized' });
-  assert.equal(n.status, 202);
-  assert.equal(n.body, '');
-  return sid;
-}
-
-/** POST one request in session sid; resolves with the parsed response. */
-async function rawCall(hub, sid, msg, validator) {
-  validator?.noteOutgoing(msg);
-  const r = await raw(hub, 'POST', authed(hub, { 'MCP-Session-Id': sid, 'MCP-Protocol-Version': '2025-11-25' }), msg);
-  assert.equal(r.status, 200, r.body);
-  const m = JSON.parse(r.body);
-  validator?.check(m);
-  assert.deepEqual(m.id, msg.id);
-  return m;
-}
-
-/** Read a GET /mcp stream until `count` events arrived (or ms passed). */
-function readStream(hub, sid, { lastEventId, count, ms = 5000 } = {}) {
-  const [host, port] = hub.addr.split(':');
-  const headers = { Authorization: `Bearer ${hub.token}`, Accept: 'text/event-stream', 'MCP-Session-Id': sid };
-  if (lastEventId !== undefined) headers['Last-Event-ID'] = String(lastEventId);
-  return new Promise((resolve, reject) => {
-    const events = [];
-    let buf = '';
-    let status;
-    const req = http.get({ host, port, path: '/mcp', headers }, (res) => {
-      status = res.statusCode;
-      res.setEncoding('utf8');
-      res.on('data', (chunk) => {
-        buf += chunk;
-        let i;
-        while ((i = buf.indexOf('\n\n')) >= 0) {
-          const block = buf.slice(0, i);
-          buf = buf.slice(i + 2);
-          const f = {};
-          for (const line of block.split('\n')) {
-            const m = /^(id|data): ?(.*)$/.exec(line);
-            if (m) f[m[1]] = m[2];
-          }
-          if (f.data !== undefined) events.push({ id: Number(f.id), msg: JSON.parse(f.data) });
-        }
-        if (events.length >= count) finish();
-      });
-    });
-    const timer = setTimeout(finish, ms);
-    function finish() {
-      clearTimeout(timer);
-      req.destroy();
-      resolve({ status, events });
-    }
-    req.on('error', (e) => (status === undefined ? reject(e) : finish()));
-  });
-}
 
 test('SDK over HTTP: initialize, tools/list, lock/unlock; HTTP and stdio agents contend on one hub', { timeout: 90000 }, async (t) => {
   const ws = workspace(t);
@@ -265,7 +120,7 @@ test('DELETE ends an HTTP session: its agent is detached, the id answers 404', {
   assert.equal(w.connected, false, `the HTTP agent is detached after DELETE: ${JSON.stringify(w)}`);
 });
 
-test('held requests: a client that leaves is noticed at once; a cancelled one is answered', { timeout: 60000 }, async (t) => {
+test('held requests: a cancelled one is answered; one whose client left still runs, then the session idles out', { timeout: 60000 }, async (t) => {
   const ws = workspace(t);
   // Sessions idle out after 400 ms, but not while a request is held.
   const hub = await startHttpHub(ws, { COORDHUB_MCP_IDLE_MS: '400' });
@@ -282,7 +137,10 @@ test('held requests: a client that leaves is noticed at once; a cancelled one is
   const r = await within(5000, held, 'the cancelled request is answered');
   assert.ok(Date.now() - t0 < 5000);
   assert.equal(r.status, 200);
-  assert.deepEqual(JSON.parse(r.body), { jsonrpc: '2.0', id: 20, error: { code: -32800, message: 'request cancelled' } });
+  // A long poll is answered as an SSE stream: its last event is the answer.
+  assert.match(r.headers['content-type'], /^text\/event-stream/);
+  const answered = parseSse(r.body).filter((e) => e.data).pop();
+  assert.deepEqual(JSON.parse(answered.data), { jsonrpc: '2.0', id: 20, error: { code: -32800, message: 'request cancelled' } });
 
   // A held long poll keeps its session alive past the idle time...
   const held2 = raw(hub, 'POST', authed(hub, { 'MCP-Session-Id': sid }), wait(21, 1500));
@@ -290,19 +148,23 @@ test('held requests: a client that leaves is noticed at once; a cancelled one is
   const alive = await raw(hub, 'POST', authed(hub, { 'MCP-Session-Id': sid }), { jsonrpc: '2.0', id: 22, method: 'ping' });
   assert.equal(alive.status, 200, 'a session with a held request does not idle out');
   const r2 = await held2;
-  assert.equal(JSON.parse(r2.body).result.structuredContent.events.length, 0);
+  const answer = JSON.parse(parseSse(r2.body).filter((e) => e.data).pop().data);
+  assert.equal(answer.result.structuredContent.events.length, 0);
 
-  // ...but one whose client left does not: the hub notices the socket
-  // close while the poll is held, forgets the request, and the session
-  // idles out long before the poll would have ended.
+  // One whose client left goes on (leaving is not cancelling: its answer
+  // is kept for a resumption), so it holds the session past the idle time;
+  // once answered it no longer does, and the session idles out.
   const req = http.request({ host, port, method: 'POST', path: '/mcp', headers: authed(hub, { 'MCP-Session-Id': sid }) });
   req.on('error', () => {});
-  req.end(JSON.stringify(wait(23, 30000)));
+  req.end(JSON.stringify(wait(23, 1500)));
   await new Promise((r) => setTimeout(r, 300));
   req.destroy();
-  await new Promise((r) => setTimeout(r, 1500));
-  const gone = await raw(hub, 'POST', authed(hub, { 'MCP-Session-Id': sid }), { jsonrpc: '2.0', id: 24, method: 'ping' });
-  assert.equal(gone.status, 404, `the abandoned request no longer holds the session: ${gone.status} ${gone.body}`);
+  await new Promise((r) => setTimeout(r, 700));
+  const still = await raw(hub, 'POST', authed(hub, { 'MCP-Session-Id': sid }), { jsonrpc: '2.0', id: 24, method: 'ping' });
+  assert.equal(still.status, 200, `the abandoned request still runs and holds the session: ${still.status} ${still.body}`);
+  await new Promise((r) => setTimeout(r, 2500));
+  const gone = await raw(hub, 'POST', authed(hub, { 'MCP-Session-Id': sid }), { jsonrpc: '2.0', id: 25, method: 'ping' });
+  assert.equal(gone.status, 404, `answered, the request no longer holds the session: ${gone.status} ${gone.body}`);
 
   // A request still held when the hub stops is answered (503), not leaked:
   // the sanitizer build's leak report at cleanup would show it.
@@ -373,6 +235,7 @@ test('/mcp refusals: Origin, Host, MCP-Protocol-Version, session id, Accept, cre
   assert.equal(JSON.parse(bad.body).error.code, -32700);
   const batch = await raw(hub, 'POST', authed(hub, { 'MCP-Session-Id': sid }), [ping]);
   assert.equal(batch.status, 400);
+  assert.match(JSON.parse(batch.body).error.message, /only in sessions of protocol revision 2025-03-26 \(this one is 2025-11-25\)/);
   const put = await raw(hub, 'PUT', authed(hub, { 'MCP-Session-Id': sid }), ping);
   assert.equal(put.status, 405);
   // The session still works after all that.
