@@ -5,9 +5,14 @@
  *    it is open; ending it removes it, answers its held requests, ends its
  *    stream and tells the host, in that order, so no message reaches a
  *    session the host has let go of;
- *  - a held request is in its session's `held` map (keyed by the compact
- *    JSON of its JSON-RPC id) exactly while its connection's close hook
- *    points at it; answering it clears the hook first;
+ *  - a held POST is in its session's `held` map under the compact JSON of
+ *    each of its request ids (one, or a batch's) until it is answered;
+ *    a JSON one exactly while its connection's close hook points at it
+ *    (answering clears the hook first), an SSE one (`rs` set) also after
+ *    its connection broke: leaving is not cancelling, and its answer is
+ *    kept for a resumption (mcp_http_reply.c);
+ *  - the transport checks a batch whole before the engine sees it, so a
+ *    refused batch changes nothing;
  *  - evhttp stops reading a connection once it has a whole request, so it
  *    would notice a client that left while its request is held only when
  *    the answer is written; a read watch on the socket (MSG_PEEK, never

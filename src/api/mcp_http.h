@@ -8,14 +8,22 @@
  *                answer carries `MCP-Session-Id` (32 random bytes, hex);
  *                every other message must carry that header (400 without
  *                it, 404 for a session that is unknown or ended). A request
- *                is held until the engine sends the response with its id,
- *                then answered `200 application/json` — the loop never
- *                waits for it. A notification or a response gets 202.
+ *                is held until the engine sends the response with its id —
+ *                the loop never waits for it — and answered `200
+ *                application/json`, or, when it may wait long or reports
+ *                progress (mcp_http_check_streamed), as an SSE stream
+ *                (mcp_http_reply.c: priming event on 2025-11-25, progress
+ *                for its token, the response, an orderly end; resumable).
+ *                A notification or a response gets 202. In a session at
+ *                2025-03-26 the body may be a batch, answered the same way
+ *                with one array; other sessions refuse batches with 400.
  *   GET /mcp     the session's stream of server→client messages (Server-
  *                Sent Events, numbered ids). Messages sent while no stream
  *                is open are kept in a bounded per-session replay buffer;
  *                a stream resumes after `Last-Event-ID`, or without it
- *                from the first message no stream has carried.
+ *                from the first message no stream has carried. With a
+ *                `Last-Event-ID` of an SSE answer ("r<k>-<n>") it resumes
+ *                that answer instead.
  *   DELETE /mcp  ends the session (then 404).
  *
  * Checks (mcp_http_check.h), in order, after the admin token (http.c): `Host` must name the
@@ -27,8 +35,7 @@
  *
  * A session ends on DELETE, at teardown, or after idle_ms without a request
  * while no stream is open and no request is held; the host then detaches
- * it like a closed socket session. Batches (a JSON array, 2025-03-26 only)
- * are refused with 400. */
+ * it like a closed socket session. */
 #ifndef COORDHUB_API_MCP_HTTP_H
 #define COORDHUB_API_MCP_HTTP_H
 
@@ -78,9 +85,10 @@ void mcp_http_free(struct mcp_http *m);
 /* The route handler of /mcp (GET, POST, DELETE). */
 void mcp_http_handle(struct mcp_http *m, struct evhttp_request *req);
 
-/* The engine's output for hs: a response answers the held request with
- * its id (dropped when none is held); anything else goes to the GET stream
- * and the replay buffer. */
+/* The engine's output for hs: a response (or a batch's array) answers the
+ * held request with its id (dropped when none is held); a progress
+ * notification goes to the SSE answer of the request with its token;
+ * anything else goes to the GET stream and the replay buffer. */
 void mcp_http_session_send(struct mcp_http_session *hs, const char *msg, size_t len);
 
 #endif
