@@ -146,6 +146,7 @@ test('a broken SSE answer resumes by GET + Last-Event-ID: the response exactly o
     const b = await raw(hub, 'GET', getHeaders(hub, sid, bad));
     assert.equal(b.status, 400, `Last-Event-ID ${bad}: ${b.status} ${b.body}`);
     assert.equal(JSON.parse(b.body).error.code, -32600);
+    v.check(JSON.parse(b.body));
   }
 
   // The standalone stream carried the session's notifications, and only
@@ -243,6 +244,7 @@ test('2025-03-26 batches: an array of answers, 202 for notifications only, preci
     const b = await raw(hub, 'POST', H, body);
     assert.equal(b.status, status, `${JSON.stringify(body)}: ${b.status} ${b.body}`);
     assert.match(JSON.parse(b.body).error.message, why);
+    v.check(JSON.parse(b.body));
   }
   const holder = await ws.client({ agent: 'holder' });
   assert.equal((await holder.ok('check_lock', { file: 'c.c' })).locked, false, 'a refused batch ran nothing');
