@@ -345,8 +345,9 @@ void sse_stream_end(struct sse_stream *s, int idle_s)
         bufferevent_setwatermark(bev, EV_READ, 0, 0);
         http_request_on_close(s->srv, s->req, NULL, NULL);
     }
-    /* evhttp owns the request from here: it frees it once the last chunk
-     * is written, or with the connection if the peer leaves first. */
+    /* evhttp appends the last chunk behind the frames already in the
+     * output (ours included) and owns the request from here: it frees it
+     * once that is written, or with the connection if the peer leaves. */
     evhttp_send_reply_end(s->req);
     s->req = NULL;
     sse_stream_begin_close(s);
