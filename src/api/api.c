@@ -1,8 +1,10 @@
 /* api — routes, access control and life cycle of the HTTP face.
  *
  * The admin token is kept only as its digest and checked in constant
- * time (auth/token.c). Credentials are never logged (http.c logs method
- * and path only).
+ * time (auth/token.c); API keys likewise (auth/keys.c). Credentials are
+ * never logged (http.c logs method and path only). http.c asks "is this
+ * a credential?" (api_authorize, 401 if not); every handler then asks
+ * "may it do this?" (api_admit: rate limit 429, rights 403).
  *
  * Invariant: events_sse is freed before the HTTP server, because its
  * streams own requests of the server's connections. */
@@ -12,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <event2/buffer.h>
 #include <event2/http.h>
 
 #include "api/events_sse.h"
@@ -19,7 +22,11 @@
 #include "api/metrics.h"
 #include "api/rest.h"
 #include "api/status.h"
+#include "auth/keys.h"
+#include "auth/sign.h"
 #include "auth/token.h"
+#include "base/clock.h"
+#include "base/str.h"
 #include "base/buf.h"
 #include "base/xmalloc.h"
 #include "bus/bus.h"
@@ -49,15 +56,115 @@ struct api {
     struct bus *bus;
     uint64_t bus_sub;
     struct token_digest token;
+    struct keys *keys;          /* borrowed; NULL: only the admin token */
+    struct sign_replay *replay; /* signatures seen inside the window (owned) */
+    /* The key of the request being routed, NULL for the admin token: set
+     * by api_authorize, read by the handler http.c calls right after it
+     * in the same call (nothing runs in between). */
+    const struct keys_key *caller;
     char *workspace;
     char *version;
     struct metrics_event_counts events;
 };
 
+/* "Who is this": the admin token (every right) or an unrevoked key (its
+ * rights, checked by each handler through api_admit). */
 static bool api_authorize(void *arg, const char *cred, size_t len)
 {
     struct api *a = arg;
-    return token_digest_matches(&a->token, cred, len);
+    a->caller = NULL;
+    if (token_digest_matches(&a->token, cred, len))
+        return true;
+    a->caller = keys_authenticate(a->keys, cred, len);
+    return a->caller != NULL;
+}
+
+static void api_forbid(struct evhttp_request *req, const char *fmt, const char *x, const char *y)
+{
+    char *msg = str_printf(fmt, x, y);
+    http_reply_error(req, 403, "forbidden", msg);
+    free(msg);
+}
+
+/* May the caller go on with a request needing state access `need` (and,
+ * unless NULL, the event right `events`: "subscribe" or "publish")? The
+ * admin token may do anything. A key first pays for the request from its
+ * bucket (429 with Retry-After when empty), then must hold the rights
+ * (403 naming what is missing). On false req has been answered. */
+static bool api_admit(struct api *a, struct evhttp_request *req, enum keys_access need,
+                      const char *what, const char *events)
+{
+    const struct keys_key *k = a->caller;
+    if (!k)
+        return true;
+    int64_t retry_ms = 0;
+    if (keys_rate_take(a->keys, k, clock_mono_ns(), &retry_ms) != 0) {
+        char secs[24];
+        snprintf(secs, sizeof(secs), "%lld", (long long)((retry_ms + 999) / 1000));
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", secs);
+        char *msg = str_printf("API key %s is over its rate limit (%g requests/s, burst %u); "
+                               "retry after %s s",
+                               k->id, k->rate, k->burst, secs);
+        http_reply_error(req, 429, "rate_limited", msg);
+        free(msg);
+        return false;
+    }
+    if (k->access < need) {
+        char *m = str_printf("%s needs canAccessState '%s'", what, keys_access_name(need));
+        api_forbid(req, "%s; this API key has '%s'", m, keys_access_name(k->access));
+        free(m);
+        return false;
+    }
+    if (events && strcmp(events, "subscribe") == 0 && k->subscribe.n == 0) {
+        api_forbid(req, "%s needs canSubscribe patterns; this API key has none%s", what, "");
+        return false;
+    }
+    if (events && strcmp(events, "publish") == 0 && k->publish.n == 0) {
+        api_forbid(req, "%s needs canPublish patterns; this API key has none%s", what, "");
+        return false;
+    }
+    return true;
+}
+
+/* The signature rules of POST /events (auth/sign.h). True to go on. */
+static bool api_check_signature(struct api *a, struct evhttp_request *req)
+{
+    const struct keys_key *k = a->caller;
+    const char *sig = evhttp_find_header(evhttp_request_get_input_headers(req), SIGN_HEADER);
+    if (!sig) {
+        if (!k || !k->require_signature)
+            return true;
+        http_reply_error(req, 401, "signature_required",
+                         "this API key requires signed events: send X-Coordhub-Signature: "
+                         "t=<unix seconds>,v1=<HMAC-SHA256 hex over '<t>.<body>'>");
+        return false;
+    }
+    struct evbuffer *in = evhttp_request_get_input_buffer(req);
+    size_t len = evbuffer_get_length(in);
+    const char *body = len ? (const char *)evbuffer_pullup(in, -1) : "";
+    const char *why = NULL;
+    enum sign_result r = sign_verify(a->replay, k ? k->id : "admin", k ? k->digest.d : a->token.d,
+                                     sig, body, len, clock_wall_ms() / 1000, &why);
+    switch (r) {
+    case SIGN_OK:
+        return true;
+    case SIGN_MALFORMED: {
+        char *m = str_printf("X-Coordhub-Signature: %s", why);
+        http_reply_error(req, 400, "invalid_argument", m);
+        free(m);
+        return false;
+    }
+    case SIGN_CACHE_FULL:
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", "1");
+        http_reply_error(req, 503, "unavailable", why);
+        return false;
+    case SIGN_INTERNAL:
+        http_reply_error(req, 500, "internal", why);
+        return false;
+    default:
+        http_reply_error(req, 401, "invalid_signature", why);
+        return false;
+    }
 }
 
 /* ---- handlers ------------------------------------------------------------ */
@@ -66,6 +173,8 @@ static void api_index(void *arg, struct evhttp_request *req, const struct evkeyv
 {
     struct api *a = arg;
     (void)query;
+    if (!api_admit(a, req, KEYS_ACCESS_READ, "GET /", NULL))
+        return;
     status_reply_index(req, a->workspace, a->version, a->mcp != NULL);
 }
 
@@ -80,30 +189,43 @@ static void api_status(void *arg, struct evhttp_request *req, const struct evkey
 {
     struct api *a = arg;
     (void)query;
+    if (!api_admit(a, req, KEYS_ACCESS_READ, "GET /status", NULL))
+        return;
     status_reply_status(req, a->host.status(a->host.arg));
 }
 
 static void api_events(void *arg, struct evhttp_request *req, const struct evkeyvalq *query)
 {
     struct api *a = arg;
-    if (evhttp_request_get_command(req) == EVHTTP_REQ_POST)
-        rest_handle_events_post(a->rest, req);
-    else
-        events_sse_handle(a->sse, req, query);
+    const struct keys_key *k = a->caller;
+    if (evhttp_request_get_command(req) == EVHTTP_REQ_POST) {
+        if (api_admit(a, req, KEYS_ACCESS_NONE, "POST /events", "publish") &&
+            api_check_signature(a, req))
+            rest_handle_events_post(a->rest, req, k);
+    } else if (api_admit(a, req, KEYS_ACCESS_NONE, "GET /events", "subscribe")) {
+        events_sse_handle(a->sse, req, query, k ? &k->subscribe : NULL, k);
+    }
 }
 
-/* REST twins of the tools (rest.c routes within /api/v1/). */
+/* REST twins of the tools (rest.c routes within /api/v1/): every one
+ * needs at least `read`; rest.c asks for more where the tool needs it. */
 static void api_rest(void *arg, struct evhttp_request *req, const struct evkeyvalq *query)
 {
-    rest_handle(((struct api *)arg)->rest, req, query);
+    struct api *a = arg;
+    if (api_admit(a, req, KEYS_ACCESS_READ, "/api/v1", NULL))
+        rest_handle(a->rest, req, query, a->caller);
 }
 
 static void api_mcp(void *arg, struct evhttp_request *req, const struct evkeyvalq *query)
 {
     struct api *a = arg;
     (void)query;
+    /* read may call only read-only tools; the hub enforces it per call
+     * (the session knows its key). */
+    if (!api_admit(a, req, KEYS_ACCESS_READ, "/mcp", NULL))
+        return;
     if (a->mcp)
-        mcp_http_handle(a->mcp, req);
+        mcp_http_handle(a->mcp, req, a->caller);
     else
         http_reply_error(req, 404, "not_found", "this hub serves no MCP over HTTP");
 }
@@ -112,6 +234,8 @@ static void api_metrics(void *arg, struct evhttp_request *req, const struct evke
 {
     struct api *a = arg;
     (void)query;
+    if (!api_admit(a, req, KEYS_ACCESS_READ, "GET /metrics", NULL))
+        return;
     struct metrics_hub hub;
     memset(&hub, 0, sizeof(hub));
     a->host.stats(a->host.arg, &hub);
@@ -224,6 +348,8 @@ int api_new(struct event_base *base, const struct api_config *cfg, struct api **
     a->base = base;
     a->host = cfg->host;
     a->bus = cfg->bus;
+    a->keys = cfg->keys;
+    a->replay = sign_replay_new(0);
     a->workspace = xstrdup(cfg->workspace);
     a->version = xstrdup(cfg->version);
     if (!token_digest_init(&a->token, cfg->token, strlen(cfg->token))) {
@@ -288,9 +414,19 @@ void api_free(struct api *a)
     http_server_free(a->http);
     rest_free(a->rest);       /* after the server: its close hooks may still run */
     tls_context_free(a->tls); /* after the server: its connections came from it */
+    sign_replay_free(a->replay);
     free(a->workspace);
     free(a->version);
     free(a);
+}
+
+void api_key_revoked(struct api *a, const struct keys_key *k)
+{
+    if (!a || !k)
+        return;
+    events_sse_end_principal(a->sse, k);
+    if (a->mcp)
+        mcp_http_end_principal(a->mcp, k);
 }
 
 const char *api_address(const struct api *a)

@@ -10,11 +10,16 @@
  *   POST /events   publish one event or an array (events_post.c)
  *   /api/v1/…      REST twins of the tools (rest.c)
  *
- * Every other route needs the admin token as `Authorization: Bearer …` or
- * `?token=…`, compared in constant time. With a certificate and key the
- * face speaks HTTPS only (net/tls.h). A non-loopback address is served
- * only when the hub says remote clients can be held to API keys
- * (api_config.remote_allowed, DESIGN §5); api_bind_check is that rule.
+ * Every other route needs a credential as `Authorization: Bearer …` or
+ * `?token=…`: the admin token (every right) or an API key (auth/keys.h:
+ * its rights, its rate limit; docs/security.md has the table), compared
+ * in constant time. No credential, a wrong or a revoked one: 401; a key
+ * outside its rights: 403 `forbidden`; over its rate: 429 `rate_limited`
+ * with Retry-After. POST /events may be signed (auth/sign.h). With a
+ * certificate and key the face speaks HTTPS only (net/tls.h). A
+ * non-loopback address is served only when the hub says remote clients
+ * can be held to API keys (api_config.remote_allowed, DESIGN §5);
+ * api_bind_check is that rule.
  *
  * The face reads hub state through `struct api_host` (the hub sits above
  * this layer) and the bus and store directly. */
@@ -34,6 +39,8 @@ struct event_base;
 struct bus;
 struct store;
 struct api;
+struct keys;
+struct keys_key;
 
 struct api_host {
     void *arg;
@@ -69,6 +76,7 @@ struct api_config {
     const char *tls_key;      /* PEM private key file; set exactly when tls_cert is */
     bool remote_allowed;      /* at least one unrevoked API key exists */
     const char *token;        /* the admin token (copied as a digest) */
+    struct keys *keys;        /* API keys (borrowed, outlives the face); NULL: none */
     struct bus *bus;          /* committed events */
     struct store *store;      /* the log, for history older than the bus ring */
     const char *workspace;    /* copied */
@@ -89,6 +97,9 @@ COORDHUB_MUST_CHECK int api_new(struct event_base *base, const struct api_config
                                 struct api **out, char **errmsg);
 /* End every stream, close every connection and the listener. NULL ok. */
 void api_free(struct api *a);
+/* Key k was just revoked: close the event streams and /mcp sessions it
+ * opened (its next request is refused by the store already). NULL ok. */
+void api_key_revoked(struct api *a, const struct keys_key *k);
 /* The bound address, "127.0.0.1:7420" (the kernel's port when 0 was asked). */
 const char *api_address(const struct api *a);
 /* "https" when the face speaks TLS, else "http". */

@@ -10,6 +10,10 @@
  * publish_event call through the hub, the same path as the MCP tool; the
  * calls of one request run in one loop turn, so they join one group
  * commit (one store append: they are recorded together or not at all).
+ * An API key may publish only the types its canPublish patterns match:
+ * after the checks above, one type outside them refuses the whole body
+ * with 403. (The signature, when there is one, was checked by api.c on
+ * the raw bytes before this runs.)
  * The answer, 201 {ids:[…]} in the order of the body, is sent when the
  * last call is answered, i.e. after the commit. */
 #include <stdio.h>
@@ -19,6 +23,7 @@
 #include <event2/http.h>
 
 #include "api/rest.h"
+#include "auth/keys.h"
 #include "base/json.h"
 #include "base/str.h"
 #include "core/workspace.h"
@@ -80,7 +85,25 @@ static char *events_post_check(const cJSON *item, int index)
     return NULL;
 }
 
-void rest_handle_events_post(struct rest *r, struct evhttp_request *req)
+/* The first event key may not publish, as a message; NULL if all may go. */
+static char *events_post_forbidden(const cJSON *body, bool batch, int n, const struct keys_key *key)
+{
+    for (int i = 0; key && i < n; i++) {
+        const char *type = json_get_str(batch ? cJSON_GetArrayItem(body, i) : body, "type", "");
+        if (!keys_key_may_publish(key, type)) {
+            char where[32] = "";
+            if (batch)
+                snprintf(where, sizeof(where), "event [%d]: ", i);
+            return str_printf("%stype '%s' is outside this API key's canPublish patterns; "
+                              "nothing was published",
+                              where, type);
+        }
+    }
+    return NULL;
+}
+
+void rest_handle_events_post(struct rest *r, struct evhttp_request *req,
+                             const struct keys_key *key)
 {
     cJSON *body;
     if (rest_read_body(req, &body) != 0)
@@ -104,6 +127,12 @@ void rest_handle_events_post(struct rest *r, struct evhttp_request *req)
     }
     if (msg) {
         http_reply_error(req, 400, "invalid_argument", msg);
+        free(msg);
+        cJSON_Delete(body);
+        return;
+    }
+    if ((msg = events_post_forbidden(body, batch, n, key)) != NULL) {
+        http_reply_error(req, 403, "forbidden", msg);
         free(msg);
         cJSON_Delete(body);
         return;

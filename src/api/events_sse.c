@@ -36,7 +36,7 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
-#include "api/events_filter.h"
+#include "core/events_filter.h"
 #include "base/buf.h"
 #include "base/json.h"
 #include "base/log.h"
@@ -55,6 +55,8 @@ struct events_sse_client {
     uint64_t id; /* for logs */
     struct sse_stream *stream;
     struct events_filter filter;
+    const struct events_filter *allow; /* borrowed: the credential's patterns, NULL: all */
+    const void *principal;             /* who opened it (events_sse_end_principal) */
     uint64_t cursor;
     bool live;
     struct event *step_ev; /* continues a catch-up step that wrote nothing */
@@ -73,6 +75,13 @@ struct events_sse {
 };
 
 /* ---- frames -------------------------------------------------------------- */
+
+/* Does c get events of this type: its `types` and its credential allow it. */
+static bool events_sse_wanted(const struct events_sse_client *c, const char *type)
+{
+    return events_filter_match(&c->filter, type) &&
+           (!c->allow || events_filter_match(c->allow, type));
+}
 
 static int events_sse_frame(struct buf *out, uint64_t seq, const char *type, const char *text)
 {
@@ -130,7 +139,7 @@ static void events_sse_from_ring(struct events_sse_client *c, struct buf *out, u
         if (ev->seq > target)
             break;
         (*examined)++;
-        if (events_filter_match(&c->filter, ev->type) &&
+        if (events_sse_wanted(c, ev->type) &&
             events_sse_frame(out, ev->seq, ev->type, text) != 0)
             break; /* the frame is invalid (a type with a newline): impossible, skip */
         c->cursor = ev->seq;
@@ -171,7 +180,7 @@ static int events_sse_from_store(struct events_sse_client *c, struct buf *out, u
                 *examined >= EVENTS_SSE_STEP_EVENTS)
                 break;
             (*examined)++;
-            if (events_filter_match(&c->filter, ev->type)) {
+            if (events_sse_wanted(c, ev->type)) {
                 char *text = event_to_text(ev, e->workspace);
                 int frc = events_sse_frame(out, ev->seq, ev->type, text);
                 free(text);
@@ -270,7 +279,7 @@ static void events_sse_on_event(void *arg, const struct event *ev, const char *t
         if (!c->live || ev->seq <= c->cursor || sse_stream_closing(c->stream))
             continue;
         c->cursor = ev->seq;
-        if (!events_filter_match(&c->filter, ev->type))
+        if (!events_sse_wanted(c, ev->type))
             continue;
         if (!framed) {
             buf_reset(&e->frame);
@@ -292,7 +301,8 @@ static void events_sse_on_event(void *arg, const struct event *ev, const char *t
 /* ---- the handler --------------------------------------------------------- */
 
 void events_sse_handle(struct events_sse *e, struct evhttp_request *req,
-                       const struct evkeyvalq *query)
+                       const struct evkeyvalq *query, const struct events_filter *allow,
+                       const void *principal)
 {
     if (e->nclients >= e->cfg.max_clients) {
         char msg[96];
@@ -334,6 +344,8 @@ void events_sse_handle(struct events_sse *e, struct evhttp_request *req,
     c->owner = e;
     c->id = ++e->next_client_id;
     c->filter = filter;
+    c->allow = allow;
+    c->principal = principal;
     c->cursor = cursor;
     c->step_ev = event_new(e->cfg.base, -1, 0, events_sse_step, c);
     if (!c->step_ev)
@@ -393,6 +405,14 @@ void events_sse_free(struct events_sse *e)
     buf_deinit(&e->frame);
     free(e->workspace);
     free(e);
+}
+
+void events_sse_end_principal(struct events_sse *e, const void *principal)
+{
+    /* Only marks: each stream's `closed` callback unlinks and frees it. */
+    for (struct events_sse_client *c = e->clients; c; c = c->next)
+        if (c->principal == principal)
+            sse_stream_close(c->stream);
 }
 
 void events_sse_stats(const struct events_sse *e, struct events_sse_stats *out)

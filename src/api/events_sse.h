@@ -27,6 +27,7 @@ struct http_server;
 struct bus;
 struct store;
 struct events_sse;
+struct events_filter;
 
 struct events_sse_config {
     struct event_base *base;
@@ -56,9 +57,15 @@ struct events_sse *events_sse_new(const struct events_sse_config *cfg);
  * the HTTP server is freed. */
 void events_sse_free(struct events_sse *e);
 /* Serve one GET /events request: answer 400/503, or take it over as a
- * stream. query is the request's decoded query (borrowed). */
+ * stream. query is the request's decoded query (borrowed). allow, when
+ * not NULL, is what the credential may receive: the stream carries only
+ * events matching both `types` and allow (borrowed: it must outlive the
+ * stream). principal (opaque, may be NULL) names who opened it. */
 void events_sse_handle(struct events_sse *e, struct evhttp_request *req,
-                       const struct evkeyvalq *query);
+                       const struct evkeyvalq *query, const struct events_filter *allow,
+                       const void *principal);
+/* Close every stream opened by principal (a revoked credential). */
+void events_sse_end_principal(struct events_sse *e, const void *principal);
 void events_sse_stats(const struct events_sse *e, struct events_sse_stats *out);
 
 #endif

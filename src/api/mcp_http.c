@@ -295,7 +295,7 @@ static bool mcp_http_random_id(char *out, size_t outlen)
     return true;
 }
 
-static struct mcp_http_session *mcp_http_session_open(struct mcp_http *m)
+static struct mcp_http_session *mcp_http_session_open(struct mcp_http *m, const void *principal)
 {
     struct mcp_http_session *hs = xcalloc(1, sizeof(*hs));
     hs->m = m;
@@ -307,7 +307,8 @@ static struct mcp_http_session *mcp_http_session_open(struct mcp_http *m)
     hs->ring = xcalloc(m->cfg.replay_max, sizeof(*hs->ring));
     hs->next_event_id = 1;
     hs->last_active_ms = mcp_http__now_ms();
-    hs->host_sess = m->cfg.host.open(m->cfg.host.arg, hs);
+    hs->principal = principal;
+    hs->host_sess = m->cfg.host.open(m->cfg.host.arg, hs, principal);
     if (!hs->host_sess) {
         map_deinit(&hs->held);
         free(hs->ring);
@@ -497,8 +498,9 @@ static bool mcp_http_check_peer(struct mcp_http *m, struct evhttp_request *req)
     return true;
 }
 
-/* The session a request names; NULL when it has been answered 400/404. */
-static struct mcp_http_session *mcp_http_find(struct mcp_http *m, struct evhttp_request *req)
+/* The session a request names; NULL when it has been answered 400/403/404. */
+static struct mcp_http_session *mcp_http_find(struct mcp_http *m, struct evhttp_request *req,
+                                              const void *principal)
 {
     const char *sid = mcp_http_header(req, "MCP-Session-Id");
     if (!sid || !*sid) {
@@ -509,6 +511,11 @@ static struct mcp_http_session *mcp_http_find(struct mcp_http *m, struct evhttp_
     struct mcp_http_session *hs = map_get(&m->sessions, sid);
     if (!hs) {
         mcp_http__reply_rpc_error(req, 404, -32001, "unknown or ended MCP session");
+        return NULL;
+    }
+    if (hs->principal != principal) {
+        mcp_http__reply_rpc_error(req, 403, -32600,
+                                  "this MCP session was opened with another credential");
         return NULL;
     }
     const char *ver = mcp_http_header(req, "MCP-Protocol-Version");
@@ -573,9 +580,9 @@ static bool mcp_http_is_initialize(const cJSON *v)
  * any bad member refuses it with 400 and the engine never sees it — then
  * handed to the engine, which answers its requests with one array. */
 static void mcp_http_post_batch(struct mcp_http *m, struct evhttp_request *req, const cJSON *j,
-                                const char *body, size_t len)
+                                const char *body, size_t len, const void *principal)
 {
-    struct mcp_http_session *hs = mcp_http_find(m, req);
+    struct mcp_http_session *hs = mcp_http_find(m, req, principal);
     if (!hs)
         return;
     char why[160];
@@ -646,7 +653,7 @@ static void mcp_http_post_batch(struct mcp_http *m, struct evhttp_request *req, 
     m->cfg.host.handle(m->cfg.host.arg, hs->host_sess, body, len);
 }
 
-static void mcp_http_post(struct mcp_http *m, struct evhttp_request *req)
+static void mcp_http_post(struct mcp_http *m, struct evhttp_request *req, const void *principal)
 {
     if (!mcp_http_check_accept(mcp_http_header(req, "Accept"), true, true)) {
         mcp_http__reply_rpc_error(req, 406, -32600,
@@ -663,7 +670,7 @@ static void mcp_http_post(struct mcp_http *m, struct evhttp_request *req)
         return;
     }
     if (cJSON_IsArray(j)) {
-        mcp_http_post_batch(m, req, j, body, len);
+        mcp_http_post_batch(m, req, j, body, len, principal);
         cJSON_Delete(j);
         return;
     }
@@ -684,13 +691,14 @@ static void mcp_http_post(struct mcp_http *m, struct evhttp_request *req)
     bool init = request && mcp_http_is_initialize(j);
     struct mcp_http_session *hs;
     if (init) {
-        if (map_len(&m->sessions) >= m->cfg.max_sessions || !(hs = mcp_http_session_open(m))) {
+        if (map_len(&m->sessions) >= m->cfg.max_sessions ||
+            !(hs = mcp_http_session_open(m, principal))) {
             cJSON_Delete(j);
             mcp_http__reply_rpc_error(req, 503, -32603, "too many MCP sessions; retry later");
             return;
         }
         evhttp_add_header(evhttp_request_get_output_headers(req), "MCP-Session-Id", hs->id);
-    } else if (!(hs = mcp_http_find(m, req))) {
+    } else if (!(hs = mcp_http_find(m, req, principal))) {
         cJSON_Delete(j);
         return;
     }
@@ -717,13 +725,13 @@ static void mcp_http_post(struct mcp_http *m, struct evhttp_request *req)
     m->cfg.host.handle(m->cfg.host.arg, hs->host_sess, body, len);
 }
 
-static void mcp_http_get(struct mcp_http *m, struct evhttp_request *req)
+static void mcp_http_get(struct mcp_http *m, struct evhttp_request *req, const void *principal)
 {
     if (!mcp_http_check_accept(mcp_http_header(req, "Accept"), false, true)) {
         mcp_http__reply_rpc_error(req, 406, -32600, "Accept must list text/event-stream");
         return;
     }
-    struct mcp_http_session *hs = mcp_http_find(m, req);
+    struct mcp_http_session *hs = mcp_http_find(m, req, principal);
     if (!hs)
         return;
     uint64_t after = hs->delivered;
@@ -747,19 +755,19 @@ static void mcp_http_get(struct mcp_http *m, struct evhttp_request *req)
     mcp_http_stream_replay(hs, after);
 }
 
-void mcp_http_handle(struct mcp_http *m, struct evhttp_request *req)
+void mcp_http_handle(struct mcp_http *m, struct evhttp_request *req, const void *principal)
 {
     if (!mcp_http_check_peer(m, req))
         return;
     switch (evhttp_request_get_command(req)) {
     case EVHTTP_REQ_POST:
-        mcp_http_post(m, req);
+        mcp_http_post(m, req, principal);
         break;
     case EVHTTP_REQ_GET:
-        mcp_http_get(m, req);
+        mcp_http_get(m, req, principal);
         break;
     case EVHTTP_REQ_DELETE: {
-        struct mcp_http_session *hs = mcp_http_find(m, req);
+        struct mcp_http_session *hs = mcp_http_find(m, req, principal);
         if (!hs)
             return;
         mcp_http_session_end(hs, 404);
@@ -820,6 +828,25 @@ struct mcp_http *mcp_http_new(const struct mcp_http_config *cfg)
     struct timeval tv = {.tv_sec = every / 1000, .tv_usec = (every % 1000) * 1000};
     event_add(m->idle_ev, &tv);
     return m;
+}
+
+void mcp_http_end_principal(struct mcp_http *m, const void *principal)
+{
+    for (;;) {
+        struct mcp_http_session *victim = NULL;
+        size_t it = 0;
+        void *v;
+        while (map_next(&m->sessions, &it, NULL, &v)) {
+            struct mcp_http_session *hs = v;
+            if (hs->principal == principal) {
+                victim = hs;
+                break;
+            }
+        }
+        if (!victim)
+            return;
+        mcp_http_session_end(victim, 401);
+    }
 }
 
 void mcp_http_free(struct mcp_http *m)

@@ -26,7 +26,7 @@
  *                that answer instead.
  *   DELETE /mcp  ends the session (then 404).
  *
- * Checks (mcp_http_check.h), in order, after the admin token (http.c): `Host` must name the
+ * Checks (mcp_http_check.h), in order, after the credential (http.c, api.c): `Host` must name the
  * bound loopback address, localhost, 127.0.0.1 or [::1] with the bound port
  * (403; DNS rebinding); a present `Origin` must be a loopback origin (403);
  * `Accept` must list application/json and text/event-stream for POST, or
@@ -52,10 +52,12 @@ struct mcp_http_session;
 /* The hub side of HTTP sessions. */
 struct mcp_http_host {
     void *arg;
-    /* A new session: return the host's handle for it (opaque, not NULL),
-     * or NULL to refuse it (too many sessions: the client gets 503). The
-     * host delivers the engine's output with mcp_http_session_send(hs). */
-    void *(*open)(void *arg, struct mcp_http_session *hs);
+    /* A new session opened by principal (the credential, as the face
+     * passed it to mcp_http_handle): return the host's handle for it
+     * (opaque, not NULL), or NULL to refuse it (too many sessions: the
+     * client gets 503). The host delivers the engine's output with
+     * mcp_http_session_send(hs). */
+    void *(*open)(void *arg, struct mcp_http_session *hs, const void *principal);
     /* Feed one JSON-RPC message (len bytes, not NUL-terminated). */
     void (*handle)(void *arg, void *sess, const char *msg, size_t len);
     /* The session ended: the host must not call mcp_http_session_send for
@@ -82,8 +84,13 @@ struct mcp_http *mcp_http_new(const struct mcp_http_config *cfg);
 /* End every session (host close runs for each), answer held requests with
  * 503 and end the streams. Call before the HTTP server is freed. NULL ok. */
 void mcp_http_free(struct mcp_http *m);
-/* The route handler of /mcp (GET, POST, DELETE). */
-void mcp_http_handle(struct mcp_http *m, struct evhttp_request *req);
+/* The route handler of /mcp (GET, POST, DELETE). principal (opaque, may
+ * be NULL) is who sends req: a session belongs to the principal that
+ * opened it, and a request naming it with another one gets 403. */
+void mcp_http_handle(struct mcp_http *m, struct evhttp_request *req, const void *principal);
+/* End every session principal opened (a revoked credential): its held
+ * requests are answered 401 and the host's close runs for each. */
+void mcp_http_end_principal(struct mcp_http *m, const void *principal);
 
 /* The engine's output for hs: a response (or a batch's array) answers the
  * held request with its id (dropped when none is held); a progress

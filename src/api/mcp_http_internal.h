@@ -63,6 +63,7 @@ struct mcp_http_held {
 
 struct mcp_http_session {
     struct mcp_http *m;
+    const void *principal; /* the credential that opened it; only it may use it */
     char id[65];
     char version[16]; /* negotiated revision, "" until initialize is answered */
     void *host_sess;

@@ -22,7 +22,9 @@
 #include <event2/keyvalq_struct.h>
 
 #include "api/rest_args.h"
+#include "auth/keys.h"
 #include "base/json.h"
+#include "core/events_filter.h"
 #include "base/str.h"
 #include "base/xmalloc.h"
 #include "net/http.h"
@@ -32,8 +34,9 @@
 
 struct rest_req {
     struct rest *rest;
-    struct evhttp_request *req; /* NULL once the peer went away */
-    int ok_status;              /* 200 or 201 */
+    struct evhttp_request *req;        /* NULL once the peer went away */
+    int ok_status;                     /* 200 or 201 */
+    const struct events_filter *allow; /* borrowed: events the caller may see; NULL: all */
     struct rest_batch batch;
     struct rest_req *prev, *next;
 };
@@ -252,6 +255,15 @@ static void rest_tool_done(void *arg, cJSON *result, bool is_error)
         rest_req_finish(rr, err_to_http(ERR_BUSY), o);
         return;
     }
+    if (rr->allow) {
+        /* Drop what the key may not see; lastId still moves past it. */
+        cJSON *events = cJSON_GetObjectItemCaseSensitive(result, "events");
+        for (int i = cJSON_GetArraySize(events) - 1; i >= 0; i--) {
+            const cJSON *ev = cJSON_GetArrayItem(events, i);
+            if (!events_filter_match(rr->allow, json_get_str(ev, "type", "")))
+                cJSON_DeleteItemFromArray(events, i);
+        }
+    }
     rest_req_finish(rr, rr->ok_status, result);
 }
 
@@ -265,7 +277,7 @@ static void rest_bad(struct evhttp_request *req, char *msg)
  * agent the workspace does not know is registered by the hub in the same
  * command (hub_tools.c), so this is one call. */
 static void rest_call(struct rest *r, struct evhttp_request *req, const struct rest_endpoint *e,
-                      cJSON *args)
+                      cJSON *args, const struct events_filter *allow)
 {
     const struct tool_def *t = tools_find(e->tool);
     char *msg = NULL;
@@ -297,6 +309,7 @@ static void rest_call(struct rest *r, struct evhttp_request *req, const struct r
     }
     struct rest_req *rr = rest_req_new(r, req);
     rr->ok_status = e->flags & REST_CREATED ? 201 : 200;
+    rr->allow = allow;
     rest_req_call(rr, e->tool, args, rest_tool_done);
 }
 
@@ -360,7 +373,45 @@ static cJSON *rest_args(struct evhttp_request *req, const struct rest_endpoint *
     return args;
 }
 
-void rest_handle(struct rest *r, struct evhttp_request *req, const struct evkeyvalq *q)
+static void rest_forbid(struct evhttp_request *req, char *msg)
+{
+    http_reply_error(req, 403, "forbidden", msg);
+    free(msg);
+}
+
+/* May key (NULL: the admin token) call e's tool? Before the arguments are
+ * read: a read-only tool needs `read`, any other `write`, the events
+ * endpoint canSubscribe. With args: a forced unlock needs `admin`. On
+ * false req has been answered 403. */
+static bool rest_allowed(struct evhttp_request *req, const struct rest_endpoint *e,
+                         const cJSON *args, const struct keys_key *key)
+{
+    if (!key)
+        return true;
+    const struct tool_def *t = tools_find(e->tool);
+    enum keys_access need = t && t->read_only ? KEYS_ACCESS_READ : KEYS_ACCESS_WRITE;
+    const char *what =
+        need == KEYS_ACCESS_READ ? "reading through /api/v1" : "changing state through /api/v1";
+    if (args && strcmp(e->tool, "unlock_file") == 0 &&
+        cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(args, "force"))) {
+        need = KEYS_ACCESS_ADMIN;
+        what = "a forced unlock";
+    }
+    if (key->access < need) {
+        rest_forbid(req, str_printf("%s needs canAccessState '%s'; this API key has '%s'", what,
+                                    keys_access_name(need), keys_access_name(key->access)));
+        return false;
+    }
+    if (strcmp(e->tool, "wait_for_events") == 0 && key->subscribe.n == 0) {
+        rest_forbid(req, xstrdup("GET /api/v1/events needs canSubscribe patterns; this API key "
+                                 "has none"));
+        return false;
+    }
+    return true;
+}
+
+void rest_handle(struct rest *r, struct evhttp_request *req, const struct evkeyvalq *q,
+                 const struct keys_key *key)
 {
     const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
     const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
@@ -381,9 +432,19 @@ void rest_handle(struct rest *r, struct evhttp_request *req, const struct evkeyv
             cJSON_Delete(captured);
             continue;
         }
+        if (!rest_allowed(req, e, NULL, key)) {
+            cJSON_Delete(captured);
+            return;
+        }
         cJSON *args = rest_args(req, e, q, captured);
-        if (args)
-            rest_call(r, req, e, args);
+        if (!args)
+            return;
+        if (!rest_allowed(req, e, args, key)) {
+            cJSON_Delete(args);
+            return;
+        }
+        const bool events = key && strcmp(e->tool, "wait_for_events") == 0;
+        rest_call(r, req, e, args, events ? &key->subscribe : NULL);
         return;
     }
     if (allowed)

@@ -30,7 +30,11 @@
  * (success:false, e.g. "locked by another agent") is 409 with the refusal
  * object under "result".
  *
- * The caller holds the admin token, so it may act for any agent. Calls
+ * The caller holds the admin token (or an API key whose rights allow the
+ * call, checked here: a tool annotated readOnlyHint needs canAccessState
+ * `read`, any other `write`, a forced unlock `admin`, and the events
+ * endpoint canSubscribe, whose patterns also filter its answer; 403
+ * `forbidden` otherwise), so it may act for any agent. Calls
  * that act for an agent (status, lock, unlock, renew, claim, complete,
  * release) and POST /api/v1/agents need agentId (400 without); an agent
  * the workspace does not know is registered by the hub in the same
@@ -49,6 +53,7 @@ struct evkeyvalq;
 struct http_server;
 struct rest;
 struct rest_req;
+struct keys_key;
 
 /* The REST face on http, calling tools through host (borrowed). */
 struct rest *rest_new(struct http_server *http, const struct api_host *host);
@@ -56,10 +61,17 @@ struct rest *rest_new(struct http_server *http, const struct api_host *host);
  * http_server_free). NULL ok. */
 void rest_free(struct rest *r);
 
-/* Route handler for every path under /api/v1/. */
-void rest_handle(struct rest *r, struct evhttp_request *req, const struct evkeyvalq *q);
-/* POST /events (events_post.c). */
-void rest_handle_events_post(struct rest *r, struct evhttp_request *req);
+/* Route handler for every path under /api/v1/. key is the API key the
+ * request authenticated with (borrowed: keys outlive the face), or NULL
+ * for the admin token. */
+void rest_handle(struct rest *r, struct evhttp_request *req, const struct evkeyvalq *q,
+                 const struct keys_key *key);
+/* POST /events (events_post.c). key, when not NULL, is the API key the
+ * request authenticated with: every event's type must be in its
+ * canPublish patterns, else the whole body is refused with 403 and
+ * nothing is published. */
+void rest_handle_events_post(struct rest *r, struct evhttp_request *req,
+                             const struct keys_key *key);
 
 /* ---- shared with events_post.c ---- */
 

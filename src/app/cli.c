@@ -9,6 +9,7 @@
 #define _GNU_SOURCE
 #include "app/cli.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -441,6 +442,160 @@ static int cli_events(struct options *o, int argc, char **argv)
     return code;
 }
 
+/* ---- key create / list / revoke ------------------------------------------ */
+
+static const char *cli_patterns(const cJSON *arr, char *buf, size_t n)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    const cJSON *p;
+    cJSON_ArrayForEach(p, arr)
+    {
+        int w = snprintf(buf + used, n - used, "%s%s", used ? "," : "",
+                         cJSON_IsString(p) ? p->valuestring : "");
+        if (w < 0 || (size_t)w >= n - used)
+            break;
+        used += (size_t)w;
+    }
+    return used ? buf : "-";
+}
+
+static void cli_key_row(const cJSON *k)
+{
+    char pub[256], sub[256];
+    const cJSON *rl = cJSON_GetObjectItemCaseSensitive(k, "rateLimit");
+    char rate[32], burst[32];
+    snprintf(rate, sizeof(rate), "%g", cJSON_GetObjectItemCaseSensitive(rl, "perSecond")
+                                           ? cJSON_GetObjectItemCaseSensitive(rl, "perSecond")
+                                                 ->valuedouble
+                                           : 0);
+    cli_num(rl, "burst", burst, sizeof(burst));
+    const char *name = cli_str(k, "name");
+    printf("%-12s  %-16s  %-6s  %-20s  %-20s  %-4s  %s/s,%s  %s  %s\n", cli_str(k, "id"),
+           *name ? name : "-", cli_str(k, "canAccessState"),
+           cli_patterns(cJSON_GetObjectItemCaseSensitive(k, "canPublish"), pub, sizeof(pub)),
+           cli_patterns(cJSON_GetObjectItemCaseSensitive(k, "canSubscribe"), sub, sizeof(sub)),
+           json_get_bool(k, "requireSignature", false) ? "yes" : "no", rate, burst,
+           cli_str(k, "createdAt"),
+           json_get_bool(k, "revoked", false) ? cli_str(k, "revokedAt") : "-");
+}
+
+static void cli_key_header(void)
+{
+    printf("%-12s  %-16s  %-6s  %-20s  %-20s  %-4s  %s  %s  %s\n", "ID", "NAME", "STATE",
+           "PUBLISH", "SUBSCRIBE", "SIG", "RATE", "CREATED", "REVOKED");
+}
+
+/* The create request from the options; NULL with a message on stderr. */
+static cJSON *cli_key_create_request(const struct options *o)
+{
+    cJSON *req = cJSON_CreateObject();
+    cJSON_AddStringToObject(req, "coordhub", "key");
+    cJSON_AddStringToObject(req, "op", "create");
+    if (o->name)
+        cJSON_AddStringToObject(req, "name", o->name);
+    if (o->publish)
+        cJSON_AddStringToObject(req, "publish", o->publish);
+    if (o->subscribe)
+        cJSON_AddStringToObject(req, "subscribe", o->subscribe);
+    if (o->access)
+        cJSON_AddStringToObject(req, "state", o->access);
+    if (o->require_signature)
+        cJSON_AddBoolToObject(req, "requireSignature", 1);
+    if (o->rate) {
+        char *end;
+        errno = 0;
+        double v = strtod(o->rate, &end);
+        if (errno || end == o->rate || *end) {
+            fprintf(stderr, "coordhub: --rate: '%s' is not a number (requests per second)\n",
+                    o->rate);
+            cJSON_Delete(req);
+            return NULL;
+        }
+        cJSON_AddNumberToObject(req, "rate", v);
+    }
+    if (o->burst) {
+        char *end;
+        errno = 0;
+        long long v = strtoll(o->burst, &end, 10);
+        if (errno || end == o->burst || *end) {
+            fprintf(stderr, "coordhub: --burst: '%s' is not an integer\n", o->burst);
+            cJSON_Delete(req);
+            return NULL;
+        }
+        cJSON_AddNumberToObject(req, "burst", (double)v);
+    }
+    return req;
+}
+
+static int cli_key(struct options *o, int argc, char **argv)
+{
+    const char *usage =
+        "usage: coordhub key create [--name N] [--publish PATTERNS] [--subscribe PATTERNS] "
+        "[--state none|read|write|admin] [--require-signature] [--rate N] [--burst N] [--json]\n"
+        "       coordhub key list [--json]\n"
+        "       coordhub key revoke ID [--json]\n";
+    const char *sub = argc >= 1 ? argv[0] : "";
+    cJSON *req = NULL;
+    if (strcmp(sub, "create") == 0 && argc == 1) {
+        req = cli_key_create_request(o);
+        if (!req)
+            return CLI_INVALID;
+    } else if ((strcmp(sub, "list") == 0 && argc == 1) ||
+               (strcmp(sub, "revoke") == 0 && argc == 2)) {
+        req = cJSON_CreateObject();
+        cJSON_AddStringToObject(req, "coordhub", "key");
+        cJSON_AddStringToObject(req, "op", sub);
+        if (argc == 2)
+            cJSON_AddStringToObject(req, "id", argv[1]);
+    } else {
+        fputs(usage, stderr);
+        return CLI_USAGE;
+    }
+    cJSON *reply = NULL;
+    char *err = NULL;
+    int rc = client_control(o, req, &reply, &err);
+    cJSON_Delete(req);
+    if (rc) {
+        fprintf(stderr, "coordhub: key %s: %s\n", sub, err ? err : "failed");
+        free(err);
+        return CLI_FAIL;
+    }
+    int code = CLI_OK;
+    const cJSON *res = cJSON_GetObjectItemCaseSensitive(reply, "result");
+    if (!json_get_bool(reply, "ok", false)) {
+        const char *ecode = json_get_str(reply, "code", "");
+        fprintf(stderr, "coordhub: key %s: %s\n", sub, json_get_str(reply, "error", "failed"));
+        code = strcmp(ecode, "invalid_argument") == 0 || strcmp(ecode, "not_found") == 0
+                   ? CLI_INVALID
+               : strcmp(ecode, "bad_state") == 0 || strcmp(ecode, "too_large") == 0
+                   ? CLI_REFUSED
+                   : CLI_FAIL;
+    } else if (o->json) {
+        cli_print_json(res);
+    } else if (strcmp(sub, "create") == 0) {
+        printf("%s\n", json_get_str(res, "key", ""));
+        fprintf(stderr, "coordhub: key %s created; the line above is its only copy: store it "
+                        "now (the hub keeps only its SHA-256)\n",
+                json_get_str(res, "id", ""));
+    } else if (strcmp(sub, "list") == 0) {
+        cli_key_header();
+        const cJSON *k;
+        cJSON_ArrayForEach(k, cJSON_GetObjectItemCaseSensitive(res, "keys"))
+        {
+            cli_key_row(k);
+        }
+    } else {
+        printf("key %s revoked at %s\n", json_get_str(res, "id", ""),
+               json_get_str(res, "revokedAt", ""));
+    }
+    cJSON *secret = cJSON_GetObjectItemCaseSensitive(res, "key");
+    if (cJSON_IsString(secret))
+        memset(secret->valuestring, 0, strlen(secret->valuestring));
+    cJSON_Delete(reply);
+    return code;
+}
+
 /* ---- serve / mcp / version / help --------------------------------------- */
 
 static int cli_serve(struct options *o, int argc, char **argv)
@@ -490,6 +645,9 @@ static const struct cli_cmd cli_cmds[] = {
     {"tasks", "tasks [--status S] [--json]", "list tasks", cli_tasks},
     {"task", "task add|claim|done|release …", "create and move tasks", cli_task},
     {"events", "events [--follow] [--since N] [--json]", "print the event log", cli_events},
+    {"key", "key create|list|revoke …",
+     "manage the HTTP face's API keys (create shows a key once; list never shows secrets)",
+     cli_key},
     {"version", "version [--json]", "print the version", cli_version},
 };
 

@@ -174,6 +174,39 @@ static char *client_read_line(struct client *c)
     }
 }
 
+int client_control(const struct options *o, const cJSON *req, cJSON **reply, char **errmsg)
+{
+    *reply = NULL;
+    *errmsg = NULL;
+    int fd = client_connect_socket(o, true, errmsg);
+    if (fd < 0)
+        return -1;
+    struct client c = {.fd = fd, .next_id = 1};
+    buf_init(&c.in, CLIENT_MAX_LINE);
+    char *text = json_print(req);
+    size_t len = strlen(text);
+    char *line = xmalloc(len + 1);
+    memcpy(line, text, len);
+    line[len] = '\n';
+    free(text);
+    int rc = client_write_all(fd, line, len + 1);
+    free(line);
+    char *answer = rc == 0 ? client_read_line(&c) : NULL;
+    close(fd);
+    buf_deinit(&c.in);
+    int err = 0;
+    cJSON *v = answer ? json_parse_bounded(answer, strlen(answer), JSON_MAX_DEPTH, &err) : NULL;
+    free(answer);
+    if (!cJSON_IsObject(v)) {
+        cJSON_Delete(v);
+        *errmsg = xstrdup(rc ? "cannot send the request to the hub"
+                             : "the hub closed the connection without an answer");
+        return -1;
+    }
+    *reply = v;
+    return 0;
+}
+
 /* Send a request and wait for the response with the same id; notifications
  * in between are skipped. Returns the parsed response (caller owns). */
 static cJSON *client_request(struct client *c, const char *method, cJSON *params, char **errmsg)

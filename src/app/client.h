@@ -28,4 +28,9 @@ void client_close(struct client *c);
 int client_call(struct client *c, const char *tool, cJSON *args, cJSON **result, bool *is_error,
                 char **errmsg);
 
+/* Send one control request (a JSON object with "coordhub": kind) on a
+ * fresh connection (starting the hub when needed) and read its one-line
+ * answer into *reply (caller owns). -1 with *errmsg when there is none. */
+int client_control(const struct options *o, const cJSON *req, cJSON **reply, char **errmsg);
+
 #endif

@@ -434,6 +434,7 @@ static void hub_teardown(struct hub *h)
 {
     hub_http_stop(h);
     hub_sessions_close_all(h);
+    hub_keys_close(h); /* after the face and the sessions that point at keys */
     if (h->listener)
         evconnlistener_free(h->listener);
     if (h->sock_path)
@@ -575,6 +576,9 @@ int hub_serve(const struct options *o)
     }
     bus_subscribe(h->bus, hub_bus_event, h);
     hub_ensure_token(h);
+    rc = hub_keys_open(h);
+    if (rc)
+        goto fail;
 
     h->commit_ev = event_new(h->base, -1, 0, hub_commit_cb, h);
     event_priority_set(h->commit_ev, 1);

@@ -10,9 +10,10 @@
  * --tls-key, or COORDHUB_TLS_CERT/COORDHUB_TLS_KEY) is such a choice too:
  * a hub told to speak HTTPS never quietly runs without it.
  *
- * A non-loopback address is served only when API keys exist (DESIGN §5).
- * This version has no key store yet, so no key exists and such addresses
- * are refused; without TLS one would be served with a loud warning.
+ * A non-loopback address is served only when API keys exist (DESIGN §5):
+ * at start the hub asks its key store whether any unrevoked key exists
+ * (keys_any_active); without TLS such an address is served with a loud
+ * warning.
  *
  * The bound address is written to <state-dir>/http.addr ("127.0.0.1:7420",
  * the kernel's port when 0 was asked; "https://127.0.0.1:7420" when TLS is
@@ -30,6 +31,7 @@
 #include <unistd.h>
 
 #include "api/api.h"
+#include "auth/keys.h"
 #include "app/hub_internal.h"
 #include "app/options.h"
 #include "base/clock.h"
@@ -156,8 +158,9 @@ int hub_http_start(struct hub *h)
         .addr = addr,
         .tls_cert = o->tls_cert,
         .tls_key = o->tls_key,
-        .remote_allowed = false, /* no API key can exist yet: no key store */
+        .remote_allowed = keys_any_active(h->keys), /* DESIGN §5: keys must exist */
         .token = token,
+        .keys = h->keys,
         .bus = h->bus,
         .store = h->store,
         .workspace = o->workspace,

@@ -24,6 +24,9 @@ struct options;
 struct api;
 struct api_config;
 struct mcp_http_session;
+struct keys;
+struct keys_key;
+struct events_filter;
 
 #define HUB_MAX_LINE (1024 * 1024)     /* DESIGN §5: body ≤ 1 MiB */
 #define HUB_MAX_OUT (16 * 1024 * 1024) /* per-session output backlog */
@@ -47,6 +50,9 @@ struct hub_session {
     int inflight;         /* tool calls not yet answered */
     /* An HTTP MCP session's transport (hub_mcp_http.c), or NULL. */
     struct mcp_http_session *http;
+    /* The API key that opened this HTTP session (its rights limit the
+     * session's calls, hub_keys.c), or NULL: the admin token / a socket. */
+    const struct keys_key *key;
     /* Non-NULL for the HTTP face's session (hub_rest.c): answers go to
      * reply_fn instead of an MCP session; it takes result. */
     void (*reply_fn)(void *arg, uint64_t call_id, cJSON *result, bool is_error);
@@ -86,6 +92,8 @@ struct hub_wait {
     uint64_t call_id;
     uint64_t cursor; /* events with seq > cursor not yet examined */
     cJSON *types;    /* owned array of patterns, or NULL = all */
+    /* borrowed: the session key's canSubscribe, or NULL = all */
+    const struct events_filter *allow;
     size_t limit;
     int64_t deadline_ms; /* monotonic ms */
     struct hub_call_clock clock;
@@ -134,6 +142,7 @@ struct hub {
     struct metrics_tool tools[HUB_METRICS_TOOLS];
     /* The tool call being run now (hub_tool_call); hub_reply stamps it. */
     struct hub_call_clock call;
+    struct keys *keys; /* API keys (<state-dir>/keys.json), hub_keys.c */
 };
 
 /* hub.c */
@@ -201,6 +210,19 @@ void hub_metrics_event(struct hub *h, const struct event *ev);
 /* A queued lock request ended: granted or timed out, after waiting
  * since clock.start_ns. */
 void hub_metrics_lock_wait_done(struct hub *h, struct hub_call_clock clock, bool granted);
+
+/* hub_keys.c */
+/* Load <state-dir>/keys.json into h->keys. 0, or an error (printed on
+ * stderr): a key file the hub cannot read is a start-up error. */
+int hub_keys_open(struct hub *h);
+/* Free h->keys (after the HTTP face and the sessions). */
+void hub_keys_close(struct hub *h);
+/* Answer a key control request (first line {"coordhub":"key",…} on the
+ * socket: `coordhub key …`) on fd, which is taken. */
+void hub_keys_control(struct hub *h, int fd, const cJSON *req);
+/* Why the session's key may not make this tool call (caller frees), or
+ * NULL when it may (always for sessions without a key). */
+char *hub_keys_tool_refusal(const struct hub_session *s, const char *name, const cJSON *args);
 
 /* hub_tools.c */
 void hub_tool_call(struct hub *h, struct hub_session *s, uint64_t call_id, const char *name,

@@ -4,8 +4,10 @@
  * connection: its engine's output goes to the HTTP transport
  * (hub_session.c's send checks `http`), it registers its agent implicitly
  * like a socket session, it is never admin, and when the transport ends it
- * (DELETE, idle timeout, teardown) it closes like a socket whose peer left:
- * its lock and event waits are cancelled and its agent is detached. */
+ * (DELETE, idle timeout, teardown, its key revoked) it closes like a
+ * socket whose peer left: its lock and event waits are cancelled and its
+ * agent is detached. A session opened with an API key keeps the key: its
+ * calls stay within the key's rights (hub_keys.c). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdlib.h>
@@ -16,13 +18,14 @@
 #include "base/log.h"
 #include "rpc/mcp.h"
 
-static void *hub_mcp_http_open(void *arg, struct mcp_http_session *hs)
+static void *hub_mcp_http_open(void *arg, struct mcp_http_session *hs, const void *principal)
 {
     struct hub *h = arg;
     if (h->stopping || h->nsessions >= HUB_MAX_SESSIONS)
         return NULL;
     struct hub_session *s = hub_session_new(h);
     s->http = hs;
+    s->key = principal; /* the face passes the API key, NULL for the admin token */
     log_debug("session %llu: MCP over HTTP", (unsigned long long)s->id);
     return s;
 }

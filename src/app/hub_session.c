@@ -8,7 +8,9 @@
  *   resume  — the same without descriptors (relay fallback).
  * Either may carry the original `initialize` params ("init") and agent id,
  * so a bridge whose hub died re-attaches to a new hub without the IDE
- * noticing. Any other first line is an ordinary MCP message.
+ * noticing. A first line {"coordhub":"key",…} is not a session but an
+ * admin request about API keys (`coordhub key …`, hub_keys.c): answered,
+ * then closed. Any other first line is an ordinary MCP message.
  *
  * Over the control channel the hub tells the bridge the session's initialize
  * params and agent id as they become known ("session"), and "bye" when the
@@ -34,6 +36,7 @@
 #include "api/mcp_http.h"
 #include "app/hub_internal.h"
 #include "app/options.h"
+#include "auth/keys.h"
 #include "base/clock.h"
 #include "base/json.h"
 #include "base/log.h"
@@ -123,8 +126,18 @@ static void hub_mcp_tool_cancel(void *host, struct mcp_session *m, uint64_t call
 
 static cJSON *hub_mcp_resource_read(void *host, struct mcp_session *m, const char *uri)
 {
-    (void)m;
-    return hub_resource_read(host, uri);
+    const struct hub_session *s = mcp_session_userdata(m);
+    cJSON *r = hub_resource_read(host, uri);
+    if (s->key && strcmp(uri, "coord://events/recent") == 0) {
+        /* A key sees only the events its canSubscribe patterns allow. */
+        cJSON *events = cJSON_GetObjectItemCaseSensitive(r, "events");
+        for (int i = cJSON_GetArraySize(events) - 1; i >= 0; i--) {
+            const cJSON *ev = cJSON_GetArrayItem(events, i);
+            if (!keys_key_may_subscribe(s->key, json_get_str(ev, "type", "")))
+                cJSON_DeleteItemFromArray(events, i);
+        }
+    }
+    return r;
 }
 
 static void hub_session_announce(struct hub_session *s)
@@ -349,6 +362,13 @@ static void hub_first_read_cb(evutil_socket_t fd, short what, void *arg)
         ctl = json_parse_bounded(buf, (size_t)(nl - buf), 16, &err);
     }
     const char *kind = ctl ? json_get_str(ctl, "coordhub", "") : "";
+    if (strcmp(kind, "key") == 0) {
+        for (int i = 0; i < nfds; i++)
+            close(fds[i]);
+        hub_keys_control(h, (int)fd, ctl);
+        cJSON_Delete(ctl);
+        return;
+    }
     struct hub_session *s = hub_session_new(h);
     if (strcmp(kind, "attach") == 0 && nfds == 2) {
         s->conn =
@@ -482,6 +502,8 @@ void hub_session_event(struct hub *h, const struct event *ev, const char *text)
         if (s->id == 0 || !mcp_session_is_initialized(s->mcp))
             continue;
         hub_session_notify_resources(s, ev->type);
+        if (s->key && !keys_key_may_subscribe(s->key, ev->type))
+            continue; /* not for this session's key */
         enum mcp_log_level level = hub_event_level(s, ev);
         if (!mcp_session_log_wanted(s->mcp, level))
             continue;

@@ -24,6 +24,7 @@
 
 #include "app/hub_internal.h"
 #include "app/options.h"
+#include "auth/keys.h"
 #include "base/clock.h"
 #include "base/json.h"
 #include "base/log.h"
@@ -282,8 +283,8 @@ static void hub_add_event(cJSON *arr, const struct event *ev, const char *text, 
 
 /* Gather up to limit committed events after *cursor matching types into
  * arr; *cursor advances past everything examined. Returns how many. */
-static size_t hub_collect(struct hub *h, uint64_t *cursor, const cJSON *types, size_t limit,
-                          cJSON *arr)
+static size_t hub_collect(struct hub *h, uint64_t *cursor, const cJSON *types,
+                          const struct events_filter *allow, size_t limit, cJSON *arr)
 {
     size_t found = 0;
     while (found < limit && *cursor < h->committed_seq) {
@@ -296,7 +297,8 @@ static size_t hub_collect(struct hub *h, uint64_t *cursor, const cJSON *types, s
                 const char *text;
                 const struct event *ev = bus_at(h->bus, i, &text);
                 *cursor = ev->seq;
-                if (hub_types_match(types, ev->type)) {
+                if (hub_types_match(types, ev->type) &&
+                    (!allow || events_filter_match(allow, ev->type))) {
                     hub_add_event(arr, ev, text, h->opt->workspace);
                     found++;
                 }
@@ -319,7 +321,8 @@ static size_t hub_collect(struct hub *h, uint64_t *cursor, const cJSON *types, s
         }
         for (size_t i = 0; i < chunk.len && found < limit; i++) {
             *cursor = chunk.items[i].seq;
-            if (hub_types_match(types, chunk.items[i].type)) {
+            if (hub_types_match(types, chunk.items[i].type) &&
+                (!allow || events_filter_match(allow, chunk.items[i].type))) {
                 hub_add_event(arr, &chunk.items[i], NULL, h->opt->workspace);
                 found++;
             }
@@ -382,7 +385,8 @@ static void hub_wait_for_events(struct hub *h, struct hub_session *s, uint64_t c
     if (cursor > h->committed_seq)
         cursor = h->committed_seq;
     cJSON *arr = cJSON_CreateArray();
-    size_t n = hub_collect(h, &cursor, types, (size_t)limit, arr);
+    const struct events_filter *allow = s->key ? &s->key->subscribe : NULL;
+    size_t n = hub_collect(h, &cursor, types, allow, (size_t)limit, arr);
     if (n > 0 || timeout == 0) {
         hub_reply(h, s, call_id, hub_wait_result(arr, cursor), false);
         return;
@@ -393,6 +397,7 @@ static void hub_wait_for_events(struct hub *h, struct hub_session *s, uint64_t c
     w->call_id = call_id;
     w->cursor = cursor;
     w->types = types ? cJSON_Duplicate(types, 1) : NULL;
+    w->allow = allow;
     w->limit = (size_t)limit;
     w->deadline_ms = clock_mono_ns() / 1000000 + timeout;
     w->clock = h->call;
@@ -414,7 +419,7 @@ void hub_waits_service(struct hub *h, bool expire_due)
     while (*pp) {
         struct hub_wait *w = *pp;
         cJSON *arr = cJSON_CreateArray();
-        size_t n = hub_collect(h, &w->cursor, w->types, w->limit, arr);
+        size_t n = hub_collect(h, &w->cursor, w->types, w->allow, w->limit, arr);
         bool due = expire_due && w->deadline_ms <= now;
         struct hub_session *s = hub_session_find(h, w->session);
         if (!s || n > 0 || due) {
@@ -530,6 +535,14 @@ static void hub_tool_call_run(struct hub *h, struct hub_session *s, uint64_t cal
         cJSON_Delete(a);
         if (h->pending.len)
             hub_schedule_commit(h);
+        return;
+    }
+    char *refusal = hub_keys_tool_refusal(s, name, args);
+    if (refusal) {
+        cJSON *r = hub_error_result(refusal);
+        cJSON_AddStringToObject(r, "code", "forbidden");
+        free(refusal);
+        hub_reply(h, s, call_id, r, true);
         return;
     }
     int op = hub_core_op(name);

@@ -37,7 +37,8 @@ void options_deinit(struct options *o)
                      &o->http,      &o->agent,   &o->log_level, &o->since,       &o->mode,
                      &o->reason,    &o->status,  &o->title,     &o->description, &o->files,
                      &o->patterns,  &o->depends, &o->caps,      &o->result,      &o->task_id,
-                     &o->tls_cert,  &o->tls_key};
+                     &o->tls_cert,  &o->tls_key, &o->name,      &o->publish,     &o->subscribe,
+                     &o->access,    &o->rate,    &o->burst};
     for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
         free(*strs[i]);
         *strs[i] = NULL;
@@ -98,6 +99,13 @@ static const struct opt_def opt_defs[] = {
     OPT_I("priority", priority),
     OPT_S("result", result),
     OPT_S("id", task_id),
+    OPT_S("name", name),
+    OPT_S("publish", publish),
+    OPT_S("subscribe", subscribe),
+    OPT_S("state", access),
+    OPT_B("require-signature", require_signature),
+    OPT_S("rate", rate),
+    OPT_S("burst", burst),
 };
 
 static int opt_parse_int(const char *s, long long *out)

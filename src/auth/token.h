@@ -25,4 +25,16 @@ bool token_digest_init(struct token_digest *t, const char *secret, size_t len);
 /* True when the len bytes of candidate hash to t, in constant time. */
 bool token_digest_matches(const struct token_digest *t, const char *candidate, size_t len);
 
+/* Fill buf with n bytes from OpenSSL's CSPRNG (RAND_bytes). false on failure. */
+bool token_random(unsigned char *buf, size_t n);
+/* HMAC-SHA256 with key over the bytes a then b (b may be NULL when blen
+ * is 0) into out (32 bytes). false if OpenSSL fails. */
+bool token_hmac_sha256(const unsigned char *key, size_t keylen, const void *a, size_t alen,
+                       const void *b, size_t blen, unsigned char out[32]);
+/* True when the n bytes at a and b are equal, in constant time
+ * (CRYPTO_memcmp). */
+bool token_equal(const void *a, const void *b, size_t n);
+/* Overwrite n bytes at p in a way the compiler keeps (OPENSSL_cleanse). */
+void token_cleanse(void *p, size_t n);
+
 #endif

@@ -380,8 +380,8 @@ static bool http_authorized(struct http_server *s, struct evhttp_request *req,
     if (found == 0) {
         evhttp_add_header(h, "WWW-Authenticate", "Bearer realm=\"coordhub\"");
         http_reply_error(req, 401, "unauthorized",
-                         "this endpoint needs the admin token (in <state-dir>/token): send "
-                         "'Authorization: Bearer <token>' or add ?token=<token>");
+                         "this endpoint needs the admin token (in <state-dir>/token) or an API "
+                         "key: send 'Authorization: Bearer <token>' or add ?token=<token>");
     } else {
         evhttp_add_header(h, "WWW-Authenticate",
                           "Bearer realm=\"coordhub\", error=\"invalid_token\"");

@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "api/events_filter.h"
+#include "core/events_filter.h"
 
 static void test_events_filter__parse_and_match(void **state)
 {

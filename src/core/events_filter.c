@@ -4,7 +4,7 @@
  * EVENTS_FILTER_PATTERN_MAX bytes of the allowed alphabet, and there are
  * at most EVENTS_FILTER_MAX of them. A parse either adds all of csv's
  * patterns or none. */
-#include "api/events_filter.h"
+#include "core/events_filter.h"
 
 #include <stdlib.h>
 #include <string.h>

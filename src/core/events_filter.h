@@ -3,8 +3,8 @@
  * event_type_matches(). Parsing does no I/O and is bounded: at most
  * EVENTS_FILTER_MAX patterns of at most EVENTS_FILTER_PATTERN_MAX bytes,
  * each made of `[a-z0-9_.:*-]`. */
-#ifndef COORDHUB_API_EVENTS_FILTER_H
-#define COORDHUB_API_EVENTS_FILTER_H
+#ifndef COORDHUB_CORE_EVENTS_FILTER_H
+#define COORDHUB_CORE_EVENTS_FILTER_H
 
 #include <stdbool.h>
 #include <stddef.h>
