@@ -102,8 +102,7 @@ static char *events_post_forbidden(const cJSON *body, bool batch, int n, const s
     return NULL;
 }
 
-void rest_handle_events_post(struct rest *r, struct evhttp_request *req,
-                             const struct keys_key *key)
+void rest_handle_events_post(struct rest *r, struct evhttp_request *req, const struct keys_key *key)
 {
     cJSON *body;
     if (rest_read_body(req, &body) != 0)

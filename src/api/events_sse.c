@@ -139,8 +139,7 @@ static void events_sse_from_ring(struct events_sse_client *c, struct buf *out, u
         if (ev->seq > target)
             break;
         (*examined)++;
-        if (events_sse_wanted(c, ev->type) &&
-            events_sse_frame(out, ev->seq, ev->type, text) != 0)
+        if (events_sse_wanted(c, ev->type) && events_sse_frame(out, ev->seq, ev->type, text) != 0)
             break; /* the frame is invalid (a type with a newline): impossible, skip */
         c->cursor = ev->seq;
     }

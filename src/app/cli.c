@@ -465,10 +465,10 @@ static void cli_key_row(const cJSON *k)
     char pub[256], sub[256];
     const cJSON *rl = cJSON_GetObjectItemCaseSensitive(k, "rateLimit");
     char rate[32], burst[32];
-    snprintf(rate, sizeof(rate), "%g", cJSON_GetObjectItemCaseSensitive(rl, "perSecond")
-                                           ? cJSON_GetObjectItemCaseSensitive(rl, "perSecond")
-                                                 ->valuedouble
-                                           : 0);
+    snprintf(rate, sizeof(rate), "%g",
+             cJSON_GetObjectItemCaseSensitive(rl, "perSecond")
+                 ? cJSON_GetObjectItemCaseSensitive(rl, "perSecond")->valuedouble
+                 : 0);
     cli_num(rl, "burst", burst, sizeof(burst));
     const char *name = cli_str(k, "name");
     printf("%-12s  %-16s  %-6s  %-20s  %-20s  %-4s  %s/s,%s  %s  %s\n", cli_str(k, "id"),
@@ -482,8 +482,8 @@ static void cli_key_row(const cJSON *k)
 
 static void cli_key_header(void)
 {
-    printf("%-12s  %-16s  %-6s  %-20s  %-20s  %-4s  %s  %s  %s\n", "ID", "NAME", "STATE",
-           "PUBLISH", "SUBSCRIBE", "SIG", "RATE", "CREATED", "REVOKED");
+    printf("%-12s  %-16s  %-6s  %-20s  %-20s  %-4s  %s  %s  %s\n", "ID", "NAME", "STATE", "PUBLISH",
+           "SUBSCRIBE", "SIG", "RATE", "CREATED", "REVOKED");
 }
 
 /* The create request from the options; NULL with a message on stderr. */
@@ -568,15 +568,15 @@ static int cli_key(struct options *o, int argc, char **argv)
         fprintf(stderr, "coordhub: key %s: %s\n", sub, json_get_str(reply, "error", "failed"));
         code = strcmp(ecode, "invalid_argument") == 0 || strcmp(ecode, "not_found") == 0
                    ? CLI_INVALID
-               : strcmp(ecode, "bad_state") == 0 || strcmp(ecode, "too_large") == 0
-                   ? CLI_REFUSED
-                   : CLI_FAIL;
+               : strcmp(ecode, "bad_state") == 0 || strcmp(ecode, "too_large") == 0 ? CLI_REFUSED
+                                                                                    : CLI_FAIL;
     } else if (o->json) {
         cli_print_json(res);
     } else if (strcmp(sub, "create") == 0) {
         printf("%s\n", json_get_str(res, "key", ""));
-        fprintf(stderr, "coordhub: key %s created; the line above is its only copy: store it "
-                        "now (the hub keeps only its SHA-256)\n",
+        fprintf(stderr,
+                "coordhub: key %s created; the line above is its only copy: store it "
+                "now (the hub keeps only its SHA-256)\n",
                 json_get_str(res, "id", ""));
     } else if (strcmp(sub, "list") == 0) {
         cli_key_header();

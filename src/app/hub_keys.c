@@ -187,7 +187,8 @@ static cJSON *hub_keys_revoke(struct hub *h, const cJSON *req)
 {
     const char *id = NULL;
     if (!hub_keys_str(req, "id", &id) || !id)
-        return hub_keys_fail("invalid_argument", "id: required (a key id, see `coordhub key list`)");
+        return hub_keys_fail("invalid_argument",
+                             "id: required (a key id, see `coordhub key list`)");
     const struct keys_key *k = NULL;
     char *errmsg = NULL;
     int rc = keys_revoke(h->keys, id, clock_wall_ms(), &k, &errmsg);
@@ -229,18 +230,5 @@ char *hub_keys_tool_refusal(const struct hub_session *s, const char *name, const
     if (!k)
         return NULL;
     const struct tool_def *t = tools_find(name);
-    if (k->access < KEYS_ACCESS_WRITE && (!t || !t->read_only))
-        return str_printf("tool '%s' changes state: this API key has canAccessState '%s', the "
-                          "tool needs 'write'",
-                          name, keys_access_name(k->access));
-    if (strcmp(name, "publish_event") == 0) {
-        const char *type = json_get_str(args, "type", "");
-        if (!keys_key_may_publish(k, type))
-            return str_printf("argument 'type': '%s' is outside this API key's canPublish "
-                              "patterns; nothing was published",
-                              type);
-    }
-    if (strcmp(name, "wait_for_events") == 0 && k->subscribe.n == 0)
-        return xstrdup("this API key has no canSubscribe patterns: it may not read events");
-    return NULL;
+    return keys_key_tool_refusal(k, name, t && t->read_only, json_get_str(args, "type", ""));
 }

@@ -40,15 +40,15 @@ struct options {
     char *depends;  /* comma-separated */
     char *caps;     /* comma-separated */
     long long priority;
-    char *result;  /* task done --result */
-    char *task_id; /* task add --id */
-    char *name;      /* key create --name */
-    char *publish;   /* key create --publish (comma-separated patterns) */
-    char *subscribe; /* key create --subscribe (comma-separated patterns) */
-    char *access;    /* key create --state none|read|write|admin */
+    char *result;           /* task done --result */
+    char *task_id;          /* task add --id */
+    char *name;             /* key create --name */
+    char *publish;          /* key create --publish (comma-separated patterns) */
+    char *subscribe;        /* key create --subscribe (comma-separated patterns) */
+    char *access;           /* key create --state none|read|write|admin */
     bool require_signature; /* key create --require-signature */
-    char *rate;      /* key create --rate N (requests/s, may have a fraction) */
-    char *burst;     /* key create --burst N (integer) */
+    char *rate;             /* key create --rate N (requests/s, may have a fraction) */
+    char *burst;            /* key create --burst N (integer) */
 };
 
 /* Initialise with environment defaults (COORDHUB_STATE_DIR, COORDHUB_ROOT,

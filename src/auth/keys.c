@@ -142,6 +142,22 @@ bool keys_key_may_subscribe(const struct keys_key *k, const char *type)
     return k->subscribe.n > 0 && events_filter_match(&k->subscribe, type);
 }
 
+char *keys_key_tool_refusal(const struct keys_key *k, const char *tool, bool read_only,
+                            const char *publish_type)
+{
+    if (k->access < KEYS_ACCESS_WRITE && !read_only)
+        return str_printf("tool '%s' changes state: this API key has canAccessState '%s', the "
+                          "tool needs 'write'",
+                          tool, keys_access_name(k->access));
+    if (strcmp(tool, "publish_event") == 0 && !keys_key_may_publish(k, publish_type))
+        return str_printf("argument 'type': '%s' is outside this API key's canPublish "
+                          "patterns; nothing was published",
+                          publish_type);
+    if (strcmp(tool, "wait_for_events") == 0 && k->subscribe.n == 0)
+        return xstrdup("this API key has no canSubscribe patterns: it may not read events");
+    return NULL;
+}
+
 /* A name: valid UTF-8, no control characters, at most KEYS_NAME_MAX bytes. */
 static const char *keys_name_check(const char *name)
 {

@@ -45,10 +45,10 @@
 #include "base/err.h"
 #include "core/events_filter.h"
 
-#define KEYS_MAX 1024       /* keys in a store, revoked ones included */
-#define KEYS_ID_HEX 12      /* characters of a key id */
-#define KEYS_SECRET_HEX 64  /* characters of a secret (32 bytes) */
-#define KEYS_NAME_MAX 128   /* bytes of a key's name */
+#define KEYS_MAX 1024      /* keys in a store, revoked ones included */
+#define KEYS_ID_HEX 12     /* characters of a key id */
+#define KEYS_SECRET_HEX 64 /* characters of a secret (32 bytes) */
+#define KEYS_NAME_MAX 128  /* bytes of a key's name */
 #define KEYS_FILE_MAX (4u << 20)
 #define KEYS_DEFAULT_RATE 50.0 /* requests per second */
 #define KEYS_DEFAULT_BURST 100
@@ -66,14 +66,14 @@ enum keys_access {
 
 struct keys_key {
     char id[KEYS_ID_HEX + 1];
-    char *name;                  /* owned; "" when none was given */
-    int64_t created_ms;          /* ms since epoch */
+    char *name;                     /* owned; "" when none was given */
+    int64_t created_ms;             /* ms since epoch */
     struct events_filter publish;   /* canPublish (owned); n == 0: nothing */
     struct events_filter subscribe; /* canSubscribe (owned); n == 0: nothing */
     enum keys_access access;        /* canAccessState */
     bool require_signature;
-    double rate;                /* requests per second */
-    uint32_t burst;             /* bucket size */
+    double rate;    /* requests per second */
+    uint32_t burst; /* bucket size */
     bool revoked;
     int64_t revoked_ms;         /* ms since epoch; 0 while not revoked */
     struct token_digest digest; /* SHA-256 of the full key string */
@@ -146,6 +146,13 @@ cJSON *keys_key_json(const struct keys_key *k);
  * matches)? */
 bool keys_key_may_publish(const struct keys_key *k, const char *type);
 bool keys_key_may_subscribe(const struct keys_key *k, const char *type);
+
+/* Why a /mcp session opened with k may not call tool (caller frees), or
+ * NULL when it may: below `write` only read-only tools (read_only: the
+ * tool's readOnlyHint); publish_event only a type (publish_type) inside
+ * canPublish; wait_for_events only with canSubscribe patterns. */
+char *keys_key_tool_refusal(const struct keys_key *k, const char *tool, bool read_only,
+                            const char *publish_type);
 
 /* Take one request from the bucket of k (a record of ks) at monotonic
  * time now_ns. 0, or -ERR_BUSY when it is empty, with *retry_after_ms

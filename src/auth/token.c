@@ -43,8 +43,8 @@ bool token_hmac_sha256(const unsigned char *key, size_t keylen, const void *a, s
                            OSSL_PARAM_construct_end()};
     EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
     EVP_MAC_CTX *ctx = mac ? EVP_MAC_CTX_new(mac) : NULL;
-    if (ctx && EVP_MAC_init(ctx, key, keylen, params) == 1 &&
-        EVP_MAC_update(ctx, a, alen) == 1 && (blen == 0 || EVP_MAC_update(ctx, b, blen) == 1) &&
+    if (ctx && EVP_MAC_init(ctx, key, keylen, params) == 1 && EVP_MAC_update(ctx, a, alen) == 1 &&
+        (blen == 0 || EVP_MAC_update(ctx, b, blen) == 1) &&
         EVP_MAC_final(ctx, out, &outlen, 32) == 1 && outlen == 32)
         ok = true;
     EVP_MAC_CTX_free(ctx);
