@@ -79,9 +79,9 @@ static bool api_authorize(void *arg, const char *cred, size_t len)
     return a->caller != NULL;
 }
 
-static void api_forbid(struct evhttp_request *req, const char *fmt, const char *x, const char *y)
+/* Answer 403 forbidden with msg (taken). */
+static void api_forbid(struct evhttp_request *req, char *msg)
 {
-    char *msg = str_printf(fmt, x, y);
     http_reply_error(req, 403, "forbidden", msg);
     free(msg);
 }
@@ -110,17 +110,16 @@ static bool api_admit(struct api *a, struct evhttp_request *req, enum keys_acces
         return false;
     }
     if (k->access < need) {
-        char *m = str_printf("%s needs canAccessState '%s'", what, keys_access_name(need));
-        api_forbid(req, "%s; this API key has '%s'", m, keys_access_name(k->access));
-        free(m);
+        api_forbid(req, str_printf("%s needs canAccessState '%s'; this API key has '%s'", what,
+                                   keys_access_name(need), keys_access_name(k->access)));
         return false;
     }
     if (events && strcmp(events, "subscribe") == 0 && k->subscribe.n == 0) {
-        api_forbid(req, "%s needs canSubscribe patterns; this API key has none%s", what, "");
+        api_forbid(req, str_printf("%s needs canSubscribe patterns; this API key has none", what));
         return false;
     }
     if (events && strcmp(events, "publish") == 0 && k->publish.n == 0) {
-        api_forbid(req, "%s needs canPublish patterns; this API key has none%s", what, "");
+        api_forbid(req, str_printf("%s needs canPublish patterns; this API key has none", what));
         return false;
     }
     return true;

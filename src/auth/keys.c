@@ -354,9 +354,12 @@ static struct keys_key *keys_record_parse(const cJSON *o, const char **field, co
         return NULL;
     }
     memcpy(k->id, id, KEYS_ID_HEX + 1);
-    for (size_t i = 0; i < TOKEN_DIGEST_LEN; i++)
-        k->digest.d[i] =
-            (unsigned char)(keys_hex_value(hex[2 * i]) << 4 | keys_hex_value(hex[2 * i + 1]));
+    for (size_t i = 0; i < TOKEN_DIGEST_LEN; i++) {
+        /* Checked by keys_is_hex above: both are 0..15. */
+        unsigned hi = (unsigned)keys_hex_value(hex[2 * i]);
+        unsigned lo = (unsigned)keys_hex_value(hex[2 * i + 1]);
+        k->digest.d[i] = (unsigned char)((hi << 4 | lo) & 0xff);
+    }
     k->name = xstrdup(name);
     k->require_signature = json_get_bool(o, "requireSignature", false);
     k->rate = per->valuedouble;
