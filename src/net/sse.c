@@ -25,9 +25,12 @@
  * frees the stream after `closed` returns. */
 #include "net/sse.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -240,6 +243,12 @@ struct sse_stream *sse_stream_start(struct http_server *srv, struct event_base *
          * write timeout alone, and bound what the peer may send us. */
         struct bufferevent *bev = evhttp_connection_get_bufferevent(evcon);
         s->bev = bev;
+        /* Frames go out whole, each as soon as it is committed: Nagle
+         * would hold a frame back until the peer acknowledges the last
+         * one, and a peer that only reads delays its acknowledgements
+         * (up to 40 ms on Linux). A Unix socket has no such option. */
+        int one = 1;
+        (void)setsockopt(bufferevent_getfd(bev), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
         struct timeval wtv = {.tv_sec = opts->write_timeout_s, .tv_usec = 0};
         bufferevent_set_timeouts(bev, NULL, opts->write_timeout_s > 0 ? &wtv : NULL);
         bufferevent_setwatermark(bev, EV_READ, 0, SSE_MAX_INPUT);
