@@ -69,7 +69,8 @@ struct sseload_pub {
     char buf[SSELOAD_PUB_BUF];
     size_t len;
     bool busy;
-    long events; /* in the POST in flight */
+    long events;     /* in the POST in flight */
+    int64_t sent_ns; /* when it was sent */
 };
 
 struct sseload {
@@ -96,6 +97,7 @@ struct sseload {
     int64_t last_seen_ns;  /* subscriber 0 got the last event */
     long stalls;           /* ticks with events due and no free connection */
     struct samples lat;
+    struct samples post; /* POST /events answer times */
     bool failed;
 };
 
@@ -293,6 +295,7 @@ static int sseload_post(struct sseload *L, int k, long count)
         return sseload_fail(L, "cannot send POST /events", -k - 1);
     p->busy = true;
     p->events = count;
+    p->sent_ns = t;
     L->published += count;
     return 0;
 }
@@ -359,6 +362,7 @@ static int sseload_pub_read(struct sseload *L, int k)
     memmove(p->buf, p->buf + whole, p->len - whole);
     p->len -= whole;
     p->busy = false;
+    samples_add(&L->post, samples_now_ns() - p->sent_ns);
     return 0;
 }
 
@@ -470,15 +474,17 @@ static void sseload_report(struct sseload *L, double cpu_s)
         double span = (double)(L->last_seen_ns - L->first_seen_ns) / 1e9;
         double wall = (double)(L->count_end - L->start) / 1e9;
         samples_sort(&L->lat);
+        samples_sort(&L->post);
         printf("RESULT %s subscribers=%d rate=%.0f events=%ld samples=%zu lat_p50_us=%.1f "
                "lat_p90_us=%.1f lat_p99_us=%.1f lat_p999_us=%.1f lat_max_us=%.1f "
-               "arrival_rate=%.0f stalls=%ld frame_bytes=%.0f other_frames=%lld "
-               "client_cpu_pct=%.0f\n",
+               "arrival_rate=%.0f stalls=%ld post_p50_us=%.1f post_p99_us=%.1f "
+               "frame_bytes=%.0f other_frames=%lld client_cpu_pct=%.0f\n",
                o->label, o->subscribers, o->rate, L->total - L->counted_from, L->lat.n,
                samples_quantile_us(&L->lat, 0.50), samples_quantile_us(&L->lat, 0.90),
                samples_quantile_us(&L->lat, 0.99), samples_quantile_us(&L->lat, 0.999),
                samples_quantile_us(&L->lat, 1.0),
-               span > 0 ? (double)(L->total - 1 - L->counted_from) / span : 0, L->stalls, frame,
+               span > 0 ? (double)(L->total - 1 - L->counted_from) / span : 0, L->stalls,
+               samples_quantile_us(&L->post, 0.50), samples_quantile_us(&L->post, 0.99), frame,
                others, 100.0 * cpu_s / wall);
     }
     fflush(stdout);
@@ -491,6 +497,7 @@ int sseload_run(const struct sseload_opts *o)
     L.o = o;
     L.tfd = -1;
     samples_init(&L.lat);
+    samples_init(&L.post);
     int S = o->subscribers;
     if (o->latency) {
         L.counted_from = (long)(o->rate * o->warm_seconds);
@@ -569,6 +576,7 @@ out:
         close(L.tfd);
     close(L.ep);
     samples_deinit(&L.lat);
+    samples_deinit(&L.post);
     if (ssewriter_finish(&w) != 0 && rc == 0) {
         fprintf(stderr, "sseload: the baseline writer failed\n");
         rc = -1;
