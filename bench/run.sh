@@ -291,7 +291,9 @@ redis_run() {
 }
 
 # sse_round — fan-out and latency, each against the hub then the baseline
-# writer sending frames of the size the hub's subscribers measured.
+# writer sending frames of the size the hub's subscribers measured; the
+# latency also with 10 subscribers (information: what one event costs when
+# the machine is not writing 100 sockets per event).
 sse_round() {
   local sub=(--subscribers "$SSE_SUBS") frame
   quiet sse-fanout
@@ -307,10 +309,15 @@ sse_round() {
   if hub_start sse-latency 1 http; then
     bench hub-sse-latency 0 sse-latency --addr "$HUB_ADDR" --token-file "$HUB_DIR/state/token" \
       "${sub[@]}" --rate "$SSE_RATE" --seconds "$SSE_SECONDS"
+    bench hub-sse-latency-10 0 sse-latency --addr "$HUB_ADDR" \
+      --token-file "$HUB_DIR/state/token" --subscribers 10 --rate "$SSE_RATE" \
+      --seconds "$SSE_SECONDS"
     hub_stop
   fi
   bench base-sse-latency 0 sse-latency --baseline --server-cpu 1 --frame-bytes "${frame:-0}" \
     "${sub[@]}" --rate "$SSE_RATE" --seconds "$SSE_SECONDS"
+  bench base-sse-latency-10 0 sse-latency --baseline --server-cpu 1 --frame-bytes "${frame:-0}" \
+    --subscribers 10 --rate "$SSE_RATE" --seconds "$SSE_SECONDS"
 }
 
 # everything_start CPU — the reference server in Streamable HTTP mode on a
@@ -493,16 +500,18 @@ if want sse; then
     fi
   done
   echo
-  echo "publish -> delivery at $SSE_RATE events/s (µs)     p50      p90      p99    p99.9      max  arrivals/s"
-  for l in hub-sse-latency base-sse-latency; do
+  echo "publish -> delivery at $SSE_RATE events/s (µs)     p50      p90      p99    p99.9      max  arrivals/s  POST p99"
+  for l in hub-sse-latency base-sse-latency hub-sse-latency-10 base-sse-latency-10; do
     case $l in
     hub-sse-latency) d="hub (POST /events -> GET /events)" ;;
     base-sse-latency) d="baseline SSE writer" ;;
+    hub-sse-latency-10) d="hub, 10 subscribers (information)" ;;
+    base-sse-latency-10) d="baseline, 10 subscribers" ;;
     esac
     if [ -n "$(get $l lat_p50_us)" ]; then
-      printf '  %-36s %8.0f %8.0f %8.0f %8.0f %8.0f %11.0f\n' "$d" "$(get $l lat_p50_us)" \
+      printf '  %-36s %8.0f %8.0f %8.0f %8.0f %8.0f %11.0f %9s\n' "$d" "$(get $l lat_p50_us)" \
         "$(get $l lat_p90_us)" "$(get $l lat_p99_us)" "$(get $l lat_p999_us)" \
-        "$(get $l lat_max_us)" "$(get $l arrival_rate)"
+        "$(get $l lat_max_us)" "$(get $l arrival_rate)" "$(get $l post_p99_us | cut -d. -f1)"
     else
       printf '  %-36s %s\n' "$d" "(did not run)"
     fi
@@ -579,6 +588,8 @@ if want sse; then
     "$(get hub-sse-latency lat_p50_us)" "$(get base-sse-latency lat_p50_us)"
   ratio "publish -> delivery p99 at $SSE_RATE/s, hub / baseline writer" \
     "$(get hub-sse-latency lat_p99_us)" "$(get base-sse-latency lat_p99_us)"
+  ratio "the same p99 with 10 subscribers, hub / baseline writer" \
+    "$(get hub-sse-latency-10 lat_p99_us)" "$(get base-sse-latency-10 lat_p99_us)"
 fi
 if want mcp-http; then
   for p in one-cpu two-cpu; do
