@@ -620,11 +620,12 @@ static void mcp_http_post_batch(struct mcp_http *m, struct evhttp_request *req, 
         streamed = streamed || (kind == 'q' && mcp_http_check_streamed(e));
         i++;
     }
+    /* Cancellations of requests held by earlier POSTs answer those now. */
+    cJSON_ArrayForEach(e, j)
+    {
+        mcp_http_cancel_held(hs, e);
+    }
     if (requests == 0) {
-        cJSON_ArrayForEach(e, j)
-        {
-            mcp_http_cancel_held(hs, e);
-        }
         evhttp_send_reply(req, 202, "Accepted", NULL);
         m->cfg.host.handle(m->cfg.host.arg, hs->host_sess, body, len);
         return;

@@ -232,6 +232,24 @@ test('2025-03-26 batches: an array of answers, 202 for notifications only, preci
   assert.deepEqual(last.map((a) => a.id).sort(), [21, 22]);
   for (const a of last) v.check(a);
 
+  // A batch may cancel a request of an earlier POST: that one's SSE
+  // answer ends with -32800 at once, the batch's requests are answered.
+  const poll = { jsonrpc: '2.0', id: 50, method: 'tools/call', params: { name: 'wait_for_events', arguments: { timeoutMs: 20000 } } };
+  v.noteOutgoing(poll);
+  const held = await openSse(hub, 'POST', H, poll);
+  await held.next(() => true); // retry: the request is in the hub's hands
+  const t0 = Date.now();
+  const withCancel = [
+    { jsonrpc: '2.0', id: 51, method: 'ping' },
+    { jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 50 } },
+  ];
+  const wc = await raw(hub, 'POST', H, withCancel);
+  assert.equal(wc.status, 200, wc.body);
+  assert.deepEqual(JSON.parse(wc.body), [{ jsonrpc: '2.0', id: 51, result: {} }]);
+  assert.equal(await within(5000, held.ended, 'the cancelled request is answered'), true);
+  assert.ok(Date.now() - t0 < 5000);
+  assert.deepEqual(messages(held.events).pop(), { jsonrpc: '2.0', id: 50, error: { code: -32800, message: 'request cancelled' } });
+
   // Refusals: 400 (or 409 for an id clash) naming the member; nothing runs.
   const refusals = [
     [[], 400, /1 to 256 messages \(this one 0\)/],
