@@ -528,10 +528,11 @@ static struct mcp_http_session *mcp_http_find(struct mcp_http *m, struct evhttp_
 }
 
 /* notifications/cancelled for a held request: the engine will send no
- * response, so the held request is answered with a JSON-RPC error
- * (-32800, "request cancelled") rather than left open. A batch is left to
- * its other members (the engine answers them; the batch's answer then
- * lacks the cancelled one). */
+ * response. An SSE answer ends without one, as MCP wants for a cancelled
+ * request; a JSON answer must still end, so it gets a JSON-RPC error
+ * (-32800, "request cancelled") rather than being left open. A batch is
+ * left to its other members (the engine answers them; the batch's answer
+ * then lacks the cancelled one). */
 static void mcp_http_cancel_held(struct mcp_http_session *hs, const cJSON *msg)
 {
     const cJSON *method = cJSON_GetObjectItemCaseSensitive(msg, "method");
@@ -546,6 +547,13 @@ static void mcp_http_cancel_held(struct mcp_http_session *hs, const cJSON *msg)
     free(key);
     if (!hd || hd->initialize || hd->nkeys != 1)
         return;
+    if (hd->rs) {
+        struct mcp_http_session *owner = hd->hs;
+        mcp_http__rstream_finish(hd->rs);
+        mcp_http_held_drop(hd);
+        mcp_http__rstreams_trim(owner);
+        return;
+    }
     mcp_http_held_fail(hd, 200, -32800, "request cancelled");
 }
 

@@ -100,11 +100,14 @@ struct mcp_http_rstream *mcp_http__rstream_open(struct mcp_http_session *hs,
  * (a notification only while there is room). final: msg is the response;
  * the stream is then finished and its connection ended in order. */
 void mcp_http__rstream_push(struct mcp_http_rstream *rs, const char *msg, size_t len, bool final);
+/* Finish rs without a response (its request was cancelled): the
+ * connection, if any, ends in order. */
+void mcp_http__rstream_finish(struct mcp_http_rstream *rs);
 /* Drop answered streams beyond MCP_HTTP_FINISHED_KEEP, oldest first. */
 void mcp_http__rstreams_trim(struct mcp_http_session *hs);
 /* GET with Last-Event-ID "r<k>-<n>": resume stream k after message n on
- * req (ending at once if it is answered and nothing is left), or answer
- * req 400 when hs keeps no such stream or never sent that message. */
+ * req; answer req 204 when stream k is answered and nothing follows n, 400
+ * when hs keeps no such stream or it never sent that message. */
 void mcp_http__rstream_resume(struct mcp_http_session *hs, struct evhttp_request *req, uint64_t k,
                               uint64_t n);
 /* True when a connection carries one of hs's response streams. */

@@ -6,7 +6,8 @@
  * resume it at once; older revisions get `retry:` alone (their clients
  * would try to parse empty data). Then come the notifications that belong
  * to the request (progress for its progressToken), then the response, and
- * the stream ends in order.
+ * the stream ends in order (without a response when the request was
+ * cancelled: MCP sends none).
  *
  * Ids are "r<k>-<n>": k numbers the session's response streams, n the
  * stream's messages. Being distinct from the GET stream's decimal ids, a
@@ -15,7 +16,9 @@
  * another stream). The connection may break at any time without that
  * meaning cancellation: the request goes on, its response is kept, and a
  * GET with the last id the client saw delivers what followed — the
- * response exactly once, since ids are cursors.
+ * response exactly once, since ids are cursors. A GET after the last
+ * message of an answered stream gets 204 No Content, which tells an SSE
+ * client to stop reconnecting.
  *
  * Invariants: a stream is in hs->rstreams from open until the session ends
  * or it is trimmed (answered, beyond MCP_HTTP_FINISHED_KEEP newer answered
@@ -114,11 +117,15 @@ void mcp_http__rstream_push(struct mcp_http_rstream *rs, const char *msg, size_t
     if (mcp_http_rstream_live(rs))
         (void)sse_stream_send(rs->conn, b.data, b.len); /* failure closes the stream */
     buf_deinit(&b);
-    if (final) {
-        rs->finished = true;
-        if (mcp_http_rstream_live(rs))
-            sse_stream_end(rs->conn, rs->hs->m->cfg.conn_idle_s);
-    }
+    if (final)
+        mcp_http__rstream_finish(rs);
+}
+
+void mcp_http__rstream_finish(struct mcp_http_rstream *rs)
+{
+    rs->finished = true;
+    if (mcp_http_rstream_live(rs))
+        sse_stream_end(rs->conn, rs->hs->m->cfg.conn_idle_s);
 }
 
 static void mcp_http_rstream_free(struct mcp_http_rstream *rs)
@@ -158,6 +165,16 @@ void mcp_http__rstream_resume(struct mcp_http_session *hs, struct evhttp_request
     if (n >= rs->next_n) {
         mcp_http__reply_rpc_error(req, 400, -32600,
                                   "Last-Event-ID names a message this response stream never sent");
+        return;
+    }
+    /* Nothing left of an answered stream: 204, the SSE way of telling a
+     * client to stop reconnecting (a client that missed no message still
+     * resumes when the response was an error rather than a result). */
+    bool rest = !rs->finished;
+    for (size_t i = 0; i < rs->nframes && !rest; i++)
+        rest = rs->frames[i].n > n;
+    if (!rest) {
+        evhttp_send_reply(req, 204, "No Content", NULL);
         return;
     }
     /* One connection per stream: a resumption replaces a stale one. */
