@@ -78,7 +78,7 @@ int events_filter_parse(struct events_filter *f, const char *csv, const char **w
         n++;
     }
     if (!rc && n == 0) {
-        *why = "types is empty: give at least one pattern, e.g. types=file:*";
+        *why = "no pattern given: give at least one, e.g. file:*";
         rc = -ERR_INVALID;
     }
     if (rc) {

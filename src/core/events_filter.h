@@ -1,5 +1,6 @@
-/* events_filter — the `types` filter of GET /events: a list of event-type
- * patterns (`file:*`, `task:completed`, `*`), matched with
+/* events_filter — a list of event-type patterns (`file:*`,
+ * `task:completed`, `*`): the `types` filter of GET /events and the
+ * canPublish / canSubscribe rights of API keys (auth/keys.h), matched with
  * event_type_matches(). Parsing does no I/O and is bounded: at most
  * EVENTS_FILTER_MAX patterns of at most EVENTS_FILTER_PATTERN_MAX bytes,
  * each made of `[a-z0-9_.:*-]`. */
