@@ -6,8 +6,8 @@
  *   "PATH"                       a plain path, also SQLite. A path that
  *                                looks like "word:…" is read as a scheme,
  *                                so write "./a:b.db" or "sqlite:a:b.db".
- *   "redis://…", "rediss://…",
- *   "unix://…"                   Redis: not built yet, refused with a
+ *   "redis://…", "unix://…"      Redis (store_redis.c, redis_url.h).
+ *   "rediss://…"                 Redis over TLS: not built, refused with a
  *                                clear message (never a silent fallback).
  *
  * Messages never echo a Redis URL, which may carry a password. */
@@ -44,13 +44,6 @@ static bool store_url_has_scheme(const char *url, const char *scheme)
     return store_url_scheme_len(url) == n && strncmp(url, scheme, n) == 0;
 }
 
-/* True for the URL forms a Redis backend will serve. */
-static bool store_url_is_redis(const char *url)
-{
-    return store_url_has_scheme(url, "redis") || store_url_has_scheme(url, "rediss") ||
-           store_url_has_scheme(url, "unix");
-}
-
 const struct store_ops *store_ops_for_url(const char *url)
 {
     if (!url || !url[0])
@@ -59,9 +52,11 @@ const struct store_ops *store_ops_for_url(const char *url)
         return &store_memory_ops;
     if (store_url_has_scheme(url, "sqlite"))
         return &store_sqlite_ops;
+    if (store_url_has_scheme(url, "redis") || store_url_has_scheme(url, "unix"))
+        return &store_redis_ops;
     if (store_url_scheme_len(url) == 0)
         return &store_sqlite_ops; /* a plain path */
-    return NULL;                  /* redis (not built yet) or an unknown scheme */
+    return NULL;                  /* rediss (not built) or an unknown scheme */
 }
 
 int store_open(const char *url, const struct store_open_opts *opts, struct store **out,
@@ -76,17 +71,17 @@ int store_open(const char *url, const struct store_open_opts *opts, struct store
         *errmsg = xstrdup("empty store URL");
         return -ERR_INVALID;
     }
-    if (store_url_is_redis(url)) {
+    if (store_url_has_scheme(url, "rediss")) {
         /* Not -ERR_INVALID: the URL is right, this build cannot serve it. */
-        *errmsg = xstrdup("redis store not built yet: this coordhub supports only "
-                          "sqlite:PATH and memory: stores");
+        *errmsg = xstrdup("TLS to redis (rediss://) is not built: use redis:// on a trusted "
+                          "network or unix:///path/redis.sock");
         return -ERR_UNAVAILABLE;
     }
     char msg[256];
     int n = (int)store_url_scheme_len(url);
     snprintf(msg, sizeof(msg),
              "unknown store URL scheme '%.*s:' (expected sqlite:PATH, a path, memory:, "
-             "or redis://)",
+             "redis:// or unix://)",
              n > 32 ? 32 : n, url);
     *errmsg = xstrdup(msg);
     return -ERR_INVALID;

@@ -1,7 +1,7 @@
 /* store — the durable event log behind one interface (DESIGN §3).
  *
  * A backend is a const table of operations (`struct store_ops`, after
- * curl's vtls): store_memory.c, store_sqlite.c and later store_redis.c keep
+ * curl's vtls): store_memory.c, store_sqlite.c and store_redis.c keep
  * everything static and export only their table. The core never includes
  * SQLite or hiredis; the hub talks to a `struct store *` through these ops.
  *
@@ -125,10 +125,11 @@ struct store_ops {
 
 extern const struct store_ops store_memory_ops;
 extern const struct store_ops store_sqlite_ops;
+extern const struct store_ops store_redis_ops;
 
 /* Pick the backend for a URL: "memory:" → memory; "sqlite:PATH" or a
- * plain path → sqlite; "redis://", "unix://" → redis (when built).
- * NULL for an unknown scheme. */
+ * plain path → sqlite; "redis://", "unix://" → redis. NULL for an
+ * unknown scheme and for "rediss://" (TLS to Redis is not built). */
 const struct store_ops *store_ops_for_url(const char *url);
 
 /* The local backends' now(): the wall clock, never going below *last (the

@@ -22,10 +22,10 @@ static void test_store__url_picks_backend(void **state)
     assert_ptr_equal(store_ops_for_url("./a:b.db"), &store_sqlite_ops);
     assert_ptr_equal(store_ops_for_url("../x/hub.db"), &store_sqlite_ops);
     assert_ptr_equal(store_ops_for_url("dir/with:colon"), &store_sqlite_ops);
-    /* Redis is a later backend: not built, so no ops. */
-    assert_null(store_ops_for_url("redis://localhost:6379"));
+    assert_ptr_equal(store_ops_for_url("redis://localhost:6379"), &store_redis_ops);
+    assert_ptr_equal(store_ops_for_url("unix:///run/redis.sock"), &store_redis_ops);
+    /* TLS to Redis is not built, so no ops. */
     assert_null(store_ops_for_url("rediss://u:p@host:6380/2"));
-    assert_null(store_ops_for_url("unix:///run/redis.sock"));
     /* Unknown schemes and nothing at all. */
     assert_null(store_ops_for_url("http://example.com/db"));
     assert_null(store_ops_for_url("a:b.db"));
@@ -33,24 +33,38 @@ static void test_store__url_picks_backend(void **state)
     assert_null(store_ops_for_url(NULL));
     assert_string_equal(store_memory_ops.name, "memory");
     assert_string_equal(store_sqlite_ops.name, "sqlite");
+    assert_string_equal(store_redis_ops.name, "redis");
 }
 
-static void test_store__redis_refused_without_leaking_password(void **state)
+/* Refusals of redis URLs never quote the password: not for TLS (not
+ * built), not for a malformed URL, not for an unreachable server. */
+static void test_store__redis_errors_never_leak_password(void **state)
 {
     (void)state;
-    struct store *s = (struct store *)&s; /* must be reset to NULL */
-    char *err = NULL;
-    assert_int_equal(store_open("redis://alice:s3cr3t@db.example:6379/0", NULL, &s, &err),
-                     -ERR_UNAVAILABLE);
-    assert_null(s);
-    assert_non_null(err);
-    assert_non_null(strstr(err, "redis store not built yet"));
-    assert_null(strstr(err, "s3cr3t"));
-    free(err);
-    err = NULL;
-    assert_int_equal(store_open("unix:///run/redis.sock", NULL, &s, &err), -ERR_UNAVAILABLE);
-    assert_non_null(strstr(err, "redis store not built yet"));
-    free(err);
+    static const struct {
+        const char *url;
+        int rc;
+        const char *says;
+    } cases[] = {
+        {"rediss://alice:s3cr3t@db.example:6379/0", -ERR_UNAVAILABLE, "(rediss://) is not built"},
+        {"redis://alice:s3cr3t@db.example:99999/0", -ERR_INVALID, "port"},
+        {"redis://alice:s3cr3t@/0", -ERR_INVALID, "no host"},
+        {"unix://alice:s3cr3t@/nonexistent/redis.sock", -ERR_INVALID, "unix:///"},
+        /* Nothing listens on this socket path. */
+        {"unix:///nonexistent-coordhub-dir/s3cr3t.sock", -ERR_UNAVAILABLE, "cannot connect"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+        struct store *s = (struct store *)&s; /* must be reset to NULL */
+        char *err = NULL;
+        assert_int_equal(store_open(cases[i].url, NULL, &s, &err), cases[i].rc);
+        assert_null(s);
+        assert_non_null(err);
+        if (!strstr(err, cases[i].says))
+            fail_msg("case %zu: '%s' lacks '%s'", i, err, cases[i].says);
+        if (i < 4)
+            assert_null(strstr(err, "s3cr3t"));
+        free(err);
+    }
 }
 
 static void test_store__unknown_scheme_and_empty_refused(void **state)
@@ -89,7 +103,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_store__url_picks_backend),
-        cmocka_unit_test(test_store__redis_refused_without_leaking_password),
+        cmocka_unit_test(test_store__redis_errors_never_leak_password),
         cmocka_unit_test(test_store__unknown_scheme_and_empty_refused),
         cmocka_unit_test(test_store__open_memory),
     };
