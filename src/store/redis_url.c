@@ -77,20 +77,6 @@ static bool redis_url_host_char(char c)
            c == '-' || c == '_';
 }
 
-static int redis_url_parse_unix(const char *rest, struct redis_url *out, char **errmsg)
-{
-    if (rest[0] != '/')
-        return redis_url_fail(out, errmsg,
-                              "unix store URL must be unix:///absolute/path/redis.sock");
-    if (rest[1] == '\0')
-        return redis_url_fail(out, errmsg, "unix store URL has no socket path");
-    if (strpbrk(rest, "?#"))
-        return redis_url_fail(out, errmsg, "unix store URL must not have a query or fragment");
-    out->is_unix = true;
-    out->path = xstrdup(rest);
-    return 0;
-}
-
 /* userinfo "user:pass" or ":pass" in p[0..n). */
 static int redis_url_parse_userinfo(const char *p, size_t n, struct redis_url *out, char **errmsg)
 {
@@ -155,6 +141,38 @@ static int redis_url_parse_hostport(const char *p, size_t n, struct redis_url *o
     if (!redis_url_number(after + 1, left - 1, 65535, &port) || port == 0)
         return redis_url_fail(out, errmsg, "redis URL port must be a number 1..65535");
     out->port = (int)port;
+    return 0;
+}
+
+/* unix://[userinfo@]/path[?db=N]: rest is what follows "unix://". */
+static int redis_url_parse_unix(const char *rest, struct redis_url *out, char **errmsg)
+{
+    const char *at = strstr(rest, "@/");
+    if (at && memchr(rest, '/', (size_t)(at - rest)) == NULL) {
+        int rc = redis_url_parse_userinfo(rest, (size_t)(at - rest), out, errmsg);
+        if (rc)
+            return rc;
+        rest = at + 1;
+    }
+    if (rest[0] != '/')
+        return redis_url_fail(out, errmsg,
+                              "unix store URL must be unix:///absolute/path/redis.sock");
+    const char *query = strchr(rest, '?');
+    size_t plen = query ? (size_t)(query - rest) : strlen(rest);
+    if (plen <= 1)
+        return redis_url_fail(out, errmsg, "unix store URL has no socket path");
+    if (memchr(rest, '#', strlen(rest)))
+        return redis_url_fail(out, errmsg, "unix store URL must not have a fragment");
+    if (query) {
+        long db = 0;
+        if (strncmp(query, "?db=", 4) != 0)
+            return redis_url_fail(out, errmsg, "unix store URL query may only be ?db=N");
+        if (!redis_url_number(query + 4, strlen(query + 4), INT32_MAX, &db))
+            return redis_url_fail(out, errmsg, "redis URL database must be a number 0..2147483647");
+        out->db = (int)db;
+    }
+    out->is_unix = true;
+    out->path = xstrndup(rest, plen);
     return 0;
 }
 

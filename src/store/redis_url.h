@@ -2,7 +2,7 @@
  *
  * Two forms, parsed strictly (no I/O here, bytes in, fields out):
  *   redis://[user:password@]host[:port][/db]
- *   unix:///absolute/path/redis.sock
+ *   unix://[user:password@]/absolute/path/redis.sock[?db=N]
  * host is a name, an IPv4 address or a bracketed IPv6 address; port
  * defaults to 6379 and must be 1..65535; db defaults to 0 and must be a
  * decimal 0..2147483647 (the server says whether it has that many). The

@@ -47,7 +47,9 @@
  * reports -ERR_UNAVAILABLE and nothing is granted. An append whose answer
  * does not come within STORE_REDIS_TIMEOUT_MS is reported -ERR_UNAVAILABLE
  * too, although the script may have run: the hub then reloads its state
- * from the log, which is the truth either way.
+ * from the log, which is the truth either way. hiredis writes with
+ * write(), so the process must ignore SIGPIPE (the hub does) or a server
+ * going away kills it.
  *
  * Durability. The callback runs only after Redis answered the script, so an
  * answered append is in Redis's memory; whether it survives a Redis
@@ -317,6 +319,21 @@ static redisReply *store_redis_command(struct store_redis *r, int argc, const ch
     return NULL;
 }
 
+/* Load the scripts again after a NOSCRIPT (the server restarted or ran
+ * SCRIPT FLUSH), on the blocking connection, reopening it if it is down. */
+static int store_redis_reload_scripts(struct store_redis *r)
+{
+    char where[160], why[256];
+    int rc = r->sync ? store_redis_sync_handshake(r, r->sync, why, sizeof(why))
+                     : (store_redis_may_connect(r) ? store_redis_sync_connect(r, why, sizeof(why))
+                                                   : -ERR_UNAVAILABLE);
+    if (rc && rc != -ERR_UNAVAILABLE) {
+        store_redis_where(r, where, sizeof(where));
+        log_warn("store: %s: %s", where, why);
+    }
+    return rc;
+}
+
 /* EVALSHA one of the scripts on the blocking connection; on NOSCRIPT load
  * the scripts again and retry once. */
 static redisReply *store_redis_eval(struct store_redis *r, enum store_redis_script which, int nkeys,
@@ -348,8 +365,7 @@ static redisReply *store_redis_eval(struct store_redis *r, enum store_redis_scri
         if (!rep || rep->type != REDIS_REPLY_ERROR || strncmp(rep->str, "NOSCRIPT", 8) != 0)
             return rep;
         freeReplyObject(rep);
-        char why[256];
-        if (!r->sync || store_redis_sync_handshake(r, r->sync, why, sizeof(why)) != 0)
+        if (store_redis_reload_scripts(r) != 0)
             return NULL;
     }
     return NULL;
@@ -687,8 +703,7 @@ static int store_redis_append(struct store *s, uint64_t expected_seq, const stru
     store_redis_append_once(r, &a, &w);
     if (w.noscript) {
         /* The server lost its scripts (restart, SCRIPT FLUSH): nothing ran. */
-        char why[256];
-        if (r->sync && store_redis_sync_handshake(r, r->sync, why, sizeof(why)) == 0)
+        if (store_redis_reload_scripts(r) == 0)
             store_redis_append_once(r, &a, &w);
         else
             w.status = -ERR_UNAVAILABLE;

@@ -66,6 +66,20 @@ static void test_redis_url__unix_form(void **state)
     assert_null(u.host);
     assert_int_equal(u.db, 0);
     redis_url_deinit(&u);
+
+    assert_int_equal(redis_url_parse("unix://hub:p%40ss@/tmp/r.sock?db=4", &u, &err), 0);
+    assert_true(u.is_unix);
+    assert_string_equal(u.path, "/tmp/r.sock");
+    assert_string_equal(u.user, "hub");
+    assert_string_equal(u.pass, "p@ss");
+    assert_int_equal(u.db, 4);
+    redis_url_deinit(&u);
+
+    /* An '@' inside the path is part of the path. */
+    assert_int_equal(redis_url_parse("unix:///run/a@/r.sock", &u, &err), 0);
+    assert_string_equal(u.path, "/run/a@/r.sock");
+    assert_null(u.pass);
+    redis_url_deinit(&u);
 }
 
 static void test_redis_url__refusals_name_the_part(void **state)
@@ -100,7 +114,11 @@ static void test_redis_url__refusals_name_the_part(void **state)
         {"unix://", "unix:///"},
         {"unix://relative.sock", "unix:///"},
         {"unix:///", "no socket path"},
-        {"unix:///tmp/r.sock?db=1", "query"},
+        {"unix:///tmp/r.sock?x=1", "only be ?db=N"},
+        {"unix:///tmp/r.sock?db=x", "database"},
+        {"unix:///tmp/r.sock#f", "fragment"},
+        {"unix:///?db=1", "no socket path"},
+        {"unix://alice@/tmp/r.sock", "no password"},
         {"http://h", "must start with"},
         {NULL, "empty"},
     };

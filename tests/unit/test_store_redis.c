@@ -1,0 +1,328 @@
+/* test_store_redis — what the Redis backend promises beyond the common
+ * store contract (tests/contract covers that), checked against a private
+ * redis-server (redis_fixture.h): the append script's conflict behaviour
+ * between two writers, the key layout under the workspace's hash tag and
+ * seq-derived stream ids, PUBLISH of the wire JSON, reloading scripts after
+ * the server forgot them, refusing a foreign key, AUTH and SELECT, and
+ * failing appends while the server is away, then recovering with the log
+ * intact (append-only file). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "base/json.h"
+#include "base/xmalloc.h"
+#include "redis_fixture.h"
+#include "store/store.h"
+
+struct tr {
+    struct redis_fixture server;
+    redisContext *raw; /* a plain client for looking at the keys */
+};
+
+struct tr_ack {
+    int calls;
+    int status;
+    uint64_t seq;
+};
+
+static void tr_ack_cb(void *arg, int status, uint64_t seq)
+{
+    struct tr_ack *a = arg;
+    a->calls++;
+    a->status = status;
+    a->seq = seq;
+}
+
+static int tr_setup(void **state)
+{
+    struct tr *t = xcalloc(1, sizeof(*t));
+    if (redis_fixture_start(&t->server) != 0) {
+        free(t);
+        return -1; /* a missing redis-server fails the test, never skips it */
+    }
+    struct timeval tv = {.tv_sec = 2, .tv_usec = 0};
+    t->raw = redisConnectUnixWithTimeout(t->server.sock, tv);
+    *state = t;
+    return t->raw && !t->raw->err ? 0 : -1;
+}
+
+static int tr_teardown(void **state)
+{
+    struct tr *t = *state;
+    redisFree(t->raw);
+    redis_fixture_stop(&t->server);
+    free(t);
+    return 0;
+}
+
+static struct store *tr_open_url(const char *url, const char *ws)
+{
+    struct store_open_opts o = {.workspace = ws, .durable = 1};
+    struct store *s = NULL;
+    char *err = NULL;
+    int rc = store_open(url, &o, &s, &err);
+    if (rc)
+        fail_msg("store_open: %d %s", rc, err ? err : "");
+    return s;
+}
+
+static struct store *tr_open(struct tr *t, const char *ws)
+{
+    return tr_open_url(t->server.url, ws);
+}
+
+/* Append n events after expected, tagged tag; the ack is returned. */
+static struct tr_ack tr_append(struct store *s, uint64_t expected, size_t n, const char *tag)
+{
+    struct event *evs = xcalloc(n, sizeof(*evs));
+    for (size_t i = 0; i < n; i++) {
+        cJSON *data = cJSON_CreateObject();
+        cJSON_AddStringToObject(data, "tag", tag);
+        event_init(&evs[i], EVENT_FILE_LOCKED, 1700000000000 + (int64_t)i, data);
+        evs[i].seq = expected + 1 + i;
+        evs[i].source_id = xstrdup("hub-test");
+    }
+    struct tr_ack ack = {0};
+    assert_int_equal(s->ops->append(s, expected, evs, n, tr_ack_cb, &ack), 0);
+    assert_int_equal(ack.calls, 1);
+    for (size_t i = 0; i < n; i++)
+        event_deinit(&evs[i]);
+    free(evs);
+    return ack;
+}
+
+/* The tags of the whole log, comma-separated (caller frees). */
+static char *tr_tags(struct store *s)
+{
+    struct event_vec v;
+    event_vec_init(&v);
+    assert_int_equal(s->ops->read(s, 0, SIZE_MAX, &v), 0);
+    char buf[1024] = "";
+    for (size_t i = 0; i < v.len; i++) {
+        size_t len = strlen(buf);
+        snprintf(buf + len, sizeof(buf) - len, "%s%s", i ? "," : "",
+                 cJSON_GetStringValue(cJSON_GetObjectItem(v.items[i].data, "tag")));
+    }
+    event_vec_deinit(&v);
+    return xstrdup(buf);
+}
+
+static redisReply *tr_raw(struct tr *t, const char *cmd)
+{
+    redisReply *rep = redisCommand(t->raw, cmd);
+    assert_non_null(rep);
+    return rep;
+}
+
+static void test_store_redis__second_writer_conflicts(void **state)
+{
+    struct tr *t = *state;
+    struct store *a = tr_open(t, "shop");
+    struct store *b = tr_open(t, "shop");
+    struct tr_ack ack = tr_append(a, 0, 2, "a");
+    assert_int_equal(ack.status, 0);
+    assert_int_equal(ack.seq, 2);
+    /* b has not seen a's events: the script refuses and reports seq 2. */
+    ack = tr_append(b, 0, 3, "b");
+    assert_int_equal(ack.status, -ERR_CONFLICT);
+    assert_int_equal(ack.seq, 2);
+    char *tags = tr_tags(a);
+    assert_string_equal(tags, "a,a");
+    free(tags);
+    /* Caught up, b appends after a; both handles read the same log. */
+    ack = tr_append(b, 2, 1, "b");
+    assert_int_equal(ack.status, 0);
+    assert_int_equal(ack.seq, 3);
+    tags = tr_tags(a);
+    assert_string_equal(tags, "a,a,b");
+    free(tags);
+    ack = tr_append(a, 2, 1, "a");
+    assert_int_equal(ack.status, -ERR_CONFLICT);
+    assert_int_equal(ack.seq, 3);
+    store_close(a);
+    store_close(b);
+}
+
+static void test_store_redis__keys_under_hash_tag_with_seq_ids(void **state)
+{
+    struct tr *t = *state;
+    struct store *s = tr_open(t, "shop");
+    struct store *other = tr_open(t, "docs");
+    assert_int_equal(tr_append(s, 0, 2, "x").status, 0);
+    assert_int_equal(s->ops->snapshot_save(s, 2, "{}", 2), 0);
+    /* Another workspace on the same server has its own log. */
+    assert_int_equal(tr_append(other, 0, 1, "y").status, 0);
+    uint64_t last = 0;
+    assert_int_equal(other->ops->last_seq(other, &last), 0);
+    assert_int_equal(last, 1);
+
+    redisReply *rep = tr_raw(t, "KEYS *");
+    assert_int_equal(rep->type, REDIS_REPLY_ARRAY);
+    for (size_t i = 0; i < rep->elements; i++) {
+        const char *k = rep->element[i]->str;
+        if (strncmp(k, "mcp:{shop}:", 11) != 0 && strncmp(k, "mcp:{docs}:", 11) != 0)
+            fail_msg("key outside the workspace hash tags: %s", k);
+    }
+    freeReplyObject(rep);
+    rep = tr_raw(t, "XRANGE mcp:{shop}:log - +");
+    assert_int_equal(rep->elements, 2);
+    assert_string_equal(rep->element[0]->element[0]->str, "1-0");
+    assert_string_equal(rep->element[1]->element[0]->str, "2-0");
+    freeReplyObject(rep);
+    rep = tr_raw(t, "GET mcp:{shop}:seq");
+    assert_string_equal(rep->str, "2");
+    freeReplyObject(rep);
+    store_close(s);
+    store_close(other);
+}
+
+static void test_store_redis__publishes_wire_json(void **state)
+{
+    struct tr *t = *state;
+    struct timeval tv = {.tv_sec = 2, .tv_usec = 0};
+    redisContext *sub = redisConnectUnixWithTimeout(t->server.sock, tv);
+    assert_true(sub && !sub->err);
+    redisReply *rep = redisCommand(sub, "SUBSCRIBE mcp:events");
+    assert_non_null(rep);
+    freeReplyObject(rep);
+    struct store *s = tr_open(t, "shop");
+    assert_int_equal(tr_append(s, 0, 2, "p").status, 0);
+    for (int i = 1; i <= 2; i++) {
+        void *r = NULL;
+        assert_int_equal(redisGetReply(sub, &r), REDIS_OK);
+        rep = r;
+        assert_int_equal(rep->type, REDIS_REPLY_ARRAY);
+        assert_string_equal(rep->element[1]->str, "mcp:events");
+        cJSON *ev = cJSON_Parse(rep->element[2]->str);
+        char id[8];
+        snprintf(id, sizeof(id), "%d", i);
+        assert_string_equal(json_get_str(ev, "id", ""), id);
+        assert_string_equal(json_get_str(ev, "type", ""), EVENT_FILE_LOCKED);
+        assert_string_equal(json_get_str(ev, "sourceId", ""), "hub-test");
+        assert_string_equal(json_get_str(ev, "workspace", ""), "shop");
+        cJSON_Delete(ev);
+        freeReplyObject(rep);
+    }
+    redisFree(sub);
+    store_close(s);
+}
+
+static void test_store_redis__reloads_flushed_scripts(void **state)
+{
+    struct tr *t = *state;
+    struct store *s = tr_open(t, "shop");
+    assert_int_equal(tr_append(s, 0, 1, "1").status, 0);
+    freeReplyObject(tr_raw(t, "SCRIPT FLUSH"));
+    assert_int_equal(tr_append(s, 1, 1, "2").status, 0);
+    freeReplyObject(tr_raw(t, "SCRIPT FLUSH"));
+    assert_int_equal(s->ops->snapshot_save(s, 2, "{\"v\":2}", 7), 0);
+    freeReplyObject(tr_raw(t, "SCRIPT FLUSH"));
+    assert_int_equal(s->ops->trim(s, 1), 0);
+    uint64_t first = 0;
+    assert_int_equal(s->ops->first_seq(s, &first), 0);
+    assert_int_equal(first, 2);
+    char *tags = tr_tags(s);
+    assert_string_equal(tags, "2");
+    free(tags);
+    store_close(s);
+}
+
+static void test_store_redis__foreign_log_key_refused_without_writing(void **state)
+{
+    struct tr *t = *state;
+    freeReplyObject(tr_raw(t, "SET mcp:{shop}:log not-a-stream"));
+    struct store *s = tr_open(t, "shop");
+    struct tr_ack ack = tr_append(s, 0, 1, "x");
+    assert_int_equal(ack.status, -ERR_STORE);
+    uint64_t last = 9;
+    assert_int_equal(s->ops->last_seq(s, &last), 0);
+    assert_int_equal(last, 0);
+    redisReply *rep = tr_raw(t, "EXISTS mcp:{shop}:seq");
+    assert_int_equal(rep->integer, 0);
+    freeReplyObject(rep);
+    store_close(s);
+}
+
+static void test_store_redis__acl_user_and_db(void **state)
+{
+    struct tr *t = *state;
+    freeReplyObject(tr_raw(t, "ACL SETUSER hub on >s3cret ~mcp:* &mcp:* +@all"));
+    char url[512];
+    snprintf(url, sizeof(url), "unix://hub:s3cret@%s?db=5", t->server.sock);
+    struct store *s = tr_open_url(url, "shop");
+    assert_int_equal(tr_append(s, 0, 1, "acl").status, 0);
+    store_close(s);
+    /* The log is in db 5, not in db 0. */
+    redisReply *rep = tr_raw(t, "EXISTS mcp:{shop}:log");
+    assert_int_equal(rep->integer, 0);
+    freeReplyObject(rep);
+    freeReplyObject(tr_raw(t, "SELECT 5"));
+    rep = tr_raw(t, "XLEN mcp:{shop}:log");
+    assert_int_equal(rep->integer, 1);
+    freeReplyObject(rep);
+
+    /* A wrong password is refused at open with a message that keeps it secret. */
+    snprintf(url, sizeof(url), "unix://hub:wr0ng@%s", t->server.sock);
+    struct store_open_opts o = {.workspace = "shop"};
+    char *err = NULL;
+    s = (struct store *)&s;
+    assert_int_equal(store_open(url, &o, &s, &err), -ERR_DENIED);
+    assert_null(s);
+    assert_non_null(strstr(err, "authentication failed"));
+    assert_null(strstr(err, "wr0ng"));
+    free(err);
+}
+
+static void test_store_redis__unavailable_while_away_then_recovers(void **state)
+{
+    struct tr *t = *state;
+    struct store *s = tr_open(t, "shop");
+    assert_int_equal(tr_append(s, 0, 2, "before").status, 0);
+    redis_fixture_kill(&t->server);
+    /* Away: the append fails, nothing is granted. */
+    struct tr_ack ack = tr_append(s, 2, 1, "lost");
+    assert_int_equal(ack.status, -ERR_UNAVAILABLE);
+    ack = tr_append(s, 2, 1, "lost");
+    assert_int_equal(ack.status, -ERR_UNAVAILABLE);
+    uint64_t last = 0;
+    assert_int_equal(s->ops->last_seq(s, &last), -ERR_UNAVAILABLE);
+    /* Back (same directory, so the append-only file is replayed). */
+    assert_int_equal(redis_fixture_spawn(&t->server), 0);
+    int tries = 0;
+    do {
+        redis_fixture_sleep_ms(50);
+        ack = tr_append(s, 2, 1, "after");
+    } while (ack.status == -ERR_UNAVAILABLE && ++tries < 300);
+    assert_int_equal(ack.status, 0);
+    assert_int_equal(ack.seq, 3);
+    char *tags = tr_tags(s);
+    assert_string_equal(tags, "before,before,after");
+    free(tags);
+    store_close(s);
+}
+
+#define TR_TEST(fn) cmocka_unit_test_setup_teardown(fn, tr_setup, tr_teardown)
+
+int main(void)
+{
+    /* hiredis writes to sockets with write(): a server gone away would
+     * raise SIGPIPE. The hub ignores it the same way (hub.c). */
+    signal(SIGPIPE, SIG_IGN);
+    const struct CMUnitTest tests[] = {
+        TR_TEST(test_store_redis__second_writer_conflicts),
+        TR_TEST(test_store_redis__keys_under_hash_tag_with_seq_ids),
+        TR_TEST(test_store_redis__publishes_wire_json),
+        TR_TEST(test_store_redis__reloads_flushed_scripts),
+        TR_TEST(test_store_redis__foreign_log_key_refused_without_writing),
+        TR_TEST(test_store_redis__acl_user_and_db),
+        TR_TEST(test_store_redis__unavailable_while_away_then_recovers),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
