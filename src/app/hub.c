@@ -128,7 +128,12 @@ static int hub_load_state(struct hub *h, char **errmsg)
     uint64_t snap_seq = 0;
     char *text = NULL;
     int rc = h->store->ops->snapshot_load(h->store, &snap_seq, &text);
-    if (rc == 0 && text) {
+    if (rc != 0) {
+        *errmsg = xstrdup("cannot read the snapshot");
+        workspace_free(ws);
+        return rc;
+    }
+    if (text) {
         int err = 0;
         cJSON *snap = json_parse_bounded(text, strlen(text), 1024, &err);
         if (!snap || workspace_restore(ws, snap, now) != 0) {
@@ -142,7 +147,12 @@ static int hub_load_state(struct hub *h, char **errmsg)
     }
     free(text);
     uint64_t first = 1;
-    h->store->ops->first_seq(h->store, &first);
+    rc = h->store->ops->first_seq(h->store, &first);
+    if (rc != 0) {
+        *errmsg = xstrdup("cannot read where the log begins");
+        workspace_free(ws);
+        return rc;
+    }
     if (first > workspace_seq(ws) + 1) {
         *errmsg = xstrdup("the log was trimmed past the newest usable snapshot");
         workspace_free(ws);
@@ -211,6 +221,54 @@ static void hub_maybe_snapshot(struct hub *h)
     cJSON_Delete(snap);
 }
 
+#define HUB_RELOAD_MIN_MS 100
+#define HUB_RELOAD_MAX_MS 5000
+
+/* The store failed an append and cannot be read back: refuse tool calls
+ * (hub_tools.c) and retry the reload with capped exponential backoff,
+ * instead of stopping, so the hub comes back by itself with its store. */
+static void hub_store_went_stale(struct hub *h, const char *why)
+{
+    if (!h->store_stale)
+        log_error("store unreachable (%s): refusing calls until the state is reloaded", why);
+    h->store_stale = true;
+    event_del(h->tick_ev);
+    int delay = h->reload_delay_ms ? h->reload_delay_ms : HUB_RELOAD_MIN_MS;
+    h->reload_delay_ms = delay * 2 > HUB_RELOAD_MAX_MS ? HUB_RELOAD_MAX_MS : delay * 2;
+    struct timeval tv = {.tv_sec = delay / 1000, .tv_usec = (delay % 1000) * 1000};
+    event_add(h->reload_ev, &tv);
+}
+
+static void hub_reload_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct hub *h = arg;
+    (void)fd;
+    (void)what;
+    char *err = NULL;
+    int rc = hub_load_state(h, &err);
+    if (rc == -ERR_UNAVAILABLE) {
+        free(err);
+        hub_store_went_stale(h, coordhub_strerror(rc));
+        return;
+    }
+    if (rc != 0) {
+        log_error("cannot reload state from the store: %s; stopping", err);
+        free(err);
+        event_base_loopbreak(h->base);
+        return;
+    }
+    log_info("store reachable again: state reloaded at seq %llu",
+             (unsigned long long)h->committed_seq);
+    h->store_stale = false;
+    h->reload_delay_ms = 0;
+    free(h->store_error);
+    h->store_error = NULL;
+    hub_lock_waiters_service(h);
+    if (h->pending.len)
+        hub_schedule_commit(h);
+    hub_reschedule_timers(h);
+}
+
 static void hub_commit_cb(evutil_socket_t fd, short what, void *arg)
 {
     struct hub *h = arg;
@@ -218,6 +276,13 @@ static void hub_commit_cb(evutil_socket_t fd, short what, void *arg)
     (void)what;
     if (h->pending.len == 0) {
         hub_flush_replies(h, NULL);
+        return;
+    }
+    if (h->store_stale) {
+        /* Events of internal work (a session ending) while the store is
+         * away: the reload replaces the state they were folded into. */
+        event_vec_clear(&h->pending);
+        hub_flush_replies(h, h->store_error ? h->store_error : "store unavailable");
         return;
     }
     for (size_t i = 0; i < h->pending.len; i++) {
@@ -243,11 +308,14 @@ static void hub_commit_cb(evutil_socket_t fd, short what, void *arg)
         event_vec_clear(&h->pending);
         hub_flush_replies(h, why);
         char *err = NULL;
-        if (hub_load_state(h, &err) != 0) {
+        int lrc = hub_load_state(h, &err);
+        if (lrc == -ERR_UNAVAILABLE) {
+            hub_store_went_stale(h, err);
+        } else if (lrc != 0) {
             log_error("cannot reload state after store failure: %s; stopping", err);
-            free(err);
             event_base_loopbreak(h->base);
         }
+        free(err);
         return;
     }
     metrics_histogram_observe(&h->metrics.store_append_seconds, METRICS_SCALE_LATENCY,
@@ -301,6 +369,8 @@ static void hub_tick_cb(evutil_socket_t fd, short what, void *arg)
     struct hub *h = arg;
     (void)fd;
     (void)what;
+    if (h->store_stale)
+        return; /* hub_reload_cb reschedules once the state is reloaded */
     workspace_tick(h->ws, hub_now(h), &h->pending);
     hub_lock_waiters_service(h);
     if (h->pending.len)
@@ -439,7 +509,7 @@ static void hub_teardown(struct hub *h)
         evconnlistener_free(h->listener);
     if (h->sock_path)
         unlink(h->sock_path);
-    struct event *evs[] = {h->commit_ev, h->tick_ev,  h->wait_ev,
+    struct event *evs[] = {h->commit_ev, h->tick_ev,  h->wait_ev, h->reload_ev,
                            h->lag_ev,    h->sig_term, h->sig_int};
     for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++)
         if (evs[i])
@@ -553,8 +623,10 @@ int hub_serve(const struct options *o)
     struct store_open_opts sopts = {.workspace = o->workspace, .loop = h->base, .durable = 1};
     rc = store_open(o->store_url, &sopts, &h->store, &errmsg);
     if (rc) {
-        fprintf(stderr, "coordhub: cannot open store %s: %s\n", o->store_url,
+        char *shown = store_url_redact(o->store_url);
+        fprintf(stderr, "coordhub: cannot open store %s: %s\n", shown,
                 errmsg ? errmsg : coordhub_strerror(rc));
+        free(shown);
         goto fail;
     }
     rc = hub_load_state(h, &errmsg);
@@ -583,6 +655,7 @@ int hub_serve(const struct options *o)
     h->commit_ev = event_new(h->base, -1, 0, hub_commit_cb, h);
     event_priority_set(h->commit_ev, 1);
     h->tick_ev = evtimer_new(h->base, hub_tick_cb, h);
+    h->reload_ev = evtimer_new(h->base, hub_reload_cb, h);
     h->wait_ev = evtimer_new(h->base, hub_wait_cb, h);
     h->lag_ev = event_new(h->base, -1, EV_PERSIST, hub_lag_cb, h);
     struct timeval lag_tv = {.tv_sec = HUB_LAG_PERIOD_MS / 1000, .tv_usec = 0};
@@ -609,7 +682,9 @@ int hub_serve(const struct options *o)
     if (!o->daemon) {
         printf("coordhub: listening on unix:%s\n", h->sock_path);
         hub_http_announce(h);
-        printf("coordhub: workspace '%s' at %s, store %s\n", o->workspace, o->root, o->store_url);
+        char *shown = store_url_redact(o->store_url);
+        printf("coordhub: workspace '%s' at %s, store %s\n", o->workspace, o->root, shown);
+        free(shown);
         fflush(stdout);
     }
     if (ready_pipe[1] >= 0) {

@@ -113,6 +113,7 @@ struct hub {
     struct evconnlistener *listener;
     struct event *commit_ev; /* low priority: runs after the turn's I/O */
     struct event *tick_ev;   /* workspace deadlines */
+    struct event *reload_ev; /* retries the reload while the store is away */
     struct event *wait_ev;   /* parked wait_for_events deadlines */
     struct event *lag_ev;    /* loop-lag probe */
     struct event *sig_term, *sig_int;
@@ -130,6 +131,11 @@ struct hub {
     double loop_lag_ms;
     int store_errors;
     char *store_error; /* owned: last store error, NULL if healthy */
+    /* The store failed an append and could not be read back (a network
+     * store away): the workspace may hold events the log lacks, so tool
+     * calls are refused until reload_ev rebuilds it from the store. */
+    bool store_stale;
+    int reload_delay_ms; /* next retry of the reload, doubling to a cap */
     bool stopping;
     struct api *api;        /* the HTTP face, NULL when off (hub_http.c) */
     char *http_token;       /* owned: admin token while the face is up */

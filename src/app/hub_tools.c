@@ -537,6 +537,17 @@ static void hub_tool_call_run(struct hub *h, struct hub_session *s, uint64_t cal
             hub_schedule_commit(h);
         return;
     }
+    if (h->store_stale && strcmp(name, "get_unified_health") != 0) {
+        /* The state may hold events the store lacks (hub.c): answer
+         * nothing from it until it is reloaded. */
+        char msg[512];
+        snprintf(msg, sizeof(msg),
+                 "store unavailable, nothing was recorded: %s (the hub reloads its state "
+                 "when the store is back; get_unified_health shows it)",
+                 h->store_error ? h->store_error : "unreachable");
+        hub_reply(h, s, call_id, hub_error_result(msg), true);
+        return;
+    }
     char *refusal = hub_keys_tool_refusal(s, name, args);
     if (refusal) {
         cJSON *r = hub_error_result(refusal);
@@ -630,6 +641,9 @@ static cJSON *hub_read_op(struct hub *h, const char *op)
 
 cJSON *hub_resource_read(struct hub *h, const char *uri)
 {
+    if (h->store_stale && strcmp(uri, "coord://health") != 0)
+        return hub_error_result("store unavailable: the hub reloads its state when the store "
+                                "is back (see coord://health)");
     if (strcmp(uri, "coord://status") == 0) {
         cJSON *r = workspace_status_json(h->ws, hub_now(h));
         cJSON_DeleteItemFromObjectCaseSensitive(r, "systemHealth");

@@ -87,6 +87,40 @@ int store_open(const char *url, const struct store_open_opts *opts, struct store
     return -ERR_INVALID;
 }
 
+char *store_url_redact(const char *url)
+{
+    if (!url)
+        return xstrdup("");
+    size_t skip = 0;
+    if (store_url_has_scheme(url, "redis") || store_url_has_scheme(url, "rediss"))
+        skip = strlen(store_url_has_scheme(url, "redis") ? "redis://" : "rediss://");
+    else if (store_url_has_scheme(url, "unix"))
+        skip = strlen("unix://");
+    if (!skip || strncmp(url + skip - 2, "//", 2) != 0)
+        return xstrdup(url);
+    /* userinfo ends at the last '@' before the path's first '/'. */
+    const char *auth = url + skip;
+    size_t alen = strcspn(auth, "/?#");
+    const char *at = NULL;
+    for (size_t i = 0; i < alen; i++)
+        if (auth[i] == '@')
+            at = auth + i;
+    if (!at && store_url_has_scheme(url, "unix")) {
+        /* unix://user:pass@/path: the userinfo ends at "@/". */
+        const char *p = strstr(auth, "@/");
+        if (p && !memchr(auth, '/', (size_t)(p - auth)))
+            at = p;
+    }
+    const char *colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
+    if (!colon)
+        return xstrdup(url);
+    size_t head = (size_t)(colon + 1 - url);
+    size_t n = head + 3 + strlen(at) + 1;
+    char *out = xmalloc(n);
+    snprintf(out, n, "%.*s***%s", (int)head, url, at);
+    return out;
+}
+
 void store_close(struct store *s)
 {
     if (s)

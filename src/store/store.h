@@ -136,6 +136,11 @@ const struct store_ops *store_ops_for_url(const char *url);
  * handle's previous answer), which it updates. */
 int64_t store_clock_monotone(int64_t *last);
 
+/* A copy of url fit for messages and logs (caller frees): the password
+ * of a redis:// or unix:// URL ("user:password@") is replaced by "***".
+ * Other URLs are returned unchanged. */
+char *store_url_redact(const char *url);
+
 /* Open url with the backend store_ops_for_url() picks. */
 int store_open(const char *url, const struct store_open_opts *opts, struct store **out,
                char **errmsg);

@@ -100,6 +100,31 @@ static void test_store__open_memory(void **state)
     store_close(NULL);
 }
 
+static void test_store__url_redact_hides_passwords(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *in, *out;
+    } cases[] = {
+        {"redis://alice:s3cr3t@db:6379/2", "redis://alice:***@db:6379/2"},
+        {"redis://:s3cr3t@db", "redis://:***@db"},
+        {"redis://db:6379", "redis://db:6379"},
+        {"rediss://u:p@q@db", "rediss://u:***@db"},
+        {"unix://hub:s3cr3t@/run/r.sock?db=1", "unix://hub:***@/run/r.sock?db=1"},
+        {"unix:///run/a@/r.sock", "unix:///run/a@/r.sock"},
+        {"sqlite:/x/hub.db", "sqlite:/x/hub.db"},
+        {"memory:", "memory:"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+        char *r = store_url_redact(cases[i].in);
+        assert_string_equal(r, cases[i].out);
+        free(r);
+    }
+    char *r = store_url_redact(NULL);
+    assert_string_equal(r, "");
+    free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -107,6 +132,7 @@ int main(void)
         cmocka_unit_test(test_store__redis_errors_never_leak_password),
         cmocka_unit_test(test_store__unknown_scheme_and_empty_refused),
         cmocka_unit_test(test_store__open_memory),
+        cmocka_unit_test(test_store__url_redact_hides_passwords),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
