@@ -165,6 +165,16 @@ seq0=$(last_seq)
   [ "$(last_seq)" = "$seq0" ] && [ "$(call "$WRITE" 6 publish_event '{"type":"ci:y","data":{}}')" = 200 ] &&
   [ "$(body .result.isError)" != true ] && [ "$(last_seq)" = $((seq0 + 1)) ] &&
   ok "publish_event over /mcp is held to canPublish" || fail "mcp publish: $(cat "$WORK/body")"
+[ "$(req "$TOKEN" POST /api/v1/locks "${JSON[@]}" -d '{"file":"held.c","agentId":"bob"}')" = 201 ] || fail "lock held.c"
+[ "$(call "$WRITE" 7 unlock_file '{"file":"held.c","force":true}')" = 200 ] &&
+  body '.result.content[0].text' | grep -q "only an admin may force an unlock" || fail "force: $(cat "$WORK/body")"
+[ "$(call "$WRITE" 8 lock_file '{"file":"other.c","agentId":"carol"}')" = 200 ] &&
+  body '.result.content[0].text' | grep -q "you may act only as your own agent" || fail "other: $(cat "$WORK/body")"
+[ "$(req "$TOKEN" GET /api/v1/locks)" = 200 ] &&
+  [ "$(body '[.locks[] | select(.file == "held.c")][0].agentId')" = bob ] &&
+  [ "$(body '[.locks[] | select(.file == "other.c")] | length')" = 0 ] &&
+  ok "a write key's /mcp session may neither force an unlock nor act for another agent" ||
+  fail "write key acted as admin: $(cat "$WORK/body")"
 
 # ---- signatures -------------------------------------------------------------------------
 B='{"type":"ci:signed","data":{"n":1}}'
