@@ -325,8 +325,9 @@ int api_new(struct event_base *base, const struct api_config *cfg, struct api **
     enum api_bind_verdict verdict = api_bind_check(hc.addr.loopback, cfg->remote_allowed, tls);
     if (verdict == API_BIND_DENIED) {
         *errmsg = api_errf("refusing to serve HTTP on %s: a non-loopback address is served only "
-                           "when API keys exist (remote clients must present one), and this hub "
-                           "has none; use a loopback address such as 127.0.0.1:PORT",
+                           "when an unrevoked API key exists (remote clients must present one), "
+                           "and this hub has none; create one with 'coordhub key create' and "
+                           "start again, or use a loopback address such as 127.0.0.1:PORT",
                            hc.addr.text);
         return -ERR_DENIED;
     }

@@ -4,7 +4,8 @@
 # TLS; plain HTTP to the TLS port and old protocols/ciphers fail without
 # harming the hub; the URL and http.addr say https; bad certificate/key
 # pairs are start-up errors naming the file; a non-loopback address is
-# refused (no API key exists) before anything is bound.
+# refused before anything is bound while no unrevoked API key exists (a
+# revoked one does not count).
 source "$(dirname "$0")/lib.sh"
 
 wait_for() { # wait_for FILE PATTERN [TRIES] (50 ms steps)
@@ -158,8 +159,25 @@ COORDHUB_ROOT="$dir" COORDHUB_STATE_DIR="$dir/.coordhub" timeout 20 "$COORDHUB" 
 [ "$rc" = 1 ] && grep -q "refusing to serve HTTP on 0.0.0.0:${URL##*:}: a non-loopback address" \
   "$dir.err" && ! grep -q "in use" "$dir.err" &&
   ok "0.0.0.0 is refused without API keys, before binding" || fail "0.0.0.0: rc $rc $(cat "$dir.err")"
-grep -q "use a loopback address such as 127.0.0.1:PORT" "$dir.err" &&
-  ok "…and the refusal says what to do" || fail "refusal text: $(cat "$dir.err")"
+grep -q "create one with 'coordhub key create' and start again, or use a loopback address such as 127.0.0.1:PORT" \
+  "$dir.err" && ok "…and the refusal says what to do" || fail "refusal text: $(cat "$dir.err")"
+
+# A key that has been revoked does not count: create one (the client
+# starts a hub for that state dir, on a loopback ephemeral port), revoke
+# it, stop that hub, and ask for 0.0.0.0 again.
+remote() { COORDHUB_ROOT="$dir" COORDHUB_STATE_DIR="$dir/.coordhub" COORDHUB_HTTP=127.0.0.1:0 "$@"; }
+KEY_ID=$(remote "$COORDHUB" key create --name remote --state read --json 2>/dev/null | jq -r .id)
+[ -n "$KEY_ID" ] && [ "$KEY_ID" != null ] && ok "a key is created ($KEY_ID)" || fail "key create"
+remote "$COORDHUB" key revoke "$KEY_ID" >/dev/null 2>&1 && ok "…and revoked" || fail "key revoke"
+kpid=$(head -n1 "$dir/.coordhub/hub.lock" 2>/dev/null || true)
+if [ -n "$kpid" ]; then
+  kill -TERM "$kpid" 2>/dev/null || true
+  for _ in $(seq 50); do kill -0 "$kpid" 2>/dev/null || break; sleep 0.1; done
+fi
+rc=0
+remote timeout 20 "$COORDHUB" serve --http "0.0.0.0:${URL##*:}" >"$dir.out" 2>"$dir.err" || rc=$?
+[ "$rc" = 1 ] && grep -q "refusing to serve HTTP on 0.0.0.0:${URL##*:}: a non-loopback address" \
+  "$dir.err" && ok "only a revoked key: 0.0.0.0 is still refused" || fail "revoked key: rc $rc $(cat "$dir.err")"
 
 # ---- shutdown ------------------------------------------------------------------
 pid=$(hub_pid)

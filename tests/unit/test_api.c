@@ -54,8 +54,8 @@ static void test_api__non_loopback_refused_without_keys(void **state)
         cfg.addr = addrs[i];
         char *msg = NULL;
         assert_int_equal(api_try(base, &cfg, &msg), -ERR_DENIED);
-        if (!strstr(msg, "non-loopback") || !strstr(msg, "API keys") ||
-            !strstr(msg, "127.0.0.1:PORT"))
+        if (!strstr(msg, "non-loopback") || !strstr(msg, "unrevoked API key") ||
+            !strstr(msg, "'coordhub key create'") || !strstr(msg, "127.0.0.1:PORT"))
             fail_msg("refusal for %s does not say what to do: %s", addrs[i], msg);
         free(msg);
     }
