@@ -132,7 +132,7 @@ static void lockbench_usage(FILE *to)
             "  --rate R          sse-latency: events/s (default 10000; --seconds default 5,\n"
             "                    --warm-seconds 1)\n"
             "  --batch B         events per POST /events, 1..100 (fan-out 100, latency 1)\n"
-            "  --connections K   publisher connections (fan-out 2, latency 16)\n"
+            "  --connections K   publisher connections (fan-out 2, latency 64)\n"
             "  --window W        sse-fanout: events ahead of the slowest subscriber (2000)\n"
             "  --frame-bytes N   --baseline: SSE frame size to match (the hub's)\n");
 }
@@ -294,7 +294,7 @@ static int lockbench_parse(int argc, char **argv, struct lockbench_opts *o)
     if (!o->batch)
         o->batch = latency ? 1 : 100;
     if (!o->connections)
-        o->connections = latency ? 16 : 2;
+        o->connections = latency ? 64 : 2;
     return 0;
 }
 

@@ -17,9 +17,12 @@
  * and the moment every subscriber has them all, over that time.
  *
  * Latency (paced): a timer ticks every batch/rate seconds; at each tick
- * the events due by then are posted, stamped at the time of sending, on
- * any free publisher connection. Every delivery of a counted event is a
- * sample: publish -> frame parsed by the subscriber. */
+ * the events due by then are posted on any free publisher connection.
+ * Each event is stamped with the time it was due, not the time it could
+ * be sent: when every connection is still waiting for the hub's answer,
+ * that wait is the hub's doing and counts (no coordinated omission).
+ * Every delivery of a counted event is a sample: due -> frame parsed by
+ * the subscriber. */
 #define _GNU_SOURCE
 #include "sseload.h"
 
@@ -279,9 +282,11 @@ static int sseload_post(struct sseload *L, int k, long count)
     int64_t t = samples_now_ns();
     body[bl++] = '[';
     for (long j = 0; j < count; j++) {
+        long n = L->published + j;
+        int64_t due = L->o->latency ? L->start + (int64_t)((double)n * 1e9 / L->o->rate) : t;
         int w = snprintf(body + bl, sizeof(body) - bl,
                          "%s{\"type\":\"bench:tick\",\"data\":{\"n\":%ld,\"t\":%lld}}",
-                         j ? "," : "", L->published + j, (long long)t);
+                         j ? "," : "", n, (long long)(due < t ? due : t));
         if (w < 0 || (size_t)w >= sizeof(body) - bl)
             return sseload_fail(L, "batch too large", -k - 1);
         bl += (size_t)w;

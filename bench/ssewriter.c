@@ -11,8 +11,8 @@
  * appended to every subscriber's buffer, and each buffer is flushed with
  * one write() per round of up to SSEWRITER_ROUND events (~16 KiB, the
  * size of libevent's largest single write). At a fixed rate, the events
- * due at each tick are written at once, each stamped with the time it is
- * formatted. */
+ * due at each tick are written at once, each stamped with the time it was
+ * due (as the publisher of the hub's runs does), so falling behind counts. */
 #define _GNU_SOURCE
 #include "ssewriter.h"
 
@@ -207,7 +207,10 @@ static void ssewriter_child(int lfd, int go_fd, const struct ssewriter_opts *o)
         }
         for (long k = 0; k < due; k++) {
             char chunk[4096];
-            size_t len = ssewriter_chunk(chunk, sizeof(chunk), produced, samples_now_ns(), pad);
+            int64_t stamp = samples_now_ns();
+            if (o->rate > 0 && start + (int64_t)((double)produced * 1e9 / o->rate) < stamp)
+                stamp = start + (int64_t)((double)produced * 1e9 / o->rate);
+            size_t len = ssewriter_chunk(chunk, sizeof(chunk), produced, stamp, pad);
             if (!len)
                 _exit(3);
             ssewriter_append(subs, o->subscribers, chunk, len);
