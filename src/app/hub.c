@@ -340,6 +340,85 @@ static void hub_commit_cb(evutil_socket_t fd, short what, void *arg)
     hub_reschedule_timers(h);
 }
 
+/* Fold one event that is already in the log and fan it out. */
+static int hub_apply_committed(struct hub *h, const struct event *ev)
+{
+    if (workspace_apply(h->ws, ev) != 0) {
+        log_error("cannot fold event %llu (%s) from the log", (unsigned long long)ev->seq,
+                  ev->type);
+        return -ERR_STORE;
+    }
+    h->committed_seq = ev->seq;
+    bus_publish(h->bus, ev);
+    return 0;
+}
+
+/* Read and fold whatever the log holds after committed_seq. */
+static int hub_catch_up(struct hub *h)
+{
+    struct event_vec tail;
+    event_vec_init(&tail);
+    int rc = 0;
+    for (;;) {
+        event_vec_clear(&tail);
+        rc = h->store->ops->read(h->store, h->committed_seq, 1024, &tail);
+        if (rc || tail.len == 0)
+            break;
+        for (size_t i = 0; i < tail.len && rc == 0; i++)
+            rc = tail.items[i].seq == h->committed_seq + 1
+                     ? hub_apply_committed(h, &tail.items[i])
+                     : -ERR_STORE; /* the log has a hole: start over from it */
+        if (rc)
+            break;
+    }
+    event_vec_deinit(&tail);
+    return rc;
+}
+
+/* The state no longer follows the log: rebuild it from the store. */
+static void hub_resync(struct hub *h)
+{
+    char *err = NULL;
+    int rc = hub_load_state(h, &err);
+    if (rc == -ERR_UNAVAILABLE) {
+        hub_store_went_stale(h, err);
+    } else if (rc != 0) {
+        log_error("cannot reload state from the store: %s; stopping", err);
+        event_base_loopbreak(h->base);
+    }
+    free(err);
+}
+
+/* Events another hub appended to the shared log (store listen, DESIGN §3),
+ * in seq order. They are folded and fanned out like our own committed
+ * events. While this turn's own events wait for their append, the state is
+ * ahead of the log: nothing is folded then, the append will see the other
+ * hub's events as a conflict and reload. */
+static void hub_store_heard(void *arg, const struct event *evs, size_t n)
+{
+    struct hub *h = arg;
+    if (h->store_stale || h->pending.len)
+        return;
+    uint64_t before = h->committed_seq;
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        if (evs[i].seq <= h->committed_seq)
+            continue; /* already folded (our own, or read by a reload) */
+        rc = evs[i].seq == h->committed_seq + 1 ? hub_apply_committed(h, &evs[i]) : hub_catch_up(h);
+    }
+    if (rc == -ERR_UNAVAILABLE) {
+        hub_store_went_stale(h, coordhub_strerror(rc));
+        return;
+    }
+    if (rc)
+        hub_resync(h);
+    if (h->committed_seq == before)
+        return;
+    hub_waits_service(h, false);
+    hub_lock_waiters_service(h);
+    hub_reschedule_timers(h);
+}
+
 void hub_reschedule_timers(struct hub *h)
 {
     int64_t next = workspace_next_deadline(h->ws);
@@ -647,6 +726,13 @@ int hub_serve(const struct options *o)
         event_vec_deinit(&tail);
     }
     bus_subscribe(h->bus, hub_bus_event, h);
+    if (h->store->ops->listen) {
+        /* Other hubs on the same store: hear their events, and read what
+         * they appended between the load above and the listen. */
+        h->store->ops->listen(h->store, hub_store_heard, h);
+        if (hub_catch_up(h) != 0)
+            log_warn("cannot read the log's newest events; they come with the next ones");
+    }
     hub_ensure_token(h);
     rc = hub_keys_open(h);
     if (rc)

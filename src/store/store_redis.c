@@ -3,8 +3,9 @@
  * Keys. Every key of a workspace carries the hash tag {<ws>}, so the
  * workspace lives on one Redis Cluster slot and one script may touch all
  * of them:
- *   mcp:{ws}:log       stream of events; entry id "<seq>-0", fields type,
- *                      ts, data and, when set, source, sid, sig
+ *   mcp:{ws}:log       stream of events; entry id "<seq>-0", fields w (the
+ *                      writing handle's id), type, ts, data and, when
+ *                      set, source, sid, sig
  *   mcp:{ws}:seq       the log's last seq (the version), decimal
  *   mcp:{ws}:trimmed   highest seq dropped by trim, decimal (absent: 0)
  *   mcp:{ws}:snapshot  hash {seq, text}: the newest state snapshot
@@ -36,10 +37,12 @@
  * append completes before it returns, like the local backends: the hub's
  * group commit waits one round trip per loop turn (sqlite waits for its
  * commit the same way). Reads, snapshots, TIME and trim use a second,
- * blocking connection (the interface makes them synchronous). Nothing is
- * tailed yet: listen is NULL, and a second hub on the same workspace is
- * noticed as a conflict on its next append (the hub then reloads from the
- * log).
+ * blocking connection (the interface makes them synchronous). listen()
+ * tails the stream on a third connection attached to the hub's loop
+ * (opts->loop): XREAD BLOCK from the last seq at the time listen() was
+ * called, re-issued after every answer, reconnected with the same backoff.
+ * Entries carry the writing handle's random id in field "w", so the tail
+ * passes on only other writers' events, in seq order.
  *
  * Failures. A lost connection is reopened with capped exponential backoff
  * (STORE_REDIS_BACKOFF_MIN_MS doubling to STORE_REDIS_BACKOFF_MAX_MS,
@@ -69,6 +72,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/time.h>
 
 #include <event2/event.h>
@@ -89,6 +93,8 @@
 #define STORE_REDIS_TIME_REFRESH_MS 1000
 #define STORE_REDIS_READ_CHUNK 1000
 #define STORE_REDIS_CHANNEL "mcp:events"
+#define STORE_REDIS_TAIL_COUNT "512"
+#define STORE_REDIS_TAIL_BLOCK_MS "5000"
 
 /* Decimal strings without leading zeros compare by length, then bytes. */
 #define STORE_REDIS_LUA_LT                                                                         \
@@ -156,6 +162,14 @@ struct store_redis {
     int64_t time_server_ms;          /* server TIME at the last fetch, ms */
     int64_t time_mono_ms;            /* local monotonic ms at that fetch (0: never) */
     int64_t last_now;                /* now() never returns less */
+    char writer[17];                 /* this handle's random id, hex: field "w" */
+    struct event_base *hub_loop;     /* opts->loop: where the tail runs; may be NULL */
+    redisAsyncContext *tail;         /* the XREAD BLOCK connection; NULL when down */
+    struct event *tail_retry;        /* reconnects the tail after a backoff */
+    int tail_backoff_ms;             /* next delay of tail_retry */
+    uint64_t tail_seq;               /* the tail has seen everything up to this seq */
+    store_listen_cb listen_cb;       /* NULL: not listening */
+    void *listen_arg;
 };
 
 /* The outcome of one async command, filled by its reply callback. */
@@ -324,9 +338,19 @@ static redisReply *store_redis_command(struct store_redis *r, int argc, const ch
 static int store_redis_reload_scripts(struct store_redis *r)
 {
     char where[160], why[256];
-    int rc = r->sync ? store_redis_sync_handshake(r, r->sync, why, sizeof(why))
-                     : (store_redis_may_connect(r) ? store_redis_sync_connect(r, why, sizeof(why))
-                                                   : -ERR_UNAVAILABLE);
+    int rc = -ERR_UNAVAILABLE;
+    if (r->sync) {
+        rc = store_redis_sync_handshake(r, r->sync, why, sizeof(why));
+        if (rc == 0)
+            return 0;
+        if (r->sync->err) {
+            /* The connection died with the server: reopen it below. */
+            redisFree(r->sync);
+            r->sync = NULL;
+        }
+    }
+    if (!r->sync && store_redis_may_connect(r))
+        rc = store_redis_sync_connect(r, why, sizeof(why));
     if (rc && rc != -ERR_UNAVAILABLE) {
         store_redis_where(r, where, sizeof(where));
         log_warn("store: %s: %s", where, why);
@@ -597,7 +621,7 @@ static char *store_redis_u64(uint64_t v)
 static void store_redis_args_build(struct store_redis *r, struct store_redis_args *a,
                                    uint64_t expected, const struct event *evs, size_t n)
 {
-    size_t max = 9 + n * 16;
+    size_t max = 9 + n * 18;
     a->argv = xcalloc(max, sizeof(*a->argv));
     a->lens = xcalloc(max, sizeof(*a->lens));
     a->heap = xcalloc(3 + n * 5, sizeof(*a->heap));
@@ -617,8 +641,10 @@ static void store_redis_args_build(struct store_redis *r, struct store_redis_arg
         char id[32], ts[24];
         snprintf(id, sizeof(id), "%" PRIu64 "-0", ev->seq);
         snprintf(ts, sizeof(ts), "%" PRId64, ev->ts_ms);
-        const char *fields[12];
+        const char *fields[14];
         int nf = 0;
+        fields[nf++] = "w";
+        fields[nf++] = r->writer;
         fields[nf++] = "type";
         fields[nf++] = ev->type;
         fields[nf++] = "ts";
@@ -827,6 +853,190 @@ static int store_redis_first_seq(struct store *s, uint64_t *seq)
     return rc;
 }
 
+/* ---- the tail (listen) ------------------------------------------------- */
+
+static void store_redis_tail_start(struct store_redis *r);
+
+static void store_redis_tail_retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    store_redis_tail_start(arg);
+}
+
+/* The tail connection is gone: try again after a capped, doubling delay. */
+static void store_redis_tail_lost(struct store_redis *r)
+{
+    if (!r->listen_cb || !r->tail_retry)
+        return;
+    int delay = r->tail_backoff_ms;
+    r->tail_backoff_ms =
+        delay * 2 > STORE_REDIS_BACKOFF_MAX_MS ? STORE_REDIS_BACKOFF_MAX_MS : delay * 2;
+    struct timeval tv = {.tv_sec = delay / 1000, .tv_usec = (delay % 1000) * 1000};
+    evtimer_add(r->tail_retry, &tv);
+}
+
+static void store_redis_tail_on_connect(const redisAsyncContext *ac, int status)
+{
+    struct store_redis *r = ac->data;
+    if (status == REDIS_OK)
+        return;
+    if (r->tail == ac) {
+        r->tail = NULL;
+        store_redis_tail_lost(r);
+    }
+}
+
+static void store_redis_tail_on_disconnect(const redisAsyncContext *ac, int status)
+{
+    struct store_redis *r = ac->data;
+    (void)status;
+    if (r->tail == ac) {
+        r->tail = NULL;
+        store_redis_tail_lost(r);
+    }
+}
+
+static void store_redis_tail_cb(redisAsyncContext *ac, void *reply, void *privdata);
+
+static void store_redis_tail_issue(struct store_redis *r)
+{
+    char id[32];
+    snprintf(id, sizeof(id), "%" PRIu64 "-0", r->tail_seq);
+    const char *argv[8] = {
+        "XREAD",  "COUNT", STORE_REDIS_TAIL_COUNT, "BLOCK", STORE_REDIS_TAIL_BLOCK_MS, "STREAMS",
+        r->k_log, id};
+    redisAsyncCommandArgv(r->tail, store_redis_tail_cb, r, 8, argv, NULL);
+}
+
+/* Pass the other writers' entries of one XREAD answer on, in order. */
+static void store_redis_tail_deliver(struct store_redis *r, const redisReply *rep)
+{
+    if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 1 ||
+        rep->element[0]->type != REDIS_REPLY_ARRAY || rep->element[0]->elements != 2 ||
+        rep->element[0]->element[1]->type != REDIS_REPLY_ARRAY)
+        return;
+    const redisReply *entries = rep->element[0]->element[1];
+    struct event_vec v;
+    event_vec_init(&v);
+    for (size_t i = 0; i < entries->elements; i++) {
+        struct event ev;
+        const redisReply *e = entries->element[i];
+        if (store_redis_entry_event(e, &ev) != 0) {
+            log_error("store: an entry of %s is damaged; the tail skips it", r->k_log);
+            continue;
+        }
+        r->tail_seq = ev.seq;
+        const redisReply *w = store_redis_field(e->element[1], "w");
+        if (w && strcmp(w->str, r->writer) == 0) {
+            event_deinit(&ev); /* this handle's own append */
+            continue;
+        }
+        event_vec_push(&v, &ev);
+    }
+    if (v.len && r->listen_cb)
+        r->listen_cb(r->listen_arg, v.items, v.len);
+    event_vec_deinit(&v);
+}
+
+static void store_redis_tail_cb(redisAsyncContext *ac, void *reply, void *privdata)
+{
+    struct store_redis *r = privdata;
+    const redisReply *rep = reply;
+    if (!rep || r->tail != ac)
+        return; /* disconnected: tail_on_disconnect schedules the retry */
+    if (rep->type == REDIS_REPLY_ERROR) {
+        log_error("store: tailing %s failed: %s", r->k_log, rep->str);
+        redisAsyncDisconnect(ac);
+        return;
+    }
+    r->tail_backoff_ms = STORE_REDIS_BACKOFF_MIN_MS;
+    if (rep->type != REDIS_REPLY_NIL) /* NIL: the block timed out */
+        store_redis_tail_deliver(r, rep);
+    if (r->tail == ac && r->listen_cb)
+        store_redis_tail_issue(r);
+}
+
+static void store_redis_tail_setup_cb(redisAsyncContext *ac, void *reply, void *privdata)
+{
+    const redisReply *rep = reply;
+    (void)privdata;
+    if (rep && !store_redis_reply_is_ok(rep)) {
+        log_error("store: redis refused the tail's set-up: %s",
+                  rep->type == REDIS_REPLY_ERROR ? rep->str : "unexpected answer");
+        redisAsyncDisconnect(ac);
+    }
+}
+
+/* Open the tail connection on the hub's loop and start reading after
+ * tail_seq. Failures are retried by store_redis_tail_lost. */
+static void store_redis_tail_start(struct store_redis *r)
+{
+    if (!r->listen_cb || r->tail)
+        return;
+    redisAsyncContext *ac = r->url.is_unix ? redisAsyncConnectUnix(r->url.path)
+                                           : redisAsyncConnect(r->url.host, r->url.port);
+    if (!ac || ac->err) {
+        if (ac)
+            redisAsyncFree(ac);
+        store_redis_tail_lost(r);
+        return;
+    }
+    ac->data = r;
+    redisLibeventAttach(ac, r->hub_loop);
+    redisAsyncSetConnectCallback(ac, store_redis_tail_on_connect);
+    redisAsyncSetDisconnectCallback(ac, store_redis_tail_on_disconnect);
+    r->tail = ac;
+    if (r->url.pass) {
+        const char *argv[3] = {"AUTH", r->url.user ? r->url.user : r->url.pass, r->url.pass};
+        redisAsyncCommandArgv(ac, store_redis_tail_setup_cb, NULL, r->url.user ? 3 : 2, argv, NULL);
+    }
+    if (r->url.db) {
+        char db[16];
+        snprintf(db, sizeof(db), "%d", r->url.db);
+        const char *argv[2] = {"SELECT", db};
+        redisAsyncCommandArgv(ac, store_redis_tail_setup_cb, NULL, 2, argv, NULL);
+    }
+    store_redis_tail_issue(r);
+}
+
+static void store_redis_tail_stop(struct store_redis *r)
+{
+    r->listen_cb = NULL;
+    if (r->tail_retry)
+        evtimer_del(r->tail_retry);
+    if (r->tail) {
+        redisAsyncContext *ac = r->tail;
+        r->tail = NULL;
+        redisAsyncFree(ac);
+    }
+}
+
+static void store_redis_listen(struct store *s, store_listen_cb cb, void *arg)
+{
+    struct store_redis *r = store_redis_of(s);
+    store_redis_tail_stop(r);
+    if (!cb)
+        return;
+    if (!r->hub_loop) {
+        log_error("store: listen needs the caller's event loop (store_open_opts.loop); "
+                  "other writers' events will not be delivered");
+        return;
+    }
+    /* Start after what the log holds now; if Redis is away, after 0 is
+     * wrong, so keep the last seq this handle knows and let the caller
+     * catch up by reading (hub.c does). */
+    uint64_t last = 0;
+    if (store_redis_get_u64(r, r->k_seq, &last) == 0)
+        r->tail_seq = last;
+    r->listen_cb = cb;
+    r->listen_arg = arg;
+    r->tail_backoff_ms = STORE_REDIS_BACKOFF_MIN_MS;
+    if (!r->tail_retry)
+        r->tail_retry = evtimer_new(r->hub_loop, store_redis_tail_retry_cb, r);
+    store_redis_tail_start(r);
+}
+
 /* ---- snapshots, trim, time -------------------------------------------- */
 
 /* Map a script's status answer: "ok" → 0, another status → -ERR_INVALID. */
@@ -932,6 +1142,9 @@ static void store_redis_close(struct store *s)
     if (!s)
         return;
     struct store_redis *r = store_redis_of(s);
+    store_redis_tail_stop(r);
+    if (r->tail_retry)
+        event_free(r->tail_retry);
     if (r->ac) {
         redisAsyncContext *ac = r->ac;
         r->ac = NULL;
@@ -991,6 +1204,15 @@ static int store_redis_open(const char *url, const struct store_open_opts *opts,
     r->k_trimmed = store_redis_fmt("mcp:{%s}:trimmed", ws);
     r->k_snap = store_redis_fmt("mcp:{%s}:snapshot", ws);
     r->backoff_ms = STORE_REDIS_BACKOFF_MIN_MS;
+    r->hub_loop = opts ? opts->loop : NULL;
+    unsigned char rnd[8];
+    if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd)) {
+        *errmsg = xstrdup("cannot draw a random writer id");
+        store_redis_close(&r->base);
+        return -ERR_INTERNAL;
+    }
+    for (size_t i = 0; i < sizeof(rnd); i++)
+        snprintf(r->writer + 2 * i, 3, "%02x", rnd[i]);
     r->loop = event_base_new();
     if (!r->loop) {
         *errmsg = xstrdup("cannot create an event base for the redis connection");
@@ -1030,6 +1252,6 @@ const struct store_ops store_redis_ops = {
     .snapshot_save = store_redis_snapshot_save,
     .snapshot_load = store_redis_snapshot_load,
     .now = store_redis_now,
-    .listen = NULL,
+    .listen = store_redis_listen,
     .trim = store_redis_trim,
 };

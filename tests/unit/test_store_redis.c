@@ -5,7 +5,8 @@
  * seq-derived stream ids, PUBLISH of the wire JSON, reloading scripts after
  * the server forgot them, refusing a foreign key, AUTH and SELECT, and
  * failing appends while the server is away, then recovering with the log
- * intact (append-only file). */
+ * intact (append-only file), and listen hearing other writers' events in
+ * order, across a server restart. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +16,8 @@
 #include <string.h>
 
 #include <cmocka.h>
+
+#include <event2/event.h>
 
 #include "base/json.h"
 #include "base/xmalloc.h"
@@ -308,6 +311,95 @@ static void test_store_redis__unavailable_while_away_then_recovers(void **state)
     store_close(s);
 }
 
+struct tr_heard {
+    uint64_t seqs[16];
+    char tags[16][16];
+    size_t n;
+};
+
+static void tr_listen_cb(void *arg, const struct event *evs, size_t n)
+{
+    struct tr_heard *h = arg;
+    for (size_t i = 0; i < n && h->n < 16; i++, h->n++) {
+        h->seqs[h->n] = evs[i].seq;
+        snprintf(h->tags[h->n], sizeof(h->tags[h->n]), "%s",
+                 cJSON_GetStringValue(cJSON_GetObjectItem(evs[i].data, "tag")));
+    }
+}
+
+static void tr_loop_expired(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    *(bool *)arg = true;
+}
+
+/* Run base until heard holds want events or 10 s passed. */
+static void tr_loop_until(struct event_base *base, struct tr_heard *heard, size_t want)
+{
+    bool expired = false;
+    struct event *timer = evtimer_new(base, tr_loop_expired, &expired);
+    struct timeval tv = {.tv_sec = 10, .tv_usec = 0};
+    evtimer_add(timer, &tv);
+    while (heard->n < want && !expired)
+        event_base_loop(base, EVLOOP_ONCE);
+    event_free(timer);
+}
+
+static void test_store_redis__listen_hears_other_writers_in_order(void **state)
+{
+    struct tr *t = *state;
+    struct event_base *base = event_base_new();
+    struct store_open_opts o = {.workspace = "shop", .loop = base, .durable = 1};
+    struct store *a = NULL;
+    char *err = NULL;
+    assert_int_equal(store_open(t->server.url, &o, &a, &err), 0);
+    struct store *b = tr_open(t, "shop");
+    struct store *other_ws = tr_open(t, "docs");
+    assert_int_equal(tr_append(b, 0, 1, "before").status, 0); /* before listen: not heard */
+    struct tr_heard heard = {0};
+    a->ops->listen(a, tr_listen_cb, &heard);
+    assert_int_equal(tr_append(b, 1, 2, "b").status, 0);
+    assert_int_equal(tr_append(a, 3, 1, "own").status, 0); /* a's own: not heard */
+    assert_int_equal(tr_append(other_ws, 0, 1, "docs").status, 0);
+    assert_int_equal(tr_append(b, 4, 1, "b2").status, 0);
+    tr_loop_until(base, &heard, 3);
+    assert_int_equal(heard.n, 3);
+    assert_int_equal(heard.seqs[0], 2);
+    assert_int_equal(heard.seqs[1], 3);
+    assert_int_equal(heard.seqs[2], 5);
+    assert_string_equal(heard.tags[2], "b2");
+
+    /* The server restarts: the tail reconnects and goes on after seq 5. */
+    redis_fixture_kill(&t->server);
+    struct timeval tick = {.tv_sec = 0, .tv_usec = 300000};
+    event_base_loopexit(base, &tick);
+    event_base_dispatch(base);
+    assert_int_equal(redis_fixture_spawn(&t->server), 0);
+    struct tr_ack ack;
+    int tries = 0;
+    do {
+        redis_fixture_sleep_ms(50);
+        ack = tr_append(b, 5, 1, "after");
+    } while (ack.status == -ERR_UNAVAILABLE && ++tries < 300);
+    assert_int_equal(ack.status, 0);
+    tr_loop_until(base, &heard, 4);
+    assert_int_equal(heard.n, 4);
+    assert_int_equal(heard.seqs[3], 6);
+    assert_string_equal(heard.tags[3], "after");
+
+    /* Removing the listener stops delivery. */
+    a->ops->listen(a, NULL, NULL);
+    assert_int_equal(tr_append(b, 6, 1, "unheard").status, 0);
+    event_base_loopexit(base, &tick);
+    event_base_dispatch(base);
+    assert_int_equal(heard.n, 4);
+    store_close(a);
+    store_close(b);
+    store_close(other_ws);
+    event_base_free(base);
+}
+
 #define TR_TEST(fn) cmocka_unit_test_setup_teardown(fn, tr_setup, tr_teardown)
 
 int main(void)
@@ -323,6 +415,7 @@ int main(void)
         TR_TEST(test_store_redis__foreign_log_key_refused_without_writing),
         TR_TEST(test_store_redis__acl_user_and_db),
         TR_TEST(test_store_redis__unavailable_while_away_then_recovers),
+        TR_TEST(test_store_redis__listen_hears_other_writers_in_order),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
