@@ -715,6 +715,17 @@ int cli_main(int argc, char **argv)
         code = CLI_OK;
         goto out;
     }
+    if (o.config) {
+        /* Accepted by the parser for the supervisor's coordhub.json (DESIGN
+         * §6); until that exists, refusing beats ignoring the file. */
+        fprintf(stderr,
+                "coordhub %s: --config is not supported yet (configuration files come with the "
+                "supervisor of downstream MCP servers); use the options and environment "
+                "variables of docs/configuration.md\n",
+                cmd->name);
+        code = CLI_USAGE;
+        goto out;
+    }
     if (options_resolve(&o) != 0) {
         fprintf(stderr, "coordhub: cannot determine the workspace root\n");
         code = CLI_FAIL;

@@ -6,6 +6,8 @@ expect_code 0 "version" -- "$COORDHUB" version
 grep -q '^coordhub ' "$WORK/out" && ok "version prints the name" || fail "version output"
 expect_code 2 "unknown command is a usage error" -- "$COORDHUB" frobnicate
 expect_code 2 "unknown option is a usage error" -- "$COORDHUB" locks --frob
+expect_code 2 "--config is refused, not ignored" -- "$COORDHUB" status --config "$WORK/coordhub.json"
+grep -q -- '--config is not supported yet' "$WORK/err" && ok "--config refusal says why" || fail "--config message"
 expect_code 0 "--help on a subcommand" -- "$COORDHUB" lock --help
 grep -q 'usage: coordhub lock FILE' "$WORK/out" && ok "lock --help shows usage" || fail "lock --help"
 
