@@ -55,6 +55,10 @@ tok_a=$(jq -r .token "$WORK/out")
 expect_code 0 "bob locks b.c" -- ch lock src/b.c --agent bob --json
 expect_code 0 "bob unlocks b.c" -- ch unlock src/b.c --agent bob
 expect_code 3 "bob is refused a.c" -- ch lock src/a.c --agent bob
+[ "$(redis-cli -s "$SOCK" get mcp:lock:src/a.c | jq -r .agentId)" = alice ] \
+  && ok "the seed's key mcp:lock:src/a.c names alice" || fail "mcp:lock:src/a.c: $(redis-cli -s "$SOCK" get mcp:lock:src/a.c)"
+[ "$(redis-cli -s "$SOCK" exists mcp:lock:src/b.c)" = 0 ] && ok "b.c's seed key is gone after the unlock" \
+  || fail "mcp:lock:src/b.c remains"
 ws=$(basename "$ROOT")
 len=$(redis-cli -s "$SOCK" xlen "mcp:{$ws}:log")
 last=$(redis-cli -s "$SOCK" get "mcp:{$ws}:seq")

@@ -5,8 +5,8 @@
  * seq-derived stream ids, PUBLISH of the wire JSON, reloading scripts after
  * the server forgot them, refusing a foreign key, AUTH and SELECT, and
  * failing appends while the server is away, then recovering with the log
- * intact (append-only file), and listen hearing other writers' events in
- * order, across a server restart. */
+ * intact (append-only file), listen hearing other writers' events in
+ * order, across a server restart, and the seed's mcp:lock:<file> keys. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -400,6 +400,105 @@ static void test_store_redis__listen_hears_other_writers_in_order(void **state)
     event_base_free(base);
 }
 
+/* Append one event with the given type and data (JSON text) after expected. */
+static int tr_append_one(struct store *s, uint64_t expected, const char *type, const char *source,
+                         int64_t ts, const char *json)
+{
+    struct event ev;
+    event_init(&ev, type, ts, cJSON_Parse(json));
+    ev.seq = expected + 1;
+    free(ev.source);
+    ev.source = source ? xstrdup(source) : NULL;
+    struct tr_ack ack = {0};
+    assert_int_equal(s->ops->append(s, expected, &ev, 1, tr_ack_cb, &ack), 0);
+    event_deinit(&ev);
+    return ack.status;
+}
+
+/* The value of key as a JSON object (NULL when absent). */
+static cJSON *tr_get_json(struct tr *t, const char *key)
+{
+    redisReply *rep = redisCommand(t->raw, "GET %s", key);
+    assert_non_null(rep);
+    cJSON *v = rep->type == REDIS_REPLY_STRING ? cJSON_Parse(rep->str) : NULL;
+    freeReplyObject(rep);
+    return v;
+}
+
+static long long tr_pttl(struct tr *t, const char *key)
+{
+    redisReply *rep = redisCommand(t->raw, "PTTL %s", key);
+    long long v = rep->integer;
+    freeReplyObject(rep);
+    return v;
+}
+
+static void test_store_redis__seed_lock_keys_follow_exclusive_leases(void **state)
+{
+    struct tr *t = *state;
+    struct store *s = tr_open(t, "shop");
+    /* Timestamps are the server's now, so the keys' expiries are in the future. */
+    int64_t now = 0;
+    assert_int_equal(s->ops->now(s, &now), 0);
+    assert_int_equal(tr_append_one(s, 0, EVENT_FILE_LOCKED, EVENT_SOURCE_HUB, now,
+                                   "{\"file\":\"src/a.c\",\"agentId\":\"alice\",\"reason\":"
+                                   "\"edit\",\"mode\":\"exclusive\",\"token\":1,\"ttl\":60}"),
+                     0);
+    cJSON *v = tr_get_json(t, "mcp:lock:src/a.c");
+    assert_non_null(v);
+    assert_string_equal(json_get_str(v, "agentId", ""), "alice");
+    assert_string_equal(json_get_str(v, "reason", ""), "edit");
+    char locked_at[64];
+    snprintf(locked_at, sizeof(locked_at), "%s", json_get_str(v, "lockedAt", ""));
+    assert_true(locked_at[0] != '\0');
+    cJSON_Delete(v);
+    long long pttl = tr_pttl(t, "mcp:lock:src/a.c");
+    assert_true(pttl > 50000 && pttl <= 60000);
+
+    /* A renewal extends the key and keeps lockedAt. */
+    assert_int_equal(tr_append_one(s, 1, EVENT_FILE_LOCKED, EVENT_SOURCE_HUB, now + 5000,
+                                   "{\"file\":\"src/a.c\",\"agentId\":\"alice\",\"reason\":null,"
+                                   "\"mode\":\"exclusive\",\"token\":1,\"ttl\":600,"
+                                   "\"renewed\":true}"),
+                     0);
+    v = tr_get_json(t, "mcp:lock:src/a.c");
+    assert_string_equal(json_get_str(v, "lockedAt", ""), locked_at);
+    assert_true(cJSON_IsNull(cJSON_GetObjectItem(v, "reason")));
+    cJSON_Delete(v);
+    assert_true(tr_pttl(t, "mcp:lock:src/a.c") > 60000);
+
+    /* Another agent's unlock leaves it; the holder's removes it. */
+    assert_int_equal(tr_append_one(s, 2, EVENT_FILE_UNLOCKED, EVENT_SOURCE_HUB, now,
+                                   "{\"file\":\"src/a.c\",\"agentId\":\"bob\",\"token\":9}"),
+                     0);
+    v = tr_get_json(t, "mcp:lock:src/a.c");
+    assert_non_null(v);
+    cJSON_Delete(v);
+    assert_int_equal(tr_append_one(s, 3, EVENT_FILE_UNLOCKED, EVENT_SOURCE_HUB, now,
+                                   "{\"file\":\"src/a.c\",\"agentId\":\"alice\",\"token\":1}"),
+                     0);
+    assert_null(tr_get_json(t, "mcp:lock:src/a.c"));
+
+    /* Shared leases, pattern leases and events from elsewhere set nothing. */
+    assert_int_equal(
+        tr_append_one(s, 4, EVENT_FILE_LOCKED, EVENT_SOURCE_HUB, now,
+                      "{\"file\":\"src/b.c\",\"agentId\":\"carol\",\"mode\":\"shared\","
+                      "\"token\":5,\"ttl\":60}"),
+        0);
+    assert_int_equal(tr_append_one(s, 5, EVENT_FILE_LOCKED, EVENT_SOURCE_HUB, now,
+                                   "{\"file\":\"src/**\",\"pattern\":\"src/**\",\"agentId\":\"d\","
+                                   "\"mode\":\"exclusive\",\"token\":6,\"ttl\":60}"),
+                     0);
+    assert_int_equal(tr_append_one(s, 6, EVENT_FILE_LOCKED, "someone-else", now,
+                                   "{\"file\":\"src/c.c\",\"agentId\":\"e\",\"mode\":\"exclusive\","
+                                   "\"token\":7,\"ttl\":60}"),
+                     0);
+    redisReply *rep = tr_raw(t, "KEYS mcp:lock:*");
+    assert_int_equal(rep->elements, 0);
+    freeReplyObject(rep);
+    store_close(s);
+}
+
 #define TR_TEST(fn) cmocka_unit_test_setup_teardown(fn, tr_setup, tr_teardown)
 
 int main(void)
@@ -416,6 +515,7 @@ int main(void)
         TR_TEST(test_store_redis__acl_user_and_db),
         TR_TEST(test_store_redis__unavailable_while_away_then_recovers),
         TR_TEST(test_store_redis__listen_hears_other_writers_in_order),
+        TR_TEST(test_store_redis__seed_lock_keys_follow_exclusive_leases),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
