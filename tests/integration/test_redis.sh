@@ -15,7 +15,7 @@ mkdir -p "$REDIS_DIR"
 
 start_redis() {
   redis-server --port 0 --unixsocket "$SOCK" --unixsocketperm 700 --dir "$REDIS_DIR" \
-    --save "" --appendonly yes --daemonize no >>"$REDIS_DIR/redis.log" 2>&1 &
+    --save "" --appendonly yes --appendfsync always --daemonize no >>"$REDIS_DIR/redis.log" 2>&1 &
   REDIS_PID=$!
   for _ in $(seq 100); do
     redis-cli -s "$SOCK" ping 2>/dev/null | grep -q PONG && return 0

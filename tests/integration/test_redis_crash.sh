@@ -2,9 +2,11 @@
 # Faults on the Redis store while clients write: redis-server and the hub
 # are each killed with SIGKILL mid-run and started again. Every operation
 # that was answered must be in the log afterwards, with contiguous ids
-# (DESIGN §3: nothing is answered before Redis has it; Redis writes its
-# append-only file before it replies). The test's redis-server runs on a
-# Unix socket in the work directory and is stopped at the end.
+# (DESIGN §3: nothing is answered before Redis has it; with appendfsync
+# always Redis writes its append-only file before it replies, where
+# everysec may postpone the write while an fsync runs). The test's
+# redis-server runs on a Unix socket in the work directory and is stopped
+# at the end.
 source "$(dirname "$0")/lib.sh"
 
 command -v redis-server >/dev/null || { fail "redis-server is not installed (run make setup)"; finish; exit 1; }
@@ -15,7 +17,7 @@ mkdir -p "$REDIS_DIR"
 REDIS_PID=
 start_redis() {
   redis-server --port 0 --unixsocket "$SOCK" --unixsocketperm 700 --dir "$REDIS_DIR" \
-    --save "" --appendonly yes --daemonize no >>"$REDIS_DIR/redis.log" 2>&1 &
+    --save "" --appendonly yes --appendfsync always --daemonize no >>"$REDIS_DIR/redis.log" 2>&1 &
   REDIS_PID=$!
   for _ in $(seq 100); do
     redis-cli -s "$SOCK" ping 2>/dev/null | grep -q PONG && return 0
