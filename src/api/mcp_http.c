@@ -485,14 +485,22 @@ static bool mcp_http_check_peer(struct mcp_http *m, struct evhttp_request *req)
         if (rb)
             *rb = '\0';
     }
-    if (!mcp_http_check_host(mcp_http_header(req, "Host"), bh, a->port)) {
+    struct mcp_http_bind b = {
+        .host = bh, .port = a->port, .tls = http_server_tls(m->cfg.http), .loopback = a->loopback};
+    const char *host = mcp_http_header(req, "Host");
+    if (!mcp_http_check_host(host, &b)) {
         http_reply_error(req, 403, "forbidden",
-                         "the Host header must name this hub's loopback address and port");
+                         b.loopback
+                             ? "the Host header must name this hub's loopback address and port"
+                             : "the Host header is missing or malformed");
         return false;
     }
     const char *origin = mcp_http_header(req, "Origin");
-    if (origin && !mcp_http_check_origin(origin)) {
-        http_reply_error(req, 403, "forbidden", "requests from a non-loopback Origin are refused");
+    if (origin && !mcp_http_check_origin(origin, host, &b)) {
+        http_reply_error(req, 403, "forbidden",
+                         b.loopback ? "requests from a non-loopback Origin are refused"
+                                    : "requests from an Origin other than a loopback one or this "
+                                      "hub's own are refused");
         return false;
     }
     return true;

@@ -26,9 +26,11 @@
  *                that answer instead.
  *   DELETE /mcp  ends the session (then 404).
  *
- * Checks (mcp_http_check.h), in order, after the credential (http.c, api.c): `Host` must name the
- * bound loopback address, localhost, 127.0.0.1 or [::1] with the bound port
- * (403; DNS rebinding); a present `Origin` must be a loopback origin (403);
+ * Checks (mcp_http_check.h), in order, after the credential (http.c,
+ * api.c): on a loopback bind `Host` must name the bound address,
+ * localhost, 127.0.0.1 or [::1] with the bound port (403; DNS rebinding),
+ * on another bind be well-formed; a present `Origin` must be a loopback
+ * origin or, on a non-loopback bind, the hub's own as Host names it (403);
  * `Accept` must list application/json and text/event-stream for POST, or
  * text/event-stream for GET (406); a present `MCP-Protocol-Version` outside
  * the supported revisions is refused (400).

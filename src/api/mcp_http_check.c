@@ -1,6 +1,7 @@
 /* mcp_http_check — Origin, Host, Accept and protocol-revision checks (see
  * the header). Names compare case-insensitively; ports are decimal, at
- * most 65535; anything malformed is refused. */
+ * most 65535, and absent ones are the scheme's (443 for HTTPS, else 80);
+ * anything malformed is refused. */
 #include "api/mcp_http_check.h"
 
 #include <stddef.h>
@@ -72,49 +73,103 @@ static bool mcp_http_check_loopback_name(const char *name, size_t n)
            mcp_http_check_name_is(name, n, "127.0.0.1") || mcp_http_check_name_is(name, n, "::1");
 }
 
-bool mcp_http_check_origin(const char *origin)
-{
-    if (!origin)
-        return false;
-    const char *rest;
-    if (strncasecmp(origin, "http://", 7) == 0)
-        rest = origin + 7;
-    else if (strncasecmp(origin, "https://", 8) == 0)
-        rest = origin + 8;
-    else
-        return false;
+/* One parsed "name[:port]" or "[v6][:port]" with the port its scheme
+ * implies when absent. */
+struct mcp_http_check_hp {
     const char *name;
     size_t n;
-    bool has_port;
+    bool bracketed;
     uint16_t port;
-    if (!mcp_http_check_hostport(rest, &name, &n, &has_port, &port))
+};
+
+/* Parse s as a host and port; default_port when it names none. False when
+ * malformed: an empty name, a name of other characters than letters,
+ * digits, '-', '.' and '_' (bracketed: hex digits, ':' and '.'), a bad
+ * port, anything after it. */
+static bool mcp_http_check_parse(const char *s, uint16_t default_port,
+                                 struct mcp_http_check_hp *out)
+{
+    bool has_port = false;
+    uint16_t port = 0;
+    if (!mcp_http_check_hostport(s, &out->name, &out->n, &has_port, &port))
         return false;
-    /* An unbracketed "::1" would have been split at its first colon. */
-    if (rest[0] != '[' && memchr(name, ':', n))
-        return false;
-    if (rest[0] == '[' && !mcp_http_check_name_is(name, n, "::1"))
-        return false;
-    return mcp_http_check_loopback_name(name, n);
+    out->bracketed = s[0] == '[';
+    for (size_t i = 0; i < out->n; i++) {
+        char c = out->name[i];
+        bool hex = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+        bool ok = out->bracketed ? hex || c == ':' || c == '.'
+                                 : (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+                                       (c >= 'A' && c <= 'Z') || c == '-' || c == '.' || c == '_';
+        if (!ok)
+            return false;
+    }
+    out->port = has_port ? port : default_port;
+    return true;
 }
 
-bool mcp_http_check_host(const char *host, const char *bound_host, uint16_t bound_port)
+static uint16_t mcp_http_check_default_port(bool tls)
 {
-    if (!host)
+    return tls ? 443 : 80;
+}
+
+/* A loopback name as a Host or Origin spells it: localhost, 127.0.0.1 or
+ * [::1] (an IPv6 literal only in brackets). */
+static bool mcp_http_check_hp_loopback(const struct mcp_http_check_hp *hp)
+{
+    if (hp->bracketed)
+        return mcp_http_check_name_is(hp->name, hp->n, "::1");
+    return mcp_http_check_loopback_name(hp->name, hp->n);
+}
+
+/* Split an origin into https or not and its host and port. */
+static bool mcp_http_check_origin_parse(const char *origin, bool *https,
+                                        struct mcp_http_check_hp *hp)
+{
+    const char *rest;
+    if (strncasecmp(origin, "http://", 7) == 0) {
+        rest = origin + 7;
+        *https = false;
+    } else if (strncasecmp(origin, "https://", 8) == 0) {
+        rest = origin + 8;
+        *https = true;
+    } else {
         return false;
-    const char *name;
-    size_t n;
-    bool has_port;
-    uint16_t port = 80;
-    if (!mcp_http_check_hostport(host, &name, &n, &has_port, &port))
+    }
+    return mcp_http_check_parse(rest, mcp_http_check_default_port(*https), hp);
+}
+
+bool mcp_http_check_origin(const char *origin, const char *host, const struct mcp_http_bind *b)
+{
+    if (!origin || !b)
         return false;
-    if (host[0] == '[' ? !mcp_http_check_name_is(name, n, "::1") &&
-                             !mcp_http_check_name_is(name, n, bound_host)
-                       : !mcp_http_check_loopback_name(name, n) &&
-                             !mcp_http_check_name_is(name, n, bound_host))
+    bool https = false;
+    struct mcp_http_check_hp o;
+    if (!mcp_http_check_origin_parse(origin, &https, &o))
         return false;
-    if (!has_port)
-        port = 80;
-    return port == bound_port;
+    if (mcp_http_check_hp_loopback(&o))
+        return true;
+    if (b->loopback || !host)
+        return false;
+    /* Non-loopback bind: the page the hub itself is reached as. */
+    struct mcp_http_check_hp h;
+    if (!mcp_http_check_parse(host, mcp_http_check_default_port(b->tls), &h))
+        return false;
+    return https == b->tls && o.bracketed == h.bracketed && o.n == h.n &&
+           strncasecmp(o.name, h.name, o.n) == 0 && o.port == h.port;
+}
+
+bool mcp_http_check_host(const char *host, const struct mcp_http_bind *b)
+{
+    if (!host || !b)
+        return false;
+    struct mcp_http_check_hp h;
+    if (!mcp_http_check_parse(host, mcp_http_check_default_port(b->tls), &h))
+        return false;
+    if (!b->loopback)
+        return true;
+    if (!mcp_http_check_hp_loopback(&h) && !mcp_http_check_name_is(h.name, h.n, b->host))
+        return false;
+    return h.port == b->port;
 }
 
 /* True when the comma-separated list holds the media range want (its

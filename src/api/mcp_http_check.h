@@ -3,7 +3,9 @@
  *
  * They guard a loopback server against browsers: a page on another origin
  * may not drive the hub (Origin), and a name that resolves to 127.0.0.1 by
- * DNS rebinding may not either (Host). */
+ * DNS rebinding may not either (Host). A hub on a non-loopback address
+ * requires a credential (DESIGN §5), which is what protects it there: any
+ * Host is accepted, and an Origin must be a loopback one or the hub's own. */
 #ifndef COORDHUB_API_MCP_HTTP_CHECK_H
 #define COORDHUB_API_MCP_HTTP_CHECK_H
 
@@ -13,13 +15,29 @@
 
 #include <cjson/cJSON.h>
 
-/* True when origin is http:// or https:// followed by localhost,
- * 127.0.0.1 or [::1], with an optional port and nothing else. */
-bool mcp_http_check_origin(const char *origin);
-/* True when host (a Host header) is localhost, 127.0.0.1, [::1] or
- * bound_host (the bound address without port, e.g. "127.0.0.2"), with
- * port equal to bound_port (absent means 80). NULL host: false. */
-bool mcp_http_check_host(const char *host, const char *bound_host, uint16_t bound_port);
+/* Where the hub listens, as the Host and Origin checks need it. */
+struct mcp_http_bind {
+    const char *host; /* the bound address without port or brackets, e.g. "127.0.0.2" */
+    uint16_t port;    /* the bound port */
+    bool tls;         /* HTTPS: a Host or https Origin without port means 443, else 80 */
+    bool loopback;    /* a loopback address: the DNS-rebinding rules apply */
+};
+
+/* True when origin (an Origin header) may drive the hub: http:// or
+ * https:// followed by localhost, 127.0.0.1 or [::1] with an optional
+ * port and nothing else, on any bind; on a non-loopback bind also the
+ * hub's own origin as the request reaches it, that is with the hub's
+ * scheme and the host and port of host (the request's Host header; the
+ * absent ports being the schemes'). NULL origin or b: false. */
+bool mcp_http_check_origin(const char *origin, const char *host, const struct mcp_http_bind *b);
+/* True when host (a Host header) is acceptable. On a loopback bind it
+ * must be localhost, 127.0.0.1, [::1] or b->host with port b->port (an
+ * absent port is 443 with TLS, else 80): a name that resolves to a
+ * loopback address by DNS rebinding is refused. On a non-loopback bind
+ * any well-formed host[:port] is (the credential protects that hub; it
+ * may be reached under any name, through any forwarded port). NULL host
+ * or b, or a malformed host: false. */
+bool mcp_http_check_host(const char *host, const struct mcp_http_bind *b);
 /* True when the Accept header value lists the media types asked for
  * (each also satisfied by the wildcard range); NULL accept: false. */
 bool mcp_http_check_accept(const char *accept, bool want_json, bool want_sse);

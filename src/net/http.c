@@ -560,6 +560,11 @@ const struct http_addr *http_server_addr(const struct http_server *s)
     return &s->bound;
 }
 
+bool http_server_tls(const struct http_server *s)
+{
+    return s->cfg.tls != NULL;
+}
+
 void http_server_stats(const struct http_server *s, struct http_stats *out)
 {
     *out = s->stats;

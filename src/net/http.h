@@ -128,6 +128,8 @@ COORDHUB_MUST_CHECK int http_server_new(struct event_base *base, const struct ht
 void http_server_free(struct http_server *s);
 /* The address actually bound (the kernel's port when 0 was asked). */
 const struct http_addr *http_server_addr(const struct http_server *s);
+/* True when the server speaks HTTPS (a TLS context in its config). */
+bool http_server_tls(const struct http_server *s);
 void http_server_stats(const struct http_server *s, struct http_stats *out);
 
 /* ---- replies (handlers) -------------------------------------------------- */
