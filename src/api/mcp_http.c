@@ -6,7 +6,9 @@
  *    stream and tells the host, in that order, so no message reaches a
  *    session the host has let go of;
  *  - a held POST is in its session's `held` map under the compact JSON of
- *    each of its request ids (one, or a batch's) until it is answered;
+ *    each of its request ids (one, or a batch's) until it is answered,
+ *    except a cancelled one, which leaves it at once (the engine sends no
+ *    response for it; the POST ends when none is left);
  *    a JSON one exactly while its connection's close hook points at it
  *    (answering clears the hook first), an SSE one (`rs` set) also after
  *    its connection broke: leaving is not cancelling, and its answer is
@@ -89,10 +91,11 @@ static void mcp_http_held_free(struct mcp_http_held *hd)
     free(hd);
 }
 
-/* Remove hd from its session's map (under every key) and free it. */
+/* Remove hd from its session's map (under every key still awaited; a
+ * cancelled one may name a later request by now) and free it. */
 static void mcp_http_held_drop(struct mcp_http_held *hd)
 {
-    for (size_t i = 0; i < hd->nkeys; i++)
+    for (size_t i = 0; i < hd->nlive; i++)
         map_del(&hd->hs->held, hd->keys[i]);
     mcp_http_held_free(hd);
 }
@@ -140,12 +143,15 @@ static void mcp_http_conn_timeouts(struct evhttp_request *req, int seconds)
     bufferevent_set_timeouts(bev, seconds > 0 ? &tv : NULL, seconds > 0 ? &tv : NULL);
 }
 
-/* A new held entry for hs; the caller adds its keys, then mcp_http_held_start. */
-static struct mcp_http_held *mcp_http_held_new(struct mcp_http_session *hs, bool initialize)
+/* A new held entry for hs (batch: for a JSON-RPC batch); the caller adds
+ * its keys, then mcp_http_held_start. */
+static struct mcp_http_held *mcp_http_held_new(struct mcp_http_session *hs, bool initialize,
+                                               bool batch)
 {
     struct mcp_http_held *hd = xcalloc(1, sizeof(*hd));
     hd->hs = hs;
     hd->initialize = initialize;
+    hd->batch = batch;
     return hd;
 }
 
@@ -163,6 +169,7 @@ static bool mcp_http_held_add(struct mcp_http_held *hd, const cJSON *r)
     }
     hd->keys = xrealloc(hd->keys, (hd->nkeys + 1) * sizeof(*hd->keys));
     hd->keys[hd->nkeys++] = key;
+    hd->nlive = hd->nkeys;
     const cJSON *meta =
         cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(r, "params"), "_meta");
     const cJSON *tok = cJSON_GetObjectItemCaseSensitive(meta, "progressToken");
@@ -179,7 +186,7 @@ static void mcp_http_held_start(struct mcp_http_held *hd, struct evhttp_request 
 {
     struct mcp_http_session *hs = hd->hs;
     struct mcp_http *m = hs->m;
-    for (size_t i = 0; i < hd->nkeys; i++)
+    for (size_t i = 0; i < hd->nlive; i++)
         map_put(&hs->held, hd->keys[i], hd);
     if (streamed) {
         hd->rs = mcp_http__rstream_open(hs, req);
@@ -217,11 +224,13 @@ static void mcp_http_held_answer(struct mcp_http_held *hd, int status, const cha
     http_reply_text(req, status, "application/json", msg, len);
 }
 
-/* Answer hd with a JSON-RPC error for each of its request ids. */
+/* Answer hd with a JSON-RPC error for each of its request ids still
+ * awaited, or, when none is (all were cancelled), for each of them. */
 static void mcp_http_held_fail(struct mcp_http_held *hd, int status, int code, const char *message)
 {
     cJSON *all = cJSON_CreateArray();
-    for (size_t i = 0; i < hd->nkeys; i++) {
+    size_t n = hd->nlive ? hd->nlive : hd->nkeys;
+    for (size_t i = 0; i < n; i++) {
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "jsonrpc", "2.0");
         int err = 0;
@@ -232,8 +241,8 @@ static void mcp_http_held_fail(struct mcp_http_held *hd, int status, int code, c
         cJSON_AddStringToObject(e, "message", message);
         cJSON_AddItemToArray(all, o);
     }
-    /* One request: one object; a batch: the array. */
-    char *text = hd->nkeys == 1 ? json_print(cJSON_GetArrayItem(all, 0)) : json_print(all);
+    /* One request: one object; a batch (even of one): the array. */
+    char *text = hd->batch ? json_print(all) : json_print(cJSON_GetArrayItem(all, 0));
     cJSON_Delete(all);
     mcp_http_held_answer(hd, status, text, strlen(text));
     free(text);
@@ -536,11 +545,14 @@ static struct mcp_http_session *mcp_http_find(struct mcp_http *m, struct evhttp_
 }
 
 /* notifications/cancelled for a held request: the engine will send no
- * response. An SSE answer ends without one, as MCP wants for a cancelled
- * request; a JSON answer must still end, so it gets a JSON-RPC error
- * (-32800, "request cancelled") rather than being left open. A batch is
- * left to its other members (the engine answers them; the batch's answer
- * then lacks the cancelled one). */
+ * response for it, so it is taken out of its held entry. A batch with
+ * other members still awaited is left to them (the engine answers them;
+ * the batch's answer then lacks the cancelled one). Once nothing is left
+ * the HTTP request ends at once: an SSE answer without a response, as MCP
+ * wants for a cancelled request (for a batch: no array, as JSON-RPC sends
+ * none when every response is left out); a JSON answer, which needs a
+ * body, gets the JSON-RPC error -32800 "request cancelled" for each of
+ * its requests (a batch's in an array). */
 static void mcp_http_cancel_held(struct mcp_http_session *hs, const cJSON *msg)
 {
     const cJSON *method = cJSON_GetObjectItemCaseSensitive(msg, "method");
@@ -552,8 +564,22 @@ static void mcp_http_cancel_held(struct mcp_http_session *hs, const cJSON *msg)
         return;
     char *key = json_print(rid);
     struct mcp_http_held *hd = map_get(&hs->held, key);
+    if (!hd || hd->initialize) {
+        free(key);
+        return;
+    }
+    size_t i = 0;
+    while (i < hd->nlive && strcmp(hd->keys[i], key) != 0)
+        i++;
     free(key);
-    if (!hd || hd->initialize || hd->nkeys != 1)
+    if (i == hd->nlive)
+        return; /* not reached: the map holds only awaited keys */
+    map_del(&hs->held, hd->keys[i]);
+    char *k = hd->keys[i];
+    hd->keys[i] = hd->keys[hd->nlive - 1];
+    hd->keys[hd->nlive - 1] = k;
+    hd->nlive--;
+    if (hd->nlive > 0)
         return;
     if (hd->rs) {
         struct mcp_http_session *owner = hd->hs;
@@ -650,7 +676,7 @@ static void mcp_http_post_batch(struct mcp_http *m, struct evhttp_request *req, 
         mcp_http__reply_rpc_error(req, 409, -32600, "too many requests in flight in this session");
         return;
     }
-    struct mcp_http_held *hd = mcp_http_held_new(hs, false);
+    struct mcp_http_held *hd = mcp_http_held_new(hs, false, true);
     i = 0;
     cJSON_ArrayForEach(e, j)
     {
@@ -726,7 +752,7 @@ static void mcp_http_post(struct mcp_http *m, struct evhttp_request *req, const 
         m->cfg.host.handle(m->cfg.host.arg, hs->host_sess, body, len);
         return;
     }
-    struct mcp_http_held *hd = mcp_http_held_new(hs, init);
+    struct mcp_http_held *hd = mcp_http_held_new(hs, init, false);
     if (map_len(&hs->held) >= MCP_HTTP_MAX_HELD || !mcp_http_held_add(hd, j)) {
         mcp_http_held_free(hd);
         cJSON_Delete(j);

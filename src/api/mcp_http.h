@@ -16,7 +16,10 @@
  *                for its token, the response, an orderly end; resumable).
  *                A notification or a response gets 202. In a session at
  *                2025-03-26 the body may be a batch, answered the same way
- *                with one array; other sessions refuse batches with 400.
+ *                with one array (a cancelled member left out; all of them
+ *                cancelled: an SSE answer ends with no message, a JSON one
+ *                gets an array of -32800 errors); other sessions refuse
+ *                batches with 400.
  *   GET /mcp     the session's stream of server→client messages (Server-
  *                Sent Events, numbered ids). Messages sent while no stream
  *                is open are kept in a bounded per-session replay buffer;

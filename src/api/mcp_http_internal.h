@@ -54,6 +54,8 @@ struct mcp_http_held {
     struct evhttp_request *req; /* JSON answer: the request; SSE: NULL */
     char **keys;                /* owned: compact JSON of each request id */
     size_t nkeys;
+    size_t nlive;  /* keys[0, nlive) are awaited (in hs->held); the rest were cancelled */
+    bool batch;    /* a JSON-RPC batch, answered with an array whatever its size */
     char **tokens; /* owned: compact JSON of each progressToken */
     size_t ntokens;
     bool initialize;             /* the answer opens or fails the session */

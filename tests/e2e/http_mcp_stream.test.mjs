@@ -343,3 +343,56 @@ test('SDK over HTTP hears events: log messages at its level, resource updates, a
   await new Promise((r) => setTimeout(r, 4000)); // past the SDK's retry delay (3 s)
   assert.equal((await other.ok('check_lock', { file: 'y.c' })).locked, false, 'the cancelled request left the queue');
 });
+
+test('2025-03-26 batches held as SSE: cancelling every request ends the answer; a one-request batch failed by its session\'s end gets an array', { timeout: 60000 }, async (t) => {
+  const ws = workspace(t);
+  const hub = await startHttpHub(ws);
+  const v = ws.validator('raw-batch-cancel');
+  const sid = await rawSession(hub, v, '2025-03-26');
+  const H = sessionHeaders(hub, sid, '2025-03-26');
+  const wait = (id) => ({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'wait_for_events', arguments: { timeoutMs: 20000 } } });
+  const cancel = (requestId) => ({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId } });
+
+  // Both members cancelled, one POST each: the first leaves the batch to
+  // the other, the second ends the answer at once, with no message (no
+  // response goes to a cancelled request, and JSON-RPC sends no empty array).
+  const batch = [wait(60), wait(61)];
+  for (const m of batch) v.noteOutgoing(m);
+  const s = await openSse(hub, 'POST', H, batch);
+  assert.match(s.headers['content-type'], /^text\/event-stream/);
+  await s.next(() => true); // retry: the batch is in the hub's hands
+  const t0 = Date.now();
+  assert.equal((await raw(hub, 'POST', H, cancel(60))).status, 202);
+  assert.equal((await raw(hub, 'POST', H, cancel(61))).status, 202);
+  assert.equal(await within(5000, s.ended, 'a batch whose every request is cancelled ends'), true);
+  assert.ok(Date.now() - t0 < 5000);
+  assert.deepEqual(messages(s.events), [], 'nothing answers cancelled requests');
+  // Its ids are no longer in flight: a new request may reuse them.
+  assert.deepEqual((await rawCall(hub, sid, { jsonrpc: '2.0', id: 60, method: 'ping' }, v, '2025-03-26')).result, {});
+
+  // Cancelled in one batch of notifications: the same.
+  const both = [wait(62), wait(63)];
+  for (const m of both) v.noteOutgoing(m);
+  const s2 = await openSse(hub, 'POST', H, both);
+  await s2.next(() => true);
+  assert.equal((await raw(hub, 'POST', H, [cancel(62), cancel(63)])).status, 202);
+  assert.equal(await within(5000, s2.ended, 'the second batch ends'), true);
+  assert.deepEqual(messages(s2.events), []);
+
+  // A one-request batch still held when its session ends is answered with
+  // an array of one error: a batch's answer is an array whatever its size.
+  const one = [wait(64)];
+  v.noteOutgoing(one[0]);
+  const s3 = await openSse(hub, 'POST', H, one);
+  await s3.next(() => true);
+  const del = await raw(hub, 'DELETE', H);
+  assert.equal(del.status, 204, del.body);
+  assert.equal(await within(5000, s3.ended, 'the held batch ends with its session'), true);
+  const last = messages(s3.events).pop();
+  assert.ok(Array.isArray(last), `an array: ${JSON.stringify(s3.events)}`);
+  assert.equal(last.length, 1);
+  assert.equal(last[0].id, 64);
+  assert.equal(last[0].error.code, -32600);
+  assert.match(last[0].error.message, /the MCP session ended/);
+  for (const a of last) v.check(a);
+});
