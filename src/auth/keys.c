@@ -153,6 +153,9 @@ char *keys_key_tool_refusal(const struct keys_key *k, const char *tool, bool rea
         return str_printf("argument 'type': '%s' is outside this API key's canPublish "
                           "patterns; nothing was published",
                           publish_type);
+    if (strcmp(tool, "publish_event") == 0 && k->require_signature)
+        return xstrdup("this API key requires signed events: publish them as signed POST /events "
+                       "(X-Coordhub-Signature), not through publish_event; nothing was published");
     if (strcmp(tool, "wait_for_events") == 0 && k->subscribe.n == 0)
         return xstrdup("this API key has no canSubscribe patterns: it may not read events");
     return NULL;
@@ -174,7 +177,7 @@ static const char *keys_name_check(const char *name)
 
 static bool keys_rate_ok(double rate, int64_t burst)
 {
-    return isfinite(rate) && rate > 0 && rate <= KEYS_RATE_MAX && burst >= 1 &&
+    return isfinite(rate) && rate >= KEYS_RATE_MIN && rate <= KEYS_RATE_MAX && burst >= 1 &&
            burst <= KEYS_BURST_MAX;
 }
 
@@ -342,7 +345,7 @@ static struct keys_key *keys_record_parse(const cJSON *o, const char **field, co
     } else if (!cJSON_IsNumber(per) || !json_is_int_in(burst, 1, KEYS_BURST_MAX) ||
                !keys_rate_ok(per->valuedouble, (int64_t)burst->valuedouble)) {
         *field = "rateLimit";
-        *why = "must be {perSecond: >0 and <=100000, burst: 1..100000}";
+        *why = "must be {perSecond: 0.01..100000, burst: 1..100000}";
     } else if (revoked && !cJSON_IsNull(revoked) &&
                (!cJSON_IsString(revoked) ||
                 clock_parse_iso(revoked->valuestring, &k->revoked_ms) != 0)) {
@@ -480,9 +483,8 @@ int keys_create(struct keys *ks, const struct keys_spec *spec, int64_t now_ms, c
     double rate = spec->rate > 0 ? spec->rate : KEYS_DEFAULT_RATE;
     uint32_t burst = spec->burst > 0 ? spec->burst : KEYS_DEFAULT_BURST;
     if (!keys_rate_ok(rate, burst) || spec->rate < 0) {
-        *errmsg = str_printf("rate limit: the rate must be >0 and <=%g requests/s and the burst "
-                             "1..%d",
-                             KEYS_RATE_MAX, KEYS_BURST_MAX);
+        *errmsg = str_printf("rate limit: the rate must be %g..%g requests/s and the burst 1..%d",
+                             KEYS_RATE_MIN, KEYS_RATE_MAX, KEYS_BURST_MAX);
         return -ERR_INVALID;
     }
     if ((unsigned)spec->access > KEYS_ACCESS_ADMIN) {
@@ -636,7 +638,13 @@ int keys_rate_take(struct keys *ks, const struct keys_key *key, int64_t now_ns,
         k->tokens -= 1.0;
         return 0;
     }
+    /* rate >= KEYS_RATE_MIN keeps this finite and small; the clamp keeps
+     * the cast defined whatever the record holds. */
     double wait_ms = ceil((1.0 - k->tokens) / k->rate * 1000.0);
-    *retry_after_ms = wait_ms < 1 ? 1 : (int64_t)wait_ms;
+    if (!(wait_ms >= 1))
+        wait_ms = 1;
+    if (wait_ms > KEYS_RETRY_MAX_MS)
+        wait_ms = KEYS_RETRY_MAX_MS;
+    *retry_after_ms = (int64_t)wait_ms;
     return -ERR_BUSY;
 }

@@ -52,8 +52,10 @@
 #define KEYS_FILE_MAX (4u << 20)
 #define KEYS_DEFAULT_RATE 50.0 /* requests per second */
 #define KEYS_DEFAULT_BURST 100
+#define KEYS_RATE_MIN 0.01 /* requests per second: one per 100 s */
 #define KEYS_RATE_MAX 100000.0
 #define KEYS_BURST_MAX 100000
+#define KEYS_RETRY_MAX_MS 100000.0 /* the longest wait a bucket can need (1 / KEYS_RATE_MIN s) */
 /* "chk_" + id + "_" + secret */
 #define KEYS_TEXT_LEN (4 + KEYS_ID_HEX + 1 + KEYS_SECRET_HEX)
 
@@ -150,7 +152,9 @@ bool keys_key_may_subscribe(const struct keys_key *k, const char *type);
 /* Why a /mcp session opened with k may not call tool (caller frees), or
  * NULL when it may: below `write` only read-only tools (read_only: the
  * tool's readOnlyHint); publish_event only a type (publish_type) inside
- * canPublish; wait_for_events only with canSubscribe patterns. */
+ * canPublish, and never with requireSignature (such a key's events must
+ * be signed POST /events); wait_for_events only with canSubscribe
+ * patterns. */
 char *keys_key_tool_refusal(const struct keys_key *k, const char *tool, bool read_only,
                             const char *publish_type);
 

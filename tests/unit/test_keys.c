@@ -210,6 +210,8 @@ static void test_keys__refusals_change_nothing(void **state)
         {{.name = "a\nb"}, "name:"},
         {{.rate = -1}, "rate limit"},
         {{.rate = 1e9}, "rate limit"},
+        {{.rate = 1e-300, .burst = 1}, "rate limit"},
+        {{.rate = 0.009}, "rate limit"},
         {{.burst = KEYS_BURST_MAX + 1}, "rate limit"},
         {{.access = (enum keys_access)9}, "canAccessState"},
     };
@@ -319,6 +321,14 @@ static void test_keys__token_bucket(void **state)
     assert_int_equal(keys_rate_take(ks, k, t, &retry), -ERR_BUSY);
     /* A clock that seems to go back takes nothing away. */
     assert_int_equal(keys_rate_take(ks, k, t - 1000000000LL, &retry), -ERR_BUSY);
+    /* The slowest bucket allowed waits 100 s at most for a token. */
+    struct keys_spec slow = {.rate = KEYS_RATE_MIN, .burst = 1};
+    char *text2 = NULL;
+    const struct keys_key *s = create(ks, &slow, &text2);
+    assert_int_equal(keys_rate_take(ks, s, t, &retry), 0);
+    assert_int_equal(keys_rate_take(ks, s, t, &retry), -ERR_BUSY);
+    assert_int_equal(retry, 100000);
+    free(text2);
     struct keys_key stranger;
     memset(&stranger, 0, sizeof(stranger));
     assert_int_equal(keys_rate_take(ks, &stranger, t, &retry), -ERR_NOT_FOUND);
@@ -353,6 +363,17 @@ static void test_keys__tool_rights(void **state)
     why = keys_key_tool_refusal(w, "wait_for_events", true, "");
     assert_non_null(strstr(why, "no canSubscribe patterns"));
     free(why);
+    /* A key that requires signatures publishes only signed POST /events. */
+    struct keys_spec ss = {.publish = "ci:*", .access = KEYS_ACCESS_WRITE,
+                           .require_signature = true};
+    char *t3 = NULL;
+    const struct keys_key *sg = create(ks, &ss, &t3);
+    why = keys_key_tool_refusal(sg, "publish_event", false, "ci:x");
+    assert_non_null(strstr(why, "requires signed events"));
+    assert_non_null(strstr(why, "POST /events"));
+    free(why);
+    assert_null(keys_key_tool_refusal(sg, "lock_file", false, ""));
+    free(t3);
     free(t1);
     free(t2);
     keys_free(ks);
