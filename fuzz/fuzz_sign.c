@@ -38,7 +38,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int rc = sign_header_parse(header, &t, v1, &why);
     if ((rc != 0) != (why != NULL) || (rc == 0 && (t < 0 || t > 999999999999LL)))
         abort();
-    struct sign_replay *r = sign_replay_new(2);
+    struct sign_replay *r = sign_replay_new(2, 0);
     int64_t times[2] = {rc == 0 ? t : 0, 1700000000};
     for (int i = 0; i < 2; i++) {
         bool accepted = false;

@@ -153,6 +153,10 @@ static bool api_check_signature(struct api *a, struct evhttp_request *req)
         free(m);
         return false;
     }
+    case SIGN_SIGNER_FULL:
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", "1");
+        http_reply_error(req, 429, "rate_limited", why);
+        return false;
     case SIGN_CACHE_FULL:
         evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", "1");
         http_reply_error(req, 503, "unavailable", why);
@@ -349,7 +353,7 @@ int api_new(struct event_base *base, const struct api_config *cfg, struct api **
     a->host = cfg->host;
     a->bus = cfg->bus;
     a->keys = cfg->keys;
-    a->replay = sign_replay_new(0);
+    a->replay = sign_replay_new(0, 0);
     a->workspace = xstrdup(cfg->workspace);
     a->version = xstrdup(cfg->version);
     if (!token_digest_init(&a->token, cfg->token, strlen(cfg->token))) {

@@ -2,9 +2,12 @@
  *
  * The replay cache is a map from "<signer> <hex v1>" to an entry that
  * owns that string and the time the entry stops mattering (t + the
- * tolerance: after it, the same signature is refused as stale anyway).
- * Expired entries are swept when the cache is full, so memory stays
- * within cap entries; a cache that is still full after the sweep refuses. */
+ * tolerance: after it, the same signature is refused as stale anyway),
+ * and a map from signer to its count of entries. Expired entries are
+ * swept (at most once per second of the caller's clock) when the cache
+ * or a signer's quota is full, so memory stays within cap entries and no
+ * signer holds more than per_signer of them; a cache or quota that is
+ * still full after the sweep refuses. */
 #include "auth/sign.h"
 
 #include <stdio.h>
@@ -18,14 +21,22 @@
 #define SIGN_SIGNER_MAX 63
 #define SIGN_T_DIGITS_MAX 12 /* unix seconds far beyond any real clock */
 
+struct sign_signer {
+    char name[SIGN_SIGNER_MAX + 1]; /* the map key */
+    size_t n;                       /* its entries in seen; > 0 while in the map */
+};
+
 struct sign_replay_entry {
     char key[SIGN_SIGNER_MAX + 1 + 2 * SIGN_MAC_LEN + 1]; /* the map key */
     int64_t expires_s;
+    struct sign_signer *signer; /* borrowed from signers */
 };
 
 struct sign_replay {
-    struct map seen; /* key → struct sign_replay_entry (owned) */
-    size_t cap;
+    struct map seen;    /* key → struct sign_replay_entry (owned) */
+    struct map signers; /* signer → struct sign_signer (owned) */
+    size_t cap, per_signer;
+    int64_t swept_s; /* the caller's time of the last sweep; INT64_MIN: never */
 };
 
 static int sign_hex_value(char c)
@@ -117,11 +128,14 @@ void sign_hex(const unsigned char mac[SIGN_MAC_LEN], char *out)
     out[2 * SIGN_MAC_LEN] = '\0';
 }
 
-struct sign_replay *sign_replay_new(size_t cap)
+struct sign_replay *sign_replay_new(size_t cap, size_t per_signer)
 {
     struct sign_replay *r = xcalloc(1, sizeof(*r));
     map_init(&r->seen);
+    map_init(&r->signers);
     r->cap = cap ? cap : SIGN_REPLAY_DEFAULT_CAP;
+    r->per_signer = per_signer ? per_signer : SIGN_REPLAY_SIGNER_CAP;
+    r->swept_s = INT64_MIN;
     return r;
 }
 
@@ -134,6 +148,10 @@ void sign_replay_free(struct sign_replay *r)
     while (map_next(&r->seen, &it, NULL, &v))
         free(v);
     map_deinit(&r->seen);
+    it = 0;
+    while (map_next(&r->signers, &it, NULL, &v))
+        free(v);
+    map_deinit(&r->signers);
     free(r);
 }
 
@@ -142,25 +160,40 @@ size_t sign_replay_len(const struct sign_replay *r)
     return map_len(&r->seen);
 }
 
-/* Drop the entries whose window has passed. */
+/* Forget entry e (in seen): its signer's count drops, and a signer with
+ * none left is forgotten too. */
+static void sign_replay_drop(struct sign_replay *r, struct sign_replay_entry *e)
+{
+    map_del(&r->seen, e->key);
+    struct sign_signer *sg = e->signer;
+    if (--sg->n == 0) {
+        map_del(&r->signers, sg->name);
+        free(sg);
+    }
+    free(e);
+}
+
+/* Drop the entries whose window has passed: one pass to find them (the
+ * map must not change while it is iterated), then one to drop them. At
+ * most once per second of now_s, so a caller that keeps a full cache
+ * full costs one scan a second, not one a request. */
 static void sign_replay_sweep(struct sign_replay *r, int64_t now_s)
 {
-    for (;;) {
-        struct sign_replay_entry *victim = NULL;
-        size_t it = 0;
-        void *v;
-        while (map_next(&r->seen, &it, NULL, &v)) {
-            struct sign_replay_entry *e = v;
-            if (e->expires_s < now_s) {
-                victim = e;
-                break;
-            }
-        }
-        if (!victim)
-            return;
-        map_del(&r->seen, victim->key);
-        free(victim);
+    if (now_s == r->swept_s)
+        return;
+    r->swept_s = now_s;
+    size_t n = 0;
+    struct sign_replay_entry **victims = xmalloc((map_len(&r->seen) + 1) * sizeof(*victims));
+    size_t it = 0;
+    void *v;
+    while (map_next(&r->seen, &it, NULL, &v)) {
+        struct sign_replay_entry *e = v;
+        if (e->expires_s < now_s)
+            victims[n++] = e;
     }
+    for (size_t i = 0; i < n; i++)
+        sign_replay_drop(r, victims[i]);
+    free(victims);
 }
 
 enum sign_result sign_verify(struct sign_replay *r, const char *signer, const unsigned char key[32],
@@ -195,13 +228,31 @@ enum sign_result sign_verify(struct sign_replay *r, const char *signer, const un
         *why = "this signature was used before (replay): sign each request with a new time";
         return SIGN_REPLAYED;
     }
-    if (map_len(&r->seen) >= r->cap)
+    char name[SIGN_SIGNER_MAX + 1];
+    snprintf(name, sizeof(name), "%s", signer);
+    struct sign_signer *sg = map_get(&r->signers, name);
+    if (map_len(&r->seen) >= r->cap || (sg && sg->n >= r->per_signer)) {
         sign_replay_sweep(r, now_s);
+        sg = map_get(&r->signers, name); /* the sweep may have forgotten it */
+    }
+    if (sg && sg->n >= r->per_signer) {
+        free(e);
+        *why = "this credential signed too many requests inside the window to remember another; "
+               "retry later";
+        return SIGN_SIGNER_FULL;
+    }
     if (map_len(&r->seen) >= r->cap) {
         free(e);
         *why = "too many recent signatures to remember another; retry later";
         return SIGN_CACHE_FULL;
     }
+    if (!sg) {
+        sg = xcalloc(1, sizeof(*sg));
+        memcpy(sg->name, name, sizeof(name));
+        map_put(&r->signers, sg->name, sg);
+    }
+    sg->n++;
+    e->signer = sg;
     map_put(&r->seen, e->key, e);
     return SIGN_OK;
 }

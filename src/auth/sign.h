@@ -9,10 +9,12 @@
  * A signature is accepted when its time is within ±SIGN_TOLERANCE_S of
  * the hub's clock, its v1 matches (CRYPTO_memcmp), and the pair (signer,
  * v1) was not seen inside the window: struct sign_replay remembers each
- * accepted pair until its time leaves the window. The cache is bounded;
- * when it is full of live entries a new signature is refused (the client
- * retries later) rather than an entry forgotten, which would let a
- * replay through.
+ * accepted pair until its time leaves the window. The cache is bounded,
+ * overall and per signer (so one credential signing as fast as it can
+ * fills only its own quota, never the others' room); when the cache or
+ * the signer's quota is full of live entries a new signature is refused
+ * (the client retries later) rather than an entry forgotten, which would
+ * let a replay through.
  *
  * Parsing and checking do no I/O; time is an argument. */
 #ifndef COORDHUB_AUTH_SIGN_H
@@ -27,7 +29,11 @@
 #define SIGN_HEADER "X-Coordhub-Signature"
 #define SIGN_TOLERANCE_S 300
 #define SIGN_MAC_LEN 32
-#define SIGN_REPLAY_DEFAULT_CAP 65536
+/* Live entries overall and per signer: a signer's quota is about 27
+ * signed requests a second over the longest window an entry lives (600 s:
+ * t may be 300 s ahead); the whole cache holds 16 full quotas. */
+#define SIGN_REPLAY_DEFAULT_CAP 262144
+#define SIGN_REPLAY_SIGNER_CAP 16384
 
 /* Parse a header value "t=<digits>,v1=<64 hex>" (items in any order,
  * spaces around items ignored; other items are refused). 0, or
@@ -44,8 +50,9 @@ void sign_hex(const unsigned char mac[SIGN_MAC_LEN], char *out);
 
 struct sign_replay;
 
-/* A replay cache of at most cap entries (0: SIGN_REPLAY_DEFAULT_CAP). */
-struct sign_replay *sign_replay_new(size_t cap);
+/* A replay cache of at most cap entries (0: SIGN_REPLAY_DEFAULT_CAP), at
+ * most per_signer of them for one signer (0: SIGN_REPLAY_SIGNER_CAP). */
+struct sign_replay *sign_replay_new(size_t cap, size_t per_signer);
 void sign_replay_free(struct sign_replay *r);
 /* Entries currently held (for tests and metrics). */
 size_t sign_replay_len(const struct sign_replay *r);
@@ -56,7 +63,8 @@ enum sign_result {
     SIGN_STALE,      /* t is outside ±SIGN_TOLERANCE_S of now */
     SIGN_MISMATCH,   /* v1 is not the HMAC of this body */
     SIGN_REPLAYED,   /* this (signer, v1) was accepted before */
-    SIGN_CACHE_FULL, /* too many live signatures to remember another */
+    SIGN_CACHE_FULL,  /* too many live signatures to remember another */
+    SIGN_SIGNER_FULL, /* this signer's quota of live signatures is full */
     SIGN_INTERNAL,   /* OpenSSL failed */
 };
 

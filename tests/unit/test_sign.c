@@ -88,7 +88,7 @@ static void test_sign__verify(void **state)
     (void)state;
     unsigned char key[32];
     key_digest(key);
-    struct sign_replay *r = sign_replay_new(0);
+    struct sign_replay *r = sign_replay_new(0, 0);
     char h[200];
     const char *why = NULL;
     header(h, sizeof(h), T0, V1_BODY);
@@ -120,7 +120,7 @@ static void test_sign__full_cache_refuses_then_sweeps(void **state)
     unsigned char key[32], mac[SIGN_MAC_LEN];
     char hex[2 * SIGN_MAC_LEN + 1], h[200];
     key_digest(key);
-    struct sign_replay *r = sign_replay_new(2);
+    struct sign_replay *r = sign_replay_new(2, 0);
     const char *why = NULL;
     for (int64_t t = T0; t < T0 + 3; t++) {
         assert_true(sign_compute(key, t, BODY, strlen(BODY), mac));
@@ -137,6 +137,56 @@ static void test_sign__full_cache_refuses_then_sweeps(void **state)
     sign_replay_free(r);
 }
 
+/* Sign BODY at time t with key into header h. */
+static void sign_at(const unsigned char key[32], int64_t t, char *h, size_t n)
+{
+    unsigned char mac[SIGN_MAC_LEN];
+    char hex[2 * SIGN_MAC_LEN + 1];
+    assert_true(sign_compute(key, t, BODY, strlen(BODY), mac));
+    sign_hex(mac, hex);
+    header(h, n, t, hex);
+}
+
+static void test_sign__signer_quota_spares_others(void **state)
+{
+    (void)state;
+    unsigned char key_a[32], key_b[32];
+    char h[200];
+    key_digest(key_a);
+    memcpy(key_b, key_a, 32);
+    key_b[0] ^= 1;
+    struct sign_replay *r = sign_replay_new(8, 3);
+    const char *why = NULL;
+    /* A signs as fast as it can: its quota (3) fills, then only A is refused. */
+    for (int64_t t = T0; t < T0 + 3; t++) {
+        sign_at(key_a, t, h, sizeof(h));
+        assert_int_equal(sign_verify(r, "A", key_a, h, BODY, strlen(BODY), T0 + 3, &why), SIGN_OK);
+    }
+    sign_at(key_a, T0 + 3, h, sizeof(h));
+    assert_int_equal(sign_verify(r, "A", key_a, h, BODY, strlen(BODY), T0 + 3, &why),
+                     SIGN_SIGNER_FULL);
+    assert_non_null(strstr(why, "retry later"));
+    assert_int_equal(sign_replay_len(r), 3);
+    /* B still signs, up to its own quota. */
+    for (int64_t t = T0; t < T0 + 3; t++) {
+        sign_at(key_b, t, h, sizeof(h));
+        assert_int_equal(sign_verify(r, "B", key_b, h, BODY, strlen(BODY), T0 + 3, &why), SIGN_OK);
+    }
+    assert_int_equal(sign_replay_len(r), 6);
+    /* The cache as a whole still bounds everyone: C gets the last 2 slots. */
+    for (int64_t t = T0; t < T0 + 3; t++) {
+        sign_at(key_a, t, h, sizeof(h));
+        enum sign_result want = t < T0 + 2 ? SIGN_OK : SIGN_CACHE_FULL;
+        assert_int_equal(sign_verify(r, "C", key_a, h, BODY, strlen(BODY), T0 + 3, &why), want);
+    }
+    /* Once A's entries left the window, A signs again (and its old
+     * signatures are stale, not accepted). */
+    sign_at(key_a, T0 + 303, h, sizeof(h));
+    assert_int_equal(sign_verify(r, "A", key_a, h, BODY, strlen(BODY), T0 + 303, &why), SIGN_OK);
+    assert_int_equal(sign_replay_len(r), 1);
+    sign_replay_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -144,6 +194,7 @@ int main(void)
         cmocka_unit_test(test_sign__header_parse),
         cmocka_unit_test(test_sign__verify),
         cmocka_unit_test(test_sign__full_cache_refuses_then_sweeps),
+        cmocka_unit_test(test_sign__signer_quota_spares_others),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
