@@ -59,13 +59,13 @@ size_t sign_replay_len(const struct sign_replay *r);
 
 enum sign_result {
     SIGN_OK = 0,
-    SIGN_MALFORMED,  /* the header cannot be parsed */
-    SIGN_STALE,      /* t is outside ±SIGN_TOLERANCE_S of now */
-    SIGN_MISMATCH,   /* v1 is not the HMAC of this body */
-    SIGN_REPLAYED,   /* this (signer, v1) was accepted before */
+    SIGN_MALFORMED,   /* the header cannot be parsed */
+    SIGN_STALE,       /* t is outside ±SIGN_TOLERANCE_S of now */
+    SIGN_MISMATCH,    /* v1 is not the HMAC of this body */
+    SIGN_REPLAYED,    /* this (signer, v1) was accepted before */
     SIGN_CACHE_FULL,  /* too many live signatures to remember another */
     SIGN_SIGNER_FULL, /* this signer's quota of live signatures is full */
-    SIGN_INTERNAL,   /* OpenSSL failed */
+    SIGN_INTERNAL,    /* OpenSSL failed */
 };
 
 /* Check header (the value of SIGN_HEADER) over body for signer (an id;

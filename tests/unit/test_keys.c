@@ -364,8 +364,8 @@ static void test_keys__tool_rights(void **state)
     assert_non_null(strstr(why, "no canSubscribe patterns"));
     free(why);
     /* A key that requires signatures publishes only signed POST /events. */
-    struct keys_spec ss = {.publish = "ci:*", .access = KEYS_ACCESS_WRITE,
-                           .require_signature = true};
+    struct keys_spec ss = {
+        .publish = "ci:*", .access = KEYS_ACCESS_WRITE, .require_signature = true};
     char *t3 = NULL;
     const struct keys_key *sg = create(ks, &ss, &t3);
     why = keys_key_tool_refusal(sg, "publish_event", false, "ci:x");
