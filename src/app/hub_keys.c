@@ -150,9 +150,10 @@ static cJSON *hub_keys_create(struct hub *h, const cJSON *req)
     if (sig && !cJSON_IsBool(sig))
         return hub_keys_fail("invalid_argument", "requireSignature: must be true or false");
     spec.require_signature = cJSON_IsTrue(sig);
-    if (rate && (!cJSON_IsNumber(rate) || !isfinite(rate->valuedouble) || rate->valuedouble < KEYS_RATE_MIN ||
-                 rate->valuedouble > KEYS_RATE_MAX))
-        return hub_keys_fail("invalid_argument", "rate: must be a number from 0.01 to 100000 (requests per second)");
+    if (rate && (!cJSON_IsNumber(rate) || !isfinite(rate->valuedouble) ||
+                 rate->valuedouble < KEYS_RATE_MIN || rate->valuedouble > KEYS_RATE_MAX))
+        return hub_keys_fail("invalid_argument",
+                             "rate: must be a number from 0.01 to 100000 (requests per second)");
     if (burst && !json_is_int_in(burst, 1, KEYS_BURST_MAX))
         return hub_keys_fail("invalid_argument", "burst: must be an integer 1..100000");
     spec.rate = rate ? rate->valuedouble : 0;
