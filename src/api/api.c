@@ -125,11 +125,13 @@ static bool api_admit(struct api *a, struct evhttp_request *req, enum keys_acces
     return true;
 }
 
-/* The signature rules of POST /events (auth/sign.h). True to go on. */
-static bool api_check_signature(struct api *a, struct evhttp_request *req)
+/* The signature rules of POST /events (auth/sign.h). True to go on, with
+ * *verified the accepted header value (NULL: the request is unsigned). */
+static bool api_check_signature(struct api *a, struct evhttp_request *req, const char **verified)
 {
     const struct keys_key *k = a->caller;
     const char *sig = evhttp_find_header(evhttp_request_get_input_headers(req), SIGN_HEADER);
+    *verified = NULL;
     if (!sig) {
         if (!k || !k->require_signature)
             return true;
@@ -146,6 +148,7 @@ static bool api_check_signature(struct api *a, struct evhttp_request *req)
                                      sig, body, len, clock_wall_ms() / 1000, &why);
     switch (r) {
     case SIGN_OK:
+        *verified = sig;
         return true;
     case SIGN_MALFORMED: {
         char *m = str_printf("X-Coordhub-Signature: %s", why);
@@ -202,9 +205,10 @@ static void api_events(void *arg, struct evhttp_request *req, const struct evkey
     struct api *a = arg;
     const struct keys_key *k = a->caller;
     if (evhttp_request_get_command(req) == EVHTTP_REQ_POST) {
+        const char *sig = NULL;
         if (api_admit(a, req, KEYS_ACCESS_NONE, "POST /events", "publish") &&
-            api_check_signature(a, req))
-            rest_handle_events_post(a->rest, req, k);
+            api_check_signature(a, req, &sig))
+            rest_handle_events_post(a->rest, req, k, sig);
     } else if (api_admit(a, req, KEYS_ACCESS_NONE, "GET /events", "subscribe")) {
         events_sse_handle(a->sse, req, query, k ? &k->subscribe : NULL, k);
     }

@@ -42,6 +42,18 @@ struct api;
 struct keys;
 struct keys_key;
 
+/* Who a tool call of the HTTP face runs as (struct api_host.call). */
+struct api_caller {
+    /* The admin token or an `admin` key: the workspace owner, acting for
+     * any agent. Otherwise a key below `admin`: a caller that is not
+     * admin and whose agent is the agentId the call names, held to the
+     * core's ownership rules like that agent's own session. */
+    bool admin;
+    /* The verified X-Coordhub-Signature of a POST /events event, recorded
+     * with the event (borrowed for the call), or NULL. */
+    const char *signature;
+};
+
 struct api_host {
     void *arg;
     /* The coordination status (the coord://status object); caller owns;
@@ -49,13 +61,13 @@ struct api_host {
     cJSON *(*status)(void *arg);
     /* The hub's figures for /metrics. */
     void (*stats)(void *arg, struct metrics_hub *out);
-    /* Run tool `name` with args (taken) as the admin, through the same
+    /* Run tool `name` with args (taken) as who says, through the same
      * path as an MCP tools/call (group commit: answered after the store
      * has the events). done(done_arg, result, is_error) runs exactly once,
      * now or in a later loop turn, and takes result; it does not run once
      * the face is freed (api_free), which the hub calls before it drops
      * calls in flight. See src/api/rest.h. */
-    void (*call)(void *arg, const char *name, cJSON *args,
+    void (*call)(void *arg, const struct api_caller *who, const char *name, cJSON *args,
                  void (*done)(void *done_arg, cJSON *result, bool is_error), void *done_arg);
 };
 

@@ -102,7 +102,8 @@ static char *events_post_forbidden(const cJSON *body, bool batch, int n, const s
     return NULL;
 }
 
-void rest_handle_events_post(struct rest *r, struct evhttp_request *req, const struct keys_key *key)
+void rest_handle_events_post(struct rest *r, struct evhttp_request *req, const struct keys_key *key,
+                             const char *signature)
 {
     cJSON *body;
     if (rest_read_body(req, &body) != 0)
@@ -136,7 +137,7 @@ void rest_handle_events_post(struct rest *r, struct evhttp_request *req, const s
         cJSON_Delete(body);
         return;
     }
-    struct rest_req *rr = rest_req_new(r, req);
+    struct rest_req *rr = rest_req_new(r, req, key, signature);
     struct rest_batch *b = rest_req_batch(rr);
     b->want = (size_t)n;
     b->ids = cJSON_CreateArray();

@@ -37,6 +37,7 @@ struct rest_req {
     struct evhttp_request *req;        /* NULL once the peer went away */
     int ok_status;                     /* 200 or 201 */
     const struct events_filter *allow; /* borrowed: events the caller may see; NULL: all */
+    struct api_caller who;             /* who.signature owned */
     struct rest_batch batch;
     struct rest_req *prev, *next;
 };
@@ -66,6 +67,7 @@ static void rest_req_free(struct rest_req *rr)
         rr->next->prev = rr->prev;
     if (rr->req && r->http)
         http_request_on_close(r->http, rr->req, NULL, NULL);
+    free((char *)rr->who.signature);
     cJSON_Delete(rr->batch.ids);
     cJSON_Delete(rr->batch.error);
     free(rr);
@@ -91,10 +93,13 @@ static void rest_req_closed(void *arg)
     rr->req = NULL; /* the answer, when it comes, goes nowhere */
 }
 
-struct rest_req *rest_req_new(struct rest *r, struct evhttp_request *req)
+struct rest_req *rest_req_new(struct rest *r, struct evhttp_request *req,
+                              const struct keys_key *key, const char *signature)
 {
     struct rest_req *rr = xcalloc(1, sizeof(*rr));
     rr->rest = r;
+    rr->who.admin = !key || key->access >= KEYS_ACCESS_ADMIN;
+    rr->who.signature = signature ? xstrdup(signature) : NULL;
     rr->req = req;
     rr->ok_status = 200;
     rr->next = r->reqs;
@@ -135,7 +140,7 @@ void rest_req_fail(struct rest_req *rr, int status, const char *code, const char
 void rest_req_call(struct rest_req *rr, const char *tool, cJSON *args,
                    void (*done)(void *rr, cJSON *result, bool is_error))
 {
-    rr->rest->host->call(rr->rest->host->arg, tool, args, done, rr);
+    rr->rest->host->call(rr->rest->host->arg, &rr->who, tool, args, done, rr);
 }
 
 int rest_error_status(const cJSON *result, const char **code)
@@ -184,7 +189,7 @@ int rest_read_body(struct evhttp_request *req, cJSON **out)
 /* Flags of an endpoint. */
 #define REST_BODY 1u    /* arguments in a JSON object body (else the query) */
 #define REST_CREATED 2u /* a success is 201 (else 200) */
-#define REST_ACTS 4u    /* needs agentId: the admin acts for the agent it names */
+#define REST_ACTS 4u    /* needs agentId: the caller acts for (as) the agent it names */
 #define REST_NO_WAIT 8u /* wait_for_events: timeoutMs 0, never given */
 
 /* One REST twin: a path pattern under /api/v1/ (rest_path_match), the
@@ -273,11 +278,12 @@ static void rest_bad(struct evhttp_request *req, char *msg)
     free(msg);
 }
 
-/* Validate args (taken) for e's tool and run it, answering req. An
- * agent the workspace does not know is registered by the hub in the same
- * command (hub_tools.c), so this is one call. */
+/* Validate args (taken) for e's tool and run it as key (NULL: the admin
+ * token), answering req; the events endpoint shows only what key may
+ * receive. An agent the workspace does not know is registered by the hub
+ * in the same command (hub_tools.c), so this is one call. */
 static void rest_call(struct rest *r, struct evhttp_request *req, const struct rest_endpoint *e,
-                      cJSON *args, const struct events_filter *allow)
+                      cJSON *args, const struct keys_key *key)
 {
     const struct tool_def *t = tools_find(e->tool);
     char *msg = NULL;
@@ -303,13 +309,13 @@ static void rest_call(struct rest *r, struct evhttp_request *req, const struct r
         !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(args, "agentId"))) {
         cJSON_Delete(args);
         http_reply_error(req, 400, "invalid_argument",
-                         "argument 'agentId': required (the HTTP caller is the admin and acts "
-                         "for the agent it names)");
+                         "argument 'agentId': required (an HTTP call acts for the agent it "
+                         "names)");
         return;
     }
-    struct rest_req *rr = rest_req_new(r, req);
+    struct rest_req *rr = rest_req_new(r, req, key, NULL);
     rr->ok_status = e->flags & REST_CREATED ? 201 : 200;
-    rr->allow = allow;
+    rr->allow = key && strcmp(e->tool, "wait_for_events") == 0 ? &key->subscribe : NULL;
     rest_req_call(rr, e->tool, args, rest_tool_done);
 }
 
@@ -443,8 +449,7 @@ void rest_handle(struct rest *r, struct evhttp_request *req, const struct evkeyv
             cJSON_Delete(args);
             return;
         }
-        const bool events = key && strcmp(e->tool, "wait_for_events") == 0;
-        rest_call(r, req, e, args, events ? &key->subscribe : NULL);
+        rest_call(r, req, e, args, key);
         return;
     }
     if (allowed)

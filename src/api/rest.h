@@ -34,7 +34,9 @@
  * call, checked here: a tool annotated readOnlyHint needs canAccessState
  * `read`, any other `write`, a forced unlock `admin`, and the events
  * endpoint canSubscribe, whose patterns also filter its answer; 403
- * `forbidden` otherwise), so it may act for any agent. Calls
+ * `forbidden` otherwise). The admin token and `admin` keys act for any
+ * agent; a key below `admin` acts as the agent a call names, under the
+ * core's ownership rules (it cannot complete another agent's task). Calls
  * that act for an agent (status, lock, unlock, renew, claim, complete,
  * release) and POST /api/v1/agents need agentId (400 without); an agent
  * the workspace does not know is registered by the hub in the same
@@ -69,9 +71,10 @@ void rest_handle(struct rest *r, struct evhttp_request *req, const struct evkeyv
 /* POST /events (events_post.c). key, when not NULL, is the API key the
  * request authenticated with: every event's type must be in its
  * canPublish patterns, else the whole body is refused with 403 and
- * nothing is published. */
-void rest_handle_events_post(struct rest *r, struct evhttp_request *req,
-                             const struct keys_key *key);
+ * nothing is published. signature, when not NULL, is the request's
+ * verified X-Coordhub-Signature: every event records it. */
+void rest_handle_events_post(struct rest *r, struct evhttp_request *req, const struct keys_key *key,
+                             const char *signature);
 
 /* ---- shared with events_post.c ---- */
 
@@ -80,8 +83,11 @@ void rest_handle_events_post(struct rest *r, struct evhttp_request *req,
  * and the bytes valid JSON within the depth cap (400). On error the
  * request has been answered and the result is -1. */
 int rest_read_body(struct evhttp_request *req, cJSON **out);
-/* A request that will be answered later: tracks the peer going away. */
-struct rest_req *rest_req_new(struct rest *r, struct evhttp_request *req);
+/* A request that will be answered later: tracks the peer going away. Its
+ * calls run as key says (NULL: the admin token; see struct api_caller),
+ * with signature (copied; NULL: none) for publish_event. */
+struct rest_req *rest_req_new(struct rest *r, struct evhttp_request *req,
+                              const struct keys_key *key, const char *signature);
 /* Answer (if the peer is still there; takes body) and free rr. */
 void rest_req_finish(struct rest_req *rr, int status, cJSON *body);
 /* Answer {error:{code,message}} with status and free rr. */

@@ -13,6 +13,7 @@
 #include "core/event.h"
 #include "core/workspace.h"
 
+struct api_caller;
 struct event_base;
 struct event;
 struct evconnlistener;
@@ -46,8 +47,15 @@ struct hub_session {
     char *agent_hint;     /* owned: --agent from the bridge */
     bool oneshot;         /* CLI: acts as admin, never becomes an agent */
     bool admin;           /* local peer of the same uid */
-    bool input_closed;    /* EOF seen; close once replies are flushed */
-    int inflight;         /* tool calls not yet answered */
+    /* The HTTP face's session of keys below `admin` (hub_rest.c): a
+     * oneshot, non-admin caller whose agent is the agentId each call
+     * names, so the core's ownership rules apply to it. */
+    bool acts_as_named;
+    /* Borrowed while one HTTP call runs: the verified signature its
+     * publish_event records (struct workspace_caller.signature). */
+    const char *signature;
+    bool input_closed; /* EOF seen; close once replies are flushed */
+    int inflight;      /* tool calls not yet answered */
     /* An HTTP MCP session's transport (hub_mcp_http.c), or NULL. */
     struct mcp_http_session *http;
     /* The API key that opened this HTTP session (its rights limit the
@@ -140,8 +148,10 @@ struct hub {
     struct api *api;        /* the HTTP face, NULL when off (hub_http.c) */
     char *http_token;       /* owned: admin token while the face is up */
     bool http_addr_written; /* <state-dir>/http.addr is ours to remove */
-    /* The HTTP face's admin session (hub_rest.c), not in `sessions`. */
+    /* The HTTP face's sessions (hub_rest.c), not in `sessions`: the
+     * admin's, and the one of keys below `admin` (acts_as_named). */
     struct hub_session *rest;
+    struct hub_session *rest_agent;
     /* Figures the hub measures for /metrics (hub_metrics.c); gauges are
      * filled at scrape time. metrics.tools points at `tools`. */
     struct metrics_hub metrics;
@@ -189,13 +199,13 @@ void hub_http_announce(struct hub *h);
 void hub_http_stop(struct hub *h);
 
 /* hub_rest.c */
-/* Create the HTTP face's admin session (h->rest). */
+/* Create the HTTP face's sessions (h->rest, h->rest_agent). */
 void hub_rest_start(struct hub *h);
-/* Drop calls in flight without answering them and free h->rest. Safe
+/* Drop calls in flight without answering them and free both sessions. Safe
  * when it never started. */
 void hub_rest_stop(struct hub *h);
 /* struct api_host.call: run a tool for the HTTP face. */
-void hub_rest_call(void *arg, const char *name, cJSON *args,
+void hub_rest_call(void *arg, const struct api_caller *who, const char *name, cJSON *args,
                    void (*done)(void *done_arg, cJSON *result, bool is_error), void *done_arg);
 
 /* hub_mcp_http.c */

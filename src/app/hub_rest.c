@@ -1,8 +1,16 @@
 /* hub_rest — tool calls for the HTTP face (REST and POST /events).
  *
- * The face holds the admin token, so it acts as the workspace owner: one
- * internal session (h->rest) with the CLI's identity rules — admin, never
- * an agent itself (`oneshot`), acting for the agentId a call names. Calls
+ * Two internal sessions, both `oneshot` (never an agent themselves) and
+ * sharing one table of calls in flight:
+ *   h->rest        the admin token and `admin` keys: the workspace owner,
+ *                  with the CLI's identity rules — admin, acting for the
+ *                  agentId a call names;
+ *   h->rest_agent  keys below `admin`: not admin, and each call's agent is
+ *                  the agentId it names (acts_as_named), so the core holds
+ *                  it to that agent's rights (another agent's task or lease
+ *                  is refused); an agentId the workspace does not know is
+ *                  registered in the same command, as for the admin.
+ * Calls
  * run through hub_tool_call exactly like an MCP tools/call, so their
  * events join the turn's group commit and the answer waits for it
  * (hub_reply); the session's reply_fn hands each answer to the callback
@@ -15,12 +23,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/api.h"
 #include "app/hub_internal.h"
 #include "base/log.h"
 #include "base/xmalloc.h"
 
-/* Session id of h->rest: outside the range hub_session.c hands out. */
+/* Session ids of h->rest and h->rest_agent: outside the range
+ * hub_session.c hands out. */
 #define HUB_REST_SESSION_ID UINT64_MAX
+#define HUB_REST_AGENT_SESSION_ID (UINT64_MAX - 1)
 
 struct hub_rest_call {
     uint64_t call_id;
@@ -51,21 +62,29 @@ static void hub_rest_reply(void *arg, uint64_t call_id, cJSON *result, bool is_e
     free(c);
 }
 
+static struct hub_session *hub_rest_session(struct hub *h, struct hub_rest *r, uint64_t id,
+                                            bool admin)
+{
+    struct hub_session *s = xcalloc(1, sizeof(*s));
+    s->id = id;
+    memcpy(s->sid, "http", 5);
+    s->hub = h;
+    s->oneshot = true;
+    s->admin = admin;
+    s->acts_as_named = !admin;
+    s->reply_fn = hub_rest_reply;
+    s->reply_arg = r;
+    return s;
+}
+
 void hub_rest_start(struct hub *h)
 {
     if (h->rest)
         return;
-    struct hub_session *s = xcalloc(1, sizeof(*s));
     struct hub_rest *r = xcalloc(1, sizeof(*r));
     r->next_call_id = 1;
-    s->id = HUB_REST_SESSION_ID;
-    memcpy(s->sid, "http", 5);
-    s->hub = h;
-    s->oneshot = true;
-    s->admin = true;
-    s->reply_fn = hub_rest_reply;
-    s->reply_arg = r;
-    h->rest = s;
+    h->rest = hub_rest_session(h, r, HUB_REST_SESSION_ID, true);
+    h->rest_agent = hub_rest_session(h, r, HUB_REST_AGENT_SESSION_ID, false);
 }
 
 void hub_rest_stop(struct hub *h)
@@ -78,6 +97,8 @@ void hub_rest_stop(struct hub *h)
      * session: cancel them as a closing connection would. */
     hub_waiters_drop_session(h, s->id);
     hub_waits_drop_session(h, s->id);
+    hub_waiters_drop_session(h, h->rest_agent->id);
+    hub_waits_drop_session(h, h->rest_agent->id);
     while (r->calls) {
         struct hub_rest_call *c = r->calls;
         r->calls = c->next;
@@ -85,14 +106,16 @@ void hub_rest_stop(struct hub *h)
     }
     free(r);
     free(s);
+    free(h->rest_agent);
     h->rest = NULL;
+    h->rest_agent = NULL;
 }
 
-void hub_rest_call(void *arg, const char *name, cJSON *args,
+void hub_rest_call(void *arg, const struct api_caller *who, const char *name, cJSON *args,
                    void (*done)(void *done_arg, cJSON *result, bool is_error), void *done_arg)
 {
     struct hub *h = arg;
-    struct hub_session *s = h->rest;
+    struct hub_session *s = who->admin ? h->rest : h->rest_agent;
     struct hub_rest *r = s->reply_arg;
     struct hub_rest_call *c = xcalloc(1, sizeof(*c));
     c->call_id = r->next_call_id++;
@@ -101,6 +124,9 @@ void hub_rest_call(void *arg, const char *name, cJSON *args,
     c->next = r->calls;
     r->calls = c;
     s->inflight++;
+    /* Read by publish_event within this call only (never parked). */
+    s->signature = who->signature;
     hub_tool_call(h, s, c->call_id, name, args);
+    s->signature = NULL;
     cJSON_Delete(args);
 }

@@ -69,6 +69,8 @@ struct hub_session *hub_session_find(struct hub *h, uint64_t id)
             return s;
     if (h->rest && h->rest->id == id)
         return h->rest;
+    if (h->rest_agent && h->rest_agent->id == id)
+        return h->rest_agent;
     return NULL;
 }
 

@@ -115,11 +115,18 @@ static char *hub_agent_name(struct hub_session *s)
     return id;
 }
 
-static void hub_caller(struct hub_session *s, struct workspace_caller *c)
+/* Who s is for the core, for a call with args: a session's agent, or for
+ * the HTTP session of keys below admin the agentId the call names. */
+static void hub_caller(struct hub_session *s, const cJSON *args, struct workspace_caller *c)
 {
     c->agent_id = s->oneshot ? NULL : s->agent_id;
+    if (s->acts_as_named) {
+        const cJSON *id = cJSON_GetObjectItemCaseSensitive(args, "agentId");
+        c->agent_id = cJSON_IsString(id) ? id->valuestring : NULL;
+    }
     c->session_id = s->oneshot ? NULL : s->sid;
     c->admin = s->admin;
+    c->signature = s->signature;
 }
 
 /* Register (or resume) the session's agent. 0 or the exec error. */
@@ -135,7 +142,7 @@ static int hub_register(struct hub *h, struct hub_session *s, cJSON *args, cJSON
         free(id);
     }
     struct workspace_caller c;
-    hub_caller(s, &c);
+    hub_caller(s, args, &c);
     int rc =
         workspace_exec(h->ws, &c, "register_agent", args, hub_now(h), &h->pending, result, errmsg);
     if (rc == 0 && !s->oneshot) {
@@ -169,7 +176,7 @@ static void hub_exec_core(struct hub *h, struct hub_session *s, uint64_t call_id
     }
     bool acts_for_other = cJSON_GetObjectItemCaseSensitive(a, "agentId") != NULL;
     struct workspace_caller c;
-    hub_caller(s, &c);
+    hub_caller(s, a, &c);
     if (acts_for_other && !s->oneshot) {
         const char *other = json_get_str(a, "agentId", "");
         if (!s->agent_id || strcmp(other, s->agent_id) != 0)
@@ -179,12 +186,12 @@ static void hub_exec_core(struct hub *h, struct hub_session *s, uint64_t call_id
      * input is refused here without registering anyone (it changes
      * nothing). Only a call that is valid but lacks an agent registers one
      * implicitly and runs again: the session's own agent, or, for an admin
-     * (CLI, HTTP) acting for an agentId the workspace does not know, that
-     * agent. Both events join the same group commit, agent:registered
+     * (CLI, HTTP) acting for an agentId the workspace does not know, or an
+     * HTTP key acting as one, that agent. Both events join the same group commit, agent:registered
      * first; once registered, the call cannot fail on its arguments. */
     rc = workspace_exec(h->ws, &c, name, a, hub_now(h), &h->pending, &result, &errmsg);
     bool own = !s->oneshot && !s->agent_id && !acts_for_other;
-    bool named = s->oneshot && s->admin && acts_for_other;
+    bool named = s->oneshot && (s->admin || s->acts_as_named) && acts_for_other;
     if (rc == -ERR_STATE && hub_core_ops[op].needs_agent && (own || named)) {
         free(errmsg);
         errmsg = NULL;
@@ -200,7 +207,7 @@ static void hub_exec_core(struct hub *h, struct hub_session *s, uint64_t call_id
         cJSON_Delete(reg_result);
         if (rc)
             goto done;
-        hub_caller(s, &c);
+        hub_caller(s, a, &c);
         rc = workspace_exec(h->ws, &c, name, a, hub_now(h), &h->pending, &result, &errmsg);
     }
     if (rc == 0 && strcmp(name, "get_coordination_status") == 0) {

@@ -132,7 +132,7 @@ int workspace_exec(struct workspace *ws, const struct workspace_caller *caller, 
                    const cJSON *args, int64_t now_ms, struct event_vec *out, cJSON **result,
                    char **errmsg)
 {
-    static const struct workspace_caller nobody = {NULL, NULL, false};
+    static const struct workspace_caller nobody = {NULL, NULL, false, NULL};
     cJSON *empty = NULL;
     *result = NULL;
     *errmsg = NULL;

@@ -74,6 +74,9 @@ struct workspace_caller {
     const char *agent_id;   /* may be NULL */
     const char *session_id; /* may be NULL for one-shot CLI calls */
     bool admin;
+    /* The verified signature of an event published from outside (HTTP
+     * POST /events), recorded as its `signature`; NULL otherwise. */
+    const char *signature;
 };
 
 /* A lock waiter's outcome, produced by workspace_waiters_service(). */

@@ -252,10 +252,11 @@ int workspace__op_publish_event(struct workspace *ws, const struct workspace_cal
     const char *type = cJSON_GetObjectItemCaseSensitive(args, "type")->valuestring;
     const cJSON *data = cJSON_GetObjectItemCaseSensitive(args, "data");
     workspace__emit(ws, out, type, now_ms, ws_dup(data));
-    if (caller->agent_id) {
-        struct event *ev = &out->items[out->len - 1];
+    struct event *ev = &out->items[out->len - 1];
+    if (caller->agent_id)
         ev->source_id = xstrdup(caller->agent_id);
-    }
+    if (caller->signature)
+        ev->signature = xstrdup(caller->signature);
     char id[24];
     snprintf(id, sizeof(id), "%llu", (unsigned long long)ws->seq);
     *result = cJSON_CreateObject();

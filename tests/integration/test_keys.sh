@@ -7,7 +7,9 @@
 # publish_event tool (all or nothing); read keys on /mcp; the rate limit
 # (429 with Retry-After); signed events (valid, forged, replayed, stale,
 # malformed, unsigned when required, by the admin token); revocation
-# closing an open event stream.
+# closing an open event stream; REST calls by keys below admin act as the
+# named agent (the core's ownership rules), a key that requires signatures
+# may not publish over /mcp, signed events keep their signature.
 source "$(dirname "$0")/lib.sh"
 
 wait_for() {
@@ -74,6 +76,8 @@ grep -q "state: must be none, read, write or admin" "$WORK/err" || fail "state m
 expect_code 4 "key create --publish 'Bad Pattern': exit 4" -- "$COORDHUB" key create --publish 'Bad Pattern'
 expect_code 4 "key create --rate fast: exit 4" -- "$COORDHUB" key create --rate fast
 expect_code 4 "key create --burst 0: exit 4" -- "$COORDHUB" key create --burst 0
+expect_code 4 "key create --rate 1e-300 --burst 1: exit 4" -- "$COORDHUB" key create --rate 1e-300 --burst 1
+grep -q "rate: must be a number from 0.01 to 100000" "$WORK/err" || fail "rate message: $(cat "$WORK/err")"
 expect_code 2 "key frobnicate: exit 2 (usage)" -- "$COORDHUB" key frobnicate
 expect_code 4 "key revoke of an unknown id: exit 4" -- "$COORDHUB" key revoke 000000000000
 [ "$("$COORDHUB" key list --json | jq '.keys | length')" = 5 ] && ok "refused creates stored nothing" ||
@@ -176,6 +180,41 @@ seq0=$(last_seq)
   ok "a write key's /mcp session may neither force an unlock nor act for another agent" ||
   fail "write key acted as admin: $(cat "$WORK/body")"
 
+SIGW=$(mkkey --name signed-writer --state write --publish 'ci:*' --require-signature)
+[ "$(req "$SIGW" POST /mcp "${MCP[@]}" -d "$init")" = 200 ] || fail "mcp init signed writer"
+SID=$(grep -i '^MCP-Session-Id:' "$WORK/head" | tr -d '\r' | awk '{print $2}')
+seq0=$(last_seq)
+[ "$(call "$SIGW" 9 publish_event '{"type":"ci:unsigned","data":{}}')" = 200 ] &&
+  [ "$(body .result.isError)" = true ] && body '.result.content[0].text' | grep -q "requires signed events" &&
+  [ "$(last_seq)" = "$seq0" ] && ok "a key that requires signatures may not publish_event over /mcp" ||
+  fail "mcp unsigned publish: $(cat "$WORK/body")"
+
+# ---- REST: a key below admin acts as the agent it names ------------------------------------
+task_of() { req "$TOKEN" GET /api/v1/tasks >/dev/null; body ".tasks[] | select(.taskId == \"$1\") | \"\\(.status) \\(.claimedBy)\""; }
+[ "$(req "$TOKEN" POST /api/v1/tasks "${JSON[@]}" -d '{"title":"alice work"}')" = 201 ] || fail "create task"
+T1=$(body .task.taskId)
+[ "$(req "$TOKEN" POST "/api/v1/tasks/$T1/claim" "${JSON[@]}" -d '{"agentId":"alice"}')" = 200 ] || fail "claim: $(cat "$WORK/body")"
+seq0=$(last_seq)
+[ "$(req "$WRITE" POST "/api/v1/tasks/$T1/complete" "${JSON[@]}" -d '{"agentId":"mallory"}')" = 409 ] &&
+  body .error.message | grep -q "claimed by alice" && [ "$(task_of "$T1")" = "claimed alice" ] &&
+  ok "a write key may not complete another agent's task over REST: 409, the task stays claimed" ||
+  fail "write key completed alice's task: $(cat "$WORK/body") $(task_of "$T1")"
+[ "$(req "$WRITE" POST "/api/v1/tasks/$T1/release" "${JSON[@]}" -d '{"agentId":"mallory"}')" = 409 ] &&
+  [ "$(task_of "$T1")" = "claimed alice" ] && ok "nor release it" || fail "write key released: $(cat "$WORK/body")"
+[ "$(req "$TOKEN" POST /api/v1/locks "${JSON[@]}" -d '{"file":"alice.c","agentId":"alice"}')" = 201 ] || fail "lock alice.c"
+[ "$(req "$WRITE" DELETE "/api/v1/locks?file=alice.c&agentId=mallory")" = 409 ] &&
+  [ "$(req "$TOKEN" GET /api/v1/locks/alice.c)" = 200 ] && [ "$(body .lockedBy)" = alice ] &&
+  ok "nor unlock another agent's file" || fail "write key unlocked alice.c: $(cat "$WORK/body")"
+[ "$(req "$WRITE" POST "/api/v1/tasks/$T1/complete" "${JSON[@]}" -d '{"agentId":"alice"}')" = 200 ] &&
+  [ "$(task_of "$T1")" = "completed alice" ] && ok "a write key acting as the claimer completes the task" ||
+  fail "write key as alice: $(cat "$WORK/body")"
+[ "$(req "$TOKEN" POST /api/v1/tasks "${JSON[@]}" -d '{"title":"bob work"}')" = 201 ] || fail "create task 2"
+T2=$(body .task.taskId)
+[ "$(req "$TOKEN" POST "/api/v1/tasks/$T2/claim" "${JSON[@]}" -d '{"agentId":"bob"}')" = 200 ] || fail "claim 2"
+[ "$(req "$ADMIN" POST "/api/v1/tasks/$T2/complete" "${JSON[@]}" -d '{"agentId":"mallory"}')" = 200 ] &&
+  [ "$(task_of "$T2")" = "completed bob" ] && ok "an admin key completes another agent's task" ||
+  fail "admin key: $(cat "$WORK/body") $(task_of "$T2")"
+
 # ---- signatures -------------------------------------------------------------------------
 B='{"type":"ci:signed","data":{"n":1}}'
 now=$(date +%s)
@@ -185,6 +224,9 @@ seq0=$(last_seq)
 v1=$(sign "$SIGNED" "$now" "$B")
 [ "$(req "$SIGNED" POST /events "${JSON[@]}" -H "X-Coordhub-Signature: t=$now,v1=$v1" -d "$B")" = 201 ] &&
   ok "a valid signature: 201" || fail "signed: $(cat "$WORK/body")"
+[ "$(req "$TOKEN" GET "/api/v1/events?since=$seq0")" = 200 ] &&
+  [ "$(body '.events[] | select(.type == "ci:signed") | .signature')" = "t=$now,v1=$v1" ] &&
+  ok "the recorded event carries its signature" || fail "signature not recorded: $(cat "$WORK/body")"
 [ "$(req "$SIGNED" POST /events "${JSON[@]}" -H "X-Coordhub-Signature: t=$now,v1=$v1" -d "$B")" = 401 ] &&
   [ "$(body .error.code)" = invalid_signature ] && body .error.message | grep -q replay &&
   ok "the same signature again: 401 (replay)" || fail "replay: $(cat "$WORK/body")"

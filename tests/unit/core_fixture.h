@@ -76,13 +76,13 @@ static inline void fx_deinit(struct fx *f)
 
 static inline struct workspace_caller fx_as(const char *agent, const char *session)
 {
-    struct workspace_caller c = {agent, session, false};
+    struct workspace_caller c = {agent, session, false, NULL};
     return c;
 }
 
 static inline struct workspace_caller fx_admin(const char *agent)
 {
-    struct workspace_caller c = {agent, NULL, true};
+    struct workspace_caller c = {agent, NULL, true, NULL};
     return c;
 }
 

@@ -223,7 +223,7 @@ static struct workspace_caller caller_of(struct sim *s, int i, char *ag, char *s
 {
     snprintf(ag, 8, "a%d", i);
     snprintf(sess, 16, "s%dg%u", i, s->gen[i]);
-    struct workspace_caller c = {ag, sess, rnd(&s->r, 5) == 0};
+    struct workspace_caller c = {ag, sess, rnd(&s->r, 5) == 0, NULL};
     return c;
 }
 

@@ -521,7 +521,7 @@ static void test_workspace__unlock_rules(void **state)
     fx_register(&f, "a", "s1");
     fx_register(&f, "b", "s2");
     struct workspace_caller a = fx_as("a", "s1"), b = fx_as("b", "s2");
-    struct workspace_caller admin_b = {"b", "s2", true};
+    struct workspace_caller admin_b = {"b", "s2", true, NULL};
     cJSON *r = fx_call(&f, &a, "lock_file", "{\"file\":\"x.c\"}");
     int64_t token = json_get_i64(r, "token", 0);
     cJSON_Delete(r);
