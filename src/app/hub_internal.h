@@ -14,6 +14,7 @@
 #include "core/workspace.h"
 
 struct api_caller;
+struct hub_key_reply;
 struct event_base;
 struct event;
 struct evconnlistener;
@@ -159,6 +160,8 @@ struct hub {
     /* The tool call being run now (hub_tool_call); hub_reply stamps it. */
     struct hub_call_clock call;
     struct keys *keys; /* API keys (<state-dir>/keys.json), hub_keys.c */
+    /* Answers to `key` control requests still going out (hub_keys.c). */
+    struct hub_key_reply *key_replies;
 };
 
 /* hub.c */

@@ -4,11 +4,16 @@
 // only; wait_for_events and the event log notifications carry only the
 // key's canSubscribe types; a revoked key's session ends and its next
 // request is refused. Every message the SDK receives is checked against
-// the official schema by the harness.
+// the official schema by the harness. A `key` control peer that does not
+// read its answer does not hold up the hub.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
 import { workspace, within } from './lib/harness.mjs';
 import { httpAgent, startHttpHub } from './lib/http.mjs';
 
@@ -71,4 +76,79 @@ test('SDK over HTTP with API keys: read-only tools, canPublish, canSubscribe, re
   for (const v of seen) assert.match(v, /"code":"unauthorized"|SSE stream disconnected/, v);
   // The writer's session is untouched.
   assert.equal(typeof (await w.ok('publish_event', { type: 'ci:after', data: {} })).id, 'string');
+});
+
+// A `key list` peer that never reads: its answer (over 300 KB, more than
+// a socket takes at once) must not hold the hub's loop, and the hub drops
+// the peer after its deadline; a peer that reads gets the whole answer.
+test('key control answers never block the hub', { timeout: 60000 }, async (t) => {
+  const ws = workspace(t);
+  mkdirSync(ws.stateDir, { recursive: true, mode: 0o700 });
+  const keys = [];
+  for (let i = 0; i < 1000; i++) {
+    keys.push({
+      id: randomBytes(6).toString('hex'),
+      name: `k${i}-`.padEnd(128, 'x'),
+      createdAt: '2026-01-01T00:00:00.000Z',
+      sha256: createHash('sha256').update(randomBytes(16)).digest('hex'),
+      canPublish: [],
+      canSubscribe: [],
+      canAccessState: 'read',
+      requireSignature: false,
+      rateLimit: { perSecond: 50, burst: 100 },
+      revokedAt: null,
+    });
+  }
+  writeFileSync(path.join(ws.stateDir, 'keys.json'), JSON.stringify({ version: 1, keys }), { mode: 0o600 });
+  const hub = await startHttpHub(ws);
+
+  const ask = () => {
+    const s = net.createConnection(ws.socketPath);
+    s.pause();
+    s.write('{"coordhub":"key","op":"list"}\n');
+    const closed = new Promise((resolve) => s.on('close', resolve));
+    s.on('error', () => {});
+    return { s, closed };
+  };
+  const stalled = [ask(), ask(), ask()];
+  const reader = ask();
+  // Three stalled peers would hold a blocking hub for seconds each.
+  const res = await within(
+    3000,
+    fetch(`http://${hub.addr}/status`, { headers: { Authorization: `Bearer ${hub.token}` } }),
+    'the hub answers while control peers do not read',
+  );
+  assert.equal(res.status, 200);
+  await res.arrayBuffer();
+  // A peer that reads (within the deadline) gets the whole answer.
+  reader.s.setEncoding('utf8');
+  let text = '';
+  reader.s.on('data', (d) => {
+    text += d;
+  });
+  reader.s.resume();
+  await within(5000, reader.closed, 'the reading peer gets its answer and the hub closes');
+  const answer = JSON.parse(text.trim());
+  assert.equal(answer.ok, true);
+  assert.equal(answer.result.keys.length, 1000);
+  // The others are dropped once their time is up: the hub says so, and
+  // what they read afterwards is a cut-off answer, then the end.
+  const logged = async () => {
+    for (;;) {
+      const log = readFileSync(path.join(ws.stateDir, 'hub.log'), 'utf8');
+      if ((log.match(/the peer did not take the answer/g) || []).length === stalled.length) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  await within(10000, logged(), 'the hub drops the stalled peers');
+  for (const p of stalled) {
+    p.text = '';
+    p.s.setEncoding('utf8');
+    p.s.on('data', (d) => {
+      p.text += d;
+    });
+    p.s.resume();
+  }
+  await within(10000, Promise.all(stalled.map((p) => p.closed)), 'stalled peers see the end');
+  for (const p of stalled) assert.ok(!p.text.includes('\n'), 'a dropped peer has no complete answer');
 });
