@@ -67,7 +67,10 @@ struct store_open_opts {
  *     corrupting the database).
  *   STORE_DURABLE_POWER: also survives OS crash and power loss. sqlite: WAL
  *     + synchronous=FULL (the WAL is fsynced at every commit, which costs
- *     one fsync per append call, i.e. per group-committed loop turn). */
+ *     one fsync per append call, i.e. per group-committed loop turn).
+ *   redis: neither level can be chosen by the client; durability is the
+ *     server's appendonly/appendfsync setting (appendfsync always gives
+ *     both levels), and open warns when it is weaker. */
 enum store_durability {
     STORE_DURABLE_PROCESS = 1,
     STORE_DURABLE_POWER = 2,

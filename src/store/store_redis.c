@@ -60,10 +60,13 @@
  *
  * Durability. The callback runs only after Redis answered the script, so an
  * answered append is in Redis's memory; whether it survives a Redis
- * restart or a power loss is Redis's persistence setting (appendonly yes
- * with appendfsync everysec loses at most about a second on power loss,
- * appendfsync always none). opts->durable cannot change that; open logs a
- * warning when the server says appendonly is off.
+ * restart, Redis being killed or a power loss is Redis's persistence
+ * setting: appendonly yes with appendfsync always loses none of them;
+ * with everysec Redis may postpone the file write while an fsync runs and
+ * reply anyway, so a killed Redis or a crash can lose up to about two
+ * seconds. opts->durable cannot change that; open logs a
+ * warning when the server says appendonly is off or appendfsync is not
+ * always.
  *
  * Time. now() is the server's TIME, fetched at most every
  * STORE_REDIS_TIME_REFRESH_MS and extrapolated with the local monotonic
@@ -1234,20 +1237,37 @@ static void store_redis_close(struct store *s)
     free(r);
 }
 
-/* Warn when the server keeps no append-only file: answered appends would
- * not survive a Redis restart. CONFIG may be denied to an ACL user; then
- * nothing is said. */
+/* Warn when the server keeps no append-only file (answered appends would
+ * not survive a Redis restart) or does not fsync it before replying (they
+ * may not survive Redis being killed). CONFIG may be denied to an ACL
+ * user; then nothing is said. */
 static void store_redis_check_persistence(struct store_redis *r)
 {
+    char where[160];
+    store_redis_where(r, where, sizeof(where));
     const char *argv[3] = {"CONFIG", "GET", "appendonly"};
     redisReply *rep = store_redis_command(r, 3, argv, NULL);
-    if (rep && rep->type == REDIS_REPLY_ARRAY && rep->elements == 2 &&
-        rep->element[1]->type == REDIS_REPLY_STRING && strcmp(rep->element[1]->str, "no") == 0) {
-        char where[160];
-        store_redis_where(r, where, sizeof(where));
+    bool denied = !rep || rep->type != REDIS_REPLY_ARRAY || rep->elements != 2 ||
+                  rep->element[1]->type != REDIS_REPLY_STRING;
+    bool aof = !denied && strcmp(rep->element[1]->str, "yes") == 0;
+    freeReplyObject(rep);
+    if (denied)
+        return;
+    if (!aof) {
         log_warn("store: %s runs with appendonly no: answered operations are lost if Redis "
                  "restarts (see docs/operations.md)",
                  where);
+        return;
+    }
+    argv[2] = "appendfsync";
+    rep = store_redis_command(r, 3, argv, NULL);
+    if (rep && rep->type == REDIS_REPLY_ARRAY && rep->elements == 2 &&
+        rep->element[1]->type == REDIS_REPLY_STRING &&
+        strcmp(rep->element[1]->str, "always") != 0) {
+        log_warn("store: %s runs with appendfsync %s: answered operations may be lost if Redis "
+                 "is killed or the machine crashes; appendfsync always keeps them (see "
+                 "docs/operations.md)",
+                 where, rep->element[1]->str);
     }
     freeReplyObject(rep);
 }

@@ -50,6 +50,8 @@ start_redis_hub
 expect_code 0 "status on redis" -- ch status --json
 backend=$(jq -r '.. | objects | select(has("store")) | .store.backend' "$WORK/out" | head -n1)
 [ "$backend" = redis ] && ok "the hub reports the redis backend" || fail "backend is $backend"
+grep -q "appendfsync" "$STATE/hub.log" && fail "a warning about appendfsync always" \
+  || ok "no durability warning with appendfsync always"
 expect_code 0 "alice locks a.c" -- ch lock src/a.c --agent alice --reason edit --json
 tok_a=$(jq -r .token "$WORK/out")
 expect_code 0 "bob locks b.c" -- ch lock src/b.c --agent bob --json

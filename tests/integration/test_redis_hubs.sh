@@ -38,6 +38,11 @@ for _ in $(seq 100); do [ -S "$STATE/hub.sock" ] && [ -S "$STATE_B/hub.sock" ] &
 [ -S "$STATE/hub.sock" ] && [ -S "$STATE_B/hub.sock" ] && ok "two hubs serve one workspace" \
   || { fail "hubs did not start"; cat "$STATE/hub.log" "$STATE_B/hub.log"; finish; exit 1; }
 
+# This redis-server keeps Redis's default appendfsync everysec: the hub says
+# that a killed Redis may lose answered operations.
+grep -q "appendfsync everysec: answered operations may be lost" "$STATE/hub.log" \
+  && ok "the hub warns about appendfsync everysec" || fail "no appendfsync warning in hub.log"
+
 # wait_for CMD JQ-FILTER: poll a hub's --json output until the filter holds.
 wait_for() {
   local who=$1 filter=$2

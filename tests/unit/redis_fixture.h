@@ -3,7 +3,8 @@
  *
  * redis_fixture_start() runs `redis-server` in a fresh temporary directory,
  * listening only on a Unix socket there (--port 0 disables TCP), with
- * --save "" --appendonly yes, and waits until it answers PING. The child
+ * --save "" --appendonly yes --appendfsync always (the setting
+ * docs/operations.md recommends), and waits until it answers PING. The child
  * gets PR_SET_PDEATHSIG(SIGKILL), so the server dies with the test process
  * even if the test crashes; redis_fixture_stop() stops it and removes the
  * directory. A missing redis-server is a failure, never a skip: the
@@ -101,7 +102,7 @@ static inline int redis_fixture_spawn(struct redis_fixture *rf)
         }
         execlp("redis-server", "redis-server", "--port", "0", "--unixsocket", rf->sock,
                "--unixsocketperm", "700", "--dir", rf->dir, "--save", "", "--appendonly", "yes",
-               "--daemonize", "no", (char *)NULL);
+               "--appendfsync", "always", "--daemonize", "no", (char *)NULL);
         _exit(127);
     }
     rf->pid = pid;
