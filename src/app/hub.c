@@ -120,9 +120,35 @@ static void hub_flush_replies(struct hub *h, const char *store_err)
     }
 }
 
-/* Replace the workspace with the store's view: newest snapshot + tail. */
+/* Fan out the events after seq `from` up to committed_seq, read from the
+ * log: a reload found them there without this hub having published them
+ * (an append reported failed that Redis ran after all, another hub's
+ * events met as a conflict), and subscribers must not see a hole. */
+static void hub_publish_since(struct hub *h, uint64_t from)
+{
+    struct event_vec chunk;
+    event_vec_init(&chunk);
+    uint64_t cursor = from;
+    while (cursor < h->committed_seq) {
+        event_vec_clear(&chunk);
+        if (h->store->ops->read(h->store, cursor, 1024, &chunk) != 0 || chunk.len == 0)
+            break;
+        for (size_t i = 0; i < chunk.len && chunk.items[i].seq <= h->committed_seq; i++) {
+            bus_publish(h->bus, &chunk.items[i]);
+            cursor = chunk.items[i].seq;
+        }
+        if (chunk.items[chunk.len - 1].seq > h->committed_seq)
+            break;
+    }
+    event_vec_deinit(&chunk);
+    hub_waits_service(h, false);
+}
+
+/* Replace the workspace with the store's view: newest snapshot + tail.
+ * Events the log has beyond what this hub published are fanned out. */
 static int hub_load_state(struct hub *h, char **errmsg)
 {
+    uint64_t published = h->committed_seq;
     struct workspace *ws = workspace_new(&h->wscfg);
     int64_t now = hub_now(h);
     uint64_t snap_seq = 0;
@@ -192,6 +218,8 @@ static int hub_load_state(struct hub *h, char **errmsg)
     h->ws = ws;
     h->committed_seq = workspace_seq(ws);
     h->snapshot_seq = snap_seq;
+    if (h->bus && h->committed_seq > published)
+        hub_publish_since(h, published);
     return 0;
 }
 
