@@ -64,6 +64,14 @@ wait "${pids[@]}" 2>/dev/null || true
 cat "$WORK"/acked.* >"$WORK/acked" 2>/dev/null || true
 acked=$(wc -l <"$WORK/acked")
 [ "$acked" -gt 0 ] && ok "$acked operations were acknowledged" || fail "no operation acknowledged"
+# The hub may still be reloading after the last restart (its retry backs
+# off up to 5 s): wait until it serves again.
+served=1
+for _ in $(seq 150); do
+  if ch status >/dev/null 2>&1; then served=0; break; fi
+  sleep 0.1
+done
+[ "$served" = 0 ] && ok "the hub serves again" || fail "the hub did not come back"
 ch events --json >"$WORK/events"
 jq -r 'select(.type=="file:locked") | "\(.data.file) \(.data.token)"' "$WORK/events" \
   | sort >"$WORK/logged"
