@@ -24,7 +24,11 @@
  *   append: compares mcp:{ws}:seq with the expected seq; on a match XADDs
  *     every event, PUBLISHes its wire JSON on mcp:events (the "sourceId"
  *     the hub stamps on its events is how a hub recognises its own), sets
- *     the version; else returns the current version (conflict). Seqs are
+ *     the version; else returns the current version (conflict). The
+ *     seed's mcp:lock:<file> keys are written with redis.pcall and their
+ *     errors ignored (a foreign key of another type, an ACL user without
+ *     access to them): Redis scripts do not roll back, so a failing
+ *     compatibility write must not stop the script after its XADD. Seqs are
  *     compared as decimal strings and ids built in C: Lua numbers are
  *     doubles and would print large seqs as 1e+15. The script checks the
  *     stream's type before its first write, so it cannot fail half-way on
@@ -123,19 +127,21 @@ static const char store_redis_lua_append[] = STORE_REDIS_LUA_LT
     "ARGV[i + 6 + nf]\n"
     "  if op == 'set' or op == 'renew' then\n"
     "    local v = cjson.decode(cv)\n"
-    "    local old = redis.call('GET', ck)\n"
-    "    if op == 'renew' and old then\n"
-    "      local ok, o = pcall(cjson.decode, old)\n"
-    "      if ok and type(o) == 'table' and o.agentId == v.agentId and o.lockedAt then\n"
-    "        v.lockedAt = o.lockedAt\n"
+    "    local old = redis.pcall('GET', ck)\n"
+    "    if type(old) ~= 'table' then\n" /* an error reply: not ours, leave it */
+    "      if op == 'renew' and old then\n"
+    "        local ok, o = pcall(cjson.decode, old)\n"
+    "        if ok and type(o) == 'table' and o.agentId == v.agentId and o.lockedAt then\n"
+    "          v.lockedAt = o.lockedAt\n"
+    "        end\n"
     "      end\n"
+    "      redis.pcall('SET', ck, cjson.encode(v), 'PXAT', cpx)\n"
     "    end\n"
-    "    redis.call('SET', ck, cjson.encode(v), 'PXAT', cpx)\n"
     "  elseif op == 'del' then\n"
-    "    local old = redis.call('GET', ck)\n"
-    "    if old then\n"
+    "    local old = redis.pcall('GET', ck)\n"
+    "    if type(old) == 'string' then\n"
     "      local ok, o = pcall(cjson.decode, old)\n"
-    "      if ok and type(o) == 'table' and o.agentId == cv then redis.call('DEL', ck) end\n"
+    "      if ok and type(o) == 'table' and o.agentId == cv then redis.pcall('DEL', ck) end\n"
     "    end\n"
     "  end\n"
     "  i = i + 7 + nf\n"
@@ -194,6 +200,7 @@ struct store_redis {
     struct event *tail_retry;        /* reconnects the tail after a backoff */
     int tail_backoff_ms;             /* next delay of tail_retry */
     uint64_t tail_seq;               /* the tail has seen everything up to this seq */
+    char tail_after[48];             /* the last entry id the tail saw, damaged or not ("": tail_seq) */
     bool compat;                     /* maintain the seed's mcp:lock:<file> keys */
     store_listen_cb listen_cb;       /* NULL: not listening */
     void *listen_arg;
@@ -976,8 +983,11 @@ static void store_redis_tail_cb(redisAsyncContext *ac, void *reply, void *privda
 
 static void store_redis_tail_issue(struct store_redis *r)
 {
-    char id[32];
-    snprintf(id, sizeof(id), "%" PRIu64 "-0", r->tail_seq);
+    char id[48];
+    if (r->tail_after[0])
+        snprintf(id, sizeof(id), "%s", r->tail_after);
+    else
+        snprintf(id, sizeof(id), "%" PRIu64 "-0", r->tail_seq);
     const char *argv[8] = {
         "XREAD",  "COUNT", STORE_REDIS_TAIL_COUNT, "BLOCK", STORE_REDIS_TAIL_BLOCK_MS, "STREAMS",
         r->k_log, id};
@@ -997,6 +1007,12 @@ static void store_redis_tail_deliver(struct store_redis *r, const redisReply *re
     for (size_t i = 0; i < entries->elements; i++) {
         struct event ev;
         const redisReply *e = entries->element[i];
+        /* Read on after this entry whatever it holds: re-reading a damaged
+         * one would spin the loop on it. */
+        if (e->type == REDIS_REPLY_ARRAY && e->elements >= 1 &&
+            e->element[0]->type == REDIS_REPLY_STRING &&
+            e->element[0]->len < sizeof(r->tail_after))
+            snprintf(r->tail_after, sizeof(r->tail_after), "%s", e->element[0]->str);
         if (store_redis_entry_event(e, &ev) != 0) {
             log_error("store: an entry of %s is damaged; the tail skips it", r->k_log);
             continue;
@@ -1102,8 +1118,10 @@ static void store_redis_listen(struct store *s, store_listen_cb cb, void *arg)
      * wrong, so keep the last seq this handle knows and let the caller
      * catch up by reading (hub.c does). */
     uint64_t last = 0;
-    if (store_redis_get_u64(r, r->k_seq, &last) == 0)
+    if (store_redis_get_u64(r, r->k_seq, &last) == 0) {
         r->tail_seq = last;
+        r->tail_after[0] = '\0';
+    }
     r->listen_cb = cb;
     r->listen_arg = arg;
     r->tail_backoff_ms = STORE_REDIS_BACKOFF_MIN_MS;

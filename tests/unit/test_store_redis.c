@@ -6,7 +6,8 @@
  * the server forgot them, refusing a foreign key, AUTH and SELECT, and
  * failing appends while the server is away, then recovering with the log
  * intact (append-only file), listen hearing other writers' events in
- * order, across a server restart, and the seed's mcp:lock:<file> keys. */
+ * order, across a server restart, past a damaged entry, and the seed's
+ * mcp:lock:<file> keys (a foreign one never breaks an append). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -499,6 +500,81 @@ static void test_store_redis__seed_lock_keys_follow_exclusive_leases(void **stat
     store_close(s);
 }
 
+/* A compatibility key of another type (or one an ACL user may not write)
+ * must not stop the append script after its XADD: Redis scripts do not roll
+ * back, so that would leave the log ahead of its version for good. */
+static void test_store_redis__foreign_seed_lock_key_does_not_break_append(void **state)
+{
+    struct tr *t = *state;
+    freeReplyObject(tr_raw(t, "HSET mcp:lock:src/a.c foo bar"));
+    struct store *s = tr_open(t, "shop");
+    int64_t now = 0;
+    assert_int_equal(s->ops->now(s, &now), 0);
+    assert_int_equal(tr_append_one(s, 0, EVENT_FILE_LOCKED, EVENT_SOURCE_HUB, now,
+                                   "{\"file\":\"src/a.c\",\"agentId\":\"alice\",\"reason\":"
+                                   "\"edit\",\"mode\":\"exclusive\",\"token\":1,\"ttl\":60}"),
+                     0);
+    assert_int_equal(tr_append_one(s, 1, EVENT_FILE_UNLOCKED, EVENT_SOURCE_HUB, now,
+                                   "{\"file\":\"src/a.c\",\"agentId\":\"alice\",\"token\":1}"),
+                     0);
+    uint64_t last = 0;
+    assert_int_equal(s->ops->last_seq(s, &last), 0);
+    assert_int_equal(last, 2);
+    redisReply *rep = tr_raw(t, "XLEN mcp:{shop}:log");
+    assert_int_equal(rep->integer, 2);
+    freeReplyObject(rep);
+    rep = tr_raw(t, "TYPE mcp:lock:src/a.c"); /* the foreign key is left alone */
+    assert_string_equal(rep->str, "hash");
+    freeReplyObject(rep);
+    store_close(s);
+}
+
+/* How many XREAD calls the server has served since its stats were reset. */
+static long long tr_xread_calls(struct tr *t)
+{
+    redisReply *rep = tr_raw(t, "INFO commandstats");
+    const char *p = rep->type == REDIS_REPLY_STRING ? strstr(rep->str, "cmdstat_xread:calls=")
+                                                     : NULL;
+    long long n = p ? strtoll(p + strlen("cmdstat_xread:calls="), NULL, 10) : 0;
+    freeReplyObject(rep);
+    return n;
+}
+
+/* A damaged entry at the end of the stream is skipped once, not re-read in
+ * a loop that would hold the hub's loop busy; later entries still arrive. */
+static void test_store_redis__tail_moves_past_a_damaged_entry(void **state)
+{
+    struct tr *t = *state;
+    struct event_base *base = event_base_new();
+    struct store_open_opts o = {.workspace = "shop", .loop = base, .durable = 1};
+    struct store *a = NULL;
+    char *err = NULL;
+    assert_int_equal(store_open(t->server.url, &o, &a, &err), 0);
+    struct store *b = tr_open(t, "shop");
+    assert_int_equal(tr_append(b, 0, 1, "first").status, 0);
+    struct tr_heard heard = {0};
+    a->ops->listen(a, tr_listen_cb, &heard);
+    /* An entry without its event fields, counted in the version. */
+    freeReplyObject(tr_raw(t, "XADD mcp:{shop}:log 2-0 w other type x:y ts 1"));
+    freeReplyObject(tr_raw(t, "SET mcp:{shop}:seq 2"));
+    struct timeval tick = {.tv_sec = 0, .tv_usec = 200000};
+    event_base_loopexit(base, &tick);
+    event_base_dispatch(base);
+    freeReplyObject(tr_raw(t, "CONFIG RESETSTAT"));
+    event_base_loopexit(base, &tick);
+    event_base_dispatch(base);
+    /* Blocked on the stream: one XREAD outstanding, not thousands. */
+    assert_true(tr_xread_calls(t) < 5);
+    assert_int_equal(tr_append(b, 2, 1, "after").status, 0);
+    tr_loop_until(base, &heard, 1);
+    assert_int_equal(heard.n, 1);
+    assert_int_equal(heard.seqs[0], 3);
+    assert_string_equal(heard.tags[0], "after");
+    store_close(a);
+    store_close(b);
+    event_base_free(base);
+}
+
 #define TR_TEST(fn) cmocka_unit_test_setup_teardown(fn, tr_setup, tr_teardown)
 
 int main(void)
@@ -516,6 +592,8 @@ int main(void)
         TR_TEST(test_store_redis__unavailable_while_away_then_recovers),
         TR_TEST(test_store_redis__listen_hears_other_writers_in_order),
         TR_TEST(test_store_redis__seed_lock_keys_follow_exclusive_leases),
+        TR_TEST(test_store_redis__foreign_seed_lock_key_does_not_break_append),
+        TR_TEST(test_store_redis__tail_moves_past_a_damaged_entry),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
