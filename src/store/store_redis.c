@@ -200,9 +200,9 @@ struct store_redis {
     struct event *tail_retry;        /* reconnects the tail after a backoff */
     int tail_backoff_ms;             /* next delay of tail_retry */
     uint64_t tail_seq;               /* the tail has seen everything up to this seq */
-    char tail_after[48];             /* the last entry id the tail saw, damaged or not ("": tail_seq) */
-    bool compat;                     /* maintain the seed's mcp:lock:<file> keys */
-    store_listen_cb listen_cb;       /* NULL: not listening */
+    char tail_after[48];       /* the last entry id the tail saw, damaged or not ("": tail_seq) */
+    bool compat;               /* maintain the seed's mcp:lock:<file> keys */
+    store_listen_cb listen_cb; /* NULL: not listening */
     void *listen_arg;
 };
 
@@ -1010,8 +1010,7 @@ static void store_redis_tail_deliver(struct store_redis *r, const redisReply *re
         /* Read on after this entry whatever it holds: re-reading a damaged
          * one would spin the loop on it. */
         if (e->type == REDIS_REPLY_ARRAY && e->elements >= 1 &&
-            e->element[0]->type == REDIS_REPLY_STRING &&
-            e->element[0]->len < sizeof(r->tail_after))
+            e->element[0]->type == REDIS_REPLY_STRING && e->element[0]->len < sizeof(r->tail_after))
             snprintf(r->tail_after, sizeof(r->tail_after), "%s", e->element[0]->str);
         if (store_redis_entry_event(e, &ev) != 0) {
             log_error("store: an entry of %s is damaged; the tail skips it", r->k_log);

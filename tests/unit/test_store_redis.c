@@ -533,8 +533,8 @@ static void test_store_redis__foreign_seed_lock_key_does_not_break_append(void *
 static long long tr_xread_calls(struct tr *t)
 {
     redisReply *rep = tr_raw(t, "INFO commandstats");
-    const char *p = rep->type == REDIS_REPLY_STRING ? strstr(rep->str, "cmdstat_xread:calls=")
-                                                     : NULL;
+    const char *p =
+        rep->type == REDIS_REPLY_STRING ? strstr(rep->str, "cmdstat_xread:calls=") : NULL;
     long long n = p ? strtoll(p + strlen("cmdstat_xread:calls="), NULL, 10) : 0;
     freeReplyObject(rep);
     return n;
