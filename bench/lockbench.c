@@ -18,6 +18,10 @@
  *     publisher, against the hub (--addr) or the baseline SSE writer
  *     (--baseline); see sseload.c and ssewriter.c.
  * mcp-http — tools/call round trips over Streamable HTTP; see mcphttp.c.
+ * redis-pair / redis-tail — raw Redis round trips (SET NX PX + DEL) and
+ *     XADD -> XREAD BLOCK on a redis-server's socket; see redisrt.c.
+ * propagate — a lock on hub A until hub B's GET /events shows it; see
+ *     propagate.c.
  *
  * Output: one `RESULT <label> key=value…` line on stdout per run; figures
  * are absolute here (µs, calls/s) and only ever compared, by run.sh, with
@@ -35,6 +39,8 @@
 #include "mcphttp.h"
 #include "mcpline.h"
 #include "peer.h"
+#include "propagate.h"
+#include "redisrt.h"
 #include "samples.h"
 #include "sseload.h"
 #include "throughput.h"
@@ -53,7 +59,13 @@ enum lockbench_mode {
     LOCKBENCH_SSE_FANOUT,
     LOCKBENCH_SSE_LATENCY,
     LOCKBENCH_MCP_HTTP,
+    LOCKBENCH_REDIS_PAIR,
+    LOCKBENCH_REDIS_TAIL,
+    LOCKBENCH_PROPAGATE,
 };
+
+/* Hubs one throughput run may spread its sessions over. */
+#define LOCKBENCH_MAX_SOCKETS 4
 
 struct lockbench_opts {
     enum lockbench_mode mode;
@@ -61,8 +73,12 @@ struct lockbench_opts {
     long n;
     long warmup;
     unsigned files;
-    const char *socket;
-    bool echo_tool; /* --tool echo */
+    const char *socket;                         /* the first --socket */
+    const char *sockets[LOCKBENCH_MAX_SOCKETS]; /* every --socket */
+    int nsockets;
+    bool retry;        /* throughput: --retry */
+    const char *redis; /* redis modes: --redis SOCKET */
+    bool echo_tool;    /* --tool echo */
     const char *stderr_path;
     int server_cpu; /* CPU for the echo child or COMMAND, -1 = any */
     int clients;
@@ -103,7 +119,8 @@ static void lockbench_usage(FILE *to)
             "  mcp            lock_file+unlock_file pairs over --socket PATH, or over the\n"
             "                 stdin/stdout of COMMAND (e.g. coordhub mcp ...); with\n"
             "                 --tool echo, pairs of echo calls (a reference server)\n"
-            "  throughput     --clients sessions on --socket doing lock+unlock\n"
+            "  throughput     --clients sessions on --socket doing lock+unlock (--socket given\n"
+            "                 up to 4 times: sessions dealt out round robin over the hubs)\n"
             "  size           print the lock request line size (the ping-pong size)\n"
             "  sse-fanout     --subscribers on GET /events of --addr, events POSTed as fast as\n"
             "                 they are delivered; or the same against --baseline, a minimal\n"
@@ -111,12 +128,19 @@ static void lockbench_usage(FILE *to)
             "  sse-latency    the same at a fixed --rate: publish -> delivery latency\n"
             "  mcp-http       tools/call round trips on POST /mcp of --addr (check_lock, or\n"
             "                 with --tool echo the echo tool of a reference server)\n"
+            "  redis-pair     SET NX PX + DEL pairs on --redis SOCKET (hiredis)\n"
+            "  redis-tail     XADD on one connection -> XREAD BLOCK on another, --redis SOCKET\n"
+            "  propagate      lock/unlock on --socket (hub A) until GET /events of --addr\n"
+            "                 (hub B, --token-file) shows it\n"
             "options:\n"
             "  --label NAME      name of the RESULT line (default: the mode)\n"
             "  --n N             measured pairs (default 5000)\n"
             "  --warmup N        discarded pairs first (default 500)\n"
             "  --files K         distinct files per session (default 16)\n"
             "  --socket PATH     hub.sock of a running hub\n"
+            "  --retry           throughput: send a call refused with \"nothing was recorded\"\n"
+            "                    again (hubs sharing a Redis workspace conflict)\n"
+            "  --redis SOCKET    redis modes: redis-server's Unix socket\n"
             "  --tool lock|echo  what mcp mode calls (default lock)\n"
             "  --stderr FILE     where COMMAND's stderr goes (default /dev/null)\n"
             "  --server-cpu N    run the echo child or COMMAND on CPU N\n"
@@ -171,7 +195,10 @@ static int lockbench_parse(int argc, char **argv, struct lockbench_opts *o)
                  {"size", LOCKBENCH_SIZE},
                  {"sse-fanout", LOCKBENCH_SSE_FANOUT},
                  {"sse-latency", LOCKBENCH_SSE_LATENCY},
-                 {"mcp-http", LOCKBENCH_MCP_HTTP}};
+                 {"mcp-http", LOCKBENCH_MCP_HTTP},
+                 {"redis-pair", LOCKBENCH_REDIS_PAIR},
+                 {"redis-tail", LOCKBENCH_REDIS_TAIL},
+                 {"propagate", LOCKBENCH_PROPAGATE}};
     *o = (struct lockbench_opts){.n = 5000,
                                  .warmup = 500,
                                  .files = 16,
@@ -203,6 +230,10 @@ static int lockbench_parse(int argc, char **argv, struct lockbench_opts *o)
         }
         if (strcmp(a, "--baseline") == 0) {
             o->baseline = true;
+            continue;
+        }
+        if (strcmp(a, "--retry") == 0) {
+            o->retry = true;
             continue;
         }
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -268,7 +299,13 @@ static int lockbench_parse(int argc, char **argv, struct lockbench_opts *o)
             if (lockbench_parse_long(v, 0, 2000, &o->frame_bytes))
                 return -1;
         } else if (strcmp(a, "--socket") == 0) {
-            o->socket = v;
+            if (o->nsockets == LOCKBENCH_MAX_SOCKETS)
+                return -1;
+            o->sockets[o->nsockets++] = v;
+            if (!o->socket)
+                o->socket = v;
+        } else if (strcmp(a, "--redis") == 0) {
+            o->redis = v;
         } else if (strcmp(a, "--stderr") == 0) {
             o->stderr_path = v;
         } else if (strcmp(a, "--tool") == 0) {
@@ -282,6 +319,13 @@ static int lockbench_parse(int argc, char **argv, struct lockbench_opts *o)
     if (o->mode == LOCKBENCH_MCP && !o->socket == !o->command)
         return -1; /* exactly one of --socket and a command */
     if (o->mode == LOCKBENCH_THROUGHPUT && !o->socket)
+        return -1;
+    if (o->mode != LOCKBENCH_THROUGHPUT && (o->nsockets > 1 || o->retry))
+        return -1; /* several hubs and retries are for throughput only */
+    bool redis = o->mode == LOCKBENCH_REDIS_PAIR || o->mode == LOCKBENCH_REDIS_TAIL;
+    if (!redis != !o->redis)
+        return -1;
+    if (o->mode == LOCKBENCH_PROPAGATE && (!o->socket || !o->addr || !o->token_file))
         return -1;
     bool sse = o->mode == LOCKBENCH_SSE_FANOUT || o->mode == LOCKBENCH_SSE_LATENCY;
     if (sse && (!o->addr == !o->baseline || (o->addr && !o->token_file)))
@@ -462,7 +506,9 @@ int main(int argc, char **argv)
         break;
     case LOCKBENCH_THROUGHPUT: {
         struct throughput_opts t = {.label = o.label,
-                                    .socket = o.socket,
+                                    .sockets = o.sockets,
+                                    .nsockets = o.nsockets,
+                                    .retry = o.retry,
                                     .clients = o.clients,
                                     .files = o.files,
                                     .warm_seconds = o.warm_seconds,
@@ -498,6 +544,24 @@ int main(int argc, char **argv)
                                   .n = o.n,
                                   .warmup = o.warmup};
         rc = mcphttp_run(&mo);
+        break;
+    }
+    case LOCKBENCH_REDIS_PAIR:
+    case LOCKBENCH_REDIS_TAIL: {
+        struct redisrt_opts ro = {
+            .label = o.label, .socket = o.redis, .n = o.n, .warmup = o.warmup};
+        rc = o.mode == LOCKBENCH_REDIS_PAIR ? redisrt_pair(&ro) : redisrt_tail(&ro);
+        break;
+    }
+    case LOCKBENCH_PROPAGATE: {
+        struct propagate_opts po = {.label = o.label,
+                                    .socket = o.socket,
+                                    .addr = o.addr,
+                                    .token_file = o.token_file,
+                                    .n = o.n,
+                                    .warmup = o.warmup,
+                                    .files = o.files};
+        rc = propagate_run(&po);
         break;
     }
     case LOCKBENCH_SIZE: {

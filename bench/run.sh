@@ -6,7 +6,10 @@
 # lease throughput against raw ping-pongs and Redis), `sse` (GET /events
 # fan-out and publish -> delivery latency against a minimal SSE writer) or
 # `mcp-http` (tools/call over Streamable HTTP against the reference
-# server); no PHASE runs all three.
+# server) or `redis` (the hub on the Redis store: lease throughput with one
+# and two hubs, lock+unlock latency, cross-hub event propagation, against
+# redis-benchmark and raw hiredis round trips on the same redis-server);
+# no PHASE runs all four.
 #
 # Every figure is set beside a baseline measured in this same invocation
 # and judged only as a ratio: machines are noisy, absolute times are not
@@ -29,7 +32,10 @@
 #
 # SSE runs the hub on CPU 1 and the subscribers+publisher process on CPU 0;
 # its baseline writer is a child of that process, on CPU 1. mcp-http runs
-# in both latency placements.
+# in both latency placements. The redis phase puts redis-server and the
+# hubs on CPU 1 and every client (coordhub-bench, redis-benchmark) on
+# CPU 0; its redis-server runs with appendonly yes, appendfsync everysec,
+# the persistence docs/operations.md asks of a hub's Redis.
 #
 # Each hub is private: `coordhub serve` on a fresh state dir in a temp dir
 # (`--no-http`, or `--http 127.0.0.1:0` for the HTTP phases, whose client
@@ -47,7 +53,8 @@
 # default `git describe --dirty`); SSE: BENCH_SSE_SUBSCRIBERS (100),
 # BENCH_SSE_EVENTS (fan-out events counted, 20000), BENCH_SSE_RATE (events/s,
 # 10000), BENCH_SSE_SECONDS (latency window, 5); mcp-http: BENCH_HTTP_N
-# (calls, 5000), BENCH_HTTP_WARMUP (500).
+# (calls, 5000), BENCH_HTTP_WARMUP (500); redis: BENCH_PROP_N (events
+# timed per propagation run, 4000; warm-up a tenth of it).
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 
@@ -67,19 +74,20 @@ SSE_RATE=${BENCH_SSE_RATE:-10000}
 SSE_SECONDS=${BENCH_SSE_SECONDS:-5}
 HTTP_N=${BENCH_HTTP_N:-5000}
 HTTP_WARMUP=${BENCH_HTTP_WARMUP:-500}
+PROP_N=${BENCH_PROP_N:-4000}
 EVERYTHING=bench/node_modules/@modelcontextprotocol/server-everything/dist/index.js
 
 PHASES=()
 for a in "$@"; do
   case $a in
-  lock | sse | mcp-http) PHASES+=("$a") ;;
+  lock | sse | mcp-http | redis) PHASES+=("$a") ;;
   *)
-    echo "usage: bench/run.sh [lock|sse|mcp-http]..." >&2
+    echo "usage: bench/run.sh [lock|sse|mcp-http|redis]..." >&2
     exit 2
     ;;
   esac
 done
-((${#PHASES[@]})) || PHASES=(lock sse mcp-http)
+((${#PHASES[@]})) || PHASES=(lock sse mcp-http redis)
 want() { [[ " ${PHASES[*]} " == *" $1 "* ]]; }
 
 for bin in "$HUB_BIN" "$BENCH_BIN"; do
@@ -92,6 +100,7 @@ results=$tmp/results
 failures=()
 loads=()
 HUB_PID=""
+HUB_PIDS=()
 REDIS_PID=""
 NODE_PID=""
 
@@ -110,7 +119,7 @@ stop_pid() {
 
 # shellcheck disable=SC2317  # invoked by the EXIT trap
 cleanup() {
-  [ -n "$HUB_PID" ] && stop_pid "$HUB_PID"
+  for p in "${HUB_PIDS[@]}"; do stop_pid "$p"; done
   [ -n "$REDIS_PID" ] && stop_pid "$REDIS_PID"
   [ -n "$NODE_PID" ] && stop_pid "$NODE_PID"
   rm -rf "$tmp"
@@ -178,13 +187,16 @@ bench() {
   fi
 }
 
-# hub_start NAME CPU [http] — a private hub on a fresh state dir; sets
-# HUB_DIR. With "http", its HTTP face listens on a loopback ephemeral port
-# (HUB_ADDR, and the token in $HUB_DIR/state/token).
+# hub_start NAME CPU [http|-] [STORE_URL WORKSPACE] — a private hub on a
+# fresh state dir; sets HUB_DIR and HUB_PID (hub_stop stops every hub
+# started). With "http", its HTTP face listens on a loopback ephemeral
+# port (HUB_ADDR, and the token in $HUB_DIR/state/token). With a store URL
+# it keeps its log there, in the named workspace, instead of SQLite.
 hub_start() {
   HUB_DIR=$tmp/$1
   HUB_ADDR=""
-  local http=(--no-http) ready=$tmp/$1/state/hub.sock
+  local http=(--no-http) ready=$tmp/$1/state/hub.sock store=()
+  [ -n "${4:-}" ] && store=(--store "$4" --workspace "$5")
   if [ "${3:-}" = http ]; then
     http=(--http 127.0.0.1:0)
     ready=$tmp/$1/state/http.addr
@@ -192,8 +204,9 @@ hub_start() {
   mkdir -p "$HUB_DIR/root"
   pin "$2"
   "${PIN[@]}" "$HUB_BIN" serve --state-dir "$HUB_DIR/state" --root "$HUB_DIR/root" "${http[@]}" \
-    --log-level warning >"$HUB_DIR/serve.out" 2>&1 &
+    "${store[@]}" --log-level warning >"$HUB_DIR/serve.out" 2>&1 &
   HUB_PID=$!
+  HUB_PIDS+=("$HUB_PID")
   for _ in $(seq 200); do
     if [ -e "$ready" ]; then
       [ "${3:-}" = http ] && HUB_ADDR=$(cat "$ready")
@@ -208,8 +221,8 @@ hub_start() {
 }
 
 hub_stop() {
-  [ -n "$HUB_PID" ] || return 0
-  stop_pid "$HUB_PID"
+  for p in "${HUB_PIDS[@]}"; do stop_pid "$p"; done
+  HUB_PIDS=()
   HUB_PID=""
 }
 
@@ -367,6 +380,113 @@ mcp_http_round() {
   fi
 }
 
+# redis_start NAME — a private redis-server on CPU 1 on a Unix socket in a
+# temp dir, appendonly yes, appendfsync everysec; sets REDIS_SOCK.
+redis_start() {
+  local dir=$tmp/$1
+  mkdir -p "$dir"
+  REDIS_SOCK=$dir/r.sock
+  pin 1
+  "${PIN[@]}" redis-server --port 0 --unixsocket "$REDIS_SOCK" --unixsocketperm 700 \
+    --appendonly yes --appendfsync everysec --save '' --dir "$dir" --logfile "$dir/log" &
+  REDIS_PID=$!
+  for _ in $(seq 100); do
+    redis-cli -s "$REDIS_SOCK" ping >/dev/null 2>&1 && return 0
+    kill -0 "$REDIS_PID" 2>/dev/null || break
+    sleep 0.05
+  done
+  fail "$1: redis-server did not start: $(tail -n 2 "$dir/log" | tr '\n' ' ')"
+  redis_stop
+  return 1
+}
+
+redis_stop() {
+  [ -n "$REDIS_PID" ] || return 0
+  stop_pid "$REDIS_PID"
+  REDIS_PID=""
+}
+
+# redis_bench LABEL COMMAND... — one redis-benchmark run on CPU 0 against
+# REDIS_SOCK; keeps its RESULT line.
+redis_bench() {
+  local label=$1 out line
+  shift
+  pin 0
+  out=$("${PIN[@]}" redis-benchmark -s "$REDIS_SOCK" -c "$CLIENTS" -n "$REDIS_N" -r 100000 -P 1 \
+    --csv "$@" 2>"$tmp/$label.err")
+  line=$(printf '%s\n' "$out" | awk -F'","' -v l="$label" -v c="$CLIENTS" 'NR == 2 && $2 > 0 {
+    printf "RESULT %s clients=%s calls_per_s=%s call_p50_us=%.0f call_p99_us=%.0f\n",
+      l, c, $2, $5 * 1000, $7 * 1000 }')
+  if [ -n "$line" ]; then
+    echo "$line" >>"$results"
+    echo "$line" >&2
+  else
+    fail "$label: redis-benchmark: $(tail -n 2 "$tmp/$label.err" | tr '\n' ' ')"
+  fi
+}
+
+# redis_round — the hub on the Redis store beside SQLite and raw Redis, all
+# on one redis-server (AOF everysec) started here; every hub gets its own
+# workspace, the two-hub runs share one.
+redis_round() {
+  local url sha common=(--n "$N" --warmup "$WARMUP") tp
+  local prop=(--n "$PROP_N" --warmup $((PROP_N / 10)))
+  tp=(--clients "$CLIENTS" --seconds "$SECS" --warm-seconds 1)
+  redis_start redis-store || return
+  url=unix://$REDIS_SOCK
+  quiet redis-throughput
+  if hub_start rs-sqlite 1; then
+    bench rs-sqlite-throughput 0 throughput --socket "$HUB_DIR/state/hub.sock" "${tp[@]}"
+    hub_stop
+  fi
+  if hub_start rs-one 1 - "$url" rs-one; then
+    bench rs-redis1-throughput 0 throughput --socket "$HUB_DIR/state/hub.sock" "${tp[@]}"
+    hub_stop
+  fi
+  if hub_start rs-two-a 1 - "$url" rs-two; then
+    local sock_a=$HUB_DIR/state/hub.sock
+    if hub_start rs-two-b 1 - "$url" rs-two; then
+      bench rs-redis2-throughput 0 throughput --retry --socket "$sock_a" \
+        --socket "$HUB_DIR/state/hub.sock" "${tp[@]}"
+    fi
+    hub_stop
+  fi
+  redis_bench rs-setnx SET 'key:__rand_int__' v NX PX 60000
+  sha=$(redis-cli -s "$REDIS_SOCK" script load \
+    "return redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', 60000)" 2>&1)
+  if [[ $sha =~ ^[0-9a-f]{40}$ ]]; then
+    redis_bench rs-evalsha EVALSHA "$sha" 1 'key:__rand_int__' v
+  else
+    fail "rs-evalsha: SCRIPT LOAD answered: $sha"
+  fi
+
+  quiet redis-latency
+  bench rs-raw-unix 0 pingpong-unix "${common[@]}" --server-cpu 1
+  if hub_start rs-lat-sqlite 1; then
+    bench rs-sqlite-sock 0 mcp --socket "$HUB_DIR/state/hub.sock" "${common[@]}"
+    hub_stop
+  fi
+  if hub_start rs-lat-redis 1 - "$url" rs-lat; then
+    bench rs-redis-sock 0 mcp --socket "$HUB_DIR/state/hub.sock" "${common[@]}"
+    hub_stop
+  fi
+  bench rs-redis-pair 0 redis-pair --redis "$REDIS_SOCK" "${common[@]}"
+
+  quiet redis-propagation
+  if hub_start rs-prop-a 1 http "$url" rs-prop; then
+    local sock_a=$HUB_DIR/state/hub.sock addr_a=$HUB_ADDR token_a=$HUB_DIR/state/token
+    bench rs-prop-local 0 propagate --socket "$sock_a" --addr "$addr_a" --token-file "$token_a" \
+      "${prop[@]}"
+    if hub_start rs-prop-b 1 http "$url" rs-prop; then
+      bench rs-prop-cross 0 propagate --socket "$sock_a" --addr "$HUB_ADDR" \
+        --token-file "$HUB_DIR/state/token" "${prop[@]}"
+    fi
+    hub_stop
+  fi
+  bench rs-redis-tail 0 redis-tail --redis "$REDIS_SOCK" "${prop[@]}"
+  redis_stop
+}
+
 started=$(date +%s)
 rev=${BENCH_REV:-$(git describe --always --dirty 2>/dev/null || echo '?')}
 note "coordhub $rev, $NCPU cores, phases: ${PHASES[*]}"
@@ -403,6 +523,14 @@ if want mcp-http; then
   mcp_http_round one-cpu 0
   if [ "$NCPU" -ge 2 ]; then
     mcp_http_round two-cpu 1
+  fi
+fi
+if want redis; then
+  if command -v redis-server >/dev/null && command -v redis-benchmark >/dev/null; then
+    note "redis: $CLIENTS clients x ${SECS}s, N=$N pairs, $PROP_N propagated events"
+    redis_round
+  else
+    fail "redis-server/redis-benchmark not installed"
   fi
 fi
 
@@ -537,6 +665,48 @@ if want mcp-http; then
     done
   done
 fi
+if want redis; then
+  echo
+  echo "Redis store: one redis-server, unix socket, appendonly yes, appendfsync everysec"
+  echo "throughput, $CLIENTS clients                                   calls/s  call p50  call p99 (µs)  retries"
+  for l in rs-sqlite-throughput rs-redis1-throughput rs-redis2-throughput rs-setnx rs-evalsha; do
+    case $l in
+    rs-sqlite-throughput) d="coordhub lock/unlock, one hub on sqlite" ;;
+    rs-redis1-throughput) d="coordhub lock/unlock, one hub on redis" ;;
+    rs-redis2-throughput) d="coordhub lock/unlock, two hubs on one redis ws" ;;
+    rs-setnx) d="redis-benchmark SET NX PX" ;;
+    rs-evalsha) d="redis-benchmark EVALSHA (script: SET NX PX)" ;;
+    esac
+    if [ -n "$(get $l calls_per_s)" ]; then
+      printf '  %-53s %10.0f %9.0f %9.0f %8s\n' "$d" "$(get $l calls_per_s)" "$(get $l call_p50_us)" \
+        "$(get $l call_p99_us)" "$(get $l retries)"
+    else
+      printf '  %-53s %s\n' "$d" "(did not run)"
+    fi
+  done
+  echo
+  echo "latency, client CPU 0, servers CPU 1 (µs)  pair p50  pair p99  call p50  call p99    calls/s"
+  row rs-raw-unix "raw Unix-socket ping-pong (echo child)"
+  row rs-sqlite-sock "hub.sock lock+unlock, hub on sqlite"
+  row rs-redis-sock "hub.sock lock+unlock, hub on redis"
+  row rs-redis-pair "hiredis SET NX PX + DEL"
+  echo
+  echo "event propagation, one in flight (µs)          seen p50  seen p90  seen p99  A call p50  seen-after-answer p50 p99"
+  for l in rs-prop-local rs-prop-cross rs-redis-tail; do
+    case $l in
+    rs-prop-local) d="lock on hub A -> GET /events on A" ;;
+    rs-prop-cross) d="lock on hub A -> GET /events on B" ;;
+    rs-redis-tail) d="raw XADD -> XREAD BLOCK" ;;
+    esac
+    if [ -n "$(get $l seen_p50_us)" ]; then
+      printf '  %-44s %9.0f %9.0f %9.0f %11s %9s %9s\n' "$d" "$(get $l seen_p50_us)" \
+        "$(get $l seen_p90_us)" "$(get $l seen_p99_us)" "$(get $l call_p50_us)" \
+        "$(get $l after_answer_p50_us)" "$(get $l after_answer_p99_us)"
+    else
+      printf '  %-44s %s\n' "$d" "(did not run)"
+    fi
+  done
+fi
 echo
 echo "budgets (DESIGN §10), as ratios within this run:"
 if want lock; then
@@ -555,6 +725,14 @@ if want lock; then
     "$(get hub-throughput calls_per_s)" "$(get redis-unix-aof calls_per_s)" ge 2
   verdict "64-client lease calls/s / redis SET NX PX (TCP, no AOF)" \
     "$(get hub-throughput calls_per_s)" "$(get redis-tcp calls_per_s)" ge 2
+fi
+if want redis; then
+  verdict "[redis] one hub on redis, 64-client calls/s / SET NX PX (same redis)" \
+    "$(get rs-redis1-throughput calls_per_s)" "$(get rs-setnx calls_per_s)" ge 2
+  verdict "[redis] two hubs on redis, 64-client calls/s / SET NX PX" \
+    "$(get rs-redis2-throughput calls_per_s)" "$(get rs-setnx calls_per_s)" ge 2
+  verdict "[redis] hub on sqlite, 64-client calls/s / SET NX PX (AOF everysec)" \
+    "$(get rs-sqlite-throughput calls_per_s)" "$(get rs-setnx calls_per_s)" ge 2
 fi
 if want sse; then
   absolute "SSE fan-out to $SSE_SUBS subscribers, hub deliveries/s" \
@@ -590,6 +768,30 @@ if want sse; then
     "$(get hub-sse-latency lat_p99_us)" "$(get base-sse-latency lat_p99_us)"
   ratio "the same p99 with 10 subscribers, hub / baseline writer" \
     "$(get hub-sse-latency-10 lat_p99_us)" "$(get base-sse-latency-10 lat_p99_us)"
+fi
+if want redis; then
+  ratio "[redis] one hub on redis / one hub on sqlite, 64-client calls/s" \
+    "$(get rs-redis1-throughput calls_per_s)" "$(get rs-sqlite-throughput calls_per_s)"
+  ratio "[redis] two hubs / one hub on redis, 64-client calls/s" \
+    "$(get rs-redis2-throughput calls_per_s)" "$(get rs-redis1-throughput calls_per_s)"
+  ratio "[redis] one hub on redis / redis EVALSHA, 64-client calls/s" \
+    "$(get rs-redis1-throughput calls_per_s)" "$(get rs-evalsha calls_per_s)"
+  ratio "[redis] EVALSHA / SET NX PX, redis-benchmark calls/s" \
+    "$(get rs-evalsha calls_per_s)" "$(get rs-setnx calls_per_s)"
+  ratio "[redis] lock+unlock pair p50, hub on redis / hub on sqlite" \
+    "$(get rs-redis-sock pair_p50_us)" "$(get rs-sqlite-sock pair_p50_us)"
+  ratio "[redis] lock+unlock pair p99, hub on redis / hub on sqlite" \
+    "$(get rs-redis-sock pair_p99_us)" "$(get rs-sqlite-sock pair_p99_us)"
+  ratio "[redis] lock+unlock pair p50, hub on redis / hiredis SET NX PX + DEL" \
+    "$(get rs-redis-sock pair_p50_us)" "$(get rs-redis-pair pair_p50_us)"
+  ratio "[redis] lock+unlock pair p50, hub on redis / raw Unix ping-pong pair" \
+    "$(get rs-redis-sock pair_p50_us)" "$(get rs-raw-unix pair_p50_us)"
+  ratio "[redis] propagation p50, hub A -> hub B / hub A -> hub A" \
+    "$(get rs-prop-cross seen_p50_us)" "$(get rs-prop-local seen_p50_us)"
+  ratio "[redis] propagation p99, hub A -> hub B / hub A -> hub A" \
+    "$(get rs-prop-cross seen_p99_us)" "$(get rs-prop-local seen_p99_us)"
+  ratio "[redis] propagation p50, hub A -> hub B / raw XADD -> XREAD BLOCK" \
+    "$(get rs-prop-cross seen_p50_us)" "$(get rs-redis-tail seen_p50_us)"
 fi
 if want mcp-http; then
   for p in one-cpu two-cpu; do

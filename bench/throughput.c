@@ -28,6 +28,7 @@
 #include "samples.h"
 
 #define THROUGHPUT_DRAIN_NS (5LL * 1000000000)
+#define THROUGHPUT_OPEN_TRIES 20
 
 struct throughput_conn {
     struct peer peer;
@@ -38,6 +39,7 @@ struct throughput_conn {
     enum mcpline_call call;     /* what is in flight */
     unsigned iter;              /* lock+unlock cycles started */
     unsigned files;             /* distinct files cycled through */
+    const char *socket;         /* the hub it talks to */
     int64_t sent_ns;            /* when the request in flight was sent */
     bool done;
 };
@@ -63,34 +65,47 @@ static int throughput_send(struct peer *p, const char *msg, size_t len)
     return 0;
 }
 
-/* Send the next call of c's cycle: lock, then unlock of the same file. */
-static int throughput_next(struct throughput_conn *c)
+/* Send the next call of c's cycle: lock, then unlock of the same file;
+ * or, with again, the call in flight once more. */
+static int throughput_next(struct throughput_conn *c, bool again)
 {
     char file[64], req[512];
-    c->call = c->call == MCPLINE_LOCK ? MCPLINE_UNLOCK : MCPLINE_LOCK;
-    if (c->call == MCPLINE_LOCK)
-        c->iter++;
+    if (!again) {
+        c->call = c->call == MCPLINE_LOCK ? MCPLINE_UNLOCK : MCPLINE_LOCK;
+        if (c->call == MCPLINE_LOCK)
+            c->iter++;
+    }
     snprintf(file, sizeof(file), "%s/f%u", c->dir, c->iter % c->files);
     c->expect = c->next_id++;
     size_t n = mcpline_format_call(req, sizeof(req), c->call, c->expect, file, c->agent);
     if (!n)
         return -1;
-    c->sent_ns = samples_now_ns();
+    if (!again) /* a retried call's time runs from its first send */
+        c->sent_ns = samples_now_ns();
     return throughput_send(&c->peer, req, n);
 }
 
+/* Connect and register; with retry, a registration refused while the
+ * hubs' appends conflict is tried again on a new session. */
 static int throughput_open(struct throughput_conn *c, int i, const struct throughput_opts *o)
 {
     char want[64];
-    int rc = peer_connect_unix(&c->peer, o->socket);
-    if (rc) {
-        fprintf(stderr, "lockbench: connect %s: %s\n", o->socket, strerror(-rc));
-        return -1;
-    }
+    c->socket = o->sockets[i % o->nsockets];
     snprintf(want, sizeof(want), "bench-c%d", i);
     snprintf(c->dir, sizeof(c->dir), "bench/c%d", i);
-    if (mcpline_handshake(&c->peer, want, c->agent, sizeof(c->agent)) != 0)
-        return -1;
+    for (int attempt = 0;; attempt++) {
+        int rc = peer_connect_unix(&c->peer, c->socket);
+        if (rc) {
+            fprintf(stderr, "lockbench: connect %s: %s\n", c->socket, strerror(-rc));
+            return -1;
+        }
+        if (mcpline_handshake(&c->peer, want, c->agent, sizeof(c->agent)) == 0)
+            break;
+        peer_close(&c->peer);
+        if (!o->retry || attempt == THROUGHPUT_OPEN_TRIES)
+            return -1;
+        (void)poll(NULL, 0, 10);
+    }
     c->next_id = 3;
     c->files = o->files ? o->files : 1;
     c->call = MCPLINE_UNLOCK; /* so the first call is a lock */
@@ -102,8 +117,9 @@ static int throughput_open(struct throughput_conn *c, int i, const struct throug
 
 /* Handle whatever c has buffered. Returns 1 if an answer was counted,
  * 0 if not, -1 on a failed call or a dead connection. */
-static int throughput_on_lines(struct throughput_conn *c, int64_t count_from, int64_t deadline,
-                               struct samples *lat, long long *counted, int *active)
+static int throughput_on_lines(struct throughput_conn *c, const struct throughput_opts *o,
+                               int64_t count_from, int64_t deadline, struct samples *lat,
+                               long long *counted, long long *retries, int *active)
 {
     const char *line;
     size_t len;
@@ -111,7 +127,14 @@ static int throughput_on_lines(struct throughput_conn *c, int64_t count_from, in
         if (c->done || !mcpline_is_response(line, len, c->expect))
             continue;
         int64_t now = samples_now_ns();
-        if (!mcpline_call_ok(c->call, line, len)) {
+        bool ok = mcpline_call_ok(c->call, line, len);
+        if (!ok && o->retry && now < deadline && memmem(line, len, "nothing was recorded", 20)) {
+            (*retries)++;
+            if (throughput_next(c, true) != 0)
+                return -1;
+            continue;
+        }
+        if (!ok) {
             fprintf(stderr, "lockbench: %s failed: %.*s\n", c->agent, (int)len, line);
             return -1;
         }
@@ -120,7 +143,7 @@ static int throughput_on_lines(struct throughput_conn *c, int64_t count_from, in
             (*counted)++;
         }
         if (now < deadline) {
-            if (throughput_next(c) != 0)
+            if (throughput_next(c, false) != 0)
                 return -1;
         } else {
             c->done = true;
@@ -133,7 +156,7 @@ static int throughput_on_lines(struct throughput_conn *c, int64_t count_from, in
 int throughput_run(const struct throughput_opts *o)
 {
     int rc = -1, ep = -1, active = 0;
-    long long counted = 0;
+    long long counted = 0, retries = 0;
     struct samples lat;
     samples_init(&lat);
     struct throughput_conn *conns = calloc((size_t)o->clients, sizeof(*conns));
@@ -156,7 +179,7 @@ int throughput_run(const struct throughput_opts *o)
     int64_t count_from = start + (int64_t)(o->warm_seconds * 1e9);
     int64_t deadline = count_from + (int64_t)(o->seconds * 1e9);
     for (int i = 0; i < o->clients; i++) {
-        if (throughput_next(&conns[i]) != 0)
+        if (throughput_next(&conns[i], false) != 0)
             goto out;
         active++;
     }
@@ -177,18 +200,20 @@ int throughput_run(const struct throughput_opts *o)
             if (got == -EAGAIN)
                 continue;
             if (got <= 0) {
-                fprintf(stderr, "lockbench: the hub closed session %s\n", c->agent);
+                fprintf(stderr, "lockbench: the hub at %s closed session %s\n", c->socket,
+                        c->agent);
                 goto out;
             }
-            if (throughput_on_lines(c, count_from, deadline, &lat, &counted, &active) != 0)
+            if (throughput_on_lines(c, o, count_from, deadline, &lat, &counted, &retries,
+                                    &active) != 0)
                 goto out;
         }
     }
     samples_sort(&lat);
-    printf("RESULT %s clients=%d seconds=%.1f calls=%lld calls_per_s=%.0f call_p50_us=%.1f "
-           "call_p90_us=%.1f call_p99_us=%.1f call_max_us=%.1f\n",
-           o->label, o->clients, o->seconds, counted, (double)counted / o->seconds,
-           samples_quantile_us(&lat, 0.50), samples_quantile_us(&lat, 0.90),
+    printf("RESULT %s clients=%d hubs=%d seconds=%.1f calls=%lld calls_per_s=%.0f retries=%lld "
+           "call_p50_us=%.1f call_p90_us=%.1f call_p99_us=%.1f call_max_us=%.1f\n",
+           o->label, o->clients, o->nsockets, o->seconds, counted, (double)counted / o->seconds,
+           retries, samples_quantile_us(&lat, 0.50), samples_quantile_us(&lat, 0.90),
            samples_quantile_us(&lat, 0.99), samples_quantile_us(&lat, 1.0));
     fflush(stdout);
     rc = 0;

@@ -1,12 +1,20 @@
 /* throughput — many concurrent MCP sessions on the hub socket, each doing
  * lock_file+unlock_file on its own files, one request outstanding per
- * session (closed loop, like `redis-benchmark -c C -P 1`). */
+ * session (closed loop, like `redis-benchmark -c C -P 1`). With several
+ * sockets (hubs sharing one Redis workspace) the sessions are dealt out
+ * round robin; with retry, a call the hub refused with "nothing was
+ * recorded" (two hubs' appends conflicted) is sent again and counted in
+ * `retries`, the way DESIGN asks a client to retry it. */
 #ifndef COORDHUB_BENCH_THROUGHPUT_H
 #define COORDHUB_BENCH_THROUGHPUT_H
 
+#include <stdbool.h>
+
 struct throughput_opts {
-    const char *label;   /* names the RESULT line */
-    const char *socket;  /* hub.sock path */
+    const char *label;          /* names the RESULT line */
+    const char *const *sockets; /* hub.sock paths: session i uses sockets[i % nsockets] */
+    int nsockets;
+    bool retry;          /* a call answered "nothing was recorded" is sent again */
     int clients;         /* concurrent sessions */
     unsigned files;      /* distinct files per session */
     double warm_seconds; /* run before counting starts */
