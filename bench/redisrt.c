@@ -135,8 +135,7 @@ int redisrt_tail(const struct redisrt_opts *o)
     redisrt_drop(w);
     for (long i = 0; i < o->warmup + o->n; i++) {
         /* The reader's request goes out first and is flushed, so the
-         * server holds it blocked before the XADD is sent (the two share
-         * one socket order on the server: it reads the XREAD first). */
+         * server normally holds it blocked before the XADD arrives. */
         int dummy = 0;
         if (redisAppendCommand(r, "XREAD BLOCK 5000 STREAMS %s %s", REDISRT_STREAM, last) !=
             REDIS_OK) {
@@ -148,8 +147,10 @@ int redisrt_tail(const struct redisrt_opts *o)
                 fprintf(stderr, "lockbench: redis: %s\n", r->errstr);
                 goto out;
             }
-        /* A PING on the writer's connection answered means the server's
-         * loop went round once: the XREAD, sent earlier, is parked. */
+        /* A PING answered on the writer's connection gives the server a
+         * loop turn to park the XREAD. Should it still come after the
+         * XADD, it finds the entry at once (it reads after the last id
+         * seen), so the answer is right either way. */
         if (!redisrt_expect(w, REDIS_REPLY_STATUS, "PONG", "PING", NULL))
             goto out;
         int64_t t0 = samples_now_ns();
