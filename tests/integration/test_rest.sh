@@ -396,6 +396,14 @@ seeds=('{"type":"fz:a","data":{"k":[1,2,{"x":"y"}]}}'
   '{"taskId":"FZ-1","title":"t","files":["a"],"priority":3}'
   '{"agentId":"fuzz","result":"ok"}')
 paths=(/events /api/v1/locks /api/v1/tasks /api/v1/tasks/T-2/claim /api/v1/agents)
+# n pseudo-random bytes from $RANDOM (seeded above: a failure reproduces)
+rand_bytes() {
+  local j b
+  for ((j = 0; j < $1; j++)); do
+    b=$((RANDOM % 256))
+    printf "\\$(printf %03o "$b")"
+  done
+}
 seq_now=$(last_seq)
 bad=0
 for i in $(seq 200); do
@@ -403,11 +411,14 @@ for i in $(seq 200); do
   s=${seeds[$k]}
   case $((i % 4)) in
     0 | 1) printf '%s' "${s:0:$((RANDOM % ${#s}))}" >"$WORK/fz" ;;          # truncated
-    2) head -c $((RANDOM % 64 + 1)) /dev/urandom >"$WORK/fz" ;;             # random bytes
+    2) rand_bytes $((RANDOM % 64 + 1)) >"$WORK/fz" ;;                       # random bytes
     3) printf '%s' "${s:0:$((RANDOM % ${#s}))}" >"$WORK/fz"                   # truncated +
-       head -c $((RANDOM % 8 + 1)) /dev/urandom >>"$WORK/fz"
+       rand_bytes $((RANDOM % 8 + 1)) >>"$WORK/fz"
        printf '}' >>"$WORK/fz" ;;
   esac
+  # Random bytes may complete a truncated seed ('{"agentId":"fu' + '"' + '}'):
+  # a body that is valid JSON is made invalid, so every body here is malformed.
+  if jq -e . "$WORK/fz" >/dev/null 2>&1; then printf ',' >>"$WORK/fz"; fi
   p=${paths[$k]}
   st=$(req POST "$p" "${JSON[@]}" --data-binary @"$WORK/fz" || true)
   case $st in 4??) ;; *) bad=$((bad + 1)); echo "    $p $(od -An -c "$WORK/fz" | head -3) -> $st" ;; esac

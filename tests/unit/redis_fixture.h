@@ -49,8 +49,9 @@ static inline void redis_fixture_rm_tree(const char *path)
             if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
                 continue;
             char sub[1024];
-            snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name);
-            redis_fixture_rm_tree(sub);
+            int n = snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name);
+            if (n > 0 && (size_t)n < sizeof(sub))
+                redis_fixture_rm_tree(sub);
         }
         if (d)
             closedir(d);

@@ -1,9 +1,9 @@
 /* test_mcp — drives MCP sessions through a fake host that records every
  * message sent, every tool call and cancellation, and validates what the
- * engine emits against the official MCP JSON Schemas
- * (shared/mcp-schema/<version>/schema.json; COORDHUB_MCP_SCHEMA_DIR
- * overrides where they are looked for) with a small interpreter for the
- * keywords those schemas use. */
+ * engine emits against the official MCP JSON Schemas, as copied into
+ * tests/e2e/schema/<version>/schema.json (COORDHUB_MCP_SCHEMA_DIR overrides
+ * where they are looked for; missing schemas fail the suite), with a small
+ * interpreter for the keywords those schemas use. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -41,30 +41,30 @@ static cJSON *load_json(const char *path)
     return v;
 }
 
+/* The official schemas, as copied into the repository for the e2e tests
+ * (or COORDHUB_MCP_SCHEMA_DIR). */
 static void schemas_load(void)
 {
-    char dirs[3][1024];
-    int nd = 0;
+    char dir[1024];
     const char *env = getenv("COORDHUB_MCP_SCHEMA_DIR");
-    if (env)
-        snprintf(dirs[nd++], sizeof(dirs[0]), "%s", env);
-    /* __FILE__ is <repo>/tests/unit/test_mcp.c */
-    char repo[900];
-    snprintf(repo, sizeof(repo), "%s", __FILE__);
-    for (int up = 0; up < 3; up++) {
-        char *slash = strrchr(repo, '/');
-        if (slash)
-            *slash = '\0';
+    if (env && *env) {
+        snprintf(dir, sizeof(dir), "%s", env);
+    } else {
+        /* __FILE__ is <repo>/tests/unit/test_mcp.c */
+        char repo[900];
+        snprintf(repo, sizeof(repo), "%s", __FILE__);
+        for (int up = 0; up < 3; up++) {
+            char *slash = strrchr(repo, '/');
+            if (slash)
+                *slash = '\0';
+        }
+        snprintf(dir, sizeof(dir), "%s/tests/e2e/schema", repo);
     }
-    snprintf(dirs[nd++], sizeof(dirs[0]), "%s/shared/mcp-schema", repo);
-    snprintf(dirs[nd++], sizeof(dirs[0]), "%s/../shared/mcp-schema", repo);
-    for (int i = 0; i < nd && !schema_latest; i++) {
-        char p[1100];
-        snprintf(p, sizeof(p), "%s/2025-11-25/schema.json", dirs[i]);
-        schema_latest = load_json(p);
-        snprintf(p, sizeof(p), "%s/2025-06-18/schema.json", dirs[i]);
-        schema_0618 = load_json(p);
-    }
+    char p[sizeof(dir) + 32];
+    snprintf(p, sizeof(p), "%s/2025-11-25/schema.json", dir);
+    schema_latest = load_json(p);
+    snprintf(p, sizeof(p), "%s/2025-06-18/schema.json", dir);
+    schema_0618 = load_json(p);
 }
 
 static const cJSON *sv_defs(const cJSON *root)
@@ -187,12 +187,11 @@ static bool sv_check(const cJSON *root, const cJSON *s, const cJSON *v, const ch
 }
 
 /* Validate v against definition def of the schema a session on version
- * speaks. A no-op when the schemas are not available. */
+ * speaks (group_setup has loaded both). */
 static void assert_schema(const char *version, const char *def, const cJSON *v)
 {
     cJSON *root = strcmp(version, "2025-11-25") == 0 ? schema_latest : schema_0618;
-    if (!root)
-        return;
+    assert_non_null(root);
     if (strcmp(version, "2025-11-25") != 0) {
         if (!strcmp(def, "JSONRPCResultResponse"))
             def = "JSONRPCResponse";
@@ -445,8 +444,10 @@ static int group_setup(void **state)
 {
     (void)state;
     schemas_load();
-    if (!schema_latest || !schema_0618)
-        fprintf(stderr, "test_mcp: MCP schemas not found; schema checks are skipped\n");
+    if (!schema_latest || !schema_0618) {
+        fprintf(stderr, "test_mcp: the MCP schemas (tests/e2e/schema) cannot be read\n");
+        return -1;
+    }
     return 0;
 }
 
@@ -463,8 +464,6 @@ static int group_teardown(void **state)
 static void test_mcp__schemas_available(void **state)
 {
     (void)state;
-    if (!schema_latest || !schema_0618)
-        skip();
     /* The interpreter must reject what the schema rejects. */
     cJSON *bad = cJSON_Parse("{\"content\":[{\"type\":\"text\"}]}");
     assert_false(sv_check(schema_latest, get(sv_defs(schema_latest), "CallToolResult"), bad, "r"));

@@ -203,8 +203,9 @@ static void crash_cleanup(const char *dir)
     static const char *const names[] = {"hub.db", "hub.db-wal", "hub.db-shm"};
     char path[4096];
     for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++) {
-        snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
-        unlink(path);
+        int n = snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+        if (n > 0 && (size_t)n < sizeof(path))
+            unlink(path);
     }
     rmdir(dir);
 }
