@@ -153,41 +153,10 @@ fail:
     return -ERR_INVALID;
 }
 
-static int rest_hex(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* Percent-decode s[0..n) into a new string; NULL when an escape is
- * malformed or decodes to NUL, or (slash false) to '/'. Empty is NULL. */
+/* Percent-decode s[0..n) (base/str.h); empty is NULL too. */
 static char *rest_decode(const char *s, size_t n, bool slash)
 {
-    if (n == 0)
-        return NULL;
-    char *d = xmalloc(n + 1);
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (c == '%') {
-            int hi = i + 2 < n ? rest_hex(s[i + 1]) : -1;
-            int lo = hi >= 0 ? rest_hex(s[i + 2]) : -1;
-            if (hi < 0 || lo < 0 || (hi == 0 && lo == 0) || (!slash && hi == 2 && lo == 15)) {
-                free(d);
-                return NULL;
-            }
-            c = (char)(hi * 16 + lo);
-            i += 2;
-        }
-        d[k++] = c;
-    }
-    d[k] = '\0';
-    return d;
+    return n ? str_percent_decode(s, n, slash) : NULL;
 }
 
 cJSON *rest_path_match(const char *pattern, const char *path)

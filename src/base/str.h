@@ -11,5 +11,8 @@ char *str_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 char *str_vprintf(const char *fmt, va_list ap);
 /* True when s starts with prefix. */
 bool str_has_prefix(const char *s, const char *prefix);
+/* Percent-decode s[0..n) into a new string (caller frees); NULL when an
+ * escape is malformed or decodes to NUL, or (encoded_slash false) to '/'. */
+char *str_percent_decode(const char *s, size_t n, bool encoded_slash);
 
 #endif

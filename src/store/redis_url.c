@@ -6,10 +6,12 @@
  * wrong and never quotes it, because the URL may carry a password. */
 #include "store/redis_url.h"
 
+#include <ctype.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/str.h"
 #include "base/xmalloc.h"
 
 static int redis_url_fail(struct redis_url *out, char **errmsg, const char *why)
@@ -17,41 +19,6 @@ static int redis_url_fail(struct redis_url *out, char **errmsg, const char *why)
     redis_url_deinit(out);
     *errmsg = xstrdup(why);
     return -ERR_INVALID;
-}
-
-static int redis_url_hex(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* Percent-decode p[0..n) into a new string; NULL on a bad escape or an
- * encoded NUL (AUTH arguments are C strings). */
-static char *redis_url_decode(const char *p, size_t n)
-{
-    char *s = xmalloc(n + 1);
-    size_t o = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (p[i] != '%') {
-            s[o++] = p[i];
-            continue;
-        }
-        int hi = i + 2 < n ? redis_url_hex(p[i + 1]) : -1;
-        int lo = i + 2 < n ? redis_url_hex(p[i + 2]) : -1;
-        if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
-            free(s);
-            return NULL;
-        }
-        s[o++] = (char)(hi * 16 + lo);
-        i += 2;
-    }
-    s[o] = '\0';
-    return s;
 }
 
 /* Parse the decimal digits p[0..n) into *v, which must not exceed max. */
@@ -87,11 +54,12 @@ static int redis_url_parse_userinfo(const char *p, size_t n, struct redis_url *o
     size_t plen = n - ulen - 1;
     if (plen == 0)
         return redis_url_fail(out, errmsg, "redis URL password is empty");
-    out->pass = redis_url_decode(colon + 1, plen);
+    /* An encoded NUL is refused: AUTH arguments are C strings. */
+    out->pass = str_percent_decode(colon + 1, plen, true);
     if (!out->pass)
         return redis_url_fail(out, errmsg, "redis URL password has a bad %-escape");
     if (ulen > 0) {
-        out->user = redis_url_decode(p, ulen);
+        out->user = str_percent_decode(p, ulen, true);
         if (!out->user)
             return redis_url_fail(out, errmsg, "redis URL user has a bad %-escape");
     }
@@ -110,7 +78,7 @@ static int redis_url_parse_hostport(const char *p, size_t n, struct redis_url *o
         hlen = (size_t)(close - p - 1);
         for (size_t i = 1; i <= hlen; i++) {
             char c = p[i];
-            if (!(redis_url_hex(c) >= 0 || c == ':' || c == '.'))
+            if (!(isxdigit((unsigned char)c) || c == ':' || c == '.'))
                 return redis_url_fail(out, errmsg, "redis URL IPv6 host is malformed");
         }
         if (hlen == 0)
