@@ -134,3 +134,14 @@ int64_t store_clock_monotone(int64_t *last)
         *last = wall;
     return *last;
 }
+
+int store_check_batch(uint64_t expected, const struct event *evs, size_t n)
+{
+    if (!evs || n == 0 || expected >= (uint64_t)INT64_MAX || n > (uint64_t)INT64_MAX - expected)
+        return -ERR_INVALID;
+    for (size_t i = 0; i < n; i++) {
+        if (evs[i].seq != expected + 1 + i || !evs[i].type || !evs[i].type[0])
+            return -ERR_INVALID;
+    }
+    return 0;
+}

@@ -139,6 +139,11 @@ const struct store_ops *store_ops_for_url(const char *url);
  * handle's previous answer), which it updates. */
 int64_t store_clock_monotone(int64_t *last);
 
+/* What every backend's append refuses (-ERR_INVALID) before it looks at
+ * the log: an empty batch, seqs other than expected+1, +2, … (within
+ * int64), an event without a type. 0 when the batch is well formed. */
+int store_check_batch(uint64_t expected, const struct event *evs, size_t n);
+
 /* A copy of url fit for messages and logs (caller frees): the password
  * of a redis:// or unix:// URL ("user:password@") is replaced by "***".
  * Other URLs are returned unchanged. */

@@ -59,26 +59,13 @@ static void store_memory_close(struct store *s)
     free(m);
 }
 
-/* Check what append may reject without looking at the log: the batch is
- * non-empty, seqs are expected+1, +2, … and every event has a type. */
-static int store_memory_check_batch(uint64_t expected, const struct event *evs, size_t n)
-{
-    if (!evs || n == 0 || expected >= (uint64_t)INT64_MAX || n > (uint64_t)INT64_MAX - expected)
-        return -ERR_INVALID;
-    for (size_t i = 0; i < n; i++) {
-        if (evs[i].seq != expected + 1 + i || !evs[i].type || !evs[i].type[0])
-            return -ERR_INVALID;
-    }
-    return 0;
-}
-
 static int store_memory_append(struct store *s, uint64_t expected_seq, const struct event *evs,
                                size_t n, store_append_cb cb, void *arg)
 {
     struct store_memory *m = store_memory_of(s);
     if (!cb)
         return -ERR_INVALID;
-    int rc = store_memory_check_batch(expected_seq, evs, n);
+    int rc = store_check_batch(expected_seq, evs, n);
     if (rc)
         return rc;
     if (expected_seq != m->last) {

@@ -785,24 +785,13 @@ static void store_redis_append_once(struct store_redis *r, struct store_redis_ar
         w->status = -ERR_UNAVAILABLE;
 }
 
-static int store_redis_check_batch(uint64_t expected, const struct event *evs, size_t n)
-{
-    if (!evs || n == 0 || expected >= (uint64_t)INT64_MAX || n > (uint64_t)INT64_MAX - expected)
-        return -ERR_INVALID;
-    for (size_t i = 0; i < n; i++) {
-        if (evs[i].seq != expected + 1 + i || !evs[i].type || !evs[i].type[0])
-            return -ERR_INVALID;
-    }
-    return 0;
-}
-
 static int store_redis_append(struct store *s, uint64_t expected_seq, const struct event *evs,
                               size_t n, store_append_cb cb, void *arg)
 {
     struct store_redis *r = store_redis_of(s);
     if (!cb)
         return -ERR_INVALID;
-    int rc = store_redis_check_batch(expected_seq, evs, n);
+    int rc = store_check_batch(expected_seq, evs, n);
     if (rc)
         return rc;
     struct store_redis_args a;

@@ -499,20 +499,6 @@ fail:
     return -ERR_STORE;
 }
 
-/* Check what append may reject without touching the database: the batch
- * is non-empty, seqs are expected+1, +2, … within SQLite's int64, and
- * every event has a type. */
-static int store_sqlite_check_batch(uint64_t expected, const struct event *evs, size_t n)
-{
-    if (!evs || n == 0 || expected >= (uint64_t)INT64_MAX || n > (uint64_t)INT64_MAX - expected)
-        return -ERR_INVALID;
-    for (size_t i = 0; i < n; i++) {
-        if (evs[i].seq != expected + 1 + i || !evs[i].type || !evs[i].type[0])
-            return -ERR_INVALID;
-    }
-    return 0;
-}
-
 /* Bind a nullable string (the caller keeps it alive until the reset). */
 static int store_sqlite_bind_str(sqlite3_stmt *st, int idx, const char *s)
 {
@@ -611,7 +597,7 @@ static int store_sqlite_append(struct store *s, uint64_t expected_seq, const str
     uint64_t last = 0, trimmed = 0;
     if (!cb)
         return -ERR_INVALID;
-    int rc = store_sqlite_check_batch(expected_seq, evs, n);
+    int rc = store_check_batch(expected_seq, evs, n);
     if (rc)
         return rc;
 
