@@ -226,6 +226,14 @@ int metrics_render(struct buf *out, const struct metrics_hub *hub, const struct 
         rc = metrics_u64(out, "coordhub_store_last_seq", "gauge",
                          "Sequence number of the last event in the store.", hub->store_last_seq);
     if (!rc)
+        rc = metrics_u64(out, "coordhub_store_first_seq", "gauge",
+                         "Lowest sequence number still in the store (older events were trimmed).",
+                         hub->store_first_seq);
+    if (!rc)
+        rc = metrics_u64(out, "coordhub_store_trimmed_total", "counter",
+                         "Events this hub trimmed from the store behind its snapshots.",
+                         hub->store_trimmed_total);
+    if (!rc)
         rc = metrics_u64(out, "coordhub_leases", "gauge", "File leases held.", hub->leases);
     if (!rc)
         rc = metrics_u64(out, "coordhub_lock_waiters", "gauge",

@@ -73,6 +73,8 @@ struct metrics_cache {
 /* Figures the hub provides. Pointers are borrowed for the render call. */
 struct metrics_hub {
     uint64_t store_last_seq;
+    uint64_t store_first_seq; /* lowest seq still in the log, as this hub last saw it */
+    uint64_t store_trimmed_total;
     double loop_lag_seconds;
     double uptime_seconds;
     size_t sessions;

@@ -610,6 +610,14 @@ static int cli_serve(struct options *o, int argc, char **argv)
         fprintf(stderr, "usage: coordhub serve [options]\n");
         return CLI_USAGE;
     }
+    uint64_t retain = 0;
+    if (o->retain && options_retain_events(o->retain, &retain) != 0) {
+        fprintf(stderr,
+                "coordhub serve: --retain-events '%s': give 'all' or a number of events, at "
+                "least %d\n",
+                o->retain, OPTIONS_RETAIN_MIN);
+        return CLI_USAGE;
+    }
     return hub_serve(o);
 }
 
@@ -637,7 +645,7 @@ static int cli_version(struct options *o, int argc, char **argv)
 static const struct cli_cmd cli_cmds[] = {
     {"serve",
      "serve [--daemon] [--http ADDR:PORT | --no-http] [--tls-cert FILE --tls-key FILE] "
-     "[--store URL] [--log-level L]",
+     "[--store URL] [--retain-events N|all] [--log-level L]",
      "run the hub for this workspace (foreground unless --daemon)", cli_serve},
     {"mcp", "mcp [--agent ID]", "MCP server over stdio for an IDE (starts the hub when needed)",
      cli_mcp},

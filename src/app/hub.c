@@ -218,6 +218,7 @@ static int hub_load_state(struct hub *h, char **errmsg)
     h->ws = ws;
     h->committed_seq = workspace_seq(ws);
     h->snapshot_seq = snap_seq;
+    h->first_seq = first;
     if (h->bus && h->committed_seq > published)
         hub_publish_since(h, published);
     return 0;
@@ -243,10 +244,26 @@ static void hub_maybe_snapshot(struct hub *h)
         return;
     cJSON *snap = workspace_snapshot(h->ws);
     char *text = json_print(snap);
-    if (h->store->ops->snapshot_save(h->store, h->committed_seq, text, strlen(text)) == 0)
-        h->snapshot_seq = h->committed_seq;
+    int rc = h->store->ops->snapshot_save(h->store, h->committed_seq, text, strlen(text));
+    if (rc != 0)
+        log_warn("cannot save the snapshot at seq %llu: %s", (unsigned long long)h->committed_seq,
+                 coordhub_strerror(rc));
+    /* On failure too: the next try comes HUB_SNAPSHOT_EVERY events later,
+     * not at every commit (another hub may hold a newer snapshot). */
+    h->snapshot_seq = h->committed_seq;
     free(text);
     cJSON_Delete(snap);
+    if (rc == 0 && h->retain && h->store->ops->trim && h->snapshot_seq > h->retain) {
+        uint64_t upto = h->snapshot_seq - h->retain;
+        rc = h->store->ops->trim(h->store, upto);
+        if (rc == 0 && upto + 1 > h->first_seq) {
+            h->metrics.store_trimmed_total += upto + 1 - h->first_seq;
+            h->first_seq = upto + 1;
+        }
+        if (rc != 0)
+            log_warn("cannot trim the log up to seq %llu: %s", (unsigned long long)upto,
+                     coordhub_strerror(rc));
+    }
 }
 
 #define HUB_RELOAD_MIN_MS 100
@@ -727,6 +744,15 @@ int hub_serve(const struct options *o)
     if (!h->base)
         goto fail;
     event_base_priority_init(h->base, 2);
+    /* Default retention: everything on disk (sqlite), a bounded tail in
+     * a network store's memory (cli_serve validated --retain-events). */
+    h->retain = HUB_RETAIN_NETWORK;
+    if (store_ops_for_url(o->store_url) != &store_redis_ops)
+        h->retain = 0;
+    if (o->retain && options_retain_events(o->retain, &h->retain) != 0) {
+        fprintf(stderr, "coordhub: bad --retain-events '%s'\n", o->retain);
+        goto fail;
+    }
     struct store_open_opts sopts = {.workspace = o->workspace, .loop = h->base, .durable = 1};
     rc = store_open(o->store_url, &sopts, &h->store, &errmsg);
     if (rc) {

@@ -78,6 +78,7 @@ static void hub_http_stats(void *arg, struct metrics_hub *m)
     workspace_stats_get(h->ws, &ws);
     *m = h->metrics; /* counters and histograms measured as they happen */
     m->store_last_seq = h->committed_seq;
+    m->store_first_seq = h->first_seq;
     m->loop_lag_seconds = h->loop_lag_ms / 1000.0;
     m->uptime_seconds = (double)(clock_wall_ms() - h->started_ms) / 1000.0;
     m->sessions = h->nsessions;

@@ -35,6 +35,7 @@ struct events_filter;
 #define HUB_MAX_SESSIONS 4096          /* DESIGN §5 */
 #define HUB_RECENT_EVENTS 4096         /* bus ring */
 #define HUB_SNAPSHOT_EVERY 1000        /* events between snapshots */
+#define HUB_RETAIN_NETWORK 100000      /* default --retain-events on Redis */
 #define HUB_METRICS_TOOLS 48           /* tool label slots; the last is "other" */
 
 struct hub_session {
@@ -135,6 +136,10 @@ struct hub {
     struct hub_wait *waits;
     uint64_t committed_seq;
     uint64_t snapshot_seq;
+    /* Events kept in the log behind the newest snapshot (--retain-events);
+     * 0 keeps everything. Older ones are trimmed after each snapshot. */
+    uint64_t retain;
+    uint64_t first_seq; /* where the log begins, as read at load or set by our trims */
     int64_t started_ms;
     int64_t lag_expected_ns;
     double loop_lag_ms;

@@ -38,7 +38,7 @@ void options_deinit(struct options *o)
                      &o->reason,    &o->status,  &o->title,     &o->description, &o->files,
                      &o->patterns,  &o->depends, &o->caps,      &o->result,      &o->task_id,
                      &o->tls_cert,  &o->tls_key, &o->name,      &o->publish,     &o->subscribe,
-                     &o->access,    &o->rate,    &o->burst};
+                     &o->access,    &o->rate,    &o->burst,     &o->retain};
     for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
         free(*strs[i]);
         *strs[i] = NULL;
@@ -77,6 +77,7 @@ static const struct opt_def opt_defs[] = {
     OPT_S("tls-key", tls_key),
     OPT_S("agent", agent),
     OPT_S("log-level", log_level),
+    OPT_S("retain-events", retain),
     OPT_B("no-http", no_http),
     OPT_B("daemon", daemon),
     OPT_B("json", json),
@@ -256,4 +257,17 @@ char *options_state_path(const struct options *o, const char *name)
     char *p = xmalloc(n);
     snprintf(p, n, "%s/%s", o->state_dir, name);
     return p;
+}
+
+int options_retain_events(const char *s, uint64_t *out)
+{
+    if (strcmp(s, "all") == 0) {
+        *out = 0;
+        return 0;
+    }
+    long long v = 0;
+    if (*s < '0' || *s > '9' || opt_parse_int(s, &v) != 0 || v < OPTIONS_RETAIN_MIN)
+        return -1;
+    *out = (uint64_t)v;
+    return 0;
 }

@@ -8,6 +8,7 @@
 #define COORDHUB_APP_OPTIONS_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 struct options {
     char *state_dir; /* owned, absolute after resolve */
@@ -20,6 +21,7 @@ struct options {
     char *tls_key;   /* owned, may be NULL: --tls-key / COORDHUB_TLS_KEY FILE */
     char *agent;     /* owned, may be NULL: --agent / COORDHUB_AGENT */
     char *log_level; /* owned, may be NULL */
+    char *retain;    /* owned, may be NULL: serve --retain-events N|all */
     bool no_http;
     bool daemon;
     bool json;
@@ -68,6 +70,15 @@ int options_parse(struct options *o, int argc, char **argv, int from, int *nargs
  * <root>/.coordhub; workspace = basename(root); store_url =
  * sqlite:<state_dir>/hub.db. Makes paths absolute. 0 or -errno. */
 int options_resolve(struct options *o);
+
+/* The smallest --retain-events count: the hub snapshots every 1000
+ * events, so fewer would trim events no snapshot covers yet. */
+#define OPTIONS_RETAIN_MIN 1000
+
+/* Parse --retain-events: "all" (*out = 0: never trim) or a count of at
+ * least OPTIONS_RETAIN_MIN events kept behind the newest snapshot. 0, or
+ * -1 for anything else. */
+int options_retain_events(const char *s, uint64_t *out);
 
 /* Path of a file inside the state dir (caller frees). */
 char *options_state_path(const struct options *o, const char *name);

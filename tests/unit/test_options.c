@@ -144,6 +144,24 @@ static void test_options__tls_files_from_flags_over_environment(void **state)
     unsetenv("COORDHUB_TLS_KEY");
 }
 
+static void test_options__retain_events(void **state)
+{
+    (void)state;
+    uint64_t n = 7;
+    assert_int_equal(options_retain_events("all", &n), 0);
+    assert_int_equal(n, 0);
+    assert_int_equal(options_retain_events("1000", &n), 0);
+    assert_int_equal(n, 1000);
+    assert_int_equal(options_retain_events("250000", &n), 0);
+    assert_int_equal(n, 250000);
+    const char *bad[] = {"", "999", "0", "-1000", "1e6", "1000x", "ALL", " 1000"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        n = 42;
+        assert_int_equal(options_retain_events(bad[i], &n), -1);
+        assert_int_equal(n, 42); /* untouched on refusal */
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -152,6 +170,7 @@ int main(void)
         cmocka_unit_test(test_options__resolve_finds_git_top_level),
         cmocka_unit_test(test_options__environment_overrides),
         cmocka_unit_test(test_options__tls_files_from_flags_over_environment),
+        cmocka_unit_test(test_options__retain_events),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
