@@ -85,7 +85,11 @@ static void client_spawn_hub(const struct options *o)
         argv[i++] = o->root;
         argv[i++] = "--workspace";
         argv[i++] = o->workspace;
-        if (o->store_url) {
+        /* A store URL from COORDHUB_STORE reaches the hub through the
+         * environment it inherits, so a password in it stays out of the
+         * process list. */
+        const char *env_store = getenv("COORDHUB_STORE");
+        if (o->store_url && !(env_store && strcmp(env_store, o->store_url) == 0)) {
             argv[i++] = "--store";
             argv[i++] = o->store_url;
         }

@@ -29,6 +29,8 @@ void options_init(struct options *o)
         o->tls_cert = xstrdup(e);
     if ((e = getenv("COORDHUB_TLS_KEY")) && *e)
         o->tls_key = xstrdup(e);
+    if ((e = getenv("COORDHUB_STORE")) && *e)
+        o->store_url = xstrdup(e);
 }
 
 void options_deinit(struct options *o)

@@ -54,7 +54,8 @@ struct options {
 };
 
 /* Initialise with environment defaults (COORDHUB_STATE_DIR, COORDHUB_ROOT,
- * COORDHUB_AGENT, COORDHUB_HTTP, COORDHUB_TLS_CERT, COORDHUB_TLS_KEY). */
+ * COORDHUB_AGENT, COORDHUB_HTTP, COORDHUB_TLS_CERT, COORDHUB_TLS_KEY,
+ * COORDHUB_STORE). */
 void options_init(struct options *o);
 void options_deinit(struct options *o);
 

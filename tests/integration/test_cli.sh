@@ -67,4 +67,28 @@ m=$(wc -l <"$WORK/out")
 [ "$m" -eq $((n - 3)) ] && ok "--since skips the first 3 events" || fail "since: $n vs $m"
 
 expect_code 3 "a second serve refuses to start" -- "$COORDHUB" serve --no-http
+
+# COORDHUB_STORE chooses the store; a hub a client command starts gets it
+# through its environment, not on its command line (a password in the URL
+# would show in the process list).
+ENVSTATE="$WORK/envstore"
+expect_code 0 "a client command starts a hub on COORDHUB_STORE" -- \
+  env COORDHUB_STATE_DIR="$ENVSTATE" COORDHUB_STORE=memory: "$COORDHUB" lock src/env.c
+envpid=$(head -n1 "$ENVSTATE/hub.lock" 2>/dev/null || true)
+grep -q "store memory" "$ENVSTATE/hub.log" && ok "the started hub runs on the memory store" ||
+  fail "hub.log: $(tail -2 "$ENVSTATE/hub.log")"
+if [ -n "$envpid" ] && tr '\0' ' ' <"/proc/$envpid/cmdline" | grep -q -- '--store'; then
+  fail "the store URL is on the hub's command line: $(tr '\0' ' ' <"/proc/$envpid/cmdline")"
+else ok "the store URL is not on the started hub's command line"; fi
+[ -n "$envpid" ] && kill -TERM "$envpid" 2>/dev/null
+for _ in $(seq 100); do [ -n "$envpid" ] && kill -0 "$envpid" 2>/dev/null || break; sleep 0.05; done
+expect_code 1 "a bad COORDHUB_STORE is refused at start" -- \
+  env COORDHUB_STATE_DIR="$WORK/badstore" COORDHUB_STORE=bogus://x "$COORDHUB" serve --no-http
+grep -q "bogus" "$WORK/err" && ok "the refusal names the store" || fail "err: $(cat "$WORK/err")"
+expect_code 0 "--store overrides COORDHUB_STORE" -- \
+  env COORDHUB_STATE_DIR="$WORK/flagstore" COORDHUB_STORE=bogus://x "$COORDHUB" serve --daemon \
+  --no-http --store memory:
+flagpid=$(head -n1 "$WORK/flagstore/hub.lock" 2>/dev/null || true)
+[ -n "$flagpid" ] && kill -TERM "$flagpid" 2>/dev/null
+for _ in $(seq 100); do [ -n "$flagpid" ] && kill -0 "$flagpid" 2>/dev/null || break; sleep 0.05; done
 finish
