@@ -18,7 +18,7 @@ file(GLOB contract_srcs CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/tests/contract/*
 if(contract_srcs)
   add_executable(test_store_contract ${contract_srcs})
   target_link_libraries(test_store_contract PRIVATE ch_app PkgConfig::CMOCKA)
-  foreach(backend memory sqlite redis)
+  foreach(backend memory sqlite redis redis-cluster)
     add_test(NAME contract.${backend} COMMAND test_store_contract ${backend})
     set_tests_properties(contract.${backend} PROPERTIES TIMEOUT 120 LABELS contract)
   endforeach()

@@ -17,7 +17,7 @@ run() {
 for t in "$build"/test_*; do
   [ -x "$t" ] || continue
   case "$(basename "$t")" in
-    test_store_contract) run "$t" memory; run "$t" sqlite; run "$t" redis ;;
+    test_store_contract) run "$t" memory; run "$t" sqlite; run "$t" redis; run "$t" redis-cluster ;;
     test_store_crash*) ;; # forks and SIGKILLs children on purpose
     *) run "$t" ;;
   esac

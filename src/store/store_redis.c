@@ -52,6 +52,20 @@
  * Entries carry the writing handle's random id in field "w", so the tail
  * passes on only other writers' events, in seq order.
  *
+ * Cluster. When the URL's server runs in Cluster mode (INFO cluster), open
+ * asks it for the workspace's slot (CLUSTER KEYSLOT) and the master serving
+ * it (CLUSTER SLOTS, compared with CLUSTER MYID), and every connection
+ * that touches the workspace's keys (append, reads, TIME, snapshots, trim,
+ * the tail) goes to that node, with the URL's credentials; only database 0
+ * exists there. A MOVED answer (the slot was migrated, a replica took
+ * over) switches the connections to the node it names; a command that met
+ * it did nothing and is retried there once. ASK, TRYAGAIN (a slot half-way
+ * through a migration) and CLUSTERDOWN are reported unavailable and
+ * retried later by the caller. A node that cannot be reached makes the
+ * next connect ask the URL's node, then the node in use, for the owner
+ * again. PUBLISH is broadcast to every node of a cluster, so mcp:events
+ * subscribers may listen on any node. The compatibility keys are off.
+ *
  * Failures. A lost connection is reopened with capped exponential backoff
  * (STORE_REDIS_BACKOFF_MIN_MS doubling to STORE_REDIS_BACKOFF_MAX_MS,
  * counted from the last failed attempt). While Redis is away append
@@ -202,6 +216,11 @@ struct store_redis {
     uint64_t tail_seq;               /* the tail has seen everything up to this seq */
     char tail_after[48];       /* the last entry id the tail saw, damaged or not ("": tail_seq) */
     bool compat;               /* maintain the seed's mcp:lock:<file> keys */
+    bool cluster;              /* the URL names a Redis Cluster node */
+    long slot;                 /* cluster: the workspace's hash slot */
+    char *node_host;           /* owned; cluster: the node serving the slot, NULL: the URL's */
+    int node_port;             /* with node_host */
+    bool resolve;              /* cluster: look the slot's owner up before the next connect */
     store_listen_cb listen_cb; /* NULL: not listening */
     void *listen_arg;
 };
@@ -209,9 +228,10 @@ struct store_redis {
 /* The outcome of one async command, filled by its reply callback. */
 struct store_redis_wait {
     bool done;
-    int status;    /* 0, -ERR_CONFLICT, -ERR_STORE, -ERR_UNAVAILABLE */
-    uint64_t seq;  /* current seq reported by the append script */
-    bool noscript; /* the server did not know the script */
+    int status;      /* 0, -ERR_CONFLICT, -ERR_STORE, -ERR_UNAVAILABLE */
+    uint64_t seq;    /* current seq reported by the append script */
+    bool noscript;   /* the server did not know the script */
+    char moved[128]; /* cluster: a MOVED answer ("MOVED <slot> <host>:<port>"): nothing ran */
 };
 
 static struct store_redis *store_redis_of(struct store *s)
@@ -236,7 +256,9 @@ static char *store_redis_fmt(const char *fmt, const char *a)
  * password). */
 static void store_redis_where(const struct store_redis *r, char *buf, size_t n)
 {
-    if (r->url.is_unix)
+    if (r->node_host)
+        snprintf(buf, n, "redis cluster node %s:%d", r->node_host, r->node_port);
+    else if (r->url.is_unix)
         snprintf(buf, n, "redis at unix:%s", r->url.path);
     else
         snprintf(buf, n, "redis at %s:%d", r->url.host, r->url.port);
@@ -267,25 +289,244 @@ static bool store_redis_reply_is_ok(const redisReply *rep)
     return rep && rep->type == REDIS_REPLY_STATUS && strcmp(rep->str, "OK") == 0;
 }
 
+/* Open a blocking connection to a unix socket (path) or host:port, with
+ * the connect and I/O timeouts. NULL with *why set on failure. */
+static redisContext *store_redis_dial(const char *path, const char *host, int port, char *why,
+                                      size_t whylen)
+{
+    struct timeval tv = {.tv_sec = STORE_REDIS_CONNECT_TIMEOUT_MS / 1000,
+                         .tv_usec = (STORE_REDIS_CONNECT_TIMEOUT_MS % 1000) * 1000};
+    redisContext *c =
+        path ? redisConnectUnixWithTimeout(path, tv) : redisConnectWithTimeout(host, port, tv);
+    if (!c || c->err) {
+        snprintf(why, whylen, "cannot connect: %s", c ? c->errstr : "out of memory");
+        redisFree(c);
+        return NULL;
+    }
+    struct timeval io = {.tv_sec = STORE_REDIS_TIMEOUT_MS / 1000,
+                         .tv_usec = (STORE_REDIS_TIMEOUT_MS % 1000) * 1000};
+    redisSetTimeout(c, io);
+    return c;
+}
+
+/* Blocking and async connections to where the workspace's keys are: the
+ * node serving its slot in Cluster mode, else the URL's address. */
+static redisContext *store_redis_dial_target(const struct store_redis *r, char *why, size_t whylen)
+{
+    if (r->node_host)
+        return store_redis_dial(NULL, r->node_host, r->node_port, why, whylen);
+    return store_redis_dial(r->url.is_unix ? r->url.path : NULL, r->url.host, r->url.port, why,
+                            whylen);
+}
+
+static redisAsyncContext *store_redis_async_dial_target(const struct store_redis *r)
+{
+    if (r->node_host)
+        return redisAsyncConnect(r->node_host, r->node_port);
+    return r->url.is_unix ? redisAsyncConnectUnix(r->url.path)
+                          : redisAsyncConnect(r->url.host, r->url.port);
+}
+
+/* AUTH as the URL asks on a fresh blocking connection. 0, or -ERR_DENIED
+ * with *why set. */
+static int store_redis_auth(const struct store_redis *r, redisContext *c, char *why, size_t whylen)
+{
+    if (!r->url.pass)
+        return 0;
+    redisReply *rep = r->url.user ? redisCommand(c, "AUTH %s %s", r->url.user, r->url.pass)
+                                  : redisCommand(c, "AUTH %s", r->url.pass);
+    int rc = 0;
+    if (!store_redis_reply_is_ok(rep)) {
+        snprintf(why, whylen, "authentication failed: %s",
+                 rep && rep->type == REDIS_REPLY_ERROR ? rep->str : c->errstr);
+        rc = -ERR_DENIED;
+    }
+    freeReplyObject(rep);
+    return rc;
+}
+
+/* ---- Redis Cluster: the node serving the workspace's slot -------------- */
+
+/* Point the workspace's connections at host:port (owned; NULL: the URL's
+ * address). When that changes, the blocking and async connections are
+ * dropped (reopened there on next use); the tail finds out by itself, from
+ * its own MOVED or connection loss. Never call from a callback of r->ac. */
+static void store_redis_cluster_set_node(struct store_redis *r, char *host, int port)
+{
+    bool same = host ? r->node_host && strcmp(host, r->node_host) == 0 && port == r->node_port
+                     : !r->node_host;
+    if (same) {
+        free(host);
+        return;
+    }
+    free(r->node_host);
+    r->node_host = host;
+    r->node_port = host ? port : 0;
+    redisFree(r->sync);
+    r->sync = NULL;
+    if (r->ac) {
+        redisAsyncContext *ac = r->ac;
+        r->ac = NULL;
+        redisAsyncFree(ac);
+    }
+}
+
+/* Ask the node on c which node serves r->slot (CLUSTER SLOTS, its
+ * master). 0 with *host NULL when it is the node asked, or with *host
+ * (owned) and *port the owner's announced address; else an error with
+ * *why set. */
+static int store_redis_cluster_owner(const struct store_redis *r, redisContext *c, char **host,
+                                     int *port, char *why, size_t whylen)
+{
+    *host = NULL;
+    redisReply *me = redisCommand(c, "CLUSTER MYID");
+    redisReply *rep = redisCommand(c, "CLUSTER SLOTS");
+    int rc = -ERR_UNAVAILABLE;
+    if (!me || me->type != REDIS_REPLY_STRING || !rep || rep->type != REDIS_REPLY_ARRAY) {
+        const redisReply *bad = me && me->type == REDIS_REPLY_STRING ? rep : me;
+        snprintf(why, whylen, "CLUSTER MYID / CLUSTER SLOTS failed: %s",
+                 bad && bad->type == REDIS_REPLY_ERROR ? bad->str : c->errstr);
+        goto out;
+    }
+    snprintf(why, whylen, "no node serves slot %ld (CLUSTER SLOTS)", r->slot);
+    for (size_t i = 0; i < rep->elements; i++) {
+        const redisReply *e = rep->element[i];
+        if (e->type != REDIS_REPLY_ARRAY || e->elements < 3 ||
+            e->element[0]->type != REDIS_REPLY_INTEGER ||
+            e->element[1]->type != REDIS_REPLY_INTEGER || e->element[0]->integer > r->slot ||
+            e->element[1]->integer < r->slot)
+            continue;
+        const redisReply *m = e->element[2];
+        if (m->type != REDIS_REPLY_ARRAY || m->elements < 3 ||
+            m->element[0]->type != REDIS_REPLY_STRING ||
+            m->element[1]->type != REDIS_REPLY_INTEGER ||
+            m->element[2]->type != REDIS_REPLY_STRING) {
+            snprintf(why, whylen, "CLUSTER SLOTS gave an unexpected answer");
+            goto out;
+        }
+        if (strcmp(m->element[2]->str, me->str) == 0) {
+            rc = 0;
+        } else if (m->element[0]->len == 0 || strcmp(m->element[0]->str, "?") == 0 ||
+                   m->element[1]->integer <= 0 || m->element[1]->integer > 65535) {
+            snprintf(why, whylen, "the node serving slot %ld announces no address", r->slot);
+        } else {
+            *host = xstrndup(m->element[0]->str, m->element[0]->len);
+            *port = (int)m->element[1]->integer;
+            rc = 0;
+        }
+        goto out;
+    }
+out:
+    freeReplyObject(me);
+    freeReplyObject(rep);
+    return rc;
+}
+
+/* Find the node serving the workspace's slot, asking the URL's node, then
+ * the node in use, and point the connections at it. 0, or -ERR_UNAVAILABLE
+ * (logged). */
+static int store_redis_cluster_locate(struct store_redis *r)
+{
+    char why[256] = "no node answered";
+    for (int cand = 0; cand < 2; cand++) {
+        if (cand == 1 && !r->node_host)
+            break;
+        char *cur_host = cand == 1 ? xstrdup(r->node_host) : NULL;
+        int cur_port = r->node_port;
+        redisContext *c = cand == 0 ? store_redis_dial(r->url.is_unix ? r->url.path : NULL,
+                                                       r->url.host, r->url.port, why, sizeof(why))
+                                    : store_redis_dial(NULL, cur_host, cur_port, why, sizeof(why));
+        char *host = NULL;
+        int port = 0;
+        int rc = c ? store_redis_auth(r, c, why, sizeof(why)) : -ERR_UNAVAILABLE;
+        if (rc == 0)
+            rc = store_redis_cluster_owner(r, c, &host, &port, why, sizeof(why));
+        redisFree(c);
+        if (rc == 0) {
+            if (!host && cand == 1) {
+                host = cur_host; /* the node in use is the owner */
+                port = cur_port;
+                cur_host = NULL;
+            }
+            free(cur_host);
+            store_redis_cluster_set_node(r, host, port);
+            r->resolve = false;
+            char where[160];
+            store_redis_where(r, where, sizeof(where));
+            log_info("store: redis cluster: slot %ld of workspace %s is served by %s", r->slot,
+                     r->ws, where);
+            return 0;
+        }
+        free(cur_host);
+    }
+    log_warn("store: redis cluster: cannot find the node serving slot %ld of workspace %s: %s",
+             r->slot, r->ws, why);
+    return -ERR_UNAVAILABLE;
+}
+
+enum store_redis_redirect {
+    REDIRECT_NONE,  /* not a cluster redirection */
+    REDIRECT_MOVED, /* the slot lives elsewhere now: the node was switched */
+    REDIRECT_LATER, /* ASK, TRYAGAIN, CLUSTERDOWN: unavailable for now */
+};
+
+/* Handle a cluster redirection in an error answer err to command cmd
+ * (for the log). MOVED switches the connections to the node it names
+ * (never call it for an error answered on r->ac from inside its callback:
+ * the append passes it on through store_redis_wait.moved instead). */
+static enum store_redis_redirect store_redis_cluster_redirect(struct store_redis *r,
+                                                              const char *err, const char *cmd)
+{
+    if (!r->cluster)
+        return REDIRECT_NONE;
+    if (strncmp(err, "MOVED ", 6) == 0) {
+        const char *addr = strchr(err + 6, ' ');
+        const char *colon = addr ? strrchr(addr, ':') : NULL;
+        char *end = NULL;
+        long port = colon ? strtol(colon + 1, &end, 10) : 0;
+        if (!colon || *end != '\0' || port <= 0 || port > 65535) {
+            log_warn("store: redis cluster: %s met a MOVED without an address (%s); looking the "
+                     "slot's owner up again",
+                     cmd, err);
+            r->resolve = true;
+            store_redis_cluster_set_node(r, NULL, 0);
+            return REDIRECT_LATER;
+        }
+        /* "MOVED <slot> :<port>": the answering node does not know its
+         * peer's address; the same host is the best guess. */
+        char *host = colon > addr + 1 ? xstrndup(addr + 1, (size_t)(colon - addr - 1))
+                     : r->node_host   ? xstrdup(r->node_host)
+                                      : xstrdup(r->url.host ? r->url.host : "127.0.0.1");
+        log_info("store: redis cluster: slot %ld of workspace %s moved to %s:%ld (MOVED on %s); "
+                 "reconnecting there",
+                 r->slot, r->ws, host, port, cmd);
+        store_redis_cluster_set_node(r, host, (int)port);
+        return REDIRECT_MOVED;
+    }
+    const char *what = NULL;
+    if (strncmp(err, "ASK ", 4) == 0)
+        what = "is being migrated to another node (ASK)";
+    else if (strncmp(err, "TRYAGAIN", 8) == 0)
+        what = "is being migrated and its keys are split between two nodes (TRYAGAIN)";
+    else if (strncmp(err, "CLUSTERDOWN", 11) == 0)
+        what = "is not served: the cluster is down (CLUSTERDOWN)";
+    if (!what)
+        return REDIRECT_NONE;
+    log_warn("store: redis cluster: slot %ld of workspace %s %s; %s is unavailable, retried later "
+             "(%s)",
+             r->slot, r->ws, what, cmd, err);
+    return REDIRECT_LATER;
+}
+
 /* Send AUTH and SELECT as the URL asks and load the scripts on a fresh
  * blocking connection. 0, or an error with *why set. */
 static int store_redis_sync_handshake(struct store_redis *r, redisContext *c, char *why,
                                       size_t whylen)
 {
     redisReply *rep = NULL;
-    if (r->url.pass) {
-        if (r->url.user)
-            rep = redisCommand(c, "AUTH %s %s", r->url.user, r->url.pass);
-        else
-            rep = redisCommand(c, "AUTH %s", r->url.pass);
-        if (!store_redis_reply_is_ok(rep)) {
-            snprintf(why, whylen, "authentication failed: %s",
-                     rep && rep->type == REDIS_REPLY_ERROR ? rep->str : c->errstr);
-            freeReplyObject(rep);
-            return -ERR_DENIED;
-        }
-        freeReplyObject(rep);
-    }
+    int rc = store_redis_auth(r, c, why, whylen);
+    if (rc)
+        return rc;
     if (r->url.db) {
         rep = redisCommand(c, "SELECT %d", r->url.db);
         if (!store_redis_reply_is_ok(rep)) {
@@ -313,19 +554,17 @@ static int store_redis_sync_handshake(struct store_redis *r, redisContext *c, ch
 /* Open the blocking connection. 0, or an error with *why set. */
 static int store_redis_sync_connect(struct store_redis *r, char *why, size_t whylen)
 {
-    struct timeval tv = {.tv_sec = STORE_REDIS_CONNECT_TIMEOUT_MS / 1000,
-                         .tv_usec = (STORE_REDIS_CONNECT_TIMEOUT_MS % 1000) * 1000};
-    redisContext *c = r->url.is_unix ? redisConnectUnixWithTimeout(r->url.path, tv)
-                                     : redisConnectWithTimeout(r->url.host, r->url.port, tv);
-    if (!c || c->err) {
-        snprintf(why, whylen, "cannot connect: %s", c ? c->errstr : "out of memory");
-        redisFree(c);
+    if (r->cluster && r->resolve && store_redis_cluster_locate(r) != 0) {
+        snprintf(why, whylen, "cannot find the node serving slot %ld", r->slot);
         store_redis_connect_failed(r);
         return -ERR_UNAVAILABLE;
     }
-    struct timeval io = {.tv_sec = STORE_REDIS_TIMEOUT_MS / 1000,
-                         .tv_usec = (STORE_REDIS_TIMEOUT_MS % 1000) * 1000};
-    redisSetTimeout(c, io);
+    redisContext *c = store_redis_dial_target(r, why, whylen);
+    if (!c) {
+        r->resolve = r->cluster;
+        store_redis_connect_failed(r);
+        return -ERR_UNAVAILABLE;
+    }
     int rc = store_redis_sync_handshake(r, c, why, whylen);
     if (rc) {
         redisFree(c);
@@ -346,7 +585,8 @@ static redisReply *store_redis_command(struct store_redis *r, int argc, const ch
                                        const size_t *lens)
 {
     char where[160], why[256];
-    for (int attempt = 0; attempt < 2; attempt++) {
+    bool moved = false;
+    for (int attempt = 0; attempt < 2;) {
         if (!r->sync) {
             if (!store_redis_may_connect(r))
                 return NULL;
@@ -357,8 +597,20 @@ static redisReply *store_redis_command(struct store_redis *r, int argc, const ch
             }
         }
         redisReply *rep = redisCommandArgv(r->sync, argc, argv, lens);
+        if (rep && rep->type == REDIS_REPLY_ERROR) {
+            /* A cluster redirection: follow one MOVED, else unavailable. */
+            enum store_redis_redirect red = store_redis_cluster_redirect(r, rep->str, argv[0]);
+            if (red != REDIRECT_NONE) {
+                freeReplyObject(rep);
+                if (red == REDIRECT_LATER || moved)
+                    return NULL;
+                moved = true;
+                continue;
+            }
+        }
         if (rep)
             return rep;
+        attempt++;
         store_redis_where(r, where, sizeof(where));
         log_warn("store: %s: connection lost: %s", where, r->sync->errstr);
         redisFree(r->sync);
@@ -471,6 +723,7 @@ static void store_redis_on_connect(const redisAsyncContext *ac, int status)
     /* hiredis frees the context after this callback. */
     if (r->ac == ac)
         r->ac = NULL;
+    r->resolve = r->cluster;
     store_redis_connect_failed(r);
 }
 
@@ -537,14 +790,18 @@ static int store_redis_async_ready(struct store_redis *r)
         return 0;
     if (!store_redis_may_connect(r))
         return -ERR_UNAVAILABLE;
-    redisAsyncContext *ac = r->url.is_unix ? redisAsyncConnectUnix(r->url.path)
-                                           : redisAsyncConnect(r->url.host, r->url.port);
+    if (r->cluster && r->resolve && store_redis_cluster_locate(r) != 0) {
+        store_redis_connect_failed(r);
+        return -ERR_UNAVAILABLE;
+    }
+    redisAsyncContext *ac = store_redis_async_dial_target(r);
     if (!ac || ac->err) {
         char where[160];
         store_redis_where(r, where, sizeof(where));
         log_warn("store: %s: cannot connect: %s", where, ac ? ac->errstr : "out of memory");
         if (ac)
             redisAsyncFree(ac);
+        r->resolve = r->cluster;
         store_redis_connect_failed(r);
         return -ERR_UNAVAILABLE;
     }
@@ -584,15 +841,25 @@ static void store_redis_append_cb(redisAsyncContext *ac, void *reply, void *priv
 {
     struct store_redis_wait *w = privdata;
     const redisReply *rep = reply;
-    (void)ac;
+    struct store_redis *r = ac->data;
     w->done = true;
     if (!rep) {
         w->status = -ERR_UNAVAILABLE; /* disconnected before the answer */
         return;
     }
     if (rep->type == REDIS_REPLY_ERROR) {
+        const char *addr = strncmp(rep->str, "MOVED ", 6) == 0 ? strchr(rep->str + 6, ' ') : NULL;
         if (strncmp(rep->str, "NOSCRIPT", 8) == 0) {
             w->noscript = true;
+        } else if (addr && strlen(rep->str) < sizeof(w->moved)) {
+            /* Nothing ran; store_redis_append follows it (not here: this
+             * runs inside r->ac, which following drops). */
+            snprintf(w->moved, sizeof(w->moved), "%s", rep->str);
+            w->status = -ERR_UNAVAILABLE;
+            return;
+        } else if (store_redis_cluster_redirect(r, rep->str, "EVALSHA") != REDIRECT_NONE) {
+            w->status = -ERR_UNAVAILABLE; /* ASK, TRYAGAIN, CLUSTERDOWN: logged */
+            return;
         } else {
             log_error("store: append script failed: %s", rep->str);
         }
@@ -797,13 +1064,27 @@ static int store_redis_append(struct store *s, uint64_t expected_seq, const stru
     struct store_redis_args a;
     struct store_redis_wait w;
     store_redis_args_build(r, &a, expected_seq, evs, n);
-    store_redis_append_once(r, &a, &w);
-    if (w.noscript) {
-        /* The server lost its scripts (restart, SCRIPT FLUSH): nothing ran. */
-        if (store_redis_reload_scripts(r) == 0)
-            store_redis_append_once(r, &a, &w);
-        else
+    /* Nothing ran after a NOSCRIPT (the server restarted, SCRIPT FLUSH, or
+     * a cluster node new to this handle) or a MOVED (the slot lives on
+     * another node now): each is retried once. */
+    bool reloaded = false, moved = false;
+    for (;;) {
+        store_redis_append_once(r, &a, &w);
+        if (w.noscript && !reloaded) {
+            reloaded = true;
+            if (store_redis_reload_scripts(r) == 0)
+                continue;
             w.status = -ERR_UNAVAILABLE;
+        } else if (w.noscript) {
+            w.status = -ERR_UNAVAILABLE;
+        } else if (w.moved[0]) {
+            enum store_redis_redirect red = store_redis_cluster_redirect(r, w.moved, "EVALSHA");
+            if (red == REDIRECT_MOVED && !moved) {
+                moved = true;
+                continue;
+            }
+        }
+        break;
     }
     store_redis_args_free(&a);
     cb(arg, w.status, w.status == 0 || w.status == -ERR_CONFLICT ? w.seq : expected_seq);
@@ -954,6 +1235,7 @@ static void store_redis_tail_on_connect(const redisAsyncContext *ac, int status)
         return;
     if (r->tail == ac) {
         r->tail = NULL;
+        r->resolve = r->cluster;
         store_redis_tail_lost(r);
     }
 }
@@ -1025,7 +1307,10 @@ static void store_redis_tail_cb(redisAsyncContext *ac, void *reply, void *privda
     if (!rep || r->tail != ac)
         return; /* disconnected: tail_on_disconnect schedules the retry */
     if (rep->type == REDIS_REPLY_ERROR) {
-        log_error("store: tailing %s failed: %s", r->k_log, rep->str);
+        /* A cluster redirection (logged there) reconnects after the
+         * backoff: to the new node after a MOVED. */
+        if (store_redis_cluster_redirect(r, rep->str, "XREAD") == REDIRECT_NONE)
+            log_error("store: tailing %s failed: %s", r->k_log, rep->str);
         redisAsyncDisconnect(ac);
         return;
     }
@@ -1053,11 +1338,15 @@ static void store_redis_tail_start(struct store_redis *r)
 {
     if (!r->listen_cb || r->tail)
         return;
-    redisAsyncContext *ac = r->url.is_unix ? redisAsyncConnectUnix(r->url.path)
-                                           : redisAsyncConnect(r->url.host, r->url.port);
+    if (r->cluster && r->resolve && store_redis_cluster_locate(r) != 0) {
+        store_redis_tail_lost(r);
+        return;
+    }
+    redisAsyncContext *ac = store_redis_async_dial_target(r);
     if (!ac || ac->err) {
         if (ac)
             redisAsyncFree(ac);
+        r->resolve = r->cluster;
         store_redis_tail_lost(r);
         return;
     }
@@ -1235,6 +1524,7 @@ static void store_redis_close(struct store *s)
         event_base_free(r->loop);
     redisFree(r->sync);
     redis_url_deinit(&r->url);
+    free(r->node_host);
     free(r->ws);
     free(r->k_log);
     free(r->k_seq);
@@ -1289,6 +1579,38 @@ static bool store_redis_is_cluster(struct store_redis *r)
     return cluster;
 }
 
+/* Cluster mode, at open: the workspace's slot (CLUSTER KEYSLOT of its
+ * keys' hash tag) and the node serving it, where every connection goes
+ * from now on. 0, or an error with *errmsg set. */
+static int store_redis_cluster_open(struct store_redis *r, char **errmsg)
+{
+    const char *argv[3] = {"CLUSTER", "KEYSLOT", r->k_seq};
+    redisReply *rep = store_redis_command(r, 3, argv, NULL);
+    if (!rep || rep->type != REDIS_REPLY_INTEGER) {
+        char msg[512];
+        snprintf(msg, sizeof(msg), "redis cluster: CLUSTER KEYSLOT failed: %s",
+                 rep && rep->type == REDIS_REPLY_ERROR ? rep->str : "no answer");
+        int rc = rep ? -ERR_STORE : -ERR_UNAVAILABLE;
+        freeReplyObject(rep);
+        *errmsg = xstrdup(msg);
+        return rc;
+    }
+    r->slot = (long)rep->integer;
+    freeReplyObject(rep);
+    if (store_redis_cluster_locate(r) != 0) {
+        char msg[256];
+        snprintf(msg, sizeof(msg),
+                 "redis cluster: cannot find the node serving slot %ld of workspace %s (see the "
+                 "log)",
+                 r->slot, r->ws);
+        *errmsg = xstrdup(msg);
+        return -ERR_UNAVAILABLE;
+    }
+    log_info("store: redis cluster: the seed's compatibility keys (mcp:lock:<file>) are off in "
+             "Cluster mode: they lie outside the workspace's hash slot");
+    return 0;
+}
+
 static int store_redis_open(const char *url, const struct store_open_opts *opts, struct store **out,
                             char **errmsg)
 {
@@ -1338,15 +1660,24 @@ static int store_redis_open(const char *url, const struct store_open_opts *opts,
         store_redis_close(&r->base);
         return rc;
     }
+    r->cluster = store_redis_is_cluster(r);
+    if (r->cluster) {
+        rc = store_redis_cluster_open(r, errmsg);
+        if (rc) {
+            store_redis_close(&r->base);
+            return rc;
+        }
+    }
     uint64_t last = 0;
     rc = store_redis_get_u64(r, r->k_seq, &last);
     if (rc) {
-        *errmsg = store_redis_fmt("key %s does not hold a seq", r->k_seq);
+        *errmsg = rc == -ERR_UNAVAILABLE ? xstrdup("redis went away while opening the store")
+                                         : store_redis_fmt("key %s does not hold a seq", r->k_seq);
         store_redis_close(&r->base);
         return rc;
     }
     store_redis_check_persistence(r);
-    r->compat = !store_redis_is_cluster(r);
+    r->compat = !r->cluster;
     *out = &r->base;
     return 0;
 }

@@ -18,11 +18,14 @@
 
 #include <cmocka.h>
 
-#include "../unit/redis_fixture.h"
+#include "../unit/redis_cluster_fixture.h"
 #include "base/xmalloc.h"
 
-/* The redis backend's server: started by main() for the whole run. */
+/* The redis backend's server and the redis-cluster backend's three
+ * nodes: started by main() for the whole run. */
 static struct redis_fixture contract_redis;
+static struct redis_cluster_fixture contract_cluster;
+static int contract_cluster_url_node; /* a node NOT serving the workspace's slot */
 
 static char *contract_url_memory(const char *dir)
 {
@@ -48,12 +51,24 @@ static char *contract_url_redis(const char *dir)
     return xstrdup(contract_redis.url);
 }
 
+/* The cluster: every node is emptied; the URL names a node that does not
+ * serve the workspace's slot, so the store must find the one that does. */
+static char *contract_url_redis_cluster(const char *dir)
+{
+    (void)dir;
+    for (int i = 0; i < REDIS_CLUSTER_NODES; i++)
+        if (!redis_cluster_fixture_command(&contract_cluster, i, "FLUSHALL"))
+            fail_msg("redis cluster node %d: FLUSHALL failed", i);
+    return xstrdup(contract_cluster.url[contract_cluster_url_node]);
+}
+
 /* redis completes appends before append() returns: the async connection
  * runs on the store's own event base until the answer (store_redis.c). */
 static const struct contract_backend contract_backends[] = {
     {"memory", contract_url_memory, false, true},
     {"sqlite", contract_url_sqlite, true, true},
     {"redis", contract_url_redis, true, true},
+    {"redis-cluster", contract_url_redis_cluster, true, true},
 };
 
 void contract_ack_cb(void *arg, int status, uint64_t current_seq)
@@ -221,12 +236,26 @@ int main(int argc, char **argv)
             backend = &contract_backends[i];
     }
     if (!backend) {
-        fprintf(stderr, "usage: %s memory|sqlite|redis\n", argv[0]);
+        fprintf(stderr, "usage: %s memory|sqlite|redis|redis-cluster\n", argv[0]);
         return 2;
     }
     if (strcmp(backend->name, "redis") == 0 && redis_fixture_start(&contract_redis) != 0) {
         fprintf(stderr, "contract: cannot start a private redis-server\n");
         return 1;
+    }
+    if (strcmp(backend->name, "redis-cluster") == 0) {
+        if (redis_cluster_fixture_start(&contract_cluster) != 0) {
+            fprintf(stderr, "contract: cannot form a private redis cluster\n");
+            return 1;
+        }
+        long slot = redis_cluster_fixture_slot(&contract_cluster, "mcp:{default}:seq");
+        int owner = redis_cluster_fixture_owner(&contract_cluster, slot);
+        if (slot < 0 || owner < 0) {
+            fprintf(stderr, "contract: cannot tell which cluster node serves the workspace\n");
+            redis_cluster_fixture_stop(&contract_cluster);
+            return 1;
+        }
+        contract_cluster_url_node = (owner + 1) % REDIS_CLUSTER_NODES;
     }
     /* The setup receives the backend as its initial state. */
     for (size_t i = 0; i < sizeof(tests) / sizeof(*tests); i++)
@@ -235,5 +264,6 @@ int main(int argc, char **argv)
     snprintf(group, sizeof(group), "store contract (%s)", backend->name);
     int failed = _cmocka_run_group_tests(group, tests, sizeof(tests) / sizeof(*tests), NULL, NULL);
     redis_fixture_stop(&contract_redis);
+    redis_cluster_fixture_stop(&contract_cluster);
     return failed;
 }
