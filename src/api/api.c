@@ -289,7 +289,8 @@ static void api_on_event(void *arg, const struct event *ev, const char *text)
 {
     struct api *a = arg;
     (void)text;
-    metrics_event_counts_add(&a->events, ev->type);
+    if (ev->seq) /* an announcement (seq 0) is not an event of the log */
+        metrics_event_counts_add(&a->events, ev->type);
 }
 
 /* ---- life cycle ---------------------------------------------------------- */

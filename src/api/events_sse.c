@@ -21,6 +21,9 @@
  * Gaps: when the next event the log holds is above cursor+1 (trimmed
  * history), the subscriber gets a resync frame and its cursor jumps.
  *
+ * Announcements (bus.h, seq 0) bypass the cursor: every open stream that
+ * wants the type gets them at once, without `id:`.
+ *
  * Ownership: a subscriber record lives from the handler until its
  * stream's `closed` callback, which unlinks and frees it (libuv's close
  * rule). The fan-out only marks streams closing, so the list is never
@@ -270,9 +273,36 @@ static void events_sse_client_closed(void *arg)
 
 /* ---- live fan-out -------------------------------------------------------- */
 
+/* An announcement (bus.h: seq 0, not in the log) goes to every open
+ * stream that wants its type, live or catching up, as a frame without
+ * `id:`: a client's Last-Event-ID stays the last logged event it saw, so
+ * resuming neither skips nor repeats anything. */
+static void events_sse_announce(struct events_sse *e, const struct event *ev, const char *text)
+{
+    bool framed = false;
+    for (struct events_sse_client *c = e->clients; c; c = c->next) {
+        if (sse_stream_closing(c->stream) || !events_sse_wanted(c, ev->type))
+            continue;
+        if (!framed) {
+            buf_reset(&e->frame);
+            if (sse_encode_event(&e->frame, NULL, ev->type, text, strlen(text)) != 0)
+                return;
+            framed = true;
+        }
+        if (sse_stream_send(c->stream, e->frame.data, e->frame.len) == 0)
+            e->stats.delivered++;
+        else
+            e->stats.cut_off++;
+    }
+}
+
 static void events_sse_on_event(void *arg, const struct event *ev, const char *text)
 {
     struct events_sse *e = arg;
+    if (ev->seq == 0) {
+        events_sse_announce(e, ev, text);
+        return;
+    }
     bool framed = false;
     for (struct events_sse_client *c = e->clients; c; c = c->next) {
         if (!c->live || ev->seq <= c->cursor || sse_stream_closing(c->stream))

@@ -11,6 +11,11 @@
  * resync` with `{"requested":N,"firstAvailable":M}` whose `id:` is where
  * the stream goes on from.
  *
+ * An announcement of the bus (an event not in the log, such as
+ * health:degraded while the store is away) is sent to every open stream
+ * whose filter takes it, as a frame without `id:`, so resumption is
+ * unaffected; it is never replayed.
+ *
  * Publishers never wait for a subscriber: a live subscriber whose queue
  * passes its bound is disconnected (it resumes with Last-Event-ID), and a
  * subscriber catching up is fed in bounded steps as its socket drains. */

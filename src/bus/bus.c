@@ -69,9 +69,21 @@ static void bus_compact(struct bus *b)
     b->nsubs = w;
 }
 
+/* Run every subscriber registered before this fan-out began. */
+static void bus_fan_out(struct bus *b, const struct event *ev, const char *text)
+{
+    b->publishing++;
+    size_t n = b->nsubs; /* subscribers added during fan-out start next time */
+    for (size_t i = 0; i < n; i++)
+        if (!b->subs[i].removed)
+            b->subs[i].cb(b->subs[i].arg, ev, text);
+    if (--b->publishing == 0)
+        bus_compact(b);
+}
+
 int bus_publish(struct bus *b, const struct event *ev)
 {
-    if (b->count && ev->seq <= bus_newest(b))
+    if (ev->seq == 0 || (b->count && ev->seq <= bus_newest(b)))
         return -ERR_INVALID;
     assert(b->cap > 0);
     struct bus_entry *e;
@@ -86,13 +98,21 @@ int bus_publish(struct bus *b, const struct event *ev)
     event_copy(&e->ev, ev);
     e->text = event_to_text(ev, b->workspace);
     b->count++;
-    b->publishing++;
-    size_t n = b->nsubs; /* subscribers added during fan-out start next time */
-    for (size_t i = 0; i < n; i++)
-        if (!b->subs[i].removed)
-            b->subs[i].cb(b->subs[i].arg, &e->ev, e->text);
-    if (--b->publishing == 0)
-        bus_compact(b);
+    bus_fan_out(b, &e->ev, e->text);
+    return 0;
+}
+
+int bus_announce(struct bus *b, const struct event *ev)
+{
+    if (ev->seq != 0)
+        return -ERR_INVALID;
+    /* A copy, like bus_publish: a subscriber may free what ev points into. */
+    struct event copy;
+    event_copy(&copy, ev);
+    char *text = event_to_text(&copy, b->workspace);
+    bus_fan_out(b, &copy, text);
+    free(text);
+    event_deinit(&copy);
     return 0;
 }
 

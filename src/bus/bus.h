@@ -5,7 +5,14 @@
  * Only committed events enter the bus (DESIGN §3: nothing is published
  * before the store has it). Subscribers are called synchronously in
  * registration order; they must not block and may not publish. Readers
- * that need events older than the ring fall back to the store. */
+ * that need events older than the ring fall back to the store.
+ *
+ * Announcements are the one exception: news the hub must tell its live
+ * subscribers although it cannot record it (health:degraded while the
+ * store is away). An announcement has seq 0 and no id on the wire, is
+ * fanned out to the same subscribers but never enters the ring, so
+ * readers by seq (wait_for_events, SSE resumption, the recent-events
+ * resource) never see it; a subscriber tells it by ev->seq == 0. */
 #ifndef COORDHUB_BUS_BUS_H
 #define COORDHUB_BUS_BUS_H
 
@@ -23,9 +30,14 @@ typedef void (*bus_event_cb)(void *arg, const struct event *ev, const char *text
 struct bus *bus_new(size_t ring, const char *workspace);
 void bus_free(struct bus *b);
 
-/* Publish a committed event (copied). Its seq must be above every seq seen
- * so far (else ignored: returns -ERR_INVALID). Then every subscriber runs. */
+/* Publish a committed event (copied). Its seq must be above 0 and every seq
+ * seen so far (else ignored: returns -ERR_INVALID). Then every subscriber
+ * runs. */
 int bus_publish(struct bus *b, const struct event *ev);
+/* Fan out an announcement (see the top): ev->seq must be 0 (else
+ * -ERR_INVALID, nothing sent). Nothing is kept; every subscriber runs with
+ * the event and its wire JSON (which has no "id"). */
+int bus_announce(struct bus *b, const struct event *ev);
 /* Register / remove a subscriber. Returns an id > 0 / 0 or -ERR_NOT_FOUND. */
 uint64_t bus_subscribe(struct bus *b, bus_event_cb cb, void *arg);
 int bus_unsubscribe(struct bus *b, uint64_t id);

@@ -73,7 +73,8 @@ static cJSON *event_envelope(const struct event *ev, const char *workspace, bool
     cJSON *o = cJSON_CreateObject();
     snprintf(id, sizeof(id), "%" PRIu64, ev->seq);
     clock_format_iso(ev->ts_ms, ts, sizeof(ts));
-    cJSON_AddStringToObject(o, "id", id);
+    if (ev->seq)
+        cJSON_AddStringToObject(o, "id", id); /* seq 0: not in the log (an announcement) */
     cJSON_AddStringToObject(o, "type", ev->type ? ev->type : "");
     cJSON_AddStringToObject(o, "source", ev->source ? ev->source : EVENT_SOURCE_HUB);
     if (ev->source_id)

@@ -63,7 +63,8 @@ void event_deinit(struct event *ev);
 void event_copy(struct event *dst, const struct event *src);
 
 /* The wire object (DESIGN §2): {"id":"<seq>","type",…,"data"}. workspace
- * may be NULL (omitted). Caller owns the result. */
+ * may be NULL (omitted). An event with seq 0 is not in the log (an
+ * announcement, bus_announce): it has no "id". Caller owns the result. */
 cJSON *event_to_json(const struct event *ev, const char *workspace);
 /* Serialise to compact JSON text (caller frees). */
 char *event_to_text(const struct event *ev, const char *workspace);

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,6 +19,7 @@ static void make_event(struct event *ev, uint64_t seq, const char *type)
 
 struct recorder {
     uint64_t seqs[64];
+    char texts[4][256]; /* the first texts seen */
     size_t n;
     struct bus *bus;
     uint64_t self_id;
@@ -28,6 +30,8 @@ static void record(void *arg, const struct event *ev, const char *text)
 {
     struct recorder *r = arg;
     assert_non_null(strstr(text, ev->type));
+    if (r->n < 4)
+        snprintf(r->texts[r->n], sizeof(r->texts[0]), "%s", text);
     r->seqs[r->n++] = ev->seq;
     if (r->unsubscribe_self)
         assert_int_equal(bus_unsubscribe(r->bus, r->self_id), 0);
@@ -113,6 +117,55 @@ static void test_bus__fan_out_and_unsubscribe_inside_callback(void **state)
     bus_free(b);
 }
 
+static void test_bus__announce_reaches_subscribers_but_not_the_ring(void **state)
+{
+    (void)state;
+    struct bus *b = bus_new(8, "ws");
+    struct recorder a = {.bus = b};
+    a.self_id = bus_subscribe(b, record, &a);
+    struct event ev;
+    make_event(&ev, 1, "file:locked");
+    assert_int_equal(bus_publish(b, &ev), 0);
+    event_deinit(&ev);
+    make_event(&ev, 0, "health:degraded");
+    assert_int_equal(bus_announce(b, &ev), 0);
+    event_deinit(&ev);
+    /* Subscribers heard it, with seq 0 and no id on the wire. */
+    assert_int_equal(a.n, 2);
+    assert_int_equal(a.seqs[1], 0);
+    assert_null(strstr(a.texts[1], "\"id\""));
+    assert_non_null(strstr(a.texts[1], "\"type\":\"health:degraded\""));
+    assert_non_null(strstr(a.texts[1], "\"workspace\":\"ws\""));
+    /* Readers by seq never see it: the ring holds the logged event only. */
+    assert_int_equal(bus_count(b), 1);
+    assert_int_equal(bus_newest(b), 1);
+    assert_string_equal(bus_at(b, 0, NULL)->type, "file:locked");
+    /* A logged event goes on from the ring's newest, not from the announcement. */
+    make_event(&ev, 2, "file:unlocked");
+    assert_int_equal(bus_publish(b, &ev), 0);
+    event_deinit(&ev);
+    assert_int_equal(bus_count(b), 2);
+    assert_int_equal(a.seqs[2], 2);
+    bus_free(b);
+}
+
+static void test_bus__announce_and_publish_refuse_the_other_kind(void **state)
+{
+    (void)state;
+    struct bus *b = bus_new(8, "ws");
+    struct recorder a = {.bus = b};
+    a.self_id = bus_subscribe(b, record, &a);
+    struct event ev;
+    make_event(&ev, 3, "health:degraded");
+    assert_int_equal(bus_announce(b, &ev), -ERR_INVALID); /* has a seq: publish it */
+    ev.seq = 0;
+    assert_int_equal(bus_publish(b, &ev), -ERR_INVALID); /* no seq: announce it */
+    event_deinit(&ev);
+    assert_int_equal(a.n, 0);
+    assert_int_equal(bus_count(b), 0);
+    bus_free(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -120,6 +173,8 @@ int main(void)
         cmocka_unit_test(test_bus__rejects_out_of_order),
         cmocka_unit_test(test_bus__find_after),
         cmocka_unit_test(test_bus__fan_out_and_unsubscribe_inside_callback),
+        cmocka_unit_test(test_bus__announce_reaches_subscribers_but_not_the_ring),
+        cmocka_unit_test(test_bus__announce_and_publish_refuse_the_other_kind),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -53,6 +53,8 @@ struct client {
     int resyncs;
     bool retry_seen;
     bool closed;
+    int announcements;  /* frames without id: (bus announcements) */
+    char announce[256]; /* data of the last one */
 };
 
 static void append_done(void *arg, int status, uint64_t current)
@@ -148,7 +150,11 @@ static void client_frame(struct client *c, char *frame)
         c->resync_id = id ? strtoull(id, NULL, 10) : 0;
         return;
     }
-    assert_non_null(id);
+    if (!id) {
+        c->announcements++;
+        snprintf(c->announce, sizeof(c->announce), "%s", data ? data : "");
+        return;
+    }
     assert_true(c->nids < MAX_IDS);
     c->ids[c->nids++] = strtoull(id, NULL, 10);
 }
@@ -393,6 +399,50 @@ static void test_events_sse__last_event_id_with_types_filter(void **state)
     fixture_deinit(&f);
 }
 
+/* An announcement (seq 0) reaches open streams that take its type at
+ * once, without id:, and is never replayed; the ids around it go on. */
+static void test_events_sse__announcement_has_no_id_and_is_not_replayed(void **state)
+{
+    (void)state;
+    struct fixture f;
+    fixture_init(&f, 64);
+    fixture_start(&f);
+    publish(&f, "file:locked"); /* 1 */
+    struct client health, tasks;
+    client_open(&f, &health, "types=health:*,file:*", NULL);
+    client_open(&f, &tasks, "types=task:*", NULL);
+    run_until(&f, is_open, &health);
+    run_until(&f, is_open, &tasks);
+    struct event ev;
+    event_init(&ev, "health:degraded", 1700000000000LL, cJSON_Parse("{\"component\":\"store\"}"));
+    assert_int_equal(bus_announce(f.bus, &ev), 0);
+    event_deinit(&ev);
+    publish(&f, "file:unlocked"); /* 2 */
+    publish(&f, "task:created");  /* 3 */
+    struct want w = {.c = &health, .last = 2};
+    run_until(&f, has_last, &w);
+    struct want wt = {.c = &tasks, .last = 3};
+    run_until(&f, has_last, &wt);
+    assert_int_equal(health.announcements, 1);
+    assert_string_equal(health.last_type, "file:unlocked");
+    assert_non_null(strstr(health.announce, "\"component\":\"store\""));
+    assert_null(strstr(health.announce, "\"id\""));
+    assert_ids(&health, 2, 2);
+    assert_int_equal(tasks.announcements, 0); /* its filter does not take health:* */
+    assert_ids(&tasks, 3, 3);
+    /* Resuming from the start replays the log only. */
+    struct client again;
+    client_open(&f, &again, "since=0", NULL);
+    struct want wa = {.c = &again, .last = 3};
+    run_until(&f, has_last, &wa);
+    assert_int_equal(again.announcements, 0);
+    assert_ids(&again, 1, 3);
+    client_close(&again);
+    client_close(&tasks);
+    client_close(&health);
+    fixture_deinit(&f);
+}
+
 static void test_events_sse__resync_over_trimmed_history(void **state)
 {
     (void)state;
@@ -518,6 +568,7 @@ int main(void)
         cmocka_unit_test(test_events_sse__catch_up_while_publishing_has_no_gap_nor_duplicate),
         cmocka_unit_test(test_events_sse__http11_stream_is_chunked_exactly),
         cmocka_unit_test(test_events_sse__last_event_id_with_types_filter),
+        cmocka_unit_test(test_events_sse__announcement_has_no_id_and_is_not_replayed),
         cmocka_unit_test(test_events_sse__resync_over_trimmed_history),
         cmocka_unit_test(test_events_sse__resync_beyond_the_end),
         cmocka_unit_test(test_events_sse__bad_parameters_are_400),
