@@ -186,9 +186,9 @@ static void api_index(void *arg, struct evhttp_request *req, const struct evkeyv
 
 static void api_healthz(void *arg, struct evhttp_request *req, const struct evkeyvalq *query)
 {
-    (void)arg;
+    struct api *a = arg;
     (void)query;
-    status_reply_health(req);
+    status_reply_health(req, a->host.store_down ? a->host.store_down(a->host.arg) : NULL);
 }
 
 static void api_status(void *arg, struct evhttp_request *req, const struct evkeyvalq *query)

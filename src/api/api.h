@@ -59,6 +59,10 @@ struct api_host {
     /* The coordination status (the coord://status object); caller owns;
      * NULL if it cannot be built. */
     cJSON *(*status)(void *arg);
+    /* For GET /healthz: the store's health object while it is away
+     * ({status, reason, since, …}; caller owns), or NULL when it is
+     * healthy. May be NULL (never degraded). */
+    cJSON *(*store_down)(void *arg);
     /* The hub's figures for /metrics. */
     void (*stats)(void *arg, struct metrics_hub *out);
     /* Run tool `name` with args (taken) as who says, through the same

@@ -11,10 +11,12 @@
 static const char *const status_seed_fields[] = {"enabled", "activeAgents", "lockedFiles",
                                                  "activeTasks", "systemHealth"};
 
-void status_reply_health(struct evhttp_request *req)
+void status_reply_health(struct evhttp_request *req, cJSON *store)
 {
     cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "status", "ok");
+    cJSON_AddStringToObject(o, "status", store ? "degraded" : "ok");
+    if (store)
+        cJSON_AddItemToObject(o, "store", store);
     http_reply_json(req, 200, o);
 }
 

@@ -15,8 +15,10 @@
 
 struct evhttp_request;
 
-/* 200 {"status":"ok"}. */
-void status_reply_health(struct evhttp_request *req);
+/* 200 {"status":"ok"}, or 200 with store (taken, NULL: none) as
+ * {"status":"degraded","store":store}: the hub is alive and serving (reads)
+ * while its store is away; liveness is not readiness, so still 200. */
+void status_reply_health(struct evhttp_request *req, cJSON *store);
 /* 200 with status (taken), or 500 if it lacks a field of the seed's
  * shape, 503 if NULL (the hub could not build it). */
 void status_reply_status(struct evhttp_request *req, cJSON *status);

@@ -221,6 +221,8 @@ static int hub_load_state(struct hub *h, char **errmsg)
     h->first_seq = first;
     if (h->bus && h->committed_seq > published)
         hub_publish_since(h, published);
+    hub_replica_keep(h, true);
+    hub_outage_record(h); /* an outage not yet in the log, once the store is back */
     return 0;
 }
 
@@ -240,8 +242,10 @@ static void hub_append_done(void *arg, int status, uint64_t current)
 
 static void hub_maybe_snapshot(struct hub *h)
 {
-    if (h->committed_seq - h->snapshot_seq < HUB_SNAPSHOT_EVERY)
+    if (h->committed_seq - h->snapshot_seq < HUB_SNAPSHOT_EVERY) {
+        hub_replica_keep(h, false);
         return;
+    }
     cJSON *snap = workspace_snapshot(h->ws);
     char *text = json_print(snap);
     int rc = h->store->ops->snapshot_save(h->store, h->committed_seq, text, strlen(text));
@@ -251,7 +255,8 @@ static void hub_maybe_snapshot(struct hub *h)
     /* On failure too: the next try comes HUB_SNAPSHOT_EVERY events later,
      * not at every commit (another hub may hold a newer snapshot). */
     h->snapshot_seq = h->committed_seq;
-    free(text);
+    if (!hub_replica_offer(h, text)) /* the replica of a store that can go away */
+        free(text);
     cJSON_Delete(snap);
     if (rc == 0 && h->retain && h->store->ops->trim && h->snapshot_seq > h->retain) {
         uint64_t upto = h->snapshot_seq - h->retain;
@@ -269,13 +274,16 @@ static void hub_maybe_snapshot(struct hub *h)
 #define HUB_RELOAD_MIN_MS 100
 #define HUB_RELOAD_MAX_MS 5000
 
-/* The store failed an append and cannot be read back: refuse tool calls
- * (hub_tools.c) and retry the reload with capped exponential backoff,
- * instead of stopping, so the hub comes back by itself with its store. */
+/* The store failed an append and cannot be read back: serve reads from the
+ * committed state marked stale, refuse writes (hub_outage.c, hub_tools.c)
+ * and retry the reload with capped exponential backoff, instead of
+ * stopping, so the hub comes back by itself with its store. */
 static void hub_store_went_stale(struct hub *h, const char *why)
 {
-    if (!h->store_stale)
-        log_error("store unreachable (%s): refusing calls until the state is reloaded", why);
+    if (!h->store_stale) {
+        log_error("store unreachable (%s): refusing writes until the state is reloaded", why);
+        hub_outage_begin(h, why);
+    }
     h->store_stale = true;
     event_del(h->tick_ev);
     int delay = h->reload_delay_ms ? h->reload_delay_ms : HUB_RELOAD_MIN_MS;
@@ -305,9 +313,11 @@ static void hub_reload_cb(evutil_socket_t fd, short what, void *arg)
     log_info("store reachable again: state reloaded at seq %llu",
              (unsigned long long)h->committed_seq);
     h->store_stale = false;
+    h->stale_reads = false;
     h->reload_delay_ms = 0;
     free(h->store_error);
     h->store_error = NULL;
+    hub_outage_record(h);
     hub_lock_waiters_service(h);
     if (h->pending.len)
         hub_schedule_commit(h);
@@ -324,9 +334,17 @@ static void hub_commit_cb(evutil_socket_t fd, short what, void *arg)
         return;
     }
     if (h->store_stale) {
-        /* Events of internal work (a session ending) while the store is
-         * away: the reload replaces the state they were folded into. */
+        /* Nothing evaluated while the store is away produces events
+         * (hub_outage.c); should some appear, the state is ahead of the
+         * log: stop answering reads from it. The reload replaces it. */
+        if (h->stale_reads) {
+            log_error("%zu events evaluated while the store is away; refusing reads until "
+                      "the state is reloaded",
+                      h->pending.len);
+            h->stale_reads = false;
+        }
         event_vec_clear(&h->pending);
+        hub_outage_committed(h, false);
         hub_flush_replies(h, h->store_error ? h->store_error : "store unavailable");
         return;
     }
@@ -351,6 +369,7 @@ static void hub_commit_cb(evutil_socket_t fd, short what, void *arg)
         h->store_errors++;
         h->metrics.store_append_errors_total++;
         event_vec_clear(&h->pending);
+        hub_outage_committed(h, false);
         hub_flush_replies(h, why);
         char *err = NULL;
         int lrc = hub_load_state(h, &err);
@@ -370,6 +389,7 @@ static void hub_commit_cb(evutil_socket_t fd, short what, void *arg)
     free(h->store_error);
     h->store_error = NULL;
     h->committed_seq = ctx.current;
+    hub_outage_committed(h, true);
     /* Answer first, then fan out: a caller learns its result no later than
      * observers learn the event. */
     struct event_vec done = h->pending;
@@ -459,6 +479,7 @@ static void hub_store_heard(void *arg, const struct event *evs, size_t n)
         hub_resync(h);
     if (h->committed_seq == before)
         return;
+    hub_replica_keep(h, false);
     hub_waits_service(h, false);
     hub_lock_waiters_service(h);
     hub_reschedule_timers(h);
@@ -544,8 +565,9 @@ static void hub_bus_event(void *arg, const struct event *ev, const char *text)
 cJSON *hub_health_json(struct hub *h)
 {
     const char *hub_status = h->loop_lag_ms > 1000 ? "degraded" : "healthy";
-    const char *store_status = h->store_error ? "unhealthy" : "healthy";
-    const char *overall = h->store_error ? "unhealthy" : hub_status;
+    bool store_bad = h->store_error || h->store_stale;
+    const char *store_status = store_bad ? "unhealthy" : "healthy";
+    const char *overall = store_bad ? "unhealthy" : hub_status;
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "overall", overall);
     cJSON *hub = cJSON_AddObjectToObject(o, "hub");
@@ -563,6 +585,14 @@ cJSON *hub_health_json(struct hub *h)
     json_add_u64(st, "lastSeq", h->committed_seq);
     if (h->store_error)
         cJSON_AddStringToObject(st, "lastError", h->store_error);
+    if (h->store_stale) {
+        /* Away since when and why; reads answered from the replica or not. */
+        cJSON_AddStringToObject(st, "reason", h->down_reason ? h->down_reason : "unreachable");
+        char since[40];
+        clock_format_iso(h->down_since_ms, since, sizeof(since));
+        cJSON_AddStringToObject(st, "since", since);
+        cJSON_AddBoolToObject(st, "staleReads", h->stale_reads);
+    }
     cJSON_AddArrayToObject(o, "servers");
     return o;
 }
@@ -654,6 +684,8 @@ static void hub_teardown(struct hub *h)
         event_base_free(h->base);
     free(h->sock_path);
     free(h->store_error);
+    free(h->replica_text);
+    free(h->down_reason);
     if (h->lock_fd >= 0)
         close(h->lock_fd);
 }

@@ -71,6 +71,26 @@ static cJSON *hub_http_status(void *arg)
     return hub_resource_read(arg, "coord://status");
 }
 
+/* /healthz while the store is away: what get_unified_health says of it,
+ * without the figures a caller without a credential need not see. */
+static cJSON *hub_http_store_down(void *arg)
+{
+    struct hub *h = arg;
+    if (!h->store_stale)
+        return NULL;
+    cJSON *full = hub_health_json(h);
+    const cJSON *st = cJSON_GetObjectItemCaseSensitive(full, "store");
+    cJSON *o = cJSON_CreateObject();
+    static const char *const keep[] = {"status", "backend", "reason", "since", "staleReads"};
+    for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(st, keep[i]);
+        if (v)
+            cJSON_AddItemToObject(o, keep[i], cJSON_Duplicate(v, 1));
+    }
+    cJSON_Delete(full);
+    return o;
+}
+
 static void hub_http_stats(void *arg, struct metrics_hub *m)
 {
     struct hub *h = arg;
@@ -169,6 +189,7 @@ int hub_http_start(struct hub *h)
         .sse_heartbeat_ms = hub_http_heartbeat_ms(),
         .host = {.arg = h,
                  .status = hub_http_status,
+                 .store_down = hub_http_store_down,
                  .stats = hub_http_stats,
                  .call = hub_rest_call},
     };

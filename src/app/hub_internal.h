@@ -150,6 +150,21 @@ struct hub {
      * calls are refused until reload_ev rebuilds it from the store. */
     bool store_stale;
     int reload_delay_ms; /* next retry of the reload, doubling to a cap */
+    /* While store_stale: the workspace is the committed state (rebuilt
+     * without the store, hub_outage.c) and read-only calls are answered
+     * from it, marked stale. false: every call but get_unified_health is
+     * refused. */
+    bool stale_reads;
+    /* A store that can go away (hub_outage.c): the text of a snapshot of
+     * the committed state at replica_seq, or NULL. */
+    char *replica_text; /* owned */
+    uint64_t replica_seq;
+    /* The outage not yet in the log: since when (store clock, ms since
+     * epoch; 0: none) and why (owned); outage_seq is the seq of its
+     * queued health:recovered (0: not queued). */
+    int64_t down_since_ms;
+    char *down_reason;
+    uint64_t outage_seq;
     bool stopping;
     struct api *api;        /* the HTTP face, NULL when off (hub_http.c) */
     char *http_token;       /* owned: admin token while the face is up */
@@ -248,6 +263,32 @@ void hub_keys_control(struct hub *h, int fd, const cJSON *req);
  * NULL when it may (always for sessions without a key). */
 char *hub_keys_tool_refusal(const struct hub_session *s, const char *name, const cJSON *args);
 
+/* hub_outage.c — the hub while its store is away */
+/* Keep text (taken on true) as the replica snapshot: it is a snapshot of
+ * the committed state and the store is one that can go away. */
+bool hub_replica_offer(struct hub *h, char *text);
+/* Take a replica snapshot when forced (after a load) or when the replica
+ * lags the committed state too far for the bus ring; no-op for local
+ * stores and while events wait for their append. */
+void hub_replica_keep(struct hub *h, bool force);
+/* The store just became unreachable (store_stale is being set): answer
+ * queued lock requests with the refusal, make the workspace the committed
+ * state (stale_reads says whether that worked) and, at the start of an
+ * outage, announce health:degraded. why names the failure. */
+void hub_outage_begin(struct hub *h, const char *why);
+/* The state was reloaded from the store (store_stale false): queue
+ * health:degraded + health:recovered of an outage not yet in the log. */
+void hub_outage_record(struct hub *h);
+/* A commit ended (ok: appended) or its batch was dropped. */
+void hub_outage_committed(struct hub *h, bool ok);
+/* While store_stale: add stale:true and staleSince to a result object. */
+void hub_stale_mark(struct hub *h, cJSON *result);
+/* May `tool` be answered while the store is away? */
+bool hub_stale_may_answer(const struct hub *h, const char *tool);
+/* The refusal of a call while the store is away; what names the refused
+ * thing ("lock_file"). Caller frees. */
+char *hub_stale_refusal(const struct hub *h, const char *what);
+
 /* hub_tools.c */
 void hub_tool_call(struct hub *h, struct hub_session *s, uint64_t call_id, const char *name,
                    const cJSON *args);
@@ -257,6 +298,9 @@ void hub_waits_service(struct hub *h, bool expire_all_due);
 void hub_waits_drop_session(struct hub *h, uint64_t session);
 int64_t hub_waits_next_deadline(struct hub *h);
 void hub_lock_waiters_service(struct hub *h);
+/* Answer every queued lock request with msg as a tool error (code
+ * unavailable) and drop it from the workspace's queue. */
+void hub_lock_waiters_refuse(struct hub *h, const char *msg);
 void hub_waiters_drop_session(struct hub *h, uint64_t session);
 
 #endif

@@ -481,11 +481,18 @@ static void hub_session_notify_resources(struct hub_session *s, const char *type
     }
 }
 
-/* How loudly to tell a session about an event: something done to its own
- * agent by someone else (a forced release, an expiry) is a warning; every
- * other event is debug-level chatter. */
+/* How loudly to tell a session about an event: an announcement (seq 0:
+ * health:degraded while the store is away, writes refused) and something
+ * done to its own agent by someone else (a forced release, an expiry) are
+ * warnings; the store's recovery is a notice; every other event is
+ * debug-level chatter. */
 static enum mcp_log_level hub_event_level(const struct hub_session *s, const struct event *ev)
 {
+    if (ev->seq == 0)
+        return MCP_LOG_WARNING;
+    if (strcmp(ev->type, "health:recovered") == 0 &&
+        strcmp(json_get_str(ev->data, "component", ""), "store") == 0)
+        return MCP_LOG_NOTICE;
     if (!s->agent_id)
         return MCP_LOG_DEBUG;
     const char *agent = json_get_str(ev->data, "agentId", NULL);

@@ -192,7 +192,14 @@ static void hub_exec_core(struct hub *h, struct hub_session *s, uint64_t call_id
     rc = workspace_exec(h->ws, &c, name, a, hub_now(h), &h->pending, &result, &errmsg);
     bool own = !s->oneshot && !s->agent_id && !acts_for_other;
     bool named = s->oneshot && (s->admin || s->acts_as_named) && acts_for_other;
-    if (rc == -ERR_STATE && hub_core_ops[op].needs_agent && (own || named)) {
+    if (rc == -ERR_STATE && hub_core_ops[op].needs_agent && (own || named) && h->store_stale) {
+        /* Registering the agent is a write the store cannot record. */
+        free(errmsg);
+        char what[160];
+        snprintf(what, sizeof(what), "%s (it needs an agent, and registering one)", name);
+        errmsg = hub_stale_refusal(h, what);
+        rc = -ERR_UNAVAILABLE;
+    } else if (rc == -ERR_STATE && hub_core_ops[op].needs_agent && (own || named)) {
         free(errmsg);
         errmsg = NULL;
         cJSON *reg = cJSON_CreateObject();
@@ -214,6 +221,8 @@ static void hub_exec_core(struct hub *h, struct hub_session *s, uint64_t call_id
         cJSON_DeleteItemFromObjectCaseSensitive(result, "systemHealth");
         cJSON_AddItemToObject(result, "systemHealth", hub_health_json(h));
     }
+    if (rc == 0)
+        hub_stale_mark(h, result); /* answered from the replica while the store is away */
     if (rc == 0 && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(result, "queued"))) {
         struct hub_waiter *w = xcalloc(1, sizeof(*w));
         w->waiter_id = (uint64_t)json_get_i64(result, "waiterId", 0);
@@ -239,7 +248,7 @@ static void hub_exec_core(struct hub *h, struct hub_session *s, uint64_t call_id
 done:
     cJSON_Delete(a);
     if (rc) {
-        char buf[600];
+        char buf[1024];
         snprintf(buf, sizeof(buf), "%s", errmsg ? errmsg : coordhub_strerror(rc));
         cJSON_Delete(result);
         result = hub_error_result(buf);
@@ -316,10 +325,16 @@ static size_t hub_collect(struct hub *h, uint64_t *cursor, const cJSON *types,
         struct event_vec chunk;
         event_vec_init(&chunk);
         int rc = h->store->ops->read(h->store, *cursor, 512, &chunk);
-        if (rc != 0 || chunk.len == 0) {
+        if (rc != 0) {
+            /* The store is away: nothing older than the ring now; the
+             * cursor stays, so no event is skipped. */
+            event_vec_deinit(&chunk);
+            break;
+        }
+        if (chunk.len == 0) {
             uint64_t first = 0;
             /* Trimmed history: skip to where the log begins. */
-            if (rc == 0 && h->store->ops->first_seq(h->store, &first) == 0 && first > *cursor + 1)
+            if (h->store->ops->first_seq(h->store, &first) == 0 && first > *cursor + 1)
                 *cursor = first - 1;
             else
                 *cursor = h->committed_seq;
@@ -502,6 +517,23 @@ void hub_lock_waiters_service(struct hub *h)
         hub_schedule_commit(h);
 }
 
+void hub_lock_waiters_refuse(struct hub *h, const char *msg)
+{
+    while (h->waiters) {
+        struct hub_waiter *w = h->waiters;
+        h->waiters = w->next;
+        (void)workspace_waiter_cancel(h->ws, w->waiter_id); /* gone already: fine */
+        hub_metrics_lock_wait_done(h, w->clock, false);
+        struct hub_session *s = hub_session_find(h, w->session);
+        if (s) {
+            cJSON *r = hub_error_result(msg);
+            cJSON_AddStringToObject(r, "code", err_name(ERR_UNAVAILABLE));
+            hub_reply_timed(h, s, w->call_id, r, true, w->clock);
+        }
+        free(w);
+    }
+}
+
 void hub_waiters_drop_session(struct hub *h, uint64_t session)
 {
     struct hub_waiter **pp = &h->waiters;
@@ -530,6 +562,13 @@ static void hub_tool_call_run(struct hub *h, struct hub_session *s, uint64_t cal
     if (strcmp(name, "__resume_agent") == 0) {
         /* Internal: a bridge re-attached after a hub restart; take the
          * agent back on this session (call_id 0: nobody to answer). */
+        if (h->store_stale) {
+            /* Registering is a write: the session asks for this agent
+             * when it first registers, once the store is back. */
+            if (!s->agent_hint && !s->agent_id)
+                s->agent_hint = xstrdup(json_get_str(args, "agentId", ""));
+            return;
+        }
         cJSON *a = cJSON_CreateObject();
         cJSON_AddStringToObject(a, "agentId", json_get_str(args, "agentId", ""));
         cJSON *result = NULL;
@@ -544,15 +583,14 @@ static void hub_tool_call_run(struct hub *h, struct hub_session *s, uint64_t cal
             hub_schedule_commit(h);
         return;
     }
-    if (h->store_stale && strcmp(name, "get_unified_health") != 0) {
-        /* The state may hold events the store lacks (hub.c): answer
-         * nothing from it until it is reloaded. */
-        char msg[512];
-        snprintf(msg, sizeof(msg),
-                 "store unavailable, nothing was recorded: %s (the hub reloads its state "
-                 "when the store is back; get_unified_health shows it)",
-                 h->store_error ? h->store_error : "unreachable");
-        hub_reply(h, s, call_id, hub_error_result(msg), true);
+    if (h->store_stale && !hub_stale_may_answer(h, name)) {
+        /* A write cannot be recorded; without a replica of the committed
+         * state (hub_outage.c) no read can be answered either. */
+        char *msg = hub_stale_refusal(h, name);
+        cJSON *r = hub_error_result(msg);
+        cJSON_AddStringToObject(r, "code", err_name(ERR_UNAVAILABLE));
+        free(msg);
+        hub_reply(h, s, call_id, r, true);
         return;
     }
     char *refusal = hub_keys_tool_refusal(s, name, args);
@@ -646,23 +684,44 @@ static cJSON *hub_read_op(struct hub *h, const char *op)
     return result;
 }
 
-cJSON *hub_resource_read(struct hub *h, const char *uri)
+/* The state resources, answered from the replica (marked stale) while the
+ * store is away. */
+static cJSON *hub_state_resource(struct hub *h, const char *uri)
 {
-    if (h->store_stale && strcmp(uri, "coord://health") != 0)
-        return hub_error_result("store unavailable: the hub reloads its state when the store "
-                                "is back (see coord://health)");
-    if (strcmp(uri, "coord://status") == 0) {
-        cJSON *r = workspace_status_json(h->ws, hub_now(h));
-        cJSON_DeleteItemFromObjectCaseSensitive(r, "systemHealth");
-        cJSON_AddItemToObject(r, "systemHealth", hub_health_json(h));
+    static const char *const state[] = {"coord://status", "coord://agents", "coord://locks",
+                                        "coord://tasks"};
+    bool known = false;
+    for (size_t i = 0; i < sizeof(state) / sizeof(state[0]); i++)
+        known = known || strcmp(uri, state[i]) == 0;
+    if (!known)
+        return NULL;
+    if (h->store_stale && !h->stale_reads) {
+        char *msg = hub_stale_refusal(h, "reading the state");
+        cJSON *r = hub_error_result(msg);
+        free(msg);
         return r;
     }
-    if (strcmp(uri, "coord://agents") == 0)
-        return hub_read_op(h, "list_agents");
-    if (strcmp(uri, "coord://locks") == 0)
-        return hub_read_op(h, "list_locked_files");
-    if (strcmp(uri, "coord://tasks") == 0)
-        return hub_read_op(h, "list_tasks");
+    cJSON *r;
+    if (strcmp(uri, "coord://status") == 0) {
+        r = workspace_status_json(h->ws, hub_now(h));
+        cJSON_DeleteItemFromObjectCaseSensitive(r, "systemHealth");
+        cJSON_AddItemToObject(r, "systemHealth", hub_health_json(h));
+    } else if (strcmp(uri, "coord://agents") == 0) {
+        r = hub_read_op(h, "list_agents");
+    } else if (strcmp(uri, "coord://locks") == 0) {
+        r = hub_read_op(h, "list_locked_files");
+    } else {
+        r = hub_read_op(h, "list_tasks");
+    }
+    hub_stale_mark(h, r);
+    return r;
+}
+
+cJSON *hub_resource_read(struct hub *h, const char *uri)
+{
+    cJSON *state = hub_state_resource(h, uri);
+    if (state)
+        return state;
     if (strcmp(uri, "coord://health") == 0)
         return hub_health_json(h);
     if (strcmp(uri, "coord://events/recent") == 0) {

@@ -2,7 +2,8 @@
 # The hub on the Redis store: leases survive a hub restart (the state is
 # rebuilt from Redis), answered operations survive Redis being killed and
 # restarted from its append-only file, and while Redis is away writes are
-# refused and nothing is granted. The test runs its own redis-server on a
+# refused and nothing is granted (test_redis_outage.sh has the rest of the
+# outage: stale reads, events, health). The test runs its own redis-server on a
 # Unix socket in its work directory (no TCP port) and stops it at the end.
 source "$(dirname "$0")/lib.sh"
 
@@ -84,9 +85,11 @@ stop_redis
 expect_code 1 "a lock while redis is away is refused" -- ch lock src/d.c --agent dave --json
 grep -q "store failure" "$WORK/out" "$WORK/err" && ok "the refusal says the store failed" \
   || fail "refusal text: $(cat "$WORK/out" "$WORK/err")"
-expect_code 1 "while redis is away every call is refused" -- ch locks --json
-grep -q "store unavailable, nothing was recorded" "$WORK/err" \
+expect_code 1 "while redis is away writes are refused" -- ch lock src/d2.c --agent dave --json
+grep -q "store unavailable: the redis store is unreachable" "$WORK/err" \
   && ok "the refusal says the store is unavailable" || fail "refusal: $(cat "$WORK/err")"
+expect_code 0 "…and reads answered from the replica" -- ch locks --json
+[ "$(jq -r .stale "$WORK/out")" = true ] && ok "marked stale" || fail "locks: $(cat "$WORK/out")"
 pid=$(hub_pid)
 [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && ok "the hub stays up while redis is away" \
   || fail "the hub stopped"

@@ -65,10 +65,11 @@ cat "$WORK"/acked.* >"$WORK/acked" 2>/dev/null || true
 acked=$(wc -l <"$WORK/acked")
 [ "$acked" -gt 0 ] && ok "$acked operations were acknowledged" || fail "no operation acknowledged"
 # The hub may still be reloading after the last restart (its retry backs
-# off up to 5 s): wait until it serves again.
+# off up to 5 s): wait until it serves fresh answers again (while Redis
+# is away it answers reads marked stale).
 served=1
 for _ in $(seq 150); do
-  if ch status >/dev/null 2>&1; then served=0; break; fi
+  if ch status --json 2>/dev/null | jq -e '.stale != true' >/dev/null; then served=0; break; fi
   sleep 0.1
 done
 [ "$served" = 0 ] && ok "the hub serves again" || fail "the hub did not come back"
