@@ -140,8 +140,7 @@ void hub_outage_begin(struct hub *h, const char *why)
         if (h->store_error && strcmp(h->store_error, why) != 0) {
             /* An append failed, then the reload: say both. */
             char buf[512];
-            snprintf(buf, sizeof(buf), "append failed: %s; reload failed: %s", h->store_error,
-                     why);
+            snprintf(buf, sizeof(buf), "append failed: %s; reload failed: %s", h->store_error, why);
             h->down_reason = xstrdup(buf);
         } else {
             h->down_reason = xstrdup(why);
@@ -252,8 +251,9 @@ char *hub_stale_refusal(const struct hub *h, const char *what)
     char since[40] = "";
     if (h->down_since_ms)
         clock_format_iso(h->down_since_ms, since, sizeof(since));
-    const char *reason =
-        h->down_reason ? h->down_reason : h->store_error ? h->store_error : "unreachable";
+    const char *reason = h->down_reason   ? h->down_reason
+                         : h->store_error ? h->store_error
+                                          : "unreachable";
     const char *serving =
         h->stale_reads
             ? "read-only calls are answered from this hub's replica, marked stale"
