@@ -145,16 +145,16 @@ struct hub {
     double loop_lag_ms;
     int store_errors;
     char *store_error; /* owned: last store error, NULL if healthy */
-    /* The store failed an append and could not be read back (a network
-     * store away): the workspace may hold events the log lacks, so tool
-     * calls are refused until reload_ev rebuilds it from the store. */
+    /* The store failed and could not be read back (a network store
+     * away): writes are refused until reload_ev rebuilds the state from
+     * the store (hub_outage.c). */
     bool store_stale;
-    int reload_delay_ms; /* next retry of the reload, doubling to a cap */
     /* While store_stale: the workspace is the committed state (rebuilt
      * without the store, hub_outage.c) and read-only calls are answered
      * from it, marked stale. false: every call but get_unified_health is
      * refused. */
     bool stale_reads;
+    int reload_delay_ms; /* next retry of the reload, doubling to a cap */
     /* A store that can go away (hub_outage.c): the text of a snapshot of
      * the committed state at replica_seq, or NULL. */
     char *replica_text; /* owned */
