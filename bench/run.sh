@@ -290,9 +290,9 @@ redis_run() {
     --csv SET 'key:__rand_int__' v NX PX 60000 2>"$dir/err")
   # CSV: "test","rps","avg","min","p50","p95","p99","max" (latencies in ms)
   local line
-  line=$(printf '%s\n' "$out" | awk -F'","' -v l="$label" -v c="$CLIENTS" 'NR == 2 && $2 > 0 {
+  line=$(printf '%s\n' "$out" | awk -F'","' -v l="$label" -v c="$CLIENTS" 'NR == 2 && $(NF-6) > 0 {
     printf "RESULT %s clients=%s calls_per_s=%s call_p50_us=%.0f call_p99_us=%.0f\n",
-      l, c, $2, $5 * 1000, $7 * 1000 }')
+      l, c, $(NF-6), $(NF-3) * 1000, $(NF-1) * 1000 }')
   if [ -n "$line" ]; then
     echo "$line" >>"$results"
     echo "$line" >&2
@@ -407,16 +407,17 @@ redis_stop() {
 }
 
 # redis_bench LABEL COMMAND... — one redis-benchmark run on CPU 0 against
-# REDIS_SOCK; keeps its RESULT line.
+# REDIS_SOCK; keeps its RESULT line. The CSV's fields are counted from the
+# end: the first (the command) may itself hold '","'.
 redis_bench() {
   local label=$1 out line
   shift
   pin 0
   out=$("${PIN[@]}" redis-benchmark -s "$REDIS_SOCK" -c "$CLIENTS" -n "$REDIS_N" -r 100000 -P 1 \
     --csv "$@" 2>"$tmp/$label.err")
-  line=$(printf '%s\n' "$out" | awk -F'","' -v l="$label" -v c="$CLIENTS" 'NR == 2 && $2 > 0 {
+  line=$(printf '%s\n' "$out" | awk -F'","' -v l="$label" -v c="$CLIENTS" 'NR == 2 && $(NF-6) > 0 {
     printf "RESULT %s clients=%s calls_per_s=%s call_p50_us=%.0f call_p99_us=%.0f\n",
-      l, c, $2, $5 * 1000, $7 * 1000 }')
+      l, c, $(NF-6), $(NF-3) * 1000, $(NF-1) * 1000 }')
   if [ -n "$line" ]; then
     echo "$line" >>"$results"
     echo "$line" >&2
@@ -424,6 +425,17 @@ redis_bench() {
     fail "$label: redis-benchmark: $(tail -n 2 "$tmp/$label.err" | tr '\n' ' ')"
   fi
 }
+
+# A compare-and-append of one event, shaped like the Redis store's append
+# script (src/store/store_redis.c) without its compatibility keys; the
+# stream is capped so a long run does not fill memory.
+REDIS_APPEND_LUA="local cur = redis.call('GET', KEYS[1]) or '0'
+local nxt = tostring(tonumber(cur) + 1)
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', '100000', nxt .. '-0', 'type', 'file:locked', 'ts', '1700000000000', 'data', ARGV[1])
+redis.call('PUBLISH', 'mcp:bench', ARGV[1])
+redis.call('SET', KEYS[1], nxt)
+return {'ok', nxt}"
+REDIS_APPEND_EVENT='{"file":"src/bench/f12.c","agentId":"bench-17","mode":"exclusive","token":4242,"ttl":60,"reason":null}'
 
 # redis_round — the hub on the Redis store beside SQLite and raw Redis, all
 # on one redis-server (AOF everysec) started here; every hub gets its own
@@ -458,6 +470,16 @@ redis_round() {
     redis_bench rs-evalsha EVALSHA "$sha" 1 'key:__rand_int__' v
   else
     fail "rs-evalsha: SCRIPT LOAD answered: $sha"
+  fi
+  # The shape of the hub's append script, one event per call, every client
+  # on one workspace's two keys: read the version, XADD the event under
+  # the next seq, PUBLISH it, set the version.
+  sha=$(redis-cli -s "$REDIS_SOCK" script load "$REDIS_APPEND_LUA" 2>&1)
+  if [[ $sha =~ ^[0-9a-f]{40}$ ]]; then
+    redis_bench rs-evalsha-append EVALSHA "$sha" 2 'mcp:{bench}:seq' 'mcp:{bench}:log' \
+      "$REDIS_APPEND_EVENT"
+  else
+    fail "rs-evalsha-append: SCRIPT LOAD answered: $sha"
   fi
 
   quiet redis-latency
@@ -669,13 +691,15 @@ if want redis; then
   echo
   echo "Redis store: one redis-server, unix socket, appendonly yes, appendfsync everysec"
   echo "throughput, $CLIENTS clients                                   calls/s  call p50  call p99 (µs)  retries"
-  for l in rs-sqlite-throughput rs-redis1-throughput rs-redis2-throughput rs-setnx rs-evalsha; do
+  for l in rs-sqlite-throughput rs-redis1-throughput rs-redis2-throughput rs-setnx rs-evalsha \
+    rs-evalsha-append; do
     case $l in
     rs-sqlite-throughput) d="coordhub lock/unlock, one hub on sqlite" ;;
     rs-redis1-throughput) d="coordhub lock/unlock, one hub on redis" ;;
     rs-redis2-throughput) d="coordhub lock/unlock, two hubs on one redis ws" ;;
     rs-setnx) d="redis-benchmark SET NX PX" ;;
     rs-evalsha) d="redis-benchmark EVALSHA (script: SET NX PX)" ;;
+    rs-evalsha-append) d="redis-benchmark EVALSHA (script: append 1 event)" ;;
     esac
     if [ -n "$(get $l calls_per_s)" ]; then
       printf '  %-53s %10.0f %9.0f %9.0f %8s\n' "$d" "$(get $l calls_per_s)" "$(get $l call_p50_us)" \
@@ -776,6 +800,14 @@ if want redis; then
     "$(get rs-redis2-throughput calls_per_s)" "$(get rs-redis1-throughput calls_per_s)"
   ratio "[redis] one hub on redis / redis EVALSHA, 64-client calls/s" \
     "$(get rs-redis1-throughput calls_per_s)" "$(get rs-evalsha calls_per_s)"
+  ratio "[redis] one hub on redis / EVALSHA append-shaped, 64-client calls/s" \
+    "$(get rs-redis1-throughput calls_per_s)" "$(get rs-evalsha-append calls_per_s)"
+  ratio "[redis] two hubs on redis / redis EVALSHA, 64-client calls/s" \
+    "$(get rs-redis2-throughput calls_per_s)" "$(get rs-evalsha calls_per_s)"
+  ratio "[redis] two hubs on redis / EVALSHA append-shaped, 64-client calls/s" \
+    "$(get rs-redis2-throughput calls_per_s)" "$(get rs-evalsha-append calls_per_s)"
+  ratio "[redis] EVALSHA append-shaped / SET NX PX, redis-benchmark calls/s" \
+    "$(get rs-evalsha-append calls_per_s)" "$(get rs-setnx calls_per_s)"
   ratio "[redis] EVALSHA / SET NX PX, redis-benchmark calls/s" \
     "$(get rs-evalsha calls_per_s)" "$(get rs-setnx calls_per_s)"
   ratio "[redis] lock+unlock pair p50, hub on redis / hub on sqlite" \
