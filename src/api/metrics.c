@@ -208,6 +208,26 @@ static int metrics_tools(struct buf *out, const struct metrics_hub *hub)
     return rc;
 }
 
+/* Messages heard on the store's channel, one series per outcome. */
+static int metrics_foreign(struct buf *out, const struct metrics_hub *hub)
+{
+    const char *name = "coordhub_store_foreign_messages_total";
+    int rc = metrics_family(out, name, "counter",
+                            "Messages other systems published on the store's channel "
+                            "(mcp:events), by what became of them.");
+    const struct {
+        const char *outcome;
+        uint64_t n;
+    } rows[] = {
+        {"ingested", hub->foreign.ingested}, {"duplicate", hub->foreign.duplicate},
+        {"ignored", hub->foreign.ignored},   {"invalid", hub->foreign.invalid},
+        {"failed", hub->foreign.failed},
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]) && !rc; i++)
+        rc = metrics_labelled(out, name, "outcome", rows[i].outcome, rows[i].n);
+    return rc;
+}
+
 int metrics_render(struct buf *out, const struct metrics_hub *hub, const struct metrics_face *face,
                    const struct metrics_event_counts *events)
 {
@@ -303,6 +323,8 @@ int metrics_render(struct buf *out, const struct metrics_hub *hub, const struct 
         rc = metrics_histogram(out, "coordhub_commit_batch_events",
                                "Events written by one group commit.", METRICS_SCALE_BATCH,
                                &hub->commit_batch_events);
+    if (!rc)
+        rc = metrics_foreign(out, hub);
     if (!rc)
         rc = metrics_cache(out, "coordhub_event_cache_hits_total",
                            "History reads served from the in-memory ring of recent events.", true,

@@ -93,6 +93,12 @@ struct metrics_hub {
     uint64_t store_append_errors_total;
     struct metrics_histogram commit_batch_events; /* METRICS_SCALE_BATCH */
     struct metrics_cache wait_cache;              /* wait_for_events history reads */
+    /* Messages other systems published on the store's shared channel
+     * (redis: mcp:events), by outcome; all 0 for a store that ingests
+     * nothing. */
+    struct {
+        uint64_t ingested, duplicate, ignored, invalid, failed;
+    } foreign;
 };
 
 /* Figures of the HTTP face itself. */

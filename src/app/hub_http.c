@@ -37,6 +37,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/xmalloc.h"
+#include "store/store.h"
 
 #ifndef COORDHUB_VERSION
 #define COORDHUB_VERSION "0.0.0"
@@ -111,6 +112,15 @@ static void hub_http_stats(void *arg, struct metrics_hub *m)
     m->lock_granted_total = ws.lock_granted;
     m->lock_contended_total = ws.lock_contended;
     m->lock_expired_total = ws.lock_expired;
+    if (h->store->ops->ingest_stats) {
+        struct store_ingest_stats st;
+        h->store->ops->ingest_stats(h->store, &st);
+        m->foreign.ingested = st.ingested;
+        m->foreign.duplicate = st.duplicate;
+        m->foreign.ignored = st.ignored;
+        m->foreign.invalid = st.invalid;
+        m->foreign.failed = st.failed;
+    }
 }
 
 /* COORDHUB_SSE_HEARTBEAT_MS (tests use a short one), or 0 for the default. */

@@ -62,7 +62,8 @@ void hub_metrics_answered(struct hub *h, struct hub_call_clock clock, const cJSO
 
 void hub_metrics_event(struct hub *h, const struct event *ev)
 {
-    if (strncmp(ev->type, "task:", 5) != 0)
+    /* A foreign system's task:* events are streamed, not the hub's tasks. */
+    if (strncmp(ev->type, "task:", 5) != 0 || !event_is_hub(ev))
         return;
     struct metrics_hub *m = &h->metrics;
     if (strcmp(ev->type, "task:failed") == 0) {

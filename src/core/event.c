@@ -192,6 +192,11 @@ int event_from_json(const cJSON *obj, struct event *out)
     return 0;
 }
 
+bool event_is_hub(const struct event *ev)
+{
+    return !ev->source || strcmp(ev->source, EVENT_SOURCE_HUB) == 0;
+}
+
 void event_vec_init(struct event_vec *v)
 {
     v->items = NULL;

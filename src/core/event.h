@@ -79,6 +79,12 @@ void event_vec_clear(struct event_vec *v);
 /* Append ev, taking ownership of its fields (ev is zeroed). */
 void event_vec_push(struct event_vec *v, struct event *ev);
 
+/* True when ev is the hub's own: its source is EVENT_SOURCE_HUB, or unset
+ * (read as the hub's, as event_to_json does). False for events foreign
+ * systems published (POST /events and publish_event are the hub's: their
+ * source is the hub's, sourceId the agent). */
+bool event_is_hub(const struct event *ev);
+
 /* True when type is well formed: `<ns>:<name>`, [a-z0-9_.-], ≤ 64 chars. */
 bool event_type_valid(const char *type);
 /* True when pattern (e.g. "file:*", "task:completed", "*") matches type. */

@@ -9,7 +9,9 @@
  * command that produced the event did) but not on shape or references: an
  * unlock of a lease that does not exist, or a claim of an unknown task,
  * is refused, so a corrupt or misordered log is noticed at once instead
- * of silently diverging. Types the core does not model only advance seq. */
+ * of silently diverging. Types the core does not model only advance seq,
+ * and so do events whose source is not the hub's (EVENT_SOURCE_HUB):
+ * foreign systems' events are recorded and streamed, never folded. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -277,6 +279,11 @@ static const struct fold_entry fold_table[] = {
 
 int workspace__fold(struct workspace *ws, const struct event *ev)
 {
+    /* Only the hub's own events change the state: a foreign system's
+     * task:completed (ingested from Redis) says nothing the core can
+     * trust about its tasks, and must not stop a replay either. */
+    if (!event_is_hub(ev))
+        return 0;
     for (size_t i = 0; i < sizeof(fold_table) / sizeof(fold_table[0]); i++) {
         if (strcmp(ev->type, fold_table[i].type) == 0)
             return fold_table[i].fn(ws, ev);

@@ -52,6 +52,17 @@ typedef void (*store_append_cb)(void *arg, int status, uint64_t current_seq);
  * delivered in seq order. Local single-writer backends never call it. */
 typedef void (*store_listen_cb)(void *arg, const struct event *evs, size_t n);
 
+/* What a store heard on a shared channel from other systems (the redis
+ * store's ingestion of foreign events on mcp:events), counted in messages
+ * since the handle was opened. */
+struct store_ingest_stats {
+    uint64_t ingested;  /* appended to the log (one or more events) */
+    uint64_t duplicate; /* the same bytes were ingested within the window */
+    uint64_t ignored;   /* a hub's own publication, or another workspace's */
+    uint64_t invalid;   /* refused: not JSON, a bad type, data, size, … */
+    uint64_t failed;    /* valid, but the store could not append it */
+};
+
 struct store_open_opts {
     const char *workspace; /* workspace name (key prefix for shared backends) */
     void *loop;            /* struct event_base *, for network backends; may be NULL */
@@ -124,6 +135,9 @@ struct store_ops {
      * last_seq() is unchanged even if no event is left. Optional: NULL for
      * a backend that never trims. */
     int (*trim)(struct store *s, uint64_t upto);
+    /* Counters of foreign events heard (see struct store_ingest_stats).
+     * Optional: NULL for a backend that ingests nothing. */
+    void (*ingest_stats)(struct store *s, struct store_ingest_stats *out);
 };
 
 extern const struct store_ops store_memory_ops;

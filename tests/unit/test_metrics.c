@@ -57,6 +57,9 @@ static void test_metrics__every_family_from_the_start(void **state)
         "# TYPE coordhub_commit_batch_events histogram\n",
         "coordhub_event_cache_hits_total{reader=\"events\"} 0\n",
         "coordhub_event_cache_misses_total{reader=\"wait_for_events\"} 0\n",
+        "# TYPE coordhub_store_foreign_messages_total counter\n",
+        "coordhub_store_foreign_messages_total{outcome=\"ingested\"} 0\n",
+        "coordhub_store_foreign_messages_total{outcome=\"failed\"} 0\n",
     };
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         if (!strstr(b.data, names[i]))
@@ -74,6 +77,11 @@ static void test_metrics__figures_and_labels(void **state)
     hub.store_last_seq = 1042;
     hub.loop_lag_seconds = 0.25;
     hub.tasks_open = 2;
+    hub.foreign.ingested = 4;
+    hub.foreign.duplicate = 3;
+    hub.foreign.ignored = 9;
+    hub.foreign.invalid = 2;
+    hub.foreign.failed = 1;
     struct metrics_face face;
     memset(&face, 0, sizeof(face));
     face.sse_clients = 5;
@@ -94,6 +102,12 @@ static void test_metrics__figures_and_labels(void **state)
     assert_non_null(strstr(b.data, "\ncoordhub_loop_lag_seconds 0.250000\n"));
     assert_non_null(strstr(b.data, "\ncoordhub_tasks{status=\"open\"} 2\n"));
     assert_non_null(strstr(b.data, "\ncoordhub_sse_clients 5\n"));
+    assert_non_null(strstr(b.data,
+                           "\ncoordhub_store_foreign_messages_total{outcome=\"ingested\"} 4\n"
+                           "coordhub_store_foreign_messages_total{outcome=\"duplicate\"} 3\n"
+                           "coordhub_store_foreign_messages_total{outcome=\"ignored\"} 9\n"
+                           "coordhub_store_foreign_messages_total{outcome=\"invalid\"} 2\n"
+                           "coordhub_store_foreign_messages_total{outcome=\"failed\"} 1\n"));
     buf_deinit(&b);
 }
 

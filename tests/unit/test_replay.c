@@ -10,6 +10,9 @@
  *   - fencing tokens per key strictly increase across grants, a grant's
  *     token is its event's seq, a renewal keeps the held token;
  *   - seqs are consecutive, and a failed command emits nothing;
+ *   - events from a foreign source (copies of earlier events, a
+ *     task:completed for no task) interleaved in the log are accepted by
+ *     the fold and change nothing but seq, live and in every replay;
  *   - the same seed gives the same log (determinism).
  *
  * Seeds: a fixed set by default; COORDHUB_REPLAY_SEED=<n> runs one seed,
@@ -20,6 +23,7 @@
 
 #include "base/map.h"
 #include "base/str.h"
+#include "base/xmalloc.h"
 #include "core/wildmatch.h"
 
 #define N_AGENTS 5
@@ -161,6 +165,8 @@ static void check_new_events(struct sim *s, struct map *holders, size_t from)
         const struct event *ev = &s->f.log.items[i];
         if (ev->seq != i + 1)
             SIM_FAIL("event %zu has seq %" PRIu64, i, ev->seq);
+        if (!event_is_hub(ev))
+            continue; /* a foreign system's event: recorded, never folded */
         bool locked = strcmp(ev->type, EVENT_FILE_LOCKED) == 0;
         bool unlocked = strcmp(ev->type, EVENT_FILE_UNLOCKED) == 0;
         if (!locked && !unlocked)
@@ -363,6 +369,39 @@ static bool is_read_op(const char *op)
     return false;
 }
 
+/* A foreign system's event lands in the log (ingested from Redis): a copy
+ * of an earlier event (a grant, an unlock, a task's completion, …) or a
+ * task:completed for a task that does not exist, under the source
+ * "backend". The live fold must accept it and change nothing but seq, and
+ * the replays below must do the same. */
+static void inject_foreign(struct sim *s)
+{
+    struct event ev;
+    if (s->f.log.len && rnd(&s->r, 4)) {
+        event_copy(&ev, &s->f.log.items[rnd(&s->r, (uint32_t)s->f.log.len)]);
+    } else {
+        event_init(&ev, EVENT_TASK_COMPLETED, s->f.now,
+                   cJSON_Parse("{\"taskId\":\"task-none\",\"agentId\":\"a0\"}"));
+    }
+    free(ev.source);
+    ev.source = xstrdup("backend");
+    ev.seq = workspace_seq(s->f.ws) + 1;
+    cJSON *before = workspace_snapshot(s->f.ws);
+    if (workspace_apply(s->f.ws, &ev) != 0)
+        SIM_FAIL("the fold refused a foreign %s", ev.type);
+    cJSON *after = workspace_snapshot(s->f.ws);
+    cJSON_DeleteItemFromObject(before, "seq");
+    cJSON_DeleteItemFromObject(after, "seq");
+    char *sb = json_print(before), *sa = json_print(after);
+    if (strcmp(sa, sb) != 0)
+        SIM_FAIL("a foreign %s changed the state", ev.type);
+    free(sa);
+    free(sb);
+    cJSON_Delete(before);
+    cJSON_Delete(after);
+    event_vec_push(&s->f.log, &ev);
+}
+
 /* Run one seed; returns a hash of the whole log text (determinism). */
 static uint64_t run_seed(uint64_t seed)
 {
@@ -394,6 +433,8 @@ static uint64_t run_seed(uint64_t seed)
             s.gen[i]++;
         } else if (what < 4) {
             (void)workspace_waiter_cancel(s.f.ws, 1 + rnd(&s.r, 20));
+        } else if (what < 5) {
+            inject_foreign(&s);
         } else {
             int i = (int)rnd(&s.r, N_AGENTS);
             char ag[8], sess[16];

@@ -7,7 +7,11 @@
  * failing appends while the server is away, then recovering with the log
  * intact (append-only file), listen hearing other writers' events in
  * order, across a server restart, past a damaged entry, and the seed's
- * mcp:lock:<file> keys (a foreign one never breaks an append). */
+ * mcp:lock:<file> keys (a foreign one never breaks an append), the
+ * seed's mcp:servers:registry following server events, and foreign
+ * events PUBLISHed on mcp:events ingested once for every listening handle
+ * (own publications, other workspaces and invalid messages changing
+ * nothing). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,6 +24,7 @@
 
 #include <event2/event.h>
 
+#include "base/clock.h"
 #include "base/json.h"
 #include "base/xmalloc.h"
 #include "redis_fixture.h"
@@ -575,6 +580,250 @@ static void test_store_redis__tail_moves_past_a_damaged_entry(void **state)
     event_base_free(base);
 }
 
+/* The names ("name" members) of mcp:servers:registry's JSON members,
+ * sorted, comma-separated (caller frees); "?" for a member that is not a
+ * JSON object with a name. */
+static char *tr_registry(struct tr *t)
+{
+    redisReply *rep = tr_raw(t, "SMEMBERS mcp:servers:registry");
+    assert_int_equal(rep->type, REDIS_REPLY_ARRAY);
+    char names[16][64];
+    size_t n = 0;
+    for (size_t i = 0; i < rep->elements && n < 16; i++, n++) {
+        cJSON *m = cJSON_Parse(rep->element[i]->str);
+        snprintf(names[n], sizeof(names[n]), "%s", json_get_str(m, "name", "?"));
+        cJSON_Delete(m);
+    }
+    freeReplyObject(rep);
+    qsort(names, n, sizeof(names[0]), (int (*)(const void *, const void *))strcmp);
+    char buf[1024] = "";
+    for (size_t i = 0; i < n; i++) {
+        size_t len = strlen(buf);
+        snprintf(buf + len, sizeof(buf) - len, "%s%s", i ? "," : "", names[i]);
+    }
+    return xstrdup(buf);
+}
+
+static void tr_assert_registry(struct tr *t, const char *want)
+{
+    char *got = tr_registry(t);
+    if (strcmp(got, want) != 0)
+        fail_msg("registry: got '%s', want '%s'", got, want);
+    free(got);
+}
+
+static void test_store_redis__server_registry_follows_server_events(void **state)
+{
+    struct tr *t = *state;
+    struct store *s = tr_open(t, "shop");
+    /* A member someone else added is left alone by the hub. */
+    freeReplyObject(tr_raw(t, "SADD mcp:servers:registry {\"serverId\":\"x\",\"name\":\"other\"}"));
+    uint64_t seq = 0;
+    assert_int_equal(tr_append_one(s, seq++, EVENT_SERVER_REGISTERED, EVENT_SOURCE_HUB, 1,
+                                   "{\"serverId\":\"db\",\"name\":\"db\",\"transport\":\"stdio\"}"),
+                     0);
+    tr_assert_registry(t, "db,other");
+    /* The member is the server object's JSON, exactly. */
+    redisReply *rep = tr_raw(t, "HGET mcp:{shop}:servers db");
+    assert_int_equal(rep->type, REDIS_REPLY_STRING);
+    assert_string_equal(rep->str, "{\"serverId\":\"db\",\"name\":\"db\",\"transport\":\"stdio\"}");
+    freeReplyObject(rep);
+    rep = tr_raw(t, "SISMEMBER mcp:servers:registry "
+                    "{\"serverId\":\"db\",\"name\":\"db\",\"transport\":\"stdio\"}");
+    assert_int_equal(rep->integer, 1);
+    freeReplyObject(rep);
+    /* A re-registration replaces the member. */
+    assert_int_equal(tr_append_one(s, seq++, EVENT_SERVER_REGISTERED, EVENT_SOURCE_HUB, 2,
+                                   "{\"serverId\":\"db\",\"name\":\"db2\"}"),
+                     0);
+    tr_assert_registry(t, "db2,other");
+    assert_int_equal(tr_append_one(s, seq++, EVENT_SERVER_REGISTERED, NULL, 3,
+                                   "{\"serverId\":\"web\",\"name\":\"web\"}"),
+                     0);
+    tr_assert_registry(t, "db2,other,web");
+    assert_int_equal(
+        tr_append_one(s, seq++, EVENT_SERVER_REMOVED, EVENT_SOURCE_HUB, 4, "{\"serverId\":\"db\"}"),
+        0);
+    tr_assert_registry(t, "other,web");
+    /* Nothing else touches it: a foreign system's server:registered, a
+     * removal of an unknown id, events without a serverId. */
+    assert_int_equal(tr_append_one(s, seq++, EVENT_SERVER_REGISTERED, "backend", 5,
+                                   "{\"serverId\":\"evil\",\"name\":\"evil\"}"),
+                     0);
+    assert_int_equal(
+        tr_append_one(s, seq++, EVENT_SERVER_REMOVED, EVENT_SOURCE_HUB, 6, "{\"serverId\":\"x\"}"),
+        0);
+    assert_int_equal(tr_append_one(s, seq++, EVENT_SERVER_REGISTERED, EVENT_SOURCE_HUB, 7,
+                                   "{\"name\":\"anon\"}"),
+                     0);
+    tr_assert_registry(t, "other,web");
+    /* A registry key of another type never breaks an append. */
+    freeReplyObject(tr_raw(t, "DEL mcp:servers:registry"));
+    freeReplyObject(tr_raw(t, "SET mcp:servers:registry foreign"));
+    assert_int_equal(tr_append_one(s, seq++, EVENT_SERVER_REGISTERED, EVENT_SOURCE_HUB, 8,
+                                   "{\"serverId\":\"q\",\"name\":\"q\"}"),
+                     0);
+    rep = tr_raw(t, "GET mcp:servers:registry");
+    assert_string_equal(rep->str, "foreign");
+    freeReplyObject(rep);
+    uint64_t last = 0;
+    assert_int_equal(s->ops->last_seq(s, &last), 0);
+    assert_true(last == seq);
+    store_close(s);
+}
+
+/* Run base for ms milliseconds. */
+static void tr_loop_for(struct event_base *base, long ms)
+{
+    struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000};
+    event_base_loopexit(base, &tv);
+    event_base_dispatch(base);
+}
+
+/* Run base until n clients subscribe to mcp:events (10 s at most). */
+static void tr_wait_subscribers(struct tr *t, struct event_base *base, long long n)
+{
+    for (int i = 0; i < 200; i++) {
+        redisReply *rep = tr_raw(t, "PUBSUB NUMSUB mcp:events");
+        long long got =
+            rep->type == REDIS_REPLY_ARRAY && rep->elements == 2 ? rep->element[1]->integer : -1;
+        freeReplyObject(rep);
+        if (got == n)
+            return;
+        tr_loop_for(base, 50);
+    }
+    fail_msg("mcp:events never had %lld subscribers", n);
+}
+
+static void tr_publish(struct tr *t, const char *msg)
+{
+    redisReply *rep = redisCommand(t->raw, "PUBLISH mcp:events %s", msg);
+    assert_non_null(rep);
+    assert_int_equal(rep->type, REDIS_REPLY_INTEGER);
+    freeReplyObject(rep);
+}
+
+static struct store_ingest_stats tr_stats_sum(struct store *a, struct store *b)
+{
+    struct store_ingest_stats x, y;
+    a->ops->ingest_stats(a, &x);
+    b->ops->ingest_stats(b, &y);
+    x.ingested += y.ingested;
+    x.duplicate += y.duplicate;
+    x.ignored += y.ignored;
+    x.invalid += y.invalid;
+    x.failed += y.failed;
+    return x;
+}
+
+static void test_store_redis__ingests_foreign_events_once_for_every_listener(void **state)
+{
+    struct tr *t = *state;
+    struct event_base *base = event_base_new();
+    struct store_open_opts o = {.workspace = "shop", .loop = base, .durable = 1};
+    struct store *a = NULL, *b = NULL;
+    char *err = NULL;
+    assert_int_equal(store_open(t->server.url, &o, &a, &err), 0);
+    assert_int_equal(store_open(t->server.url, &o, &b, &err), 0);
+    struct store *c = tr_open(t, "shop"); /* a writer that does not listen */
+    struct tr_heard ha = {0}, hb = {0};
+    a->ops->listen(a, tr_listen_cb, &ha);
+    b->ops->listen(b, tr_listen_cb, &hb);
+    tr_wait_subscribers(t, base, 2);
+
+    /* A hub's own event: appended by c, PUBLISHed by its script, heard on
+     * the tails, and not ingested again from the channel. */
+    assert_int_equal(tr_append(c, 0, 1, "own").status, 0);
+    /* The seed's object form. */
+    const char *f1 = "{\"type\":\"health:status\",\"source\":\"backend\",\"sourceId\":\"be-1\","
+                     "\"signature\":\"t=1,v1=00\",\"timestamp\":\"2026-11-24T21:14:31.123Z\","
+                     "\"data\":{\"tag\":\"f1\",\"status\":\"healthy\"}}";
+    tr_publish(t, f1);
+    tr_loop_until(base, &ha, 2);
+    tr_loop_until(base, &hb, 2);
+    assert_int_equal(ha.n, 2);
+    assert_int_equal(hb.n, 2);
+    assert_string_equal(ha.tags[1], "f1");
+    assert_string_equal(hb.tags[1], "f1");
+    assert_int_equal(ha.seqs[1], 2);
+    assert_int_equal(hb.seqs[1], 2);
+
+    /* The same bytes again (every hub receives each message; a publisher
+     * may repeat one) are one event; the array form; then messages that
+     * are ignored or refused; then a marker. */
+    tr_publish(t, f1);
+    tr_publish(t, "[{\"type\":\"task:completed\",\"source\":\"backend\",\"data\":{\"tag\":\"f2\","
+                  "\"taskId\":\"NOPE\"}},{\"type\":\"ci:done\",\"source\":\"ci\",\"data\":{\"tag\":"
+                  "\"f3\"}}]");
+    tr_publish(t, "not json");
+    tr_publish(t, "{\"type\":\"a:b\",\"source\":\"x\",\"data\":{\"tag\":\"docs\"},"
+                  "\"workspace\":\"docs\"}");
+    tr_publish(t,
+               "{\"type\":\"a:b\",\"source\":\"agent-coordination\",\"data\":{\"tag\":\"fake\"}}");
+    tr_publish(t, "{\"type\":\"a:b\",\"source\":\"x\",\"data\":{\"tag\":\"f4\"}}");
+    tr_loop_until(base, &ha, 5);
+    tr_loop_until(base, &hb, 5);
+    tr_loop_for(base, 100); /* nothing more arrives */
+    assert_int_equal(ha.n, 5);
+    assert_int_equal(hb.n, 5);
+    const char *want[] = {"own", "f1", "f2", "f3", "f4"};
+    for (size_t i = 0; i < 5; i++) {
+        assert_int_equal(ha.seqs[i], i + 1);
+        assert_int_equal(hb.seqs[i], i + 1);
+        assert_string_equal(ha.tags[i], want[i]);
+        assert_string_equal(hb.tags[i], want[i]);
+    }
+    char *tags = tr_tags(c);
+    assert_string_equal(tags, "own,f1,f2,f3,f4");
+    free(tags);
+
+    /* The ingested event keeps what the publisher said of itself. */
+    struct event_vec v;
+    event_vec_init(&v);
+    assert_int_equal(c->ops->read(c, 1, 1, &v), 0);
+    assert_int_equal(v.len, 1);
+    assert_string_equal(v.items[0].source, "backend");
+    assert_string_equal(v.items[0].source_id, "be-1");
+    assert_string_equal(v.items[0].signature, "t=1,v1=00");
+    int64_t ts = 0;
+    assert_int_equal(clock_parse_iso("2026-11-24T21:14:31.123Z", &ts), 0);
+    assert_true(v.items[0].ts_ms == ts);
+    event_vec_deinit(&v);
+    /* Its stream entry names the ingesting handle without being its own
+     * (the tail skips a handle's own "w"). */
+    redisReply *rep = tr_raw(t, "XRANGE mcp:{shop}:log 2-0 2-0");
+    assert_int_equal(rep->elements, 1);
+    assert_string_equal(rep->element[0]->element[1]->element[0]->str, "w");
+    assert_memory_equal(rep->element[0]->element[1]->element[1]->str, "foreign:", 8);
+    freeReplyObject(rep);
+
+    /* Every message reached both handles: f1, the array and f4 were
+     * ingested once each and seen as duplicates by the other handle; f1's
+     * repeat was a duplicate for both; own publications (c's append and
+     * the fake), the other workspace's and "not json" changed nothing. */
+    struct store_ingest_stats st = tr_stats_sum(a, b);
+    assert_int_equal(st.ingested, 3);
+    assert_int_equal(st.duplicate, 5);
+    assert_int_equal(st.ignored, 6);
+    assert_int_equal(st.invalid, 2);
+    assert_int_equal(st.failed, 0);
+
+    /* The hubs' own appends go on after the ingested events. */
+    assert_int_equal(tr_append(c, 1, 1, "late").status, -ERR_CONFLICT);
+    assert_int_equal(tr_append(c, 5, 1, "late").status, 0);
+    tr_loop_until(base, &ha, 6);
+    assert_int_equal(ha.seqs[5], 6);
+
+    /* listen(NULL) unsubscribes. */
+    a->ops->listen(a, NULL, NULL);
+    b->ops->listen(b, NULL, NULL);
+    tr_wait_subscribers(t, base, 0);
+    store_close(a);
+    store_close(b);
+    store_close(c);
+    event_base_free(base);
+}
+
 #define TR_TEST(fn) cmocka_unit_test_setup_teardown(fn, tr_setup, tr_teardown)
 
 int main(void)
@@ -594,6 +843,8 @@ int main(void)
         TR_TEST(test_store_redis__seed_lock_keys_follow_exclusive_leases),
         TR_TEST(test_store_redis__foreign_seed_lock_key_does_not_break_append),
         TR_TEST(test_store_redis__tail_moves_past_a_damaged_entry),
+        TR_TEST(test_store_redis__server_registry_follows_server_events),
+        TR_TEST(test_store_redis__ingests_foreign_events_once_for_every_listener),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,6 +3,8 @@
  * fx_deinit(). */
 #include "core_fixture.h"
 
+#include "base/xmalloc.h"
+
 /* ---- agents and sessions ---- */
 
 static void test_workspace__register_emits_event_and_attaches(void **state)
@@ -1001,6 +1003,72 @@ static void test_workspace__apply_checks_order_and_shape(void **state)
     workspace_free(NULL);
 }
 
+/* Fold one event from a foreign system (source other than the hub's) at
+ * the next seq into f's workspace and its log. */
+static void fx_fold_foreign(struct fx *f, const char *type, const char *source, const char *json)
+{
+    struct event ev;
+    event_init(&ev, type, f->now, fx_parse(json));
+    ev.seq = workspace_seq(f->ws) + 1;
+    free(ev.source);
+    ev.source = source ? xstrdup(source) : NULL;
+    assert_int_equal(workspace_apply(f->ws, &ev), 0);
+    event_vec_push(&f->log, &ev);
+}
+
+static void test_workspace__foreign_source_events_only_advance_seq(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_init(&f);
+    fx_register(&f, "a", "s1");
+    struct workspace_caller a = fx_as("a", "s1");
+    cJSON_Delete(fx_call(&f, &a, "lock_file", "{\"file\":\"x.c\"}"));
+    cJSON_Delete(fx_call(&f, &a, "create_task", "{\"taskId\":\"T\",\"title\":\"t\"}"));
+    cJSON_Delete(fx_call(&f, &a, "claim_task", "{\"taskId\":\"T\"}"));
+    cJSON *before = workspace_snapshot(f.ws);
+    uint64_t seq = workspace_seq(f.ws);
+    /* Every modelled type, from a foreign source: some would fail the fold
+     * (unknown task, lease not held, bad shape), the others would change
+     * the state. None does either. */
+    fx_fold_foreign(&f, EVENT_TASK_COMPLETED, "backend", "{\"taskId\":\"NOPE\",\"agentId\":\"z\"}");
+    fx_fold_foreign(&f, EVENT_TASK_COMPLETED, "backend", "{\"taskId\":\"T\",\"agentId\":\"a\"}");
+    fx_fold_foreign(&f, EVENT_TASK_RELEASED, "backend", "{\"taskId\":\"T\",\"agentId\":\"a\"}");
+    fx_fold_foreign(&f, EVENT_FILE_UNLOCKED, "backend",
+                    "{\"file\":\"x.c\",\"agentId\":\"a\",\"token\":2}");
+    fx_fold_foreign(&f, EVENT_FILE_LOCKED, "ci", "{\"file\":\"y.c\"}");
+    fx_fold_foreign(&f, EVENT_AGENT_LEFT, "ci", "{\"agentId\":\"a\"}");
+    fx_fold_foreign(&f, EVENT_AGENT_REGISTERED, "ci", "{}");
+    fx_fold_foreign(&f, EVENT_TASK_CREATED, "ci", "{\"task\":{\"taskId\":\"F\"}}");
+    fx_fold_foreign(&f, EVENT_HEALTH_STATUS, "backend", "{\"status\":\"healthy\"}");
+    assert_true(workspace_seq(f.ws) == seq + 9);
+    cJSON *after = workspace_snapshot(f.ws);
+    cJSON_DeleteItemFromObject(before, "seq");
+    cJSON_DeleteItemFromObject(after, "seq");
+    char *sb = json_print(before), *sa = json_print(after);
+    assert_string_equal(sa, sb);
+    free(sa);
+    free(sb);
+    cJSON_Delete(before);
+    cJSON_Delete(after);
+    /* The same task:completed from the hub (or with no source, read as
+     * the hub's) is folded, and refused for an unknown task. */
+    struct event ev;
+    event_init(&ev, EVENT_TASK_COMPLETED, f.now,
+               fx_parse("{\"taskId\":\"NOPE\",\"agentId\":\"z\"}"));
+    ev.seq = workspace_seq(f.ws) + 1;
+    assert_int_equal(workspace_apply(f.ws, &ev), -ERR_INVALID);
+    free(ev.source);
+    ev.source = NULL;
+    assert_int_equal(workspace_apply(f.ws, &ev), -ERR_INVALID);
+    event_deinit(&ev);
+    /* publish_event's events are the hub's: sourceId names the agent. */
+    cJSON_Delete(fx_call(&f, &a, "publish_event", "{\"type\":\"x:y\",\"data\":{}}"));
+    assert_string_equal(fx_last(&f)->source, EVENT_SOURCE_HUB);
+    assert_true(event_is_hub(fx_last(&f)));
+    fx_deinit(&f); /* the replay folds the foreign events the same way */
+}
+
 static void test_workspace__sessions_reset_after_log_rebuild(void **state)
 {
     (void)state;
@@ -1051,6 +1119,7 @@ int main(void)
         cmocka_unit_test(test_workspace__status_json_shape),
         cmocka_unit_test(test_workspace__snapshot_restore_round_trip),
         cmocka_unit_test(test_workspace__apply_checks_order_and_shape),
+        cmocka_unit_test(test_workspace__foreign_source_events_only_advance_seq),
         cmocka_unit_test(test_workspace__sessions_reset_after_log_rebuild),
         cmocka_unit_test(test_workspace__task_claimed_at_survives_completion),
     };
