@@ -824,6 +824,58 @@ static void test_store_redis__ingests_foreign_events_once_for_every_listener(voi
     event_base_free(base);
 }
 
+/* The ACL user docs/operations.md gives the hub, rule for rule: every
+ * part of the store works under it (the compatibility writes too, whose
+ * failures the scripts would otherwise swallow). */
+static void test_store_redis__documented_acl_user_runs_everything(void **state)
+{
+    struct tr *t = *state;
+    freeReplyObject(tr_raw(
+        t, "ACL SETUSER coordhub on >PASSWORD ~mcp:* &mcp:events -@all +get +hmget +xrange +xread "
+           "+time +select +evalsha +script|load +config|get +info +xadd +xtrim +set +del +hset "
+           "+hget +hdel +sadd +srem +type +publish +subscribe +ping +cluster|keyslot "
+           "+cluster|slots +cluster|myid"));
+    char url[512];
+    snprintf(url, sizeof(url), "unix://coordhub:PASSWORD@%s", t->server.sock);
+    struct event_base *base = event_base_new();
+    struct store_open_opts o = {.workspace = "shop", .loop = base, .durable = 1};
+    struct store *s = NULL;
+    char *err = NULL;
+    assert_int_equal(store_open(url, &o, &s, &err), 0);
+    struct tr_heard heard = {0};
+    s->ops->listen(s, tr_listen_cb, &heard);
+    tr_wait_subscribers(t, base, 1);
+    /* (now: the compatibility key expires with the lease) */
+    assert_int_equal(tr_append_one(s, 0, EVENT_FILE_LOCKED, EVENT_SOURCE_HUB, clock_wall_ms(),
+                                   "{\"file\":\"a.c\",\"agentId\":\"ann\",\"mode\":\"exclusive\","
+                                   "\"ttl\":600,\"tag\":\"lock\"}"),
+                     0);
+    assert_int_equal(tr_append_one(s, 1, EVENT_SERVER_REGISTERED, EVENT_SOURCE_HUB, 1700000000001,
+                                   "{\"serverId\":\"db\",\"name\":\"db\",\"tag\":\"srv\"}"),
+                     0);
+    tr_publish(t, "{\"type\":\"a:b\",\"source\":\"backend\",\"data\":{\"tag\":\"foreign\"}}");
+    tr_loop_until(base, &heard, 1);
+    assert_int_equal(heard.n, 1);
+    assert_int_equal(heard.seqs[0], 3);
+    char *tags = tr_tags(s);
+    assert_string_equal(tags, "lock,srv,foreign");
+    free(tags);
+    tr_assert_registry(t, "db");
+    cJSON *lock = tr_get_json(t, "mcp:lock:a.c");
+    assert_non_null(lock);
+    cJSON_Delete(lock);
+    assert_int_equal(s->ops->snapshot_save(s, 3, "{}", 2), 0);
+    assert_int_equal(s->ops->trim(s, 2), 0);
+    int64_t now = 0;
+    assert_int_equal(s->ops->now(s, &now), 0);
+    struct store_ingest_stats st;
+    s->ops->ingest_stats(s, &st);
+    assert_int_equal(st.ingested, 1);
+    assert_int_equal(st.failed, 0);
+    store_close(s);
+    event_base_free(base);
+}
+
 #define TR_TEST(fn) cmocka_unit_test_setup_teardown(fn, tr_setup, tr_teardown)
 
 int main(void)
@@ -845,6 +897,7 @@ int main(void)
         TR_TEST(test_store_redis__tail_moves_past_a_damaged_entry),
         TR_TEST(test_store_redis__server_registry_follows_server_events),
         TR_TEST(test_store_redis__ingests_foreign_events_once_for_every_listener),
+        TR_TEST(test_store_redis__documented_acl_user_runs_everything),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
