@@ -121,6 +121,33 @@ static void foreign_msg_event(const cJSON *item, int64_t now_ms, struct event *e
     ev->signature = sig ? xstrdup(sig) : NULL;
 }
 
+/* True when msg begins as event_to_text prints a hub's event:
+ * {"id":"<digits>","type":"<type>","source":"agent-coordination",
+ * Every hub receives every hub's publications, one per event, so these
+ * are most of the channel's traffic: recognising them by this prefix
+ * spares a JSON parse each (a message that goes on as invalid JSON is
+ * then counted as ignored rather than invalid; either way nothing is
+ * recorded). */
+static bool foreign_msg_is_hub_wire(const char *msg, size_t len)
+{
+    static const char id[] = "{\"id\":\"", type[] = "\",\"type\":\"",
+                      source[] = "\",\"source\":\"" EVENT_SOURCE_HUB "\",";
+    size_t i = sizeof(id) - 1;
+    if (len < i || memcmp(msg, id, i) != 0)
+        return false;
+    size_t start = i;
+    while (i < len && msg[i] >= '0' && msg[i] <= '9')
+        i++;
+    if (i == start || len - i < sizeof(type) - 1 || memcmp(msg + i, type, sizeof(type) - 1) != 0)
+        return false;
+    i += sizeof(type) - 1;
+    start = i;
+    while (i < len && msg[i] != '"' && msg[i] != '\\')
+        i++;
+    return i > start && i - start <= 64 && len - i >= sizeof(source) - 1 &&
+           memcmp(msg + i, source, sizeof(source) - 1) == 0;
+}
+
 enum foreign_msg_verdict foreign_msg_parse(const char *msg, size_t len, const char *ws,
                                            int64_t now_ms, struct event_vec *out, size_t *ignored,
                                            char *why, size_t whylen)
@@ -131,6 +158,11 @@ enum foreign_msg_verdict foreign_msg_parse(const char *msg, size_t len, const ch
     if (len > FOREIGN_MSG_MAX_BYTES) {
         snprintf(why, whylen, "message larger than %d bytes", FOREIGN_MSG_MAX_BYTES);
         return FOREIGN_MSG_INVALID;
+    }
+    if (foreign_msg_is_hub_wire(msg, len)) {
+        *ignored = 1;
+        snprintf(why, whylen, "own");
+        return FOREIGN_MSG_IGNORED;
     }
     int err = 0;
     cJSON *root = json_parse_bounded(msg, len, FOREIGN_MSG_MAX_DEPTH, &err);

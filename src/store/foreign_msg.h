@@ -9,6 +9,11 @@
  * ignoring or refusing the message) out, so it is unit tested and fuzzed
  * on its own.
  *
+ * A message that begins as a hub's publication does (event_to_text's
+ * {"id":"<digits>","type":"<type>","source":"agent-coordination", …) is
+ * ignored from that prefix alone, unparsed: every hub hears every hub's
+ * events there, and they are most of the traffic.
+ *
  * An item is *ignored* (not an error: it is not ours to ingest) when its
  * source is the hub's own (EVENT_SOURCE_HUB: a hub's publication; no
  * foreign system may claim that source) or when it names a workspace that

@@ -130,6 +130,20 @@ static void test_foreign_msg__own_and_other_workspace_are_ignored(void **state)
     assert_int_equal(p.ignored, 1);
     assert_int_equal(p.evs.len, 0);
     done(&p);
+    /* A hub's publication is known by its first bytes: what follows them
+     * is not parsed. */
+    parse(&p, "{\"id\":\"12\",\"type\":\"task:completed\",\"source\":\"agent-coordination\","
+              "\"data\":{oops");
+    assert_int_equal(p.verdict, FOREIGN_MSG_IGNORED);
+    assert_string_equal(p.why, "own");
+    done(&p);
+    /* Near misses of that prefix go through the full parse. */
+    parse(&p, "{\"id\":\"\",\"type\":\"a:b\",\"source\":\"agent-coordination\",\"data\":{oops");
+    assert_int_equal(p.verdict, FOREIGN_MSG_INVALID);
+    done(&p);
+    parse(&p, "{\"id\":\"1\",\"type\":\"a:b\",\"source\":\"agent-coordinations\",\"data\":{}}");
+    assert_int_equal(p.verdict, FOREIGN_MSG_INGEST);
+    done(&p);
     /* The hub's source from anyone else is not ingested either. */
     parse(&p, "{\"type\":\"task:completed\",\"source\":\"agent-coordination\",\"data\":{}}");
     assert_int_equal(p.verdict, FOREIGN_MSG_IGNORED);
