@@ -1827,7 +1827,8 @@ static int store_redis_cluster_open(struct store_redis *r, char **errmsg)
         *errmsg = xstrdup(msg);
         return -ERR_UNAVAILABLE;
     }
-    log_info("store: redis cluster: the seed's compatibility keys (mcp:lock:<file>) are off in "
+    log_info("store: redis cluster: the seed's compatibility keys (mcp:lock:<file>, "
+             "mcp:servers:registry) are off in "
              "Cluster mode: they lie outside the workspace's hash slot");
     return 0;
 }

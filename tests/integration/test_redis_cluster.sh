@@ -107,7 +107,7 @@ for _ in $(seq 200); do [ -S "${socks[0]}" ] && [ -S "${socks[1]}" ] && break; s
 for h in "$STATE" "$WORK/repo-b/.coordhub"; do
   grep -q "served by redis cluster node 127.0.0.1:${PORTS[OWNER]}" "$h/hub.log" \
     && ok "$(basename "$(dirname "$h")") logs the node serving the slot" || fail "no owner line in $h/hub.log"
-  grep -q "compatibility keys (mcp:lock:<file>) are off in Cluster mode" "$h/hub.log" \
+  grep -q "compatibility keys (mcp:lock:<file>, mcp:servers:registry) are off in Cluster mode" "$h/hub.log" \
     && ok "$(basename "$(dirname "$h")") logs that compatibility keys are off" || fail "no compat line in $h/hub.log"
 done
 
