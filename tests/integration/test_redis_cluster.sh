@@ -4,7 +4,8 @@
 # URL of a different node, neither of which serves the workspace's slot:
 # both find the master that does, racing agents get one winner, both hubs
 # show the same events with the same ids, no mcp:lock:<file> key exists on
-# any node (compatibility keys are off in Cluster mode), and when the
+# any node (compatibility keys are off in Cluster mode), a foreign event
+# published on a third node is ingested once, and when the
 # workspace's slot is migrated to another node while the hubs run and an
 # agent keeps locking, the hubs follow it and keep serving one log. The
 # nodes and hubs run in the test's work directory and are stopped at the end.
@@ -171,6 +172,15 @@ for n in 0 1 2; do lockkeys=$((lockkeys + $(redis-cli -c -h 127.0.0.1 -p "${PORT
 [ "$lockkeys" = 0 ] && ok "no mcp:lock:* key on any node" || fail "$lockkeys mcp:lock:* keys in the cluster"
 [ "$(rc "$OWNER" exists 'mcp:{shop}:log')" = 1 ] && [ "$(rc "$NA" dbsize)" = 0 ] && [ "$(rc "$NB" dbsize)" = 0 ] \
   && ok "the workspace's keys live on node $OWNER only" || fail "keys: $(for n in 0 1 2; do rc "$n" keys '*' | tr '\n' ' '; done)"
+
+# 2b. A foreign event PUBLISHed on a node that serves neither hub nor the
+# slot reaches both hubs (PUBLISH is broadcast) and is in the log once,
+# written on the slot's master.
+n0=$(jq -s length "$WORK/ev-a")
+rc "$NB" publish mcp:events '{"type":"health:status","source":"backend","data":{"marker":"cl"}}' >/dev/null
+same_log $((n0 + 1)) && [ "$(jq -s '[.[] | select(.data.marker == "cl" and .source == "backend")] | length' "$WORK/ev-a")" = 1 ] \
+  && ok "a foreign event published on node $NB is in both hubs' logs once" \
+  || fail "foreign event: $(grep -c '"cl"' "$WORK/ev-a" "$WORK/ev-b" | tr '\n' ' ')"
 
 # 3. The slot moves to node NA while the hubs run and cat keeps locking and
 # unlocking on hub a. A call may fail with nothing recorded while the slot

@@ -3,7 +3,7 @@
  * contract (tests/contract runs that against the same kind of cluster):
  * given any node's URL the store works on the node serving the
  * workspace's slot and writes no key elsewhere, no mcp:lock:<file> key
- * (compatibility keys are off in Cluster mode), its PUBLISH reaches
+ * nor mcp:servers:registry (compatibility keys are off in Cluster mode), its PUBLISH reaches
  * subscribers on every node, it follows the slot when it moves (appends
  * and the tail), a half-migrated slot (TRYAGAIN / ASK) is unavailable and
  * nothing is written, and a database other than 0 is refused. */
@@ -174,8 +174,14 @@ static void test_store_redis_cluster__any_node_url_reaches_the_slot_owner(void *
                                      "\"exclusive\",\"token\":1,\"ttl\":60}")
                          .status,
                      0);
+    /* Nor a mcp:servers:registry member for a server the hub registers. */
+    assert_int_equal(
+        trc_append_json(a, 3, EVENT_SERVER_REGISTERED, "{\"serverId\":\"db\",\"name\":\"db\"}")
+            .status,
+        0);
     for (int i = 0; i < REDIS_CLUSTER_NODES; i++) {
         assert_int_equal(trc_count_keys(i, "mcp:lock:*"), 0);
+        assert_int_equal(trc_count_keys(i, "mcp:servers:*"), 0);
         /* The workspace's keys live on the owner only. */
         assert_int_equal(trc_count_keys(i, "mcp:{shop}:*"), i == owner ? 4 : 0);
     }
