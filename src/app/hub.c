@@ -458,21 +458,25 @@ static void hub_resync(struct hub *h)
  * in seq order. They are folded and fanned out like our own committed
  * events. While this turn's own events wait for their append, the state is
  * ahead of the log: nothing is folded then, the append will see the other
- * hub's events as a conflict and reload. */
+ * hub's events as a conflict and reload. n == 0: the store's tail lost its
+ * connection; a read tells whether the store is away, so an idle hub goes
+ * degraded at once rather than at its next write. */
 static void hub_store_heard(void *arg, const struct event *evs, size_t n)
 {
     struct hub *h = arg;
     if (h->store_stale || h->pending.len)
         return;
     uint64_t before = h->committed_seq;
-    int rc = 0;
+    int rc = n == 0 ? hub_catch_up(h) : 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
         if (evs[i].seq <= h->committed_seq)
             continue; /* already folded (our own, or read by a reload) */
         rc = evs[i].seq == h->committed_seq + 1 ? hub_apply_committed(h, &evs[i]) : hub_catch_up(h);
     }
     if (rc == -ERR_UNAVAILABLE) {
-        hub_store_went_stale(h, coordhub_strerror(rc));
+        hub_store_went_stale(h, n == 0 ? "the connection to the store was lost and it does not "
+                                         "answer"
+                                       : coordhub_strerror(rc));
         return;
     }
     if (rc)

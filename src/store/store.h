@@ -49,7 +49,12 @@ struct store {
 typedef void (*store_append_cb)(void *arg, int status, uint64_t current_seq);
 
 /* Events appended by another writer (a second hub on the same Redis),
- * delivered in seq order. Local single-writer backends never call it. */
+ * delivered in seq order. Local single-writer backends never call it.
+ * n == 0 (evs NULL): the backend lost its tail of the log (the server
+ * closed the connection, or a reconnect failed) — the store may be away.
+ * The tail reconnects by itself and misses nothing; the listener may read
+ * to learn whether the store still answers. Never called from inside
+ * listen(). */
 typedef void (*store_listen_cb)(void *arg, const struct event *evs, size_t n);
 
 /* What a store heard on a shared channel from other systems (the redis

@@ -1324,6 +1324,13 @@ static void store_redis_tail_retry_cb(evutil_socket_t fd, short what, void *arg)
     store_redis_tail_start(arg);
 }
 
+/* Tell the listener that the tail lost its connection (store.h: n == 0). */
+static void store_redis_tail_tell_lost(struct store_redis *r)
+{
+    if (r->listen_cb)
+        r->listen_cb(r->listen_arg, NULL, 0);
+}
+
 /* The tail connection is gone: try again after a capped, doubling delay. */
 static void store_redis_tail_lost(struct store_redis *r)
 {
@@ -1345,6 +1352,7 @@ static void store_redis_tail_on_connect(const redisAsyncContext *ac, int status)
         r->tail = NULL;
         r->resolve = r->cluster;
         store_redis_tail_lost(r);
+        store_redis_tail_tell_lost(r);
     }
 }
 
@@ -1355,6 +1363,7 @@ static void store_redis_tail_on_disconnect(const redisAsyncContext *ac, int stat
     if (r->tail == ac) {
         r->tail = NULL;
         store_redis_tail_lost(r);
+        store_redis_tail_tell_lost(r);
     }
 }
 

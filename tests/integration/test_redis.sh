@@ -83,7 +83,7 @@ tok_c=$(jq -r .token "$WORK/out")
 # Redis killed: the hub refuses writes and grants nothing.
 stop_redis
 expect_code 1 "a lock while redis is away is refused" -- ch lock src/d.c --agent dave --json
-grep -q "store failure" "$WORK/out" "$WORK/err" && ok "the refusal says the store failed" \
+grep -q "nothing was recorded" "$WORK/out" "$WORK/err" && ok "the refusal says nothing was recorded" \
   || fail "refusal text: $(cat "$WORK/out" "$WORK/err")"
 expect_code 1 "while redis is away writes are refused" -- ch lock src/d2.c --agent dave --json
 grep -q "store unavailable: the redis store is unreachable" "$WORK/err" \

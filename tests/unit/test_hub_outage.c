@@ -1,0 +1,375 @@
+/* Unit tests for hub_outage: the replica a hub on a store that can go away
+ * answers reads from while the store is away, the health:degraded
+ * announcement, the refusal text and the outage record. The hub is built
+ * by hand (struct hub is the app's private root) over a memory store
+ * dressed as one that can go away (it gets a listen op), with a real
+ * workspace, bus and event base; commits are done the way hub.c does them
+ * (append, then publish on the bus). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <event2/event.h>
+
+#include "app/hub_internal.h"
+#include "base/json.h"
+#include "bus/bus.h"
+#include "store/store.h"
+
+struct fixture {
+    struct hub h;
+    struct store_ops ops; /* the memory store's, plus listen */
+    int announced;        /* bus events with seq 0 */
+    char announce[512];   /* wire JSON of the last one */
+    int answered;         /* hub_session.reply_fn calls */
+    bool answer_error;
+    char answer[1024];
+};
+
+static void fake_listen(struct store *s, store_listen_cb cb, void *arg)
+{
+    (void)s;
+    (void)cb;
+    (void)arg;
+}
+
+static void nothing(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    (void)arg;
+}
+
+static void on_bus(void *arg, const struct event *ev, const char *text)
+{
+    struct fixture *f = arg;
+    if (ev->seq == 0) {
+        f->announced++;
+        snprintf(f->announce, sizeof(f->announce), "%s", text);
+    }
+}
+
+static void on_reply(void *arg, uint64_t call_id, cJSON *result, bool is_error)
+{
+    struct fixture *f = arg;
+    (void)call_id;
+    f->answered++;
+    f->answer_error = is_error;
+    char *text = json_print(result);
+    snprintf(f->answer, sizeof(f->answer), "%s", text);
+    free(text);
+    cJSON_Delete(result);
+}
+
+/* A hub on a store that goes away (network = true) or a local one. */
+static struct fixture *fixture_new(size_t ring, bool network)
+{
+    struct fixture *f = calloc(1, sizeof(*f));
+    struct hub *h = &f->h;
+    char *err = NULL;
+    struct store_open_opts so = {.workspace = "ws"};
+    assert_int_equal(store_open("memory:", &so, &h->store, &err), 0);
+    if (network) {
+        f->ops = *h->store->ops;
+        f->ops.listen = fake_listen;
+        h->store->ops = &f->ops;
+    }
+    h->wscfg.name = "ws";
+    h->wscfg.root = "/ws";
+    h->ws = workspace_new(&h->wscfg);
+    h->bus = bus_new(ring, "ws");
+    bus_subscribe(h->bus, on_bus, f);
+    h->base = event_base_new();
+    h->commit_ev = event_new(h->base, -1, 0, nothing, NULL);
+    h->replies_tail = &h->replies;
+    event_vec_init(&h->pending);
+    snprintf(h->hub_id, sizeof(h->hub_id), "hub-test");
+    hub_metrics_init(h);
+    return f;
+}
+
+static void fixture_free(struct fixture *f)
+{
+    struct hub *h = &f->h;
+    event_vec_deinit(&h->pending);
+    free(h->replica_text);
+    free(h->down_reason);
+    free(h->store_error);
+    workspace_free(h->ws);
+    bus_free(h->bus);
+    store_close(h->store);
+    event_free(h->commit_ev);
+    event_base_free(h->base);
+    free(f);
+}
+
+static void append_done(void *arg, int status, uint64_t current)
+{
+    (void)current;
+    *(int *)arg = status;
+}
+
+/* Commit the pending events as hub.c does: append, then the bus. */
+static void commit(struct fixture *f)
+{
+    struct hub *h = &f->h;
+    int st = -1;
+    assert_int_equal(h->store->ops->append(h->store, h->committed_seq, h->pending.items,
+                                           h->pending.len, append_done, &st),
+                     0);
+    assert_int_equal(st, 0);
+    for (size_t i = 0; i < h->pending.len; i++)
+        assert_int_equal(bus_publish(h->bus, &h->pending.items[i]), 0);
+    h->committed_seq = workspace_seq(h->ws);
+    event_vec_clear(&h->pending);
+    hub_outage_committed(h, true);
+}
+
+/* Replace the workspace with the log's fold, as a reload does. */
+static void reload(struct fixture *f)
+{
+    struct hub *h = &f->h;
+    struct workspace *ws = workspace_new(&h->wscfg);
+    struct event_vec all;
+    event_vec_init(&all);
+    assert_int_equal(h->store->ops->read(h->store, 0, 1000, &all), 0);
+    for (size_t i = 0; i < all.len; i++)
+        assert_int_equal(workspace_apply(ws, &all.items[i]), 0);
+    event_vec_deinit(&all);
+    workspace_free(h->ws);
+    h->ws = ws;
+    h->committed_seq = workspace_seq(ws);
+}
+
+/* Run op with args (JSON) as agent (admin, session "s1"); the result. */
+static cJSON *run(struct fixture *f, const char *agent, const char *op, const char *args)
+{
+    struct workspace_caller c = {.agent_id = agent, .session_id = "s1", .admin = true};
+    cJSON *a = cJSON_Parse(args);
+    cJSON *result = NULL;
+    char *errmsg = NULL;
+    int rc = workspace_exec(f->h.ws, &c, op, a, hub_now(&f->h), &f->h.pending, &result, &errmsg);
+    if (rc)
+        fail_msg("%s: %s", op, errmsg ? errmsg : "?");
+    cJSON_Delete(a);
+    return result;
+}
+
+static void run_and_commit(struct fixture *f, const char *agent, const char *op, const char *args)
+{
+    cJSON_Delete(run(f, agent, op, args));
+    commit(f);
+}
+
+/* The files of list_locked_files, joined by ','. */
+static void locked_files(struct fixture *f, char *out, size_t len)
+{
+    cJSON *r = run(f, NULL, "list_locked_files", "{}");
+    assert_int_equal(f->h.pending.len, 0); /* a read emits nothing */
+    out[0] = '\0';
+    const cJSON *l;
+    cJSON_ArrayForEach(l, cJSON_GetObjectItem(r, "locks"))
+    {
+        size_t n = strlen(out);
+        snprintf(out + n, len - n, "%s%s", n ? "," : "", json_get_str(l, "file", "?"));
+    }
+    cJSON_Delete(r);
+}
+
+static void test_hub_outage__rebuilds_the_committed_state_from_replica_and_ring(void **state)
+{
+    (void)state;
+    struct fixture *f = fixture_new(64, true);
+    struct hub *h = &f->h;
+    run_and_commit(f, NULL, "register_agent", "{\"agentId\":\"alice\"}");
+    run_and_commit(f, "alice", "lock_file", "{\"file\":\"a.c\"}");
+    hub_replica_keep(h, true); /* as after a load */
+    assert_non_null(h->replica_text);
+    assert_int_equal(h->replica_seq, 2);
+    run_and_commit(f, "alice", "lock_file", "{\"file\":\"a2.c\"}");
+    hub_replica_keep(h, false); /* two events behind: no new text */
+    assert_int_equal(h->replica_seq, 2);
+    /* A turn whose append fails: b.c is folded, the log lacks it. */
+    cJSON_Delete(run(f, "alice", "lock_file", "{\"file\":\"b.c\"}"));
+    assert_int_equal(workspace_seq(h->ws), 4);
+    event_vec_clear(&h->pending);
+    hub_outage_begin(h, "connection refused");
+    h->store_stale = true;
+    assert_true(h->stale_reads);
+    assert_int_equal(workspace_seq(h->ws), 3);
+    char files[256];
+    locked_files(f, files, sizeof(files));
+    assert_string_equal(files, "a.c,a2.c");
+    /* The announcement: once, without id, with the contract's fields. */
+    assert_int_equal(f->announced, 1);
+    cJSON *ann = cJSON_Parse(f->announce);
+    assert_null(cJSON_GetObjectItem(ann, "id"));
+    assert_string_equal(json_get_str(ann, "type", ""), "health:degraded");
+    assert_string_equal(json_get_str(ann, "sourceId", ""), "hub-test");
+    const cJSON *d = cJSON_GetObjectItem(ann, "data");
+    assert_string_equal(json_get_str(d, "component", ""), "store");
+    assert_string_equal(json_get_str(d, "status", ""), "degraded");
+    assert_string_equal(json_get_str(d, "reason", ""), "connection refused");
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItem(d, "staleReads")));
+    char since[40];
+    snprintf(since, sizeof(since), "%s", json_get_str(d, "since", ""));
+    assert_int_equal(strlen(since), 24); /* 2026-11-25T02:46:08.907Z */
+    cJSON_Delete(ann);
+    /* Answers from the replica are marked; writes are refused by name. */
+    cJSON *r = run(f, NULL, "list_tasks", "{}");
+    hub_stale_mark(h, r);
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItem(r, "stale")));
+    assert_string_equal(json_get_str(r, "staleSince", ""), since);
+    cJSON_Delete(r);
+    assert_true(hub_stale_may_answer(h, "check_lock"));
+    assert_true(hub_stale_may_answer(h, "get_unified_health"));
+    assert_false(hub_stale_may_answer(h, "lock_file"));
+    assert_false(hub_stale_may_answer(h, "publish_event"));
+    char *msg = hub_stale_refusal(h, "lock_file");
+    char want[200];
+    snprintf(want, sizeof(want),
+             "the memory store is unreachable since %s (connection refused); "
+             "lock_file was refused and nothing was recorded",
+             since);
+    if (!strstr(msg, want))
+        fail_msg("refusal: %s", msg);
+    free(msg);
+    /* Still away: no second announcement, the same since. */
+    hub_outage_begin(h, "again");
+    assert_int_equal(f->announced, 1);
+    fixture_free(f);
+}
+
+static void test_hub_outage__records_the_outage_once_the_store_is_back(void **state)
+{
+    (void)state;
+    struct fixture *f = fixture_new(64, true);
+    struct hub *h = &f->h;
+    run_and_commit(f, NULL, "register_agent", "{\"agentId\":\"alice\"}");
+    hub_replica_keep(h, true);
+    hub_outage_begin(h, "connection refused");
+    h->store_stale = true;
+    int64_t since = h->down_since_ms;
+    assert_true(since > 0);
+    hub_outage_record(h); /* still away: nothing */
+    assert_int_equal(h->pending.len, 0);
+    /* Back: both events queued, degraded first, the original since. */
+    h->store_stale = false;
+    hub_outage_record(h);
+    assert_int_equal(h->pending.len, 2);
+    struct event *dg = &h->pending.items[0], *rc = &h->pending.items[1];
+    assert_string_equal(dg->type, "health:degraded");
+    assert_string_equal(rc->type, "health:recovered");
+    assert_int_equal(rc->seq, dg->seq + 1);
+    assert_string_equal(json_get_str(dg->data, "reason", ""), "connection refused");
+    assert_string_equal(json_get_str(dg->data, "since", ""), json_get_str(rc->data, "since", "-"));
+    assert_true(json_get_i64(rc->data, "downMs", -1) >= 0);
+    hub_outage_record(h); /* queued already: not twice */
+    assert_int_equal(h->pending.len, 2);
+    /* The batch is dropped (the append failed): queued again next time. */
+    event_vec_clear(&h->pending);
+    hub_outage_committed(h, false);
+    reload(f);
+    assert_int_equal(h->committed_seq, 1);
+    assert_int_equal(h->down_since_ms, since);
+    hub_outage_record(h);
+    assert_int_equal(h->pending.len, 2);
+    commit(f); /* recorded: the outage is over */
+    assert_int_equal(h->down_since_ms, 0);
+    assert_null(h->down_reason);
+    assert_int_equal(h->committed_seq, 3);
+    hub_outage_record(h);
+    assert_int_equal(h->pending.len, 0);
+    fixture_free(f);
+}
+
+static void test_hub_outage__refuses_every_read_when_the_ring_is_too_short(void **state)
+{
+    (void)state;
+    struct fixture *f = fixture_new(2, true); /* the ring holds 2 events */
+    struct hub *h = &f->h;
+    run_and_commit(f, NULL, "register_agent", "{\"agentId\":\"alice\"}");
+    hub_replica_keep(h, true); /* at seq 1 */
+    run_and_commit(f, "alice", "lock_file", "{\"file\":\"a.c\"}");
+    run_and_commit(f, "alice", "lock_file", "{\"file\":\"b.c\"}");
+    run_and_commit(f, "alice", "lock_file", "{\"file\":\"c.c\"}"); /* the ring: 3, 4 */
+    cJSON_Delete(run(f, "alice", "lock_file", "{\"file\":\"d.c\"}"));
+    event_vec_clear(&h->pending);
+    hub_outage_begin(h, "connection refused");
+    h->store_stale = true;
+    assert_false(h->stale_reads);
+    assert_int_equal(workspace_seq(h->ws), 5); /* left as it was: not served */
+    assert_false(hub_stale_may_answer(h, "list_locked_files"));
+    assert_true(hub_stale_may_answer(h, "get_unified_health"));
+    char *msg = hub_stale_refusal(h, "list_locked_files");
+    assert_non_null(strstr(msg, "every call but get_unified_health is refused"));
+    free(msg);
+    assert_int_equal(f->announced, 1);
+    fixture_free(f);
+}
+
+static void test_hub_outage__answers_queued_lock_requests_at_once(void **state)
+{
+    (void)state;
+    struct fixture *f = fixture_new(64, true);
+    struct hub *h = &f->h;
+    run_and_commit(f, NULL, "register_agent", "{\"agentId\":\"alice\"}");
+    run_and_commit(f, NULL, "register_agent", "{\"agentId\":\"bob\"}");
+    run_and_commit(f, "alice", "lock_file", "{\"file\":\"a.c\"}");
+    hub_replica_keep(h, true);
+    cJSON *q = run(f, "bob", "lock_file", "{\"file\":\"a.c\",\"waitMs\":30000}");
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItem(q, "queued")));
+    struct hub_session s = {
+        .id = 7, .hub = h, .oneshot = true, .reply_fn = on_reply, .reply_arg = f, .inflight = 1};
+    h->rest = &s;
+    struct hub_waiter *w = calloc(1, sizeof(*w));
+    w->waiter_id = (uint64_t)json_get_i64(q, "waiterId", 0);
+    w->session = 7;
+    w->call_id = 1;
+    h->waiters = w;
+    cJSON_Delete(q);
+    hub_outage_begin(h, "connection refused");
+    h->store_stale = true;
+    assert_null(h->waiters);
+    assert_int_equal(f->answered, 1);
+    assert_true(f->answer_error);
+    if (!strstr(f->answer, "\"code\":\"unavailable\"") ||
+        !strstr(f->answer, "this queued lock request was refused and nothing was recorded"))
+        fail_msg("answer: %s", f->answer);
+    /* Nothing was granted: alice still holds a.c alone. */
+    char files[256];
+    locked_files(f, files, sizeof(files));
+    assert_string_equal(files, "a.c");
+    h->rest = NULL;
+    fixture_free(f);
+}
+
+static void test_hub_outage__a_local_store_keeps_no_replica(void **state)
+{
+    (void)state;
+    struct fixture *f = fixture_new(64, false);
+    run_and_commit(f, NULL, "register_agent", "{\"agentId\":\"alice\"}");
+    hub_replica_keep(&f->h, true);
+    assert_null(f->h.replica_text);
+    char *text = strdup("{}");
+    assert_false(hub_replica_offer(&f->h, text));
+    free(text);
+    fixture_free(f);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_hub_outage__rebuilds_the_committed_state_from_replica_and_ring),
+        cmocka_unit_test(test_hub_outage__records_the_outage_once_the_store_is_back),
+        cmocka_unit_test(test_hub_outage__refuses_every_read_when_the_ring_is_too_short),
+        cmocka_unit_test(test_hub_outage__answers_queued_lock_requests_at_once),
+        cmocka_unit_test(test_hub_outage__a_local_store_keeps_no_replica),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
