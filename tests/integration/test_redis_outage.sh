@@ -6,7 +6,9 @@
 # marked stale, with the state as of the last answered write; writes are
 # refused with the precise error and change nothing (the rebuild of the
 # state when a write's append fails is unit-tested in test_hub_outage.c);
-# /healthz and the unified health show the store away since when and why;
+# an MCP session over /mcp gets it as a warning notification and its
+# tools answer stale or refuse; /healthz and the unified health show the
+# store away since when and why;
 # wait_for_events still serves committed events. Redis is started again
 # from its append-only file on the same socket: the hub recovers by itself
 # (no write needed), the log then holds health:degraded (the original
@@ -21,6 +23,7 @@ SOCK="$REDIS_DIR/redis.sock"
 STORE="unix://$SOCK"
 REDIS_PID=
 SSE_PID=
+MCP_PID=
 mkdir -p "$REDIS_DIR"
 
 start_redis() {
@@ -38,10 +41,12 @@ stop_redis() { # SIGKILL: only what the append-only file holds survives
   wait "$REDIS_PID" 2>/dev/null || true
 }
 stop_sse() {
-  [ -n "$SSE_PID" ] || return 0
-  kill -TERM "$SSE_PID" 2>/dev/null || true
-  wait "$SSE_PID" 2>/dev/null || true
-  SSE_PID=
+  local p
+  for p in $SSE_PID $MCP_PID; do
+    kill -TERM "$p" 2>/dev/null || true
+    wait "$p" 2>/dev/null || true
+  done
+  SSE_PID= MCP_PID=
 }
 trap 'stop_sse; stop_redis; cleanup' EXIT
 ch() { "$COORDHUB" "$@" --store "$STORE"; }
@@ -73,12 +78,40 @@ last=$(curl -s "${AUTH[@]}" "$URL/api/v1/health" | jq -r .store.lastSeq)
 curl -s -N "${AUTH[@]}" "$URL/events?types=health:*,file:*" >"$WORK/sse" 2>/dev/null &
 SSE_PID=$!
 wait_for "$WORK/sse" "retry:" && ok "an SSE client follows /events" || fail "no SSE stream"
+# An MCP session over HTTP with its GET stream open (notifications).
+MCP=(-H "Content-Type: application/json" -H "Accept: application/json, text/event-stream")
+init='{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"outage","version":"1"}}}'
+curl -s -D "$WORK/mh" -o "$WORK/init" "${AUTH[@]}" "${MCP[@]}" -d "$init" "$URL/mcp"
+SID=$(grep -i '^MCP-Session-Id:' "$WORK/mh" | tr -d '\r' | awk '{print $2}')
+MH=(-H "MCP-Session-Id: $SID" -H "MCP-Protocol-Version: 2025-11-25")
+curl -s -o /dev/null "${AUTH[@]}" "${MCP[@]}" "${MH[@]}" \
+  -d '{"jsonrpc":"2.0","method":"notifications/initialized"}' "$URL/mcp"
+curl -s -N "${AUTH[@]}" "${MH[@]}" -H "Accept: text/event-stream" "$URL/mcp" >"$WORK/mcp" 2>/dev/null &
+MCP_PID=$!
+# mcp_call ID TOOL ARGS: a tools/call in the session, its answer in $WORK/body.
+mcp_call() {
+  curl -s -o "$WORK/body" "${AUTH[@]}" "${MCP[@]}" "${MH[@]}" \
+    -d "{\"jsonrpc\":\"2.0\",\"id\":$1,\"method\":\"tools/call\",\"params\":{\"name\":\"$2\",\"arguments\":$3}}" \
+    "$URL/mcp"
+}
+mcp_call 2 list_agents '{}'
+[ -n "$SID" ] && [ "$(body '.result.structuredContent.agents | length')" -ge 1 ] &&
+  ok "an MCP session over /mcp with its GET stream" || fail "mcp session: $(cat "$WORK/init" "$WORK/body")"
 
 # ---- Redis goes away ----------------------------------------------------------------
 stop_redis
 # No call is made: the hub hears that the store went away by itself.
 wait_for "$WORK/sse" "event: health:degraded" && ok "the idle hub tells the SSE client health:degraded" \
   || fail "no health:degraded on /events: $(cat "$WORK/sse")"
+wait_for "$WORK/mcp" '"level":"warning"' && grep '"level":"warning"' "$WORK/mcp" |
+  grep -q '"type":"health:degraded"' && ok "the MCP session is told: notifications/message, level warning" ||
+  fail "no warning on the MCP stream: $(cat "$WORK/mcp")"
+mcp_call 3 check_lock '{"file":"src/a.c"}'
+[ "$(body .result.structuredContent.stale)" = true ] && [ "$(body .result.structuredContent.lockedBy)" = alice ] &&
+  ok "check_lock over MCP answers from the replica, marked stale" || fail "mcp check_lock: $(cat "$WORK/body")"
+mcp_call 4 lock_file '{"file":"src/m.c"}'
+[ "$(body .result.isError)" = true ] && body '.result.content[0].text' | grep -q "nothing was recorded" &&
+  ok "lock_file over MCP: a tool error, nothing recorded" || fail "mcp lock: $(cat "$WORK/body")"
 expect_code 1 "bob's lock while redis is away is refused" -- ch lock src/b.c --agent bob --json
 grep -q "lock_file was refused and nothing was recorded" "$WORK/out" "$WORK/err" \
   && ok "…saying nothing was recorded" || fail "refusal text: $(cat "$WORK/out" "$WORK/err")"
@@ -153,6 +186,9 @@ done
 [ "$recovered" = 0 ] && ok "the hub recovers by itself" || fail "no recovery: $(cat "$WORK/body")"
 wait_for "$WORK/sse" "event: health:recovered" && ok "the SSE client hears health:recovered" \
   || fail "no health:recovered on /events"
+wait_for "$WORK/mcp" '"level":"notice"' && grep '"level":"notice"' "$WORK/mcp" |
+  grep -q '"type":"health:recovered"' && ok "the MCP session is told of the recovery (level notice)" ||
+  fail "no notice on the MCP stream: $(cat "$WORK/mcp")"
 expect_code 0 "the event log" -- ch events --json
 cp "$WORK/out" "$WORK/log"
 jq -s -e --arg since "$since" '
@@ -165,7 +201,7 @@ jq -s -e --arg since "$since" '
   fail "outage record: $(jq -c 'select(.type | startswith("health:"))' "$WORK/log")"
 jq -s -e '[.[] | select(.type == "file:locked" or .type == "task:created") | (.data.file // .data.task.taskId // .data.taskId)]
   | (index("src/b.c") == null) and (index("src/c.c") == null) and (index("src/d.c") == null)
-  and (index("T2") == null)' "$WORK/log" >/dev/null &&
+  and (index("T2") == null) and (index("src/m.c") == null)' "$WORK/log" >/dev/null &&
   ! grep -q deploy:done "$WORK/log" && ok "none of the refused writes is in the log" ||
   fail "a refused write was recorded: $(cat "$WORK/log")"
 jq -s -e '[.[].id | tonumber] | . == [range(1; length + 1)]' "$WORK/log" >/dev/null &&
