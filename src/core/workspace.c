@@ -316,6 +316,27 @@ void workspace_sessions_reset(struct workspace *ws, int64_t now_ms)
     ws->detach_floor = now_ms;
 }
 
+void workspace_carry_ephemeral(struct workspace *to, struct workspace *from,
+                               struct workspace_waiter_done_vec *dropped)
+{
+    /* An agent detached in both keeps the time it lost its session, so a
+     * rebuild does not restart its grace period. */
+    size_t it = 0;
+    void *v;
+    while (map_next(&to->agents.by_id, &it, NULL, &v)) {
+        struct agent *a = v;
+        const struct agent *old = agent_table_get(&from->agents, a->id);
+        if (!a->live_session && old && !old->live_session && old->detached_at < a->detached_at)
+            a->detached_at = old->detached_at;
+    }
+    if (from->detach_floor < to->detach_floor)
+        to->detach_floor = from->detach_floor;
+    workspace__waiters_carry(to, from, dropped);
+    to->lock_contended += from->lock_contended;
+    to->lock_expired += from->lock_expired;
+    to->lock_granted += from->lock_granted;
+}
+
 /* ---- time ---- */
 
 void workspace_tick(struct workspace *ws, int64_t now_ms, struct event_vec *out)
@@ -536,8 +557,10 @@ void workspace_waiter_done_vec_deinit(struct workspace_waiter_done_vec *v)
 {
     if (!v)
         return;
-    for (size_t i = 0; i < v->len; i++)
+    for (size_t i = 0; i < v->len; i++) {
         cJSON_Delete(v->items[i].result);
+        workspace_waiter_free(v->items[i].waiter);
+    }
     free(v->items);
     v->items = NULL;
     v->len = v->cap = 0;

@@ -79,10 +79,18 @@ struct workspace_caller {
     const char *signature;
 };
 
+/* A queued lock_file request (opaque). */
+struct workspace_waiter;
+
 /* A lock waiter's outcome, produced by workspace_waiters_service(). */
 struct workspace_waiter_done {
     uint64_t waiter_id;
     cJSON *result; /* owned: the lock_file result (granted, or busy/timeout) */
+    /* Owned: the request itself, off the queue, or NULL. A hub whose
+     * store did not record the grant (it lost an append race) queues it
+     * again in the rebuilt workspace with workspace_waiter_requeue(),
+     * taking it (set this NULL); deinit frees what is left. */
+    struct workspace_waiter *waiter;
 };
 
 struct workspace_waiter_done_vec {
@@ -130,6 +138,26 @@ void workspace_waiters_service(struct workspace *ws, int64_t now_ms, struct even
                                struct workspace_waiter_done_vec *done);
 /* Drop a queued waiter (request cancelled / session gone). 0 or -ERR_NOT_FOUND. */
 int workspace_waiter_cancel(struct workspace *ws, uint64_t waiter_id);
+/* (Addition.) Carry the ephemeral state of `from` into `to`, a workspace
+ * just rebuilt from the store that replaces it: every queued lock request
+ * moves with its id, its place in its key's FIFO, its deadline (so its
+ * remaining wait) and its parameters; the lock counters add up. A request
+ * whose agent `to` does not know (its registration was never recorded) is
+ * dropped and reported in `dropped` with a refusal result, waiter NULL.
+ * Session attachments are not carried (the caller attaches its live
+ * sessions again first), but an agent detached in both keeps the time it
+ * was detached in `from`, so its grace period does not restart. `from` is
+ * left without waiters. */
+void workspace_carry_ephemeral(struct workspace *to, struct workspace *from,
+                               struct workspace_waiter_done_vec *dropped);
+/* (Addition.) Queue again a request workspace_waiters_service() took off
+ * (done item's waiter), at the place its id gives in its key's FIFO, its
+ * deadline unchanged; takes w on 0. -ERR_NOT_FOUND when its agent is
+ * unknown to ws, -ERR_STATE when a request with its id is queued (w is
+ * not taken: free it). */
+COORDHUB_MUST_CHECK int workspace_waiter_requeue(struct workspace *ws, struct workspace_waiter *w);
+uint64_t workspace_waiter_id(const struct workspace_waiter *w);
+void workspace_waiter_free(struct workspace_waiter *w);
 
 /* Ephemeral session bookkeeping. attach: agent_id is now live on
  * session_id (register_agent does this itself; a hub calls it when a

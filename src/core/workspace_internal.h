@@ -131,6 +131,9 @@ void workspace__waiters_clear(struct workspace *ws);
 int64_t workspace__waiters_next_deadline(const struct workspace *ws);
 /* Drop the waiters of session_id. */
 void workspace__waiters_drop_session(struct workspace *ws, const char *session_id);
+/* Move every waiter of `from` into `to` (workspace_carry_ephemeral). */
+void workspace__waiters_carry(struct workspace *to, struct workspace *from,
+                              struct workspace_waiter_done_vec *dropped);
 
 workspace__op_fn workspace__op_register_agent, workspace__op_set_agent_status,
     workspace__op_list_agents, workspace__op_publish_event, workspace__op_status,

@@ -244,6 +244,109 @@ static cJSON *queue_refusal(const char *key, bool pattern, const struct workspac
     return r;
 }
 
+static void done_push(struct workspace_waiter_done_vec *done, uint64_t id, cJSON *result,
+                      struct workspace_waiter *w)
+{
+    if (done->len == done->cap) {
+        done->cap = done->cap ? done->cap * 2 : 8;
+        done->items = xrealloc(done->items, done->cap * sizeof(*done->items));
+    }
+    done->items[done->len].waiter_id = id;
+    done->items[done->len].result = result;
+    done->items[done->len].waiter = w;
+    done->len++;
+}
+
+/* Put w in ws's arrival list and its key's FIFO at the place its id
+ * gives (ids grow with arrival, so a request queued again after a rebuild
+ * takes back its place), creating the key's queue if needed. */
+static void waiter_link(struct workspace *ws, struct workspace_waiter *w)
+{
+    struct workspace_waiter *before = ws->wait_tail; /* the last with a smaller id */
+    while (before && before->id > w->id)
+        before = before->prev;
+    w->prev = before;
+    w->next = before ? before->next : ws->wait_head;
+    if (w->next)
+        w->next->prev = w;
+    else
+        ws->wait_tail = w;
+    if (before)
+        before->next = w;
+    else
+        ws->wait_head = w;
+    ws->nwaiters++;
+    if (ws->next_waiter_id <= w->id)
+        ws->next_waiter_id = w->id + 1;
+
+    char *qk = waitq_key(w->key, w->pattern);
+    struct workspace_waitq *q = map_get(&ws->waitqs, qk);
+    if (!q) {
+        q = xcalloc(1, sizeof(*q));
+        q->qkey = qk;
+        map_put(&ws->waitqs, q->qkey, q);
+    } else {
+        free(qk);
+    }
+    struct workspace_waiter *qprev = NULL;
+    for (struct workspace_waiter *x = q->head; x && x->id < w->id; x = x->q_next)
+        qprev = x;
+    w->q_next = qprev ? qprev->q_next : q->head;
+    if (qprev)
+        qprev->q_next = w;
+    else
+        q->head = w;
+    if (!w->q_next)
+        q->tail = w;
+    q->n++;
+    w->q = q;
+}
+
+/* Take w off ws's lists (the key's queue goes when it empties); w itself
+ * is kept. */
+static void waiter_unlink(struct workspace *ws, struct workspace_waiter *w)
+{
+    if (w->prev)
+        w->prev->next = w->next;
+    else
+        ws->wait_head = w->next;
+    if (w->next)
+        w->next->prev = w->prev;
+    else
+        ws->wait_tail = w->prev;
+    w->prev = w->next = NULL;
+    ws->nwaiters--;
+
+    struct workspace_waitq *q = w->q;
+    struct workspace_waiter *prev = NULL;
+    for (struct workspace_waiter *x = q->head; x != w; x = x->q_next)
+        prev = x;
+    if (prev)
+        prev->q_next = w->q_next;
+    else
+        q->head = w->q_next;
+    if (q->tail == w)
+        q->tail = prev;
+    w->q_next = NULL;
+    w->q = NULL;
+    if (--q->n == 0) {
+        map_del(&ws->waitqs, q->qkey);
+        free(q->qkey);
+        free(q);
+    }
+}
+
+void workspace_waiter_free(struct workspace_waiter *w)
+{
+    if (!w)
+        return;
+    free(w->agent_id);
+    free(w->session_id);
+    free(w->key);
+    free(w->reason);
+    free(w);
+}
+
 static uint64_t waiter_add(struct workspace *ws, const char *agent, const char *session,
                            const char *key, bool pattern, enum lease_mode mode, const char *reason,
                            int64_t ttl_ms, int64_t now_ms, int64_t deadline)
@@ -259,65 +362,63 @@ static uint64_t waiter_add(struct workspace *ws, const char *agent, const char *
     w->ttl_ms = ttl_ms;
     w->enqueued_at = now_ms;
     w->deadline = deadline;
-    w->prev = ws->wait_tail;
-    if (ws->wait_tail)
-        ws->wait_tail->next = w;
-    else
-        ws->wait_head = w;
-    ws->wait_tail = w;
-    ws->nwaiters++;
-
-    char *qk = waitq_key(key, pattern);
-    struct workspace_waitq *q = map_get(&ws->waitqs, qk);
-    if (!q) {
-        q = xcalloc(1, sizeof(*q));
-        q->qkey = qk;
-        map_put(&ws->waitqs, q->qkey, q);
-    } else {
-        free(qk);
-    }
-    if (q->tail)
-        q->tail->q_next = w;
-    else
-        q->head = w;
-    q->tail = w;
-    q->n++;
-    w->q = q;
+    waiter_link(ws, w);
     return w->id;
 }
 
 static void waiter_remove(struct workspace *ws, struct workspace_waiter *w)
 {
-    if (w->prev)
-        w->prev->next = w->next;
-    else
-        ws->wait_head = w->next;
-    if (w->next)
-        w->next->prev = w->prev;
-    else
-        ws->wait_tail = w->prev;
-    ws->nwaiters--;
+    waiter_unlink(ws, w);
+    workspace_waiter_free(w);
+}
 
-    struct workspace_waitq *q = w->q;
-    struct workspace_waiter *prev = NULL;
-    for (struct workspace_waiter *x = q->head; x != w; x = x->q_next)
-        prev = x;
-    if (prev)
-        prev->q_next = w->q_next;
-    else
-        q->head = w->q_next;
-    if (q->tail == w)
-        q->tail = prev;
-    if (--q->n == 0) {
-        map_del(&ws->waitqs, q->qkey);
-        free(q->qkey);
-        free(q);
+int workspace_waiter_requeue(struct workspace *ws, struct workspace_waiter *w)
+{
+    if (!agent_table_get(&ws->agents, w->agent_id))
+        return -ERR_NOT_FOUND;
+    for (const struct workspace_waiter *x = ws->wait_head; x; x = x->next)
+        if (x->id == w->id)
+            return -ERR_STATE;
+    waiter_link(ws, w);
+    return 0;
+}
+
+uint64_t workspace_waiter_id(const struct workspace_waiter *w)
+{
+    return w->id;
+}
+
+/* The answer to a queued request that cannot be carried into a rebuilt
+ * workspace: its agent's registration is not in the log. */
+static cJSON *carry_refusal(const struct workspace_waiter *w)
+{
+    cJSON *r = cJSON_CreateObject();
+    cJSON_AddFalseToObject(r, "success");
+    cJSON_AddFalseToObject(r, "locked");
+    cJSON_AddStringToObject(r, "file", w->key);
+    if (w->pattern)
+        cJSON_AddTrueToObject(r, "pattern");
+    char *err = str_printf("agent %s is not registered in the workspace's log (its registration "
+                           "was not recorded): the queued request was dropped; register again",
+                           w->agent_id);
+    cJSON_AddStringToObject(r, "error", err);
+    free(err);
+    return r;
+}
+
+void workspace__waiters_carry(struct workspace *to, struct workspace *from,
+                              struct workspace_waiter_done_vec *dropped)
+{
+    while (from->wait_head) {
+        struct workspace_waiter *w = from->wait_head;
+        waiter_unlink(from, w);
+        if (workspace_waiter_requeue(to, w) != 0) {
+            done_push(dropped, w->id, carry_refusal(w), NULL);
+            workspace_waiter_free(w);
+        }
     }
-    free(w->agent_id);
-    free(w->session_id);
-    free(w->key);
-    free(w->reason);
-    free(w);
+    if (to->next_waiter_id < from->next_waiter_id)
+        to->next_waiter_id = from->next_waiter_id;
 }
 
 void workspace__waiters_clear(struct workspace *ws)
@@ -358,17 +459,6 @@ int workspace_waiter_cancel(struct workspace *ws, uint64_t waiter_id)
     return -ERR_NOT_FOUND;
 }
 
-static void done_push(struct workspace_waiter_done_vec *done, uint64_t id, cJSON *result)
-{
-    if (done->len == done->cap) {
-        done->cap = done->cap ? done->cap * 2 : 8;
-        done->items = xrealloc(done->items, done->cap * sizeof(*done->items));
-    }
-    done->items[done->len].waiter_id = id;
-    done->items[done->len].result = result;
-    done->len++;
-}
-
 void workspace_waiters_service(struct workspace *ws, int64_t now_ms, struct event_vec *out,
                                struct workspace_waiter_done_vec *done)
 {
@@ -391,8 +481,8 @@ void workspace_waiters_service(struct workspace *ws, int64_t now_ms, struct even
         workspace__lock_eval_deinit(&e);
         if (r) {
             json_add_u64(r, "waitedMs", (uint64_t)(now_ms - w->enqueued_at));
-            done_push(done, w->id, r);
-            waiter_remove(ws, w);
+            waiter_unlink(ws, w);
+            done_push(done, w->id, r, w);
         }
         w = next;
     }

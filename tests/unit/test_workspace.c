@@ -714,6 +714,188 @@ static void test_workspace__shared_waiters_granted_together(void **state)
     fx_deinit(&f);
 }
 
+/* A hub that lost an append race rebuilds its workspace from the log and
+ * carries the lock queues over: ids, FIFO places and deadlines are kept, a
+ * grant the store did not record is queued again at its place, and a
+ * request whose agent's registration was not recorded is answered. */
+static void test_workspace__waiters_carried_into_rebuilt_workspace(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_init(&f);
+    fx_register(&f, "a", "s1");
+    fx_register(&f, "b", "s2");
+    fx_register(&f, "c", "s3");
+    struct workspace_caller a = fx_as("a", "s1"), b = fx_as("b", "s2"), c = fx_as("c", "s3");
+    cJSON_Delete(fx_call(&f, &a, "lock_file", "{\"file\":\"x.c\"}"));
+    cJSON *r = fx_call(&f, &b, "lock_file", "{\"file\":\"x.c\",\"waitMs\":5000}");
+    uint64_t wb = (uint64_t)json_get_i64(r, "waiterId", 0);
+    cJSON_Delete(r);
+    r = fx_call(&f, &c, "lock_file", "{\"file\":\"x.c\",\"waitMs\":3000}");
+    uint64_t wc = (uint64_t)json_get_i64(r, "waiterId", 0);
+    cJSON_Delete(r);
+
+    /* Not recorded: e registers and queues, a unlocks, b is granted. */
+    struct event_vec lost;
+    event_vec_init(&lost);
+    struct workspace_caller e = fx_as(NULL, "s5");
+    cJSON *args = cJSON_Parse("{\"agentId\":\"e\"}");
+    char *msg = NULL;
+    assert_int_equal(workspace_exec(f.ws, &e, "register_agent", args, f.now, &lost, &r, &msg), 0);
+    cJSON_Delete(r);
+    cJSON_Delete(args);
+    e.agent_id = "e";
+    args = cJSON_Parse("{\"file\":\"x.c\",\"waitMs\":5000}");
+    assert_int_equal(workspace_exec(f.ws, &e, "lock_file", args, f.now, &lost, &r, &msg), 0);
+    uint64_t we = (uint64_t)json_get_i64(r, "waiterId", 0);
+    cJSON_Delete(r);
+    cJSON_Delete(args);
+    args = cJSON_Parse("{\"file\":\"x.c\"}");
+    assert_int_equal(workspace_exec(f.ws, &a, "unlock_file", args, f.now, &lost, &r, &msg), 0);
+    cJSON_Delete(r);
+    cJSON_Delete(args);
+    struct workspace_waiter_done_vec granted = {0};
+    workspace_waiters_service(f.ws, f.now + 100, &lost, &granted);
+    assert_int_equal(granted.len, 1);
+    assert_true(granted.items[0].waiter_id == wb);
+    assert_non_null(granted.items[0].waiter);
+    assert_true(workspace_waiter_id(granted.items[0].waiter) == wb);
+
+    /* Rebuild from the recorded log and carry the queues over. */
+    struct workspace *rebuilt = workspace_new(&f.cfg);
+    for (size_t i = 0; i < f.log.len; i++)
+        assert_int_equal(workspace_apply(rebuilt, &f.log.items[i]), 0);
+    struct workspace_waiter_done_vec dropped = {0};
+    workspace_carry_ephemeral(rebuilt, f.ws, &dropped);
+    struct workspace_stats st;
+    workspace_stats_get(f.ws, &st);
+    assert_int_equal(st.waiters, 0);
+    assert_int_equal(dropped.len, 1);
+    assert_true(dropped.items[0].waiter_id == we);
+    assert_null(dropped.items[0].waiter);
+    assert_true(fx_bool(dropped.items[0].result, "success", false));
+    assert_non_null(strstr(json_get_str(dropped.items[0].result, "error", ""), "e is not registered"));
+    workspace_waiter_done_vec_deinit(&dropped);
+    workspace_stats_get(rebuilt, &st);
+    assert_int_equal(st.waiters, 1);
+    assert_int_equal(workspace_waiter_requeue(rebuilt, granted.items[0].waiter), 0);
+    granted.items[0].waiter = NULL;
+    workspace_waiter_done_vec_deinit(&granted);
+    workspace_stats_get(rebuilt, &st);
+    assert_int_equal(st.waiters, 2);
+    workspace_free(f.ws);
+    event_vec_deinit(&lost);
+    f.ws = rebuilt;
+
+    /* c's deadline is unchanged; b is ahead of c again. */
+    assert_int_equal(workspace_next_deadline(f.ws), FX_T0 + 3000);
+    r = fx_call(&f, &a, "lock_file", "{\"file\":\"y.c\"}");
+    cJSON_Delete(r);
+    cJSON_Delete(fx_call(&f, &a, "unlock_file", "{\"file\":\"x.c\"}"));
+    struct workspace_waiter_done_vec done = {0};
+    f.now += 200;
+    workspace_waiters_service(f.ws, f.now, &f.log, &done);
+    assert_int_equal(done.len, 1);
+    assert_true(done.items[0].waiter_id == wb);
+    assert_true(fx_bool(done.items[0].result, "success", true));
+    assert_int_equal(json_get_i64(done.items[0].result, "waitedMs", -1), 200);
+    fx_assert_str(fx_last(&f)->data, "agentId", "b");
+    workspace_waiter_done_vec_deinit(&done);
+    /* Ids are never reused, not even those of dropped requests. */
+    r = fx_call(&f, &a, "lock_file", "{\"file\":\"x.c\",\"waitMs\":1000}");
+    assert_true(fx_bool(r, "queued", true));
+    uint64_t wa = (uint64_t)json_get_i64(r, "waiterId", 0);
+    cJSON_Delete(r);
+    assert_true(wa > we);
+    assert_int_equal(workspace_waiter_cancel(f.ws, wa), 0);
+    /* c times out at its original deadline, b named as the holder. */
+    f.now = FX_T0 + 3000;
+    workspace_waiters_service(f.ws, f.now, &f.log, &done);
+    assert_int_equal(done.len, 1);
+    assert_true(done.items[0].waiter_id == wc);
+    fx_assert_str(done.items[0].result, "lockedBy", "b");
+    assert_int_equal(json_get_i64(done.items[0].result, "waitedMs", -1), 3000);
+    workspace_waiter_done_vec_deinit(&done);
+    fx_deinit(&f);
+}
+
+/* A request queued again goes to its place by id, after one queued
+ * earlier and before one queued later, and only once. */
+static void test_workspace__waiter_requeue_keeps_fifo_place(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_init(&f);
+    fx_register(&f, "a", "s1");
+    fx_register(&f, "b", "s2");
+    fx_register(&f, "c", "s3");
+    fx_register(&f, "d", "s4");
+    struct workspace_caller a = fx_as("a", "s1"), b = fx_as("b", "s2"), c = fx_as("c", "s3"),
+                            d = fx_as("d", "s4");
+    cJSON_Delete(fx_call(&f, &a, "lock_file", "{\"file\":\"x.c\"}"));
+    cJSON_Delete(fx_call(&f, &b, "lock_file", "{\"file\":\"x.c\",\"waitMs\":1000}"));
+    cJSON_Delete(fx_call(&f, &c, "lock_file", "{\"file\":\"x.c\",\"waitMs\":5000}"));
+    cJSON_Delete(fx_call(&f, &d, "lock_file", "{\"file\":\"x.c\",\"waitMs\":5000}"));
+    /* b times out and is taken off; queue it again: ahead of c and d. */
+    f.now += 1000;
+    struct workspace_waiter_done_vec out = {0};
+    workspace_waiters_service(f.ws, f.now, &f.log, &out);
+    assert_int_equal(out.len, 1);
+    struct workspace_waiter *wb = out.items[0].waiter;
+    out.items[0].waiter = NULL;
+    workspace_waiter_done_vec_deinit(&out);
+    assert_int_equal(workspace_waiter_requeue(f.ws, wb), 0);
+    assert_int_equal(workspace_waiter_requeue(f.ws, wb), -ERR_STATE);
+    /* once x.c is free, a newcomer is refused naming b, first in line */
+    cJSON_Delete(fx_call(&f, &a, "unlock_file", "{\"file\":\"x.c\"}"));
+    cJSON *r = fx_call(&f, &a, "lock_file", "{\"file\":\"x.c\"}");
+    fx_assert_str(r, "queuedBy", "b");
+    cJSON_Delete(r);
+    /* the key is free: b, first in line, is granted (a free key is
+     * granted even at the deadline); c and d wait on */
+    workspace_waiters_service(f.ws, f.now, &f.log, &out);
+    assert_int_equal(out.len, 1);
+    assert_true(fx_bool(out.items[0].result, "success", true));
+    fx_assert_str(fx_last(&f)->data, "agentId", "b");
+    struct workspace_stats st;
+    workspace_stats_get(f.ws, &st);
+    assert_int_equal(st.waiters, 2);
+    workspace_waiter_done_vec_deinit(&out);
+    fx_deinit(&f);
+}
+
+/* A rebuild does not restart the grace period of an agent that was
+ * already detached; agents live before count as detached since the
+ * rebuild (the hub attaches its live sessions again). */
+static void test_workspace__carry_keeps_detach_times(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_init(&f);
+    fx_register(&f, "a", "s1");
+    fx_register(&f, "z", "s9");
+    workspace_session_detach(f.ws, "s9", f.now);
+    struct workspace *rebuilt = workspace_new(&f.cfg);
+    for (size_t i = 0; i < f.log.len; i++)
+        assert_int_equal(workspace_apply(rebuilt, &f.log.items[i]), 0);
+    workspace_sessions_reset(rebuilt, f.now + 500);
+    struct workspace_waiter_done_vec dropped = {0};
+    workspace_carry_ephemeral(rebuilt, f.ws, &dropped);
+    assert_int_equal(dropped.len, 0);
+    workspace_free(f.ws);
+    f.ws = rebuilt;
+    f.now += 30 * 1000; /* z's grace is over, a's (detached by the rebuild) not */
+    size_t before = f.log.len;
+    fx_tick(&f);
+    assert_int_equal(f.log.len, before + 1);
+    fx_assert_str(fx_last(&f)->data, "agentId", "z");
+    f.now += 500;
+    fx_tick(&f);
+    assert_int_equal(f.log.len, before + 2);
+    fx_assert_str(fx_last(&f)->data, "agentId", "a");
+    fx_deinit(&f);
+}
+
 static void test_workspace__renew_locks(void **state)
 {
     (void)state;
@@ -1112,6 +1294,9 @@ int main(void)
         cmocka_unit_test(test_workspace__waiter_granted_when_free_in_fifo_order),
         cmocka_unit_test(test_workspace__waiters_cancel_detach_and_cap),
         cmocka_unit_test(test_workspace__shared_waiters_granted_together),
+        cmocka_unit_test(test_workspace__waiters_carried_into_rebuilt_workspace),
+        cmocka_unit_test(test_workspace__waiter_requeue_keeps_fifo_place),
+        cmocka_unit_test(test_workspace__carry_keeps_detach_times),
         cmocka_unit_test(test_workspace__renew_locks),
         cmocka_unit_test(test_workspace__check_lock_validates_tokens),
         cmocka_unit_test(test_workspace__list_locked_files_and_detect_conflicts),
