@@ -774,7 +774,8 @@ static void test_workspace__waiters_carried_into_rebuilt_workspace(void **state)
     assert_true(dropped.items[0].waiter_id == we);
     assert_null(dropped.items[0].waiter);
     assert_true(fx_bool(dropped.items[0].result, "success", false));
-    assert_non_null(strstr(json_get_str(dropped.items[0].result, "error", ""), "e is not registered"));
+    assert_non_null(
+        strstr(json_get_str(dropped.items[0].result, "error", ""), "e is not registered"));
     workspace_waiter_done_vec_deinit(&dropped);
     workspace_stats_get(rebuilt, &st);
     assert_int_equal(st.waiters, 1);
