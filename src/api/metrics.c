@@ -320,6 +320,14 @@ int metrics_render(struct buf *out, const struct metrics_hub *hub, const struct 
                          "Store appends that failed (their calls got the error).",
                          hub->store_append_errors_total);
     if (!rc)
+        rc = metrics_u64(out, "coordhub_store_conflicts_total", "counter",
+                         "Store appends refused because another hub appended first.",
+                         hub->store_conflicts_total);
+    if (!rc)
+        rc = metrics_u64(out, "coordhub_commands_reevaluated_total", "counter",
+                         "Tool calls evaluated again after their append lost to another hub's.",
+                         hub->commands_reevaluated_total);
+    if (!rc)
         rc = metrics_histogram(out, "coordhub_commit_batch_events",
                                "Events written by one group commit.", METRICS_SCALE_BATCH,
                                &hub->commit_batch_events);

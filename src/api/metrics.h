@@ -91,6 +91,8 @@ struct metrics_hub {
     size_t ntools;
     struct metrics_histogram store_append_seconds; /* METRICS_SCALE_LATENCY */
     uint64_t store_append_errors_total;
+    uint64_t store_conflicts_total;               /* appends refused: another hub appended first */
+    uint64_t commands_reevaluated_total;          /* calls evaluated again after a conflict */
     struct metrics_histogram commit_batch_events; /* METRICS_SCALE_BATCH */
     struct metrics_cache wait_cache;              /* wait_for_events history reads */
     /* Messages other systems published on the store's shared channel

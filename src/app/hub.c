@@ -59,6 +59,9 @@ void hub_schedule_commit(struct hub *h)
 
 static void hub_send_reply(struct hub *h, struct hub_reply *r)
 {
+    if (r->lock_wait)
+        hub_metrics_lock_wait_done(
+            h, r->clock, cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r->result, "success")));
     struct hub_session *s = hub_session_find(h, r->session);
     if (!s) {
         cJSON_Delete(r->result);
@@ -79,8 +82,8 @@ void hub_reply(struct hub *h, struct hub_session *s, uint64_t call_id, cJSON *re
     hub_reply_timed(h, s, call_id, result, is_error, h->call);
 }
 
-void hub_reply_timed(struct hub *h, struct hub_session *s, uint64_t call_id, cJSON *result,
-                     bool is_error, struct hub_call_clock clock)
+static void hub_reply_push(struct hub *h, struct hub_session *s, uint64_t call_id, cJSON *result,
+                           bool is_error, struct hub_call_clock clock, bool lock_wait)
 {
     struct hub_reply *r = xcalloc(1, sizeof(*r));
     r->session = s->id;
@@ -88,6 +91,10 @@ void hub_reply_timed(struct hub *h, struct hub_session *s, uint64_t call_id, cJS
     r->result = result;
     r->is_error = is_error;
     r->clock = clock;
+    /* A recorded call's answer, or a queued request's end, depends on
+     * the batch: derived again if its append loses (hub_commit.c). */
+    r->redo = h->redo_call != NULL || lock_wait;
+    r->lock_wait = lock_wait;
     if (h->pending.len == 0 && !h->replies) {
         hub_send_reply(h, r);
         free(r);
@@ -96,6 +103,18 @@ void hub_reply_timed(struct hub *h, struct hub_session *s, uint64_t call_id, cJS
     *h->replies_tail = r;
     h->replies_tail = &r->next;
     hub_schedule_commit(h);
+}
+
+void hub_reply_timed(struct hub *h, struct hub_session *s, uint64_t call_id, cJSON *result,
+                     bool is_error, struct hub_call_clock clock)
+{
+    hub_reply_push(h, s, call_id, result, is_error, clock, false);
+}
+
+void hub_reply_lock_wait(struct hub *h, struct hub_session *s, uint64_t call_id, cJSON *result,
+                         struct hub_call_clock clock)
+{
+    hub_reply_push(h, s, call_id, result, false, clock, true);
 }
 
 static void hub_flush_replies(struct hub *h, const char *store_err)
@@ -145,8 +164,10 @@ static void hub_publish_since(struct hub *h, uint64_t from)
 }
 
 /* Replace the workspace with the store's view: newest snapshot + tail.
- * Events the log has beyond what this hub published are fanned out. */
-static int hub_load_state(struct hub *h, char **errmsg)
+ * Events the log has beyond what this hub published are fanned out. The
+ * ephemeral state goes over (workspace_carry_ephemeral): queued lock
+ * requests keep their places and deadlines. */
+int hub_load_state(struct hub *h, char **errmsg)
 {
     uint64_t published = h->committed_seq;
     struct workspace *ws = workspace_new(&h->wscfg);
@@ -214,6 +235,9 @@ static int hub_load_state(struct hub *h, char **errmsg)
     for (struct hub_session *s = h->sessions; s; s = s->next)
         if (s->id != 0 && s->agent_id && !s->oneshot)
             workspace_session_attach(ws, s->agent_id, s->sid, now);
+    struct workspace_waiter_done_vec dropped = {0};
+    if (h->ws)
+        workspace_carry_ephemeral(ws, h->ws, &dropped);
     workspace_free(h->ws);
     h->ws = ws;
     h->committed_seq = workspace_seq(ws);
@@ -223,6 +247,8 @@ static int hub_load_state(struct hub *h, char **errmsg)
         hub_publish_since(h, published);
     hub_replica_keep(h, true);
     hub_outage_record(h); /* an outage not yet in the log, once the store is back */
+    hub_lock_waiters_done(h, &dropped);
+    workspace_waiter_done_vec_deinit(&dropped);
     return 0;
 }
 
@@ -324,12 +350,44 @@ static void hub_reload_cb(evutil_socket_t fd, short what, void *arg)
     hub_reschedule_timers(h);
 }
 
+/* One append of h->pending after committed_seq: 0 with *current the
+ * log's last seq, -ERR_CONFLICT, or a store failure. */
+static int hub_append(struct hub *h, uint64_t *current)
+{
+    for (size_t i = 0; i < h->pending.len; i++) {
+        struct event *ev = &h->pending.items[i];
+        if (!ev->source_id)
+            ev->source_id = xstrdup(h->hub_id);
+    }
+    struct hub_append_ctx ctx = {0};
+    int rc = h->store->ops->append(h->store, h->committed_seq, h->pending.items, h->pending.len,
+                                   hub_append_done, &ctx);
+    if (rc == 0 && !ctx.done)
+        rc = -ERR_INTERNAL; /* local backends complete synchronously */
+    if (rc == 0)
+        rc = ctx.status;
+    *current = ctx.current;
+    return rc;
+}
+
+/* The state could not be reloaded: wait for the store, or stop. */
+static void hub_reload_failed(struct hub *h, int rc, const char *err)
+{
+    if (rc == -ERR_UNAVAILABLE) {
+        hub_store_went_stale(h, err);
+    } else {
+        log_error("cannot reload state after store failure: %s; stopping", err);
+        event_base_loopbreak(h->base);
+    }
+}
+
 static void hub_commit_cb(evutil_socket_t fd, short what, void *arg)
 {
     struct hub *h = arg;
     (void)fd;
     (void)what;
     if (h->pending.len == 0) {
+        hub_redo_clear(h);
         hub_flush_replies(h, NULL);
         return;
     }
@@ -345,39 +403,74 @@ static void hub_commit_cb(evutil_socket_t fd, short what, void *arg)
         }
         event_vec_clear(&h->pending);
         hub_outage_committed(h, false);
+        hub_redo_clear(h);
         hub_flush_replies(h, h->store_error ? h->store_error : "store unavailable");
         return;
     }
-    for (size_t i = 0; i < h->pending.len; i++) {
-        struct event *ev = &h->pending.items[i];
-        if (!ev->source_id)
-            ev->source_id = xstrdup(h->hub_id);
+    uint64_t current = 0;
+    int64_t t0 = 0;
+    int rc;
+    for (int round = 1;; round++) {
+        t0 = clock_mono_ns();
+        rc = hub_append(h, &current);
+        if (rc != -ERR_CONFLICT)
+            break;
+        /* Another hub appended first: catch up, evaluate the batch again
+         * (hub_commit.c) and append what it gives now. */
+        h->metrics.store_conflicts_total++;
+        if (round == HUB_CONFLICT_ROUNDS)
+            break;
+        log_debug("append of %zu events after seq %llu lost to another hub (log at %llu): "
+                  "evaluating the batch again",
+                  h->pending.len, (unsigned long long)h->committed_seq,
+                  (unsigned long long)current);
+        char *err = NULL;
+        int lrc = hub_redo_batch(h, &err);
+        if (lrc != 0) {
+            const char *why = coordhub_strerror(lrc);
+            log_error("cannot catch up after a conflict: %s", err ? err : why);
+            free(h->store_error);
+            h->store_error = xstrdup(why);
+            h->metrics.store_append_errors_total++;
+            hub_reload_failed(h, lrc, err ? err : why);
+            free(err);
+            hub_flush_replies(h, why);
+            return;
+        }
+        if (h->pending.len == 0) {
+            /* Evaluated again, the batch writes nothing (every call is
+             * refused now): its answers go out. */
+            hub_redo_clear(h);
+            hub_flush_replies(h, NULL);
+            hub_reschedule_timers(h);
+            return;
+        }
     }
-    struct hub_append_ctx ctx = {0};
-    int64_t t0 = clock_mono_ns();
-    int rc = h->store->ops->append(h->store, h->committed_seq, h->pending.items, h->pending.len,
-                                   hub_append_done, &ctx);
-    if (rc == 0 && !ctx.done)
-        rc = -ERR_INTERNAL; /* local backends complete synchronously */
-    if (rc == 0)
-        rc = ctx.status;
     if (rc != 0) {
-        const char *why = coordhub_strerror(rc);
+        char contention[160];
+        snprintf(contention, sizeof(contention),
+                 "other hubs appended first %d times in a row (contention on the workspace's "
+                 "log); retry",
+                 HUB_CONFLICT_ROUNDS);
+        const char *why = rc == -ERR_CONFLICT ? contention : coordhub_strerror(rc);
         log_error("store append of %zu events failed: %s", h->pending.len, why);
         free(h->store_error);
-        h->store_error = xstrdup(why);
+        h->store_error = rc == -ERR_CONFLICT ? NULL : xstrdup(why);
         h->store_errors++;
         h->metrics.store_append_errors_total++;
         event_vec_clear(&h->pending);
         hub_outage_committed(h, false);
+        hub_redo_clear(h);
         hub_flush_replies(h, why);
         char *err = NULL;
         int lrc = hub_load_state(h, &err);
-        if (lrc == -ERR_UNAVAILABLE) {
-            hub_store_went_stale(h, err);
-        } else if (lrc != 0) {
-            log_error("cannot reload state after store failure: %s; stopping", err);
-            event_base_loopbreak(h->base);
+        if (lrc != 0) {
+            hub_reload_failed(h, lrc, err);
+        } else {
+            hub_lock_waiters_service(h);
+            if (h->pending.len)
+                hub_schedule_commit(h);
+            hub_reschedule_timers(h);
         }
         free(err);
         return;
@@ -388,12 +481,13 @@ static void hub_commit_cb(evutil_socket_t fd, short what, void *arg)
                               (double)h->pending.len);
     free(h->store_error);
     h->store_error = NULL;
-    h->committed_seq = ctx.current;
+    h->committed_seq = current;
     hub_outage_committed(h, true);
     /* Answer first, then fan out: a caller learns its result no later than
      * observers learn the event. */
     struct event_vec done = h->pending;
     event_vec_init(&h->pending);
+    hub_redo_clear(h);
     hub_flush_replies(h, NULL);
     for (size_t i = 0; i < done.len; i++)
         bus_publish(h->bus, &done.items[i]);
@@ -680,6 +774,7 @@ static void hub_teardown(struct hub *h)
         r = n;
     }
     event_vec_deinit(&h->pending);
+    hub_redo_clear(h);
     bus_free(h->bus);
     workspace_free(h->ws);
     if (h->store)
@@ -702,6 +797,7 @@ int hub_serve(const struct options *o)
     h->opt = o;
     h->lock_fd = -1;
     h->replies_tail = &h->replies;
+    h->redo_tail = &h->redo;
     event_vec_init(&h->pending);
     hub_metrics_init(h);
     int ready_pipe[2] = {-1, -1};

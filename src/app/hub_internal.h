@@ -83,8 +83,31 @@ struct hub_reply {
     uint64_t call_id;
     cJSON *result; /* owned */
     bool is_error;
+    /* Evaluated against the batch's state: if another hub appends first,
+     * the answer is dropped and derived again (hub_commit.c). Others (a
+     * wait_for_events result, a health answer) stand. */
+    bool redo;
+    bool lock_wait; /* the end of a queued lock_file: counted when sent */
     struct hub_call_clock clock;
     struct hub_reply *next;
+};
+
+/* What the batch waiting for its append was made of, kept to evaluate it
+ * again if another hub appends first (hub_commit.c): a tool call (name
+ * set) or a queued lock request the batch granted or timed out (waiter
+ * set). */
+struct hub_redo {
+    uint64_t session;
+    uint64_t call_id;
+    struct hub_call_clock clock;
+    char *name;         /* owned: the tool, or NULL */
+    cJSON *args;        /* owned copy */
+    char *signature;    /* owned: the verified signature the call ran with, or NULL */
+    char *agent_before; /* owned: the session's agent when the call ran, or NULL */
+    char *agent_named;  /* owned: the agent the call registered for its session, or NULL */
+    uint64_t queued;    /* the waiter id its lock_file queued, or 0 */
+    struct workspace_waiter *waiter; /* owned: the serviced request, or NULL */
+    struct hub_redo *next;
 };
 
 /* A lock_file call queued in the core's wait queue. */
@@ -132,6 +155,12 @@ struct hub {
     uint64_t next_session_id;
     struct event_vec pending; /* evaluated, folded, not yet committed */
     struct hub_reply *replies, **replies_tail;
+    /* The batch's calls and serviced lock requests, in order; the call
+     * being recorded now; while a call runs again, the agent name it
+     * registered the first time (hub_commit.c). */
+    struct hub_redo *redo, **redo_tail;
+    struct hub_redo *redo_call;
+    const char *redo_agent_name;
     struct hub_waiter *waiters;
     struct hub_wait *waits;
     uint64_t committed_seq;
@@ -195,8 +224,41 @@ void hub_reply(struct hub *h, struct hub_session *s, uint64_t call_id, cJSON *re
  * timed by the clock it was stamped with when it came. */
 void hub_reply_timed(struct hub *h, struct hub_session *s, uint64_t call_id, cJSON *result,
                      bool is_error, struct hub_call_clock clock);
+/* The end of a queued lock_file (granted, or refused at its deadline):
+ * like hub_reply_timed, counted in the lock-wait metrics when sent. */
+void hub_reply_lock_wait(struct hub *h, struct hub_session *s, uint64_t call_id, cJSON *result,
+                         struct hub_call_clock clock);
 void hub_reschedule_timers(struct hub *h);
 cJSON *hub_health_json(struct hub *h);
+/* Replace the workspace with the store's view (newest snapshot + tail),
+ * carrying the queued lock requests over; fan out what the log has beyond
+ * what the hub published. 0, or an error with *errmsg (caller frees). */
+int hub_load_state(struct hub *h, char **errmsg);
+
+/* hub_commit.c */
+#define HUB_CONFLICT_ROUNDS 8 /* appends lost in a row before a batch is refused */
+/* Start recording a tool call that may have to run again (a core op, an
+ * agent resumed); NULL for calls that never need it. h->redo_call is the
+ * record while the call runs. */
+struct hub_redo *hub_redo_begin(struct hub *h, struct hub_session *s, uint64_t call_id,
+                                const char *name, const cJSON *args);
+/* The recorded call ran: keep it with the batch when it joined one (its
+ * answer waits or it produced events), else free it. */
+void hub_redo_end(struct hub *h, struct hub_redo *rec);
+/* A queued request the batch granted or timed out (takes w). */
+void hub_redo_waiter(struct hub *h, uint64_t session, uint64_t call_id, struct hub_call_clock clock,
+                     struct workspace_waiter *w);
+/* A call of the batch was cancelled (its request left the queue): it is
+ * not run again. */
+void hub_redo_cancel(struct hub *h, uint64_t session, uint64_t call_id);
+/* The batch is settled (recorded or refused): forget its records. */
+void hub_redo_clear(struct hub *h);
+/* Another hub appended first: rebuild the state from the store and
+ * evaluate the batch again in its order (answers that do not depend on it
+ * stand), then re-derive lock grants; h->pending holds the new batch. 0,
+ * or the reload's error with *errmsg (caller frees): the taken answers and
+ * the batch's queued calls then wait in h->replies for the error. */
+int hub_redo_batch(struct hub *h, char **errmsg);
 
 /* hub_session.c */
 void hub_sessions_init(struct hub *h);
@@ -292,6 +354,10 @@ char *hub_stale_refusal(const struct hub *h, const char *what);
 /* hub_tools.c */
 void hub_tool_call(struct hub *h, struct hub_session *s, uint64_t call_id, const char *name,
                    const cJSON *args);
+/* Run a tool call with the clock and record already set (hub_tool_call
+ * does that; hub_redo_batch runs a call again through it). */
+void hub_tool_run(struct hub *h, struct hub_session *s, uint64_t call_id, const char *name,
+                  const cJSON *args);
 void hub_tool_cancel(struct hub *h, struct hub_session *s, uint64_t call_id);
 cJSON *hub_resource_read(struct hub *h, const char *uri);
 void hub_waits_service(struct hub *h, bool expire_all_due);
@@ -301,6 +367,15 @@ void hub_lock_waiters_service(struct hub *h);
 /* Answer every queued lock request with msg as a tool error (code
  * unavailable) and drop it from the workspace's queue. */
 void hub_lock_waiters_refuse(struct hub *h, const char *msg);
+/* Answer the queued calls of finished requests (the core's service, or
+ * requests a rebuild could not carry); takes the items' results. */
+void hub_lock_waiters_done(struct hub *h, struct workspace_waiter_done_vec *done);
+/* Forget the hub's record of waiter id (its request is queued again by
+ * its call running again): no answer, nothing counted. */
+void hub_waiter_forget(struct hub *h, uint64_t waiter_id);
+/* Keep waiter id's call open: it is queued again in the workspace. */
+void hub_waiter_add(struct hub *h, uint64_t waiter_id, uint64_t session, uint64_t call_id,
+                    struct hub_call_clock clock);
 void hub_waiters_drop_session(struct hub *h, uint64_t session);
 
 #endif

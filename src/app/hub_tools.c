@@ -134,10 +134,13 @@ static int hub_register(struct hub *h, struct hub_session *s, cJSON *args, cJSON
                         char **errmsg)
 {
     if (!cJSON_GetObjectItemCaseSensitive(args, "agentId")) {
-        /* A session keeps its agent: register_agent {} again updates it. */
-        char *id = s->agent_id     ? xstrdup(s->agent_id)
-                   : s->agent_hint ? xstrdup(s->agent_hint)
-                                   : hub_agent_name(s);
+        /* A session keeps its agent: register_agent {} again updates it.
+         * A call evaluated again after a lost append asks for the name it
+         * was given the first time (hub_commit.c). */
+        char *id = s->agent_id          ? xstrdup(s->agent_id)
+                   : s->agent_hint      ? xstrdup(s->agent_hint)
+                   : h->redo_agent_name ? xstrdup(h->redo_agent_name)
+                                        : hub_agent_name(s);
         cJSON_AddStringToObject(args, "agentId", id);
         free(id);
     }
@@ -231,6 +234,8 @@ static void hub_exec_core(struct hub *h, struct hub_session *s, uint64_t call_id
         w->clock = h->call;
         w->next = h->waiters;
         h->waiters = w;
+        if (h->redo_call)
+            h->redo_call->queued = w->waiter_id;
         if (s->mcp) {
             /* A request with a progressToken learns at once that it waits. */
             const char *what = json_get_str(a, "file", NULL);
@@ -488,30 +493,42 @@ void hub_waits_drop_session(struct hub *h, uint64_t session)
 
 /* ---- lock waiters ------------------------------------------------------- */
 
+void hub_lock_waiters_done(struct hub *h, struct workspace_waiter_done_vec *done)
+{
+    for (size_t i = 0; i < done->len; i++) {
+        struct hub_waiter **pp = &h->waiters;
+        while (*pp && (*pp)->waiter_id != done->items[i].waiter_id)
+            pp = &(*pp)->next;
+        if (!*pp)
+            continue;
+        struct hub_waiter *w = *pp;
+        *pp = w->next;
+        struct hub_session *s = hub_session_find(h, w->session);
+        if (s) {
+            hub_reply_lock_wait(h, s, w->call_id, done->items[i].result, w->clock);
+            done->items[i].result = NULL;
+            /* Granted or refused against the batch's state: queued again
+             * if the batch's append loses (hub_commit.c). */
+            if (done->items[i].waiter) {
+                hub_redo_waiter(h, w->session, w->call_id, w->clock, done->items[i].waiter);
+                done->items[i].waiter = NULL;
+            }
+        } else {
+            hub_metrics_lock_wait_done(
+                h, w->clock,
+                cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(done->items[i].result, "success")));
+        }
+        free(w);
+    }
+}
+
 void hub_lock_waiters_service(struct hub *h)
 {
     if (!h->waiters)
         return;
     struct workspace_waiter_done_vec done = {0};
     workspace_waiters_service(h->ws, hub_now(h), &h->pending, &done);
-    for (size_t i = 0; i < done.len; i++) {
-        struct hub_waiter **pp = &h->waiters;
-        while (*pp && (*pp)->waiter_id != done.items[i].waiter_id)
-            pp = &(*pp)->next;
-        if (!*pp)
-            continue;
-        struct hub_waiter *w = *pp;
-        *pp = w->next;
-        hub_metrics_lock_wait_done(
-            h, w->clock,
-            cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(done.items[i].result, "success")));
-        struct hub_session *s = hub_session_find(h, w->session);
-        if (s) {
-            hub_reply_timed(h, s, w->call_id, done.items[i].result, false, w->clock);
-            done.items[i].result = NULL;
-        }
-        free(w);
-    }
+    hub_lock_waiters_done(h, &done);
     workspace_waiter_done_vec_deinit(&done);
     if (h->pending.len)
         hub_schedule_commit(h);
@@ -532,6 +549,30 @@ void hub_lock_waiters_refuse(struct hub *h, const char *msg)
         }
         free(w);
     }
+}
+
+void hub_waiter_forget(struct hub *h, uint64_t waiter_id)
+{
+    for (struct hub_waiter **pp = &h->waiters; *pp; pp = &(*pp)->next) {
+        if ((*pp)->waiter_id == waiter_id) {
+            struct hub_waiter *w = *pp;
+            *pp = w->next;
+            free(w);
+            return;
+        }
+    }
+}
+
+void hub_waiter_add(struct hub *h, uint64_t waiter_id, uint64_t session, uint64_t call_id,
+                    struct hub_call_clock clock)
+{
+    struct hub_waiter *w = xcalloc(1, sizeof(*w));
+    w->waiter_id = waiter_id;
+    w->session = session;
+    w->call_id = call_id;
+    w->clock = clock;
+    w->next = h->waiters;
+    h->waiters = w;
 }
 
 void hub_waiters_drop_session(struct hub *h, uint64_t session)
@@ -556,8 +597,8 @@ void hub_waiters_drop_session(struct hub *h, uint64_t session)
 
 /* ---- dispatch ----------------------------------------------------------- */
 
-static void hub_tool_call_run(struct hub *h, struct hub_session *s, uint64_t call_id,
-                              const char *name, const cJSON *args)
+void hub_tool_run(struct hub *h, struct hub_session *s, uint64_t call_id, const char *name,
+                  const cJSON *args)
 {
     if (strcmp(name, "__resume_agent") == 0) {
         /* Internal: a bridge re-attached after a hub restart; take the
@@ -630,7 +671,16 @@ void hub_tool_call(struct hub *h, struct hub_session *s, uint64_t call_id, const
     struct hub_call_clock outer = h->call; /* an answer may start another call */
     h->call.tool = call_id ? hub_metrics_tool(h, name) : -1;
     h->call.start_ns = clock_mono_ns();
-    hub_tool_call_run(h, s, call_id, name, args);
+    /* Calls the core evaluates are recorded while their batch waits for
+     * its append, to run again if another hub appends first. */
+    struct hub_redo *outer_rec = h->redo_call;
+    h->redo_call = hub_core_op(name) >= 0 || strcmp(name, "__resume_agent") == 0
+                       ? hub_redo_begin(h, s, call_id, name, args)
+                       : NULL;
+    struct hub_redo *rec = h->redo_call;
+    hub_tool_run(h, s, call_id, name, args);
+    h->redo_call = outer_rec;
+    hub_redo_end(h, rec);
     h->call = outer;
 }
 
@@ -641,6 +691,7 @@ void hub_tool_cancel(struct hub *h, struct hub_session *s, uint64_t call_id)
         struct hub_waiter *w = *pp;
         if (w->session == s->id && w->call_id == call_id) {
             workspace_waiter_cancel(h->ws, w->waiter_id);
+            hub_redo_cancel(h, s->id, call_id);
             h->metrics.lock_wait_cancelled_total++;
             *pp = w->next;
             free(w);

@@ -54,6 +54,8 @@ static void test_metrics__every_family_from_the_start(void **state)
         "# TYPE coordhub_tool_call_seconds histogram\n",
         "# TYPE coordhub_store_append_seconds histogram\n",
         "coordhub_store_append_errors_total 0\n",
+        "coordhub_store_conflicts_total 0\n",
+        "coordhub_commands_reevaluated_total 0\n",
         "# TYPE coordhub_commit_batch_events histogram\n",
         "coordhub_event_cache_hits_total{reader=\"events\"} 0\n",
         "coordhub_event_cache_misses_total{reader=\"wait_for_events\"} 0\n",

@@ -1,0 +1,281 @@
+/* hub_commit — evaluating a batch again after a lost compare-and-append.
+ *
+ * On a shared store another hub may append between this hub's last
+ * catch-up and its group commit: the store answers -ERR_CONFLICT and
+ * records nothing (DESIGN §3). The batch was evaluated against a state
+ * the log no longer leads to, so it is evaluated again rather than
+ * refused: while a batch waits for its append, the hub keeps what it was
+ * made of (struct hub_redo) — every tool call whose answer waits or that
+ * produced events (the session, call id, tool, a copy of the arguments,
+ * the metrics clock, the signature it carried and the session's agent
+ * before it), and every queued lock request the batch granted or timed
+ * out. On a conflict the state is rebuilt from the store (the pending
+ * events were folded into the workspace, which has no undo), the serviced
+ * requests go back to their places in their queues, and the calls run
+ * again in their order against the new state: each gets the answer the
+ * core gives now (a lock the other hub took first is busy with its
+ * holder). Internal work is not replayed but derived again: lock grants
+ * by servicing the queues, lease expiry and agents going offline by the
+ * tick the timers schedule. Answers that never depended on the batch (a
+ * wait_for_events result, a health answer) stand. hub_commit_cb retries
+ * up to HUB_CONFLICT_ROUNDS appends before it refuses the batch naming
+ * the contention.
+ *
+ * A call whose session ended meanwhile is not run again: nobody waits for
+ * its answer, and nothing of it was recorded. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "app/hub_internal.h"
+#include "base/json.h"
+#include "base/log.h"
+#include "base/xmalloc.h"
+#include "core/workspace.h"
+
+static void hub_redo_free(struct hub_redo *rec)
+{
+    free(rec->name);
+    cJSON_Delete(rec->args);
+    free(rec->signature);
+    free(rec->agent_before);
+    free(rec->agent_named);
+    workspace_waiter_free(rec->waiter);
+    free(rec);
+}
+
+static void hub_redo_push(struct hub *h, struct hub_redo *rec)
+{
+    rec->next = NULL;
+    *h->redo_tail = rec;
+    h->redo_tail = &rec->next;
+}
+
+/* The batch holds something: events wait for their append, or answers
+ * wait for them. */
+static bool hub_batch_open(const struct hub *h)
+{
+    return h->pending.len > 0 || h->replies != NULL;
+}
+
+struct hub_redo *hub_redo_begin(struct hub *h, struct hub_session *s, uint64_t call_id,
+                                const char *name, const cJSON *args)
+{
+    struct hub_redo *rec = xcalloc(1, sizeof(*rec));
+    rec->session = s->id;
+    rec->call_id = call_id;
+    rec->clock = h->call;
+    rec->name = xstrdup(name);
+    rec->args = args ? cJSON_Duplicate(args, 1) : NULL;
+    rec->signature = xstrdup(s->signature);
+    rec->agent_before = xstrdup(s->agent_id);
+    return rec;
+}
+
+void hub_redo_end(struct hub *h, struct hub_redo *rec)
+{
+    if (!rec)
+        return;
+    if (!hub_batch_open(h)) {
+        hub_redo_free(rec);
+        return;
+    }
+    struct hub_session *s = hub_session_find(h, rec->session);
+    if (s && s->agent_id && (!rec->agent_before || strcmp(s->agent_id, rec->agent_before) != 0)) {
+        free(rec->agent_named);
+        rec->agent_named = xstrdup(s->agent_id);
+    }
+    hub_redo_push(h, rec);
+}
+
+void hub_redo_waiter(struct hub *h, uint64_t session, uint64_t call_id, struct hub_call_clock clock,
+                     struct workspace_waiter *w)
+{
+    if (!hub_batch_open(h)) {
+        workspace_waiter_free(w);
+        return;
+    }
+    struct hub_redo *rec = xcalloc(1, sizeof(*rec));
+    rec->session = session;
+    rec->call_id = call_id;
+    rec->clock = clock;
+    rec->waiter = w;
+    hub_redo_push(h, rec);
+}
+
+void hub_redo_cancel(struct hub *h, uint64_t session, uint64_t call_id)
+{
+    struct hub_redo **pp = &h->redo;
+    while (*pp) {
+        struct hub_redo *rec = *pp;
+        if (rec->name && rec->session == session && rec->call_id == call_id) {
+            *pp = rec->next;
+            hub_redo_free(rec);
+            continue;
+        }
+        pp = &rec->next;
+    }
+    h->redo_tail = pp;
+}
+
+static void hub_redo_free_list(struct hub_redo *rec)
+{
+    while (rec) {
+        struct hub_redo *next = rec->next;
+        hub_redo_free(rec);
+        rec = next;
+    }
+}
+
+void hub_redo_clear(struct hub *h)
+{
+    hub_redo_free_list(h->redo);
+    h->redo = NULL;
+    h->redo_tail = &h->redo;
+}
+
+/* Run a recorded call again as it ran the first time: its clock, its
+ * signature, the agent name it registered; it is recorded anew. */
+static void hub_redo_call(struct hub *h, struct hub_session *s, struct hub_redo *rec)
+{
+    struct hub_call_clock outer = h->call;
+    struct hub_redo *outer_rec = h->redo_call;
+    uint64_t sid = s->id;
+    const char *outer_sig = s->signature;
+    h->call = rec->clock;
+    rec->queued = 0;
+    free(rec->agent_before);
+    rec->agent_before = xstrdup(s->agent_id);
+    h->redo_call = rec;
+    h->redo_agent_name = rec->agent_named;
+    s->signature = rec->signature;
+    h->metrics.commands_reevaluated_total++;
+    hub_tool_run(h, s, rec->call_id, rec->name, rec->args);
+    s = hub_session_find(h, sid); /* an answer sent at once may have ended it */
+    if (s)
+        s->signature = outer_sig;
+    h->redo_agent_name = NULL;
+    h->redo_call = outer_rec;
+    hub_redo_end(h, rec);
+    h->call = outer;
+}
+
+/* Give a serviced request its place in its queue again; its call stays
+ * open. A request whose agent the log does not know is answered. */
+static void hub_redo_requeue(struct hub *h, struct hub_session *s, struct hub_redo *rec)
+{
+    uint64_t id = workspace_waiter_id(rec->waiter);
+    if (workspace_waiter_requeue(h->ws, rec->waiter) == 0) {
+        rec->waiter = NULL;
+        hub_waiter_add(h, id, rec->session, rec->call_id, rec->clock);
+        return;
+    }
+    cJSON *r = cJSON_CreateObject();
+    cJSON_AddBoolToObject(r, "success", 0);
+    cJSON_AddBoolToObject(r, "locked", 0);
+    cJSON_AddStringToObject(r, "error",
+                            "the queued request was dropped: its agent is not "
+                            "registered in the workspace's log; register again");
+    hub_reply_lock_wait(h, s, rec->call_id, r, rec->clock);
+}
+
+static bool hub_redo_queued_by_batch(const struct hub_redo *batch, uint64_t waiter_id)
+{
+    for (const struct hub_redo *r = batch; r; r = r->next)
+        if (r->name && r->queued == waiter_id)
+            return true;
+    return false;
+}
+
+int hub_redo_batch(struct hub *h, char **errmsg)
+{
+    struct hub_redo *batch = h->redo;
+    h->redo = NULL;
+    h->redo_tail = &h->redo;
+    struct hub_reply *taken = h->replies;
+    h->replies = NULL;
+    h->replies_tail = &h->replies;
+    event_vec_clear(&h->pending);
+    hub_outage_committed(h, false); /* an outage record goes again with the reload */
+
+    /* Each session's agent as it was before its first call of the batch
+     * (an agent the batch registered is not in the log). */
+    size_t n = 0;
+    for (struct hub_redo *r = batch; r; r = r->next)
+        n++;
+    struct hub_redo **order = xcalloc(n ? n : 1, sizeof(*order));
+    n = 0;
+    for (struct hub_redo *r = batch; r; r = r->next)
+        order[n++] = r;
+    for (size_t i = n; i-- > 0;) {
+        struct hub_session *s = order[i]->name ? hub_session_find(h, order[i]->session) : NULL;
+        if (s && !s->oneshot) {
+            free(s->agent_id);
+            s->agent_id = xstrdup(order[i]->agent_before);
+        }
+    }
+    free(order);
+    /* Requests the batch's calls queued are queued again by the calls. */
+    for (struct hub_redo *r = batch; r; r = r->next) {
+        if (r->name && r->queued) {
+            hub_waiter_forget(h, r->queued);
+            if (workspace_waiter_cancel(h->ws, r->queued) != 0)
+                log_debug("waiter %llu was serviced in the batch", (unsigned long long)r->queued);
+        }
+    }
+
+    int rc = hub_load_state(h, errmsg);
+    /* Answers that did not depend on the batch stand; the others are
+     * derived again below, or, when the store cannot be read, the caller
+     * answers every taken one with the error. */
+    struct hub_reply *r = taken;
+    while (r) {
+        struct hub_reply *next = r->next;
+        r->next = NULL;
+        if (rc == 0 && r->redo) {
+            cJSON_Delete(r->result);
+            free(r);
+        } else {
+            *h->replies_tail = r;
+            h->replies_tail = &r->next;
+        }
+        r = next;
+    }
+    if (rc != 0) {
+        /* The calls whose requests were taken out of the queue get the
+         * error too (their answer was not among the taken ones). */
+        for (struct hub_redo *q = batch; q; q = q->next) {
+            if (!q->name || !q->queued || !hub_session_find(h, q->session))
+                continue;
+            struct hub_reply *e = xcalloc(1, sizeof(*e));
+            e->session = q->session;
+            e->call_id = q->call_id;
+            e->result = cJSON_CreateObject(); /* replaced by the error */
+            e->is_error = true;
+            e->clock = q->clock;
+            *h->replies_tail = e;
+            h->replies_tail = &e->next;
+        }
+        hub_redo_free_list(batch);
+        return rc;
+    }
+
+    for (struct hub_redo *q = batch; q; q = q->next) {
+        if (q->name)
+            continue;
+        struct hub_session *s = hub_session_find(h, q->session);
+        if (s && !hub_redo_queued_by_batch(batch, workspace_waiter_id(q->waiter)))
+            hub_redo_requeue(h, s, q);
+    }
+    for (struct hub_redo *q = batch; q;) {
+        struct hub_redo *next = q->next;
+        struct hub_session *s = q->name ? hub_session_find(h, q->session) : NULL;
+        if (s)
+            hub_redo_call(h, s, q); /* keeps or frees q */
+        else
+            hub_redo_free(q);
+        q = next;
+    }
+    hub_lock_waiters_service(h);
+    hub_reschedule_timers(h);
+    return 0;
+}
