@@ -1,14 +1,17 @@
-/* hub — lifecycle, the store, group commit and timers.
+/* hub — lifecycle, the store, loading the state, other hubs' events and
+ * timers.
  *
- * Group commit: a command is evaluated and folded into the workspace at
- * once (so the next command in the same loop turn sees it) and its events
- * wait in `pending`; replies wait in `replies`. `commit_ev` has a lower
- * priority than every I/O event, so it runs once the turn's reads are
- * done: one store append for all pending events, then the replies are
- * sent and the events fanned out. Nothing is answered or published before
- * the store has it. If the append fails, every waiting call is answered
- * with the store error and the workspace is rebuilt from the store, so the
- * in-memory state is never ahead of the log (DESIGN §3).
+ * Group commit (hub_commit.c): a command is evaluated and folded into the
+ * workspace at once (so the next command in the same loop turn sees it)
+ * and its events wait in `pending`; replies wait in `replies`.
+ * `commit_ev` has a lower priority than every I/O event, so it runs once
+ * the turn's reads are done: one store append for all pending events,
+ * then the replies are sent and the events fanned out. Nothing is
+ * answered or published before the store has it. If the append loses to
+ * another hub's, the batch is evaluated again on the rebuilt state; if it
+ * fails, every waiting call is answered with the store error and the
+ * workspace is rebuilt from the store, so the in-memory state is never
+ * ahead of the log (DESIGN §3).
  *
  * Start-up: flock(hub.lock) makes the hub the only one for its state dir
  * (ten bridges racing to start a hub yield exactly one), then the state is
@@ -55,88 +58,6 @@ int64_t hub_now(struct hub *h)
 void hub_schedule_commit(struct hub *h)
 {
     event_active(h->commit_ev, EV_TIMEOUT, 0);
-}
-
-static void hub_send_reply(struct hub *h, struct hub_reply *r)
-{
-    if (r->lock_wait)
-        hub_metrics_lock_wait_done(
-            h, r->clock, cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r->result, "success")));
-    struct hub_session *s = hub_session_find(h, r->session);
-    if (!s) {
-        cJSON_Delete(r->result);
-        return;
-    }
-    s->inflight--;
-    hub_metrics_answered(h, r->clock, r->result, r->is_error);
-    if (s->reply_fn) {
-        s->reply_fn(s->reply_arg, r->call_id, r->result, r->is_error);
-        return;
-    }
-    mcp_session_tool_done(s->mcp, r->call_id, r->result, r->is_error);
-    hub_session_maybe_finish(s);
-}
-
-void hub_reply(struct hub *h, struct hub_session *s, uint64_t call_id, cJSON *result, bool is_error)
-{
-    hub_reply_timed(h, s, call_id, result, is_error, h->call);
-}
-
-static void hub_reply_push(struct hub *h, struct hub_session *s, uint64_t call_id, cJSON *result,
-                           bool is_error, struct hub_call_clock clock, bool lock_wait)
-{
-    struct hub_reply *r = xcalloc(1, sizeof(*r));
-    r->session = s->id;
-    r->call_id = call_id;
-    r->result = result;
-    r->is_error = is_error;
-    r->clock = clock;
-    /* A recorded call's answer, or a queued request's end, depends on
-     * the batch: derived again if its append loses (hub_commit.c). */
-    r->redo = h->redo_call != NULL || lock_wait;
-    r->lock_wait = lock_wait;
-    if (h->pending.len == 0 && !h->replies) {
-        hub_send_reply(h, r);
-        free(r);
-        return;
-    }
-    *h->replies_tail = r;
-    h->replies_tail = &r->next;
-    hub_schedule_commit(h);
-}
-
-void hub_reply_timed(struct hub *h, struct hub_session *s, uint64_t call_id, cJSON *result,
-                     bool is_error, struct hub_call_clock clock)
-{
-    hub_reply_push(h, s, call_id, result, is_error, clock, false);
-}
-
-void hub_reply_lock_wait(struct hub *h, struct hub_session *s, uint64_t call_id, cJSON *result,
-                         struct hub_call_clock clock)
-{
-    hub_reply_push(h, s, call_id, result, false, clock, true);
-}
-
-static void hub_flush_replies(struct hub *h, const char *store_err)
-{
-    struct hub_reply *r = h->replies;
-    h->replies = NULL;
-    h->replies_tail = &h->replies;
-    while (r) {
-        struct hub_reply *next = r->next;
-        if (store_err) {
-            cJSON_Delete(r->result);
-            r->result = cJSON_CreateObject();
-            cJSON_AddBoolToObject(r->result, "success", 0);
-            char msg[512];
-            snprintf(msg, sizeof(msg), "store failure, nothing was recorded: %s", store_err);
-            cJSON_AddStringToObject(r->result, "error", msg);
-            r->is_error = true;
-        }
-        hub_send_reply(h, r);
-        free(r);
-        r = next;
-    }
 }
 
 /* Fan out the events after seq `from` up to committed_seq, read from the
@@ -252,21 +173,7 @@ int hub_load_state(struct hub *h, char **errmsg)
     return 0;
 }
 
-struct hub_append_ctx {
-    int status;
-    uint64_t current;
-    bool done;
-};
-
-static void hub_append_done(void *arg, int status, uint64_t current)
-{
-    struct hub_append_ctx *c = arg;
-    c->status = status;
-    c->current = current;
-    c->done = true;
-}
-
-static void hub_maybe_snapshot(struct hub *h)
+void hub_maybe_snapshot(struct hub *h)
 {
     if (h->committed_seq - h->snapshot_seq < HUB_SNAPSHOT_EVERY) {
         hub_replica_keep(h, false);
@@ -304,7 +211,7 @@ static void hub_maybe_snapshot(struct hub *h)
  * committed state marked stale, refuse writes (hub_outage.c, hub_tools.c)
  * and retry the reload with capped exponential backoff, instead of
  * stopping, so the hub comes back by itself with its store. */
-static void hub_store_went_stale(struct hub *h, const char *why)
+void hub_store_went_stale(struct hub *h, const char *why)
 {
     if (!h->store_stale) {
         log_error("store unreachable (%s): refusing writes until the state is reloaded", why);
@@ -350,153 +257,11 @@ static void hub_reload_cb(evutil_socket_t fd, short what, void *arg)
     hub_reschedule_timers(h);
 }
 
-/* One append of h->pending after committed_seq: 0 with *current the
- * log's last seq, -ERR_CONFLICT, or a store failure. */
-static int hub_append(struct hub *h, uint64_t *current)
-{
-    for (size_t i = 0; i < h->pending.len; i++) {
-        struct event *ev = &h->pending.items[i];
-        if (!ev->source_id)
-            ev->source_id = xstrdup(h->hub_id);
-    }
-    struct hub_append_ctx ctx = {0};
-    int rc = h->store->ops->append(h->store, h->committed_seq, h->pending.items, h->pending.len,
-                                   hub_append_done, &ctx);
-    if (rc == 0 && !ctx.done)
-        rc = -ERR_INTERNAL; /* local backends complete synchronously */
-    if (rc == 0)
-        rc = ctx.status;
-    *current = ctx.current;
-    return rc;
-}
-
-/* The state could not be reloaded: wait for the store, or stop. */
-static void hub_reload_failed(struct hub *h, int rc, const char *err)
-{
-    if (rc == -ERR_UNAVAILABLE) {
-        hub_store_went_stale(h, err);
-    } else {
-        log_error("cannot reload state after store failure: %s; stopping", err);
-        event_base_loopbreak(h->base);
-    }
-}
-
 static void hub_commit_cb(evutil_socket_t fd, short what, void *arg)
 {
-    struct hub *h = arg;
     (void)fd;
     (void)what;
-    if (h->pending.len == 0) {
-        hub_redo_clear(h);
-        hub_flush_replies(h, NULL);
-        return;
-    }
-    if (h->store_stale) {
-        /* Nothing evaluated while the store is away produces events
-         * (hub_outage.c); should some appear, the state is ahead of the
-         * log: stop answering reads from it. The reload replaces it. */
-        if (h->stale_reads) {
-            log_error("%zu events evaluated while the store is away; refusing reads until "
-                      "the state is reloaded",
-                      h->pending.len);
-            h->stale_reads = false;
-        }
-        event_vec_clear(&h->pending);
-        hub_outage_committed(h, false);
-        hub_redo_clear(h);
-        hub_flush_replies(h, h->store_error ? h->store_error : "store unavailable");
-        return;
-    }
-    uint64_t current = 0;
-    int64_t t0 = 0;
-    int rc;
-    for (int round = 1;; round++) {
-        t0 = clock_mono_ns();
-        rc = hub_append(h, &current);
-        if (rc != -ERR_CONFLICT)
-            break;
-        /* Another hub appended first: catch up, evaluate the batch again
-         * (hub_commit.c) and append what it gives now. */
-        h->metrics.store_conflicts_total++;
-        if (round == HUB_CONFLICT_ROUNDS)
-            break;
-        log_debug("append of %zu events after seq %llu lost to another hub (log at %llu): "
-                  "evaluating the batch again",
-                  h->pending.len, (unsigned long long)h->committed_seq,
-                  (unsigned long long)current);
-        char *err = NULL;
-        int lrc = hub_redo_batch(h, &err);
-        if (lrc != 0) {
-            const char *why = coordhub_strerror(lrc);
-            log_error("cannot catch up after a conflict: %s", err ? err : why);
-            free(h->store_error);
-            h->store_error = xstrdup(why);
-            h->metrics.store_append_errors_total++;
-            hub_reload_failed(h, lrc, err ? err : why);
-            free(err);
-            hub_flush_replies(h, why);
-            return;
-        }
-        if (h->pending.len == 0) {
-            /* Evaluated again, the batch writes nothing (every call is
-             * refused now): its answers go out. */
-            hub_redo_clear(h);
-            hub_flush_replies(h, NULL);
-            hub_reschedule_timers(h);
-            return;
-        }
-    }
-    if (rc != 0) {
-        char contention[160];
-        snprintf(contention, sizeof(contention),
-                 "other hubs appended first %d times in a row (contention on the workspace's "
-                 "log); retry",
-                 HUB_CONFLICT_ROUNDS);
-        const char *why = rc == -ERR_CONFLICT ? contention : coordhub_strerror(rc);
-        log_error("store append of %zu events failed: %s", h->pending.len, why);
-        free(h->store_error);
-        h->store_error = rc == -ERR_CONFLICT ? NULL : xstrdup(why);
-        h->store_errors++;
-        h->metrics.store_append_errors_total++;
-        event_vec_clear(&h->pending);
-        hub_outage_committed(h, false);
-        hub_redo_clear(h);
-        hub_flush_replies(h, why);
-        char *err = NULL;
-        int lrc = hub_load_state(h, &err);
-        if (lrc != 0) {
-            hub_reload_failed(h, lrc, err);
-        } else {
-            hub_lock_waiters_service(h);
-            if (h->pending.len)
-                hub_schedule_commit(h);
-            hub_reschedule_timers(h);
-        }
-        free(err);
-        return;
-    }
-    metrics_histogram_observe(&h->metrics.store_append_seconds, METRICS_SCALE_LATENCY,
-                              (double)(clock_mono_ns() - t0) / 1e9);
-    metrics_histogram_observe(&h->metrics.commit_batch_events, METRICS_SCALE_BATCH,
-                              (double)h->pending.len);
-    free(h->store_error);
-    h->store_error = NULL;
-    h->committed_seq = current;
-    hub_outage_committed(h, true);
-    /* Answer first, then fan out: a caller learns its result no later than
-     * observers learn the event. */
-    struct event_vec done = h->pending;
-    event_vec_init(&h->pending);
-    hub_redo_clear(h);
-    hub_flush_replies(h, NULL);
-    for (size_t i = 0; i < done.len; i++)
-        bus_publish(h->bus, &done.items[i]);
-    event_vec_deinit(&done);
-    hub_waits_service(h, false);
-    hub_maybe_snapshot(h);
-    /* Freed keys may grant queued lock requests: that is a new round. */
-    hub_lock_waiters_service(h);
-    hub_reschedule_timers(h);
+    hub_commit_run(arg);
 }
 
 /* Fold one event that is already in the log and fan it out. */
@@ -968,7 +733,7 @@ int hub_serve(const struct options *o)
     event_base_dispatch(h->base);
     /* Commit anything evaluated in the last turn before leaving. */
     if (h->pending.len || h->replies)
-        hub_commit_cb(-1, 0, h);
+        hub_commit_run(h);
     log_info("coordhub stopped");
     exit_code = 0;
 fail:

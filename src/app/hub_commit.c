@@ -1,4 +1,6 @@
-/* hub_commit — evaluating a batch again after a lost compare-and-append.
+/* hub_commit — the group commit: answers held until the store has the
+ * turn's events, the append, and evaluating a batch again after a lost
+ * compare-and-append.
  *
  * On a shared store another hub may append between this hub's last
  * catch-up and its group commit: the store answers -ERR_CONFLICT and
@@ -23,14 +25,269 @@
  *
  * A call whose session ended meanwhile is not run again: nobody waits for
  * its answer, and nothing of it was recorded. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <event2/event.h>
+
 #include "app/hub_internal.h"
+#include "base/clock.h"
 #include "base/json.h"
 #include "base/log.h"
 #include "base/xmalloc.h"
+#include "bus/bus.h"
 #include "core/workspace.h"
+#include "rpc/mcp.h"
+#include "store/store.h"
+
+/* ---- answers held for the batch ------------------------------------------ */
+
+static void hub_send_reply(struct hub *h, struct hub_reply *r)
+{
+    if (r->lock_wait)
+        hub_metrics_lock_wait_done(
+            h, r->clock, cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r->result, "success")));
+    struct hub_session *s = hub_session_find(h, r->session);
+    if (!s) {
+        cJSON_Delete(r->result);
+        return;
+    }
+    s->inflight--;
+    hub_metrics_answered(h, r->clock, r->result, r->is_error);
+    if (s->reply_fn) {
+        s->reply_fn(s->reply_arg, r->call_id, r->result, r->is_error);
+        return;
+    }
+    mcp_session_tool_done(s->mcp, r->call_id, r->result, r->is_error);
+    hub_session_maybe_finish(s);
+}
+
+void hub_reply(struct hub *h, struct hub_session *s, uint64_t call_id, cJSON *result, bool is_error)
+{
+    hub_reply_timed(h, s, call_id, result, is_error, h->call);
+}
+
+static void hub_reply_push(struct hub *h, struct hub_session *s, uint64_t call_id, cJSON *result,
+                           bool is_error, struct hub_call_clock clock, bool lock_wait)
+{
+    struct hub_reply *r = xcalloc(1, sizeof(*r));
+    r->session = s->id;
+    r->call_id = call_id;
+    r->result = result;
+    r->is_error = is_error;
+    r->clock = clock;
+    /* A recorded call's answer, or a queued request's end, depends on
+     * the batch: derived again if its append loses (hub_commit.c). */
+    r->redo = h->redo_call != NULL || lock_wait;
+    r->lock_wait = lock_wait;
+    if (h->pending.len == 0 && !h->replies) {
+        hub_send_reply(h, r);
+        free(r);
+        return;
+    }
+    *h->replies_tail = r;
+    h->replies_tail = &r->next;
+    hub_schedule_commit(h);
+}
+
+void hub_reply_timed(struct hub *h, struct hub_session *s, uint64_t call_id, cJSON *result,
+                     bool is_error, struct hub_call_clock clock)
+{
+    hub_reply_push(h, s, call_id, result, is_error, clock, false);
+}
+
+void hub_reply_lock_wait(struct hub *h, struct hub_session *s, uint64_t call_id, cJSON *result,
+                         struct hub_call_clock clock)
+{
+    hub_reply_push(h, s, call_id, result, false, clock, true);
+}
+
+static void hub_flush_replies(struct hub *h, const char *store_err)
+{
+    struct hub_reply *r = h->replies;
+    h->replies = NULL;
+    h->replies_tail = &h->replies;
+    while (r) {
+        struct hub_reply *next = r->next;
+        if (store_err) {
+            cJSON_Delete(r->result);
+            r->result = cJSON_CreateObject();
+            cJSON_AddBoolToObject(r->result, "success", 0);
+            char msg[512];
+            snprintf(msg, sizeof(msg), "store failure, nothing was recorded: %s", store_err);
+            cJSON_AddStringToObject(r->result, "error", msg);
+            r->is_error = true;
+        }
+        hub_send_reply(h, r);
+        free(r);
+        r = next;
+    }
+}
+
+/* ---- the group commit ----------------------------------------------------- */
+
+struct hub_append_ctx {
+    int status;
+    uint64_t current;
+    bool done;
+};
+
+static void hub_append_done(void *arg, int status, uint64_t current)
+{
+    struct hub_append_ctx *c = arg;
+    c->status = status;
+    c->current = current;
+    c->done = true;
+}
+
+/* One append of h->pending after committed_seq: 0 with *current the
+ * log's last seq, -ERR_CONFLICT, or a store failure. */
+static int hub_append(struct hub *h, uint64_t *current)
+{
+    for (size_t i = 0; i < h->pending.len; i++) {
+        struct event *ev = &h->pending.items[i];
+        if (!ev->source_id)
+            ev->source_id = xstrdup(h->hub_id);
+    }
+    struct hub_append_ctx ctx = {0};
+    int rc = h->store->ops->append(h->store, h->committed_seq, h->pending.items, h->pending.len,
+                                   hub_append_done, &ctx);
+    if (rc == 0 && !ctx.done)
+        rc = -ERR_INTERNAL; /* local backends complete synchronously */
+    if (rc == 0)
+        rc = ctx.status;
+    *current = ctx.current;
+    return rc;
+}
+
+/* The state could not be reloaded: wait for the store, or stop. */
+static void hub_reload_failed(struct hub *h, int rc, const char *err)
+{
+    if (rc == -ERR_UNAVAILABLE) {
+        hub_store_went_stale(h, err);
+    } else {
+        log_error("cannot reload state after store failure: %s; stopping", err);
+        event_base_loopbreak(h->base);
+    }
+}
+
+void hub_commit_run(struct hub *h)
+{
+    if (h->pending.len == 0) {
+        hub_redo_clear(h);
+        hub_flush_replies(h, NULL);
+        return;
+    }
+    if (h->store_stale) {
+        /* Nothing evaluated while the store is away produces events
+         * (hub_outage.c); should some appear, the state is ahead of the
+         * log: stop answering reads from it. The reload replaces it. */
+        if (h->stale_reads) {
+            log_error("%zu events evaluated while the store is away; refusing reads until "
+                      "the state is reloaded",
+                      h->pending.len);
+            h->stale_reads = false;
+        }
+        event_vec_clear(&h->pending);
+        hub_outage_committed(h, false);
+        hub_redo_clear(h);
+        hub_flush_replies(h, h->store_error ? h->store_error : "store unavailable");
+        return;
+    }
+    uint64_t current = 0;
+    int64_t t0 = 0;
+    int rc;
+    for (int round = 1;; round++) {
+        t0 = clock_mono_ns();
+        rc = hub_append(h, &current);
+        if (rc != -ERR_CONFLICT)
+            break;
+        /* Another hub appended first: catch up, evaluate the batch again
+         * (hub_commit.c) and append what it gives now. */
+        h->metrics.store_conflicts_total++;
+        if (round == HUB_CONFLICT_ROUNDS)
+            break;
+        log_debug("append of %zu events after seq %llu lost to another hub (log at %llu): "
+                  "evaluating the batch again",
+                  h->pending.len, (unsigned long long)h->committed_seq,
+                  (unsigned long long)current);
+        char *err = NULL;
+        int lrc = hub_redo_batch(h, &err);
+        if (lrc != 0) {
+            const char *why = coordhub_strerror(lrc);
+            log_error("cannot catch up after a conflict: %s", err ? err : why);
+            free(h->store_error);
+            h->store_error = xstrdup(why);
+            h->metrics.store_append_errors_total++;
+            hub_reload_failed(h, lrc, err ? err : why);
+            free(err);
+            hub_flush_replies(h, why);
+            return;
+        }
+        if (h->pending.len == 0) {
+            /* Evaluated again, the batch writes nothing (every call is
+             * refused now): its answers go out. */
+            hub_redo_clear(h);
+            hub_flush_replies(h, NULL);
+            hub_reschedule_timers(h);
+            return;
+        }
+    }
+    if (rc != 0) {
+        char contention[160];
+        snprintf(contention, sizeof(contention),
+                 "other hubs appended first %d times in a row (contention on the workspace's "
+                 "log); retry",
+                 HUB_CONFLICT_ROUNDS);
+        const char *why = rc == -ERR_CONFLICT ? contention : coordhub_strerror(rc);
+        log_error("store append of %zu events failed: %s", h->pending.len, why);
+        free(h->store_error);
+        h->store_error = rc == -ERR_CONFLICT ? NULL : xstrdup(why);
+        h->store_errors++;
+        h->metrics.store_append_errors_total++;
+        event_vec_clear(&h->pending);
+        hub_outage_committed(h, false);
+        hub_redo_clear(h);
+        hub_flush_replies(h, why);
+        char *err = NULL;
+        int lrc = hub_load_state(h, &err);
+        if (lrc != 0) {
+            hub_reload_failed(h, lrc, err);
+        } else {
+            hub_lock_waiters_service(h);
+            if (h->pending.len)
+                hub_schedule_commit(h);
+            hub_reschedule_timers(h);
+        }
+        free(err);
+        return;
+    }
+    metrics_histogram_observe(&h->metrics.store_append_seconds, METRICS_SCALE_LATENCY,
+                              (double)(clock_mono_ns() - t0) / 1e9);
+    metrics_histogram_observe(&h->metrics.commit_batch_events, METRICS_SCALE_BATCH,
+                              (double)h->pending.len);
+    free(h->store_error);
+    h->store_error = NULL;
+    h->committed_seq = current;
+    hub_outage_committed(h, true);
+    /* Answer first, then fan out: a caller learns its result no later than
+     * observers learn the event. */
+    struct event_vec done = h->pending;
+    event_vec_init(&h->pending);
+    hub_redo_clear(h);
+    hub_flush_replies(h, NULL);
+    for (size_t i = 0; i < done.len; i++)
+        bus_publish(h->bus, &done.items[i]);
+    event_vec_deinit(&done);
+    hub_waits_service(h, false);
+    hub_maybe_snapshot(h);
+    /* Freed keys may grant queued lock requests: that is a new round. */
+    hub_lock_waiters_service(h);
+    hub_reschedule_timers(h);
+}
+
+/* ---- evaluating a batch again --------------------------------------------- */
 
 static void hub_redo_free(struct hub_redo *rec)
 {

@@ -1,5 +1,6 @@
 /* hub_internal — the hub's private structures, shared by hub.c (lifecycle,
- * store, group commit, timers), hub_session.c (connections, the MCP host)
+ * store, timers), hub_commit.c (group commit, held answers, evaluating a
+ * batch again), hub_session.c (connections, the MCP host)
  * and hub_tools.c (tool execution). Nothing outside src/app includes it. */
 #ifndef COORDHUB_APP_HUB_INTERNAL_H
 #define COORDHUB_APP_HUB_INTERNAL_H
@@ -235,8 +236,19 @@ cJSON *hub_health_json(struct hub *h);
  * what the hub published. 0, or an error with *errmsg (caller frees). */
 int hub_load_state(struct hub *h, char **errmsg);
 
+/* Save a snapshot when HUB_SNAPSHOT_EVERY events went by since the last
+ * (and keep the replica, hub_outage.c). */
+void hub_maybe_snapshot(struct hub *h);
+/* The store failed and cannot be read back: serve stale reads, refuse
+ * writes, retry the reload with backoff. */
+void hub_store_went_stale(struct hub *h, const char *why);
+
 /* hub_commit.c */
 #define HUB_CONFLICT_ROUNDS 8 /* appends lost in a row before a batch is refused */
+/* The group commit (commit_ev): append the turn's events, then answer
+ * the held calls and fan the events out; on a conflict evaluate the batch
+ * again (below); on a failure answer the error and reload. */
+void hub_commit_run(struct hub *h);
 /* Start recording a tool call that may have to run again (a core op, an
  * agent resumed); NULL for calls that never need it. h->redo_call is the
  * record while the call runs. */
