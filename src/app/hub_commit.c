@@ -322,7 +322,7 @@ struct hub_redo *hub_redo_begin(struct hub *h, struct hub_session *s, uint64_t c
     rec->call_id = call_id;
     rec->clock = h->call;
     rec->name = xstrdup(name);
-    rec->args = args ? cJSON_Duplicate(args, 1) : NULL;
+    rec->args_src = args; /* copied if the call joins the batch */
     rec->signature = xstrdup(s->signature);
     rec->agent_before = xstrdup(s->agent_id);
     return rec;
@@ -336,6 +336,9 @@ void hub_redo_end(struct hub *h, struct hub_redo *rec)
         hub_redo_free(rec);
         return;
     }
+    if (!rec->args && rec->args_src)
+        rec->args = cJSON_Duplicate(rec->args_src, 1);
+    rec->args_src = NULL;
     struct hub_session *s = hub_session_find(h, rec->session);
     if (s && s->agent_id && (!rec->agent_before || strcmp(s->agent_id, rec->agent_before) != 0)) {
         free(rec->agent_named);

@@ -101,12 +101,13 @@ struct hub_redo {
     uint64_t session;
     uint64_t call_id;
     struct hub_call_clock clock;
-    char *name;         /* owned: the tool, or NULL */
-    cJSON *args;        /* owned copy */
-    char *signature;    /* owned: the verified signature the call ran with, or NULL */
-    char *agent_before; /* owned: the session's agent when the call ran, or NULL */
-    char *agent_named;  /* owned: the agent the call registered for its session, or NULL */
-    uint64_t queued;    /* the waiter id its lock_file queued, or 0 */
+    char *name;            /* owned: the tool, or NULL */
+    cJSON *args;           /* owned copy */
+    const cJSON *args_src; /* borrowed while the call first runs */
+    char *signature;       /* owned: the verified signature the call ran with, or NULL */
+    char *agent_before;    /* owned: the session's agent when the call ran, or NULL */
+    char *agent_named;     /* owned: the agent the call registered for its session, or NULL */
+    uint64_t queued;       /* the waiter id its lock_file queued, or 0 */
     struct workspace_waiter *waiter; /* owned: the serviced request, or NULL */
     struct hub_redo *next;
 };
