@@ -84,6 +84,14 @@ static void hub_publish_since(struct hub *h, uint64_t from)
     hub_waits_service(h, false);
 }
 
+void hub_sessions_reattach(struct hub *h, struct workspace *ws, int64_t now)
+{
+    workspace_sessions_reset(ws, now);
+    for (struct hub_session *s = h->sessions; s; s = s->next)
+        if (s->id != 0 && s->agent_id && !s->oneshot)
+            workspace_session_attach(ws, s->agent_id, s->sid, now);
+}
+
 /* Replace the workspace with the store's view: newest snapshot + tail.
  * Events the log has beyond what this hub published are fanned out. The
  * ephemeral state goes over (workspace_carry_ephemeral): queued lock
@@ -150,12 +158,7 @@ int hub_load_state(struct hub *h, char **errmsg)
         workspace_free(ws);
         return rc;
     }
-    /* Every agent counts as detached since now: live sessions take theirs
-     * back below, the others get the grace period to return. */
-    workspace_sessions_reset(ws, now);
-    for (struct hub_session *s = h->sessions; s; s = s->next)
-        if (s->id != 0 && s->agent_id && !s->oneshot)
-            workspace_session_attach(ws, s->agent_id, s->sid, now);
+    hub_sessions_reattach(h, ws, now);
     struct workspace_waiter_done_vec dropped = {0};
     if (h->ws)
         workspace_carry_ephemeral(ws, h->ws, &dropped);

@@ -231,6 +231,10 @@ void hub_reply_timed(struct hub *h, struct hub_session *s, uint64_t call_id, cJS
 void hub_reply_lock_wait(struct hub *h, struct hub_session *s, uint64_t call_id, cJSON *result,
                          struct hub_call_clock clock);
 void hub_reschedule_timers(struct hub *h);
+/* A workspace rebuilt from the store (a load, the outage replica): every
+ * agent counts as detached since now, then the hub's live sessions take
+ * theirs back, so the others get the grace period to return. */
+void hub_sessions_reattach(struct hub *h, struct workspace *ws, int64_t now);
 cJSON *hub_health_json(struct hub *h);
 /* Replace the workspace with the store's view (newest snapshot + tail),
  * carrying the queued lock requests over; fan out what the log has beyond

@@ -104,12 +104,7 @@ static int hub_replica_rebuild(struct hub *h)
         workspace_free(ws);
         return rc;
     }
-    /* As after a load: every agent detached since now, live sessions
-     * take theirs back. */
-    workspace_sessions_reset(ws, now);
-    for (struct hub_session *s = h->sessions; s; s = s->next)
-        if (s->id != 0 && s->agent_id && !s->oneshot)
-            workspace_session_attach(ws, s->agent_id, s->sid, now);
+    hub_sessions_reattach(h, ws, now);
     workspace_free(h->ws);
     h->ws = ws;
     return 0;

@@ -1071,6 +1071,43 @@ static void store_redis_args_registry(struct store_redis *r, struct store_redis_
     store_redis_args_pushs(a, member);
 }
 
+/* One event's stream-entry fields as script arguments: their count, then
+ * the name/value pairs (w — the writing handle, when given — type, ts,
+ * data and, when set, source, sid, sig). Keeps three strings in a->heap. */
+static void store_redis_args_entry(struct store_redis_args *a, const char *writer,
+                                   const struct event *ev)
+{
+    char ts[24];
+    snprintf(ts, sizeof(ts), "%" PRId64, ev->ts_ms);
+    const char *fields[14];
+    int nf = 0;
+    if (writer) {
+        fields[nf++] = "w";
+        fields[nf++] = writer;
+    }
+    fields[nf++] = "type";
+    fields[nf++] = ev->type;
+    fields[nf++] = "ts";
+    fields[nf++] = store_redis_args_keep(a, xstrdup(ts));
+    fields[nf++] = "data";
+    fields[nf++] = store_redis_args_keep(a, ev->data ? json_print(ev->data) : xstrdup("{}"));
+    if (ev->source) {
+        fields[nf++] = "source";
+        fields[nf++] = ev->source;
+    }
+    if (ev->source_id) {
+        fields[nf++] = "sid";
+        fields[nf++] = ev->source_id;
+    }
+    if (ev->signature) {
+        fields[nf++] = "sig";
+        fields[nf++] = ev->signature;
+    }
+    store_redis_args_pushs(a, store_redis_args_keep(a, store_redis_u64((uint64_t)nf)));
+    for (int f = 0; f < nf; f++)
+        store_redis_args_pushs(a, fields[f]);
+}
+
 static void store_redis_args_build(struct store_redis *r, struct store_redis_args *a,
                                    uint64_t expected, const struct event *evs, size_t n)
 {
@@ -1093,37 +1130,10 @@ static void store_redis_args_build(struct store_redis *r, struct store_redis_arg
     store_redis_args_pushs(a, r->k_servers);
     for (size_t i = 0; i < n; i++) {
         const struct event *ev = &evs[i];
-        char id[32], ts[24];
+        char id[32];
         snprintf(id, sizeof(id), "%" PRIu64 "-0", ev->seq);
-        snprintf(ts, sizeof(ts), "%" PRId64, ev->ts_ms);
-        const char *fields[14];
-        int nf = 0;
-        fields[nf++] = "w";
-        fields[nf++] = r->writer;
-        fields[nf++] = "type";
-        fields[nf++] = ev->type;
-        fields[nf++] = "ts";
-        fields[nf++] = store_redis_args_keep(a, xstrdup(ts));
-        fields[nf++] = "data";
-        fields[nf++] = store_redis_args_keep(a, ev->data ? json_print(ev->data) : xstrdup("{}"));
-        if (ev->source) {
-            fields[nf++] = "source";
-            fields[nf++] = ev->source;
-        }
-        if (ev->source_id) {
-            fields[nf++] = "sid";
-            fields[nf++] = ev->source_id;
-        }
-        if (ev->signature) {
-            fields[nf++] = "sig";
-            fields[nf++] = ev->signature;
-        }
-        char nfs[16];
-        snprintf(nfs, sizeof(nfs), "%d", nf);
         store_redis_args_pushs(a, store_redis_args_keep(a, xstrdup(id)));
-        store_redis_args_pushs(a, store_redis_args_keep(a, xstrdup(nfs)));
-        for (int f = 0; f < nf; f++)
-            store_redis_args_pushs(a, fields[f]);
+        store_redis_args_entry(a, r->writer, ev);
         store_redis_args_pushs(a, store_redis_args_keep(a, event_to_text(ev, r->ws)));
         store_redis_args_compat(r, a, ev);
         store_redis_args_registry(r, a, ev);
@@ -1579,28 +1589,7 @@ static int store_redis_ingest_append(void *arg, const char *digest, const struct
     store_redis_args_pushs(&a, nstr);
     store_redis_args_pushs(&a, w);
     for (size_t i = 0; i < n; i++) {
-        const struct event *ev = &evs[i];
-        const char *fields[12];
-        int nf = 0;
-        fields[nf++] = "type";
-        fields[nf++] = ev->type;
-        fields[nf++] = "ts";
-        fields[nf++] = store_redis_args_keep(&a, store_redis_u64((uint64_t)ev->ts_ms));
-        fields[nf++] = "data";
-        fields[nf++] = store_redis_args_keep(&a, json_print(ev->data));
-        fields[nf++] = "source";
-        fields[nf++] = ev->source;
-        if (ev->source_id) {
-            fields[nf++] = "sid";
-            fields[nf++] = ev->source_id;
-        }
-        if (ev->signature) {
-            fields[nf++] = "sig";
-            fields[nf++] = ev->signature;
-        }
-        store_redis_args_pushs(&a, store_redis_args_keep(&a, store_redis_u64((uint64_t)nf)));
-        for (int f = 0; f < nf; f++)
-            store_redis_args_pushs(&a, fields[f]);
+        store_redis_args_entry(&a, NULL, &evs[i]);
     }
     int rc = -ERR_UNAVAILABLE;
     for (int attempt = 0; attempt < 2; attempt++) {
