@@ -51,3 +51,36 @@ finish() {
   echo "$PASSED passed, $FAILED failed"
   [ "$FAILED" -eq 0 ]
 }
+
+# stop_hub STATE-DIR: stop the hub whose lock is in STATE-DIR (TERM, then
+# KILL after 5 s). Nothing when none runs.
+stop_hub() {
+  local pid
+  pid=$([ -f "$1/hub.lock" ] && head -n1 "$1/hub.lock" 2>/dev/null || true)
+  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+}
+
+# redis_start [REDIS-SERVER-OPTIONS...]: a private redis-server listening
+# only on the Unix socket $REDIS_DIR/redis.sock (REDIS_DIR defaults to
+# $WORK/redis), append-only file on, no RDB saves, extra options after
+# those. Sets SOCK, REDIS_URL (unix://…) and REDIS_PID; the caller stops it. Its
+# log is appended to, so it may be started again on the same data.
+redis_start() {
+  command -v redis-server >/dev/null || { fail "redis-server is not installed (run make setup)"; return 1; }
+  REDIS_DIR=${REDIS_DIR:-$WORK/redis}
+  SOCK="$REDIS_DIR/redis.sock"
+  REDIS_URL="unix://$SOCK"
+  mkdir -p "$REDIS_DIR"
+  redis-server --port 0 --unixsocket "$SOCK" --unixsocketperm 700 --dir "$REDIS_DIR" \
+    --save "" --appendonly yes --daemonize no "$@" >>"$REDIS_DIR/redis.log" 2>&1 &
+  REDIS_PID=$!
+  for _ in $(seq 100); do redis-cli -s "$SOCK" ping 2>/dev/null | grep -q PONG && return 0; sleep 0.05; done
+  fail "redis-server did not answer: $(tail -n 3 "$REDIS_DIR/redis.log")"
+  kill -KILL "$REDIS_PID" 2>/dev/null || true
+  return 1
+}
+

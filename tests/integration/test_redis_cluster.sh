@@ -16,15 +16,6 @@ command -v redis-server >/dev/null || { fail "redis-server is not installed (run
 mkdir -p "$WORK/repo-b"
 PORTS=() PIDS=() IDS=()
 
-stop_hub() { # STATE-DIR
-  local pid
-  pid=$([ -f "$1/hub.lock" ] && head -n1 "$1/hub.lock" 2>/dev/null || true)
-  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-    kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null || true
-  fi
-}
 stop_all() {
   stop_hub "$WORK/repo-b/.coordhub"
   stop_hub "$STATE"

@@ -15,16 +15,7 @@ SOCK="$REDIS_DIR/redis.sock"
 URL="unix://$SOCK"
 mkdir -p "$REDIS_DIR"
 REDIS_PID=
-start_redis() {
-  redis-server --port 0 --unixsocket "$SOCK" --unixsocketperm 700 --dir "$REDIS_DIR" \
-    --save "" --appendonly yes --appendfsync always --daemonize no >>"$REDIS_DIR/redis.log" 2>&1 &
-  REDIS_PID=$!
-  for _ in $(seq 100); do
-    redis-cli -s "$SOCK" ping 2>/dev/null | grep -q PONG && return 0
-    sleep 0.05
-  done
-  echo "redis did not start"; return 1
-}
+start_redis() { redis_start --appendfsync always; }
 ch() { "$COORDHUB" "$@" --store "$URL"; }
 
 start_redis

@@ -6,28 +6,13 @@
 source "$(dirname "$0")/lib.sh"
 
 command -v redis-server >/dev/null || { fail "redis-server is not installed (run make setup)"; finish; exit 1; }
-REDIS_DIR="$WORK/redis"
-SOCK="$REDIS_DIR/redis.sock"
-URL="unix://$SOCK"
 ROOT_B="$WORK/repo-b"
 STATE_B="$ROOT_B/.coordhub"
-mkdir -p "$REDIS_DIR" "$ROOT_B"
+mkdir -p "$ROOT_B"
+redis_start || { finish; exit 1; }
+URL="$REDIS_URL"
 
-redis-server --port 0 --unixsocket "$SOCK" --unixsocketperm 700 --dir "$REDIS_DIR" \
-  --save "" --appendonly yes --daemonize no >"$REDIS_DIR/redis.log" 2>&1 &
-REDIS_PID=$!
-for _ in $(seq 100); do redis-cli -s "$SOCK" ping 2>/dev/null | grep -q PONG && break; sleep 0.05; done
-
-stop_hub_b() {
-  local pid
-  pid=$([ -f "$STATE_B/hub.lock" ] && head -n1 "$STATE_B/hub.lock" 2>/dev/null || true)
-  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-    kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null || true
-  fi
-}
-trap 'stop_hub_b; cleanup' EXIT
+trap 'stop_hub "$STATE_B"; cleanup' EXIT
 
 # Hub A in the default root, hub B in another; both serve workspace "shop".
 a() { "$COORDHUB" "$@" --workspace shop --store "$URL"; }
@@ -73,7 +58,7 @@ jq -s '[.[].id|tonumber] | . == [range(1; length+1)]' "$WORK/events" | grep -q t
   && ok "the shared log has contiguous ids" || fail "ids: $(jq -c -s '[.[].id]' "$WORK/events")"
 [ "$(jq -s '[.[] | select(.type=="file:locked")] | length' "$WORK/events")" = 3 ] \
   && ok "hub A's events hold all three locks" || fail "locks in the log: $(cat "$WORK/events")"
-stop_hub_b
+stop_hub "$STATE_B"
 kill -TERM "$REDIS_PID" 2>/dev/null || true
 wait "$REDIS_PID" 2>/dev/null || true
 finish

@@ -26,16 +26,7 @@ SSE_PID=
 MCP_PID=
 mkdir -p "$REDIS_DIR"
 
-start_redis() {
-  redis-server --port 0 --unixsocket "$SOCK" --unixsocketperm 700 --dir "$REDIS_DIR" \
-    --save "" --appendonly yes --appendfsync always --daemonize no >>"$REDIS_DIR/redis.log" 2>&1 &
-  REDIS_PID=$!
-  for _ in $(seq 100); do
-    redis-cli -s "$SOCK" ping 2>/dev/null | grep -q PONG && return 0
-    sleep 0.05
-  done
-  echo "redis did not start"; cat "$REDIS_DIR/redis.log"; return 1
-}
+start_redis() { redis_start --appendfsync always; }
 stop_redis() { # SIGKILL: only what the append-only file holds survives
   kill -KILL "$REDIS_PID" 2>/dev/null || true
   wait "$REDIS_PID" 2>/dev/null || true

@@ -11,28 +11,13 @@
 # directory and are stopped at the end.
 source "$(dirname "$0")/lib.sh"
 
-command -v redis-server >/dev/null || { fail "redis-server is not installed (run make setup)"; finish; exit 1; }
-REDIS_DIR="$WORK/redis"
-SOCK="$REDIS_DIR/redis.sock"
-URL="unix://$SOCK"
 ROOT_B="$WORK/repo-b"
 STATE_B="$ROOT_B/.coordhub"
-mkdir -p "$REDIS_DIR" "$ROOT_B"
+mkdir -p "$ROOT_B"
 
-redis-server --port 0 --unixsocket "$SOCK" --unixsocketperm 700 --dir "$REDIS_DIR" \
-  --save "" --appendonly yes --appendfsync always --daemonize no >"$REDIS_DIR/redis.log" 2>&1 &
-REDIS_PID=$!
-for _ in $(seq 100); do redis-cli -s "$SOCK" ping 2>/dev/null | grep -q PONG && break; sleep 0.05; done
+redis_start --appendfsync always || { finish; exit 1; }
+URL="$REDIS_URL"
 
-stop_hub() { # STATE-DIR
-  local pid
-  pid=$([ -f "$1/hub.lock" ] && head -n1 "$1/hub.lock" 2>/dev/null || true)
-  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-    kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null || true
-  fi
-}
 stop_all() {
   stop_hub "$STATE_B"
   stop_hub "$STATE"
