@@ -56,10 +56,10 @@ own() {
   while [ ! -e "$WORK/stop" ] && [ "$i" -lt 2000 ]; do
     i=$((i + 1))
     f="own/$h$c/f$i.c"
-    if call "$h" lock "$f" --agent "w$h$c" --json >"$WORK/ack.$h$c" 2>/dev/null; then
+    if call "$h" lock "$f" --agent "w$h$c" --json >"$WORK/ack.$h$c" 2>"$WORK/err.$h$c"; then
       echo "$f $(jq -r .token "$WORK/ack.$h$c")" >>"$WORK/acked.$h.$c"
     else
-      echo "$f" >>"$WORK/refused.$h.$c"
+      echo "$f $(tr '\n' ' ' <"$WORK/err.$h$c")" >>"$WORK/refused.$h.$c"
     fi
   done
 }
