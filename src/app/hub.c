@@ -92,15 +92,14 @@ void hub_sessions_reattach(struct hub *h, struct workspace *ws, int64_t now)
             workspace_session_attach(ws, s->agent_id, s->sid, now);
 }
 
-/* Replace the workspace with the store's view: newest snapshot + tail.
- * Events the log has beyond what this hub published are fanned out. The
- * ephemeral state goes over (workspace_carry_ephemeral): queued lock
- * requests keep their places and deadlines. */
-int hub_load_state(struct hub *h, char **errmsg)
+/* Read the newest snapshot and fold the log's tail after it into *out.
+ * -ERR_CONFLICT when another hub trimmed the log between the reads (the
+ * log now begins past the snapshot read, or the tail has a gap): reading
+ * again finds that hub's newer snapshot. */
+static int hub_read_state(struct hub *h, int64_t now, struct workspace **out, uint64_t *snap_out,
+                          uint64_t *first_out, char **errmsg)
 {
-    uint64_t published = h->committed_seq;
     struct workspace *ws = workspace_new(&h->wscfg);
-    int64_t now = hub_now(h);
     uint64_t snap_seq = 0;
     char *text = NULL;
     int rc = h->store->ops->snapshot_load(h->store, &snap_seq, &text);
@@ -132,7 +131,7 @@ int hub_load_state(struct hub *h, char **errmsg)
     if (first > workspace_seq(ws) + 1) {
         *errmsg = xstrdup("the log was trimmed past the newest usable snapshot");
         workspace_free(ws);
-        return -ERR_STORE;
+        return -ERR_CONFLICT;
     }
     struct event_vec tail;
     event_vec_init(&tail);
@@ -142,6 +141,10 @@ int hub_load_state(struct hub *h, char **errmsg)
         if (rc != 0 || tail.len == 0)
             break;
         for (size_t i = 0; i < tail.len; i++) {
+            if (tail.items[i].seq != workspace_seq(ws) + 1) {
+                rc = -ERR_CONFLICT; /* trimmed while we read */
+                break;
+            }
             if (workspace_apply(ws, &tail.items[i]) != 0) {
                 log_error("cannot fold event %llu (%s)", (unsigned long long)tail.items[i].seq,
                           tail.items[i].type);
@@ -154,10 +157,42 @@ int hub_load_state(struct hub *h, char **errmsg)
     }
     event_vec_deinit(&tail);
     if (rc) {
-        *errmsg = xstrdup("cannot read the event log");
+        *errmsg = xstrdup(rc == -ERR_CONFLICT ? "the log was trimmed while it was read"
+                                              : "cannot read the event log");
         workspace_free(ws);
         return rc;
     }
+    *out = ws;
+    *snap_out = snap_seq;
+    *first_out = first;
+    return 0;
+}
+
+#define HUB_LOAD_ATTEMPTS 8
+
+/* Replace the workspace with the store's view: newest snapshot + tail.
+ * Events the log has beyond what this hub published are fanned out. The
+ * ephemeral state goes over (workspace_carry_ephemeral): queued lock
+ * requests keep their places and deadlines. */
+int hub_load_state(struct hub *h, char **errmsg)
+{
+    uint64_t published = h->committed_seq;
+    int64_t now = hub_now(h);
+    struct workspace *ws = NULL;
+    uint64_t snap_seq = 0, first = 1;
+    int rc = -ERR_CONFLICT;
+    for (int attempt = 0; attempt < HUB_LOAD_ATTEMPTS && rc == -ERR_CONFLICT; attempt++) {
+        if (attempt) {
+            log_info("reading the state again: %s", *errmsg);
+            free(*errmsg);
+        }
+        *errmsg = NULL;
+        rc = hub_read_state(h, now, &ws, &snap_seq, &first, errmsg);
+    }
+    if (rc == -ERR_CONFLICT)
+        rc = -ERR_STORE; /* trimmed under us every time: give up as before */
+    if (rc)
+        return rc;
     hub_sessions_reattach(h, ws, now);
     struct workspace_waiter_done_vec dropped = {0};
     if (h->ws)

@@ -1,6 +1,7 @@
 /* Unit tests for hub_outage: the replica a hub on a store that can go away
  * answers reads from while the store is away, the health:degraded
- * announcement, the refusal text and the outage record. The hub is built
+ * announcement, the refusal text and the outage record; and for
+ * hub_load_state racing another hub's trim. The hub is built
  * by hand (struct hub is the app's private root) over a memory store
  * dressed as one that can go away (it gets a listen op), with a real
  * workspace, bus and event base; commits are done the way hub.c does them
@@ -362,6 +363,58 @@ static void test_hub_outage__a_local_store_keeps_no_replica(void **state)
     fixture_free(f);
 }
 
+/* "Another hub" that saves a newer snapshot and trims the log behind it
+ * right after this hub has read the older snapshot (once). */
+static struct fixture *trimming_fixture;
+static int snapshot_load_then_trim(struct store *s, uint64_t *seq, char **text)
+{
+    int rc = store_memory_ops.snapshot_load(s, seq, text);
+    struct fixture *f = trimming_fixture;
+    if (rc == 0 && f) {
+        trimming_fixture = NULL;
+        cJSON *snap = workspace_snapshot(f->h.ws);
+        char *newer = json_print(snap);
+        cJSON_Delete(snap);
+        assert_int_equal(
+            store_memory_ops.snapshot_save(s, f->h.committed_seq, newer, strlen(newer)), 0);
+        free(newer);
+        assert_int_equal(store_memory_ops.trim(s, f->h.committed_seq), 0);
+    }
+    return rc;
+}
+
+static void test_hub_load__reads_again_when_another_hub_trims_between_its_reads(void **state)
+{
+    (void)state;
+    struct fixture *f = fixture_new(64, true);
+    struct hub *h = &f->h;
+    f->ops.snapshot_load = snapshot_load_then_trim;
+    run_and_commit(f, NULL, "register_agent", "{\"agentId\":\"alice\"}");
+    run_and_commit(f, "alice", "lock_file", "{\"file\":\"a.c\"}");
+    cJSON *snap = workspace_snapshot(h->ws);
+    char *text = json_print(snap);
+    cJSON_Delete(snap);
+    assert_int_equal(h->store->ops->snapshot_save(h->store, 2, text, strlen(text)), 0);
+    free(text);
+    run_and_commit(f, "alice", "lock_file", "{\"file\":\"b.c\"}");
+    run_and_commit(f, "alice", "lock_file", "{\"file\":\"c.c\"}");
+    /* The load reads the snapshot at 2; before it reads where the log
+     * begins, the log is trimmed up to 4 behind a snapshot at 4. */
+    trimming_fixture = f;
+    char *err = NULL;
+    int rc = hub_load_state(h, &err);
+    if (rc != 0)
+        fail_msg("load: %s", err ? err : "?");
+    assert_null(trimming_fixture); /* the trim did happen */
+    assert_int_equal(h->committed_seq, 4);
+    assert_int_equal(h->snapshot_seq, 4);
+    assert_int_equal(h->first_seq, 5);
+    char files[256];
+    locked_files(f, files, sizeof(files));
+    assert_string_equal(files, "a.c,b.c,c.c");
+    fixture_free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -370,6 +423,7 @@ int main(void)
         cmocka_unit_test(test_hub_outage__refuses_every_read_when_the_ring_is_too_short),
         cmocka_unit_test(test_hub_outage__answers_queued_lock_requests_at_once),
         cmocka_unit_test(test_hub_outage__a_local_store_keeps_no_replica),
+        cmocka_unit_test(test_hub_load__reads_again_when_another_hub_trims_between_its_reads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
