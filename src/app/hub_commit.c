@@ -68,8 +68,12 @@ void hub_reply(struct hub *h, struct hub_session *s, uint64_t call_id, cJSON *re
     hub_reply_timed(h, s, call_id, result, is_error, h->call);
 }
 
+static bool hub_batch_open(const struct hub *h);
+static void hub_redo_restore_agents(struct hub *h, const struct hub_redo *batch);
+static void hub_redo_free_list(struct hub_redo *rec);
+
 static void hub_reply_push(struct hub *h, struct hub_session *s, uint64_t call_id, cJSON *result,
-                           bool is_error, struct hub_call_clock clock, bool lock_wait)
+                           bool is_error, struct hub_call_clock clock, bool lock_wait, bool again)
 {
     struct hub_reply *r = xcalloc(1, sizeof(*r));
     r->session = s->id;
@@ -79,7 +83,7 @@ static void hub_reply_push(struct hub *h, struct hub_session *s, uint64_t call_i
     r->clock = clock;
     /* A recorded call's answer, or a queued request's end, depends on
      * the batch: derived again if its append loses (hub_commit.c). */
-    r->redo = h->redo_call != NULL || lock_wait;
+    r->redo = h->redo_call != NULL || again;
     r->lock_wait = lock_wait;
     if (h->pending.len == 0 && !h->replies) {
         hub_send_reply(h, r);
@@ -94,20 +98,24 @@ static void hub_reply_push(struct hub *h, struct hub_session *s, uint64_t call_i
 void hub_reply_timed(struct hub *h, struct hub_session *s, uint64_t call_id, cJSON *result,
                      bool is_error, struct hub_call_clock clock)
 {
-    hub_reply_push(h, s, call_id, result, is_error, clock, false);
+    hub_reply_push(h, s, call_id, result, is_error, clock, false, false);
 }
 
 void hub_reply_lock_wait(struct hub *h, struct hub_session *s, uint64_t call_id, cJSON *result,
-                         struct hub_call_clock clock)
+                         struct hub_call_clock clock, struct workspace_waiter *waiter)
 {
-    hub_reply_push(h, s, call_id, result, false, clock, true);
+    /* Derived again if the batch's append loses only when the request
+     * itself is kept to be queued again; a final refusal stands. */
+    hub_reply_push(h, s, call_id, result, false, clock, true, waiter && hub_batch_open(h));
+    if (waiter)
+        hub_redo_waiter(h, s->id, call_id, clock, waiter);
 }
 
-static void hub_flush_replies(struct hub *h, const char *store_err)
+/* Send the answers of list r: as they are, or (store_err) each replaced
+ * by the store failure — "nothing was recorded", or, when the store never
+ * answered (unknown), that the outcome is unknown. */
+static void hub_flush_list(struct hub *h, struct hub_reply *r, const char *store_err, bool unknown)
 {
-    struct hub_reply *r = h->replies;
-    h->replies = NULL;
-    h->replies_tail = &h->replies;
     while (r) {
         struct hub_reply *next = r->next;
         if (store_err) {
@@ -115,7 +123,8 @@ static void hub_flush_replies(struct hub *h, const char *store_err)
             r->result = cJSON_CreateObject();
             cJSON_AddBoolToObject(r->result, "success", 0);
             char msg[512];
-            snprintf(msg, sizeof(msg), "store failure, nothing was recorded: %s", store_err);
+            snprintf(msg, sizeof(msg), "store failure%s: %s",
+                     unknown ? "" : ", nothing was recorded", store_err);
             cJSON_AddStringToObject(r->result, "error", msg);
             r->is_error = true;
         }
@@ -123,6 +132,32 @@ static void hub_flush_replies(struct hub *h, const char *store_err)
         free(r);
         r = next;
     }
+}
+
+static void hub_flush_replies(struct hub *h, const char *store_err)
+{
+    struct hub_reply *r = h->replies;
+    h->replies = NULL;
+    h->replies_tail = &h->replies;
+    hub_flush_list(h, r, store_err, false);
+}
+
+/* The log holds, right after seq base, the events of batch sent (same
+ * type, time, source and data): an append that went unanswered ran. */
+static bool hub_log_holds(struct hub *h, uint64_t base, const struct event_vec *sent)
+{
+    struct event_vec got;
+    event_vec_init(&got);
+    bool same = h->store->ops->read(h->store, base, sent->len, &got) == 0 && got.len == sent->len;
+    for (size_t i = 0; same && i < sent->len; i++) {
+        const struct event *a = &sent->items[i], *b = &got.items[i];
+        same = b->seq == base + 1 + i && strcmp(a->type, b->type) == 0 && a->ts_ms == b->ts_ms &&
+               (a->source_id && b->source_id ? strcmp(a->source_id, b->source_id) == 0
+                                             : a->source_id == b->source_id) &&
+               cJSON_Compare(a->data, b->data, true);
+    }
+    event_vec_deinit(&got);
+    return same;
 }
 
 /* ---- the group commit ----------------------------------------------------- */
@@ -246,12 +281,41 @@ void hub_commit_run(struct hub *h)
         h->store_error = rc == -ERR_CONFLICT ? NULL : xstrdup(why);
         h->store_errors++;
         h->metrics.store_append_errors_total++;
-        event_vec_clear(&h->pending);
+        /* The batch and its answers, held: when the store never answered
+         * (-ERR_TIMEOUT) it may have recorded the batch all the same, and
+         * the log read back below tells. */
+        struct event_vec sent = h->pending;
+        event_vec_init(&h->pending);
+        uint64_t base = h->committed_seq;
+        struct hub_reply *held = h->replies;
+        h->replies = NULL;
+        h->replies_tail = &h->replies;
+        struct hub_redo *batch = h->redo;
+        h->redo = NULL;
+        h->redo_tail = &h->redo;
         hub_outage_committed(h, false);
-        hub_redo_clear(h);
-        hub_flush_replies(h, why);
         char *err = NULL;
         int lrc = hub_load_state(h, &err);
+        bool recorded = rc == -ERR_TIMEOUT && lrc == 0 && hub_log_holds(h, base, &sent);
+        if (recorded) {
+            log_info("the unanswered append of %zu events after seq %llu is in the log: "
+                     "answered as recorded",
+                     sent.len, (unsigned long long)base);
+        } else {
+            hub_redo_restore_agents(h, batch);
+        }
+        hub_redo_free_list(batch);
+        char unknown[512];
+        snprintf(unknown, sizeof(unknown),
+                 "the store did not answer (%s), so whether this was recorded is unknown; "
+                 "read the state back (check_lock, list_locked_files, list_tasks) before retrying",
+                 why);
+        hub_flush_list(h, held,
+                       recorded             ? NULL
+                       : rc == -ERR_TIMEOUT ? unknown
+                                            : why,
+                       rc == -ERR_TIMEOUT && !recorded);
+        event_vec_deinit(&sent);
         if (lrc != 0) {
             hub_reload_failed(h, lrc, err);
         } else {
@@ -435,7 +499,7 @@ static void hub_redo_requeue(struct hub *h, struct hub_session *s, struct hub_re
     cJSON_AddStringToObject(r, "error",
                             "the queued request was dropped: its agent is not "
                             "registered in the workspace's log; register again");
-    hub_reply_lock_wait(h, s, rec->call_id, r, rec->clock);
+    hub_reply_lock_wait(h, s, rec->call_id, r, rec->clock, NULL);
 }
 
 static bool hub_redo_queued_by_batch(const struct hub_redo *batch, uint64_t waiter_id)
@@ -444,6 +508,27 @@ static bool hub_redo_queued_by_batch(const struct hub_redo *batch, uint64_t wait
         if (r->name && r->queued == waiter_id)
             return true;
     return false;
+}
+
+/* Each session's agent as it was before its first call of the batch
+ * (an agent the batch registered is not in the log). */
+static void hub_redo_restore_agents(struct hub *h, const struct hub_redo *batch)
+{
+    size_t n = 0;
+    for (const struct hub_redo *r = batch; r; r = r->next)
+        n++;
+    const struct hub_redo **order = xcalloc(n ? n : 1, sizeof(*order));
+    n = 0;
+    for (const struct hub_redo *r = batch; r; r = r->next)
+        order[n++] = r;
+    for (size_t i = n; i-- > 0;) {
+        struct hub_session *s = order[i]->name ? hub_session_find(h, order[i]->session) : NULL;
+        if (s && !s->oneshot) {
+            free(s->agent_id);
+            s->agent_id = xstrdup(order[i]->agent_before);
+        }
+    }
+    free(order);
 }
 
 int hub_redo_batch(struct hub *h, char **errmsg)
@@ -457,23 +542,7 @@ int hub_redo_batch(struct hub *h, char **errmsg)
     event_vec_clear(&h->pending);
     hub_outage_committed(h, false); /* an outage record goes again with the reload */
 
-    /* Each session's agent as it was before its first call of the batch
-     * (an agent the batch registered is not in the log). */
-    size_t n = 0;
-    for (struct hub_redo *r = batch; r; r = r->next)
-        n++;
-    struct hub_redo **order = xcalloc(n ? n : 1, sizeof(*order));
-    n = 0;
-    for (struct hub_redo *r = batch; r; r = r->next)
-        order[n++] = r;
-    for (size_t i = n; i-- > 0;) {
-        struct hub_session *s = order[i]->name ? hub_session_find(h, order[i]->session) : NULL;
-        if (s && !s->oneshot) {
-            free(s->agent_id);
-            s->agent_id = xstrdup(order[i]->agent_before);
-        }
-    }
-    free(order);
+    hub_redo_restore_agents(h, batch);
     /* Requests the batch's calls queued are queued again by the calls. */
     for (struct hub_redo *r = batch; r; r = r->next) {
         if (r->name && r->queued) {

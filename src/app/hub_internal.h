@@ -227,9 +227,12 @@ void hub_reply(struct hub *h, struct hub_session *s, uint64_t call_id, cJSON *re
 void hub_reply_timed(struct hub *h, struct hub_session *s, uint64_t call_id, cJSON *result,
                      bool is_error, struct hub_call_clock clock);
 /* The end of a queued lock_file (granted, or refused at its deadline):
- * like hub_reply_timed, counted in the lock-wait metrics when sent. */
+ * like hub_reply_timed, counted in the lock-wait metrics when sent.
+ * waiter (taken, may be NULL): the request as the core kept it, queued
+ * again if the batch's append loses; without it the answer stands. */
+struct workspace_waiter;
 void hub_reply_lock_wait(struct hub *h, struct hub_session *s, uint64_t call_id, cJSON *result,
-                         struct hub_call_clock clock);
+                         struct hub_call_clock clock, struct workspace_waiter *waiter);
 void hub_reschedule_timers(struct hub *h);
 /* A workspace rebuilt from the store (a load, the outage replica): every
  * agent counts as detached since now, then the hub's live sessions take

@@ -505,14 +505,13 @@ void hub_lock_waiters_done(struct hub *h, struct workspace_waiter_done_vec *done
         *pp = w->next;
         struct hub_session *s = hub_session_find(h, w->session);
         if (s) {
-            hub_reply_lock_wait(h, s, w->call_id, done->items[i].result, w->clock);
-            done->items[i].result = NULL;
             /* Granted or refused against the batch's state: queued again
-             * if the batch's append loses (hub_commit.c). */
-            if (done->items[i].waiter) {
-                hub_redo_waiter(h, w->session, w->call_id, w->clock, done->items[i].waiter);
-                done->items[i].waiter = NULL;
-            }
+             * if the batch's append loses (hub_commit.c), when the core
+             * kept the request to queue again. */
+            hub_reply_lock_wait(h, s, w->call_id, done->items[i].result, w->clock,
+                                done->items[i].waiter);
+            done->items[i].result = NULL;
+            done->items[i].waiter = NULL;
         } else {
             hub_metrics_lock_wait_done(
                 h, w->clock,

@@ -107,7 +107,9 @@ struct store_ops {
      * wrong: cb NULL, evs NULL or n == 0, seqs not expected_seq+1, +2, …,
      * a seq above INT64_MAX, or an event without a type. Otherwise returns
      * 0 and cb reports exactly once: 0, -ERR_CONFLICT, or a store failure
-     * (-ERR_STORE, -ERR_UNAVAILABLE) with nothing written. */
+     * (-ERR_STORE, -ERR_UNAVAILABLE) with nothing written, or -ERR_TIMEOUT
+     * (a network store sent the append and never heard back: it may have
+     * been written; read the log to know). */
     int (*append)(struct store *s, uint64_t expected_seq, const struct event *evs, size_t n,
                   store_append_cb cb, void *arg);
     /* Events with seq > since, ascending, at most limit, appended to out.

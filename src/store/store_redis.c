@@ -93,10 +93,11 @@
  * Failures. A lost connection is reopened with capped exponential backoff
  * (STORE_REDIS_BACKOFF_MIN_MS doubling to STORE_REDIS_BACKOFF_MAX_MS,
  * counted from the last failed attempt). While Redis is away append
- * reports -ERR_UNAVAILABLE and nothing is granted. An append whose answer
- * does not come within STORE_REDIS_TIMEOUT_MS is reported -ERR_UNAVAILABLE
- * too, although the script may have run: the hub then reloads its state
- * from the log, which is the truth either way. hiredis writes with
+ * reports -ERR_UNAVAILABLE and nothing was written. An append that was
+ * sent but whose answer does not come within STORE_REDIS_TIMEOUT_MS, or
+ * whose connection is lost before the answer, is reported -ERR_TIMEOUT:
+ * the script may have run. The hub then reads the log back, which is the
+ * truth either way. hiredis writes with
  * write(), so the process must ignore SIGPIPE (the hub does) or a server
  * going away kills it.
  *
@@ -920,7 +921,7 @@ static void store_redis_append_cb(redisAsyncContext *ac, void *reply, void *priv
     struct store_redis *r = ac->data;
     w->done = true;
     if (!rep) {
-        w->status = -ERR_UNAVAILABLE; /* disconnected before the answer */
+        w->status = -ERR_TIMEOUT; /* disconnected before the answer: it may have run */
         return;
     }
     if (rep->type == REDIS_REPLY_ERROR) {
@@ -1167,7 +1168,7 @@ static void store_redis_append_once(struct store_redis *r, struct store_redis_ar
     }
     store_redis_drive(r, &w->done);
     if (!w->done)
-        w->status = -ERR_UNAVAILABLE;
+        w->status = -ERR_TIMEOUT; /* sent, never answered: it may have run */
 }
 
 static int store_redis_append(struct store *s, uint64_t expected_seq, const struct event *evs,

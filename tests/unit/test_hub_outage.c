@@ -87,6 +87,9 @@ static struct fixture *fixture_new(size_t ring, bool network)
     bus_subscribe(h->bus, on_bus, f);
     h->base = event_base_new();
     h->commit_ev = event_new(h->base, -1, 0, nothing, NULL);
+    h->tick_ev = evtimer_new(h->base, nothing, NULL);
+    h->wait_ev = evtimer_new(h->base, nothing, NULL);
+    h->reload_ev = evtimer_new(h->base, nothing, NULL);
     h->replies_tail = &h->replies;
     event_vec_init(&h->pending);
     snprintf(h->hub_id, sizeof(h->hub_id), "hub-test");
@@ -105,6 +108,9 @@ static void fixture_free(struct fixture *f)
     bus_free(h->bus);
     store_close(h->store);
     event_free(h->commit_ev);
+    event_free(h->tick_ev);
+    event_free(h->wait_ev);
+    event_free(h->reload_ev);
     event_base_free(h->base);
     free(f);
 }
@@ -415,6 +421,92 @@ static void test_hub_load__reads_again_when_another_hub_trims_between_its_reads(
     fixture_free(f);
 }
 
+/* A store whose append answer is lost: the append ran (recorded) or
+ * never reached the store, and either way the hub hears -ERR_TIMEOUT. */
+static int append_ran_answer_lost(struct store *s, uint64_t expected, const struct event *evs,
+                                  size_t n, store_append_cb cb, void *arg)
+{
+    int st = -1;
+    int rc = store_memory_ops.append(s, expected, evs, n, append_done, &st);
+    assert_int_equal(rc, 0);
+    assert_int_equal(st, 0);
+    cb(arg, -ERR_TIMEOUT, 0);
+    return 0;
+}
+
+static int append_never_arrived(struct store *s, uint64_t expected, const struct event *evs,
+                                size_t n, store_append_cb cb, void *arg)
+{
+    (void)s;
+    (void)expected;
+    (void)evs;
+    (void)n;
+    cb(arg, -ERR_TIMEOUT, 0);
+    return 0;
+}
+
+/* alice's lock_file evaluated and its answer held, as a call's is; then
+ * the group commit runs over the given append. */
+static void commit_a_lock_over(struct fixture *f, struct hub_session *s,
+                               int (*append)(struct store *, uint64_t, const struct event *, size_t,
+                                             store_append_cb, void *))
+{
+    struct hub *h = &f->h;
+    run_and_commit(f, NULL, "register_agent", "{\"agentId\":\"alice\"}");
+    h->rest = s;
+    cJSON *result = run(f, "alice", "lock_file", "{\"file\":\"a.c\"}");
+    assert_int_equal(h->pending.len, 1);
+    hub_reply(h, s, 1, result, false); /* held: events are pending */
+    assert_int_equal(f->answered, 0);
+    f->ops.append = append;
+    hub_commit_run(h);
+    assert_int_equal(f->answered, 1);
+    h->rest = NULL;
+}
+
+static void test_hub_commit__an_unanswered_append_found_in_the_log_is_answered_as_done(void **state)
+{
+    (void)state;
+    struct fixture *f = fixture_new(64, true);
+    struct hub_session s = {.id = 7,
+                            .hub = &f->h,
+                            .oneshot = true,
+                            .reply_fn = on_reply,
+                            .reply_arg = f,
+                            .inflight = 1};
+    commit_a_lock_over(f, &s, append_ran_answer_lost);
+    if (f->answer_error || !strstr(f->answer, "\"token\":2"))
+        fail_msg("answer: %s", f->answer);
+    assert_int_equal(f->h.committed_seq, 2);
+    char files[256];
+    locked_files(f, files, sizeof(files));
+    assert_string_equal(files, "a.c");
+    fixture_free(f);
+}
+
+static void
+test_hub_commit__an_unanswered_append_not_in_the_log_says_the_outcome_is_unknown(void **state)
+{
+    (void)state;
+    struct fixture *f = fixture_new(64, true);
+    struct hub_session s = {.id = 7,
+                            .hub = &f->h,
+                            .oneshot = true,
+                            .reply_fn = on_reply,
+                            .reply_arg = f,
+                            .inflight = 1};
+    commit_a_lock_over(f, &s, append_never_arrived);
+    assert_true(f->answer_error);
+    if (!strstr(f->answer, "whether this was recorded is unknown") ||
+        strstr(f->answer, "nothing was recorded"))
+        fail_msg("answer: %s", f->answer);
+    assert_int_equal(f->h.committed_seq, 1);
+    char files[256];
+    locked_files(f, files, sizeof(files));
+    assert_string_equal(files, ""); /* the state was read back: no a.c */
+    fixture_free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -424,6 +516,10 @@ int main(void)
         cmocka_unit_test(test_hub_outage__answers_queued_lock_requests_at_once),
         cmocka_unit_test(test_hub_outage__a_local_store_keeps_no_replica),
         cmocka_unit_test(test_hub_load__reads_again_when_another_hub_trims_between_its_reads),
+        cmocka_unit_test(
+            test_hub_commit__an_unanswered_append_found_in_the_log_is_answered_as_done),
+        cmocka_unit_test(
+            test_hub_commit__an_unanswered_append_not_in_the_log_says_the_outcome_is_unknown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -297,7 +297,8 @@ static void test_store_redis__unavailable_while_away_then_recovers(void **state)
     redis_fixture_kill(&t->server);
     /* Away: the append fails, nothing is granted. */
     struct tr_ack ack = tr_append(s, 2, 1, "lost");
-    assert_int_equal(ack.status, -ERR_UNAVAILABLE);
+    /* The first may have been sent before the loss was seen: unknown. */
+    assert_true(ack.status == -ERR_UNAVAILABLE || ack.status == -ERR_TIMEOUT);
     ack = tr_append(s, 2, 1, "lost");
     assert_int_equal(ack.status, -ERR_UNAVAILABLE);
     uint64_t last = 0;
@@ -308,7 +309,7 @@ static void test_store_redis__unavailable_while_away_then_recovers(void **state)
     do {
         redis_fixture_sleep_ms(50);
         ack = tr_append(s, 2, 1, "after");
-    } while (ack.status == -ERR_UNAVAILABLE && ++tries < 300);
+    } while ((ack.status == -ERR_UNAVAILABLE || ack.status == -ERR_TIMEOUT) && ++tries < 300);
     assert_int_equal(ack.status, 0);
     assert_int_equal(ack.seq, 3);
     char *tags = tr_tags(s);
@@ -396,7 +397,7 @@ static void test_store_redis__listen_hears_other_writers_in_order(void **state)
     do {
         redis_fixture_sleep_ms(50);
         ack = tr_append(b, 5, 1, "after");
-    } while (ack.status == -ERR_UNAVAILABLE && ++tries < 300);
+    } while ((ack.status == -ERR_UNAVAILABLE || ack.status == -ERR_TIMEOUT) && ++tries < 300);
     assert_int_equal(ack.status, 0);
     tr_loop_until(base, &heard, 4);
     assert_int_equal(heard.n, 4);
