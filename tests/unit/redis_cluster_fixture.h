@@ -85,32 +85,36 @@ static inline bool redis_cluster_fixture_command(const struct redis_cluster_fixt
  * or did not answer. */
 static inline int redis_cluster_fixture_spawn(struct redis_cluster_fixture *cf, int i)
 {
-    char dir[300], log[320], port[16], bus[16];
+    char dir[300], port[16], bus[16];
     snprintf(dir, sizeof(dir), "%s/node%d", cf->dir, i);
     mkdir(dir, 0700);
-    snprintf(log, sizeof(log), "%s/redis.log", dir);
     snprintf(port, sizeof(port), "%d", cf->port[i]);
     snprintf(bus, sizeof(bus), "%d", cf->bus[i]);
-    pid_t parent = getpid();
-    pid_t pid = fork();
+    const char *const argv[] = {"redis-server",
+                                "--port",
+                                port,
+                                "--bind",
+                                "127.0.0.1",
+                                "--cluster-enabled",
+                                "yes",
+                                "--cluster-port",
+                                bus,
+                                "--cluster-config-file",
+                                "nodes.conf",
+                                "--dir",
+                                dir,
+                                "--save",
+                                "",
+                                "--appendonly",
+                                "yes",
+                                "--appendfsync",
+                                "always",
+                                "--daemonize",
+                                "no",
+                                NULL};
+    pid_t pid = redis_fixture_fork(dir, argv);
     if (pid < 0)
         return -1;
-    if (pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (getppid() != parent)
-            _exit(126);
-        int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
-        if (fd >= 0) {
-            dup2(fd, 1);
-            dup2(fd, 2);
-            close(fd);
-        }
-        execlp("redis-server", "redis-server", "--port", port, "--bind", "127.0.0.1",
-               "--cluster-enabled", "yes", "--cluster-port", bus, "--cluster-config-file",
-               "nodes.conf", "--dir", dir, "--save", "", "--appendonly", "yes", "--appendfsync",
-               "always", "--daemonize", "no", (char *)NULL);
-        _exit(127);
-    }
     cf->pid[i] = pid;
     for (int t = 0; t < 200; t++) {
         int status;
@@ -130,19 +134,7 @@ static inline int redis_cluster_fixture_spawn(struct redis_cluster_fixture *cf, 
 
 static inline void redis_cluster_fixture_kill(struct redis_cluster_fixture *cf, int i)
 {
-    if (cf->pid[i] <= 0)
-        return;
-    kill(cf->pid[i], SIGTERM);
-    for (int t = 0; t < 200; t++) {
-        if (waitpid(cf->pid[i], NULL, WNOHANG) == cf->pid[i]) {
-            cf->pid[i] = 0;
-            return;
-        }
-        redis_fixture_sleep_ms(25);
-    }
-    kill(cf->pid[i], SIGKILL);
-    waitpid(cf->pid[i], NULL, 0);
-    cf->pid[i] = 0;
+    redis_fixture_stop_pid(&cf->pid[i]);
 }
 
 /* Stop every node and remove the directory. Safe to call twice. */

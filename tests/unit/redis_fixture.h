@@ -82,30 +82,60 @@ static inline bool redis_fixture_command(const struct redis_fixture *rf, const c
     return ok;
 }
 
+/* Fork `redis-server argv[1..]` (argv[0] is "redis-server") with its
+ * output appended to dir/redis.log; the child dies with the test process
+ * (PR_SET_PDEATHSIG) and exits 127 when redis-server is not installed.
+ * The child's pid, or -1. */
+static inline pid_t redis_fixture_fork(const char *dir, const char *const argv[])
+{
+    char log[320];
+    snprintf(log, sizeof(log), "%s/redis.log", dir);
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid != 0)
+        return pid;
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent)
+        _exit(126);
+    int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+    if (fd >= 0) {
+        dup2(fd, 1);
+        dup2(fd, 2);
+        close(fd);
+    }
+    execvp("redis-server", (char *const *)argv);
+    _exit(127);
+}
+
+/* Stop the process *pid (SIGTERM, then SIGKILL after 5 s); *pid becomes
+ * 0. Nothing when *pid is 0. */
+static inline void redis_fixture_stop_pid(pid_t *pid)
+{
+    if (*pid <= 0)
+        return;
+    kill(*pid, SIGTERM);
+    for (int i = 0; i < 200; i++) {
+        if (waitpid(*pid, NULL, WNOHANG) == *pid) {
+            *pid = 0;
+            return;
+        }
+        redis_fixture_sleep_ms(25);
+    }
+    kill(*pid, SIGKILL);
+    waitpid(*pid, NULL, 0);
+    *pid = 0;
+}
+
 /* Start the server process in rf->dir (which exists). 0 or -1. */
 static inline int redis_fixture_spawn(struct redis_fixture *rf)
 {
-    pid_t parent = getpid();
-    pid_t pid = fork();
+    const char *const argv[] = {
+        "redis-server", "--port",        "0",      "--unixsocket", rf->sock, "--unixsocketperm",
+        "700",          "--dir",         rf->dir,  "--save",       "",       "--appendonly",
+        "yes",          "--appendfsync", "always", "--daemonize",  "no",     NULL};
+    pid_t pid = redis_fixture_fork(rf->dir, argv);
     if (pid < 0)
         return -1;
-    if (pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (getppid() != parent)
-            _exit(126);
-        char log[300];
-        snprintf(log, sizeof(log), "%s/redis.log", rf->dir);
-        int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
-        if (fd >= 0) {
-            dup2(fd, 1);
-            dup2(fd, 2);
-            close(fd);
-        }
-        execlp("redis-server", "redis-server", "--port", "0", "--unixsocket", rf->sock,
-               "--unixsocketperm", "700", "--dir", rf->dir, "--save", "", "--appendonly", "yes",
-               "--appendfsync", "always", "--daemonize", "no", (char *)NULL);
-        _exit(127);
-    }
     rf->pid = pid;
     for (int i = 0; i < 200; i++) {
         int status;
@@ -128,19 +158,7 @@ static inline int redis_fixture_spawn(struct redis_fixture *rf)
 /* Stop the server (SIGTERM, then SIGKILL after 5 s), keeping its files. */
 static inline void redis_fixture_kill(struct redis_fixture *rf)
 {
-    if (rf->pid <= 0)
-        return;
-    kill(rf->pid, SIGTERM);
-    for (int i = 0; i < 200; i++) {
-        if (waitpid(rf->pid, NULL, WNOHANG) == rf->pid) {
-            rf->pid = 0;
-            return;
-        }
-        redis_fixture_sleep_ms(25);
-    }
-    kill(rf->pid, SIGKILL);
-    waitpid(rf->pid, NULL, 0);
-    rf->pid = 0;
+    redis_fixture_stop_pid(&rf->pid);
 }
 
 /* Make a temporary directory and start a server in it. 0 or -1 (with
