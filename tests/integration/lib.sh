@@ -84,3 +84,21 @@ redis_start() {
   return 1
 }
 
+# contiguous_ids FILE: the events in FILE (one JSON object a line, as
+# `coordhub events --json` prints them) have the ids 1, 2, …, n.
+contiguous_ids() {
+  jq -s -e '[.[].id|tonumber] | . == [range(1; length+1)]' "$1" >/dev/null
+}
+
+# wait_same_log CMD-A CMD-B: poll (up to 10 s) until `CMD-A events --json`
+# and `CMD-B events --json` print the same non-empty log, left in
+# $WORK/ev-a and $WORK/ev-b. Each CMD is split on spaces ("a", "call b").
+wait_same_log() {
+  for _ in $(seq 200); do
+    $1 events --json >"$WORK/ev-a" 2>/dev/null || true
+    $2 events --json >"$WORK/ev-b" 2>/dev/null || true
+    [ -s "$WORK/ev-a" ] && cmp -s "$WORK/ev-a" "$WORK/ev-b" && return 0
+    sleep 0.05
+  done
+  return 1
+}

@@ -40,7 +40,7 @@ sed 's/^/    missing: /' "$WORK/missing" | head -20
   || fail "$missing acknowledged locks lost"
 
 # Ids are contiguous: nothing half-written.
-jq -s '[.[].id|tonumber] | . == [range(1; length+1)]' "$WORK/events" | grep -q true \
+contiguous_ids "$WORK/events" \
   && ok "event ids are contiguous" || fail "event ids have gaps"
 
 "$COORDHUB" locks --json >"$WORK/locks"

@@ -155,7 +155,7 @@ expect_code 0 "bob locks src/b.c on hub b" -- b lock src/b.c --agent bob
 wait_locks a '[.locks[] | select(.file=="src/b.c" and .agentId=="bob")] | length == 1' \
   && ok "hub a sees bob's lease" || fail "hub a never saw src/b.c"
 same_log 2 && ok "both hubs show the same events with the same ids" || fail "logs differ: $(diff "$WORK/ev-a" "$WORK/ev-b")"
-jq -s '[.[].id|tonumber] | . == [range(1; length+1)]' "$WORK/ev-a" | grep -q true \
+contiguous_ids "$WORK/ev-a" \
   && ok "the shared log has contiguous ids" || fail "ids: $(jq -c -s '[.[].id]' "$WORK/ev-a")"
 
 # 2. No compatibility key anywhere; the workspace's keys on its node only.
@@ -243,7 +243,7 @@ wait_locks a '[.locks[] | select(.file=="src/after.c" and .agentId=="dan")] | le
 wait_locks b '[.locks[] | select(.file=="src/after2.c" and .agentId=="eve")] | length == 1' \
   && ok "hub b hears hub a's events after the move" || fail "hub b never saw src/after2.c"
 same_log 4 && ok "both hubs show the same log after the move" || fail "logs differ after the move: $(diff "$WORK/ev-a" "$WORK/ev-b")"
-jq -s '[.[].id|tonumber] | . == [range(1; length+1)]' "$WORK/ev-a" | grep -q true \
+contiguous_ids "$WORK/ev-a" \
   && ok "ids stay contiguous across the move" || fail "ids: $(jq -c -s '[.[].id]' "$WORK/ev-a")"
 [ "$(jq -s '[.[] | select(.type=="file:locked" and .data.file=="src/half.c")] | length' "$WORK/ev-a")" = 0 ] \
   && ok "gus's refused lock is not in the log" || fail "src/half.c is in the log"

@@ -72,7 +72,7 @@ comm -23 "$WORK/acked.sorted" "$WORK/logged" >"$WORK/missing"
 missing=$(wc -l <"$WORK/missing")
 sed 's/^/    missing: /' "$WORK/missing" | head -20
 [ "$missing" -eq 0 ] && ok "every acknowledged lock is in the log" || fail "$missing acknowledged locks lost"
-jq -s '[.[].id|tonumber] | . == [range(1; length+1)]' "$WORK/events" | grep -q true \
+contiguous_ids "$WORK/events" \
   && ok "event ids are contiguous" || fail "event ids have gaps"
 ch locks --json >"$WORK/locks"
 held=$(jq '.locks|length' "$WORK/locks")

@@ -137,16 +137,9 @@ echo "after/a.c $(jq -r .token "$WORK/new-a" 2>/dev/null)" >>"$WORK/acked.a.9"
 echo "after/b.c $(jq -r .token "$WORK/new-b" 2>/dev/null)" >>"$WORK/acked.b.9"
 
 # Both hubs show one log (hub b hears hub a's last write through its tail).
-same=
-for _ in $(seq 200); do
-  call a events --json >"$WORK/ev-a" 2>/dev/null || true
-  call b events --json >"$WORK/ev-b" 2>/dev/null || true
-  if [ -s "$WORK/ev-a" ] && cmp -s "$WORK/ev-a" "$WORK/ev-b"; then same=1; break; fi
-  sleep 0.05
-done
-[ -n "$same" ] && ok "both hubs show the same events with the same ids" \
+wait_same_log "call a" "call b" && ok "both hubs show the same events with the same ids" \
   || fail "logs differ: $(diff "$WORK/ev-a" "$WORK/ev-b" | head -5)"
-jq -s -e '[.[].id|tonumber] | . == [range(1; length+1)]' "$WORK/ev-a" >/dev/null \
+contiguous_ids "$WORK/ev-a" \
   && ok "event ids are contiguous ($(wc -l <"$WORK/ev-a") events)" \
   || fail "ids: $(jq -c -s '[.[].id]' "$WORK/ev-a" | head -c 300)"
 last=$(jq -s '.[-1].id|tonumber' "$WORK/ev-a")

@@ -54,7 +54,7 @@ expect_code 0 "bob now locks a.c on hub B" -- b lock src/a.c --agent bob
 
 # One log: both hubs' events, ids contiguous.
 a events --json >"$WORK/events"
-jq -s '[.[].id|tonumber] | . == [range(1; length+1)]' "$WORK/events" | grep -q true \
+contiguous_ids "$WORK/events" \
   && ok "the shared log has contiguous ids" || fail "ids: $(jq -c -s '[.[].id]' "$WORK/events")"
 [ "$(jq -s '[.[] | select(.type=="file:locked")] | length' "$WORK/events")" = 3 ] \
   && ok "hub A's events hold all three locks" || fail "locks in the log: $(cat "$WORK/events")"

@@ -95,7 +95,7 @@ if same_log 1; then
 else
   fail "logs differ: $(diff "$WORK/ev-a" "$WORK/ev-b"; diff "$WORK/ev-a" "$WORK/ev-c")"
 fi
-jq -s '[.[].id|tonumber] | . == [range(1; length+1)]' "$WORK/ev-a" | grep -q true \
+contiguous_ids "$WORK/ev-a" \
   && ok "the shared log has contiguous ids" || fail "ids: $(jq -c -s '[.[].id]' "$WORK/ev-a")"
 [ "$(jq -s '[.[] | select(.type=="file:locked" and .data.file=="src/race.c")] | length' "$WORK/ev-a")" = 1 ] \
   && ok "the log holds one grant of src/race.c" || fail "grants: $(cat "$WORK/ev-a")"

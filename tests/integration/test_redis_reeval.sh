@@ -105,16 +105,9 @@ else
 fi
 
 # Both hubs show one log, with contiguous ids.
-same=
-for _ in $(seq 200); do
-  a events --json >"$WORK/ev-a" 2>/dev/null || true
-  b events --json >"$WORK/ev-b" 2>/dev/null || true
-  if [ -s "$WORK/ev-a" ] && cmp -s "$WORK/ev-a" "$WORK/ev-b"; then same=1; break; fi
-  sleep 0.05
-done
-[ -n "$same" ] && ok "both hubs show the same events with the same ids" \
+wait_same_log a b && ok "both hubs show the same events with the same ids" \
   || fail "logs differ: $(diff "$WORK/ev-a" "$WORK/ev-b" | head -5)"
-jq -s '[.[].id|tonumber] | . == [range(1; length+1)]' "$WORK/ev-a" | grep -q true \
+contiguous_ids "$WORK/ev-a" \
   && ok "the shared log has contiguous ids" || fail "ids: $(jq -c -s '[.[].id]' "$WORK/ev-a" | head -c 300)"
 # One holder at a time: replay src/shared.c's grants and releases.
 holders=$(jq -s -r '

@@ -107,15 +107,8 @@ if answered hal; then
 else
   fail "hal got no answer after fay unlocked"
 fi
-same=
-for _ in $(seq 200); do
-  a events --json >"$WORK/ev-a" 2>/dev/null || true
-  b events --json >"$WORK/ev-b" 2>/dev/null || true
-  if [ -s "$WORK/ev-a" ] && cmp -s "$WORK/ev-a" "$WORK/ev-b"; then same=1; break; fi
-  sleep 0.05
-done
-[ -n "$same" ] && ok "both hubs show the same events" || fail "logs differ: $(diff "$WORK/ev-a" "$WORK/ev-b" | head -5)"
-jq -s '[.[].id|tonumber] | . == [range(1; length+1)]' "$WORK/ev-a" | grep -q true \
+wait_same_log a b && ok "both hubs show the same events" || fail "logs differ: $(diff "$WORK/ev-a" "$WORK/ev-b" | head -5)"
+contiguous_ids "$WORK/ev-a" \
   && ok "event ids are contiguous" || fail "ids: $(jq -c -s '[.[].id]' "$WORK/ev-a")"
 jq -s -r '[.[] | select(.data.file == "src/w.c") | "\(.type) \(.data.agentId)"] | join(", ")' "$WORK/ev-a" \
   >"$WORK/w-history"
