@@ -257,9 +257,10 @@ void hub_store_went_stale(struct hub *h, const char *why)
     }
     h->store_stale = true;
     event_del(h->tick_ev);
-    int delay = h->reload_delay_ms ? h->reload_delay_ms : HUB_RELOAD_MIN_MS;
-    h->reload_delay_ms = delay * 2 > HUB_RELOAD_MAX_MS ? HUB_RELOAD_MAX_MS : delay * 2;
-    struct timeval tv = {.tv_sec = delay / 1000, .tv_usec = (delay % 1000) * 1000};
+    if (!h->reload_delay_ms)
+        h->reload_delay_ms = HUB_RELOAD_MIN_MS;
+    struct timeval tv =
+        clock_timeval_ms(clock_backoff_next(&h->reload_delay_ms, HUB_RELOAD_MAX_MS));
     event_add(h->reload_ev, &tv);
 }
 

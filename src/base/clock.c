@@ -175,3 +175,16 @@ int clock_parse_iso(const char *s, int64_t *ms)
     *ms = (int64_t)t * 1000 + frac;
     return 0;
 }
+
+struct timeval clock_timeval_ms(int64_t ms)
+{
+    struct timeval tv = {.tv_sec = (time_t)(ms / 1000), .tv_usec = (suseconds_t)(ms % 1000) * 1000};
+    return tv;
+}
+
+int clock_backoff_next(int *next_ms, int max_ms)
+{
+    int delay = *next_ms;
+    *next_ms = delay > max_ms / 2 ? max_ms : delay * 2;
+    return delay;
+}

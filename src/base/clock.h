@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/time.h>
 
 /* Wall-clock milliseconds since the Unix epoch. */
 int64_t clock_wall_ms(void);
@@ -18,5 +19,10 @@ void clock_format_iso(int64_t ms, char *out, size_t outlen);
  * digits, truncated to ms). Strict: exactly 4-2-2T2:2:2 digits, real
  * calendar dates, seconds 00..59, and "Z" (no offsets). 0 or -ERR_INVALID. */
 int clock_parse_iso(const char *s, int64_t *ms);
+/* A duration of ms milliseconds (>= 0) as a struct timeval. */
+struct timeval clock_timeval_ms(int64_t ms);
+/* Capped exponential backoff: the delay to wait now (*next_ms), and
+ * *next_ms doubled for the time after, at most max_ms. */
+int clock_backoff_next(int *next_ms, int max_ms);
 
 #endif

@@ -139,9 +139,7 @@ static void redis_ingest_retry_cb(evutil_socket_t fd, short what, void *arg)
 /* The connection is gone: try again after a capped, doubling delay. */
 static void redis_ingest_lost(struct redis_ingest *ri)
 {
-    int delay = ri->backoff_ms;
-    ri->backoff_ms = delay * 2 > ri->max_ms ? ri->max_ms : delay * 2;
-    struct timeval tv = {.tv_sec = delay / 1000, .tv_usec = (delay % 1000) * 1000};
+    struct timeval tv = clock_timeval_ms(clock_backoff_next(&ri->backoff_ms, ri->max_ms));
     evtimer_add(ri->retry, &tv);
 }
 

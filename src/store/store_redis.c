@@ -348,9 +348,8 @@ static bool store_redis_may_connect(const struct store_redis *r)
 
 static void store_redis_connect_failed(struct store_redis *r)
 {
-    r->retry_at_ms = store_redis_mono_ms() + r->backoff_ms;
-    r->backoff_ms = r->backoff_ms * 2 > STORE_REDIS_BACKOFF_MAX_MS ? STORE_REDIS_BACKOFF_MAX_MS
-                                                                   : r->backoff_ms * 2;
+    r->retry_at_ms =
+        store_redis_mono_ms() + clock_backoff_next(&r->backoff_ms, STORE_REDIS_BACKOFF_MAX_MS);
 }
 
 static void store_redis_connect_succeeded(struct store_redis *r)
@@ -1347,10 +1346,8 @@ static void store_redis_tail_lost(struct store_redis *r)
 {
     if (!r->listen_cb || !r->tail_retry)
         return;
-    int delay = r->tail_backoff_ms;
-    r->tail_backoff_ms =
-        delay * 2 > STORE_REDIS_BACKOFF_MAX_MS ? STORE_REDIS_BACKOFF_MAX_MS : delay * 2;
-    struct timeval tv = {.tv_sec = delay / 1000, .tv_usec = (delay % 1000) * 1000};
+    struct timeval tv =
+        clock_timeval_ms(clock_backoff_next(&r->tail_backoff_ms, STORE_REDIS_BACKOFF_MAX_MS));
     evtimer_add(r->tail_retry, &tv);
 }
 

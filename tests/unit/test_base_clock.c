@@ -185,6 +185,33 @@ static void test_clock__clocks_are_sane(void **state)
     }
 }
 
+static void test_clock__backoff_doubles_to_its_cap(void **state)
+{
+    (void)state;
+    int next = 100;
+    const int want[] = {100, 200, 400, 800, 1600, 3200, 5000, 5000};
+    for (size_t k = 0; k < sizeof(want) / sizeof(want[0]); k++)
+        assert_int_equal(clock_backoff_next(&next, 5000), want[k]);
+    assert_int_equal(next, 5000);
+    next = 2500; /* exactly half the cap: doubles to the cap */
+    assert_int_equal(clock_backoff_next(&next, 5000), 2500);
+    assert_int_equal(next, 5000);
+    next = 0x40000000; /* no overflow past the cap */
+    assert_int_equal(clock_backoff_next(&next, 5000), 0x40000000);
+    assert_int_equal(next, 5000);
+}
+
+static void test_clock__timeval_of_ms(void **state)
+{
+    (void)state;
+    struct timeval tv = clock_timeval_ms(2345);
+    assert_int_equal(tv.tv_sec, 2);
+    assert_int_equal(tv.tv_usec, 345000);
+    tv = clock_timeval_ms(0);
+    assert_int_equal(tv.tv_sec, 0);
+    assert_int_equal(tv.tv_usec, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -195,6 +222,8 @@ int main(void)
         cmocka_unit_test(test_clock__parse_forms),
         cmocka_unit_test(test_clock__parse_rejects),
         cmocka_unit_test(test_clock__clocks_are_sane),
+        cmocka_unit_test(test_clock__backoff_doubles_to_its_cap),
+        cmocka_unit_test(test_clock__timeval_of_ms),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
