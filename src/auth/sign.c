@@ -16,6 +16,7 @@
 
 #include "auth/token.h"
 #include "base/map.h"
+#include "base/str.h"
 #include "base/xmalloc.h"
 
 #define SIGN_SIGNER_MAX 63
@@ -38,17 +39,6 @@ struct sign_replay {
     size_t cap, per_signer;
     int64_t swept_s; /* the caller's time of the last sweep; INT64_MIN: never */
 };
-
-static int sign_hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 int sign_header_parse(const char *value, int64_t *t, unsigned char v1[SIGN_MAC_LEN],
                       const char **why)
@@ -87,7 +77,7 @@ int sign_header_parse(const char *value, int64_t *t, unsigned char v1[SIGN_MAC_L
                 return -ERR_INVALID;
             }
             for (size_t i = 0; i < SIGN_MAC_LEN; i++) {
-                int hi = sign_hex_value(p[3 + 2 * i]), lo = sign_hex_value(p[4 + 2 * i]);
+                int hi = str_hex_digit(p[3 + 2 * i]), lo = str_hex_digit(p[4 + 2 * i]);
                 if (hi < 0 || lo < 0) {
                     *why = "v1= must be 64 hex characters (HMAC-SHA256)";
                     return -ERR_INVALID;

@@ -35,7 +35,7 @@ bool str_has_prefix(const char *s, const char *prefix)
     return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
-static int str_hex(char c)
+int str_hex_digit(char c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -53,8 +53,8 @@ char *str_percent_decode(const char *s, size_t n, bool encoded_slash)
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
         if (c == '%') {
-            int hi = i + 2 < n ? str_hex(s[i + 1]) : -1;
-            int lo = hi >= 0 ? str_hex(s[i + 2]) : -1;
+            int hi = i + 2 < n ? str_hex_digit(s[i + 1]) : -1;
+            int lo = hi >= 0 ? str_hex_digit(s[i + 2]) : -1;
             if (hi < 0 || lo < 0 || (hi == 0 && lo == 0) ||
                 (!encoded_slash && hi == 2 && lo == 15)) {
                 free(d);

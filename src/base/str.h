@@ -14,5 +14,7 @@ bool str_has_prefix(const char *s, const char *prefix);
 /* Percent-decode s[0..n) into a new string (caller frees); NULL when an
  * escape is malformed or decodes to NUL, or (encoded_slash false) to '/'. */
 char *str_percent_decode(const char *s, size_t n, bool encoded_slash);
+/* The value of one hex digit (0-9, a-f, A-F), or -1. */
+int str_hex_digit(char c);
 
 #endif
