@@ -119,6 +119,7 @@ stop_pid() {
 
 # shellcheck disable=SC2317  # invoked by the EXIT trap
 cleanup() {
+  local p
   for p in "${HUB_PIDS[@]}"; do stop_pid "$p"; done
   [ -n "$REDIS_PID" ] && stop_pid "$REDIS_PID"
   [ -n "$NODE_PID" ] && stop_pid "$NODE_PID"
@@ -220,7 +221,10 @@ hub_start() {
   return 1
 }
 
+# Its loop variable is local: bash scoping is dynamic, so a bare `p` here
+# would overwrite the caller's own `p` (latency_round's placement).
 hub_stop() {
+  local p
   for p in "${HUB_PIDS[@]}"; do stop_pid "$p"; done
   HUB_PIDS=()
   HUB_PID=""
