@@ -66,6 +66,125 @@ expect_code 0 "events --since" -- "$COORDHUB" events --json --since 3
 m=$(wc -l <"$WORK/out")
 [ "$m" -eq $((n - 3)) ] && ok "--since skips the first 3 events" || fail "since: $n vs $m"
 
+# ---- arguments that are not UTF-8 are refused before sending (exit 4) ----
+seq_now() { "$COORDHUB" status --json | jq -r .systemHealth.store.lastSeq; }
+before=$(seq_now)
+expect_code 4 "a non-UTF-8 FILE is refused" -- timeout 10 "$COORDHUB" lock "$(printf 'src/\xff.c')" --agent alice
+grep -q 'argument 1 .src/\\xff.c. is not valid UTF-8' "$WORK/err" && ok "the refusal names the FILE argument" ||
+  fail "err: $(cat "$WORK/err")"
+expect_code 4 "a non-UTF-8 --reason is refused" -- timeout 10 "$COORDHUB" lock src/r.c --reason $'bad\xfe' --agent alice
+grep -q -- '--reason is not valid UTF-8' "$WORK/err" && ok "the refusal names --reason" || fail "err: $(cat "$WORK/err")"
+expect_code 4 "a non-UTF-8 task title is refused" -- timeout 10 "$COORDHUB" task add $'t\xff'
+grep -q "argument 2 't\\\\xff' is not valid UTF-8" "$WORK/err" && ok "the refusal names the title" ||
+  fail "err: $(cat "$WORK/err")"
+expect_code 4 "a non-UTF-8 COORDHUB_AGENT is refused" -- env COORDHUB_AGENT=$'a\xff' timeout 10 "$COORDHUB" lock src/r.c
+[ "$(seq_now)" = "$before" ] && ok "the refused commands changed nothing" || fail "events $before → $(seq_now)"
+
+# ---- a client request never waits without a bound ----
+# A fake hub on a socket of its own: "silent" accepts and never answers;
+# "idnull" answers initialize, then every request with a parse error whose
+# id is null (what a hub says when it cannot read a request).
+cat >"$WORK/fakehub.py" <<'PY'
+import json, os, socket, sys
+mode, path = sys.argv[1], sys.argv[2]
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(path); s.listen(4)
+open(path + ".ready", "w").close()
+while True:
+    c, _ = s.accept()
+    f = c.makefile("rwb")
+    for line in f:
+        msg = json.loads(line)
+        if mode == "silent" or "id" not in msg:
+            continue
+        if msg.get("method") == "initialize":
+            out = {"jsonrpc": "2.0", "id": msg["id"], "result": {"protocolVersion": "2025-11-25",
+                   "capabilities": {}, "serverInfo": {"name": "fake", "version": "0"}}}
+        else:
+            out = {"jsonrpc": "2.0", "id": None, "error": {"code": -32700, "message": "Parse error: not UTF-8"}}
+        f.write((json.dumps(out) + "\n").encode()); f.flush()
+PY
+for mode in silent idnull; do
+  fdir="$WORK/fake-$mode"; mkdir -p "$fdir"; chmod 700 "$fdir"
+  python3 "$WORK/fakehub.py" "$mode" "$fdir/hub.sock" &
+  fpid=$!
+  for _ in $(seq 100); do [ -e "$fdir/hub.sock.ready" ] && break; sleep 0.05; done
+  expect_code 1 "$mode hub: the command ends with exit 1" -- \
+    env COORDHUB_STATE_DIR="$fdir" COORDHUB_CLIENT_TIMEOUT_MS=400 timeout 10 "$COORDHUB" locks
+  if [ "$mode" = silent ]; then
+    grep -q 'did not answer within 400 ms' "$WORK/err" && ok "the silent hub is named as not answering" ||
+      fail "err: $(cat "$WORK/err")"
+  else
+    grep -q 'Parse error: not UTF-8' "$WORK/err" && ok "an id:null error ends the request it answers" ||
+      fail "err: $(cat "$WORK/err")"
+  fi
+  kill "$fpid" 2>/dev/null; wait "$fpid" 2>/dev/null || true
+done
+# The bound is the call's own wait plus the margin: a queued lock and a
+# long poll outlive a short margin.
+expect_code 0 "wally holds src/w.c" -- "$COORDHUB" lock src/w.c --agent wally
+( sleep 1.2; "$COORDHUB" unlock src/w.c --agent wally >/dev/null ) &
+upid=$!
+expect_code 0 "lock --wait outlasts the reply margin" -- \
+  env COORDHUB_CLIENT_TIMEOUT_MS=300 "$COORDHUB" lock src/w.c --agent vera --wait 5000
+wait "$upid" 2>/dev/null || true
+env COORDHUB_CLIENT_TIMEOUT_MS=300 "$COORDHUB" events --follow --from-now --json --types 'file:*' \
+  >"$WORK/follow" 2>"$WORK/follow.err" &
+fpid=$!
+sleep 1
+"$COORDHUB" task add "not a file event" >/dev/null
+"$COORDHUB" lock src/f.c --agent fred >/dev/null
+for _ in $(seq 100); do [ -s "$WORK/follow" ] && break; sleep 0.05; done
+kill -0 "$fpid" 2>/dev/null && ok "events --follow keeps waiting past the margin" ||
+  fail "follow ended: $(cat "$WORK/follow.err")"
+kill "$fpid" 2>/dev/null; wait "$fpid" 2>/dev/null || true
+[ "$(jq -r '"\(.type) \(.data.file)"' "$WORK/follow" | paste -sd,)" = "file:locked src/f.c" ] &&
+  ok "--from-now --types file:* printed only the new file event, one per line" ||
+  fail "follow: $(cat "$WORK/follow")"
+
+# ---- one rule: usage errors exit 2, invalid values exit 4 ----
+before=$(seq_now)
+set -f # the table's patterns are arguments, not globs
+while IFS='|' read -r want args; do
+  # shellcheck disable=SC2086
+  expect_code "$want" "exit $want: coordhub $args" -- $args
+done <<EOF_TABLE
+4|$COORDHUB lock src/t.c --ttl 0
+4|$COORDHUB lock src/t.c --ttl abc
+4|$COORDHUB lock src/t.c --ttl -5
+4|$COORDHUB lock src/t.c --ttl 999999999
+4|$COORDHUB lock src/t.c --ttl=1.5
+4|$COORDHUB lock src/t.c --wait abc
+4|$COORDHUB lock src/t.c --wait -1
+4|$COORDHUB lock src/t.c --wait 99999999
+4|$COORDHUB lock src/t.c --mode weird
+4|$COORDHUB events --since abc
+4|$COORDHUB events --since -1
+4|$COORDHUB task add T --priority abc
+4|$COORDHUB task add T --priority 99999999999
+4|$COORDHUB agents --status weird
+4|$COORDHUB tasks --status weird
+4|$COORDHUB key create --rate abc
+4|$COORDHUB key create --burst x
+4|$COORDHUB serve --no-http --retain-events 5
+2|$COORDHUB lock src/t.c --ttl
+2|$COORDHUB lock
+2|$COORDHUB lock src/a.c src/b.c
+2|$COORDHUB lock src/t.c --pattern src/**
+2|$COORDHUB lock src/t.c --frob
+2|$COORDHUB lock src/t.c --json=1
+2|$COORDHUB frobnicate
+2|$COORDHUB task frob X
+2|$COORDHUB task claim
+2|$COORDHUB status extra
+2|$COORDHUB events --since 1 --from-now
+EOF_TABLE
+set +f
+expect_code 4 "--ttl 0 is refused as MCP refuses ttl:0" -- "$COORDHUB" lock src/t.c --ttl 0
+grep -q "argument 'ttl': must be an integer between 1 and" "$WORK/err" && ok "with the hub's own message" ||
+  fail "err: $(cat "$WORK/err")"
+[ "$(seq_now)" = "$before" ] && ok "no refused value changed anything" || fail "events $before → $(seq_now)"
+
 expect_code 3 "a second serve refuses to start" -- "$COORDHUB" serve --no-http
 
 # COORDHUB_STORE chooses the store; a hub a client command starts gets it
