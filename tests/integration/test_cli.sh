@@ -31,6 +31,12 @@ expect_code 0 "erin locks" -- "$COORDHUB" lock src/e.c --agent erin
 expect_code 0 "the owner forces it free as a new CLI agent" -- \
   env USER=owner "$COORDHUB" unlock src/e.c --force --json
 [ "$(jq -r .forced "$WORK/out")" = true ] && ok "unlock reports forced" || fail "forced flag"
+[ "$(jq -c .previousHolders "$WORK/out")" = '["erin"]' ] && ok "the forced unlock names erin" ||
+  fail "out: $(cat "$WORK/out")"
+expect_code 0 "erin locks again" -- "$COORDHUB" lock src/e.c --agent erin
+expect_code 0 "a forced unlock for people" -- "$COORDHUB" unlock src/e.c --force
+grep -q 'unlocked src/e.c (forced): ended the lease of erin' "$WORK/out" &&
+  ok "the forced unlock says whose lease it ended" || fail "out: $(cat "$WORK/out")"
 expect_code 0 "acting again for a known agent adds no spare agent" -- "$COORDHUB" lock src/e2.c --agent erin
 "$COORDHUB" agents --json | jq -e '[.agents[].agentId] | index("erin-2") == null' >/dev/null \
   && ok "no erin-2" || fail "a spare erin-2 was registered"
@@ -55,6 +61,11 @@ expect_code 0 "task add" -- "$COORDHUB" task add "Split API" --id ARCH-1 --files
 expect_code 4 "task add with unknown dependency" -- "$COORDHUB" task add X --depends-on NOPE
 expect_code 0 "task claim" -- "$COORDHUB" task claim ARCH-1 --agent carol
 expect_code 3 "second claim refused" -- "$COORDHUB" task claim ARCH-1 --agent dave
+grep -Eq "task 'ARCH-1' is claimed by carol since [0-9]{4}-[0-9]{2}-[0-9]{2}T" "$WORK/err" &&
+  ok "the claim refusal names the claimer and since when" || fail "err: $(cat "$WORK/err")"
+expect_code 3 "second claim refused (--json)" -- "$COORDHUB" task claim ARCH-1 --agent dave --json
+jq -e '.success == false and .claimedBy == "carol" and (.claimedAt | test("^[0-9]{4}-"))' "$WORK/out" \
+  >/dev/null && ok "the refusal carries claimedBy and claimedAt" || fail "out: $(cat "$WORK/out")"
 expect_code 0 "task done" -- "$COORDHUB" task done ARCH-1 --agent carol --result ok
 expect_code 0 "tasks --json" -- "$COORDHUB" tasks --json
 [ "$(jq -r '.tasks[0].status' "$WORK/out")" = completed ] && ok "task completed" || fail "task status"
@@ -184,6 +195,69 @@ expect_code 4 "--ttl 0 is refused as MCP refuses ttl:0" -- "$COORDHUB" lock src/
 grep -q "argument 'ttl': must be an integer between 1 and" "$WORK/err" && ok "with the hub's own message" ||
   fail "err: $(cat "$WORK/err")"
 [ "$(seq_now)" = "$before" ] && ok "no refused value changed anything" || fail "events $before → $(seq_now)"
+
+# ---- first hour: help, global options, status, patterns, --json ----
+for cmd in serve mcp status agents locks lock unlock tasks task events key version help; do
+  expect_code 0 "$cmd --help" -- "$COORDHUB" "$cmd" --help
+  grep -q "^usage: coordhub $cmd" "$WORK/out" && grep -q '^example:' "$WORK/out" &&
+    ok "$cmd --help has usage and an example" || fail "$cmd --help: $(cat "$WORK/out")"
+done
+expect_code 0 "task add --help" -- "$COORDHUB" task add --help
+grep -q -- '--depends-on' "$WORK/out" && ok "task add --help lists its options" || fail "task add --help"
+expect_code 0 "help lock" -- "$COORDHUB" help lock
+grep -q -- '--pattern PATTERN' "$WORK/out" && grep -q -- '--ttl S' "$WORK/out" &&
+  ok "help lock lists lock's options" || fail "help lock: $(cat "$WORK/out")"
+expect_code 2 "help of an unknown command" -- "$COORDHUB" help frob
+expect_code 0 "global options before the command" -- "$COORDHUB" --json --agent alice locks
+jq -e '.locks | type == "array"' "$WORK/out" >/dev/null && ok "--json before the command applies" ||
+  fail "out: $(cat "$WORK/out")"
+expect_code 0 "--state-dir before the command" -- \
+  env -u COORDHUB_STATE_DIR "$COORDHUB" --state-dir "$STATE" --root "$ROOT" status --brief
+expect_code 0 "status --brief" -- "$COORDHUB" status --brief
+grep -q '^locks: ' "$WORK/out" && ! grep -q HOLDER "$WORK/out" && ok "--brief shows counts only" ||
+  fail "out: $(cat "$WORK/out")"
+expect_code 0 "gina locks with a reason" -- "$COORDHUB" lock src/g.c --agent gina --reason "fix the parser"
+expect_code 0 "task add for status" -- "$COORDHUB" task add "Status task" --id ST-1
+expect_code 0 "hank claims it" -- "$COORDHUB" task claim ST-1 --agent hank
+expect_code 0 "status" -- "$COORDHUB" status
+grep -Eq '^  src/g.c +gina +exclusive +[0-9]{4}-[^ ]+ +fix the parser$' "$WORK/out" &&
+  ok "status shows the lock's holder, expiry and reason" || fail "status: $(cat "$WORK/out")"
+grep -Eq '^  ST-1 +hank +[0-9]{4}-[^ ]+ +Status task$' "$WORK/out" &&
+  ok "status shows the task in progress and its claimer" || fail "status: $(cat "$WORK/out")"
+grep -Eq '^  gina +active' "$WORK/out" && ok "status lists agents" || fail "status: $(cat "$WORK/out")"
+
+expect_code 0 "lock --pattern" -- "$COORDHUB" lock --pattern 'lib/**' --agent ivy --json
+jq -e '.success and .pattern and .file == "lib/**"' "$WORK/out" >/dev/null && ok "a pattern lease" ||
+  fail "out: $(cat "$WORK/out")"
+expect_code 3 "a path under the pattern is refused to another agent" -- "$COORDHUB" lock lib/x.c --agent jon
+grep -q 'ivy' "$WORK/err" && ok "the refusal names ivy" || fail "err: $(cat "$WORK/err")"
+expect_code 0 "unlock --pattern" -- "$COORDHUB" unlock --pattern 'lib/**' --agent ivy
+expect_code 0 "the path is free again" -- "$COORDHUB" lock lib/x.c --agent jon
+before=$(seq_now)
+expect_code 4 "lock src/ is refused" -- "$COORDHUB" lock src/ --agent jon
+grep -qx "coordhub: src/ is a directory: use --pattern 'src/\*\*'" "$WORK/err" && ok "it says to use a pattern" ||
+  fail "err: $(cat "$WORK/err")"
+mkdir -p "$ROOT/pkg/web"
+expect_code 4 "lock of an existing directory is refused" -- "$COORDHUB" lock pkg/web --agent jon
+grep -q "pkg/web is a directory: use --pattern 'pkg/web/\*\*'" "$WORK/err" && ok "named with its pattern" ||
+  fail "err: $(cat "$WORK/err")"
+[ "$(seq_now)" = "$before" ] && ok "the refused directories changed nothing" || fail "events moved"
+
+# --json: one document on stdout, errors included.
+expect_code 4 "--json invalid argument" -- "$COORDHUB" lock ../x.c --agent jon --json
+jq -e '.error.code == "invalid_argument" and (.error.message | test("workspace|escap|outside"))' "$WORK/out" \
+  >/dev/null && [ "$(wc -l <"$WORK/out")" = 1 ] && ok "an error is one JSON document on stdout" ||
+  fail "out: $(cat "$WORK/out")"
+expect_code 2 "--json usage error" -- "$COORDHUB" --json lock --frob
+jq -e '.error.code == "usage"' "$WORK/out" >/dev/null && ok "a usage error in JSON" || fail "out: $(cat "$WORK/out")"
+expect_code 3 "--json refusal" -- "$COORDHUB" lock src/g.c --agent jon --json
+jq -e '.success == false and .lockedBy == "gina"' "$WORK/out" >/dev/null &&
+  ok "a refusal prints the tool's result" || fail "out: $(cat "$WORK/out")"
+expect_code 0 "events --from-now without --follow" -- "$COORDHUB" events --from-now --json
+[ ! -s "$WORK/out" ] && ok "--from-now starts at the end of the log" || fail "out: $(cat "$WORK/out")"
+expect_code 0 "events --types" -- "$COORDHUB" events --json --types task:claimed
+[ "$(jq -r .type "$WORK/out" | sort -u | paste -sd,)" = task:claimed ] && ok "--types filters" ||
+  fail "out: $(cat "$WORK/out")"
 
 expect_code 3 "a second serve refuses to start" -- "$COORDHUB" serve --no-http
 
