@@ -11,54 +11,54 @@
 #include <stdint.h>
 
 struct options {
-    char *state_dir;            /* owned, absolute after resolve */
-    char *root;                 /* owned, absolute after resolve: workspace root */
-    char *workspace;            /* owned: workspace name (default: basename of root) */
-    char *config;               /* owned, may be NULL */
-    char *store_url;            /* owned; default sqlite:<state_dir>/hub.db */
-    char *http;                 /* owned, may be NULL: --http / COORDHUB_HTTP ADDR:PORT */
-    char *tls_cert;             /* owned, may be NULL: --tls-cert / COORDHUB_TLS_CERT FILE */
-    char *tls_key;              /* owned, may be NULL: --tls-key / COORDHUB_TLS_KEY FILE */
-    char *agent;                /* owned, may be NULL: --agent / COORDHUB_AGENT */
-    char *log_level;            /* owned, may be NULL */
-    long long reply_timeout_ms; /* COORDHUB_CLIENT_TIMEOUT_MS; 0 = CLIENT_REPLY_TIMEOUT_MS */
-    char *retain;               /* owned, may be NULL: serve --retain-events N|all */
+    char *state_dir; /* owned, absolute after resolve */
+    char *root;      /* owned, absolute after resolve: workspace root */
+    char *workspace; /* owned: workspace name (default: basename of root) */
+    char *config;    /* owned, may be NULL */
+    char *store_url; /* owned; default sqlite:<state_dir>/hub.db */
+    char *http;      /* owned, may be NULL: --http / COORDHUB_HTTP ADDR:PORT */
+    char *tls_cert;  /* owned, may be NULL: --tls-cert / COORDHUB_TLS_CERT FILE */
+    char *tls_key;   /* owned, may be NULL: --tls-key / COORDHUB_TLS_KEY FILE */
+    char *agent;     /* owned, may be NULL: --agent / COORDHUB_AGENT */
+    char *log_level; /* owned, may be NULL */
+    char *retain;    /* owned, may be NULL: serve --retain-events N|all */
+    char *types;     /* events --types (comma-separated type patterns) */
+    char *pattern;   /* lock/unlock --pattern */
+    char *since;     /* events --since N */
+    char *mode;      /* lock --mode */
+    char *reason;    /* lock/release --reason */
+    char *status;    /* agents/tasks --status */
+    char *title;     /* task add --title */
+    char *description;
+    char *files;                /* comma-separated */
+    char *patterns;             /* comma-separated */
+    char *depends;              /* comma-separated */
+    char *caps;                 /* comma-separated */
+    char *result;               /* task done --result */
+    char *task_id;              /* task add --id */
+    char *name;                 /* key create --name */
+    char *publish;              /* key create --publish (comma-separated patterns) */
+    char *subscribe;            /* key create --subscribe (comma-separated patterns) */
+    char *access;               /* key create --state none|read|write|admin */
+    char *rate;                 /* key create --rate N (requests/s, may have a fraction) */
+    char *burst;                /* key create --burst N (integer) */
+    long long reply_timeout_ms; /* ms; COORDHUB_CLIENT_TIMEOUT_MS, 0 = CLIENT_REPLY_TIMEOUT_MS */
+    long long ttl;              /* lock --ttl S (sent only when ttl_given) */
+    long long wait_ms;          /* lock --wait MS (sent only when wait_given) */
+    long long priority;         /* task add --priority N (sent only when priority_given) */
+    bool ttl_given;
+    bool wait_given;
+    bool priority_given;
     bool no_http;
     bool daemon;
     bool json;
     bool help;
-    bool follow;   /* events --follow */
-    bool from_now; /* events --from-now */
-    bool brief;    /* status --brief */
-    char *types;   /* events --types (comma-separated type patterns) */
-    char *pattern; /* lock/unlock --pattern */
-    bool force;    /* unlock --force */
-    char *since;   /* events --since N */
-    long long ttl; /* lock --ttl S (sent only when ttl_given) */
-    bool ttl_given;
-    char *mode;        /* lock --mode */
-    char *reason;      /* lock/release --reason */
-    char *status;      /* agents/tasks --status */
-    long long wait_ms; /* lock --wait MS (sent only when wait_given) */
-    bool wait_given;
-    bool failed; /* task release --failed */
-    char *title; /* task add --title */
-    char *description;
-    char *files;        /* comma-separated */
-    char *patterns;     /* comma-separated */
-    char *depends;      /* comma-separated */
-    char *caps;         /* comma-separated */
-    long long priority; /* task add --priority N (sent only when priority_given) */
-    bool priority_given;
-    char *result;           /* task done --result */
-    char *task_id;          /* task add --id */
-    char *name;             /* key create --name */
-    char *publish;          /* key create --publish (comma-separated patterns) */
-    char *subscribe;        /* key create --subscribe (comma-separated patterns) */
-    char *access;           /* key create --state none|read|write|admin */
+    bool follow;            /* events --follow */
+    bool from_now;          /* events --from-now */
+    bool brief;             /* status --brief */
+    bool force;             /* unlock --force */
+    bool failed;            /* task release --failed */
     bool require_signature; /* key create --require-signature */
-    char *rate;             /* key create --rate N (requests/s, may have a fraction) */
-    char *burst;            /* key create --burst N (integer) */
 };
 
 /* Initialise with environment defaults (COORDHUB_STATE_DIR, COORDHUB_ROOT,
