@@ -25,6 +25,7 @@
 #include "base/str.h"
 #include "base/utf8.h"
 #include "base/xmalloc.h"
+#include "core/events_filter.h"
 
 #ifndef COORDHUB_VERSION
 #define COORDHUB_VERSION "0.0.0"
@@ -611,10 +612,20 @@ static int cli_events(struct options *o, int argc, char **argv)
         (!*o->since || strspn(o->since, "0123456789") != strlen(o->since) || strlen(o->since) > 20))
         return cli_fail(o, CLI_INVALID, "--since: '%s' is not an event id (a non-negative integer)",
                         o->since);
-    cJSON *types = o->types ? cli_list(o->types) : NULL;
-    if (o->types && cJSON_GetArraySize(types) == 0) {
-        cJSON_Delete(types);
-        return cli_fail(o, CLI_INVALID, "--types: give event types such as file:*,task:completed");
+    /* --types follows the rule of GET /events?types= (docs/http-api.md). */
+    cJSON *types = NULL;
+    if (o->types) {
+        struct events_filter f;
+        events_filter_init(&f);
+        const char *why = NULL;
+        if (events_filter_parse(&f, o->types, &why) != 0) {
+            events_filter_deinit(&f);
+            return cli_fail(o, CLI_INVALID, "--types: %s", why);
+        }
+        types = cJSON_CreateArray();
+        for (size_t i = 0; i < f.n; i++)
+            cJSON_AddItemToArray(types, cJSON_CreateString(f.patterns[i]));
+        events_filter_deinit(&f);
     }
     struct client *c = cli_open(o);
     if (!c) {
@@ -1039,9 +1050,17 @@ int cli_main(int argc, char **argv)
             fprintf(stderr, "usage: coordhub %s\n", cmd->usage);
         goto out;
     }
+    if (!cmd && o.help) {
+        cli_usage(stdout);
+        code = CLI_OK;
+        goto out;
+    }
     if (!cmd) {
-        cli_usage(o.help ? stdout : stderr);
-        code = o.help ? CLI_OK : CLI_USAGE;
+        if (o.json)
+            cli_fail(&o, CLI_USAGE, "no command given (try 'coordhub --help')");
+        else
+            cli_usage(stderr);
+        code = CLI_USAGE;
         goto out;
     }
     if (o.help) {

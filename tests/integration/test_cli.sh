@@ -171,6 +171,8 @@ done <<EOF_TABLE
 4|$COORDHUB lock src/t.c --mode weird
 4|$COORDHUB events --since abc
 4|$COORDHUB events --since -1
+4|$COORDHUB events --types bad!type
+4|$COORDHUB events --types ,
 4|$COORDHUB task add T --priority abc
 4|$COORDHUB task add T --priority 99999999999
 4|$COORDHUB agents --status weird
@@ -208,6 +210,9 @@ expect_code 0 "help lock" -- "$COORDHUB" help lock
 grep -q -- '--pattern PATTERN' "$WORK/out" && grep -q -- '--ttl S' "$WORK/out" &&
   ok "help lock lists lock's options" || fail "help lock: $(cat "$WORK/out")"
 expect_code 2 "help of an unknown command" -- "$COORDHUB" help frob
+expect_code 2 "no command is a usage error" -- "$COORDHUB"
+expect_code 0 "-h alone prints the usage" -- "$COORDHUB" -h
+grep -q '^commands:' "$WORK/out" && ok "the usage lists the commands" || fail "out: $(cat "$WORK/out")"
 expect_code 0 "global options before the command" -- "$COORDHUB" --json --agent alice locks
 jq -e '.locks | type == "array"' "$WORK/out" >/dev/null && ok "--json before the command applies" ||
   fail "out: $(cat "$WORK/out")"
