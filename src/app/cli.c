@@ -1,5 +1,8 @@
-/* cli — subcommands are a table of {name, usage, handler}; every handler
- * receives parsed options and its positional arguments. Client commands
+/* cli — subcommands are a table of {name, usage, help, options, example,
+ * handler}; every handler receives parsed options and its positional
+ * arguments. Options are parsed over the whole command line, so common
+ * ones work before or after the command; every argument is checked for
+ * UTF-8 before anything is sent (docs/cli.md). Client commands
  * are MCP tool calls over the hub socket (starting the hub when needed),
  * so the CLI and agents share one code path and one set of rules. CLI
  * sessions identify as "coordhub-cli": they act as the workspace owner and
