@@ -1,5 +1,8 @@
-/* cli — subcommands are a table of {name, usage, handler}; every handler
- * receives parsed options and its positional arguments. Client commands
+/* cli — subcommands are a table of {name, usage, help, options, example,
+ * handler}; every handler receives parsed options and its positional
+ * arguments. Options are parsed over the whole command line, so common
+ * ones work before or after the command; every argument is checked for
+ * UTF-8 before anything is sent (docs/cli.md). Client commands
  * are MCP tool calls over the hub socket (starting the hub when needed),
  * so the CLI and agents share one code path and one set of rules. CLI
  * sessions identify as "coordhub-cli": they act as the workspace owner and
@@ -10,9 +13,11 @@
 #include "app/cli.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "app/bridge.h"
@@ -20,7 +25,10 @@
 #include "app/hub.h"
 #include "app/options.h"
 #include "base/json.h"
+#include "base/str.h"
+#include "base/utf8.h"
 #include "base/xmalloc.h"
+#include "core/events_filter.h"
 
 #ifndef COORDHUB_VERSION
 #define COORDHUB_VERSION "0.0.0"
@@ -30,12 +38,83 @@ enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2, CLI_REFUSED = 3, CLI_INVALID = 4
 
 struct cli_cmd {
     const char *name;
-    const char *usage;
-    const char *help;
+    const char *usage;   /* after "coordhub " */
+    const char *help;    /* one line for the command list */
+    const char *options; /* the command's own options, one a line */
+    const char *example; /* example lines */
     int (*run)(struct options *o, int argc, char **argv);
 };
 
-static const struct cli_cmd *cli_find(const char *name);
+/* ---- output ------------------------------------------------------------- */
+
+/* The --json format (docs/cli.md, "--json"): each command prints one JSON
+ * document on one line of stdout — the tool's structured result, a
+ * refusal included — and an error as {"error":{"code","message"}}, also on
+ * stdout; `events` prints one event per line. The human message of an
+ * error goes to stderr either way. */
+static void cli_print_json(const cJSON *v)
+{
+    char *s = json_print(v);
+    puts(s);
+    free(s);
+}
+
+static const char *cli_code_name(int code)
+{
+    switch (code) {
+    case CLI_USAGE:
+        return "usage";
+    case CLI_INVALID:
+        return "invalid_argument";
+    case CLI_REFUSED:
+        return "refused";
+    default:
+        return "failure";
+    }
+}
+
+/* Report an error of exit class code: "coordhub: msg" on stderr and, with
+ * --json, the error document on stdout. Returns code. */
+static int cli_fail(const struct options *o, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int cli_fail(const struct options *o, int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *msg = str_vprintf(fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "coordhub: %s\n", msg);
+    if (o && o->json) {
+        cJSON *doc = cJSON_CreateObject();
+        cJSON *e = cJSON_AddObjectToObject(doc, "error");
+        cJSON_AddStringToObject(e, "code", cli_code_name(code));
+        cJSON_AddStringToObject(e, "message", msg);
+        cli_print_json(doc);
+        cJSON_Delete(doc);
+    }
+    free(msg);
+    return code;
+}
+
+/* s with every byte outside printable ASCII written as \xHH, so a message
+ * about a bad argument can show it (caller frees). */
+static char *cli_escape(const char *s)
+{
+    size_t n = strlen(s);
+    char *out = xmalloc(n * 4 + 1);
+    size_t w = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch < 0x20 || ch >= 0x7f) {
+            snprintf(out + w, 5, "\\x%02x", ch);
+            w += 4;
+        } else {
+            out[w++] = (char)ch;
+        }
+    }
+    out[w] = '\0';
+    return out;
+}
 
 /* ---- helpers ------------------------------------------------------------ */
 
@@ -63,48 +142,42 @@ static cJSON *cli_list(const char *csv)
     return arr;
 }
 
-static void cli_print_json(const cJSON *v)
-{
-    char *s = cJSON_Print(v);
-    puts(s);
-    free(s);
-}
-
 /* Call a tool and map the outcome to an exit code; *out receives the
  * result when non-NULL (caller owns), else it is printed as JSON when
- * --json and freed. */
+ * --json and freed. Errors are reported here; refusals are left to the
+ * caller, which has the result. */
 static int cli_call(struct client *c, const struct options *o, const char *tool, cJSON *args,
                     cJSON **out)
 {
     cJSON *res = NULL;
     bool is_error = false;
     char *err = NULL;
+    if (out)
+        *out = NULL;
     if (client_call(c, tool, args, &res, &is_error, &err) != 0) {
-        fprintf(stderr, "coordhub: %s: %s\n", tool, err ? err : "failed");
+        cli_fail(o, CLI_FAIL, "%s: %s", tool, err ? err : "failed");
         free(err);
         return CLI_FAIL;
     }
-    int code = CLI_OK;
     if (is_error) {
-        fprintf(stderr, "coordhub: %s\n", json_get_str(res, "error", "invalid argument"));
         /* A store failure is the hub's trouble, not the caller's argument
          * (error results carry only their text over MCP). */
-        const char *msg = json_get_str(res, "error", "");
+        const char *msg = json_get_str(res, "error", "invalid argument");
         bool store =
             strncmp(msg, "store failure", 13) == 0 || strncmp(msg, "store unavailable", 17) == 0;
-        code = store ? CLI_FAIL : CLI_INVALID;
-    } else if (cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(res, "success"))) {
-        code = CLI_REFUSED;
+        int code = cli_fail(o, store ? CLI_FAIL : CLI_INVALID, "%s", msg);
+        cJSON_Delete(res);
+        return code;
     }
-    if (out && code != CLI_INVALID) {
+    int code =
+        cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(res, "success")) ? CLI_REFUSED : CLI_OK;
+    if (out) {
         *out = res;
         return code;
     }
-    if (o->json && code != CLI_INVALID)
+    if (o->json)
         cli_print_json(res);
     cJSON_Delete(res);
-    if (out)
-        *out = NULL;
     return code;
 }
 
@@ -113,7 +186,7 @@ static struct client *cli_open(struct options *o)
     char *err = NULL;
     struct client *c = client_open(o, true, &err);
     if (!c) {
-        fprintf(stderr, "coordhub: %s\n", err ? err : "cannot reach the hub");
+        cli_fail(o, CLI_FAIL, "%s", err ? err : "cannot reach the hub");
         free(err);
     }
     return c;
@@ -138,12 +211,27 @@ static void cli_num(const cJSON *o, const char *k, char *buf, size_t n)
         snprintf(buf, n, "-");
 }
 
+/* Print a tool result the command's way: the document with --json, else
+ * `human` on success and the refusal's error on stderr. */
+static void cli_show(const struct options *o, int code, const cJSON *res,
+                     void (*human)(const struct options *o, const cJSON *res))
+{
+    if (!res)
+        return;
+    if (o->json)
+        cli_print_json(res);
+    else if (code == CLI_OK)
+        human(o, res);
+    else
+        fprintf(stderr, "coordhub: %s\n", cli_str(res, "error"));
+}
+
 /* ---- client commands ---------------------------------------------------- */
 
 /* The shape of every read-only listing: one tool call, printed as JSON
  * with --json or through `table` for people. Takes args (NULL = {}). */
 static int cli_query(struct options *o, const char *tool, cJSON *args,
-                     void (*table)(const cJSON *res))
+                     void (*table)(const struct options *o, const cJSON *res))
 {
     struct client *c = cli_open(o);
     if (!c) {
@@ -152,16 +240,13 @@ static int cli_query(struct options *o, const char *tool, cJSON *args,
     }
     cJSON *res = NULL;
     int code = cli_call(c, o, tool, args, &res);
-    if (res && o->json)
-        cli_print_json(res);
-    else if (res)
-        table(res);
+    cli_show(o, code, res, table);
     cJSON_Delete(res);
     client_close(c);
     return code;
 }
 
-static void cli_status_table(const cJSON *res)
+static void cli_status_counts(const cJSON *res)
 {
     const cJSON *h = cJSON_GetObjectItemCaseSensitive(res, "systemHealth");
     printf("health:  %s\n", cli_str(h, "overall"));
@@ -176,15 +261,60 @@ static void cli_status_table(const cJSON *res)
     printf("events:  %s\n", seq);
 }
 
+/* Who holds what: the status's details as three short tables. */
+static void cli_status_table(const struct options *o, const cJSON *res)
+{
+    cli_status_counts(res);
+    if (o->brief)
+        return;
+    const cJSON *d = cJSON_GetObjectItemCaseSensitive(res, "details");
+    const cJSON *v;
+    printf("\nagents:\n");
+    if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(d, "agents")) == 0)
+        printf("  (none)\n");
+    else
+        printf("  %-32s %-8s %s\n", "AGENT", "STATUS", "LAST SEEN");
+    cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(d, "agents"))
+    {
+        printf("  %-32s %-8s %s\n", cli_str(v, "agentId"), cli_str(v, "status"),
+               cli_str(v, "lastSeen"));
+    }
+    printf("\nlocks:\n");
+    if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(d, "locks")) == 0)
+        printf("  (none)\n");
+    else
+        printf("  %-32s %-24s %-9s %-24s %s\n", "FILE", "HOLDER", "MODE", "EXPIRES", "REASON");
+    cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(d, "locks"))
+    {
+        printf("  %-32s %-24s %-9s %-24s %s\n", cli_str(v, "file"), cli_str(v, "agentId"),
+               cli_str(v, "mode"), cli_str(v, "expiresAt"), cli_str(v, "reason"));
+    }
+    printf("\ntasks in progress:\n");
+    int claimed = 0;
+    cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(d, "tasks"))
+    {
+        if (strcmp(cli_str(v, "status"), "claimed") != 0)
+            continue;
+        if (claimed++ == 0)
+            printf("  %-16s %-24s %-24s %s\n", "TASK", "CLAIMED BY", "SINCE", "TITLE");
+        printf("  %-16s %-24s %-24s %s\n", cli_str(v, "taskId"), cli_str(v, "claimedBy"),
+               cli_str(v, "claimedAt"), cli_str(v, "title"));
+    }
+    if (!claimed)
+        printf("  (none)\n");
+}
+
 static int cli_status(struct options *o, int argc, char **argv)
 {
-    (void)argc;
     (void)argv;
+    if (argc)
+        return cli_fail(o, CLI_USAGE, "status takes no arguments (try 'coordhub status --help')");
     return cli_query(o, "get_coordination_status", NULL, cli_status_table);
 }
 
-static void cli_agents_table(const cJSON *res)
+static void cli_agents_table(const struct options *o, const cJSON *res)
 {
+    (void)o;
     printf("%-32s %-8s %-24s %s\n", "AGENT", "STATUS", "LAST SEEN", "CAPABILITIES");
     const cJSON *a;
     cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(res, "agents"))
@@ -198,16 +328,18 @@ static void cli_agents_table(const cJSON *res)
 
 static int cli_agents(struct options *o, int argc, char **argv)
 {
-    (void)argc;
     (void)argv;
+    if (argc)
+        return cli_fail(o, CLI_USAGE, "agents takes no arguments (try 'coordhub agents --help')");
     cJSON *args = cJSON_CreateObject();
     if (o->status)
         cJSON_AddStringToObject(args, "status", o->status);
     return cli_query(o, "list_agents", args, cli_agents_table);
 }
 
-static void cli_locks_table(const cJSON *res)
+static void cli_locks_table(const struct options *o, const cJSON *res)
 {
+    (void)o;
     printf("%-40s %-24s %-9s %-8s %s\n", "FILE", "AGENT", "MODE", "TOKEN", "EXPIRES");
     const cJSON *l;
     cJSON_ArrayForEach(l, cJSON_GetObjectItemCaseSensitive(res, "locks"))
@@ -221,74 +353,133 @@ static void cli_locks_table(const cJSON *res)
 
 static int cli_locks(struct options *o, int argc, char **argv)
 {
-    (void)argc;
     (void)argv;
+    if (argc)
+        return cli_fail(o, CLI_USAGE, "locks takes no arguments (try 'coordhub locks --help')");
     cJSON *args = cJSON_CreateObject();
     if (o->agent)
         cJSON_AddStringToObject(args, "agentId", o->agent);
     return cli_query(o, "list_locked_files", args, cli_locks_table);
 }
 
+/* A FILE that names a directory (ends in '/', or is one on disk) would
+ * lease a file of that name, not what is under it: say to use a pattern.
+ * Relative names are looked up the way the hub keys them, under the
+ * workspace root. Returns CLI_OK or CLI_INVALID (reported). */
+static int cli_refuse_directory(const struct options *o, const char *file)
+{
+    size_t n = strlen(file);
+    bool dir = n > 0 && file[n - 1] == '/';
+    if (!dir) {
+        char *path = file[0] == '/' ? xstrdup(file) : str_printf("%s/%s", o->root, file);
+        struct stat st;
+        dir = stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+        free(path);
+    }
+    if (!dir)
+        return CLI_OK;
+    while (n > 1 && file[n - 1] == '/')
+        n--;
+    return cli_fail(o, CLI_INVALID, "%s is a directory: use --pattern '%.*s/**'", file, (int)n,
+                    file);
+}
+
+/* The key argument of lock/unlock: FILE or --pattern P, exactly one. */
+static int cli_lock_key(const struct options *o, const char *cmd, int argc, char **argv,
+                        cJSON *args)
+{
+    if (argc > 1 || (argc == 1) == (o->pattern != NULL))
+        return cli_fail(o, CLI_USAGE,
+                        "%s takes one FILE or --pattern PATTERN (try 'coordhub %s "
+                        "--help')",
+                        cmd, cmd);
+    if (o->pattern) {
+        cJSON_AddStringToObject(args, "pattern", o->pattern);
+        return CLI_OK;
+    }
+    int code = cli_refuse_directory(o, argv[0]);
+    if (code == CLI_OK)
+        cJSON_AddStringToObject(args, "file", argv[0]);
+    return code;
+}
+
+static void cli_lock_human(const struct options *o, const cJSON *res)
+{
+    char tok[32];
+    cli_num(res, "token", tok, sizeof(tok));
+    printf("locked %s for %s (token %s, expires %s)\n", cli_str(res, "file"), cli_agent(o), tok,
+           cli_str(res, "expiresAt"));
+}
+
 static int cli_lock(struct options *o, int argc, char **argv)
 {
-    if (argc != 1) {
-        fprintf(stderr, "usage: coordhub lock FILE [--ttl S] [--mode exclusive|shared] "
-                        "[--reason R] [--wait MS] [--agent ID]\n");
-        return CLI_USAGE;
-    }
-    struct client *c = cli_open(o);
-    if (!c)
-        return CLI_FAIL;
     cJSON *args = cJSON_CreateObject();
-    cJSON_AddStringToObject(args, "file", argv[0]);
+    int code = cli_lock_key(o, "lock", argc, argv, args);
+    if (code != CLI_OK) {
+        cJSON_Delete(args);
+        return code;
+    }
     cJSON_AddStringToObject(args, "agentId", cli_agent(o));
-    if (o->ttl)
+    /* Values go to the hub as given, so its rules (ttl 1..max, waitMs
+     * 0..max, the modes) answer the CLI as they answer MCP. */
+    if (o->ttl_given)
         cJSON_AddNumberToObject(args, "ttl", (double)o->ttl);
     if (o->mode)
         cJSON_AddStringToObject(args, "mode", o->mode);
     if (o->reason)
         cJSON_AddStringToObject(args, "reason", o->reason);
-    if (o->wait_ms)
+    if (o->wait_given)
         cJSON_AddNumberToObject(args, "waitMs", (double)o->wait_ms);
-    cJSON *res = NULL;
-    int code = cli_call(c, o, "lock_file", args, &res);
-    if (res && o->json) {
-        cli_print_json(res);
-    } else if (res && code == CLI_OK) {
-        char tok[32];
-        cli_num(res, "token", tok, sizeof(tok));
-        printf("locked %s for %s (token %s, expires %s)\n", cli_str(res, "file"), cli_agent(o), tok,
-               cli_str(res, "expiresAt"));
-    } else if (res) {
-        fprintf(stderr, "coordhub: %s\n", cli_str(res, "error"));
+    struct client *c = cli_open(o);
+    if (!c) {
+        cJSON_Delete(args);
+        return CLI_FAIL;
     }
+    cJSON *res = NULL;
+    code = cli_call(c, o, "lock_file", args, &res);
+    cli_show(o, code, res, cli_lock_human);
     cJSON_Delete(res);
     client_close(c);
     return code;
 }
 
+static void cli_unlock_human(const struct options *o, const cJSON *res)
+{
+    (void)o;
+    const cJSON *prev = cJSON_GetObjectItemCaseSensitive(res, "previousHolders");
+    if (!json_get_bool(res, "forced", false) || !cJSON_GetArraySize(prev)) {
+        printf("unlocked %s\n", cli_str(res, "file"));
+        return;
+    }
+    printf("unlocked %s (forced): ended the lease of ", cli_str(res, "file"));
+    const cJSON *p;
+    int i = 0;
+    cJSON_ArrayForEach(p, prev)
+    {
+        printf("%s%s", i++ ? ", " : "", cJSON_IsString(p) ? p->valuestring : "?");
+    }
+    printf("\n");
+}
+
 static int cli_unlock(struct options *o, int argc, char **argv)
 {
-    if (argc != 1) {
-        fprintf(stderr, "usage: coordhub unlock FILE [--force] [--agent ID]\n");
-        return CLI_USAGE;
-    }
-    struct client *c = cli_open(o);
-    if (!c)
-        return CLI_FAIL;
     cJSON *args = cJSON_CreateObject();
-    cJSON_AddStringToObject(args, "file", argv[0]);
+    int code = cli_lock_key(o, "unlock", argc, argv, args);
+    if (code != CLI_OK) {
+        cJSON_Delete(args);
+        return code;
+    }
     cJSON_AddStringToObject(args, "agentId", cli_agent(o));
     if (o->force)
         cJSON_AddBoolToObject(args, "force", 1);
+    struct client *c = cli_open(o);
+    if (!c) {
+        cJSON_Delete(args);
+        return CLI_FAIL;
+    }
     cJSON *res = NULL;
-    int code = cli_call(c, o, "unlock_file", args, &res);
-    if (res && o->json)
-        cli_print_json(res);
-    else if (res && code == CLI_OK)
-        printf("unlocked %s\n", cli_str(res, "file"));
-    else if (res)
-        fprintf(stderr, "coordhub: %s\n", cli_str(res, "error"));
+    code = cli_call(c, o, "unlock_file", args, &res);
+    cli_show(o, code, res, cli_unlock_human);
     cJSON_Delete(res);
     client_close(c);
     return code;
@@ -307,41 +498,59 @@ static void cli_print_tasks(const cJSON *tasks)
     }
 }
 
-static void cli_tasks_table(const cJSON *res)
+static void cli_tasks_table(const struct options *o, const cJSON *res)
 {
+    (void)o;
     cli_print_tasks(cJSON_GetObjectItemCaseSensitive(res, "tasks"));
 }
 
 static int cli_tasks(struct options *o, int argc, char **argv)
 {
-    (void)argc;
     (void)argv;
+    if (argc)
+        return cli_fail(o, CLI_USAGE, "tasks takes no arguments (try 'coordhub tasks --help')");
     cJSON *args = cJSON_CreateObject();
     if (o->status)
         cJSON_AddStringToObject(args, "status", o->status);
     return cli_query(o, "list_tasks", args, cli_tasks_table);
 }
 
+static void cli_task_human(const struct options *o, const cJSON *res)
+{
+    (void)o;
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(res, "task");
+    printf("%s %s: %s\n", cli_str(t, "taskId"), cli_str(t, "status"), cli_str(t, "title"));
+}
+
+/* task SUB ARG: each subcommand is one tool call; `acts` says whether it
+ * acts for --agent. */
+struct cli_task_sub {
+    const char *name;
+    const char *tool;
+    const char *arg; /* the tool argument the positional fills */
+    bool acts;
+};
+
+static const struct cli_task_sub cli_task_subs[] = {
+    {"add", "create_task", "title", false},
+    {"claim", "claim_task", "taskId", true},
+    {"done", "complete_task", "taskId", true},
+    {"release", "release_task", "taskId", true},
+};
+
 static int cli_task(struct options *o, int argc, char **argv)
 {
-    const char *usage =
-        "usage: coordhub task add TITLE [--id ID] [--description D] [--files a,b] "
-        "[--patterns p,q] [--depends-on T1,T2] [--capabilities c1,c2] [--priority N]\n"
-        "       coordhub task claim ID [--files a,b] [--agent ID]\n"
-        "       coordhub task done ID [--result TEXT] [--agent ID]\n"
-        "       coordhub task release ID [--reason R] [--failed] [--agent ID]\n";
-    if (argc != 2) {
-        fputs(usage, stderr);
-        return CLI_USAGE;
-    }
-    const char *sub = argv[0];
-    const char *tool;
+    const struct cli_task_sub *sub = NULL;
+    for (size_t i = 0; argc >= 1 && i < sizeof(cli_task_subs) / sizeof(cli_task_subs[0]); i++)
+        if (strcmp(argv[0], cli_task_subs[i].name) == 0)
+            sub = &cli_task_subs[i];
+    if (!sub || argc != 2)
+        return cli_fail(o, CLI_USAGE,
+                        "task takes add TITLE | claim ID | done ID | release ID (try 'coordhub "
+                        "task --help')");
     cJSON *args = cJSON_CreateObject();
-    bool acts = true;
-    if (strcmp(sub, "add") == 0) {
-        tool = "create_task";
-        acts = false;
-        cJSON_AddStringToObject(args, "title", argv[1]);
+    cJSON_AddStringToObject(args, sub->arg, argv[1]);
+    if (strcmp(sub->name, "add") == 0) {
         if (o->task_id)
             cJSON_AddStringToObject(args, "taskId", o->task_id);
         if (o->description)
@@ -354,66 +563,91 @@ static int cli_task(struct options *o, int argc, char **argv)
             cJSON_AddItemToObject(args, "dependsOn", cli_list(o->depends));
         if (o->caps)
             cJSON_AddItemToObject(args, "capabilities", cli_list(o->caps));
-        if (o->priority)
+        if (o->priority_given)
             cJSON_AddNumberToObject(args, "priority", (double)o->priority);
-    } else if (strcmp(sub, "claim") == 0) {
-        tool = "claim_task";
-        cJSON_AddStringToObject(args, "taskId", argv[1]);
+    } else if (strcmp(sub->name, "claim") == 0) {
         if (o->files)
             cJSON_AddItemToObject(args, "files", cli_list(o->files));
-    } else if (strcmp(sub, "done") == 0) {
-        tool = "complete_task";
-        cJSON_AddStringToObject(args, "taskId", argv[1]);
+    } else if (strcmp(sub->name, "done") == 0) {
         if (o->result)
             cJSON_AddStringToObject(args, "result", o->result);
-    } else if (strcmp(sub, "release") == 0) {
-        tool = "release_task";
-        cJSON_AddStringToObject(args, "taskId", argv[1]);
+    } else {
         if (o->reason)
             cJSON_AddStringToObject(args, "reason", o->reason);
         if (o->failed)
             cJSON_AddBoolToObject(args, "failed", 1);
-    } else {
-        cJSON_Delete(args);
-        fputs(usage, stderr);
-        return CLI_USAGE;
     }
+    if (sub->acts)
+        cJSON_AddStringToObject(args, "agentId", cli_agent(o));
     struct client *c = cli_open(o);
     if (!c) {
         cJSON_Delete(args);
         return CLI_FAIL;
     }
-    if (acts)
-        cJSON_AddStringToObject(args, "agentId", cli_agent(o));
     cJSON *res = NULL;
-    int code = cli_call(c, o, tool, args, &res);
-    if (res && o->json) {
-        cli_print_json(res);
-    } else if (res && code == CLI_OK) {
-        const cJSON *t = cJSON_GetObjectItemCaseSensitive(res, "task");
-        printf("%s %s: %s\n", cli_str(t, "taskId"), cli_str(t, "status"), cli_str(t, "title"));
-    } else if (res) {
-        fprintf(stderr, "coordhub: %s\n", cli_str(res, "error"));
-    }
+    int code = cli_call(c, o, sub->tool, args, &res);
+    cli_show(o, code, res, cli_task_human);
     cJSON_Delete(res);
     client_close(c);
     return code;
 }
 
+static void cli_event_line(const struct options *o, const cJSON *ev)
+{
+    if (o->json) {
+        cli_print_json(ev); /* one event per line (NDJSON) */
+        return;
+    }
+    char *d = json_print(cJSON_GetObjectItemCaseSensitive(ev, "data"));
+    printf("%-6s %-24s %-22s %s\n", cli_str(ev, "id"), cli_str(ev, "timestamp"),
+           cli_str(ev, "type"), d);
+    free(d);
+}
+
 static int cli_events(struct options *o, int argc, char **argv)
 {
-    (void)argc;
     (void)argv;
+    if (argc)
+        return cli_fail(o, CLI_USAGE, "events takes no arguments (try 'coordhub events --help')");
+    if (o->since && o->from_now)
+        return cli_fail(o, CLI_USAGE, "give --since or --from-now, not both");
+    if (o->since &&
+        (!*o->since || strspn(o->since, "0123456789") != strlen(o->since) || strlen(o->since) > 20))
+        return cli_fail(o, CLI_INVALID, "--since: '%s' is not an event id (a non-negative integer)",
+                        o->since);
+    /* --types follows the rule of GET /events?types= (docs/http-api.md). */
+    cJSON *types = NULL;
+    if (o->types) {
+        struct events_filter f;
+        events_filter_init(&f);
+        const char *why = NULL;
+        if (events_filter_parse(&f, o->types, &why) != 0) {
+            events_filter_deinit(&f);
+            return cli_fail(o, CLI_INVALID, "--types: %s", why);
+        }
+        types = cJSON_CreateArray();
+        for (size_t i = 0; i < f.n; i++)
+            cJSON_AddItemToArray(types, cJSON_CreateString(f.patterns[i]));
+        events_filter_deinit(&f);
+    }
     struct client *c = cli_open(o);
-    if (!c)
+    if (!c) {
+        cJSON_Delete(types);
         return CLI_FAIL;
+    }
+    /* No cursor at first with --from-now: the hub then starts at the
+     * current end of its log (wait_for_events without since). */
     char cursor[32] = "0";
+    bool have_cursor = !o->from_now;
     if (o->since)
         snprintf(cursor, sizeof(cursor), "%s", o->since);
     int code = CLI_OK;
     for (;;) {
         cJSON *args = cJSON_CreateObject();
-        cJSON_AddStringToObject(args, "since", cursor);
+        if (have_cursor)
+            cJSON_AddStringToObject(args, "since", cursor);
+        if (types)
+            cJSON_AddItemToObject(args, "types", cJSON_Duplicate(types, 1));
         cJSON_AddNumberToObject(args, "limit", 1000);
         cJSON_AddNumberToObject(args, "timeoutMs", o->follow ? 30000 : 0);
         cJSON *res = NULL;
@@ -423,26 +657,19 @@ static int cli_events(struct options *o, int argc, char **argv)
         const cJSON *ev;
         cJSON_ArrayForEach(ev, cJSON_GetObjectItemCaseSensitive(res, "events"))
         {
-            if (o->json) {
-                char *s = json_print(ev);
-                puts(s);
-                free(s);
-            } else {
-                char *d = json_print(cJSON_GetObjectItemCaseSensitive(ev, "data"));
-                printf("%-6s %-24s %-22s %s\n", cli_str(ev, "id"), cli_str(ev, "timestamp"),
-                       cli_str(ev, "type"), d);
-                free(d);
-            }
+            cli_event_line(o, ev);
         }
         fflush(stdout);
         const char *last = json_get_str(res, "lastId", cursor);
         bool more = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(res, "events")) > 0 &&
-                    strcmp(last, cursor) != 0;
+                    (!have_cursor || strcmp(last, cursor) != 0);
         snprintf(cursor, sizeof(cursor), "%s", last);
+        have_cursor = true;
         cJSON_Delete(res);
         if (!o->follow && !more)
             break;
     }
+    cJSON_Delete(types);
     client_close(c);
     return code;
 }
@@ -512,8 +739,7 @@ static cJSON *cli_key_create_request(const struct options *o)
         errno = 0;
         double v = strtod(o->rate, &end);
         if (errno || end == o->rate || *end) {
-            fprintf(stderr, "coordhub: --rate: '%s' is not a number (requests per second)\n",
-                    o->rate);
+            cli_fail(o, CLI_INVALID, "--rate: '%s' is not a number (requests per second)", o->rate);
             cJSON_Delete(req);
             return NULL;
         }
@@ -524,7 +750,7 @@ static cJSON *cli_key_create_request(const struct options *o)
         errno = 0;
         long long v = strtoll(o->burst, &end, 10);
         if (errno || end == o->burst || *end) {
-            fprintf(stderr, "coordhub: --burst: '%s' is not an integer\n", o->burst);
+            cli_fail(o, CLI_INVALID, "--burst: '%s' is not an integer", o->burst);
             cJSON_Delete(req);
             return NULL;
         }
@@ -535,11 +761,6 @@ static cJSON *cli_key_create_request(const struct options *o)
 
 static int cli_key(struct options *o, int argc, char **argv)
 {
-    const char *usage =
-        "usage: coordhub key create [--name N] [--publish PATTERNS] [--subscribe PATTERNS] "
-        "[--state none|read|write|admin] [--require-signature] [--rate N] [--burst N] [--json]\n"
-        "       coordhub key list [--json]\n"
-        "       coordhub key revoke ID [--json]\n";
     const char *sub = argc >= 1 ? argv[0] : "";
     cJSON *req = NULL;
     if (strcmp(sub, "create") == 0 && argc == 1) {
@@ -554,15 +775,15 @@ static int cli_key(struct options *o, int argc, char **argv)
         if (argc == 2)
             cJSON_AddStringToObject(req, "id", argv[1]);
     } else {
-        fputs(usage, stderr);
-        return CLI_USAGE;
+        return cli_fail(o, CLI_USAGE,
+                        "key takes create | list | revoke ID (try 'coordhub key --help')");
     }
     cJSON *reply = NULL;
     char *err = NULL;
     int rc = client_control(o, req, &reply, &err);
     cJSON_Delete(req);
     if (rc) {
-        fprintf(stderr, "coordhub: key %s: %s\n", sub, err ? err : "failed");
+        cli_fail(o, CLI_FAIL, "key %s: %s", sub, err ? err : "failed");
         free(err);
         return CLI_FAIL;
     }
@@ -570,11 +791,11 @@ static int cli_key(struct options *o, int argc, char **argv)
     const cJSON *res = cJSON_GetObjectItemCaseSensitive(reply, "result");
     if (!json_get_bool(reply, "ok", false)) {
         const char *ecode = json_get_str(reply, "code", "");
-        fprintf(stderr, "coordhub: key %s: %s\n", sub, json_get_str(reply, "error", "failed"));
         code = strcmp(ecode, "invalid_argument") == 0 || strcmp(ecode, "not_found") == 0
                    ? CLI_INVALID
                : strcmp(ecode, "bad_state") == 0 || strcmp(ecode, "too_large") == 0 ? CLI_REFUSED
                                                                                     : CLI_FAIL;
+        cli_fail(o, code, "key %s: %s", sub, json_get_str(reply, "error", "failed"));
     } else if (o->json) {
         cli_print_json(res);
     } else if (strcmp(sub, "create") == 0) {
@@ -606,28 +827,22 @@ static int cli_key(struct options *o, int argc, char **argv)
 static int cli_serve(struct options *o, int argc, char **argv)
 {
     (void)argv;
-    if (argc) {
-        fprintf(stderr, "usage: coordhub serve [options]\n");
-        return CLI_USAGE;
-    }
+    if (argc)
+        return cli_fail(o, CLI_USAGE, "serve takes no arguments (try 'coordhub serve --help')");
     uint64_t retain = 0;
-    if (o->retain && options_retain_events(o->retain, &retain) != 0) {
-        fprintf(stderr,
-                "coordhub serve: --retain-events '%s': give 'all' or a number of events, at "
-                "least %d\n",
-                o->retain, OPTIONS_RETAIN_MIN);
-        return CLI_USAGE;
-    }
+    if (o->retain && options_retain_events(o->retain, &retain) != 0)
+        return cli_fail(
+            o, CLI_INVALID,
+            "serve: --retain-events '%s': give 'all' or a number of events, at least %d", o->retain,
+            OPTIONS_RETAIN_MIN);
     return hub_serve(o);
 }
 
 static int cli_mcp(struct options *o, int argc, char **argv)
 {
     (void)argv;
-    if (argc) {
-        fprintf(stderr, "usage: coordhub mcp [--agent ID] [options]\n");
-        return CLI_USAGE;
-    }
+    if (argc)
+        return cli_fail(o, CLI_USAGE, "mcp takes no arguments (try 'coordhub mcp --help')");
     return bridge_main(o);
 }
 
@@ -642,26 +857,100 @@ static int cli_version(struct options *o, int argc, char **argv)
     return CLI_OK;
 }
 
+static int cli_help_cmd(struct options *o, int argc, char **argv);
+
+/* The command table. `options` lists the command's own options, one per
+ * line, and `example` one or more example lines; both are printed by
+ * `coordhub CMD --help` and `coordhub help CMD` (docs/cli.md has the
+ * same, at length). */
 static const struct cli_cmd cli_cmds[] = {
     {"serve",
      "serve [--daemon] [--http ADDR:PORT | --no-http] [--tls-cert FILE --tls-key FILE] "
      "[--store URL] [--retain-events N|all] [--log-level L]",
-     "run the hub for this workspace (foreground unless --daemon)", cli_serve},
+     "run the hub for this workspace (foreground unless --daemon)",
+     "  --daemon               detach once listening\n"
+     "  --http ADDR:PORT       HTTP face (default 127.0.0.1:7420; env COORDHUB_HTTP)\n"
+     "  --no-http              no HTTP face\n"
+     "  --tls-cert FILE        TLS certificate (with --tls-key)\n"
+     "  --tls-key FILE         TLS private key\n"
+     "  --store URL            sqlite:PATH | redis://[user:pass@]host:port[/db] | "
+     "unix:///path/redis.sock\n"
+     "  --retain-events N|all  events kept behind the newest snapshot (at least 1000)\n"
+     "  --log-level L          error|warn|info|debug\n",
+     "  coordhub serve --daemon --http 127.0.0.1:7420\n", cli_serve},
     {"mcp", "mcp [--agent ID]", "MCP server over stdio for an IDE (starts the hub when needed)",
-     cli_mcp},
-    {"status", "status [--json]", "summary of agents, locks, tasks and health", cli_status},
-    {"agents", "agents [--status S] [--json]", "list agents", cli_agents},
-    {"locks", "locks [--agent ID] [--json]", "list file leases", cli_locks},
-    {"lock", "lock FILE [--ttl S] [--mode M] [--reason R] [--wait MS] [--agent ID]",
-     "take a lease on FILE", cli_lock},
-    {"unlock", "unlock FILE [--force] [--agent ID]", "release a lease", cli_unlock},
-    {"tasks", "tasks [--status S] [--json]", "list tasks", cli_tasks},
-    {"task", "task add|claim|done|release …", "create and move tasks", cli_task},
-    {"events", "events [--follow] [--since N] [--json]", "print the event log", cli_events},
+     "  --agent ID             agent id of this session (env COORDHUB_AGENT)\n",
+     "  {\"command\":\"coordhub\",\"args\":[\"mcp\"]}   (the IDE's MCP entry)\n", cli_mcp},
+    {"status", "status [--brief] [--json]",
+     "who holds what: agents, locks with holder, reason and expiry, tasks in progress",
+     "  --brief                counts only\n", "  coordhub status\n  coordhub status --brief\n",
+     cli_status},
+    {"agents", "agents [--status S] [--json]", "list agents",
+     "  --status S             active|idle|busy|offline\n", "  coordhub agents --status active\n",
+     cli_agents},
+    {"locks", "locks [--agent ID] [--json]", "list file leases",
+     "  --agent ID             only this agent's leases\n", "  coordhub locks --agent alice\n",
+     cli_locks},
+    {"lock",
+     "lock FILE | --pattern PATTERN [--ttl S] [--mode exclusive|shared] [--reason R] "
+     "[--wait MS] [--agent ID]",
+     "take a lease on FILE or on every path PATTERN matches",
+     "  --pattern PATTERN      a git-wildmatch pattern instead of FILE (src/**, *.rs)\n"
+     "  --ttl S                lifetime in seconds (default 3600; at least 1)\n"
+     "  --mode M               exclusive (default) or shared\n"
+     "  --reason R             what you are about to do, shown to others\n"
+     "  --wait MS              queue up to MS milliseconds while another agent holds it\n"
+     "  --agent ID             act for this agent (default COORDHUB_AGENT, else cli-$USER)\n",
+     "  coordhub lock src/api.c --reason 'split the router' --ttl 600\n"
+     "  coordhub lock --pattern 'src/api/**' --wait 5000\n",
+     cli_lock},
+    {"unlock", "unlock FILE | --pattern PATTERN [--force] [--agent ID]", "release a lease",
+     "  --pattern PATTERN      release a pattern lease instead of FILE\n"
+     "  --force                end another agent's lease (admin: the CLI is)\n"
+     "  --agent ID             act for this agent\n",
+     "  coordhub unlock src/api.c\n  coordhub unlock --pattern 'src/api/**' --force\n", cli_unlock},
+    {"tasks", "tasks [--status S] [--json]", "list tasks",
+     "  --status S             open|claimed|completed|failed|cancelled\n",
+     "  coordhub tasks --status open\n", cli_tasks},
+    {"task",
+     "task add TITLE [--id ID] [--description D] [--files a,b] [--patterns p,q] "
+     "[--depends-on T1,T2] [--capabilities c1,c2] [--priority N]\n"
+     "       coordhub task claim ID [--files a,b] [--agent ID]\n"
+     "       coordhub task done ID [--result TEXT] [--agent ID]\n"
+     "       coordhub task release ID [--reason R] [--failed] [--agent ID]",
+     "create and move tasks",
+     "  --id ID                add: the task's id (default: generated)\n"
+     "  --description D        add: what to do\n"
+     "  --files a,b            add/claim: files the task leases when claimed\n"
+     "  --patterns p,q         add: patterns the task leases when claimed\n"
+     "  --depends-on T1,T2     add: tasks that must be completed first\n"
+     "  --capabilities c1,c2   add: capabilities a claimer needs\n"
+     "  --priority N           add: higher first (default 0)\n"
+     "  --result TEXT          done: what came of it\n"
+     "  --reason R             release: why\n"
+     "  --failed               release: mark it failed instead of open\n"
+     "  --agent ID             claim/done/release: act for this agent\n",
+     "  coordhub task add 'Split the API' --id API-1 --files src/api.c\n"
+     "  coordhub task claim API-1 --agent alice\n"
+     "  coordhub task done API-1 --agent alice --result 'merged'\n",
+     cli_task},
+    {"events", "events [--follow] [--since N | --from-now] [--types T1,T2] [--json]",
+     "print the event log, or follow it",
+     "  --follow               keep printing new events\n"
+     "  --since N              start after event N (default: the beginning)\n"
+     "  --from-now             start at the current end of the log\n"
+     "  --types T1,T2          only these types; wildcards such as file:* (comma-separated)\n"
+     "  --json                 one event per line (NDJSON)\n",
+     "  coordhub events --follow --from-now --types 'file:*,task:completed'\n", cli_events},
     {"key", "key create|list|revoke …",
      "manage the HTTP face's API keys (create shows a key once; list never shows secrets)",
-     cli_key},
-    {"version", "version [--json]", "print the version", cli_version},
+     "  create [--name N] [--publish PATTERNS] [--subscribe PATTERNS]\n"
+     "         [--state none|read|write|admin] [--require-signature] [--rate N] [--burst N]\n"
+     "  list\n"
+     "  revoke ID\n",
+     "  coordhub key create --name dashboard --subscribe '*' --state read\n", cli_key},
+    {"version", "version [--json]", "print the version", "", "  coordhub version\n", cli_version},
+    {"help", "help [COMMAND]", "help on a command", "", "  coordhub help lock\n", cli_help_cmd},
 };
 
 static const struct cli_cmd *cli_find(const char *name)
@@ -672,6 +961,20 @@ static const struct cli_cmd *cli_find(const char *name)
     return NULL;
 }
 
+static const char cli_common_options[] =
+    "common options (before or after the command):\n"
+    "  --state-dir DIR        state directory (env COORDHUB_STATE_DIR; default <root>/.coordhub)\n"
+    "  --root DIR             workspace root (env COORDHUB_ROOT; default: git top level or cwd)\n"
+    "  --workspace NAME       workspace name (default: root directory name)\n"
+    "  --agent ID             agent the command acts for (env COORDHUB_AGENT)\n"
+    "  --json                 one JSON document on stdout (docs/cli.md)\n"
+    "  --help, -h             help for a command\n";
+
+static const char cli_exit_codes[] =
+    "exit codes: 0 ok, 1 failure (hub unreachable or not answering), 2 usage (unknown command "
+    "or option,\n  missing argument, wrong number of arguments), 3 refused by the hub, 4 "
+    "invalid value (not a number,\n  out of range, not UTF-8, bad mode, rejected by the hub)\n";
+
 static void cli_usage(FILE *f)
 {
     fprintf(f,
@@ -680,67 +983,113 @@ static void cli_usage(FILE *f)
             COORDHUB_VERSION);
     for (size_t i = 0; i < sizeof(cli_cmds) / sizeof(cli_cmds[0]); i++)
         fprintf(f, "  %-10s %s\n", cli_cmds[i].name, cli_cmds[i].help);
-    fprintf(f, "\ncommon options:\n"
-               "  --state-dir DIR   state directory (env COORDHUB_STATE_DIR; default "
-               "<root>/.coordhub)\n"
-               "  --root DIR        workspace root (env COORDHUB_ROOT; default: git top level "
-               "or cwd)\n"
-               "  --workspace NAME  workspace name (default: root directory name)\n"
-               "  --json            machine-readable output\n"
-               "  --help            help for a command\n"
-               "\nexit codes: 0 ok, 1 failure, 2 usage, 3 refused, 4 invalid argument\n");
+    fprintf(f, "\n%s\n%s\n'coordhub help COMMAND' or 'coordhub COMMAND --help' for a command.\n",
+            cli_common_options, cli_exit_codes);
+}
+
+static void cli_help(const struct cli_cmd *cmd)
+{
+    printf("usage: coordhub %s\n\n%s\n", cmd->usage, cmd->help);
+    if (*cmd->options)
+        printf("\noptions:\n%s", cmd->options);
+    printf("\nexample:\n%s\n%s\n%s", cmd->example, cli_common_options, cli_exit_codes);
+}
+
+static int cli_help_cmd(struct options *o, int argc, char **argv)
+{
+    if (argc == 0) {
+        cli_usage(stdout);
+        return CLI_OK;
+    }
+    const struct cli_cmd *cmd = argc == 1 ? cli_find(argv[0]) : NULL;
+    if (!cmd)
+        return cli_fail(o, CLI_USAGE, "help: no command '%s' (try 'coordhub --help')",
+                        argc == 1 ? argv[0] : "…");
+    cli_help(cmd);
+    return CLI_OK;
+}
+
+/* Every argument is sent to the hub as JSON text, which is UTF-8: refuse
+ * one that is not before sending, naming it (the hub could only answer a
+ * parse error it cannot attribute to a request). */
+static int cli_check_args(const struct options *o, const char *cmd, int argc, char **argv)
+{
+    for (int i = 0; i < argc; i++) {
+        if (utf8_valid(argv[i], strlen(argv[i])))
+            continue;
+        char *shown = cli_escape(argv[i]);
+        cli_fail(o, CLI_INVALID, "%s: argument %d '%s' is not valid UTF-8", cmd, i + 1, shown);
+        free(shown);
+        return CLI_INVALID;
+    }
+    return CLI_OK;
 }
 
 int cli_main(int argc, char **argv)
 {
-    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
-        strcmp(argv[1], "help") == 0) {
-        cli_usage(argc < 2 ? stderr : stdout);
-        return argc < 2 ? CLI_USAGE : CLI_OK;
-    }
-    if (strcmp(argv[1], "--version") == 0) {
+    if (argc >= 2 && strcmp(argv[1], "--version") == 0) {
         printf("coordhub %s\n", COORDHUB_VERSION);
         return CLI_OK;
     }
-    const struct cli_cmd *cmd = cli_find(argv[1]);
-    if (!cmd) {
-        fprintf(stderr, "coordhub: unknown command '%s' (try 'coordhub --help')\n", argv[1]);
-        return CLI_USAGE;
-    }
+    /* Options are parsed over the whole line, so common ones work before
+     * or after the command; the first positional is the command. */
     struct options o;
     options_init(&o);
     int nargs = 0;
-    const char *bad = NULL;
+    char *err = NULL;
     int code;
-    if (options_parse(&o, argc, argv, 2, &nargs, &bad) != 0) {
-        fprintf(stderr, "coordhub %s: bad option '%s'\nusage: coordhub %s\n", cmd->name, bad,
-                cmd->usage);
+    int prc = options_parse(&o, argc, argv, 1, &nargs, &err);
+    const struct cli_cmd *cmd = nargs >= 1 ? cli_find(argv[1]) : NULL;
+    if (nargs >= 1 && !cmd) {
+        char *shown = cli_escape(argv[1]);
+        code = cli_fail(&o, CLI_USAGE, "unknown command '%s' (try 'coordhub --help')", shown);
+        free(shown);
+        goto out;
+    }
+    if (prc != 0) {
+        code = cli_fail(&o, prc == OPTIONS_USAGE ? CLI_USAGE : CLI_INVALID, "%s%s%s",
+                        cmd ? cmd->name : "", cmd ? ": " : "", err);
+        if (prc == OPTIONS_USAGE && cmd)
+            fprintf(stderr, "usage: coordhub %s\n", cmd->usage);
+        goto out;
+    }
+    if (!cmd && o.help) {
+        cli_usage(stdout);
+        code = CLI_OK;
+        goto out;
+    }
+    if (!cmd) {
+        if (o.json)
+            cli_fail(&o, CLI_USAGE, "no command given (try 'coordhub --help')");
+        else
+            cli_usage(stderr);
         code = CLI_USAGE;
         goto out;
     }
     if (o.help) {
-        printf("usage: coordhub %s\n\n%s\n", cmd->usage, cmd->help);
+        cli_help(cmd);
         code = CLI_OK;
         goto out;
     }
     if (o.config) {
         /* Accepted by the parser for the supervisor's coordhub.json (DESIGN
          * §6); until that exists, refusing beats ignoring the file. */
-        fprintf(stderr,
-                "coordhub %s: --config is not supported yet (configuration files come with the "
-                "supervisor of downstream MCP servers); use the options and environment "
-                "variables of docs/configuration.md\n",
-                cmd->name);
-        code = CLI_USAGE;
+        code = cli_fail(&o, CLI_USAGE,
+                        "%s: --config is not supported yet (configuration files come with the "
+                        "supervisor of downstream MCP servers); use the options and environment "
+                        "variables of docs/configuration.md",
+                        cmd->name);
         goto out;
     }
+    if ((code = cli_check_args(&o, cmd->name, nargs - 1, argv + 2)) != CLI_OK)
+        goto out;
     if (options_resolve(&o) != 0) {
-        fprintf(stderr, "coordhub: cannot determine the workspace root\n");
-        code = CLI_FAIL;
+        code = cli_fail(&o, CLI_FAIL, "cannot determine the workspace root");
         goto out;
     }
-    code = cmd->run(&o, nargs, argv + 2);
+    code = cmd->run(&o, nargs - 1, argv + 2);
 out:
+    free(err);
     options_deinit(&o);
     return code;
 }

@@ -1,13 +1,16 @@
 /* cli — the `coordhub` command line (DESIGN §4 CLI): argument parsing,
  * dispatch to serve / mcp / client subcommands, human tables and --json.
  *
- * Exit codes (docs/configuration.md):
+ * Exit codes (docs/cli.md, "Exit codes"):
  *   0  success
- *   1  failure: hub unreachable, store error, internal error
- *   2  usage error (unknown command or option, missing argument)
- *   3  refused: the hub said no (file locked by another agent, task not
- *      claimable, …) — or, for `serve`, another hub already runs here
- *   4  invalid argument rejected by the hub (bad path, unknown task, …) */
+ *   1  failure: hub unreachable or not answering in time, store error
+ *   2  usage error: unknown command or option, missing argument or value,
+ *      wrong number of arguments
+ *   3  refused: the hub said no (file locked by another agent, task
+ *      claimed by someone else, …) — or, for `serve`, another hub already
+ *      runs here
+ *   4  invalid value: not a number, out of range, not UTF-8, bad mode, or
+ *      rejected by the hub (bad path, unknown task, …) */
 #ifndef COORDHUB_APP_CLI_H
 #define COORDHUB_APP_CLI_H
 

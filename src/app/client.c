@@ -19,6 +19,7 @@
 #include "base/buf.h"
 #include "base/clock.h"
 #include "base/json.h"
+#include "base/str.h"
 #include "base/xmalloc.h"
 
 #ifndef COORDHUB_VERSION
@@ -26,12 +27,21 @@
 #endif
 
 #define CLIENT_MAX_LINE (64 * 1024 * 1024)
+#define CLIENT_WAIT_CAP_MS (24LL * 3600 * 1000)
 
 struct client {
     int fd;
     struct buf in;
     long long next_id;
+    int64_t reply_timeout_ms; /* bound on the hub's answer, beyond the call's own wait */
 };
+
+/* The bound on one answer (docs/cli.md, "Timeouts"): the call's own wait
+ * plus this margin, so a hub that stops answering ends the command. */
+static int64_t client_reply_timeout_ms(const struct options *o)
+{
+    return o->reply_timeout_ms > 0 ? o->reply_timeout_ms : CLIENT_REPLY_TIMEOUT_MS;
+}
 
 static char *client_errf(const char *what, int err)
 {
@@ -156,9 +166,12 @@ static int client_write_all(int fd, const char *p, size_t n)
     return 0;
 }
 
-/* Read one line (without "\n") into a fresh string; NULL at EOF/error. */
-static char *client_read_line(struct client *c)
+/* Read one line (without "\n") into a fresh string before deadline_ns
+ * (CLOCK_MONOTONIC). NULL at EOF or error, and NULL with *timed_out set
+ * when the deadline passes first. */
+static char *client_read_line(struct client *c, int64_t deadline_ns, bool *timed_out)
 {
+    *timed_out = false;
     for (;;) {
         char *nl = c->in.data ? memchr(c->in.data, '\n', c->in.len) : NULL;
         if (nl) {
@@ -167,6 +180,19 @@ static char *client_read_line(struct client *c)
             buf_consume(&c->in, len + 1);
             return line;
         }
+        int64_t left_ms = (deadline_ns - clock_mono_ns()) / 1000000;
+        if (left_ms <= 0) {
+            *timed_out = true;
+            return NULL;
+        }
+        struct pollfd pfd = {.fd = c->fd, .events = POLLIN};
+        int pr = poll(&pfd, 1, left_ms > 60000 ? 60000 : (int)left_ms);
+        if (pr < 0 && errno == EINTR)
+            continue;
+        if (pr < 0)
+            return NULL;
+        if (pr == 0)
+            continue; /* the loop re-checks the deadline */
         char tmp[65536];
         ssize_t n = read(c->fd, tmp, sizeof(tmp));
         if (n < 0 && errno == EINTR)
@@ -178,6 +204,13 @@ static char *client_read_line(struct client *c)
     }
 }
 
+static char *client_timeout_msg(int64_t ms)
+{
+    return str_printf("the hub did not answer within %lld ms (is it stuck? see hub.log in the "
+                      "state directory)",
+                      (long long)ms);
+}
+
 int client_control(const struct options *o, const cJSON *req, cJSON **reply, char **errmsg)
 {
     *reply = NULL;
@@ -185,7 +218,7 @@ int client_control(const struct options *o, const cJSON *req, cJSON **reply, cha
     int fd = client_connect_socket(o, true, errmsg);
     if (fd < 0)
         return -1;
-    struct client c = {.fd = fd, .next_id = 1};
+    struct client c = {.fd = fd, .next_id = 1, .reply_timeout_ms = client_reply_timeout_ms(o)};
     buf_init(&c.in, CLIENT_MAX_LINE);
     char *text = json_print(req);
     size_t len = strlen(text);
@@ -195,9 +228,16 @@ int client_control(const struct options *o, const cJSON *req, cJSON **reply, cha
     free(text);
     int rc = client_write_all(fd, line, len + 1);
     free(line);
-    char *answer = rc == 0 ? client_read_line(&c) : NULL;
+    bool timed_out = false;
+    char *answer =
+        rc == 0 ? client_read_line(&c, clock_mono_ns() + c.reply_timeout_ms * 1000000, &timed_out)
+                : NULL;
     close(fd);
     buf_deinit(&c.in);
+    if (timed_out) {
+        *errmsg = client_timeout_msg(c.reply_timeout_ms);
+        return -1;
+    }
     int err = 0;
     cJSON *v = answer ? json_parse_bounded(answer, strlen(answer), JSON_MAX_DEPTH, &err) : NULL;
     free(answer);
@@ -211,9 +251,15 @@ int client_control(const struct options *o, const cJSON *req, cJSON **reply, cha
     return 0;
 }
 
-/* Send a request and wait for the response with the same id; notifications
- * in between are skipped. Returns the parsed response (caller owns). */
-static cJSON *client_request(struct client *c, const char *method, cJSON *params, char **errmsg)
+/* Send a request and wait for the response with the same id, or for an
+ * error with id null: the hub sends that when it could not read a request
+ * at all, and as this client has one request in flight, it is the answer
+ * to this one. Notifications in between are skipped. wait_ms is how long
+ * the call itself may legitimately take (a queued lock, a long poll); the
+ * answer must come within that plus the client's reply timeout. Returns
+ * the parsed response (caller owns), or NULL with *errmsg. */
+static cJSON *client_request(struct client *c, const char *method, cJSON *params, int64_t wait_ms,
+                             char **errmsg)
 {
     long long id = ++c->next_id;
     cJSON *req = cJSON_CreateObject();
@@ -233,10 +279,14 @@ static cJSON *client_request(struct client *c, const char *method, cJSON *params
         *errmsg = client_errf("cannot send to the hub", -rc);
         return NULL;
     }
+    int64_t bound_ms = wait_ms + c->reply_timeout_ms;
+    int64_t deadline = clock_mono_ns() + bound_ms * 1000000;
     for (;;) {
-        char *line = client_read_line(c);
+        bool timed_out = false;
+        char *line = client_read_line(c, deadline, &timed_out);
         if (!line) {
-            *errmsg = xstrdup("the hub closed the connection");
+            *errmsg =
+                timed_out ? client_timeout_msg(bound_ms) : xstrdup("the hub closed the connection");
             return NULL;
         }
         int err = 0;
@@ -245,8 +295,10 @@ static cJSON *client_request(struct client *c, const char *method, cJSON *params
         if (!msg)
             continue;
         const cJSON *rid = cJSON_GetObjectItemCaseSensitive(msg, "id");
-        if (cJSON_IsNumber(rid) && (long long)rid->valuedouble == id &&
-            !cJSON_GetObjectItemCaseSensitive(msg, "method"))
+        bool response = !cJSON_GetObjectItemCaseSensitive(msg, "method");
+        if (response && cJSON_IsNumber(rid) && (long long)rid->valuedouble == id)
+            return msg;
+        if (response && cJSON_IsNull(rid) && cJSON_GetObjectItemCaseSensitive(msg, "error"))
             return msg;
         cJSON_Delete(msg);
     }
@@ -266,6 +318,7 @@ struct client *client_open(const struct options *o, bool autostart, char **errms
         return NULL;
     struct client *c = xcalloc(1, sizeof(*c));
     c->fd = fd;
+    c->reply_timeout_ms = client_reply_timeout_ms(o);
     buf_init(&c->in, CLIENT_MAX_LINE);
     cJSON *params = cJSON_CreateObject();
     cJSON_AddStringToObject(params, "protocolVersion", "2025-11-25");
@@ -273,7 +326,7 @@ struct client *client_open(const struct options *o, bool autostart, char **errms
     cJSON *ci = cJSON_AddObjectToObject(params, "clientInfo");
     cJSON_AddStringToObject(ci, "name", "coordhub-cli");
     cJSON_AddStringToObject(ci, "version", COORDHUB_VERSION);
-    cJSON *resp = client_request(c, "initialize", params, errmsg);
+    cJSON *resp = client_request(c, "initialize", params, 0, errmsg);
     if (!resp || !cJSON_GetObjectItemCaseSensitive(resp, "result")) {
         if (resp && !*errmsg)
             *errmsg = xstrdup("the hub refused the MCP handshake");
@@ -298,10 +351,20 @@ void client_close(struct client *c)
 int client_call(struct client *c, const char *tool, cJSON *args, cJSON **result, bool *is_error,
                 char **errmsg)
 {
+    /* The call's own wait: a queued lock (waitMs) or a long poll
+     * (timeoutMs) is answered only when it ends. */
+    int64_t wait_ms = json_get_i64(args, "waitMs", 0);
+    int64_t poll_ms = json_get_i64(args, "timeoutMs", 0);
+    if (poll_ms > wait_ms)
+        wait_ms = poll_ms;
+    if (wait_ms < 0)
+        wait_ms = 0;
+    if (wait_ms > CLIENT_WAIT_CAP_MS)
+        wait_ms = CLIENT_WAIT_CAP_MS; /* the hub caps its waits far below */
     cJSON *params = cJSON_CreateObject();
     cJSON_AddStringToObject(params, "name", tool);
     cJSON_AddItemToObject(params, "arguments", args ? args : cJSON_CreateObject());
-    cJSON *resp = client_request(c, "tools/call", params, errmsg);
+    cJSON *resp = client_request(c, "tools/call", params, wait_ms, errmsg);
     if (!resp)
         return -1;
     cJSON *err = cJSON_GetObjectItemCaseSensitive(resp, "error");

@@ -12,6 +12,12 @@
 struct options;
 struct client;
 
+/* Every answer the client waits for is bounded (docs/cli.md, "Timeouts"):
+ * a call's own wait (waitMs, timeoutMs) plus this margin, unless
+ * COORDHUB_CLIENT_TIMEOUT_MS (options.reply_timeout_ms) sets another. A
+ * hub that does not answer in time ends the call with an error. */
+#define CLIENT_REPLY_TIMEOUT_MS 30000
+
 /* Connect to the hub socket of o's state dir; with autostart, start
  * `coordhub serve --daemon` when nobody listens and wait for it (≤ 15 s).
  * Returns the connected fd or -errno with *errmsg (caller frees). */
@@ -24,7 +30,9 @@ void client_close(struct client *c);
 
 /* Call a tool. args is taken (NULL = {}). On 0, *result is the
  * structuredContent (caller owns) and *is_error the isError flag. A
- * JSON-RPC error or a broken connection returns -1 with *errmsg. */
+ * JSON-RPC error (including one with id null: the hub could not read the
+ * request), a broken connection or no answer within the bound returns -1
+ * with *errmsg. */
 int client_call(struct client *c, const char *tool, cJSON *args, cJSON **result, bool *is_error,
                 char **errmsg);
 

@@ -11,7 +11,20 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/str.h"
+#include "base/utf8.h"
 #include "base/xmalloc.h"
+
+static int opt_parse_int(const char *s, long long *out)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno || end == s || *end)
+        return -1;
+    *out = v;
+    return 0;
+}
 
 void options_init(struct options *o)
 {
@@ -31,6 +44,9 @@ void options_init(struct options *o)
         o->tls_key = xstrdup(e);
     if ((e = getenv("COORDHUB_STORE")) && *e)
         o->store_url = xstrdup(e);
+    long long ms = 0;
+    if ((e = getenv("COORDHUB_CLIENT_TIMEOUT_MS")) && *e && opt_parse_int(e, &ms) == 0 && ms > 0)
+        o->reply_timeout_ms = ms;
 }
 
 void options_deinit(struct options *o)
@@ -40,43 +56,51 @@ void options_deinit(struct options *o)
                      &o->reason,    &o->status,  &o->title,     &o->description, &o->files,
                      &o->patterns,  &o->depends, &o->caps,      &o->result,      &o->task_id,
                      &o->tls_cert,  &o->tls_key, &o->name,      &o->publish,     &o->subscribe,
-                     &o->access,    &o->rate,    &o->burst,     &o->retain};
+                     &o->access,    &o->rate,    &o->burst,     &o->retain,      &o->types,
+                     &o->pattern};
     for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
         free(*strs[i]);
         *strs[i] = NULL;
     }
 }
 
-enum opt_kind { OPT_STR, OPT_BOOL, OPT_INT };
+/* OPT_STR values are sent to the hub, so they must be UTF-8 (JSON text
+ * is); OPT_PATH values name local files and are used as given. */
+enum opt_kind { OPT_STR, OPT_PATH, OPT_BOOL, OPT_INT };
 
 struct opt_def {
     const char *name;
     enum opt_kind kind;
     size_t offset;
+    size_t given; /* OPT_INT: offset of the bool saying it was given */
 };
 
 #define OPT_S(n, f)                                                                                \
     {                                                                                              \
-        n, OPT_STR, offsetof(struct options, f)                                                    \
+        n, OPT_STR, offsetof(struct options, f), 0                                                 \
+    }
+#define OPT_P(n, f)                                                                                \
+    {                                                                                              \
+        n, OPT_PATH, offsetof(struct options, f), 0                                                \
     }
 #define OPT_B(n, f)                                                                                \
     {                                                                                              \
-        n, OPT_BOOL, offsetof(struct options, f)                                                   \
+        n, OPT_BOOL, offsetof(struct options, f), 0                                                \
     }
-#define OPT_I(n, f)                                                                                \
+#define OPT_I(n, f, g)                                                                             \
     {                                                                                              \
-        n, OPT_INT, offsetof(struct options, f)                                                    \
+        n, OPT_INT, offsetof(struct options, f), offsetof(struct options, g)                       \
     }
 
 static const struct opt_def opt_defs[] = {
-    OPT_S("state-dir", state_dir),
-    OPT_S("root", root),
+    OPT_P("state-dir", state_dir),
+    OPT_P("root", root),
     OPT_S("workspace", workspace),
-    OPT_S("config", config),
-    OPT_S("store", store_url),
-    OPT_S("http", http),
-    OPT_S("tls-cert", tls_cert),
-    OPT_S("tls-key", tls_key),
+    OPT_P("config", config),
+    OPT_P("store", store_url),
+    OPT_P("http", http),
+    OPT_P("tls-cert", tls_cert),
+    OPT_P("tls-key", tls_key),
     OPT_S("agent", agent),
     OPT_S("log-level", log_level),
     OPT_S("retain-events", retain),
@@ -85,13 +109,17 @@ static const struct opt_def opt_defs[] = {
     OPT_B("json", json),
     OPT_B("help", help),
     OPT_B("follow", follow),
+    OPT_B("from-now", from_now),
     OPT_B("force", force),
+    OPT_B("brief", brief),
     OPT_S("since", since),
-    OPT_I("ttl", ttl),
+    OPT_S("types", types),
+    OPT_I("ttl", ttl, ttl_given),
     OPT_S("mode", mode),
     OPT_S("reason", reason),
     OPT_S("status", status),
-    OPT_I("wait", wait_ms),
+    OPT_I("wait", wait_ms, wait_given),
+    OPT_S("pattern", pattern),
     OPT_B("failed", failed),
     OPT_S("title", title),
     OPT_S("description", description),
@@ -99,7 +127,7 @@ static const struct opt_def opt_defs[] = {
     OPT_S("patterns", patterns),
     OPT_S("depends-on", depends),
     OPT_S("capabilities", caps),
-    OPT_I("priority", priority),
+    OPT_I("priority", priority, priority_given),
     OPT_S("result", result),
     OPT_S("id", task_id),
     OPT_S("name", name),
@@ -111,22 +139,19 @@ static const struct opt_def opt_defs[] = {
     OPT_S("burst", burst),
 };
 
-static int opt_parse_int(const char *s, long long *out)
+static int opt_fail(char **errmsg, int kind, char *msg)
 {
-    char *end;
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    if (errno || end == s || *end)
-        return -1;
-    *out = v;
-    return 0;
+    free(*errmsg);
+    *errmsg = msg;
+    return kind;
 }
 
-int options_parse(struct options *o, int argc, char **argv, int from, int *nargs,
-                  const char **err_opt)
+int options_parse(struct options *o, int argc, char **argv, int from, int *nargs, char **errmsg)
 {
+    *errmsg = NULL;
     int out = from;
-    for (int i = from; i < argc; i++) {
+    int rc = 0;
+    for (int i = from; i < argc && !rc; i++) {
         char *a = argv[i];
         if (strcmp(a, "-h") == 0) {
             o->help = true;
@@ -149,33 +174,40 @@ int options_parse(struct options *o, int argc, char **argv, int from, int *nargs
             if (strlen(opt_defs[k].name) == nlen && strncmp(opt_defs[k].name, name, nlen) == 0)
                 d = &opt_defs[k];
         if (!d) {
-            *err_opt = a;
-            return -1;
+            rc = opt_fail(errmsg, OPTIONS_USAGE,
+                          str_printf("unknown option '%.*s'", (int)nlen + 2, a));
+            break;
         }
         char *field = (char *)o + d->offset;
         if (d->kind == OPT_BOOL) {
-            if (eq) {
-                *err_opt = a;
-                return -1;
-            }
-            *(bool *)field = true;
+            if (eq)
+                rc = opt_fail(errmsg, OPTIONS_USAGE, str_printf("--%s takes no value", d->name));
+            else
+                *(bool *)field = true;
             continue;
         }
         const char *val = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
         if (!val) {
-            *err_opt = a;
-            return -1;
-        }
-        if (d->kind == OPT_STR) {
+            rc = opt_fail(errmsg, OPTIONS_USAGE, str_printf("--%s needs a value", d->name));
+        } else if (d->kind != OPT_PATH && !utf8_valid(val, strlen(val))) {
+            rc = opt_fail(errmsg, OPTIONS_INVALID, str_printf("--%s is not valid UTF-8", d->name));
+        } else if (d->kind == OPT_INT) {
+            if (opt_parse_int(val, (long long *)field) != 0)
+                rc = opt_fail(errmsg, OPTIONS_INVALID,
+                              str_printf("--%s: '%s' is not an integer", d->name, val));
+            else
+                *(bool *)((char *)o + d->given) = true;
+        } else {
             free(*(char **)field);
             *(char **)field = xstrdup(val);
-        } else if (opt_parse_int(val, (long long *)field) != 0) {
-            *err_opt = a;
-            return -1;
         }
     }
+    /* The environment's agent id is sent like --agent. */
+    if (!rc && o->agent && !utf8_valid(o->agent, strlen(o->agent)))
+        rc = opt_fail(errmsg, OPTIONS_INVALID,
+                      xstrdup("--agent (or COORDHUB_AGENT) is not valid UTF-8"));
     *nargs = out - from;
-    return 0;
+    return rc;
 }
 
 static char *opt_absolute(const char *p)

@@ -22,35 +22,43 @@ struct options {
     char *agent;     /* owned, may be NULL: --agent / COORDHUB_AGENT */
     char *log_level; /* owned, may be NULL */
     char *retain;    /* owned, may be NULL: serve --retain-events N|all */
+    char *types;     /* events --types (comma-separated type patterns) */
+    char *pattern;   /* lock/unlock --pattern */
+    char *since;     /* events --since N */
+    char *mode;      /* lock --mode */
+    char *reason;    /* lock/release --reason */
+    char *status;    /* agents/tasks --status */
+    char *title;     /* task add --title */
+    char *description;
+    char *files;                /* comma-separated */
+    char *patterns;             /* comma-separated */
+    char *depends;              /* comma-separated */
+    char *caps;                 /* comma-separated */
+    char *result;               /* task done --result */
+    char *task_id;              /* task add --id */
+    char *name;                 /* key create --name */
+    char *publish;              /* key create --publish (comma-separated patterns) */
+    char *subscribe;            /* key create --subscribe (comma-separated patterns) */
+    char *access;               /* key create --state none|read|write|admin */
+    char *rate;                 /* key create --rate N (requests/s, may have a fraction) */
+    char *burst;                /* key create --burst N (integer) */
+    long long reply_timeout_ms; /* ms; COORDHUB_CLIENT_TIMEOUT_MS, 0 = CLIENT_REPLY_TIMEOUT_MS */
+    long long ttl;              /* lock --ttl S (sent only when ttl_given) */
+    long long wait_ms;          /* lock --wait MS (sent only when wait_given) */
+    long long priority;         /* task add --priority N (sent only when priority_given) */
+    bool ttl_given;
+    bool wait_given;
+    bool priority_given;
     bool no_http;
     bool daemon;
     bool json;
     bool help;
-    bool follow;       /* events --follow */
-    bool force;        /* unlock --force */
-    char *since;       /* events --since N */
-    long long ttl;     /* lock --ttl S (0 = default) */
-    char *mode;        /* lock --mode */
-    char *reason;      /* lock/release --reason */
-    char *status;      /* agents/tasks --status */
-    long long wait_ms; /* lock --wait MS */
-    bool failed;       /* task release --failed */
-    char *title;       /* task add --title */
-    char *description;
-    char *files;    /* comma-separated */
-    char *patterns; /* comma-separated */
-    char *depends;  /* comma-separated */
-    char *caps;     /* comma-separated */
-    long long priority;
-    char *result;           /* task done --result */
-    char *task_id;          /* task add --id */
-    char *name;             /* key create --name */
-    char *publish;          /* key create --publish (comma-separated patterns) */
-    char *subscribe;        /* key create --subscribe (comma-separated patterns) */
-    char *access;           /* key create --state none|read|write|admin */
+    bool follow;            /* events --follow */
+    bool from_now;          /* events --from-now */
+    bool brief;             /* status --brief */
+    bool force;             /* unlock --force */
+    bool failed;            /* task release --failed */
     bool require_signature; /* key create --require-signature */
-    char *rate;             /* key create --rate N (requests/s, may have a fraction) */
-    char *burst;            /* key create --burst N (integer) */
 };
 
 /* Initialise with environment defaults (COORDHUB_STATE_DIR, COORDHUB_ROOT,
@@ -59,12 +67,18 @@ struct options {
 void options_init(struct options *o);
 void options_deinit(struct options *o);
 
+/* What options_parse found wrong: the command line's shape (exit 2), or a
+ * value (exit 4) — docs/cli.md, "Exit codes". */
+enum { OPTIONS_USAGE = -1, OPTIONS_INVALID = -2 };
+
 /* Parse argv[from..argc) in place: recognised options are consumed, other
  * arguments are compacted to the front of argv[from..]; *nargs receives
- * how many remain. Unknown options are an error: returns -1 and writes a
- * message to *err (static string or owned? static). */
-int options_parse(struct options *o, int argc, char **argv, int from, int *nargs,
-                  const char **err_opt);
+ * how many remain (also on error: those seen so far). Returns 0, or
+ * OPTIONS_USAGE (unknown option, missing value, a value given to a flag)
+ * or OPTIONS_INVALID (an integer option that is not one, a value sent to
+ * the hub that is not UTF-8) with *errmsg naming the option (caller
+ * frees). */
+int options_parse(struct options *o, int argc, char **argv, int from, int *nargs, char **errmsg);
 
 /* Fill defaults: root = COORDHUB_ROOT / --root, else the git top level of
  * the current directory, else the current directory; state_dir =

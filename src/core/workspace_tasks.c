@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/clock.h"
 #include "base/json.h"
 #include "base/str.h"
 #include "base/xmalloc.h"
@@ -234,6 +235,23 @@ static cJSON *task_refusal(const struct task *t, const char *fmt_err, const char
     return r;
 }
 
+/* The refusal of a task someone else has claimed: it names the claimer
+ * and since when, in the text and as claimedBy/claimedAt (docs/tools.md). */
+static cJSON *task_claimed_refusal(const struct task *t)
+{
+    char since[40];
+    clock_format_iso(t->claimed_at, since, sizeof(since));
+    cJSON *r = cJSON_CreateObject();
+    cJSON_AddFalseToObject(r, "success");
+    char *err = str_printf("task '%s' is claimed by %s since %s", t->id, t->claimed_by, since);
+    cJSON_AddStringToObject(r, "error", err);
+    free(err);
+    cJSON_AddItemToObject(r, "task", task_to_json(t, false));
+    cJSON_AddStringToObject(r, "claimedBy", t->claimed_by);
+    cJSON_AddStringToObject(r, "claimedAt", since);
+    return r;
+}
+
 /* The task named by the required "taskId" argument. */
 static int task_arg(const struct workspace *ws, const cJSON *args, struct task **t, char **errmsg)
 {
@@ -275,6 +293,11 @@ int workspace__op_claim_task(struct workspace *ws, const struct workspace_caller
     if (rc)
         goto done;
 
+    if (t->status == TASK_CLAIMED && t->claimed_by) {
+        *result = task_claimed_refusal(t);
+        cJSON_AddArrayToObject(*result, "conflicts");
+        goto done;
+    }
     if (t->status != TASK_OPEN) {
         *result = task_refusal(t, "task '%s' is %s", t->id, task_status_name(t->status));
         if (t->claimed_by)
@@ -415,10 +438,8 @@ static int task_finish_check(struct workspace *ws, const struct workspace_caller
         return 0;
     }
     bool claimer = *actor && strcmp(*actor, (*t)->claimed_by) == 0;
-    if (!claimer && !caller->admin) {
-        *refusal = task_refusal(*t, "task '%s' is claimed by %s", (*t)->id, (*t)->claimed_by);
-        cJSON_AddStringToObject(*refusal, "claimedBy", (*t)->claimed_by);
-    }
+    if (!claimer && !caller->admin)
+        *refusal = task_claimed_refusal(*t);
     return 0;
 }
 

@@ -182,7 +182,10 @@ static const struct tool_def tool_table[] = {
         "force": {"type": "boolean"}}}),
     .output_schema = J({"type": "object", "required": ["success", "unlocked"], "properties": {
         "success": {"type": "boolean"}, "unlocked": {"type": "boolean"},
-        "file": {"type": "string"}, "pattern": {"type": "boolean", "description": "true when file holds a pattern"}, "error":) O_STR J(}}),
+        "file": {"type": "string"}, "pattern": {"type": "boolean", "description": "true when file holds a pattern"}, "error":) O_STR J(,
+        "lockedBy":) O_STR J(, "forced": {"type": "boolean"},
+        "previousHolders": {"type": "array", "items": {"type": "string"},
+            "description": "force: the agents whose leases this unlock ended"}}}),
     .destructive = true,
     .idempotent = true,
 },
@@ -306,7 +309,8 @@ static const struct tool_def tool_table[] = {
         "success": {"type": "boolean"}, "task":) O_TASK J(,
         "locks": {"type": "array", "items": {"type": "object", "required": ["file"],
             "properties": {"file": {"type": "string"}, "token":) O_TOKEN J(}}},
-        "conflicts": {"type": "array", "items":) O_CONFLICT J(}, "error":) O_STR J(}}),
+        "conflicts": {"type": "array", "items":) O_CONFLICT J(}, "error":) O_STR J(,
+        "claimedBy":) O_STR J(, "claimedAt":) O_TIME J(}}),
 },
 {
     .name = "complete_task",
@@ -322,7 +326,8 @@ static const struct tool_def tool_table[] = {
         "result": {"type": ["string", "object"]}}}),
     .output_schema = J({"type": "object", "required": ["success"], "properties": {
         "success": {"type": "boolean"}, "task":) O_TASK J(,
-        "unlockedFiles":) O_STRS J(, "error":) O_STR J(}}),
+        "unlockedFiles":) O_STRS J(, "error":) O_STR J(, "claimedBy":) O_STR J(,
+        "claimedAt":) O_TIME J(}}),
 },
 {
     .name = "release_task",
@@ -338,7 +343,8 @@ static const struct tool_def tool_table[] = {
         "reason":) S_REASON J(,
         "failed": {"type": "boolean"}}}),
     .output_schema = J({"type": "object", "required": ["success"], "properties": {
-        "success": {"type": "boolean"}, "task":) O_TASK J(, "error":) O_STR J(}}),
+        "success": {"type": "boolean"}, "task":) O_TASK J(, "error":) O_STR J(,
+        "claimedBy":) O_STR J(, "claimedAt":) O_TIME J(}}),
     .destructive = true,
 },
 {

@@ -31,6 +31,12 @@ expect_code 0 "erin locks" -- "$COORDHUB" lock src/e.c --agent erin
 expect_code 0 "the owner forces it free as a new CLI agent" -- \
   env USER=owner "$COORDHUB" unlock src/e.c --force --json
 [ "$(jq -r .forced "$WORK/out")" = true ] && ok "unlock reports forced" || fail "forced flag"
+[ "$(jq -c .previousHolders "$WORK/out")" = '["erin"]' ] && ok "the forced unlock names erin" ||
+  fail "out: $(cat "$WORK/out")"
+expect_code 0 "erin locks again" -- "$COORDHUB" lock src/e.c --agent erin
+expect_code 0 "a forced unlock for people" -- "$COORDHUB" unlock src/e.c --force
+grep -q 'unlocked src/e.c (forced): ended the lease of erin' "$WORK/out" &&
+  ok "the forced unlock says whose lease it ended" || fail "out: $(cat "$WORK/out")"
 expect_code 0 "acting again for a known agent adds no spare agent" -- "$COORDHUB" lock src/e2.c --agent erin
 "$COORDHUB" agents --json | jq -e '[.agents[].agentId] | index("erin-2") == null' >/dev/null \
   && ok "no erin-2" || fail "a spare erin-2 was registered"
@@ -55,6 +61,11 @@ expect_code 0 "task add" -- "$COORDHUB" task add "Split API" --id ARCH-1 --files
 expect_code 4 "task add with unknown dependency" -- "$COORDHUB" task add X --depends-on NOPE
 expect_code 0 "task claim" -- "$COORDHUB" task claim ARCH-1 --agent carol
 expect_code 3 "second claim refused" -- "$COORDHUB" task claim ARCH-1 --agent dave
+grep -Eq "task 'ARCH-1' is claimed by carol since [0-9]{4}-[0-9]{2}-[0-9]{2}T" "$WORK/err" &&
+  ok "the claim refusal names the claimer and since when" || fail "err: $(cat "$WORK/err")"
+expect_code 3 "second claim refused (--json)" -- "$COORDHUB" task claim ARCH-1 --agent dave --json
+jq -e '.success == false and .claimedBy == "carol" and (.claimedAt | test("^[0-9]{4}-"))' "$WORK/out" \
+  >/dev/null && ok "the refusal carries claimedBy and claimedAt" || fail "out: $(cat "$WORK/out")"
 expect_code 0 "task done" -- "$COORDHUB" task done ARCH-1 --agent carol --result ok
 expect_code 0 "tasks --json" -- "$COORDHUB" tasks --json
 [ "$(jq -r '.tasks[0].status' "$WORK/out")" = completed ] && ok "task completed" || fail "task status"
@@ -65,6 +76,193 @@ n=$(wc -l <"$WORK/out")
 expect_code 0 "events --since" -- "$COORDHUB" events --json --since 3
 m=$(wc -l <"$WORK/out")
 [ "$m" -eq $((n - 3)) ] && ok "--since skips the first 3 events" || fail "since: $n vs $m"
+
+# ---- arguments that are not UTF-8 are refused before sending (exit 4) ----
+seq_now() { "$COORDHUB" status --json | jq -r .systemHealth.store.lastSeq; }
+before=$(seq_now)
+expect_code 4 "a non-UTF-8 FILE is refused" -- timeout 10 "$COORDHUB" lock "$(printf 'src/\xff.c')" --agent alice
+grep -q 'argument 1 .src/\\xff.c. is not valid UTF-8' "$WORK/err" && ok "the refusal names the FILE argument" ||
+  fail "err: $(cat "$WORK/err")"
+expect_code 4 "a non-UTF-8 --reason is refused" -- timeout 10 "$COORDHUB" lock src/r.c --reason $'bad\xfe' --agent alice
+grep -q -- '--reason is not valid UTF-8' "$WORK/err" && ok "the refusal names --reason" || fail "err: $(cat "$WORK/err")"
+expect_code 4 "a non-UTF-8 task title is refused" -- timeout 10 "$COORDHUB" task add $'t\xff'
+grep -q "argument 2 't\\\\xff' is not valid UTF-8" "$WORK/err" && ok "the refusal names the title" ||
+  fail "err: $(cat "$WORK/err")"
+expect_code 4 "a non-UTF-8 COORDHUB_AGENT is refused" -- env COORDHUB_AGENT=$'a\xff' timeout 10 "$COORDHUB" lock src/r.c
+[ "$(seq_now)" = "$before" ] && ok "the refused commands changed nothing" || fail "events $before → $(seq_now)"
+
+# ---- a client request never waits without a bound ----
+# A fake hub on a socket of its own: "silent" accepts and never answers;
+# "idnull" answers initialize, then every request with a parse error whose
+# id is null (what a hub says when it cannot read a request).
+cat >"$WORK/fakehub.py" <<'PY'
+import json, os, socket, sys
+mode, path = sys.argv[1], sys.argv[2]
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(path); s.listen(4)
+open(path + ".ready", "w").close()
+while True:
+    c, _ = s.accept()
+    f = c.makefile("rwb")
+    for line in f:
+        msg = json.loads(line)
+        if mode == "silent" or "id" not in msg:
+            continue
+        if msg.get("method") == "initialize":
+            out = {"jsonrpc": "2.0", "id": msg["id"], "result": {"protocolVersion": "2025-11-25",
+                   "capabilities": {}, "serverInfo": {"name": "fake", "version": "0"}}}
+        else:
+            out = {"jsonrpc": "2.0", "id": None, "error": {"code": -32700, "message": "Parse error: not UTF-8"}}
+        f.write((json.dumps(out) + "\n").encode()); f.flush()
+PY
+for mode in silent idnull; do
+  fdir="$WORK/fake-$mode"; mkdir -p "$fdir"; chmod 700 "$fdir"
+  python3 "$WORK/fakehub.py" "$mode" "$fdir/hub.sock" &
+  fpid=$!
+  for _ in $(seq 100); do [ -e "$fdir/hub.sock.ready" ] && break; sleep 0.05; done
+  expect_code 1 "$mode hub: the command ends with exit 1" -- \
+    env COORDHUB_STATE_DIR="$fdir" COORDHUB_CLIENT_TIMEOUT_MS=400 timeout 10 "$COORDHUB" locks
+  if [ "$mode" = silent ]; then
+    grep -q 'did not answer within 400 ms' "$WORK/err" && ok "the silent hub is named as not answering" ||
+      fail "err: $(cat "$WORK/err")"
+  else
+    grep -q 'Parse error: not UTF-8' "$WORK/err" && ok "an id:null error ends the request it answers" ||
+      fail "err: $(cat "$WORK/err")"
+  fi
+  kill "$fpid" 2>/dev/null; wait "$fpid" 2>/dev/null || true
+done
+# The bound is the call's own wait plus the margin: a queued lock and a
+# long poll outlive a short margin.
+expect_code 0 "wally holds src/w.c" -- "$COORDHUB" lock src/w.c --agent wally
+( sleep 1.2; "$COORDHUB" unlock src/w.c --agent wally >/dev/null ) &
+upid=$!
+expect_code 0 "lock --wait outlasts the reply margin" -- \
+  env COORDHUB_CLIENT_TIMEOUT_MS=300 "$COORDHUB" lock src/w.c --agent vera --wait 5000
+wait "$upid" 2>/dev/null || true
+env COORDHUB_CLIENT_TIMEOUT_MS=300 "$COORDHUB" events --follow --from-now --json --types 'file:*' \
+  >"$WORK/follow" 2>"$WORK/follow.err" &
+fpid=$!
+sleep 1
+"$COORDHUB" task add "not a file event" >/dev/null
+"$COORDHUB" lock src/f.c --agent fred >/dev/null
+for _ in $(seq 100); do [ -s "$WORK/follow" ] && break; sleep 0.05; done
+kill -0 "$fpid" 2>/dev/null && ok "events --follow keeps waiting past the margin" ||
+  fail "follow ended: $(cat "$WORK/follow.err")"
+kill "$fpid" 2>/dev/null; wait "$fpid" 2>/dev/null || true
+[ "$(jq -r '"\(.type) \(.data.file)"' "$WORK/follow" | paste -sd,)" = "file:locked src/f.c" ] &&
+  ok "--from-now --types file:* printed only the new file event, one per line" ||
+  fail "follow: $(cat "$WORK/follow")"
+
+# ---- one rule: usage errors exit 2, invalid values exit 4 ----
+before=$(seq_now)
+set -f # the table's patterns are arguments, not globs
+while IFS='|' read -r want args; do
+  # shellcheck disable=SC2086
+  expect_code "$want" "exit $want: coordhub $args" -- $args
+done <<EOF_TABLE
+4|$COORDHUB lock src/t.c --ttl 0
+4|$COORDHUB lock src/t.c --ttl abc
+4|$COORDHUB lock src/t.c --ttl -5
+4|$COORDHUB lock src/t.c --ttl 999999999
+4|$COORDHUB lock src/t.c --ttl=1.5
+4|$COORDHUB lock src/t.c --wait abc
+4|$COORDHUB lock src/t.c --wait -1
+4|$COORDHUB lock src/t.c --wait 99999999
+4|$COORDHUB lock src/t.c --mode weird
+4|$COORDHUB events --since abc
+4|$COORDHUB events --since -1
+4|$COORDHUB events --types bad!type
+4|$COORDHUB events --types ,
+4|$COORDHUB task add T --priority abc
+4|$COORDHUB task add T --priority 99999999999
+4|$COORDHUB agents --status weird
+4|$COORDHUB tasks --status weird
+4|$COORDHUB key create --rate abc
+4|$COORDHUB key create --burst x
+4|$COORDHUB serve --no-http --retain-events 5
+2|$COORDHUB lock src/t.c --ttl
+2|$COORDHUB lock
+2|$COORDHUB lock src/a.c src/b.c
+2|$COORDHUB lock src/t.c --pattern src/**
+2|$COORDHUB lock src/t.c --frob
+2|$COORDHUB lock src/t.c --json=1
+2|$COORDHUB frobnicate
+2|$COORDHUB task frob X
+2|$COORDHUB task claim
+2|$COORDHUB status extra
+2|$COORDHUB events --since 1 --from-now
+EOF_TABLE
+set +f
+expect_code 4 "--ttl 0 is refused as MCP refuses ttl:0" -- "$COORDHUB" lock src/t.c --ttl 0
+grep -q "argument 'ttl': must be an integer between 1 and" "$WORK/err" && ok "with the hub's own message" ||
+  fail "err: $(cat "$WORK/err")"
+[ "$(seq_now)" = "$before" ] && ok "no refused value changed anything" || fail "events $before → $(seq_now)"
+
+# ---- first hour: help, global options, status, patterns, --json ----
+for cmd in serve mcp status agents locks lock unlock tasks task events key version help; do
+  expect_code 0 "$cmd --help" -- "$COORDHUB" "$cmd" --help
+  grep -q "^usage: coordhub $cmd" "$WORK/out" && grep -q '^example:' "$WORK/out" &&
+    ok "$cmd --help has usage and an example" || fail "$cmd --help: $(cat "$WORK/out")"
+done
+expect_code 0 "task add --help" -- "$COORDHUB" task add --help
+grep -q -- '--depends-on' "$WORK/out" && ok "task add --help lists its options" || fail "task add --help"
+expect_code 0 "help lock" -- "$COORDHUB" help lock
+grep -q -- '--pattern PATTERN' "$WORK/out" && grep -q -- '--ttl S' "$WORK/out" &&
+  ok "help lock lists lock's options" || fail "help lock: $(cat "$WORK/out")"
+expect_code 2 "help of an unknown command" -- "$COORDHUB" help frob
+expect_code 2 "no command is a usage error" -- "$COORDHUB"
+expect_code 0 "-h alone prints the usage" -- "$COORDHUB" -h
+grep -q '^commands:' "$WORK/out" && ok "the usage lists the commands" || fail "out: $(cat "$WORK/out")"
+expect_code 0 "global options before the command" -- "$COORDHUB" --json --agent alice locks
+jq -e '.locks | type == "array"' "$WORK/out" >/dev/null && ok "--json before the command applies" ||
+  fail "out: $(cat "$WORK/out")"
+expect_code 0 "--state-dir before the command" -- \
+  env -u COORDHUB_STATE_DIR "$COORDHUB" --state-dir "$STATE" --root "$ROOT" status --brief
+expect_code 0 "status --brief" -- "$COORDHUB" status --brief
+grep -q '^locks: ' "$WORK/out" && ! grep -q HOLDER "$WORK/out" && ok "--brief shows counts only" ||
+  fail "out: $(cat "$WORK/out")"
+expect_code 0 "gina locks with a reason" -- "$COORDHUB" lock src/g.c --agent gina --reason "fix the parser"
+expect_code 0 "task add for status" -- "$COORDHUB" task add "Status task" --id ST-1
+expect_code 0 "hank claims it" -- "$COORDHUB" task claim ST-1 --agent hank
+expect_code 0 "status" -- "$COORDHUB" status
+grep -Eq '^  src/g.c +gina +exclusive +[0-9]{4}-[^ ]+ +fix the parser$' "$WORK/out" &&
+  ok "status shows the lock's holder, expiry and reason" || fail "status: $(cat "$WORK/out")"
+grep -Eq '^  ST-1 +hank +[0-9]{4}-[^ ]+ +Status task$' "$WORK/out" &&
+  ok "status shows the task in progress and its claimer" || fail "status: $(cat "$WORK/out")"
+grep -Eq '^  gina +active' "$WORK/out" && ok "status lists agents" || fail "status: $(cat "$WORK/out")"
+
+expect_code 0 "lock --pattern" -- "$COORDHUB" lock --pattern 'lib/**' --agent ivy --json
+jq -e '.success and .pattern and .file == "lib/**"' "$WORK/out" >/dev/null && ok "a pattern lease" ||
+  fail "out: $(cat "$WORK/out")"
+expect_code 3 "a path under the pattern is refused to another agent" -- "$COORDHUB" lock lib/x.c --agent jon
+grep -q 'ivy' "$WORK/err" && ok "the refusal names ivy" || fail "err: $(cat "$WORK/err")"
+expect_code 0 "unlock --pattern" -- "$COORDHUB" unlock --pattern 'lib/**' --agent ivy
+expect_code 0 "the path is free again" -- "$COORDHUB" lock lib/x.c --agent jon
+before=$(seq_now)
+expect_code 4 "lock src/ is refused" -- "$COORDHUB" lock src/ --agent jon
+grep -qx "coordhub: src/ is a directory: use --pattern 'src/\*\*'" "$WORK/err" && ok "it says to use a pattern" ||
+  fail "err: $(cat "$WORK/err")"
+mkdir -p "$ROOT/pkg/web"
+expect_code 4 "lock of an existing directory is refused" -- "$COORDHUB" lock pkg/web --agent jon
+grep -q "pkg/web is a directory: use --pattern 'pkg/web/\*\*'" "$WORK/err" && ok "named with its pattern" ||
+  fail "err: $(cat "$WORK/err")"
+[ "$(seq_now)" = "$before" ] && ok "the refused directories changed nothing" || fail "events moved"
+
+# --json: one document on stdout, errors included.
+expect_code 4 "--json invalid argument" -- "$COORDHUB" lock ../x.c --agent jon --json
+jq -e '.error.code == "invalid_argument" and (.error.message | test("workspace|escap|outside"))' "$WORK/out" \
+  >/dev/null && [ "$(wc -l <"$WORK/out")" = 1 ] && ok "an error is one JSON document on stdout" ||
+  fail "out: $(cat "$WORK/out")"
+expect_code 2 "--json usage error" -- "$COORDHUB" --json lock --frob
+jq -e '.error.code == "usage"' "$WORK/out" >/dev/null && ok "a usage error in JSON" || fail "out: $(cat "$WORK/out")"
+expect_code 3 "--json refusal" -- "$COORDHUB" lock src/g.c --agent jon --json
+jq -e '.success == false and .lockedBy == "gina"' "$WORK/out" >/dev/null &&
+  ok "a refusal prints the tool's result" || fail "out: $(cat "$WORK/out")"
+expect_code 0 "events --from-now without --follow" -- "$COORDHUB" events --from-now --json
+[ ! -s "$WORK/out" ] && ok "--from-now starts at the end of the log" || fail "out: $(cat "$WORK/out")"
+expect_code 0 "events --types" -- "$COORDHUB" events --json --types task:claimed
+[ "$(jq -r .type "$WORK/out" | sort -u | paste -sd,)" = task:claimed ] && ok "--types filters" ||
+  fail "out: $(cat "$WORK/out")"
 
 expect_code 3 "a second serve refuses to start" -- "$COORDHUB" serve --no-http
 

@@ -11,7 +11,7 @@ wait_for() { # wait_for FILE PATTERN [TRIES] (50 ms steps)
 }
 
 for bad in 10 999 -5 abc "" 1e6; do
-  expect_code 2 "--retain-events '$bad' is refused" -- "$COORDHUB" serve --no-http --retain-events "$bad"
+  expect_code 4 "--retain-events '$bad' is refused as an invalid value" -- "$COORDHUB" serve --no-http --retain-events "$bad"
   grep -q "retain-events" "$WORK/err" || fail "the refusal of '$bad' names the option"
 done
 [ -S "$STATE/hub.sock" ] && fail "a refused start left a socket" || ok "no hub was started"

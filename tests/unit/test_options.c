@@ -27,34 +27,79 @@ static void test_options__parse_flags_and_values(void **state)
     char *argv[] = {A("coordhub"), A("lock"),        A("src/a.c"), A("--ttl"),    A("30"),
                     A("--json"),   A("--agent=bob"), A("--"),      A("--literal")};
     int n = 0;
-    const char *bad = NULL;
-    assert_int_equal(options_parse(&o, 9, argv, 2, &n, &bad), 0);
+    char *err = NULL;
+    assert_int_equal(options_parse(&o, 9, argv, 2, &n, &err), 0);
+    assert_null(err);
     assert_int_equal(n, 2);
     assert_string_equal(argv[2], "src/a.c");
     assert_string_equal(argv[3], "--literal");
     assert_int_equal(o.ttl, 30);
+    assert_true(o.ttl_given);
+    assert_false(o.wait_given);
+    assert_false(o.priority_given);
     assert_true(o.json);
     assert_string_equal(o.agent, "bob");
     options_deinit(&o);
 }
 
-static void test_options__rejects_unknown_and_bad_values(void **state)
+/* Parse argv and expect rc with an error naming want (a substring). */
+static void expect_parse(char **argv, int argc, int rc, const char *want)
+{
+    struct options o;
+    options_init(&o);
+    int n = -1;
+    char *err = NULL;
+    assert_int_equal(options_parse(&o, argc, argv, 2, &n, &err), rc);
+    assert_non_null(err);
+    if (!strstr(err, want))
+        fail_msg("error '%s' does not say '%s'", err, want);
+    assert_true(n >= 0);
+    free(err);
+    options_deinit(&o);
+}
+
+static void test_options__usage_errors_and_invalid_values_differ(void **state)
 {
     (void)state;
+    unsetenv("COORDHUB_AGENT");
+    char *a1[] = {A("coordhub"), A("locks"), A("--frob")};
+    expect_parse(a1, 3, OPTIONS_USAGE, "unknown option '--frob'");
+    char *a1b[] = {A("coordhub"), A("locks"), A("--frob=1")};
+    expect_parse(a1b, 3, OPTIONS_USAGE, "unknown option '--frob'");
+    char *a3[] = {A("coordhub"), A("lock"), A("--ttl")};
+    expect_parse(a3, 3, OPTIONS_USAGE, "--ttl needs a value");
+    char *a4[] = {A("coordhub"), A("lock"), A("--json=yes")};
+    expect_parse(a4, 3, OPTIONS_USAGE, "--json takes no value");
+    char *a2[] = {A("coordhub"), A("lock"), A("--ttl"), A("ten")};
+    expect_parse(a2, 4, OPTIONS_INVALID, "--ttl: 'ten' is not an integer");
+    char *a5[] = {A("coordhub"), A("lock"), A("--wait=5s")};
+    expect_parse(a5, 3, OPTIONS_INVALID, "--wait: '5s' is not an integer");
+    char *a6[] = {A("coordhub"), A("task"), A("--priority"), A("99999999999999999999")};
+    expect_parse(a6, 4, OPTIONS_INVALID, "--priority");
+}
+
+static void test_options__values_sent_to_the_hub_must_be_utf8(void **state)
+{
+    (void)state;
+    unsetenv("COORDHUB_AGENT");
+    char *a1[] = {A("coordhub"), A("lock"), A("x"), A("--reason"), A("bad\xfe")};
+    expect_parse(a1, 5, OPTIONS_INVALID, "--reason is not valid UTF-8");
+    char *a2[] = {A("coordhub"), A("task"), A("--description=\xc3\x28")};
+    expect_parse(a2, 3, OPTIONS_INVALID, "--description is not valid UTF-8");
+    setenv("COORDHUB_AGENT", "ag\xff", 1);
+    char *a3[] = {A("coordhub"), A("lock"), A("x")};
+    expect_parse(a3, 3, OPTIONS_INVALID, "COORDHUB_AGENT");
+    unsetenv("COORDHUB_AGENT");
+    /* Local paths are used as given: a file name need not be UTF-8. */
     struct options o;
     options_init(&o);
     int n = 0;
-    const char *bad = NULL;
-    char *a1[] = {A("coordhub"), A("locks"), A("--frob")};
-    assert_int_equal(options_parse(&o, 3, a1, 2, &n, &bad), -1);
-    assert_string_equal(bad, "--frob");
-    char *a2[] = {A("coordhub"), A("lock"), A("--ttl"), A("ten")};
-    assert_int_equal(options_parse(&o, 4, a2, 2, &n, &bad), -1);
-    assert_string_equal(bad, "--ttl");
-    char *a3[] = {A("coordhub"), A("lock"), A("--ttl")};
-    assert_int_equal(options_parse(&o, 3, a3, 2, &n, &bad), -1);
-    char *a4[] = {A("coordhub"), A("lock"), A("--json=yes")};
-    assert_int_equal(options_parse(&o, 3, a4, 2, &n, &bad), -1);
+    char *err = NULL;
+    char *a4[] = {A("coordhub"),    A("status"),   A("--state-dir"),
+                  A("/tmp/st\xff"), A("--reason"), A("caf\xc3\xa9")};
+    assert_int_equal(options_parse(&o, 6, a4, 2, &n, &err), 0);
+    assert_string_equal(o.state_dir, "/tmp/st\xff");
+    assert_string_equal(o.reason, "caf\xc3\xa9");
     options_deinit(&o);
 }
 
@@ -131,14 +176,15 @@ static void test_options__tls_files_from_flags_over_environment(void **state)
     assert_string_equal(o.tls_key, "/env/key.pem");
     char *argv[] = {A("coordhub"), A("serve"), A("--tls-cert"), A("c.pem"), A("--tls-key=k.pem")};
     int n = 0;
-    const char *bad = NULL;
-    assert_int_equal(options_parse(&o, 5, argv, 2, &n, &bad), 0);
+    char *err = NULL;
+    assert_int_equal(options_parse(&o, 5, argv, 2, &n, &err), 0);
     assert_int_equal(n, 0);
     assert_string_equal(o.tls_cert, "c.pem");
     assert_string_equal(o.tls_key, "k.pem");
     char *missing[] = {A("coordhub"), A("serve"), A("--tls-key")};
-    assert_int_equal(options_parse(&o, 3, missing, 2, &n, &bad), -1);
-    assert_string_equal(bad, "--tls-key");
+    assert_int_equal(options_parse(&o, 3, missing, 2, &n, &err), OPTIONS_USAGE);
+    assert_string_equal(err, "--tls-key needs a value");
+    free(err);
     options_deinit(&o);
     unsetenv("COORDHUB_TLS_CERT");
     unsetenv("COORDHUB_TLS_KEY");
@@ -166,7 +212,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_options__parse_flags_and_values),
-        cmocka_unit_test(test_options__rejects_unknown_and_bad_values),
+        cmocka_unit_test(test_options__usage_errors_and_invalid_values_differ),
+        cmocka_unit_test(test_options__values_sent_to_the_hub_must_be_utf8),
         cmocka_unit_test(test_options__resolve_finds_git_top_level),
         cmocka_unit_test(test_options__environment_overrides),
         cmocka_unit_test(test_options__tls_files_from_flags_over_environment),

@@ -362,6 +362,35 @@ static void test_task__record_json_round_trip(void **state)
     task_table_deinit(&t);
 }
 
+/* A refusal because another agent claimed the task names the claimer
+ * and since when, in its text and as claimedBy/claimedAt — for claim,
+ * complete and release alike. */
+static void test_task__claimed_refusal_names_claimer_and_since(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_init(&f);
+    fx_register(&f, "cursor-1a2b3c", "s1");
+    fx_register(&f, "b", "s2");
+    struct workspace_caller a = fx_as("cursor-1a2b3c", "s1"), b = fx_as("b", "s2");
+    cJSON_Delete(fx_call(&f, &a, "create_task", "{\"taskId\":\"T\",\"title\":\"t\"}"));
+    f.now += 1500;
+    cJSON_Delete(fx_call(&f, &a, "claim_task", "{\"taskId\":\"T\"}"));
+    size_t events = f.log.len;
+    const char *ops[] = {"claim_task", "complete_task", "release_task"};
+    for (size_t i = 0; i < 3; i++) {
+        cJSON *r = fx_call(&f, &b, ops[i], "{\"taskId\":\"T\"}");
+        assert_false(fx_bool(r, "success", true));
+        fx_assert_str(r, "error",
+                      "task 'T' is claimed by cursor-1a2b3c since 2026-11-29T21:14:32.500Z");
+        fx_assert_str(r, "claimedBy", "cursor-1a2b3c");
+        fx_assert_str(r, "claimedAt", "2026-11-29T21:14:32.500Z");
+        cJSON_Delete(r);
+    }
+    assert_int_equal(f.log.len, events); /* refusals change nothing */
+    fx_deinit(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -370,6 +399,7 @@ int main(void)
         cmocka_unit_test(test_task__find_available_filters_and_orders),
         cmocka_unit_test(test_task__claim_is_atomic),
         cmocka_unit_test(test_task__claim_refused_until_dependencies_complete),
+        cmocka_unit_test(test_task__claimed_refusal_names_claimer_and_since),
         cmocka_unit_test(test_task__complete_releases_only_task_leases),
         cmocka_unit_test(test_task__release_and_fail),
         cmocka_unit_test(test_task__list_tasks_filters),
