@@ -164,11 +164,13 @@ enum foreign_msg_verdict foreign_msg_parse(const char *msg, size_t len, const ch
         snprintf(why, whylen, "own");
         return FOREIGN_MSG_IGNORED;
     }
-    int err = 0;
-    cJSON *root = json_parse_bounded(msg, len, FOREIGN_MSG_MAX_DEPTH, &err);
+    struct json_error je;
+    cJSON *root = json_parse_checked(msg, len, FOREIGN_MSG_MAX_DEPTH, &je);
     if (!root) {
         snprintf(why, whylen, "%s",
-                 err == -ERR_TOO_LARGE ? "JSON nested too deep" : "not UTF-8 JSON");
+                 je.err == -ERR_INVALID     ? je.message
+                 : je.err == -ERR_TOO_LARGE ? "JSON nested too deep"
+                                            : "not UTF-8 JSON");
         return FOREIGN_MSG_INVALID;
     }
     enum foreign_msg_verdict verdict = FOREIGN_MSG_INVALID;

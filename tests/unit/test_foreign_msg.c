@@ -174,6 +174,13 @@ static void test_foreign_msg__malformed_messages_are_refused_whole(void **state)
     expect_invalid("not json", "not UTF-8 JSON");
     expect_invalid("{\"type\":\"a:b\",\"source\":\"x\",\"data\":{\"s\":\"\xff\"}}",
                    "not UTF-8 JSON");
+    /* A NUL or a duplicate key refuses the message, saying where. */
+    expect_invalid("{\"type\":\"a:b\",\"source\":\"x\",\"data\":{\"s\":\"a\\u0000\"}}",
+                   "string contains U+0000 at offset 41");
+    expect_invalid("{\"type\":\"a:b\",\"source\":\"x\",\"source\":\"y\",\"data\":{}}",
+                   "duplicate key \"source\" at offset 27");
+    expect_invalid("[{\"type\":\"a:b\",\"source\":\"x\",\"data\":{\"k\":1,\"k\":2}}]",
+                   "duplicate key \"k\" at offset 42");
     expect_invalid("42", "an event must be a JSON object");
     expect_invalid("[]", "1 to 100 events (it holds 0)");
     expect_invalid("[1]", "event [0]: an event must be a JSON object");
