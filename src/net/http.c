@@ -722,12 +722,15 @@ static void http_intake_check(struct http_server *s, struct evbuffer *buf)
         return;
     }
     head[hl] = '\0';
+    /* Only a plain decimal length is judged; evhttp refuses others. */
     char cl[32];
-    char *endp = NULL;
-    unsigned long long n = 0;
-    bool big = http_head_value(head, "Content-Length", cl, sizeof(cl)) && cl[0] >= '0' &&
-               cl[0] <= '9' && (errno = 0, n = strtoull(cl, &endp, 10), !errno) && !*endp &&
-               n > s->cfg.max_body;
+    bool big = false;
+    if (http_head_value(head, "Content-Length", cl, sizeof(cl)) && cl[0] >= '0' && cl[0] <= '9') {
+        char *endp = NULL;
+        errno = 0;
+        unsigned long long n = strtoull(cl, &endp, 10);
+        big = errno == ERANGE || (!errno && !*endp && n > s->cfg.max_body);
+    }
     if (!big || http_head_authorized(s, head)) {
         free(head);
         return;
