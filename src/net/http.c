@@ -607,9 +607,11 @@ static void http_page_rewrite(struct http_server *s, struct evbuffer *buf)
         rc = buf_append(&out, "\n", 1);
     free(json);
     if (!rc) {
-        s->rewriting = true; /* the drain and add below call http_page_watch again */
-        evbuffer_drain(buf, len);
-        (void)evbuffer_add(buf, out.data, out.len);
+        /* The drain and add call http_page_watch again. A buffer whose
+         * start is frozen cannot be drained: the page then goes as it is. */
+        s->rewriting = true;
+        if (evbuffer_drain(buf, len) == 0)
+            (void)evbuffer_add(buf, out.data, out.len);
         s->rewriting = false;
     }
     buf_deinit(&out);
@@ -751,9 +753,12 @@ static void http_intake_check(struct http_server *s, struct evbuffer *buf)
         l += ln;
     }
     if (!rc) {
-        s->rewriting = true; /* the drain and prepend call http_intake_watch again */
-        evbuffer_drain(buf, hl);
-        (void)evbuffer_prepend(buf, out.data, out.len);
+        /* The drain and prepend call http_intake_watch again. The
+         * prepend cannot fail where the drain did not (both change the
+         * start); a frozen start leaves the head as it came (evhttp's 413). */
+        s->rewriting = true;
+        if (evbuffer_drain(buf, hl) == 0)
+            (void)evbuffer_prepend(buf, out.data, out.len);
         s->rewriting = false;
     }
     buf_deinit(&out);
