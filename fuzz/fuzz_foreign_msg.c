@@ -32,8 +32,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         for (size_t i = 0; i < evs.len; i++) {
             const struct event *ev = &evs.items[i];
-            if (!event_type_valid(ev->type) || !ev->source || !ev->source[0] || event_is_hub(ev) ||
-                !cJSON_IsObject(ev->data) || ev->seq != 0)
+            if (!event_type_valid(ev->type) || event_type_reserved(ev->type) || !ev->source ||
+                !ev->source[0] || event_is_hub(ev) || !cJSON_IsObject(ev->data) || ev->seq != 0)
                 abort();
         }
         break;
@@ -42,6 +42,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         break;
     case FOREIGN_MSG_INVALID:
+    case FOREIGN_MSG_RESERVED:
         if (evs.len != 0 || !why[0])
             abort();
         break;

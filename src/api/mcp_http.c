@@ -47,6 +47,7 @@
 #include "base/log.h"
 #include "base/map.h"
 #include "base/xmalloc.h"
+#include "rpc/jsonrpc.h"
 #include "net/http.h"
 #include "net/sse.h"
 
@@ -67,9 +68,18 @@ int64_t mcp_http__now_ms(void)
 void mcp_http__reply_rpc_error(struct evhttp_request *req, int status, int code,
                                const char *message)
 {
+    mcp_http__reply_rpc_error_id(req, status, code, message, NULL);
+}
+
+void mcp_http__reply_rpc_error_id(struct evhttp_request *req, int status, int code,
+                                  const char *message, const cJSON *id)
+{
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "jsonrpc", "2.0");
-    cJSON_AddNullToObject(o, "id");
+    if (id)
+        cJSON_AddItemToObject(o, "id", cJSON_Duplicate(id, 0));
+    else
+        cJSON_AddNullToObject(o, "id");
     cJSON *e = cJSON_AddObjectToObject(o, "error");
     cJSON_AddNumberToObject(e, "code", code);
     cJSON_AddStringToObject(e, "message", message);
@@ -706,8 +716,18 @@ static void mcp_http_post(struct mcp_http *m, struct evhttp_request *req, const 
     struct evbuffer *in = evhttp_request_get_input_buffer(req);
     size_t len = evbuffer_get_length(in);
     const char *body = len ? (const char *)evbuffer_pullup(in, -1) : "";
-    int err = 0;
-    cJSON *j = json_parse_bounded(body, len, JSON_MAX_DEPTH, &err);
+    struct json_error je;
+    cJSON *j = json_parse_checked(body, len, JSON_MAX_DEPTH, &je);
+    if (!j && je.err == -ERR_INVALID) {
+        /* JSON the hub refuses (docs/security.md): -32600, with the
+         * request's id when the body names one for certain. */
+        char msg[sizeof(je.message) + 32];
+        snprintf(msg, sizeof(msg), "Invalid Request: %s", je.message);
+        cJSON *id = json_refused_member(body, len, "id");
+        mcp_http__reply_rpc_error_id(req, 400, -32600, msg, jsonrpc_id_valid(id) ? id : NULL);
+        cJSON_Delete(id);
+        return;
+    }
     if (!j) {
         mcp_http__reply_rpc_error(req, 400, -32700, "the body is not one JSON value");
         return;

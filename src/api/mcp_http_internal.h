@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <cjson/cJSON.h>
+
 #include "api/mcp_http.h"
 #include "base/map.h"
 
@@ -91,6 +93,9 @@ int64_t mcp_http__now_ms(void);
 /* Answer req with a JSON-RPC error (id null) as the body of status. */
 void mcp_http__reply_rpc_error(struct evhttp_request *req, int status, int code,
                                const char *message);
+/* The same with the id to echo (copied; NULL: null). */
+void mcp_http__reply_rpc_error_id(struct evhttp_request *req, int status, int code,
+                                  const char *message, const cJSON *id);
 
 /* mcp_http_reply.c */
 /* Take req over as a new response stream of hs: the SSE head, then on

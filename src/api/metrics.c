@@ -221,7 +221,7 @@ static int metrics_foreign(struct buf *out, const struct metrics_hub *hub)
     } rows[] = {
         {"ingested", hub->foreign.ingested}, {"duplicate", hub->foreign.duplicate},
         {"ignored", hub->foreign.ignored},   {"invalid", hub->foreign.invalid},
-        {"failed", hub->foreign.failed},
+        {"reserved", hub->foreign.reserved}, {"failed", hub->foreign.failed},
     };
     for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]) && !rc; i++)
         rc = metrics_labelled(out, name, "outcome", rows[i].outcome, rows[i].n);

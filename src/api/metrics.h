@@ -99,7 +99,7 @@ struct metrics_hub {
      * (redis: mcp:events), by outcome; all 0 for a store that ingests
      * nothing. */
     struct {
-        uint64_t ingested, duplicate, ignored, invalid, failed;
+        uint64_t ingested, duplicate, ignored, invalid, reserved, failed;
     } foreign;
 };
 

@@ -12,6 +12,7 @@
  * hub calls done exactly once per call, and never after api_free. */
 #include "api/rest.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -173,8 +174,15 @@ int rest_read_body(struct evhttp_request *req, cJSON **out)
         return -1;
     }
     const char *text = (const char *)evbuffer_pullup(in, -1);
-    int err = 0;
-    cJSON *v = text ? json_parse_bounded(text, n, JSON_MAX_DEPTH, &err) : NULL;
+    struct json_error je;
+    cJSON *v = text ? json_parse_checked(text, n, JSON_MAX_DEPTH, &je) : NULL;
+    if (!v && text && je.err == -ERR_INVALID) {
+        /* JSON, but not what any face takes (docs/security.md). */
+        char msg[sizeof(je.message) + 32];
+        snprintf(msg, sizeof(msg), "the body is refused: %s", je.message);
+        http_reply_error(req, 400, "invalid_argument", msg);
+        return -1;
+    }
     if (!v) {
         http_reply_error(req, 400, "parse_error",
                          "the body is not valid JSON (UTF-8, nesting at most 64 levels)");

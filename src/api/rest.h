@@ -80,8 +80,10 @@ void rest_handle_events_post(struct rest *r, struct evhttp_request *req, const s
 
 /* Read req's body as JSON into *out (caller owns). An empty body gives
  * NULL and 0. Otherwise the Content-Type must be application/json (415)
- * and the bytes valid JSON within the depth cap (400). On error the
- * request has been answered and the result is -1. */
+ * and the bytes valid JSON within the depth cap (400 parse_error), with
+ * no string holding U+0000 and no duplicate key (400 invalid_argument,
+ * the message naming the offset). On error the request has been answered
+ * and the result is -1. */
 int rest_read_body(struct evhttp_request *req, cJSON **out);
 /* A request that will be answered later: tracks the peer going away. Its
  * calls run as key says (NULL: the admin token; see struct api_caller),

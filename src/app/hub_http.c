@@ -119,6 +119,7 @@ static void hub_http_stats(void *arg, struct metrics_hub *m)
         m->foreign.duplicate = st.duplicate;
         m->foreign.ignored = st.ignored;
         m->foreign.invalid = st.invalid;
+        m->foreign.reserved = st.reserved;
         m->foreign.failed = st.failed;
     }
 }

@@ -16,10 +16,37 @@
 
 #define JSON_MAX_DEPTH 64
 
-/* Parse n bytes as one JSON value. Checks UTF-8 validity and depth
- * (<= max_depth) first. On error returns NULL and sets *err to
- * -ERR_PARSE (not JSON / not UTF-8) or -ERR_TOO_LARGE (too deep). */
+/* Why json_parse_checked() refused a text (a value type the caller
+ * embeds). */
+struct json_error {
+    int err;           /* 0 (parsed), -ERR_PARSE, -ERR_TOO_LARGE or -ERR_INVALID */
+    size_t offset;     /* byte offset in the text of the fault (0 for bad UTF-8) */
+    char message[128]; /* what and where, e.g. "string contains U+0000 at offset 17" */
+};
+
+/* Parse n bytes as one JSON value, refusing what every face refuses
+ * (docs/security.md, "Input limits"):
+ *   -ERR_PARSE     not UTF-8, a raw NUL byte, not JSON, text after the value;
+ *   -ERR_TOO_LARGE nested deeper than max_depth (checked before cJSON
+ *                  recurses);
+ *   -ERR_INVALID   well-formed JSON the project does not take: a string
+ *                  (a key too) holding U+0000 ("\u0000"; an escaped
+ *                  backslash followed by "u0000" is not one), or an object
+ *                  with two members of one key (compared decoded).
+ * Returns the value (caller owns) or NULL with *je filled: its message
+ * names the offset, e.g. "duplicate key \"file\" at offset 31". Never
+ * NULL je. */
+cJSON *json_parse_checked(const char *p, size_t n, int max_depth, struct json_error *je);
+
+/* json_parse_checked() giving only the error code in *err. */
 cJSON *json_parse_bounded(const char *p, size_t n, int max_depth, int *err);
+
+/* For a text json_parse_checked() refused with -ERR_INVALID (well-formed,
+ * but with a U+0000 or a duplicate key): a copy (caller owns) of the
+ * top-level object's member key when the text has it exactly once and it
+ * is a scalar without U+0000, else NULL. Lets a JSON-RPC refusal echo the
+ * request's id. Error path only: it parses the text again. */
+cJSON *json_refused_member(const char *p, size_t n, const char *key);
 
 /* Accessors: the member's value if present with the right type, else dflt.
  * json_get_i64 truncates a fraction toward zero and gives dflt for a

@@ -254,6 +254,29 @@ bool event_type_valid(const char *type)
     return true;
 }
 
+/* The one list of namespaces only the hub writes (docs/events.md,
+ * "Reserved namespaces"). health: is not in it: components report
+ * health:status, and the hub records its own store outage through
+ * publish_event. */
+static const char *const event_reserved_namespaces[] = {
+    "agent", "file", "task", "server", "tools", "cache", "guidance", "insight",
+};
+
+bool event_type_reserved(const char *type)
+{
+    const char *colon = type ? strchr(type, ':') : NULL;
+    if (!colon)
+        return false;
+    size_t n = (size_t)(colon - type);
+    for (size_t i = 0; i < sizeof(event_reserved_namespaces) / sizeof(event_reserved_namespaces[0]);
+         i++) {
+        const char *ns = event_reserved_namespaces[i];
+        if (strlen(ns) == n && memcmp(ns, type, n) == 0)
+            return true;
+    }
+    return false;
+}
+
 /* Glob where '*' matches any run of characters (including ':'), so
  * "file:*", "*:completed" and "*" all work. Iterative with one backtrack
  * point: linear in practice, no recursion on peer input. */

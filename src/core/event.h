@@ -87,6 +87,12 @@ bool event_is_hub(const struct event *ev);
 
 /* True when type is well formed: `<ns>:<name>`, [a-z0-9_.-], ≤ 64 chars. */
 bool event_type_valid(const char *type);
+/* True when type is in one of the hub's own namespaces (agent:, file:,
+ * task:, server:, tools:, cache:, guidance:, insight:), which nobody
+ * outside the hub may write: publish_event, POST /events and the Redis
+ * channel mcp:events all refuse them (docs/events.md). health: stays open
+ * (components report health:status). False for NULL. */
+bool event_type_reserved(const char *type);
 /* True when pattern (e.g. "file:*", "task:completed", "*") matches type. */
 bool event_type_matches(const char *pattern, const char *type);
 

@@ -114,8 +114,8 @@ const char *workspace_name(const struct workspace *ws);
 COORDHUB_MUST_CHECK int workspace_apply(struct workspace *ws, const struct event *ev);
 
 /* Check publish_event's arguments {type, data} without emitting: the
- * type is `<ns>:<name>` outside the hub's reserved namespaces (agent:,
- * file:, task:, server:), data an object within the size cap. 0, or
+ * type is `<ns>:<name>` outside the hub's reserved namespaces
+ * (event_type_reserved), data an object within the size cap. 0, or
  * -ERR_INVALID with *errmsg (caller frees) naming the argument. The
  * publish_event op runs this check; callers that publish a batch run it
  * on every item first so the batch is all or nothing. */

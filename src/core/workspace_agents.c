@@ -212,7 +212,6 @@ int workspace__op_list_agents(struct workspace *ws, const struct workspace_calle
 
 int workspace_publish_check(const cJSON *args, char **errmsg)
 {
-    static const char *const reserved[] = {"agent:", "file:", "task:", "server:"};
     const char *type;
     const cJSON *data;
     int rc = args_str(args, "type", true, 64, &type, errmsg);
@@ -226,11 +225,9 @@ int workspace_publish_check(const cJSON *args, char **errmsg)
                              type);
         return -ERR_INVALID;
     }
-    for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++) {
-        if (str_has_prefix(type, reserved[i])) {
-            *errmsg = str_printf("argument 'type': type '%s' is reserved for the hub", type);
-            return -ERR_INVALID;
-        }
+    if (event_type_reserved(type)) {
+        *errmsg = str_printf("argument 'type': type '%s' is reserved for the hub", type);
+        return -ERR_INVALID;
     }
     char *text = json_print(data);
     size_t n = strlen(text);

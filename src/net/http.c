@@ -34,10 +34,12 @@
 #include <unistd.h>
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
+#include "base/buf.h"
 #include "base/json.h"
 #include "base/log.h"
 #include "base/map.h"
@@ -45,6 +47,8 @@
 #include "net/tls.h"
 
 #define HTTP_LISTEN_BACKLOG 128
+/* Marks a head whose oversized body was cut off (http_intake_check). */
+#define HTTP_OVERSIZE_HEADER "X-Coordhub-Oversize"
 
 struct http_conn {
     struct http_server *srv;
@@ -61,6 +65,7 @@ struct http_server {
     struct http_addr bound;
     struct map conns; /* key text → struct http_conn (owned) */
     struct http_stats stats;
+    bool rewriting; /* http_page_rewrite is replacing an output buffer */
 };
 
 /* ---- addresses ----------------------------------------------------------- */
@@ -430,6 +435,17 @@ static void http_route_request(struct evhttp_request *req, void *arg)
             break;
         }
     }
+    /* A request whose oversized body http_intake_check cut off: never
+     * served, and its connection closed (the body is still in it). */
+    if (evhttp_find_header(evhttp_request_get_input_headers(req), HTTP_OVERSIZE_HEADER)) {
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Connection", "close");
+        if ((!r || !r->public) && !http_authorized(s, req, &query))
+            goto out;
+        char msg[96];
+        snprintf(msg, sizeof(msg), "the request body is larger than %zu bytes", s->cfg.max_body);
+        http_reply_error(req, 413, "too_large", msg);
+        goto out;
+    }
     /* Unknown paths need the credential too: only public routes are
      * visible without it. */
     if ((!r || !r->public) && !http_authorized(s, req, &query))
@@ -479,12 +495,298 @@ fail:;
     return -err;
 }
 
-/* evhttp's bufferevent hook for a TLS server: every accepted connection
- * starts with a handshake. NULL (out of memory) makes evhttp drop it. */
-static struct bufferevent *http_tls_bufferevent(struct event_base *base, void *arg)
+/* ---- evhttp's own error pages --------------------------------------------
+ *
+ * evhttp 2.1 answers some requests itself, before any callback of ours
+ * runs and with no hook to change the answer: a body over max_body and a
+ * request head over max_headers (413), a malformed request line, header
+ * or Content-Length (400), a method it does not know (501). It does so
+ * with a small HTML page (evhttp_send_error), written whole into the
+ * connection's output buffer, which is empty then (evhttp reads a request
+ * only once the previous answer is sent), right before it closes the
+ * connection. Every connection's output buffer is watched, and such a
+ * page is replaced by the JSON error every other answer has
+ * (docs/http-api.md, "Errors"). The watch costs one 15-byte copy per
+ * write: only a buffer that ends as evhttp's page does is looked at. */
+
+#define HTTP_PAGE_TAIL "</BODY></HTML>\n"
+#define HTTP_PAGE_MAX 2048 /* evhttp's pages are a few hundred bytes */
+
+/* The JSON body for an evhttp page of status (caller frees). */
+static char *http_page_json(const struct http_server *s, int status)
+{
+    const char *code = "http_error", *fmt = "the request was refused";
+    char msg[256];
+    switch (status) {
+    case 400:
+        code = "bad_request";
+        fmt = NULL;
+        snprintf(msg, sizeof(msg),
+                 "the request is not valid HTTP/1.1 (a malformed request line, header or "
+                 "Content-Length), or its request line with headers passes %zu bytes",
+                 s->cfg.max_headers);
+        break;
+    case 413:
+        code = "too_large";
+        fmt = NULL;
+        snprintf(msg, sizeof(msg),
+                 "the request is too large: a body of at most %zu bytes and a request line "
+                 "with headers of at most %zu bytes are accepted",
+                 s->cfg.max_body, s->cfg.max_headers);
+        break;
+    case 501:
+        code = "not_implemented";
+        fmt = "the request method is not one this server knows";
+        break;
+    default:
+        break;
+    }
+    if (fmt)
+        snprintf(msg, sizeof(msg), "%s", fmt);
+    cJSON *o = cJSON_CreateObject();
+    cJSON *e = cJSON_AddObjectToObject(o, "error");
+    cJSON_AddStringToObject(e, "code", code);
+    cJSON_AddStringToObject(e, "message", msg);
+    char *text = json_print(o);
+    cJSON_Delete(o);
+    return text;
+}
+
+/* If buf holds exactly one evhttp error page, replace it with its JSON
+ * twin (same status line, Date and Connection headers). */
+static void http_page_rewrite(struct http_server *s, struct evbuffer *buf)
+{
+    size_t len = evbuffer_get_length(buf);
+    size_t tail = sizeof(HTTP_PAGE_TAIL) - 1;
+    if (len < 64 || len > HTTP_PAGE_MAX)
+        return;
+    char end[sizeof(HTTP_PAGE_TAIL)];
+    struct evbuffer_ptr at;
+    if (evbuffer_ptr_set(buf, &at, len - tail, EVBUFFER_PTR_SET) != 0 ||
+        evbuffer_copyout_from(buf, &at, end, tail) != (ev_ssize_t)tail ||
+        memcmp(end, HTTP_PAGE_TAIL, tail) != 0)
+        return;
+    char page[HTTP_PAGE_MAX + 1];
+    if (evbuffer_copyout(buf, page, len) != (ev_ssize_t)len)
+        return;
+    page[len] = '\0';
+    char *body = strstr(page, "\r\n\r\n");
+    if (strncmp(page, "HTTP/1.", 7) != 0 || !body || strncmp(body + 4, "<HTML><HEAD>", 12) != 0 ||
+        !memmem(page, (size_t)(body - page) + 2, "\r\nContent-Type: text/html\r\n", 27))
+        return;
+    const char *sp = strchr(page, ' ');
+    int status = 0; /* the three digits evhttp wrote */
+    for (int i = 1; sp && i <= 3 && sp[i] >= '0' && sp[i] <= '9'; i++)
+        status = status * 10 + (sp[i] - '0');
+    const char *eol = strstr(page, "\r\n");
+    if (status < 400 || status > 599 || !eol)
+        return;
+    struct buf out;
+    buf_init(&out, 0);
+    int rc = buf_append(&out, page, (size_t)(eol - page) + 2);
+    /* Keep Date (and any header but the two rewritten). */
+    for (const char *h = eol + 2; !rc && h < body + 2;) {
+        const char *he = strstr(h, "\r\n");
+        if (strncasecmp(h, "Content-Type:", 13) != 0 &&
+            strncasecmp(h, "Content-Length:", 15) != 0 && strncasecmp(h, "Connection:", 11) != 0)
+            rc = buf_append(&out, h, (size_t)(he - h) + 2);
+        h = he + 2;
+    }
+    char *json = http_page_json(s, status);
+    char head[192];
+    snprintf(head, sizeof(head),
+             "Content-Type: application/json\r\nCache-Control: no-store\r\n"
+             "X-Content-Type-Options: nosniff\r\nConnection: close\r\n"
+             "Content-Length: %zu\r\n\r\n",
+             strlen(json) + 1);
+    if (!rc)
+        rc = buf_append_str(&out, head);
+    if (!rc)
+        rc = buf_append_str(&out, json);
+    if (!rc)
+        rc = buf_append(&out, "\n", 1);
+    free(json);
+    if (!rc) {
+        /* The drain and add call http_page_watch again. A buffer whose
+         * start is frozen cannot be drained: the page then goes as it is. */
+        s->rewriting = true;
+        if (evbuffer_drain(buf, len) == 0)
+            (void)evbuffer_add(buf, out.data, out.len);
+        s->rewriting = false;
+    }
+    buf_deinit(&out);
+}
+
+static void http_page_watch(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
 {
     struct http_server *s = arg;
-    return tls_context_bufferevent(s->cfg.tls, base);
+    if (info->n_added && !s->rewriting)
+        http_page_rewrite(s, buf);
+}
+
+/* ---- a credential before the body's size ---------------------------------
+ *
+ * evhttp refuses a body over max_body with 413 before the router could
+ * ask for a credential, so a caller without one would learn the size
+ * rule before being told to authenticate (docs/http-api.md: every path
+ * but /healthz answers 401 first). Each connection's input buffer is
+ * watched too: when it begins with a complete request head (at most
+ * max_headers bytes) whose Content-Length passes max_body and which
+ * presents no valid credential, the head is rewritten before evhttp
+ * reads it — Content-Length 0 and HTTP_OVERSIZE_HEADER added — so the
+ * request reaches the router without its body, which answers 401 (or 413
+ * on a public path) and closes the connection, leaving the body unread.
+ * A head that arrives in pieces evhttp has partly read already is not
+ * seen whole; it gets evhttp's 413 (as JSON, above). */
+
+/* The value of header name (a "Name:" at a line start) in head, trimmed,
+ * into out; false when absent or longer than out. */
+static bool http_head_value(const char *head, const char *name, char *out, size_t outlen)
+{
+    size_t nl = strlen(name);
+    for (const char *l = strstr(head, "\r\n"); l && l[2] != '\r'; l = strstr(l + 2, "\r\n")) {
+        const char *h = l + 2;
+        if (strncasecmp(h, name, nl) != 0 || h[nl] != ':')
+            continue;
+        const char *v = h + nl + 1;
+        while (*v == ' ' || *v == '\t')
+            v++;
+        size_t n = strcspn(v, "\r");
+        while (n > 0 && (v[n - 1] == ' ' || v[n - 1] == '\t'))
+            n--;
+        if (n >= outlen)
+            return false;
+        memcpy(out, v, n);
+        out[n] = '\0';
+        return true;
+    }
+    return false;
+}
+
+/* True when the head (NUL-terminated) presents a valid credential, read
+ * as http_credential does: Authorization, else ?token= in the target. */
+static bool http_head_authorized(const struct http_server *s, const char *head)
+{
+    char auth[1024];
+    const char *cred = NULL;
+    size_t len = 0;
+    if (http_head_value(head, "Authorization", auth, sizeof(auth)))
+        return http_bearer_parse(auth, &cred, &len) && s->cfg.authorize &&
+               s->cfg.authorize(s->cfg.arg, cred, len);
+    const char *t = strchr(head, ' ');
+    size_t tn = t ? strcspn(t + 1, " \r") : 0;
+    if (!t || tn == 0)
+        return false;
+    char *target = xmalloc(tn + 1);
+    memcpy(target, t + 1, tn);
+    target[tn] = '\0';
+    bool ok = false;
+    struct evhttp_uri *u = evhttp_uri_parse(target);
+    const char *qs = u ? evhttp_uri_get_query(u) : NULL;
+    struct evkeyvalq q;
+    TAILQ_INIT(&q);
+    if (qs && evhttp_parse_query_str(qs, &q) == 0) {
+        const char *tok = evhttp_find_header(&q, "token");
+        ok = tok && *tok && s->cfg.authorize && s->cfg.authorize(s->cfg.arg, tok, strlen(tok));
+    }
+    evhttp_clear_headers(&q);
+    if (u)
+        evhttp_uri_free(u);
+    free(target);
+    return ok;
+}
+
+/* Rewrite the head at the front of buf as described above when it
+ * announces an oversized body without a valid credential. */
+static void http_intake_check(struct http_server *s, struct evbuffer *buf)
+{
+    size_t len = evbuffer_get_length(buf);
+    char start[8];
+    size_t sn = len < sizeof(start) ? len : sizeof(start);
+    if (sn < 4 || evbuffer_copyout(buf, start, sn) != (ev_ssize_t)sn)
+        return;
+    size_t m = 0;
+    while (m < sn && start[m] >= 'A' && start[m] <= 'Z')
+        m++;
+    if (m < 3 || m >= sn || start[m] != ' ')
+        return; /* not a request line: body bytes, or a head evhttp is reading */
+    struct evbuffer_ptr end;
+    if (evbuffer_ptr_set(buf, &end, len < s->cfg.max_headers ? len : s->cfg.max_headers,
+                         EVBUFFER_PTR_SET) != 0)
+        return;
+    struct evbuffer_ptr e = evbuffer_search_range(buf, "\r\n\r\n", 4, NULL, &end);
+    if (e.pos < 0)
+        return;
+    size_t hl = (size_t)e.pos + 4;
+    char *head = xmalloc(hl + 1);
+    if (evbuffer_copyout(buf, head, hl) != (ev_ssize_t)hl) {
+        free(head);
+        return;
+    }
+    head[hl] = '\0';
+    /* Only a plain decimal length is judged; evhttp refuses others. */
+    char cl[32];
+    bool big = false;
+    if (http_head_value(head, "Content-Length", cl, sizeof(cl)) && cl[0] >= '0' && cl[0] <= '9') {
+        char *endp = NULL;
+        errno = 0;
+        unsigned long long n = strtoull(cl, &endp, 10);
+        big = errno == ERANGE || (!errno && !*endp && n > s->cfg.max_body);
+    }
+    if (!big || http_head_authorized(s, head)) {
+        free(head);
+        return;
+    }
+    /* The head again, Content-Length 0 and the marker before the blank line. */
+    struct buf out;
+    buf_init(&out, 0);
+    int rc = 0;
+    for (const char *l = head; !rc && *l;) {
+        const char *le = strstr(l, "\r\n");
+        size_t ln = (size_t)(le - l) + 2;
+        if (ln == 2)
+            rc = buf_append_str(&out, HTTP_OVERSIZE_HEADER ": 1\r\n\r\n");
+        else if (strncasecmp(l, "Content-Length:", 15) == 0)
+            rc = buf_append_str(&out, "Content-Length: 0\r\n");
+        else
+            rc = buf_append(&out, l, ln);
+        l += ln;
+    }
+    if (!rc) {
+        /* The drain and prepend call http_intake_watch again. The
+         * prepend cannot fail where the drain did not (both change the
+         * start); a frozen start leaves the head as it came (evhttp's 413). */
+        s->rewriting = true;
+        if (evbuffer_drain(buf, hl) == 0)
+            (void)evbuffer_prepend(buf, out.data, out.len);
+        s->rewriting = false;
+    }
+    buf_deinit(&out);
+    free(head);
+}
+
+static void http_intake_watch(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
+{
+    struct http_server *s = arg;
+    if (info->n_added && !s->rewriting)
+        http_intake_check(s, buf);
+}
+
+/* evhttp's bufferevent hook: a socket (plain) or TLS bufferevent whose
+ * output is watched for evhttp's error pages and whose input for heads
+ * of oversized bodies. NULL (out of memory) makes evhttp drop the
+ * connection. */
+static struct bufferevent *http_bufferevent(struct event_base *base, void *arg)
+{
+    struct http_server *s = arg;
+    struct bufferevent *bev = s->cfg.tls ? tls_context_bufferevent(s->cfg.tls, base)
+                                         : bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+    if (bev && (!evbuffer_add_cb(bufferevent_get_output(bev), http_page_watch, s) ||
+                !evbuffer_add_cb(bufferevent_get_input(bev), http_intake_watch, s))) {
+        bufferevent_free(bev);
+        return NULL;
+    }
+    return bev;
 }
 
 int http_server_new(struct event_base *base, const struct http_config *cfg,
@@ -528,8 +830,7 @@ int http_server_new(struct event_base *base, const struct http_config *cfg,
                                            EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD |
                                            EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
     evhttp_set_gencb(s->evh, http_route_request, s);
-    if (cfg->tls)
-        evhttp_set_bevcb(s->evh, http_tls_bufferevent, s);
+    evhttp_set_bevcb(s->evh, http_bufferevent, s);
     if (!evhttp_accept_socket_with_handle(s->evh, fd)) {
         close(fd);
         evhttp_free(s->evh);

@@ -167,17 +167,30 @@ static enum jsonrpc_kind msg_invalid(struct jsonrpc_msg *out, int code, const ch
 
 cJSON *jsonrpc_parse(const char *p, size_t n, struct jsonrpc_msg *out)
 {
-    int err = 0;
-    cJSON *v = json_parse_bounded(p, n, JSON_MAX_DEPTH, &err);
+    struct json_error je;
+    cJSON *v = json_parse_checked(p, n, JSON_MAX_DEPTH, &je);
+    out->refused_id = NULL;
     if (v)
         return v;
-    if (err == -ERR_TOO_LARGE)
+    if (je.err == -ERR_INVALID) {
+        /* JSON, but not a request the hub takes: answer it, with its id
+         * when that is certain, so the client's request does not wait. */
+        cJSON *id = json_refused_member(p, n, "id");
+        if (id && !jsonrpc_id_valid(id)) {
+            cJSON_Delete(id);
+            id = NULL;
+        }
+        msg_invalid(out, JSONRPC_INVALID_REQUEST, out->detail, id);
+        out->refused_id = id;
+        snprintf(out->detail, sizeof(out->detail), "Invalid Request: %s", je.message);
+    } else if (je.err == -ERR_TOO_LARGE) {
         msg_invalid(out, JSONRPC_PARSE_ERROR, "Parse error: JSON nested deeper than 64 levels",
                     NULL);
-    else if (!utf8_valid(p, n))
+    } else if (!utf8_valid(p, n)) {
         msg_invalid(out, JSONRPC_PARSE_ERROR, "Parse error: message is not valid UTF-8", NULL);
-    else
+    } else {
         msg_invalid(out, JSONRPC_PARSE_ERROR, "Parse error: message is not valid JSON", NULL);
+    }
     return NULL;
 }
 

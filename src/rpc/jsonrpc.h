@@ -95,12 +95,19 @@ struct jsonrpc_msg {
     const char *method;  /* requests and notifications */
     const cJSON *params; /* object or array, NULL when absent */
     int code;            /* INVALID: JSONRPC_PARSE_ERROR or JSONRPC_INVALID_REQUEST */
-    const char *message; /* INVALID: static text for the error */
+    const char *message; /* INVALID: text for the error (static, or in detail) */
+    char detail[160];    /* jsonrpc_parse: a message composed for this input */
+    cJSON *refused_id;   /* jsonrpc_parse: owned copy id points to, or NULL */
 };
 
-/* Parse n bytes as one JSON value with the DESIGN §5 limits. Returns the
- * value (caller owns) or NULL and fills *out as INVALID with -32700 and a
- * message saying why (not JSON, invalid UTF-8, nested too deep). */
+/* Parse n bytes as one JSON value with json_parse_checked()'s rules
+ * (docs/security.md). Returns the value (caller owns) or NULL and fills
+ * *out as INVALID: -32700 with a message saying why for bytes that are not
+ * JSON (not JSON, invalid UTF-8, nested too deep); -32600 for well-formed
+ * JSON the hub refuses ("Invalid Request: string contains U+0000 at offset
+ * 41", "… duplicate key \"file\" at offset 30"), with out->id the
+ * request's id when the text names one unambiguously. On NULL the caller
+ * frees out->refused_id (cJSON_Delete; it may be NULL). */
 cJSON *jsonrpc_parse(const char *p, size_t n, struct jsonrpc_msg *out);
 
 /* Classify one parsed value. Arrays are BATCH when allow_batch and

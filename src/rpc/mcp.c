@@ -349,7 +349,8 @@ void mcp_session_handle(struct mcp_session *s, const char *msg, size_t len)
     struct jsonrpc_msg m;
     cJSON *v = jsonrpc_parse(msg, len, &m);
     if (!v) {
-        emit(s, NULL, jsonrpc_build_error(NULL, m.code, m.message, NULL), NULL);
+        emit(s, NULL, jsonrpc_build_error(m.id, m.code, m.message, NULL), NULL);
+        cJSON_Delete(m.refused_id);
         return;
     }
     handle_value(s, v, NULL);

@@ -21,6 +21,7 @@ enum foreign_msg_item {
     FOREIGN_ITEM_OK,
     FOREIGN_ITEM_OWN,       /* source is the hub's */
     FOREIGN_ITEM_WORKSPACE, /* another workspace's */
+    FOREIGN_ITEM_RESERVED,  /* a type of the hub's own namespaces */
     FOREIGN_ITEM_INVALID,
 };
 
@@ -65,6 +66,10 @@ static enum foreign_msg_item foreign_msg_check(const cJSON *item, const char *ws
         snprintf(why, whylen,
                  "type: required, <ns>:<name> with [a-z0-9_.-], at most 64 characters");
         return FOREIGN_ITEM_INVALID;
+    }
+    if (event_type_reserved(type->valuestring)) {
+        snprintf(why, whylen, "type: '%s' is reserved for the hub", type->valuestring);
+        return FOREIGN_ITEM_RESERVED;
     }
     const cJSON *data = cJSON_GetObjectItemCaseSensitive(item, "data");
     if (!cJSON_IsObject(data)) {
@@ -164,11 +169,13 @@ enum foreign_msg_verdict foreign_msg_parse(const char *msg, size_t len, const ch
         snprintf(why, whylen, "own");
         return FOREIGN_MSG_IGNORED;
     }
-    int err = 0;
-    cJSON *root = json_parse_bounded(msg, len, FOREIGN_MSG_MAX_DEPTH, &err);
+    struct json_error je;
+    cJSON *root = json_parse_checked(msg, len, FOREIGN_MSG_MAX_DEPTH, &je);
     if (!root) {
         snprintf(why, whylen, "%s",
-                 err == -ERR_TOO_LARGE ? "JSON nested too deep" : "not UTF-8 JSON");
+                 je.err == -ERR_INVALID     ? je.message
+                 : je.err == -ERR_TOO_LARGE ? "JSON nested too deep"
+                                            : "not UTF-8 JSON");
         return FOREIGN_MSG_INVALID;
     }
     enum foreign_msg_verdict verdict = FOREIGN_MSG_INVALID;
@@ -192,11 +199,13 @@ enum foreign_msg_verdict foreign_msg_parse(const char *msg, size_t len, const ch
     for (size_t i = 0; i < n; i++) {
         char item_why[160];
         kinds[i] = foreign_msg_check(items[i], ws, item_why, sizeof(item_why));
-        if (kinds[i] == FOREIGN_ITEM_INVALID) {
+        if (kinds[i] == FOREIGN_ITEM_INVALID || kinds[i] == FOREIGN_ITEM_RESERVED) {
             if (cJSON_IsArray(root))
                 snprintf(why, whylen, "event [%zu]: %s", i, item_why);
             else
                 snprintf(why, whylen, "%s", item_why);
+            verdict =
+                kinds[i] == FOREIGN_ITEM_RESERVED ? FOREIGN_MSG_RESERVED : FOREIGN_MSG_INVALID;
             goto out;
         }
         if (kinds[i] != FOREIGN_ITEM_OK) {

@@ -18,15 +18,20 @@
  * source is the hub's own (EVENT_SOURCE_HUB: a hub's publication; no
  * foreign system may claim that source) or when it names a workspace that
  * is not ours. A message is *invalid* when it is not UTF-8 JSON within
- * FOREIGN_MSG_MAX_BYTES and FOREIGN_MSG_MAX_DEPTH, is neither an object nor
- * an array of 1..FOREIGN_MSG_MAX_BATCH objects, or when any item breaks a
- * rule: type `<ns>:<name>` (event_type_valid, the syntax publish_event
- * accepts; the hub's own namespaces are allowed, since the core never
- * folds a foreign-source event), source a non-empty string of at most
- * FOREIGN_MSG_MAX_ID chars, data an object of at most FOREIGN_MSG_MAX_DATA
- * bytes printed, sourceId / signature / workspace strings within their
- * caps. One invalid item refuses the whole message (as POST /events does
- * with a batch), so nothing of it is ingested. */
+ * FOREIGN_MSG_MAX_BYTES and FOREIGN_MSG_MAX_DEPTH, holds a string with
+ * U+0000 or an object with a duplicate key (json_parse_checked; why then
+ * names the offset), is neither an object nor an array of
+ * 1..FOREIGN_MSG_MAX_BATCH objects, or when any item breaks a rule: type
+ * `<ns>:<name>` (event_type_valid, the syntax publish_event accepts),
+ * source a non-empty string of at most FOREIGN_MSG_MAX_ID chars, data an
+ * object of at most FOREIGN_MSG_MAX_DATA bytes printed, sourceId /
+ * signature / workspace strings within their caps. A message is
+ * *reserved* when an item that is not ignored has a type in the hub's own
+ * namespaces (event_type_reserved, the rule publish_event and POST
+ * /events apply): an outsider's "file:unlocked" or "guidance:message"
+ * would be streamed as if the hub had said it. One invalid or reserved
+ * item refuses the whole message (as POST /events does with a batch), so
+ * nothing of it is ingested. */
 #ifndef COORDHUB_STORE_FOREIGN_MSG_H
 #define COORDHUB_STORE_FOREIGN_MSG_H
 
@@ -43,9 +48,10 @@
 #define FOREIGN_MSG_MAX_SIGNATURE 1024      /* signature */
 
 enum foreign_msg_verdict {
-    FOREIGN_MSG_INGEST,  /* out holds the events to ingest (ignored items dropped) */
-    FOREIGN_MSG_IGNORED, /* every item is the hub's own or another workspace's */
-    FOREIGN_MSG_INVALID, /* why says what is wrong; out is empty */
+    FOREIGN_MSG_INGEST,   /* out holds the events to ingest (ignored items dropped) */
+    FOREIGN_MSG_IGNORED,  /* every item is the hub's own or another workspace's */
+    FOREIGN_MSG_INVALID,  /* why says what is wrong; out is empty */
+    FOREIGN_MSG_RESERVED, /* an item's type is the hub's; why names it; out is empty */
 };
 
 /* Parse one message of len bytes (not NUL-terminated) for workspace ws.
@@ -54,7 +60,7 @@ enum foreign_msg_verdict {
  * ts_ms the publisher's timestamp when it is an RFC 3339 string or a
  * number of ms since epoch in (0, 2^53) — else now_ms (the store's
  * clock). *ignored is set to the number of items dropped as ignored. why
- * (whylen bytes) receives the reason of an INVALID verdict, or for IGNORED
+ * (whylen bytes) receives the reason of an INVALID or RESERVED verdict, or for IGNORED
  * which rule applied ("own" or "workspace"). */
 enum foreign_msg_verdict foreign_msg_parse(const char *msg, size_t len, const char *ws,
                                            int64_t now_ms, struct event_vec *out, size_t *ignored,

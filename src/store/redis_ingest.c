@@ -57,8 +57,9 @@ static int64_t redis_ingest_mono_ms(void)
     return clock_mono_ns() / 1000000;
 }
 
-/* Log an invalid message at warn, at most once per REDIS_INGEST_WARN_EVERY_MS. */
-static void redis_ingest_warn(struct redis_ingest *ri, const char *why)
+/* Log a refused (invalid or reserved) message at warn, at most once per
+ * REDIS_INGEST_WARN_EVERY_MS for both kinds together. */
+static void redis_ingest_warn(struct redis_ingest *ri, const char *what, const char *why)
 {
     int64_t now = redis_ingest_mono_ms();
     if (ri->warned_mono_ms && now - ri->warned_mono_ms < REDIS_INGEST_WARN_EVERY_MS) {
@@ -66,10 +67,10 @@ static void redis_ingest_warn(struct redis_ingest *ri, const char *why)
         return;
     }
     if (ri->unwarned)
-        log_warn("store: ignored an invalid message on %s: %s (and %llu more not logged)",
+        log_warn("store: ignored %s message on %s: %s (and %llu more not logged)", what,
                  REDIS_INGEST_CHANNEL, why, (unsigned long long)ri->unwarned);
     else
-        log_warn("store: ignored an invalid message on %s: %s", REDIS_INGEST_CHANNEL, why);
+        log_warn("store: ignored %s message on %s: %s", what, REDIS_INGEST_CHANNEL, why);
     ri->warned_mono_ms = now;
     ri->unwarned = 0;
 }
@@ -104,7 +105,11 @@ static void redis_ingest_message(struct redis_ingest *ri, const char *msg, size_
         break;
     case FOREIGN_MSG_INVALID:
         ri->stats.invalid++;
-        redis_ingest_warn(ri, why);
+        redis_ingest_warn(ri, "an invalid", why);
+        break;
+    case FOREIGN_MSG_RESERVED:
+        ri->stats.reserved++;
+        redis_ingest_warn(ri, "a reserved-type", why);
         break;
     case FOREIGN_MSG_INGEST: {
         char digest[REDIS_INGEST_DIGEST_LEN + 1];

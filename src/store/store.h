@@ -65,6 +65,7 @@ struct store_ingest_stats {
     uint64_t duplicate; /* the same bytes were ingested within the window */
     uint64_t ignored;   /* a hub's own publication, or another workspace's */
     uint64_t invalid;   /* refused: not JSON, a bad type, data, size, … */
+    uint64_t reserved;  /* refused: a type of the hub's own namespaces */
     uint64_t failed;    /* valid, but the store could not append it */
 };
 

@@ -138,6 +138,59 @@ const ROWS = [
       await mustKeepWorking(c);
     },
   })),
+  // An escaped NUL would cut the string short ("src/a\u0000b.c" read as
+  // "src/a"): the whole message is refused, with its id, before any tool
+  // runs (docs/security.md). assertUnchanged then shows no lease on src/a
+  // or src/**, no agent "nul", no task.
+  ...[
+    ['lock_file', { file: 'src/a\u0000b.c' }],
+    ['lock_file', { pattern: 'src/\u0000**' }],
+    ['register_agent', { agentId: 'nul\u0000agent' }],
+    ['create_task', { title: 'cut\u0000here' }],
+    ['publish_event', { type: 'build:done', data: { ['k\u0000']: 1 } }],
+  ].map(([tool, args]) => ({
+    name: `${tool} with U+0000 in ${JSON.stringify(Object.keys(args))} → -32600 with the id, naming the offset`,
+    async run(c) {
+      const r = await c.callTool(tool, args, { id: `nul-${tool}` });
+      assertError(r, -32600);
+      assert.equal(r.id, `nul-${tool}`, show(r));
+      const line = JSON.stringify({ jsonrpc: '2.0', id: `nul-${tool}`, method: 'tools/call', params: { name: tool, arguments: args } });
+      assert.equal(r.error.message, `Invalid Request: string contains U+0000 at offset ${line.indexOf('\\u0000')}`, show(r));
+      await mustKeepWorking(c);
+    },
+  })),
+  {
+    name: 'a duplicate key in the arguments → -32600 with the id, naming key and offset',
+    async run(c) {
+      const line = '{"jsonrpc":"2.0","id":91,"method":"tools/call","params":{"name":"lock_file","arguments":{"file":"a.c","file":"src/**"}}}';
+      await c.sendLine(line);
+      const r = await nextReply(c, 'error for a duplicate key');
+      assertError(r, -32600);
+      assert.equal(r.id, 91, show(r));
+      assert.equal(r.error.message, `Invalid Request: duplicate key "file" at offset ${line.lastIndexOf('"file"')}`, show(r));
+      await mustKeepWorking(c);
+    },
+  },
+  {
+    name: 'a duplicate "id" → -32600, id null',
+    async run(c) {
+      await c.sendLine('{"jsonrpc":"2.0","id":92,"id":93,"method":"ping"}');
+      const r = await nextReply(c, 'error for a duplicate id');
+      assertError(r, -32600);
+      assertIdless(r);
+      assert.match(r.error.message, /duplicate key "id" at offset 25/, show(r));
+      await mustKeepWorking(c);
+    },
+  },
+  {
+    name: 'an escaped backslash before u0000 is text, not a NUL: check_lock answers for the literal name',
+    async run(c) {
+      const r = await c.callTool('check_lock', { file: 'x\\u0000.c' });
+      assert.ok(r.result && !r.result.isError, show(r));
+      assert.equal(r.result.structuredContent.locked, false, show(r));
+      await mustKeepWorking(c);
+    },
+  },
   {
     name: 'unknown tool → -32602',
     async run(c) {

@@ -93,6 +93,16 @@ code=$(curl -s -o /dev/null -w '%{http_code}' "${TLS[@]}" "$URL/status")
 curl -s "${TLS[@]}" "${AUTH[@]}" "$URL/status" >"$WORK/status"
 [ "$(jq -r .enabled "$WORK/status")" = true ] && ok "GET /status with the token over TLS" ||
   fail "status: $(cat "$WORK/status")"
+# evhttp's own refusals are JSON over TLS too, and 401 comes before 413.
+head -c $((1024 * 1024 + 1)) /dev/zero | tr '\0' ' ' >"$WORK/big"
+code=$(curl -s -o "$WORK/big-out" -w '%{http_code}' "${TLS[@]}" "${AUTH[@]}" -H 'Content-Type: application/json' \
+  --data-binary @"$WORK/big" "$URL/events")
+[ "$code" = 413 ] && [ "$(jq -r .error.code "$WORK/big-out")" = too_large ] &&
+  ok "a body over 1 MiB over TLS: 413 as JSON" || fail "big over TLS: $code $(head -c 200 "$WORK/big-out")"
+code=$(curl -s -o "$WORK/big-out" -w '%{http_code}' "${TLS[@]}" -H 'Content-Type: application/json' \
+  --data-binary @"$WORK/big" "$URL/events")
+[ "$code" = 401 ] && [ "$(jq -r .error.code "$WORK/big-out")" = unauthorized ] &&
+  ok "…and without a credential: 401" || fail "unauth big over TLS: $code $(head -c 200 "$WORK/big-out")"
 rc=0
 curl -s -o /dev/null --max-time 5 "$URL/healthz" 2>/dev/null || rc=$?
 [ "$rc" = 60 ] && ok "a client that does not trust the certificate is refused by curl (rc 60)" ||

@@ -162,8 +162,171 @@ static void test_json__invalid_utf8_and_nul_fail(void **state)
     assert_int_equal(PARSE("{\"a\":\"x\x00y\"}"), -ERR_PARSE);
     assert_int_equal(PARSE("{}\x00"), -ERR_PARSE);
     assert_int_equal(PARSE("\x00{}"), -ERR_PARSE);
-    /* An escaped NUL is ordinary JSON text. */
+    /* An escaped character other than NUL is ordinary JSON text. */
     assert_int_equal(PARSE("{\"a\":\"\\u0041\"}"), 0);
+}
+
+/* Parse with json_parse_checked; the value is freed. Returns the error. */
+static struct json_error checked(const char *s)
+{
+    struct json_error je;
+    memset(&je, 0x5a, sizeof(je));
+    cJSON *v = json_parse_checked(s, strlen(s), JSON_MAX_DEPTH, &je);
+    assert_true((v != NULL) == (je.err == 0));
+    if (v)
+        assert_string_equal(je.message, "");
+    cJSON_Delete(v);
+    return je;
+}
+
+static void expect_refused(const char *s, int err, size_t offset, const char *message)
+{
+    struct json_error je = checked(s);
+    assert_int_equal(je.err, err);
+    assert_int_equal(je.offset, offset);
+    assert_string_equal(je.message, message);
+}
+
+static void test_json__escaped_nul_refused_with_offset(void **state)
+{
+    (void)state;
+    /* In a value, in a key, nested in objects and arrays. */
+    expect_refused("{\"file\":\"src/a\\u0000b.c\"}", -ERR_INVALID, 14,
+                   "string contains U+0000 at offset 14");
+    expect_refused("{\"a\\u0000b\":1}", -ERR_INVALID, 3, "string contains U+0000 at offset 3");
+    expect_refused("{\"p\":{\"q\":[1,{\"r\":\"x\\u0000\"}]}}", -ERR_INVALID, 20,
+                   "string contains U+0000 at offset 20");
+    expect_refused("\"\\u0000\"", -ERR_INVALID, 1, "string contains U+0000 at offset 1");
+    /* The first one is named. */
+    expect_refused("[\"ok\",\"\\u0000\",\"\\u0000\"]", -ERR_INVALID, 7,
+                   "string contains U+0000 at offset 7");
+    /* An escaped backslash then "u0000" is six ordinary characters... */
+    int err = 1;
+    cJSON *v = json_parse_bounded("{\"a\":\"\\\\u0000\"}", 15, JSON_MAX_DEPTH, &err);
+    assert_int_equal(err, 0);
+    assert_string_equal(json_get_str(v, "a", ""), "\\u0000");
+    cJSON_Delete(v);
+    assert_int_equal(checked("[\"\\\\\\\\u0000\"]").err, 0);
+    /* ...but an escaped backslash then an escaped NUL is a NUL. */
+    expect_refused("[\"\\\\\\u0000\"]", -ERR_INVALID, 4, "string contains U+0000 at offset 4");
+    /* Other escapes of control characters and near misses are fine. */
+    assert_int_equal(checked("[\"\\u0001\\u00000\"]").err, -ERR_INVALID);
+    assert_int_equal(checked("[\"\\u0001\\u0010\\u1000\\u000a\"]").err, 0);
+    /* Invalid JSON is reported as such even when it holds an escaped NUL. */
+    assert_int_equal(checked("{\"a\":\"\\u0000").err, -ERR_PARSE);
+    /* json_parse_bounded gives the same code. */
+    assert_int_equal(PARSE("{\"a\":\"\\u0000\"}"), -ERR_INVALID);
+}
+
+static void test_json__duplicate_keys_refused_at_any_depth(void **state)
+{
+    (void)state;
+    expect_refused("{\"file\":\"a\",\"file\":\"b\"}", -ERR_INVALID, 12,
+                   "duplicate key \"file\" at offset 12");
+    /* Nested in an object, in an array, three deep. */
+    expect_refused("{\"a\":{\"b\":[{\"c\":1,\"d\":2,\"c\":3}]}}", -ERR_INVALID, 24,
+                   "duplicate key \"c\" at offset 24");
+    /* Keys compare decoded: "\u0061" is "a". */
+    expect_refused("{\"a\":1, \"\\u0061\":2}", -ERR_INVALID, 8, "duplicate key \"a\" at offset 8");
+    /* The same key in sibling or nested objects is fine. */
+    assert_int_equal(checked("[{\"id\":1},{\"id\":2}]").err, 0);
+    assert_int_equal(checked("{\"id\":{\"id\":{\"id\":1}},\"x\":{\"id\":2}}").err, 0);
+    /* Strings that look like keys inside values do not count. */
+    assert_int_equal(checked("{\"a\":\"\\\",\\\"a\\\":\",\"b\":[\"a\",\"a\"]}").err, 0);
+    /* The offset is that of the repeated key, after a nested object and a
+     * string holding braces and commas. */
+    expect_refused("{\"x\":{\"y\":\"{,}\"},\"z\":[{}],\"x\":0}", -ERR_INVALID, 26,
+                   "duplicate key \"x\" at offset 26");
+    /* Control characters in the key are shown as '?'; a long key is cut. */
+    expect_refused("{\"a\\nb\":1,\"a\\nb\":2}", -ERR_INVALID, 10,
+                   "duplicate key \"a?b\" at offset 10");
+}
+
+static void test_json__duplicate_keys_in_large_objects(void **state)
+{
+    (void)state;
+    /* Past the pairwise bound the members are sorted: a late repeat of an
+     * early key is found, and so is the earliest of several repeats. */
+    struct buf b;
+    buf_init(&b, 0);
+    assert_int_equal(buf_append_str(&b, "{"), 0);
+    for (int i = 0; i < 1000; i++) {
+        char m[32];
+        snprintf(m, sizeof(m), "%s\"k%d\":%d", i ? "," : "", i, i);
+        assert_int_equal(buf_append_str(&b, m), 0);
+    }
+    size_t before = b.len;
+    assert_int_equal(buf_append_str(&b, "}"), 0);
+    int err = 1;
+    cJSON *v = json_parse_bounded(b.data, b.len, JSON_MAX_DEPTH, &err);
+    assert_int_equal(err, 0);
+    cJSON_Delete(v);
+    b.len = before;
+    assert_int_equal(buf_append_str(&b, ",\"k500\":1,\"k7\":2,\"k500\":3}"), 0);
+    struct json_error je;
+    assert_null(json_parse_checked(b.data, b.len, JSON_MAX_DEPTH, &je));
+    assert_int_equal(je.err, -ERR_INVALID);
+    assert_int_equal(je.offset, before + 1);
+    char want[160];
+    snprintf(want, sizeof(want), "duplicate key \"k500\" at offset %zu", before + 1);
+    assert_string_equal(je.message, want);
+    buf_deinit(&b);
+    /* A long key is cut on a character boundary, marked with an ellipsis. */
+    char key[80];
+    memset(key, 'x', 47);
+    memcpy(key + 47, "\xc3\xa9yyyy", 7); /* é straddles byte 48 */
+    key[54] = '\0';
+    char text[200];
+    snprintf(text, sizeof(text), "{\"%s\":1,\"%s\":2}", key, key);
+    je = checked(text);
+    assert_int_equal(je.err, -ERR_INVALID);
+    char shown[80];
+    memset(shown, 'x', 47);
+    memcpy(shown + 47, "\xe2\x80\xa6", 4);
+    snprintf(want, sizeof(want), "duplicate key \"%s\" at offset 59", shown);
+    assert_string_equal(je.message, want);
+}
+
+static void test_json__parse_errors_say_where(void **state)
+{
+    (void)state;
+    expect_refused("{\"a\":}", -ERR_PARSE, 5, "not valid JSON (at offset 5)");
+    expect_refused("{} x", -ERR_PARSE, 3, "not valid JSON (text after the value at offset 3)");
+    expect_refused("[[[1]]]", 0, 0, "");
+    struct json_error je;
+    assert_null(json_parse_checked("[[1]]", 5, 1, &je));
+    assert_int_equal(je.err, -ERR_TOO_LARGE);
+    assert_string_equal(je.message, "nested deeper than 1 levels at offset 1");
+    assert_null(json_parse_checked("{}\0", 3, 8, &je));
+    assert_string_equal(je.message, "a NUL byte at offset 2");
+    assert_null(json_parse_checked("\"\xff\"", 3, 8, &je));
+    assert_string_equal(je.message, "not valid UTF-8");
+}
+
+static void test_json__refused_member_echoes_unambiguous_ids(void **state)
+{
+    (void)state;
+    const char *t = "{\"jsonrpc\":\"2.0\",\"id\":7,\"params\":{\"f\":\"a\\u0000b\"}}";
+    cJSON *id = json_refused_member(t, strlen(t), "id");
+    assert_true(cJSON_IsNumber(id) && id->valuedouble == 7);
+    cJSON_Delete(id);
+    t = "{\"id\":\"r-1\",\"a\":1,\"a\":2}";
+    id = json_refused_member(t, strlen(t), "id");
+    assert_true(cJSON_IsString(id));
+    assert_string_equal(id->valuestring, "r-1");
+    cJSON_Delete(id);
+    /* The id holds the NUL, appears twice, is not a scalar, or is absent:
+     * it cannot be known. */
+    const char *unknown[] = {
+        "{\"id\":\"r\\u0000x\",\"method\":\"m\"}",
+        "{\"id\":1,\"id\":2}",
+        "{\"id\":{\"a\":\"\\u0000\"}}",
+        "{\"method\":\"\\u0000\"}",
+        "[{\"id\":1,\"x\":\"\\u0000\"}]",
+        "not json",
+    };
+    for (size_t i = 0; i < sizeof(unknown) / sizeof(unknown[0]); i++)
+        assert_null(json_refused_member(unknown[i], strlen(unknown[i]), "id"));
 }
 
 static void test_json__accessors_default_on_wrong_type(void **state)
@@ -238,6 +401,11 @@ int main(void)
         cmocka_unit_test(test_json__malformed_and_empty_fail),
         cmocka_unit_test(test_json__long_numbers_parse_whole),
         cmocka_unit_test(test_json__invalid_utf8_and_nul_fail),
+        cmocka_unit_test(test_json__escaped_nul_refused_with_offset),
+        cmocka_unit_test(test_json__duplicate_keys_refused_at_any_depth),
+        cmocka_unit_test(test_json__duplicate_keys_in_large_objects),
+        cmocka_unit_test(test_json__parse_errors_say_where),
+        cmocka_unit_test(test_json__refused_member_echoes_unambiguous_ids),
         cmocka_unit_test(test_json__accessors_default_on_wrong_type),
         cmocka_unit_test(test_json__is_int_in_range),
         cmocka_unit_test(test_json__builders),

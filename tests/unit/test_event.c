@@ -162,6 +162,21 @@ static void test_event__vec_push_takes_ownership(void **state)
     event_deinit(NULL);
 }
 
+static void test_event__type_reserved_is_the_hubs_namespaces(void **state)
+{
+    (void)state;
+    const char *hub[] = {"agent:registered", "file:unlocked",    "task:completed",
+                         "server:removed",   "tools:changed",    "cache:invalidate",
+                         "guidance:message", "insight:critical", "file:anything"};
+    for (size_t i = 0; i < sizeof(hub) / sizeof(hub[0]); i++)
+        assert_true(event_type_reserved(hub[i]));
+    const char *open[] = {"health:status", "health:degraded", "files:x", "agents:x", "taskx:y",
+                          "ci:file",       "my-app:task",     "nocolon", ""};
+    for (size_t i = 0; i < sizeof(open) / sizeof(open[0]); i++)
+        assert_false(event_type_reserved(open[i]));
+    assert_false(event_type_reserved(NULL));
+}
+
 static void test_event__type_valid(void **state)
 {
     (void)state;
@@ -210,6 +225,7 @@ int main(void)
         cmocka_unit_test(test_event__copy_is_deep),
         cmocka_unit_test(test_event__vec_push_takes_ownership),
         cmocka_unit_test(test_event__type_valid),
+        cmocka_unit_test(test_event__type_reserved_is_the_hubs_namespaces),
         cmocka_unit_test(test_event__type_matches),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -80,24 +80,67 @@ static void test_foreign_msg__seed_object_is_ingested_with_its_fields(void **sta
     done(&p);
 }
 
-static void test_foreign_msg__array_keeps_order_and_hub_types(void **state)
+static void test_foreign_msg__array_keeps_order(void **state)
 {
     (void)state;
     struct parsed p;
-    /* task:completed is in a namespace publish_event reserves for the hub;
-     * a foreign system may report one (it is never folded). */
-    parse(&p, "[{\"type\":\"task:completed\",\"source\":\"backend\",\"data\":{\"taskId\":\"X\"},"
+    parse(&p, "[{\"type\":\"build:completed\",\"source\":\"backend\",\"data\":{\"taskId\":\"X\"},"
               "\"timestamp\":1700000000123},"
               "{\"type\":\"deploy:done\",\"source\":\"ci\",\"data\":{},\"workspace\":\"shop\"}]");
     assert_int_equal(p.verdict, FOREIGN_MSG_INGEST);
     assert_int_equal(p.evs.len, 2);
-    assert_string_equal(p.evs.items[0].type, "task:completed");
+    assert_string_equal(p.evs.items[0].type, "build:completed");
     assert_true(p.evs.items[0].ts_ms == 1700000000123LL);
     assert_null(p.evs.items[0].source_id);
     assert_null(p.evs.items[0].signature);
     assert_string_equal(p.evs.items[1].type, "deploy:done");
     assert_string_equal(p.evs.items[1].source, "ci");
     assert_true(p.evs.items[1].ts_ms == NOW); /* no timestamp: the store's clock */
+    done(&p);
+}
+
+/* The hub's own namespaces are refused from outside, the whole message,
+ * by the rule publish_event applies (event_type_reserved); health:status
+ * and other namespaces stay open. */
+static void test_foreign_msg__hub_namespaces_are_reserved(void **state)
+{
+    (void)state;
+    const char *types[] = {"agent:registered", "file:unlocked",   "task:completed",
+                           "server:removed",   "tools:changed",   "cache:invalidate",
+                           "guidance:message", "insight:critical"};
+    for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+        char msg[200], want[80];
+        snprintf(msg, sizeof(msg), "{\"type\":\"%s\",\"source\":\"backend\",\"data\":{}}",
+                 types[i]);
+        snprintf(want, sizeof(want), "type: '%s' is reserved for the hub", types[i]);
+        struct parsed p;
+        parse(&p, msg);
+        assert_int_equal(p.verdict, FOREIGN_MSG_RESERVED);
+        assert_int_equal(p.evs.len, 0);
+        assert_string_equal(p.why, want);
+        done(&p);
+    }
+    struct parsed p;
+    parse(&p, "[{\"type\":\"deploy:done\",\"source\":\"ci\",\"data\":{}},"
+              "{\"type\":\"guidance:message\",\"source\":\"ci\",\"data\":{\"text\":\"x\"}}]");
+    assert_int_equal(p.verdict, FOREIGN_MSG_RESERVED);
+    assert_int_equal(p.evs.len, 0);
+    assert_string_equal(p.why, "event [1]: type: 'guidance:message' is reserved for the hub");
+    done(&p);
+    /* A namespace that only begins like a reserved one is open. */
+    const char *open_types[] = {"health:status", "health:degraded", "files:changed", "agents:x",
+                                "taskforce:ok"};
+    for (size_t i = 0; i < sizeof(open_types) / sizeof(open_types[0]); i++) {
+        char msg[200];
+        snprintf(msg, sizeof(msg), "{\"type\":\"%s\",\"source\":\"backend\",\"data\":{}}",
+                 open_types[i]);
+        parse(&p, msg);
+        assert_int_equal(p.verdict, FOREIGN_MSG_INGEST);
+        done(&p);
+    }
+    /* A hub's own publication (its source) is still ignored, not refused. */
+    parse(&p, "{\"type\":\"file:locked\",\"source\":\"agent-coordination\",\"data\":{}}");
+    assert_int_equal(p.verdict, FOREIGN_MSG_IGNORED);
     done(&p);
 }
 
@@ -174,6 +217,13 @@ static void test_foreign_msg__malformed_messages_are_refused_whole(void **state)
     expect_invalid("not json", "not UTF-8 JSON");
     expect_invalid("{\"type\":\"a:b\",\"source\":\"x\",\"data\":{\"s\":\"\xff\"}}",
                    "not UTF-8 JSON");
+    /* A NUL or a duplicate key refuses the message, saying where. */
+    expect_invalid("{\"type\":\"a:b\",\"source\":\"x\",\"data\":{\"s\":\"a\\u0000\"}}",
+                   "string contains U+0000 at offset 41");
+    expect_invalid("{\"type\":\"a:b\",\"source\":\"x\",\"source\":\"y\",\"data\":{}}",
+                   "duplicate key \"source\" at offset 27");
+    expect_invalid("[{\"type\":\"a:b\",\"source\":\"x\",\"data\":{\"k\":1,\"k\":2}}]",
+                   "duplicate key \"k\" at offset 42");
     expect_invalid("42", "an event must be a JSON object");
     expect_invalid("[]", "1 to 100 events (it holds 0)");
     expect_invalid("[1]", "event [0]: an event must be a JSON object");
@@ -266,7 +316,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_foreign_msg__seed_object_is_ingested_with_its_fields),
-        cmocka_unit_test(test_foreign_msg__array_keeps_order_and_hub_types),
+        cmocka_unit_test(test_foreign_msg__array_keeps_order),
+        cmocka_unit_test(test_foreign_msg__hub_namespaces_are_reserved),
         cmocka_unit_test(test_foreign_msg__unusable_timestamps_take_the_store_clock),
         cmocka_unit_test(test_foreign_msg__own_and_other_workspace_are_ignored),
         cmocka_unit_test(test_foreign_msg__malformed_messages_are_refused_whole),

@@ -189,6 +189,33 @@ static void test_jsonrpc__parse_errors(void **state)
     cJSON_Delete(v);
 }
 
+static void test_jsonrpc__nul_and_duplicate_keys_are_invalid_requests(void **state)
+{
+    (void)state;
+    struct jsonrpc_msg m;
+    const char *t =
+        "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"x\",\"params\":{\"a\":\"\\u0000\"}}";
+    assert_null(jsonrpc_parse(t, strlen(t), &m));
+    assert_int_equal(m.kind, JSONRPC_KIND_INVALID);
+    assert_int_equal(m.code, JSONRPC_INVALID_REQUEST);
+    assert_string_equal(m.message, "Invalid Request: string contains U+0000 at offset 52");
+    assert_true(cJSON_IsNumber(m.id) && m.id->valuedouble == 3);
+    assert_ptr_equal(m.id, m.refused_id);
+    cJSON_Delete(m.refused_id);
+    /* An id that is not a valid one (a fraction) is not echoed. */
+    t = "{\"id\":1.5,\"a\":1,\"a\":2}";
+    assert_null(jsonrpc_parse(t, strlen(t), &m));
+    assert_int_equal(m.code, JSONRPC_INVALID_REQUEST);
+    assert_string_equal(m.message, "Invalid Request: duplicate key \"a\" at offset 16");
+    assert_null(m.id);
+    assert_null(m.refused_id);
+    /* An escaped backslash before u0000 is text, not a NUL. */
+    t = "{\"id\":1,\"a\":\"\\\\u0000\"}";
+    cJSON *v = jsonrpc_parse(t, strlen(t), &m);
+    assert_non_null(v);
+    cJSON_Delete(v);
+}
+
 static enum jsonrpc_kind classify_text(const char *text, bool allow_batch, struct jsonrpc_msg *m,
                                        cJSON **keep)
 {
@@ -371,6 +398,7 @@ int main(void)
         cmocka_unit_test(test_jsonrpc__framer_oversize_line_stays_bounded),
         cmocka_unit_test(test_jsonrpc__framer_finish),
         cmocka_unit_test(test_jsonrpc__parse_errors),
+        cmocka_unit_test(test_jsonrpc__nul_and_duplicate_keys_are_invalid_requests),
         cmocka_unit_test(test_jsonrpc__classify_kinds),
         cmocka_unit_test(test_jsonrpc__classify_invalid),
         cmocka_unit_test(test_jsonrpc__batch_size_cap),

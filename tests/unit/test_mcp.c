@@ -657,6 +657,20 @@ static void test_mcp__malformed_messages(void **state)
     expect_error(&h, "2025-11-25", -32600, "Invalid Request: \"jsonrpc\" must be \"2.0\"", "3");
     in(&h, "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"tools/list\",\"params\":[1]}");
     expect_error(&h, "2025-11-25", -32602, "Invalid params: params must be an object", "4");
+    /* A U+0000 in an argument or a key twice refuses the whole message
+     * before any tool runs, with the request's id when it is certain. */
+    in(&h, "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"tools/call\",\"params\":{\"name\":"
+           "\"lock_file\",\"arguments\":{\"file\":\"src/a\\u0000b.c\"}}}");
+    expect_error(&h, "2025-11-25", -32600, "Invalid Request: string contains U+0000 at offset 101",
+                 "5");
+    in(&h, "{\"jsonrpc\":\"2.0\",\"id\":\"six\",\"method\":\"tools/call\",\"params\":{\"name\":"
+           "\"lock_file\",\"arguments\":{\"file\":\"a\",\"file\":\"b\"}}}");
+    expect_error(&h, "2025-11-25", -32600, "Invalid Request: duplicate key \"file\" at offset 103",
+                 "\"six\"");
+    in(&h, "{\"jsonrpc\":\"2.0\",\"id\":7,\"id\":8,\"method\":\"ping\"}");
+    expect_error(&h, "2025-11-25", -32600, "Invalid Request: duplicate key \"id\" at offset 24",
+                 "null");
+    assert_int_equal(h.ncalls, 0);
     /* Large integer ids are echoed exactly, as integers. */
     in(&h, "{\"jsonrpc\":\"2.0\",\"id\":9007199254740991,\"method\":\"ping\"}");
     assert_string_equal(last_raw(&h),

@@ -83,6 +83,7 @@ static void test_metrics__figures_and_labels(void **state)
     hub.foreign.duplicate = 3;
     hub.foreign.ignored = 9;
     hub.foreign.invalid = 2;
+    hub.foreign.reserved = 5;
     hub.foreign.failed = 1;
     struct metrics_face face;
     memset(&face, 0, sizeof(face));
@@ -109,6 +110,7 @@ static void test_metrics__figures_and_labels(void **state)
                            "coordhub_store_foreign_messages_total{outcome=\"duplicate\"} 3\n"
                            "coordhub_store_foreign_messages_total{outcome=\"ignored\"} 9\n"
                            "coordhub_store_foreign_messages_total{outcome=\"invalid\"} 2\n"
+                           "coordhub_store_foreign_messages_total{outcome=\"reserved\"} 5\n"
                            "coordhub_store_foreign_messages_total{outcome=\"failed\"} 1\n"));
     buf_deinit(&b);
 }

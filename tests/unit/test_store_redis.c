@@ -722,6 +722,7 @@ static struct store_ingest_stats tr_stats_sum(struct store *a, struct store *b)
     x.duplicate += y.duplicate;
     x.ignored += y.ignored;
     x.invalid += y.invalid;
+    x.reserved += y.reserved;
     x.failed += y.failed;
     return x;
 }
@@ -762,10 +763,12 @@ static void test_store_redis__ingests_foreign_events_once_for_every_listener(voi
      * may repeat one) are one event; the array form; then messages that
      * are ignored or refused; then a marker. */
     tr_publish(t, f1);
-    tr_publish(t, "[{\"type\":\"task:completed\",\"source\":\"backend\",\"data\":{\"tag\":\"f2\","
+    tr_publish(t, "[{\"type\":\"deploy:completed\",\"source\":\"backend\",\"data\":{\"tag\":\"f2\","
                   "\"taskId\":\"NOPE\"}},{\"type\":\"ci:done\",\"source\":\"ci\",\"data\":{\"tag\":"
                   "\"f3\"}}]");
     tr_publish(t, "not json");
+    /* The hub's own namespaces are refused from outside, counted apart. */
+    tr_publish(t, "{\"type\":\"file:unlocked\",\"source\":\"x\",\"data\":{\"tag\":\"rsv\"}}");
     tr_publish(t, "{\"type\":\"a:b\",\"source\":\"x\",\"data\":{\"tag\":\"docs\"},"
                   "\"workspace\":\"docs\"}");
     tr_publish(t,
@@ -810,12 +813,14 @@ static void test_store_redis__ingests_foreign_events_once_for_every_listener(voi
     /* Every message reached both handles: f1, the array and f4 were
      * ingested once each and seen as duplicates by the other handle; f1's
      * repeat was a duplicate for both; own publications (c's append and
-     * the fake), the other workspace's and "not json" changed nothing. */
+     * the fake), the other workspace's, "not json" and the reserved
+     * file:unlocked changed nothing. */
     struct store_ingest_stats st = tr_stats_sum(a, b);
     assert_int_equal(st.ingested, 3);
     assert_int_equal(st.duplicate, 5);
     assert_int_equal(st.ignored, 6);
     assert_int_equal(st.invalid, 2);
+    assert_int_equal(st.reserved, 2);
     assert_int_equal(st.failed, 0);
 
     /* The hubs' own appends go on after the ingested events. */

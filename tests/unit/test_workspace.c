@@ -1037,6 +1037,15 @@ static void test_workspace__publish_event(void **state)
                 "type 'file:locked' is reserved");
     fx_fail_msg(&f, &a, "publish_event", "{\"type\":\"server:x\",\"data\":{}}", -ERR_INVALID,
                 "reserved");
+    /* The namespaces Redis ingestion refuses too (event_type_reserved). */
+    fx_fail_msg(&f, &a, "publish_event", "{\"type\":\"guidance:message\",\"data\":{}}",
+                -ERR_INVALID, "type 'guidance:message' is reserved");
+    fx_fail_msg(&f, &a, "publish_event", "{\"type\":\"tools:changed\",\"data\":{}}", -ERR_INVALID,
+                "reserved");
+    fx_fail_msg(&f, &a, "publish_event", "{\"type\":\"insight:critical\",\"data\":{}}",
+                -ERR_INVALID, "reserved");
+    fx_fail_msg(&f, &a, "publish_event", "{\"type\":\"cache:invalidate\",\"data\":{}}",
+                -ERR_INVALID, "reserved");
     fx_fail_msg(&f, &a, "publish_event", "{\"type\":\"Bad\",\"data\":{}}", -ERR_INVALID, "'type'");
     fx_fail_msg(&f, &a, "publish_event", "{\"type\":\"x:y\"}", -ERR_INVALID, "'data'");
     fx_fail_msg(&f, &a, "publish_event", "{\"type\":\"x:y\",\"data\":[1]}", -ERR_INVALID, "'data'");
