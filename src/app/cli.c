@@ -2,8 +2,8 @@
  * receives parsed options and its positional arguments. Client commands
  * are MCP tool calls over the hub socket (starting the hub when needed),
  * so the CLI and agents share one code path and one set of rules. CLI
- * sessions identify as "coordhub-cli": they act as the workspace owner and
- * never become agents themselves; lock/claim act for --agent (default
+ * sessions open with the workspace's admin token (client.c): they act as
+ * the workspace owner and never become agents themselves; lock/claim act for --agent (default
  * COORDHUB_AGENT, else cli-$USER), which the hub registers in the same
  * call when the workspace does not know it yet. */
 #define _GNU_SOURCE

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "app/options.h"
+#include "auth/token.h"
 #include "base/buf.h"
 #include "base/clock.h"
 #include "base/json.h"
@@ -141,6 +142,39 @@ int client_connect_socket(const struct options *o, bool autostart, char **errmsg
     return fd;
 }
 
+/* The workspace's admin token (<state-dir>/token), which every admin
+ * request on the socket carries (docs/security.md); NULL with *errmsg. */
+static char *client_admin_token(const struct options *o, char **errmsg)
+{
+    char *path = options_state_path(o, "token");
+    char *token = NULL;
+    int rc = token_file_read(path, &token);
+    if (rc) {
+        size_t n = strlen(path) + 160;
+        *errmsg = xmalloc(n);
+        snprintf(*errmsg, n, "cannot read the admin token %s: %s", path,
+                 rc == -ENODATA ? "the file is empty" : strerror(-rc));
+    }
+    free(path);
+    return token;
+}
+
+/* A control line {"coordhub":kind,"token":…} with a newline (caller
+ * frees, after wiping it: it holds the token). */
+static char *client_admin_line(const char *kind, const char *token)
+{
+    cJSON *m = cJSON_CreateObject();
+    cJSON_AddStringToObject(m, "coordhub", kind);
+    cJSON_AddStringToObject(m, "token", token);
+    char *text = json_print(m);
+    cJSON_Delete(m);
+    size_t n = strlen(text);
+    text = xrealloc(text, n + 2);
+    text[n] = '\n';
+    text[n + 1] = '\0';
+    return text;
+}
+
 static int client_write_all(int fd, const char *p, size_t n)
 {
     while (n) {
@@ -185,15 +219,30 @@ int client_control(const struct options *o, const cJSON *req, cJSON **reply, cha
     int fd = client_connect_socket(o, true, errmsg);
     if (fd < 0)
         return -1;
+    char *token = client_admin_token(o, errmsg);
+    if (!token) {
+        close(fd);
+        return -1;
+    }
     struct client c = {.fd = fd, .next_id = 1};
     buf_init(&c.in, CLIENT_MAX_LINE);
-    char *text = json_print(req);
+    cJSON *signed_req = cJSON_Duplicate(req, 1);
+    cJSON_DeleteItemFromObjectCaseSensitive(signed_req, "token");
+    cJSON_AddStringToObject(signed_req, "token", token);
+    token_cleanse(token, strlen(token));
+    free(token);
+    char *text = json_print(signed_req);
+    cJSON *tok = cJSON_GetObjectItemCaseSensitive(signed_req, "token");
+    token_cleanse(tok->valuestring, strlen(tok->valuestring));
+    cJSON_Delete(signed_req);
     size_t len = strlen(text);
     char *line = xmalloc(len + 1);
     memcpy(line, text, len);
     line[len] = '\n';
+    token_cleanse(text, len);
     free(text);
     int rc = client_write_all(fd, line, len + 1);
+    token_cleanse(line, len);
     free(line);
     char *answer = rc == 0 ? client_read_line(&c) : NULL;
     close(fd);
@@ -244,6 +293,13 @@ static cJSON *client_request(struct client *c, const char *method, cJSON *params
         free(line);
         if (!msg)
             continue;
+        if (cJSON_IsString(cJSON_GetObjectItemCaseSensitive(msg, "coordhub")) &&
+            cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(msg, "ok"))) {
+            /* The hub refused the control line this connection opened with. */
+            *errmsg = xstrdup(json_get_str(msg, "error", "the hub refused the connection"));
+            cJSON_Delete(msg);
+            return NULL;
+        }
         const cJSON *rid = cJSON_GetObjectItemCaseSensitive(msg, "id");
         if (cJSON_IsNumber(rid) && (long long)rid->valuedouble == id &&
             !cJSON_GetObjectItemCaseSensitive(msg, "method"))
@@ -264,6 +320,24 @@ struct client *client_open(const struct options *o, bool autostart, char **errms
     int fd = client_connect_socket(o, autostart, errmsg);
     if (fd < 0)
         return NULL;
+    char *token = client_admin_token(o, errmsg);
+    if (!token) {
+        close(fd);
+        return NULL;
+    }
+    /* The admin line goes first: the session is then the owner's (admin,
+     * never an agent) — what clientInfo says below grants nothing. */
+    char *line = client_admin_line("admin", token);
+    token_cleanse(token, strlen(token));
+    free(token);
+    int wrc = client_write_all(fd, line, strlen(line));
+    token_cleanse(line, strlen(line));
+    free(line);
+    if (wrc) {
+        *errmsg = client_errf("cannot send to the hub", -wrc);
+        close(fd);
+        return NULL;
+    }
     struct client *c = xcalloc(1, sizeof(*c));
     c->fd = fd;
     buf_init(&c->in, CLIENT_MAX_LINE);

@@ -17,8 +17,11 @@ struct client;
  * Returns the connected fd or -errno with *errmsg (caller frees). */
 int client_connect_socket(const struct options *o, bool autostart, char **errmsg);
 
-/* Connect and complete the MCP handshake as clientInfo "coordhub-cli".
- * NULL on failure with *errmsg set. */
+/* Connect, open an admin session with the workspace's admin token
+ * (<state-dir>/token: the session acts as the owner and never becomes an
+ * agent) and complete the MCP handshake (clientInfo "coordhub-cli", which
+ * grants nothing by itself). NULL on failure with *errmsg set (a token the
+ * hub refuses included). */
 struct client *client_open(const struct options *o, bool autostart, char **errmsg);
 void client_close(struct client *c);
 
@@ -28,9 +31,10 @@ void client_close(struct client *c);
 int client_call(struct client *c, const char *tool, cJSON *args, cJSON **result, bool *is_error,
                 char **errmsg);
 
-/* Send one control request (a JSON object with "coordhub": kind) on a
- * fresh connection (starting the hub when needed) and read its one-line
- * answer into *reply (caller owns). -1 with *errmsg when there is none. */
+/* Send one control request (a JSON object with "coordhub": kind, to which
+ * the admin token is added) on a fresh connection (starting the hub when
+ * needed) and read its one-line answer into *reply (caller owns). -1 with
+ * *errmsg when there is none. */
 int client_control(const struct options *o, const cJSON *req, cJSON **reply, char **errmsg);
 
 #endif

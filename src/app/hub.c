@@ -560,6 +560,7 @@ static void hub_teardown(struct hub *h)
 {
     hub_http_stop(h);
     hub_sessions_close_all(h);
+    hub_control_close(h);
     hub_keys_close(h); /* after the face and the sessions that point at keys */
     if (h->listener)
         evconnlistener_free(h->listener);
@@ -724,6 +725,7 @@ int hub_serve(const struct options *o)
             log_warn("cannot read the log's newest events; they come with the next ones");
     }
     hub_ensure_token(h);
+    (void)hub_control_load_token(h); /* logged: admin requests are refused then */
     rc = hub_keys_open(h);
     if (rc)
         goto fail;
