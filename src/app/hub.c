@@ -538,6 +538,33 @@ static void hub_ensure_token(struct hub *h)
     free(path);
 }
 
+/* Keep the state directory out of git (docs/configuration.md): it holds
+ * the admin token and the database. A `.gitignore` of `*` (which ignores
+ * itself too) is written at every start when it is missing — so a state
+ * directory made by an older hub gets one as well — unless the directory
+ * is a working tree's top (it has a `.git`: a --state-dir naming the
+ * repository itself), where `*` would hide the user's files. An existing
+ * .gitignore is never changed. */
+static void hub_ensure_gitignore(const struct options *o)
+{
+    char *git = options_state_path(o, ".git");
+    bool top = access(git, F_OK) == 0;
+    free(git);
+    if (top)
+        return;
+    char *path = options_state_path(o, ".gitignore");
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd >= 0) {
+        static const char text[] = "# coordhub state (admin token, database): never commit it\n*\n";
+        if (write(fd, text, sizeof(text) - 1) != (ssize_t)(sizeof(text) - 1))
+            fprintf(stderr, "coordhub: cannot write %s: %s\n", path, strerror(errno));
+        close(fd);
+    } else if (errno != EEXIST) {
+        fprintf(stderr, "coordhub: cannot create %s: %s\n", path, strerror(errno));
+    }
+    free(path);
+}
+
 static void hub_write_pid(struct hub *h)
 {
     char line[32];
@@ -614,6 +641,7 @@ int hub_serve(const struct options *o)
         fprintf(stderr, "coordhub: cannot create state dir %s: %s\n", o->state_dir, strerror(-rc));
         return 1;
     }
+    hub_ensure_gitignore(o);
     char *lock_path = options_state_path(o, "hub.lock");
     h->lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     free(lock_path);
