@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "app/launch.h"
 #include "app/options.h"
 #include "auth/token.h"
 #include "base/buf.h"
@@ -61,44 +62,91 @@ static int client_try_connect(const char *path)
     return fd;
 }
 
+#define CLIENT_IDLE_EXIT_DEFAULT "30m" /* docs/configuration.md */
+
 /* Start `coordhub serve --daemon` for o's workspace and wait for it to
  * detach (it returns once listening, or at once if another hub owns the
- * workspace). */
-static void client_spawn_hub(const struct options *o)
+ * workspace). The hub is started the way the state dir's record says its
+ * hub was (launch.h), with o's settings only where there is no record;
+ * it exits after --idle-exit without sessions. 0, or -1 with *errmsg when
+ * the record forbids the start (a password not given, another store). */
+static int client_spawn_hub(const struct options *o, char **errmsg)
 {
+    char *record_path = options_state_path(o, "hub.json");
+    struct launch_record rec;
+    int rc = launch_record_load(record_path, &rec, errmsg);
+    if (rc != 0 && rc != -ENOENT) {
+        free(record_path);
+        return -1;
+    }
+    const struct launch_record *r = rc == 0 ? &rec : NULL;
+    /* What this command was given, as opposed to the default store. */
+    const char *env_store = getenv("COORDHUB_STORE");
+    if (env_store && !*env_store)
+        env_store = NULL;
+    const char *given = o->store_arg ? o->store_url : env_store;
+    char *store = NULL;
+    rc = launch_autostart_store(r, given, record_path, &store, errmsg);
+    free(record_path);
+    if (rc) {
+        launch_record_deinit(&rec);
+        return -1;
+    }
     char exe[4096];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-    if (n <= 0)
-        return;
+    if (n <= 0) {
+        *errmsg = client_errf("cannot find the coordhub executable", errno);
+        free(store);
+        launch_record_deinit(&rec);
+        return -1;
+    }
     exe[n] = '\0';
+    const char *argv[32];
+    int i = 0;
+    argv[i++] = exe;
+    argv[i++] = "serve";
+    argv[i++] = "--daemon";
+    argv[i++] = "--state-dir";
+    argv[i++] = o->state_dir;
+    argv[i++] = "--root";
+    argv[i++] = o->root;
+    argv[i++] = "--workspace";
+    argv[i++] = r ? r->workspace : o->workspace;
+    /* A store URL from COORDHUB_STORE reaches the hub through the
+     * environment it inherits, so a password in it stays out of the
+     * process list. */
+    const char *store_arg = store ? store : o->store_url;
+    if (!(env_store && strcmp(env_store, store_arg) == 0)) {
+        argv[i++] = "--store";
+        argv[i++] = store_arg;
+    }
+    if (r && r->no_http) {
+        argv[i++] = "--no-http";
+    } else if (r && r->http) {
+        argv[i++] = "--http";
+        argv[i++] = r->http;
+    }
+    if (r && r->tls_cert) {
+        argv[i++] = "--tls-cert";
+        argv[i++] = r->tls_cert;
+    }
+    if (r && r->tls_key) {
+        argv[i++] = "--tls-key";
+        argv[i++] = r->tls_key;
+    }
+    if (r && r->retain) {
+        argv[i++] = "--retain-events";
+        argv[i++] = r->retain;
+    }
+    if (o->log_level) {
+        argv[i++] = "--log-level";
+        argv[i++] = o->log_level;
+    }
+    argv[i++] = "--idle-exit";
+    argv[i++] = o->idle_exit ? o->idle_exit : CLIENT_IDLE_EXIT_DEFAULT;
+    argv[i] = NULL;
     pid_t pid = fork();
-    if (pid < 0)
-        return;
     if (pid == 0) {
-        const char *argv[16];
-        int i = 0;
-        argv[i++] = exe;
-        argv[i++] = "serve";
-        argv[i++] = "--daemon";
-        argv[i++] = "--state-dir";
-        argv[i++] = o->state_dir;
-        argv[i++] = "--root";
-        argv[i++] = o->root;
-        argv[i++] = "--workspace";
-        argv[i++] = o->workspace;
-        /* A store URL from COORDHUB_STORE reaches the hub through the
-         * environment it inherits, so a password in it stays out of the
-         * process list. */
-        const char *env_store = getenv("COORDHUB_STORE");
-        if (o->store_url && !(env_store && strcmp(env_store, o->store_url) == 0)) {
-            argv[i++] = "--store";
-            argv[i++] = o->store_url;
-        }
-        if (o->log_level) {
-            argv[i++] = "--log-level";
-            argv[i++] = o->log_level;
-        }
-        argv[i] = NULL;
         int devnull = open("/dev/null", O_RDWR);
         if (devnull >= 0) {
             dup2(devnull, 0);
@@ -108,9 +156,16 @@ static void client_spawn_hub(const struct options *o)
         execv(exe, (char *const *)argv);
         _exit(127);
     }
+    free(store);
+    launch_record_deinit(&rec);
+    if (pid < 0) {
+        *errmsg = client_errf("cannot start the hub", errno);
+        return -1;
+    }
     int status;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
+    return 0;
 }
 
 int client_connect_socket(const struct options *o, bool autostart, char **errmsg)
@@ -126,7 +181,10 @@ int client_connect_socket(const struct options *o, bool autostart, char **errmsg
         free(path);
         return fd;
     }
-    client_spawn_hub(o);
+    if (client_spawn_hub(o, errmsg) != 0) {
+        free(path);
+        return -EPERM;
+    }
     int64_t deadline = clock_mono_ns() + 15LL * 1000000000;
     while ((fd = client_try_connect(path)) < 0 && clock_mono_ns() < deadline) {
         struct timespec ts = {.tv_sec = 0, .tv_nsec = 20 * 1000000};

@@ -34,6 +34,7 @@
 #include <event2/listener.h>
 
 #include "app/hub_internal.h"
+#include "app/launch.h"
 #include "app/options.h"
 #include "base/clock.h"
 #include "base/json.h"
@@ -573,6 +574,20 @@ static void hub_write_pid(struct hub *h)
         fsync(h->lock_fd);
 }
 
+/* Record how this hub was started (<state-dir>/hub.json, launch.h), for
+ * the hubs started automatically after it. */
+static void hub_write_record(struct hub *h)
+{
+    struct launch_record rec;
+    launch_record_from_options(h->opt, &rec);
+    char *path = options_state_path(h->opt, "hub.json");
+    int rc = launch_record_save(path, &rec);
+    if (rc)
+        log_warn("cannot write %s: %s", path, strerror(-rc));
+    free(path);
+    launch_record_deinit(&rec);
+}
+
 /* Read the pid of the hub holding the lock, or 0. */
 static int hub_lock_owner(int fd)
 {
@@ -655,6 +670,23 @@ int hub_serve(const struct options *o)
                 owner);
         close(h->lock_fd);
         return 3;
+    }
+    /* The state dir records how its hub was started (launch.h): a hub on
+     * another store than the record's must be asked for with --store. */
+    char *record_path = options_state_path(o, "hub.json");
+    struct launch_record rec;
+    rc = launch_record_load(record_path, &rec, &errmsg);
+    if (rc == 0)
+        rc = launch_serve_check(&rec, o, record_path, &errmsg);
+    else if (rc == -ENOENT)
+        rc = 0;
+    launch_record_deinit(&rec);
+    free(record_path);
+    if (rc) {
+        fprintf(stderr, "coordhub serve: %s\n", errmsg);
+        free(errmsg);
+        close(h->lock_fd);
+        return 2;
     }
 
     if (o->daemon) {
@@ -781,6 +813,7 @@ int hub_serve(const struct options *o)
         goto fail;
     }
     hub_reschedule_timers(h);
+    hub_write_record(h);
     /* Agents restored from the log count as detached since now: ticks will
      * take them offline after the grace period unless they come back. */
     log_info("coordhub %s serving workspace '%s' (root %s, store %s, seq %llu)", COORDHUB_VERSION,
