@@ -559,7 +559,7 @@ static int cli_key(struct options *o, int argc, char **argv)
     }
     cJSON *reply = NULL;
     char *err = NULL;
-    int rc = client_control(o, req, &reply, &err);
+    int rc = client_control(o, true, req, &reply, &err);
     cJSON_Delete(req);
     if (rc) {
         fprintf(stderr, "coordhub: key %s: %s\n", sub, err ? err : "failed");
@@ -618,7 +618,66 @@ static int cli_serve(struct options *o, int argc, char **argv)
                 o->retain, OPTIONS_RETAIN_MIN);
         return CLI_USAGE;
     }
+    int64_t idle = 0;
+    if (o->idle_exit && options_duration_ms(o->idle_exit, &idle) != 0) {
+        fprintf(stderr,
+                "coordhub serve: --idle-exit '%s': give a duration such as 30m, 90s, 1h or "
+                "250ms, or 0 / never\n",
+                o->idle_exit);
+        return CLI_INVALID;
+    }
     return hub_serve(o);
+}
+
+#define CLI_STOP_WAIT_MS 30000 /* a hub commits and closes its sessions first */
+
+/* `coordhub stop`: ask the workspace's hub to stop (a control request
+ * with the admin token) and wait until it has exited. Never starts one. */
+static int cli_stop(struct options *o, int argc, char **argv)
+{
+    (void)argv;
+    if (argc) {
+        fprintf(stderr, "usage: coordhub stop\n");
+        return CLI_USAGE;
+    }
+    char *err = NULL;
+    int fd = client_connect_socket(o, false, &err);
+    if (fd < 0) {
+        bool none = fd == -ENOENT || fd == -ECONNREFUSED;
+        if (none)
+            fprintf(stderr, "coordhub stop: no hub is running for %s\n", o->state_dir);
+        else
+            fprintf(stderr, "coordhub stop: %s\n", err ? err : "cannot reach the hub");
+        free(err);
+        return CLI_FAIL;
+    }
+    close(fd);
+    cJSON *req = cJSON_CreateObject();
+    cJSON_AddStringToObject(req, "coordhub", "stop");
+    cJSON *reply = NULL;
+    int rc = client_control(o, false, req, &reply, &err);
+    cJSON_Delete(req);
+    if (rc || !json_get_bool(reply, "ok", false)) {
+        fprintf(stderr, "coordhub stop: %s\n",
+                rc ? (err ? err : "failed") : json_get_str(reply, "error", "refused"));
+        free(err);
+        cJSON_Delete(reply);
+        return CLI_FAIL;
+    }
+    long long pid = (long long)json_get_i64(reply, "pid", 0);
+    cJSON_Delete(reply);
+    rc = client_wait_hub_exit(o, CLI_STOP_WAIT_MS);
+    if (rc) {
+        fprintf(stderr, "coordhub stop: the hub (pid %lld) did not exit within %d s%s%s\n", pid,
+                CLI_STOP_WAIT_MS / 1000, rc == -ETIMEDOUT ? "" : ": ",
+                rc == -ETIMEDOUT ? "" : strerror(-rc));
+        return CLI_FAIL;
+    }
+    if (o->json)
+        printf("{\"stopped\":true,\"pid\":%lld}\n", pid);
+    else
+        printf("coordhub: hub pid %lld stopped\n", pid);
+    return CLI_OK;
 }
 
 static int cli_mcp(struct options *o, int argc, char **argv)
@@ -645,8 +704,9 @@ static int cli_version(struct options *o, int argc, char **argv)
 static const struct cli_cmd cli_cmds[] = {
     {"serve",
      "serve [--daemon] [--http ADDR:PORT | --no-http] [--tls-cert FILE --tls-key FILE] "
-     "[--store URL] [--retain-events N|all] [--log-level L]",
+     "[--store URL] [--retain-events N|all] [--idle-exit DURATION] [--log-level L]",
      "run the hub for this workspace (foreground unless --daemon)", cli_serve},
+    {"stop", "stop [--json]", "stop the workspace's hub and wait until it has exited", cli_stop},
     {"mcp", "mcp [--agent ID]", "MCP server over stdio for an IDE (starts the hub when needed)",
      cli_mcp},
     {"status", "status [--json]", "summary of agents, locks, tasks and health", cli_status},

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -89,6 +90,18 @@ static int client_spawn_hub(const struct options *o, char **errmsg)
     rc = launch_autostart_store(r, given, record_path, &store, errmsg);
     free(record_path);
     if (rc) {
+        launch_record_deinit(&rec);
+        return -1;
+    }
+    int64_t idle_ms = 0;
+    if (o->idle_exit && options_duration_ms(o->idle_exit, &idle_ms) != 0) {
+        size_t m = strlen(o->idle_exit) + 160;
+        *errmsg = xmalloc(m);
+        snprintf(*errmsg, m,
+                 "--idle-exit (or COORDHUB_IDLE_EXIT) '%s': give a duration such as 30m, 90s, "
+                 "1h or 250ms, or 0 / never",
+                 o->idle_exit);
+        free(store);
         launch_record_deinit(&rec);
         return -1;
     }
@@ -270,11 +283,12 @@ static char *client_read_line(struct client *c)
     }
 }
 
-int client_control(const struct options *o, const cJSON *req, cJSON **reply, char **errmsg)
+int client_control(const struct options *o, bool autostart, const cJSON *req, cJSON **reply,
+                   char **errmsg)
 {
     *reply = NULL;
     *errmsg = NULL;
-    int fd = client_connect_socket(o, true, errmsg);
+    int fd = client_connect_socket(o, autostart, errmsg);
     if (fd < 0)
         return -1;
     char *token = client_admin_token(o, errmsg);
@@ -459,4 +473,33 @@ int client_call(struct client *c, const char *tool, cJSON *args, cJSON **result,
     *result = sc;
     cJSON_Delete(resp);
     return 0;
+}
+
+int client_wait_hub_exit(const struct options *o, int timeout_ms)
+{
+    char *path = options_state_path(o, "hub.lock");
+    int fd = open(path, O_RDWR | O_CLOEXEC);
+    free(path);
+    if (fd < 0)
+        return errno == ENOENT ? 0 : -errno;
+    int64_t deadline = clock_mono_ns() + (int64_t)timeout_ms * 1000000;
+    int rc = -ETIMEDOUT;
+    for (;;) {
+        /* The hub holds hub.lock until its very end: free means gone. */
+        if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+            flock(fd, LOCK_UN);
+            rc = 0;
+            break;
+        }
+        if (errno != EWOULDBLOCK && errno != EINTR) {
+            rc = -errno;
+            break;
+        }
+        if (clock_mono_ns() >= deadline)
+            break;
+        struct timespec ts = {.tv_sec = 0, .tv_nsec = 20 * 1000000};
+        nanosleep(&ts, NULL);
+    }
+    close(fd);
+    return rc;
 }

@@ -36,6 +36,7 @@
 #include "app/hub_internal.h"
 #include "app/launch.h"
 #include "app/options.h"
+#include "auth/token.h"
 #include "base/clock.h"
 #include "base/json.h"
 #include "base/log.h"
@@ -450,6 +451,35 @@ static void hub_lag_cb(evutil_socket_t fd, short what, void *arg)
     h->lag_expected_ns = now + (int64_t)HUB_LAG_PERIOD_MS * 1000000;
 }
 
+/* --idle-exit: a hub that a bridge or a client command started exits
+ * once it has had no session for that long (docs/configuration.md), so
+ * hubs of workspaces nobody works in do not pile up. Sessions are the MCP
+ * sessions of the socket and of /mcp; event streams and REST calls keep
+ * no hub alive. */
+static void hub_idle_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct hub *h = arg;
+    (void)fd;
+    (void)what;
+    if (h->nsessions > 0)
+        return;
+    log_info("no session for %lld ms (--idle-exit): shutting down", (long long)h->idle_exit_ms);
+    h->stopping = true;
+    event_base_loopexit(h->base, NULL);
+}
+
+void hub_idle_update(struct hub *h)
+{
+    if (!h->idle_ev || h->stopping)
+        return;
+    if (h->nsessions > 0) {
+        event_del(h->idle_ev);
+    } else {
+        struct timeval tv = clock_timeval_ms(h->idle_exit_ms);
+        event_add(h->idle_ev, &tv);
+    }
+}
+
 static void hub_signal_cb(evutil_socket_t sig, short what, void *arg)
 {
     struct hub *h = arg;
@@ -588,6 +618,53 @@ static void hub_write_record(struct hub *h)
     launch_record_deinit(&rec);
 }
 
+/* The start-up lines: pid, socket, HTTP URL (with the admin token) when
+ * the face is up, workspace and store (caller frees). */
+static char *hub_announce_text(struct hub *h)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (!f)
+        return xstrdup("");
+    fprintf(f, "coordhub: hub pid %d\n", (int)getpid());
+    fprintf(f, "coordhub: listening on unix:%s\n", h->sock_path);
+    hub_http_announce(h, f);
+    char *shown = store_url_redact(h->opt->store_url);
+    fprintf(f, "coordhub: workspace '%s' at %s, store %s\n", h->opt->workspace, h->opt->root,
+            shown);
+    free(shown);
+    fclose(f);
+    return text;
+}
+
+/* The parent of a daemon: wait on the ready pipe (taken) for "R" and the
+ * start-up lines, print them, and give the exit code (1 when the child
+ * failed before it was ready: it said why in hub.log or on stderr). */
+static int hub_daemon_wait(int fd)
+{
+    char buf[4096];
+    size_t len = 0;
+    for (;;) {
+        ssize_t n = read(fd, buf + len, sizeof(buf) - 1 - len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        len += (size_t)n;
+        if (len == sizeof(buf) - 1)
+            break;
+    }
+    close(fd);
+    buf[len] = '\0';
+    if (len == 0 || buf[0] != 'R')
+        return 1;
+    fputs(buf + 1, stdout);
+    fflush(stdout);
+    token_cleanse(buf, len);
+    return 0;
+}
+
 /* Read the pid of the hub holding the lock, or 0. */
 static int hub_lock_owner(int fd)
 {
@@ -609,7 +686,7 @@ static void hub_teardown(struct hub *h)
     if (h->sock_path)
         unlink(h->sock_path);
     struct event *evs[] = {h->commit_ev, h->tick_ev,  h->wait_ev, h->reload_ev,
-                           h->lag_ev,    h->sig_term, h->sig_int};
+                           h->lag_ev,    h->sig_term, h->sig_int, h->idle_ev};
     for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++)
         if (evs[i])
             event_free(evs[i]);
@@ -696,16 +773,11 @@ int hub_serve(const struct options *o)
         if (pid < 0)
             goto fail;
         if (pid > 0) {
-            /* Parent: wait until the child listens (or fails), then return. */
+            /* Parent: wait until the child listens (or fails), print the
+             * lines it sent (pid, socket, URL), then return. */
             close(ready_pipe[1]);
-            char c = 0;
-            ssize_t n;
-            do {
-                n = read(ready_pipe[0], &c, 1);
-            } while (n < 0 && errno == EINTR);
-            close(ready_pipe[0]);
             close(h->lock_fd);
-            return n == 1 && c == 'R' ? 0 : 1;
+            return hub_daemon_wait(ready_pipe[0]);
         }
         close(ready_pipe[0]);
         ready_pipe[0] = -1;
@@ -802,6 +874,12 @@ int hub_serve(const struct options *o)
     h->sig_int = evsignal_new(h->base, SIGINT, hub_signal_cb, h);
     event_add(h->sig_term, NULL);
     event_add(h->sig_int, NULL);
+    if (o->idle_exit && options_duration_ms(o->idle_exit, &h->idle_exit_ms) != 0) {
+        fprintf(stderr, "coordhub: bad --idle-exit '%s'\n", o->idle_exit);
+        goto fail;
+    }
+    if (h->idle_exit_ms > 0)
+        h->idle_ev = evtimer_new(h->base, hub_idle_cb, h);
 
     hub_sessions_init(h);
     rc = hub_listen(h);
@@ -813,25 +891,32 @@ int hub_serve(const struct options *o)
         goto fail;
     }
     hub_reschedule_timers(h);
+    hub_idle_update(h); /* no session yet: the idle time runs from the start */
     hub_write_record(h);
     /* Agents restored from the log count as detached since now: ticks will
      * take them offline after the grace period unless they come back. */
-    log_info("coordhub %s serving workspace '%s' (root %s, store %s, seq %llu)", COORDHUB_VERSION,
-             o->workspace, o->root, h->store->ops->name, (unsigned long long)h->committed_seq);
-    if (!o->daemon) {
-        printf("coordhub: listening on unix:%s\n", h->sock_path);
-        hub_http_announce(h);
-        char *shown = store_url_redact(o->store_url);
-        printf("coordhub: workspace '%s' at %s, store %s\n", o->workspace, o->root, shown);
-        free(shown);
-        fflush(stdout);
-    }
+    char idle[48] = "never";
+    if (h->idle_exit_ms > 0)
+        snprintf(idle, sizeof(idle), "%lld ms", (long long)h->idle_exit_ms);
+    log_info("coordhub %s serving workspace '%s' (root %s, store %s, seq %llu, idle-exit %s)",
+             COORDHUB_VERSION, o->workspace, o->root, h->store->ops->name,
+             (unsigned long long)h->committed_seq, idle);
+    /* One line per face (DESIGN §4 "CLI"): on stdout in the foreground;
+     * a daemon hands them to the parent, which prints them before it
+     * returns, so `serve --daemon` says what it started. */
+    char *faces = hub_announce_text(h);
     if (ready_pipe[1] >= 0) {
-        ssize_t w = write(ready_pipe[1], "R", 1);
-        (void)w;
+        size_t len = strlen(faces);
+        if (write(ready_pipe[1], "R", 1) != 1 || write(ready_pipe[1], faces, len) != (ssize_t)len)
+            log_warn("cannot hand the start-up lines to the starter: %s", strerror(errno));
         close(ready_pipe[1]);
         ready_pipe[1] = -1;
+    } else {
+        fputs(faces, stdout);
+        fflush(stdout);
     }
+    token_cleanse(faces, strlen(faces)); /* the URL holds the admin token */
+    free(faces);
     event_base_dispatch(h->base);
     /* Commit anything evaluated in the last turn before leaving. */
     if (h->pending.len || h->replies)

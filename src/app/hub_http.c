@@ -236,11 +236,12 @@ int hub_http_start(struct hub *h)
     return 0;
 }
 
-void hub_http_announce(struct hub *h)
+void hub_http_announce(struct hub *h, FILE *out)
 {
     if (!h->api)
         return;
-    printf("coordhub: %s://%s/?token=%s\n", api_scheme(h->api), api_address(h->api), h->http_token);
+    fprintf(out, "coordhub: %s://%s/?token=%s\n", api_scheme(h->api), api_address(h->api),
+            h->http_token);
 }
 
 void hub_http_stop(struct hub *h)

@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <cjson/cJSON.h>
 
@@ -152,6 +153,8 @@ struct hub {
     struct event *reload_ev; /* retries the reload while the store is away */
     struct event *wait_ev;   /* parked wait_for_events deadlines */
     struct event *lag_ev;    /* loop-lag probe */
+    struct event *idle_ev;   /* --idle-exit: armed while no session is open */
+    int64_t idle_exit_ms;    /* 0: never exit for want of sessions */
     struct event *sig_term, *sig_int;
     struct hub_session *sessions;
     size_t nsessions;
@@ -243,6 +246,9 @@ struct workspace_waiter;
 void hub_reply_lock_wait(struct hub *h, struct hub_session *s, uint64_t call_id, cJSON *result,
                          struct hub_call_clock clock, struct workspace_waiter *waiter);
 void hub_reschedule_timers(struct hub *h);
+/* The session count changed: with --idle-exit, arm the idle timer when
+ * no session is left, disarm it when one opened. */
+void hub_idle_update(struct hub *h);
 /* A workspace rebuilt from the store (a load, the outage replica): every
  * agent counts as detached since now, then the hub's live sessions take
  * theirs back, so the others get the grace period to return. */
@@ -307,8 +313,8 @@ void hub_session_event(struct hub *h, const struct event *ev, const char *text);
  * unavailable: warned), or an error when a chosen address cannot be
  * served (message on stderr). */
 int hub_http_start(struct hub *h);
-/* Print the face's URL (with the admin token) on stdout, if it is up. */
-void hub_http_announce(struct hub *h);
+/* Print the face's URL (with the admin token) on out, if it is up. */
+void hub_http_announce(struct hub *h, FILE *out);
 /* Stop the face and remove http.addr. Safe when it never started. */
 void hub_http_stop(struct hub *h);
 

@@ -198,6 +198,7 @@ static void hub_session_destroy(struct hub_session *s)
     if (*pp)
         *pp = s->next;
     h->nsessions--;
+    hub_idle_update(h);
     mcp_session_free(s->mcp);
     lineconn_free(s->conn);
     lineconn_free(s->ctl);
@@ -314,6 +315,7 @@ struct hub_session *hub_session_new(struct hub *h)
     s->next = h->sessions;
     h->sessions = s;
     h->nsessions++;
+    hub_idle_update(h);
     return s;
 }
 
