@@ -217,12 +217,23 @@ int launch_autostart_store(const struct launch_record *rec, const char *given,
         *store = launch_dup(given);
         return 0;
     }
-    char *shown = given ? store_url_redact(given) : NULL;
-    bool same = shown && strcmp(shown, rec->store) == 0;
+    if (!given) {
+        if (!rec->secret) {
+            *store = xstrdup(rec->store);
+            return 0;
+        }
+        *errmsg = launch_msg(
+            "this workspace's hub was started on %s (recorded in %s) and its password is not "
+            "recorded: set COORDHUB_STORE to that URL with the password in place of *** to let "
+            "it start again, or start it yourself with `coordhub serve --store URL`",
+            rec->store, record_path, "");
+        return -ERR_STATE;
+    }
+    char *shown = store_url_redact(given);
     int rc = 0;
-    if (same) {
+    if (strcmp(shown, rec->store) == 0) {
         *store = xstrdup(given); /* the record's store, with its password */
-    } else if (given) {
+    } else {
         *errmsg = launch_msg(
             "this workspace's hub was started on %s (recorded in %s), but this command was "
             "given the store %s: a hub started on it would leave the shared workspace. Use the "
@@ -230,15 +241,6 @@ int launch_autostart_store(const struct launch_record *rec, const char *given,
             "`coordhub serve --store URL`",
             rec->store, record_path, shown);
         rc = -ERR_STATE;
-    } else if (rec->secret) {
-        *errmsg = launch_msg(
-            "this workspace's hub was started on %s (recorded in %s) and its password is not "
-            "recorded: set COORDHUB_STORE to that URL with the password in place of *** to let "
-            "it start again, or start it yourself with `coordhub serve --store URL`",
-            rec->store, record_path, "");
-        rc = -ERR_STATE;
-    } else {
-        *store = xstrdup(rec->store);
     }
     free(shown);
     return rc;
