@@ -79,7 +79,7 @@ static void bridge_learn(struct bridge *b, const cJSON *msg)
     }
 }
 
-enum bridge_outcome { BRIDGE_BYE, BRIDGE_HUB_LOST, BRIDGE_REFUSED };
+enum bridge_outcome { BRIDGE_BYE, BRIDGE_STOPPED, BRIDGE_HUB_LOST, BRIDGE_REFUSED };
 
 /* Handover mode: pass fds 0 and 1, then follow the control channel. */
 static enum bridge_outcome bridge_attach(struct bridge *b, int sock)
@@ -116,8 +116,10 @@ static enum bridge_outcome bridge_attach(struct bridge *b, int sock)
                 bridge_learn(b, msg);
             else if (strcmp(kind, "bye") == 0)
                 out = BRIDGE_BYE;
+            else if (strcmp(kind, "stopping") == 0)
+                out = BRIDGE_STOPPED;
             cJSON_Delete(msg);
-            if (out == BRIDGE_BYE)
+            if (out == BRIDGE_BYE || out == BRIDGE_STOPPED)
                 goto done;
         }
     }
@@ -214,6 +216,28 @@ static enum bridge_outcome bridge_relay(struct bridge *b, int sock, bool *stdin_
     return out;
 }
 
+/* Has the IDE gone? It closed its end of our stdin and nothing it wrote
+ * is left to read (POLLHUP without POLLIN), or it no longer reads our
+ * stdout (POLLERR). While the descriptors are handed over the hub reads
+ * them, so this looks without reading; a client that wrote its requests
+ * and closed stdin (`… | coordhub mcp`) is still served while they wait
+ * to be read. stdin_done: relay mode read stdin to its end. */
+static bool bridge_client_gone(bool stdin_done)
+{
+    if (stdin_done)
+        return true;
+    struct pollfd p[2] = {{.fd = 0, .events = POLLIN}, {.fd = 1, .events = POLLOUT}};
+    int n;
+    do {
+        n = poll(p, 2, 0);
+    } while (n < 0 && errno == EINTR);
+    if (n <= 0)
+        return false;
+    bool in_gone =
+        (p[0].revents & POLLNVAL) || ((p[0].revents & POLLHUP) && !(p[0].revents & POLLIN));
+    return in_gone || (p[1].revents & (POLLERR | POLLNVAL));
+}
+
 static bool bridge_may_restart(struct bridge *b)
 {
     int64_t now = clock_mono_ns() / 1000000;
@@ -251,6 +275,12 @@ int bridge_main(const struct options *o)
     bool stdin_done = false;
     int code = 0;
     for (;;) {
+        /* A bridge whose client has gone never starts a hub: nobody would
+         * use it (docs/architecture.md). */
+        if (bridge_client_gone(stdin_done)) {
+            bridge_log("%s", "the client has gone; not starting the hub");
+            break;
+        }
         char *err = NULL;
         int sock = client_connect_socket(o, true, &err);
         if (sock < 0) {
@@ -274,6 +304,10 @@ int bridge_main(const struct options *o)
         close(sock);
         if (out == BRIDGE_BYE)
             break;
+        if (out == BRIDGE_STOPPED) {
+            bridge_log("%s", "the hub was stopped (coordhub stop); exiting");
+            break;
+        }
         if (!bridge_may_restart(&b)) {
             bridge_log("%s", "the hub keeps stopping; giving up");
             code = 1;

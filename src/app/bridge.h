@@ -5,7 +5,9 @@
  * hub with no relay hop; then it only waits on the control channel. If the
  * hub dies, it starts a new one and re-attaches the session with the
  * client's original `initialize` params and agent id, so the IDE never sees
- * the server vanish. It exits when the IDE closes stdin. Relaying bytes is
+ * the server vanish — unless the IDE has gone by then, or the hub said it
+ * was stopped (`coordhub stop`): a bridge never starts a hub nobody would
+ * use. It exits when the IDE closes stdin. Relaying bytes is
  * the fallback when descriptors cannot be handed over (stdin is a regular
  * file, or the hub declines). */
 #ifndef COORDHUB_APP_BRIDGE_H
@@ -14,7 +16,8 @@
 struct options;
 
 /* Run the bridge; returns the process exit code (0 when the IDE closed
- * stdin, 1 when no hub could be reached). */
+ * stdin or had gone, or the hub was stopped; 1 when no hub could be
+ * reached or started). */
 int bridge_main(const struct options *o);
 
 #endif

@@ -5,8 +5,8 @@
  * UTF-8 before anything is sent (docs/cli.md). Client commands
  * are MCP tool calls over the hub socket (starting the hub when needed),
  * so the CLI and agents share one code path and one set of rules. CLI
- * sessions identify as "coordhub-cli": they act as the workspace owner and
- * never become agents themselves; lock/claim act for --agent (default
+ * sessions open with the workspace's admin token (client.c): they act as
+ * the workspace owner and never become agents themselves; lock/claim act for --agent (default
  * COORDHUB_AGENT, else cli-$USER), which the hub registers in the same
  * call when the workspace does not know it yet. */
 #define _GNU_SOURCE
@@ -780,7 +780,7 @@ static int cli_key(struct options *o, int argc, char **argv)
     }
     cJSON *reply = NULL;
     char *err = NULL;
-    int rc = client_control(o, req, &reply, &err);
+    int rc = client_control(o, true, req, &reply, &err);
     cJSON_Delete(req);
     if (rc) {
         cli_fail(o, CLI_FAIL, "key %s: %s", sub, err ? err : "failed");
@@ -835,7 +835,58 @@ static int cli_serve(struct options *o, int argc, char **argv)
             o, CLI_INVALID,
             "serve: --retain-events '%s': give 'all' or a number of events, at least %d", o->retain,
             OPTIONS_RETAIN_MIN);
+    int64_t idle = 0;
+    if (o->idle_exit && options_duration_ms(o->idle_exit, &idle) != 0)
+        return cli_fail(o, CLI_INVALID,
+                        "serve: --idle-exit '%s': give a duration such as 30m, 90s, 1h or 250ms, "
+                        "or 0 / never",
+                        o->idle_exit);
     return hub_serve(o);
+}
+
+#define CLI_STOP_WAIT_MS 30000 /* a hub commits and closes its sessions first */
+
+/* `coordhub stop`: ask the workspace's hub to stop (a control request
+ * with the admin token) and wait until it has exited. Never starts one. */
+static int cli_stop(struct options *o, int argc, char **argv)
+{
+    (void)argv;
+    if (argc)
+        return cli_fail(o, CLI_USAGE, "stop takes no arguments (try 'coordhub stop --help')");
+    char *err = NULL;
+    int fd = client_connect_socket(o, false, &err);
+    if (fd < 0) {
+        bool none = fd == -ENOENT || fd == -ECONNREFUSED;
+        int rc = none ? cli_fail(o, CLI_FAIL, "stop: no hub is running for %s", o->state_dir)
+                      : cli_fail(o, CLI_FAIL, "stop: %s", err ? err : "cannot reach the hub");
+        free(err);
+        return rc;
+    }
+    close(fd);
+    cJSON *req = cJSON_CreateObject();
+    cJSON_AddStringToObject(req, "coordhub", "stop");
+    cJSON *reply = NULL;
+    int rc = client_control(o, false, req, &reply, &err);
+    cJSON_Delete(req);
+    if (rc || !json_get_bool(reply, "ok", false)) {
+        rc = cli_fail(o, CLI_FAIL, "stop: %s",
+                      rc ? (err ? err : "failed") : json_get_str(reply, "error", "refused"));
+        free(err);
+        cJSON_Delete(reply);
+        return rc;
+    }
+    long long pid = (long long)json_get_i64(reply, "pid", 0);
+    cJSON_Delete(reply);
+    rc = client_wait_hub_exit(o, CLI_STOP_WAIT_MS);
+    if (rc)
+        return cli_fail(o, CLI_FAIL, "stop: the hub (pid %lld) did not exit within %d s%s%s", pid,
+                        CLI_STOP_WAIT_MS / 1000, rc == -ETIMEDOUT ? "" : ": ",
+                        rc == -ETIMEDOUT ? "" : strerror(-rc));
+    if (o->json)
+        printf("{\"stopped\":true,\"pid\":%lld}\n", pid);
+    else
+        printf("coordhub: hub pid %lld stopped\n", pid);
+    return CLI_OK;
 }
 
 static int cli_mcp(struct options *o, int argc, char **argv)
@@ -866,7 +917,7 @@ static int cli_help_cmd(struct options *o, int argc, char **argv);
 static const struct cli_cmd cli_cmds[] = {
     {"serve",
      "serve [--daemon] [--http ADDR:PORT | --no-http] [--tls-cert FILE --tls-key FILE] "
-     "[--store URL] [--retain-events N|all] [--log-level L]",
+     "[--store URL] [--retain-events N|all] [--idle-exit DURATION] [--log-level L]",
      "run the hub for this workspace (foreground unless --daemon)",
      "  --daemon               detach once listening\n"
      "  --http ADDR:PORT       HTTP face (default 127.0.0.1:7420; env COORDHUB_HTTP)\n"
@@ -876,8 +927,12 @@ static const struct cli_cmd cli_cmds[] = {
      "  --store URL            sqlite:PATH | redis://[user:pass@]host:port[/db] | "
      "unix:///path/redis.sock\n"
      "  --retain-events N|all  events kept behind the newest snapshot (at least 1000)\n"
+     "  --idle-exit DURATION   exit after this long with no session (30m, 90s; 0 or never:\n"
+     "                         stay; default: never by hand, 30m when started for a client)\n"
      "  --log-level L          error|warn|info|debug\n",
      "  coordhub serve --daemon --http 127.0.0.1:7420\n", cli_serve},
+    {"stop", "stop [--json]", "stop the workspace's hub and wait until it has exited", "",
+     "  coordhub stop\n", cli_stop},
     {"mcp", "mcp [--agent ID]", "MCP server over stdio for an IDE (starts the hub when needed)",
      "  --agent ID             agent id of this session (env COORDHUB_AGENT)\n",
      "  {\"command\":\"coordhub\",\"args\":[\"mcp\"]}   (the IDE's MCP entry)\n", cli_mcp},

@@ -9,13 +9,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "app/launch.h"
 #include "app/options.h"
+#include "auth/token.h"
 #include "base/buf.h"
 #include "base/clock.h"
 #include "base/json.h"
@@ -70,44 +73,103 @@ static int client_try_connect(const char *path)
     return fd;
 }
 
+#define CLIENT_IDLE_EXIT_DEFAULT "30m" /* docs/configuration.md */
+
 /* Start `coordhub serve --daemon` for o's workspace and wait for it to
  * detach (it returns once listening, or at once if another hub owns the
- * workspace). */
-static void client_spawn_hub(const struct options *o)
+ * workspace). The hub is started the way the state dir's record says its
+ * hub was (launch.h), with o's settings only where there is no record;
+ * it exits after --idle-exit without sessions. 0, or -1 with *errmsg when
+ * the record forbids the start (a password not given, another store). */
+static int client_spawn_hub(const struct options *o, char **errmsg)
 {
+    char *record_path = options_state_path(o, "hub.json");
+    struct launch_record rec;
+    int rc = launch_record_load(record_path, &rec, errmsg);
+    if (rc != 0 && rc != -ENOENT) {
+        free(record_path);
+        return -1;
+    }
+    const struct launch_record *r = rc == 0 ? &rec : NULL;
+    /* What this command was given, as opposed to the default store. */
+    const char *env_store = getenv("COORDHUB_STORE");
+    if (env_store && !*env_store)
+        env_store = NULL;
+    const char *given = o->store_arg ? o->store_url : env_store;
+    char *store = NULL;
+    rc = launch_autostart_store(r, given, record_path, &store, errmsg);
+    free(record_path);
+    if (rc) {
+        launch_record_deinit(&rec);
+        return -1;
+    }
+    int64_t idle_ms = 0;
+    if (o->idle_exit && options_duration_ms(o->idle_exit, &idle_ms) != 0) {
+        size_t m = strlen(o->idle_exit) + 160;
+        *errmsg = xmalloc(m);
+        snprintf(*errmsg, m,
+                 "--idle-exit (or COORDHUB_IDLE_EXIT) '%s': give a duration such as 30m, 90s, "
+                 "1h or 250ms, or 0 / never",
+                 o->idle_exit);
+        free(store);
+        launch_record_deinit(&rec);
+        return -1;
+    }
     char exe[4096];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-    if (n <= 0)
-        return;
+    if (n <= 0) {
+        *errmsg = client_errf("cannot find the coordhub executable", errno);
+        free(store);
+        launch_record_deinit(&rec);
+        return -1;
+    }
     exe[n] = '\0';
+    const char *argv[32];
+    int i = 0;
+    argv[i++] = exe;
+    argv[i++] = "serve";
+    argv[i++] = "--daemon";
+    argv[i++] = "--state-dir";
+    argv[i++] = o->state_dir;
+    argv[i++] = "--root";
+    argv[i++] = o->root;
+    argv[i++] = "--workspace";
+    argv[i++] = r ? r->workspace : o->workspace;
+    /* A store URL from COORDHUB_STORE reaches the hub through the
+     * environment it inherits, so a password in it stays out of the
+     * process list. */
+    const char *store_arg = store ? store : o->store_url;
+    if (!(env_store && strcmp(env_store, store_arg) == 0)) {
+        argv[i++] = "--store";
+        argv[i++] = store_arg;
+    }
+    if (r && r->no_http) {
+        argv[i++] = "--no-http";
+    } else if (r && r->http) {
+        argv[i++] = "--http";
+        argv[i++] = r->http;
+    }
+    if (r && r->tls_cert) {
+        argv[i++] = "--tls-cert";
+        argv[i++] = r->tls_cert;
+    }
+    if (r && r->tls_key) {
+        argv[i++] = "--tls-key";
+        argv[i++] = r->tls_key;
+    }
+    if (r && r->retain) {
+        argv[i++] = "--retain-events";
+        argv[i++] = r->retain;
+    }
+    if (o->log_level) {
+        argv[i++] = "--log-level";
+        argv[i++] = o->log_level;
+    }
+    argv[i++] = "--idle-exit";
+    argv[i++] = o->idle_exit ? o->idle_exit : CLIENT_IDLE_EXIT_DEFAULT;
+    argv[i] = NULL;
     pid_t pid = fork();
-    if (pid < 0)
-        return;
     if (pid == 0) {
-        const char *argv[16];
-        int i = 0;
-        argv[i++] = exe;
-        argv[i++] = "serve";
-        argv[i++] = "--daemon";
-        argv[i++] = "--state-dir";
-        argv[i++] = o->state_dir;
-        argv[i++] = "--root";
-        argv[i++] = o->root;
-        argv[i++] = "--workspace";
-        argv[i++] = o->workspace;
-        /* A store URL from COORDHUB_STORE reaches the hub through the
-         * environment it inherits, so a password in it stays out of the
-         * process list. */
-        const char *env_store = getenv("COORDHUB_STORE");
-        if (o->store_url && !(env_store && strcmp(env_store, o->store_url) == 0)) {
-            argv[i++] = "--store";
-            argv[i++] = o->store_url;
-        }
-        if (o->log_level) {
-            argv[i++] = "--log-level";
-            argv[i++] = o->log_level;
-        }
-        argv[i] = NULL;
         int devnull = open("/dev/null", O_RDWR);
         if (devnull >= 0) {
             dup2(devnull, 0);
@@ -117,9 +179,16 @@ static void client_spawn_hub(const struct options *o)
         execv(exe, (char *const *)argv);
         _exit(127);
     }
+    free(store);
+    launch_record_deinit(&rec);
+    if (pid < 0) {
+        *errmsg = client_errf("cannot start the hub", errno);
+        return -1;
+    }
     int status;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
+    return 0;
 }
 
 int client_connect_socket(const struct options *o, bool autostart, char **errmsg)
@@ -135,7 +204,10 @@ int client_connect_socket(const struct options *o, bool autostart, char **errmsg
         free(path);
         return fd;
     }
-    client_spawn_hub(o);
+    if (client_spawn_hub(o, errmsg) != 0) {
+        free(path);
+        return -EPERM;
+    }
     int64_t deadline = clock_mono_ns() + 15LL * 1000000000;
     while ((fd = client_try_connect(path)) < 0 && clock_mono_ns() < deadline) {
         struct timespec ts = {.tv_sec = 0, .tv_nsec = 20 * 1000000};
@@ -149,6 +221,39 @@ int client_connect_socket(const struct options *o, bool autostart, char **errmsg
     }
     free(path);
     return fd;
+}
+
+/* The workspace's admin token (<state-dir>/token), which every admin
+ * request on the socket carries (docs/security.md); NULL with *errmsg. */
+static char *client_admin_token(const struct options *o, char **errmsg)
+{
+    char *path = options_state_path(o, "token");
+    char *token = NULL;
+    int rc = token_file_read(path, &token);
+    if (rc) {
+        size_t n = strlen(path) + 160;
+        *errmsg = xmalloc(n);
+        snprintf(*errmsg, n, "cannot read the admin token %s: %s", path,
+                 rc == -ENODATA ? "the file is empty" : strerror(-rc));
+    }
+    free(path);
+    return token;
+}
+
+/* A control line {"coordhub":kind,"token":…} with a newline (caller
+ * frees, after wiping it: it holds the token). */
+static char *client_admin_line(const char *kind, const char *token)
+{
+    cJSON *m = cJSON_CreateObject();
+    cJSON_AddStringToObject(m, "coordhub", kind);
+    cJSON_AddStringToObject(m, "token", token);
+    char *text = json_print(m);
+    cJSON_Delete(m);
+    size_t n = strlen(text);
+    text = xrealloc(text, n + 2);
+    text[n] = '\n';
+    text[n + 1] = '\0';
+    return text;
 }
 
 static int client_write_all(int fd, const char *p, size_t n)
@@ -211,22 +316,38 @@ static char *client_timeout_msg(int64_t ms)
                       (long long)ms);
 }
 
-int client_control(const struct options *o, const cJSON *req, cJSON **reply, char **errmsg)
+int client_control(const struct options *o, bool autostart, const cJSON *req, cJSON **reply,
+                   char **errmsg)
 {
     *reply = NULL;
     *errmsg = NULL;
-    int fd = client_connect_socket(o, true, errmsg);
+    int fd = client_connect_socket(o, autostart, errmsg);
     if (fd < 0)
         return -1;
+    char *token = client_admin_token(o, errmsg);
+    if (!token) {
+        close(fd);
+        return -1;
+    }
     struct client c = {.fd = fd, .next_id = 1, .reply_timeout_ms = client_reply_timeout_ms(o)};
     buf_init(&c.in, CLIENT_MAX_LINE);
-    char *text = json_print(req);
+    cJSON *signed_req = cJSON_Duplicate(req, 1);
+    cJSON_DeleteItemFromObjectCaseSensitive(signed_req, "token");
+    cJSON_AddStringToObject(signed_req, "token", token);
+    token_cleanse(token, strlen(token));
+    free(token);
+    char *text = json_print(signed_req);
+    cJSON *tok = cJSON_GetObjectItemCaseSensitive(signed_req, "token");
+    token_cleanse(tok->valuestring, strlen(tok->valuestring));
+    cJSON_Delete(signed_req);
     size_t len = strlen(text);
     char *line = xmalloc(len + 1);
     memcpy(line, text, len);
     line[len] = '\n';
+    token_cleanse(text, len);
     free(text);
     int rc = client_write_all(fd, line, len + 1);
+    token_cleanse(line, len);
     free(line);
     bool timed_out = false;
     char *answer =
@@ -294,6 +415,13 @@ static cJSON *client_request(struct client *c, const char *method, cJSON *params
         free(line);
         if (!msg)
             continue;
+        if (cJSON_IsString(cJSON_GetObjectItemCaseSensitive(msg, "coordhub")) &&
+            cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(msg, "ok"))) {
+            /* The hub refused the control line this connection opened with. */
+            *errmsg = xstrdup(json_get_str(msg, "error", "the hub refused the connection"));
+            cJSON_Delete(msg);
+            return NULL;
+        }
         const cJSON *rid = cJSON_GetObjectItemCaseSensitive(msg, "id");
         bool response = !cJSON_GetObjectItemCaseSensitive(msg, "method");
         if (response && cJSON_IsNumber(rid) && (long long)rid->valuedouble == id)
@@ -316,6 +444,24 @@ struct client *client_open(const struct options *o, bool autostart, char **errms
     int fd = client_connect_socket(o, autostart, errmsg);
     if (fd < 0)
         return NULL;
+    char *token = client_admin_token(o, errmsg);
+    if (!token) {
+        close(fd);
+        return NULL;
+    }
+    /* The admin line goes first: the session is then the owner's (admin,
+     * never an agent) — what clientInfo says below grants nothing. */
+    char *line = client_admin_line("admin", token);
+    token_cleanse(token, strlen(token));
+    free(token);
+    int wrc = client_write_all(fd, line, strlen(line));
+    token_cleanse(line, strlen(line));
+    free(line);
+    if (wrc) {
+        *errmsg = client_errf("cannot send to the hub", -wrc);
+        close(fd);
+        return NULL;
+    }
     struct client *c = xcalloc(1, sizeof(*c));
     c->fd = fd;
     c->reply_timeout_ms = client_reply_timeout_ms(o);
@@ -390,4 +536,33 @@ int client_call(struct client *c, const char *tool, cJSON *args, cJSON **result,
     *result = sc;
     cJSON_Delete(resp);
     return 0;
+}
+
+int client_wait_hub_exit(const struct options *o, int timeout_ms)
+{
+    char *path = options_state_path(o, "hub.lock");
+    int fd = open(path, O_RDWR | O_CLOEXEC);
+    free(path);
+    if (fd < 0)
+        return errno == ENOENT ? 0 : -errno;
+    int64_t deadline = clock_mono_ns() + (int64_t)timeout_ms * 1000000;
+    int rc = -ETIMEDOUT;
+    for (;;) {
+        /* The hub holds hub.lock until its very end: free means gone. */
+        if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+            flock(fd, LOCK_UN);
+            rc = 0;
+            break;
+        }
+        if (errno != EWOULDBLOCK && errno != EINTR) {
+            rc = -errno;
+            break;
+        }
+        if (clock_mono_ns() >= deadline)
+            break;
+        struct timespec ts = {.tv_sec = 0, .tv_nsec = 20 * 1000000};
+        nanosleep(&ts, NULL);
+    }
+    close(fd);
+    return rc;
 }

@@ -19,12 +19,18 @@ struct client;
 #define CLIENT_REPLY_TIMEOUT_MS 30000
 
 /* Connect to the hub socket of o's state dir; with autostart, start
- * `coordhub serve --daemon` when nobody listens and wait for it (≤ 15 s).
- * Returns the connected fd or -errno with *errmsg (caller frees). */
+ * `coordhub serve --daemon` when nobody listens — as the state dir's
+ * record says its hub was started (launch.h), exiting after --idle-exit
+ * (default 30 min) without sessions — and wait for it (≤ 15 s). Returns
+ * the connected fd or -errno with *errmsg (caller frees); -EPERM when the
+ * record forbids the start (its message says why and what to do). */
 int client_connect_socket(const struct options *o, bool autostart, char **errmsg);
 
-/* Connect and complete the MCP handshake as clientInfo "coordhub-cli".
- * NULL on failure with *errmsg set. */
+/* Connect, open an admin session with the workspace's admin token
+ * (<state-dir>/token: the session acts as the owner and never becomes an
+ * agent) and complete the MCP handshake (clientInfo "coordhub-cli", which
+ * grants nothing by itself). NULL on failure with *errmsg set (a token the
+ * hub refuses included). */
 struct client *client_open(const struct options *o, bool autostart, char **errmsg);
 void client_close(struct client *c);
 
@@ -36,9 +42,15 @@ void client_close(struct client *c);
 int client_call(struct client *c, const char *tool, cJSON *args, cJSON **result, bool *is_error,
                 char **errmsg);
 
-/* Send one control request (a JSON object with "coordhub": kind) on a
- * fresh connection (starting the hub when needed) and read its one-line
- * answer into *reply (caller owns). -1 with *errmsg when there is none. */
-int client_control(const struct options *o, const cJSON *req, cJSON **reply, char **errmsg);
+/* Send one control request (a JSON object with "coordhub": kind, to which
+ * the admin token is added) on a fresh connection (starting the hub when
+ * needed, with autostart) and read its one-line answer into *reply
+ * (caller owns). -1 with *errmsg when there is none. */
+int client_control(const struct options *o, bool autostart, const cJSON *req, cJSON **reply,
+                   char **errmsg);
+
+/* Wait (≤ timeout_ms) until no hub holds o's hub.lock: the hub has
+ * exited. 0 when none holds it, -ETIMEDOUT, or another -errno. */
+int client_wait_hub_exit(const struct options *o, int timeout_ms);
 
 #endif

@@ -34,7 +34,9 @@
 #include <event2/listener.h>
 
 #include "app/hub_internal.h"
+#include "app/launch.h"
 #include "app/options.h"
+#include "auth/token.h"
 #include "base/clock.h"
 #include "base/json.h"
 #include "base/log.h"
@@ -449,6 +451,35 @@ static void hub_lag_cb(evutil_socket_t fd, short what, void *arg)
     h->lag_expected_ns = now + (int64_t)HUB_LAG_PERIOD_MS * 1000000;
 }
 
+/* --idle-exit: a hub that a bridge or a client command started exits
+ * once it has had no session for that long (docs/configuration.md), so
+ * hubs of workspaces nobody works in do not pile up. Sessions are the MCP
+ * sessions of the socket and of /mcp; event streams and REST calls keep
+ * no hub alive. */
+static void hub_idle_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct hub *h = arg;
+    (void)fd;
+    (void)what;
+    if (h->nsessions > 0)
+        return;
+    log_info("no session for %lld ms (--idle-exit): shutting down", (long long)h->idle_exit_ms);
+    h->stopping = true;
+    event_base_loopexit(h->base, NULL);
+}
+
+void hub_idle_update(struct hub *h)
+{
+    if (!h->idle_ev || h->stopping)
+        return;
+    if (h->nsessions > 0) {
+        event_del(h->idle_ev);
+    } else {
+        struct timeval tv = clock_timeval_ms(h->idle_exit_ms);
+        event_add(h->idle_ev, &tv);
+    }
+}
+
 static void hub_signal_cb(evutil_socket_t sig, short what, void *arg)
 {
     struct hub *h = arg;
@@ -538,12 +569,100 @@ static void hub_ensure_token(struct hub *h)
     free(path);
 }
 
+/* Keep the state directory out of git (docs/configuration.md): it holds
+ * the admin token and the database. A `.gitignore` of `*` (which ignores
+ * itself too) is written at every start when it is missing — so a state
+ * directory made by an older hub gets one as well — unless the directory
+ * is a working tree's top (it has a `.git`: a --state-dir naming the
+ * repository itself), where `*` would hide the user's files. An existing
+ * .gitignore is never changed. */
+static void hub_ensure_gitignore(const struct options *o)
+{
+    char *git = options_state_path(o, ".git");
+    bool top = access(git, F_OK) == 0;
+    free(git);
+    if (top)
+        return;
+    char *path = options_state_path(o, ".gitignore");
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd >= 0) {
+        static const char text[] = "# coordhub state (admin token, database): never commit it\n*\n";
+        if (write(fd, text, sizeof(text) - 1) != (ssize_t)(sizeof(text) - 1))
+            fprintf(stderr, "coordhub: cannot write %s: %s\n", path, strerror(errno));
+        close(fd);
+    } else if (errno != EEXIST) {
+        fprintf(stderr, "coordhub: cannot create %s: %s\n", path, strerror(errno));
+    }
+    free(path);
+}
+
 static void hub_write_pid(struct hub *h)
 {
     char line[32];
     int n = snprintf(line, sizeof(line), "%d\n", (int)getpid());
     if (ftruncate(h->lock_fd, 0) == 0 && pwrite(h->lock_fd, line, (size_t)n, 0) == n)
         fsync(h->lock_fd);
+}
+
+/* Record how this hub was started (<state-dir>/hub.json, launch.h), for
+ * the hubs started automatically after it. */
+static void hub_write_record(struct hub *h)
+{
+    struct launch_record rec;
+    launch_record_from_options(h->opt, &rec);
+    char *path = options_state_path(h->opt, "hub.json");
+    int rc = launch_record_save(path, &rec);
+    if (rc)
+        log_warn("cannot write %s: %s", path, strerror(-rc));
+    free(path);
+    launch_record_deinit(&rec);
+}
+
+/* The start-up lines: pid, socket, HTTP URL (with the admin token) when
+ * the face is up, workspace and store (caller frees). */
+static char *hub_announce_text(struct hub *h)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (!f)
+        return xstrdup("");
+    fprintf(f, "coordhub: hub pid %d\n", (int)getpid());
+    fprintf(f, "coordhub: listening on unix:%s\n", h->sock_path);
+    hub_http_announce(h, f);
+    char *shown = store_url_redact(h->opt->store_url);
+    fprintf(f, "coordhub: workspace '%s' at %s, store %s\n", h->opt->workspace, h->opt->root,
+            shown);
+    free(shown);
+    fclose(f);
+    return text;
+}
+
+/* The parent of a daemon: wait on the ready pipe (taken) for "R" and the
+ * start-up lines, print them, and give the exit code (1 when the child
+ * failed before it was ready: it said why in hub.log or on stderr). */
+static int hub_daemon_wait(int fd)
+{
+    char buf[4096];
+    size_t len = 0;
+    for (;;) {
+        ssize_t n = read(fd, buf + len, sizeof(buf) - 1 - len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        len += (size_t)n;
+        if (len == sizeof(buf) - 1)
+            break;
+    }
+    close(fd);
+    buf[len] = '\0';
+    if (len == 0 || buf[0] != 'R')
+        return 1;
+    fputs(buf + 1, stdout);
+    fflush(stdout);
+    token_cleanse(buf, len);
+    return 0;
 }
 
 /* Read the pid of the hub holding the lock, or 0. */
@@ -560,13 +679,14 @@ static void hub_teardown(struct hub *h)
 {
     hub_http_stop(h);
     hub_sessions_close_all(h);
+    hub_control_close(h);
     hub_keys_close(h); /* after the face and the sessions that point at keys */
     if (h->listener)
         evconnlistener_free(h->listener);
     if (h->sock_path)
         unlink(h->sock_path);
     struct event *evs[] = {h->commit_ev, h->tick_ev,  h->wait_ev, h->reload_ev,
-                           h->lag_ev,    h->sig_term, h->sig_int};
+                           h->lag_ev,    h->sig_term, h->sig_int, h->idle_ev};
     for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++)
         if (evs[i])
             event_free(evs[i]);
@@ -613,6 +733,7 @@ int hub_serve(const struct options *o)
         fprintf(stderr, "coordhub: cannot create state dir %s: %s\n", o->state_dir, strerror(-rc));
         return 1;
     }
+    hub_ensure_gitignore(o);
     char *lock_path = options_state_path(o, "hub.lock");
     h->lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     free(lock_path);
@@ -627,6 +748,23 @@ int hub_serve(const struct options *o)
         close(h->lock_fd);
         return 3;
     }
+    /* The state dir records how its hub was started (launch.h): a hub on
+     * another store than the record's must be asked for with --store. */
+    char *record_path = options_state_path(o, "hub.json");
+    struct launch_record rec;
+    rc = launch_record_load(record_path, &rec, &errmsg);
+    if (rc == 0)
+        rc = launch_serve_check(&rec, o, record_path, &errmsg);
+    else if (rc == -ENOENT)
+        rc = 0;
+    launch_record_deinit(&rec);
+    free(record_path);
+    if (rc) {
+        fprintf(stderr, "coordhub serve: %s\n", errmsg);
+        free(errmsg);
+        close(h->lock_fd);
+        return 2;
+    }
 
     if (o->daemon) {
         if (pipe2(ready_pipe, O_CLOEXEC) != 0)
@@ -635,16 +773,11 @@ int hub_serve(const struct options *o)
         if (pid < 0)
             goto fail;
         if (pid > 0) {
-            /* Parent: wait until the child listens (or fails), then return. */
+            /* Parent: wait until the child listens (or fails), print the
+             * lines it sent (pid, socket, URL), then return. */
             close(ready_pipe[1]);
-            char c = 0;
-            ssize_t n;
-            do {
-                n = read(ready_pipe[0], &c, 1);
-            } while (n < 0 && errno == EINTR);
-            close(ready_pipe[0]);
             close(h->lock_fd);
-            return n == 1 && c == 'R' ? 0 : 1;
+            return hub_daemon_wait(ready_pipe[0]);
         }
         close(ready_pipe[0]);
         ready_pipe[0] = -1;
@@ -724,6 +857,7 @@ int hub_serve(const struct options *o)
             log_warn("cannot read the log's newest events; they come with the next ones");
     }
     hub_ensure_token(h);
+    (void)hub_control_load_token(h); /* logged: admin requests are refused then */
     rc = hub_keys_open(h);
     if (rc)
         goto fail;
@@ -740,6 +874,12 @@ int hub_serve(const struct options *o)
     h->sig_int = evsignal_new(h->base, SIGINT, hub_signal_cb, h);
     event_add(h->sig_term, NULL);
     event_add(h->sig_int, NULL);
+    if (o->idle_exit && options_duration_ms(o->idle_exit, &h->idle_exit_ms) != 0) {
+        fprintf(stderr, "coordhub: bad --idle-exit '%s'\n", o->idle_exit);
+        goto fail;
+    }
+    if (h->idle_exit_ms > 0)
+        h->idle_ev = evtimer_new(h->base, hub_idle_cb, h);
 
     hub_sessions_init(h);
     rc = hub_listen(h);
@@ -751,24 +891,32 @@ int hub_serve(const struct options *o)
         goto fail;
     }
     hub_reschedule_timers(h);
+    hub_idle_update(h); /* no session yet: the idle time runs from the start */
+    hub_write_record(h);
     /* Agents restored from the log count as detached since now: ticks will
      * take them offline after the grace period unless they come back. */
-    log_info("coordhub %s serving workspace '%s' (root %s, store %s, seq %llu)", COORDHUB_VERSION,
-             o->workspace, o->root, h->store->ops->name, (unsigned long long)h->committed_seq);
-    if (!o->daemon) {
-        printf("coordhub: listening on unix:%s\n", h->sock_path);
-        hub_http_announce(h);
-        char *shown = store_url_redact(o->store_url);
-        printf("coordhub: workspace '%s' at %s, store %s\n", o->workspace, o->root, shown);
-        free(shown);
-        fflush(stdout);
-    }
+    char idle[48] = "never";
+    if (h->idle_exit_ms > 0)
+        snprintf(idle, sizeof(idle), "%lld ms", (long long)h->idle_exit_ms);
+    log_info("coordhub %s serving workspace '%s' (root %s, store %s, seq %llu, idle-exit %s)",
+             COORDHUB_VERSION, o->workspace, o->root, h->store->ops->name,
+             (unsigned long long)h->committed_seq, idle);
+    /* One line per face (DESIGN §4 "CLI"): on stdout in the foreground;
+     * a daemon hands them to the parent, which prints them before it
+     * returns, so `serve --daemon` says what it started. */
+    char *faces = hub_announce_text(h);
     if (ready_pipe[1] >= 0) {
-        ssize_t w = write(ready_pipe[1], "R", 1);
-        (void)w;
+        size_t len = strlen(faces);
+        if (write(ready_pipe[1], "R", 1) != 1 || write(ready_pipe[1], faces, len) != (ssize_t)len)
+            log_warn("cannot hand the start-up lines to the starter: %s", strerror(errno));
         close(ready_pipe[1]);
         ready_pipe[1] = -1;
+    } else {
+        fputs(faces, stdout);
+        fflush(stdout);
     }
+    token_cleanse(faces, strlen(faces)); /* the URL holds the admin token */
+    free(faces);
     event_base_dispatch(h->base);
     /* Commit anything evaluated in the last turn before leaving. */
     if (h->pending.len || h->replies)

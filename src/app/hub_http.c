@@ -32,6 +32,7 @@
 
 #include "api/api.h"
 #include "auth/keys.h"
+#include "auth/token.h"
 #include "app/hub_internal.h"
 #include "app/options.h"
 #include "base/clock.h"
@@ -44,27 +45,16 @@
 #endif
 
 #define HUB_HTTP_DEFAULT "127.0.0.1:7420"
-#define HUB_HTTP_TOKEN_MAX 256
 
 /* The admin token (caller frees), or NULL if the file is missing/empty. */
 static char *hub_http_read_token(struct hub *h)
 {
     char *path = options_state_path(h->opt, "token");
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    char *token = NULL;
+    if (token_file_read(path, &token) != 0)
+        token = NULL;
     free(path);
-    if (fd < 0)
-        return NULL;
-    char buf[HUB_HTTP_TOKEN_MAX + 1];
-    ssize_t n = read(fd, buf, HUB_HTTP_TOKEN_MAX);
-    close(fd);
-    if (n <= 0)
-        return NULL;
-    buf[n] = '\0';
-    size_t len = strcspn(buf, " \t\r\n");
-    if (len == 0)
-        return NULL;
-    buf[len] = '\0';
-    return xstrdup(buf);
+    return token;
 }
 
 static cJSON *hub_http_status(void *arg)
@@ -247,11 +237,12 @@ int hub_http_start(struct hub *h)
     return 0;
 }
 
-void hub_http_announce(struct hub *h)
+void hub_http_announce(struct hub *h, FILE *out)
 {
     if (!h->api)
         return;
-    printf("coordhub: %s://%s/?token=%s\n", api_scheme(h->api), api_address(h->api), h->http_token);
+    fprintf(out, "coordhub: %s://%s/?token=%s\n", api_scheme(h->api), api_address(h->api),
+            h->http_token);
 }
 
 void hub_http_stop(struct hub *h)

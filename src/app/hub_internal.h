@@ -7,15 +7,17 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <cjson/cJSON.h>
 
 #include "api/metrics.h"
+#include "auth/token.h"
 #include "core/event.h"
 #include "core/workspace.h"
 
 struct api_caller;
-struct hub_key_reply;
+struct hub_control_reply;
 struct event_base;
 struct event;
 struct evconnlistener;
@@ -151,6 +153,8 @@ struct hub {
     struct event *reload_ev; /* retries the reload while the store is away */
     struct event *wait_ev;   /* parked wait_for_events deadlines */
     struct event *lag_ev;    /* loop-lag probe */
+    struct event *idle_ev;   /* --idle-exit: armed while no session is open */
+    int64_t idle_exit_ms;    /* 0: never exit for want of sessions */
     struct event *sig_term, *sig_int;
     struct hub_session *sessions;
     size_t nsessions;
@@ -197,6 +201,9 @@ struct hub {
     char *down_reason;
     uint64_t outage_seq;
     bool stopping;
+    /* The owner asked the hub to stop (`coordhub stop`, hub_control.c):
+     * bridges are told so and do not start it again. */
+    bool stop_requested;
     struct api *api;        /* the HTTP face, NULL when off (hub_http.c) */
     char *http_token;       /* owned: admin token while the face is up */
     bool http_addr_written; /* <state-dir>/http.addr is ours to remove */
@@ -211,8 +218,13 @@ struct hub {
     /* The tool call being run now (hub_tool_call); hub_reply stamps it. */
     struct hub_call_clock call;
     struct keys *keys; /* API keys (<state-dir>/keys.json), hub_keys.c */
-    /* Answers to `key` control requests still going out (hub_keys.c). */
-    struct hub_key_reply *key_replies;
+    /* Answers to control requests still going out (hub_control.c). */
+    struct hub_control_reply *control_replies;
+    /* SHA-256 of <state-dir>/token: what an admin control line must
+     * present (hub_control.c); admin_token_set false when it could not
+     * be read (every admin request is then refused). */
+    struct token_digest admin_token;
+    bool admin_token_set;
 };
 
 /* hub.c */
@@ -234,6 +246,9 @@ struct workspace_waiter;
 void hub_reply_lock_wait(struct hub *h, struct hub_session *s, uint64_t call_id, cJSON *result,
                          struct hub_call_clock clock, struct workspace_waiter *waiter);
 void hub_reschedule_timers(struct hub *h);
+/* The session count changed: with --idle-exit, arm the idle timer when
+ * no session is left, disarm it when one opened. */
+void hub_idle_update(struct hub *h);
 /* A workspace rebuilt from the store (a load, the outage replica): every
  * agent counts as detached since now, then the hub's live sessions take
  * theirs back, so the others get the grace period to return. */
@@ -298,8 +313,8 @@ void hub_session_event(struct hub *h, const struct event *ev, const char *text);
  * unavailable: warned), or an error when a chosen address cannot be
  * served (message on stderr). */
 int hub_http_start(struct hub *h);
-/* Print the face's URL (with the admin token) on stdout, if it is up. */
-void hub_http_announce(struct hub *h);
+/* Print the face's URL (with the admin token) on out, if it is up. */
+void hub_http_announce(struct hub *h, FILE *out);
 /* Stop the face and remove http.addr. Safe when it never started. */
 void hub_http_stop(struct hub *h);
 
@@ -331,6 +346,30 @@ void hub_metrics_event(struct hub *h, const struct event *ev);
 /* A queued lock request ended: granted or timed out, after waiting
  * since clock.start_ns. */
 void hub_metrics_lock_wait_done(struct hub *h, struct hub_call_clock clock, bool granted);
+
+/* hub_control.c */
+/* Read <state-dir>/token into h->admin_token. 0, or an error (logged):
+ * admin requests are then refused. */
+int hub_control_load_token(struct hub *h);
+/* Why the control line ctl may not act as the workspace owner (a static
+ * string), or NULL when its "token" is the admin token. */
+const char *hub_control_refusal(const struct hub *h, const cJSON *ctl);
+/* Answer a control request on fd (taken) with the line text, then close
+ * the connection once the peer took it (or HUB_CONTROL_REPLY_MS passed). */
+void hub_control_send(struct hub *h, int fd, const char *text);
+/* The same with msg (taken) printed; the text is wiped after. */
+void hub_control_send_json(struct hub *h, int fd, cJSON *msg);
+/* Answer {"coordhub":kind,"ok":false,"code":"unauthorized","error":why}
+ * on fd (taken). */
+void hub_control_refuse(struct hub *h, int fd, const char *kind, const char *why);
+/* A stop request (`coordhub stop`) on fd (taken): with the admin token,
+ * answer {"coordhub":"stop","ok":true,"pid":…} and leave the loop (the
+ * hub then stops as on SIGTERM, telling bridges "stopping"); refused
+ * otherwise. */
+void hub_control_stop(struct hub *h, int fd, const cJSON *ctl);
+/* Send what the peers take now of the answers still going out, then drop
+ * them (teardown). */
+void hub_control_close(struct hub *h);
 
 /* hub_keys.c */
 /* Load <state-dir>/keys.json into h->keys. 0, or an error (printed on

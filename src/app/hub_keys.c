@@ -5,14 +5,12 @@
  * control request: the first line of a fresh socket connection is
  * {"coordhub":"key","op":…} and the hub answers one line
  * {"coordhub":"key","ok":true,"result":…} or {…,"ok":false,"code",
- * "error"} and closes the connection. A control request is not an MCP
- * session: no MCP message, no tool and no HTTP route reaches this code,
- * so an agent session (socket or HTTP) cannot create or revoke keys; only
- * a peer of the 0600 socket in the 0700 state dir can — the workspace
- * owner, who is trusted with the socket already (DESIGN §5). The answer
- * goes out through a lineconn, never blocking the loop: the connection
- * closes once the peer has taken it, when the peer goes away, or after
- * HUB_KEYS_REPLY_MS (a peer that does not read loses its answer).
+ * "error"} and closes the connection (hub_control.c sends it). A control
+ * request is not an MCP session: no MCP message, no tool and no HTTP route
+ * reaches this code, so an agent session (socket or HTTP) cannot create or
+ * revoke keys; a request must carry the workspace's admin token ("token",
+ * the text of <state-dir>/token, which `coordhub key` sends), else it is
+ * answered {"ok":false,"code":"unauthorized"} and changes nothing.
  *
  * A revocation takes effect at once: the store refuses the key from then
  * on (401), and the HTTP face closes the event streams and /mcp sessions
@@ -25,7 +23,6 @@
  * `admin` call every tool as the session's own agent, like any HTTP MCP
  * session (never admin: no forced unlock, no acting for another agent). */
 #define _GNU_SOURCE
-#include <event2/event.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,11 +38,7 @@
 #include "base/log.h"
 #include "base/str.h"
 #include "base/xmalloc.h"
-#include "net/lineconn.h"
 #include "rpc/tools.h"
-
-#define HUB_KEYS_REPLY_MS 2000 /* a control peer must take its answer by then */
-#define HUB_KEYS_LINE_MAX 4096 /* input after the request is read and dropped */
 
 int hub_keys_open(struct hub *h)
 {
@@ -65,100 +58,13 @@ int hub_keys_open(struct hub *h)
     return 0;
 }
 
-/* An answer on its way to a control peer (h->key_replies). */
-struct hub_key_reply {
-    struct hub *hub;
-    struct lineconn *conn; /* owns the socket */
-    struct event *timer;   /* HUB_KEYS_REPLY_MS after the answer was queued */
-    struct hub_key_reply *prev, *next;
-};
-
-static void hub_key_reply_free(struct hub_key_reply *r)
-{
-    if (r->prev)
-        r->prev->next = r->next;
-    else
-        r->hub->key_replies = r->next;
-    if (r->next)
-        r->next->prev = r->prev;
-    lineconn_free(r->conn); /* deferred when called from its callback */
-    event_free(r->timer);
-    free(r);
-}
-
 void hub_keys_close(struct hub *h)
 {
-    while (h->key_replies)
-        hub_key_reply_free(h->key_replies);
     keys_free(h->keys);
     h->keys = NULL;
 }
 
 /* ---- control requests ---------------------------------------------------- */
-
-static void hub_key_reply_line(void *arg, const char *line, size_t len)
-{
-    (void)arg; /* one request per connection: more input is ignored */
-    (void)line;
-    (void)len;
-}
-
-static void hub_key_reply_oversize(void *arg)
-{
-    (void)arg;
-}
-
-/* The peer went away (or shut its side: then wait for the answer to
- * drain, as the drained callback frees). */
-static void hub_key_reply_closed(void *arg, int err)
-{
-    struct hub_key_reply *r = arg;
-    if (err || lineconn_backlog(r->conn) == 0)
-        hub_key_reply_free(r);
-}
-
-static void hub_key_reply_drained(void *arg)
-{
-    hub_key_reply_free(arg);
-}
-
-static void hub_key_reply_timeout(evutil_socket_t fd, short what, void *arg)
-{
-    (void)fd;
-    (void)what;
-    log_warn("key request: the peer did not take the answer within %d ms", HUB_KEYS_REPLY_MS);
-    hub_key_reply_free(arg);
-}
-
-static const struct lineconn_cbs hub_key_reply_cbs = {
-    .line = hub_key_reply_line,
-    .oversize = hub_key_reply_oversize,
-    .closed = hub_key_reply_closed,
-};
-
-/* Send text and a newline to the control peer on fd (taken) without
- * blocking; the connection closes once it is taken or HUB_KEYS_REPLY_MS
- * passed. */
-static void hub_keys_send(struct hub *h, int fd, const char *text)
-{
-    size_t len = strlen(text);
-    struct hub_key_reply *r = xcalloc(1, sizeof(*r));
-    r->hub = h;
-    r->conn = lineconn_new(h->base, fd, fd, HUB_KEYS_LINE_MAX, len + 1, &hub_key_reply_cbs, r);
-    r->timer = evtimer_new(h->base, hub_key_reply_timeout, r);
-    r->next = h->key_replies;
-    if (r->next)
-        r->next->prev = r;
-    h->key_replies = r;
-    if (lineconn_send(r->conn, text, len) != 0) {
-        log_warn("key request: cannot queue the answer");
-        hub_key_reply_free(r);
-        return;
-    }
-    struct timeval tv = {HUB_KEYS_REPLY_MS / 1000, (HUB_KEYS_REPLY_MS % 1000) * 1000};
-    evtimer_add(r->timer, &tv);
-    lineconn_on_drained(r->conn, hub_key_reply_drained);
-}
 
 static cJSON *hub_keys_fail(const char *code, const char *msg)
 {
@@ -269,8 +175,11 @@ static cJSON *hub_keys_revoke(struct hub *h, const cJSON *req)
 void hub_keys_control(struct hub *h, int fd, const cJSON *req)
 {
     const char *op = json_get_str(req, "op", "");
+    const char *refusal = hub_control_refusal(h, req);
     cJSON *reply;
-    if (strcmp(op, "create") == 0)
+    if (refusal)
+        reply = hub_keys_fail("unauthorized", refusal);
+    else if (strcmp(op, "create") == 0)
         reply = hub_keys_create(h, req);
     else if (strcmp(op, "list") == 0)
         reply = hub_keys_list(h);
@@ -278,11 +187,9 @@ void hub_keys_control(struct hub *h, int fd, const cJSON *req)
         reply = hub_keys_revoke(h, req);
     else
         reply = hub_keys_fail("invalid_argument", "op: must be create, list or revoke");
-    char *text = json_print(reply);
-    cJSON_Delete(reply);
-    hub_keys_send(h, fd, text);
-    token_cleanse(text, strlen(text)); /* a create answer holds the key */
-    free(text);
+    if (refusal)
+        log_warn("key request on the socket refused: %s", refusal);
+    hub_control_send_json(h, fd, reply);
 }
 
 /* ---- rights of keyed /mcp sessions --------------------------------------- */

@@ -8,14 +8,19 @@
  *   resume  — the same without descriptors (relay fallback).
  * Either may carry the original `initialize` params ("init") and agent id,
  * so a bridge whose hub died re-attaches to a new hub without the IDE
- * noticing. A first line {"coordhub":"key",…} is not a session but an
- * admin request about API keys (`coordhub key …`, hub_keys.c): answered,
- * then closed. Any other first line is an ordinary MCP message.
+ * noticing. A first line {"coordhub":"admin","token":…} opens an admin
+ * session (the CLI's: never an agent, acting for the agents its calls
+ * name) when the token is the workspace's admin token, and is refused
+ * otherwise (hub_control.c). {"coordhub":"key",…} (`coordhub key …`,
+ * hub_keys.c) and {"coordhub":"stop",…} (`coordhub stop`, hub_control.c)
+ * are not sessions but admin requests: answered, then closed. Any other
+ * first line is an ordinary MCP message.
  *
  * Over the control channel the hub tells the bridge the session's initialize
  * params and agent id as they become known ("session"), and "bye" when the
- * IDE closed stdin — a bridge that loses the channel without "bye" knows
- * the hub died.
+ * IDE closed stdin, or "stopping" when the owner stopped the hub (`coordhub
+ * stop`) — a bridge that loses the channel without either knows the hub
+ * died.
  *
  * A session closes once its input ended, its in-flight calls were answered
  * and its output was flushed; lock waits and event waits it left are
@@ -160,14 +165,8 @@ static void hub_mcp_initialized(void *host, struct mcp_session *m)
 {
     struct hub_session *s = mcp_session_userdata(m);
     (void)host;
-    const cJSON *init = mcp_session_init_params(m);
-    const cJSON *ci = cJSON_GetObjectItemCaseSensitive(init, "clientInfo");
-    const char *cname = json_get_str(ci, "name", "");
-    /* Over HTTP the name proves nothing: an HTTP session stays an agent. */
-    if (strcmp(cname, "coordhub-cli") == 0 && !s->http) {
-        s->oneshot = true;
-        s->admin = true;
-    }
+    /* What the client calls itself grants nothing: a session is the
+     * admin only when it opened with the admin token (hub_control.c). */
     hub_session_announce(s);
 }
 
@@ -199,6 +198,7 @@ static void hub_session_destroy(struct hub_session *s)
     if (*pp)
         *pp = s->next;
     h->nsessions--;
+    hub_idle_update(h);
     mcp_session_free(s->mcp);
     lineconn_free(s->conn);
     lineconn_free(s->ctl);
@@ -224,9 +224,11 @@ void hub_session_close(struct hub_session *s)
     hub_waits_drop_session(h, s->id);
     workspace_session_detach(h->ws, s->sid, hub_now(h));
     hub_reschedule_timers(h);
-    if (s->ctl && !h->stopping) {
+    if (s->ctl && (!h->stopping || h->stop_requested)) {
+        /* "bye": the IDE closed stdin; "stopping": the owner stopped the
+         * hub. Without either the bridge takes the hub for dead. */
         cJSON *bye = cJSON_CreateObject();
-        cJSON_AddStringToObject(bye, "coordhub", "bye");
+        cJSON_AddStringToObject(bye, "coordhub", h->stop_requested ? "stopping" : "bye");
         hub_session_send_ctl(s, bye);
         lineconn_flush_now(s->ctl);
     }
@@ -304,15 +306,16 @@ struct hub_session *hub_session_new(struct hub *h)
     s->id = ++h->next_session_id;
     snprintf(s->sid, sizeof(s->sid), "%s-s%llu", h->hub_id, (unsigned long long)s->id);
     /* Every peer of the 0600 socket runs as the workspace owner, but an
-     * agent session acts as its agent: only the owner's own tool, the CLI,
-     * gets admin rights (forced unlocks, acting for other agents). An agent
-     * that could release the others' leases would defeat the leases. */
+     * agent session acts as its agent: only a session that presents the
+     * admin token (the CLI's, hub_control.c) gets admin rights (forced
+     * unlocks, acting for other agents). */
     s->admin = false;
     s->mcp = mcp_session_new(&hub_mcp_ops, h, &hub_server_info);
     mcp_session_set_userdata(s->mcp, s);
     s->next = h->sessions;
     h->sessions = s;
     h->nsessions++;
+    hub_idle_update(h);
     return s;
 }
 
@@ -371,7 +374,28 @@ static void hub_first_read_cb(evutil_socket_t fd, short what, void *arg)
         cJSON_Delete(ctl);
         return;
     }
+    if (strcmp(kind, "stop") == 0) {
+        for (int i = 0; i < nfds; i++)
+            close(fds[i]);
+        hub_control_stop(h, (int)fd, ctl);
+        cJSON_Delete(ctl);
+        return;
+    }
+    const char *refusal = strcmp(kind, "admin") == 0 ? hub_control_refusal(h, ctl) : NULL;
+    if (refusal) {
+        for (int i = 0; i < nfds; i++)
+            close(fds[i]);
+        hub_control_refuse(h, (int)fd, kind, refusal);
+        cJSON_Delete(ctl);
+        return;
+    }
     struct hub_session *s = hub_session_new(h);
+    if (strcmp(kind, "admin") == 0) {
+        /* The workspace owner's tool (the CLI): admin, never an agent
+         * itself; it acts for the agents its calls name. */
+        s->oneshot = true;
+        s->admin = true;
+    }
     if (strcmp(kind, "attach") == 0 && nfds == 2) {
         s->conn =
             lineconn_new(h->base, fds[0], fds[1], HUB_MAX_LINE, HUB_MAX_OUT, &hub_conn_cbs, s);
@@ -388,10 +412,10 @@ static void hub_first_read_cb(evutil_socket_t fd, short what, void *arg)
         s->conn =
             lineconn_new(h->base, (int)fd, (int)fd, HUB_MAX_LINE, HUB_MAX_OUT, &hub_conn_cbs, s);
         size_t skip = 0;
-        if (strcmp(kind, "resume") == 0) {
+        if (strcmp(kind, "resume") == 0)
             hub_session_resume(s, ctl);
+        if (strcmp(kind, "resume") == 0 || strcmp(kind, "admin") == 0)
             skip = (size_t)(nl - buf) + 1;
-        }
         lineconn_feed(s->conn, buf + skip, (size_t)n - skip);
     }
     cJSON_Delete(ctl);

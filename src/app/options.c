@@ -47,17 +47,19 @@ void options_init(struct options *o)
     long long ms = 0;
     if ((e = getenv("COORDHUB_CLIENT_TIMEOUT_MS")) && *e && opt_parse_int(e, &ms) == 0 && ms > 0)
         o->reply_timeout_ms = ms;
+    if ((e = getenv("COORDHUB_IDLE_EXIT")) && *e)
+        o->idle_exit = xstrdup(e);
 }
 
 void options_deinit(struct options *o)
 {
-    char **strs[] = {&o->state_dir, &o->root,    &o->workspace, &o->config,      &o->store_url,
-                     &o->http,      &o->agent,   &o->log_level, &o->since,       &o->mode,
-                     &o->reason,    &o->status,  &o->title,     &o->description, &o->files,
-                     &o->patterns,  &o->depends, &o->caps,      &o->result,      &o->task_id,
-                     &o->tls_cert,  &o->tls_key, &o->name,      &o->publish,     &o->subscribe,
-                     &o->access,    &o->rate,    &o->burst,     &o->retain,      &o->types,
-                     &o->pattern};
+    char **strs[] = {&o->state_dir, &o->root,     &o->workspace, &o->config,      &o->store_url,
+                     &o->http,      &o->agent,    &o->log_level, &o->since,       &o->mode,
+                     &o->reason,    &o->status,   &o->title,     &o->description, &o->files,
+                     &o->patterns,  &o->depends,  &o->caps,      &o->result,      &o->task_id,
+                     &o->tls_cert,  &o->tls_key,  &o->name,      &o->publish,     &o->subscribe,
+                     &o->access,    &o->rate,     &o->burst,     &o->retain,      &o->types,
+                     &o->pattern,   &o->idle_exit};
     for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
         free(*strs[i]);
         *strs[i] = NULL;
@@ -104,6 +106,7 @@ static const struct opt_def opt_defs[] = {
     OPT_S("agent", agent),
     OPT_S("log-level", log_level),
     OPT_S("retain-events", retain),
+    OPT_S("idle-exit", idle_exit),
     OPT_B("no-http", no_http),
     OPT_B("daemon", daemon),
     OPT_B("json", json),
@@ -200,6 +203,10 @@ int options_parse(struct options *o, int argc, char **argv, int from, int *nargs
         } else {
             free(*(char **)field);
             *(char **)field = xstrdup(val);
+            /* Only a --store on the command line may move a workspace to
+             * another store than its record's (docs/configuration.md). */
+            if (d->offset == offsetof(struct options, store_url))
+                o->store_arg = true;
         }
     }
     /* The environment's agent id is sent like --agent. */
@@ -304,4 +311,33 @@ int options_retain_events(const char *s, uint64_t *out)
         return -1;
     *out = (uint64_t)v;
     return 0;
+}
+
+int options_duration_ms(const char *s, int64_t *out)
+{
+    if (strcmp(s, "never") == 0 || strcmp(s, "0") == 0) {
+        *out = 0;
+        return 0;
+    }
+    if (*s < '0' || *s > '9')
+        return -1;
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno || end == s)
+        return -1;
+    static const struct {
+        const char *unit;
+        long long ms;
+    } units[] = {{"", 1000}, {"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}};
+    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+        if (strcmp(end, units[i].unit) != 0)
+            continue;
+        const long long max_ms = 30LL * 24 * 3600000;
+        if (v > max_ms / units[i].ms)
+            return -1;
+        *out = v * units[i].ms;
+        return 0;
+    }
+    return -1;
 }

@@ -22,13 +22,17 @@ struct options {
     char *agent;     /* owned, may be NULL: --agent / COORDHUB_AGENT */
     char *log_level; /* owned, may be NULL */
     char *retain;    /* owned, may be NULL: serve --retain-events N|all */
-    char *types;     /* events --types (comma-separated type patterns) */
-    char *pattern;   /* lock/unlock --pattern */
-    char *since;     /* events --since N */
-    char *mode;      /* lock --mode */
-    char *reason;    /* lock/release --reason */
-    char *status;    /* agents/tasks --status */
-    char *title;     /* task add --title */
+    /* owned, may be NULL: --idle-exit DURATION / COORDHUB_IDLE_EXIT (serve:
+     * exit after that long without sessions; client commands and mcp: the
+     * idle time of a hub they start) */
+    char *idle_exit;
+    char *types;   /* events --types (comma-separated type patterns) */
+    char *pattern; /* lock/unlock --pattern */
+    char *since;   /* events --since N */
+    char *mode;    /* lock --mode */
+    char *reason;  /* lock/release --reason */
+    char *status;  /* agents/tasks --status */
+    char *title;   /* task add --title */
     char *description;
     char *files;                /* comma-separated */
     char *patterns;             /* comma-separated */
@@ -49,6 +53,7 @@ struct options {
     bool ttl_given;
     bool wait_given;
     bool priority_given;
+    bool store_arg; /* --store was on the command line (not only COORDHUB_STORE) */
     bool no_http;
     bool daemon;
     bool json;
@@ -63,7 +68,7 @@ struct options {
 
 /* Initialise with environment defaults (COORDHUB_STATE_DIR, COORDHUB_ROOT,
  * COORDHUB_AGENT, COORDHUB_HTTP, COORDHUB_TLS_CERT, COORDHUB_TLS_KEY,
- * COORDHUB_STORE). */
+ * COORDHUB_STORE, COORDHUB_IDLE_EXIT). */
 void options_init(struct options *o);
 void options_deinit(struct options *o);
 
@@ -94,6 +99,11 @@ int options_resolve(struct options *o);
  * least OPTIONS_RETAIN_MIN events kept behind the newest snapshot. 0, or
  * -1 for anything else. */
 int options_retain_events(const char *s, uint64_t *out);
+
+/* Parse a duration: a number with a unit, `ms`, `s`, `m` or `h` (`90s`,
+ * `30m`, `1h`, `250ms`; a bare number is seconds), or `0` / `never` (*out
+ * = 0: never). At most 30 days. 0, or -1 for anything else. */
+int options_duration_ms(const char *s, int64_t *out);
 
 /* Path of a file inside the state dir (caller frees). */
 char *options_state_path(const struct options *o, const char *name);

@@ -3,6 +3,13 @@
  * compare whatever the candidate's length. */
 #include "auth/token.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/xmalloc.h"
+
 #include <openssl/crypto.h>
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
@@ -55,4 +62,28 @@ bool token_hmac_sha256(const unsigned char *key, size_t keylen, const void *a, s
 bool token_equal(const void *a, const void *b, size_t n)
 {
     return CRYPTO_memcmp(a, b, n) == 0;
+}
+
+int token_file_read(const char *path, char **out)
+{
+    *out = NULL;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    char buf[TOKEN_FILE_MAX + 1];
+    ssize_t n;
+    do {
+        n = read(fd, buf, TOKEN_FILE_MAX);
+    } while (n < 0 && errno == EINTR);
+    int e = errno;
+    close(fd);
+    if (n < 0)
+        return -e;
+    buf[n] = '\0';
+    size_t len = strcspn(buf, " \t\r\n");
+    if (len == 0)
+        return -ENODATA;
+    *out = xstrndup(buf, len);
+    OPENSSL_cleanse(buf, sizeof(buf));
+    return 0;
 }

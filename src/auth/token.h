@@ -37,4 +37,12 @@ bool token_equal(const void *a, const void *b, size_t n);
 /* Overwrite n bytes at p in a way the compiler keeps (OPENSSL_cleanse). */
 void token_cleanse(void *p, size_t n);
 
+#define TOKEN_FILE_MAX 256 /* bytes of a token file read */
+
+/* Read the admin token file at path (`<state-dir>/token`, one line of
+ * hex written at the hub's first start): its first word into *out
+ * (caller frees). 0; -ENOENT when the file is missing, -ENODATA when it is
+ * empty, another -errno when it cannot be read. */
+int token_file_read(const char *path, char **out);
+
 #endif

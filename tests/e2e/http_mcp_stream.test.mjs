@@ -10,6 +10,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { workspace, within } from './lib/harness.mjs';
 import { authed, httpAgent, openSse, raw, rawCall, rawSession, startHttpHub } from './lib/http.mjs';
 
@@ -300,9 +301,11 @@ test('SDK over HTTP hears events: log messages at its level, resource updates, a
   // Its own lease released by force (an admin, the CLI): a warning.
   assert.equal((await web.ok('lock_file', { file: FILE })).success, true);
   from = web.mark();
-  const admin = await ws.client({ name: 'coordhub-cli', label: 'admin' });
-  const forced = await admin.ok('unlock_file', { file: FILE, force: true });
-  assert.equal(forced.success, true, JSON.stringify(forced));
+  const forced = await new Promise((resolve) => {
+    execFile(ws.bin, ['unlock', FILE, '--force', ...ws.dirArgs()], { env: ws.env(), timeout: 30000 }, (err, stdout, stderr) =>
+      resolve({ err, stderr }));
+  });
+  assert.equal(forced.err, null, `coordhub unlock --force: ${forced.stderr}`);
   const warn = await web.nextMessage(
     (m) => m.method === 'notifications/message' && m.params.level === 'warning' && m.params.data?.type === 'file:unlocked',
     15000, 'a warning for the forced release', from);

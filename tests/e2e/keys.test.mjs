@@ -105,7 +105,7 @@ test('key control answers never block the hub', { timeout: 60000 }, async (t) =>
   const ask = () => {
     const s = net.createConnection(ws.socketPath);
     s.pause();
-    s.write('{"coordhub":"key","op":"list"}\n');
+    s.write(JSON.stringify({ coordhub: 'key', op: 'list', token: hub.token }) + '\n');
     const closed = new Promise((resolve) => s.on('close', resolve));
     s.on('error', () => {});
     return { s, closed };

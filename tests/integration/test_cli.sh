@@ -117,6 +117,7 @@ while True:
 PY
 for mode in silent idnull; do
   fdir="$WORK/fake-$mode"; mkdir -p "$fdir"; chmod 700 "$fdir"
+  (umask 077; echo "fake-admin-token" >"$fdir/token") # the CLI opens with the admin line
   python3 "$WORK/fakehub.py" "$mode" "$fdir/hub.sock" &
   fpid=$!
   for _ in $(seq 100); do [ -e "$fdir/hub.sock.ready" ] && break; sleep 0.05; done

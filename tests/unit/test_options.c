@@ -208,6 +208,47 @@ static void test_options__retain_events(void **state)
     }
 }
 
+static void test_options__idle_exit_duration(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *in;
+        int64_t ms;
+    } good[] = {{"0", 0},       {"never", 0},     {"250ms", 250},  {"90", 90000},
+                {"90s", 90000}, {"30m", 1800000}, {"2h", 7200000}, {"720h", 2592000000}};
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        int64_t ms = -1;
+        assert_int_equal(options_duration_ms(good[i].in, &ms), 0);
+        assert_int_equal(ms, good[i].ms);
+    }
+    static const char *const bad[] = {"", "-5m", "5x", "m", "1.5h", "721h", "30 m", "+3s", "3sec"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        int64_t ms = 7;
+        if (options_duration_ms(bad[i], &ms) != -1)
+            fail_msg("'%s' was accepted", bad[i]);
+        assert_int_equal(ms, 7); /* nothing written */
+    }
+}
+
+static void test_options__store_arg_only_from_the_command_line(void **state)
+{
+    (void)state;
+    setenv("COORDHUB_STORE", "memory:", 1);
+    struct options o;
+    options_init(&o);
+    assert_string_equal(o.store_url, "memory:");
+    assert_false(o.store_arg);
+    char *argv[] = {A("coordhub"), A("serve"), A("--store"), A("sqlite:/x.db")};
+    int n = 0;
+    char *err = NULL;
+    assert_int_equal(options_parse(&o, 4, argv, 2, &n, &err), 0);
+    assert_null(err);
+    assert_true(o.store_arg);
+    assert_string_equal(o.store_url, "sqlite:/x.db");
+    options_deinit(&o);
+    unsetenv("COORDHUB_STORE");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -218,6 +259,8 @@ int main(void)
         cmocka_unit_test(test_options__environment_overrides),
         cmocka_unit_test(test_options__tls_files_from_flags_over_environment),
         cmocka_unit_test(test_options__retain_events),
+        cmocka_unit_test(test_options__idle_exit_duration),
+        cmocka_unit_test(test_options__store_arg_only_from_the_command_line),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
