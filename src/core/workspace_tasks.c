@@ -2,8 +2,9 @@
  * complete_task, release_task, list_tasks.
  *
  * claim_task is one atomic step (DESIGN §2): every check (open, deps
- * completed, no other agent's live lease on any of the task's files,
- * patterns or extra files) is made before the first event, and then the
+ * completed, the claimer has every required capability, no other agent's
+ * live lease on any of the task's files, patterns or extra files) is made
+ * before the first event, and then the
  * task:claimed event and one file:locked per key are emitted together.
  * Because the tokens are the seqs of those file:locked events, they are
  * known before emission and task:claimed can carry them.
@@ -13,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/buf.h"
 #include "base/json.h"
 #include "base/str.h"
 #include "base/xmalloc.h"
@@ -234,6 +236,35 @@ static cJSON *task_refusal(const struct task *t, const char *fmt_err, const char
     return r;
 }
 
+/* The strings of need that have lacks (a new array). */
+static cJSON *task_missing_caps(const cJSON *have, const cJSON *need)
+{
+    cJSON *missing = cJSON_CreateArray();
+    const cJSON *e;
+    cJSON_ArrayForEach(e, need)
+    {
+        if (!arr_has(have, e->valuestring))
+            cJSON_AddItemToArray(missing, cJSON_CreateString(e->valuestring));
+    }
+    return missing;
+}
+
+/* "a, b, c" of an array of strings (caller frees). */
+static char *task_join(const cJSON *arr)
+{
+    struct buf b;
+    buf_init(&b, 0);
+    const cJSON *e;
+    cJSON_ArrayForEach(e, arr)
+    {
+        if ((b.len && buf_append_str(&b, ", ")) || buf_append_str(&b, e->valuestring))
+            abort(); /* uncapped buffer: cannot fail */
+    }
+    char *s = xstrdup(b.len ? b.data : "");
+    buf_deinit(&b);
+    return s;
+}
+
 /* The task named by the required "taskId" argument. */
 static int task_arg(const struct workspace *ws, const cJSON *args, struct task **t, char **errmsg)
 {
@@ -294,6 +325,20 @@ int workspace__op_claim_task(struct workspace *ws, const struct workspace_caller
             if (!dep || dep->status != TASK_COMPLETED)
                 cJSON_AddItemToArray(b, cJSON_CreateString(d->valuestring));
         }
+        goto done;
+    }
+    /* The claimer's own capabilities, as find_available_tasks judges
+     * them: a task is never claimed by an agent it did not offer itself
+     * to (an admin acting for the agent included). */
+    const struct agent *claimer = agent_table_get(&ws->agents, agent);
+    if (!agent_caps_cover(claimer->capabilities, t->capabilities)) {
+        cJSON *missing = task_missing_caps(claimer->capabilities, t->capabilities);
+        char *names = task_join(missing);
+        *result =
+            task_refusal(t, "agent '%s' lacks capabilities required by the task: %s", agent, names);
+        free(names);
+        cJSON_AddItemToObject(*result, "missingCapabilities", missing);
+        cJSON_AddArrayToObject(*result, "conflicts");
         goto done;
     }
 

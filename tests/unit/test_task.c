@@ -207,6 +207,52 @@ static void test_task__claim_is_atomic(void **state)
     fx_deinit(&f);
 }
 
+static void test_task__claim_refused_without_required_capabilities(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_init(&f);
+    struct workspace_caller reg = fx_as(NULL, "s1");
+    cJSON_Delete(
+        fx_call(&f, &reg, "register_agent", "{\"agentId\":\"a\",\"capabilities\":[\"rust\"]}"));
+    fx_register(&f, "b", "s2");
+    struct workspace_caller a = fx_as("a", "s1"), b = fx_as("b", "s2");
+    struct workspace_caller admin = fx_admin(NULL);
+    cJSON_Delete(fx_call(&f, &a, "create_task",
+                         "{\"taskId\":\"T\",\"title\":\"t\",\"files\":[\"x.rs\"],"
+                         "\"capabilities\":[\"rust\",\"db\",\"ops\"]}"));
+    size_t before = f.log.len;
+    /* a has rust only: refused, naming what it lacks; nothing changes */
+    cJSON *r = fx_call(&f, &a, "claim_task", "{\"taskId\":\"T\"}");
+    assert_true(fx_bool(r, "success", false));
+    const char *err = json_get_str(r, "error", "");
+    assert_non_null(strstr(err, "db, ops"));
+    assert_non_null(strstr(err, "'a'"));
+    const cJSON *missing = cJSON_GetObjectItem(r, "missingCapabilities");
+    assert_int_equal(cJSON_GetArraySize(missing), 2);
+    assert_string_equal(cJSON_GetArrayItem(missing, 0)->valuestring, "db");
+    assert_string_equal(cJSON_GetArrayItem(missing, 1)->valuestring, "ops");
+    fx_assert_str(cJSON_GetObjectItem(r, "task"), "status", "open");
+    cJSON_Delete(r);
+    /* an admin acting for b does not lend b capabilities */
+    r = fx_call(&f, &admin, "claim_task", "{\"taskId\":\"T\",\"agentId\":\"b\"}");
+    assert_true(fx_bool(r, "success", false));
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(r, "missingCapabilities")), 3);
+    cJSON_Delete(r);
+    assert_int_equal(f.log.len, before);
+    r = fx_call(&f, &b, "check_lock", "{\"file\":\"x.rs\"}");
+    assert_true(fx_bool(r, "locked", false));
+    cJSON_Delete(r);
+    /* with every capability the same claim succeeds */
+    cJSON_Delete(fx_call(&f, &a, "register_agent",
+                         "{\"agentId\":\"a\",\"capabilities\":[\"ops\",\"rust\",\"db\"]}"));
+    r = fx_call(&f, &a, "claim_task", "{\"taskId\":\"T\"}");
+    assert_true(fx_bool(r, "success", true));
+    assert_null(cJSON_GetObjectItem(r, "missingCapabilities"));
+    cJSON_Delete(r);
+    fx_deinit(&f);
+}
+
 static void test_task__claim_refused_until_dependencies_complete(void **state)
 {
     (void)state;
@@ -370,6 +416,7 @@ int main(void)
         cmocka_unit_test(test_task__find_available_filters_and_orders),
         cmocka_unit_test(test_task__claim_is_atomic),
         cmocka_unit_test(test_task__claim_refused_until_dependencies_complete),
+        cmocka_unit_test(test_task__claim_refused_without_required_capabilities),
         cmocka_unit_test(test_task__complete_releases_only_task_leases),
         cmocka_unit_test(test_task__release_and_fail),
         cmocka_unit_test(test_task__list_tasks_filters),
