@@ -92,7 +92,8 @@ static const struct tool_def tool_table[] = {
         "Register this session as a coordination agent. Call it once at the start, before "
         "locking files or claiming tasks (other coordination tools register you implicitly "
         "under a generated id if you skip it). Pass agentId to resume an identity from an "
-        "earlier session: its leases and claimed tasks come back. If that id is live in "
+        "earlier session: its leases and claimed tasks come back (task leases released while "
+        "you were offline are granted again when free: see regranted and taken). If that id is live in "
         "another session you get a distinct id (such as <id>-2) and the result says so. "
         "Returns {agentId, sessionId}.",
     .input_schema = J({"type": "object", "additionalProperties": false, "properties": {
@@ -103,7 +104,18 @@ static const struct tool_def tool_table[] = {
         "metadata": {"type": "object", "maxProperties": 32,
             "description": "Free-form facts about you: ide, version, workspace, ..."}}}),
     .output_schema = J({"type": "object", "required": ["agentId"], "properties": {
-        "agentId": {"type": "string"}, "sessionId": {"type": ["string", "null"]}}}),
+        "agentId": {"type": "string"}, "sessionId": {"type": ["string", "null"]},
+        "status": {"type": "string"}, "resumed": {"type": "boolean"},
+        "renamedFrom": {"type": "string"},
+        "regranted": {"type": "array", "description": "Leases of your claimed tasks taken back on resume",
+            "items": {"type": "object", "required": ["file", "token"], "properties": {
+            "file": {"type": "string"}, "pattern": {"type": "boolean"},
+            "taskId": {"type": "string"}, "token":) O_TOKEN J(, "expiresAt":) O_TIME J(}}},
+        "taken": {"type": "array", "description": "Keys of your claimed tasks another agent holds now",
+            "items": {"type": "object", "required": ["file", "lockedBy"], "properties": {
+            "file": {"type": "string"}, "pattern": {"type": "boolean"},
+            "taskId": {"type": "string"}, "lockedBy": {"type": "string"},
+            "conflicts": {"type": "array", "items":) O_CONFLICT J(}}}}}}),
     .idempotent = true,
 },
 {

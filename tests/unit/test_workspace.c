@@ -228,6 +228,83 @@ static void test_workspace__offline_agent_resumes_with_its_tasks(void **state)
     fx_deinit(&f);
 }
 
+/* Resumed after the grace period under the release policy: the leases of
+ * its claimed tasks come back where they are free, with new tokens, and
+ * the answer names what another agent took meanwhile. */
+static void test_workspace__resume_after_grace_regrants_task_leases(void **state)
+{
+    (void)state;
+    struct fx f;
+    struct workspace_config cfg = {.offline_grace_ms = 30000};
+    fx_init_cfg(&f, &cfg);
+    fx_register(&f, "a", "s1");
+    fx_register(&f, "b", "s2");
+    struct workspace_caller a = fx_as("a", "s1"), b = fx_as("b", "s2");
+    cJSON_Delete(fx_call(&f, &a, "create_task",
+                         "{\"taskId\":\"T1\",\"title\":\"t\",\"files\":[\"x.c\",\"y.c\"],"
+                         "\"patterns\":[\"web/**\"]}"));
+    cJSON_Delete(fx_call(&f, &a, "create_task", "{\"taskId\":\"T2\",\"title\":\"u\"}"));
+    cJSON *r = fx_call(&f, &a, "claim_task", "{\"taskId\":\"T1\"}");
+    uint64_t old_x =
+        (uint64_t)json_get_i64(cJSON_GetArrayItem(cJSON_GetObjectItem(r, "locks"), 0), "token", 0);
+    cJSON_Delete(r);
+    cJSON_Delete(fx_call(&f, &a, "claim_task", "{\"taskId\":\"T2\"}"));
+    workspace_session_detach(f.ws, "s1", f.now);
+    f.now += 31000;
+    fx_tick(&f);
+    r = fx_call(&f, &b, "list_locked_files", "{\"agentId\":\"a\"}");
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(r, "locks")), 0);
+    cJSON_Delete(r);
+    /* meanwhile b takes y.c */
+    cJSON_Delete(fx_call(&f, &b, "lock_file", "{\"file\":\"y.c\",\"reason\":\"fix\"}"));
+
+    size_t before = f.log.len;
+    struct workspace_caller n = fx_as(NULL, "s9");
+    r = fx_call(&f, &n, "register_agent", "{\"agentId\":\"a\"}");
+    assert_true(fx_bool(r, "resumed", true));
+    const cJSON *re = cJSON_GetObjectItem(r, "regranted");
+    const cJSON *tk = cJSON_GetObjectItem(r, "taken");
+    assert_int_equal(cJSON_GetArraySize(re), 2);
+    const cJSON *x = cJSON_GetArrayItem(re, 0), *w = cJSON_GetArrayItem(re, 1);
+    fx_assert_str(x, "file", "x.c");
+    fx_assert_str(x, "taskId", "T1");
+    fx_assert_str(w, "file", "web/**");
+    assert_true(fx_bool(w, "pattern", true));
+    assert_int_equal(cJSON_GetArraySize(tk), 1);
+    fx_assert_str(cJSON_GetArrayItem(tk, 0), "file", "y.c");
+    fx_assert_str(cJSON_GetArrayItem(tk, 0), "lockedBy", "b");
+    fx_assert_str(cJSON_GetArrayItem(tk, 0), "taskId", "T1");
+    /* agent:registered, then one ordinary grant per free key: the token
+     * is the grant's seq, newer than the lost one */
+    assert_int_equal(f.log.len, before + 3);
+    assert_string_equal(f.log.items[before].type, EVENT_AGENT_REGISTERED);
+    for (size_t i = 1; i < 3; i++) {
+        const struct event *ev = &f.log.items[before + i];
+        assert_string_equal(ev->type, EVENT_FILE_LOCKED);
+        assert_true((uint64_t)json_get_i64(ev->data, "token", 0) == ev->seq);
+        fx_assert_str(ev->data, "taskId", "T1");
+        assert_null(cJSON_GetObjectItem(ev->data, "renewed"));
+    }
+    uint64_t new_x = (uint64_t)json_get_i64(x, "token", 0);
+    assert_true(new_x > old_x);
+    assert_true(new_x == f.log.items[before + 1].seq);
+    cJSON_Delete(r);
+    r = fx_call(&f, &b, "check_lock", "{\"file\":\"y.c\"}");
+    fx_assert_str(r, "lockedBy", "b");
+    cJSON_Delete(r);
+    r = fx_call(&f, &b, "check_lock", "{\"file\":\"web/a.js\"}");
+    fx_assert_str(r, "lockedBy", "a");
+    cJSON_Delete(r);
+    /* registering again on the same session resumes nothing */
+    struct workspace_caller a9 = fx_as("a", "s9");
+    before = f.log.len;
+    r = fx_call(&f, &a9, "register_agent", "{\"agentId\":\"a\"}");
+    assert_null(cJSON_GetObjectItem(r, "regranted"));
+    assert_int_equal(f.log.len, before + 1);
+    cJSON_Delete(r);
+    fx_deinit(&f);
+}
+
 static void test_workspace__session_switch_detaches_previous_agent(void **state)
 {
     (void)state;
@@ -1281,6 +1358,7 @@ int main(void)
         cmocka_unit_test(test_workspace__keep_policy_keeps_leases_until_ttl),
         cmocka_unit_test(test_workspace__reregister_before_grace_resumes_without_leaving),
         cmocka_unit_test(test_workspace__offline_agent_resumes_with_its_tasks),
+        cmocka_unit_test(test_workspace__resume_after_grace_regrants_task_leases),
         cmocka_unit_test(test_workspace__session_switch_detaches_previous_agent),
         cmocka_unit_test(test_workspace__set_agent_status),
         cmocka_unit_test(test_workspace__agent_id_argument_needs_ownership_or_admin),
