@@ -7,9 +7,14 @@
  * as MCP. A request is answered from the hub's callback, possibly in a
  * later loop turn (after the group commit); if the peer goes away first
  * the answer is dropped, and the request is freed as evhttp requires.
+ * A call that is still queued then (lock_file with waitMs) is cancelled
+ * through the host (struct api_host.cancel), the way /mcp and the socket
+ * cancel a departed client's waits, so it is never granted.
  *
- * Invariant: a struct rest_req lives until its last callback ran; the
- * hub calls done exactly once per call, and never after api_free. */
+ * Invariant: a struct rest_req lives until its last callback ran, or
+ * until the host said that no callback is left (a cancel); the hub calls
+ * done at most once per call, never after a cancel took it, and never
+ * after api_free. */
 #include "api/rest.h"
 
 #include <stdlib.h>
@@ -39,6 +44,7 @@ struct rest_req {
     const struct events_filter *allow; /* borrowed: events the caller may see; NULL: all */
     struct api_caller who;             /* who.signature owned */
     struct rest_batch batch;
+    bool called; /* a tool call was made for it (rest_req_call) */
     struct rest_req *prev, *next;
 };
 
@@ -91,6 +97,12 @@ static void rest_req_closed(void *arg)
     if (rr->req && http_request_detached(rr->req))
         evhttp_request_free(rr->req);
     rr->req = NULL; /* the answer, when it comes, goes nowhere */
+    /* A call still queued (a lock request with waitMs) must not be
+     * granted to a client that is gone: the hub cancels it, and when
+     * nothing of rr is left in flight rr goes now. */
+    const struct api_host *host = rr->rest->host;
+    if (rr->called && host->cancel && host->cancel(host->arg, rr))
+        rest_req_free(rr);
 }
 
 struct rest_req *rest_req_new(struct rest *r, struct evhttp_request *req,
@@ -107,6 +119,7 @@ struct rest_req *rest_req_new(struct rest *r, struct evhttp_request *req,
         r->reqs->prev = rr;
     r->reqs = rr;
     http_request_on_close(r->http, req, rest_req_closed, rr);
+    http_request_watch_peer(r->http, req);
     return rr;
 }
 
@@ -140,6 +153,7 @@ void rest_req_fail(struct rest_req *rr, int status, const char *code, const char
 void rest_req_call(struct rest_req *rr, const char *tool, cJSON *args,
                    void (*done)(void *rr, cJSON *result, bool is_error))
 {
+    rr->called = true;
     rr->rest->host->call(rr->rest->host->arg, &rr->who, tool, args, done, rr);
 }
 

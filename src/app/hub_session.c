@@ -123,7 +123,7 @@ static void hub_mcp_tool_call(void *host, struct mcp_session *m, uint64_t call_i
 
 static void hub_mcp_tool_cancel(void *host, struct mcp_session *m, uint64_t call_id)
 {
-    hub_tool_cancel(host, mcp_session_userdata(m), call_id);
+    (void)hub_tool_cancel(host, mcp_session_userdata(m), call_id);
 }
 
 static cJSON *hub_mcp_resource_read(void *host, struct mcp_session *m, const char *uri)

@@ -683,7 +683,7 @@ void hub_tool_call(struct hub *h, struct hub_session *s, uint64_t call_id, const
     h->call = outer;
 }
 
-void hub_tool_cancel(struct hub *h, struct hub_session *s, uint64_t call_id)
+bool hub_tool_cancel(struct hub *h, struct hub_session *s, uint64_t call_id)
 {
     struct hub_waiter **pp = &h->waiters;
     while (*pp) {
@@ -695,7 +695,7 @@ void hub_tool_cancel(struct hub *h, struct hub_session *s, uint64_t call_id)
             *pp = w->next;
             free(w);
             s->inflight--;
-            return;
+            return true;
         }
         pp = &w->next;
     }
@@ -707,10 +707,11 @@ void hub_tool_cancel(struct hub *h, struct hub_session *s, uint64_t call_id)
             cJSON_Delete(w->types);
             free(w);
             s->inflight--;
-            return;
+            return true;
         }
         wp = &w->next;
     }
+    return false;
 }
 
 /* ---- resources ---------------------------------------------------------- */
