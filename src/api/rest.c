@@ -205,6 +205,7 @@ int rest_read_body(struct evhttp_request *req, cJSON **out)
 #define REST_CREATED 2u /* a success is 201 (else 200) */
 #define REST_ACTS 4u    /* needs agentId: the caller acts for (as) the agent it names */
 #define REST_NO_WAIT 8u /* wait_for_events: timeoutMs 0, never given */
+#define REST_ADMIN 16u  /* only the admin token or an `admin` key */
 
 /* One REST twin: a path pattern under /api/v1/ (rest_path_match), the
  * methods that reach it (HTTP_METHOD_*), its flags, the tool it calls and
@@ -222,6 +223,7 @@ struct rest_endpoint {
 #define REST_POST HTTP_METHOD_POST
 #define REST_PUT HTTP_METHOD_PUT
 #define REST_DELETE HTTP_METHOD_DELETE
+#define REST_PATCH HTTP_METHOD_PATCH
 
 /* `token` in a query is the credential; check_lock's token is fencingToken. */
 static const struct rest_alias rest_fencing = {"fencingToken", "token"};
@@ -233,6 +235,7 @@ static const struct rest_endpoint rest_endpoints[] = {
     {"agents", REST_POST, REST_BODY | REST_CREATED | REST_ACTS, "register_agent", NULL},
     {"agents/{agentId}/status", REST_PUT | REST_POST, REST_BODY | REST_ACTS, "set_agent_status",
      NULL},
+    {"agents/{agentId}", REST_DELETE, REST_ADMIN, "remove_agent", NULL},
     {"locks", REST_GET, 0, "list_locked_files", NULL},
     {"locks", REST_POST, REST_BODY | REST_CREATED | REST_ACTS, "lock_file", NULL},
     {"locks", REST_DELETE, REST_ACTS, "unlock_file", NULL},
@@ -245,6 +248,10 @@ static const struct rest_endpoint rest_endpoints[] = {
     {"tasks/{taskId}/claim", REST_POST, REST_BODY | REST_ACTS, "claim_task", NULL},
     {"tasks/{taskId}/complete", REST_POST, REST_BODY | REST_ACTS, "complete_task", NULL},
     {"tasks/{taskId}/release", REST_POST, REST_BODY | REST_ACTS, "release_task", NULL},
+    {"tasks/{taskId}/cancel", REST_POST, REST_BODY, "cancel_task", NULL},
+    {"tasks/{taskId}/reopen", REST_POST, REST_BODY, "reopen_task", NULL},
+    {"tasks/{taskId}/update", REST_POST, REST_BODY, "update_task", NULL},
+    {"tasks/{taskId}", REST_PATCH, REST_BODY, "update_task", NULL},
     {"servers", REST_GET, 0, "list_servers", NULL},
     {"health", REST_GET, 0, "get_unified_health", NULL},
     {"events", REST_GET, REST_NO_WAIT, "wait_for_events", NULL},
@@ -416,6 +423,10 @@ static bool rest_allowed(struct evhttp_request *req, const struct rest_endpoint 
         cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(args, "force"))) {
         need = KEYS_ACCESS_ADMIN;
         what = "a forced unlock";
+    }
+    if (e->flags & REST_ADMIN) {
+        need = KEYS_ACCESS_ADMIN;
+        what = e->tool;
     }
     if (key->access < need) {
         rest_forbid(req, str_printf("%s needs canAccessState '%s'; this API key has '%s'", what,

@@ -196,6 +196,20 @@ static void cli_agents_table(const cJSON *res)
     }
 }
 
+static void cli_agents_online_table(const cJSON *res)
+{
+    /* Without --all (or --status) offline agents are left out; pruned
+     * ones are gone from the workspace altogether. */
+    cJSON *copy = cJSON_Duplicate(res, 1);
+    cJSON *arr = cJSON_GetObjectItemCaseSensitive(copy, "agents");
+    for (int i = cJSON_GetArraySize(arr) - 1; i >= 0; i--) {
+        if (strcmp(cli_str(cJSON_GetArrayItem(arr, i), "status"), "offline") == 0)
+            cJSON_DeleteItemFromArray(arr, i);
+    }
+    cli_agents_table(copy);
+    cJSON_Delete(copy);
+}
+
 static int cli_agents(struct options *o, int argc, char **argv)
 {
     (void)argc;
@@ -203,7 +217,59 @@ static int cli_agents(struct options *o, int argc, char **argv)
     cJSON *args = cJSON_CreateObject();
     if (o->status)
         cJSON_AddStringToObject(args, "status", o->status);
-    return cli_query(o, "list_agents", args, cli_agents_table);
+    bool all = o->all || o->status;
+    if (!all && o->json) {
+        /* the same default listing as the table, for scripts */
+        struct client *c = cli_open(o);
+        if (!c) {
+            cJSON_Delete(args);
+            return CLI_FAIL;
+        }
+        cJSON *res = NULL;
+        int code = cli_call(c, o, "list_agents", args, &res);
+        if (res) {
+            cJSON *arr = cJSON_GetObjectItemCaseSensitive(res, "agents");
+            for (int i = cJSON_GetArraySize(arr) - 1; i >= 0; i--) {
+                if (strcmp(cli_str(cJSON_GetArrayItem(arr, i), "status"), "offline") == 0)
+                    cJSON_DeleteItemFromArray(arr, i);
+            }
+            cli_print_json(res);
+        }
+        cJSON_Delete(res);
+        client_close(c);
+        return code;
+    }
+    return cli_query(o, "list_agents", args, all ? cli_agents_table : cli_agents_online_table);
+}
+
+/* `coordhub agent remove ID`: the admin removes an agent (its leases and
+ * tasks are released). */
+static int cli_agent_cmd(struct options *o, int argc, char **argv)
+{
+    if (argc != 2 || strcmp(argv[0], "remove") != 0) {
+        fprintf(stderr, "usage: coordhub agent remove ID [--json]\n");
+        return CLI_USAGE;
+    }
+    struct client *c = cli_open(o);
+    if (!c)
+        return CLI_FAIL;
+    cJSON *args = cJSON_CreateObject();
+    cJSON_AddStringToObject(args, "agentId", argv[1]);
+    cJSON *res = NULL;
+    int code = cli_call(c, o, "remove_agent", args, &res);
+    if (res && o->json) {
+        cli_print_json(res);
+    } else if (res && code == CLI_OK) {
+        printf("removed agent %s (%d leases released, %d tasks back to open)\n",
+               cli_str(res, "agentId"),
+               cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(res, "unlockedFiles")),
+               cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(res, "releasedTasks")));
+    } else if (res) {
+        fprintf(stderr, "coordhub: %s\n", cli_str(res, "error"));
+    }
+    cJSON_Delete(res);
+    client_close(c);
+    return code;
 }
 
 static void cli_locks_table(const cJSON *res)
@@ -322,14 +388,85 @@ static int cli_tasks(struct options *o, int argc, char **argv)
     return cli_query(o, "list_tasks", args, cli_tasks_table);
 }
 
+/* `coordhub task cancel|reopen|update ID …`: the task lifecycle tools.
+ * The CLI acts as the workspace owner; --agent names the agent it acts
+ * as (recorded as cancelledBy, …), else the owner ("admin"). */
+static int cli_task_lifecycle(struct options *o, int argc, char **argv)
+{
+    const char *usage = "usage: coordhub task cancel ID [--reason R] [--agent ID]\n"
+                        "       coordhub task reopen ID [--agent ID]\n"
+                        "       coordhub task update ID [--title T] [--description D] "
+                        "[--priority N] [--files a,b] [--patterns p,q] [--capabilities c1,c2] "
+                        "[--agent ID]\n";
+    if (argc != 2) {
+        fputs(usage, stderr);
+        return CLI_USAGE;
+    }
+    const char *sub = argv[0], *tool;
+    cJSON *args = cJSON_CreateObject();
+    cJSON_AddStringToObject(args, "taskId", argv[1]);
+    if (strcmp(sub, "cancel") == 0) {
+        tool = "cancel_task";
+        if (o->reason)
+            cJSON_AddStringToObject(args, "reason", o->reason);
+    } else if (strcmp(sub, "reopen") == 0) {
+        tool = "reopen_task";
+    } else {
+        tool = "update_task";
+        if (o->title)
+            cJSON_AddStringToObject(args, "title", o->title);
+        if (o->description)
+            cJSON_AddStringToObject(args, "description", o->description);
+        if (options_given(o, "priority"))
+            cJSON_AddNumberToObject(args, "priority", (double)o->priority);
+        if (o->files)
+            cJSON_AddItemToObject(args, "files", cli_list(o->files));
+        if (o->patterns)
+            cJSON_AddItemToObject(args, "patterns", cli_list(o->patterns));
+        if (o->caps)
+            cJSON_AddItemToObject(args, "capabilities", cli_list(o->caps));
+    }
+    if (o->agent)
+        cJSON_AddStringToObject(args, "agentId", o->agent);
+    struct client *c = cli_open(o);
+    if (!c) {
+        cJSON_Delete(args);
+        return CLI_FAIL;
+    }
+    cJSON *res = NULL;
+    int code = cli_call(c, o, tool, args, &res);
+    if (res && o->json) {
+        cli_print_json(res);
+    } else if (res && code == CLI_OK) {
+        const cJSON *t = cJSON_GetObjectItemCaseSensitive(res, "task");
+        printf("%s %s: %s\n", cli_str(t, "taskId"), cli_str(t, "status"), cli_str(t, "title"));
+    } else if (res) {
+        fprintf(stderr, "coordhub: %s\n", cli_str(res, "error"));
+    }
+    cJSON_Delete(res);
+    client_close(c);
+    return code;
+}
+
+static bool cli_task_lifecycle_sub(const char *sub)
+{
+    return strcmp(sub, "cancel") == 0 || strcmp(sub, "reopen") == 0 || strcmp(sub, "update") == 0;
+}
+
 static int cli_task(struct options *o, int argc, char **argv)
 {
+    if (argc >= 1 && cli_task_lifecycle_sub(argv[0]))
+        return cli_task_lifecycle(o, argc, argv);
     const char *usage =
         "usage: coordhub task add TITLE [--id ID] [--description D] [--files a,b] "
         "[--patterns p,q] [--depends-on T1,T2] [--capabilities c1,c2] [--priority N]\n"
         "       coordhub task claim ID [--files a,b] [--agent ID]\n"
         "       coordhub task done ID [--result TEXT] [--agent ID]\n"
-        "       coordhub task release ID [--reason R] [--failed] [--agent ID]\n";
+        "       coordhub task release ID [--reason R] [--failed] [--agent ID]\n"
+        "       coordhub task cancel ID [--reason R] [--agent ID]\n"
+        "       coordhub task reopen ID [--agent ID]\n"
+        "       coordhub task update ID [--title T] [--description D] [--priority N] "
+        "[--files a,b] [--patterns p,q] [--capabilities c1,c2] [--agent ID]\n";
     if (argc != 2) {
         fputs(usage, stderr);
         return CLI_USAGE;
@@ -611,6 +748,14 @@ static int cli_serve(struct options *o, int argc, char **argv)
         return CLI_USAGE;
     }
     uint64_t retain = 0;
+    int64_t retention_ms = 0;
+    if (o->agent_retention && options_duration_ms(o->agent_retention, &retention_ms) != 0) {
+        fprintf(stderr,
+                "coordhub serve: --agent-retention '%s': give a duration such as 90s, 30m, 24h "
+                "or 7d (a bare number is seconds), at least 1 s\n",
+                o->agent_retention);
+        return CLI_USAGE;
+    }
     if (o->retain && options_retain_events(o->retain, &retain) != 0) {
         fprintf(stderr,
                 "coordhub serve: --retain-events '%s': give 'all' or a number of events, at "
@@ -645,18 +790,23 @@ static int cli_version(struct options *o, int argc, char **argv)
 static const struct cli_cmd cli_cmds[] = {
     {"serve",
      "serve [--daemon] [--http ADDR:PORT | --no-http] [--tls-cert FILE --tls-key FILE] "
-     "[--store URL] [--retain-events N|all] [--log-level L]",
+     "[--store URL] [--retain-events N|all] [--agent-retention DURATION] [--log-level L]",
      "run the hub for this workspace (foreground unless --daemon)", cli_serve},
     {"mcp", "mcp [--agent ID]", "MCP server over stdio for an IDE (starts the hub when needed)",
      cli_mcp},
     {"status", "status [--json]", "summary of agents, locks, tasks and health", cli_status},
-    {"agents", "agents [--status S] [--json]", "list agents", cli_agents},
+    {"agents", "agents [--all | --status S] [--json]",
+     "list agents (offline ones only with --all or --status offline)", cli_agents},
+    {"agent", "agent remove ID [--json]",
+     "remove an agent: its leases and claimed tasks are released (the workspace owner)",
+     cli_agent_cmd},
     {"locks", "locks [--agent ID] [--json]", "list file leases", cli_locks},
     {"lock", "lock FILE [--ttl S] [--mode M] [--reason R] [--wait MS] [--agent ID]",
      "take a lease on FILE", cli_lock},
     {"unlock", "unlock FILE [--force] [--agent ID]", "release a lease", cli_unlock},
     {"tasks", "tasks [--status S] [--json]", "list tasks", cli_tasks},
-    {"task", "task add|claim|done|release …", "create and move tasks", cli_task},
+    {"task", "task add|claim|done|release|cancel|reopen|update …", "create and move tasks",
+     cli_task},
     {"events", "events [--follow] [--since N] [--json]", "print the event log", cli_events},
     {"key", "key create|list|revoke …",
      "manage the HTTP face's API keys (create shows a key once; list never shows secrets)",

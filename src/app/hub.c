@@ -461,6 +461,7 @@ static void hub_signal_cb(evutil_socket_t sig, short what, void *arg)
 static void hub_bus_event(void *arg, const struct event *ev, const char *text)
 {
     hub_metrics_event(arg, ev);
+    hub_sessions_agent_removed(arg, ev);
     hub_session_event(arg, ev, text);
 }
 
@@ -676,6 +677,11 @@ int hub_serve(const struct options *o)
 
     h->wscfg.name = o->workspace;
     h->wscfg.root = o->root;
+    if (o->agent_retention &&
+        options_duration_ms(o->agent_retention, &h->wscfg.agent_retention_ms) != 0) {
+        fprintf(stderr, "coordhub: bad --agent-retention '%s'\n", o->agent_retention);
+        goto fail;
+    }
     h->base = event_base_new();
     if (!h->base)
         goto fail;

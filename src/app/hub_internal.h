@@ -292,6 +292,9 @@ void hub_session_maybe_finish(struct hub_session *s);
 void hub_sessions_close_all(struct hub *h);
 void hub_session_send_ctl(struct hub_session *s, cJSON *msg);
 void hub_session_event(struct hub *h, const struct event *ev, const char *text);
+/* A committed agent:removed: sessions whose agent it was lose it (told
+ * by a warning log message) and register again on their next call. */
+void hub_sessions_agent_removed(struct hub *h, const struct event *ev);
 
 /* hub_http.c */
 /* Start the HTTP face. 0 (also when it is off or the default address was

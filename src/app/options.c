@@ -35,12 +35,13 @@ void options_init(struct options *o)
 
 void options_deinit(struct options *o)
 {
-    char **strs[] = {&o->state_dir, &o->root,    &o->workspace, &o->config,      &o->store_url,
-                     &o->http,      &o->agent,   &o->log_level, &o->since,       &o->mode,
-                     &o->reason,    &o->status,  &o->title,     &o->description, &o->files,
-                     &o->patterns,  &o->depends, &o->caps,      &o->result,      &o->task_id,
-                     &o->tls_cert,  &o->tls_key, &o->name,      &o->publish,     &o->subscribe,
-                     &o->access,    &o->rate,    &o->burst,     &o->retain};
+    char **strs[] = {
+        &o->state_dir, &o->root,    &o->workspace, &o->config,      &o->store_url,
+        &o->http,      &o->agent,   &o->log_level, &o->since,       &o->mode,
+        &o->reason,    &o->status,  &o->title,     &o->description, &o->files,
+        &o->patterns,  &o->depends, &o->caps,      &o->result,      &o->task_id,
+        &o->tls_cert,  &o->tls_key, &o->name,      &o->publish,     &o->subscribe,
+        &o->access,    &o->rate,    &o->burst,     &o->retain,      &o->agent_retention};
     for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
         free(*strs[i]);
         *strs[i] = NULL;
@@ -109,7 +110,10 @@ static const struct opt_def opt_defs[] = {
     OPT_B("require-signature", require_signature),
     OPT_S("rate", rate),
     OPT_S("burst", burst),
+    OPT_B("all", all),
+    OPT_S("agent-retention", agent_retention),
 };
+_Static_assert(sizeof(opt_defs) / sizeof(opt_defs[0]) <= 64, "options.given has 64 bits");
 
 static int opt_parse_int(const char *s, long long *out)
 {
@@ -152,6 +156,7 @@ int options_parse(struct options *o, int argc, char **argv, int from, int *nargs
             *err_opt = a;
             return -1;
         }
+        o->given |= (uint64_t)1 << (size_t)(d - opt_defs);
         char *field = (char *)o + d->offset;
         if (d->kind == OPT_BOOL) {
             if (eq) {
@@ -175,6 +180,48 @@ int options_parse(struct options *o, int argc, char **argv, int from, int *nargs
         }
     }
     *nargs = out - from;
+    return 0;
+}
+
+bool options_given(const struct options *o, const char *name)
+{
+    for (size_t k = 0; k < sizeof(opt_defs) / sizeof(opt_defs[0]); k++)
+        if (strcmp(opt_defs[k].name, name) == 0)
+            return (o->given >> k) & 1;
+    return false;
+}
+
+int options_duration_ms(const char *s, int64_t *ms)
+{
+    char *end;
+    errno = 0;
+    long long v = s ? strtoll(s, &end, 10) : 0;
+    if (!s || errno || end == s || v < 1 || s[0] == '-' || s[0] == '+')
+        return -1;
+    int64_t unit = 1000;
+    if (*end) {
+        if (end[1])
+            return -1;
+        switch (*end) {
+        case 's':
+            unit = 1000;
+            break;
+        case 'm':
+            unit = 60 * 1000;
+            break;
+        case 'h':
+            unit = 3600 * 1000;
+            break;
+        case 'd':
+            unit = 24LL * 3600 * 1000;
+            break;
+        default:
+            return -1;
+        }
+    }
+    if (v > 10LL * 366 * 24 * 3600 * 1000 / unit)
+        return -1;
+    *ms = v * unit;
     return 0;
 }
 

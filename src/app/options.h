@@ -51,6 +51,9 @@ struct options {
     bool require_signature; /* key create --require-signature */
     char *rate;             /* key create --rate N (requests/s, may have a fraction) */
     char *burst;            /* key create --burst N (integer) */
+    bool all;               /* agents --all: offline agents too */
+    char *agent_retention;  /* serve --agent-retention DURATION */
+    uint64_t given;         /* bit k: the k-th option was on the command line (options_given) */
 };
 
 /* Initialise with environment defaults (COORDHUB_STATE_DIR, COORDHUB_ROOT,
@@ -65,6 +68,16 @@ void options_deinit(struct options *o);
  * message to *err (static string or owned? static). */
 int options_parse(struct options *o, int argc, char **argv, int from, int *nargs,
                   const char **err_opt);
+
+/* Was option `name` (without the dashes) on the command line? For
+ * options whose default value is also a value one may give
+ * (`task update --priority 0`). */
+bool options_given(const struct options *o, const char *name);
+
+/* Parse --agent-retention: a number with a unit, `s`, `m`, `h` or `d`
+ * (`90s`, `30m`, `24h`, `7d`; a bare number is seconds), at least 1 s
+ * and at most 10 years. 0 with *ms set, or -1. */
+int options_duration_ms(const char *s, int64_t *ms);
 
 /* Fill defaults: root = COORDHUB_ROOT / --root, else the git top level of
  * the current directory, else the current directory; state_dir =

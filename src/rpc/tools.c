@@ -368,6 +368,75 @@ static const struct tool_def tool_table[] = {
     .read_only = true,
 },
 {
+    .name = "cancel_task",
+    .title = "Cancel task",
+    .description =
+        "Withdraw a task that is no longer wanted: an open or claimed task becomes cancelled "
+        "and the claimer's leases on it are released. Its creator, its claimer or the "
+        "workspace owner may cancel it; say why in reason. Returns {success, task, "
+        "unlockedFiles}.",
+    .input_schema = J({"type": "object", "additionalProperties": false,
+        "required": ["taskId"], "properties": {
+        "agentId":) S_ACT_AS J(,
+        "taskId":) S_TASK_ID J(,
+        "reason":) S_REASON J(}}),
+    .output_schema = J({"type": "object", "required": ["success"], "properties": {
+        "success": {"type": "boolean"}, "task":) O_TASK J(,
+        "unlockedFiles":) O_STRS J(, "error":) O_STR J(}}),
+    .destructive = true,
+},
+{
+    .name = "reopen_task",
+    .title = "Reopen task",
+    .description =
+        "Put a failed or cancelled task back on the board as open, so it can be claimed "
+        "again. Its creator, its last claimer or the workspace owner may reopen it. Returns "
+        "{success, task}.",
+    .input_schema = J({"type": "object", "additionalProperties": false,
+        "required": ["taskId"], "properties": {
+        "agentId":) S_ACT_AS J(,
+        "taskId":) S_TASK_ID J(}}),
+    .output_schema = J({"type": "object", "required": ["success"], "properties": {
+        "success": {"type": "boolean"}, "task":) O_TASK J(, "error":) O_STR J(}}),
+},
+{
+    .name = "update_task",
+    .title = "Update task",
+    .description =
+        "Change an open task: title, description, priority, files, patterns or required "
+        "capabilities (each given field replaces the old value; dependencies cannot change). "
+        "Its creator or the workspace owner may update it. Returns {success, task}.",
+    .input_schema = J({"type": "object", "additionalProperties": false,
+        "required": ["taskId"], "properties": {
+        "agentId":) S_ACT_AS J(,
+        "taskId":) S_TASK_ID J(,
+        "title": {"type": "string", "minLength": 1, "maxLength": 500},
+        "description": {"type": "string", "maxLength": 20000},
+        "priority": {"type": "integer", "minimum": -1000000, "maximum": 1000000},
+        "files":) S_FILES J(,
+        "patterns":) S_PATTERNS J(,
+        "capabilities":) S_CAPS J(}}),
+    .output_schema = J({"type": "object", "required": ["success"], "properties": {
+        "success": {"type": "boolean"}, "task":) O_TASK J(, "error":) O_STR J(}}),
+    .idempotent = true,
+},
+{
+    .name = "remove_agent",
+    .title = "Remove agent",
+    .description =
+        "Workspace owner only: remove an agent from the workspace. Its leases are released, "
+        "the tasks it claimed go back to open, and a live session of that agent loses it "
+        "(its next call registers again). Returns {success, agentId, unlockedFiles, "
+        "releasedTasks}.",
+    .input_schema = J({"type": "object", "additionalProperties": false,
+        "required": ["agentId"], "properties": {
+        "agentId":) S_AGENT_ID J(}}),
+    .output_schema = J({"type": "object", "required": ["success"], "properties": {
+        "success": {"type": "boolean"}, "agentId": {"type": "string"},
+        "unlockedFiles":) O_STRS J(, "releasedTasks":) O_STRS J(, "error":) O_STR J(}}),
+    .destructive = true,
+},
+{
     .name = "list_servers",
     .title = "List MCP servers",
     .description =
