@@ -1,9 +1,11 @@
 /* Unit tests for tasks through the workspace: creation rules, availability,
- * the atomic claim, completion and release. Every test ends with the
+ * the atomic claim, completion and release, cancel, reopen and update.
+ * Every test ends with the
  * replay check of fx_deinit(). */
 #include "core_fixture.h"
 
 #include "core/task.h"
+#include "rpc/tools.h"
 
 static cJSON *task_of(const cJSON *r)
 {
@@ -396,6 +398,9 @@ static void test_task__cancel(void **state)
     /* the claimer cancels: task:cancelled, then its task lease ends */
     r = fx_call(&f, &b, "cancel_task", "{\"taskId\":\"T\",\"reason\":\"obsolete\"}");
     assert_true(fx_bool(r, "success", true));
+    char *why = NULL;
+    if (!tools_validate_result(tools_find("cancel_task"), r, &why))
+        fail_msg("cancel_task result does not match its outputSchema: %s", why);
     fx_assert_str(cJSON_GetObjectItem(r, "task"), "status", "cancelled");
     fx_assert_str(cJSON_GetObjectItem(r, "task"), "failureReason", "obsolete");
     assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(r, "unlockedFiles")), 1);

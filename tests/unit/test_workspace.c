@@ -4,6 +4,7 @@
 #include "core_fixture.h"
 
 #include "base/xmalloc.h"
+#include "rpc/tools.h"
 
 /* ---- agents and sessions ---- */
 
@@ -289,6 +290,10 @@ static void test_workspace__resume_after_grace_regrants_task_leases(void **state
         fx_assert_str(ev->data, "taskId", "T1");
         assert_null(cJSON_GetObjectItem(ev->data, "renewed"));
     }
+    /* the answer is valid under register_agent's published outputSchema */
+    char *why = NULL;
+    if (!tools_validate_result(tools_find("register_agent"), r, &why))
+        fail_msg("register_agent result does not match its outputSchema: %s", why);
     uint64_t new_x = (uint64_t)json_get_i64(x, "token", 0);
     assert_true(new_x > old_x);
     assert_true(new_x == f.log.items[before + 1].seq);
@@ -340,6 +345,9 @@ static void test_workspace__remove_agent(void **state)
     size_t before = f.log.len;
     cJSON *r = fx_call(&f, &admin, "remove_agent", "{\"agentId\":\"a\"}");
     assert_true(fx_bool(r, "success", true));
+    char *why = NULL;
+    if (!tools_validate_result(tools_find("remove_agent"), r, &why))
+        fail_msg("remove_agent result does not match its outputSchema: %s", why);
     assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(r, "unlockedFiles")), 2);
     assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(r, "releasedTasks")), 1);
     cJSON_Delete(r);
