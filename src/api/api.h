@@ -73,6 +73,14 @@ struct api_host {
      * calls in flight. See src/api/rest.h. */
     void (*call)(void *arg, const struct api_caller *who, const char *name, cJSON *args,
                  void (*done)(void *done_arg, cJSON *result, bool is_error), void *done_arg);
+    /* The client of the calls made with done_arg went away: cancel those
+     * still waiting to start their work (a queued lock request leaves its
+     * queue and is never granted), as a closing MCP connection or
+     * notifications/cancelled does. True when none of them is left, so no
+     * done(done_arg, …) will run; false when some still will (their work
+     * is done or under way: the answer is due after the group commit).
+     * May be NULL (nothing is cancelled: every done still runs). */
+    bool (*cancel)(void *arg, void *done_arg);
 };
 
 /* The verdict on an address (DESIGN §5). */

@@ -17,9 +17,9 @@
  *    refused batch changes nothing;
  *  - evhttp stops reading a connection once it has a whole request, so it
  *    would notice a client that left while its request is held only when
- *    the answer is written; a read watch on the socket (MSG_PEEK, never
- *    consuming) notices it at once and frees the connection, which runs
- *    the close hook like any other disconnect;
+ *    the answer is written; the server's peer watch (http_request_watch_peer,
+ *    which REST's queued calls use too) notices it at once and frees the
+ *    connection, which runs the close hook like any other disconnect;
  *  - replay ids grow by one per message; the ring keeps the newest
  *    replay_max messages and `delivered` is the highest id a stream took.
  */
@@ -31,7 +31,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
-#include <sys/socket.h>
 
 #include <cjson/cJSON.h>
 #include <event2/buffer.h>
@@ -90,8 +89,6 @@ void mcp_http__reply_rpc_error_id(struct evhttp_request *req, int status, int co
 
 static void mcp_http_held_free(struct mcp_http_held *hd)
 {
-    if (hd->watch)
-        event_free(hd->watch);
     for (size_t i = 0; i < hd->nkeys; i++)
         free(hd->keys[i]);
     free(hd->keys);
@@ -118,26 +115,6 @@ static void mcp_http_held_closed(void *arg)
         evhttp_request_free(hd->req);
     hd->hs->last_active_ms = mcp_http__now_ms();
     mcp_http_held_drop(hd);
-}
-
-/* The held request's socket is readable: EOF or an error means the client
- * left. The watch is one-shot, so freeing it from here (through the close
- * hook) is safe: libevent no longer holds it once its callback runs. */
-static void mcp_http_held_watch(evutil_socket_t fd, short what, void *arg)
-{
-    struct mcp_http_held *hd = arg;
-    (void)what;
-    char c;
-    ssize_t n = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
-    if (n > 0)
-        return; /* bytes of a next request: evhttp reads them after the answer */
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
-        event_add(hd->watch, NULL);
-        return;
-    }
-    struct evhttp_connection *evcon = evhttp_request_get_connection(hd->req);
-    if (evcon)
-        evhttp_connection_free(evcon); /* runs mcp_http_held_closed */
 }
 
 /* Set the read and write timeouts of req's connection (0: none). A held
@@ -204,15 +181,8 @@ static void mcp_http_held_start(struct mcp_http_held *hd, struct evhttp_request 
     }
     hd->req = req;
     http_request_on_close(m->cfg.http, req, mcp_http_held_closed, hd);
+    http_request_watch_peer(m->cfg.http, req); /* ends with the hook */
     mcp_http_conn_timeouts(req, 0);
-    struct evhttp_connection *evcon = evhttp_request_get_connection(req);
-    evutil_socket_t fd = evcon ? bufferevent_getfd(evhttp_connection_get_bufferevent(evcon)) : -1;
-    if (fd >= 0) {
-        hd->watch = event_new(m->cfg.base, fd, EV_READ, mcp_http_held_watch, hd);
-        if (!hd->watch)
-            abort(); /* out of memory, as xmalloc would */
-        event_add(hd->watch, NULL);
-    }
 }
 
 /* Answer hd with msg (len bytes: a response, or a batch of them) and let it

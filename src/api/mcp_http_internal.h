@@ -61,7 +61,6 @@ struct mcp_http_held {
     char **tokens; /* owned: compact JSON of each progressToken */
     size_t ntokens;
     bool initialize;             /* the answer opens or fails the session */
-    struct event *watch;         /* JSON: one-shot read watch, the peer leaving */
     struct mcp_http_rstream *rs; /* SSE: its response stream, else NULL */
 };
 

@@ -7,9 +7,14 @@
  * as MCP. A request is answered from the hub's callback, possibly in a
  * later loop turn (after the group commit); if the peer goes away first
  * the answer is dropped, and the request is freed as evhttp requires.
+ * A call that is still queued then (lock_file with waitMs) is cancelled
+ * through the host (struct api_host.cancel), the way /mcp and the socket
+ * cancel a departed client's waits, so it is never granted.
  *
- * Invariant: a struct rest_req lives until its last callback ran; the
- * hub calls done exactly once per call, and never after api_free. */
+ * Invariant: a struct rest_req lives until its last callback ran, or
+ * until the host said that no callback is left (a cancel); the hub calls
+ * done at most once per call, never after a cancel took it, and never
+ * after api_free. */
 #include "api/rest.h"
 
 #include <stdio.h>
@@ -40,6 +45,7 @@ struct rest_req {
     const struct events_filter *allow; /* borrowed: events the caller may see; NULL: all */
     struct api_caller who;             /* who.signature owned */
     struct rest_batch batch;
+    bool called; /* a tool call was made for it (rest_req_call) */
     struct rest_req *prev, *next;
 };
 
@@ -92,6 +98,12 @@ static void rest_req_closed(void *arg)
     if (rr->req && http_request_detached(rr->req))
         evhttp_request_free(rr->req);
     rr->req = NULL; /* the answer, when it comes, goes nowhere */
+    /* A call still queued (a lock request with waitMs) must not be
+     * granted to a client that is gone: the hub cancels it, and when
+     * nothing of rr is left in flight rr goes now. */
+    const struct api_host *host = rr->rest->host;
+    if (rr->called && host->cancel && host->cancel(host->arg, rr))
+        rest_req_free(rr);
 }
 
 struct rest_req *rest_req_new(struct rest *r, struct evhttp_request *req,
@@ -108,6 +120,7 @@ struct rest_req *rest_req_new(struct rest *r, struct evhttp_request *req,
         r->reqs->prev = rr;
     r->reqs = rr;
     http_request_on_close(r->http, req, rest_req_closed, rr);
+    http_request_watch_peer(r->http, req);
     return rr;
 }
 
@@ -141,6 +154,7 @@ void rest_req_fail(struct rest_req *rr, int status, const char *code, const char
 void rest_req_call(struct rest_req *rr, const char *tool, cJSON *args,
                    void (*done)(void *rr, cJSON *result, bool is_error))
 {
+    rr->called = true;
     rr->rest->host->call(rr->rest->host->arg, &rr->who, tool, args, done, rr);
 }
 
@@ -199,6 +213,7 @@ int rest_read_body(struct evhttp_request *req, cJSON **out)
 #define REST_CREATED 2u /* a success is 201 (else 200) */
 #define REST_ACTS 4u    /* needs agentId: the caller acts for (as) the agent it names */
 #define REST_NO_WAIT 8u /* wait_for_events: timeoutMs 0, never given */
+#define REST_ADMIN 16u  /* only the admin token or an `admin` key */
 
 /* One REST twin: a path pattern under /api/v1/ (rest_path_match), the
  * methods that reach it (HTTP_METHOD_*), its flags, the tool it calls and
@@ -216,6 +231,7 @@ struct rest_endpoint {
 #define REST_POST HTTP_METHOD_POST
 #define REST_PUT HTTP_METHOD_PUT
 #define REST_DELETE HTTP_METHOD_DELETE
+#define REST_PATCH HTTP_METHOD_PATCH
 
 /* `token` in a query is the credential; check_lock's token is fencingToken. */
 static const struct rest_alias rest_fencing = {"fencingToken", "token"};
@@ -227,6 +243,7 @@ static const struct rest_endpoint rest_endpoints[] = {
     {"agents", REST_POST, REST_BODY | REST_CREATED | REST_ACTS, "register_agent", NULL},
     {"agents/{agentId}/status", REST_PUT | REST_POST, REST_BODY | REST_ACTS, "set_agent_status",
      NULL},
+    {"agents/{agentId}", REST_DELETE, REST_ADMIN, "remove_agent", NULL},
     {"locks", REST_GET, 0, "list_locked_files", NULL},
     {"locks", REST_POST, REST_BODY | REST_CREATED | REST_ACTS, "lock_file", NULL},
     {"locks", REST_DELETE, REST_ACTS, "unlock_file", NULL},
@@ -239,6 +256,10 @@ static const struct rest_endpoint rest_endpoints[] = {
     {"tasks/{taskId}/claim", REST_POST, REST_BODY | REST_ACTS, "claim_task", NULL},
     {"tasks/{taskId}/complete", REST_POST, REST_BODY | REST_ACTS, "complete_task", NULL},
     {"tasks/{taskId}/release", REST_POST, REST_BODY | REST_ACTS, "release_task", NULL},
+    {"tasks/{taskId}/cancel", REST_POST, REST_BODY, "cancel_task", NULL},
+    {"tasks/{taskId}/reopen", REST_POST, REST_BODY, "reopen_task", NULL},
+    {"tasks/{taskId}/update", REST_POST, REST_BODY, "update_task", NULL},
+    {"tasks/{taskId}", REST_PATCH, REST_BODY, "update_task", NULL},
     {"servers", REST_GET, 0, "list_servers", NULL},
     {"health", REST_GET, 0, "get_unified_health", NULL},
     {"events", REST_GET, REST_NO_WAIT, "wait_for_events", NULL},
@@ -410,6 +431,10 @@ static bool rest_allowed(struct evhttp_request *req, const struct rest_endpoint 
         cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(args, "force"))) {
         need = KEYS_ACCESS_ADMIN;
         what = "a forced unlock";
+    }
+    if (e->flags & REST_ADMIN) {
+        need = KEYS_ACCESS_ADMIN;
+        what = e->tool;
     }
     if (key->access < need) {
         rest_forbid(req, str_printf("%s needs canAccessState '%s'; this API key has '%s'", what,

@@ -4,6 +4,7 @@
  *   GET    /api/v1/agents[?status=]              list_agents
  *   POST   /api/v1/agents {agentId,…}            register_agent        201
  *   PUT|POST /api/v1/agents/{agentId}/status {status,note}  set_agent_status
+ *   DELETE /api/v1/agents/{agentId}              remove_agent (admin)
  *   GET    /api/v1/locks[?agentId=]              list_locked_files
  *   POST   /api/v1/locks {file|pattern,agentId,…} lock_file            201 / 409
  *   DELETE /api/v1/locks?file=|pattern=&agentId=[&force=true] unlock_file / 409
@@ -14,6 +15,8 @@
  *   POST   /api/v1/tasks {title,…}               create_task           201
  *   GET    /api/v1/tasks/available[?capabilities=&limit=&agentId=]  find_available_tasks
  *   POST   /api/v1/tasks/{id}/claim|complete|release {agentId,…}   claim/complete/release
+ *   POST   /api/v1/tasks/{id}/cancel|reopen {agentId?,reason?}     cancel_task / reopen_task
+ *   PATCH  /api/v1/tasks/{id}, POST …/{id}/update {title?,…}      update_task
  *   GET    /api/v1/servers                       list_servers
  *   GET    /api/v1/health                        get_unified_health
  *   GET    /api/v1/events[?since=&types=&limit=] wait_for_events, timeoutMs 0
@@ -32,7 +35,7 @@
  *
  * The caller holds the admin token (or an API key whose rights allow the
  * call, checked here: a tool annotated readOnlyHint needs canAccessState
- * `read`, any other `write`, a forced unlock `admin`, and the events
+ * `read`, any other `write`, a forced unlock and remove_agent `admin`, and the events
  * endpoint canSubscribe, whose patterns also filter its answer; 403
  * `forbidden` otherwise). The admin token and `admin` keys act for any
  * agent; a key below `admin` acts as the agent a call names, under the

@@ -334,7 +334,43 @@ static int cli_agents(struct options *o, int argc, char **argv)
     cJSON *args = cJSON_CreateObject();
     if (o->status)
         cJSON_AddStringToObject(args, "status", o->status);
-    return cli_query(o, "list_agents", args, cli_agents_table);
+    struct client *c = cli_open(o);
+    if (!c) {
+        cJSON_Delete(args);
+        return CLI_FAIL;
+    }
+    cJSON *res = NULL;
+    int code = cli_call(c, o, "list_agents", args, &res);
+    /* Without --all (or --status) offline agents are left out, in the
+     * table and in --json alike; pruned ones are gone altogether. */
+    cJSON *arr = cJSON_GetObjectItemCaseSensitive(res, "agents");
+    for (int i = cJSON_GetArraySize(arr) - 1; i >= 0 && !o->all && !o->status; i--)
+        if (strcmp(cli_str(cJSON_GetArrayItem(arr, i), "status"), "offline") == 0)
+            cJSON_DeleteItemFromArray(arr, i);
+    cli_show(o, code, res, cli_agents_table);
+    cJSON_Delete(res);
+    client_close(c);
+    return code;
+}
+
+static void cli_agent_removed_human(const struct options *o, const cJSON *res)
+{
+    (void)o;
+    printf("removed agent %s (%d leases released, %d tasks back to open)\n",
+           cli_str(res, "agentId"),
+           cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(res, "unlockedFiles")),
+           cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(res, "releasedTasks")));
+}
+
+/* `coordhub agent remove ID`: the workspace owner removes an agent (its
+ * leases and tasks are released). */
+static int cli_agent_cmd(struct options *o, int argc, char **argv)
+{
+    if (argc != 2 || strcmp(argv[0], "remove") != 0)
+        return cli_fail(o, CLI_USAGE, "agent takes remove ID (try 'coordhub agent --help')");
+    cJSON *args = cJSON_CreateObject();
+    cJSON_AddStringToObject(args, "agentId", argv[1]);
+    return cli_query(o, "remove_agent", args, cli_agent_removed_human);
 }
 
 static void cli_locks_table(const struct options *o, const cJSON *res)
@@ -522,20 +558,28 @@ static void cli_task_human(const struct options *o, const cJSON *res)
     printf("%s %s: %s\n", cli_str(t, "taskId"), cli_str(t, "status"), cli_str(t, "title"));
 }
 
-/* task SUB ARG: each subcommand is one tool call; `acts` says whether it
- * acts for --agent. */
+/* Whom a task subcommand acts for: nobody (the workspace owner), always
+ * --agent (default COORDHUB_AGENT, else cli-$USER), or --agent only when
+ * given (else the owner, who may change any task; the agent is recorded
+ * as cancelledBy, …). */
+enum cli_acts { CLI_ACTS_OWNER, CLI_ACTS_AGENT, CLI_ACTS_AGENT_IF_GIVEN };
+
+/* task SUB ARG: each subcommand is one tool call. */
 struct cli_task_sub {
     const char *name;
     const char *tool;
     const char *arg; /* the tool argument the positional fills */
-    bool acts;
+    enum cli_acts acts;
 };
 
 static const struct cli_task_sub cli_task_subs[] = {
-    {"add", "create_task", "title", false},
-    {"claim", "claim_task", "taskId", true},
-    {"done", "complete_task", "taskId", true},
-    {"release", "release_task", "taskId", true},
+    {"add", "create_task", "title", CLI_ACTS_OWNER},
+    {"claim", "claim_task", "taskId", CLI_ACTS_AGENT},
+    {"done", "complete_task", "taskId", CLI_ACTS_AGENT},
+    {"release", "release_task", "taskId", CLI_ACTS_AGENT},
+    {"cancel", "cancel_task", "taskId", CLI_ACTS_AGENT_IF_GIVEN},
+    {"reopen", "reopen_task", "taskId", CLI_ACTS_AGENT_IF_GIVEN},
+    {"update", "update_task", "taskId", CLI_ACTS_AGENT_IF_GIVEN},
 };
 
 static int cli_task(struct options *o, int argc, char **argv)
@@ -546,8 +590,8 @@ static int cli_task(struct options *o, int argc, char **argv)
             sub = &cli_task_subs[i];
     if (!sub || argc != 2)
         return cli_fail(o, CLI_USAGE,
-                        "task takes add TITLE | claim ID | done ID | release ID (try 'coordhub "
-                        "task --help')");
+                        "task takes add TITLE | claim ID | done ID | release ID | cancel ID | "
+                        "reopen ID | update ID (try 'coordhub task --help')");
     cJSON *args = cJSON_CreateObject();
     cJSON_AddStringToObject(args, sub->arg, argv[1]);
     if (strcmp(sub->name, "add") == 0) {
@@ -571,14 +615,32 @@ static int cli_task(struct options *o, int argc, char **argv)
     } else if (strcmp(sub->name, "done") == 0) {
         if (o->result)
             cJSON_AddStringToObject(args, "result", o->result);
-    } else {
+    } else if (strcmp(sub->name, "release") == 0) {
         if (o->reason)
             cJSON_AddStringToObject(args, "reason", o->reason);
         if (o->failed)
             cJSON_AddBoolToObject(args, "failed", 1);
+    } else if (strcmp(sub->name, "cancel") == 0) {
+        if (o->reason)
+            cJSON_AddStringToObject(args, "reason", o->reason);
+    } else if (strcmp(sub->name, "update") == 0) {
+        if (o->title)
+            cJSON_AddStringToObject(args, "title", o->title);
+        if (o->description)
+            cJSON_AddStringToObject(args, "description", o->description);
+        if (o->priority_given)
+            cJSON_AddNumberToObject(args, "priority", (double)o->priority);
+        if (o->files)
+            cJSON_AddItemToObject(args, "files", cli_list(o->files));
+        if (o->patterns)
+            cJSON_AddItemToObject(args, "patterns", cli_list(o->patterns));
+        if (o->caps)
+            cJSON_AddItemToObject(args, "capabilities", cli_list(o->caps));
     }
-    if (sub->acts)
+    if (sub->acts == CLI_ACTS_AGENT)
         cJSON_AddStringToObject(args, "agentId", cli_agent(o));
+    else if (sub->acts == CLI_ACTS_AGENT_IF_GIVEN && o->agent)
+        cJSON_AddStringToObject(args, "agentId", o->agent);
     struct client *c = cli_open(o);
     if (!c) {
         cJSON_Delete(args);
@@ -836,11 +898,19 @@ static int cli_serve(struct options *o, int argc, char **argv)
             "serve: --retain-events '%s': give 'all' or a number of events, at least %d", o->retain,
             OPTIONS_RETAIN_MIN);
     int64_t idle = 0;
-    if (o->idle_exit && options_duration_ms(o->idle_exit, &idle) != 0)
+    if (o->idle_exit && options_duration_ms(o->idle_exit, OPTIONS_IDLE_EXIT_MAX_MS, &idle) != 0)
         return cli_fail(o, CLI_INVALID,
                         "serve: --idle-exit '%s': give a duration such as 30m, 90s, 1h or 250ms, "
                         "or 0 / never",
                         o->idle_exit);
+    int64_t retention_ms = 0;
+    if (o->agent_retention &&
+        (options_duration_ms(o->agent_retention, OPTIONS_RETENTION_MAX_MS, &retention_ms) != 0 ||
+         retention_ms < 1000))
+        return cli_fail(o, CLI_INVALID,
+                        "serve: --agent-retention '%s': give a duration such as 90s, 30m, 24h or "
+                        "7d (a bare number is seconds), at least 1 s",
+                        o->agent_retention);
     return hub_serve(o);
 }
 
@@ -917,7 +987,8 @@ static int cli_help_cmd(struct options *o, int argc, char **argv);
 static const struct cli_cmd cli_cmds[] = {
     {"serve",
      "serve [--daemon] [--http ADDR:PORT | --no-http] [--tls-cert FILE --tls-key FILE] "
-     "[--store URL] [--retain-events N|all] [--idle-exit DURATION] [--log-level L]",
+     "[--store URL] [--retain-events N|all] [--idle-exit DURATION] [--agent-retention DURATION] "
+     "[--log-level L]",
      "run the hub for this workspace (foreground unless --daemon)",
      "  --daemon               detach once listening\n"
      "  --http ADDR:PORT       HTTP face (default 127.0.0.1:7420; env COORDHUB_HTTP)\n"
@@ -929,6 +1000,7 @@ static const struct cli_cmd cli_cmds[] = {
      "  --retain-events N|all  events kept behind the newest snapshot (at least 1000)\n"
      "  --idle-exit DURATION   exit after this long with no session (30m, 90s; 0 or never:\n"
      "                         stay; default: never by hand, 30m when started for a client)\n"
+     "  --agent-retention D    prune offline agents with no lease or task after D (default 24h)\n"
      "  --log-level L          error|warn|info|debug\n",
      "  coordhub serve --daemon --http 127.0.0.1:7420\n", cli_serve},
     {"stop", "stop [--json]", "stop the workspace's hub and wait until it has exited", "",
@@ -940,9 +1012,14 @@ static const struct cli_cmd cli_cmds[] = {
      "who holds what: agents, locks with holder, reason and expiry, tasks in progress",
      "  --brief                counts only\n", "  coordhub status\n  coordhub status --brief\n",
      cli_status},
-    {"agents", "agents [--status S] [--json]", "list agents",
-     "  --status S             active|idle|busy|offline\n", "  coordhub agents --status active\n",
-     cli_agents},
+    {"agents", "agents [--all | --status S] [--json]",
+     "list agents (offline ones only with --all or --status offline)",
+     "  --all                  offline agents too (until they are pruned)\n"
+     "  --status S             active|idle|busy|offline\n",
+     "  coordhub agents --status active\n  coordhub agents --all\n", cli_agents},
+    {"agent", "agent remove ID [--json]",
+     "remove an agent: its leases and claimed tasks are released (the workspace owner)", "",
+     "  coordhub agent remove cursor-1a2b3c\n", cli_agent_cmd},
     {"locks", "locks [--agent ID] [--json]", "list file leases",
      "  --agent ID             only this agent's leases\n", "  coordhub locks --agent alice\n",
      cli_locks},
@@ -972,22 +1049,30 @@ static const struct cli_cmd cli_cmds[] = {
      "[--depends-on T1,T2] [--capabilities c1,c2] [--priority N]\n"
      "       coordhub task claim ID [--files a,b] [--agent ID]\n"
      "       coordhub task done ID [--result TEXT] [--agent ID]\n"
-     "       coordhub task release ID [--reason R] [--failed] [--agent ID]",
+     "       coordhub task release ID [--reason R] [--failed] [--agent ID]\n"
+     "       coordhub task cancel ID [--reason R] [--agent ID]\n"
+     "       coordhub task reopen ID [--agent ID]\n"
+     "       coordhub task update ID [--title T] [--description D] [--priority N] [--files a,b]\n"
+     "                           [--patterns p,q] [--capabilities c1,c2] [--agent ID]",
      "create and move tasks",
      "  --id ID                add: the task's id (default: generated)\n"
-     "  --description D        add: what to do\n"
-     "  --files a,b            add/claim: files the task leases when claimed\n"
-     "  --patterns p,q         add: patterns the task leases when claimed\n"
+     "  --title T              update: the new title\n"
+     "  --description D        add/update: what to do\n"
+     "  --files a,b            add/claim/update: files the task leases when claimed\n"
+     "  --patterns p,q         add/update: patterns the task leases when claimed\n"
      "  --depends-on T1,T2     add: tasks that must be completed first\n"
-     "  --capabilities c1,c2   add: capabilities a claimer needs\n"
-     "  --priority N           add: higher first (default 0)\n"
+     "  --capabilities c1,c2   add/update: capabilities a claimer needs\n"
+     "  --priority N           add/update: higher first (default 0)\n"
      "  --result TEXT          done: what came of it\n"
-     "  --reason R             release: why\n"
+     "  --reason R             release/cancel: why\n"
      "  --failed               release: mark it failed instead of open\n"
-     "  --agent ID             claim/done/release: act for this agent\n",
+     "  --agent ID             claim/done/release: act for this agent; cancel/reopen/update:\n"
+     "                         record this agent as who acted (else the workspace owner)\n",
      "  coordhub task add 'Split the API' --id API-1 --files src/api.c\n"
      "  coordhub task claim API-1 --agent alice\n"
-     "  coordhub task done API-1 --agent alice --result 'merged'\n",
+     "  coordhub task done API-1 --agent alice --result 'merged'\n"
+     "  coordhub task cancel API-2 --reason 'superseded by API-1'\n"
+     "  coordhub task update API-3 --priority 5\n",
      cli_task},
     {"events", "events [--follow] [--since N | --from-now] [--types T1,T2] [--json]",
      "print the event log, or follow it",

@@ -104,7 +104,8 @@ static int client_spawn_hub(const struct options *o, char **errmsg)
         return -1;
     }
     int64_t idle_ms = 0;
-    if (o->idle_exit && options_duration_ms(o->idle_exit, &idle_ms) != 0) {
+    if (o->idle_exit &&
+        options_duration_ms(o->idle_exit, OPTIONS_IDLE_EXIT_MAX_MS, &idle_ms) != 0) {
         size_t m = strlen(o->idle_exit) + 160;
         *errmsg = xmalloc(m);
         snprintf(*errmsg, m,

@@ -492,6 +492,7 @@ static void hub_signal_cb(evutil_socket_t sig, short what, void *arg)
 static void hub_bus_event(void *arg, const struct event *ev, const char *text)
 {
     hub_metrics_event(arg, ev);
+    hub_sessions_agent_removed(arg, ev);
     hub_session_event(arg, ev, text);
 }
 
@@ -809,6 +810,12 @@ int hub_serve(const struct options *o)
 
     h->wscfg.name = o->workspace;
     h->wscfg.root = o->root;
+    if (o->agent_retention && (options_duration_ms(o->agent_retention, OPTIONS_RETENTION_MAX_MS,
+                                                   &h->wscfg.agent_retention_ms) != 0 ||
+                               h->wscfg.agent_retention_ms < 1000)) {
+        fprintf(stderr, "coordhub: bad --agent-retention '%s'\n", o->agent_retention);
+        goto fail;
+    }
     h->base = event_base_new();
     if (!h->base)
         goto fail;
@@ -874,7 +881,8 @@ int hub_serve(const struct options *o)
     h->sig_int = evsignal_new(h->base, SIGINT, hub_signal_cb, h);
     event_add(h->sig_term, NULL);
     event_add(h->sig_int, NULL);
-    if (o->idle_exit && options_duration_ms(o->idle_exit, &h->idle_exit_ms) != 0) {
+    if (o->idle_exit &&
+        options_duration_ms(o->idle_exit, OPTIONS_IDLE_EXIT_MAX_MS, &h->idle_exit_ms) != 0) {
         fprintf(stderr, "coordhub: bad --idle-exit '%s'\n", o->idle_exit);
         goto fail;
     }

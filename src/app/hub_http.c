@@ -192,7 +192,8 @@ int hub_http_start(struct hub *h)
                  .status = hub_http_status,
                  .store_down = hub_http_store_down,
                  .stats = hub_http_stats,
-                 .call = hub_rest_call},
+                 .call = hub_rest_call,
+                 .cancel = hub_rest_cancel},
     };
     hub_rest_start(h);
     hub_mcp_http_config(h, &cfg);

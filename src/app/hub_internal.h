@@ -307,6 +307,9 @@ void hub_session_maybe_finish(struct hub_session *s);
 void hub_sessions_close_all(struct hub *h);
 void hub_session_send_ctl(struct hub_session *s, cJSON *msg);
 void hub_session_event(struct hub *h, const struct event *ev, const char *text);
+/* A committed agent:removed: sessions whose agent it was lose it (told
+ * by a warning log message) and register again on their next call. */
+void hub_sessions_agent_removed(struct hub *h, const struct event *ev);
 
 /* hub_http.c */
 /* Start the HTTP face. 0 (also when it is off or the default address was
@@ -327,6 +330,9 @@ void hub_rest_stop(struct hub *h);
 /* struct api_host.call: run a tool for the HTTP face. */
 void hub_rest_call(void *arg, const struct api_caller *who, const char *name, cJSON *args,
                    void (*done)(void *done_arg, cJSON *result, bool is_error), void *done_arg);
+/* struct api_host.cancel: the client of the calls made with done_arg
+ * left; cancel the queued ones. True when none of them is left. */
+bool hub_rest_cancel(void *arg, void *done_arg);
 
 /* hub_mcp_http.c */
 /* Point cfg's /mcp host at the hub: HTTP MCP sessions are agent sessions
@@ -417,7 +423,11 @@ void hub_tool_call(struct hub *h, struct hub_session *s, uint64_t call_id, const
  * does that; hub_redo_batch runs a call again through it). */
 void hub_tool_run(struct hub *h, struct hub_session *s, uint64_t call_id, const char *name,
                   const cJSON *args);
-void hub_tool_cancel(struct hub *h, struct hub_session *s, uint64_t call_id);
+/* The client cancelled call_id (or left): a queued lock request leaves
+ * the queue, a parked wait_for_events ends, neither is answered. True
+ * when such a call was found and dropped; false when the call is not
+ * parked (its answer is due, or it was answered). */
+bool hub_tool_cancel(struct hub *h, struct hub_session *s, uint64_t call_id);
 cJSON *hub_resource_read(struct hub *h, const char *uri);
 void hub_waits_service(struct hub *h, bool expire_all_due);
 void hub_waits_drop_session(struct hub *h, uint64_t session);

@@ -16,6 +16,10 @@
  * (hub_reply); the session's reply_fn hands each answer to the callback
  * the face registered for the call id.
  *
+ * A client that hangs up while its call is queued (lock_file with
+ * waitMs) has it cancelled (hub_rest_cancel) like an MCP client's
+ * notifications/cancelled: it leaves the queue and is never granted.
+ *
  * The session is not in h->sessions (hub_session_find knows it), so it
  * receives no MCP notifications and does not count as a connection.
  * Calls in flight when the face stops are dropped unanswered: the face is
@@ -35,6 +39,7 @@
 
 struct hub_rest_call {
     uint64_t call_id;
+    struct hub_session *session; /* h->rest or h->rest_agent */
     void (*done)(void *done_arg, cJSON *result, bool is_error);
     void *done_arg;
     struct hub_rest_call *next;
@@ -119,6 +124,7 @@ void hub_rest_call(void *arg, const struct api_caller *who, const char *name, cJ
     struct hub_rest *r = s->reply_arg;
     struct hub_rest_call *c = xcalloc(1, sizeof(*c));
     c->call_id = r->next_call_id++;
+    c->session = s;
     c->done = done;
     c->done_arg = done_arg;
     c->next = r->calls;
@@ -129,4 +135,31 @@ void hub_rest_call(void *arg, const struct api_caller *who, const char *name, cJ
     hub_tool_call(h, s, c->call_id, name, args);
     s->signature = NULL;
     cJSON_Delete(args);
+}
+
+bool hub_rest_cancel(void *arg, void *done_arg)
+{
+    struct hub *h = arg;
+    if (!h->rest)
+        return false;
+    struct hub_rest *r = h->rest->reply_arg;
+    bool left = false;
+    struct hub_rest_call **pp = &r->calls;
+    while (*pp) {
+        struct hub_rest_call *c = *pp;
+        if (c->done_arg != done_arg) {
+            pp = &c->next;
+            continue;
+        }
+        /* The same cancel as an MCP client's: a queued lock request
+         * leaves the core's queue (and the batch's redo record). */
+        if (hub_tool_cancel(h, c->session, c->call_id)) {
+            *pp = c->next;
+            free(c);
+            continue;
+        }
+        left = true;
+        pp = &c->next;
+    }
+    return !left;
 }

@@ -45,6 +45,7 @@
 #include "base/clock.h"
 #include "base/json.h"
 #include "base/log.h"
+#include "base/str.h"
 #include "base/xmalloc.h"
 #include "net/fdpass.h"
 #include "net/lineconn.h"
@@ -128,7 +129,7 @@ static void hub_mcp_tool_call(void *host, struct mcp_session *m, uint64_t call_i
 
 static void hub_mcp_tool_cancel(void *host, struct mcp_session *m, uint64_t call_id)
 {
-    hub_tool_cancel(host, mcp_session_userdata(m), call_id);
+    (void)hub_tool_cancel(host, mcp_session_userdata(m), call_id);
 }
 
 static cJSON *hub_mcp_resource_read(void *host, struct mcp_session *m, const char *uri)
@@ -548,4 +549,32 @@ void hub_session_event(struct hub *h, const struct event *ev, const char *text)
             mcp_session_log(s->mcp, level, "coordhub.events", data);
     }
     cJSON_Delete(data);
+}
+
+void hub_sessions_agent_removed(struct hub *h, const struct event *ev)
+{
+    if (strcmp(ev->type, EVENT_AGENT_REMOVED) != 0 || !event_is_hub(ev))
+        return;
+    const char *id = json_get_str(ev->data, "agentId", NULL);
+    if (!id)
+        return;
+    for (struct hub_session *s = h->sessions; s; s = s->next) {
+        if (!s->agent_id || strcmp(s->agent_id, id) != 0)
+            continue;
+        /* The session's agent is gone: its next coordination call
+         * registers one again (implicitly, or by register_agent). */
+        free(s->agent_id);
+        s->agent_id = NULL;
+        if (s->mcp && mcp_session_is_initialized(s->mcp)) {
+            cJSON *d = cJSON_CreateObject();
+            char *msg = str_printf("agent '%s' was removed from the workspace (%s); its leases "
+                                   "and tasks were released. Call register_agent to go on.",
+                                   id, json_get_str(ev->data, "reason", "removed"));
+            cJSON_AddStringToObject(d, "message", msg);
+            cJSON_AddStringToObject(d, "agentId", id);
+            free(msg);
+            mcp_session_log(s->mcp, MCP_LOG_WARNING, "coordhub", d);
+            cJSON_Delete(d);
+        }
+    }
 }

@@ -43,23 +43,13 @@ static const struct {
     const char *name;
     bool needs_agent;
 } hub_core_ops[] = {
-    {"register_agent", false},
-    {"set_agent_status", true},
-    {"list_agents", false},
-    {"lock_file", true},
-    {"unlock_file", true},
-    {"renew_locks", true},
-    {"check_lock", false},
-    {"list_locked_files", false},
-    {"detect_conflicts", false},
-    {"create_task", false},
-    {"find_available_tasks", true},
-    {"claim_task", true},
-    {"complete_task", true},
-    {"release_task", true},
-    {"list_tasks", false},
-    {"publish_event", false},
-    {"get_coordination_status", false},
+    {"register_agent", false}, {"set_agent_status", true},     {"list_agents", false},
+    {"lock_file", true},       {"unlock_file", true},          {"renew_locks", true},
+    {"check_lock", false},     {"list_locked_files", false},   {"detect_conflicts", false},
+    {"create_task", false},    {"find_available_tasks", true}, {"claim_task", true},
+    {"complete_task", true},   {"release_task", true},         {"list_tasks", false},
+    {"cancel_task", false},    {"reopen_task", false},         {"update_task", false},
+    {"remove_agent", false},   {"publish_event", false},       {"get_coordination_status", false},
 };
 
 static int hub_core_op(const char *name)
@@ -207,9 +197,14 @@ static void hub_exec_core(struct hub *h, struct hub_session *s, uint64_t call_id
         errmsg = NULL;
         cJSON *reg = cJSON_CreateObject();
         if (named) {
-            cJSON_AddStringToObject(reg, "agentId", json_get_str(a, "agentId", ""));
-            cJSON *meta = cJSON_AddObjectToObject(reg, "metadata");
-            cJSON_AddStringToObject(meta, "ide", hub_client_name(s));
+            const char *id = json_get_str(a, "agentId", "");
+            cJSON_AddStringToObject(reg, "agentId", id);
+            /* A known agent (a session-less one gone offline, resumed
+             * here) keeps its metadata. */
+            if (!workspace_agent_known(h->ws, id)) {
+                cJSON *meta = cJSON_AddObjectToObject(reg, "metadata");
+                cJSON_AddStringToObject(meta, "ide", hub_client_name(s));
+            }
         }
         cJSON *reg_result = NULL;
         rc = hub_register(h, s, reg, &reg_result, &errmsg);
@@ -683,7 +678,7 @@ void hub_tool_call(struct hub *h, struct hub_session *s, uint64_t call_id, const
     h->call = outer;
 }
 
-void hub_tool_cancel(struct hub *h, struct hub_session *s, uint64_t call_id)
+bool hub_tool_cancel(struct hub *h, struct hub_session *s, uint64_t call_id)
 {
     struct hub_waiter **pp = &h->waiters;
     while (*pp) {
@@ -695,7 +690,7 @@ void hub_tool_cancel(struct hub *h, struct hub_session *s, uint64_t call_id)
             *pp = w->next;
             free(w);
             s->inflight--;
-            return;
+            return true;
         }
         pp = &w->next;
     }
@@ -707,10 +702,11 @@ void hub_tool_cancel(struct hub *h, struct hub_session *s, uint64_t call_id)
             cJSON_Delete(w->types);
             free(w);
             s->inflight--;
-            return;
+            return true;
         }
         wp = &w->next;
     }
+    return false;
 }
 
 /* ---- resources ---------------------------------------------------------- */

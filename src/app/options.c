@@ -53,13 +53,14 @@ void options_init(struct options *o)
 
 void options_deinit(struct options *o)
 {
-    char **strs[] = {&o->state_dir, &o->root,     &o->workspace, &o->config,      &o->store_url,
-                     &o->http,      &o->agent,    &o->log_level, &o->since,       &o->mode,
-                     &o->reason,    &o->status,   &o->title,     &o->description, &o->files,
-                     &o->patterns,  &o->depends,  &o->caps,      &o->result,      &o->task_id,
-                     &o->tls_cert,  &o->tls_key,  &o->name,      &o->publish,     &o->subscribe,
-                     &o->access,    &o->rate,     &o->burst,     &o->retain,      &o->types,
-                     &o->pattern,   &o->idle_exit};
+    char **strs[] = {
+        &o->state_dir, &o->root,      &o->workspace,      &o->config,      &o->store_url,
+        &o->http,      &o->agent,     &o->log_level,      &o->since,       &o->mode,
+        &o->reason,    &o->status,    &o->title,          &o->description, &o->files,
+        &o->patterns,  &o->depends,   &o->caps,           &o->result,      &o->task_id,
+        &o->tls_cert,  &o->tls_key,   &o->name,           &o->publish,     &o->subscribe,
+        &o->access,    &o->rate,      &o->burst,          &o->retain,      &o->types,
+        &o->pattern,   &o->idle_exit, &o->agent_retention};
     for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
         free(*strs[i]);
         *strs[i] = NULL;
@@ -140,6 +141,8 @@ static const struct opt_def opt_defs[] = {
     OPT_B("require-signature", require_signature),
     OPT_S("rate", rate),
     OPT_S("burst", burst),
+    OPT_B("all", all),
+    OPT_S("agent-retention", agent_retention),
 };
 
 static int opt_fail(char **errmsg, int kind, char *msg)
@@ -313,7 +316,7 @@ int options_retain_events(const char *s, uint64_t *out)
     return 0;
 }
 
-int options_duration_ms(const char *s, int64_t *out)
+int options_duration_ms(const char *s, int64_t max_ms, int64_t *out)
 {
     if (strcmp(s, "never") == 0 || strcmp(s, "0") == 0) {
         *out = 0;
@@ -329,11 +332,10 @@ int options_duration_ms(const char *s, int64_t *out)
     static const struct {
         const char *unit;
         long long ms;
-    } units[] = {{"", 1000}, {"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}};
+    } units[] = {{"", 1000}, {"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}, {"d", 86400000}};
     for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
         if (strcmp(end, units[i].unit) != 0)
             continue;
-        const long long max_ms = 30LL * 24 * 3600000;
         if (v > max_ms / units[i].ms)
             return -1;
         *out = v * units[i].ms;

@@ -26,13 +26,14 @@ struct options {
      * exit after that long without sessions; client commands and mcp: the
      * idle time of a hub they start) */
     char *idle_exit;
-    char *types;   /* events --types (comma-separated type patterns) */
-    char *pattern; /* lock/unlock --pattern */
-    char *since;   /* events --since N */
-    char *mode;    /* lock --mode */
-    char *reason;  /* lock/release --reason */
-    char *status;  /* agents/tasks --status */
-    char *title;   /* task add --title */
+    char *agent_retention; /* owned, may be NULL: serve --agent-retention DURATION */
+    char *types;           /* events --types (comma-separated type patterns) */
+    char *pattern;         /* lock/unlock --pattern */
+    char *since;           /* events --since N */
+    char *mode;            /* lock --mode */
+    char *reason;          /* lock/release --reason */
+    char *status;          /* agents/tasks --status */
+    char *title;           /* task add --title */
     char *description;
     char *files;                /* comma-separated */
     char *patterns;             /* comma-separated */
@@ -64,6 +65,7 @@ struct options {
     bool force;             /* unlock --force */
     bool failed;            /* task release --failed */
     bool require_signature; /* key create --require-signature */
+    bool all;               /* agents --all: offline agents too */
 };
 
 /* Initialise with environment defaults (COORDHUB_STATE_DIR, COORDHUB_ROOT,
@@ -100,10 +102,16 @@ int options_resolve(struct options *o);
  * -1 for anything else. */
 int options_retain_events(const char *s, uint64_t *out);
 
-/* Parse a duration: a number with a unit, `ms`, `s`, `m` or `h` (`90s`,
- * `30m`, `1h`, `250ms`; a bare number is seconds), or `0` / `never` (*out
- * = 0: never). At most 30 days. 0, or -1 for anything else. */
-int options_duration_ms(const char *s, int64_t *out);
+/* The longest --idle-exit and --agent-retention. */
+#define OPTIONS_IDLE_EXIT_MAX_MS (30LL * 24 * 3600 * 1000)
+#define OPTIONS_RETENTION_MAX_MS (10LL * 366 * 24 * 3600 * 1000)
+
+/* Parse a duration: a number with a unit, `ms`, `s`, `m`, `h` or `d`
+ * (`90s`, `30m`, `1h`, `7d`, `250ms`; a bare number is seconds), or `0` /
+ * `never` (*out = 0: never; a caller for which never makes no sense
+ * refuses 0 itself). At most max_ms. 0, or -1 for anything else (*out
+ * untouched). */
+int options_duration_ms(const char *s, int64_t max_ms, int64_t *out);
 
 /* Path of a file inside the state dir (caller frees). */
 char *options_state_path(const struct options *o, const char *name);

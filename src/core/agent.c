@@ -69,6 +69,12 @@ struct agent *agent_table_add(struct agent_table *t, const char *id)
     return a;
 }
 
+void agent_table_remove(struct agent_table *t, struct agent *a)
+{
+    map_del(&t->by_id, a->id); /* before the free: the key is a->id */
+    agent_free(a);
+}
+
 static int agent_cmp(const void *x, const void *y)
 {
     const struct agent *a = *(struct agent *const *)x, *b = *(struct agent *const *)y;

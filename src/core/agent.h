@@ -51,6 +51,8 @@ struct agent *agent_table_get(const struct agent_table *t, const char *id);
 /* Insert a new record for id (which must be absent): empty capabilities
  * and servers, {} metadata, status active, zero times. */
 struct agent *agent_table_add(struct agent_table *t, const char *id);
+/* Take a (a record of t) out of t and free it. */
+void agent_table_remove(struct agent_table *t, struct agent *a);
 static inline size_t agent_table_len(const struct agent_table *t)
 {
     return map_len(&t->by_id);

@@ -40,6 +40,8 @@ struct workspace *workspace_new(const struct workspace_config *cfg)
     ws->grace_ms = cfg && cfg->offline_grace_ms > 0 ? cfg->offline_grace_ms : 30 * 1000;
     ws->max_wait_ms = cfg && cfg->max_wait_ms > 0 ? cfg->max_wait_ms : 60 * 1000;
     ws->max_waiters = cfg && cfg->max_waiters > 0 ? cfg->max_waiters : 10000;
+    ws->retention_ms =
+        cfg && cfg->agent_retention_ms > 0 ? cfg->agent_retention_ms : 24LL * 3600 * 1000;
     ws->policy = cfg ? cfg->offline_policy : WORKSPACE_OFFLINE_RELEASE;
     agent_table_init(&ws->agents);
     lease_table_init(&ws->leases);
@@ -124,6 +126,10 @@ static const struct workspace_op workspace_ops[] = {
     {"complete_task", workspace__op_complete_task},
     {"release_task", workspace__op_release_task},
     {"list_tasks", workspace__op_list_tasks},
+    {"cancel_task", workspace__op_cancel_task},
+    {"reopen_task", workspace__op_reopen_task},
+    {"update_task", workspace__op_update_task},
+    {"remove_agent", workspace__op_remove_agent},
     {"publish_event", workspace__op_publish_event},
     {"get_coordination_status", workspace__op_status},
 };
@@ -196,8 +202,16 @@ int workspace__actor(const struct workspace *ws, const struct workspace_caller *
         *errmsg = xstrdup("no agent: register_agent first");
         return -ERR_STATE;
     }
-    if (!agent_table_get(&ws->agents, arg)) {
+    const struct agent *a = agent_table_get(&ws->agents, arg);
+    if (!a) {
         *errmsg = str_printf("agent '%s' is not registered: register_agent first", arg);
+        return -ERR_STATE;
+    }
+    if (need && a->status == AGENT_OFFLINE && !a->session_id && !a->live_session) {
+        /* A session-less agent that went offline acts again only once
+         * registered again (the hub does that in the same command), so
+         * it is never offline while it holds a lease. */
+        *errmsg = str_printf("agent '%s' is offline: register_agent to resume it", arg);
         return -ERR_STATE;
     }
     *agent = arg;
@@ -294,6 +308,11 @@ void workspace_session_detach(struct workspace *ws, const char *session_id, int6
     workspace__waiters_drop_session(ws, session_id);
 }
 
+bool workspace_agent_known(const struct workspace *ws, const char *agent_id)
+{
+    return agent_id && agent_table_get(&ws->agents, agent_id) != NULL;
+}
+
 bool workspace_agent_live_elsewhere(const struct workspace *ws, const char *agent_id,
                                     const char *session_id)
 {
@@ -344,12 +363,20 @@ void workspace_tick(struct workspace *ws, int64_t now_ms, struct event_vec *out)
     struct lease_vec v = {0};
     lease_table_expired(&ws->leases, now_ms, &v);
     lease_vec_sort(&v);
+    cJSON *holders = cJSON_CreateArray(); /* ids outlive the leases' folds */
     for (size_t i = 0; i < v.len; i++) {
+        cJSON_AddItemToArray(holders, cJSON_CreateString(v.items[i]->agent_id));
         workspace__emit(ws, out, EVENT_FILE_UNLOCKED, now_ms,
                         workspace__unlock_data(v.items[i], "expired"));
         ws->lock_expired++;
     }
     lease_vec_deinit(&v);
+    const cJSON *hid;
+    cJSON_ArrayForEach(hid, holders)
+    {
+        workspace__settle_sessionless(ws, hid->valuestring, now_ms, out);
+    }
+    cJSON_Delete(holders);
 
     size_t n;
     struct agent **all = agent_table_sorted(&ws->agents, &n);
@@ -368,6 +395,7 @@ void workspace_tick(struct workspace *ws, int64_t now_ms, struct event_vec *out)
             workspace__release_agent(ws, a->id, NULL, "offline", now_ms, out, NULL);
     }
     free(all);
+    workspace__prune_tick(ws, now_ms, out);
 }
 
 int64_t workspace_next_deadline(const struct workspace *ws)
@@ -381,6 +409,9 @@ int64_t workspace_next_deadline(const struct workspace *ws)
             a->detached_at + ws->grace_ms < next)
             next = a->detached_at + ws->grace_ms;
     }
+    int64_t p = workspace__prune_next_deadline(ws);
+    if (p < next)
+        next = p;
     int64_t w = workspace__waiters_next_deadline(ws);
     return w < next ? w : next;
 }

@@ -25,9 +25,9 @@
  * same argument objects: register_agent, set_agent_status, list_agents,
  * lock_file, unlock_file, renew_locks, check_lock, list_locked_files,
  * detect_conflicts, create_task, find_available_tasks, claim_task,
- * complete_task, release_task, list_tasks, publish_event,
- * get_coordination_status. Results are the structuredContent objects of the
- * table in DESIGN §4 and docs/tools.md.
+ * complete_task, release_task, list_tasks, cancel_task, reopen_task,
+ * update_task, remove_agent, publish_event, get_coordination_status. Results are the
+ * structuredContent objects of the table in DESIGN §4 and docs/tools.md.
  *
  * Errors: a domain refusal (file locked by another agent, task already
  * claimed) is a successful call whose result has success:false. Malformed
@@ -64,6 +64,9 @@ struct workspace_config {
     int64_t offline_grace_ms; /* detached → offline after; 0 → 30 s */
     int64_t max_wait_ms;      /* cap on lock waitMs; 0 → 60 s */
     size_t max_waiters;       /* cap on queued lock waiters; 0 → 10000 */
+    /* offline agents with no lease and no task are pruned (agent:removed,
+     * reason "pruned") this long after they were last seen; 0 → 24 h */
+    int64_t agent_retention_ms;
     enum workspace_offline_policy offline_policy;
 };
 
@@ -164,6 +167,8 @@ void workspace_waiter_free(struct workspace_waiter *w);
  * session resumes an agent after a restart). detach: the session ended;
  * its agent goes offline after the grace period, its waiters are dropped. */
 void workspace_session_detach(struct workspace *ws, const char *session_id, int64_t now_ms);
+/* (Addition.) True when the workspace knows agent_id (any status). */
+bool workspace_agent_known(const struct workspace *ws, const char *agent_id);
 /* True when agent_id is attached to a live session other than session_id. */
 bool workspace_agent_live_elsewhere(const struct workspace *ws, const char *agent_id,
                                     const char *session_id);
@@ -182,7 +187,10 @@ void workspace_sessions_reset(struct workspace *ws, int64_t now_ms);
 
 /* Time-driven transitions at now_ms: expired leases (file:unlocked,
  * reason "expired"), detached agents past grace (agent:left, plus lease
- * release under the release policy). Events appended to out and folded. */
+ * release under the release policy), session-less agents left without a
+ * lease by an expiry (agent:left, reason "idle"), and offline agents with
+ * no lease and no claimed task last seen a retention ago (agent:removed,
+ * reason "pruned"). Events appended to out and folded. */
 void workspace_tick(struct workspace *ws, int64_t now_ms, struct event_vec *out);
 /* Earliest ms at which workspace_tick or waiter timeout has work; INT64_MAX
  * when none. */

@@ -47,6 +47,79 @@ static cJSON *ws_dup(const cJSON *v)
     return d;
 }
 
+/* {file, pattern?:true}, the way lock_file answers name a key. */
+static cJSON *ws_key_json(const char *key, bool pattern)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "file", key);
+    if (pattern)
+        cJSON_AddTrueToObject(o, "pattern");
+    return o;
+}
+
+/* A resumed agent takes back the leases of the tasks it still claims
+ * that nobody else holds now (DESIGN §2: resuming brings back leases and
+ * tasks). Leases still held are left as they are; each key that is free
+ * is granted anew — a new token, a normal file:locked — and each key
+ * another agent took meanwhile is reported with its holders. Only the
+ * tasks' own files and patterns are known to the state, so extra files
+ * passed to claim_task are not among them. *regranted and *taken are set
+ * (new arrays) when the agent claims at least one task. */
+static void ws_regrant_task_leases(struct workspace *ws, const char *agent, int64_t now_ms,
+                                   struct event_vec *out, cJSON **regranted, cJSON **taken)
+{
+    size_t n;
+    struct task **all = task_table_sorted(&ws->tasks, &n);
+    for (size_t i = 0; i < n; i++) {
+        const struct task *t = all[i];
+        if (t->status != TASK_CLAIMED || strcmp(t->claimed_by, agent) != 0)
+            continue;
+        if (!*regranted) {
+            *regranted = cJSON_CreateArray();
+            *taken = cJSON_CreateArray();
+        }
+        char *reason = str_printf("task %s", t->id);
+        const cJSON *lists[2] = {t->files, t->patterns};
+        for (int p = 0; p < 2; p++) {
+            const cJSON *e;
+            cJSON_ArrayForEach(e, lists[p])
+            {
+                struct workspace_lock_eval ev;
+                workspace__lock_eval(ws, agent, e->valuestring, p == 1, LEASE_EXCLUSIVE, now_ms,
+                                     &ev);
+                if (ev.own) {
+                    /* still held: nothing to take back */
+                } else if (ev.conflicts.len) {
+                    cJSON *c = ws_key_json(e->valuestring, p == 1);
+                    cJSON_AddStringToObject(c, "taskId", t->id);
+                    const struct lease *h = ev.conflicts.items[0];
+                    cJSON_AddStringToObject(c, "lockedBy", h->agent_id);
+                    cJSON *holders = cJSON_AddArrayToObject(c, "conflicts");
+                    for (size_t k = 0; k < ev.conflicts.len; k++)
+                        cJSON_AddItemToArray(holders,
+                                             workspace__conflict_json(ev.conflicts.items[k],
+                                                                      e->valuestring, p == 1));
+                    cJSON_AddItemToArray(*taken, c);
+                } else {
+                    uint64_t tok = 0;
+                    cJSON *g = workspace__lock_grant(ws, agent, e->valuestring, p == 1,
+                                                     LEASE_EXCLUSIVE, reason, ws->default_ttl_ms,
+                                                     t->id, now_ms, &ev, out, &tok);
+                    cJSON *item = ws_key_json(e->valuestring, p == 1);
+                    cJSON_AddStringToObject(item, "taskId", t->id);
+                    json_add_u64(item, "token", tok);
+                    cJSON_AddStringToObject(item, "expiresAt", json_get_str(g, "expiresAt", ""));
+                    cJSON_AddItemToArray(*regranted, item);
+                    cJSON_Delete(g);
+                }
+                workspace__lock_eval_deinit(&ev);
+            }
+        }
+        free(reason);
+    }
+    free(all);
+}
+
 int workspace__op_register_agent(struct workspace *ws, const struct workspace_caller *caller,
                                  const cJSON *args, int64_t now_ms, struct event_vec *out,
                                  cJSON **result, char **errmsg)
@@ -128,6 +201,10 @@ int workspace__op_register_agent(struct workspace *ws, const struct workspace_ca
     if (session)
         workspace_session_attach(ws, final_id, session, now_ms);
 
+    cJSON *regranted = NULL, *taken = NULL;
+    if (resumed)
+        ws_regrant_task_leases(ws, final_id, now_ms, out, &regranted, &taken);
+
     cJSON *r = cJSON_CreateObject();
     cJSON_AddStringToObject(r, "agentId", final_id);
     if (session)
@@ -138,6 +215,10 @@ int workspace__op_register_agent(struct workspace *ws, const struct workspace_ca
     cJSON_AddBoolToObject(r, "resumed", resumed);
     if (renamed)
         cJSON_AddStringToObject(r, "renamedFrom", renamed);
+    if (regranted) {
+        cJSON_AddItemToObject(r, "regranted", regranted);
+        cJSON_AddItemToObject(r, "taken", taken);
+    }
     *result = r;
     free(renamed);
     free(final_id);

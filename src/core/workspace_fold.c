@@ -104,6 +104,21 @@ static int fold_agent_left(struct workspace *ws, const struct event *ev)
     if (!a)
         return -ERR_INVALID;
     a->status = AGENT_OFFLINE;
+    /* Last seen when it left: the retention before pruning counts from
+     * here (docs/configuration.md). */
+    if (ev->ts_ms > a->last_seen)
+        a->last_seen = ev->ts_ms;
+    return 0;
+}
+
+static int fold_agent_removed(struct workspace *ws, const struct event *ev)
+{
+    struct agent *a = agent_table_get(&ws->agents, json_get_str(ev->data, "agentId", ""));
+    /* The command released everything first: a lease or a claimed task
+     * still naming the agent means the log is not the core's. */
+    if (!a || lease_table_agent_leases(&ws->leases, a->id) || workspace__agent_has_task(ws, a->id))
+        return -ERR_INVALID;
+    agent_table_remove(&ws->agents, a);
     return 0;
 }
 
@@ -259,6 +274,77 @@ static int fold_task_failed(struct workspace *ws, const struct event *ev)
     return 0;
 }
 
+static int fold_task_cancelled(struct workspace *ws, const struct event *ev)
+{
+    struct task *t = task_table_get(&ws->tasks, json_get_str(ev->data, "taskId", ""));
+    const char *reason, *agent;
+    if (!t || (t->status != TASK_OPEN && t->status != TASK_CLAIMED) ||
+        fold_opt_str(ev->data, "reason", &reason) || fold_opt_str(ev->data, "agentId", &agent))
+        return -ERR_INVALID;
+    t->status = TASK_CANCELLED;
+    t->completed_at = ev->ts_ms;
+    task_set_failure(t, reason);
+    fold_touch(ws, json_get_str(ev->data, "cancelledBy", NULL), ev->ts_ms);
+    return 0;
+}
+
+static int fold_task_reopened(struct workspace *ws, const struct event *ev)
+{
+    struct task *t = task_table_get(&ws->tasks, json_get_str(ev->data, "taskId", ""));
+    if (!t || (t->status != TASK_FAILED && t->status != TASK_CANCELLED))
+        return -ERR_INVALID;
+    t->status = TASK_OPEN;
+    task_set_claimed_by(t, NULL);
+    t->claimed_at = 0;
+    t->completed_at = 0;
+    task_set_failure(t, NULL);
+    task_set_result(t, NULL);
+    fold_touch(ws, json_get_str(ev->data, "reopenedBy", NULL), ev->ts_ms);
+    return 0;
+}
+
+static int fold_task_updated(struct workspace *ws, const struct event *ev)
+{
+    struct task *t = task_table_get(&ws->tasks, json_get_str(ev->data, "taskId", ""));
+    const cJSON *ch = cJSON_GetObjectItemCaseSensitive(ev->data, "changes");
+    if (!t || t->status != TASK_OPEN || !cJSON_IsObject(ch))
+        return -ERR_INVALID;
+    const cJSON *title = cJSON_GetObjectItemCaseSensitive(ch, "title");
+    const cJSON *desc = cJSON_GetObjectItemCaseSensitive(ch, "description");
+    const cJSON *prio = cJSON_GetObjectItemCaseSensitive(ch, "priority");
+    static const char *const arr_names[3] = {"files", "patterns", "capabilities"};
+    const cJSON *arrs[3];
+    if ((title && !cJSON_IsString(title)) || (desc && !cJSON_IsString(desc)) ||
+        (prio && !json_is_int_in(prio, -((int64_t)1 << 53), (int64_t)1 << 53)))
+        return -ERR_INVALID;
+    for (int i = 0; i < 3; i++) {
+        arrs[i] = cJSON_GetObjectItemCaseSensitive(ch, arr_names[i]);
+        if (arrs[i] && !agent_is_string_array(arrs[i], SIZE_MAX, SIZE_MAX))
+            return -ERR_INVALID;
+    }
+    if (title) {
+        char *s = xstrdup(title->valuestring);
+        free(t->title);
+        t->title = s;
+    }
+    if (desc) {
+        char *s = xstrdup(desc->valuestring);
+        free(t->description);
+        t->description = s;
+    }
+    if (prio)
+        t->priority = (int64_t)prio->valuedouble;
+    cJSON **fields[3] = {&t->files, &t->patterns, &t->capabilities};
+    for (int i = 0; i < 3; i++) {
+        if (arrs[i]) {
+            cJSON_Delete(*fields[i]);
+            *fields[i] = fold_dup(arrs[i]);
+        }
+    }
+    fold_touch(ws, json_get_str(ev->data, "updatedBy", NULL), ev->ts_ms);
+    return 0;
+}
+
 struct fold_entry {
     const char *type;
     int (*fn)(struct workspace *ws, const struct event *ev);
@@ -275,6 +361,10 @@ static const struct fold_entry fold_table[] = {
     {EVENT_TASK_COMPLETED, fold_task_completed},
     {EVENT_TASK_RELEASED, fold_task_released},
     {EVENT_TASK_FAILED, fold_task_failed},
+    {EVENT_TASK_CANCELLED, fold_task_cancelled},
+    {EVENT_TASK_REOPENED, fold_task_reopened},
+    {EVENT_TASK_UPDATED, fold_task_updated},
+    {EVENT_AGENT_REMOVED, fold_agent_removed},
 };
 
 int workspace__fold(struct workspace *ws, const struct event *ev)

@@ -1,6 +1,6 @@
 /* workspace_internal — the workspace's own structure and the helpers its
  * files share (workspace.c, workspace_fold.c, workspace_agents.c,
- * workspace_locks.c, workspace_tasks.c). Not for use outside src/core:
+ * workspace_locks.c, workspace_tasks.c, workspace_lifecycle.c). Not for use outside src/core:
  * names carry the `workspace__` internal prefix. */
 #ifndef COORDHUB_CORE_WORKSPACE_INTERNAL_H
 #define COORDHUB_CORE_WORKSPACE_INTERNAL_H
@@ -47,6 +47,7 @@ struct workspace {
     char *name; /* owned */
     char *root; /* owned, may be NULL */
     int64_t default_ttl_ms, max_ttl_ms, grace_ms, max_wait_ms;
+    int64_t retention_ms; /* offline agents without lease or task are pruned after */
     size_t max_waiters;
     enum workspace_offline_policy policy;
 
@@ -135,11 +136,48 @@ void workspace__waiters_drop_session(struct workspace *ws, const char *session_i
 void workspace__waiters_carry(struct workspace *to, struct workspace *from,
                               struct workspace_waiter_done_vec *dropped);
 
+/* Shared by the task handlers (workspace_tasks.c, workspace_lifecycle.c). */
+/* Normalise an optional array argument of files or patterns into a new
+ * de-duplicated array (order kept); on error *errmsg names argname. */
+int workspace__norm_list(const struct workspace *ws, const cJSON *in, const char *argname,
+                         bool pattern, cJSON **out, char **errmsg);
+/* A domain refusal about task t: {success:false, error, task}; fmt_err
+ * has two %s, filled with a and b. */
+cJSON *workspace__task_refusal(const struct task *t, const char *fmt_err, const char *a,
+                               const char *b);
+/* The task named by the required "taskId" argument (-ERR_NOT_FOUND). */
+int workspace__task_arg(const struct workspace *ws, const cJSON *args, struct task **t,
+                        char **errmsg);
+/* The strings of need that have lacks (a new array). */
+cJSON *workspace__missing_caps(const cJSON *have, const cJSON *need);
+/* "a, b, c" of an array of strings (caller frees). */
+char *workspace__join(const cJSON *arr);
+/* Emit agent:removed for agent_id (reason "removed" or "pruned"; by may
+ * be NULL) after ending its leases and giving its claimed tasks back
+ * (task:released). The released keys and task ids are added to keys and
+ * tasks when not NULL. */
+void workspace__remove_agent(struct workspace *ws, const char *agent_id, const char *reason,
+                             const char *by, int64_t now_ms, struct event_vec *out, cJSON *keys,
+                             cJSON *tasks);
+/* A session-less agent (registered by the CLI or REST) with neither lease
+ * nor claimed task goes offline: agent:left, reason "idle". No-op for any
+ * other agent. Called where a lease or a task of the agent ends. */
+void workspace__settle_sessionless(struct workspace *ws, const char *agent_id, int64_t now_ms,
+                                   struct event_vec *out);
+/* Does agent_id claim a task? */
+bool workspace__agent_has_task(const struct workspace *ws, const char *agent_id);
+/* Time-driven pruning of offline agents with no lease and no task, and
+ * its next deadline (workspace_tick, workspace_next_deadline). */
+void workspace__prune_tick(struct workspace *ws, int64_t now_ms, struct event_vec *out);
+int64_t workspace__prune_next_deadline(const struct workspace *ws);
+
 workspace__op_fn workspace__op_register_agent, workspace__op_set_agent_status,
     workspace__op_list_agents, workspace__op_publish_event, workspace__op_status,
     workspace__op_lock_file, workspace__op_unlock_file, workspace__op_renew_locks,
     workspace__op_check_lock, workspace__op_list_locked_files, workspace__op_detect_conflicts,
     workspace__op_create_task, workspace__op_find_available_tasks, workspace__op_claim_task,
-    workspace__op_complete_task, workspace__op_release_task, workspace__op_list_tasks;
+    workspace__op_complete_task, workspace__op_release_task, workspace__op_list_tasks,
+    workspace__op_cancel_task, workspace__op_reopen_task, workspace__op_update_task,
+    workspace__op_remove_agent;
 
 #endif

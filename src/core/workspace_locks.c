@@ -60,11 +60,20 @@ cJSON *workspace__lock_grant(struct workspace *ws, const char *agent, const char
                              const struct workspace_lock_eval *e, struct event_vec *out,
                              uint64_t *token)
 {
+    cJSON *gone = cJSON_CreateArray(); /* expired holders other than agent */
     for (size_t i = 0; i < e->stale.len; i++) {
+        if (strcmp(e->stale.items[i]->agent_id, agent) != 0)
+            cJSON_AddItemToArray(gone, cJSON_CreateString(e->stale.items[i]->agent_id));
         workspace__emit(ws, out, EVENT_FILE_UNLOCKED, now_ms,
                         workspace__unlock_data(e->stale.items[i], "expired"));
         ws->lock_expired++;
     }
+    const cJSON *g;
+    cJSON_ArrayForEach(g, gone)
+    {
+        workspace__settle_sessionless(ws, g->valuestring, now_ms, out);
+    }
+    cJSON_Delete(gone);
     struct lease *own = e->own;
     bool renew = own && own->mode == mode;
     uint64_t tok = renew ? own->token : ws->seq + 1;
@@ -467,6 +476,20 @@ void workspace_waiters_service(struct workspace *ws, int64_t now_ms, struct even
     struct workspace_waiter *w = ws->wait_head;
     while (w) {
         struct workspace_waiter *next = w->next;
+        if (!agent_table_get(&ws->agents, w->agent_id)) {
+            /* its agent was removed while it waited */
+            cJSON *r = carry_refusal(w);
+            char *err =
+                str_printf("agent %s was removed: the queued request was dropped", w->agent_id);
+            cJSON_ReplaceItemInObjectCaseSensitive(r, "error", cJSON_CreateString(err));
+            free(err);
+            json_add_u64(r, "waitedMs", (uint64_t)(now_ms - w->enqueued_at));
+            waiter_unlink(ws, w);
+            done_push(done, w->id, r, NULL);
+            workspace_waiter_free(w);
+            w = next;
+            continue;
+        }
         struct workspace_lock_eval e;
         workspace__lock_eval(ws, w->agent_id, w->key, w->pattern, w->mode, now_ms, &e);
         const struct workspace_waiter *blocker =
@@ -588,6 +611,7 @@ int workspace__op_unlock_file(struct workspace *ws, const struct workspace_calle
         json_add_u64(r, "token", own->token);
         workspace__emit(ws, out, EVENT_FILE_UNLOCKED, now_ms,
                         workspace__unlock_data(own, "released"));
+        workspace__settle_sessionless(ws, agent, now_ms, out);
         cJSON_AddTrueToObject(r, "success");
         cJSON_AddTrueToObject(r, "unlocked");
     } else if (!others.len) {
@@ -608,6 +632,11 @@ int workspace__op_unlock_file(struct workspace *ws, const struct workspace_calle
             cJSON *d = workspace__unlock_data(h, "forced");
             cJSON_AddStringToObject(d, "forcedBy", agent ? agent : "admin");
             workspace__emit(ws, out, EVENT_FILE_UNLOCKED, now_ms, d);
+        }
+        const cJSON *ph;
+        cJSON_ArrayForEach(ph, prev)
+        {
+            workspace__settle_sessionless(ws, ph->valuestring, now_ms, out);
         }
         cJSON_AddTrueToObject(r, "success");
         cJSON_AddTrueToObject(r, "unlocked");

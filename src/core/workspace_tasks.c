@@ -2,8 +2,9 @@
  * complete_task, release_task, list_tasks.
  *
  * claim_task is one atomic step (DESIGN §2): every check (open, deps
- * completed, no other agent's live lease on any of the task's files,
- * patterns or extra files) is made before the first event, and then the
+ * completed, the claimer has every required capability, no other agent's
+ * live lease on any of the task's files, patterns or extra files) is made
+ * before the first event, and then the
  * task:claimed event and one file:locked per key are emitted together.
  * Because the tokens are the seqs of those file:locked events, they are
  * known before emission and task:claimed can carry them.
@@ -14,6 +15,7 @@
 #include <string.h>
 
 #include "base/clock.h"
+#include "base/buf.h"
 #include "base/json.h"
 #include "base/str.h"
 #include "base/xmalloc.h"
@@ -34,8 +36,8 @@ static bool arr_has(const cJSON *arr, const char *s)
 
 /* Normalise an optional array argument of files or patterns into a new
  * de-duplicated array (order kept). */
-static int norm_list(const struct workspace *ws, const cJSON *in, const char *argname, bool pattern,
-                     cJSON **out, char **errmsg)
+int workspace__norm_list(const struct workspace *ws, const cJSON *in, const char *argname,
+                         bool pattern, cJSON **out, char **errmsg)
 {
     *out = cJSON_CreateArray();
     const cJSON *e;
@@ -102,9 +104,9 @@ int workspace__op_create_task(struct workspace *ws, const struct workspace_calle
         *errmsg = str_printf("argument 'taskId': task '%s' already exists", id_arg);
         return -ERR_INVALID;
     }
-    rc = norm_list(ws, files_arg, "files", false, &files, errmsg);
+    rc = workspace__norm_list(ws, files_arg, "files", false, &files, errmsg);
     if (!rc)
-        rc = norm_list(ws, pats_arg, "patterns", true, &patterns, errmsg);
+        rc = workspace__norm_list(ws, pats_arg, "patterns", true, &patterns, errmsg);
     if (rc)
         goto done;
     deps = cJSON_CreateArray();
@@ -224,7 +226,8 @@ int workspace__op_find_available_tasks(struct workspace *ws, const struct worksp
 }
 
 /* A domain refusal about task t: {success:false, error, task}. */
-static cJSON *task_refusal(const struct task *t, const char *fmt_err, const char *a, const char *b)
+cJSON *workspace__task_refusal(const struct task *t, const char *fmt_err, const char *a,
+                               const char *b)
 {
     cJSON *r = cJSON_CreateObject();
     cJSON_AddFalseToObject(r, "success");
@@ -252,8 +255,38 @@ static cJSON *task_claimed_refusal(const struct task *t)
     return r;
 }
 
+/* The strings of need that have lacks (a new array). */
+cJSON *workspace__missing_caps(const cJSON *have, const cJSON *need)
+{
+    cJSON *missing = cJSON_CreateArray();
+    const cJSON *e;
+    cJSON_ArrayForEach(e, need)
+    {
+        if (!arr_has(have, e->valuestring))
+            cJSON_AddItemToArray(missing, cJSON_CreateString(e->valuestring));
+    }
+    return missing;
+}
+
+/* "a, b, c" of an array of strings (caller frees). */
+char *workspace__join(const cJSON *arr)
+{
+    struct buf b;
+    buf_init(&b, 0);
+    const cJSON *e;
+    cJSON_ArrayForEach(e, arr)
+    {
+        if ((b.len && buf_append_str(&b, ", ")) || buf_append_str(&b, e->valuestring))
+            abort(); /* uncapped buffer: cannot fail */
+    }
+    char *s = xstrdup(b.len ? b.data : "");
+    buf_deinit(&b);
+    return s;
+}
+
 /* The task named by the required "taskId" argument. */
-static int task_arg(const struct workspace *ws, const cJSON *args, struct task **t, char **errmsg)
+int workspace__task_arg(const struct workspace *ws, const cJSON *args, struct task **t,
+                        char **errmsg)
 {
     const char *id;
     int rc = args_str(args, "taskId", true, AGENT_ID_MAX, &id, errmsg);
@@ -283,11 +316,11 @@ int workspace__op_claim_task(struct workspace *ws, const struct workspace_caller
     cJSON *extra = NULL;
     struct claim_key *keys = NULL;
     size_t nkeys = 0;
-    int rc = task_arg(ws, args, &t, errmsg);
+    int rc = workspace__task_arg(ws, args, &t, errmsg);
     if (!rc)
         rc = args_str_array(args, "files", WORKSPACE_LIST_MAX, PATH_MAX_LEN, &extra_arg, errmsg);
     if (!rc)
-        rc = norm_list(ws, extra_arg, "files", false, &extra, errmsg);
+        rc = workspace__norm_list(ws, extra_arg, "files", false, &extra, errmsg);
     if (!rc)
         rc = workspace__actor(ws, caller, args, true, &agent, errmsg);
     if (rc)
@@ -299,7 +332,7 @@ int workspace__op_claim_task(struct workspace *ws, const struct workspace_caller
         goto done;
     }
     if (t->status != TASK_OPEN) {
-        *result = task_refusal(t, "task '%s' is %s", t->id, task_status_name(t->status));
+        *result = workspace__task_refusal(t, "task '%s' is %s", t->id, task_status_name(t->status));
         if (t->claimed_by)
             cJSON_AddStringToObject(*result, "claimedBy", t->claimed_by);
         cJSON_AddArrayToObject(*result, "conflicts");
@@ -307,7 +340,8 @@ int workspace__op_claim_task(struct workspace *ws, const struct workspace_caller
     }
     const char *blocking = NULL;
     if (!task_deps_done(&ws->tasks, t, &blocking)) {
-        *result = task_refusal(t, "task '%s' depends on unfinished task '%s'", t->id, blocking);
+        *result = workspace__task_refusal(t, "task '%s' depends on unfinished task '%s'", t->id,
+                                          blocking);
         cJSON_AddArrayToObject(*result, "conflicts");
         cJSON *b = cJSON_AddArrayToObject(*result, "blockedBy");
         const cJSON *d;
@@ -317,6 +351,20 @@ int workspace__op_claim_task(struct workspace *ws, const struct workspace_caller
             if (!dep || dep->status != TASK_COMPLETED)
                 cJSON_AddItemToArray(b, cJSON_CreateString(d->valuestring));
         }
+        goto done;
+    }
+    /* The claimer's own capabilities, as find_available_tasks judges
+     * them: a task is never claimed by an agent it did not offer itself
+     * to (an admin acting for the agent included). */
+    const struct agent *claimer = agent_table_get(&ws->agents, agent);
+    if (!agent_caps_cover(claimer->capabilities, t->capabilities)) {
+        cJSON *missing = workspace__missing_caps(claimer->capabilities, t->capabilities);
+        char *names = workspace__join(missing);
+        *result = workspace__task_refusal(
+            t, "agent '%s' lacks capabilities required by the task: %s", agent, names);
+        free(names);
+        cJSON_AddItemToObject(*result, "missingCapabilities", missing);
+        cJSON_AddArrayToObject(*result, "conflicts");
         goto done;
     }
 
@@ -348,8 +396,9 @@ int workspace__op_claim_task(struct workspace *ws, const struct workspace_caller
     }
     if (cJSON_GetArraySize(conflicts) > 0) {
         const cJSON *first = cJSON_GetArrayItem(conflicts, 0);
-        *result = task_refusal(t, "'%s' is locked by %s", json_get_str(first, "file", ""),
-                               json_get_str(first, "lockedBy", ""));
+        *result =
+            workspace__task_refusal(t, "'%s' is locked by %s", json_get_str(first, "file", ""),
+                                    json_get_str(first, "lockedBy", ""));
         cJSON_AddItemToObject(*result, "conflicts", conflicts);
         ws->lock_contended++;
         goto done;
@@ -368,12 +417,21 @@ int workspace__op_claim_task(struct workspace *ws, const struct workspace_caller
         }
     }
     lease_vec_sort(&stale);
+    cJSON *gone = cJSON_CreateArray(); /* expired holders other than the claimer */
     for (size_t i = 0; i < stale.len; i++) {
+        if (strcmp(stale.items[i]->agent_id, agent) != 0)
+            cJSON_AddItemToArray(gone, cJSON_CreateString(stale.items[i]->agent_id));
         workspace__emit(ws, out, EVENT_FILE_UNLOCKED, now_ms,
                         workspace__unlock_data(stale.items[i], "expired"));
         ws->lock_expired++;
     }
     lease_vec_deinit(&stale);
+    const cJSON *gid;
+    cJSON_ArrayForEach(gid, gone)
+    {
+        workspace__settle_sessionless(ws, gid->valuestring, now_ms, out);
+    }
+    cJSON_Delete(gone);
 
     /* Tokens: a held exclusive lease is renewed (token kept); anything
      * else is a grant whose token is its file:locked seq. */
@@ -428,13 +486,14 @@ static int task_finish_check(struct workspace *ws, const struct workspace_caller
                              cJSON **refusal, char **errmsg)
 {
     *refusal = NULL;
-    int rc = task_arg(ws, args, t, errmsg);
+    int rc = workspace__task_arg(ws, args, t, errmsg);
     if (!rc)
         rc = workspace__actor(ws, caller, args, !caller->admin, actor, errmsg);
     if (rc)
         return rc;
     if ((*t)->status != TASK_CLAIMED) {
-        *refusal = task_refusal(*t, "task '%s' is %s", (*t)->id, task_status_name((*t)->status));
+        *refusal = workspace__task_refusal(*t, "task '%s' is %s", (*t)->id,
+                                           task_status_name((*t)->status));
         return 0;
     }
     bool claimer = *actor && strcmp(*actor, (*t)->claimed_by) == 0;
@@ -471,6 +530,7 @@ int workspace__op_complete_task(struct workspace *ws, const struct workspace_cal
     workspace__emit(ws, out, EVENT_TASK_COMPLETED, now_ms, d);
     cJSON *keys = cJSON_CreateArray();
     workspace__release_agent(ws, claimer, t->id, "task_completed", now_ms, out, keys);
+    workspace__settle_sessionless(ws, claimer, now_ms, out);
     free(claimer);
     *result = cJSON_CreateObject();
     cJSON_AddTrueToObject(*result, "success");
@@ -506,6 +566,7 @@ int workspace__op_release_task(struct workspace *ws, const struct workspace_call
     cJSON *keys = cJSON_CreateArray();
     workspace__release_agent(ws, claimer, t->id, failed ? "task_failed" : "task_released", now_ms,
                              out, keys);
+    workspace__settle_sessionless(ws, claimer, now_ms, out);
     free(claimer);
     *result = cJSON_CreateObject();
     cJSON_AddTrueToObject(*result, "success");

@@ -31,6 +31,7 @@
 #include <string.h>
 #include <sys/queue.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -56,6 +57,9 @@ struct http_conn {
     char key[2 * sizeof(void *) + 4]; /* map key: the evcon address in hex */
     void (*on_close)(void *arg);
     void *on_close_arg;
+    /* One-shot read watch on the socket while a request awaits its
+     * answer (http_request_watch_peer), or NULL. */
+    struct event *peer_watch;
 };
 
 struct http_server {
@@ -209,7 +213,9 @@ static void http_conn_closed(struct evhttp_connection *evcon, void *arg)
     s->stats.connections = map_len(&s->conns);
     void (*cb)(void *) = c->on_close;
     void *cb_arg = c->on_close_arg;
-    free(c); /* evhttp does not look at the close callback's arg again */
+    if (c->peer_watch)
+        event_free(c->peer_watch); /* one-shot: safe from its own callback */
+    free(c);                       /* evhttp does not look at the close callback's arg again */
     if (cb)
         cb(cb_arg);
 }
@@ -252,6 +258,42 @@ void http_request_on_close(struct http_server *s, struct evhttp_request *req, vo
         return;
     c->on_close = cb;
     c->on_close_arg = cb ? arg : NULL;
+    if (!cb && c->peer_watch) {
+        event_free(c->peer_watch);
+        c->peer_watch = NULL;
+    }
+}
+
+/* The watched socket is readable: EOF or an error means the peer left
+ * (bytes are a next request, which evhttp reads after the answer). */
+static void http_conn_peer_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct http_conn *c = arg;
+    (void)what;
+    char ch;
+    ssize_t n = recv(fd, &ch, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n > 0)
+        return;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+        event_add(c->peer_watch, NULL);
+        return;
+    }
+    evhttp_connection_free(c->evcon); /* runs http_conn_closed, hence on_close */
+}
+
+void http_request_watch_peer(struct http_server *s, struct evhttp_request *req)
+{
+    struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+    struct http_conn *c = evcon ? http_conn_find(s, evcon) : NULL;
+    if (!c || c->peer_watch || !c->on_close)
+        return;
+    evutil_socket_t fd = bufferevent_getfd(evhttp_connection_get_bufferevent(evcon));
+    if (fd < 0)
+        return;
+    c->peer_watch = event_new(s->base, fd, EV_READ, http_conn_peer_cb, c);
+    if (!c->peer_watch)
+        abort(); /* out of memory, as xmalloc would */
+    event_add(c->peer_watch, NULL);
 }
 
 bool http_request_detached(struct evhttp_request *req)

@@ -158,6 +158,14 @@ void http_reply_text(struct evhttp_request *req, int status, const char *content
  * come through the router (its connection is tracked). */
 void http_request_on_close(struct http_server *s, struct evhttp_request *req, void (*cb)(void *arg),
                            void *arg);
+/* While req awaits its answer, notice the peer leaving: evhttp 2.1 does
+ * not read a connection whose request is being answered, so a client that
+ * hangs up would go unseen until the answer is written. A one-shot read
+ * watch on the socket closes the connection on EOF or error, which runs
+ * req's on_close hook (set it first: without one this does nothing). The
+ * watch ends with the hook (http_request_on_close with cb NULL, as an
+ * answer does) or the connection. */
+void http_request_watch_peer(struct http_server *s, struct evhttp_request *req);
 /* True when evhttp no longer associates req with a connection. */
 bool http_request_detached(struct evhttp_request *req);
 

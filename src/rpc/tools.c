@@ -92,7 +92,8 @@ static const struct tool_def tool_table[] = {
         "Register this session as a coordination agent. Call it once at the start, before "
         "locking files or claiming tasks (other coordination tools register you implicitly "
         "under a generated id if you skip it). Pass agentId to resume an identity from an "
-        "earlier session: its leases and claimed tasks come back. If that id is live in "
+        "earlier session: its leases and claimed tasks come back (task leases released while "
+        "you were offline are granted again when free: see regranted and taken). If that id is live in "
         "another session you get a distinct id (such as <id>-2) and the result says so. "
         "Returns {agentId, sessionId}.",
     .input_schema = J({"type": "object", "additionalProperties": false, "properties": {
@@ -103,7 +104,18 @@ static const struct tool_def tool_table[] = {
         "metadata": {"type": "object", "maxProperties": 32,
             "description": "Free-form facts about you: ide, version, workspace, ..."}}}),
     .output_schema = J({"type": "object", "required": ["agentId"], "properties": {
-        "agentId": {"type": "string"}, "sessionId": {"type": ["string", "null"]}}}),
+        "agentId": {"type": "string"}, "sessionId": {"type": ["string", "null"]},
+        "status": {"type": "string"}, "resumed": {"type": "boolean"},
+        "renamedFrom": {"type": "string"},
+        "regranted": {"type": "array", "description": "Leases of your claimed tasks taken back on resume",
+            "items": {"type": "object", "required": ["file", "token"], "properties": {
+            "file": {"type": "string"}, "pattern": {"type": "boolean"},
+            "taskId": {"type": "string"}, "token":) O_TOKEN J(, "expiresAt":) O_TIME J(}}},
+        "taken": {"type": "array", "description": "Keys of your claimed tasks another agent holds now",
+            "items": {"type": "object", "required": ["file", "lockedBy"], "properties": {
+            "file": {"type": "string"}, "pattern": {"type": "boolean"},
+            "taskId": {"type": "string"}, "lockedBy": {"type": "string"},
+            "conflicts": {"type": "array", "items":) O_CONFLICT J(}}}}}}),
     .idempotent = true,
 },
 {
@@ -360,6 +372,75 @@ static const struct tool_def tool_table[] = {
     .output_schema = J({"type": "object", "required": ["tasks"], "properties": {
         "tasks": {"type": "array", "items":) O_TASK J(}}}),
     .read_only = true,
+},
+{
+    .name = "cancel_task",
+    .title = "Cancel task",
+    .description =
+        "Withdraw a task that is no longer wanted: an open or claimed task becomes cancelled "
+        "and the claimer's leases on it are released. Its creator, its claimer or the "
+        "workspace owner may cancel it; say why in reason. Returns {success, task, "
+        "unlockedFiles}.",
+    .input_schema = J({"type": "object", "additionalProperties": false,
+        "required": ["taskId"], "properties": {
+        "agentId":) S_ACT_AS J(,
+        "taskId":) S_TASK_ID J(,
+        "reason":) S_REASON J(}}),
+    .output_schema = J({"type": "object", "required": ["success"], "properties": {
+        "success": {"type": "boolean"}, "task":) O_TASK J(,
+        "unlockedFiles":) O_STRS J(, "error":) O_STR J(}}),
+    .destructive = true,
+},
+{
+    .name = "reopen_task",
+    .title = "Reopen task",
+    .description =
+        "Put a failed or cancelled task back on the board as open, so it can be claimed "
+        "again. Its creator, its last claimer or the workspace owner may reopen it. Returns "
+        "{success, task}.",
+    .input_schema = J({"type": "object", "additionalProperties": false,
+        "required": ["taskId"], "properties": {
+        "agentId":) S_ACT_AS J(,
+        "taskId":) S_TASK_ID J(}}),
+    .output_schema = J({"type": "object", "required": ["success"], "properties": {
+        "success": {"type": "boolean"}, "task":) O_TASK J(, "error":) O_STR J(}}),
+},
+{
+    .name = "update_task",
+    .title = "Update task",
+    .description =
+        "Change an open task: title, description, priority, files, patterns or required "
+        "capabilities (each given field replaces the old value; dependencies cannot change). "
+        "Its creator or the workspace owner may update it. Returns {success, task}.",
+    .input_schema = J({"type": "object", "additionalProperties": false,
+        "required": ["taskId"], "properties": {
+        "agentId":) S_ACT_AS J(,
+        "taskId":) S_TASK_ID J(,
+        "title": {"type": "string", "minLength": 1, "maxLength": 500},
+        "description": {"type": "string", "maxLength": 20000},
+        "priority": {"type": "integer", "minimum": -1000000, "maximum": 1000000},
+        "files":) S_FILES J(,
+        "patterns":) S_PATTERNS J(,
+        "capabilities":) S_CAPS J(}}),
+    .output_schema = J({"type": "object", "required": ["success"], "properties": {
+        "success": {"type": "boolean"}, "task":) O_TASK J(, "error":) O_STR J(}}),
+    .idempotent = true,
+},
+{
+    .name = "remove_agent",
+    .title = "Remove agent",
+    .description =
+        "Workspace owner only: remove an agent from the workspace. Its leases are released, "
+        "the tasks it claimed go back to open, and a live session of that agent loses it "
+        "(its next call registers again). Returns {success, agentId, unlockedFiles, "
+        "releasedTasks}.",
+    .input_schema = J({"type": "object", "additionalProperties": false,
+        "required": ["agentId"], "properties": {
+        "agentId":) S_AGENT_ID J(}}),
+    .output_schema = J({"type": "object", "required": ["success"], "properties": {
+        "success": {"type": "boolean"}, "agentId": {"type": "string"},
+        "unlockedFiles":) O_STRS J(, "releasedTasks":) O_STRS J(, "error":) O_STR J(}}),
+    .destructive = true,
 },
 {
     .name = "list_servers",

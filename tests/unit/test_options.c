@@ -218,16 +218,32 @@ static void test_options__idle_exit_duration(void **state)
                 {"90s", 90000}, {"30m", 1800000}, {"2h", 7200000}, {"720h", 2592000000}};
     for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
         int64_t ms = -1;
-        assert_int_equal(options_duration_ms(good[i].in, &ms), 0);
+        assert_int_equal(options_duration_ms(good[i].in, OPTIONS_IDLE_EXIT_MAX_MS, &ms), 0);
         assert_int_equal(ms, good[i].ms);
     }
     static const char *const bad[] = {"", "-5m", "5x", "m", "1.5h", "721h", "30 m", "+3s", "3sec"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         int64_t ms = 7;
-        if (options_duration_ms(bad[i], &ms) != -1)
+        if (options_duration_ms(bad[i], OPTIONS_IDLE_EXIT_MAX_MS, &ms) != -1)
             fail_msg("'%s' was accepted", bad[i]);
         assert_int_equal(ms, 7); /* nothing written */
     }
+}
+
+/* One duration rule for --idle-exit and --agent-retention, each with its
+ * own ceiling. */
+static void test_options__duration_days_and_ceilings(void **state)
+{
+    (void)state;
+    int64_t ms = -1;
+    assert_int_equal(options_duration_ms("7d", OPTIONS_IDLE_EXIT_MAX_MS, &ms), 0);
+    assert_int_equal(ms, 7LL * 86400000);
+    assert_int_equal(options_duration_ms("31d", OPTIONS_IDLE_EXIT_MAX_MS, &ms), -1);
+    assert_int_equal(ms, 7LL * 86400000); /* untouched */
+    assert_int_equal(options_duration_ms("3650d", OPTIONS_RETENTION_MAX_MS, &ms), 0);
+    assert_int_equal(ms, 3650LL * 86400000);
+    assert_int_equal(options_duration_ms("4000d", OPTIONS_RETENTION_MAX_MS, &ms), -1);
+    assert_int_equal(options_duration_ms("1d2h", OPTIONS_RETENTION_MAX_MS, &ms), -1);
 }
 
 static void test_options__store_arg_only_from_the_command_line(void **state)
@@ -260,6 +276,7 @@ int main(void)
         cmocka_unit_test(test_options__tls_files_from_flags_over_environment),
         cmocka_unit_test(test_options__retain_events),
         cmocka_unit_test(test_options__idle_exit_duration),
+        cmocka_unit_test(test_options__duration_days_and_ceilings),
         cmocka_unit_test(test_options__store_arg_only_from_the_command_line),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

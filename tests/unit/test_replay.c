@@ -15,6 +15,10 @@
  *     the fold and change nothing but seq, live and in every replay;
  *   - the same seed gives the same log (determinism).
  *
+ * The sequences include agents resumed after going offline, whose task
+ * leases are granted again (the test checks some are), tasks cancelled,
+ * reopened and updated, agents removed by an admin and pruned by the tick.
+ *
  * Seeds: a fixed set by default; COORDHUB_REPLAY_SEED=<n> runs one seed,
  * COORDHUB_REPLAY_SEEDS=<k> runs k seeds from 1. A failure prints its seed. */
 #include "core_fixture.h"
@@ -97,6 +101,12 @@ static size_t key_slot(struct sim *s, const char *key, bool pattern)
 }
 
 static uint64_t current_seed;
+/* Resumes that took task leases back, over every seed run. */
+static unsigned regrants;
+/* Lifecycle events in the logs of every seed run, by type. */
+static const char *const lifecycle_types[] = {EVENT_TASK_CANCELLED, EVENT_TASK_REOPENED,
+                                              EVENT_TASK_UPDATED, EVENT_AGENT_REMOVED};
+static unsigned lifecycle_seen[4];
 
 #define SIM_FAIL(...)                                                                              \
     do {                                                                                           \
@@ -259,7 +269,37 @@ static const char *const status_pool[] = {"active", "idle", "busy"};
 static cJSON *random_command(struct sim *s, const char **op)
 {
     cJSON *a = cJSON_CreateObject();
-    uint32_t k = rnd(&s->r, 64);
+    uint32_t k = rnd(&s->r, 70);
+    if (k >= 64) {
+        /* the lifecycle: cancel, reopen, update a task; remove an agent */
+        static const char *const ops[] = {"cancel_task", "reopen_task", "update_task",
+                                          "remove_agent"};
+        *op = ops[rnd(&s->r, 4)];
+        if (strcmp(*op, "remove_agent") == 0) {
+            char id[8];
+            snprintf(id, sizeof(id), "a%u", rnd(&s->r, N_AGENTS));
+            cJSON_AddStringToObject(a, "agentId", id);
+            return a;
+        }
+        cJSON *lst = workspace_snapshot(s->f.ws);
+        cJSON *tasks = cJSON_GetObjectItem(lst, "tasks");
+        int all = cJSON_GetArraySize(tasks);
+        const char *id =
+            all ? json_get_str(cJSON_GetArrayItem(tasks, (int)rnd(&s->r, (uint32_t)all)), "taskId",
+                               "task-none")
+                : "task-none";
+        cJSON_AddStringToObject(a, "taskId", id);
+        cJSON_Delete(lst);
+        if (strcmp(*op, "update_task") == 0) {
+            add_some(s, a, "files", files, NELEM(files), 2);
+            add_some(s, a, "patterns", patterns, NELEM(patterns), 1);
+            add_some(s, a, "capabilities", caps_pool, NELEM(caps_pool), 1);
+            cJSON_AddNumberToObject(a, "priority", (double)rnd(&s->r, 3));
+        }
+        if (strcmp(*op, "cancel_task") == 0 && rnd(&s->r, 2))
+            cJSON_AddStringToObject(a, "reason", "not needed");
+        return a;
+    }
     if (k < 8) {
         *op = "register_agent";
         char id[8];
@@ -455,6 +495,8 @@ static uint64_t run_seed(uint64_t seed)
             }
             if (rc == 0 && strcmp(op, "create_task") == 0)
                 s.ntasks++;
+            if (rc == 0 && cJSON_GetArraySize(cJSON_GetObjectItem(result, "regranted")) > 0)
+                regrants++;
             free(msg);
             cJSON_Delete(result);
             cJSON_Delete(args);
@@ -495,6 +537,10 @@ static uint64_t run_seed(uint64_t seed)
     sim_check_replay(&s, &s.f.log, 0, NULL);
     sim_check_replay(&s, &s.f.log, s.mid_len, s.mid_snap);
 
+    for (size_t i = 0; i < s.f.log.len; i++) {
+        for (size_t t = 0; t < NELEM(lifecycle_types); t++)
+            lifecycle_seen[t] += strcmp(s.f.log.items[i].type, lifecycle_types[t]) == 0;
+    }
     uint64_t h = 1469598103934665603ULL;
     for (size_t i = 0; i < s.f.log.len; i++) {
         char *t = event_to_text(&s.f.log.items[i], NULL);
@@ -529,8 +575,18 @@ static void test_replay__random_sequences_keep_invariants(void **state)
         return;
     }
     uint64_t n = many ? strtoull(many, NULL, 10) : 40;
+    regrants = 0;
+    memset(lifecycle_seen, 0, sizeof(lifecycle_seen));
     for (uint64_t seed = 1; seed <= n; seed++)
         run_seed(seed);
+    /* the sequences do reach resumes that re-grant task leases */
+    if (n >= 40) {
+        assert_true(regrants > 0);
+        for (size_t t = 0; t < NELEM(lifecycle_types); t++) {
+            if (!lifecycle_seen[t])
+                fail_msg("no %s in any sequence", lifecycle_types[t]);
+        }
+    }
 }
 
 static void test_replay__same_seed_same_log(void **state)

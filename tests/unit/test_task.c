@@ -1,9 +1,11 @@
 /* Unit tests for tasks through the workspace: creation rules, availability,
- * the atomic claim, completion and release. Every test ends with the
+ * the atomic claim, completion and release, cancel, reopen and update.
+ * Every test ends with the
  * replay check of fx_deinit(). */
 #include "core_fixture.h"
 
 #include "core/task.h"
+#include "rpc/tools.h"
 
 static cJSON *task_of(const cJSON *r)
 {
@@ -207,6 +209,52 @@ static void test_task__claim_is_atomic(void **state)
     fx_deinit(&f);
 }
 
+static void test_task__claim_refused_without_required_capabilities(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_init(&f);
+    struct workspace_caller reg = fx_as(NULL, "s1");
+    cJSON_Delete(
+        fx_call(&f, &reg, "register_agent", "{\"agentId\":\"a\",\"capabilities\":[\"rust\"]}"));
+    fx_register(&f, "b", "s2");
+    struct workspace_caller a = fx_as("a", "s1"), b = fx_as("b", "s2");
+    struct workspace_caller admin = fx_admin(NULL);
+    cJSON_Delete(fx_call(&f, &a, "create_task",
+                         "{\"taskId\":\"T\",\"title\":\"t\",\"files\":[\"x.rs\"],"
+                         "\"capabilities\":[\"rust\",\"db\",\"ops\"]}"));
+    size_t before = f.log.len;
+    /* a has rust only: refused, naming what it lacks; nothing changes */
+    cJSON *r = fx_call(&f, &a, "claim_task", "{\"taskId\":\"T\"}");
+    assert_true(fx_bool(r, "success", false));
+    const char *err = json_get_str(r, "error", "");
+    assert_non_null(strstr(err, "db, ops"));
+    assert_non_null(strstr(err, "'a'"));
+    const cJSON *missing = cJSON_GetObjectItem(r, "missingCapabilities");
+    assert_int_equal(cJSON_GetArraySize(missing), 2);
+    assert_string_equal(cJSON_GetArrayItem(missing, 0)->valuestring, "db");
+    assert_string_equal(cJSON_GetArrayItem(missing, 1)->valuestring, "ops");
+    fx_assert_str(cJSON_GetObjectItem(r, "task"), "status", "open");
+    cJSON_Delete(r);
+    /* an admin acting for b does not lend b capabilities */
+    r = fx_call(&f, &admin, "claim_task", "{\"taskId\":\"T\",\"agentId\":\"b\"}");
+    assert_true(fx_bool(r, "success", false));
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(r, "missingCapabilities")), 3);
+    cJSON_Delete(r);
+    assert_int_equal(f.log.len, before);
+    r = fx_call(&f, &b, "check_lock", "{\"file\":\"x.rs\"}");
+    assert_true(fx_bool(r, "locked", false));
+    cJSON_Delete(r);
+    /* with every capability the same claim succeeds */
+    cJSON_Delete(fx_call(&f, &a, "register_agent",
+                         "{\"agentId\":\"a\",\"capabilities\":[\"ops\",\"rust\",\"db\"]}"));
+    r = fx_call(&f, &a, "claim_task", "{\"taskId\":\"T\"}");
+    assert_true(fx_bool(r, "success", true));
+    assert_null(cJSON_GetObjectItem(r, "missingCapabilities"));
+    cJSON_Delete(r);
+    fx_deinit(&f);
+}
+
 static void test_task__claim_refused_until_dependencies_complete(void **state)
 {
     (void)state;
@@ -315,6 +363,189 @@ static void test_task__release_and_fail(void **state)
     fx_deinit(&f);
 }
 
+/* cancel_task: open or claimed → cancelled, the claimer's task leases
+ * released; creator, claimer or admin only; bad input changes nothing. */
+static void test_task__cancel(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_init(&f);
+    fx_register(&f, "a", "s1");
+    fx_register(&f, "b", "s2");
+    fx_register(&f, "c", "s3");
+    struct workspace_caller a = fx_as("a", "s1"), b = fx_as("b", "s2"), c = fx_as("c", "s3");
+    struct workspace_caller admin = fx_admin(NULL);
+    cJSON_Delete(
+        fx_call(&f, &a, "create_task", "{\"taskId\":\"T\",\"title\":\"t\",\"files\":[\"x.c\"]}"));
+    cJSON_Delete(fx_call(&f, &a, "create_task", "{\"taskId\":\"U\",\"title\":\"u\"}"));
+    cJSON_Delete(fx_call(&f, &b, "claim_task", "{\"taskId\":\"T\"}"));
+    cJSON_Delete(fx_call(&f, &b, "lock_file", "{\"file\":\"own.c\"}"));
+
+    /* bad input: a tool error, nothing emitted */
+    fx_fail_msg(&f, &a, "cancel_task", "{\"taskId\":\"NOPE\"}", -ERR_NOT_FOUND, "no task 'NOPE'");
+    fx_fail_msg(&f, &a, "cancel_task", "{}", -ERR_INVALID, "'taskId'");
+    fx_fail_msg(&f, &a, "cancel_task", "{\"taskId\":\"T\",\"agentId\":\"b\"}", -ERR_DENIED,
+                "'agentId'");
+    /* neither creator nor claimer: refused, naming who may */
+    size_t before = f.log.len;
+    cJSON *r = fx_call(&f, &c, "cancel_task", "{\"taskId\":\"T\"}");
+    assert_true(fx_bool(r, "success", false));
+    assert_non_null(strstr(json_get_str(r, "error", ""), "created by a and claimed by b"));
+    fx_assert_str(cJSON_GetObjectItem(r, "task"), "status", "claimed");
+    cJSON_Delete(r);
+    assert_int_equal(f.log.len, before);
+
+    /* the claimer cancels: task:cancelled, then its task lease ends */
+    r = fx_call(&f, &b, "cancel_task", "{\"taskId\":\"T\",\"reason\":\"obsolete\"}");
+    assert_true(fx_bool(r, "success", true));
+    char *why = NULL;
+    if (!tools_validate_result(tools_find("cancel_task"), r, &why))
+        fail_msg("cancel_task result does not match its outputSchema: %s", why);
+    fx_assert_str(cJSON_GetObjectItem(r, "task"), "status", "cancelled");
+    fx_assert_str(cJSON_GetObjectItem(r, "task"), "failureReason", "obsolete");
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(r, "unlockedFiles")), 1);
+    cJSON_Delete(r);
+    assert_int_equal(f.log.len, before + 2);
+    const struct event *ev = &f.log.items[before];
+    assert_string_equal(ev->type, EVENT_TASK_CANCELLED);
+    fx_assert_str(ev->data, "taskId", "T");
+    fx_assert_str(ev->data, "agentId", "b");
+    fx_assert_str(ev->data, "cancelledBy", "b");
+    fx_assert_str(ev->data, "reason", "obsolete");
+    assert_string_equal(fx_last(&f)->type, EVENT_FILE_UNLOCKED);
+    fx_assert_str(fx_last(&f)->data, "reason", "task_cancelled");
+    r = fx_call(&f, &c, "check_lock", "{\"file\":\"own.c\"}");
+    assert_true(fx_bool(r, "locked", true)); /* b's other lease is kept */
+    cJSON_Delete(r);
+
+    /* wrong state: refused, nothing changes */
+    before = f.log.len;
+    r = fx_call(&f, &a, "cancel_task", "{\"taskId\":\"T\"}");
+    assert_true(fx_bool(r, "success", false));
+    assert_non_null(strstr(json_get_str(r, "error", ""), "task 'T' is cancelled"));
+    cJSON_Delete(r);
+    fx_fail(&f, &a, "claim_task", "{\"taskId\":\"T\",\"files\":[\"../x\"]}", -ERR_INVALID);
+    r = fx_call(&f, &a, "claim_task", "{\"taskId\":\"T\"}");
+    assert_true(fx_bool(r, "success", false));
+    cJSON_Delete(r);
+    assert_int_equal(f.log.len, before);
+
+    /* an open task, cancelled by an admin */
+    r = fx_call(&f, &admin, "cancel_task", "{\"taskId\":\"U\"}");
+    assert_true(fx_bool(r, "success", true));
+    cJSON_Delete(r);
+    fx_assert_str(fx_last(&f)->data, "cancelledBy", "admin");
+    assert_true(cJSON_IsNull(cJSON_GetObjectItem(fx_last(&f)->data, "agentId")));
+    r = fx_call(&f, &a, "list_tasks", "{\"status\":\"cancelled\"}");
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(r, "tasks")), 2);
+    cJSON_Delete(r);
+    fx_deinit(&f);
+}
+
+/* reopen_task: failed or cancelled → open (claimable again). */
+static void test_task__reopen(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_init(&f);
+    fx_register(&f, "a", "s1");
+    fx_register(&f, "b", "s2");
+    fx_register(&f, "c", "s3");
+    struct workspace_caller a = fx_as("a", "s1"), b = fx_as("b", "s2"), c = fx_as("c", "s3");
+    cJSON_Delete(fx_call(&f, &a, "create_task", "{\"taskId\":\"T\",\"title\":\"t\"}"));
+    cJSON_Delete(fx_call(&f, &b, "claim_task", "{\"taskId\":\"T\"}"));
+    size_t before = f.log.len;
+    /* still claimed: refused */
+    cJSON *r = fx_call(&f, &a, "reopen_task", "{\"taskId\":\"T\"}");
+    assert_true(fx_bool(r, "success", false));
+    assert_non_null(strstr(json_get_str(r, "error", ""), "only failed or cancelled"));
+    cJSON_Delete(r);
+    fx_fail(&f, &a, "reopen_task", "{\"taskId\":\"NOPE\"}", -ERR_NOT_FOUND);
+    assert_int_equal(f.log.len, before);
+    cJSON_Delete(
+        fx_call(&f, &b, "release_task", "{\"taskId\":\"T\",\"failed\":true,\"reason\":\"broke\"}"));
+    /* c neither created nor claimed it */
+    before = f.log.len;
+    r = fx_call(&f, &c, "reopen_task", "{\"taskId\":\"T\"}");
+    assert_true(fx_bool(r, "success", false));
+    cJSON_Delete(r);
+    assert_int_equal(f.log.len, before);
+    /* its last claimer may */
+    r = fx_call(&f, &b, "reopen_task", "{\"taskId\":\"T\"}");
+    assert_true(fx_bool(r, "success", true));
+    const cJSON *t = cJSON_GetObjectItem(r, "task");
+    fx_assert_str(t, "status", "open");
+    assert_true(cJSON_IsNull(cJSON_GetObjectItem(t, "claimedBy")));
+    assert_true(cJSON_IsNull(cJSON_GetObjectItem(t, "failureReason")));
+    cJSON_Delete(r);
+    assert_string_equal(fx_last(&f)->type, EVENT_TASK_REOPENED);
+    fx_assert_str(fx_last(&f)->data, "previous", "failed");
+    fx_assert_str(fx_last(&f)->data, "reopenedBy", "b");
+    /* and it can be claimed again, by anyone */
+    r = fx_call(&f, &c, "claim_task", "{\"taskId\":\"T\"}");
+    assert_true(fx_bool(r, "success", true));
+    cJSON_Delete(r);
+    fx_deinit(&f);
+}
+
+/* update_task: open tasks only, creator or admin; given fields replace. */
+static void test_task__update(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_init(&f);
+    fx_register(&f, "a", "s1");
+    fx_register(&f, "b", "s2");
+    struct workspace_caller a = fx_as("a", "s1"), b = fx_as("b", "s2");
+    struct workspace_caller admin = fx_admin(NULL);
+    cJSON_Delete(fx_call(&f, &a, "create_task",
+                         "{\"taskId\":\"T\",\"title\":\"t\",\"files\":[\"x.c\"],"
+                         "\"capabilities\":[\"c\"],\"priority\":1}"));
+    size_t before = f.log.len;
+    fx_fail_msg(&f, &a, "update_task", "{\"taskId\":\"T\"}", -ERR_INVALID, "at least one of");
+    fx_fail_msg(&f, &a, "update_task", "{\"taskId\":\"T\",\"files\":[\"../../etc/passwd\"]}",
+                -ERR_INVALID, "'files'");
+    fx_fail_msg(&f, &a, "update_task", "{\"taskId\":\"T\",\"priority\":\"high\"}", -ERR_INVALID,
+                "'priority'");
+    fx_fail(&f, &a, "update_task", "{\"taskId\":\"NOPE\",\"title\":\"x\"}", -ERR_NOT_FOUND);
+    cJSON *r = fx_call(&f, &b, "update_task", "{\"taskId\":\"T\",\"title\":\"mine now\"}");
+    assert_true(fx_bool(r, "success", false));
+    assert_non_null(strstr(json_get_str(r, "error", ""), "may update it"));
+    fx_assert_str(cJSON_GetObjectItem(r, "task"), "title", "t");
+    cJSON_Delete(r);
+    assert_int_equal(f.log.len, before);
+
+    r = fx_call(&f, &a, "update_task",
+                "{\"taskId\":\"T\",\"title\":\"t2\",\"priority\":7,\"files\":[\"./y.c\",\"y.c\"],"
+                "\"capabilities\":[]}");
+    assert_true(fx_bool(r, "success", true));
+    const cJSON *t = cJSON_GetObjectItem(r, "task");
+    fx_assert_str(t, "title", "t2");
+    assert_int_equal(json_get_i64(t, "priority", 0), 7);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(t, "files")), 1);
+    assert_string_equal(cJSON_GetArrayItem(cJSON_GetObjectItem(t, "files"), 0)->valuestring, "y.c");
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(t, "capabilities")), 0);
+    assert_true(cJSON_IsNull(cJSON_GetObjectItem(t, "description"))); /* untouched */
+    cJSON_Delete(r);
+    assert_string_equal(fx_last(&f)->type, EVENT_TASK_UPDATED);
+    fx_assert_str(fx_last(&f)->data, "updatedBy", "a");
+    assert_null(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(fx_last(&f)->data, "changes"), "description"));
+    /* the new files are what a claim leases */
+    r = fx_call(&f, &b, "claim_task", "{\"taskId\":\"T\"}");
+    assert_true(fx_bool(r, "success", true));
+    fx_assert_str(cJSON_GetArrayItem(cJSON_GetObjectItem(r, "locks"), 0), "file", "y.c");
+    cJSON_Delete(r);
+    /* claimed: no longer updatable, not even by an admin */
+    before = f.log.len;
+    r = fx_call(&f, &admin, "update_task", "{\"taskId\":\"T\",\"description\":\"d\"}");
+    assert_true(fx_bool(r, "success", false));
+    assert_non_null(strstr(json_get_str(r, "error", ""), "only open tasks"));
+    cJSON_Delete(r);
+    assert_int_equal(f.log.len, before);
+    fx_deinit(&f);
+}
+
 static void test_task__list_tasks_filters(void **state)
 {
     (void)state;
@@ -400,8 +631,12 @@ int main(void)
         cmocka_unit_test(test_task__claim_is_atomic),
         cmocka_unit_test(test_task__claim_refused_until_dependencies_complete),
         cmocka_unit_test(test_task__claimed_refusal_names_claimer_and_since),
+        cmocka_unit_test(test_task__claim_refused_without_required_capabilities),
         cmocka_unit_test(test_task__complete_releases_only_task_leases),
         cmocka_unit_test(test_task__release_and_fail),
+        cmocka_unit_test(test_task__cancel),
+        cmocka_unit_test(test_task__reopen),
+        cmocka_unit_test(test_task__update),
         cmocka_unit_test(test_task__list_tasks_filters),
         cmocka_unit_test(test_task__record_json_round_trip),
     };

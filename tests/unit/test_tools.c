@@ -15,13 +15,18 @@
 #include "rpc/tools.h"
 
 static const char *const expected_names[] = {
-    "register_agent", "set_agent_status",     "list_agents",
-    "lock_file",      "unlock_file",          "renew_locks",
-    "check_lock",     "list_locked_files",    "detect_conflicts",
-    "create_task",    "find_available_tasks", "claim_task",
-    "complete_task",  "release_task",         "list_tasks",
-    "list_servers",   "get_unified_health",   "get_coordination_status",
-    "publish_event",  "wait_for_events",
+    "register_agent",       "set_agent_status",
+    "list_agents",          "lock_file",
+    "unlock_file",          "renew_locks",
+    "check_lock",           "list_locked_files",
+    "detect_conflicts",     "create_task",
+    "find_available_tasks", "claim_task",
+    "complete_task",        "release_task",
+    "list_tasks",           "cancel_task",
+    "reopen_task",          "update_task",
+    "remove_agent",         "list_servers",
+    "get_unified_health",   "get_coordination_status",
+    "publish_event",        "wait_for_events",
 };
 
 #define N_EXPECTED (sizeof(expected_names) / sizeof(expected_names[0]))

@@ -4,6 +4,7 @@
 #include "core_fixture.h"
 
 #include "base/xmalloc.h"
+#include "rpc/tools.h"
 
 /* ---- agents and sessions ---- */
 
@@ -148,9 +149,13 @@ static void test_workspace__sessionless_agent_keeps_leases_until_ttl(void **stat
     assert_int_equal(f.log.len, before);
     f.now += 60000;
     fx_tick(&f);
-    assert_int_equal(f.log.len, before + 1);
-    assert_string_equal(fx_ev(&f, 0)->type, EVENT_FILE_UNLOCKED);
-    fx_assert_str(fx_ev(&f, 0)->data, "reason", "expired");
+    /* its last lease ended: it goes offline (it has no session to lose) */
+    assert_int_equal(f.log.len, before + 2);
+    assert_string_equal(fx_ev(&f, 1)->type, EVENT_FILE_UNLOCKED);
+    fx_assert_str(fx_ev(&f, 1)->data, "reason", "expired");
+    assert_string_equal(fx_ev(&f, 0)->type, EVENT_AGENT_LEFT);
+    fx_assert_str(fx_ev(&f, 0)->data, "agentId", "cli-ann");
+    fx_assert_str(fx_ev(&f, 0)->data, "reason", "idle");
     fx_deinit(&f);
 }
 
@@ -225,6 +230,251 @@ static void test_workspace__offline_agent_resumes_with_its_tasks(void **state)
     r = fx_call(&f, &n, "list_tasks", "{\"agentId\":\"a\",\"status\":\"claimed\"}");
     assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(r, "tasks")), 1);
     cJSON_Delete(r);
+    fx_deinit(&f);
+}
+
+/* Resumed after the grace period under the release policy: the leases of
+ * its claimed tasks come back where they are free, with new tokens, and
+ * the answer names what another agent took meanwhile. */
+static void test_workspace__resume_after_grace_regrants_task_leases(void **state)
+{
+    (void)state;
+    struct fx f;
+    struct workspace_config cfg = {.offline_grace_ms = 30000};
+    fx_init_cfg(&f, &cfg);
+    fx_register(&f, "a", "s1");
+    fx_register(&f, "b", "s2");
+    struct workspace_caller a = fx_as("a", "s1"), b = fx_as("b", "s2");
+    cJSON_Delete(fx_call(&f, &a, "create_task",
+                         "{\"taskId\":\"T1\",\"title\":\"t\",\"files\":[\"x.c\",\"y.c\"],"
+                         "\"patterns\":[\"web/**\"]}"));
+    cJSON_Delete(fx_call(&f, &a, "create_task", "{\"taskId\":\"T2\",\"title\":\"u\"}"));
+    cJSON *r = fx_call(&f, &a, "claim_task", "{\"taskId\":\"T1\"}");
+    uint64_t old_x =
+        (uint64_t)json_get_i64(cJSON_GetArrayItem(cJSON_GetObjectItem(r, "locks"), 0), "token", 0);
+    cJSON_Delete(r);
+    cJSON_Delete(fx_call(&f, &a, "claim_task", "{\"taskId\":\"T2\"}"));
+    workspace_session_detach(f.ws, "s1", f.now);
+    f.now += 31000;
+    fx_tick(&f);
+    r = fx_call(&f, &b, "list_locked_files", "{\"agentId\":\"a\"}");
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(r, "locks")), 0);
+    cJSON_Delete(r);
+    /* meanwhile b takes y.c */
+    cJSON_Delete(fx_call(&f, &b, "lock_file", "{\"file\":\"y.c\",\"reason\":\"fix\"}"));
+
+    size_t before = f.log.len;
+    struct workspace_caller n = fx_as(NULL, "s9");
+    r = fx_call(&f, &n, "register_agent", "{\"agentId\":\"a\"}");
+    assert_true(fx_bool(r, "resumed", true));
+    const cJSON *re = cJSON_GetObjectItem(r, "regranted");
+    const cJSON *tk = cJSON_GetObjectItem(r, "taken");
+    assert_int_equal(cJSON_GetArraySize(re), 2);
+    const cJSON *x = cJSON_GetArrayItem(re, 0), *w = cJSON_GetArrayItem(re, 1);
+    fx_assert_str(x, "file", "x.c");
+    fx_assert_str(x, "taskId", "T1");
+    fx_assert_str(w, "file", "web/**");
+    assert_true(fx_bool(w, "pattern", true));
+    assert_int_equal(cJSON_GetArraySize(tk), 1);
+    fx_assert_str(cJSON_GetArrayItem(tk, 0), "file", "y.c");
+    fx_assert_str(cJSON_GetArrayItem(tk, 0), "lockedBy", "b");
+    fx_assert_str(cJSON_GetArrayItem(tk, 0), "taskId", "T1");
+    /* agent:registered, then one ordinary grant per free key: the token
+     * is the grant's seq, newer than the lost one */
+    assert_int_equal(f.log.len, before + 3);
+    assert_string_equal(f.log.items[before].type, EVENT_AGENT_REGISTERED);
+    for (size_t i = 1; i < 3; i++) {
+        const struct event *ev = &f.log.items[before + i];
+        assert_string_equal(ev->type, EVENT_FILE_LOCKED);
+        assert_true((uint64_t)json_get_i64(ev->data, "token", 0) == ev->seq);
+        fx_assert_str(ev->data, "taskId", "T1");
+        assert_null(cJSON_GetObjectItem(ev->data, "renewed"));
+    }
+    /* the answer is valid under register_agent's published outputSchema */
+    char *why = NULL;
+    if (!tools_validate_result(tools_find("register_agent"), r, &why))
+        fail_msg("register_agent result does not match its outputSchema: %s", why);
+    uint64_t new_x = (uint64_t)json_get_i64(x, "token", 0);
+    assert_true(new_x > old_x);
+    assert_true(new_x == f.log.items[before + 1].seq);
+    cJSON_Delete(r);
+    r = fx_call(&f, &b, "check_lock", "{\"file\":\"y.c\"}");
+    fx_assert_str(r, "lockedBy", "b");
+    cJSON_Delete(r);
+    r = fx_call(&f, &b, "check_lock", "{\"file\":\"web/a.js\"}");
+    fx_assert_str(r, "lockedBy", "a");
+    cJSON_Delete(r);
+    /* registering again on the same session resumes nothing */
+    struct workspace_caller a9 = fx_as("a", "s9");
+    before = f.log.len;
+    r = fx_call(&f, &a9, "register_agent", "{\"agentId\":\"a\"}");
+    assert_null(cJSON_GetObjectItem(r, "regranted"));
+    assert_int_equal(f.log.len, before + 1);
+    cJSON_Delete(r);
+    fx_deinit(&f);
+}
+
+/* remove_agent: admin only; ends the agent's leases, gives its claimed
+ * tasks back, drops its queued requests, and removes the record. */
+static void test_workspace__remove_agent(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_init(&f);
+    fx_register(&f, "a", "s1");
+    fx_register(&f, "b", "s2");
+    struct workspace_caller a = fx_as("a", "s1"), b = fx_as("b", "s2");
+    struct workspace_caller admin = fx_admin(NULL);
+    cJSON_Delete(
+        fx_call(&f, &a, "create_task", "{\"taskId\":\"T\",\"title\":\"t\",\"files\":[\"t.c\"]}"));
+    cJSON_Delete(fx_call(&f, &a, "claim_task", "{\"taskId\":\"T\"}"));
+    cJSON_Delete(fx_call(&f, &a, "lock_file", "{\"file\":\"x.c\"}"));
+    cJSON_Delete(fx_call(&f, &b, "lock_file", "{\"file\":\"y.c\"}"));
+    cJSON *q = fx_call(&f, &a, "lock_file", "{\"file\":\"y.c\",\"waitMs\":5000}");
+    uint64_t wid = (uint64_t)json_get_i64(q, "waiterId", 0);
+    assert_true(wid > 0);
+    cJSON_Delete(q);
+
+    /* bad input changes nothing */
+    fx_fail_msg(&f, &b, "remove_agent", "{\"agentId\":\"a\"}", -ERR_DENIED, "only an admin");
+    fx_fail_msg(&f, &admin, "remove_agent", "{\"agentId\":\"nobody\"}", -ERR_NOT_FOUND,
+                "no agent 'nobody'");
+    fx_fail_msg(&f, &admin, "remove_agent", "{}", -ERR_INVALID, "'agentId'");
+    fx_fail_msg(&f, &admin, "remove_agent", "{\"agentId\":\"bad id\"}", -ERR_INVALID, "'agentId'");
+
+    size_t before = f.log.len;
+    cJSON *r = fx_call(&f, &admin, "remove_agent", "{\"agentId\":\"a\"}");
+    assert_true(fx_bool(r, "success", true));
+    char *why = NULL;
+    if (!tools_validate_result(tools_find("remove_agent"), r, &why))
+        fail_msg("remove_agent result does not match its outputSchema: %s", why);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(r, "unlockedFiles")), 2);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(r, "releasedTasks")), 1);
+    cJSON_Delete(r);
+    /* two file:unlocked, task:released, agent:removed */
+    assert_int_equal(f.log.len, before + 4);
+    fx_assert_str(f.log.items[before].data, "reason", "agent_removed");
+    assert_string_equal(f.log.items[before + 2].type, EVENT_TASK_RELEASED);
+    fx_assert_str(f.log.items[before + 2].data, "reason", "agent removed");
+    assert_string_equal(fx_last(&f)->type, EVENT_AGENT_REMOVED);
+    fx_assert_str(fx_last(&f)->data, "agentId", "a");
+    fx_assert_str(fx_last(&f)->data, "reason", "removed");
+    fx_assert_str(fx_last(&f)->data, "removedBy", "admin");
+    assert_false(workspace_agent_known(f.ws, "a"));
+    assert_false(workspace_agent_live_elsewhere(f.ws, "a", "zz"));
+    r = fx_call(&f, &b, "list_tasks", "{\"status\":\"open\"}");
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(r, "tasks")), 1);
+    cJSON_Delete(r);
+    /* the removed agent's queued request is answered, never granted */
+    cJSON_Delete(fx_call(&f, &b, "unlock_file", "{\"file\":\"y.c\"}"));
+    struct workspace_waiter_done_vec done = {0};
+    size_t n0 = f.log.len;
+    workspace_waiters_service(f.ws, f.now, &f.log, &done);
+    assert_int_equal(done.len, 1);
+    assert_true(done.items[0].waiter_id == wid);
+    assert_true(fx_bool(done.items[0].result, "success", false));
+    assert_non_null(strstr(json_get_str(done.items[0].result, "error", ""), "was removed"));
+    workspace_waiter_done_vec_deinit(&done);
+    assert_int_equal(f.log.len, n0);
+    /* its old session acts no more as it */
+    fx_fail_msg(&f, &a, "lock_file", "{\"file\":\"x.c\"}", -ERR_STATE, "not registered");
+    /* the id can be registered again, as a new agent */
+    fx_register(&f, "a", "s1");
+    fx_deinit(&f);
+}
+
+/* An agent registered without a session (the CLI, REST) goes offline when
+ * its last lease ends; acting again needs a registration. */
+static void test_workspace__sessionless_agent_goes_offline_with_its_last_lease(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_init(&f);
+    struct workspace_caller cli = fx_admin(NULL);
+    cJSON_Delete(fx_call(&f, &cli, "register_agent", "{\"agentId\":\"cli-me\"}"));
+    cJSON_Delete(fx_call(&f, &cli, "lock_file", "{\"file\":\"a.c\",\"agentId\":\"cli-me\"}"));
+    cJSON_Delete(fx_call(&f, &cli, "lock_file", "{\"file\":\"b.c\",\"agentId\":\"cli-me\"}"));
+    size_t before = f.log.len;
+    cJSON_Delete(fx_call(&f, &cli, "unlock_file", "{\"file\":\"a.c\",\"agentId\":\"cli-me\"}"));
+    assert_int_equal(f.log.len, before + 1); /* b.c still held */
+    cJSON_Delete(fx_call(&f, &cli, "unlock_file", "{\"file\":\"b.c\",\"agentId\":\"cli-me\"}"));
+    assert_int_equal(f.log.len, before + 3);
+    assert_string_equal(fx_last(&f)->type, EVENT_AGENT_LEFT);
+    fx_assert_str(fx_last(&f)->data, "reason", "idle");
+    cJSON *r = fx_call(&f, &cli, "list_agents", "{\"status\":\"offline\"}");
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(r, "agents")), 1);
+    cJSON_Delete(r);
+    /* acting for it again: it must be registered first (the hub does it
+     * in the same command), so it never holds a lease while offline */
+    fx_fail_msg(&f, &cli, "lock_file", "{\"file\":\"a.c\",\"agentId\":\"cli-me\"}", -ERR_STATE,
+                "is offline");
+    cJSON_Delete(fx_call(&f, &cli, "register_agent", "{\"agentId\":\"cli-me\"}"));
+    cJSON_Delete(fx_call(&f, &cli, "lock_file", "{\"file\":\"a.c\",\"agentId\":\"cli-me\"}"));
+    /* a forced unlock is a lease ending too; a session agent is unaffected */
+    fx_register(&f, "s-agent", "s1");
+    struct workspace_caller sa = fx_as("s-agent", "s1");
+    cJSON_Delete(fx_call(&f, &sa, "lock_file", "{\"file\":\"s.c\"}"));
+    cJSON_Delete(fx_call(&f, &sa, "unlock_file", "{\"file\":\"s.c\"}"));
+    assert_string_equal(fx_last(&f)->type, EVENT_FILE_UNLOCKED);
+    cJSON_Delete(fx_call(&f, &cli, "unlock_file", "{\"file\":\"a.c\",\"force\":true}"));
+    assert_string_equal(fx_last(&f)->type, EVENT_AGENT_LEFT);
+    fx_assert_str(fx_last(&f)->data, "agentId", "cli-me");
+    /* with a claimed task it stays: the task is work in progress */
+    cJSON_Delete(
+        fx_call(&f, &cli, "create_task", "{\"taskId\":\"T\",\"title\":\"t\",\"files\":[\"t.c\"]}"));
+    cJSON_Delete(fx_call(&f, &cli, "register_agent", "{\"agentId\":\"cli-me\"}"));
+    cJSON_Delete(fx_call(&f, &cli, "claim_task", "{\"taskId\":\"T\",\"agentId\":\"cli-me\"}"));
+    cJSON_Delete(fx_call(&f, &cli, "lock_file", "{\"file\":\"z.c\",\"agentId\":\"cli-me\"}"));
+    cJSON_Delete(fx_call(&f, &cli, "unlock_file", "{\"file\":\"z.c\",\"agentId\":\"cli-me\"}"));
+    assert_string_equal(fx_last(&f)->type, EVENT_FILE_UNLOCKED);
+    cJSON_Delete(fx_call(&f, &cli, "complete_task", "{\"taskId\":\"T\",\"agentId\":\"cli-me\"}"));
+    assert_string_equal(fx_last(&f)->type, EVENT_AGENT_LEFT);
+    fx_deinit(&f);
+}
+
+/* Offline agents with no lease and no task are pruned a retention after
+ * they were last seen, by the tick (fake clock); the others stay. */
+static void test_workspace__offline_agents_are_pruned_after_retention(void **state)
+{
+    (void)state;
+    struct fx f;
+    struct workspace_config cfg = {.offline_grace_ms = 30000, .agent_retention_ms = 3600000};
+    fx_init_cfg(&f, &cfg);
+    fx_register(&f, "gone", "s1");
+    fx_register(&f, "busy", "s2");
+    fx_register(&f, "live", "s3");
+    struct workspace_caller busy = fx_as("busy", "s2");
+    cJSON_Delete(fx_call(&f, &busy, "create_task", "{\"taskId\":\"T\",\"title\":\"t\"}"));
+    cJSON_Delete(fx_call(&f, &busy, "claim_task", "{\"taskId\":\"T\"}"));
+    workspace_session_detach(f.ws, "s1", f.now);
+    workspace_session_detach(f.ws, "s2", f.now);
+    f.now += 31000;
+    fx_tick(&f); /* both go offline */
+    int64_t left_at = f.now;
+    /* the next deadline is the prune of "gone" (busy has a task) */
+    assert_true(workspace_next_deadline(f.ws) == left_at + 3600000);
+    size_t before = f.log.len;
+    f.now = left_at + 3600000 - 1;
+    fx_tick(&f);
+    assert_int_equal(f.log.len, before);
+    f.now = left_at + 3600000;
+    fx_tick(&f);
+    assert_int_equal(f.log.len, before + 1);
+    assert_string_equal(fx_last(&f)->type, EVENT_AGENT_REMOVED);
+    fx_assert_str(fx_last(&f)->data, "agentId", "gone");
+    fx_assert_str(fx_last(&f)->data, "reason", "pruned");
+    assert_false(workspace_agent_known(f.ws, "gone"));
+    assert_true(workspace_agent_known(f.ws, "busy"));
+    assert_true(workspace_agent_known(f.ws, "live"));
+    assert_true(workspace_next_deadline(f.ws) == INT64_MAX);
+    /* once its task is given back, busy is pruned too, a retention after
+     * it was last seen */
+    struct workspace_caller admin = fx_admin(NULL);
+    cJSON_Delete(fx_call(&f, &admin, "release_task", "{\"taskId\":\"T\"}"));
+    f.now += 1;
+    fx_tick(&f);
+    assert_string_equal(fx_last(&f)->type, EVENT_AGENT_REMOVED);
+    fx_assert_str(fx_last(&f)->data, "agentId", "busy");
     fx_deinit(&f);
 }
 
@@ -1290,6 +1540,10 @@ int main(void)
         cmocka_unit_test(test_workspace__keep_policy_keeps_leases_until_ttl),
         cmocka_unit_test(test_workspace__reregister_before_grace_resumes_without_leaving),
         cmocka_unit_test(test_workspace__offline_agent_resumes_with_its_tasks),
+        cmocka_unit_test(test_workspace__resume_after_grace_regrants_task_leases),
+        cmocka_unit_test(test_workspace__remove_agent),
+        cmocka_unit_test(test_workspace__sessionless_agent_goes_offline_with_its_last_lease),
+        cmocka_unit_test(test_workspace__offline_agents_are_pruned_after_retention),
         cmocka_unit_test(test_workspace__session_switch_detaches_previous_agent),
         cmocka_unit_test(test_workspace__set_agent_status),
         cmocka_unit_test(test_workspace__agent_id_argument_needs_ownership_or_admin),
