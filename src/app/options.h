@@ -10,18 +10,31 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* Where options_resolve() found the workspace root. */
+enum options_root_from {
+    OPTIONS_ROOT_EXPLICIT, /* --root or COORDHUB_ROOT */
+    OPTIONS_ROOT_GIT,      /* the repository's main working tree */
+    OPTIONS_ROOT_STATE,    /* outside a repository: an ancestor holding .coordhub/ */
+    OPTIONS_ROOT_CWD,      /* nothing found: the working directory */
+};
+
 struct options {
-    char *state_dir; /* owned, absolute after resolve */
-    char *root;      /* owned, absolute after resolve: workspace root */
-    char *workspace; /* owned: workspace name (default: basename of root) */
-    char *config;    /* owned, may be NULL */
-    char *store_url; /* owned; default sqlite:<state_dir>/hub.db */
-    char *http;      /* owned, may be NULL: --http / COORDHUB_HTTP ADDR:PORT */
-    char *tls_cert;  /* owned, may be NULL: --tls-cert / COORDHUB_TLS_CERT FILE */
-    char *tls_key;   /* owned, may be NULL: --tls-key / COORDHUB_TLS_KEY FILE */
-    char *agent;     /* owned, may be NULL: --agent / COORDHUB_AGENT */
-    char *log_level; /* owned, may be NULL */
-    char *retain;    /* owned, may be NULL: serve --retain-events N|all */
+    char *state_dir;                  /* owned, absolute after resolve */
+    char *root;                       /* owned, absolute after resolve: workspace root */
+    char *worktree;                   /* owned, absolute after resolve: the caller's own worktree
+                                         root, against which its paths are keyed (== root unless
+                                         in a linked worktree) */
+    enum options_root_from root_from; /* set by resolve */
+    bool state_dir_given;             /* set by resolve: --state-dir or env */
+    char *workspace;                  /* owned: workspace name (default: basename of root) */
+    char *config;                     /* owned, may be NULL */
+    char *store_url;                  /* owned; default sqlite:<state_dir>/hub.db */
+    char *http;                       /* owned, may be NULL: --http / COORDHUB_HTTP ADDR:PORT */
+    char *tls_cert;                   /* owned, may be NULL: --tls-cert / COORDHUB_TLS_CERT FILE */
+    char *tls_key;                    /* owned, may be NULL: --tls-key / COORDHUB_TLS_KEY FILE */
+    char *agent;                      /* owned, may be NULL: --agent / COORDHUB_AGENT */
+    char *log_level;                  /* owned, may be NULL */
+    char *retain;                     /* owned, may be NULL: serve --retain-events N|all */
     bool no_http;
     bool daemon;
     bool json;
@@ -66,9 +79,15 @@ void options_deinit(struct options *o);
 int options_parse(struct options *o, int argc, char **argv, int from, int *nargs,
                   const char **err_opt);
 
-/* Fill defaults: root = COORDHUB_ROOT / --root, else the git top level of
- * the current directory, else the current directory; state_dir =
- * <root>/.coordhub; workspace = basename(root); store_url =
+/* Fill defaults (docs/configuration.md "Workspace root and state
+ * directory"): root = COORDHUB_ROOT / --root, else the main working tree
+ * of the current directory's repository (found through its common git
+ * directory, gitdir.h, so every linked worktree shares one), else the
+ * nearest ancestor holding a .coordhub/ directory, else the current
+ * directory (root_from says which); worktree = the current directory's
+ * own worktree root when it belongs to root's repository, else root;
+ * state_dir = <root>/.coordhub (<common dir>/coordhub for a repository
+ * without a main working tree); workspace = basename(root); store_url =
  * sqlite:<state_dir>/hub.db. Makes paths absolute. 0 or -errno. */
 int options_resolve(struct options *o);
 
