@@ -108,8 +108,26 @@ static int cli_call(struct client *c, const struct options *o, const char *tool,
     return code;
 }
 
+/* Outside a repository a client command would create .coordhub/ and start
+ * a hub wherever it happens to run: it names that directory and asks for
+ * it instead (docs/configuration.md "Outside a repository"). An explicit
+ * --root, --state-dir or their variables, or a .coordhub/ found above,
+ * count as asking. */
+static bool cli_root_unconfirmed(const struct options *o)
+{
+    if (o->root_from != OPTIONS_ROOT_CWD || o->state_dir_given)
+        return false;
+    fprintf(stderr,
+            "coordhub: %s is not inside a git repository and no .coordhub/ was found above it; "
+            "the workspace root would be %s: give --root DIR (or COORDHUB_ROOT) to use it\n",
+            o->root, o->root);
+    return true;
+}
+
 static struct client *cli_open(struct options *o)
 {
+    if (cli_root_unconfirmed(o))
+        return NULL;
     char *err = NULL;
     struct client *c = client_open(o, true, &err);
     if (!c) {
@@ -557,6 +575,10 @@ static int cli_key(struct options *o, int argc, char **argv)
         fputs(usage, stderr);
         return CLI_USAGE;
     }
+    if (cli_root_unconfirmed(o)) {
+        cJSON_Delete(req);
+        return CLI_FAIL;
+    }
     cJSON *reply = NULL;
     char *err = NULL;
     int rc = client_control(o, req, &reply, &err);
@@ -628,6 +650,14 @@ static int cli_mcp(struct options *o, int argc, char **argv)
         fprintf(stderr, "usage: coordhub mcp [--agent ID] [options]\n");
         return CLI_USAGE;
     }
+    /* An IDE starts the bridge wherever it likes: it keeps auto-starting
+     * but says which workspace it chose (stderr is the IDE's log). */
+    fprintf(stderr, "coordhub mcp: workspace root %s (%s), state %s\n", o->root,
+            o->root_from == OPTIONS_ROOT_EXPLICIT ? "given"
+            : o->root_from == OPTIONS_ROOT_GIT    ? "git repository"
+            : o->root_from == OPTIONS_ROOT_STATE  ? "found .coordhub/"
+                                                  : "working directory, not a repository",
+            o->state_dir);
     return bridge_main(o);
 }
 
@@ -683,8 +713,8 @@ static void cli_usage(FILE *f)
     fprintf(f, "\ncommon options:\n"
                "  --state-dir DIR   state directory (env COORDHUB_STATE_DIR; default "
                "<root>/.coordhub)\n"
-               "  --root DIR        workspace root (env COORDHUB_ROOT; default: git top level "
-               "or cwd)\n"
+               "  --root DIR        workspace root (env COORDHUB_ROOT; default: the git "
+               "repository's main working tree, shared by its worktrees)\n"
                "  --workspace NAME  workspace name (default: root directory name)\n"
                "  --json            machine-readable output\n"
                "  --help            help for a command\n"

@@ -29,4 +29,34 @@ expect_code 0 "status from the worktree's subdirectory reaches the same hub" -- 
 [ "$(jq -r '.locks[0].file' "$WORK/out")" = src/a.c ] && ok "the key is worktree-relative" \
   || fail "key $(jq -c . "$WORK/out")"
 
+# Outside a repository a client command names the root it would use and
+# asks for --root instead of creating .coordhub/ and a hub there.
+PLAIN="$WORK/plain"
+mkdir -p "$PLAIN/sub"
+expect_code 1 "status outside a repository is refused" -- \
+  bash -c "cd '$PLAIN/sub' && exec '$COORDHUB' status"
+grep -q "the workspace root would be $PLAIN/sub: give --root" "$WORK/err" \
+  && ok "the refusal names the root and asks for --root" || fail "refusal text: $(cat "$WORK/err")"
+expect_code 1 "lock outside a repository is refused too" -- \
+  bash -c "cd '$PLAIN/sub' && exec '$COORDHUB' lock x.c --agent alice"
+[ ! -e "$PLAIN/sub/.coordhub" ] && ok "no .coordhub/ was created" || fail ".coordhub/ created"
+expect_code 0 "--root given explicitly counts as asking" -- \
+  bash -c "cd '$PLAIN/sub' && exec '$COORDHUB' lock x.c --agent alice --root '$PLAIN'"
+[ -S "$PLAIN/.coordhub/hub.sock" ] && ok "the hub runs for the given root" || fail "no hub for --root"
+expect_code 0 "below that root its .coordhub/ is found without --root" -- \
+  bash -c "cd '$PLAIN/sub' && exec '$COORDHUB' locks --json"
+[ "$(jq -r '.locks[0].agentId' "$WORK/out")" = alice ] && ok "the same hub answers" || fail "other hub"
+stop_hub "$PLAIN/.coordhub"
+
+# An IDE bridge keeps auto-starting there, logging the root it chose.
+IDE="$WORK/ide-dir"
+mkdir -p "$IDE"
+init='{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}'
+(cd "$IDE" && printf '%s\n' "$init" | timeout 20 "$COORDHUB" mcp >"$WORK/mcp.out" 2>"$WORK/mcp.err") || true
+grep -q "coordhub mcp: workspace root $IDE (working directory, not a repository)" "$WORK/mcp.err" \
+  && ok "the bridge logs the root it chose" || fail "bridge log: $(cat "$WORK/mcp.err")"
+jq -e '.result.serverInfo' "$WORK/mcp.out" >/dev/null && ok "the bridge answered initialize" \
+  || fail "bridge output: $(cat "$WORK/mcp.out")"
+stop_hub "$IDE/.coordhub"
+
 finish
