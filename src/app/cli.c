@@ -20,6 +20,7 @@
 #include "app/hub.h"
 #include "app/options.h"
 #include "base/json.h"
+#include "core/path.h"
 #include "base/xmalloc.h"
 
 #ifndef COORDHUB_VERSION
@@ -61,6 +62,46 @@ static cJSON *cli_list(const char *csv)
             cJSON_AddItemToArray(arr, cJSON_CreateString(t));
     free(copy);
     return arr;
+}
+
+/* A path argument as the workspace-relative key the hub expects: taken
+ * relative to the working directory when it is inside the caller's
+ * worktree, absolute paths under that worktree made relative
+ * (docs/tools.md "How paths resolve"). Prints the error naming what
+ * (e.g. "FILE", "--files") and returns CLI_INVALID, else CLI_OK. */
+static int cli_path(const struct options *o, const char *what, const char *arg, bool pattern,
+                    char **key)
+{
+    char *why = NULL;
+    if (path_resolve(o->worktree, o->prefix, arg, strlen(arg), pattern, key, &why) == 0)
+        return CLI_OK;
+    fprintf(stderr, "coordhub: %s: %s\n", what, why);
+    free(why);
+    return CLI_INVALID;
+}
+
+/* A comma-separated list of paths (or patterns) resolved by cli_path()
+ * into *arr (caller owns). */
+static int cli_path_list(const struct options *o, const char *what, const char *csv, bool pattern,
+                         cJSON **arr)
+{
+    *arr = cJSON_CreateArray();
+    char *copy = xstrdup(csv);
+    char *save = NULL;
+    int code = CLI_OK;
+    for (char *t = strtok_r(copy, ",", &save); t && code == CLI_OK;
+         t = strtok_r(NULL, ",", &save)) {
+        char *key = NULL;
+        if (*t && (code = cli_path(o, what, t, pattern, &key)) == CLI_OK)
+            cJSON_AddItemToArray(*arr, cJSON_CreateString(key));
+        free(key);
+    }
+    free(copy);
+    if (code != CLI_OK) {
+        cJSON_Delete(*arr);
+        *arr = NULL;
+    }
+    return code;
 }
 
 static void cli_print_json(const cJSON *v)
@@ -254,11 +295,17 @@ static int cli_lock(struct options *o, int argc, char **argv)
                         "[--reason R] [--wait MS] [--agent ID]\n");
         return CLI_USAGE;
     }
+    char *file = NULL;
+    if (cli_path(o, "FILE", argv[0], false, &file) != CLI_OK)
+        return CLI_INVALID;
     struct client *c = cli_open(o);
-    if (!c)
+    if (!c) {
+        free(file);
         return CLI_FAIL;
+    }
     cJSON *args = cJSON_CreateObject();
-    cJSON_AddStringToObject(args, "file", argv[0]);
+    cJSON_AddStringToObject(args, "file", file);
+    free(file);
     cJSON_AddStringToObject(args, "agentId", cli_agent(o));
     if (o->ttl)
         cJSON_AddNumberToObject(args, "ttl", (double)o->ttl);
@@ -291,11 +338,17 @@ static int cli_unlock(struct options *o, int argc, char **argv)
         fprintf(stderr, "usage: coordhub unlock FILE [--force] [--agent ID]\n");
         return CLI_USAGE;
     }
+    char *file = NULL;
+    if (cli_path(o, "FILE", argv[0], false, &file) != CLI_OK)
+        return CLI_INVALID;
     struct client *c = cli_open(o);
-    if (!c)
+    if (!c) {
+        free(file);
         return CLI_FAIL;
+    }
     cJSON *args = cJSON_CreateObject();
-    cJSON_AddStringToObject(args, "file", argv[0]);
+    cJSON_AddStringToObject(args, "file", file);
+    free(file);
     cJSON_AddStringToObject(args, "agentId", cli_agent(o));
     if (o->force)
         cJSON_AddBoolToObject(args, "force", 1);
@@ -340,6 +393,23 @@ static int cli_tasks(struct options *o, int argc, char **argv)
     return cli_query(o, "list_tasks", args, cli_tasks_table);
 }
 
+/* --files (and, with patterns, --patterns) resolved into args. */
+static int cli_task_paths(const struct options *o, cJSON *args, bool patterns)
+{
+    cJSON *arr = NULL;
+    if (o->files) {
+        if (cli_path_list(o, "--files", o->files, false, &arr) != CLI_OK)
+            return CLI_INVALID;
+        cJSON_AddItemToObject(args, "files", arr);
+    }
+    if (patterns && o->patterns) {
+        if (cli_path_list(o, "--patterns", o->patterns, true, &arr) != CLI_OK)
+            return CLI_INVALID;
+        cJSON_AddItemToObject(args, "patterns", arr);
+    }
+    return CLI_OK;
+}
+
 static int cli_task(struct options *o, int argc, char **argv)
 {
     const char *usage =
@@ -364,10 +434,10 @@ static int cli_task(struct options *o, int argc, char **argv)
             cJSON_AddStringToObject(args, "taskId", o->task_id);
         if (o->description)
             cJSON_AddStringToObject(args, "description", o->description);
-        if (o->files)
-            cJSON_AddItemToObject(args, "files", cli_list(o->files));
-        if (o->patterns)
-            cJSON_AddItemToObject(args, "patterns", cli_list(o->patterns));
+        if (cli_task_paths(o, args, true) != CLI_OK) {
+            cJSON_Delete(args);
+            return CLI_INVALID;
+        }
         if (o->depends)
             cJSON_AddItemToObject(args, "dependsOn", cli_list(o->depends));
         if (o->caps)
@@ -377,8 +447,10 @@ static int cli_task(struct options *o, int argc, char **argv)
     } else if (strcmp(sub, "claim") == 0) {
         tool = "claim_task";
         cJSON_AddStringToObject(args, "taskId", argv[1]);
-        if (o->files)
-            cJSON_AddItemToObject(args, "files", cli_list(o->files));
+        if (cli_task_paths(o, args, false) != CLI_OK) {
+            cJSON_Delete(args);
+            return CLI_INVALID;
+        }
     } else if (strcmp(sub, "done") == 0) {
         tool = "complete_task";
         cJSON_AddStringToObject(args, "taskId", argv[1]);

@@ -43,7 +43,8 @@ void options_deinit(struct options *o)
                      &o->reason,    &o->status,  &o->title,     &o->description, &o->files,
                      &o->patterns,  &o->depends, &o->caps,      &o->result,      &o->task_id,
                      &o->tls_cert,  &o->tls_key, &o->name,      &o->publish,     &o->subscribe,
-                     &o->access,    &o->rate,    &o->burst,     &o->retain,      &o->worktree};
+                     &o->access,    &o->rate,    &o->burst,     &o->retain,      &o->worktree,
+                     &o->prefix};
     for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
         free(*strs[i]);
         *strs[i] = NULL;
@@ -240,6 +241,21 @@ static char *opt_bare_name(const char *common)
     return str_printf("%.*s", (int)n, base);
 }
 
+/* dir (canonicalised) relative to top: "" when equal, NULL when dir is
+ * not below top. */
+static char *opt_below(const char *top, const char *dir)
+{
+    char real[PATH_MAX];
+    if (!realpath(dir, real))
+        return NULL;
+    size_t n = strlen(top);
+    if (strcmp(top, "/") == 0)
+        return xstrdup(real + 1);
+    if (strncmp(real, top, n) != 0 || (real[n] != '\0' && real[n] != '/'))
+        return NULL;
+    return xstrdup(real[n] ? real + n + 1 : "");
+}
+
 int options_resolve(struct options *o)
 {
     char cwd[PATH_MAX];
@@ -274,6 +290,8 @@ int options_resolve(struct options *o)
     free(o->worktree);
     o->worktree = xstrdup(own ? gi.toplevel : root);
     gitdir_info_deinit(&gi);
+    free(o->prefix);
+    o->prefix = opt_below(o->worktree, cwd);
     free(o->root);
     o->root = root;
     if (o->state_dir) {

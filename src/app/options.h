@@ -24,6 +24,8 @@ struct options {
     char *worktree;                   /* owned, absolute after resolve: the caller's own worktree
                                          root, against which its paths are keyed (== root unless
                                          in a linked worktree) */
+    char *prefix;                     /* owned, set by resolve: the working directory relative to
+                                         worktree ("" at its root), NULL when outside it */
     enum options_root_from root_from; /* set by resolve */
     bool state_dir_given;             /* set by resolve: --state-dir or env */
     char *workspace;                  /* owned: workspace name (default: basename of root) */
@@ -86,6 +88,7 @@ int options_parse(struct options *o, int argc, char **argv, int from, int *nargs
  * nearest ancestor holding a .coordhub/ directory, else the current
  * directory (root_from says which); worktree = the current directory's
  * own worktree root when it belongs to root's repository, else root;
+ * prefix = the current directory relative to worktree (NULL outside it);
  * state_dir = <root>/.coordhub (<common dir>/coordhub for a repository
  * without a main working tree); workspace = basename(root); store_url =
  * sqlite:<state_dir>/hub.db. Makes paths absolute. 0 or -errno. */

@@ -29,6 +29,38 @@ expect_code 0 "status from the worktree's subdirectory reaches the same hub" -- 
 [ "$(jq -r '.locks[0].file' "$WORK/out")" = src/a.c ] && ok "the key is worktree-relative" \
   || fail "key $(jq -c . "$WORK/out")"
 
+# Relative paths resolve against the working directory, keyed relative to
+# the caller's own worktree; absolute paths under it are made relative.
+mkdir -p "$ROOT/src/deep" "$WT/src"
+expect_code 0 "carol locks b.c from the main tree's src/" -- \
+  bash -c "cd '$ROOT/src' && exec '$COORDHUB' lock b.c --agent carol --json"
+[ "$(jq -r .file "$WORK/out")" = src/b.c ] && ok "b.c in src/ is the key src/b.c" \
+  || fail "key $(jq -r .file "$WORK/out")"
+expect_code 3 "dave is refused ../src/b.c from the worktree's src/deep" -- \
+  bash -c "mkdir -p '$WT/src/deep' && cd '$WT/src/deep' && exec '$COORDHUB' lock ../b.c --agent dave"
+grep -q carol "$WORK/err" && ok "the refusal names carol" || fail "refusal: $(cat "$WORK/err")"
+expect_code 0 "an absolute path under the worktree is made relative" -- \
+  bash -c "cd '$WT/src' && exec '$COORDHUB' lock '$WT/lib/c.c' --agent dave --json"
+[ "$(jq -r .file "$WORK/out")" = lib/c.c ] && ok "absolute path keyed lib/c.c" \
+  || fail "key $(jq -r .file "$WORK/out")"
+expect_code 4 "a path escaping the worktree from src/ is invalid" -- \
+  bash -c "cd '$ROOT/src' && exec '$COORDHUB' lock ../../x.c --agent dave"
+grep -q "FILE: path '../../x.c' escapes the workspace root" "$WORK/err" \
+  && ok "the error names the argument as given" || fail "error: $(cat "$WORK/err")"
+expect_code 4 "an absolute path outside the worktree is invalid" -- \
+  bash -c "cd '$ROOT/src' && exec '$COORDHUB' unlock /etc/passwd --agent dave"
+expect_code 0 "unlock b.c from src/ releases src/b.c" -- \
+  bash -c "cd '$ROOT/src' && exec '$COORDHUB' unlock b.c --agent carol"
+expect_code 0 "task add --files/--patterns from src/" -- \
+  bash -c "cd '$ROOT/src' && exec '$COORDHUB' task add 'edit api' --id T1 --files api.c,deep/x.c --patterns 'gen/**' --json"
+[ "$(jq -c '[.task.files, .task.patterns]' "$WORK/out")" = '[["src/api.c","src/deep/x.c"],["src/gen/**"]]' ] \
+  && ok "task files and patterns keyed below src/" || fail "task $(jq -c .task "$WORK/out")"
+expect_code 4 "task add with an escaping --files entry is invalid" -- \
+  bash -c "cd '$ROOT/src' && exec '$COORDHUB' task add bad --id T2 --files ok.c,../../no.c"
+expect_code 0 "tasks lists no T2" -- "$COORDHUB" tasks --json --root "$ROOT"
+[ "$(jq '[.tasks[] | select(.taskId == "T2")] | length' "$WORK/out")" = 0 ] \
+  && ok "the refused task was not created" || fail "T2 exists"
+
 # Outside a repository a client command names the root it would use and
 # asks for --root instead of creating .coordhub/ and a hub there.
 PLAIN="$WORK/plain"
