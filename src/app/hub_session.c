@@ -36,6 +36,7 @@
 #include "api/mcp_http.h"
 #include "app/hub_internal.h"
 #include "app/options.h"
+#include "app/roots.h"
 #include "auth/keys.h"
 #include "base/clock.h"
 #include "base/json.h"
@@ -204,6 +205,8 @@ static void hub_session_destroy(struct hub_session *s)
     lineconn_free(s->ctl);
     free(s->agent_id);
     free(s->agent_hint);
+    roots_free(s->roots);
+    free(s->cwd);
     free(s);
 }
 
@@ -316,9 +319,35 @@ struct hub_session *hub_session_new(struct hub *h)
     return s;
 }
 
+/* Paths of a session without MCP roots resolve against the directory
+ * its bridge was started in (the attach line's "cwd"). */
+static void hub_session_use_cwd(struct hub_session *s)
+{
+    if (!s->cwd)
+        return;
+    if (!s->roots)
+        s->roots = roots_new(s->hub->opt->root);
+    roots_clear(s->roots);
+    char *why = NULL;
+    if (roots_add_dir(s->roots, s->cwd, &why) == 0) {
+        log_info("session %llu: relative paths resolve against %s", (unsigned long long)s->id,
+                 roots_dir(s->roots, 0));
+    } else {
+        log_warn("session %llu: the bridge's directory is ignored: %s; paths are "
+                 "workspace-relative",
+                 (unsigned long long)s->id, why);
+        free(why);
+    }
+}
+
 /* Apply a control line's resume data (init params and agent id). */
 static void hub_session_resume(struct hub_session *s, const cJSON *ctl)
 {
+    const char *cwd = json_get_str(ctl, "cwd", NULL);
+    if (cwd && cwd[0] == '/') {
+        s->cwd = xstrdup(cwd);
+        hub_session_use_cwd(s);
+    }
     const char *agent = json_get_str(ctl, "agent", NULL);
     if (agent)
         s->agent_hint = xstrdup(agent);

@@ -137,6 +137,7 @@ static const struct tool_def tool_table[] = {
 },
 {
     .name = "lock_file",
+    .paths = TOOL_PATH_FILE | TOOL_PATH_PATTERN,
     .title = "Lock file",
     .description =
         "Take a lease on a file (or on a wildcard pattern) BEFORE you edit it, so no other "
@@ -168,6 +169,7 @@ static const struct tool_def tool_table[] = {
 },
 {
     .name = "unlock_file",
+    .paths = TOOL_PATH_FILE | TOOL_PATH_PATTERN,
     .title = "Unlock file",
     .description =
         "Release your lease on a file or pattern (exactly one of file or pattern) as soon as "
@@ -188,6 +190,7 @@ static const struct tool_def tool_table[] = {
 },
 {
     .name = "renew_locks",
+    .paths = TOOL_PATH_FILES,
     .title = "Renew locks",
     .description =
         "Extend your leases during long work so they do not expire: all of them, or only "
@@ -205,6 +208,7 @@ static const struct tool_def tool_table[] = {
 },
 {
     .name = "check_lock",
+    .paths = TOOL_PATH_FILE,
     .title = "Check lock",
     .description =
         "See whether a file is leased and by whom, without taking it. Pass token to check "
@@ -234,6 +238,7 @@ static const struct tool_def tool_table[] = {
 },
 {
     .name = "detect_conflicts",
+    .paths = TOOL_PATH_FILES | TOOL_PATH_PATTERNS,
     .title = "Detect conflicts",
     .description =
         "Before starting work, check whether files or patterns you plan to touch are leased "
@@ -251,6 +256,7 @@ static const struct tool_def tool_table[] = {
 },
 {
     .name = "create_task",
+    .paths = TOOL_PATH_FILES | TOOL_PATH_PATTERNS,
     .title = "Create task",
     .description =
         "Put a unit of work on the shared task board so any capable agent can claim it. "
@@ -290,6 +296,7 @@ static const struct tool_def tool_table[] = {
 },
 {
     .name = "claim_task",
+    .paths = TOOL_PATH_FILES,
     .title = "Claim task",
     .description =
         "Claim an open task in one atomic step: if its dependencies are met and none of its "
