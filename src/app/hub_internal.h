@@ -63,9 +63,10 @@ struct hub_session {
      * MCP roots, else the bridge's working directory; NULL: none, paths
      * are workspace-relative. Owned. */
     struct roots *roots;
-    char *cwd;         /* owned: the bridge's working directory, or NULL */
-    bool input_closed; /* EOF seen; close once replies are flushed */
-    int inflight;      /* tool calls not yet answered */
+    char *cwd;                 /* owned: the bridge's working directory, or NULL */
+    struct event *roots_timer; /* owned: gives up on an unanswered roots/list */
+    bool input_closed;         /* EOF seen; close once replies are flushed */
+    int inflight;              /* tool calls not yet answered */
     /* An HTTP MCP session's transport (hub_mcp_http.c), or NULL. */
     struct mcp_http_session *http;
     /* The API key that opened this HTTP session (its rights limit the
