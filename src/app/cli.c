@@ -67,12 +67,19 @@ static cJSON *cli_list(const char *csv)
 /* A path argument as the workspace-relative key the hub expects: taken
  * relative to the working directory when it is inside the caller's
  * worktree, absolute paths under that worktree made relative
- * (docs/tools.md "How paths resolve"). Prints the error naming what
+ * (docs/tools.md "How paths resolve"); from outside the workspace a
+ * relative path goes as given. Prints the error naming what
  * (e.g. "FILE", "--files") and returns CLI_INVALID, else CLI_OK. */
 static int cli_path(const struct options *o, const char *what, const char *arg, bool pattern,
                     char **key)
 {
     char *why = NULL;
+    if (!o->prefix && arg[0] != '/') {
+        /* Run from outside the workspace: a relative path is already
+         * workspace-relative; the hub judges it. */
+        *key = xstrdup(arg);
+        return CLI_OK;
+    }
     if (path_resolve(o->worktree, o->prefix, arg, strlen(arg), pattern, key, &why) == 0)
         return CLI_OK;
     fprintf(stderr, "coordhub: %s: %s\n", what, why);
