@@ -227,3 +227,10 @@ int path_resolve(const char *worktree, const char *prefix, const char *arg, size
     free(joined);
     return rc;
 }
+
+void path_fold_case(char *key)
+{
+    for (char *p = key; *p; p++)
+        if (*p >= 'A' && *p <= 'Z')
+            *p = (char)(*p - 'A' + 'a');
+}

@@ -38,6 +38,13 @@ COORDHUB_MUST_CHECK int path_normalize(const char *root, const char *arg, size_t
 COORDHUB_MUST_CHECK int path_pattern_normalize(const char *root, const char *arg, size_t len,
                                                char **out, char **errmsg);
 
+/* Fold a key's case in place, for workspaces whose file system does not
+ * tell "A.c" from "a.c": ASCII letters become lower-case; other bytes
+ * (UTF-8 sequences included) are left as they are, since a file system's
+ * Unicode folding rules cannot be matched byte-wise. Applies to patterns
+ * too ("[A-Z]*.C" becomes "[a-z]*.c"). */
+void path_fold_case(char *key);
+
 /* Resolve a path argument given in a directory below a worktree: prefix is
  * that directory relative to the worktree's root (NULL or "" at the root
  * itself), worktree the root's absolute path. A relative arg is taken

@@ -41,6 +41,7 @@ struct workspace *workspace_new(const struct workspace_config *cfg)
     ws->max_wait_ms = cfg && cfg->max_wait_ms > 0 ? cfg->max_wait_ms : 60 * 1000;
     ws->max_waiters = cfg && cfg->max_waiters > 0 ? cfg->max_waiters : 10000;
     ws->policy = cfg ? cfg->offline_policy : WORKSPACE_OFFLINE_RELEASE;
+    ws->fold_case = cfg && cfg->fold_case;
     agent_table_init(&ws->agents);
     lease_table_init(&ws->leases);
     task_table_init(&ws->tasks);

@@ -65,6 +65,10 @@ struct workspace_config {
     int64_t max_wait_ms;      /* cap on lock waitMs; 0 → 60 s */
     size_t max_waiters;       /* cap on queued lock waiters; 0 → 10000 */
     enum workspace_offline_policy offline_policy;
+    /* Lease keys fold ASCII case (a workspace on a case-insensitive file
+     * system: path_fold_case(), docs/configuration.md "Case folding").
+     * Decided once per workspace and kept in the store by the hub. */
+    bool fold_case;
 };
 
 /* Who is calling: the session's agent (NULL before it registers), the

@@ -49,6 +49,7 @@ struct workspace {
     int64_t default_ttl_ms, max_ttl_ms, grace_ms, max_wait_ms;
     size_t max_waiters;
     enum workspace_offline_policy policy;
+    bool fold_case; /* keys fold ASCII case (struct workspace_config) */
 
     /* durable: the fold of the log */
     uint64_t seq;
