@@ -34,11 +34,11 @@
 #define S_TASK_ID J({"type": "string", "pattern": "^[A-Za-z0-9._:@-]{1,128}$",             \
     "description": "Task id such as ARCH-002: 1-128 characters from A-Z a-z 0-9 . _ : @ -"})
 #define S_FILE J({"type": "string", "minLength": 1, "maxLength": 4096,                      \
-    "description": "Path relative to the workspace root (absolute paths inside the root are accepted). Always literal: [ ] * ? are not wildcards here."})
+    "description": "Path relative to your root (your MCP root holding it, else the directory you were started in) or absolute inside the workspace; the answer shows the workspace-relative key. Always literal: [ ] * ? are not wildcards here."})
 #define S_PATTERN J({"type": "string", "minLength": 1, "maxLength": 1024,                   \
     "description": "git-wildmatch pattern such as src/api/** or *.rs"})
 #define S_FILES J({"type": "array", "maxItems": 1000, "items": {"type": "string",          \
-    "minLength": 1, "maxLength": 4096}, "description": "Literal paths relative to the workspace root"})
+    "minLength": 1, "maxLength": 4096}, "description": "Literal paths, relative to your root as for file"})
 #define S_PATTERNS J({"type": "array", "maxItems": 100, "items": {"type": "string",        \
     "minLength": 1, "maxLength": 1024}, "description": "git-wildmatch patterns"})
 #define S_CAPS J({"type": "array", "maxItems": 64, "items": {"type": "string",             \
