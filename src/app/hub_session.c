@@ -319,7 +319,9 @@ void hub_session_close(struct hub_session *s)
         hub_session_send_ctl(s, bye);
         lineconn_flush_now(s->ctl);
     }
-    s->id = 0; /* unreachable by find: late replies are dropped */
+    if (s->roots_timer)
+        evtimer_del(s->roots_timer); /* held calls of a closing session stay held */
+    s->id = 0;                       /* unreachable by find: late replies are dropped */
     if (s->conn && lineconn_backlog(s->conn) > 0 && !h->stopping)
         lineconn_on_drained(s->conn, hub_session_after_drain);
     else
