@@ -9,6 +9,7 @@
 #include "app/bridge.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -56,6 +57,11 @@ static char *bridge_ctl_line(struct bridge *b, const char *kind)
         cJSON_AddStringToObject(m, "agentId", b->agent_id);
     if (b->opt->agent)
         cJSON_AddStringToObject(m, "agent", b->opt->agent);
+    /* Relative paths of a client without MCP roots resolve against the
+     * directory the IDE started the bridge in (docs/architecture.md). */
+    char cwd[PATH_MAX];
+    if (getcwd(cwd, sizeof(cwd)))
+        cJSON_AddStringToObject(m, "cwd", cwd);
     char *text = json_print(m);
     cJSON_Delete(m);
     size_t n = strlen(text);
@@ -162,7 +168,9 @@ static void bridge_sniff(struct bridge *b, const char *line, size_t len)
 /* Relay mode: copy stdin → socket and socket → stdout. */
 static enum bridge_outcome bridge_relay(struct bridge *b, int sock, bool *stdin_done)
 {
-    if (b->init) {
+    {
+        /* Always: besides a re-attach's init params it carries --agent and
+         * the working directory paths resolve against. */
         char *line = bridge_ctl_line(b, "resume");
         int rc = bridge_write_all(sock, line, strlen(line));
         free(line);

@@ -27,6 +27,7 @@
 #include "base/json.h"
 #include "base/str.h"
 #include "base/utf8.h"
+#include "core/path.h"
 #include "base/xmalloc.h"
 #include "core/events_filter.h"
 
@@ -142,6 +143,53 @@ static cJSON *cli_list(const char *csv)
     return arr;
 }
 
+/* A path argument as the workspace-relative key the hub expects: taken
+ * relative to the working directory when it is inside the caller's
+ * worktree, absolute paths under that worktree made relative
+ * (docs/tools.md "How paths resolve"); from outside the workspace a
+ * relative path goes as given. Prints the error naming what
+ * (e.g. "FILE", "--files") and returns CLI_INVALID, else CLI_OK. */
+static int cli_path(const struct options *o, const char *what, const char *arg, bool pattern,
+                    char **key)
+{
+    char *why = NULL;
+    if (!o->prefix && arg[0] != '/') {
+        /* Run from outside the workspace: a relative path is already
+         * workspace-relative; the hub judges it. */
+        *key = xstrdup(arg);
+        return CLI_OK;
+    }
+    if (path_resolve(o->worktree, o->prefix, arg, strlen(arg), pattern, key, &why) == 0)
+        return CLI_OK;
+    int code = cli_fail(o, CLI_INVALID, "%s: %s", what, why);
+    free(why);
+    return code;
+}
+
+/* A comma-separated list of paths (or patterns) resolved by cli_path()
+ * into *arr (caller owns). */
+static int cli_path_list(const struct options *o, const char *what, const char *csv, bool pattern,
+                         cJSON **arr)
+{
+    *arr = cJSON_CreateArray();
+    char *copy = xstrdup(csv);
+    char *save = NULL;
+    int code = CLI_OK;
+    for (char *t = strtok_r(copy, ",", &save); t && code == CLI_OK;
+         t = strtok_r(NULL, ",", &save)) {
+        char *key = NULL;
+        if (*t && (code = cli_path(o, what, t, pattern, &key)) == CLI_OK)
+            cJSON_AddItemToArray(*arr, cJSON_CreateString(key));
+        free(key);
+    }
+    free(copy);
+    if (code != CLI_OK) {
+        cJSON_Delete(*arr);
+        *arr = NULL;
+    }
+    return code;
+}
+
 /* Call a tool and map the outcome to an exit code; *out receives the
  * result when non-NULL (caller owns), else it is printed as JSON when
  * --json and freed. Errors are reported here; refusals are left to the
@@ -181,8 +229,26 @@ static int cli_call(struct client *c, const struct options *o, const char *tool,
     return code;
 }
 
+/* Outside a repository a client command would create .coordhub/ and start
+ * a hub wherever it happens to run: it names that directory and asks for
+ * it instead (docs/configuration.md "Outside a repository"). An explicit
+ * --root, --state-dir or their variables, or a .coordhub/ found above,
+ * count as asking. */
+static bool cli_root_unconfirmed(const struct options *o)
+{
+    if (o->root_from != OPTIONS_ROOT_CWD || o->state_dir_given)
+        return false;
+    fprintf(stderr,
+            "coordhub: %s is not inside a git repository and no .coordhub/ was found above it; "
+            "the workspace root would be %s: give --root DIR (or COORDHUB_ROOT) to use it\n",
+            o->root, o->root);
+    return true;
+}
+
 static struct client *cli_open(struct options *o)
 {
+    if (cli_root_unconfirmed(o))
+        return NULL;
     char *err = NULL;
     struct client *c = client_open(o, true, &err);
     if (!c) {
@@ -400,14 +466,16 @@ static int cli_locks(struct options *o, int argc, char **argv)
 
 /* A FILE that names a directory (ends in '/', or is one on disk) would
  * lease a file of that name, not what is under it: say to use a pattern.
- * Relative names are looked up the way the hub keys them, under the
- * workspace root. Returns CLI_OK or CLI_INVALID (reported). */
+ * Relative names are looked up where cli_path() resolves them: against
+ * the working directory inside the workspace, else under the workspace
+ * root. Returns CLI_OK or CLI_INVALID (reported). */
 static int cli_refuse_directory(const struct options *o, const char *file)
 {
     size_t n = strlen(file);
     bool dir = n > 0 && file[n - 1] == '/';
     if (!dir) {
-        char *path = file[0] == '/' ? xstrdup(file) : str_printf("%s/%s", o->root, file);
+        char *path =
+            file[0] == '/' || o->prefix ? xstrdup(file) : str_printf("%s/%s", o->root, file);
         struct stat st;
         dir = stat(path, &st) == 0 && S_ISDIR(st.st_mode);
         free(path);
@@ -429,13 +497,14 @@ static int cli_lock_key(const struct options *o, const char *cmd, int argc, char
                         "%s takes one FILE or --pattern PATTERN (try 'coordhub %s "
                         "--help')",
                         cmd, cmd);
-    if (o->pattern) {
-        cJSON_AddStringToObject(args, "pattern", o->pattern);
-        return CLI_OK;
-    }
-    int code = cli_refuse_directory(o, argv[0]);
+    char *key = NULL;
+    int code = o->pattern ? cli_path(o, "--pattern", o->pattern, true, &key)
+                          : cli_refuse_directory(o, argv[0]);
+    if (code == CLI_OK && !o->pattern)
+        code = cli_path(o, "FILE", argv[0], false, &key);
     if (code == CLI_OK)
-        cJSON_AddStringToObject(args, "file", argv[0]);
+        cJSON_AddStringToObject(args, o->pattern ? "pattern" : "file", key);
+    free(key);
     return code;
 }
 
@@ -551,6 +620,23 @@ static int cli_tasks(struct options *o, int argc, char **argv)
     return cli_query(o, "list_tasks", args, cli_tasks_table);
 }
 
+/* --files (and, with patterns, --patterns) resolved into args. */
+static int cli_task_paths(const struct options *o, cJSON *args, bool patterns)
+{
+    cJSON *arr = NULL;
+    if (o->files) {
+        if (cli_path_list(o, "--files", o->files, false, &arr) != CLI_OK)
+            return CLI_INVALID;
+        cJSON_AddItemToObject(args, "files", arr);
+    }
+    if (patterns && o->patterns) {
+        if (cli_path_list(o, "--patterns", o->patterns, true, &arr) != CLI_OK)
+            return CLI_INVALID;
+        cJSON_AddItemToObject(args, "patterns", arr);
+    }
+    return CLI_OK;
+}
+
 static void cli_task_human(const struct options *o, const cJSON *res)
 {
     (void)o;
@@ -599,10 +685,10 @@ static int cli_task(struct options *o, int argc, char **argv)
             cJSON_AddStringToObject(args, "taskId", o->task_id);
         if (o->description)
             cJSON_AddStringToObject(args, "description", o->description);
-        if (o->files)
-            cJSON_AddItemToObject(args, "files", cli_list(o->files));
-        if (o->patterns)
-            cJSON_AddItemToObject(args, "patterns", cli_list(o->patterns));
+        if (cli_task_paths(o, args, true) != CLI_OK) {
+            cJSON_Delete(args);
+            return CLI_INVALID;
+        }
         if (o->depends)
             cJSON_AddItemToObject(args, "dependsOn", cli_list(o->depends));
         if (o->caps)
@@ -610,8 +696,10 @@ static int cli_task(struct options *o, int argc, char **argv)
         if (o->priority_given)
             cJSON_AddNumberToObject(args, "priority", (double)o->priority);
     } else if (strcmp(sub->name, "claim") == 0) {
-        if (o->files)
-            cJSON_AddItemToObject(args, "files", cli_list(o->files));
+        if (cli_task_paths(o, args, false) != CLI_OK) {
+            cJSON_Delete(args);
+            return CLI_INVALID;
+        }
     } else if (strcmp(sub->name, "done") == 0) {
         if (o->result)
             cJSON_AddStringToObject(args, "result", o->result);
@@ -630,10 +718,10 @@ static int cli_task(struct options *o, int argc, char **argv)
             cJSON_AddStringToObject(args, "description", o->description);
         if (o->priority_given)
             cJSON_AddNumberToObject(args, "priority", (double)o->priority);
-        if (o->files)
-            cJSON_AddItemToObject(args, "files", cli_list(o->files));
-        if (o->patterns)
-            cJSON_AddItemToObject(args, "patterns", cli_list(o->patterns));
+        if (cli_task_paths(o, args, true) != CLI_OK) {
+            cJSON_Delete(args);
+            return CLI_INVALID;
+        }
         if (o->caps)
             cJSON_AddItemToObject(args, "capabilities", cli_list(o->caps));
     }
@@ -840,6 +928,10 @@ static int cli_key(struct options *o, int argc, char **argv)
         return cli_fail(o, CLI_USAGE,
                         "key takes create | list | revoke ID (try 'coordhub key --help')");
     }
+    if (cli_root_unconfirmed(o)) {
+        cJSON_Delete(req);
+        return CLI_FAIL;
+    }
     cJSON *reply = NULL;
     char *err = NULL;
     int rc = client_control(o, true, req, &reply, &err);
@@ -964,6 +1056,14 @@ static int cli_mcp(struct options *o, int argc, char **argv)
     (void)argv;
     if (argc)
         return cli_fail(o, CLI_USAGE, "mcp takes no arguments (try 'coordhub mcp --help')");
+    /* An IDE starts the bridge wherever it likes: it keeps auto-starting
+     * but says which workspace it chose (stderr is the IDE's log). */
+    fprintf(stderr, "coordhub mcp: workspace root %s (%s), state %s\n", o->root,
+            o->root_from == OPTIONS_ROOT_EXPLICIT ? "given"
+            : o->root_from == OPTIONS_ROOT_GIT    ? "git repository"
+            : o->root_from == OPTIONS_ROOT_STATE  ? "found .coordhub/"
+                                                  : "working directory, not a repository",
+            o->state_dir);
     return bridge_main(o);
 }
 
@@ -1104,7 +1204,8 @@ static const struct cli_cmd *cli_find(const char *name)
 static const char cli_common_options[] =
     "common options (before or after the command):\n"
     "  --state-dir DIR        state directory (env COORDHUB_STATE_DIR; default <root>/.coordhub)\n"
-    "  --root DIR             workspace root (env COORDHUB_ROOT; default: git top level or cwd)\n"
+    "  --root DIR             workspace root (env COORDHUB_ROOT; default: the git repository's\n"
+    "                         main working tree, shared by its worktrees)\n"
     "  --workspace NAME       workspace name (default: root directory name)\n"
     "  --agent ID             agent the command acts for (env COORDHUB_AGENT)\n"
     "  --json                 one JSON document on stdout (docs/cli.md)\n"

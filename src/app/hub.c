@@ -33,6 +33,7 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 
+#include "app/casefold.h"
 #include "app/hub_internal.h"
 #include "app/launch.h"
 #include "app/options.h"
@@ -837,6 +838,24 @@ int hub_serve(const struct options *o)
                 errmsg ? errmsg : coordhub_strerror(rc));
         free(shown);
         goto fail;
+    }
+    {
+        /* Whether keys fold case is the workspace's, decided once. */
+        bool probed = false;
+        int prc = casefold_probe(o->state_dir, &probed);
+        if (prc)
+            log_warn("case probe in %s failed (%s): assuming a case-sensitive file system",
+                     o->state_dir, strerror(-prc));
+        char *note = NULL;
+        int crc = casefold_decide(h->store, probed, &h->wscfg.fold_case, &note);
+        if (crc)
+            log_warn("store: cannot read or record whether keys fold case (%s): using this "
+                     "file system's answer (%s)",
+                     coordhub_strerror(crc), probed ? "fold" : "keep case");
+        if (note)
+            log_warn("%s", note);
+        free(note);
+        log_info("lease keys %s", h->wscfg.fold_case ? "fold ASCII case" : "are case-sensitive");
     }
     rc = hub_load_state(h, &errmsg);
     if (rc) {

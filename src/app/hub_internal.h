@@ -41,6 +41,8 @@ struct events_filter;
 #define HUB_RETAIN_NETWORK 100000      /* default --retain-events on Redis */
 #define HUB_METRICS_TOOLS 48           /* tool label slots; the last is "other" */
 
+struct roots;
+
 struct hub_session {
     uint64_t id;
     char sid[40]; /* session id string given to the core */
@@ -59,8 +61,14 @@ struct hub_session {
     /* Borrowed while one HTTP call runs: the verified signature its
      * publish_event records (struct workspace_caller.signature). */
     const char *signature;
-    bool input_closed; /* EOF seen; close once replies are flushed */
-    int inflight;      /* tool calls not yet answered */
+    /* Where this session's relative paths resolve (roots.h): its client's
+     * MCP roots, else the bridge's working directory; NULL: none, paths
+     * are workspace-relative. Owned. */
+    struct roots *roots;
+    char *cwd;                 /* owned: the bridge's working directory, or NULL */
+    struct event *roots_timer; /* owned: gives up on an unanswered roots/list */
+    bool input_closed;         /* EOF seen; close once replies are flushed */
+    int inflight;              /* tool calls not yet answered */
     /* An HTTP MCP session's transport (hub_mcp_http.c), or NULL. */
     struct mcp_http_session *http;
     /* The API key that opened this HTTP session (its rights limit the

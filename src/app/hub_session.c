@@ -41,6 +41,7 @@
 #include "api/mcp_http.h"
 #include "app/hub_internal.h"
 #include "app/options.h"
+#include "app/roots.h"
 #include "auth/keys.h"
 #include "base/clock.h"
 #include "base/json.h"
@@ -168,10 +169,95 @@ static void hub_mcp_initialized(void *host, struct mcp_session *m)
     (void)host;
     /* What the client calls itself grants nothing: a session is the
      * admin only when it opened with the admin token (hub_control.c). */
+    /* Socket sessions only: an HTTP client's file:// roots name
+     * directories of its own machine (docs/tools.md "How paths resolve").
+     * The CLI's session (oneshot) sends workspace-relative keys itself. */
+    if (!s->http && !s->oneshot)
+        mcp_session_request_roots(m);
     hub_session_announce(s);
 }
 
+/* Paths of a session without MCP roots resolve against the directory
+ * its bridge was started in (the attach line's "cwd"). */
+static void hub_session_use_cwd(struct hub_session *s)
+{
+    if (!s->roots)
+        s->roots = roots_new(s->hub->opt->root);
+    roots_clear(s->roots);
+    if (!s->cwd)
+        return;
+    char *why = NULL;
+    if (roots_add_dir(s->roots, s->cwd, &why) == 0) {
+        log_info("session %llu: relative paths resolve against %s", (unsigned long long)s->id,
+                 roots_dir(s->roots, 0));
+    } else {
+        log_warn("session %llu: the bridge's directory is ignored: %s; paths are "
+                 "workspace-relative",
+                 (unsigned long long)s->id, why);
+        free(why);
+    }
+}
+
+static void hub_mcp_roots_listed(void *host, struct mcp_session *m, const cJSON *list)
+{
+    struct hub_session *s = mcp_session_userdata(m);
+    (void)host;
+    if (s->roots_timer)
+        evtimer_del(s->roots_timer);
+    if (!s->roots)
+        s->roots = roots_new(s->hub->opt->root);
+    roots_clear(s->roots);
+    const cJSON *root;
+    cJSON_ArrayForEach(root, list)
+    {
+        const char *uri = json_get_str(root, "uri", NULL);
+        char *why = NULL;
+        if (!uri) {
+            log_warn("session %llu: an MCP root without a uri is ignored",
+                     (unsigned long long)s->id);
+        } else if (roots_add_uri(s->roots, uri, &why) != 0) {
+            log_warn("session %llu: MCP root ignored: %s", (unsigned long long)s->id, why);
+            free(why);
+        }
+    }
+    size_t n = roots_count(s->roots);
+    if (n == 0) {
+        log_info("session %llu: no usable MCP roots", (unsigned long long)s->id);
+        hub_session_use_cwd(s);
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        log_info("session %llu: relative paths resolve against MCP root %zu: %s",
+                 (unsigned long long)s->id, i + 1, roots_dir(s->roots, i));
+}
+
+/* How long tool calls wait for the client's answer to roots/list. */
+#define HUB_ROOTS_WAIT_MS 2000
+
+static void hub_roots_timeout(evutil_socket_t fd, short what, void *arg)
+{
+    struct hub_session *s = arg;
+    (void)fd;
+    (void)what;
+    log_warn("session %llu: no answer to roots/list within %d ms; going on without it",
+             (unsigned long long)s->id, HUB_ROOTS_WAIT_MS);
+    mcp_session_roots_give_up(s->mcp);
+}
+
+static void hub_mcp_roots_requested(void *host, struct mcp_session *m)
+{
+    struct hub_session *s = mcp_session_userdata(m);
+    (void)host;
+    if (!s->roots_timer)
+        s->roots_timer = evtimer_new(s->hub->base, hub_roots_timeout, s);
+    struct timeval tv = {.tv_sec = HUB_ROOTS_WAIT_MS / 1000,
+                         .tv_usec = (HUB_ROOTS_WAIT_MS % 1000) * 1000};
+    evtimer_add(s->roots_timer, &tv);
+}
+
 static const struct mcp_host_ops hub_mcp_ops = {
+    .roots_listed = hub_mcp_roots_listed,
+    .roots_requested = hub_mcp_roots_requested,
     .send = hub_mcp_send,
     .tool_call = hub_mcp_tool_call,
     .tool_cancel = hub_mcp_tool_cancel,
@@ -205,6 +291,10 @@ static void hub_session_destroy(struct hub_session *s)
     lineconn_free(s->ctl);
     free(s->agent_id);
     free(s->agent_hint);
+    roots_free(s->roots);
+    free(s->cwd);
+    if (s->roots_timer)
+        event_free(s->roots_timer);
     free(s);
 }
 
@@ -233,7 +323,9 @@ void hub_session_close(struct hub_session *s)
         hub_session_send_ctl(s, bye);
         lineconn_flush_now(s->ctl);
     }
-    s->id = 0; /* unreachable by find: late replies are dropped */
+    if (s->roots_timer)
+        evtimer_del(s->roots_timer); /* held calls of a closing session stay held */
+    s->id = 0;                       /* unreachable by find: late replies are dropped */
     if (s->conn && lineconn_backlog(s->conn) > 0 && !h->stopping)
         lineconn_on_drained(s->conn, hub_session_after_drain);
     else
@@ -323,6 +415,11 @@ struct hub_session *hub_session_new(struct hub *h)
 /* Apply a control line's resume data (init params and agent id). */
 static void hub_session_resume(struct hub_session *s, const cJSON *ctl)
 {
+    const char *cwd = json_get_str(ctl, "cwd", NULL);
+    if (cwd && cwd[0] == '/') {
+        s->cwd = xstrdup(cwd);
+        hub_session_use_cwd(s);
+    }
     const char *agent = json_get_str(ctl, "agent", NULL);
     if (agent)
         s->agent_hint = xstrdup(agent);

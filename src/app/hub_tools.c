@@ -24,6 +24,7 @@
 
 #include "app/hub_internal.h"
 #include "app/options.h"
+#include "app/roots.h"
 #include "auth/keys.h"
 #include "base/clock.h"
 #include "base/json.h"
@@ -31,6 +32,7 @@
 #include "base/xmalloc.h"
 #include "bus/bus.h"
 #include "rpc/mcp.h"
+#include "rpc/tools.h"
 #include "store/store.h"
 
 #define HUB_WAIT_DEFAULT_MS 25000
@@ -167,6 +169,11 @@ static void hub_exec_core(struct hub *h, struct hub_session *s, uint64_t call_id
         rc = hub_register(h, s, a, &result, &errmsg);
         goto done;
     }
+    /* Relative paths of a session with roots become workspace keys here,
+     * before the core sees them (docs/tools.md "How paths resolve"). */
+    const struct tool_def *td = tools_find(name);
+    if (td && td->paths && (rc = roots_rewrite_args(s->roots, td->paths, a, &errmsg)) != 0)
+        goto done;
     bool acts_for_other = cJSON_GetObjectItemCaseSensitive(a, "agentId") != NULL;
     struct workspace_caller c;
     hub_caller(s, a, &c);

@@ -5,12 +5,14 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "app/gitdir.h"
 #include "base/str.h"
 #include "base/utf8.h"
 #include "base/xmalloc.h"
@@ -53,14 +55,15 @@ void options_init(struct options *o)
 
 void options_deinit(struct options *o)
 {
-    char **strs[] = {
-        &o->state_dir, &o->root,      &o->workspace,      &o->config,      &o->store_url,
-        &o->http,      &o->agent,     &o->log_level,      &o->since,       &o->mode,
-        &o->reason,    &o->status,    &o->title,          &o->description, &o->files,
-        &o->patterns,  &o->depends,   &o->caps,           &o->result,      &o->task_id,
-        &o->tls_cert,  &o->tls_key,   &o->name,           &o->publish,     &o->subscribe,
-        &o->access,    &o->rate,      &o->burst,          &o->retain,      &o->types,
-        &o->pattern,   &o->idle_exit, &o->agent_retention};
+    char **strs[] = {&o->state_dir,       &o->root,        &o->workspace, &o->config,
+                     &o->store_url,       &o->http,        &o->agent,     &o->log_level,
+                     &o->since,           &o->mode,        &o->reason,    &o->status,
+                     &o->title,           &o->description, &o->files,     &o->patterns,
+                     &o->depends,         &o->caps,        &o->result,    &o->task_id,
+                     &o->tls_cert,        &o->tls_key,     &o->name,      &o->publish,
+                     &o->subscribe,       &o->access,      &o->rate,      &o->burst,
+                     &o->retain,          &o->types,       &o->pattern,   &o->idle_exit,
+                     &o->agent_retention, &o->worktree,    &o->prefix};
     for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
         free(*strs[i]);
         *strs[i] = NULL;
@@ -245,43 +248,102 @@ static char *opt_canonical(const char *p)
     return abs;
 }
 
-static char *opt_git_toplevel(void)
+/* The nearest ancestor of cwd (itself included) holding a .coordhub
+ * directory, or NULL. */
+static char *opt_state_ancestor(const char *cwd)
 {
-    char cwd[PATH_MAX];
-    if (!getcwd(cwd, sizeof(cwd)))
-        return NULL;
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof(dir), "%s", cwd);
     for (;;) {
-        char probe[PATH_MAX + 8];
+        char probe[PATH_MAX + 16];
         struct stat st;
-        snprintf(probe, sizeof(probe), "%s/.git", cwd);
-        if (stat(probe, &st) == 0)
-            return xstrdup(cwd);
-        char *slash = strrchr(cwd, '/');
-        if (!slash || slash == cwd)
+        snprintf(probe, sizeof(probe), "%s/.coordhub", strcmp(dir, "/") == 0 ? "" : dir);
+        if (stat(probe, &st) == 0 && S_ISDIR(st.st_mode))
+            return xstrdup(dir);
+        char *slash = strrchr(dir, '/');
+        if (!slash || strcmp(dir, "/") == 0)
             return NULL;
-        *slash = '\0';
+        if (slash == dir)
+            dir[1] = '\0';
+        else
+            *slash = '\0';
     }
+}
+
+/* A repository's name for a workspace without a main working tree: its
+ * common directory's name without a ".git" suffix ("shop.git" -> "shop"). */
+static char *opt_bare_name(const char *common)
+{
+    const char *base = strrchr(common, '/');
+    base = base && base[1] ? base + 1 : common;
+    size_t n = strlen(base);
+    if (n > 4 && strcmp(base + n - 4, ".git") == 0)
+        n -= 4;
+    return str_printf("%.*s", (int)n, base);
+}
+
+/* dir (canonicalised) relative to top: "" when equal, NULL when dir is
+ * not below top. */
+static char *opt_below(const char *top, const char *dir)
+{
+    char real[PATH_MAX];
+    if (!realpath(dir, real))
+        return NULL;
+    size_t n = strlen(top);
+    if (strcmp(top, "/") == 0)
+        return xstrdup(real + 1);
+    if (strncmp(real, top, n) != 0 || (real[n] != '\0' && real[n] != '/'))
+        return NULL;
+    return xstrdup(real[n] ? real + n + 1 : "");
 }
 
 int options_resolve(struct options *o)
 {
-    char *root = o->root ? opt_canonical(o->root) : opt_git_toplevel();
-    if (!root) {
-        char cwd[PATH_MAX];
-        if (!getcwd(cwd, sizeof(cwd)))
-            return -errno;
+    char cwd[PATH_MAX];
+    if (!getcwd(cwd, sizeof(cwd)))
+        return -errno;
+    o->state_dir_given = o->state_dir != NULL;
+    struct gitdir_info gi;
+    bool in_repo = gitdir_discover(cwd, &gi) == 0;
+    char *root = NULL, *state = NULL;
+    if (o->root) {
+        o->root_from = OPTIONS_ROOT_EXPLICIT;
+        root = opt_canonical(o->root);
+    } else if (in_repo) {
+        o->root_from = OPTIONS_ROOT_GIT;
+        root = xstrdup(gi.main_tree ? gi.main_tree : gi.toplevel);
+        if (!gi.main_tree) {
+            state = str_printf("%s/coordhub", gi.common_dir);
+            if (!o->workspace)
+                o->workspace = opt_bare_name(gi.common_dir);
+        }
+    } else if ((root = opt_state_ancestor(cwd))) {
+        o->root_from = OPTIONS_ROOT_STATE;
+    } else {
+        o->root_from = OPTIONS_ROOT_CWD;
         root = opt_canonical(cwd);
     }
+    /* The caller's own worktree keys its paths (DESIGN: leases are keyed
+     * relative to the worktree's root), provided it is a worktree of the
+     * repository whose hub this is. */
+    bool own = in_repo && (o->root_from == OPTIONS_ROOT_GIT ||
+                           (gi.main_tree && strcmp(gi.main_tree, root) == 0));
+    free(o->worktree);
+    o->worktree = xstrdup(own ? gi.toplevel : root);
+    gitdir_info_deinit(&gi);
+    free(o->prefix);
+    o->prefix = opt_below(o->worktree, cwd);
     free(o->root);
     o->root = root;
     if (o->state_dir) {
         char *s = opt_canonical(o->state_dir);
         free(o->state_dir);
         o->state_dir = s;
+        free(state);
+    } else if (state) {
+        o->state_dir = state;
     } else {
-        size_t n = strlen(root) + sizeof("/.coordhub");
-        o->state_dir = xmalloc(n);
-        snprintf(o->state_dir, n, "%s/.coordhub", root);
+        o->state_dir = str_printf("%s/.coordhub", strcmp(root, "/") == 0 ? "" : root);
     }
     if (!o->workspace) {
         const char *base = strrchr(root, '/');

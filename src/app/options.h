@@ -10,9 +10,24 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* Where options_resolve() found the workspace root. */
+enum options_root_from {
+    OPTIONS_ROOT_EXPLICIT, /* --root or COORDHUB_ROOT */
+    OPTIONS_ROOT_GIT,      /* the repository's main working tree */
+    OPTIONS_ROOT_STATE,    /* outside a repository: an ancestor holding .coordhub/ */
+    OPTIONS_ROOT_CWD,      /* nothing found: the working directory */
+};
+
 struct options {
     char *state_dir; /* owned, absolute after resolve */
     char *root;      /* owned, absolute after resolve: workspace root */
+    /* owned, absolute after resolve: the caller's own worktree root,
+     * against which its paths are keyed (== root unless in a linked
+     * worktree) */
+    char *worktree;
+    /* owned, set by resolve: the working directory relative to worktree
+     * ("" at its root), NULL when outside it */
+    char *prefix;
     char *workspace; /* owned: workspace name (default: basename of root) */
     char *config;    /* owned, may be NULL */
     char *store_url; /* owned; default sqlite:<state_dir>/hub.db */
@@ -51,6 +66,8 @@ struct options {
     long long ttl;              /* lock --ttl S (sent only when ttl_given) */
     long long wait_ms;          /* lock --wait MS (sent only when wait_given) */
     long long priority;         /* task add --priority N (sent only when priority_given) */
+    enum options_root_from root_from; /* set by resolve */
+    bool state_dir_given;             /* set by resolve: --state-dir or env */
     bool ttl_given;
     bool wait_given;
     bool priority_given;
@@ -87,9 +104,16 @@ enum { OPTIONS_USAGE = -1, OPTIONS_INVALID = -2 };
  * frees). */
 int options_parse(struct options *o, int argc, char **argv, int from, int *nargs, char **errmsg);
 
-/* Fill defaults: root = COORDHUB_ROOT / --root, else the git top level of
- * the current directory, else the current directory; state_dir =
- * <root>/.coordhub; workspace = basename(root); store_url =
+/* Fill defaults (docs/configuration.md "Workspace root and state
+ * directory"): root = COORDHUB_ROOT / --root, else the main working tree
+ * of the current directory's repository (found through its common git
+ * directory, gitdir.h, so every linked worktree shares one), else the
+ * nearest ancestor holding a .coordhub/ directory, else the current
+ * directory (root_from says which); worktree = the current directory's
+ * own worktree root when it belongs to root's repository, else root;
+ * prefix = the current directory relative to worktree (NULL outside it);
+ * state_dir = <root>/.coordhub (<common dir>/coordhub for a repository
+ * without a main working tree); workspace = basename(root); store_url =
  * sqlite:<state_dir>/hub.db. Makes paths absolute. 0 or -errno. */
 int options_resolve(struct options *o);
 

@@ -109,7 +109,9 @@ static int path_check_raw(const char *arg, size_t len, size_t max, const char *w
     return 0;
 }
 
-int path_normalize(const char *root, const char *arg, size_t len, char **out, char **errmsg)
+/* path_normalize() naming shown (NUL-terminated) in its messages. */
+static int path_normalize_shown(const char *root, const char *arg, size_t len, const char *shown,
+                                char **out, char **errmsg)
 {
     struct path_lex lx = {0};
     char *key = NULL;
@@ -120,12 +122,12 @@ int path_normalize(const char *root, const char *arg, size_t len, char **out, ch
         return rc;
     path_lexical(arg, len, &lx);
     if (arg[0] == '/') {
-        key = path_strip_root(root, lx.out, arg, errmsg);
+        key = path_strip_root(root, lx.out, shown, errmsg);
         if (!key)
             goto fail;
     } else {
         if (lx.escaped) {
-            *errmsg = str_printf("path '%.*s' escapes the workspace root", PATH_SHOW, arg);
+            *errmsg = str_printf("path '%.*s' escapes the workspace root", PATH_SHOW, shown);
             goto fail;
         }
         key = lx.out;
@@ -133,7 +135,61 @@ int path_normalize(const char *root, const char *arg, size_t len, char **out, ch
     }
     if (key[0] == '\0') {
         *errmsg =
-            str_printf("path '%.*s' is the workspace root itself, not a file", PATH_SHOW, arg);
+            str_printf("path '%.*s' is the workspace root itself, not a file", PATH_SHOW, shown);
+        goto fail;
+    }
+    free(lx.out);
+    *out = key;
+    return 0;
+fail:
+    free(lx.out);
+    free(key);
+    return -ERR_INVALID;
+}
+
+int path_normalize(const char *root, const char *arg, size_t len, char **out, char **errmsg)
+{
+    return path_normalize_shown(root, arg, len, arg, out, errmsg);
+}
+
+/* path_pattern_normalize() naming shown in its messages. */
+static int path_pattern_normalize_shown(const char *root, const char *arg, size_t len,
+                                        const char *shown, char **out, char **errmsg)
+{
+    struct path_lex lx = {0};
+    char *key = NULL;
+    *out = NULL;
+    *errmsg = NULL;
+    int rc = path_check_raw(arg, len, PATH_PATTERN_MAX, "pattern", errmsg);
+    if (rc)
+        return rc;
+    path_lexical(arg, len, &lx);
+    if (lx.saw_dotdot) {
+        *errmsg = str_printf("pattern '%.*s' contains '..', which is not allowed in patterns",
+                             PATH_SHOW, shown);
+        goto fail;
+    }
+    if (arg[0] == '/') {
+        key = path_strip_root(root, lx.out, shown, errmsg);
+        if (!key)
+            goto fail;
+    } else {
+        key = lx.out;
+        lx.out = NULL;
+    }
+    if (key[0] == '\0') {
+        *errmsg = str_printf("pattern '%.*s' names the workspace root itself", PATH_SHOW, shown);
+        goto fail;
+    }
+    if (lx.trailing) {
+        char *dir = str_printf("%s/**", key);
+        free(key);
+        key = dir;
+    }
+    char *why = NULL;
+    if (wildmatch_validate(key, &why)) {
+        *errmsg = str_printf("pattern '%.*s': %s", PATH_SHOW, shown, why);
+        free(why);
         goto fail;
     }
     free(lx.out);
@@ -147,47 +203,34 @@ fail:
 
 int path_pattern_normalize(const char *root, const char *arg, size_t len, char **out, char **errmsg)
 {
-    struct path_lex lx = {0};
-    char *key = NULL;
-    *out = NULL;
-    *errmsg = NULL;
-    int rc = path_check_raw(arg, len, PATH_PATTERN_MAX, "pattern", errmsg);
-    if (rc)
-        return rc;
-    path_lexical(arg, len, &lx);
-    if (lx.saw_dotdot) {
-        *errmsg = str_printf("pattern '%.*s' contains '..', which is not allowed in patterns",
-                             PATH_SHOW, arg);
-        goto fail;
-    }
-    if (arg[0] == '/') {
-        key = path_strip_root(root, lx.out, arg, errmsg);
-        if (!key)
-            goto fail;
-    } else {
-        key = lx.out;
-        lx.out = NULL;
-    }
-    if (key[0] == '\0') {
-        *errmsg = str_printf("pattern '%.*s' names the workspace root itself", PATH_SHOW, arg);
-        goto fail;
-    }
-    if (lx.trailing) {
-        char *dir = str_printf("%s/**", key);
-        free(key);
-        key = dir;
-    }
-    char *why = NULL;
-    if (wildmatch_validate(key, &why)) {
-        *errmsg = str_printf("pattern '%.*s': %s", PATH_SHOW, arg, why);
-        free(why);
-        goto fail;
-    }
-    free(lx.out);
-    *out = key;
-    return 0;
-fail:
-    free(lx.out);
-    free(key);
-    return -ERR_INVALID;
+    return path_pattern_normalize_shown(root, arg, len, arg, out, errmsg);
+}
+
+int path_resolve(const char *worktree, const char *prefix, const char *arg, size_t len,
+                 bool pattern, char **out, char **errmsg)
+{
+    if (!prefix || !*prefix || len == 0 || arg[0] == '/')
+        return pattern ? path_pattern_normalize(worktree, arg, len, out, errmsg)
+                       : path_normalize(worktree, arg, len, out, errmsg);
+    /* A NUL inside arg must still be caught, so both the join and the name
+     * in messages keep len bytes rather than stopping at the first NUL. */
+    size_t plen = strlen(prefix);
+    size_t jlen = plen + 1 + len;
+    char *joined = xmalloc(jlen + 1);
+    memcpy(joined, prefix, plen);
+    joined[plen] = '/';
+    memcpy(joined + plen + 1, arg, len);
+    joined[jlen] = '\0';
+    const char *shown = joined + plen + 1;
+    int rc = pattern ? path_pattern_normalize_shown(worktree, joined, jlen, shown, out, errmsg)
+                     : path_normalize_shown(worktree, joined, jlen, shown, out, errmsg);
+    free(joined);
+    return rc;
+}
+
+void path_fold_case(char *key)
+{
+    for (char *p = key; *p; p++)
+        if (*p >= 'A' && *p <= 'Z')
+            *p = (char)(*p - 'A' + 'a');
 }

@@ -16,6 +16,7 @@
 #ifndef COORDHUB_CORE_PATH_H
 #define COORDHUB_CORE_PATH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "base/err.h"
@@ -36,5 +37,22 @@ COORDHUB_MUST_CHECK int path_normalize(const char *root, const char *arg, size_t
  * check its syntax (wildmatch_validate). 0 or -ERR_INVALID with *errmsg. */
 COORDHUB_MUST_CHECK int path_pattern_normalize(const char *root, const char *arg, size_t len,
                                                char **out, char **errmsg);
+
+/* Fold a key's case in place, for workspaces whose file system does not
+ * tell "A.c" from "a.c": ASCII letters become lower-case; other bytes
+ * (UTF-8 sequences included) are left as they are, since a file system's
+ * Unicode folding rules cannot be matched byte-wise. Applies to patterns
+ * too ("[A-Z]*.C" becomes "[a-z]*.c"). */
+void path_fold_case(char *key);
+
+/* Resolve a path argument given in a directory below a worktree: prefix is
+ * that directory relative to the worktree's root (NULL or "" at the root
+ * itself), worktree the root's absolute path. A relative arg is taken
+ * below prefix (so "../lib/x.c" given in "src" is "lib/x.c"); an absolute
+ * one must lie under worktree. The key is then normalised as
+ * path_normalize() or, when pattern, path_pattern_normalize() do, and the
+ * same errors apply (a message names arg as given, not as joined). */
+COORDHUB_MUST_CHECK int path_resolve(const char *worktree, const char *prefix, const char *arg,
+                                     size_t len, bool pattern, char **out, char **errmsg);
 
 #endif

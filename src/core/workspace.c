@@ -43,6 +43,7 @@ struct workspace *workspace_new(const struct workspace_config *cfg)
     ws->retention_ms =
         cfg && cfg->agent_retention_ms > 0 ? cfg->agent_retention_ms : 24LL * 3600 * 1000;
     ws->policy = cfg ? cfg->offline_policy : WORKSPACE_OFFLINE_RELEASE;
+    ws->fold_case = cfg && cfg->fold_case;
     agent_table_init(&ws->agents);
     lease_table_init(&ws->leases);
     task_table_init(&ws->tasks);

@@ -68,6 +68,10 @@ struct workspace_config {
      * reason "pruned") this long after they were last seen; 0 → 24 h */
     int64_t agent_retention_ms;
     enum workspace_offline_policy offline_policy;
+    /* Lease keys fold ASCII case (a workspace on a case-insensitive file
+     * system: path_fold_case(), docs/configuration.md "Case folding").
+     * Decided once per workspace and kept in the store by the hub. */
+    bool fold_case;
 };
 
 /* Who is calling: the session's agent (NULL before it registers), the

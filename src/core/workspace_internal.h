@@ -50,6 +50,7 @@ struct workspace {
     int64_t retention_ms; /* offline agents without lease or task are pruned after */
     size_t max_waiters;
     enum workspace_offline_policy policy;
+    bool fold_case; /* keys fold ASCII case (struct workspace_config) */
 
     /* durable: the fold of the log */
     uint64_t seq;

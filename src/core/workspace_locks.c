@@ -153,6 +153,8 @@ int workspace__norm_key(const struct workspace *ws, const char *argname, const c
     if (rc) {
         *errmsg = str_printf("argument '%s': %s", argname, why);
         free(why);
+    } else if (ws->fold_case) {
+        path_fold_case(*key);
     }
     return rc;
 }

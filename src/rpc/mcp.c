@@ -3,9 +3,10 @@
  *
  * Flow: mcp_session_handle() parses and classifies a message
  * (jsonrpc.h); requests go to mcp__dispatch(), notifications are handled
- * here, responses from the client are dropped (the engine never sends
- * requests of its own). Every answer goes through emit(): straight to
- * ops->send, or into the batch being collected.
+ * here, responses from the client answer the engine's own requests
+ * (mcp__request(): roots/list, mcp_roots.c) and are otherwise dropped.
+ * Every answer goes through emit(): straight to ops->send, or into the
+ * batch being collected.
  *
  * Invariants:
  *   - A tools/call is answered exactly once: by mcp_session_tool_done() or
@@ -21,6 +22,7 @@
 #include "rpc/mcp.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -180,9 +182,105 @@ static void call_unlink(struct mcp_session *s, struct mcp_call *c)
 
 static void call_free(struct mcp_call *c)
 {
+    free(c->held_name);
+    cJSON_Delete(c->held_args);
     cJSON_Delete(c->req_id);
     cJSON_Delete(c->progress_token);
     free(c);
+}
+
+void mcp__call_dispatch(struct mcp_session *s, struct mcp_call *c, const char *name,
+                        const cJSON *args)
+{
+    if (s->roots_inflight) {
+        /* Its paths resolve against roots not known yet (mcp_roots.c). */
+        c->held_name = xstrdup(name);
+        c->held_args = args ? cJSON_Duplicate(args, 1) : cJSON_CreateObject();
+        return;
+    }
+    cJSON *empty = args ? NULL : cJSON_CreateObject();
+    /* The host may complete the call before returning; the record is then
+     * gone, so nothing here touches it afterwards. */
+    s->ops->tool_call(s->host, s, c->call_id, name, args ? args : empty);
+    cJSON_Delete(empty);
+}
+
+void mcp__calls_release(struct mcp_session *s)
+{
+    for (;;) {
+        /* Oldest first; the host may finish calls while we go, so look
+         * the next one up afresh each time. */
+        struct mcp_call *c = NULL;
+        for (struct mcp_call *x = s->calls; x; x = x->next)
+            if (x->held_name && (!c || x->call_id < c->call_id))
+                c = x;
+        if (!c)
+            return;
+        char *name = c->held_name;
+        cJSON *args = c->held_args;
+        c->held_name = NULL;
+        c->held_args = NULL;
+        s->ops->tool_call(s->host, s, c->call_id, name, args);
+        free(name);
+        cJSON_Delete(args);
+    }
+}
+
+/* ---- requests to the client ----------------------------------------------- */
+
+static char *out_req_id(uint64_t n)
+{
+    char buf[40];
+    snprintf(buf, sizeof(buf), "coordhub-%llu", (unsigned long long)n);
+    return xstrdup(buf);
+}
+
+bool mcp__request(struct mcp_session *s, const char *method, cJSON *params, mcp__answer_fn fn)
+{
+    if (s->nout_reqs >= MCP_OUT_REQ_MAX) {
+        cJSON_Delete(params);
+        return false;
+    }
+    struct mcp_out_req *q = xcalloc(1, sizeof(*q));
+    q->n = ++s->last_out_req;
+    q->on_answer = fn;
+    q->next = s->out_reqs;
+    s->out_reqs = q;
+    s->nout_reqs++;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "jsonrpc", "2.0");
+    char *id = out_req_id(q->n);
+    cJSON_AddStringToObject(o, "id", id);
+    free(id);
+    cJSON_AddStringToObject(o, "method", method);
+    if (params)
+        cJSON_AddItemToObject(o, "params", params);
+    send_text(s, json_print(o));
+    cJSON_Delete(o);
+    return true;
+}
+
+/* A response from the client: the answer to one of our requests, or
+ * nothing we asked for (ignored). */
+static void handle_response(struct mcp_session *s, const cJSON *v, const cJSON *id)
+{
+    if (!cJSON_IsString(id))
+        return;
+    for (struct mcp_out_req **pp = &s->out_reqs; *pp; pp = &(*pp)->next) {
+        struct mcp_out_req *q = *pp;
+        char *want = out_req_id(q->n);
+        bool match = strcmp(want, id->valuestring) == 0;
+        free(want);
+        if (!match)
+            continue;
+        *pp = q->next;
+        s->nout_reqs--;
+        mcp__answer_fn fn = q->on_answer;
+        free(q);
+        fn(s, cJSON_GetObjectItemCaseSensitive(v, "result"),
+           cJSON_GetObjectItemCaseSensitive(v, "error"));
+        return;
+    }
 }
 
 /* A call left its batch (answered or cancelled). */
@@ -250,6 +348,11 @@ void mcp_session_free(struct mcp_session *s)
         s->batches = b->next;
         batch_free(b);
     }
+    while (s->out_reqs) {
+        struct mcp_out_req *q = s->out_reqs;
+        s->out_reqs = q->next;
+        free(q);
+    }
     cJSON_Delete(s->init_params);
     free(s->server_name);
     free(s->server_version);
@@ -286,11 +389,17 @@ static void handle_notification(struct mcp_session *s, const struct jsonrpc_msg 
         if (!c)
             return; /* unknown or already answered: ignore, as the spec says */
         uint64_t call_id = c->call_id;
+        bool held = c->held_name != NULL; /* the host never saw it */
         call_unlink(s, c);
         call_finish_batch(s, c);
         call_free(c);
-        if (s->ops->tool_cancel)
+        if (s->ops->tool_cancel && !held)
             s->ops->tool_cancel(s->host, s, call_id);
+        return;
+    }
+    if (strcmp(m->method, "notifications/roots/list_changed") == 0) {
+        mcp__roots_list_changed(s);
+        return;
     }
     /* Any other notification is ignored. */
 }
@@ -312,7 +421,8 @@ static void handle_value(struct mcp_session *s, const cJSON *v, struct mcp_batch
         emit(s, b, jsonrpc_build_error(m.id, m.code, m.message, NULL), m.id);
         return;
     case JSONRPC_KIND_RESPONSE:
-        return; /* the engine sends no requests, so nothing waits for these */
+        handle_response(s, v, m.id);
+        return;
     case JSONRPC_KIND_NOTIFICATION:
         handle_notification(s, &m);
         return;

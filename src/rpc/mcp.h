@@ -16,7 +16,9 @@
  * invalid → CallToolResult isError:true naming the argument; unknown tool →
  * -32602), resources/list, resources/templates/list, resources/read,
  * resources/subscribe, resources/unsubscribe, prompts/list, prompts/get
- * (coordination_protocol), completion is not offered. Unknown methods get
+ * (coordination_protocol), roots/list to a client with the `roots`
+ * capability (mcp_session_request_roots()), completion is not offered.
+ * Unknown methods get
  * -32601; unknown notifications are ignored. A request using an unknown
  * future revision (e.g. `server/discover`) gets an error, never silence. */
 #ifndef COORDHUB_RPC_MCP_H
@@ -70,6 +72,15 @@ struct mcp_host_ops {
      * inputSchema when that schema uses only what rpc/schema_check.h
      * supports, and otherwise only for being an object. */
     cJSON *(*extra_tools)(void *host, struct mcp_session *s);
+    /* Optional (NULL: roots are never asked for). The client answered
+     * roots/list (mcp_session_request_roots()): roots is its array of
+     * Root objects ({uri, name?}, borrowed, elements unchecked), or NULL
+     * when it answered with an error or without an array. Tool calls held
+     * meanwhile reach tool_call right after this returns. */
+    void (*roots_listed)(void *host, struct mcp_session *s, const cJSON *roots);
+    /* Optional. A roots/list went out: tool calls are held until it is
+     * answered or the host calls mcp_session_roots_give_up(). */
+    void (*roots_requested)(void *host, struct mcp_session *s);
 };
 
 struct mcp_server_info {
@@ -112,6 +123,18 @@ bool mcp_session_log_wanted(const struct mcp_session *s, enum mcp_log_level leve
  * _meta.progressToken (otherwise nothing). message may be NULL. */
 void mcp_session_progress(struct mcp_session *s, uint64_t call_id, double progress, double total,
                           const char *message);
+
+/* MCP roots (client capability `roots`): ask the client for its roots
+ * with roots/list, and again whenever it sends
+ * notifications/roots/list_changed; answers go to ops->roots_listed.
+ * Nothing happens before initialize, without that op, or when the client
+ * did not declare the capability. */
+void mcp_session_request_roots(struct mcp_session *s);
+/* Stop holding tool calls for an unanswered roots/list (its answer, if it
+ * comes, is still passed on). */
+void mcp_session_roots_give_up(struct mcp_session *s);
+/* True when the client's initialize declared the `roots` capability. */
+bool mcp_session_client_has_roots(const struct mcp_session *s);
 
 /* Introspection for the host. */
 bool mcp_session_is_initialized(const struct mcp_session *s);

@@ -41,7 +41,22 @@ struct mcp_call {
     double last_progress;    /* progress must increase between notifications */
     bool progressed;         /* a progress notification was sent */
     struct mcp_batch *batch; /* collects the response, or NULL */
+    /* Held while the client's roots are being listed (mcp_roots.c): the
+     * tool and arguments to hand to the host once they are known. */
+    char *held_name;  /* owned, NULL when not held */
+    cJSON *held_args; /* owned */
 };
+
+/* A request the engine sent to the client, awaiting its response. */
+typedef void (*mcp__answer_fn)(struct mcp_session *s, const cJSON *result, const cJSON *error);
+struct mcp_out_req {
+    struct mcp_out_req *next;
+    uint64_t n;               /* its id on the wire: "coordhub-<n>" */
+    mcp__answer_fn on_answer; /* called once with the response */
+};
+
+/* Requests to the client in flight at once; more are not sent. */
+#define MCP_OUT_REQ_MAX 16
 
 struct mcp_session {
     const struct mcp_host_ops *ops;
@@ -60,6 +75,13 @@ struct mcp_session {
     struct mcp_call *calls;
     struct mcp_batch *batches;
     void *userdata;
+    struct mcp_out_req *out_reqs; /* owned: requests sent to the client */
+    uint64_t last_out_req;
+    size_t nout_reqs;
+    /* MCP roots (mcp_roots.c). */
+    bool roots_wanted;   /* the host asked for them: follow list_changed */
+    bool roots_inflight; /* a roots/list is unanswered: tool calls are held */
+    bool roots_again;    /* list_changed arrived meanwhile: ask once more */
 };
 
 /* One request being handled. */
@@ -87,6 +109,18 @@ void mcp__reply_error_name(struct mcp_session *s, const struct mcp_req *r, int c
 struct mcp_call *mcp__call_start(struct mcp_session *s, const struct mcp_req *r);
 /* True when a tool call with this request id is in flight. */
 bool mcp__call_id_in_use(const struct mcp_session *s, const cJSON *req_id);
+
+/* Send a request to the client (params taken, may be NULL); on_answer
+ * gets its response. false when MCP_OUT_REQ_MAX are in flight (nothing
+ * sent). */
+bool mcp__request(struct mcp_session *s, const char *method, cJSON *params, mcp__answer_fn fn);
+/* Start the host's tools/call for a registered call record c. */
+void mcp__call_dispatch(struct mcp_session *s, struct mcp_call *c, const char *name,
+                        const cJSON *args);
+/* Hand the held calls to the host, oldest first (mcp_roots.c). */
+void mcp__calls_release(struct mcp_session *s);
+/* notifications/roots/list_changed arrived (mcp_roots.c). */
+void mcp__roots_list_changed(struct mcp_session *s);
 
 /* Handle one classified request (mcp_methods.c). */
 void mcp__dispatch(struct mcp_session *s, const struct mcp_req *r);

@@ -309,12 +309,7 @@ static void method_tools_call(struct mcp_session *s, const struct mcp_req *r)
         free(msg);
         goto out;
     }
-    cJSON *empty = args ? NULL : cJSON_CreateObject();
-    uint64_t call_id = mcp__call_start(s, r)->call_id;
-    /* The host may complete the call before returning; the record is then
-     * gone, so nothing here touches it afterwards. */
-    s->ops->tool_call(s->host, s, call_id, t ? t->name : name, args ? args : empty);
-    cJSON_Delete(empty);
+    mcp__call_dispatch(s, mcp__call_start(s, r), t ? t->name : name, args);
 out:
     cJSON_Delete(extra);
 }

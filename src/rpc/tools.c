@@ -34,11 +34,11 @@
 #define S_TASK_ID J({"type": "string", "pattern": "^[A-Za-z0-9._:@-]{1,128}$",             \
     "description": "Task id such as ARCH-002: 1-128 characters from A-Z a-z 0-9 . _ : @ -"})
 #define S_FILE J({"type": "string", "minLength": 1, "maxLength": 4096,                      \
-    "description": "Path relative to the workspace root (absolute paths inside the root are accepted). Always literal: [ ] * ? are not wildcards here."})
+    "description": "Path relative to your root (your MCP root holding it, else the directory you were started in) or absolute inside the workspace; the answer shows the workspace-relative key. Always literal: [ ] * ? are not wildcards here."})
 #define S_PATTERN J({"type": "string", "minLength": 1, "maxLength": 1024,                   \
     "description": "git-wildmatch pattern such as src/api/** or *.rs"})
 #define S_FILES J({"type": "array", "maxItems": 1000, "items": {"type": "string",          \
-    "minLength": 1, "maxLength": 4096}, "description": "Literal paths relative to the workspace root"})
+    "minLength": 1, "maxLength": 4096}, "description": "Literal paths, relative to your root as for file"})
 #define S_PATTERNS J({"type": "array", "maxItems": 100, "items": {"type": "string",        \
     "minLength": 1, "maxLength": 1024}, "description": "git-wildmatch patterns"})
 #define S_CAPS J({"type": "array", "maxItems": 64, "items": {"type": "string",             \
@@ -149,6 +149,7 @@ static const struct tool_def tool_table[] = {
 },
 {
     .name = "lock_file",
+    .paths = TOOL_PATH_FILE | TOOL_PATH_PATTERN,
     .title = "Lock file",
     .description =
         "Take a lease on a file (or on a wildcard pattern) BEFORE you edit it, so no other "
@@ -180,6 +181,7 @@ static const struct tool_def tool_table[] = {
 },
 {
     .name = "unlock_file",
+    .paths = TOOL_PATH_FILE | TOOL_PATH_PATTERN,
     .title = "Unlock file",
     .description =
         "Release your lease on a file or pattern (exactly one of file or pattern) as soon as "
@@ -203,6 +205,7 @@ static const struct tool_def tool_table[] = {
 },
 {
     .name = "renew_locks",
+    .paths = TOOL_PATH_FILES,
     .title = "Renew locks",
     .description =
         "Extend your leases during long work so they do not expire: all of them, or only "
@@ -220,6 +223,7 @@ static const struct tool_def tool_table[] = {
 },
 {
     .name = "check_lock",
+    .paths = TOOL_PATH_FILE,
     .title = "Check lock",
     .description =
         "See whether a file is leased and by whom, without taking it. Pass token to check "
@@ -249,6 +253,7 @@ static const struct tool_def tool_table[] = {
 },
 {
     .name = "detect_conflicts",
+    .paths = TOOL_PATH_FILES | TOOL_PATH_PATTERNS,
     .title = "Detect conflicts",
     .description =
         "Before starting work, check whether files or patterns you plan to touch are leased "
@@ -266,6 +271,7 @@ static const struct tool_def tool_table[] = {
 },
 {
     .name = "create_task",
+    .paths = TOOL_PATH_FILES | TOOL_PATH_PATTERNS,
     .title = "Create task",
     .description =
         "Put a unit of work on the shared task board so any capable agent can claim it. "
@@ -305,6 +311,7 @@ static const struct tool_def tool_table[] = {
 },
 {
     .name = "claim_task",
+    .paths = TOOL_PATH_FILES,
     .title = "Claim task",
     .description =
         "Claim an open task in one atomic step: if its dependencies are met and none of its "
@@ -407,6 +414,7 @@ static const struct tool_def tool_table[] = {
 },
 {
     .name = "update_task",
+    .paths = TOOL_PATH_FILES | TOOL_PATH_PATTERNS,
     .title = "Update task",
     .description =
         "Change an open task: title, description, priority, files, patterns or required "

@@ -13,6 +13,13 @@
 
 #include <cjson/cJSON.h>
 
+/* Which arguments of a tool are workspace paths (struct tool_def.paths):
+ * a host resolving a session's relative paths rewrites exactly these. */
+#define TOOL_PATH_FILE 1u     /* "file": a literal path */
+#define TOOL_PATH_PATTERN 2u  /* "pattern": a wildmatch pattern */
+#define TOOL_PATH_FILES 4u    /* "files": an array of literal paths */
+#define TOOL_PATH_PATTERNS 8u /* "patterns": an array of patterns */
+
 struct tool_def {
     const char *name;
     const char *title;
@@ -22,6 +29,7 @@ struct tool_def {
     bool read_only;            /* annotations.readOnlyHint */
     bool destructive;          /* annotations.destructiveHint */
     bool idempotent;           /* annotations.idempotentHint */
+    unsigned paths;            /* TOOL_PATH_* bits */
 };
 
 /* The built-in tools, in tools/list order. */

@@ -145,3 +145,17 @@ int store_check_batch(uint64_t expected, const struct event *evs, size_t n)
     }
     return 0;
 }
+
+int store_check_meta(const char *key, const char *value)
+{
+    size_t n = key ? strlen(key) : 0;
+    if (n == 0 || n > STORE_META_KEY_MAX || !value || strlen(value) > STORE_META_VALUE_MAX)
+        return -ERR_INVALID;
+    for (size_t i = 0; i < n; i++) {
+        char c = key[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == '-'))
+            return -ERR_INVALID;
+    }
+    return 0;
+}

@@ -143,6 +143,15 @@ struct store_ops {
      * last_seq() is unchanged even if no event is left. Optional: NULL for
      * a backend that never trims. */
     int (*trim)(struct store *s, uint64_t upto);
+    /* A workspace fact decided once: record value under key unless the
+     * store already holds one, and return in *recorded (caller frees) the
+     * value held afterwards — value, or what an earlier hub recorded. Every
+     * hub of a workspace thus adopts the first hub's answer (the case
+     * folding of lease keys, docs/configuration.md). key is 1 to
+     * STORE_META_KEY_MAX bytes of [A-Za-z0-9._-], value at most
+     * STORE_META_VALUE_MAX bytes without NUL (-ERR_INVALID otherwise). Kept
+     * as durably as the log, never trimmed. */
+    int (*meta_claim)(struct store *s, const char *key, const char *value, char **recorded);
     /* Counters of foreign events heard (see struct store_ingest_stats).
      * Optional: NULL for a backend that ingests nothing. */
     void (*ingest_stats)(struct store *s, struct store_ingest_stats *out);
@@ -170,6 +179,13 @@ int store_check_batch(uint64_t expected, const struct event *evs, size_t n);
  * of a redis:// or unix:// URL ("user:password@") is replaced by "***".
  * Other URLs are returned unchanged. */
 char *store_url_redact(const char *url);
+
+#define STORE_META_KEY_MAX 64
+#define STORE_META_VALUE_MAX 1024
+
+/* What every backend's meta_claim refuses (-ERR_INVALID) first: a key or
+ * value outside the limits of store_ops.meta_claim. 0 when fine. */
+int store_check_meta(const char *key, const char *value);
 
 /* Open url with the backend store_ops_for_url() picks. */
 int store_open(const char *url, const struct store_open_opts *opts, struct store **out,

@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "base/clock.h"
 #include "base/xmalloc.h"
 
@@ -25,6 +27,7 @@ struct store_memory {
     uint64_t snap_seq;    /* seq of the newest snapshot */
     char *snap_text;      /* owned; NULL when there is no snapshot */
     int64_t last_now;     /* ms since epoch; now() never goes below it */
+    cJSON *meta;          /* owned: meta_claim's key -> value */
 };
 
 static struct store_memory *store_memory_of(struct store *s)
@@ -45,6 +48,7 @@ static int store_memory_open(const char *url, const struct store_open_opts *opts
     struct store_memory *m = xcalloc(1, sizeof(*m));
     m->base.ops = &store_memory_ops;
     event_vec_init(&m->log);
+    m->meta = cJSON_CreateObject();
     *out = &m->base;
     return 0;
 }
@@ -56,6 +60,7 @@ static void store_memory_close(struct store *s)
     struct store_memory *m = store_memory_of(s);
     event_vec_deinit(&m->log);
     free(m->snap_text);
+    cJSON_Delete(m->meta);
     free(m);
 }
 
@@ -152,6 +157,20 @@ static int store_memory_trim(struct store *s, uint64_t upto)
     return 0;
 }
 
+static int store_memory_meta_claim(struct store *s, const char *key, const char *value,
+                                   char **recorded)
+{
+    struct store_memory *m = store_memory_of(s);
+    *recorded = NULL;
+    if (store_check_meta(key, value))
+        return -ERR_INVALID;
+    const cJSON *held = cJSON_GetObjectItemCaseSensitive(m->meta, key);
+    if (!held)
+        held = cJSON_AddStringToObject(m->meta, key, value);
+    *recorded = xstrdup(held->valuestring);
+    return 0;
+}
+
 const struct store_ops store_memory_ops = {
     .name = "memory",
     .open = store_memory_open,
@@ -165,4 +184,5 @@ const struct store_ops store_memory_ops = {
     .now = store_memory_now,
     .listen = NULL,
     .trim = store_memory_trim,
+    .meta_claim = store_memory_meta_claim,
 };

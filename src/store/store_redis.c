@@ -274,6 +274,7 @@ struct store_redis {
     char *ws;                        /* owned: workspace name */
     char *k_log, *k_seq, *k_trimmed; /* owned key names */
     char *k_snap;                    /* owned */
+    char *k_meta;                    /* owned: meta_claim's hash */
     char *k_servers;                 /* owned: serverId -> registry member */
     redisContext *sync;              /* blocking connection; NULL while away */
     struct event_base *loop;         /* owned private base of the async connection */
@@ -1681,6 +1682,32 @@ static int store_redis_snapshot_load(struct store *s, uint64_t *seq, char **text
     return rc;
 }
 
+static int store_redis_meta_claim(struct store *s, const char *key, const char *value,
+                                  char **recorded)
+{
+    struct store_redis *r = store_redis_of(s);
+    *recorded = NULL;
+    if (store_check_meta(key, value))
+        return -ERR_INVALID;
+    /* HSETNX decides atomically which hub's value stands; HGET reads it. */
+    const char *set[4] = {"HSETNX", r->k_meta, key, value};
+    redisReply *rep = store_redis_command(r, 4, set, NULL);
+    if (!rep)
+        return -ERR_UNAVAILABLE;
+    bool ok = rep->type == REDIS_REPLY_INTEGER;
+    freeReplyObject(rep);
+    if (!ok)
+        return -ERR_STORE;
+    const char *get[3] = {"HGET", r->k_meta, key};
+    rep = store_redis_command(r, 3, get, NULL);
+    if (!rep)
+        return -ERR_UNAVAILABLE;
+    if (rep->type == REDIS_REPLY_STRING)
+        *recorded = xstrndup(rep->str, rep->len);
+    freeReplyObject(rep);
+    return *recorded ? 0 : -ERR_STORE;
+}
+
 static int store_redis_trim(struct store *s, uint64_t upto)
 {
     struct store_redis *r = store_redis_of(s);
@@ -1746,6 +1773,7 @@ static void store_redis_close(struct store *s)
     free(r->k_seq);
     free(r->k_trimmed);
     free(r->k_snap);
+    free(r->k_meta);
     free(r->k_servers);
     free(r);
 }
@@ -1852,6 +1880,7 @@ static int store_redis_open(const char *url, const struct store_open_opts *opts,
     r->k_seq = store_redis_fmt("mcp:{%s}:seq", ws);
     r->k_trimmed = store_redis_fmt("mcp:{%s}:trimmed", ws);
     r->k_snap = store_redis_fmt("mcp:{%s}:snapshot", ws);
+    r->k_meta = store_redis_fmt("mcp:{%s}:meta", ws);
     r->k_servers = store_redis_fmt("mcp:{%s}:servers", ws);
     r->backoff_ms = STORE_REDIS_BACKOFF_MIN_MS;
     r->hub_loop = opts ? opts->loop : NULL;
@@ -1914,5 +1943,6 @@ const struct store_ops store_redis_ops = {
     .now = store_redis_now,
     .listen = store_redis_listen,
     .trim = store_redis_trim,
+    .meta_claim = store_redis_meta_claim,
     .ingest_stats = store_redis_ingest_stats,
 };

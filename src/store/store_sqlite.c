@@ -78,6 +78,8 @@ enum store_sqlite_stmt {
     STMT_SET_TRIMMED,
     STMT_LEASE_UPSERT,
     STMT_LEASE_DELETE,
+    STMT_META_CLAIM,
+    STMT_META_GET,
     STMT_COUNT_
 };
 
@@ -107,6 +109,9 @@ static const char *const store_sqlite_sql[STMT_COUNT_] = {
         "  task_id = excluded.task_id, expires_at = excluded.expires_at",
     [STMT_LEASE_DELETE] = "DELETE FROM leases WHERE key = ?1 AND pattern = ?2 AND agent_id = ?3"
                           " AND token IS ?4",
+    /* meta_claim's keys live beside 'trimmed' under a prefix of their own. */
+    [STMT_META_CLAIM] = "INSERT OR IGNORE INTO meta(key, value) VALUES ('claim:' || ?1, ?2)",
+    [STMT_META_GET] = "SELECT value FROM meta WHERE key = 'claim:' || ?1",
 };
 
 static const char store_sqlite_schema[] =
@@ -807,6 +812,37 @@ fail:
     return rc;
 }
 
+static int store_sqlite_meta_claim(struct store *s, const char *key, const char *value,
+                                   char **recorded)
+{
+    struct store_sqlite *q = store_sqlite_of(s);
+    *recorded = NULL;
+    if (store_check_meta(key, value))
+        return -ERR_INVALID;
+    /* One statement claims (autocommit), the next reads what is held: a
+     * second hub's claim between them is ignored by INSERT OR IGNORE. */
+    sqlite3_stmt *st = q->stmt[STMT_META_CLAIM];
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_DONE)
+        store_sqlite_log(q, "recording workspace metadata");
+    store_sqlite_reset(st);
+    if (rc != SQLITE_DONE)
+        return -ERR_STORE;
+    st = q->stmt[STMT_META_GET];
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        const char *t = (const char *)sqlite3_column_text(st, 0);
+        *recorded = xstrndup(t ? t : "", (size_t)sqlite3_column_bytes(st, 0));
+    } else {
+        store_sqlite_log(q, "reading workspace metadata");
+    }
+    store_sqlite_reset(st);
+    return *recorded ? 0 : -ERR_STORE;
+}
+
 const struct store_ops store_sqlite_ops = {
     .name = "sqlite",
     .open = store_sqlite_open,
@@ -820,4 +856,5 @@ const struct store_ops store_sqlite_ops = {
     .now = store_sqlite_now,
     .listen = NULL,
     .trim = store_sqlite_trim,
+    .meta_claim = store_sqlite_meta_claim,
 };

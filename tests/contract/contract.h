@@ -73,5 +73,6 @@ void test_store__now_is_sane_and_monotone(void **state);
 void test_store__durable_across_reopen(void **state);
 void test_store__trim_and_first_seq(void **state);
 void test_store__close_null_safe(void **state);
+void test_store__meta_claim_first_wins(void **state);
 
 #endif

@@ -228,6 +228,7 @@ int main(int argc, char **argv)
         CONTRACT_TEST(test_store__durable_across_reopen),
         CONTRACT_TEST(test_store__trim_and_first_seq),
         CONTRACT_TEST(test_store__close_null_safe),
+        CONTRACT_TEST(test_store__meta_claim_first_wins),
     };
     const struct contract_backend *backend = NULL;
     for (size_t i = 0; argc == 2 && i < sizeof(contract_backends) / sizeof(*contract_backends);

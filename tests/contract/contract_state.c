@@ -220,3 +220,59 @@ void test_store__close_null_safe(void **state)
     assert_int_equal(f->store->ops->last_seq(f->store, &seq), 0);
     assert_int_equal(seq, 0);
 }
+
+static char *contract_claim(struct store *s, const char *key, const char *value)
+{
+    char *got = NULL;
+    assert_int_equal(s->ops->meta_claim(s, key, value, &got), 0);
+    assert_non_null(got);
+    return got;
+}
+
+void test_store__meta_claim_first_wins(void **state)
+{
+    struct contract_fixture *f = *state;
+    struct store *s = f->store;
+    char *got = contract_claim(s, "caseFold", "0");
+    assert_string_equal(got, "0");
+    free(got);
+    /* A later claim gets the recorded value, whatever it offers. */
+    got = contract_claim(s, "caseFold", "1");
+    assert_string_equal(got, "0");
+    free(got);
+    got = contract_claim(s, "other.key-2", "");
+    assert_string_equal(got, "");
+    free(got);
+    /* Bad keys and values are refused and record nothing. */
+    char long_key[STORE_META_KEY_MAX + 2];
+    memset(long_key, 'k', sizeof(long_key) - 1);
+    long_key[sizeof(long_key) - 1] = '\0';
+    const char *bad_keys[] = {"", "a b", "a:b", "a\xc3\xa9", long_key};
+    for (size_t i = 0; i < sizeof(bad_keys) / sizeof(*bad_keys); i++) {
+        got = (char *)"untouched";
+        assert_int_equal(s->ops->meta_claim(s, bad_keys[i], "1", &got), -ERR_INVALID);
+        assert_null(got);
+    }
+    assert_int_equal(s->ops->meta_claim(s, "k", NULL, &got), -ERR_INVALID);
+    /* The log is not touched by metadata. */
+    uint64_t last = 9;
+    assert_int_equal(s->ops->last_seq(s, &last), 0);
+    assert_int_equal(last, 0);
+    if (!f->backend->reopen_keeps_log) {
+        print_message("(%s keeps no state across reopen: durability part skipped)\n",
+                      f->backend->name);
+        return;
+    }
+    /* A second handle (another hub) and a reopened one adopt it. */
+    struct store *second = NULL;
+    char *err = NULL;
+    assert_int_equal(store_open(f->url, NULL, &second, &err), 0);
+    got = contract_claim(second, "caseFold", "1");
+    assert_string_equal(got, "0");
+    free(got);
+    store_close(second);
+    contract_reopen(f);
+    got = contract_claim(f->store, "caseFold", "1");
+    assert_string_equal(got, "0");
+    free(got);
+}

@@ -9,7 +9,7 @@ source "$(dirname "$0")/lib.sh"
 redis_start || { finish; exit 1; }
 stop_all() {
   exec 3>&- 4<&- 2>/dev/null
-  [ -z "${MCP_PID:-}" ] || kill "$MCP_PID" 2>/dev/null || true
+  [ -z "${MCP_PID:-}" ] || kill "$MCP_PID" 2>/dev/null || true # it may have ended with its stdin
   stop_hub "$STATE"
   kill -TERM "$REDIS_PID" 2>/dev/null || true
   wait "$REDIS_PID" 2>/dev/null || true

@@ -226,6 +226,11 @@ struct fake_host {
     int initialized;
     bool complete_inline; /* answer tool calls from inside tool_call */
     const char *extra;    /* JSON text returned by extra_tools, or NULL */
+    bool want_roots;      /* ask for roots once initialised */
+    int roots_listed;     /* roots_listed calls */
+    int roots_requested;  /* roots_requested calls */
+    cJSON *roots;         /* owned: the last roots listed (NULL: none or an error) */
+    int calls_at_listing; /* ncalls when roots_listed ran */
 };
 
 static void fake_send(void *host, struct mcp_session *s, const char *msg, size_t len)
@@ -284,6 +289,25 @@ static void fake_initialized(void *host, struct mcp_session *s)
     struct fake_host *h = host;
     assert_ptr_equal(s, h->s);
     h->initialized++;
+    if (h->want_roots)
+        mcp_session_request_roots(s);
+}
+
+static void fake_roots_listed(void *host, struct mcp_session *s, const cJSON *roots)
+{
+    struct fake_host *h = host;
+    assert_ptr_equal(s, h->s);
+    h->roots_listed++;
+    h->calls_at_listing = h->ncalls;
+    cJSON_Delete(h->roots);
+    h->roots = roots ? cJSON_Duplicate(roots, 1) : NULL;
+}
+
+static void fake_roots_requested(void *host, struct mcp_session *s)
+{
+    struct fake_host *h = host;
+    (void)s;
+    h->roots_requested++;
 }
 
 static cJSON *fake_extra_tools(void *host, struct mcp_session *s)
@@ -300,6 +324,8 @@ static const struct mcp_host_ops fake_ops = {
     .resource_read = fake_resource_read,
     .initialized = fake_initialized,
     .extra_tools = fake_extra_tools,
+    .roots_listed = fake_roots_listed,
+    .roots_requested = fake_roots_requested,
 };
 
 static const struct mcp_server_info info = {"coordhub", "0.1.0", NULL};
@@ -315,6 +341,7 @@ static void host_init(struct fake_host *h)
 static void host_deinit(struct fake_host *h)
 {
     mcp_session_free(h->s);
+    cJSON_Delete(h->roots);
     cJSON_Delete(h->sent);
     cJSON_Delete(h->raw);
     for (int i = 0; i < h->ncalls; i++)
@@ -1369,6 +1396,151 @@ static void test_mcp__resume(void **state)
     mcp_session_free(NULL);
 }
 
+/* ---- roots ---------------------------------------------------------------- */
+
+static const char *init_with_roots =
+    "{\"jsonrpc\":\"2.0\",\"id\":0,\"method\":\"initialize\",\"params\":{\"protocolVersion\":"
+    "\"2025-11-25\",\"capabilities\":{\"roots\":{\"listChanged\":true}},\"clientInfo\":{"
+    "\"name\":\"test\",\"version\":\"1\"}}}";
+
+#define LOCK_CALL(id)                                                                              \
+    "{\"jsonrpc\":\"2.0\",\"id\":" #id ",\"method\":\"tools/call\",\"params\":{\"name\":"          \
+    "\"lock_file\",\"arguments\":{\"file\":\"src/a.c\"}}}"
+
+/* The last roots/list the engine sent, checked against the schema; its id. */
+static const char *expect_roots_request(const struct fake_host *h)
+{
+    const cJSON *m = sent(h, -1);
+    assert_string_equal(str(m, "method"), "roots/list");
+    assert_schema("2025-11-25", "JSONRPCRequest", m);
+    assert_schema("2025-11-25", "ListRootsRequest", m);
+    return str(m, "id");
+}
+
+static void test_mcp__roots_listed_and_calls_held_meanwhile(void **state)
+{
+    (void)state;
+    struct fake_host h;
+    host_init(&h);
+    h.want_roots = true;
+    in(&h, "%s", init_with_roots);
+    in(&h, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}");
+    assert_true(mcp_session_client_has_roots(h.s));
+    assert_int_equal(h.roots_requested, 1);
+    char id[64];
+    snprintf(id, sizeof(id), "%s", expect_roots_request(&h));
+    /* A call made before the answer waits for it, and so does one after
+     * it within the same batch of input. */
+    in(&h, LOCK_CALL(5));
+    in(&h, LOCK_CALL(6));
+    assert_int_equal(h.ncalls, 0);
+    /* A response to something the engine never asked is ignored. */
+    in(&h, "{\"jsonrpc\":\"2.0\",\"id\":\"other\",\"result\":{\"roots\":[]}}");
+    assert_int_equal(h.roots_listed, 0);
+    in(&h,
+       "{\"jsonrpc\":\"2.0\",\"id\":\"%s\",\"result\":{\"roots\":[{\"uri\":\"file:///w/a\","
+       "\"name\":\"a\"},{\"uri\":\"file:///w/b\"}]}}",
+       id);
+    assert_int_equal(h.roots_listed, 1);
+    assert_int_equal(h.calls_at_listing, 0); /* roots first, then the calls */
+    assert_int_equal(cJSON_GetArraySize(h.roots), 2);
+    assert_string_equal(str(h.roots, "0.uri"), "file:///w/a");
+    assert_int_equal(h.ncalls, 2);
+    assert_true(h.calls[0].id < h.calls[1].id); /* oldest first */
+    assert_string_equal(str(h.calls[0].args, "file"), "src/a.c");
+    /* The same answer twice is not taken twice. */
+    in(&h, "{\"jsonrpc\":\"2.0\",\"id\":\"%s\",\"result\":{\"roots\":[]}}", id);
+    assert_int_equal(h.roots_listed, 1);
+    /* Later calls go straight to the host. */
+    in(&h, LOCK_CALL(7));
+    assert_int_equal(h.ncalls, 3);
+    host_deinit(&h);
+}
+
+static void test_mcp__roots_list_changed_asks_again(void **state)
+{
+    (void)state;
+    struct fake_host h;
+    host_init(&h);
+    h.want_roots = true;
+    in(&h, "%s", init_with_roots);
+    in(&h, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}");
+    char id1[64], id2[64];
+    snprintf(id1, sizeof(id1), "%s", expect_roots_request(&h));
+    /* Changed while the first is unanswered: one more request after it. */
+    int before = nsent(&h);
+    in(&h, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/roots/list_changed\"}");
+    assert_int_equal(nsent(&h), before);
+    in(&h, LOCK_CALL(8));
+    in(&h, "{\"jsonrpc\":\"2.0\",\"id\":\"%s\",\"result\":{\"roots\":[{\"uri\":\"file:///old\"}]}}",
+       id1);
+    assert_int_equal(h.roots_listed, 1);
+    snprintf(id2, sizeof(id2), "%s", expect_roots_request(&h));
+    assert_string_not_equal(id1, id2);
+    assert_int_equal(h.ncalls, 0); /* still held: the roots changed */
+    in(&h, "{\"jsonrpc\":\"2.0\",\"id\":\"%s\",\"result\":{\"roots\":[{\"uri\":\"file:///new\"}]}}",
+       id2);
+    assert_int_equal(h.roots_listed, 2);
+    assert_string_equal(str(h.roots, "0.uri"), "file:///new");
+    assert_int_equal(h.ncalls, 1);
+    /* An error answer lists no roots and releases the calls. */
+    in(&h, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/roots/list_changed\"}");
+    snprintf(id1, sizeof(id1), "%s", expect_roots_request(&h));
+    in(&h, LOCK_CALL(9));
+    in(&h, "{\"jsonrpc\":\"2.0\",\"id\":\"%s\",\"error\":{\"code\":-32601,\"message\":\"no\"}}",
+       id1);
+    assert_int_equal(h.roots_listed, 3);
+    assert_null(h.roots);
+    assert_int_equal(h.ncalls, 2);
+    host_deinit(&h);
+}
+
+static void test_mcp__roots_give_up_and_cancel_held(void **state)
+{
+    (void)state;
+    struct fake_host h;
+    host_init(&h);
+    h.want_roots = true;
+    in(&h, "%s", init_with_roots);
+    in(&h, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}");
+    char id[64];
+    snprintf(id, sizeof(id), "%s", expect_roots_request(&h));
+    in(&h, LOCK_CALL(10));
+    in(&h, LOCK_CALL(11));
+    /* Cancelling a held call: never reaches the host, no cancel either. */
+    in(&h, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\",\"params\":{"
+           "\"requestId\":10}}");
+    assert_int_equal(h.ncancelled, 0);
+    mcp_session_roots_give_up(h.s);
+    assert_int_equal(h.ncalls, 1);
+    /* The late answer is still passed on. */
+    in(&h, "{\"jsonrpc\":\"2.0\",\"id\":\"%s\",\"result\":{\"roots\":[{\"uri\":\"file:///x\"}]}}",
+       id);
+    assert_int_equal(h.roots_listed, 1);
+    assert_int_equal(h.ncalls, 1);
+    host_deinit(&h);
+}
+
+static void test_mcp__roots_not_asked_without_the_capability(void **state)
+{
+    (void)state;
+    struct fake_host h;
+    host_init(&h);
+    h.want_roots = true;
+    in(&h, "{\"jsonrpc\":\"2.0\",\"id\":0,\"method\":\"initialize\",\"params\":{"
+           "\"protocolVersion\":\"2025-11-25\",\"capabilities\":{},\"clientInfo\":{"
+           "\"name\":\"test\",\"version\":\"1\"}}}");
+    in(&h, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}");
+    assert_false(mcp_session_client_has_roots(h.s));
+    assert_int_equal(h.roots_requested, 0);
+    assert_int_equal(nsent(&h), 1); /* only the initialize answer */
+    in(&h, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/roots/list_changed\"}");
+    assert_int_equal(nsent(&h), 1);
+    in(&h, LOCK_CALL(3));
+    assert_int_equal(h.ncalls, 1);
+    host_deinit(&h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1393,6 +1565,10 @@ int main(void)
         cmocka_unit_test(test_mcp__batches_on_2025_03_26),
         cmocka_unit_test(test_mcp__batches_refused_on_later_revisions),
         cmocka_unit_test(test_mcp__resume),
+        cmocka_unit_test(test_mcp__roots_listed_and_calls_held_meanwhile),
+        cmocka_unit_test(test_mcp__roots_list_changed_asks_again),
+        cmocka_unit_test(test_mcp__roots_give_up_and_cancel_held),
+        cmocka_unit_test(test_mcp__roots_not_asked_without_the_capability),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -1,6 +1,7 @@
 /* Unit tests for core/path: file keys and pattern keys. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -128,6 +129,49 @@ static void test_path__patterns(void **state)
     expect_pattern_error("src/x\\", "backslash");
 }
 
+static void expect_resolved(const char *prefix, const char *arg, bool pattern, const char *want)
+{
+    char *out = NULL, *msg = NULL;
+    int rc = path_resolve(ROOT, prefix, arg, strlen(arg), pattern, &out, &msg);
+    if (rc)
+        fail_msg("'%s' in '%s': %s", arg, prefix ? prefix : "(null)", msg);
+    assert_string_equal(out, want);
+    free(out);
+}
+
+static void expect_resolve_error(const char *prefix, const char *arg, size_t len, bool pattern,
+                                 const char *needle)
+{
+    char *out = NULL, *msg = NULL;
+    assert_int_equal(path_resolve(ROOT, prefix, arg, len, pattern, &out, &msg), -ERR_INVALID);
+    assert_null(out);
+    if (!strstr(msg, needle))
+        fail_msg("'%s' in '%s': message '%s' lacks '%s'", arg, prefix, msg, needle);
+    free(msg);
+}
+
+static void test_path__resolve_against_a_subdirectory(void **state)
+{
+    (void)state;
+    expect_resolved("src", "a.c", false, "src/a.c");
+    expect_resolved("packages/web", "src/x.ts", false, "packages/web/src/x.ts");
+    expect_resolved("packages/web", "../api/y.ts", false, "packages/api/y.ts");
+    expect_resolved("src", "./deep//b.c", false, "src/deep/b.c");
+    expect_resolved("", "a.c", false, "a.c");
+    expect_resolved(NULL, "a.c", false, "a.c");
+    /* Absolute paths ignore the prefix: they are under the worktree. */
+    expect_resolved("src", "/home/u/shop/lib/c.c", false, "lib/c.c");
+    expect_resolved("src", "*.c", true, "src/*.c");
+    expect_resolved("src", "api/", true, "src/api/**");
+    expect_resolved("src", "/home/u/shop/web/**", true, "web/**");
+    expect_resolve_error("src", "../../etc/passwd", 16, false, "path '../../etc/passwd' escapes");
+    expect_resolve_error("src", "/etc/passwd", 11, false, "outside the workspace root");
+    expect_resolve_error("src", "..", 2, false, "'..' is the workspace root itself");
+    expect_resolve_error("src", "", 0, false, "must not be empty");
+    expect_resolve_error("src", "a\0b.c", 5, false, "NUL");
+    expect_resolve_error("src", "../lib/*", 8, true, "pattern '../lib/*' contains '..'");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -136,6 +180,7 @@ int main(void)
         cmocka_unit_test(test_path__rejects_escape_and_outside),
         cmocka_unit_test(test_path__rejects_empty_nul_root_and_long),
         cmocka_unit_test(test_path__patterns),
+        cmocka_unit_test(test_path__resolve_against_a_subdirectory),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,6 +3,7 @@
  * result validator and the anchored pattern matcher. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -470,6 +471,38 @@ static void test_tools__schema_self_check(void **state)
     expect_unsupported("{\"type\":\"array\",\"maxItems\":-1}", "bad value of 'maxItems'");
 }
 
+/* A host rewrites exactly the arguments a tool marks as paths: the marks
+ * follow the input schemas, so a new path argument cannot be missed. */
+static void test_tools__path_arguments_are_marked(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name;
+        unsigned bit;
+    } args[] = {{"file", TOOL_PATH_FILE},
+                {"pattern", TOOL_PATH_PATTERN},
+                {"files", TOOL_PATH_FILES},
+                {"patterns", TOOL_PATH_PATTERNS}};
+    size_t n = 0;
+    const struct tool_def *all = tools_all(&n);
+    unsigned seen = 0;
+    for (size_t i = 0; i < n; i++) {
+        cJSON *schema = cJSON_Parse(all[i].input_schema);
+        const cJSON *props = cJSON_GetObjectItem(schema, "properties");
+        for (size_t k = 0; k < sizeof(args) / sizeof(args[0]); k++) {
+            bool has = cJSON_GetObjectItemCaseSensitive(props, args[k].name) != NULL;
+            bool marked = (all[i].paths & args[k].bit) != 0;
+            if (has != marked)
+                fail_msg("%s: argument '%s' %s", all[i].name, args[k].name,
+                         has ? "is not marked as a path" : "is marked but absent");
+        }
+        seen |= all[i].paths;
+        cJSON_Delete(schema);
+    }
+    assert_int_equal(seen,
+                     TOOL_PATH_FILE | TOOL_PATH_PATTERN | TOOL_PATH_FILES | TOOL_PATH_PATTERNS);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -483,6 +516,7 @@ int main(void)
         cmocka_unit_test(test_tools__results_match_output_schemas),
         cmocka_unit_test(test_tools__pattern_matcher),
         cmocka_unit_test(test_tools__schema_self_check),
+        cmocka_unit_test(test_tools__path_arguments_are_marked),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

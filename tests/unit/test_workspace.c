@@ -1529,10 +1529,59 @@ static void test_workspace__sessions_reset_after_log_rebuild(void **state)
     fx_deinit(&f);
 }
 
+/* A case-folding workspace keys "SRC/A.c" and "src/a.C" alike and shows
+ * the folded key; a case-sensitive one keeps them apart. */
+static void test_workspace__fold_case_is_a_workspace_property(void **state)
+{
+    (void)state;
+    struct fx f;
+    struct workspace_config cfg = {.fold_case = true};
+    fx_init_cfg(&f, &cfg);
+    fx_register(&f, "a", "s1");
+    fx_register(&f, "b", "s2");
+    struct workspace_caller a = fx_as("a", "s1"), b = fx_as("b", "s2");
+    cJSON *r = fx_call(&f, &a, "lock_file", "{\"file\":\"SRC/Api/Main.C\"}");
+    fx_assert_str(r, "file", "src/api/main.c");
+    cJSON_Delete(r);
+    r = fx_call(&f, &b, "lock_file", "{\"file\":\"src/API/main.c\"}");
+    assert_true(fx_bool(r, "success", false));
+    fx_assert_str(r, "lockedBy", "a");
+    cJSON_Delete(r);
+    /* Absolute paths fold after the root is stripped; UTF-8 is kept. */
+    r = fx_call(&f, &b, "check_lock", "{\"file\":\"/home/u/shop/Src/API/MAIN.c\"}");
+    assert_true(fx_bool(r, "locked", true));
+    fx_assert_str(r, "file", "src/api/main.c");
+    cJSON_Delete(r);
+    r = fx_call(&f, &b, "lock_file", "{\"file\":\"Docs/\xc3\x89t\xc3\xa9.MD\"}");
+    fx_assert_str(r, "file", "docs/\xc3\x89t\xc3\xa9.md");
+    cJSON_Delete(r);
+    /* Patterns fold too and conflict across case. */
+    r = fx_call(&f, &b, "lock_file", "{\"pattern\":\"SRC/**\"}");
+    assert_true(fx_bool(r, "success", false));
+    cJSON_Delete(r);
+    r = fx_call(&f, &a, "unlock_file", "{\"file\":\"src/api/MAIN.c\"}");
+    fx_assert_str(r, "file", "src/api/main.c");
+    cJSON_Delete(r);
+    fx_deinit(&f);
+
+    /* The same calls on a case-sensitive workspace are two keys. */
+    fx_init(&f);
+    fx_register(&f, "a", "s1");
+    fx_register(&f, "b", "s2");
+    r = fx_call(&f, &a, "lock_file", "{\"file\":\"SRC/Api/Main.C\"}");
+    fx_assert_str(r, "file", "SRC/Api/Main.C");
+    cJSON_Delete(r);
+    r = fx_call(&f, &b, "lock_file", "{\"file\":\"src/API/main.c\"}");
+    assert_true(fx_bool(r, "success", true));
+    cJSON_Delete(r);
+    fx_deinit(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_workspace__register_emits_event_and_attaches),
+        cmocka_unit_test(test_workspace__fold_case_is_a_workspace_property),
         cmocka_unit_test(test_workspace__register_taken_id_is_uniquified),
         cmocka_unit_test(test_workspace__register_validates_arguments),
         cmocka_unit_test(test_workspace__detached_agent_goes_offline_after_grace),

@@ -22,6 +22,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { ListRootsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { MessageValidator, ToolSchemas } from './schema.mjs';
 import { hubProcesses, processesMentioning, stopPid, alive } from './procs.mjs';
 
@@ -160,6 +161,12 @@ export class Agent {
     return r.structuredContent;
   }
 
+  /** Replace the client's MCP roots and send notifications/roots/list_changed. */
+  async setRoots(roots) {
+    this.roots = roots;
+    await this.client.sendRootsListChanged();
+  }
+
   /** register_agent; remembers the agent id. */
   async register(args = {}) {
     const r = await this.ok('register_agent', args);
@@ -284,20 +291,32 @@ export class Workspace {
    *   protocolVersion  — asked for in initialize (default: the SDK's latest)
    *   listTools        — fetch tools/list first so tool results are checked
    *                      against their outputSchema (default true)
+   *   cwd              — the directory the bridge starts in (default: the root)
+   *   roots            — MCP roots ([{uri, name?}]): the client declares the
+   *                      `roots` capability and answers roots/list with them;
+   *                      agent.setRoots() changes them and notifies the hub
    */
-  async client({ label, agent, protocolVersion, env = {}, args = [], listTools = true, name = 'coordhub-e2e', timeout = 30000 } = {}) {
+  async client({ label, agent, protocolVersion, env = {}, args = [], listTools = true, name = 'coordhub-e2e', timeout = 30000, cwd, roots } = {}) {
     label = label || agent || `client-${++this.seq}`;
     const fd = this.logFd(label);
     const inner = new StdioClientTransport({
       command: this.bin,
       args: ['mcp', ...this.dirArgs(), ...(agent ? ['--agent', agent] : []), ...args],
       env: this.env(env),
-      cwd: this.root,
+      cwd: cwd || this.root,
       stderr: fd,
     });
     const transport = new ValidatingTransport(inner, this.validator(label), { protocolVersion });
-    const client = new Client({ name, version: '1.0.0' }, { capabilities: {} });
+    const client = new Client({ name, version: '1.0.0' }, { capabilities: roots ? { roots: { listChanged: true } } : {} });
     const a = new Agent(this, label, client, transport);
+    if (roots) {
+      a.roots = roots;
+      a.rootsListed = 0;
+      client.setRequestHandler(ListRootsRequestSchema, () => {
+        a.rootsListed++;
+        return { roots: a.roots };
+      });
+    }
     this.agents.push(a);
     try {
       await within(timeout, client.connect(transport, { timeout }), `${label}: connect (initialize)`);

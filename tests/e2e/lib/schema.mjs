@@ -231,7 +231,8 @@ export class MessageValidator {
     if ('method' in msg) {
       if ('id' in msg) {
         this.expect(v, 'JSONRPCRequest', msg, msg);
-        this.expect(v, 'ServerRequest', { method: msg.method, params: msg.params }, msg);
+        // Whole: from 2025-11-25 each ServerRequest member is a JSONRPCRequest.
+        this.expect(v, 'ServerRequest', msg, msg);
       } else {
         this.expect(v, 'JSONRPCNotification', msg, msg);
         this.expect(v, NOTIFICATION_DEFS[msg.method] || 'ServerNotification', msg, msg);
