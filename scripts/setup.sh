@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 PACKAGES=(
   build-essential cmake pkg-config git
   libevent-dev libcjson-dev libsqlite3-dev libhiredis-dev libssl-dev libcmocka-dev
-  sqlite3 redis-server redis-tools jq procps curl openssl
+  sqlite3 redis-server redis-tools jq procps curl openssl python3
   valgrind clang clang-format clang-tidy
   nodejs npm
 )

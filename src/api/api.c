@@ -260,6 +260,7 @@ static void api_metrics(void *arg, struct evhttp_request *req, const struct evke
         .http_requests_total = hs.requests,
         .http_rejected_total = hs.rejected,
         .http_unauthorized_total = hs.unauthorized,
+        .events_post_reserved_total = rest_events_reserved(a->rest),
     };
     struct buf out;
     buf_init(&out, API_METRICS_MAX);

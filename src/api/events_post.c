@@ -26,6 +26,7 @@
 #include "auth/keys.h"
 #include "base/json.h"
 #include "base/str.h"
+#include "core/event.h"
 #include "core/workspace.h"
 #include "net/http.h"
 
@@ -61,8 +62,9 @@ static void events_post_done(void *arg, cJSON *result, bool is_error)
     rest_req_finish(rr, 201, o);
 }
 
-/* An item's problem as a message naming where it is; NULL if it is fine. */
-static char *events_post_check(const cJSON *item, int index)
+/* An item's problem as a message naming where it is; NULL if it is fine.
+ * *reserved is set when the problem is a type of the hub's own. */
+static char *events_post_check(const cJSON *item, int index, bool *reserved)
 {
     char where[32] = "";
     if (index >= 0)
@@ -78,6 +80,8 @@ static char *events_post_check(const cJSON *item, int index)
     }
     char *msg = NULL;
     if (workspace_publish_check(item, &msg) != 0) {
+        const char *type = json_get_str(item, "type", NULL);
+        *reserved = type && event_type_reserved(type);
         char *m = str_printf("%s%s", where, msg ? msg : "invalid event");
         free(msg);
         return m;
@@ -116,15 +120,18 @@ void rest_handle_events_post(struct rest *r, struct evhttp_request *req, const s
     bool batch = cJSON_IsArray(body);
     int n = batch ? cJSON_GetArraySize(body) : 1;
     char *msg = NULL;
+    bool reserved = false;
     if (batch && (n < 1 || n > EVENTS_POST_MAX_BATCH)) {
         msg = str_printf("the array must hold 1 to %d events (it holds %d)", EVENTS_POST_MAX_BATCH,
                          n);
     } else if (batch) {
         for (int i = 0; i < n && !msg; i++)
-            msg = events_post_check(cJSON_GetArrayItem(body, i), i);
+            msg = events_post_check(cJSON_GetArrayItem(body, i), i, &reserved);
     } else {
-        msg = events_post_check(body, -1);
+        msg = events_post_check(body, -1, &reserved);
     }
+    if (reserved)
+        rest_events_reserved_note(r);
     if (msg) {
         http_reply_error(req, 400, "invalid_argument", msg);
         free(msg);

@@ -228,6 +228,28 @@ static int metrics_foreign(struct buf *out, const struct metrics_hub *hub)
     return rc;
 }
 
+/* Events refused from outside because their type is in the hub's own
+ * namespaces, one series per way in (docs/events.md). */
+static int metrics_reserved(struct buf *out, const struct metrics_hub *hub,
+                            const struct metrics_face *face)
+{
+    const char *name = "coordhub_events_reserved_refused_total";
+    int rc = metrics_family(out, name, "counter",
+                            "Events refused because their type is in the hub's own namespaces, "
+                            "by the way they came in.");
+    const struct {
+        const char *way;
+        uint64_t n;
+    } rows[] = {
+        {"publish_event", hub->publish_reserved_total},
+        {"post_events", face->events_post_reserved_total},
+        {"redis", hub->foreign.reserved},
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]) && !rc; i++)
+        rc = metrics_labelled(out, name, "way", rows[i].way, rows[i].n);
+    return rc;
+}
+
 int metrics_render(struct buf *out, const struct metrics_hub *hub, const struct metrics_face *face,
                    const struct metrics_event_counts *events)
 {
@@ -333,6 +355,8 @@ int metrics_render(struct buf *out, const struct metrics_hub *hub, const struct 
                                &hub->commit_batch_events);
     if (!rc)
         rc = metrics_foreign(out, hub);
+    if (!rc)
+        rc = metrics_reserved(out, hub, face);
     if (!rc)
         rc = metrics_cache(out, "coordhub_event_cache_hits_total",
                            "History reads served from the in-memory ring of recent events.", true,

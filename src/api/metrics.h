@@ -101,6 +101,7 @@ struct metrics_hub {
     struct {
         uint64_t ingested, duplicate, ignored, invalid, reserved, failed;
     } foreign;
+    uint64_t publish_reserved_total; /* publish_event calls refused for a reserved type */
 };
 
 /* Figures of the HTTP face itself. */
@@ -112,8 +113,9 @@ struct metrics_face {
     struct metrics_cache sse_cache; /* GET /events catch-up reads */
     size_t http_connections;
     uint64_t http_requests_total;
-    uint64_t http_rejected_total;     /* connections refused at the cap */
-    uint64_t http_unauthorized_total; /* 401 answers */
+    uint64_t http_rejected_total;        /* connections refused at the cap */
+    uint64_t http_unauthorized_total;    /* 401 answers */
+    uint64_t events_post_reserved_total; /* POST /events refused for a reserved type */
 };
 
 /* Append the exposition to out. 0 or -ERR_TOO_LARGE past out's cap. */

@@ -52,8 +52,19 @@ struct rest_req {
 struct rest {
     struct http_server *http;
     const struct api_host *host;
-    struct rest_req *reqs; /* owned: in flight */
+    struct rest_req *reqs;    /* owned: in flight */
+    uint64_t events_reserved; /* POST /events refused for a reserved type */
 };
+
+uint64_t rest_events_reserved(const struct rest *r)
+{
+    return r->events_reserved;
+}
+
+void rest_events_reserved_note(struct rest *r)
+{
+    r->events_reserved++;
+}
 
 struct rest *rest_new(struct http_server *http, const struct api_host *host)
 {

@@ -66,6 +66,12 @@ struct rest *rest_new(struct http_server *http, const struct api_host *host);
  * http_server_free). NULL ok. */
 void rest_free(struct rest *r);
 
+/* POST /events bodies refused because an event's type is in the hub's
+ * own namespaces, for /metrics. */
+uint64_t rest_events_reserved(const struct rest *r);
+/* Count one such refusal (events_post.c). */
+void rest_events_reserved_note(struct rest *r);
+
 /* Route handler for every path under /api/v1/. key is the API key the
  * request authenticated with (borrowed: keys outlive the face), or NULL
  * for the admin token. */

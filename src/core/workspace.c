@@ -355,6 +355,7 @@ void workspace_carry_ephemeral(struct workspace *to, struct workspace *from,
     to->lock_contended += from->lock_contended;
     to->lock_expired += from->lock_expired;
     to->lock_granted += from->lock_granted;
+    to->publish_reserved += from->publish_reserved;
 }
 
 /* ---- time ---- */
@@ -583,6 +584,7 @@ void workspace_stats_get(const struct workspace *ws, struct workspace_stats *out
     out->lock_contended = ws->lock_contended;
     out->lock_expired = ws->lock_expired;
     out->lock_granted = ws->lock_granted;
+    out->publish_reserved = ws->publish_reserved;
 }
 
 void workspace_waiter_done_vec_deinit(struct workspace_waiter_done_vec *v)

@@ -220,6 +220,7 @@ int workspace_task_claimed_at(const struct workspace *ws, const char *task_id, i
 struct workspace_stats {
     size_t agents, agents_active, leases, tasks_open, tasks_claimed, waiters;
     uint64_t lock_contended, lock_expired, lock_granted;
+    uint64_t publish_reserved; /* publish_event calls refused for a reserved type */
 };
 void workspace_stats_get(const struct workspace *ws, struct workspace_stats *out);
 

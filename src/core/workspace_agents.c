@@ -325,8 +325,14 @@ int workspace__op_publish_event(struct workspace *ws, const struct workspace_cal
                                 cJSON **result, char **errmsg)
 {
     int rc = workspace_publish_check(args, errmsg);
-    if (rc)
+    if (rc) {
+        /* Counted for /metrics: an outsider writing into the hub's own
+         * namespaces (docs/events.md, "Reserved namespaces"). */
+        const char *type = json_get_str(args, "type", NULL);
+        if (type && event_type_reserved(type))
+            ws->publish_reserved++;
         return rc;
+    }
     const char *type = cJSON_GetObjectItemCaseSensitive(args, "type")->valuestring;
     const cJSON *data = cJSON_GetObjectItemCaseSensitive(args, "data");
     workspace__emit(ws, out, type, now_ms, ws_dup(data));

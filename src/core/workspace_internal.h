@@ -65,6 +65,7 @@ struct workspace {
     uint64_t next_waiter_id;
     struct map waitqs; /* qkey -> struct workspace_waitq */
     uint64_t lock_contended, lock_expired, lock_granted;
+    uint64_t publish_reserved; /* publish_event refused: a type of the hub's own namespaces */
 };
 
 typedef int workspace__op_fn(struct workspace *ws, const struct workspace_caller *caller,

@@ -131,4 +131,40 @@ batch_sum=$(awk '$1 == "coordhub_commit_batch_events_sum" { printf "%d", $2 }' "
   ok "the /events backlog came from the ring" || fail "events cache hits"
 [ "$(val m1 'coordhub_event_cache_misses_total{reader="events"}')" = 0 ] &&
   ok "…without store reads (the log is shorter than the ring)" || fail "events cache misses"
+# ---- events refused for a type of the hub's own namespaces ----------------------
+scrape r0
+post() { curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" \
+  -H 'Content-Type: application/json' -d "$1" "$URL/events"; }
+[ "$(post '[{"type":"ci:ok","data":{}},{"type":"file:unlocked","data":{"file":"a.c"}}]')" = 400 ] &&
+  ok "POST /events with a reserved type is refused" || fail "reserved POST not refused"
+[ "$(post '{"type":"Not A Type","data":{}}')" = 400 ] && ok "a malformed type is refused too" ||
+  fail "bad type not refused"
+# publish_event over an ordinary MCP session on the socket.
+python3 - "$STATE/hub.sock" >"$WORK/pub.out" <<'PY'
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); s.connect(sys.argv[1]); f = s.makefile("rwb")
+def send(m): f.write((json.dumps(m) + "\n").encode()); f.flush()
+def reply(i):
+    for line in f:
+        m = json.loads(line)
+        if m.get("id") == i: return m
+send({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-11-25",
+      "capabilities": {}, "clientInfo": {"name": "metrics-test", "version": "1"}}})
+reply(1)
+send({"jsonrpc": "2.0", "method": "notifications/initialized"})
+send({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "publish_event",
+      "arguments": {"type": "guidance:message", "data": {"text": "forged"}}}})
+print(json.dumps(reply(2)["result"].get("isError")))
+PY
+[ "$(cat "$WORK/pub.out")" = true ] && ok "publish_event of a reserved type is a tool error" ||
+  fail "publish_event: $(cat "$WORK/pub.out")"
+scrape r1
+rmoved() { # rmoved DESC SERIES DELTA, between r0 and r1
+  local a b
+  a=$(val r0 "$2"); b=$(val r1 "$2")
+  if [ "$((b - a))" = "$3" ]; then ok "$1 ($2: $a -> $b)"; else fail "$1 ($2: $a -> $b, wanted +$3)"; fi
+}
+rmoved "the reserved POST is counted once" 'coordhub_events_reserved_refused_total{way="post_events"}' 1
+rmoved "the reserved publish_event is counted" 'coordhub_events_reserved_refused_total{way="publish_event"}' 1
+rmoved "nothing came by Redis" 'coordhub_events_reserved_refused_total{way="redis"}' 0
 finish
