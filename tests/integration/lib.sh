@@ -41,6 +41,28 @@ expect_code() {
     fail "$desc (exit $got, wanted $want)"; sed 's/^/    /' "$WORK/out" "$WORK/err"; fi
 }
 
+# wait_for FILE PATTERN [TRIES]: until FILE holds PATTERN (50 ms steps,
+# 100 tries by default); non-zero when it never does.
+wait_for() {
+  for _ in $(seq "${3:-100}"); do grep -q -- "$2" "$1" 2>/dev/null && return 0; sleep 0.05; done
+  return 1
+}
+
+# start_http_hub: a hub with its HTTP face on an ephemeral loopback port.
+# Sets ADDR, URL, TOKEN (the admin token) and the curl arguments AUTH
+# (that token as Bearer credential) and JSON (the content type); ends the
+# test when the hub does not come up.
+start_http_hub() {
+  "$COORDHUB" serve --daemon --http 127.0.0.1:0
+  if wait_for "$STATE/http.addr" ":"; then ok "hub up with HTTP"; else
+    fail "no http.addr"; cat "$STATE/hub.log" 2>/dev/null; finish; exit 1; fi
+  ADDR=$(cat "$STATE/http.addr")
+  URL="http://$ADDR"
+  TOKEN=$(cat "$STATE/token")
+  AUTH=(-H "Authorization: Bearer $TOKEN")
+  JSON=(-H "Content-Type: application/json")
+}
+
 start_hub() {
   "$COORDHUB" serve --daemon --no-http
   for _ in $(seq 100); do [ -S "$STATE/hub.sock" ] && return 0; sleep 0.05; done

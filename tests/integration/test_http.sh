@@ -23,10 +23,6 @@ stop_extra() {
 trap stop_extra EXIT
 
 # wait_for FILE PATTERN [TRIES]: until grep finds PATTERN in FILE (50 ms steps).
-wait_for() {
-  for _ in $(seq "${3:-100}"); do grep -q -- "$2" "$1" 2>/dev/null && return 0; sleep 0.05; done
-  return 1
-}
 
 # A hub on an ephemeral port, short heartbeats, debug logs (so request
 # logging is exercised by the "token never logged" check).

@@ -9,19 +9,8 @@
 # serves ordinary requests (keep-alive included) afterwards.
 source "$(dirname "$0")/lib.sh"
 
-wait_for() {
-  for _ in $(seq "${3:-100}"); do grep -q -- "$2" "$1" 2>/dev/null && return 0; sleep 0.05; done
-  return 1
-}
-
-"$COORDHUB" serve --daemon --http 127.0.0.1:0
-wait_for "$STATE/http.addr" ":" && ok "hub up with HTTP" || { fail "no http.addr"; finish; }
-ADDR=$(cat "$STATE/http.addr")
-URL="http://$ADDR"
+start_http_hub
 PORT=${ADDR##*:}
-TOKEN=$(cat "$STATE/token")
-AUTH=(-H "Authorization: Bearer $TOKEN")
-JSON=(-H "Content-Type: application/json")
 
 # code METHOD PATH [curl args...]: the status; body and head in $WORK.
 code() {

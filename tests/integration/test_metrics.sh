@@ -6,15 +6,7 @@
 # read before and after, so the test asserts what the calls added.
 source "$(dirname "$0")/lib.sh"
 
-wait_for() { # wait_for FILE PATTERN [TRIES] (50 ms steps)
-  for _ in $(seq "${3:-100}"); do grep -q -- "$2" "$1" 2>/dev/null && return 0; sleep 0.05; done
-  return 1
-}
-
-"$COORDHUB" serve --daemon --http 127.0.0.1:0
-wait_for "$STATE/http.addr" ":" && ok "hub up with HTTP" || { fail "no http.addr"; finish; }
-URL="http://$(cat "$STATE/http.addr")"
-TOKEN=$(cat "$STATE/token")
+start_http_hub
 
 scrape() { curl -s -H "Authorization: Bearer $TOKEN" "$URL/metrics" >"$WORK/$1"; }
 # val FILE SERIES: the value of one series (name with labels), 0 when absent.

@@ -41,10 +41,6 @@ stop_sse() {
 }
 trap 'stop_sse; stop_redis; cleanup' EXIT
 ch() { "$COORDHUB" "$@" --store "$STORE"; }
-wait_for() {
-  for _ in $(seq "${3:-100}"); do grep -q -- "$2" "$1" 2>/dev/null && return 0; sleep 0.05; done
-  return 1
-}
 
 start_redis
 ch serve --daemon --http 127.0.0.1:0

@@ -5,17 +5,7 @@
 # client that stays gets its grant.
 source "$(dirname "$0")/lib.sh"
 
-wait_for() {
-  for _ in $(seq "${3:-100}"); do grep -q -- "$2" "$1" 2>/dev/null && return 0; sleep 0.05; done
-  return 1
-}
-
-"$COORDHUB" serve --daemon --http 127.0.0.1:0
-wait_for "$STATE/http.addr" ":" && ok "hub up with HTTP" || { fail "no http.addr"; finish; }
-URL="http://$(cat "$STATE/http.addr")"
-TOKEN=$(cat "$STATE/token")
-AUTH=(-H "Authorization: Bearer $TOKEN")
-JSON=(-H "Content-Type: application/json")
+start_http_hub
 
 # The number of queued lock requests, from /metrics.
 waiters() {

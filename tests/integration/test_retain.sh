@@ -5,11 +5,6 @@
 # starts from the snapshot plus the tail, at the same seq.
 source "$(dirname "$0")/lib.sh"
 
-wait_for() { # wait_for FILE PATTERN [TRIES] (50 ms steps)
-  for _ in $(seq "${3:-100}"); do grep -q -- "$2" "$1" 2>/dev/null && return 0; sleep 0.05; done
-  return 1
-}
-
 for bad in 10 999 -5 abc "" 1e6; do
   expect_code 4 "--retain-events '$bad' is refused as an invalid value" -- "$COORDHUB" serve --no-http --retain-events "$bad"
   grep -q "retain-events" "$WORK/err" || fail "the refusal of '$bad' names the option"

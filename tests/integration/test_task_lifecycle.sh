@@ -7,17 +7,7 @@
 # task:reopened, task:updated and agent:removed in the log.
 source "$(dirname "$0")/lib.sh"
 
-wait_for() {
-  for _ in $(seq "${3:-100}"); do grep -q -- "$2" "$1" 2>/dev/null && return 0; sleep 0.05; done
-  return 1
-}
-
-"$COORDHUB" serve --daemon --http 127.0.0.1:0
-wait_for "$STATE/http.addr" ":" && ok "hub up with HTTP" || { fail "no http.addr"; finish; }
-URL="http://$(cat "$STATE/http.addr")"
-TOKEN=$(cat "$STATE/token")
-AUTH=(-H "Authorization: Bearer $TOKEN")
-JSON=(-H "Content-Type: application/json")
+start_http_hub
 req() {
   local m=$1 p=$2; shift 2
   curl -s -o "$WORK/body" -D "$WORK/head" -w '%{http_code}' -X "$m" "${AUTH[@]}" "$@" "$URL$p"

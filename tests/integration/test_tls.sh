@@ -8,11 +8,6 @@
 # revoked one does not count).
 source "$(dirname "$0")/lib.sh"
 
-wait_for() { # wait_for FILE PATTERN [TRIES] (50 ms steps)
-  for _ in $(seq "${3:-100}"); do grep -q -- "$2" "$1" 2>/dev/null && return 0; sleep 0.05; done
-  return 1
-}
-
 # ---- throw-away certificates -------------------------------------------------
 CERTS="$WORK/certs"
 mkdir -p "$CERTS"
