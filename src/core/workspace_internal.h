@@ -143,6 +143,20 @@ void workspace__waiters_carry(struct workspace *to, struct workspace *from,
  * de-duplicated array (order kept); on error *errmsg names argname. */
 int workspace__norm_list(const struct workspace *ws, const cJSON *in, const char *argname,
                          bool pattern, cJSON **out, char **errmsg);
+/* The fields create_task and update_task share, read from a call's
+ * arguments and checked; files and patterns normalised. */
+struct workspace__task_fields {
+    const char *title, *description; /* borrowed from the arguments; NULL: absent */
+    const cJSON *capabilities;       /* borrowed; NULL: absent */
+    cJSON *files, *patterns;         /* owned, normalised; NULL: absent */
+    int64_t priority;                /* 0 when absent */
+    bool has_priority;
+};
+/* Fill *f from args (title required when title_required). 0, or the
+ * argument error with *errmsg naming it (nothing left to free). */
+int workspace__task_fields_read(const struct workspace *ws, const cJSON *args, bool title_required,
+                                struct workspace__task_fields *f, char **errmsg);
+void workspace__task_fields_deinit(struct workspace__task_fields *f);
 /* A domain refusal about task t: {success:false, error, task}; fmt_err
  * has two %s, filled with a and b. */
 cJSON *workspace__task_refusal(const struct task *t, const char *fmt_err, const char *a,

@@ -212,33 +212,15 @@ int workspace__op_update_task(struct workspace *ws, const struct workspace_calle
                               cJSON **result, char **errmsg)
 {
     struct task *t;
-    const char *actor, *title, *desc;
-    const cJSON *files_arg, *pats_arg, *caps;
-    cJSON *files = NULL, *patterns = NULL;
-    int64_t prio;
-    int rc = args_str(args, "title", false, WORKSPACE_TITLE_MAX, &title, errmsg);
-    if (!rc)
-        rc = args_str(args, "description", false, WORKSPACE_TEXT_MAX, &desc, errmsg);
-    if (!rc)
-        rc = args_str_array(args, "files", WORKSPACE_LIST_MAX, PATH_MAX_LEN, &files_arg, errmsg);
-    if (!rc)
-        rc = args_str_array(args, "patterns", WORKSPACE_PATTERNS_MAX, PATH_PATTERN_MAX, &pats_arg,
-                            errmsg);
-    if (!rc)
-        rc = args_str_array(args, "capabilities", WORKSPACE_CAPS_MAX, WORKSPACE_CAP_LEN, &caps,
-                            errmsg);
-    if (!rc)
-        rc = args_int(args, "priority", -1000000000, 1000000000, 0, &prio, errmsg);
-    bool has_prio = args_any(args, "priority") != NULL;
-    if (!rc && !title && !desc && !files_arg && !pats_arg && !caps && !has_prio) {
+    const char *actor;
+    struct workspace__task_fields f;
+    int rc = workspace__task_fields_read(ws, args, false, &f, errmsg);
+    if (!rc && !f.title && !f.description && !f.files && !f.patterns && !f.capabilities &&
+        !f.has_priority) {
         *errmsg = xstrdup("arguments: give at least one of title, description, priority, files, "
                           "patterns, capabilities");
         rc = -ERR_INVALID;
     }
-    if (!rc && files_arg)
-        rc = workspace__norm_list(ws, files_arg, "files", false, &files, errmsg);
-    if (!rc && pats_arg)
-        rc = workspace__norm_list(ws, pats_arg, "patterns", true, &patterns, errmsg);
     if (!rc)
         rc = task_change_args(ws, caller, args, &t, &actor, errmsg);
     if (rc)
@@ -256,27 +238,26 @@ int workspace__op_update_task(struct workspace *ws, const struct workspace_calle
     cJSON_AddStringToObject(d, "taskId", t->id);
     cJSON_AddStringToObject(d, "updatedBy", actor ? actor : "admin");
     cJSON *ch = cJSON_AddObjectToObject(d, "changes");
-    if (title)
-        cJSON_AddStringToObject(ch, "title", title);
-    if (desc)
-        cJSON_AddStringToObject(ch, "description", desc);
-    if (has_prio)
-        cJSON_AddNumberToObject(ch, "priority", (double)prio);
-    if (files) {
-        cJSON_AddItemToObject(ch, "files", files);
-        files = NULL;
+    if (f.title)
+        cJSON_AddStringToObject(ch, "title", f.title);
+    if (f.description)
+        cJSON_AddStringToObject(ch, "description", f.description);
+    if (f.has_priority)
+        cJSON_AddNumberToObject(ch, "priority", (double)f.priority);
+    if (f.files) {
+        cJSON_AddItemToObject(ch, "files", f.files);
+        f.files = NULL;
     }
-    if (patterns) {
-        cJSON_AddItemToObject(ch, "patterns", patterns);
-        patterns = NULL;
+    if (f.patterns) {
+        cJSON_AddItemToObject(ch, "patterns", f.patterns);
+        f.patterns = NULL;
     }
-    if (caps)
-        cJSON_AddItemToObject(ch, "capabilities", cJSON_Duplicate(caps, 1));
+    if (f.capabilities)
+        cJSON_AddItemToObject(ch, "capabilities", cJSON_Duplicate(f.capabilities, 1));
     workspace__emit(ws, out, EVENT_TASK_UPDATED, now_ms, d);
     *result = task_success(t);
 done:
-    cJSON_Delete(files);
-    cJSON_Delete(patterns);
+    workspace__task_fields_deinit(&f);
     return rc;
 }
 

@@ -67,48 +67,72 @@ static char *task_generated_id(const struct workspace *ws)
     return id;
 }
 
+int workspace__task_fields_read(const struct workspace *ws, const cJSON *args, bool title_required,
+                                struct workspace__task_fields *f, char **errmsg)
+{
+    memset(f, 0, sizeof(*f));
+    const cJSON *files, *patterns;
+    int rc = args_str(args, "title", title_required, WORKSPACE_TITLE_MAX, &f->title, errmsg);
+    if (!rc)
+        rc = args_str(args, "description", false, WORKSPACE_TEXT_MAX, &f->description, errmsg);
+    if (!rc)
+        rc = args_str_array(args, "files", WORKSPACE_LIST_MAX, PATH_MAX_LEN, &files, errmsg);
+    if (!rc)
+        rc = args_str_array(args, "patterns", WORKSPACE_PATTERNS_MAX, PATH_PATTERN_MAX, &patterns,
+                            errmsg);
+    if (!rc)
+        rc = args_str_array(args, "capabilities", WORKSPACE_CAPS_MAX, WORKSPACE_CAP_LEN,
+                            &f->capabilities, errmsg);
+    if (!rc)
+        rc = args_int(args, "priority", -1000000000, 1000000000, 0, &f->priority, errmsg);
+    f->has_priority = args_any(args, "priority") != NULL;
+    if (!rc && files)
+        rc = workspace__norm_list(ws, files, "files", false, &f->files, errmsg);
+    if (!rc && patterns)
+        rc = workspace__norm_list(ws, patterns, "patterns", true, &f->patterns, errmsg);
+    if (rc)
+        workspace__task_fields_deinit(f);
+    return rc;
+}
+
+void workspace__task_fields_deinit(struct workspace__task_fields *f)
+{
+    cJSON_Delete(f->files);
+    cJSON_Delete(f->patterns);
+    f->files = f->patterns = NULL;
+}
+
 int workspace__op_create_task(struct workspace *ws, const struct workspace_caller *caller,
                               const cJSON *args, int64_t now_ms, struct event_vec *out,
                               cJSON **result, char **errmsg)
 {
-    const char *id_arg, *title, *desc;
-    const cJSON *files_arg, *pats_arg, *caps, *deps_arg;
-    cJSON *files = NULL, *patterns = NULL, *deps = NULL;
+    const char *id_arg;
+    const cJSON *deps_arg;
+    struct workspace__task_fields f = {0};
+    cJSON *deps = NULL;
     char *id = NULL;
-    int64_t prio;
     int rc = args_str(args, "taskId", false, AGENT_ID_MAX, &id_arg, errmsg);
-    if (!rc)
-        rc = args_str(args, "title", true, WORKSPACE_TITLE_MAX, &title, errmsg);
-    if (!rc)
-        rc = args_str(args, "description", false, WORKSPACE_TEXT_MAX, &desc, errmsg);
-    if (!rc)
-        rc = args_str_array(args, "files", WORKSPACE_LIST_MAX, PATH_MAX_LEN, &files_arg, errmsg);
-    if (!rc)
-        rc = args_str_array(args, "patterns", WORKSPACE_PATTERNS_MAX, PATH_PATTERN_MAX, &pats_arg,
-                            errmsg);
-    if (!rc)
-        rc = args_str_array(args, "capabilities", WORKSPACE_CAPS_MAX, WORKSPACE_CAP_LEN, &caps,
-                            errmsg);
     if (!rc)
         rc = args_str_array(args, "dependsOn", WORKSPACE_PATTERNS_MAX, AGENT_ID_MAX, &deps_arg,
                             errmsg);
     if (!rc)
-        rc = args_int(args, "priority", -1000000000, 1000000000, 0, &prio, errmsg);
+        rc = workspace__task_fields_read(ws, args, true, &f, errmsg);
     if (rc)
         return rc;
     if (id_arg && !agent_id_valid(id_arg)) {
         *errmsg = xstrdup("argument 'taskId': must be 1-128 characters of [A-Za-z0-9._:@-]");
-        return -ERR_INVALID;
+        rc = -ERR_INVALID;
+        goto done;
     }
     if (id_arg && task_table_get(&ws->tasks, id_arg)) {
         *errmsg = str_printf("argument 'taskId': task '%s' already exists", id_arg);
-        return -ERR_INVALID;
-    }
-    rc = workspace__norm_list(ws, files_arg, "files", false, &files, errmsg);
-    if (!rc)
-        rc = workspace__norm_list(ws, pats_arg, "patterns", true, &patterns, errmsg);
-    if (rc)
+        rc = -ERR_INVALID;
         goto done;
+    }
+    if (!f.files)
+        f.files = cJSON_CreateArray();
+    if (!f.patterns)
+        f.patterns = cJSON_CreateArray();
     deps = cJSON_CreateArray();
     const cJSON *d;
     cJSON_ArrayForEach(d, deps_arg)
@@ -125,16 +149,16 @@ int workspace__op_create_task(struct workspace *ws, const struct workspace_calle
 
     /* The record is rendered from a transient struct so its shape is the
      * one task_to_json gives everywhere else. */
-    cJSON *empty_caps = caps ? NULL : cJSON_CreateArray();
+    cJSON *empty_caps = f.capabilities ? NULL : cJSON_CreateArray();
     struct task t = {
         .id = id,
-        .title = (char *)title,
-        .description = (char *)desc,
-        .files = files,
-        .patterns = patterns,
-        .capabilities = caps ? (cJSON *)caps : empty_caps,
+        .title = (char *)f.title,
+        .description = (char *)f.description,
+        .files = f.files,
+        .patterns = f.patterns,
+        .capabilities = f.capabilities ? (cJSON *)f.capabilities : empty_caps,
         .depends_on = deps,
-        .priority = prio,
+        .priority = f.priority,
         .status = TASK_OPEN,
         .created_by = (char *)caller->agent_id,
         .created_at = now_ms,
@@ -146,8 +170,7 @@ int workspace__op_create_task(struct workspace *ws, const struct workspace_calle
     *result = cJSON_CreateObject();
     cJSON_AddItemToObject(*result, "task", task_to_json(task_table_get(&ws->tasks, id), false));
 done:
-    cJSON_Delete(files);
-    cJSON_Delete(patterns);
+    workspace__task_fields_deinit(&f);
     cJSON_Delete(deps);
     free(id);
     return rc;
