@@ -62,12 +62,8 @@ static char *bridge_ctl_line(struct bridge *b, const char *kind)
     char cwd[PATH_MAX];
     if (getcwd(cwd, sizeof(cwd)))
         cJSON_AddStringToObject(m, "cwd", cwd);
-    char *text = json_print(m);
+    char *text = json_print_line(m);
     cJSON_Delete(m);
-    size_t n = strlen(text);
-    text = xrealloc(text, n + 2);
-    text[n] = '\n';
-    text[n + 1] = '\0';
     return text;
 }
 

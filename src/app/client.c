@@ -248,13 +248,11 @@ static char *client_admin_line(const char *kind, const char *token)
     cJSON *m = cJSON_CreateObject();
     cJSON_AddStringToObject(m, "coordhub", kind);
     cJSON_AddStringToObject(m, "token", token);
-    char *text = json_print(m);
+    char *line = json_print_line(m);
+    cJSON *tok = cJSON_GetObjectItemCaseSensitive(m, "token");
+    token_cleanse(tok->valuestring, strlen(tok->valuestring));
     cJSON_Delete(m);
-    size_t n = strlen(text);
-    text = xrealloc(text, n + 2);
-    text[n] = '\n';
-    text[n + 1] = '\0';
-    return text;
+    return line;
 }
 
 static int client_write_all(int fd, const char *p, size_t n)
@@ -337,17 +335,12 @@ int client_control(const struct options *o, bool autostart, const cJSON *req, cJ
     cJSON_AddStringToObject(signed_req, "token", token);
     token_cleanse(token, strlen(token));
     free(token);
-    char *text = json_print(signed_req);
+    char *line = json_print_line(signed_req);
     cJSON *tok = cJSON_GetObjectItemCaseSensitive(signed_req, "token");
     token_cleanse(tok->valuestring, strlen(tok->valuestring));
     cJSON_Delete(signed_req);
-    size_t len = strlen(text);
-    char *line = xmalloc(len + 1);
-    memcpy(line, text, len);
-    line[len] = '\n';
-    token_cleanse(text, len);
-    free(text);
-    int rc = client_write_all(fd, line, len + 1);
+    size_t len = strlen(line);
+    int rc = client_write_all(fd, line, len);
     token_cleanse(line, len);
     free(line);
     bool timed_out = false;
@@ -390,12 +383,9 @@ static cJSON *client_request(struct client *c, const char *method, cJSON *params
     cJSON_AddStringToObject(req, "method", method);
     if (params)
         cJSON_AddItemToObject(req, "params", params);
-    char *text = json_print(req);
+    char *text = json_print_line(req);
     cJSON_Delete(req);
-    size_t len = strlen(text);
-    text = xrealloc(text, len + 2);
-    text[len] = '\n';
-    int rc = client_write_all(c->fd, text, len + 1);
+    int rc = client_write_all(c->fd, text, strlen(text));
     free(text);
     if (rc) {
         *errmsg = client_errf("cannot send to the hub", -rc);

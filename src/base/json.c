@@ -349,6 +349,19 @@ char *json_print(const cJSON *v)
     return s;
 }
 
+char *json_print_line(const cJSON *v)
+{
+    char *s = json_print(v);
+    size_t n = strlen(s);
+    char *line = xmalloc(n + 2);
+    memcpy(line, s, n);
+    line[n] = '\n';
+    line[n + 1] = '\0';
+    explicit_bzero(s, n);
+    free(s);
+    return line;
+}
+
 cJSON *json_add_u64(cJSON *obj, const char *key, uint64_t v)
 {
     return cJSON_AddNumberToObject(obj, key, (double)v);

@@ -57,6 +57,10 @@ bool json_get_bool(const cJSON *obj, const char *key, bool dflt);
 
 /* Serialise compactly; caller frees with free(). Never NULL. */
 char *json_print(const cJSON *v);
+/* The same followed by a newline: one line of the newline-delimited
+ * framing (the hub socket, stdio). No copy of the text is left in freed
+ * memory (control lines carry the admin token). Caller frees. */
+char *json_print_line(const cJSON *v);
 /* Add a u64 as a number (exact up to 2^53, which seq never reaches). */
 cJSON *json_add_u64(cJSON *obj, const char *key, uint64_t v);
 /* Add an ISO-8601 timestamp string for ms since epoch. */

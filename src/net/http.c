@@ -324,13 +324,9 @@ void http_reply_text(struct evhttp_request *req, int status, const char *content
 
 void http_reply_json(struct evhttp_request *req, int status, cJSON *body)
 {
-    char *text = body ? json_print(body) : xstrdup("null");
+    char *text = body ? json_print_line(body) : xstrdup("null\n");
     cJSON_Delete(body);
-    size_t n = strlen(text);
-    text = xrealloc(text, n + 2);
-    text[n++] = '\n';
-    text[n] = '\0';
-    http_reply_text(req, status, "application/json", text, n);
+    http_reply_text(req, status, "application/json", text, strlen(text));
     free(text);
 }
 

@@ -392,6 +392,19 @@ static void test_json__builders(void **state)
     cJSON_Delete(o);
 }
 
+/* One line of the newline-delimited framing: the compact text and '\n'. */
+static void test_base_json__print_line(void **state)
+{
+    (void)state;
+    cJSON *v = cJSON_CreateObject();
+    cJSON_AddStringToObject(v, "coordhub", "admin");
+    cJSON_AddNumberToObject(v, "n", 3);
+    char *line = json_print_line(v);
+    assert_string_equal(line, "{\"coordhub\":\"admin\",\"n\":3}\n");
+    free(line);
+    cJSON_Delete(v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -409,6 +422,7 @@ int main(void)
         cmocka_unit_test(test_json__accessors_default_on_wrong_type),
         cmocka_unit_test(test_json__is_int_in_range),
         cmocka_unit_test(test_json__builders),
+        cmocka_unit_test(test_base_json__print_line),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
