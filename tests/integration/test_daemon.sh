@@ -118,6 +118,27 @@ grep -q "the hub was stopped" "$WORK/bridge.err" && ok "saying the hub was stopp
 [ -z "$(serve_procs)" ] && ! alive "$(hub_pid)" && ok "and starts no new hub" || fail "a hub was started again"
 exec 3>&- 4<&-
 
+# ---- a relaying bridge (stdin a regular file) ends with the stopped hub ----
+# It cannot be handed over, so it relays; its client's requests are all
+# read (stdin at its end), and a long poll keeps the session open until
+# the hub is stopped.
+cat >"$WORK/relay.in" <<'JSON'
+{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"it","version":"1"}}}
+{"jsonrpc":"2.0","method":"notifications/initialized"}
+{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"wait_for_events","arguments":{"timeoutMs":30000}}}
+JSON
+COORDHUB_IDLE_EXIT=never "$COORDHUB" mcp <"$WORK/relay.in" >"$WORK/relay.out" 2>>"$WORK/relay.err" &
+MCP_PID=$!
+for _ in $(seq 100); do grep -q '"id":1' "$WORK/relay.out" 2>/dev/null && break; sleep 0.05; done
+PID=$(hub_pid)
+alive "$PID" && ok "a relaying bridge started the hub" || fail "no hub for the relaying bridge"
+expect_code 0 "stop with a relaying bridge attached" -- "$COORDHUB" stop
+gone "$MCP_PID" && ok "the relaying bridge exits" || fail "relaying bridge still runs"
+wait "$MCP_PID" 2>/dev/null; rc=$?
+[ "$rc" = 0 ] && ok "with exit code 0" || fail "relaying bridge exit code $rc"
+[ -z "$(serve_procs)" ] && ok "and starts no new hub" || fail "a hub was started again: $(serve_procs)"
+MCP_PID=
+
 # ---- a bridge whose client has gone never starts a new hub ----------------
 start_bridge COORDHUB_IDLE_EXIT=never
 init_session
