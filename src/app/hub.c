@@ -928,7 +928,7 @@ int hub_serve(const struct options *o)
     log_info("coordhub %s serving workspace '%s' (root %s, store %s, seq %llu, idle-exit %s)",
              COORDHUB_VERSION, o->workspace, o->root, h->store->ops->name,
              (unsigned long long)h->committed_seq, idle);
-    /* One line per face (DESIGN §4 "CLI"): on stdout in the foreground;
+    /* One line per face (docs/cli.md, "serve"): on stdout in the foreground;
      * a daemon hands them to the parent, which prints them before it
      * returns, so `serve --daemon` says what it started. */
     char *faces = hub_announce_text(h);

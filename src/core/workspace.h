@@ -27,7 +27,7 @@
  * detect_conflicts, create_task, find_available_tasks, claim_task,
  * complete_task, release_task, list_tasks, cancel_task, reopen_task,
  * update_task, remove_agent, publish_event, get_coordination_status. Results are the
- * structuredContent objects of the table in DESIGN §4 and docs/tools.md.
+ * structuredContent objects docs/tools.md describes.
  *
  * Errors: a domain refusal (file locked by another agent, task already
  * claimed) is a successful call whose result has success:false. Malformed

@@ -58,8 +58,8 @@ static cJSON *ws_key_json(const char *key, bool pattern)
 }
 
 /* A resumed agent takes back the leases of the tasks it still claims
- * that nobody else holds now (DESIGN §2: resuming brings back leases and
- * tasks). Leases still held are left as they are; each key that is free
+ * that nobody else holds now (docs/tools.md, register_agent: resuming
+ * brings back leases and tasks). Leases still held are left as they are; each key that is free
  * is granted anew — a new token, a normal file:locked — and each key
  * another agent took meanwhile is reported with its holders. Only the
  * tasks' own files and patterns are known to the state, so extra files
