@@ -16,6 +16,7 @@
 #include "base/str.h"
 #include "base/utf8.h"
 #include "base/xmalloc.h"
+#include "core/path.h"
 
 static int opt_parse_int(const char *s, long long *out)
 {
@@ -289,12 +290,7 @@ static char *opt_below(const char *top, const char *dir)
     char real[PATH_MAX];
     if (!realpath(dir, real))
         return NULL;
-    size_t n = strlen(top);
-    if (strcmp(top, "/") == 0)
-        return xstrdup(real + 1);
-    if (strncmp(real, top, n) != 0 || (real[n] != '\0' && real[n] != '/'))
-        return NULL;
-    return xstrdup(real[n] ? real + n + 1 : "");
+    return path_below(top, real);
 }
 
 int options_resolve(struct options *o)

@@ -77,17 +77,6 @@ const char *roots_dir(const struct roots *r, size_t i)
     return r && i < r->n ? r->v[i].dir : NULL;
 }
 
-/* dir relative to top ("" when equal), or NULL when not below it. */
-static char *roots_below(const char *top, const char *dir)
-{
-    if (strcmp(top, "/") == 0)
-        return xstrdup(dir + 1);
-    size_t n = strlen(top);
-    if (strncmp(dir, top, n) != 0 || (dir[n] != '\0' && dir[n] != '/'))
-        return NULL;
-    return xstrdup(dir[n] ? dir + n + 1 : "");
-}
-
 int roots_add_dir(struct roots *r, const char *dir, char **why)
 {
     *why = NULL;
@@ -109,11 +98,11 @@ int roots_add_dir(struct roots *r, const char *dir, char **why)
             worktree = xstrdup(gi.toplevel);
         gitdir_info_deinit(&gi);
     }
-    char *prefix = worktree ? roots_below(worktree, real) : NULL;
+    char *prefix = worktree ? path_below(worktree, real) : NULL;
     if (!prefix) {
         free(worktree);
         worktree = xstrdup(r->ws_root);
-        prefix = roots_below(worktree, real);
+        prefix = path_below(worktree, real);
     }
     if (!prefix) {
         *why = str_printf("root '%.300s' is outside the workspace '%.300s'", real, r->ws_root);

@@ -234,3 +234,13 @@ void path_fold_case(char *key)
         if (*p >= 'A' && *p <= 'Z')
             *p = (char)(*p - 'A' + 'a');
 }
+
+char *path_below(const char *top, const char *dir)
+{
+    if (strcmp(top, "/") == 0)
+        return dir[0] == '/' ? xstrdup(dir + 1) : NULL;
+    size_t n = strlen(top);
+    if (strncmp(dir, top, n) != 0 || (dir[n] != '\0' && dir[n] != '/'))
+        return NULL;
+    return xstrdup(dir[n] ? dir + n + 1 : "");
+}

@@ -45,6 +45,11 @@ COORDHUB_MUST_CHECK int path_pattern_normalize(const char *root, const char *arg
  * too ("[A-Z]*.C" becomes "[a-z]*.c"). */
 void path_fold_case(char *key);
 
+/* dir relative to top, both absolute and canonical: "" when they are
+ * equal, NULL when dir is not top or below it (a string comparison by
+ * whole segments: "/a/bc" is not below "/a/b"). Caller frees. */
+char *path_below(const char *top, const char *dir);
+
 /* Resolve a path argument given in a directory below a worktree: prefix is
  * that directory relative to the worktree's root (NULL or "" at the root
  * itself), worktree the root's absolute path. A relative arg is taken

@@ -172,6 +172,27 @@ static void test_path__resolve_against_a_subdirectory(void **state)
     expect_resolve_error("src", "../lib/*", 8, true, "pattern '../lib/*' contains '..'");
 }
 
+/* Below a directory by whole segments, "" for the directory itself. */
+static void test_path__below(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *top, *dir, *want;
+    } cases[] = {
+        {"/repo", "/repo", ""}, {"/repo", "/repo/src/a", "src/a"}, {"/repo", "/repository", NULL},
+        {"/repo", "/re", NULL}, {"/repo", "/other/repo", NULL},    {"/", "/repo/src", "repo/src"},
+        {"/", "/", ""},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char *got = path_below(cases[i].top, cases[i].dir);
+        if (cases[i].want)
+            assert_string_equal(got, cases[i].want);
+        else
+            assert_null(got);
+        free(got);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -181,6 +202,7 @@ int main(void)
         cmocka_unit_test(test_path__rejects_empty_nul_root_and_long),
         cmocka_unit_test(test_path__patterns),
         cmocka_unit_test(test_path__resolve_against_a_subdirectory),
+        cmocka_unit_test(test_path__below),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
