@@ -57,6 +57,15 @@ foreach(src ${integ_tests})
   set_tests_properties(integration.${name} PROPERTIES TIMEOUT 300 LABELS integration)
 endforeach()
 
+# Load tests: hostile clients against the real binary (tests/load/README.md).
+# Each is bounded in time and count and cleans up what it starts.
+file(GLOB load_tests CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/tests/load/test_*.sh)
+foreach(src ${load_tests})
+  get_filename_component(name ${src} NAME_WE)
+  add_test(NAME load.${name} COMMAND bash ${src} $<TARGET_FILE:coordhub>)
+  set_tests_properties(load.${name} PROPERTIES TIMEOUT 300 LABELS load)
+endforeach()
+
 # End-to-end tests with the official MCP TypeScript SDK (node).
 if(EXISTS ${PROJECT_SOURCE_DIR}/tests/e2e/package.json)
   file(GLOB e2e_tests CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/tests/e2e/*.test.mjs)
