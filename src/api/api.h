@@ -109,6 +109,8 @@ struct api_config {
     struct api_host host;
     struct mcp_http_host mcp; /* the hub side of /mcp sessions; open NULL: no /mcp */
     int64_t mcp_idle_ms;      /* idle HTTP MCP session lifetime; 0: 30 min */
+    size_t max_connections;   /* HTTP connections; 0: 1024 (quotas follow it) */
+    int header_timeout_ms;    /* HTTP header deadline; 0: 10 s */
 };
 
 /* Bind and serve. On error *out is NULL, *errmsg (caller frees) says why

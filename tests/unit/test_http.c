@@ -110,23 +110,24 @@ static void test_http__bearer(void **state)
 
 /* ---- the server ---------------------------------------------------------- */
 
-static void ping(void *arg, struct evhttp_request *req, const struct evkeyvalq *query)
+static void ping(void *arg, struct http_request *req, const struct evkeyvalq *query)
 {
     (void)arg;
     (void)query;
     http_reply_text(req, 200, "text/plain", "pong", 4);
 }
 
-static bool check_secret(void *arg, const char *cred, size_t len)
+static enum http_auth check_secret(void *arg, const char *cred, size_t len, const void **who)
 {
     (void)arg;
-    return len == 6 && memcmp(cred, "secret", 6) == 0;
+    *who = NULL;
+    return len == 6 && memcmp(cred, "secret", 6) == 0 ? HTTP_AUTH_ADMIN : HTTP_AUTH_INVALID;
 }
 
 static const struct http_route routes[] = {
-    {"/ping", HTTP_METHOD_GET, true, ping},
-    {"/private", HTTP_METHOD_GET | HTTP_METHOD_DELETE, false, ping},
-    {"/tree/*", HTTP_METHOD_GET, true, ping},
+    {"/ping", HTTP_METHOD_GET, true, ping, false},
+    {"/private", HTTP_METHOD_GET | HTTP_METHOD_DELETE, false, ping, false},
+    {"/tree/*", HTTP_METHOD_GET, true, ping, false},
 };
 
 static struct http_server *server_new(struct event_base *base, size_t max_connections)
