@@ -1111,7 +1111,15 @@ static bool http_admit(struct http_conn *c, struct http_request *r, const struct
 
 /* ---- reading ------------------------------------------------------------- */
 
-static void http_conn_dispatch(struct http_conn *c)
+/* What a reading step did. */
+enum http_step {
+    HTTP_STEP_MORE, /* go on: a head was admitted, its body is next */
+    HTTP_STEP_WAIT, /* more bytes are needed, or the request is answering */
+    HTTP_STEP_GONE, /* the connection was freed */
+};
+
+/* Hand the complete request to its route. */
+static enum http_step http_conn_dispatch(struct http_conn *c)
 {
     struct http_request *r = c->req;
     c->state = HTTP_HANDLING;
@@ -1124,35 +1132,36 @@ static void http_conn_dispatch(struct http_conn *c)
     else
         r->route->run(c->srv->cfg.arg, r, &r->query);
     c->busy = false;
-    http_conn_release(c);
+    if (c->dead) {
+        http_conn_release(c);
+        return HTTP_STEP_GONE;
+    }
+    return HTTP_STEP_WAIT;
 }
 
-/* Move body bytes into the request; dispatch it once whole. False when
- * more bytes are needed. */
-static bool http_conn_read_body(struct http_conn *c)
+/* Move body bytes into the request; dispatch it once whole. */
+static enum http_step http_conn_read_body(struct http_conn *c)
 {
     struct http_request *r = c->req;
     struct evbuffer *in = bufferevent_get_input(c->bev);
-    size_t have = evbuffer_get_length(r->body);
-    size_t want = r->body_len - have;
+    size_t want = r->body_len - evbuffer_get_length(r->body);
     size_t avail = evbuffer_get_length(in);
     if (avail)
         evbuffer_remove_buffer(in, r->body, avail < want ? avail : want);
     if (evbuffer_get_length(r->body) < r->body_len)
-        return false;
-    http_conn_dispatch(c);
-    return true;
+        return HTTP_STEP_WAIT;
+    return http_conn_dispatch(c);
 }
 
-/* Scan the input for a head; admit it once complete. False when more
- * bytes are needed or the connection is no longer reading requests. */
-static bool http_conn_read_head(struct http_conn *c)
+/* Scan the input for a head; admit it once complete, and dispatch it
+ * when it has no body. */
+static enum http_step http_conn_read_head(struct http_conn *c)
 {
     struct http_server *s = c->srv;
     struct evbuffer *in = bufferevent_get_input(c->bev);
     size_t len = evbuffer_get_length(in);
     if (len == 0)
-        return false;
+        return HTTP_STEP_WAIT;
     if (!c->started) {
         c->started = true;
         if (c->timer_kind != HTTP_TIMER_HEADER)
@@ -1163,45 +1172,50 @@ static bool http_conn_read_head(struct http_conn *c)
     struct http_parse_error err;
     int n = http_head_scan(&c->scan, bytes, look, &s->lim, &err);
     if (n == 0)
-        return false;
+        return HTTP_STEP_WAIT;
     struct http_field fields[HTTP_MAX_FIELDS];
     struct http_head h = {.fields = fields};
     if (n < 0 || http_head_parse(bytes, (size_t)n, &s->lim, &h, &err) != 0) {
         s->stats.malformed++;
         c->drain = true;
         http_conn_fail(c, 1, err.status, err.code, err.message);
-        return false;
+        return HTTP_STEP_WAIT;
     }
     c->req = http_request_new(c, bytes, (size_t)n, &h);
     evbuffer_drain(in, (size_t)n);
     c->busy = true;
     bool go = http_admit(c, c->req, &h);
     c->busy = false;
-    if (!go)
-        return false;
-    if (c->req->body_len == 0) {
-        http_conn_dispatch(c);
-        return false;
+    if (c->dead) {
+        http_conn_release(c);
+        return HTTP_STEP_GONE;
     }
+    if (!go)
+        return HTTP_STEP_WAIT;
+    if (c->req->body_len == 0)
+        return http_conn_dispatch(c);
     c->state = HTTP_BODY;
     http_conn_arm(c, HTTP_TIMER_BODY, s->cfg.body_timeout_ms);
     if (h.expect_continue && evbuffer_get_length(in) == 0)
         evbuffer_add(bufferevent_get_output(c->bev), "HTTP/1.1 100 Continue\r\n\r\n", 25);
-    return true;
+    return HTTP_STEP_MORE;
 }
 
+/* Read requests from what the input holds, as far as it goes. */
 static void http_conn_advance(struct http_conn *c)
 {
-    while (!c->dead) {
-        bool more = false;
+    for (;;) {
+        enum http_step step = HTTP_STEP_WAIT;
         if (c->state == HTTP_HEAD)
-            more = http_conn_read_head(c);
+            step = http_conn_read_head(c);
         else if (c->state == HTTP_BODY)
-            more = http_conn_read_body(c);
-        if (!more)
+            step = http_conn_read_body(c);
+        if (step == HTTP_STEP_GONE)
+            return;
+        if (step == HTTP_STEP_WAIT)
             break;
     }
-    if (!c->dead && c->eof && (c->state == HTTP_HEAD || c->state == HTTP_BODY))
+    if (c->eof && (c->state == HTTP_HEAD || c->state == HTTP_BODY))
         http_conn_close(c);
 }
 
@@ -1422,13 +1436,10 @@ void http_server_free(struct http_server *s)
     if (!s)
         return;
     evconnlistener_free(s->listener);
-    while (s->conns) {
-        struct http_conn *c = s->conns;
-        c->busy = false;
-        http_conn_close(c);
-        if (s->conns == c) /* a hook kept it busy: free it anyway */
-            http_conn_release(c);
-    }
+    /* Not from inside a handler: no connection is busy, so each close
+     * frees at once (its hook runs first). */
+    while (s->conns)
+        http_conn_close(s->conns);
     http_counts_free(&s->unauth);
     http_counts_free(&s->creds);
     free(s);
