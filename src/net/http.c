@@ -238,12 +238,13 @@ struct http_count {
 
 struct http_request {
     struct http_conn *conn;
-    char *head; /* the head's bytes; names and values NUL-terminated in place */
-    struct http_field fields[HTTP_MAX_FIELDS];
+    char *head;                /* the head's bytes; names and values NUL-terminated in place */
+    struct http_field *fields; /* nfields, into head */
     size_t nfields;
     unsigned method;
     const char *method_name;
     char *path;
+    char *query_text; /* after '?' in the target, or NULL */
     struct evkeyvalq query;
     struct evbuffer *body;
     size_t body_len;       /* announced by Content-Length */
@@ -254,6 +255,7 @@ struct http_request {
     bool close;     /* the connection ends after this request */
     bool answered;  /* the answer is queued whole (or ended) */
     bool streaming; /* http_reply_start was called */
+    bool expect_continue;
     const struct http_route *route;
     void (*on_close)(void *arg);
     void *on_close_arg;
@@ -508,6 +510,8 @@ static void http_request_free(struct http_request *r)
     if (r->body)
         evbuffer_free(r->body);
     free(r->path);
+    free(r->query_text);
+    free(r->fields);
     free(r->head);
     free(r);
 }
@@ -532,6 +536,7 @@ static struct http_request *http_request_new(struct http_conn *c, const char *by
     r->head = xmalloc(n + 1);
     memcpy(r->head, bytes, n);
     r->head[n] = '\0';
+    r->fields = xcalloc(h->nfields ? h->nfields : 1, sizeof(*r->fields));
     for (size_t i = 0; i < h->nfields; i++) {
         struct http_field *f = &r->fields[i];
         f->name = r->head + (h->fields[i].name - bytes);
@@ -556,6 +561,13 @@ static struct http_request *http_request_new(struct http_conn *c, const char *by
     r->path = xmalloc(pn + 1);
     memcpy(r->path, h->target, pn);
     r->path[pn] = '\0';
+    if (q) {
+        size_t qn = h->target_len - pn - 1;
+        r->query_text = xmalloc(qn + 1);
+        memcpy(r->query_text, q + 1, qn);
+        r->query_text[qn] = '\0';
+    }
+    r->expect_continue = h->expect_continue;
     r->minor = h->minor;
     r->close = h->close;
     r->body_len = (size_t)h->content_length;
@@ -563,19 +575,6 @@ static struct http_request *http_request_new(struct http_conn *c, const char *by
     if (!r->body)
         abort(); /* out of memory, as xmalloc would */
     return r;
-}
-
-/* The query string of r's target (after '?'), NUL-terminated copy, or NULL. */
-static char *http_request_query_text(const struct http_head *h)
-{
-    const char *q = memchr(h->target, '?', h->target_len);
-    if (!q)
-        return NULL;
-    size_t n = h->target_len - (size_t)(q + 1 - h->target);
-    char *t = xmalloc(n + 1);
-    memcpy(t, q + 1, n);
-    t[n] = '\0';
-    return t;
 }
 
 unsigned http_request_method(const struct http_request *req)
@@ -1067,7 +1066,7 @@ static const struct http_route *http_route_find(const struct http_server *s, con
 
 /* Decide the request on its head. True when its body (if any) is to be
  * read and the handler to run; false when it has been answered. */
-static bool http_admit(struct http_conn *c, struct http_request *r, const struct http_head *h)
+static bool http_admit(struct http_conn *c, struct http_request *r)
 {
     struct http_server *s = c->srv;
     s->stats.requests++;
@@ -1089,13 +1088,10 @@ static bool http_admit(struct http_conn *c, struct http_request *r, const struct
             return false;
         }
     }
-    char *qs = http_request_query_text(h);
-    if (qs && evhttp_parse_query_str(qs, &r->query) != 0) {
-        free(qs);
+    if (r->query_text && evhttp_parse_query_str(r->query_text, &r->query) != 0) {
         http_refuse(c, 400, "invalid_argument", "the query string is malformed");
         return false;
     }
-    free(qs);
     /* Unknown paths need the credential too: only public routes are
      * visible without it. */
     if ((!r->route || !r->route->public) && !http_admit_credential(c, r))
@@ -1184,7 +1180,7 @@ static enum http_step http_conn_read_head(struct http_conn *c)
     c->req = http_request_new(c, bytes, (size_t)n, &h);
     evbuffer_drain(in, (size_t)n);
     c->busy = true;
-    bool go = http_admit(c, c->req, &h);
+    bool go = http_admit(c, c->req);
     c->busy = false;
     if (c->dead) {
         http_conn_release(c);
@@ -1196,7 +1192,7 @@ static enum http_step http_conn_read_head(struct http_conn *c)
         return http_conn_dispatch(c);
     c->state = HTTP_BODY;
     http_conn_arm(c, HTTP_TIMER_BODY, s->cfg.body_timeout_ms);
-    if (h.expect_continue && evbuffer_get_length(in) == 0)
+    if (c->req->expect_continue && evbuffer_get_length(in) == 0)
         evbuffer_add(bufferevent_get_output(c->bev), "HTTP/1.1 100 Continue\r\n\r\n", 25);
     return HTTP_STEP_MORE;
 }
