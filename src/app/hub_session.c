@@ -477,8 +477,8 @@ static void hub_socket_warn(int64_t *logged_ns, uint64_t *unlogged, const char *
     (*unlogged)++;
     if (*logged_ns != 0 && now - *logged_ns < (int64_t)HUB_SOCKET_LOG_MS * 1000000)
         return;
-    log_warn("socket: %s (%llu time%s in the last %d s)", what, (unsigned long long)*unlogged,
-             *unlogged == 1 ? "" : "s", HUB_SOCKET_LOG_MS / 1000);
+    log_warn("socket: %s (%llu time%s since the last such line; at most one a %d s)", what,
+             (unsigned long long)*unlogged, *unlogged == 1 ? "" : "s", HUB_SOCKET_LOG_MS / 1000);
     *logged_ns = now;
     *unlogged = 0;
 }
