@@ -180,7 +180,7 @@ static void test_listener__out_of_descriptors_pauses(void **state)
     const struct listener_config cfg = {
         .what = "test", .pause_ms = pause_ms, .log_interval_ms = interval_ms};
     assert_int_equal(listener_new(base, lfd, &cfg, on_accept, &r, &l), 0);
-    int c[4];
+    int c[6];
     for (int i = 0; i < 4; i++)
         c[i] = connect_unix(&sun, len);
 
@@ -210,22 +210,34 @@ static void test_listener__out_of_descriptors_pauses(void **state)
     assert_true(lines >= 1);
     assert_true(lines <= 1 + window_ms / interval_ms + 1);
 
-    /* Descriptors free again: the waiting connections are accepted. */
+    /* Descriptors free again: the waiting connections and new ones are
+     * accepted, within a few pauses (more under valgrind, which runs
+     * slowly). Valgrind keeps its own soft limit: there the kernel's
+     * accept succeeded and valgrind closed the descriptor past its limit,
+     * so the connections waiting during the window are gone and only the
+     * new ones count. */
     assert_int_equal(restore_limit(NULL), 0);
-    run_for(base, 3 * pause_ms);
+    for (int i = 4; i < 6; i++)
+        c[i] = connect_unix(&sun, len);
+    const char *preload = getenv("LD_PRELOAD");
+    int want = preload && strstr(preload, "vgpreload") ? 2 : 6;
+    for (int i = 0; i < 100 && r.nfds < want; i++)
+        run_for(base, pause_ms);
     listener_stats(l, &st);
-    assert_int_equal(r.nfds, 4);
-    assert_int_equal(st.accepted, 4);
+    assert_true(r.nfds >= want);
+    assert_int_equal(st.accepted, (uint64_t)r.nfds);
     assert_false(st.paused);
     /* A quiet interval ends the episode with a notice. */
-    run_for(base, 2 * interval_ms + pause_ms);
     char buf[8192] = {0};
-    assert_true(pread(logfd, buf, sizeof(buf) - 1, 0) > 0);
+    for (int i = 0; i < 50 && !strstr(buf, "accepting connections again"); i++) {
+        run_for(base, interval_ms);
+        assert_true(pread(logfd, buf, sizeof(buf) - 1, 0) > 0);
+    }
     assert_non_null(strstr(buf, "test: accept failed: Too many open files; paused 50 ms"));
     assert_non_null(strstr(buf, "test: accepting connections again"));
 
     close(logfd);
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < 6; i++)
         close(c[i]);
     rec_close(&r);
     listener_free(l);
