@@ -109,9 +109,17 @@ struct api_config {
     struct api_host host;
     struct mcp_http_host mcp; /* the hub side of /mcp sessions; open NULL: no /mcp */
     int64_t mcp_idle_ms;      /* idle HTTP MCP session lifetime; 0: 30 min */
-    size_t max_connections;   /* HTTP connections; 0: 1024 (quotas follow it) */
-    int header_timeout_ms;    /* HTTP header deadline; 0: 10 s */
+    /* Caps the hub fitted to its descriptor limit (docs/operations.md,
+     * "Descriptors"); 0: the defaults below. */
+    size_t max_connections; /* HTTP connections (the quotas follow it) */
+    size_t sse_max_clients; /* open GET /events streams */
+    int header_timeout_ms;  /* HTTP header deadline; 0: 10 s */
 };
+
+/* The caps' defaults: what a hub whose descriptor limit is large enough
+ * serves. */
+#define API_MAX_CONNECTIONS 1024 /* HTTP connections */
+#define API_SSE_MAX_CLIENTS 512  /* open /events streams */
 
 /* Bind and serve. On error *out is NULL, *errmsg (caller frees) says why
  * and the result is -ERR_INVALID (bad address, empty token, only one of

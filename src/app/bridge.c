@@ -81,7 +81,10 @@ static void bridge_learn(struct bridge *b, const cJSON *msg)
     }
 }
 
-enum bridge_outcome { BRIDGE_BYE, BRIDGE_STOPPED, BRIDGE_HUB_LOST, BRIDGE_REFUSED };
+/* BRIDGE_FULL: the hub answered a JSON-RPC error instead of taking the
+ * session (its session cap, hub_session.c): starting another hub would
+ * not help, so the bridge says why and exits. */
+enum bridge_outcome { BRIDGE_BYE, BRIDGE_STOPPED, BRIDGE_HUB_LOST, BRIDGE_REFUSED, BRIDGE_FULL };
 
 /* Handover mode: pass fds 0 and 1, then follow the control channel. */
 static enum bridge_outcome bridge_attach(struct bridge *b, int sock)
@@ -110,7 +113,12 @@ static enum bridge_outcome bridge_attach(struct bridge *b, int sock)
             cJSON *msg = json_parse_bounded(in.data, len, JSON_MAX_DEPTH, &err);
             buf_consume(&in, len + 1);
             const char *kind = json_get_str(msg, "coordhub", "");
-            if (strcmp(kind, "attached") == 0)
+            const cJSON *error = cJSON_GetObjectItemCaseSensitive(msg, "error");
+            if (!attached && !*kind && cJSON_IsObject(error)) {
+                bridge_log("the hub refused the session: %s",
+                           json_get_str(error, "message", "no reason given"));
+                out = BRIDGE_FULL;
+            } else if (strcmp(kind, "attached") == 0)
                 attached = true;
             else if (strcmp(kind, "refused") == 0)
                 refused = true;
@@ -121,7 +129,7 @@ static enum bridge_outcome bridge_attach(struct bridge *b, int sock)
             else if (strcmp(kind, "stopping") == 0)
                 out = BRIDGE_STOPPED;
             cJSON_Delete(msg);
-            if (out == BRIDGE_BYE || out == BRIDGE_STOPPED)
+            if (out == BRIDGE_BYE || out == BRIDGE_STOPPED || out == BRIDGE_FULL)
                 goto done;
         }
     }
@@ -308,6 +316,10 @@ int bridge_main(const struct options *o)
         close(sock);
         if (out == BRIDGE_BYE)
             break;
+        if (out == BRIDGE_FULL) {
+            code = 1;
+            break;
+        }
         if (out == BRIDGE_STOPPED) {
             bridge_log("%s", "the hub was stopped (coordhub stop); exiting");
             break;

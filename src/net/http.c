@@ -3,7 +3,8 @@
  *
  * The listening socket is made here so a bind failure comes back as an
  * exact errno (the hub tells "port taken" from other failures) and port 0
- * can be read back with getsockname; evconnlistener accepts on it.
+ * can be read back with getsockname; net/listener accepts on it (and
+ * pauses when descriptors run out).
  *
  * A connection (struct http_conn) reads one request at a time:
  *   HEAD       bytes of a head are scanned as they come (http_parse.h);
@@ -62,13 +63,13 @@
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
-#include <event2/listener.h>
 
 #include "base/json.h"
 #include "base/log.h"
 #include "base/map.h"
 #include "base/xmalloc.h"
 #include "net/http_parse.h"
+#include "net/listener.h"
 #include "net/tls.h"
 
 #define HTTP_LISTEN_BACKLOG 128
@@ -287,7 +288,7 @@ struct http_conn {
 
 struct http_server {
     struct event_base *base;
-    struct evconnlistener *listener;
+    struct listener *listener;
     struct http_config cfg;
     struct http_addr bound;
     struct http_parse_limits lim;
@@ -297,7 +298,6 @@ struct http_server {
     struct map unauth; /* peer ip → struct http_count (owned) */
     struct map creds;  /* credential key → struct http_count (owned) */
     struct http_stats stats;
-    uint64_t accept_failures;
 };
 
 static void http_conn_close(struct http_conn *c);
@@ -1235,11 +1235,9 @@ static void http_conn_readable(struct bufferevent *bev, void *arg)
 
 /* ---- accepting ----------------------------------------------------------- */
 
-static void http_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
-                        int salen, void *arg)
+static void http_accept(void *arg, int fd, const struct sockaddr *sa, socklen_t salen)
 {
     struct http_server *s = arg;
-    (void)l;
     size_t cap = s->cfg.max_connections;
     if (s->nconns >= cap + s->cfg.overflow) {
         http_note_rejected(s, "connection cap and overflow");
@@ -1265,7 +1263,7 @@ static void http_accept(struct evconnlistener *l, evutil_socket_t fd, struct soc
              : s->nconns >= cap - s->cfg.admin_reserve ? HTTP_CLASS_RESERVE
                                                        : HTTP_CLASS_NORMAL;
     struct http_addr pa;
-    if (http_addr_from_sockaddr(sa, (socklen_t)salen, &pa) == 0) {
+    if (http_addr_from_sockaddr(sa, salen, &pa) == 0) {
         snprintf(c->peer, sizeof(c->peer), "%s", pa.text);
         snprintf(c->peer_ip, sizeof(c->peer_ip), "%s", pa.text);
         char *colon = strrchr(c->peer_ip, ':');
@@ -1300,17 +1298,6 @@ static void http_accept(struct evconnlistener *l, evutil_socket_t fd, struct soc
         c->unauth = http_count_take(&s->unauth, c->peer_ip);
     http_conn_arm(c, HTTP_TIMER_HEADER, s->cfg.header_timeout_ms);
     bufferevent_enable(bev, EV_READ | EV_WRITE);
-}
-
-static void http_accept_error(struct evconnlistener *l, void *arg)
-{
-    struct http_server *s = arg;
-    (void)l;
-    int err = EVUTIL_SOCKET_ERROR();
-    uint64_t n = ++s->accept_failures;
-    if ((n & (n - 1)) == 0)
-        log_warn("http: accept on %s failed: %s (%llu times)", s->bound.text, strerror(err),
-                 (unsigned long long)n);
 }
 
 static char *http_errf(const char *what, const char *addr, int err)
@@ -1412,17 +1399,16 @@ int http_server_new(struct event_base *base, const struct http_config *cfg,
     s->read_high = s->cfg.max_headers + 1 > 16384 ? s->cfg.max_headers + 1 : 16384;
     map_init(&s->unauth);
     map_init(&s->creds);
-    s->listener = evconnlistener_new(base, http_accept, s,
-                                     LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 0, fd);
-    if (!s->listener) {
-        close(fd);
+    /* Out of descriptors the listener pauses accepting (net/listener.h). */
+    struct listener_config lc = {.what = "HTTP", .pause_ms = 100, .log_interval_ms = 10000};
+    int rc = listener_new(base, fd, &lc, http_accept, s, &s->listener);
+    if (rc) {
         map_deinit(&s->unauth);
         map_deinit(&s->creds);
         free(s);
         *errmsg = xstrdup("cannot accept connections on the HTTP socket");
-        return -ENOMEM;
+        return rc;
     }
-    evconnlistener_set_error_cb(s->listener, http_accept_error);
     *out = s;
     return 0;
 }
@@ -1431,7 +1417,7 @@ void http_server_free(struct http_server *s)
 {
     if (!s)
         return;
-    evconnlistener_free(s->listener);
+    listener_free(s->listener);
     /* Not from inside a handler: no connection is busy, so each close
      * frees at once (its hook runs first). */
     while (s->conns)
@@ -1455,4 +1441,7 @@ void http_server_stats(const struct http_server *s, struct http_stats *out)
 {
     *out = s->stats;
     out->connections = s->nconns;
+    struct listener_stats ls;
+    listener_stats(s->listener, &ls);
+    out->accept_failures = ls.failures;
 }

@@ -144,12 +144,13 @@ struct http_config {
 
 /* Counters for metrics. */
 struct http_stats {
-    size_t connections;    /* open connections (every accepted one counts) */
-    uint64_t requests;     /* requests routed (any status) */
-    uint64_t rejected;     /* connections or requests refused by the cap or a quota */
-    uint64_t unauthorized; /* 401 answers */
-    uint64_t timeouts;     /* connections closed at a header or body deadline */
-    uint64_t malformed;    /* requests refused by the parser (400, 411, 414, 431, 501, 505) */
+    size_t connections;       /* open connections (every accepted one counts) */
+    uint64_t requests;        /* requests routed (any status) */
+    uint64_t rejected;        /* connections or requests refused by the cap or a quota */
+    uint64_t unauthorized;    /* 401 answers */
+    uint64_t timeouts;        /* connections closed at a header or body deadline */
+    uint64_t malformed;       /* requests refused by the parser (400, 411, 414, 431, 501, 505) */
+    uint64_t accept_failures; /* accept() failed for want of descriptors (net/listener.h) */
 };
 
 /* Bind cfg->addr and serve on base. On error *out is NULL, *errmsg
