@@ -278,16 +278,16 @@ static void api_metrics(void *arg, struct http_request *req, const struct evkeyv
 }
 
 static const struct http_route api_routes[] = {
-    {"/healthz", HTTP_METHOD_GET | HTTP_METHOD_HEAD, true, api_healthz, true},
-    {"/", HTTP_METHOD_GET, false, api_index, false},
-    {"/status", HTTP_METHOD_GET, false, api_status, false},
-    {"/events", HTTP_METHOD_GET | HTTP_METHOD_POST, false, api_events, false},
-    {"/metrics", HTTP_METHOD_GET, false, api_metrics, false},
+    {"/healthz", HTTP_METHOD_GET | HTTP_METHOD_HEAD, true, true, api_healthz},
+    {"/", HTTP_METHOD_GET, false, false, api_index},
+    {"/status", HTTP_METHOD_GET, false, false, api_status},
+    {"/events", HTTP_METHOD_GET | HTTP_METHOD_POST, false, false, api_events},
+    {"/metrics", HTTP_METHOD_GET, false, false, api_metrics},
     {"/api/v1/*",
      HTTP_METHOD_GET | HTTP_METHOD_POST | HTTP_METHOD_PUT | HTTP_METHOD_DELETE | HTTP_METHOD_HEAD |
          HTTP_METHOD_OPTIONS | HTTP_METHOD_PATCH,
-     false, api_rest, false},
-    {"/mcp", HTTP_METHOD_GET | HTTP_METHOD_POST | HTTP_METHOD_DELETE, false, api_mcp, false},
+     false, false, api_rest},
+    {"/mcp", HTTP_METHOD_GET | HTTP_METHOD_POST | HTTP_METHOD_DELETE, false, false, api_mcp},
 };
 
 static void api_on_event(void *arg, const struct event *ev, const char *text)

@@ -92,10 +92,10 @@ struct http_route {
     const char *path;
     unsigned methods;    /* HTTP_METHOD_* bits the route accepts */
     bool public;         /* true: no credential needed (liveness) */
-    http_handler_fn run; /* called with http_config.arg */
     /* true: answered on the overflow connections accepted beyond
      * max_connections too (the liveness probe); false: 503 there. */
     bool overflow;
+    http_handler_fn run; /* called with http_config.arg */
 };
 
 /* What a credential is. */

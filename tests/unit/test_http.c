@@ -171,12 +171,12 @@ static void echo(void *arg, struct http_request *req, const struct evkeyvalq *qu
 }
 
 static const struct http_route routes[] = {
-    {"/ping", HTTP_METHOD_GET | HTTP_METHOD_HEAD, true, ping, false},
-    {"/hold", HTTP_METHOD_GET, true, hold, false},
-    {"/stream", HTTP_METHOD_GET, true, stream, false},
-    {"/echo", HTTP_METHOD_POST, true, echo, false},
-    {"/private", HTTP_METHOD_GET | HTTP_METHOD_DELETE, false, ping, false},
-    {"/tree/*", HTTP_METHOD_GET, true, ping, false},
+    {"/ping", HTTP_METHOD_GET | HTTP_METHOD_HEAD, true, false, ping},
+    {"/hold", HTTP_METHOD_GET, true, false, hold},
+    {"/stream", HTTP_METHOD_GET, true, false, stream},
+    {"/echo", HTTP_METHOD_POST, true, false, echo},
+    {"/private", HTTP_METHOD_GET | HTTP_METHOD_DELETE, false, false, ping},
+    {"/tree/*", HTTP_METHOD_GET, true, false, ping},
 };
 
 static struct http_server *server_new(struct event_base *base, size_t max_connections)
