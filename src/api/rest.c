@@ -6,7 +6,7 @@
  * inputSchema, then handed to the hub, which runs them on the same path
  * as MCP. A request is answered from the hub's callback, possibly in a
  * later loop turn (after the group commit); if the peer goes away first
- * the answer is dropped, and the request is freed as evhttp requires.
+ * the answer is dropped (the server frees the request with its connection).
  * A call that is still queued then (lock_file with waitMs) is cancelled
  * through the host (struct api_host.cancel), the way /mcp and the socket
  * cancel a departed client's waits, so it is never granted.
