@@ -666,6 +666,13 @@ static void http_request_answered(struct http_request *req)
     req->on_written = NULL;
     c->state = req->close ? HTTP_CLOSING : HTTP_WRITING;
     bufferevent_enable(c->bev, EV_WRITE);
+    if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
+        /* Nothing left to write (the end of an HTTP/1.0 stream), so no
+         * write callback will come: close from the loop instead. */
+        http_conn_arm(c, HTTP_TIMER_NONE, 0);
+        c->timer_kind = HTTP_TIMER_LINGER;
+        event_active(c->timer, EV_TIMEOUT, 0);
+    }
 }
 
 void http_reply_text(struct http_request *req, int status, const char *content_type,

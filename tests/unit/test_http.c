@@ -158,6 +158,19 @@ static void stream(void *arg, struct http_request *req, const struct evkeyvalq *
     http_reply_end(req);
 }
 
+/* A stream ended later (/stream-late): one piece now, the end when the
+ * test says. */
+static struct http_request *streaming;
+
+static void stream_late(void *arg, struct http_request *req, const struct evkeyvalq *query)
+{
+    (void)arg;
+    (void)query;
+    http_reply_start(req, 200, 5);
+    assert_int_equal(http_reply_chunk(req, "xyz", 3), 0);
+    streaming = req;
+}
+
 /* /echo: the body back, with the header X-Tag. */
 static void echo(void *arg, struct http_request *req, const struct evkeyvalq *query)
 {
@@ -174,6 +187,7 @@ static const struct http_route routes[] = {
     {"/ping", HTTP_METHOD_GET | HTTP_METHOD_HEAD, true, false, ping},
     {"/hold", HTTP_METHOD_GET, true, false, hold},
     {"/stream", HTTP_METHOD_GET, true, false, stream},
+    {"/stream-late", HTTP_METHOD_GET, true, false, stream_late},
     {"/echo", HTTP_METHOD_POST, true, false, echo},
     {"/private", HTTP_METHOD_GET | HTTP_METHOD_DELETE, false, false, ping},
     {"/tree/*", HTTP_METHOD_GET, true, false, ping},
@@ -454,6 +468,27 @@ static void test_http__held_and_streamed(void **state)
     r = client_exchange(base, fd, GET("/ping"), 100, &closed);
     assert_non_null(strstr(r, "pong"));
     free(r);
+    /* An HTTP/1.0 stream: a plain body to the connection's end. */
+    int fd10 = client_connect(s);
+    r = client_exchange(base, fd10, "GET /stream HTTP/1.0\r\n\r\n", 300, &closed);
+    assert_true(closed);
+    assert_null(strstr(r, "chunked"));
+    assert_non_null(strstr(r, "\r\n\r\nabcdefgh"));
+    free(r);
+    close(fd10);
+    /* Ended once all of it was written: the connection still closes. */
+    fd10 = client_connect(s);
+    r = client_exchange(base, fd10, "GET /stream-late HTTP/1.0\r\n\r\n", 100, &closed);
+    assert_false(closed);
+    assert_non_null(strstr(r, "\r\n\r\nxyz"));
+    free(r);
+    assert_non_null(streaming);
+    http_reply_end(streaming);
+    streaming = NULL;
+    r = client_exchange(base, fd10, NULL, 300, &closed);
+    assert_true(closed);
+    free(r);
+    close(fd10);
     /* Held, then the peer hangs up: its hook runs at once. */
     r = client_exchange(base, fd, GET("/hold"), 100, &closed);
     free(r);
