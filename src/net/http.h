@@ -90,8 +90,8 @@ struct http_route {
      * serves every path under that prefix (e.g. "/api/v1/tasks/" + "*"
      * serves "/api/v1/tasks/T-1/claim"). */
     const char *path;
-    unsigned methods;    /* HTTP_METHOD_* bits the route accepts */
-    bool public;         /* true: no credential needed (liveness) */
+    unsigned methods; /* HTTP_METHOD_* bits the route accepts */
+    bool public;      /* true: no credential needed (liveness) */
     /* true: answered on the overflow connections accepted beyond
      * max_connections too (the liveness probe); false: 503 there. */
     bool overflow;
