@@ -4,7 +4,8 @@
  * connection cap and its accounting as connections come and go;
  * pipelined requests answered in order, HEAD, a body with Expect,
  * HTTP/1.0; a held request answered later or whose peer hangs up; a
- * streamed answer followed by the next request). */
+ * streamed answer followed by the next request; the header and body
+ * deadlines). */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -193,6 +194,9 @@ static const struct http_route routes[] = {
     {"/tree/*", HTTP_METHOD_GET, true, false, ping},
 };
 
+/* Deadlines for the next server_new (0: the server's defaults). */
+static int header_ms, body_ms;
+
 static struct http_server *server_new(struct event_base *base, size_t max_connections)
 {
     struct http_config cfg;
@@ -206,6 +210,8 @@ static struct http_server *server_new(struct event_base *base, size_t max_connec
     cfg.routes = routes;
     cfg.nroutes = sizeof(routes) / sizeof(routes[0]);
     cfg.authorize = check_secret;
+    cfg.header_timeout_ms = header_ms;
+    cfg.body_timeout_ms = body_ms;
     struct http_server *s = NULL;
     char *err = NULL;
     if (http_server_new(base, &cfg, &s, &err) != 0)
@@ -504,6 +510,57 @@ static void test_http__held_and_streamed(void **state)
     event_base_free(base);
 }
 
+static void test_http__deadlines(void **state)
+{
+    (void)state;
+    header_ms = 200;
+    body_ms = 200;
+    struct event_base *base = event_base_new();
+    struct http_server *s = server_new(base, 16);
+    bool closed;
+    /* A head that keeps trickling is cut 200 ms after its first byte. */
+    int fd = client_connect(s);
+    char *r = client_exchange(base, fd, "GET /ping HTTP/1.1\r\n", 120, &closed);
+    assert_false(closed);
+    free(r);
+    r = client_exchange(base, fd, "Host: t\r\n", 300, &closed);
+    assert_true(closed);
+    assert_non_null(strstr(r, "HTTP/1.1 408 Request Timeout\r\n"));
+    assert_non_null(strstr(r, "\"request_timeout\""));
+    free(r);
+    close(fd);
+    /* A connection that sends nothing is closed without an answer. */
+    fd = client_connect(s);
+    r = client_exchange(base, fd, NULL, 400, &closed);
+    assert_true(closed);
+    assert_string_equal(r, "");
+    free(r);
+    close(fd);
+    /* A body that does not come in time: 408. */
+    fd = client_connect(s);
+    r = client_exchange(base, fd, "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 9\r\n\r\nab",
+                        400, &closed);
+    assert_true(closed);
+    assert_non_null(strstr(r, "HTTP/1.1 408 "));
+    free(r);
+    close(fd);
+    /* A keep-alive connection idle between requests is not cut by the
+     * header deadline (its idle timeout is 30 s). */
+    fd = client_connect(s);
+    r = client_exchange(base, fd, GET("/ping"), 100, &closed);
+    free(r);
+    r = client_exchange(base, fd, NULL, 400, &closed);
+    assert_false(closed);
+    free(r);
+    close(fd);
+    struct http_stats st;
+    http_server_stats(s, &st);
+    assert_int_equal(st.timeouts, 3);
+    http_server_free(s);
+    event_base_free(base);
+    header_ms = body_ms = 0;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -511,6 +568,7 @@ int main(void)
         cmocka_unit_test(test_http__connection_cap_and_accounting),
         cmocka_unit_test(test_http__pipelined_head_and_body),
         cmocka_unit_test(test_http__held_and_streamed),
+        cmocka_unit_test(test_http__deadlines),
         cmocka_unit_test(test_http__addr_ipv4),
         cmocka_unit_test(test_http__addr_ipv6_localhost_and_bare_port),
         cmocka_unit_test(test_http__addr_refusals),
