@@ -24,9 +24,11 @@
  *   STREAMING  the answer is a stream (http_reply_start);
  *   WRITING    the answer is queued whole; the next request is parsed
  *              only once it has been written (backpressure);
- *   CLOSING    the last answer is being written; then the write side is
- *              shut and input is drained for a moment (so the peer reads
- *              the answer rather than a reset), then the connection goes.
+ *   CLOSING    the last answer is being written; then the connection
+ *              goes, or, when the peer may still be sending what will
+ *              not be read (a refused body), the write side is shut and
+ *              input drained for a moment first, so the peer reads the
+ *              answer rather than a reset.
  * Unread input is capped by a read high watermark: a peer that pipelines
  * without reading costs at most that plus one answer.
  *
@@ -37,9 +39,10 @@
  * Connections without a valid credential yet are counted per peer address
  * (`unauth`), those with one per credential (`creds`); both are quotas.
  *
- * Invariants: nconns is the length of the conns list; a connection is in
- * exactly one of unauth (unauth_key set) or creds (cred_key set) or
- * neither (refused at accept); a request's on_close runs at most once and
+ * Invariants: nconns is the length of the conns list; a connection is
+ * counted in at most one of unauth (its `unauth` set) and creds (its
+ * `cred` set), in neither when it was refused at accept or is an
+ * overflow connection; a request's on_close runs at most once and
  * the request is freed right after; a connection is freed only outside
  * its own dispatch (`busy`), where a close is deferred to (`dead`). */
 #define _GNU_SOURCE
