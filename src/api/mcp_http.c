@@ -75,10 +75,7 @@ void mcp_http__reply_rpc_error_id(struct evhttp_request *req, int status, int co
 {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "jsonrpc", "2.0");
-    if (id)
-        cJSON_AddItemToObject(o, "id", cJSON_Duplicate(id, 0));
-    else
-        cJSON_AddNullToObject(o, "id");
+    cJSON_AddItemToObject(o, "id", jsonrpc_id_to_wire(id));
     cJSON *e = cJSON_AddObjectToObject(o, "error");
     cJSON_AddNumberToObject(e, "code", code);
     cJSON_AddStringToObject(e, "message", message);
@@ -215,7 +212,8 @@ static void mcp_http_held_fail(struct mcp_http_held *hd, int status, int code, c
         cJSON_AddStringToObject(o, "jsonrpc", "2.0");
         int err = 0;
         cJSON *id = json_parse_bounded(hd->keys[i], strlen(hd->keys[i]), JSON_MAX_DEPTH, &err);
-        cJSON_AddItemToObject(o, "id", id ? id : cJSON_CreateNull());
+        cJSON_AddItemToObject(o, "id", jsonrpc_id_to_wire(id)); /* 1e+15 key: 1000000000000000 */
+        cJSON_Delete(id);
         cJSON *e = cJSON_AddObjectToObject(o, "error");
         cJSON_AddNumberToObject(e, "code", code);
         cJSON_AddStringToObject(e, "message", message);
@@ -585,11 +583,20 @@ static char mcp_http_kind(const cJSON *v)
             return 0;
         if (!id)
             return 'n';
-        return cJSON_IsString(id) || cJSON_IsNumber(id) ? 'q' : 0;
+        return jsonrpc_id_valid(id) ? 'q' : 0;
     }
     bool answered = cJSON_GetObjectItemCaseSensitive(v, "result") ||
                     cJSON_GetObjectItemCaseSensitive(v, "error");
     return id && answered ? 'r' : 0;
+}
+
+/* True when v is a request (a string method) whose id is not one
+ * jsonrpc_id_valid takes: 0.5, 1e2, 2^53, true ... (jsonrpc.h). */
+static bool mcp_http_bad_id(const cJSON *v)
+{
+    const cJSON *method = cJSON_GetObjectItemCaseSensitive(v, "method");
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(v, "id");
+    return cJSON_IsObject(v) && cJSON_IsString(method) && id && !jsonrpc_id_valid(id);
 }
 
 static bool mcp_http_is_initialize(const cJSON *v)
@@ -630,6 +637,11 @@ static void mcp_http_post_batch(struct mcp_http *m, struct evhttp_request *req, 
     cJSON_ArrayForEach(e, j)
     {
         char kind = mcp_http_kind(e);
+        if (!kind && mcp_http_bad_id(e)) {
+            snprintf(why, sizeof(why), "batch member %d: %s", i, JSONRPC_ID_REFUSED);
+            mcp_http__reply_rpc_error(req, 400, -32600, why);
+            return;
+        }
         if (!kind || mcp_http_is_initialize(e)) {
             snprintf(why, sizeof(why),
                      kind ? "batch member %d: initialize cannot be batched"
@@ -693,8 +705,8 @@ static void mcp_http_post(struct mcp_http *m, struct evhttp_request *req, const 
          * request's id when the body names one for certain. */
         char msg[sizeof(je.message) + 32];
         snprintf(msg, sizeof(msg), "Invalid Request: %s", je.message);
-        cJSON *id = json_refused_member(body, len, "id");
-        mcp_http__reply_rpc_error_id(req, 400, -32600, msg, jsonrpc_id_valid(id) ? id : NULL);
+        cJSON *id = jsonrpc_refused_id(body, len);
+        mcp_http__reply_rpc_error_id(req, 400, -32600, msg, id);
         cJSON_Delete(id);
         return;
     }
@@ -702,6 +714,9 @@ static void mcp_http_post(struct mcp_http *m, struct evhttp_request *req, const 
         mcp_http__reply_rpc_error(req, 400, -32700, "the body is not one JSON value");
         return;
     }
+    /* Numeric ids keep their text: 1e2 or 2^53 + 1 is refused below, never
+     * held under a key the engine's answer would not match. */
+    jsonrpc_keep_id_text(j, body, len);
     if (cJSON_IsArray(j)) {
         mcp_http_post_batch(m, req, j, body, len, principal);
         cJSON_Delete(j);
@@ -716,9 +731,10 @@ static void mcp_http_post(struct mcp_http *m, struct evhttp_request *req, const 
     const cJSON *method = cJSON_GetObjectItemCaseSensitive(j, "method");
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(j, "id");
     bool request = method && id;
-    if (request && !cJSON_IsString(id) && !cJSON_IsNumber(id)) {
+    if (request && !jsonrpc_id_valid(id)) {
+        /* Answered at once (its own id when an integer, else null). */
+        mcp_http__reply_rpc_error_id(req, 400, -32600, JSONRPC_ID_REFUSED, id);
         cJSON_Delete(j);
-        mcp_http__reply_rpc_error(req, 400, -32600, "a request id must be a string or a number");
         return;
     }
     bool init = request && mcp_http_is_initialize(j);
