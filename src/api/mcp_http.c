@@ -55,6 +55,8 @@
 #define MCP_HTTP_REPLAY_MAX 256
 #define MCP_HTTP_MAX_HELD 256 /* requests held per session (batch members count) */
 #define MCP_HTTP_ID_BYTES 32
+#define MCP_HTTP_KEY_SHARE_DIV 4 /* one API key: at most a quarter of the sessions */
+#define MCP_HTTP_RESERVE_DIV 16  /* a sixteenth is kept for the admin token */
 
 int64_t mcp_http__now_ms(void)
 {
@@ -304,6 +306,68 @@ static struct mcp_http_session *mcp_http_session_open(struct mcp_http *m, const 
     }
     map_put(&m->sessions, hs->id, hs);
     return hs;
+}
+
+/* ---- quotas ---------------------------------------------------------------- */
+
+/* Answer an initialize the quotas refuse: status, and a JSON-RPC error
+ * naming the quota with data {"quota", "limit", "held"}. */
+static void mcp_http_reply_quota(struct evhttp_request *req, const cJSON *id, int status,
+                                 const char *quota, size_t limit, size_t held, const char *message)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "jsonrpc", "2.0");
+    cJSON_AddItemToObject(o, "id", jsonrpc_id_to_wire(id));
+    cJSON *e = cJSON_AddObjectToObject(o, "error");
+    cJSON_AddNumberToObject(e, "code", JSONRPC_INTERNAL_ERROR);
+    cJSON_AddStringToObject(e, "message", message);
+    cJSON *d = cJSON_AddObjectToObject(e, "data");
+    cJSON_AddStringToObject(d, "quota", quota);
+    json_add_u64(d, "limit", limit);
+    json_add_u64(d, "held", held);
+    http_reply_json(req, status, o);
+}
+
+/* Whether principal may open one more session (mcp_http.h, "Quotas");
+ * false when req has been answered 429 or 503. */
+static bool mcp_http_quota_admits(struct mcp_http *m, struct evhttp_request *req,
+                                  const void *principal, const cJSON *id)
+{
+    const struct mcp_http_config *c = &m->cfg;
+    size_t open = map_len(&m->sessions), held = 0, keyed = 0;
+    size_t it = 0;
+    void *v;
+    while (map_next(&m->sessions, &it, NULL, &v)) {
+        const struct mcp_http_session *hs = v;
+        held += hs->principal == principal;
+        keyed += hs->principal != NULL;
+    }
+    char msg[256];
+    if (principal && held >= c->key_sessions) {
+        snprintf(msg, sizeof(msg),
+                 "MCP session quota of this API key reached: it holds %zu of the %zu sessions one "
+                 "key may open; end one (DELETE /mcp) or let one idle out",
+                 held, c->key_sessions);
+        mcp_http_reply_quota(req, id, 429, "key", c->key_sessions, held, msg);
+        return false;
+    }
+    size_t for_keys = c->max_sessions - c->reserved_sessions;
+    if (principal && keyed >= for_keys) {
+        snprintf(msg, sizeof(msg),
+                 "the %zu MCP sessions open to API keys are all in use (%zu more are reserved "
+                 "for the admin token); this key holds %zu; retry later",
+                 for_keys, c->reserved_sessions, held);
+        mcp_http_reply_quota(req, id, 503, "keys", for_keys, held, msg);
+        return false;
+    }
+    if (open >= c->max_sessions) {
+        snprintf(msg, sizeof(msg),
+                 "all %zu MCP sessions are in use (this credential holds %zu); retry later",
+                 c->max_sessions, held);
+        mcp_http_reply_quota(req, id, 503, "sessions", c->max_sessions, held, msg);
+        return false;
+    }
+    return true;
 }
 
 /* ---- the GET stream ------------------------------------------------------ */
@@ -740,8 +804,11 @@ static void mcp_http_post(struct mcp_http *m, struct evhttp_request *req, const 
     bool init = request && mcp_http_is_initialize(j);
     struct mcp_http_session *hs;
     if (init) {
-        if (map_len(&m->sessions) >= m->cfg.max_sessions ||
-            !(hs = mcp_http_session_open(m, principal))) {
+        if (!mcp_http_quota_admits(m, req, principal, id)) {
+            cJSON_Delete(j);
+            return;
+        }
+        if (!(hs = mcp_http_session_open(m, principal))) {
             cJSON_Delete(j);
             mcp_http__reply_rpc_error(req, 503, -32603, "too many MCP sessions; retry later");
             return;
@@ -855,6 +922,24 @@ static void mcp_http_idle_sweep(evutil_socket_t fd, short what, void *arg)
     }
 }
 
+/* Fill the quotas left 0 from max_sessions (at least 1 each) and keep
+ * them consistent: the reserve below the cap, a key's share within what
+ * keys may hold. */
+static void mcp_http_quota_defaults(struct mcp_http_config *c)
+{
+    if (c->reserved_sessions == 0)
+        c->reserved_sessions = c->max_sessions / MCP_HTTP_RESERVE_DIV;
+    if (c->reserved_sessions == 0 || c->reserved_sessions >= c->max_sessions)
+        c->reserved_sessions = c->max_sessions > 1 ? 1 : 0;
+    size_t keys = c->max_sessions - c->reserved_sessions;
+    if (c->key_sessions == 0)
+        c->key_sessions = c->max_sessions / MCP_HTTP_KEY_SHARE_DIV;
+    if (c->key_sessions == 0)
+        c->key_sessions = 1;
+    if (c->key_sessions > keys)
+        c->key_sessions = keys;
+}
+
 struct mcp_http *mcp_http_new(const struct mcp_http_config *cfg)
 {
     struct mcp_http *m = xcalloc(1, sizeof(*m));
@@ -865,6 +950,7 @@ struct mcp_http *mcp_http_new(const struct mcp_http_config *cfg)
         m->cfg.max_sessions = MCP_HTTP_MAX_SESSIONS;
     if (m->cfg.replay_max == 0)
         m->cfg.replay_max = MCP_HTTP_REPLAY_MAX;
+    mcp_http_quota_defaults(&m->cfg);
     map_init(&m->sessions);
     m->idle_ev = event_new(cfg->base, -1, EV_PERSIST, mcp_http_idle_sweep, m);
     if (!m->idle_ev)
