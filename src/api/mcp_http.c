@@ -57,6 +57,10 @@
 #define MCP_HTTP_ID_BYTES 32
 #define MCP_HTTP_KEY_SHARE_DIV 4 /* one API key: at most a quarter of the sessions */
 #define MCP_HTTP_RESERVE_DIV 16  /* a sixteenth is kept for the admin token */
+/* What a revoked credential's held requests are answered (docs/security.md). */
+#define MCP_HTTP_REVOKED_CODE (-32001)
+#define MCP_HTTP_REVOKED                                                                           \
+    "unauthorized (401): the credential of this MCP session was revoked; the session has ended"
 
 int64_t mcp_http__now_ms(void)
 {
@@ -236,7 +240,10 @@ static void mcp_http_stream_free(struct mcp_http_session *hs)
     hs->stream = NULL;
 }
 
-static void mcp_http_session_end(struct mcp_http_session *hs, int held_status)
+/* End hs, answering its held requests with held_status (a JSON answer;
+ * an SSE one has sent its 200) and the JSON-RPC error code and message. */
+static void mcp_http_session_end_with(struct mcp_http_session *hs, int held_status, int code,
+                                      const char *message)
 {
     struct mcp_http *m = hs->m;
     map_del(&m->sessions, hs->id);
@@ -246,7 +253,7 @@ static void mcp_http_session_end(struct mcp_http_session *hs, int held_status)
         void *v = NULL;
         if (!map_next(&hs->held, &it, NULL, &v))
             break;
-        mcp_http_held_fail(v, held_status, -32600, "the MCP session ended");
+        mcp_http_held_fail(v, held_status, code, message);
     }
     map_deinit(&hs->held);
     mcp_http_stream_free(hs);
@@ -258,6 +265,11 @@ static void mcp_http_session_end(struct mcp_http_session *hs, int held_status)
     free(hs->ring);
     log_debug("mcp http: a session ended (%zu open)", map_len(&m->sessions));
     free(hs);
+}
+
+static void mcp_http_session_end(struct mcp_http_session *hs, int held_status)
+{
+    mcp_http_session_end_with(hs, held_status, -32600, "the MCP session ended");
 }
 
 static bool mcp_http_random_id(char *out, size_t outlen)
@@ -980,7 +992,10 @@ void mcp_http_end_principal(struct mcp_http *m, const void *principal)
         }
         if (!victim)
             return;
-        mcp_http_session_end(victim, 401);
+        /* A JSON answer gets 401; an SSE answer (its 200 sent) ends with
+         * the same error, and its resumption, like any request of the
+         * credential, gets 401 from the credential check. */
+        mcp_http_session_end_with(victim, 401, MCP_HTTP_REVOKED_CODE, MCP_HTTP_REVOKED);
     }
 }
 

@@ -104,7 +104,11 @@ void mcp_http_free(struct mcp_http *m);
  * opened it, and a request naming it with another one gets 403. */
 void mcp_http_handle(struct mcp_http *m, struct evhttp_request *req, const void *principal);
 /* End every session principal opened (a revoked credential): its held
- * requests are answered 401 and the host's close runs for each. */
+ * requests are answered with the JSON-RPC error -32001 "unauthorized
+ * (401): the credential of this MCP session was revoked; …" — with HTTP
+ * status 401 when answered in JSON; an SSE answer, whose 200 has gone,
+ * ends with that error as its last message — and the host's close runs
+ * for each. */
 void mcp_http_end_principal(struct mcp_http *m, const void *principal);
 
 /* The engine's output for hs: a response (or a batch's array) answers the
