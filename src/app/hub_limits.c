@@ -62,6 +62,10 @@ void hub_fit_caps(struct hub *h)
     size_t want_sessions = (size_t)hub_limits_env("COORDHUB_SOCKET_MAX_SESSIONS", 1,
                                                   HUB_MAX_SESSIONS, HUB_MAX_SESSIONS);
     h->first_line_ms = hub_limits_env("COORDHUB_FIRST_LINE_MS", 10, 600000, HUB_FIRST_LINE_MS);
+    /* The HTTP server's own test knob sets the cap it wants; it is fitted
+     * like the default. */
+    size_t want_http =
+        (size_t)hub_limits_env("COORDHUB_HTTP_MAX_CONNECTIONS", 16, 1000000, API_MAX_CONNECTIONS);
     struct fdlimit_share sh[] = {
         {.what = "socket sessions",
          .want = want_sessions,
@@ -71,10 +75,7 @@ void hub_fit_caps(struct hub *h)
          .want = HUB_SOCKET_MAX_PENDING,
          .cost = 1,
          .min = HUB_SOCKET_MIN_PENDING},
-        {.what = "HTTP connections",
-         .want = API_MAX_CONNECTIONS,
-         .cost = 1,
-         .min = HUB_HTTP_MIN_CONNECTIONS},
+        {.what = "HTTP connections", .want = want_http, .cost = 1, .min = HUB_HTTP_MIN_CONNECTIONS},
     };
     bool scaled = fdlimit_fit(limit, HUB_FD_RESERVE + HUB_FD_OVERFLOW, sh, 3);
     h->sock_max_sessions = sh[0].got;
@@ -89,11 +90,11 @@ void hub_fit_caps(struct hub *h)
     if (scaled)
         log_warn("open files: %zu are too few for the default caps; scaled down to %zu socket "
                  "sessions (of %zu), %zu pending socket connections (of %d), %zu HTTP "
-                 "connections (of %d), %zu /events streams (of %d); raise the hard limit "
+                 "connections (of %zu), %zu /events streams (of %d); raise the hard limit "
                  "(ulimit -Hn, LimitNOFILE=) to serve more",
                  limit, h->sock_max_sessions, want_sessions, h->sock_max_pending,
-                 HUB_SOCKET_MAX_PENDING, h->http_max_connections, API_MAX_CONNECTIONS,
-                 h->sse_max_clients, API_SSE_MAX_CLIENTS);
+                 HUB_SOCKET_MAX_PENDING, h->http_max_connections, want_http, h->sse_max_clients,
+                 API_SSE_MAX_CLIENTS);
     log_info("caps: %zu socket sessions (%zu kept for the admin token), %zu pending socket "
              "connections (first line within %lld ms), %zu HTTP connections, %zu /events streams",
              h->sock_max_sessions, h->sock_admin_reserve, h->sock_max_pending,
