@@ -35,9 +35,7 @@
 
 #define API_MAX_BODY (1024 * 1024)     /* DESIGN §5: body ≤ 1 MiB */
 #define API_MAX_HEADERS (64 * 1024)    /* request line + headers */
-#define API_MAX_CONNECTIONS 1024       /* HTTP connections */
 #define API_IDLE_TIMEOUT_S 60          /* idle keep-alive, slow requests */
-#define API_SSE_MAX_CLIENTS 512        /* open /events streams */
 #define API_SSE_MAX_PENDING (4u << 20) /* queued bytes per subscriber */
 #define API_SSE_HEARTBEAT_MS 15000     /* DESIGN §4: every 15 s */
 #define API_SSE_RETRY_MS 3000          /* reconnect delay we ask for */
@@ -369,7 +367,7 @@ int api_new(struct event_base *base, const struct api_config *cfg, struct api **
     }
     hc.max_body = API_MAX_BODY;
     hc.max_headers = API_MAX_HEADERS;
-    hc.max_connections = API_MAX_CONNECTIONS;
+    hc.max_connections = cfg->max_connections ? cfg->max_connections : API_MAX_CONNECTIONS;
     hc.idle_timeout_s = API_IDLE_TIMEOUT_S;
     hc.routes = api_routes;
     hc.nroutes = sizeof(api_routes) / sizeof(api_routes[0]);
@@ -386,7 +384,7 @@ int api_new(struct event_base *base, const struct api_config *cfg, struct api **
         .bus = cfg->bus,
         .store = cfg->store,
         .workspace = cfg->workspace,
-        .max_clients = API_SSE_MAX_CLIENTS,
+        .max_clients = cfg->sse_max_clients ? cfg->sse_max_clients : API_SSE_MAX_CLIENTS,
         .max_pending = API_SSE_MAX_PENDING,
         .heartbeat_ms = cfg->sse_heartbeat_ms > 0 ? cfg->sse_heartbeat_ms : API_SSE_HEARTBEAT_MS,
         .retry_ms = API_SSE_RETRY_MS,

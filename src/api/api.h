@@ -112,7 +112,16 @@ struct api_config {
     size_t mcp_max_sessions;      /* HTTP MCP sessions at once; 0: 1024 */
     size_t mcp_key_sessions;      /* of them, per API key; 0: a quarter */
     size_t mcp_reserved_sessions; /* of them, the admin token's only; 0: a sixteenth */
+    /* Caps the hub fitted to its descriptor limit (docs/operations.md,
+     * "Descriptors"); 0: the defaults below. */
+    size_t max_connections; /* HTTP connections */
+    size_t sse_max_clients; /* open GET /events streams */
 };
+
+/* The caps' defaults: what a hub whose descriptor limit is large enough
+ * serves. */
+#define API_MAX_CONNECTIONS 1024 /* HTTP connections */
+#define API_SSE_MAX_CLIENTS 512  /* open /events streams */
 
 /* Bind and serve. On error *out is NULL, *errmsg (caller frees) says why
  * and the result is -ERR_INVALID (bad address, empty token, only one of

@@ -177,6 +177,20 @@ static int metrics_cache(struct buf *out, const char *name, const char *help, bo
     return rc;
 }
 
+static int metrics_accept_failures(struct buf *out, const struct metrics_hub *hub,
+                                   const struct metrics_face *face)
+{
+    const char *name = "coordhub_accept_failures_total";
+    int rc = metrics_family(out, name, "counter",
+                            "accept() calls that failed for want of descriptors or memory "
+                            "(accepting then pauses), by listener.");
+    if (!rc)
+        rc = metrics_labelled(out, name, "listener", "http", face->http_accept_failures_total);
+    if (!rc)
+        rc = metrics_labelled(out, name, "listener", "socket", hub->socket_accept_failures_total);
+    return rc;
+}
+
 static int metrics_tools(struct buf *out, const struct metrics_hub *hub)
 {
     int rc = metrics_family(out, "coordhub_tool_calls_total", "counter",
@@ -368,6 +382,21 @@ int metrics_render(struct buf *out, const struct metrics_hub *hub, const struct 
     if (!rc)
         rc = metrics_u64(out, "coordhub_sessions", "gauge",
                          "MCP sessions connected over the Unix socket.", hub->sessions);
+    if (!rc)
+        rc = metrics_u64(out, "coordhub_socket_pending", "gauge",
+                         "Unix-socket connections whose first line has not been read yet.",
+                         hub->socket_pending);
+    if (!rc)
+        rc = metrics_u64(out, "coordhub_socket_refused_total", "counter",
+                         "Unix-socket sessions refused at the socket's session cap.",
+                         hub->socket_refused_total);
+    if (!rc)
+        rc = metrics_u64(out, "coordhub_socket_dropped_total", "counter",
+                         "Unix-socket connections closed before their first line (deadline, "
+                         "or the oldest at the pending cap).",
+                         hub->socket_dropped_total);
+    if (!rc)
+        rc = metrics_accept_failures(out, hub, face);
     if (!rc)
         rc = metrics_u64(out, "coordhub_sse_clients", "gauge", "Open GET /events streams.",
                          face->sse_clients);

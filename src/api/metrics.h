@@ -102,6 +102,15 @@ struct metrics_hub {
         uint64_t ingested, duplicate, ignored, invalid, reserved, failed;
     } foreign;
     uint64_t publish_reserved_total; /* publish_event calls refused for a reserved type */
+    /* The Unix socket: connections accepted whose first line has not been
+     * read yet, sessions refused at its cap (a JSON-RPC error line),
+     * pending connections dropped (first-line deadline, or the oldest
+     * dropped for a new one at the pending cap), and accept() calls that
+     * failed for want of descriptors (listener.h). */
+    size_t socket_pending;
+    uint64_t socket_refused_total;
+    uint64_t socket_dropped_total;
+    uint64_t socket_accept_failures_total;
 };
 
 /* Figures of the HTTP face itself. */
@@ -114,6 +123,7 @@ struct metrics_face {
     size_t http_connections;
     uint64_t http_requests_total;
     uint64_t http_rejected_total;        /* connections refused at the cap */
+    uint64_t http_accept_failures_total; /* accept() failed for want of descriptors */
     uint64_t http_unauthorized_total;    /* 401 answers */
     uint64_t events_post_reserved_total; /* POST /events refused for a reserved type */
 };

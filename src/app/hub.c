@@ -31,7 +31,6 @@
 #include <unistd.h>
 
 #include <event2/event.h>
-#include <event2/listener.h>
 
 #include "app/casefold.h"
 #include "app/hub_internal.h"
@@ -43,6 +42,7 @@
 #include "base/log.h"
 #include "base/xmalloc.h"
 #include "bus/bus.h"
+#include "net/listener.h"
 #include "rpc/mcp.h"
 #include "store/store.h"
 
@@ -683,8 +683,7 @@ static void hub_teardown(struct hub *h)
     hub_sessions_close_all(h);
     hub_control_close(h);
     hub_keys_close(h); /* after the face and the sessions that point at keys */
-    if (h->listener)
-        evconnlistener_free(h->listener);
+    listener_free(h->listener);
     if (h->sock_path)
         unlink(h->sock_path);
     struct event *evs[] = {h->commit_ev, h->tick_ev,  h->wait_ev, h->reload_ev,
@@ -801,6 +800,7 @@ int hub_serve(const struct options *o)
     }
     int lvl = o->log_level ? log_level_parse(o->log_level) : LOG_LEVEL_INFO;
     log_setup(2, lvl < 0 ? LOG_LEVEL_INFO : (enum log_level)lvl);
+    hub_fit_caps(h); /* before the store and the faces take descriptors */
     signal(SIGPIPE, SIG_IGN);
     hub_write_pid(h);
     h->started_ms = clock_wall_ms();

@@ -38,6 +38,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/xmalloc.h"
+#include "net/listener.h"
 #include "store/store.h"
 
 #ifndef COORDHUB_VERSION
@@ -93,6 +94,12 @@ static void hub_http_stats(void *arg, struct metrics_hub *m)
     m->loop_lag_seconds = h->loop_lag_ms / 1000.0;
     m->uptime_seconds = (double)(clock_wall_ms() - h->started_ms) / 1000.0;
     m->sessions = h->nsessions;
+    m->socket_pending = h->npending;
+    if (h->listener) {
+        struct listener_stats ls;
+        listener_stats(h->listener, &ls);
+        m->socket_accept_failures_total = ls.failures;
+    }
     m->agents = ws.agents;
     m->agents_active = ws.agents_active;
     m->leases = ws.leases;
@@ -189,6 +196,8 @@ int hub_http_start(struct hub *h)
         .workspace = o->workspace,
         .version = COORDHUB_VERSION,
         .sse_heartbeat_ms = hub_http_heartbeat_ms(),
+        .max_connections = h->http_max_connections,
+        .sse_max_clients = h->sse_max_clients,
         .host = {.arg = h,
                  .status = hub_http_status,
                  .store_down = hub_http_store_down,

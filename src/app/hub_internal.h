@@ -20,7 +20,8 @@ struct api_caller;
 struct hub_control_reply;
 struct event_base;
 struct event;
-struct evconnlistener;
+struct listener;
+struct hub_pending_conn;
 struct bus;
 struct store;
 struct lineconn;
@@ -36,10 +37,21 @@ struct events_filter;
 #define HUB_MAX_LINE (1024 * 1024)     /* DESIGN §5: body ≤ 1 MiB */
 #define HUB_MAX_OUT (16 * 1024 * 1024) /* per-session output backlog */
 #define HUB_MAX_SESSIONS 4096          /* DESIGN §5 */
-#define HUB_RECENT_EVENTS 4096         /* bus ring */
-#define HUB_SNAPSHOT_EVERY 1000        /* events between snapshots */
-#define HUB_RETAIN_NETWORK 100000      /* default --retain-events on Redis */
-#define HUB_METRICS_TOOLS 48           /* tool label slots; the last is "other" */
+/* The Unix socket and the descriptor budget (docs/operations.md,
+ * "Descriptors"): its session cap (fitted to the descriptor limit at
+ * start, hub_fit_caps), of which a few slots only the admin token may
+ * take, connections waiting for their first line and how long they may
+ * wait, and the descriptors kept back from every cap. */
+#define HUB_SOCKET_ADMIN_RESERVE 4 /* at most; a quarter of a small cap */
+#define HUB_SOCKET_MAX_PENDING 256
+#define HUB_SOCKET_SESSION_FDS 3 /* an attached session: socket, IDE stdin, stdout */
+#define HUB_FIRST_LINE_MS 10000
+#define HUB_FD_RESERVE 64         /* the hub itself: store, log, Redis, pipes, listening sockets */
+#define HUB_FD_OVERFLOW 64        /* connections accepted past a cap only to be refused */
+#define HUB_RECENT_EVENTS 4096    /* bus ring */
+#define HUB_SNAPSHOT_EVERY 1000   /* events between snapshots */
+#define HUB_RETAIN_NETWORK 100000 /* default --retain-events on Redis */
+#define HUB_METRICS_TOOLS 48      /* tool label slots; the last is "other" */
 
 struct roots;
 
@@ -54,6 +66,7 @@ struct hub_session {
     char *agent_hint;     /* owned: --agent from the bridge */
     bool oneshot;         /* CLI: acts as admin, never becomes an agent */
     bool admin;           /* local peer of the same uid */
+    bool sock;            /* counted in hub.nsock_sessions (a Unix-socket session) */
     /* The HTTP face's session of keys below `admin` (hub_rest.c): a
      * oneshot, non-admin caller whose agent is the agentId each call
      * names, so the core's ownership rules apply to it. */
@@ -152,10 +165,28 @@ struct hub {
     struct workspace *ws;
     struct workspace_config wscfg;
     struct bus *bus;
-    char hub_id[16]; /* "hub-xxxx" */
-    int lock_fd;     /* flock on hub.lock */
-    char *sock_path; /* owned */
-    struct evconnlistener *listener;
+    char hub_id[16];           /* "hub-xxxx" */
+    int lock_fd;               /* flock on hub.lock */
+    char *sock_path;           /* owned */
+    struct listener *listener; /* hub.sock */
+    /* Socket connections accepted whose first line has not been read,
+     * oldest first (hub_session.c); each counts until it is read, dropped
+     * at its deadline, or dropped as the oldest when npending reaches
+     * sock_max_pending. */
+    struct hub_pending_conn *pending_head, *pending_tail;
+    size_t npending;
+    size_t nsock_sessions;    /* socket sessions (h->sessions also holds /mcp ones) */
+    size_t sock_max_sessions; /* fitted cap; admin_reserve of it for the admin token */
+    size_t sock_admin_reserve;
+    size_t sock_max_pending;
+    int64_t first_line_ms;
+    /* Caps of the HTTP face fitted to the descriptor limit (hub_fit_caps). */
+    size_t http_max_connections;
+    size_t sse_max_clients;
+    /* Rate-limited warnings of the socket: refusals at the cap, pending
+     * connections dropped (one line per HUB_SOCKET_LOG_MS with a count). */
+    int64_t sock_refused_logged_ns, sock_dropped_logged_ns;
+    uint64_t sock_refused_unlogged, sock_dropped_unlogged;
     struct event *commit_ev; /* low priority: runs after the turn's I/O */
     struct event *tick_ev;   /* workspace deadlines */
     struct event *reload_ev; /* retries the reload while the store is away */
@@ -302,6 +333,13 @@ void hub_redo_clear(struct hub *h);
  * or the reload's error with *errmsg (caller frees): the taken answers and
  * the batch's queued calls then wait in h->replies for the error. */
 int hub_redo_batch(struct hub *h, char **errmsg);
+
+/* hub_limits.c */
+/* Raise the descriptor limit and fit the socket's and the HTTP face's
+ * caps inside it (logged); COORDHUB_SOCKET_MAX_SESSIONS and
+ * COORDHUB_FIRST_LINE_MS override the socket's, COORDHUB_HTTP_MAX_CONNECTIONS
+ * the HTTP cap wanted, for tests. */
+void hub_fit_caps(struct hub *h);
 
 /* hub_session.c */
 void hub_sessions_init(struct hub *h);

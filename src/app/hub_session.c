@@ -24,7 +24,18 @@
  *
  * A session closes once its input ended, its in-flight calls were answered
  * and its output was flushed; lock waits and event waits it left are
- * cancelled, and its agent is detached (offline after the grace period). */
+ * cancelled, and its agent is detached (offline after the grace period).
+ *
+ * Limits (docs/operations.md, "Descriptors"): connections are accepted
+ * through net/listener (which pauses instead of spinning when descriptors
+ * run out). A connection counts from accept: until its first line is read
+ * it is pending, with a deadline (first_line_ms); at sock_max_pending the
+ * oldest pending one is dropped for the new one, so idle connections
+ * cannot keep a client that speaks out. A session needs a slot under
+ * sock_max_sessions, of which sock_admin_reserve slots only a first line
+ * with the admin token may take (`coordhub status` and `stop` answer when
+ * agents took every other slot). Beyond the cap the connection gets one
+ * JSON-RPC error line (id null, -32000, naming the cap) and is closed. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
@@ -36,7 +47,6 @@
 #include <unistd.h>
 
 #include <event2/event.h>
-#include <event2/listener.h>
 
 #include "api/mcp_http.h"
 #include "app/hub_internal.h"
@@ -50,6 +60,7 @@
 #include "base/xmalloc.h"
 #include "net/fdpass.h"
 #include "net/lineconn.h"
+#include "net/listener.h"
 #include "rpc/jsonrpc.h"
 #include "rpc/mcp.h"
 
@@ -58,12 +69,16 @@
 #endif
 
 #define HUB_CTL_MAX 65536
+#define HUB_SOCKET_LOG_MS 10000 /* at most one warning per kind per interval */
+#define HUB_SOCKET_PAUSE_MS 100 /* accepting paused after EMFILE & co */
 
-/* A connection whose first bytes have not been read yet. */
+/* A connection whose first bytes have not been read yet: in the hub's
+ * pending list (oldest first) until they are, or its deadline passes. */
 struct hub_pending_conn {
     struct hub *hub;
     int fd;
-    struct event *ev;
+    struct event *ev; /* EV_READ with the first-line deadline */
+    struct hub_pending_conn *prev, *next;
 };
 
 static const struct mcp_server_info hub_server_info = {
@@ -285,6 +300,8 @@ static void hub_session_destroy(struct hub_session *s)
     if (*pp)
         *pp = s->next;
     h->nsessions--;
+    if (s->sock)
+        h->nsock_sessions--;
     hub_idle_update(h);
     mcp_session_free(s->mcp);
     lineconn_free(s->conn);
@@ -435,17 +452,86 @@ static void hub_session_resume(struct hub_session *s, const cJSON *ctl)
     }
 }
 
+/* Unlink pc from the pending list and free it; its descriptor stays open. */
 static void hub_pending_free(struct hub_pending_conn *pc)
 {
+    struct hub *h = pc->hub;
+    if (pc->prev)
+        pc->prev->next = pc->next;
+    else
+        h->pending_head = pc->next;
+    if (pc->next)
+        pc->next->prev = pc->prev;
+    else
+        h->pending_tail = pc->prev;
+    h->npending--;
     event_free(pc->ev);
     free(pc);
+}
+
+/* One warning per HUB_SOCKET_LOG_MS for a kind of trouble, with the count
+ * of those not logged since: a flood costs the log a line per interval. */
+static void hub_socket_warn(int64_t *logged_ns, uint64_t *unlogged, const char *what)
+{
+    int64_t now = clock_mono_ns();
+    (*unlogged)++;
+    if (*logged_ns != 0 && now - *logged_ns < (int64_t)HUB_SOCKET_LOG_MS * 1000000)
+        return;
+    log_warn("socket: %s (%llu time%s since the last such line; at most one a %d s)", what,
+             (unsigned long long)*unlogged, *unlogged == 1 ? "" : "s", HUB_SOCKET_LOG_MS / 1000);
+    *logged_ns = now;
+    *unlogged = 0;
+}
+
+/* Close a pending connection that never spoke (deadline, or dropped for
+ * a newer one at the pending cap). */
+static void hub_pending_drop(struct hub_pending_conn *pc, const char *why)
+{
+    struct hub *h = pc->hub;
+    h->metrics.socket_dropped_total++;
+    hub_socket_warn(&h->sock_dropped_logged_ns, &h->sock_dropped_unlogged, why);
+    close(pc->fd);
+    hub_pending_free(pc);
+}
+
+/* May a new session not open? Ordinary sessions leave the admin reserve
+ * free; a stopping hub takes none. */
+static bool hub_socket_full(const struct hub *h, bool admin)
+{
+    size_t cap = h->sock_max_sessions;
+    if (!admin)
+        cap = cap > h->sock_admin_reserve ? cap - h->sock_admin_reserve : 0;
+    return h->stopping || h->nsock_sessions >= cap;
+}
+
+/* Answer one JSON-RPC error line naming the cap on fd (taken), then close. */
+static void hub_socket_refuse(struct hub *h, int fd, bool admin)
+{
+    h->metrics.socket_refused_total++;
+    char msg[160];
+    if (h->stopping)
+        snprintf(msg, sizeof(msg), "coordhub: the hub is stopping");
+    else
+        snprintf(msg, sizeof(msg),
+                 "coordhub: session limit reached (%zu open; the socket takes %zu, %zu of them "
+                 "kept for the admin token)",
+                 h->nsock_sessions, h->sock_max_sessions, h->sock_admin_reserve);
+    char *line = jsonrpc_build_error(NULL, -32000, msg, NULL);
+    hub_socket_warn(&h->sock_refused_logged_ns, &h->sock_refused_unlogged,
+                    admin ? "an admin session refused at the session cap"
+                          : "a session refused at the session cap");
+    hub_control_send(h, fd, line);
+    free(line);
 }
 
 static void hub_first_read_cb(evutil_socket_t fd, short what, void *arg)
 {
     struct hub_pending_conn *pc = arg;
     struct hub *h = pc->hub;
-    (void)what;
+    if (what & EV_TIMEOUT) {
+        hub_pending_drop(pc, "a connection sent no first line in time; closed");
+        return;
+    }
     char buf[HUB_CTL_MAX];
     int fds[2] = {-1, -1};
     int nfds = 0;
@@ -487,7 +573,16 @@ static void hub_first_read_cb(evutil_socket_t fd, short what, void *arg)
         cJSON_Delete(ctl);
         return;
     }
+    if (hub_socket_full(h, strcmp(kind, "admin") == 0)) {
+        for (int i = 0; i < nfds; i++)
+            close(fds[i]);
+        hub_socket_refuse(h, (int)fd, strcmp(kind, "admin") == 0);
+        cJSON_Delete(ctl);
+        return;
+    }
     struct hub_session *s = hub_session_new(h);
+    s->sock = true;
+    h->nsock_sessions++;
     if (strcmp(kind, "admin") == 0) {
         /* The workspace owner's tool (the CLI): admin, never an agent
          * itself; it acts for the agents its calls name. */
@@ -519,23 +614,26 @@ static void hub_first_read_cb(evutil_socket_t fd, short what, void *arg)
     cJSON_Delete(ctl);
 }
 
-static void hub_accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
-                          int socklen, void *arg)
+static void hub_accept_cb(void *arg, int fd, const struct sockaddr *sa, socklen_t len)
 {
     struct hub *h = arg;
-    (void)l;
     (void)sa;
-    (void)socklen;
-    if (h->nsessions >= HUB_MAX_SESSIONS) {
-        log_warn("connection refused: %d sessions open", HUB_MAX_SESSIONS);
-        close((int)fd);
-        return;
-    }
+    (void)len;
+    if (h->npending >= h->sock_max_pending && h->pending_head)
+        hub_pending_drop(h->pending_head, "pending connections at their cap; the oldest closed");
     struct hub_pending_conn *pc = xcalloc(1, sizeof(*pc));
     pc->hub = h;
-    pc->fd = (int)fd;
+    pc->fd = fd;
     pc->ev = event_new(h->base, fd, EV_READ, hub_first_read_cb, pc);
-    event_add(pc->ev, NULL);
+    pc->prev = h->pending_tail;
+    if (h->pending_tail)
+        h->pending_tail->next = pc;
+    else
+        h->pending_head = pc;
+    h->pending_tail = pc;
+    h->npending++;
+    struct timeval tv = clock_timeval_ms(h->first_line_ms);
+    event_add(pc->ev, &tv);
 }
 
 void hub_sessions_init(struct hub *h)
@@ -544,37 +642,60 @@ void hub_sessions_init(struct hub *h)
     h->nsessions = 0;
 }
 
-int hub_listen(struct hub *h)
+/* A bound, listening Unix socket at path (mode 0600), or -errno. */
+static int hub_bind_unix(const char *path)
 {
-    h->sock_path = options_state_path(h->opt, "hub.sock");
     struct sockaddr_un sun;
     memset(&sun, 0, sizeof(sun));
     sun.sun_family = AF_UNIX;
-    if (strlen(h->sock_path) >= sizeof(sun.sun_path)) {
+    memcpy(sun.sun_path, path, strlen(path) + 1);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -errno;
+    mode_t old = umask(0177);
+    int rc = bind(fd, (struct sockaddr *)&sun, (socklen_t)sizeof(sun));
+    umask(old);
+    if (rc == 0)
+        rc = listen(fd, SOMAXCONN);
+    if (rc != 0) {
+        rc = -errno;
+        close(fd);
+        return rc;
+    }
+    chmod(path, 0600);
+    return fd;
+}
+
+int hub_listen(struct hub *h)
+{
+    h->sock_path = options_state_path(h->opt, "hub.sock");
+    if (strlen(h->sock_path) >= sizeof(((struct sockaddr_un *)NULL)->sun_path)) {
         fprintf(stderr, "coordhub: socket path too long (%zu > %zu bytes): %s\n",
-                strlen(h->sock_path), sizeof(sun.sun_path) - 1, h->sock_path);
+                strlen(h->sock_path), sizeof(((struct sockaddr_un *)NULL)->sun_path) - 1,
+                h->sock_path);
         free(h->sock_path);
         h->sock_path = NULL;
         return -ENAMETOOLONG;
     }
-    memcpy(sun.sun_path, h->sock_path, strlen(h->sock_path) + 1);
     /* We hold the flock, so any existing socket file is stale. */
     unlink(h->sock_path);
-    mode_t old = umask(0177);
-    h->listener = evconnlistener_new_bind(h->base, hub_accept_cb, h,
-                                          LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 128,
-                                          (struct sockaddr *)&sun, (int)sizeof(sun));
-    umask(old);
-    if (!h->listener) {
-        fprintf(stderr, "coordhub: cannot listen on %s: %s\n", h->sock_path, strerror(errno));
-        return -errno;
+    int fd = hub_bind_unix(h->sock_path);
+    if (fd < 0) {
+        fprintf(stderr, "coordhub: cannot listen on %s: %s\n", h->sock_path, strerror(-fd));
+        return fd;
     }
-    chmod(h->sock_path, 0600);
-    return 0;
+    const struct listener_config lc = {
+        .what = "socket", .pause_ms = HUB_SOCKET_PAUSE_MS, .log_interval_ms = HUB_SOCKET_LOG_MS};
+    return listener_new(h->base, fd, &lc, hub_accept_cb, h, &h->listener);
 }
 
 void hub_sessions_close_all(struct hub *h)
 {
+    while (h->pending_head) {
+        struct hub_pending_conn *pc = h->pending_head;
+        close(pc->fd);
+        hub_pending_free(pc);
+    }
     while (h->sessions) {
         struct hub_session *s = h->sessions;
         if (s->id != 0)

@@ -62,6 +62,12 @@ static void test_metrics__every_family_from_the_start(void **state)
         "# TYPE coordhub_store_foreign_messages_total counter\n",
         "coordhub_store_foreign_messages_total{outcome=\"ingested\"} 0\n",
         "coordhub_store_foreign_messages_total{outcome=\"failed\"} 0\n",
+        "coordhub_socket_pending 0\n",
+        "coordhub_socket_refused_total 0\n",
+        "coordhub_socket_dropped_total 0\n",
+        "# TYPE coordhub_accept_failures_total counter\n",
+        "coordhub_accept_failures_total{listener=\"http\"} 0\n",
+        "coordhub_accept_failures_total{listener=\"socket\"} 0\n",
     };
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         if (!strstr(b.data, names[i]))
@@ -88,6 +94,9 @@ static void test_metrics__figures_and_labels(void **state)
     struct metrics_face face;
     memset(&face, 0, sizeof(face));
     face.sse_clients = 5;
+    face.http_accept_failures_total = 11;
+    hub.socket_accept_failures_total = 12;
+    hub.socket_pending = 6;
     struct metrics_event_counts ev;
     memset(&ev, 0, sizeof(ev));
     metrics_event_counts_add(&ev, "file:locked");
@@ -105,6 +114,9 @@ static void test_metrics__figures_and_labels(void **state)
     assert_non_null(strstr(b.data, "\ncoordhub_loop_lag_seconds 0.250000\n"));
     assert_non_null(strstr(b.data, "\ncoordhub_tasks{status=\"open\"} 2\n"));
     assert_non_null(strstr(b.data, "\ncoordhub_sse_clients 5\n"));
+    assert_non_null(strstr(b.data, "\ncoordhub_socket_pending 6\n"));
+    assert_non_null(strstr(b.data, "\ncoordhub_accept_failures_total{listener=\"http\"} 11\n"
+                                   "coordhub_accept_failures_total{listener=\"socket\"} 12\n"));
     assert_non_null(strstr(b.data,
                            "\ncoordhub_store_foreign_messages_total{outcome=\"ingested\"} 4\n"
                            "coordhub_store_foreign_messages_total{outcome=\"duplicate\"} 3\n"

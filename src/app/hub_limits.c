@@ -1,0 +1,102 @@
+/* hub_limits — the hub's descriptor budget (docs/operations.md,
+ * "Descriptors").
+ *
+ * At start the soft RLIMIT_NOFILE is raised toward the hard limit (at
+ * most FDLIMIT_CEILING) and logged. Then the caps that hold descriptors
+ * are fitted inside it, after HUB_FD_RESERVE for the hub itself and
+ * HUB_FD_OVERFLOW for connections accepted past a cap only to be
+ * refused: the socket's sessions (HUB_SOCKET_SESSION_FDS each: an
+ * attached session holds the IDE's stdin and stdout besides the socket),
+ * its pending connections, and the HTTP connections; /events streams are
+ * HTTP connections, and at most half of them. If the defaults do not fit,
+ * the caps are scaled down (net/fdlimit.c shares fairly) and what they
+ * became is logged. With the caps inside the limit accept() does not run
+ * out of descriptors in normal running; the listener's pause is the last
+ * line of defence. Invariant: sock_admin_reserve < sock_max_sessions when
+ * the cap is at least 2. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "app/hub_internal.h"
+#include "base/log.h"
+#include "net/fdlimit.h"
+
+#define HUB_SOCKET_MIN_SESSIONS 8
+#define HUB_SOCKET_MIN_PENDING 8
+#define HUB_HTTP_MIN_CONNECTIONS 16
+
+/* A test override from the environment: lo..hi, else dflt (warned). */
+static long long hub_limits_env(const char *name, long long lo, long long hi, long long dflt)
+{
+    const char *e = getenv(name);
+    if (!e || !*e)
+        return dflt;
+    char *end;
+    errno = 0;
+    long long v = strtoll(e, &end, 10);
+    if (errno || *end || v < lo || v > hi) {
+        log_warn("%s=%s ignored: expected %lld..%lld", name, e, lo, hi);
+        return dflt;
+    }
+    return v;
+}
+
+static size_t hub_limits_min(size_t a, size_t b)
+{
+    return a < b ? a : b;
+}
+
+void hub_fit_caps(struct hub *h)
+{
+    size_t before = 0, limit = 0;
+    int rc = fdlimit_raise(FDLIMIT_CEILING, &before, &limit);
+    if (rc)
+        log_warn("open files: %zu; cannot raise the soft limit: %s", before, strerror(-rc));
+    else if (limit != before)
+        log_info("open files: %zu → %zu", before, limit);
+    else
+        log_info("open files: %zu (the hard limit, or above %d)", limit, FDLIMIT_CEILING);
+
+    size_t want_sessions = (size_t)hub_limits_env("COORDHUB_SOCKET_MAX_SESSIONS", 1,
+                                                  HUB_MAX_SESSIONS, HUB_MAX_SESSIONS);
+    h->first_line_ms = hub_limits_env("COORDHUB_FIRST_LINE_MS", 10, 600000, HUB_FIRST_LINE_MS);
+    /* The HTTP server's own test knob sets the cap it wants; it is fitted
+     * like the default. */
+    size_t want_http =
+        (size_t)hub_limits_env("COORDHUB_HTTP_MAX_CONNECTIONS", 16, 1000000, API_MAX_CONNECTIONS);
+    struct fdlimit_share sh[] = {
+        {.what = "socket sessions",
+         .want = want_sessions,
+         .cost = HUB_SOCKET_SESSION_FDS,
+         .min = hub_limits_min(want_sessions, HUB_SOCKET_MIN_SESSIONS)},
+        {.what = "socket connections awaiting their first line",
+         .want = HUB_SOCKET_MAX_PENDING,
+         .cost = 1,
+         .min = HUB_SOCKET_MIN_PENDING},
+        {.what = "HTTP connections", .want = want_http, .cost = 1, .min = HUB_HTTP_MIN_CONNECTIONS},
+    };
+    bool scaled = fdlimit_fit(limit, HUB_FD_RESERVE + HUB_FD_OVERFLOW, sh, 3);
+    h->sock_max_sessions = sh[0].got;
+    h->sock_max_pending = sh[1].got;
+    h->http_max_connections = sh[2].got;
+    /* Streams never take more than half the connections: requests, and
+     * /healthz, still get in. */
+    h->sse_max_clients = hub_limits_min(API_SSE_MAX_CLIENTS, h->http_max_connections / 2);
+    h->sock_admin_reserve = hub_limits_min(HUB_SOCKET_ADMIN_RESERVE,
+                                           h->sock_max_sessions / 4 ? h->sock_max_sessions / 4
+                                                                    : h->sock_max_sessions / 2);
+    if (scaled)
+        log_warn("open files: %zu are too few for the default caps; scaled down to %zu socket "
+                 "sessions (of %zu), %zu pending socket connections (of %d), %zu HTTP "
+                 "connections (of %zu), %zu /events streams (of %d); raise the hard limit "
+                 "(ulimit -Hn, LimitNOFILE=) to serve more",
+                 limit, h->sock_max_sessions, want_sessions, h->sock_max_pending,
+                 HUB_SOCKET_MAX_PENDING, h->http_max_connections, want_http, h->sse_max_clients,
+                 API_SSE_MAX_CLIENTS);
+    log_info("caps: %zu socket sessions (%zu kept for the admin token), %zu pending socket "
+             "connections (first line within %lld ms), %zu HTTP connections, %zu /events streams",
+             h->sock_max_sessions, h->sock_admin_reserve, h->sock_max_pending,
+             (long long)h->first_line_ms, h->http_max_connections, h->sse_max_clients);
+}
