@@ -107,8 +107,11 @@ struct api_config {
     const char *version;      /* copied */
     int64_t sse_heartbeat_ms; /* 0: 15000 */
     struct api_host host;
-    struct mcp_http_host mcp; /* the hub side of /mcp sessions; open NULL: no /mcp */
-    int64_t mcp_idle_ms;      /* idle HTTP MCP session lifetime; 0: 30 min */
+    struct mcp_http_host mcp;     /* the hub side of /mcp sessions; open NULL: no /mcp */
+    int64_t mcp_idle_ms;          /* idle HTTP MCP session lifetime; 0: 30 min */
+    size_t mcp_max_sessions;      /* HTTP MCP sessions at once; 0: 1024 */
+    size_t mcp_key_sessions;      /* of them, per API key; 0: a quarter */
+    size_t mcp_reserved_sessions; /* of them, the admin token's only; 0: a sixteenth */
     /* Caps the hub fitted to its descriptor limit (docs/operations.md,
      * "Descriptors"); 0: the defaults below. */
     size_t max_connections; /* HTTP connections (the quotas follow it) */

@@ -53,6 +53,12 @@
 #define MCP_HTTP_REPLAY_MAX 256
 #define MCP_HTTP_MAX_HELD 256 /* requests held per session (batch members count) */
 #define MCP_HTTP_ID_BYTES 32
+#define MCP_HTTP_KEY_SHARE_DIV 4 /* one API key: at most a quarter of the sessions */
+#define MCP_HTTP_RESERVE_DIV 16  /* a sixteenth is kept for the admin token */
+/* What a revoked credential's held requests are answered (docs/security.md). */
+#define MCP_HTTP_REVOKED_CODE (-32001)
+#define MCP_HTTP_REVOKED                                                                           \
+    "unauthorized (401): the credential of this MCP session was revoked; the session has ended"
 
 int64_t mcp_http__now_ms(void)
 {
@@ -72,10 +78,7 @@ void mcp_http__reply_rpc_error_id(struct http_request *req, int status, int code
 {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "jsonrpc", "2.0");
-    if (id)
-        cJSON_AddItemToObject(o, "id", cJSON_Duplicate(id, 0));
-    else
-        cJSON_AddNullToObject(o, "id");
+    cJSON_AddItemToObject(o, "id", jsonrpc_id_to_wire(id));
     cJSON *e = cJSON_AddObjectToObject(o, "error");
     cJSON_AddNumberToObject(e, "code", code);
     cJSON_AddStringToObject(e, "message", message);
@@ -193,7 +196,8 @@ static void mcp_http_held_fail(struct mcp_http_held *hd, int status, int code, c
         cJSON_AddStringToObject(o, "jsonrpc", "2.0");
         int err = 0;
         cJSON *id = json_parse_bounded(hd->keys[i], strlen(hd->keys[i]), JSON_MAX_DEPTH, &err);
-        cJSON_AddItemToObject(o, "id", id ? id : cJSON_CreateNull());
+        cJSON_AddItemToObject(o, "id", jsonrpc_id_to_wire(id)); /* 1e+15 key: 1000000000000000 */
+        cJSON_Delete(id);
         cJSON *e = cJSON_AddObjectToObject(o, "error");
         cJSON_AddNumberToObject(e, "code", code);
         cJSON_AddStringToObject(e, "message", message);
@@ -214,7 +218,10 @@ static void mcp_http_stream_free(struct mcp_http_session *hs)
     hs->stream = NULL;
 }
 
-static void mcp_http_session_end(struct mcp_http_session *hs, int held_status)
+/* End hs, answering its held requests with held_status (a JSON answer;
+ * an SSE one has sent its 200) and the JSON-RPC error code and message. */
+static void mcp_http_session_end_with(struct mcp_http_session *hs, int held_status, int code,
+                                      const char *message)
 {
     struct mcp_http *m = hs->m;
     map_del(&m->sessions, hs->id);
@@ -224,7 +231,7 @@ static void mcp_http_session_end(struct mcp_http_session *hs, int held_status)
         void *v = NULL;
         if (!map_next(&hs->held, &it, NULL, &v))
             break;
-        mcp_http_held_fail(v, held_status, -32600, "the MCP session ended");
+        mcp_http_held_fail(v, held_status, code, message);
     }
     map_deinit(&hs->held);
     mcp_http_stream_free(hs);
@@ -236,6 +243,11 @@ static void mcp_http_session_end(struct mcp_http_session *hs, int held_status)
     free(hs->ring);
     log_debug("mcp http: a session ended (%zu open)", map_len(&m->sessions));
     free(hs);
+}
+
+static void mcp_http_session_end(struct mcp_http_session *hs, int held_status)
+{
+    mcp_http_session_end_with(hs, held_status, -32600, "the MCP session ended");
 }
 
 static bool mcp_http_random_id(char *out, size_t outlen)
@@ -284,6 +296,68 @@ static struct mcp_http_session *mcp_http_session_open(struct mcp_http *m, const 
     }
     map_put(&m->sessions, hs->id, hs);
     return hs;
+}
+
+/* ---- quotas ---------------------------------------------------------------- */
+
+/* Answer an initialize the quotas refuse: status, and a JSON-RPC error
+ * naming the quota with data {"quota", "limit", "held"}. */
+static void mcp_http_reply_quota(struct http_request *req, const cJSON *id, int status,
+                                 const char *quota, size_t limit, size_t held, const char *message)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "jsonrpc", "2.0");
+    cJSON_AddItemToObject(o, "id", jsonrpc_id_to_wire(id));
+    cJSON *e = cJSON_AddObjectToObject(o, "error");
+    cJSON_AddNumberToObject(e, "code", JSONRPC_INTERNAL_ERROR);
+    cJSON_AddStringToObject(e, "message", message);
+    cJSON *d = cJSON_AddObjectToObject(e, "data");
+    cJSON_AddStringToObject(d, "quota", quota);
+    json_add_u64(d, "limit", limit);
+    json_add_u64(d, "held", held);
+    http_reply_json(req, status, o);
+}
+
+/* Whether principal may open one more session (mcp_http.h, "Quotas");
+ * false when req has been answered 429 or 503. */
+static bool mcp_http_quota_admits(struct mcp_http *m, struct http_request *req,
+                                  const void *principal, const cJSON *id)
+{
+    const struct mcp_http_config *c = &m->cfg;
+    size_t open = map_len(&m->sessions), held = 0, keyed = 0;
+    size_t it = 0;
+    void *v;
+    while (map_next(&m->sessions, &it, NULL, &v)) {
+        const struct mcp_http_session *hs = v;
+        held += hs->principal == principal;
+        keyed += hs->principal != NULL;
+    }
+    char msg[256];
+    if (principal && held >= c->key_sessions) {
+        snprintf(msg, sizeof(msg),
+                 "MCP session quota of this API key reached: it holds %zu of the %zu sessions one "
+                 "key may open; end one (DELETE /mcp) or let one idle out",
+                 held, c->key_sessions);
+        mcp_http_reply_quota(req, id, 429, "key", c->key_sessions, held, msg);
+        return false;
+    }
+    size_t for_keys = c->max_sessions - c->reserved_sessions;
+    if (principal && keyed >= for_keys) {
+        snprintf(msg, sizeof(msg),
+                 "the %zu MCP sessions open to API keys are all in use (%zu more are reserved "
+                 "for the admin token); this key holds %zu; retry later",
+                 for_keys, c->reserved_sessions, held);
+        mcp_http_reply_quota(req, id, 503, "keys", for_keys, held, msg);
+        return false;
+    }
+    if (open >= c->max_sessions) {
+        snprintf(msg, sizeof(msg),
+                 "all %zu MCP sessions are in use (this credential holds %zu); retry later",
+                 c->max_sessions, held);
+        mcp_http_reply_quota(req, id, 503, "sessions", c->max_sessions, held, msg);
+        return false;
+    }
+    return true;
 }
 
 /* ---- the GET stream ------------------------------------------------------ */
@@ -563,11 +637,20 @@ static char mcp_http_kind(const cJSON *v)
             return 0;
         if (!id)
             return 'n';
-        return cJSON_IsString(id) || cJSON_IsNumber(id) ? 'q' : 0;
+        return jsonrpc_id_valid(id) ? 'q' : 0;
     }
     bool answered = cJSON_GetObjectItemCaseSensitive(v, "result") ||
                     cJSON_GetObjectItemCaseSensitive(v, "error");
     return id && answered ? 'r' : 0;
+}
+
+/* True when v is a request (a string method) whose id is not one
+ * jsonrpc_id_valid takes: 0.5, 1e2, 2^53, true ... (jsonrpc.h). */
+static bool mcp_http_bad_id(const cJSON *v)
+{
+    const cJSON *method = cJSON_GetObjectItemCaseSensitive(v, "method");
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(v, "id");
+    return cJSON_IsObject(v) && cJSON_IsString(method) && id && !jsonrpc_id_valid(id);
 }
 
 static bool mcp_http_is_initialize(const cJSON *v)
@@ -608,6 +691,11 @@ static void mcp_http_post_batch(struct mcp_http *m, struct http_request *req, co
     cJSON_ArrayForEach(e, j)
     {
         char kind = mcp_http_kind(e);
+        if (!kind && mcp_http_bad_id(e)) {
+            snprintf(why, sizeof(why), "batch member %d: %s", i, JSONRPC_ID_REFUSED);
+            mcp_http__reply_rpc_error(req, 400, -32600, why);
+            return;
+        }
         if (!kind || mcp_http_is_initialize(e)) {
             snprintf(why, sizeof(why),
                      kind ? "batch member %d: initialize cannot be batched"
@@ -670,8 +758,8 @@ static void mcp_http_post(struct mcp_http *m, struct http_request *req, const vo
          * request's id when the body names one for certain. */
         char msg[sizeof(je.message) + 32];
         snprintf(msg, sizeof(msg), "Invalid Request: %s", je.message);
-        cJSON *id = json_refused_member(body, len, "id");
-        mcp_http__reply_rpc_error_id(req, 400, -32600, msg, jsonrpc_id_valid(id) ? id : NULL);
+        cJSON *id = jsonrpc_refused_id(body, len);
+        mcp_http__reply_rpc_error_id(req, 400, -32600, msg, id);
         cJSON_Delete(id);
         return;
     }
@@ -679,6 +767,9 @@ static void mcp_http_post(struct mcp_http *m, struct http_request *req, const vo
         mcp_http__reply_rpc_error(req, 400, -32700, "the body is not one JSON value");
         return;
     }
+    /* Numeric ids keep their text: 1e2 or 2^53 + 1 is refused below, never
+     * held under a key the engine's answer would not match. */
+    jsonrpc_keep_id_text(j, body, len);
     if (cJSON_IsArray(j)) {
         mcp_http_post_batch(m, req, j, body, len, principal);
         cJSON_Delete(j);
@@ -693,16 +784,20 @@ static void mcp_http_post(struct mcp_http *m, struct http_request *req, const vo
     const cJSON *method = cJSON_GetObjectItemCaseSensitive(j, "method");
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(j, "id");
     bool request = method && id;
-    if (request && !cJSON_IsString(id) && !cJSON_IsNumber(id)) {
+    if (request && !jsonrpc_id_valid(id)) {
+        /* Answered at once (its own id when an integer, else null). */
+        mcp_http__reply_rpc_error_id(req, 400, -32600, JSONRPC_ID_REFUSED, id);
         cJSON_Delete(j);
-        mcp_http__reply_rpc_error(req, 400, -32600, "a request id must be a string or a number");
         return;
     }
     bool init = request && mcp_http_is_initialize(j);
     struct mcp_http_session *hs;
     if (init) {
-        if (map_len(&m->sessions) >= m->cfg.max_sessions ||
-            !(hs = mcp_http_session_open(m, principal))) {
+        if (!mcp_http_quota_admits(m, req, principal, id)) {
+            cJSON_Delete(j);
+            return;
+        }
+        if (!(hs = mcp_http_session_open(m, principal))) {
             cJSON_Delete(j);
             mcp_http__reply_rpc_error(req, 503, -32603, "too many MCP sessions; retry later");
             return;
@@ -816,6 +911,24 @@ static void mcp_http_idle_sweep(evutil_socket_t fd, short what, void *arg)
     }
 }
 
+/* Fill the quotas left 0 from max_sessions (at least 1 each) and keep
+ * them consistent: the reserve below the cap, a key's share within what
+ * keys may hold. */
+static void mcp_http_quota_defaults(struct mcp_http_config *c)
+{
+    if (c->reserved_sessions == 0)
+        c->reserved_sessions = c->max_sessions / MCP_HTTP_RESERVE_DIV;
+    if (c->reserved_sessions == 0 || c->reserved_sessions >= c->max_sessions)
+        c->reserved_sessions = c->max_sessions > 1 ? 1 : 0;
+    size_t keys = c->max_sessions - c->reserved_sessions;
+    if (c->key_sessions == 0)
+        c->key_sessions = c->max_sessions / MCP_HTTP_KEY_SHARE_DIV;
+    if (c->key_sessions == 0)
+        c->key_sessions = 1;
+    if (c->key_sessions > keys)
+        c->key_sessions = keys;
+}
+
 struct mcp_http *mcp_http_new(const struct mcp_http_config *cfg)
 {
     struct mcp_http *m = xcalloc(1, sizeof(*m));
@@ -826,6 +939,7 @@ struct mcp_http *mcp_http_new(const struct mcp_http_config *cfg)
         m->cfg.max_sessions = MCP_HTTP_MAX_SESSIONS;
     if (m->cfg.replay_max == 0)
         m->cfg.replay_max = MCP_HTTP_REPLAY_MAX;
+    mcp_http_quota_defaults(&m->cfg);
     map_init(&m->sessions);
     m->idle_ev = event_new(cfg->base, -1, EV_PERSIST, mcp_http_idle_sweep, m);
     if (!m->idle_ev)
@@ -855,7 +969,10 @@ void mcp_http_end_principal(struct mcp_http *m, const void *principal)
         }
         if (!victim)
             return;
-        mcp_http_session_end(victim, 401);
+        /* A JSON answer gets 401; an SSE answer (its 200 sent) ends with
+         * the same error, and its resumption, like any request of the
+         * credential, gets 401 from the credential check. */
+        mcp_http_session_end_with(victim, 401, MCP_HTTP_REVOKED_CODE, MCP_HTTP_REVOKED);
     }
 }
 

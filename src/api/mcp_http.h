@@ -38,6 +38,14 @@
  * text/event-stream for GET (406); a present `MCP-Protocol-Version` outside
  * the supported revisions is refused (400).
  *
+ * Quotas, checked when `initialize` would open a session: an API key (a
+ * non-NULL principal) holds at most key_sessions (429 beyond), all keys
+ * together at most max_sessions - reserved_sessions (503 beyond), so the
+ * admin token (NULL) always finds the reserve free; it is refused only
+ * when max_sessions are open (503). Each refusal is a JSON-RPC error
+ * naming the quota, its limit and how many the caller holds (data
+ * {"quota","limit","held"}).
+ *
  * A session ends on DELETE, at teardown, or after idle_ms without a request
  * while no stream is open and no request is held; the host then detaches
  * it like a closed socket session. */
@@ -74,13 +82,15 @@ struct mcp_http_config {
     struct event_base *base;
     struct http_server *http; /* the server whose requests reach us */
     struct mcp_http_host host;
-    int64_t idle_ms;      /* idle session lifetime; 0: 30 min */
-    size_t max_sessions;  /* 0: 1024 */
-    size_t replay_max;    /* messages kept per session; 0: 256 */
-    int64_t heartbeat_ms; /* GET stream comment interval; 0: none */
-    int64_t retry_ms;     /* `retry:` of the GET stream; 0: not sent */
-    size_t max_pending;   /* bytes queued on a GET stream before a cut */
-    int write_timeout_s;  /* GET stream peer that takes nothing */
+    int64_t idle_ms;          /* idle session lifetime; 0: 30 min */
+    size_t max_sessions;      /* 0: 1024 */
+    size_t key_sessions;      /* sessions one API key may hold; 0: max_sessions / 4 */
+    size_t reserved_sessions; /* of max_sessions, only the admin token's; 0: max / 16 */
+    size_t replay_max;        /* messages kept per session; 0: 256 */
+    int64_t heartbeat_ms;     /* GET stream comment interval; 0: none */
+    int64_t retry_ms;         /* `retry:` of the GET stream; 0: not sent */
+    size_t max_pending;       /* bytes queued on a GET stream before a cut */
+    int write_timeout_s;      /* GET stream peer that takes nothing */
 };
 
 /* Never NULL. */
@@ -93,7 +103,11 @@ void mcp_http_free(struct mcp_http *m);
  * opened it, and a request naming it with another one gets 403. */
 void mcp_http_handle(struct mcp_http *m, struct http_request *req, const void *principal);
 /* End every session principal opened (a revoked credential): its held
- * requests are answered 401 and the host's close runs for each. */
+ * requests are answered with the JSON-RPC error -32001 "unauthorized
+ * (401): the credential of this MCP session was revoked; …" — with HTTP
+ * status 401 when answered in JSON; an SSE answer, whose 200 has gone,
+ * ends with that error as its last message — and the host's close runs
+ * for each. */
 void mcp_http_end_principal(struct mcp_http *m, const void *principal);
 
 /* The engine's output for hs: a response (or a batch's array) answers the

@@ -91,7 +91,8 @@ struct mcp_http {
 int64_t mcp_http__now_ms(void);
 /* Answer req with a JSON-RPC error (id null) as the body of status. */
 void mcp_http__reply_rpc_error(struct http_request *req, int status, int code, const char *message);
-/* The same with the id to echo (copied; NULL: null). */
+/* The same with the id to echo, as jsonrpc_id_to_wire writes it (NULL
+ * or one that is not an id: null). */
 void mcp_http__reply_rpc_error_id(struct http_request *req, int status, int code,
                                   const char *message, const cJSON *id);
 

@@ -30,6 +30,7 @@
 
 #define BRIDGE_MAX_RESTARTS 10
 #define BRIDGE_CTL_MAX (1024 * 1024)
+#define BRIDGE_FIRST_MAX 4096 /* relay: what is kept of the hub's first output */
 
 struct bridge {
     const struct options *opt;
@@ -169,6 +170,26 @@ static void bridge_sniff(struct bridge *b, const char *line, size_t len)
     cJSON_Delete(msg);
 }
 
+/* Relay mode: was all the hub sent one JSON-RPC error line with id null
+ * (its session cap refusing the connection)? Then say so (the line was
+ * relayed to the client too). first: the start of what the hub sent. */
+static bool bridge_relay_refused(const struct buf *first, size_t total)
+{
+    const char *nl = first->data ? memchr(first->data, '\n', first->len) : NULL;
+    if (!nl || total != (size_t)(nl - first->data) + 1)
+        return false;
+    int err = 0;
+    cJSON *msg = json_parse_bounded(first->data, (size_t)(nl - first->data), JSON_MAX_DEPTH, &err);
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(msg, "id");
+    const cJSON *error = cJSON_GetObjectItemCaseSensitive(msg, "error");
+    bool refused = cJSON_IsNull(id) && cJSON_IsObject(error);
+    if (refused)
+        bridge_log("the hub refused the session: %s",
+                   json_get_str(error, "message", "no reason given"));
+    cJSON_Delete(msg);
+    return refused;
+}
+
 /* Relay mode: copy stdin → socket and socket → stdout. */
 static enum bridge_outcome bridge_relay(struct bridge *b, int sock, bool *stdin_done)
 {
@@ -183,6 +204,9 @@ static enum bridge_outcome bridge_relay(struct bridge *b, int sock, bool *stdin_
     }
     struct buf pend; /* partial stdin line, for sniffing */
     buf_init(&pend, 0);
+    struct buf first; /* the start of the hub's output, for bridge_relay_refused */
+    buf_init(&first, BRIDGE_FIRST_MAX);
+    size_t from_hub = 0;
     enum bridge_outcome out = BRIDGE_HUB_LOST;
     for (;;) {
         struct pollfd p[2] = {{.fd = *stdin_done ? -1 : 0, .events = POLLIN},
@@ -197,8 +221,13 @@ static enum bridge_outcome bridge_relay(struct bridge *b, int sock, bool *stdin_
             ssize_t n = read(sock, tmp, sizeof(tmp));
             if (n <= 0) {
                 out = *stdin_done ? BRIDGE_BYE : BRIDGE_HUB_LOST;
+                if (bridge_relay_refused(&first, from_hub))
+                    out = BRIDGE_FULL;
                 break;
             }
+            if (from_hub < BRIDGE_FIRST_MAX && buf_append(&first, tmp, (size_t)n) != 0)
+                buf_reset(&first);
+            from_hub += (size_t)n;
             if (bridge_write_all(1, tmp, (size_t)n) != 0) {
                 out = BRIDGE_BYE;
                 break;
@@ -225,6 +254,7 @@ static enum bridge_outcome bridge_relay(struct bridge *b, int sock, bool *stdin_
         }
     }
     buf_deinit(&pend);
+    buf_deinit(&first);
     return out;
 }
 

@@ -48,6 +48,27 @@ struct cli_cmd {
 
 /* ---- output ------------------------------------------------------------- */
 
+/* Human output shows text from the hub (agent ids, file names, titles,
+ * reasons, event data, messages) only through cli_text, so a control
+ * character in it is printed written out (str_escape_controls: `\x1b`,
+ * `\n`, `\u009b`) and cannot move the cursor, recolour the terminal or
+ * forge a table row (docs/cli.md). --json output is JSON, escaped by
+ * JSON itself. */
+#define CLI_TEXT_RING 32
+
+/* s escaped for a terminal. The result stays valid for the next
+ * CLI_TEXT_RING - 1 calls, enough for every argument of one printf. */
+static const char *cli_text(const char *s)
+{
+    static char *ring[CLI_TEXT_RING];
+    static size_t next;
+    free(ring[next]);
+    ring[next] = str_escape_controls(s);
+    const char *r = ring[next];
+    next = (next + 1) % CLI_TEXT_RING;
+    return r;
+}
+
 /* The --json format (docs/cli.md, "--json"): each command prints one JSON
  * document on one line of stdout — the tool's structured result, a
  * refusal included — and an error as {"error":{"code","message"}}, also on
@@ -84,7 +105,7 @@ static int cli_fail(const struct options *o, int code, const char *fmt, ...)
     va_start(ap, fmt);
     char *msg = str_vprintf(fmt, ap);
     va_end(ap);
-    fprintf(stderr, "coordhub: %s\n", msg);
+    fprintf(stderr, "coordhub: %s\n", cli_text(msg));
     if (o && o->json) {
         cJSON *doc = cJSON_CreateObject();
         cJSON *e = cJSON_AddObjectToObject(doc, "error");
@@ -262,7 +283,7 @@ static const char *cli_str(const cJSON *o, const char *k)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
     if (cJSON_IsString(v))
-        return v->valuestring;
+        return cli_text(v->valuestring);
     return "-";
 }
 
@@ -272,7 +293,7 @@ static void cli_num(const cJSON *o, const char *k, char *buf, size_t n)
     if (cJSON_IsNumber(v))
         snprintf(buf, n, "%.0f", v->valuedouble);
     else if (cJSON_IsString(v))
-        snprintf(buf, n, "%s", v->valuestring);
+        snprintf(buf, n, "%s", cli_text(v->valuestring));
     else
         snprintf(buf, n, "-");
 }
@@ -387,7 +408,7 @@ static void cli_agents_table(const struct options *o, const cJSON *res)
     {
         char *caps = json_print(cJSON_GetObjectItemCaseSensitive(a, "capabilities"));
         printf("%-32s %-8s %-24s %s\n", cli_str(a, "agentId"), cli_str(a, "status"),
-               cli_str(a, "lastSeen"), caps);
+               cli_str(a, "lastSeen"), cli_text(caps));
         free(caps);
     }
 }
@@ -561,7 +582,7 @@ static void cli_unlock_human(const struct options *o, const cJSON *res)
     int i = 0;
     cJSON_ArrayForEach(p, prev)
     {
-        printf("%s%s", i++ ? ", " : "", cJSON_IsString(p) ? p->valuestring : "?");
+        printf("%s%s", i++ ? ", " : "", cJSON_IsString(p) ? cli_text(p->valuestring) : "?");
     }
     printf("\n");
 }
@@ -750,7 +771,7 @@ static void cli_event_line(const struct options *o, const cJSON *ev)
     }
     char *d = json_print(cJSON_GetObjectItemCaseSensitive(ev, "data"));
     printf("%-6s %-24s %-22s %s\n", cli_str(ev, "id"), cli_str(ev, "timestamp"),
-           cli_str(ev, "type"), d);
+           cli_str(ev, "type"), cli_text(d));
     free(d);
 }
 
@@ -834,7 +855,7 @@ static const char *cli_patterns(const cJSON *arr, char *buf, size_t n)
     cJSON_ArrayForEach(p, arr)
     {
         int w = snprintf(buf + used, n - used, "%s%s", used ? "," : "",
-                         cJSON_IsString(p) ? p->valuestring : "");
+                         cJSON_IsString(p) ? cli_text(p->valuestring) : "");
         if (w < 0 || (size_t)w >= n - used)
             break;
         used += (size_t)w;
@@ -953,11 +974,11 @@ static int cli_key(struct options *o, int argc, char **argv)
     } else if (o->json) {
         cli_print_json(res);
     } else if (strcmp(sub, "create") == 0) {
-        printf("%s\n", json_get_str(res, "key", ""));
+        printf("%s\n", json_get_str(res, "key", "")); /* hex from the hub; never copied */
         fprintf(stderr,
                 "coordhub: key %s created; the line above is its only copy: store it "
                 "now (the hub keeps only its SHA-256)\n",
-                json_get_str(res, "id", ""));
+                cli_text(json_get_str(res, "id", "")));
     } else if (strcmp(sub, "list") == 0) {
         cli_key_header();
         const cJSON *k;
@@ -966,8 +987,8 @@ static int cli_key(struct options *o, int argc, char **argv)
             cli_key_row(k);
         }
     } else {
-        printf("key %s revoked at %s\n", json_get_str(res, "id", ""),
-               json_get_str(res, "revokedAt", ""));
+        printf("key %s revoked at %s\n", cli_text(json_get_str(res, "id", "")),
+               cli_text(json_get_str(res, "revokedAt", "")));
     }
     cJSON *secret = cJSON_GetObjectItemCaseSensitive(res, "key");
     if (cJSON_IsString(secret))

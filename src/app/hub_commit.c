@@ -59,7 +59,17 @@ static void hub_send_reply(struct hub *h, struct hub_reply *r)
         s->reply_fn(s->reply_arg, r->call_id, r->result, r->is_error);
         return;
     }
-    mcp_session_tool_done(s->mcp, r->call_id, r->result, r->is_error);
+    /* A store failure is no answer of the tool's: an MCP client gets the
+     * JSON-RPC error of ERR_STORE (base/err.c) with the message, as any
+     * JSON-RPC client can tell it from a tool's own error and retry. */
+    const char *code = r->is_error ? json_get_str(r->result, "code", NULL) : NULL;
+    if (code && strcmp(code, err_name(ERR_STORE)) == 0) {
+        mcp_session_tool_fail(s->mcp, r->call_id, err_to_jsonrpc(ERR_STORE),
+                              json_get_str(r->result, "error", coordhub_strerror(ERR_STORE)));
+        cJSON_Delete(r->result);
+    } else {
+        mcp_session_tool_done(s->mcp, r->call_id, r->result, r->is_error);
+    }
     hub_session_maybe_finish(s);
 }
 
@@ -113,8 +123,11 @@ void hub_reply_lock_wait(struct hub *h, struct hub_session *s, uint64_t call_id,
 
 /* Send the answers of list r: as they are, or (store_err) each replaced
  * by the store failure — "nothing was recorded", or, when the store never
- * answered (unknown), that the outcome is unknown. */
-static void hub_flush_list(struct hub *h, struct hub_reply *r, const char *store_err, bool unknown)
+ * answered (unknown), that the outcome is unknown — with err (the
+ * failure's ERR_*) as its `code`, which the faces map: REST and POST
+ * /events to the status of docs/http-api.md, MCP as hub_send_reply says. */
+static void hub_flush_list(struct hub *h, struct hub_reply *r, const char *store_err, bool unknown,
+                           int err)
 {
     while (r) {
         struct hub_reply *next = r->next;
@@ -126,6 +139,7 @@ static void hub_flush_list(struct hub *h, struct hub_reply *r, const char *store
             snprintf(msg, sizeof(msg), "store failure%s: %s",
                      unknown ? "" : ", nothing was recorded", store_err);
             cJSON_AddStringToObject(r->result, "error", msg);
+            cJSON_AddStringToObject(r->result, "code", err_name(err));
             r->is_error = true;
         }
         hub_send_reply(h, r);
@@ -134,12 +148,12 @@ static void hub_flush_list(struct hub *h, struct hub_reply *r, const char *store
     }
 }
 
-static void hub_flush_replies(struct hub *h, const char *store_err)
+static void hub_flush_replies(struct hub *h, const char *store_err, int err)
 {
     struct hub_reply *r = h->replies;
     h->replies = NULL;
     h->replies_tail = &h->replies;
-    hub_flush_list(h, r, store_err, false);
+    hub_flush_list(h, r, store_err, false, err);
 }
 
 /* The log holds, right after seq base, the events of batch sent (same
@@ -211,7 +225,7 @@ void hub_commit_run(struct hub *h)
 {
     if (h->pending.len == 0) {
         hub_redo_clear(h);
-        hub_flush_replies(h, NULL);
+        hub_flush_replies(h, NULL, 0);
         return;
     }
     if (h->store_stale) {
@@ -227,7 +241,8 @@ void hub_commit_run(struct hub *h)
         event_vec_clear(&h->pending);
         hub_outage_committed(h, false);
         hub_redo_clear(h);
-        hub_flush_replies(h, h->store_error ? h->store_error : "store unavailable");
+        hub_flush_replies(h, h->store_error ? h->store_error : "store unavailable",
+                          ERR_UNAVAILABLE);
         return;
     }
     uint64_t current = 0;
@@ -257,14 +272,14 @@ void hub_commit_run(struct hub *h)
             h->metrics.store_append_errors_total++;
             hub_reload_failed(h, lrc, err ? err : why);
             free(err);
-            hub_flush_replies(h, why);
+            hub_flush_replies(h, why, lrc);
             return;
         }
         if (h->pending.len == 0) {
             /* Evaluated again, the batch writes nothing (every call is
              * refused now): its answers go out. */
             hub_redo_clear(h);
-            hub_flush_replies(h, NULL);
+            hub_flush_replies(h, NULL, 0);
             hub_reschedule_timers(h);
             return;
         }
@@ -275,7 +290,15 @@ void hub_commit_run(struct hub *h)
                  "other hubs appended first %d times in a row (contention on the workspace's "
                  "log); retry",
                  HUB_CONFLICT_ROUNDS);
-        const char *why = rc == -ERR_CONFLICT ? contention : coordhub_strerror(rc);
+        /* The backend's own words for the cause ("database or disk is
+         * full"), copied: reloading the state below calls the store. */
+        const char *cause = rc == -ERR_STORE && h->store->ops->last_error
+                                ? h->store->ops->last_error(h->store)
+                                : NULL;
+        char *cause_copy = cause ? xstrdup(cause) : NULL;
+        const char *why = rc == -ERR_CONFLICT ? contention
+                          : cause_copy        ? cause_copy
+                                              : coordhub_strerror(rc);
         log_error("store append of %zu events failed: %s", h->pending.len, why);
         free(h->store_error);
         h->store_error = rc == -ERR_CONFLICT ? NULL : xstrdup(why);
@@ -314,7 +337,8 @@ void hub_commit_run(struct hub *h)
                        recorded             ? NULL
                        : rc == -ERR_TIMEOUT ? unknown
                                             : why,
-                       rc == -ERR_TIMEOUT && !recorded);
+                       rc == -ERR_TIMEOUT && !recorded, rc);
+        free(cause_copy);
         event_vec_deinit(&sent);
         if (lrc != 0) {
             hub_reload_failed(h, lrc, err);
@@ -340,7 +364,7 @@ void hub_commit_run(struct hub *h)
     struct event_vec done = h->pending;
     event_vec_init(&h->pending);
     hub_redo_clear(h);
-    hub_flush_replies(h, NULL);
+    hub_flush_replies(h, NULL, 0);
     for (size_t i = 0; i < done.len; i++)
         bus_publish(h->bus, &done.items[i]);
     event_vec_deinit(&done);

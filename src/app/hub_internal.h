@@ -338,7 +338,7 @@ int hub_redo_batch(struct hub *h, char **errmsg);
 /* Raise the descriptor limit and fit the socket's and the HTTP face's
  * caps inside it (logged); COORDHUB_SOCKET_MAX_SESSIONS and
  * COORDHUB_FIRST_LINE_MS override the socket's, COORDHUB_HTTP_MAX_CONNECTIONS
- * the HTTP face's cap (its quotas follow it), for tests. */
+ * the HTTP cap wanted, for tests. */
 void hub_fit_caps(struct hub *h);
 
 /* hub_session.c */

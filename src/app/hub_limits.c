@@ -62,8 +62,10 @@ void hub_fit_caps(struct hub *h)
     size_t want_sessions = (size_t)hub_limits_env("COORDHUB_SOCKET_MAX_SESSIONS", 1,
                                                   HUB_MAX_SESSIONS, HUB_MAX_SESSIONS);
     h->first_line_ms = hub_limits_env("COORDHUB_FIRST_LINE_MS", 10, 600000, HUB_FIRST_LINE_MS);
-    size_t want_http = (size_t)hub_limits_env(
-        "COORDHUB_HTTP_MAX_CONNECTIONS", HUB_HTTP_MIN_CONNECTIONS, 1000000, API_MAX_CONNECTIONS);
+    /* The HTTP server's own test knob sets the cap it wants; it is fitted
+     * like the default. */
+    size_t want_http =
+        (size_t)hub_limits_env("COORDHUB_HTTP_MAX_CONNECTIONS", 16, 1000000, API_MAX_CONNECTIONS);
     struct fdlimit_share sh[] = {
         {.what = "socket sessions",
          .want = want_sessions,

@@ -45,17 +45,18 @@ static void hub_mcp_http_close(void *arg, void *sess)
     hub_session_close(s);
 }
 
-/* COORDHUB_MCP_IDLE_MS: 10 ms to 24 h; anything else is ignored (warned). */
-static int64_t hub_mcp_http_idle_ms(void)
+/* The integer in environment variable name within [lo, hi]; 0 (the
+ * default) when unset, and when out of range or not a number (warned). */
+static long long hub_mcp_http_env(const char *name, long long lo, long long hi, const char *unit)
 {
-    const char *e = getenv("COORDHUB_MCP_IDLE_MS");
+    const char *e = getenv(name);
     if (!e || !*e)
         return 0;
     char *end;
     errno = 0;
     long long v = strtoll(e, &end, 10);
-    if (errno || *end || v < 10 || v > 86400000) {
-        log_warn("COORDHUB_MCP_IDLE_MS=%s ignored: expected 10..86400000 (ms)", e);
+    if (errno || *end || v < lo || v > hi) {
+        log_warn("%s=%s ignored: expected %lld..%lld%s", name, e, lo, hi, unit);
         return 0;
     }
     return v;
@@ -67,5 +68,14 @@ void hub_mcp_http_config(struct hub *h, struct api_config *cfg)
     cfg->mcp.open = hub_mcp_http_open;
     cfg->mcp.handle = hub_mcp_http_handle;
     cfg->mcp.close = hub_mcp_http_close;
-    cfg->mcp_idle_ms = hub_mcp_http_idle_ms();
+    /* COORDHUB_MCP_IDLE_MS: 10 ms to 24 h. */
+    cfg->mcp_idle_ms = hub_mcp_http_env("COORDHUB_MCP_IDLE_MS", 10, 86400000, " (ms)");
+    /* Session quotas (docs/configuration.md); the transport keeps them
+     * consistent (mcp_http.h). */
+    cfg->mcp_max_sessions =
+        (size_t)hub_mcp_http_env("COORDHUB_MCP_MAX_SESSIONS", 2, HUB_MAX_SESSIONS, "");
+    cfg->mcp_key_sessions =
+        (size_t)hub_mcp_http_env("COORDHUB_MCP_KEY_SESSIONS", 1, HUB_MAX_SESSIONS, "");
+    cfg->mcp_reserved_sessions =
+        (size_t)hub_mcp_http_env("COORDHUB_MCP_RESERVED_SESSIONS", 1, HUB_MAX_SESSIONS - 1, "");
 }

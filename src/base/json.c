@@ -10,6 +10,8 @@
  * own parse is the pre-scan plus one walk of the tree. */
 #include "base/json.h"
 
+#include <errno.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -325,9 +327,24 @@ const char *json_get_str(const cJSON *obj, const char *key, const char *dflt)
 #define JSON_I64_LO (-9223372036854775808.0)
 #define JSON_I64_HI_EXCL (9223372036854775808.0)
 
+/* The integer a raw node holds (json_add_u64 above 10^15 - 1), or dflt
+ * for any other text or one outside int64_t. */
+static int64_t json_raw_i64(const cJSON *v, int64_t dflt)
+{
+    const char *t = v->valuestring;
+    if (!t || !*t || (*t != '-' && (*t < '0' || *t > '9')))
+        return dflt;
+    char *end;
+    errno = 0;
+    long long x = strtoll(t, &end, 10);
+    return errno || *end ? dflt : (int64_t)x;
+}
+
 int64_t json_get_i64(const cJSON *obj, const char *key, int64_t dflt)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    if (cJSON_IsRaw(v))
+        return json_raw_i64(v, dflt);
     if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble))
         return dflt;
     if (!(v->valuedouble >= JSON_I64_LO && v->valuedouble < JSON_I64_HI_EXCL))
@@ -364,7 +381,11 @@ char *json_print_line(const cJSON *v)
 
 cJSON *json_add_u64(cJSON *obj, const char *key, uint64_t v)
 {
-    return cJSON_AddNumberToObject(obj, key, (double)v);
+    if (v <= JSON_U64_NUMBER_MAX)
+        return cJSON_AddNumberToObject(obj, key, (double)v);
+    char num[24];
+    snprintf(num, sizeof(num), "%" PRIu64, v);
+    return cJSON_AddRawToObject(obj, key, num);
 }
 
 cJSON *json_add_time(cJSON *obj, const char *key, int64_t ms)

@@ -50,7 +50,8 @@ cJSON *json_refused_member(const char *p, size_t n, const char *key);
 
 /* Accessors: the member's value if present with the right type, else dflt.
  * json_get_i64 truncates a fraction toward zero and gives dflt for a
- * number outside int64_t (converting it would be undefined). */
+ * number outside int64_t (converting it would be undefined); it also
+ * reads the raw integer json_add_u64 writes for large values. */
 const char *json_get_str(const cJSON *obj, const char *key, const char *dflt);
 int64_t json_get_i64(const cJSON *obj, const char *key, int64_t dflt);
 bool json_get_bool(const cJSON *obj, const char *key, bool dflt);
@@ -61,7 +62,11 @@ char *json_print(const cJSON *v);
  * framing (the hub socket, stdio). No copy of the text is left in freed
  * memory (control lines carry the admin token). Caller frees. */
 char *json_print_line(const cJSON *v);
-/* Add a u64 as a number (exact up to 2^53, which seq never reaches). */
+/* Add a u64, printed as its exact decimal digits whatever its size: a
+ * number up to JSON_U64_NUMBER_MAX (cJSON prints those exactly), above it
+ * a raw node holding the digits (a double would print 10^15 as "1e+15"
+ * and 2^64 - 1 as "1.8446744073709552e+19"). json_get_i64 reads both. */
+#define JSON_U64_NUMBER_MAX 999999999999999ULL
 cJSON *json_add_u64(cJSON *obj, const char *key, uint64_t v);
 /* Add an ISO-8601 timestamp string for ms since epoch. */
 cJSON *json_add_time(cJSON *obj, const char *key, int64_t ms);

@@ -16,5 +16,12 @@ bool str_has_prefix(const char *s, const char *prefix);
 char *str_percent_decode(const char *s, size_t n, bool encoded_slash);
 /* The value of one hex digit (0-9, a-f, A-F), or -1. */
 int str_hex_digit(char c);
+/* s made safe to print on a terminal (caller frees): every control
+ * character a terminal would act on is written out instead — C0 and DEL
+ * as \n, \r, \t or \xHH (ESC is \x1b), C1 (U+0080-U+009F) as \u0080 …
+ * \u009f, and a byte that is not part of well-formed UTF-8 as \xHH.
+ * Everything else, other UTF-8 text included, is copied as it is. NULL
+ * gives "". */
+char *str_escape_controls(const char *s);
 
 #endif

@@ -91,8 +91,11 @@ static char *path_strip_root(const char *root, const char *abs, const char *show
     return key;
 }
 
-/* Shared checks on the raw argument. */
-static int path_check_raw(const char *arg, size_t len, size_t max, const char *what, char **errmsg)
+/* Shared checks on the raw argument; the argument as given starts skip
+ * bytes in (path_resolve joins a prefix before it), which is where byte
+ * offsets in messages count from. */
+static int path_check_raw(const char *arg, size_t len, size_t skip, size_t max, const char *what,
+                          char **errmsg)
 {
     if (len == 0) {
         *errmsg = str_printf("%s must not be empty", what);
@@ -102,6 +105,21 @@ static int path_check_raw(const char *arg, size_t len, size_t max, const char *w
         *errmsg = str_printf("%s contains a NUL byte", what);
         return -ERR_INVALID;
     }
+    /* No name anyone means holds a line break, an escape sequence or
+     * another C0 control or DEL; refused here, they never reach a lease, a
+     * task or a terminal that lists them (docs/tools.md). */
+    for (size_t i = skip; i < len; i++) {
+        unsigned char ch = (unsigned char)arg[i];
+        if (ch < 0x20 || ch == 0x7f) {
+            char one[2] = {(char)ch, '\0'};
+            char *shown = str_escape_controls(one);
+            *errmsg = str_printf("%s contains the control character %s at byte %zu; control "
+                                 "characters are not allowed in file names",
+                                 what, shown, i - skip);
+            free(shown);
+            return -ERR_INVALID;
+        }
+    }
     if (len > max) {
         *errmsg = str_printf("%s is longer than %zu bytes", what, max);
         return -ERR_INVALID;
@@ -109,15 +127,17 @@ static int path_check_raw(const char *arg, size_t len, size_t max, const char *w
     return 0;
 }
 
-/* path_normalize() naming shown (NUL-terminated) in its messages. */
-static int path_normalize_shown(const char *root, const char *arg, size_t len, const char *shown,
+/* path_normalize() naming arg + skip (NUL-terminated: the argument as
+ * given) in its messages. */
+static int path_normalize_shown(const char *root, const char *arg, size_t len, size_t skip,
                                 char **out, char **errmsg)
 {
+    const char *shown = arg + skip;
     struct path_lex lx = {0};
     char *key = NULL;
     *out = NULL;
     *errmsg = NULL;
-    int rc = path_check_raw(arg, len, PATH_MAX_LEN, "path", errmsg);
+    int rc = path_check_raw(arg, len, skip, PATH_MAX_LEN, "path", errmsg);
     if (rc)
         return rc;
     path_lexical(arg, len, &lx);
@@ -149,18 +169,19 @@ fail:
 
 int path_normalize(const char *root, const char *arg, size_t len, char **out, char **errmsg)
 {
-    return path_normalize_shown(root, arg, len, arg, out, errmsg);
+    return path_normalize_shown(root, arg, len, 0, out, errmsg);
 }
 
-/* path_pattern_normalize() naming shown in its messages. */
-static int path_pattern_normalize_shown(const char *root, const char *arg, size_t len,
-                                        const char *shown, char **out, char **errmsg)
+/* path_pattern_normalize() naming arg + skip in its messages. */
+static int path_pattern_normalize_shown(const char *root, const char *arg, size_t len, size_t skip,
+                                        char **out, char **errmsg)
 {
+    const char *shown = arg + skip;
     struct path_lex lx = {0};
     char *key = NULL;
     *out = NULL;
     *errmsg = NULL;
-    int rc = path_check_raw(arg, len, PATH_PATTERN_MAX, "pattern", errmsg);
+    int rc = path_check_raw(arg, len, skip, PATH_PATTERN_MAX, "pattern", errmsg);
     if (rc)
         return rc;
     path_lexical(arg, len, &lx);
@@ -203,7 +224,7 @@ fail:
 
 int path_pattern_normalize(const char *root, const char *arg, size_t len, char **out, char **errmsg)
 {
-    return path_pattern_normalize_shown(root, arg, len, arg, out, errmsg);
+    return path_pattern_normalize_shown(root, arg, len, 0, out, errmsg);
 }
 
 int path_resolve(const char *worktree, const char *prefix, const char *arg, size_t len,
@@ -221,9 +242,8 @@ int path_resolve(const char *worktree, const char *prefix, const char *arg, size
     joined[plen] = '/';
     memcpy(joined + plen + 1, arg, len);
     joined[jlen] = '\0';
-    const char *shown = joined + plen + 1;
-    int rc = pattern ? path_pattern_normalize_shown(worktree, joined, jlen, shown, out, errmsg)
-                     : path_normalize_shown(worktree, joined, jlen, shown, out, errmsg);
+    int rc = pattern ? path_pattern_normalize_shown(worktree, joined, jlen, plen + 1, out, errmsg)
+                     : path_normalize_shown(worktree, joined, jlen, plen + 1, out, errmsg);
     free(joined);
     return rc;
 }

@@ -28,8 +28,8 @@
  * caller did not strip) against root (an absolute directory, or NULL when
  * unknown: then absolute arguments are refused). On 0, *out is the key
  * (caller frees). On -ERR_INVALID, *errmsg (caller frees) says why: empty,
- * NUL byte, too long, escapes the root, outside the root, or the root
- * itself. */
+ * NUL byte, another C0 control character or DEL (CR, LF, ESC, …), too long, escapes the root,
+ * outside the root, or the root itself. */
 COORDHUB_MUST_CHECK int path_normalize(const char *root, const char *arg, size_t len, char **out,
                                        char **errmsg);
 

@@ -1,8 +1,12 @@
 /* task — records and table.
  *
  * Invariants: every record has non-NULL title and the four arrays;
- * claimed_by is set whenever status is claimed; the map key is the
- * record's own id string. */
+ * claimed_by is set whenever status is claimed; claim_files is NULL
+ * unless claimed, and never an empty array; the map key is the record's
+ * own id string. claims holds, for each agent claiming at least one task,
+ * the number of records with status claimed and that claimed_by (no
+ * entry at zero): every change of status or claimer goes through
+ * task_table_claim / task_table_set_status / task_table_add_json. */
 #include "core/task.h"
 
 #include <stdlib.h>
@@ -24,6 +28,38 @@ static cJSON *task_dup(const cJSON *v)
     return d;
 }
 
+/* The count behind task_table_claimed_by: one per agent. */
+struct task_claims {
+    char *agent_id; /* owned; the claims map key */
+    size_t n;       /* > 0 */
+};
+
+static void claims_add(struct task_table *tt, const char *agent_id)
+{
+    struct task_claims *c = map_get(&tt->claims, agent_id);
+    if (!c) {
+        c = xcalloc(1, sizeof(*c));
+        c->agent_id = xstrdup(agent_id);
+        map_put(&tt->claims, c->agent_id, c);
+    }
+    c->n++;
+}
+
+/* Uncount t's claim when t is claimed. */
+static void claims_drop(struct task_table *tt, const struct task *t)
+{
+    if (t->status != TASK_CLAIMED)
+        return;
+    struct task_claims *c = map_get(&tt->claims, t->claimed_by);
+    if (!c)
+        abort(); /* the count is the table's invariant */
+    if (--c->n == 0) {
+        map_del(&tt->claims, c->agent_id);
+        free(c->agent_id);
+        free(c);
+    }
+}
+
 static void task_free(struct task *t)
 {
     if (!t)
@@ -36,6 +72,7 @@ static void task_free(struct task *t)
     cJSON_Delete(t->capabilities);
     cJSON_Delete(t->depends_on);
     free(t->claimed_by);
+    cJSON_Delete(t->claim_files);
     free(t->created_by);
     free(t->failure_reason);
     cJSON_Delete(t->result);
@@ -45,6 +82,7 @@ static void task_free(struct task *t)
 void task_table_init(struct task_table *t)
 {
     map_init(&t->by_id);
+    map_init(&t->claims);
 }
 
 void task_table_deinit(struct task_table *t)
@@ -56,11 +94,24 @@ void task_table_deinit(struct task_table *t)
     while (map_next(&t->by_id, &it, NULL, &v))
         task_free(v);
     map_deinit(&t->by_id);
+    it = 0;
+    while (map_next(&t->claims, &it, NULL, &v)) {
+        struct task_claims *c = v;
+        free(c->agent_id);
+        free(c);
+    }
+    map_deinit(&t->claims);
 }
 
 struct task *task_table_get(const struct task_table *t, const char *id)
 {
     return map_get(&t->by_id, id);
+}
+
+size_t task_table_claimed_by(const struct task_table *t, const char *agent_id)
+{
+    const struct task_claims *c = map_get(&t->claims, agent_id);
+    return c ? c->n : 0;
 }
 
 static int task_cmp_seq(const void *x, const void *y)
@@ -121,8 +172,11 @@ cJSON *task_to_json(const struct task *t, bool with_seq)
     else
         cJSON_AddNullToObject(o, "result");
     task_add_str(o, "failureReason", t->failure_reason);
-    if (with_seq)
+    if (with_seq) {
         json_add_u64(o, "createdSeq", t->created_seq);
+        if (t->claim_files)
+            cJSON_AddItemToObject(o, "claimFiles", task_dup(t->claim_files));
+    }
     return o;
 }
 
@@ -163,6 +217,7 @@ int task_table_add_json(struct task_table *t, const cJSON *rec, uint64_t created
     const cJSON *prio = cJSON_GetObjectItemCaseSensitive(rec, "priority");
     const cJSON *result = cJSON_GetObjectItemCaseSensitive(rec, "result");
     const cJSON *seq = cJSON_GetObjectItemCaseSensitive(rec, "createdSeq");
+    const cJSON *claim_files = cJSON_GetObjectItemCaseSensitive(rec, "claimFiles");
 
     if (!cJSON_IsObject(rec) || !agent_id_valid(id) || task_table_get(t, id) || !title)
         return -ERR_INVALID;
@@ -179,6 +234,11 @@ int task_table_add_json(struct task_table *t, const cJSON *rec, uint64_t created
         task_opt_str(rec, "createdBy", &created_by) || task_opt_str(rec, "failureReason", &failure))
         return -ERR_INVALID;
     if (st == TASK_CLAIMED && !claimed_by)
+        return -ERR_INVALID;
+    /* Extra claim files only on a claimed task (snapshots; absent in
+     * task:created and in snapshots written before they were kept). */
+    if (claim_files &&
+        (st != TASK_CLAIMED || !agent_is_string_array(claim_files, SIZE_MAX, SIZE_MAX)))
         return -ERR_INVALID;
     if (clock_parse_iso(json_get_str(rec, "createdAt", ""), &created_at) ||
         task_opt_time(rec, "claimedAt", &claimed_at) ||
@@ -201,6 +261,8 @@ int task_table_add_json(struct task_table *t, const cJSON *rec, uint64_t created
     k->priority = (int64_t)prio->valuedouble;
     k->status = st;
     k->claimed_by = xstrdup(claimed_by);
+    if (claim_files && cJSON_GetArraySize(claim_files) > 0)
+        k->claim_files = task_dup(claim_files);
     k->created_by = xstrdup(created_by);
     k->failure_reason = xstrdup(failure);
     k->result = (result && !cJSON_IsNull(result)) ? task_dup(result) : NULL;
@@ -209,6 +271,8 @@ int task_table_add_json(struct task_table *t, const cJSON *rec, uint64_t created
     k->completed_at = completed_at;
     k->created_seq = created_seq;
     map_put(&t->by_id, k->id, k);
+    if (st == TASK_CLAIMED)
+        claims_add(t, k->claimed_by);
     return 0;
 }
 
@@ -243,11 +307,43 @@ bool task_deps_done(const struct task_table *tt, const struct task *t, const cha
     return true;
 }
 
-void task_set_claimed_by(struct task *t, const char *agent_id)
+static void task_set_claimed_by(struct task *t, const char *agent_id)
 {
     char *s = xstrdup(agent_id);
     free(t->claimed_by);
     t->claimed_by = s;
+}
+
+static void task_set_claim_files(struct task *t, cJSON *files)
+{
+    if (files && cJSON_GetArraySize(files) == 0) {
+        cJSON_Delete(files);
+        files = NULL;
+    }
+    cJSON_Delete(t->claim_files);
+    t->claim_files = files;
+}
+
+void task_table_claim(struct task_table *tt, struct task *t, const char *agent_id,
+                      cJSON *claim_files)
+{
+    claims_drop(tt, t);
+    t->status = TASK_CLAIMED;
+    task_set_claimed_by(t, agent_id);
+    task_set_claim_files(t, claim_files);
+    claims_add(tt, t->claimed_by);
+}
+
+void task_table_set_status(struct task_table *tt, struct task *t, enum task_status st,
+                           bool clear_claimer)
+{
+    if (st == TASK_CLAIMED)
+        abort(); /* a claim names its claimer: task_table_claim */
+    claims_drop(tt, t);
+    t->status = st;
+    task_set_claim_files(t, NULL);
+    if (clear_claimer)
+        task_set_claimed_by(t, NULL);
 }
 
 void task_set_failure(struct task *t, const char *reason)

@@ -61,13 +61,15 @@ static cJSON *ws_key_json(const char *key, bool pattern)
  * that nobody else holds now (docs/tools.md, register_agent: resuming
  * brings back leases and tasks). Leases still held are left as they are; each key that is free
  * is granted anew — a new token, a normal file:locked — and each key
- * another agent took meanwhile is reported with its holders. Only the
- * tasks' own files and patterns are known to the state, so extra files
- * passed to claim_task are not among them. *regranted and *taken are set
+ * another agent took meanwhile is reported with its holders. The keys are
+ * the claim's, in claim_task's order: the task's files, the extra files
+ * the claim gave, the task's patterns. *regranted and *taken are set
  * (new arrays) when the agent claims at least one task. */
 static void ws_regrant_task_leases(struct workspace *ws, const char *agent, int64_t now_ms,
                                    struct event_vec *out, cJSON **regranted, cJSON **taken)
 {
+    if (!workspace__agent_has_task(ws, agent))
+        return;
     size_t n;
     struct task **all = task_table_sorted(&ws->tasks, &n);
     for (size_t i = 0; i < n; i++) {
@@ -79,33 +81,33 @@ static void ws_regrant_task_leases(struct workspace *ws, const char *agent, int6
             *taken = cJSON_CreateArray();
         }
         char *reason = str_printf("task %s", t->id);
-        const cJSON *lists[2] = {t->files, t->patterns};
-        for (int p = 0; p < 2; p++) {
+        const cJSON *lists[3] = {t->files, t->claim_files, t->patterns};
+        for (int p = 0; p < 3; p++) {
             const cJSON *e;
+            bool pat = p == 2;
             cJSON_ArrayForEach(e, lists[p])
             {
                 struct workspace_lock_eval ev;
-                workspace__lock_eval(ws, agent, e->valuestring, p == 1, LEASE_EXCLUSIVE, now_ms,
-                                     &ev);
+                workspace__lock_eval(ws, agent, e->valuestring, pat, LEASE_EXCLUSIVE, now_ms, &ev);
                 if (ev.own) {
                     /* still held: nothing to take back */
                 } else if (ev.conflicts.len) {
-                    cJSON *c = ws_key_json(e->valuestring, p == 1);
+                    cJSON *c = ws_key_json(e->valuestring, pat);
                     cJSON_AddStringToObject(c, "taskId", t->id);
                     const struct lease *h = ev.conflicts.items[0];
                     cJSON_AddStringToObject(c, "lockedBy", h->agent_id);
                     cJSON *holders = cJSON_AddArrayToObject(c, "conflicts");
                     for (size_t k = 0; k < ev.conflicts.len; k++)
-                        cJSON_AddItemToArray(holders,
-                                             workspace__conflict_json(ev.conflicts.items[k],
-                                                                      e->valuestring, p == 1));
+                        cJSON_AddItemToArray(
+                            holders,
+                            workspace__conflict_json(ev.conflicts.items[k], e->valuestring, pat));
                     cJSON_AddItemToArray(*taken, c);
                 } else {
                     uint64_t tok = 0;
-                    cJSON *g = workspace__lock_grant(ws, agent, e->valuestring, p == 1,
+                    cJSON *g = workspace__lock_grant(ws, agent, e->valuestring, pat,
                                                      LEASE_EXCLUSIVE, reason, ws->default_ttl_ms,
                                                      t->id, now_ms, &ev, out, &tok);
-                    cJSON *item = ws_key_json(e->valuestring, p == 1);
+                    cJSON *item = ws_key_json(e->valuestring, pat);
                     cJSON_AddStringToObject(item, "taskId", t->id);
                     json_add_u64(item, "token", tok);
                     cJSON_AddStringToObject(item, "expiresAt", json_get_str(g, "expiresAt", ""));

@@ -222,10 +222,14 @@ static int fold_task_claimed(struct workspace *ws, const struct event *ev)
 {
     struct task *t;
     const char *agent;
+    /* extraFiles: the claim's files beyond the task's own; absent in
+     * logs written before they were kept (the claim then has none). */
+    const cJSON *extra = cJSON_GetObjectItemCaseSensitive(ev->data, "extraFiles");
     if (fold_task_ref(ws, ev, &t, &agent))
         return -ERR_INVALID;
-    t->status = TASK_CLAIMED;
-    task_set_claimed_by(t, agent);
+    if (extra && !agent_is_string_array(extra, SIZE_MAX, SIZE_MAX))
+        return -ERR_INVALID;
+    task_table_claim(&ws->tasks, t, agent, extra ? fold_dup(extra) : NULL);
     t->claimed_at = ev->ts_ms;
     t->completed_at = 0;
     task_set_failure(t, NULL);
@@ -241,7 +245,7 @@ static int fold_task_completed(struct workspace *ws, const struct event *ev)
     if (fold_task_ref(ws, ev, &t, &agent))
         return -ERR_INVALID;
     const cJSON *result = cJSON_GetObjectItemCaseSensitive(ev->data, "result");
-    t->status = TASK_COMPLETED;
+    task_table_set_status(&ws->tasks, t, TASK_COMPLETED, false);
     t->completed_at = ev->ts_ms;
     task_set_result(t, result && !cJSON_IsNull(result) ? fold_dup(result) : NULL);
     fold_touch(ws, json_get_str(ev->data, "completedBy", agent), ev->ts_ms);
@@ -254,8 +258,7 @@ static int fold_task_released(struct workspace *ws, const struct event *ev)
     const char *agent, *reason;
     if (fold_task_ref(ws, ev, &t, &agent) || fold_opt_str(ev->data, "reason", &reason))
         return -ERR_INVALID;
-    t->status = TASK_OPEN;
-    task_set_claimed_by(t, NULL);
+    task_table_set_status(&ws->tasks, t, TASK_OPEN, true);
     t->claimed_at = 0;
     fold_touch(ws, json_get_str(ev->data, "releasedBy", agent), ev->ts_ms);
     return 0;
@@ -267,7 +270,7 @@ static int fold_task_failed(struct workspace *ws, const struct event *ev)
     const char *agent, *reason;
     if (fold_task_ref(ws, ev, &t, &agent) || fold_opt_str(ev->data, "reason", &reason))
         return -ERR_INVALID;
-    t->status = TASK_FAILED;
+    task_table_set_status(&ws->tasks, t, TASK_FAILED, false);
     t->completed_at = ev->ts_ms;
     task_set_failure(t, reason);
     fold_touch(ws, json_get_str(ev->data, "releasedBy", agent), ev->ts_ms);
@@ -281,7 +284,7 @@ static int fold_task_cancelled(struct workspace *ws, const struct event *ev)
     if (!t || (t->status != TASK_OPEN && t->status != TASK_CLAIMED) ||
         fold_opt_str(ev->data, "reason", &reason) || fold_opt_str(ev->data, "agentId", &agent))
         return -ERR_INVALID;
-    t->status = TASK_CANCELLED;
+    task_table_set_status(&ws->tasks, t, TASK_CANCELLED, false);
     t->completed_at = ev->ts_ms;
     task_set_failure(t, reason);
     fold_touch(ws, json_get_str(ev->data, "cancelledBy", NULL), ev->ts_ms);
@@ -293,8 +296,7 @@ static int fold_task_reopened(struct workspace *ws, const struct event *ev)
     struct task *t = task_table_get(&ws->tasks, json_get_str(ev->data, "taskId", ""));
     if (!t || (t->status != TASK_FAILED && t->status != TASK_CANCELLED))
         return -ERR_INVALID;
-    t->status = TASK_OPEN;
-    task_set_claimed_by(t, NULL);
+    task_table_set_status(&ws->tasks, t, TASK_OPEN, true);
     t->claimed_at = 0;
     t->completed_at = 0;
     task_set_failure(t, NULL);

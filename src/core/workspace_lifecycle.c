@@ -29,14 +29,7 @@
 
 bool workspace__agent_has_task(const struct workspace *ws, const char *agent_id)
 {
-    size_t it = 0;
-    void *v;
-    while (map_next(&ws->tasks.by_id, &it, NULL, &v)) {
-        const struct task *t = v;
-        if (t->status == TASK_CLAIMED && strcmp(t->claimed_by, agent_id) == 0)
-            return true;
-    }
-    return false;
+    return task_table_claimed_by(&ws->tasks, agent_id) > 0;
 }
 
 void workspace__settle_sessionless(struct workspace *ws, const char *agent_id, int64_t now_ms,
@@ -59,8 +52,9 @@ void workspace__remove_agent(struct workspace *ws, const char *agent_id, const c
 {
     char *id = xstrdup(agent_id); /* the record goes with the last event */
     workspace__release_agent(ws, id, NULL, "agent_removed", now_ms, out, keys);
-    size_t n;
-    struct task **all = task_table_sorted(&ws->tasks, &n);
+    size_t n = 0;
+    struct task **all =
+        workspace__agent_has_task(ws, id) ? task_table_sorted(&ws->tasks, &n) : NULL;
     for (size_t i = 0; i < n; i++) {
         const struct task *t = all[i];
         if (t->status != TASK_CLAIMED || strcmp(t->claimed_by, id) != 0)
@@ -296,75 +290,41 @@ int workspace__op_remove_agent(struct workspace *ws, const struct workspace_call
 
 /* ---- pruning ---- */
 
-/* Is a pruning candidate: offline, not live, no lease (tasks are checked
- * by the caller, once for all). */
+/* Is a pruning candidate: offline, not live, neither lease nor claimed
+ * task (each one lookup). */
 static bool prune_candidate(const struct workspace *ws, const struct agent *a)
 {
     return a->status == AGENT_OFFLINE && !a->live_session &&
-           !lease_table_agent_leases(&ws->leases, a->id);
-}
-
-/* The claimers of claimed tasks, as a set (map values unused). */
-static void prune_claimers(const struct workspace *ws, struct map *claimers)
-{
-    size_t it = 0;
-    void *v;
-    while (map_next(&ws->tasks.by_id, &it, NULL, &v)) {
-        const struct task *t = v;
-        if (t->status == TASK_CLAIMED)
-            map_put(claimers, t->claimed_by, (void *)t);
-    }
+           !lease_table_agent_leases(&ws->leases, a->id) && !workspace__agent_has_task(ws, a->id);
 }
 
 void workspace__prune_tick(struct workspace *ws, int64_t now_ms, struct event_vec *out)
 {
     size_t n;
     struct agent **all = agent_table_sorted(&ws->agents, &n);
-    size_t k = 0;
+    char **ids = xcalloc(n ? n : 1, sizeof(*ids));
+    size_t m = 0;
     for (size_t i = 0; i < n; i++) {
         if (prune_candidate(ws, all[i]) && all[i]->last_seen + ws->retention_ms <= now_ms)
-            all[k++] = all[i];
-    }
-    if (k) {
-        struct map claimers;
-        map_init(&claimers);
-        prune_claimers(ws, &claimers);
-        char **ids = xcalloc(k, sizeof(*ids));
-        size_t m = 0;
-        for (size_t i = 0; i < k; i++) {
-            if (!map_get(&claimers, all[i]->id))
-                ids[m++] = xstrdup(all[i]->id);
-        }
-        map_deinit(&claimers);
-        for (size_t i = 0; i < m; i++) {
-            workspace__remove_agent(ws, ids[i], "pruned", NULL, now_ms, out, NULL, NULL);
-            free(ids[i]);
-        }
-        free(ids);
+            ids[m++] = xstrdup(all[i]->id);
     }
     free(all);
+    for (size_t i = 0; i < m; i++) {
+        workspace__remove_agent(ws, ids[i], "pruned", NULL, now_ms, out, NULL, NULL);
+        free(ids[i]);
+    }
+    free(ids);
 }
 
 int64_t workspace__prune_next_deadline(const struct workspace *ws)
 {
     int64_t next = INT64_MAX;
-    bool any = false;
     size_t it = 0;
     void *v;
-    while (map_next(&ws->agents.by_id, &it, NULL, &v))
-        any = any || prune_candidate(ws, v);
-    if (!any)
-        return next;
-    struct map claimers;
-    map_init(&claimers);
-    prune_claimers(ws, &claimers);
-    it = 0;
     while (map_next(&ws->agents.by_id, &it, NULL, &v)) {
         const struct agent *a = v;
-        if (prune_candidate(ws, a) && !map_get(&claimers, a->id) &&
-            a->last_seen + ws->retention_ms < next)
+        if (prune_candidate(ws, a) && a->last_seen + ws->retention_ms < next)
             next = a->last_seen + ws->retention_ms;
     }
-    map_deinit(&claimers);
     return next;
 }

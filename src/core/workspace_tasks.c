@@ -1,7 +1,7 @@
 /* workspace_tasks — create_task, find_available_tasks, claim_task,
  * complete_task, release_task, list_tasks.
  *
- * claim_task is one atomic step (DESIGN §2): every check (open, deps
+ * claim_task is one atomic step (docs/tools.md): every check (open, deps
  * completed, the claimer has every required capability, no other agent's
  * live lease on any of the task's files, patterns or extra files) is made
  * before the first event, and then the
@@ -10,7 +10,11 @@
  * known before emission and task:claimed can carry them.
  *
  * Task leases are ordinary leases tagged with the task id; completing or
- * releasing the task releases exactly the claimer's leases with that tag. */
+ * releasing the task releases exactly the claimer's leases with that tag.
+ * The call's extra files (those not already the task's) travel in
+ * task:claimed as extraFiles and stay on the task while it is claimed,
+ * so a claimer resumed after going offline gets them back with the
+ * task's own (workspace_agents.c). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -326,6 +330,7 @@ int workspace__task_arg(const struct workspace *ws, const cJSON *args, struct ta
 struct claim_key {
     const char *key; /* borrowed from a cJSON array */
     bool pattern;
+    bool extra; /* one of the call's files, not the task's */
     struct workspace_lock_eval e;
 };
 
@@ -406,6 +411,7 @@ int workspace__op_claim_task(struct workspace *ws, const struct workspace_caller
                 continue;
             keys[nkeys].key = e->valuestring;
             keys[nkeys].pattern = p == 2;
+            keys[nkeys].extra = p == 1;
             workspace__lock_eval(ws, agent, e->valuestring, p == 2, LEASE_EXCLUSIVE, now_ms,
                                  &keys[nkeys].e);
             nkeys++;
@@ -465,8 +471,11 @@ int workspace__op_claim_task(struct workspace *ws, const struct workspace_caller
     cJSON *df = cJSON_AddArrayToObject(d, "files");
     cJSON *dp = cJSON_AddArrayToObject(d, "patterns");
     cJSON *dt = cJSON_AddArrayToObject(d, "tokens");
+    cJSON *dx = cJSON_AddArrayToObject(d, "extraFiles"); /* kept on the task for a resume */
     cJSON *locks = cJSON_CreateArray();
     for (size_t i = 0; i < nkeys; i++) {
+        if (keys[i].extra)
+            cJSON_AddItemToArray(dx, cJSON_CreateString(keys[i].key));
         struct lease *own = keys[i].e.own;
         uint64_t tok = own && own->mode == LEASE_EXCLUSIVE ? own->token : base + 1 + i;
         cJSON_AddItemToArray(keys[i].pattern ? dp : df, cJSON_CreateString(keys[i].key));

@@ -10,7 +10,10 @@
  *   - Classification only reads the value; every pointer it returns is
  *     borrowed from it.
  *   - Builders print integer ids as raw integer text, so an id such as
- *     1000000000000000 is echoed exactly as sent and never as "1e+15". */
+ *     1000000000000000 is echoed exactly as sent and never as "1e+15".
+ *   - After jsonrpc_parse, a number standing as an id is a cJSON number
+ *     only when its text is a plain integer within ±(2^53 - 1); any other
+ *     is a raw node holding its text, which no check takes for an id. */
 #include "rpc/jsonrpc.h"
 
 #include <inttypes.h>
@@ -170,16 +173,14 @@ cJSON *jsonrpc_parse(const char *p, size_t n, struct jsonrpc_msg *out)
     struct json_error je;
     cJSON *v = json_parse_checked(p, n, JSON_MAX_DEPTH, &je);
     out->refused_id = NULL;
-    if (v)
+    if (v) {
+        jsonrpc_keep_id_text(v, p, n);
         return v;
+    }
     if (je.err == -ERR_INVALID) {
         /* JSON, but not a request the hub takes: answer it, with its id
          * when that is certain, so the client's request does not wait. */
-        cJSON *id = json_refused_member(p, n, "id");
-        if (id && !jsonrpc_id_valid(id)) {
-            cJSON_Delete(id);
-            id = NULL;
-        }
+        cJSON *id = jsonrpc_refused_id(p, n);
         msg_invalid(out, JSONRPC_INVALID_REQUEST, out->detail, id);
         out->refused_id = id;
         snprintf(out->detail, sizeof(out->detail), "Invalid Request: %s", je.message);
@@ -202,6 +203,205 @@ bool jsonrpc_id_valid(const cJSON *v)
         return false;
     double d = v->valuedouble;
     return d == floor(d) && fabs(d) <= JSONRPC_MAX_SAFE_ID;
+}
+
+/* True when the len bytes at t are a JSON integer literal:
+ * -?(0|[1-9][0-9]*). */
+static bool id_text_is_integer(const char *t, size_t len)
+{
+    size_t i = len > 0 && t[0] == '-';
+    if (i == len || (t[i] == '0' && len - i > 1))
+        return false;
+    for (; i < len; i++)
+        if (t[i] < '0' || t[i] > '9')
+            return false;
+    return true;
+}
+
+/* True when the len bytes at t are an id jsonrpc_id_valid takes as a
+ * number, written so that its double prints it back the same: an integer
+ * literal within ±(2^53 - 1), not "-0". */
+static bool id_text_is_plain(const char *t, size_t len)
+{
+    if (!id_text_is_integer(t, len) || (len == 2 && t[0] == '-' && t[1] == '0'))
+        return false;
+    size_t digits = len - (t[0] == '-');
+    const char *d = t + (len - digits);
+    static const char max[] = "9007199254740991";
+    if (digits != sizeof(max) - 1)
+        return digits < sizeof(max) - 1;
+    return memcmp(d, max, digits) <= 0;
+}
+
+bool jsonrpc_id_refused_integer(const cJSON *v)
+{
+    if (!cJSON_IsRaw(v) || !v->valuestring)
+        return false;
+    size_t len = strlen(v->valuestring);
+    return id_text_is_integer(v->valuestring, len) && !id_text_is_plain(v->valuestring, len);
+}
+
+/* ---- the text of numeric ids ------------------------------------------- */
+
+/* Where a value sits in a message: what its members are. */
+enum id_role {
+    ID_ROLE_OTHER = 0, /* nothing below is an id */
+    ID_ROLE_MESSAGE,   /* a message: "id" and "params" */
+    ID_ROLE_PARAMS,    /* its params: "requestId" and "_meta" */
+    ID_ROLE_META,      /* params._meta: "progressToken" */
+    ID_ROLE_ID,        /* an id itself */
+};
+
+static enum id_role id_role_of_member(enum id_role parent, const char *key)
+{
+    if (!key)
+        return ID_ROLE_OTHER;
+    if (parent == ID_ROLE_MESSAGE)
+        return strcmp(key, "id") == 0       ? ID_ROLE_ID
+               : strcmp(key, "params") == 0 ? ID_ROLE_PARAMS
+                                            : ID_ROLE_OTHER;
+    if (parent == ID_ROLE_PARAMS)
+        return strcmp(key, "requestId") == 0 ? ID_ROLE_ID
+               : strcmp(key, "_meta") == 0   ? ID_ROLE_META
+                                             : ID_ROLE_OTHER;
+    if (parent == ID_ROLE_META)
+        return strcmp(key, "progressToken") == 0 ? ID_ROLE_ID : ID_ROLE_OTHER;
+    return ID_ROLE_OTHER;
+}
+
+/* The role of v's children: a message's members, a batch's messages. */
+static enum id_role id_role_child(const cJSON *v, enum id_role role, const cJSON *child, bool top)
+{
+    if (cJSON_IsArray(v))
+        return top ? ID_ROLE_MESSAGE : ID_ROLE_OTHER;
+    return cJSON_IsObject(v) ? id_role_of_member(role, child->string) : ID_ROLE_OTHER;
+}
+
+/* How many numbers of v stand as ids (the walk below stops after them). */
+static size_t id_count_numbers(const cJSON *v, enum id_role role, bool top)
+{
+    if (role == ID_ROLE_ID)
+        return cJSON_IsNumber(v) ? 1 : 0;
+    size_t k = 0;
+    for (const cJSON *c = v->child; c && (cJSON_IsArray(v) || cJSON_IsObject(v)); c = c->next) {
+        enum id_role r = id_role_child(v, role, c, top);
+        if (r != ID_ROLE_OTHER)
+            k += id_count_numbers(c, r, false);
+    }
+    return k;
+}
+
+/* A number id to replace by its text. */
+struct id_fix {
+    cJSON *parent;
+    cJSON *node;
+    size_t off, len;
+};
+
+struct id_walk {
+    const char *p;
+    size_t n, pos;    /* the text and where the next number is looked for */
+    size_t want, got; /* id numbers in the tree, and those passed so far */
+    struct id_fix *fix;
+    size_t nfix;
+};
+
+/* The next number token of the text from w->pos (strings skipped whole):
+ * its offset and length; w->pos moves past it. cJSON builds its tree in
+ * document order, so the k-th number of a pre-order walk is the k-th
+ * number token of the text. */
+static void id_next_number(struct id_walk *w, size_t *off, size_t *len)
+{
+    size_t i = w->pos;
+    while (i < w->n) {
+        char c = w->p[i];
+        if (c == '"') {
+            for (i++; i < w->n && w->p[i] != '"'; i++)
+                if (w->p[i] == '\\')
+                    i++;
+            i++;
+            continue;
+        }
+        if (c == '-' || (c >= '0' && c <= '9'))
+            break;
+        i++;
+    }
+    size_t start = i;
+    while (i < w->n && strchr("+-.0123456789eE", w->p[i]) && w->p[i] != '\0')
+        i++;
+    *off = start;
+    *len = i - start;
+    w->pos = i;
+}
+
+/* Pre-order over v (depth bounded by the parse), pairing each number with
+ * its text and noting the ids whose text is not plain. False once every
+ * id number is passed. */
+static bool id_walk_value(struct id_walk *w, cJSON *parent, cJSON *v, enum id_role role, bool top)
+{
+    if (cJSON_IsNumber(v)) {
+        size_t off, len;
+        id_next_number(w, &off, &len);
+        if (role == ID_ROLE_ID) {
+            w->got++;
+            if (!id_text_is_plain(w->p + off, len)) {
+                w->fix = xrealloc(w->fix, (w->nfix + 1) * sizeof(*w->fix));
+                w->fix[w->nfix++] = (struct id_fix){parent, v, off, len};
+            }
+        }
+        return w->got < w->want;
+    }
+    if (!cJSON_IsArray(v) && !cJSON_IsObject(v))
+        return true;
+    for (cJSON *c = v->child; c; c = c->next)
+        if (!id_walk_value(w, v, c, id_role_child(v, role, c, top), false))
+            return false;
+    return true;
+}
+
+void jsonrpc_keep_id_text(cJSON *v, const char *p, size_t n)
+{
+    if (!v || !p)
+        return;
+    enum id_role role = cJSON_IsObject(v) ? ID_ROLE_MESSAGE : ID_ROLE_OTHER;
+    struct id_walk w = {.p = p, .n = n, .want = id_count_numbers(v, role, true)};
+    if (w.want == 0)
+        return;
+    id_walk_value(&w, NULL, v, role, true);
+    for (size_t i = 0; i < w.nfix; i++) {
+        struct id_fix *f = &w.fix[i];
+        char *text = xmalloc(f->len + 1);
+        memcpy(text, p + f->off, f->len);
+        text[f->len] = '\0';
+        cJSON *raw = cJSON_CreateRaw(text);
+        free(text);
+        if (!raw)
+            abort(); /* only fails on OOM */
+        /* The member keeps its key (the node's, moved). */
+        raw->string = f->node->string;
+        f->node->string = NULL;
+        cJSON_ReplaceItemViaPointer(f->parent, f->node, raw);
+    }
+    free(w.fix);
+}
+
+cJSON *jsonrpc_refused_id(const char *p, size_t n)
+{
+    cJSON *id = json_refused_member(p, n, "id");
+    if (cJSON_IsNumber(id)) {
+        /* Its text, which the double may not keep: the text parses (it
+         * is well-formed JSON), and "id" is in it once. */
+        cJSON *root = cJSON_ParseWithLength(p, n);
+        jsonrpc_keep_id_text(root, p, n);
+        cJSON_Delete(id);
+        id = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(root, "id"), 0);
+        cJSON_Delete(root);
+    }
+    if (id && !jsonrpc_id_valid(id) && !jsonrpc_id_refused_integer(id)) {
+        cJSON_Delete(id);
+        id = NULL;
+    }
+    return id;
 }
 
 bool jsonrpc_id_equal(const cJSON *a, const cJSON *b)
@@ -248,7 +448,9 @@ enum jsonrpc_kind jsonrpc_classify(const cJSON *v, bool allow_batch, struct json
                            "Invalid Request: a message must be a JSON object", NULL);
 
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(v, "id");
-    const cJSON *echo = jsonrpc_id_valid(id) ? id : NULL;
+    bool valid = jsonrpc_id_valid(id);
+    /* A refused integer id is echoed as sent, so its request is answered. */
+    const cJSON *echo = valid || jsonrpc_id_refused_integer(id) ? id : NULL;
     const cJSON *ver = cJSON_GetObjectItemCaseSensitive(v, "jsonrpc");
     if (!cJSON_IsString(ver) || strcmp(ver->valuestring, "2.0") != 0)
         return msg_invalid(out, JSONRPC_INVALID_REQUEST,
@@ -259,9 +461,8 @@ enum jsonrpc_kind jsonrpc_classify(const cJSON *v, bool allow_batch, struct json
         if (!cJSON_IsString(method))
             return msg_invalid(out, JSONRPC_INVALID_REQUEST,
                                "Invalid Request: \"method\" must be a string", echo);
-        if (id && !echo)
-            return msg_invalid(out, JSONRPC_INVALID_REQUEST,
-                               "Invalid Request: \"id\" must be a string or an integer", NULL);
+        if (id && !valid)
+            return msg_invalid(out, JSONRPC_INVALID_REQUEST, JSONRPC_ID_REFUSED, echo);
         const cJSON *params = cJSON_GetObjectItemCaseSensitive(v, "params");
         if (params && !cJSON_IsObject(params) && !cJSON_IsArray(params))
             return msg_invalid(out, JSONRPC_INVALID_REQUEST,
@@ -275,9 +476,9 @@ enum jsonrpc_kind jsonrpc_classify(const cJSON *v, bool allow_batch, struct json
 
     bool has_result = cJSON_GetObjectItemCaseSensitive(v, "result") != NULL;
     bool has_error = cJSON_GetObjectItemCaseSensitive(v, "error") != NULL;
-    if (has_result != has_error && (echo || cJSON_IsNull(id))) {
+    if (has_result != has_error && (valid || cJSON_IsNull(id))) {
         out->kind = JSONRPC_KIND_RESPONSE;
-        out->id = echo;
+        out->id = valid ? id : NULL;
         return out->kind;
     }
     if (has_result || has_error)
@@ -294,6 +495,8 @@ enum jsonrpc_kind jsonrpc_classify(const cJSON *v, bool allow_batch, struct json
  * 10^15 into "1e+15". */
 cJSON *jsonrpc_id_to_wire(const cJSON *id)
 {
+    if (jsonrpc_id_refused_integer(id))
+        return cJSON_CreateRaw(id->valuestring);
     if (!jsonrpc_id_valid(id))
         return cJSON_CreateNull();
     if (cJSON_IsString(id))

@@ -16,8 +16,15 @@
  *   build    — compact JSON text for results, errors and notifications.
  *
  * Request ids are what MCP allows: a string or an integer. Integer ids
- * are accepted within ±(2^53 - 1) so they round-trip exactly through a
- * double and are echoed in plain integer form. */
+ * are accepted within ±(2^53 - 1), written as plain integers (no
+ * fraction, exponent or "-0"), so they round-trip exactly through a
+ * double and are echoed as sent. Any other number as an id is refused
+ * (-32600) at once rather than rewritten: a double cannot keep the text
+ * of 9007199254740993 or tell 1e2 from 100, and answering either under
+ * another id would leave the client's request unanswered. jsonrpc_parse
+ * keeps the text of such ids (jsonrpc_keep_id_text) so the refusal echoes
+ * an integer one exactly; one that is not an integer (0.5, 1e2) is
+ * answered with id null, as it is not an id a client can have meant. */
 #ifndef COORDHUB_RPC_JSONRPC_H
 #define COORDHUB_RPC_JSONRPC_H
 
@@ -31,6 +38,10 @@
 #define JSONRPC_MAX_MESSAGE ((size_t)1 << 20)  /* bytes, DESIGN §5 */
 #define JSONRPC_MAX_BATCH 1024                 /* elements in one batch */
 #define JSONRPC_MAX_SAFE_ID 9007199254740991.0 /* 2^53 - 1 */
+/* The refusal of a request whose id is not one (every transport). */
+#define JSONRPC_ID_REFUSED                                                                         \
+    "Invalid Request: \"id\" must be a string or an integer from -(2^53 - 1) to 2^53 - 1 "         \
+    "written plainly (no fraction, exponent or -0)"
 
 /* Standard JSON-RPC and MCP error codes. */
 #define JSONRPC_PARSE_ERROR (-32700)
@@ -116,16 +127,34 @@ cJSON *jsonrpc_parse(const char *p, size_t n, struct jsonrpc_msg *out);
 enum jsonrpc_kind jsonrpc_classify(const cJSON *v, bool allow_batch, struct jsonrpc_msg *out);
 
 /* True when v is a valid request id: a string, or an integer with
- * |v| <= 2^53 - 1. */
+ * |v| <= 2^53 - 1. A raw node (jsonrpc_keep_id_text) is never valid. */
 bool jsonrpc_id_valid(const cJSON *v);
+/* True when v is a refused integer id: a raw node whose text is an
+ * integer literal outside what jsonrpc_id_valid takes (beyond
+ * ±(2^53 - 1), or "-0"). A refusal echoes it as sent. */
+bool jsonrpc_id_refused_integer(const cJSON *v);
+
+/* In v, parsed from the n bytes at p (json_parse_checked or cJSON; one
+ * message or a batch of them), replace every number standing as an id —
+ * a message's "id", its params' "requestId" and its params._meta's
+ * "progressToken" — whose text is not a plain integer within
+ * ±(2^53 - 1) by a raw node (cJSON_Raw) holding that text as sent, so it
+ * is refused, never taken for the integer its double rounds to. Other
+ * numbers are left alone. Cost: one walk of the text up to the last such
+ * id, nothing when no id is a number. */
+void jsonrpc_keep_id_text(cJSON *v, const char *p, size_t n);
+/* For a text json_parse_checked refused with -ERR_INVALID: the request's
+ * id to echo (caller owns): a valid id, a refused integer id (raw), or
+ * NULL when the text names none for certain or names another value. */
+cJSON *jsonrpc_refused_id(const char *p, size_t n);
 /* True when two valid ids are equal (same type and value). */
 bool jsonrpc_id_equal(const cJSON *a, const cJSON *b);
 
 /* ---- building ---------------------------------------------------------- */
 /* Each returns compact JSON text the caller frees with free(). They never
- * fail (allocation failure aborts, STYLE §18). An id of NULL (or one that
- * is not a valid id) is written as null; integer ids are written as
- * plain integers. */
+ * fail (allocation failure aborts, STYLE §18). Ids are written as
+ * jsonrpc_id_to_wire writes them: integers as plain integers, a refused
+ * integer id as sent, NULL and any other id as null. */
 
 /* {"jsonrpc":"2.0","id":id,"result":result}; result is taken (NULL → {}). */
 char *jsonrpc_build_result(const cJSON *id, cJSON *result);
@@ -136,8 +165,9 @@ char *jsonrpc_build_error(const cJSON *id, int code, const char *message, cJSON 
  * may be NULL (omitted). */
 char *jsonrpc_build_notification(const char *method, cJSON *params);
 /* The id as it goes on the wire (caller owns): a string, raw integer text
- * for integers, or null for NULL/invalid ids. Also used for progress
- * tokens, which have the same type. */
+ * for integers, a refused integer id's text as sent, or null for other
+ * (NULL, invalid) ids. Also used for progress tokens, which have the same
+ * type. */
 cJSON *jsonrpc_id_to_wire(const cJSON *id);
 /* A deep copy of a valid id (caller owns); NULL for NULL or invalid ids. */
 cJSON *jsonrpc_id_dup(const cJSON *id);

@@ -155,6 +155,11 @@ struct store_ops {
     /* Counters of foreign events heard (see struct store_ingest_stats).
      * Optional: NULL for a backend that ingests nothing. */
     void (*ingest_stats)(struct store *s, struct store_ingest_stats *out);
+    /* The cause of the failure the last append reported, in the
+     * backend's own words (SQLite: "database or disk is full"), or NULL
+     * when it has nothing to add to the error code. Valid until the next
+     * call on the store. Optional: NULL for a backend that never says. */
+    const char *(*last_error)(struct store *s);
 };
 
 extern const struct store_ops store_memory_ops;

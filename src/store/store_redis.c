@@ -280,17 +280,18 @@ struct store_redis {
     struct event_base *loop;         /* owned private base of the async connection */
     redisAsyncContext *ac;           /* NULL while not connected */
     char sha[SCRIPT_COUNT_][41];     /* SHA1 of each script, hex */
-    int64_t retry_at_ms;             /* monotonic ms: no connect attempt before */
-    int backoff_ms;                  /* next delay after a failed attempt */
-    int64_t time_server_ms;          /* server TIME at the last fetch, ms */
-    int64_t time_mono_ms;            /* local monotonic ms at that fetch (0: never) */
-    int64_t last_now;                /* now() never returns less */
-    char writer[17];                 /* this handle's random id, hex: field "w" */
-    struct event_base *hub_loop;     /* opts->loop: where the tail runs; may be NULL */
-    redisAsyncContext *tail;         /* the XREAD BLOCK connection; NULL when down */
-    struct event *tail_retry;        /* reconnects the tail after a backoff */
-    int tail_backoff_ms;             /* next delay of tail_retry */
-    uint64_t tail_seq;               /* the tail has seen everything up to this seq */
+    char error[256];        /* the server's error for the append running now ("OOM …"); "" none */
+    int64_t retry_at_ms;    /* monotonic ms: no connect attempt before */
+    int backoff_ms;         /* next delay after a failed attempt */
+    int64_t time_server_ms; /* server TIME at the last fetch, ms */
+    int64_t time_mono_ms;   /* local monotonic ms at that fetch (0: never) */
+    int64_t last_now;       /* now() never returns less */
+    char writer[17];        /* this handle's random id, hex: field "w" */
+    struct event_base *hub_loop; /* opts->loop: where the tail runs; may be NULL */
+    redisAsyncContext *tail;     /* the XREAD BLOCK connection; NULL when down */
+    struct event *tail_retry;    /* reconnects the tail after a backoff */
+    int tail_backoff_ms;         /* next delay of tail_retry */
+    uint64_t tail_seq;           /* the tail has seen everything up to this seq */
     char tail_after[48];         /* the last entry id the tail saw, damaged or not ("": tail_seq) */
     bool compat;                 /* maintain the seed's mcp:lock:<file> keys and registry */
     bool cluster;                /* the URL names a Redis Cluster node */
@@ -939,6 +940,7 @@ static void store_redis_append_cb(redisAsyncContext *ac, void *reply, void *priv
             return;
         } else {
             log_error("store: append script failed: %s", rep->str);
+            snprintf(r->error, sizeof(r->error), "%s", rep->str);
         }
         w->status = -ERR_STORE;
         return;
@@ -1175,6 +1177,7 @@ static int store_redis_append(struct store *s, uint64_t expected_seq, const stru
                               size_t n, store_append_cb cb, void *arg)
 {
     struct store_redis *r = store_redis_of(s);
+    r->error[0] = '\0';
     if (!cb)
         return -ERR_INVALID;
     int rc = store_check_batch(expected_seq, evs, n);
@@ -1930,6 +1933,12 @@ static int store_redis_open(const char *url, const struct store_open_opts *opts,
     return 0;
 }
 
+static const char *store_redis_last_error(struct store *s)
+{
+    const struct store_redis *r = store_redis_of(s);
+    return r->error[0] ? r->error : NULL;
+}
+
 const struct store_ops store_redis_ops = {
     .name = "redis",
     .open = store_redis_open,
@@ -1945,4 +1954,5 @@ const struct store_ops store_redis_ops = {
     .trim = store_redis_trim,
     .meta_claim = store_redis_meta_claim,
     .ingest_stats = store_redis_ingest_stats,
+    .last_error = store_redis_last_error,
 };

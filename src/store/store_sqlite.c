@@ -151,7 +151,8 @@ struct store_sqlite {
     char *path;                      /* owned, for messages */
     sqlite3_stmt *stmt[STMT_COUNT_]; /* owned, prepared at open */
     uint64_t last_known;             /* last seq this handle saw (failed-append reports) */
-    int64_t last_now;                /* ms since epoch; now() never goes below it */
+    char error[256];  /* SQLite's message for the last failure since the append began; "" none */
+    int64_t last_now; /* ms since epoch; now() never goes below it */
     /* WAL checkpoints run on a helper thread with its own connection, so the
      * fsync of a checkpoint never lands inside a commit on the loop. */
     pthread_t ckpt_thread;
@@ -218,10 +219,14 @@ static struct store_sqlite *store_sqlite_of(struct store *s)
 }
 
 /* Log an unexpected SQLite failure with the database's own message. */
+/* The first message of an append is kept for last_error: a rollback
+ * after it must not replace the cause. */
 static void store_sqlite_log(struct store_sqlite *q, const char *what)
 {
     log_error("store %s: %s failed: %s (%d)", q->path, what, sqlite3_errmsg(q->db),
               sqlite3_extended_errcode(q->db));
+    if (!q->error[0])
+        snprintf(q->error, sizeof(q->error), "%s", sqlite3_errmsg(q->db));
 }
 
 /* Reset st for its next use and drop its bindings (they may point to
@@ -600,6 +605,7 @@ static int store_sqlite_append(struct store *s, uint64_t expected_seq, const str
 {
     struct store_sqlite *q = store_sqlite_of(s);
     uint64_t last = 0, trimmed = 0;
+    q->error[0] = '\0';
     if (!cb)
         return -ERR_INVALID;
     int rc = store_check_batch(expected_seq, evs, n);
@@ -843,6 +849,12 @@ static int store_sqlite_meta_claim(struct store *s, const char *key, const char 
     return *recorded ? 0 : -ERR_STORE;
 }
 
+static const char *store_sqlite_last_error(struct store *s)
+{
+    const struct store_sqlite *q = store_sqlite_of(s);
+    return q->error[0] ? q->error : NULL;
+}
+
 const struct store_ops store_sqlite_ops = {
     .name = "sqlite",
     .open = store_sqlite_open,
@@ -857,4 +869,5 @@ const struct store_ops store_sqlite_ops = {
     .listen = NULL,
     .trim = store_sqlite_trim,
     .meta_claim = store_sqlite_meta_claim,
+    .last_error = store_sqlite_last_error,
 };

@@ -81,3 +81,31 @@ test('an agent removed by the owner: its session is told, loses it, and register
   const agents = await bob.ok('list_agents', {});
   assert.ok(agents.agents.some((a) => a.agentId === 'alice' && a.status === 'active'), show(agents));
 });
+
+test('a claimer that comes back gets its extra claim files back with the task’s own', { timeout: 60000 }, async (t) => {
+  const ws = workspace(t);
+  const [alice, bob] = await clients(ws, [{ agent: 'alice' }, { agent: 'bob' }]);
+  await alice.register();
+  await alice.ok('create_task', { taskId: 'T-R', title: 'resume', files: ['own.c'], patterns: ['gen/**'] });
+  const c = await alice.ok('claim_task', { taskId: 'T-R', files: ['extra.c'] });
+  assert.deepEqual(c.locks.map((l) => l.file), ['own.c', 'extra.c', 'gen/**'], show(c));
+
+  // While alice is away its leases are ended (the owner forces them) and
+  // bob takes one of the task's files.
+  for (const f of ['own.c', 'extra.c']) {
+    execFileSync(ws.bin, ['unlock', ...ws.dirArgs(), f, '--force'], { env: ws.env() });
+  }
+  await bob.ok('lock_file', { file: 'own.c' });
+  await alice.close();
+
+  const again = await ws.client({ agent: 'alice', label: 'alice-again' });
+  const r = await again.register();
+  assert.equal(r.agentId, 'alice', show(r));
+  assert.equal(r.resumed, true, show(r));
+  assert.deepEqual(r.regranted.map((x) => [x.file, x.taskId]), [['extra.c', 'T-R']], `the extra file comes back: ${show(r)}`);
+  assert.deepEqual(r.taken.map((x) => [x.file, x.lockedBy]), [['own.c', 'bob']], show(r));
+  const held = await bob.ok('check_lock', { file: 'extra.c' });
+  assert.equal(held.lockedBy, 'alice', show(held));
+  const done = await again.ok('complete_task', { taskId: 'T-R' });
+  assert.deepEqual(done.unlockedFiles.sort(), ['extra.c', 'gen/**'], show(done));
+});

@@ -7,7 +7,9 @@
 # publish_event tool (all or nothing); read keys on /mcp; the rate limit
 # (429 with Retry-After); signed events (valid, forged, replayed, stale,
 # malformed, unsigned when required, by the admin token); revocation
-# closing an open event stream; REST calls by keys below admin act as the
+# closing an open event stream and ending the key's /mcp sessions (a held
+# wait_for_events ends with -32001 "unauthorized (401)…", its resumption
+# and next request get 401); REST calls by keys below admin act as the
 # named agent (the core's ownership rules), a key that requires signatures
 # may not publish over /mcp, signed events keep their signature.
 source "$(dirname "$0")/lib.sh"
@@ -249,7 +251,27 @@ for _ in 1 2 3 4 5; do [ "$(req "$TOKEN" GET /status)" = 200 ] || fail "admin to
 ok "the admin token is not rate limited"
 
 # ---- revocation -------------------------------------------------------------------------------
+# A wait_for_events of the key held in its /mcp session (an SSE answer).
+[ "$(req "$READ" POST /mcp "${MCP[@]}" -d "$init")" = 200 ] || fail "mcp init before revoke"
+RSID=$(grep -i '^MCP-Session-Id:' "$WORK/head" | tr -d '\r' | awk '{print $2}')
+curl -s -N -m 30 -H "Authorization: Bearer $READ" "${MCP[@]}" -H "MCP-Session-Id: $RSID" "$URL/mcp" \
+  -d '{"jsonrpc":"2.0","id":50,"method":"tools/call","params":{"name":"wait_for_events","arguments":{"types":["ci:never"],"timeoutMs":60000}}}' \
+  >"$WORK/held" &
+HELD_PID=$!
+wait_for "$WORK/held" "id: r1-0" || fail "the wait is not held: $(cat "$WORK/held")"
 "$COORDHUB" key revoke "${READ:4:12}" >/dev/null && ok "key revoke: exit 0" || fail "revoke"
+for _ in $(seq 100); do kill -0 "$HELD_PID" 2>/dev/null || break; sleep 0.05; done
+held=$(sed -n 's/^data: //p' "$WORK/held" | grep '"id":50' || true)
+! kill -0 "$HELD_PID" 2>/dev/null &&
+  jq -e '.error.code == -32001 and (.error.message | startswith("unauthorized (401): the credential of this MCP session was revoked"))' \
+    <<<"$held" >/dev/null &&
+  ok "its held wait_for_events ends at once with -32001 unauthorized (401)" ||
+  fail "held wait after revoke: $(cat "$WORK/held")"
+[ "$(req "$READ" GET /mcp -H "Accept: text/event-stream" -H "MCP-Session-Id: $RSID" -H "Last-Event-ID: r1-0")" = 401 ] &&
+  [ "$(req "$READ" POST /mcp "${MCP[@]}" -H "MCP-Session-Id: $RSID" -d '{"jsonrpc":"2.0","id":51,"method":"ping"}')" = 401 ] &&
+  [ "$(req "$TOKEN" POST /mcp "${MCP[@]}" -H "MCP-Session-Id: $RSID" -d '{"jsonrpc":"2.0","id":52,"method":"ping"}')" = 404 ] &&
+  ok "its resumption and its next request get 401; the session is gone (404)" ||
+  fail "after revoke: $(cat "$WORK/body")"
 for _ in $(seq 100); do kill -0 "$SSE_PID" 2>/dev/null || break; sleep 0.05; done
 ! kill -0 "$SSE_PID" 2>/dev/null && ok "the revoked key's event stream is closed" || fail "stream still open"
 [ "$(req "$READ" GET /status)" = 401 ] && ok "a revoked key: 401" || fail "revoked works"

@@ -37,7 +37,8 @@ answer() {
 }
 call() { # ID FILE
   send "{\"jsonrpc\":\"2.0\",\"id\":$1,\"method\":\"tools/call\",\"params\":{\"name\":\"lock_file\",\"arguments\":{\"file\":\"$2\"}}}"
-  answer "$1" | jq -r '.result.content[0].text'
+  # a result's text, or a JSON-RPC error as "CODE MESSAGE" (store failures)
+  answer "$1" | jq -r '.result.content[0].text // "\(.error.code) \(.error.message)"'
 }
 send '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"probe","version":"1"}}}'
 answer 1 >/dev/null && ok "MCP session initialized" || fail "no initialize answer"
@@ -45,7 +46,8 @@ send '{"jsonrpc":"2.0","method":"notifications/initialized"}'
 
 rcli ACL SETUSER hub -evalsha
 first=$(call 2 src/a.c)
-grep -q "nothing was recorded" <<<"$first" && ok "the first call is refused by the store" ||
+grep -q "^-32603 store failure, nothing was recorded: NOPERM" <<<"$first" &&
+  ok "the first call is refused by the store (JSON-RPC -32603, Redis's reason)" ||
   fail "first call: $first"
 rcli ACL SETUSER hub +evalsha
 second=$(call 3 src/b.c)

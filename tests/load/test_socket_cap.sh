@@ -48,6 +48,15 @@ if [ "$got" = 1 ] && grep -q 'the hub refused the session: coordhub: session lim
   ok "the bridge reports the cap and exits 1"
 else fail "bridge at the cap: exit $got: $(cat "$WORK/mcp.err")"; fi
 
+# The same in relay mode (stdout a regular file, which the hub cannot
+# poll): the client gets the error line, the bridge exits 1 saying why.
+got=0
+sleep 5 | timeout 10 "$COORDHUB" mcp >"$WORK/relay.out" 2>"$WORK/relay.err" || got=$?
+if [ "$got" = 1 ] && grep -q 'the hub refused the session: coordhub: session limit reached' "$WORK/relay.err" &&
+   jq -e '.id == null and .error.code == -32000' "$WORK/relay.out" >/dev/null; then
+  ok "a relaying bridge passes the error on and exits 1"
+else fail "relaying bridge at the cap: exit $got: $(cat "$WORK/relay.err" "$WORK/relay.out")"; fi
+
 # A connection that sends nothing is closed at its deadline (0.5 s).
 python3 - "$SOCK" >"$WORK/idle" <<'PY'
 import socket, sys, time

@@ -390,6 +390,25 @@ static void test_json__builders(void **state)
     assert_string_equal(s, "{\"seq\":1042,\"at\":\"2026-09-21T14:13:20.123Z\"}");
     free(s);
     cJSON_Delete(o);
+    /* Large values print as their digits and read back exactly. */
+    static const uint64_t big[] = {999999999999999ULL, 1000000000000000ULL, 9007199254740993ULL,
+                                   UINT64_MAX};
+    static const char *const text[] = {"999999999999999", "1000000000000000", "9007199254740993",
+                                       "18446744073709551615"};
+    for (size_t i = 0; i < sizeof(big) / sizeof(big[0]); i++) {
+        o = cJSON_CreateObject();
+        json_add_u64(o, "n", big[i]);
+        s = json_print(o);
+        char want[64];
+        snprintf(want, sizeof(want), "{\"n\":%s}", text[i]);
+        assert_string_equal(s, want);
+        free(s);
+        if (big[i] <= INT64_MAX)
+            assert_true((uint64_t)json_get_i64(o, "n", -1) == big[i]);
+        else
+            assert_int_equal(json_get_i64(o, "n", -1), -1); /* beyond int64_t: dflt */
+        cJSON_Delete(o);
+    }
 }
 
 /* One line of the newline-delimited framing: the compact text and '\n'. */

@@ -487,6 +487,35 @@ static void test_events_sse__resync_beyond_the_end(void **state)
     fixture_deinit(&f);
 }
 
+/* A huge requested id comes back as its exact digits, never as 1.8e+19. */
+static void test_events_sse__resync_prints_huge_ids_exactly(void **state)
+{
+    (void)state;
+    static const char *const ids[] = {"18446744073709551615", "1000000000000000",
+                                      "9007199254740993"};
+    for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+        struct fixture f;
+        fixture_init(&f, 16);
+        for (int k = 0; k < 3; k++)
+            publish(&f, "file:locked");
+        fixture_start(&f);
+        struct client c;
+        char q[64];
+        snprintf(q, sizeof(q), "since=%s", ids[i]);
+        client_open(&f, &c, q, NULL);
+        run_until(&f, is_open, &c);
+        publish(&f, "file:unlocked");
+        struct want w = {.c = &c, .last = 4};
+        run_until(&f, has_last, &w);
+        assert_int_equal(c.resyncs, 1);
+        char want[96];
+        snprintf(want, sizeof(want), "{\"requested\":%s,\"firstAvailable\":1}", ids[i]);
+        assert_string_equal(c.resync, want);
+        client_close(&c);
+        fixture_deinit(&f);
+    }
+}
+
 static void test_events_sse__bad_parameters_are_400(void **state)
 {
     (void)state;
@@ -572,6 +601,7 @@ int main(void)
         cmocka_unit_test(test_events_sse__announcement_has_no_id_and_is_not_replayed),
         cmocka_unit_test(test_events_sse__resync_over_trimmed_history),
         cmocka_unit_test(test_events_sse__resync_beyond_the_end),
+        cmocka_unit_test(test_events_sse__resync_prints_huge_ids_exactly),
         cmocka_unit_test(test_events_sse__bad_parameters_are_400),
         cmocka_unit_test(test_events_sse__stalled_subscriber_is_cut_off_others_keep_up),
     };

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -295,7 +296,7 @@ static void test_jsonrpc__classify_invalid(void **state)
     expect_invalid("{\"jsonrpc\":\"2.0\",\"id\":true,\"method\":\"ping\"}", false, "\"id\"", false);
     expect_invalid("{\"jsonrpc\":\"2.0\",\"id\":{},\"method\":\"ping\"}", false, "\"id\"", false);
     expect_invalid("{\"jsonrpc\":\"2.0\",\"id\":12345678901234567890,\"method\":\"ping\"}", false,
-                   "\"id\"", false);
+                   "\"id\"", true);
     expect_invalid("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\",\"params\":3}", false,
                    "\"params\" must be an object", true);
     expect_invalid("{\"jsonrpc\":\"2.0\",\"id\":1}", false, "missing \"method\"", true);
@@ -342,6 +343,131 @@ static void test_jsonrpc__ids(void **state)
     cJSON_Delete(s);
     cJSON_Delete(big);
     cJSON_Delete(neg);
+}
+
+/* One row of the id table: an id as sent, and what the answer carries. */
+struct id_case {
+    const char *id;   /* JSON text of the id */
+    bool valid;       /* taken: the request is a REQUEST */
+    const char *echo; /* the answer's id as printed: the same text, or "null" */
+};
+
+/* Every transport answers these at once (tests/load/test_mcp_ids.sh runs
+ * the same table against the socket and /mcp). */
+static const struct id_case id_table[] = {
+    {"0.5", false, "null"},
+    {"1.5", false, "null"},
+    {"-0", false, "-0"},
+    {"1e2", false, "null"},
+    {"1E2", false, "null"},
+    {"100.0", false, "null"},
+    {"1e300", false, "null"},
+    {"1e400", false, "null"},
+    {"9007199254740991", true, "9007199254740991"},
+    {"-9007199254740991", true, "-9007199254740991"},
+    {"9007199254740992", false, "9007199254740992"},
+    {"9007199254740993", false, "9007199254740993"},
+    {"-9007199254740993", false, "-9007199254740993"},
+    {"18446744073709551616", false, "18446744073709551616"},
+    {"1000000000000000", true, "1000000000000000"},
+    {"-1", true, "-1"},
+    {"0", true, "0"},
+    {"\"1\"", true, "\"1\""},
+    {"\"\"", true, "\"\""},
+    {"true", false, "null"},
+    {"null", false, "null"},
+    {"{}", false, "null"},
+    {"[]", false, "null"},
+};
+
+/* Parse, classify and answer one request with id: as the engine does. */
+static void check_id_case(const struct id_case *c)
+{
+    char text[256];
+    snprintf(text, sizeof(text),
+             "{\"jsonrpc\":\"2.0\",\"id\":%s,\"method\":\"ping\",\"params\":{\"x\":[1.5,2e3]}}",
+             c->id);
+    struct jsonrpc_msg pm, m;
+    cJSON *v = jsonrpc_parse(text, strlen(text), &pm);
+    assert_non_null(v);
+    enum jsonrpc_kind k = jsonrpc_classify(v, false, &m);
+    if (c->valid != (k == JSONRPC_KIND_REQUEST))
+        fail_msg("id %s: kind %d", c->id, (int)k);
+    if (!c->valid)
+        assert_string_equal(m.message, JSONRPC_ID_REFUSED);
+    char *out = c->valid ? jsonrpc_build_result(m.id, NULL)
+                         : jsonrpc_build_error(m.id, m.code, m.message, NULL);
+    char want[256];
+    snprintf(want, sizeof(want), "{\"jsonrpc\":\"2.0\",\"id\":%s,", c->echo);
+    if (strncmp(out, want, strlen(want)) != 0)
+        fail_msg("id %s: answered %s, want %s", c->id, out, want);
+    free(out);
+    /* Other numbers are left as they were. */
+    const cJSON *x = cJSON_GetObjectItem(cJSON_GetObjectItem(v, "params"), "x");
+    assert_true(cJSON_IsNumber(cJSON_GetArrayItem(x, 0)));
+    assert_true(cJSON_GetArrayItem(x, 1)->valuedouble == 2000);
+    cJSON_Delete(v);
+}
+
+static void test_jsonrpc__id_table(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof(id_table) / sizeof(id_table[0]); i++)
+        check_id_case(&id_table[i]);
+}
+
+/* Ids in a batch, a cancellation's requestId and a progressToken keep
+ * their text; numbers before them (in keys' values, strings holding
+ * digits) do not confuse the pairing of numbers with their text. */
+static void test_jsonrpc__id_text_in_batches_and_params(void **state)
+{
+    (void)state;
+    const char *t =
+        "[{\"a\":[1,\"2\",{\"b\":3e1}],\"jsonrpc\":\"2.0\",\"id\":1e2,\"method\":\"x\"},"
+        "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"y\",\"params\":{\"_meta\":"
+        "{\"progressToken\":2.50}}},"
+        "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\",\"params\":"
+        "{\"requestId\":9007199254740993,\"n\":0.1}},"
+        "{\"id\":\"4\\\"5\",\"jsonrpc\":\"2.0\",\"method\":\"z\",\"r\":-0}]";
+    struct jsonrpc_msg pm;
+    cJSON *v = jsonrpc_parse(t, strlen(t), &pm);
+    assert_non_null(v);
+    char *out = cJSON_PrintUnformatted(v);
+    assert_string_equal(
+        out, "[{\"a\":[1,\"2\",{\"b\":30}],\"jsonrpc\":\"2.0\",\"id\":1e2,\"method\":\"x\"},"
+             "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"y\",\"params\":{\"_meta\":"
+             "{\"progressToken\":2.50}}},"
+             "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\",\"params\":"
+             "{\"requestId\":9007199254740993,\"n\":0.1}},"
+             "{\"id\":\"4\\\"5\",\"jsonrpc\":\"2.0\",\"method\":\"z\",\"r\":-0}]");
+    free(out);
+    const cJSON *e0 = cJSON_GetArrayItem(v, 0);
+    assert_true(cJSON_IsRaw(cJSON_GetObjectItem(e0, "id")));
+    assert_false(jsonrpc_id_valid(cJSON_GetObjectItem(e0, "id")));
+    assert_false(jsonrpc_id_refused_integer(cJSON_GetObjectItem(e0, "id")));
+    const cJSON *e2 = cJSON_GetArrayItem(v, 2);
+    const cJSON *rid = cJSON_GetObjectItem(cJSON_GetObjectItem(e2, "params"), "requestId");
+    assert_true(jsonrpc_id_refused_integer(rid));
+    cJSON *n7 = cJSON_CreateNumber(9007199254740992.0);
+    assert_false(jsonrpc_id_equal(rid, n7)); /* never cancels what its double names */
+    cJSON_Delete(n7);
+    const cJSON *tok = cJSON_GetObjectItem(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetArrayItem(v, 1), "params"), "_meta"),
+        "progressToken");
+    assert_null(jsonrpc_id_dup(tok)); /* no progress under a token it would round */
+    cJSON_Delete(v);
+
+    /* A refused message (duplicate key) still echoes an integer id exactly. */
+    t = "{\"id\":9007199254740993,\"a\":1,\"a\":2}";
+    assert_null(jsonrpc_parse(t, strlen(t), &pm));
+    assert_non_null(pm.id);
+    char *e = jsonrpc_build_error(pm.id, pm.code, pm.message, NULL);
+    assert_non_null(strstr(e, "\"id\":9007199254740993,"));
+    free(e);
+    cJSON_Delete(pm.refused_id);
+    t = "{\"id\":1e2,\"a\":1,\"a\":2}";
+    assert_null(jsonrpc_parse(t, strlen(t), &pm));
+    assert_null(pm.id);
 }
 
 /* ---- builders ------------------------------------------------------------- */
@@ -403,6 +529,8 @@ int main(void)
         cmocka_unit_test(test_jsonrpc__classify_invalid),
         cmocka_unit_test(test_jsonrpc__batch_size_cap),
         cmocka_unit_test(test_jsonrpc__ids),
+        cmocka_unit_test(test_jsonrpc__id_table),
+        cmocka_unit_test(test_jsonrpc__id_text_in_batches_and_params),
         cmocka_unit_test(test_jsonrpc__build),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

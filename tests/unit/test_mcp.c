@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "base/err.h"
+#include "rpc/jsonrpc.h"
 #include "rpc/mcp.h"
 #include "rpc/tools.h"
 
@@ -666,6 +667,56 @@ static void test_mcp__ping_and_unknown_methods(void **state)
     host_deinit(&h);
 }
 
+/* Every request is answered at once, whatever its id: a valid one under
+ * its own id as sent, a refused integer one with -32600 under its own
+ * digits, any other with -32600 under null (the socket and stdio take
+ * this path; tests/unit/test_jsonrpc.c has the full table). */
+static void test_mcp__ids_answered_as_sent(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *id, *echo;
+        bool taken;
+    } rows[] = {
+        {"0.5", "null", false},
+        {"1e2", "null", false},
+        {"-0", "-0", false},
+        {"1e300", "null", false},
+        {"9007199254740992", "9007199254740992", false},
+        {"9007199254740993", "9007199254740993", false},
+        {"18446744073709551616", "18446744073709551616", false},
+        {"9007199254740991", "9007199254740991", true},
+        {"1000000000000000", "1000000000000000", true},
+        {"-1", "-1", true},
+        {"\"1\"", "\"1\"", true},
+        {"true", "null", false},
+        {"{}", "null", false},
+    };
+    struct fake_host h;
+    open_session(&h, "2025-11-25");
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        int before = nsent(&h);
+        in(&h, "{\"jsonrpc\":\"2.0\",\"id\":%s,\"method\":\"ping\"}", rows[i].id);
+        assert_int_equal(nsent(&h), before + 1);
+        const char *raw = cJSON_GetArrayItem(h.raw, before)->valuestring;
+        char want[256];
+        if (rows[i].taken)
+            snprintf(want, sizeof(want), "{\"jsonrpc\":\"2.0\",\"id\":%s,\"result\":{}}",
+                     rows[i].echo);
+        else
+            snprintf(
+                want, sizeof(want),
+                "{\"jsonrpc\":\"2.0\",\"id\":%s,\"error\":{\"code\":-32600,\"message\":\"%s\"}}",
+                rows[i].echo,
+                "Invalid Request: \\\"id\\\" must be a string or an integer "
+                "from -(2^53 - 1) to 2^53 - 1 written plainly (no fraction, "
+                "exponent or -0)");
+        if (strcmp(raw, want) != 0)
+            fail_msg("id %s: sent %s, want %s", rows[i].id, raw, want);
+    }
+    host_deinit(&h);
+}
+
 static void test_mcp__malformed_messages(void **state)
 {
     (void)state;
@@ -678,8 +729,7 @@ static void test_mcp__malformed_messages(void **state)
     in(&h, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":3}");
     expect_error(&h, "2025-11-25", -32600, "Invalid Request: \"method\" must be a string", "2");
     in(&h, "{\"jsonrpc\":\"2.0\",\"id\":[1],\"method\":\"ping\"}");
-    expect_error(&h, "2025-11-25", -32600, "Invalid Request: \"id\" must be a string or an integer",
-                 "null");
+    expect_error(&h, "2025-11-25", -32600, JSONRPC_ID_REFUSED, "null");
     in(&h, "{\"id\":3,\"method\":\"ping\"}");
     expect_error(&h, "2025-11-25", -32600, "Invalid Request: \"jsonrpc\" must be \"2.0\"", "3");
     in(&h, "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"tools/list\",\"params\":[1]}");
@@ -702,9 +752,9 @@ static void test_mcp__malformed_messages(void **state)
     in(&h, "{\"jsonrpc\":\"2.0\",\"id\":9007199254740991,\"method\":\"ping\"}");
     assert_string_equal(last_raw(&h),
                         "{\"jsonrpc\":\"2.0\",\"id\":9007199254740991,\"result\":{}}");
+    /* 1e15 is not an integer literal: refused, never answered as 10^15. */
     in(&h, "{\"jsonrpc\":\"2.0\",\"id\":1e15,\"method\":\"ping\"}");
-    assert_string_equal(last_raw(&h),
-                        "{\"jsonrpc\":\"2.0\",\"id\":1000000000000000,\"result\":{}}");
+    expect_error(&h, "2025-11-25", -32600, JSONRPC_ID_REFUSED, "null");
     host_deinit(&h);
 }
 
@@ -1552,6 +1602,7 @@ int main(void)
         cmocka_unit_test(test_mcp__request_after_initialize_completes_handshake),
         cmocka_unit_test(test_mcp__ping_and_unknown_methods),
         cmocka_unit_test(test_mcp__malformed_messages),
+        cmocka_unit_test(test_mcp__ids_answered_as_sent),
         cmocka_unit_test(test_mcp__set_level_filters_log_messages),
         cmocka_unit_test(test_mcp__tools_list_paginates),
         cmocka_unit_test(test_mcp__tools_call_validation_error),

@@ -92,6 +92,31 @@ static void test_path__rejects_empty_nul_root_and_long(void **state)
     free(big);
 }
 
+/* File names and patterns with a C0 control or DEL are refused, naming
+ * the character (written out) and where; C1 and other UTF-8 are names. */
+static void test_path__rejects_control_characters(void **state)
+{
+    (void)state;
+    expect_error(ROOT, "a\x1b[31m.c", 8, "control character \\x1b at byte 1");
+    expect_error(ROOT, "evil.c\nsrc/forged.c  alice", 25, "control character \\n at byte 6");
+    expect_error(ROOT, "a\rb", 3, "control character \\r at byte 1");
+    expect_error(ROOT, "tab\t.c", 6, "\\t at byte 3");
+    expect_error(ROOT, "\x01", 1, "\\x01 at byte 0");
+    expect_error(ROOT, "del\x7f", 4, "\\x7f at byte 3");
+    expect_error(ROOT, "/home/u/shop/x\x1f", 15, "\\x1f at byte 14");
+    expect_error(ROOT, "a\x1b", 2, "not allowed in file names");
+    expect_key(ROOT, "caf\xc3\xa9/\xc2\x9b.c", "caf\xc3\xa9/\xc2\x9b.c");
+    char *out = NULL, *msg = NULL;
+    assert_int_equal(path_pattern_normalize(ROOT, "src/\x1b*", 6, &out, &msg), -ERR_INVALID);
+    assert_null(out);
+    assert_non_null(strstr(msg, "pattern contains the control character \\x1b at byte 4"));
+    free(msg);
+    msg = NULL;
+    assert_int_equal(path_resolve(ROOT, "src", "x\n.c", 4, false, &out, &msg), -ERR_INVALID);
+    assert_non_null(strstr(msg, "\\n at byte 1"));
+    free(msg);
+}
+
 static void expect_pattern(const char *arg, const char *want)
 {
     char *out = NULL, *msg = NULL;
@@ -200,6 +225,7 @@ int main(void)
         cmocka_unit_test(test_path__absolute_under_root_made_relative),
         cmocka_unit_test(test_path__rejects_escape_and_outside),
         cmocka_unit_test(test_path__rejects_empty_nul_root_and_long),
+        cmocka_unit_test(test_path__rejects_control_characters),
         cmocka_unit_test(test_path__patterns),
         cmocka_unit_test(test_path__resolve_against_a_subdirectory),
         cmocka_unit_test(test_path__below),

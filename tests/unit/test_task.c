@@ -580,15 +580,45 @@ static void test_task__record_json_round_trip(void **state)
         "\"patterns\":[],\"capabilities\":[],\"dependsOn\":[],\"priority\":-3,"
         "\"status\":\"claimed\",\"claimedBy\":\"a\",\"createdBy\":null,"
         "\"createdAt\":\"2026-11-29T21:14:31.000Z\",\"claimedAt\":\"2026-11-29T21:14:32.000Z\","
-        "\"completedAt\":null,\"result\":null,\"failureReason\":null,\"createdSeq\":4}");
+        "\"completedAt\":null,\"result\":null,\"failureReason\":null,\"createdSeq\":4,"
+        "\"claimFiles\":[\"e.c\"]}");
     assert_int_equal(task_table_add_json(&t, rec, 0), 0);
     assert_int_equal(task_table_add_json(&t, rec, 0), -ERR_INVALID);
     cJSON *back = task_to_json(task_table_get(&t, "T"), true);
     assert_true(cJSON_Compare(rec, back, 1));
     cJSON_Delete(back);
+    assert_int_equal(task_table_claimed_by(&t, "a"), 1);
+    assert_int_equal(task_table_claimed_by(&t, "b"), 0);
+    /* the claim's files are a snapshot's detail, not the public record's */
+    back = task_to_json(task_table_get(&t, "T"), false);
+    assert_null(cJSON_GetObjectItem(back, "claimFiles"));
+    cJSON_Delete(back);
     cJSON_ReplaceItemInObject(rec, "taskId", cJSON_CreateString("U"));
     cJSON_ReplaceItemInObject(rec, "claimedBy", cJSON_CreateNull());
     assert_int_equal(task_table_add_json(&t, rec, 0), -ERR_INVALID); /* claimed needs claimer */
+    cJSON_ReplaceItemInObject(rec, "status", cJSON_CreateString("open"));
+    assert_int_equal(task_table_add_json(&t, rec, 0), -ERR_INVALID); /* files of no claim */
+    cJSON_ReplaceItemInObject(rec, "status", cJSON_CreateString("claimed"));
+    cJSON_ReplaceItemInObject(rec, "claimedBy", cJSON_CreateString("a"));
+    cJSON_ReplaceItemInObject(rec, "claimFiles", cJSON_CreateString("e.c"));
+    assert_int_equal(task_table_add_json(&t, rec, 0), -ERR_INVALID); /* not an array */
+    assert_null(task_table_get(&t, "U"));
+    assert_int_equal(task_table_claimed_by(&t, "a"), 1);
+    /* the count follows the claim: given back, claimed again, finished */
+    struct task *k = task_table_get(&t, "T");
+    task_table_set_status(&t, k, TASK_OPEN, true);
+    assert_int_equal(task_table_claimed_by(&t, "a"), 0);
+    assert_null(k->claimed_by);
+    assert_null(k->claim_files);
+    task_table_claim(&t, k, "b", cJSON_CreateArray());
+    assert_int_equal(task_table_claimed_by(&t, "b"), 1);
+    assert_null(k->claim_files); /* an empty list is no list */
+    task_table_claim(&t, k, "c", NULL);
+    assert_int_equal(task_table_claimed_by(&t, "b"), 0);
+    assert_int_equal(task_table_claimed_by(&t, "c"), 1);
+    task_table_set_status(&t, k, TASK_COMPLETED, false);
+    assert_int_equal(task_table_claimed_by(&t, "c"), 0);
+    assert_string_equal(k->claimed_by, "c");
     cJSON_Delete(rec);
     task_table_deinit(&t);
 }

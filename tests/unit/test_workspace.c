@@ -3,6 +3,7 @@
  * fx_deinit(). */
 #include "core_fixture.h"
 
+#include "base/clock.h"
 #include "base/xmalloc.h"
 #include "rpc/tools.h"
 
@@ -314,6 +315,140 @@ static void test_workspace__resume_after_grace_regrants_task_leases(void **state
     fx_deinit(&f);
 }
 
+/* The extra files a claim leased beside the task's own come back on
+ * resume too, in claim_task's order, also after a snapshot round trip
+ * (the state keeps them with the claim, from task:claimed). */
+static void test_workspace__resume_regrants_extra_claim_files(void **state)
+{
+    (void)state;
+    struct fx f;
+    struct workspace_config cfg = {.offline_grace_ms = 30000};
+    fx_init_cfg(&f, &cfg);
+    fx_register(&f, "a", "s1");
+    fx_register(&f, "b", "s2");
+    struct workspace_caller a = fx_as("a", "s1"), b = fx_as("b", "s2");
+    cJSON_Delete(fx_call(&f, &a, "create_task",
+                         "{\"taskId\":\"T1\",\"title\":\"t\",\"files\":[\"x.c\"],"
+                         "\"patterns\":[\"web/**\"]}"));
+    cJSON_Delete(fx_call(&f, &a, "claim_task",
+                         "{\"taskId\":\"T1\",\"files\":[\"x.c\",\"extra.c\",\"./more.c\"]}"));
+    /* task:claimed carries the claim's own files (the task's x.c is not
+     * repeated), normalised */
+    const struct event *claimed = fx_ev(&f, 4);
+    assert_string_equal(claimed->type, EVENT_TASK_CLAIMED);
+    const cJSON *extra_files = cJSON_GetObjectItem(claimed->data, "extraFiles");
+    assert_non_null(extra_files);
+    char *extra = json_print(extra_files);
+    assert_string_equal(extra, "[\"extra.c\",\"more.c\"]");
+    free(extra);
+
+    /* through a snapshot: the claim and its files survive a restore */
+    cJSON *snap = workspace_snapshot(f.ws);
+    char *text = json_print(snap);
+    assert_non_null(strstr(text, "\"claimFiles\":[\"extra.c\",\"more.c\"]"));
+    free(text);
+    assert_int_equal(workspace_restore(f.ws, snap, f.now), 0);
+    cJSON_Delete(snap);
+    workspace_session_attach(f.ws, "a", "s1", f.now);
+    workspace_session_attach(f.ws, "b", "s2", f.now);
+
+    workspace_session_detach(f.ws, "s1", f.now);
+    f.now += 31000;
+    fx_tick(&f);
+    cJSON *r = fx_call(&f, &b, "list_locked_files", "{\"agentId\":\"a\"}");
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(r, "locks")), 0);
+    cJSON_Delete(r);
+    cJSON_Delete(fx_call(&f, &b, "lock_file", "{\"file\":\"more.c\"}"));
+
+    struct workspace_caller n = fx_as(NULL, "s9");
+    r = fx_call(&f, &n, "register_agent", "{\"agentId\":\"a\"}");
+    assert_true(fx_bool(r, "resumed", true));
+    const cJSON *re = cJSON_GetObjectItem(r, "regranted");
+    const cJSON *tk = cJSON_GetObjectItem(r, "taken");
+    assert_int_equal(cJSON_GetArraySize(re), 3);
+    fx_assert_str(cJSON_GetArrayItem(re, 0), "file", "x.c");
+    fx_assert_str(cJSON_GetArrayItem(re, 1), "file", "extra.c");
+    fx_assert_str(cJSON_GetArrayItem(re, 1), "taskId", "T1");
+    assert_null(cJSON_GetObjectItem(cJSON_GetArrayItem(re, 1), "pattern"));
+    fx_assert_str(cJSON_GetArrayItem(re, 2), "file", "web/**");
+    assert_int_equal(cJSON_GetArraySize(tk), 1);
+    fx_assert_str(cJSON_GetArrayItem(tk, 0), "file", "more.c");
+    fx_assert_str(cJSON_GetArrayItem(tk, 0), "lockedBy", "b");
+    cJSON_Delete(r);
+    r = fx_call(&f, &b, "check_lock", "{\"file\":\"extra.c\"}");
+    fx_assert_str(r, "lockedBy", "a");
+    fx_assert_str(r, "taskId", "T1");
+    cJSON_Delete(r);
+
+    /* completing the task ends the extra lease with the others, and the
+     * claim's files go with the claim */
+    struct workspace_caller a9 = fx_as("a", "s9");
+    r = fx_call(&f, &a9, "complete_task", "{\"taskId\":\"T1\"}");
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(r, "unlockedFiles")), 3);
+    cJSON_Delete(r);
+    snap = workspace_snapshot(f.ws);
+    text = json_print(snap);
+    assert_null(strstr(text, "claimFiles"));
+    free(text);
+    cJSON_Delete(snap);
+    /* the replay of fx_deinit starts from the empty workspace, not from
+     * the restored one: same state either way */
+    fx_deinit(&f);
+}
+
+/* Fold one hub event built from json at the next seq (a log as an older
+ * hub wrote it); returns the fold's answer. Accepted events enter f's log. */
+static int fx_fold_hub(struct fx *f, const char *type, const char *json)
+{
+    struct event ev;
+    event_init(&ev, type, f->now, fx_parse(json));
+    ev.seq = workspace_seq(f->ws) + 1;
+    int rc = workspace_apply(f->ws, &ev);
+    if (rc == 0)
+        event_vec_push(&f->log, &ev);
+    else
+        event_deinit(&ev);
+    return rc;
+}
+
+/* A task:claimed written before the claim's files were kept (no
+ * extraFiles) folds as it did: the task is claimed, the claim has no
+ * extra files. A malformed extraFiles is refused and changes nothing. */
+static void test_workspace__old_task_claimed_without_extra_files_folds(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_init(&f);
+    fx_register(&f, "a", "s1");
+    struct workspace_caller a = fx_as("a", "s1");
+    cJSON_Delete(fx_call(&f, &a, "create_task", "{\"taskId\":\"T\",\"title\":\"t\"}"));
+    cJSON *before = workspace_snapshot(f.ws);
+    char *sb = json_print(before);
+    assert_int_equal(fx_fold_hub(&f, EVENT_TASK_CLAIMED,
+                                 "{\"taskId\":\"T\",\"agentId\":\"a\",\"extraFiles\":[1]}"),
+                     -ERR_INVALID);
+    cJSON *same = workspace_snapshot(f.ws);
+    char *ss = json_print(same);
+    assert_string_equal(sb, ss);
+    free(sb);
+    free(ss);
+    cJSON_Delete(before);
+    cJSON_Delete(same);
+    assert_int_equal(fx_fold_hub(&f, EVENT_TASK_CLAIMED,
+                                 "{\"taskId\":\"T\",\"agentId\":\"a\",\"files\":[\"e.c\"],"
+                                 "\"patterns\":[],\"tokens\":[]}"),
+                     0);
+    cJSON *r = fx_call(&f, &a, "list_tasks", "{\"status\":\"claimed\"}");
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(r, "tasks")), 1);
+    cJSON_Delete(r);
+    cJSON *snap = workspace_snapshot(f.ws);
+    char *text = json_print(snap);
+    assert_null(strstr(text, "claimFiles"));
+    free(text);
+    cJSON_Delete(snap);
+    fx_deinit(&f);
+}
+
 /* remove_agent: admin only; ends the agent's leases, gives its claimed
  * tasks back, drops its queued requests, and removes the record. */
 static void test_workspace__remove_agent(void **state)
@@ -476,6 +611,116 @@ static void test_workspace__offline_agents_are_pruned_after_retention(void **sta
     assert_string_equal(fx_last(&f)->type, EVENT_AGENT_REMOVED);
     fx_assert_str(fx_last(&f)->data, "agentId", "busy");
     fx_deinit(&f);
+}
+
+/* Many tasks, a few claimed: an offline agent is pruned exactly when its
+ * last claimed task is given back, whoever held which, also after a
+ * snapshot round trip (the per-agent count of claimed tasks is rebuilt
+ * from the records). */
+static void test_workspace__prune_follows_claim_count_among_many_tasks(void **state)
+{
+    (void)state;
+    struct fx f;
+    struct workspace_config cfg = {.offline_grace_ms = 1000, .agent_retention_ms = 60000};
+    fx_init_cfg(&f, &cfg);
+    fx_register(&f, "busy", "s1");
+    fx_register(&f, "other", "s2");
+    struct workspace_caller busy = fx_as("busy", "s1"), other = fx_as("other", "s2");
+    struct workspace_caller admin = fx_admin(NULL);
+    char json[128];
+    for (int i = 0; i < 300; i++) {
+        snprintf(json, sizeof(json), "{\"taskId\":\"T%d\",\"title\":\"t\"}", i);
+        cJSON_Delete(fx_call(&f, &other, "create_task", json));
+    }
+    for (int i = 0; i < 3; i++) {
+        snprintf(json, sizeof(json), "{\"taskId\":\"T%d\"}", i * 100 + 7);
+        cJSON_Delete(fx_call(&f, &busy, "claim_task", json));
+    }
+    cJSON_Delete(fx_call(&f, &other, "claim_task", "{\"taskId\":\"T8\"}"));
+    /* a task released and claimed again by another agent moves its count */
+    cJSON_Delete(fx_call(&f, &other, "release_task", "{\"taskId\":\"T8\"}"));
+    cJSON_Delete(fx_call(&f, &busy, "claim_task", "{\"taskId\":\"T8\"}"));
+    workspace_session_detach(f.ws, "s1", f.now);
+    f.now += 1000;
+    fx_tick(&f);
+    assert_true(workspace_next_deadline(f.ws) == INT64_MAX); /* offline, but claims */
+
+    cJSON *snap = workspace_snapshot(f.ws);
+    assert_int_equal(workspace_restore(f.ws, snap, f.now), 0);
+    cJSON_Delete(snap);
+    workspace_session_attach(f.ws, "other", "s2", f.now);
+
+    static const char *const give_back[4][2] = {{"release_task", "T7"},
+                                                {"complete_task", "T107"},
+                                                {"cancel_task", "T207"},
+                                                {"release_task", "T8"}};
+    for (int i = 0; i < 4; i++) {
+        f.now += 60000;
+        fx_tick(&f);
+        assert_true(workspace_agent_known(f.ws, "busy"));
+        assert_true(workspace_next_deadline(f.ws) == INT64_MAX);
+        snprintf(json, sizeof(json), "{\"taskId\":\"%s\"}", give_back[i][1]);
+        cJSON_Delete(fx_call(&f, &admin, give_back[i][0], json));
+    }
+    /* no claim left: pruned a retention after it was last seen */
+    assert_true(workspace_next_deadline(f.ws) <= f.now);
+    fx_tick(&f);
+    assert_string_equal(fx_last(&f)->type, EVENT_AGENT_REMOVED);
+    fx_assert_str(fx_last(&f)->data, "agentId", "busy");
+    assert_false(workspace_agent_known(f.ws, "busy"));
+    fx_deinit(&f);
+}
+
+/* ns per commit (lock_file + unlock_file by a live agent, each followed by
+ * workspace_next_deadline, as the hub does after every commit) in a
+ * workspace of ntasks open tasks and an offline agent that keeps a
+ * claimed task: the best of three rounds. */
+static double commit_cost_ns(int ntasks)
+{
+    struct fx f;
+    struct workspace_config cfg = {.offline_grace_ms = 1000, .agent_retention_ms = 3600000};
+    fx_init_cfg(&f, &cfg);
+    fx_register(&f, "gone", "s1");
+    fx_register(&f, "w", "s2");
+    struct workspace_caller gone = fx_as("gone", "s1"), w = fx_as("w", "s2");
+    char json[128];
+    for (int i = 0; i < ntasks; i++) {
+        snprintf(json, sizeof(json), "{\"taskId\":\"T%d\",\"title\":\"t\"}", i);
+        cJSON_Delete(fx_call(&f, &w, "create_task", json));
+    }
+    cJSON_Delete(fx_call(&f, &gone, "claim_task", "{\"taskId\":\"T0\"}"));
+    workspace_session_detach(f.ws, "s1", f.now);
+    f.now += 1000;
+    fx_tick(&f);
+    assert_true(workspace_next_deadline(f.ws) == INT64_MAX);
+    double best = 0;
+    for (int round = 0; round < 3; round++) {
+        int64_t t0 = clock_mono_ns();
+        for (int i = 0; i < 200; i++) {
+            cJSON_Delete(fx_call(&f, &w, "lock_file", "{\"file\":\"hot.c\"}"));
+            assert_true(workspace_next_deadline(f.ws) < INT64_MAX); /* the lease's expiry */
+            cJSON_Delete(fx_call(&f, &w, "unlock_file", "{\"file\":\"hot.c\"}"));
+            assert_true(workspace_next_deadline(f.ws) == INT64_MAX);
+        }
+        double ns = (double)(clock_mono_ns() - t0) / 400.0;
+        if (round == 0 || ns < best)
+            best = ns;
+    }
+    workspace_free(f.ws); /* no replay check: the log is the same shape at every size */
+    event_vec_deinit(&f.log);
+    return best;
+}
+
+/* The commit cost does not grow with the number of tasks when an offline
+ * agent keeps a claimed task (docs/architecture.md: the per-agent count of
+ * claimed tasks). Printed as a ratio, never asserted as a time. */
+static void test_workspace__commit_cost_with_many_tasks(void **state)
+{
+    (void)state;
+    double small = commit_cost_ns(10), big = commit_cost_ns(10000);
+    print_message("commit + next deadline, 10000 tasks vs 10 tasks, one offline claimer: "
+                  "%.2fx (%.0f ns vs %.0f ns)\n",
+                  big / small, big, small);
 }
 
 static void test_workspace__session_switch_detaches_previous_agent(void **state)
@@ -1590,9 +1835,13 @@ int main(void)
         cmocka_unit_test(test_workspace__reregister_before_grace_resumes_without_leaving),
         cmocka_unit_test(test_workspace__offline_agent_resumes_with_its_tasks),
         cmocka_unit_test(test_workspace__resume_after_grace_regrants_task_leases),
+        cmocka_unit_test(test_workspace__resume_regrants_extra_claim_files),
+        cmocka_unit_test(test_workspace__old_task_claimed_without_extra_files_folds),
         cmocka_unit_test(test_workspace__remove_agent),
         cmocka_unit_test(test_workspace__sessionless_agent_goes_offline_with_its_last_lease),
         cmocka_unit_test(test_workspace__offline_agents_are_pruned_after_retention),
+        cmocka_unit_test(test_workspace__prune_follows_claim_count_among_many_tasks),
+        cmocka_unit_test(test_workspace__commit_cost_with_many_tasks),
         cmocka_unit_test(test_workspace__session_switch_detaches_previous_agent),
         cmocka_unit_test(test_workspace__set_agent_status),
         cmocka_unit_test(test_workspace__agent_id_argument_needs_ownership_or_admin),
