@@ -7,7 +7,7 @@
  * parent has checked what they received.
  *
  * Writing mirrors what an evbuffer-backed server does under load: each
- * event is one chunk (`<hex>\r\n<frame>\r\n`, the framing evhttp uses)
+ * event is one chunk (`<hex>\r\n<frame>\r\n`, the framing the hub uses)
  * appended to every subscriber's buffer, and each buffer is flushed with
  * one write() per round of up to SSEWRITER_ROUND events (~16 KiB, the
  * size of libevent's largest single write). At a fixed rate, the events

@@ -56,29 +56,33 @@ struct api {
     struct token_digest token;
     struct keys *keys;          /* borrowed; NULL: only the admin token */
     struct sign_replay *replay; /* signatures seen inside the window (owned) */
-    /* The key of the request being routed, NULL for the admin token: set
-     * by api_authorize, read by the handler http.c calls right after it
-     * in the same call (nothing runs in between). */
-    const struct keys_key *caller;
     char *workspace;
     char *version;
     struct metrics_event_counts events;
 };
 
 /* "Who is this": the admin token (every right) or an unrevoked key (its
- * rights, checked by each handler through api_admit). */
-static bool api_authorize(void *arg, const char *cred, size_t len)
+ * rights, checked by each handler through api_admit). The key's record is
+ * the request's identity (http_request_identity), NULL for the admin. */
+static enum http_auth api_authorize(void *arg, const char *cred, size_t len, const void **identity)
 {
     struct api *a = arg;
-    a->caller = NULL;
+    *identity = NULL;
     if (token_digest_matches(&a->token, cred, len))
-        return true;
-    a->caller = keys_authenticate(a->keys, cred, len);
-    return a->caller != NULL;
+        return HTTP_AUTH_ADMIN;
+    const struct keys_key *k = keys_authenticate(a->keys, cred, len);
+    *identity = k;
+    return k ? HTTP_AUTH_KEY : HTTP_AUTH_INVALID;
+}
+
+/* The API key of req, NULL for the admin token (or a public route). */
+static const struct keys_key *api_caller(const struct http_request *req)
+{
+    return http_request_identity(req);
 }
 
 /* Answer 403 forbidden with msg (taken). */
-static void api_forbid(struct evhttp_request *req, char *msg)
+static void api_forbid(struct http_request *req, char *msg)
 {
     http_reply_error(req, 403, "forbidden", msg);
     free(msg);
@@ -89,17 +93,17 @@ static void api_forbid(struct evhttp_request *req, char *msg)
  * admin token may do anything. A key first pays for the request from its
  * bucket (429 with Retry-After when empty), then must hold the rights
  * (403 naming what is missing). On false req has been answered. */
-static bool api_admit(struct api *a, struct evhttp_request *req, enum keys_access need,
+static bool api_admit(struct api *a, struct http_request *req, enum keys_access need,
                       const char *what, const char *events)
 {
-    const struct keys_key *k = a->caller;
+    const struct keys_key *k = api_caller(req);
     if (!k)
         return true;
     int64_t retry_ms = 0;
     if (keys_rate_take(a->keys, k, clock_mono_ns(), &retry_ms) != 0) {
         char secs[24];
         snprintf(secs, sizeof(secs), "%lld", (long long)((retry_ms + 999) / 1000));
-        evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", secs);
+        http_request_add_header(req, "Retry-After", secs);
         char *msg = str_printf("API key %s is over its rate limit (%g requests/s, burst %u); "
                                "retry after %s s",
                                k->id, k->rate, k->burst, secs);
@@ -125,10 +129,10 @@ static bool api_admit(struct api *a, struct evhttp_request *req, enum keys_acces
 
 /* The signature rules of POST /events (auth/sign.h). True to go on, with
  * *verified the accepted header value (NULL: the request is unsigned). */
-static bool api_check_signature(struct api *a, struct evhttp_request *req, const char **verified)
+static bool api_check_signature(struct api *a, struct http_request *req, const char **verified)
 {
-    const struct keys_key *k = a->caller;
-    const char *sig = evhttp_find_header(evhttp_request_get_input_headers(req), SIGN_HEADER);
+    const struct keys_key *k = api_caller(req);
+    const char *sig = http_request_header(req, SIGN_HEADER);
     *verified = NULL;
     if (!sig) {
         if (!k || !k->require_signature)
@@ -138,9 +142,8 @@ static bool api_check_signature(struct api *a, struct evhttp_request *req, const
                          "t=<unix seconds>,v1=<HMAC-SHA256 hex over '<t>.<body>'>");
         return false;
     }
-    struct evbuffer *in = evhttp_request_get_input_buffer(req);
-    size_t len = evbuffer_get_length(in);
-    const char *body = len ? (const char *)evbuffer_pullup(in, -1) : "";
+    size_t len;
+    const char *body = http_request_body(req, &len);
     const char *why = NULL;
     enum sign_result r = sign_verify(a->replay, k ? k->id : "admin", k ? k->digest.d : a->token.d,
                                      sig, body, len, clock_wall_ms() / 1000, &why);
@@ -155,11 +158,11 @@ static bool api_check_signature(struct api *a, struct evhttp_request *req, const
         return false;
     }
     case SIGN_SIGNER_FULL:
-        evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", "1");
+        http_request_add_header(req, "Retry-After", "1");
         http_reply_error(req, 429, "rate_limited", why);
         return false;
     case SIGN_CACHE_FULL:
-        evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", "1");
+        http_request_add_header(req, "Retry-After", "1");
         http_reply_error(req, 503, "unavailable", why);
         return false;
     case SIGN_INTERNAL:
@@ -173,7 +176,7 @@ static bool api_check_signature(struct api *a, struct evhttp_request *req, const
 
 /* ---- handlers ------------------------------------------------------------ */
 
-static void api_index(void *arg, struct evhttp_request *req, const struct evkeyvalq *query)
+static void api_index(void *arg, struct http_request *req, const struct evkeyvalq *query)
 {
     struct api *a = arg;
     (void)query;
@@ -182,14 +185,14 @@ static void api_index(void *arg, struct evhttp_request *req, const struct evkeyv
     status_reply_index(req, a->workspace, a->version, a->mcp != NULL);
 }
 
-static void api_healthz(void *arg, struct evhttp_request *req, const struct evkeyvalq *query)
+static void api_healthz(void *arg, struct http_request *req, const struct evkeyvalq *query)
 {
     struct api *a = arg;
     (void)query;
     status_reply_health(req, a->host.store_down ? a->host.store_down(a->host.arg) : NULL);
 }
 
-static void api_status(void *arg, struct evhttp_request *req, const struct evkeyvalq *query)
+static void api_status(void *arg, struct http_request *req, const struct evkeyvalq *query)
 {
     struct api *a = arg;
     (void)query;
@@ -198,11 +201,11 @@ static void api_status(void *arg, struct evhttp_request *req, const struct evkey
     status_reply_status(req, a->host.status(a->host.arg));
 }
 
-static void api_events(void *arg, struct evhttp_request *req, const struct evkeyvalq *query)
+static void api_events(void *arg, struct http_request *req, const struct evkeyvalq *query)
 {
     struct api *a = arg;
-    const struct keys_key *k = a->caller;
-    if (evhttp_request_get_command(req) == EVHTTP_REQ_POST) {
+    const struct keys_key *k = api_caller(req);
+    if (http_request_method(req) == HTTP_METHOD_POST) {
         const char *sig = NULL;
         if (api_admit(a, req, KEYS_ACCESS_NONE, "POST /events", "publish") &&
             api_check_signature(a, req, &sig))
@@ -214,14 +217,14 @@ static void api_events(void *arg, struct evhttp_request *req, const struct evkey
 
 /* REST twins of the tools (rest.c routes within /api/v1/): every one
  * needs at least `read`; rest.c asks for more where the tool needs it. */
-static void api_rest(void *arg, struct evhttp_request *req, const struct evkeyvalq *query)
+static void api_rest(void *arg, struct http_request *req, const struct evkeyvalq *query)
 {
     struct api *a = arg;
     if (api_admit(a, req, KEYS_ACCESS_READ, "/api/v1", NULL))
-        rest_handle(a->rest, req, query, a->caller);
+        rest_handle(a->rest, req, query, api_caller(req));
 }
 
-static void api_mcp(void *arg, struct evhttp_request *req, const struct evkeyvalq *query)
+static void api_mcp(void *arg, struct http_request *req, const struct evkeyvalq *query)
 {
     struct api *a = arg;
     (void)query;
@@ -230,12 +233,12 @@ static void api_mcp(void *arg, struct evhttp_request *req, const struct evkeyval
     if (!api_admit(a, req, KEYS_ACCESS_READ, "/mcp", NULL))
         return;
     if (a->mcp)
-        mcp_http_handle(a->mcp, req, a->caller);
+        mcp_http_handle(a->mcp, req, api_caller(req));
     else
         http_reply_error(req, 404, "not_found", "this hub serves no MCP over HTTP");
 }
 
-static void api_metrics(void *arg, struct evhttp_request *req, const struct evkeyvalq *query)
+static void api_metrics(void *arg, struct http_request *req, const struct evkeyvalq *query)
 {
     struct api *a = arg;
     (void)query;
@@ -257,6 +260,9 @@ static void api_metrics(void *arg, struct evhttp_request *req, const struct evke
         .http_connections = hs.connections,
         .http_requests_total = hs.requests,
         .http_rejected_total = hs.rejected,
+        .http_accept_failures_total = hs.accept_failures,
+        .http_timeouts_total = hs.timeouts,
+        .http_malformed_total = hs.malformed,
         .http_unauthorized_total = hs.unauthorized,
         .events_post_reserved_total = rest_events_reserved(a->rest),
     };
@@ -272,16 +278,16 @@ static void api_metrics(void *arg, struct evhttp_request *req, const struct evke
 }
 
 static const struct http_route api_routes[] = {
-    {"/healthz", HTTP_METHOD_GET | HTTP_METHOD_HEAD, true, api_healthz},
-    {"/", HTTP_METHOD_GET, false, api_index},
-    {"/status", HTTP_METHOD_GET, false, api_status},
-    {"/events", HTTP_METHOD_GET | HTTP_METHOD_POST, false, api_events},
-    {"/metrics", HTTP_METHOD_GET, false, api_metrics},
+    {"/healthz", HTTP_METHOD_GET | HTTP_METHOD_HEAD, true, true, api_healthz},
+    {"/", HTTP_METHOD_GET, false, false, api_index},
+    {"/status", HTTP_METHOD_GET, false, false, api_status},
+    {"/events", HTTP_METHOD_GET | HTTP_METHOD_POST, false, false, api_events},
+    {"/metrics", HTTP_METHOD_GET, false, false, api_metrics},
     {"/api/v1/*",
      HTTP_METHOD_GET | HTTP_METHOD_POST | HTTP_METHOD_PUT | HTTP_METHOD_DELETE | HTTP_METHOD_HEAD |
          HTTP_METHOD_OPTIONS | HTTP_METHOD_PATCH,
-     false, api_rest},
-    {"/mcp", HTTP_METHOD_GET | HTTP_METHOD_POST | HTTP_METHOD_DELETE, false, api_mcp},
+     false, false, api_rest},
+    {"/mcp", HTTP_METHOD_GET | HTTP_METHOD_POST | HTTP_METHOD_DELETE, false, false, api_mcp},
 };
 
 static void api_on_event(void *arg, const struct event *ev, const char *text)
@@ -368,6 +374,7 @@ int api_new(struct event_base *base, const struct api_config *cfg, struct api **
     hc.max_body = API_MAX_BODY;
     hc.max_headers = API_MAX_HEADERS;
     hc.max_connections = cfg->max_connections ? cfg->max_connections : API_MAX_CONNECTIONS;
+    hc.header_timeout_ms = cfg->header_timeout_ms;
     hc.idle_timeout_s = API_IDLE_TIMEOUT_S;
     hc.routes = api_routes;
     hc.nroutes = sizeof(api_routes) / sizeof(api_routes[0]);
@@ -405,7 +412,6 @@ int api_new(struct event_base *base, const struct api_config *cfg, struct api **
             .retry_ms = API_SSE_RETRY_MS,
             .max_pending = API_SSE_MAX_PENDING,
             .write_timeout_s = API_SSE_WRITE_TIMEOUT_S,
-            .conn_idle_s = API_IDLE_TIMEOUT_S,
         };
         a->mcp = mcp_http_new(&mc);
     }

@@ -114,8 +114,9 @@ struct api_config {
     size_t mcp_reserved_sessions; /* of them, the admin token's only; 0: a sixteenth */
     /* Caps the hub fitted to its descriptor limit (docs/operations.md,
      * "Descriptors"); 0: the defaults below. */
-    size_t max_connections; /* HTTP connections */
+    size_t max_connections; /* HTTP connections (the quotas follow it) */
     size_t sse_max_clients; /* open GET /events streams */
+    int header_timeout_ms;  /* HTTP header deadline; 0: 10 s */
 };
 
 /* The caps' defaults: what a hub whose descriptor limit is large enough

@@ -106,7 +106,7 @@ static char *events_post_forbidden(const cJSON *body, bool batch, int n, const s
     return NULL;
 }
 
-void rest_handle_events_post(struct rest *r, struct evhttp_request *req, const struct keys_key *key,
+void rest_handle_events_post(struct rest *r, struct http_request *req, const struct keys_key *key,
                              const char *signature)
 {
     cJSON *body;

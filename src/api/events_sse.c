@@ -329,7 +329,7 @@ static void events_sse_on_event(void *arg, const struct event *ev, const char *t
 
 /* ---- the handler --------------------------------------------------------- */
 
-void events_sse_handle(struct events_sse *e, struct evhttp_request *req,
+void events_sse_handle(struct events_sse *e, struct http_request *req,
                        const struct evkeyvalq *query, const struct events_filter *allow,
                        const void *principal)
 {
@@ -356,7 +356,7 @@ void events_sse_handle(struct events_sse *e, struct evhttp_request *req,
     }
     uint64_t newest = bus_newest(e->cfg.bus);
     uint64_t cursor = newest; /* neither header nor since: from now */
-    const char *last = evhttp_find_header(evhttp_request_get_input_headers(req), "Last-Event-ID");
+    const char *last = http_request_header(req, "Last-Event-ID");
     if (last && !last[strspn(last, " \t")])
         last = NULL; /* an empty id is no id (the SSE spec never sends one) */
     const char *since = evhttp_find_header(query, "since");

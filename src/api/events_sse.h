@@ -26,7 +26,7 @@
 #include <stdint.h>
 
 struct event_base;
-struct evhttp_request;
+struct http_request;
 struct evkeyvalq;
 struct http_server;
 struct bus;
@@ -66,7 +66,7 @@ void events_sse_free(struct events_sse *e);
  * not NULL, is what the credential may receive: the stream carries only
  * events matching both `types` and allow (borrowed: it must outlive the
  * stream). principal (opaque, may be NULL) names who opened it. */
-void events_sse_handle(struct events_sse *e, struct evhttp_request *req,
+void events_sse_handle(struct events_sse *e, struct http_request *req,
                        const struct evkeyvalq *query, const struct events_filter *allow,
                        const void *principal);
 /* Close every stream opened by principal (a revoked credential). */

@@ -15,11 +15,9 @@
  *    kept for a resumption (mcp_http_reply.c);
  *  - the transport checks a batch whole before the engine sees it, so a
  *    refused batch changes nothing;
- *  - evhttp stops reading a connection once it has a whole request, so it
- *    would notice a client that left while its request is held only when
- *    the answer is written; the server's peer watch (http_request_watch_peer,
- *    which REST's queued calls use too) notices it at once and frees the
- *    connection, which runs the close hook like any other disconnect;
+ *  - the server keeps reading a connection whose request is held, so a
+ *    client that leaves is noticed at once and the close hook runs like
+ *    for any other disconnect (REST's queued calls rely on it too);
  *  - replay ids grow by one per message; the ring keeps the newest
  *    replay_max messages and `delivered` is the highest id a stream took.
  */
@@ -70,13 +68,12 @@ int64_t mcp_http__now_ms(void)
 /* ---- replies ------------------------------------------------------------- */
 
 /* A JSON-RPC error as the body of an HTTP error status. */
-void mcp_http__reply_rpc_error(struct evhttp_request *req, int status, int code,
-                               const char *message)
+void mcp_http__reply_rpc_error(struct http_request *req, int status, int code, const char *message)
 {
     mcp_http__reply_rpc_error_id(req, status, code, message, NULL);
 }
 
-void mcp_http__reply_rpc_error_id(struct evhttp_request *req, int status, int code,
+void mcp_http__reply_rpc_error_id(struct http_request *req, int status, int code,
                                   const char *message, const cJSON *id)
 {
     cJSON *o = cJSON_CreateObject();
@@ -114,23 +111,8 @@ static void mcp_http_held_closed(void *arg)
 {
     struct mcp_http_held *hd = arg;
     /* The peer left before its answer: the answer will be dropped. */
-    if (http_request_detached(hd->req))
-        evhttp_request_free(hd->req);
     hd->hs->last_active_ms = mcp_http__now_ms();
     mcp_http_held_drop(hd);
-}
-
-/* Set the read and write timeouts of req's connection (0: none). A held
- * request must outlive the idle timeout (a long poll); answered, the
- * connection gets it back. */
-static void mcp_http_conn_timeouts(struct evhttp_request *req, int seconds)
-{
-    struct evhttp_connection *evcon = evhttp_request_get_connection(req);
-    if (!evcon)
-        return;
-    struct bufferevent *bev = evhttp_connection_get_bufferevent(evcon);
-    struct timeval tv = {.tv_sec = seconds, .tv_usec = 0};
-    bufferevent_set_timeouts(bev, seconds > 0 ? &tv : NULL, seconds > 0 ? &tv : NULL);
 }
 
 /* A new held entry for hs (batch: for a JSON-RPC batch); the caller adds
@@ -171,11 +153,10 @@ static bool mcp_http_held_add(struct mcp_http_held *hd, const cJSON *r)
 }
 
 /* Hold req for hd's answer: as an SSE response stream when streamed, else
- * as a JSON answer to come (the socket watched for the peer leaving). */
-static void mcp_http_held_start(struct mcp_http_held *hd, struct evhttp_request *req, bool streamed)
+ * as a JSON answer to come (the server tells when the peer leaves). */
+static void mcp_http_held_start(struct mcp_http_held *hd, struct http_request *req, bool streamed)
 {
     struct mcp_http_session *hs = hd->hs;
-    struct mcp_http *m = hs->m;
     for (size_t i = 0; i < hd->nlive; i++)
         map_put(&hs->held, hd->keys[i], hd);
     if (streamed) {
@@ -183,9 +164,7 @@ static void mcp_http_held_start(struct mcp_http_held *hd, struct evhttp_request 
         return;
     }
     hd->req = req;
-    http_request_on_close(m->cfg.http, req, mcp_http_held_closed, hd);
-    http_request_watch_peer(m->cfg.http, req); /* ends with the hook */
-    mcp_http_conn_timeouts(req, 0);
+    http_request_on_close(req, mcp_http_held_closed, hd);
 }
 
 /* Answer hd with msg (len bytes: a response, or a batch of them) and let it
@@ -200,9 +179,8 @@ static void mcp_http_held_answer(struct mcp_http_held *hd, int status, const cha
         mcp_http__rstreams_trim(hs);
         return;
     }
-    struct evhttp_request *req = hd->req;
-    http_request_on_close(hs->m->cfg.http, req, NULL, NULL);
-    mcp_http_conn_timeouts(req, hs->m->cfg.conn_idle_s);
+    struct http_request *req = hd->req;
+    http_request_on_close(req, NULL, NULL);
     mcp_http_held_drop(hd);
     http_reply_text(req, status, "application/json", msg, len);
 }
@@ -324,7 +302,7 @@ static struct mcp_http_session *mcp_http_session_open(struct mcp_http *m, const 
 
 /* Answer an initialize the quotas refuse: status, and a JSON-RPC error
  * naming the quota with data {"quota", "limit", "held"}. */
-static void mcp_http_reply_quota(struct evhttp_request *req, const cJSON *id, int status,
+static void mcp_http_reply_quota(struct http_request *req, const cJSON *id, int status,
                                  const char *quota, size_t limit, size_t held, const char *message)
 {
     cJSON *o = cJSON_CreateObject();
@@ -342,7 +320,7 @@ static void mcp_http_reply_quota(struct evhttp_request *req, const cJSON *id, in
 
 /* Whether principal may open one more session (mcp_http.h, "Quotas");
  * false when req has been answered 429 or 503. */
-static bool mcp_http_quota_admits(struct mcp_http *m, struct evhttp_request *req,
+static bool mcp_http_quota_admits(struct mcp_http *m, struct http_request *req,
                                   const void *principal, const cJSON *id)
 {
     const struct mcp_http_config *c = &m->cfg;
@@ -516,7 +494,7 @@ void mcp_http_session_send(struct mcp_http_session *hs, const char *msg, size_t 
     cJSON_Delete(j);
     hs->last_active_ms = mcp_http__now_ms();
     if (failed_init && hd->req)
-        evhttp_remove_header(evhttp_request_get_output_headers(hd->req), "MCP-Session-Id");
+        http_request_remove_header(hd->req, "MCP-Session-Id");
     mcp_http_held_answer(hd, 200, msg, len);
     if (failed_init) {
         /* Ending it from inside the host's send: let the loop do it. */
@@ -527,13 +505,13 @@ void mcp_http_session_send(struct mcp_http_session *hs, const char *msg, size_t 
 
 /* ---- requests ------------------------------------------------------------ */
 
-static const char *mcp_http_header(struct evhttp_request *req, const char *name)
+static const char *mcp_http_header(struct http_request *req, const char *name)
 {
-    return evhttp_find_header(evhttp_request_get_input_headers(req), name);
+    return http_request_header(req, name);
 }
 
 /* Host and Origin; false when req has been answered 403. */
-static bool mcp_http_check_peer(struct mcp_http *m, struct evhttp_request *req)
+static bool mcp_http_check_peer(struct mcp_http *m, struct http_request *req)
 {
     const struct http_addr *a = http_server_addr(m->cfg.http);
     char bound_host[64];
@@ -570,7 +548,7 @@ static bool mcp_http_check_peer(struct mcp_http *m, struct evhttp_request *req)
 }
 
 /* The session a request names; NULL when it has been answered 400/403/404. */
-static struct mcp_http_session *mcp_http_find(struct mcp_http *m, struct evhttp_request *req,
+static struct mcp_http_session *mcp_http_find(struct mcp_http *m, struct http_request *req,
                                               const void *principal)
 {
     const char *sid = mcp_http_header(req, "MCP-Session-Id");
@@ -684,7 +662,7 @@ static bool mcp_http_is_initialize(const cJSON *v)
 /* A JSON-RPC batch (2025-03-26 sessions only): checked here as a whole —
  * any bad member refuses it with 400 and the engine never sees it — then
  * handed to the engine, which answers its requests with one array. */
-static void mcp_http_post_batch(struct mcp_http *m, struct evhttp_request *req, const cJSON *j,
+static void mcp_http_post_batch(struct mcp_http *m, struct http_request *req, const cJSON *j,
                                 const char *body, size_t len, const void *principal)
 {
     struct mcp_http_session *hs = mcp_http_find(m, req, principal);
@@ -736,7 +714,7 @@ static void mcp_http_post_batch(struct mcp_http *m, struct evhttp_request *req, 
         mcp_http_cancel_held(hs, e);
     }
     if (requests == 0) {
-        evhttp_send_reply(req, 202, "Accepted", NULL);
+        http_reply_empty(req, 202);
         m->cfg.host.handle(m->cfg.host.arg, hs->host_sess, body, len);
         return;
     }
@@ -764,16 +742,15 @@ static void mcp_http_post_batch(struct mcp_http *m, struct evhttp_request *req, 
     m->cfg.host.handle(m->cfg.host.arg, hs->host_sess, body, len);
 }
 
-static void mcp_http_post(struct mcp_http *m, struct evhttp_request *req, const void *principal)
+static void mcp_http_post(struct mcp_http *m, struct http_request *req, const void *principal)
 {
     if (!mcp_http_check_accept(mcp_http_header(req, "Accept"), true, true)) {
         mcp_http__reply_rpc_error(req, 406, -32600,
                                   "Accept must list application/json and text/event-stream");
         return;
     }
-    struct evbuffer *in = evhttp_request_get_input_buffer(req);
-    size_t len = evbuffer_get_length(in);
-    const char *body = len ? (const char *)evbuffer_pullup(in, -1) : "";
+    size_t len;
+    const char *body = http_request_body(req, &len);
     struct json_error je;
     cJSON *j = json_parse_checked(body, len, JSON_MAX_DEPTH, &je);
     if (!j && je.err == -ERR_INVALID) {
@@ -825,7 +802,7 @@ static void mcp_http_post(struct mcp_http *m, struct evhttp_request *req, const 
             mcp_http__reply_rpc_error(req, 503, -32603, "too many MCP sessions; retry later");
             return;
         }
-        evhttp_add_header(evhttp_request_get_output_headers(req), "MCP-Session-Id", hs->id);
+        http_request_add_header(req, "MCP-Session-Id", hs->id);
     } else if (!(hs = mcp_http_find(m, req, principal))) {
         cJSON_Delete(j);
         return;
@@ -833,7 +810,7 @@ static void mcp_http_post(struct mcp_http *m, struct evhttp_request *req, const 
     if (!request) {
         mcp_http_cancel_held(hs, j);
         cJSON_Delete(j);
-        evhttp_send_reply(req, 202, "Accepted", NULL);
+        http_reply_empty(req, 202);
         m->cfg.host.handle(m->cfg.host.arg, hs->host_sess, body, len);
         return;
     }
@@ -853,7 +830,7 @@ static void mcp_http_post(struct mcp_http *m, struct evhttp_request *req, const 
     m->cfg.host.handle(m->cfg.host.arg, hs->host_sess, body, len);
 }
 
-static void mcp_http_get(struct mcp_http *m, struct evhttp_request *req, const void *principal)
+static void mcp_http_get(struct mcp_http *m, struct http_request *req, const void *principal)
 {
     if (!mcp_http_check_accept(mcp_http_header(req, "Accept"), false, true)) {
         mcp_http__reply_rpc_error(req, 406, -32600, "Accept must list text/event-stream");
@@ -883,23 +860,23 @@ static void mcp_http_get(struct mcp_http *m, struct evhttp_request *req, const v
     mcp_http_stream_replay(hs, after);
 }
 
-void mcp_http_handle(struct mcp_http *m, struct evhttp_request *req, const void *principal)
+void mcp_http_handle(struct mcp_http *m, struct http_request *req, const void *principal)
 {
     if (!mcp_http_check_peer(m, req))
         return;
-    switch (evhttp_request_get_command(req)) {
-    case EVHTTP_REQ_POST:
+    switch (http_request_method(req)) {
+    case HTTP_METHOD_POST:
         mcp_http_post(m, req, principal);
         break;
-    case EVHTTP_REQ_GET:
+    case HTTP_METHOD_GET:
         mcp_http_get(m, req, principal);
         break;
-    case EVHTTP_REQ_DELETE: {
+    case HTTP_METHOD_DELETE: {
         struct mcp_http_session *hs = mcp_http_find(m, req, principal);
         if (!hs)
             return;
         mcp_http_session_end(hs, 404);
-        evhttp_send_reply(req, 204, "No Content", NULL);
+        http_reply_empty(req, 204);
         break;
     }
     default:

@@ -57,7 +57,7 @@
 #include <stdint.h>
 
 struct event_base;
-struct evhttp_request;
+struct http_request;
 struct http_server;
 struct mcp_http;
 struct mcp_http_session;
@@ -91,7 +91,6 @@ struct mcp_http_config {
     int64_t retry_ms;         /* `retry:` of the GET stream; 0: not sent */
     size_t max_pending;       /* bytes queued on a GET stream before a cut */
     int write_timeout_s;      /* GET stream peer that takes nothing */
-    int conn_idle_s;          /* the server's idle timeout, restored after a held request */
 };
 
 /* Never NULL. */
@@ -102,7 +101,7 @@ void mcp_http_free(struct mcp_http *m);
 /* The route handler of /mcp (GET, POST, DELETE). principal (opaque, may
  * be NULL) is who sends req: a session belongs to the principal that
  * opened it, and a request naming it with another one gets 403. */
-void mcp_http_handle(struct mcp_http *m, struct evhttp_request *req, const void *principal);
+void mcp_http_handle(struct mcp_http *m, struct http_request *req, const void *principal);
 /* End every session principal opened (a revoked credential): its held
  * requests are answered with the JSON-RPC error -32001 "unauthorized
  * (401): the credential of this MCP session was revoked; …" — with HTTP

@@ -15,7 +15,7 @@
 #include "base/map.h"
 
 struct event;
-struct evhttp_request;
+struct http_request;
 struct sse_stream;
 
 #define MCP_HTTP_REPLY_KEEP 32    /* messages kept per response stream */
@@ -53,8 +53,8 @@ struct mcp_http_rstream {
 /* A POST whose answer is awaited: a request, or a batch with requests. */
 struct mcp_http_held {
     struct mcp_http_session *hs;
-    struct evhttp_request *req; /* JSON answer: the request; SSE: NULL */
-    char **keys;                /* owned: compact JSON of each request id */
+    struct http_request *req; /* JSON answer: the request; SSE: NULL */
+    char **keys;              /* owned: compact JSON of each request id */
     size_t nkeys;
     size_t nlive;  /* keys[0, nlive) are awaited (in hs->held); the rest were cancelled */
     bool batch;    /* a JSON-RPC batch, answered with an array whatever its size */
@@ -90,11 +90,10 @@ struct mcp_http {
 /* mcp_http.c */
 int64_t mcp_http__now_ms(void);
 /* Answer req with a JSON-RPC error (id null) as the body of status. */
-void mcp_http__reply_rpc_error(struct evhttp_request *req, int status, int code,
-                               const char *message);
+void mcp_http__reply_rpc_error(struct http_request *req, int status, int code, const char *message);
 /* The same with the id to echo, as jsonrpc_id_to_wire writes it (NULL
  * or one that is not an id: null). */
-void mcp_http__reply_rpc_error_id(struct evhttp_request *req, int status, int code,
+void mcp_http__reply_rpc_error_id(struct http_request *req, int status, int code,
                                   const char *message, const cJSON *id);
 
 /* mcp_http_reply.c */
@@ -102,7 +101,7 @@ void mcp_http__reply_rpc_error_id(struct evhttp_request *req, int status, int co
  * 2025-11-25 the priming event (id "r<k>-0", empty data) carrying
  * `retry:`, on older revisions `retry:` alone. Never NULL. */
 struct mcp_http_rstream *mcp_http__rstream_open(struct mcp_http_session *hs,
-                                                struct evhttp_request *req);
+                                                struct http_request *req);
 /* Send msg (len bytes) on rs as its next message, kept for resumption
  * (a notification only while there is room). final: msg is the response;
  * the stream is then finished and its connection ended in order. */
@@ -115,7 +114,7 @@ void mcp_http__rstreams_trim(struct mcp_http_session *hs);
 /* GET with Last-Event-ID "r<k>-<n>": resume stream k after message n on
  * req; answer req 204 when stream k is answered and nothing follows n, 400
  * when hs keeps no such stream or it never sent that message. */
-void mcp_http__rstream_resume(struct mcp_http_session *hs, struct evhttp_request *req, uint64_t k,
+void mcp_http__rstream_resume(struct mcp_http_session *hs, struct http_request *req, uint64_t k,
                               uint64_t n);
 /* True when a connection carries one of hs's response streams. */
 bool mcp_http__rstreams_connected(const struct mcp_http_session *hs);

@@ -29,12 +29,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <event2/http.h>
-
 #include "api/mcp_http_check.h"
 #include "api/mcp_http_internal.h"
 #include "base/buf.h"
 #include "base/xmalloc.h"
+#include "net/http.h"
 #include "net/sse.h"
 
 static void mcp_http_rstream_closed(void *arg)
@@ -48,7 +47,7 @@ static const struct sse_stream_cbs mcp_http_rstream_cbs = {.drained = NULL,
                                                            .closed = mcp_http_rstream_closed};
 
 /* Start an SSE answer on req for rs. */
-static void mcp_http_rstream_attach(struct mcp_http_rstream *rs, struct evhttp_request *req,
+static void mcp_http_rstream_attach(struct mcp_http_rstream *rs, struct http_request *req,
                                     int64_t retry_ms)
 {
     const struct mcp_http_config *cfg = &rs->hs->m->cfg;
@@ -65,7 +64,7 @@ static bool mcp_http_rstream_live(const struct mcp_http_rstream *rs)
 }
 
 struct mcp_http_rstream *mcp_http__rstream_open(struct mcp_http_session *hs,
-                                                struct evhttp_request *req)
+                                                struct http_request *req)
 {
     struct mcp_http_rstream *rs = xcalloc(1, sizeof(*rs));
     rs->hs = hs;
@@ -125,7 +124,7 @@ void mcp_http__rstream_finish(struct mcp_http_rstream *rs)
 {
     rs->finished = true;
     if (mcp_http_rstream_live(rs))
-        sse_stream_end(rs->conn, rs->hs->m->cfg.conn_idle_s);
+        sse_stream_end(rs->conn);
 }
 
 static void mcp_http_rstream_free(struct mcp_http_rstream *rs)
@@ -150,7 +149,7 @@ void mcp_http__rstreams_trim(struct mcp_http_session *hs)
     }
 }
 
-void mcp_http__rstream_resume(struct mcp_http_session *hs, struct evhttp_request *req, uint64_t k,
+void mcp_http__rstream_resume(struct mcp_http_session *hs, struct http_request *req, uint64_t k,
                               uint64_t n)
 {
     struct mcp_http_rstream *rs = hs->rstreams;
@@ -174,7 +173,7 @@ void mcp_http__rstream_resume(struct mcp_http_session *hs, struct evhttp_request
     for (size_t i = 0; i < rs->nframes && !rest; i++)
         rest = rs->frames[i].n > n;
     if (!rest) {
-        evhttp_send_reply(req, 204, "No Content", NULL);
+        http_reply_empty(req, 204);
         return;
     }
     /* One connection per stream: a resumption replaces a stale one. */
@@ -185,7 +184,7 @@ void mcp_http__rstream_resume(struct mcp_http_session *hs, struct evhttp_request
         if (rs->frames[i].n > n)
             (void)sse_stream_send(rs->conn, rs->frames[i].frame, rs->frames[i].len);
     if (rs->finished && mcp_http_rstream_live(rs))
-        sse_stream_end(rs->conn, hs->m->cfg.conn_idle_s);
+        sse_stream_end(rs->conn);
 }
 
 bool mcp_http__rstreams_connected(const struct mcp_http_session *hs)

@@ -419,8 +419,16 @@ int metrics_render(struct buf *out, const struct metrics_hub *hub, const struct 
                          face->http_requests_total);
     if (!rc)
         rc = metrics_u64(out, "coordhub_http_rejected_total", "counter",
-                         "HTTP connections refused at the connection cap.",
+                         "HTTP connections or requests refused by the connection cap or a quota.",
                          face->http_rejected_total);
+    if (!rc)
+        rc = metrics_u64(out, "coordhub_http_timeouts_total", "counter",
+                         "HTTP connections closed at a header or body deadline.",
+                         face->http_timeouts_total);
+    if (!rc)
+        rc = metrics_u64(out, "coordhub_http_malformed_total", "counter",
+                         "HTTP request heads refused as malformed or over a limit.",
+                         face->http_malformed_total);
     if (!rc)
         rc = metrics_u64(out, "coordhub_http_unauthorized_total", "counter",
                          "HTTP requests answered 401.", face->http_unauthorized_total);

@@ -122,7 +122,9 @@ struct metrics_face {
     struct metrics_cache sse_cache; /* GET /events catch-up reads */
     size_t http_connections;
     uint64_t http_requests_total;
-    uint64_t http_rejected_total;        /* connections refused at the cap */
+    uint64_t http_rejected_total;        /* refused by the connection cap or a quota */
+    uint64_t http_timeouts_total;        /* closed at a header or body deadline */
+    uint64_t http_malformed_total;       /* heads refused by the parser */
     uint64_t http_accept_failures_total; /* accept() failed for want of descriptors */
     uint64_t http_unauthorized_total;    /* 401 answers */
     uint64_t events_post_reserved_total; /* POST /events refused for a reserved type */

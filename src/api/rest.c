@@ -6,7 +6,7 @@
  * inputSchema, then handed to the hub, which runs them on the same path
  * as MCP. A request is answered from the hub's callback, possibly in a
  * later loop turn (after the group commit); if the peer goes away first
- * the answer is dropped, and the request is freed as evhttp requires.
+ * the answer is dropped (the server frees the request with its connection).
  * A call that is still queued then (lock_file with waitMs) is cancelled
  * through the host (struct api_host.cancel), the way /mcp and the socket
  * cancel a departed client's waits, so it is never granted.
@@ -40,7 +40,7 @@
 
 struct rest_req {
     struct rest *rest;
-    struct evhttp_request *req;        /* NULL once the peer went away */
+    struct http_request *req;          /* NULL once the peer went away */
     int ok_status;                     /* 200 or 201 */
     const struct events_filter *allow; /* borrowed: events the caller may see; NULL: all */
     struct api_caller who;             /* who.signature owned */
@@ -84,7 +84,7 @@ static void rest_req_free(struct rest_req *rr)
     if (rr->next)
         rr->next->prev = rr->prev;
     if (rr->req && r->http)
-        http_request_on_close(r->http, rr->req, NULL, NULL);
+        http_request_on_close(rr->req, NULL, NULL);
     free((char *)rr->who.signature);
     cJSON_Delete(rr->batch.ids);
     cJSON_Delete(rr->batch.error);
@@ -106,8 +106,6 @@ void rest_free(struct rest *r)
 static void rest_req_closed(void *arg)
 {
     struct rest_req *rr = arg;
-    if (rr->req && http_request_detached(rr->req))
-        evhttp_request_free(rr->req);
     rr->req = NULL; /* the answer, when it comes, goes nowhere */
     /* A call still queued (a lock request with waitMs) must not be
      * granted to a client that is gone: the hub cancels it, and when
@@ -117,8 +115,8 @@ static void rest_req_closed(void *arg)
         rest_req_free(rr);
 }
 
-struct rest_req *rest_req_new(struct rest *r, struct evhttp_request *req,
-                              const struct keys_key *key, const char *signature)
+struct rest_req *rest_req_new(struct rest *r, struct http_request *req, const struct keys_key *key,
+                              const char *signature)
 {
     struct rest_req *rr = xcalloc(1, sizeof(*rr));
     rr->rest = r;
@@ -130,8 +128,7 @@ struct rest_req *rest_req_new(struct rest *r, struct evhttp_request *req,
     if (r->reqs)
         r->reqs->prev = rr;
     r->reqs = rr;
-    http_request_on_close(r->http, req, rest_req_closed, rr);
-    http_request_watch_peer(r->http, req);
+    http_request_on_close(req, rest_req_closed, rr);
     return rr;
 }
 
@@ -142,9 +139,9 @@ struct rest_batch *rest_req_batch(struct rest_req *rr)
 
 void rest_req_finish(struct rest_req *rr, int status, cJSON *body)
 {
-    struct evhttp_request *req = rr->req;
+    struct http_request *req = rr->req;
     if (req)
-        http_request_on_close(rr->rest->http, req, NULL, NULL);
+        http_request_on_close(req, NULL, NULL);
     rr->req = NULL;
     if (req)
         http_reply_json(req, status, body);
@@ -183,14 +180,14 @@ int rest_error_status(const cJSON *result, const char **code)
     return err_to_http(err);
 }
 
-int rest_read_body(struct evhttp_request *req, cJSON **out)
+int rest_read_body(struct http_request *req, cJSON **out)
 {
     *out = NULL;
-    struct evbuffer *in = evhttp_request_get_input_buffer(req);
-    size_t n = evbuffer_get_length(in);
+    size_t n;
+    const char *text = http_request_body(req, &n);
     if (n == 0)
         return 0;
-    const char *ct = evhttp_find_header(evhttp_request_get_input_headers(req), "Content-Type");
+    const char *ct = http_request_header(req, "Content-Type");
     size_t base = ct ? strcspn(ct, "; \t") : 0;
     if (!ct || base != strlen("application/json") ||
         strncasecmp(ct, "application/json", base) != 0) {
@@ -198,7 +195,6 @@ int rest_read_body(struct evhttp_request *req, cJSON **out)
                          "the body must be JSON with Content-Type: application/json");
         return -1;
     }
-    const char *text = (const char *)evbuffer_pullup(in, -1);
     struct json_error je;
     cJSON *v = text ? json_parse_checked(text, n, JSON_MAX_DEPTH, &je) : NULL;
     if (!v && text && je.err == -ERR_INVALID) {
@@ -312,7 +308,7 @@ static void rest_tool_done(void *arg, cJSON *result, bool is_error)
     rest_req_finish(rr, rr->ok_status, result);
 }
 
-static void rest_bad(struct evhttp_request *req, char *msg)
+static void rest_bad(struct http_request *req, char *msg)
 {
     http_reply_error(req, 400, "invalid_argument", msg);
     free(msg);
@@ -322,7 +318,7 @@ static void rest_bad(struct evhttp_request *req, char *msg)
  * token), answering req; the events endpoint shows only what key may
  * receive. An agent the workspace does not know is registered by the hub
  * in the same command (hub_tools.c), so this is one call. */
-static void rest_call(struct rest *r, struct evhttp_request *req, const struct rest_endpoint *e,
+static void rest_call(struct rest *r, struct http_request *req, const struct rest_endpoint *e,
                       cJSON *args, const struct keys_key *key)
 {
     const struct tool_def *t = tools_find(e->tool);
@@ -361,7 +357,7 @@ static void rest_call(struct rest *r, struct evhttp_request *req, const struct r
 
 /* The arguments of a call to e: from the query or the body, plus the
  * captured path segments (taken). NULL when req has been answered. */
-static cJSON *rest_args(struct evhttp_request *req, const struct rest_endpoint *e,
+static cJSON *rest_args(struct http_request *req, const struct rest_endpoint *e,
                         const struct evkeyvalq *q, cJSON *captured)
 {
     const char *where = e->flags & REST_BODY ? "argument" : "query parameter";
@@ -419,7 +415,7 @@ static cJSON *rest_args(struct evhttp_request *req, const struct rest_endpoint *
     return args;
 }
 
-static void rest_forbid(struct evhttp_request *req, char *msg)
+static void rest_forbid(struct http_request *req, char *msg)
 {
     http_reply_error(req, 403, "forbidden", msg);
     free(msg);
@@ -429,8 +425,8 @@ static void rest_forbid(struct evhttp_request *req, char *msg)
  * read: a read-only tool needs `read`, any other `write`, the events
  * endpoint canSubscribe. With args: a forced unlock needs `admin`. On
  * false req has been answered 403. */
-static bool rest_allowed(struct evhttp_request *req, const struct rest_endpoint *e,
-                         const cJSON *args, const struct keys_key *key)
+static bool rest_allowed(struct http_request *req, const struct rest_endpoint *e, const cJSON *args,
+                         const struct keys_key *key)
 {
     if (!key)
         return true;
@@ -460,11 +456,10 @@ static bool rest_allowed(struct evhttp_request *req, const struct rest_endpoint 
     return true;
 }
 
-void rest_handle(struct rest *r, struct evhttp_request *req, const struct evkeyvalq *q,
+void rest_handle(struct rest *r, struct http_request *req, const struct evkeyvalq *q,
                  const struct keys_key *key)
 {
-    const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
-    const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
+    const char *path = http_request_path(req);
     if (!path || strncmp(path, REST_PREFIX, strlen(REST_PREFIX)) != 0) {
         http_reply_error(req, 404, "not_found", "no such endpoint");
         return;

@@ -53,7 +53,7 @@
 
 #include "api/api.h"
 
-struct evhttp_request;
+struct http_request;
 struct evkeyvalq;
 struct http_server;
 struct rest;
@@ -75,14 +75,14 @@ void rest_events_reserved_note(struct rest *r);
 /* Route handler for every path under /api/v1/. key is the API key the
  * request authenticated with (borrowed: keys outlive the face), or NULL
  * for the admin token. */
-void rest_handle(struct rest *r, struct evhttp_request *req, const struct evkeyvalq *q,
+void rest_handle(struct rest *r, struct http_request *req, const struct evkeyvalq *q,
                  const struct keys_key *key);
 /* POST /events (events_post.c). key, when not NULL, is the API key the
  * request authenticated with: every event's type must be in its
  * canPublish patterns, else the whole body is refused with 403 and
  * nothing is published. signature, when not NULL, is the request's
  * verified X-Coordhub-Signature: every event records it. */
-void rest_handle_events_post(struct rest *r, struct evhttp_request *req, const struct keys_key *key,
+void rest_handle_events_post(struct rest *r, struct http_request *req, const struct keys_key *key,
                              const char *signature);
 
 /* ---- shared with events_post.c ---- */
@@ -93,12 +93,12 @@ void rest_handle_events_post(struct rest *r, struct evhttp_request *req, const s
  * no string holding U+0000 and no duplicate key (400 invalid_argument,
  * the message naming the offset). On error the request has been answered
  * and the result is -1. */
-int rest_read_body(struct evhttp_request *req, cJSON **out);
+int rest_read_body(struct http_request *req, cJSON **out);
 /* A request that will be answered later: tracks the peer going away. Its
  * calls run as key says (NULL: the admin token; see struct api_caller),
  * with signature (copied; NULL: none) for publish_event. */
-struct rest_req *rest_req_new(struct rest *r, struct evhttp_request *req,
-                              const struct keys_key *key, const char *signature);
+struct rest_req *rest_req_new(struct rest *r, struct http_request *req, const struct keys_key *key,
+                              const char *signature);
 /* Answer (if the peer is still there; takes body) and free rr. */
 void rest_req_finish(struct rest_req *rr, int status, cJSON *body);
 /* Answer {error:{code,message}} with status and free rr. */

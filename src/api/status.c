@@ -11,7 +11,7 @@
 static const char *const status_seed_fields[] = {"enabled", "activeAgents", "lockedFiles",
                                                  "activeTasks", "systemHealth"};
 
-void status_reply_health(struct evhttp_request *req, cJSON *store)
+void status_reply_health(struct http_request *req, cJSON *store)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "status", store ? "degraded" : "ok");
@@ -20,7 +20,7 @@ void status_reply_health(struct evhttp_request *req, cJSON *store)
     http_reply_json(req, 200, o);
 }
 
-void status_reply_status(struct evhttp_request *req, cJSON *status)
+void status_reply_status(struct http_request *req, cJSON *status)
 {
     if (!status) {
         http_reply_error(req, 503, "unavailable", "the hub cannot build its status right now");
@@ -37,7 +37,7 @@ void status_reply_status(struct evhttp_request *req, cJSON *status)
     http_reply_json(req, 200, status);
 }
 
-void status_reply_index(struct evhttp_request *req, const char *workspace, const char *version,
+void status_reply_index(struct http_request *req, const char *workspace, const char *version,
                         bool mcp)
 {
     cJSON *o = cJSON_CreateObject();

@@ -122,17 +122,18 @@ static void hub_http_stats(void *arg, struct metrics_hub *m)
     }
 }
 
-/* COORDHUB_SSE_HEARTBEAT_MS (tests use a short one), or 0 for the default. */
-static int64_t hub_http_heartbeat_ms(void)
+/* The number in environment variable name, in lo..hi, or 0 (absent, or
+ * out of range: warned and ignored) for the default. */
+static long long hub_http_env(const char *name, long long lo, long long hi)
 {
-    const char *e = getenv("COORDHUB_SSE_HEARTBEAT_MS");
+    const char *e = getenv(name);
     if (!e || !*e)
         return 0;
     char *end;
     errno = 0;
     long long v = strtoll(e, &end, 10);
-    if (errno || *end || v < 10 || v > 3600000) {
-        log_warn("COORDHUB_SSE_HEARTBEAT_MS=%s ignored: expected 10..3600000 (ms)", e);
+    if (errno || *end || v < lo || v > hi) {
+        log_warn("%s=%s ignored: expected %lld..%lld", name, e, lo, hi);
         return 0;
     }
     return v;
@@ -195,7 +196,9 @@ int hub_http_start(struct hub *h)
         .store = h->store,
         .workspace = o->workspace,
         .version = COORDHUB_VERSION,
-        .sse_heartbeat_ms = hub_http_heartbeat_ms(),
+        /* Tests use short ones (docs/operations.md, "Sizing the HTTP caps"). */
+        .sse_heartbeat_ms = hub_http_env("COORDHUB_SSE_HEARTBEAT_MS", 10, 3600000),
+        .header_timeout_ms = (int)hub_http_env("COORDHUB_HTTP_HEADER_TIMEOUT_MS", 100, 600000),
         .max_connections = h->http_max_connections,
         .sse_max_clients = h->sse_max_clients,
         .host = {.arg = h,

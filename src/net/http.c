@@ -1,37 +1,64 @@
-/* http — evhttp plus the pieces libevent 2.1 leaves to its user.
+/* http — the hub's HTTP/1.1 server: accept, one state machine per
+ * connection, routing, credentials, quotas, deadlines and replies.
  *
- * The listening socket is made here (not by evhttp_bind_socket) so a bind
- * failure comes back as an exact errno (the hub tells "port taken" from
- * other failures) and port 0 can be read back with getsockname.
+ * The listening socket is made here so a bind failure comes back as an
+ * exact errno (the hub tells "port taken" from other failures) and port 0
+ * can be read back with getsockname; net/listener accepts on it (and
+ * pauses when descriptors run out).
  *
- * Connections: evhttp 2.1 has no connection cap and no hook at accept
- * time, so a connection is counted when its first request reaches the
- * router (evhttp_connection_set_closecb then tells us when it goes).
- * Beyond max_connections a new connection's first request gets 503 and
- * the connection is closed. Connections that never complete a request are
- * bounded in time by the idle timeout instead.
+ * A connection (struct http_conn) reads one request at a time:
+ *   HEAD       bytes of a head are scanned as they come (http_parse.h);
+ *              the header deadline runs from accept, or from the first
+ *              byte of a later head, and is not reset by more bytes;
+ *              between requests the idle timer runs instead;
+ *   (admit)    on the complete head, before any body byte: the
+ *              connection's class (overflow, reserve), the query, the
+ *              credential (401), the credential quota and the body's size
+ *              (413) are decided;
+ *   BODY       the body moves from the input into the request, under the
+ *              body deadline;
+ *   HANDLING   the route's handler has the request: answered at once, or
+ *              held (no timer: the handler's business) with an on_close
+ *              hook; the input is still read (to see a peer hang up) but
+ *              not parsed;
+ *   STREAMING  the answer is a stream (http_reply_start);
+ *   WRITING    the answer is queued whole; the next request is parsed
+ *              only once it has been written (backpressure);
+ *   CLOSING    the last answer is being written; then the connection
+ *              goes, or, when the peer may still be sending what will
+ *              not be read (a refused body), the write side is shut and
+ *              input drained for a moment first, so the peer reads the
+ *              answer rather than a reset.
+ * Unread input is capped by a read high watermark: a peer that pipelines
+ * without reading costs at most that plus one answer.
  *
- * Every tracked connection has one `struct http_conn`, found by the
- * evhttp_connection's address in `conns` (its key text is owned by the
- * record). The close callback is the only place a record is freed; a
- * stream (sse.c) hangs its own close hook on the record, since evhttp has
- * a single close callback per connection.
+ * Counting: every accepted connection counts (nconns) against
+ * max_connections; the last `admin_reserve` slots below the cap are for
+ * the admin token, `overflow` more beyond it only for overflow routes
+ * (/healthz), and beyond those a connection is closed at accept.
+ * Connections without a valid credential yet are counted per peer address
+ * (`unauth`), those with one per credential (`creds`); both are quotas.
  *
- * Invariants: `nconns` == map_len(&conns); a record's on_close runs at most
- * once, from the evhttp close callback, and the record is unreachable once
- * it has run. */
+ * Invariants: nconns is the length of the conns list; a connection is
+ * counted in at most one of unauth (its `unauth` set) and creds (its
+ * `cred` set), in neither when it was refused at accept or is an
+ * overflow connection; a request's on_close runs at most once and
+ * the request is freed right after; a connection is freed only outside
+ * its own dispatch (`busy`), where a close is deferred to (`dead`). */
 #define _GNU_SOURCE
 #include "net/http.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/queue.h>
 #include <strings.h>
+#include <sys/queue.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -40,37 +67,22 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
-#include "base/buf.h"
 #include "base/json.h"
 #include "base/log.h"
 #include "base/map.h"
 #include "base/xmalloc.h"
+#include "net/http_parse.h"
+#include "net/listener.h"
 #include "net/tls.h"
 
 #define HTTP_LISTEN_BACKLOG 128
-/* Marks a head whose oversized body was cut off (http_intake_check). */
-#define HTTP_OVERSIZE_HEADER "X-Coordhub-Oversize"
-
-struct http_conn {
-    struct http_server *srv;
-    struct evhttp_connection *evcon;
-    char key[2 * sizeof(void *) + 4]; /* map key: the evcon address in hex */
-    void (*on_close)(void *arg);
-    void *on_close_arg;
-    /* One-shot read watch on the socket while a request awaits its
-     * answer (http_request_watch_peer), or NULL. */
-    struct event *peer_watch;
-};
-
-struct http_server {
-    struct event_base *base;
-    struct evhttp *evh;
-    struct http_config cfg;
-    struct http_addr bound;
-    struct map conns; /* key text → struct http_conn (owned) */
-    struct http_stats stats;
-    bool rewriting; /* http_page_rewrite is replacing an output buffer */
-};
+#define HTTP_MAX_FIELDS 128           /* header fields per request: 431 beyond */
+#define HTTP_DEFAULT_MAX_LINE 8192    /* request line: 414 beyond */
+#define HTTP_DEFAULT_HEADER_MS 10000  /* header deadline */
+#define HTTP_DEFAULT_BODY_MS 30000    /* body deadline */
+#define HTTP_LINGER_MS 2000           /* draining input after the last answer */
+#define HTTP_LINGER_MAX (1024 * 1024) /* bytes drained at most */
+#define HTTP_ADMIN_KEY "admin"        /* the admin token's key in creds */
 
 /* ---- addresses ----------------------------------------------------------- */
 
@@ -197,132 +209,500 @@ bool http_bearer_parse(const char *value, const char **tok, size_t *len)
     return true;
 }
 
-/* ---- connections --------------------------------------------------------- */
+/* ---- records ------------------------------------------------------------- */
 
-static void http_conn_key(const struct evhttp_connection *evcon, char *key, size_t n)
+enum http_state {
+    HTTP_HEAD,
+    HTTP_BODY,
+    HTTP_HANDLING,
+    HTTP_STREAMING,
+    HTTP_WRITING,
+    HTTP_CLOSING,
+};
+
+enum http_class {
+    HTTP_CLASS_NORMAL,
+    HTTP_CLASS_RESERVE,  /* accepted in the admin reserve */
+    HTTP_CLASS_OVERFLOW, /* accepted beyond the cap: overflow routes only */
+};
+
+enum http_timer {
+    HTTP_TIMER_NONE,
+    HTTP_TIMER_HEADER,
+    HTTP_TIMER_BODY,
+    HTTP_TIMER_IDLE,
+    HTTP_TIMER_LINGER,
+};
+
+/* A count of connections under a key (a peer address or a credential). */
+struct http_count {
+    char key[48];
+    size_t n;
+};
+
+struct http_request {
+    struct http_conn *conn;
+    char *head;                /* the head's bytes; names and values NUL-terminated in place */
+    struct http_field *fields; /* nfields, into head */
+    size_t nfields;
+    unsigned method;
+    const char *method_name;
+    char *path;
+    char *query_text; /* after '?' in the target, or NULL */
+    struct evkeyvalq query;
+    struct evbuffer *body;
+    size_t body_len;       /* announced by Content-Length */
+    const char *body_text; /* the body made contiguous, or NULL */
+    struct evkeyvalq out;
+    const void *identity;
+    int minor;
+    bool close;     /* the connection ends after this request */
+    bool answered;  /* the answer is queued whole (or ended) */
+    bool streaming; /* http_reply_start was called */
+    bool expect_continue;
+    const struct http_route *route;
+    void (*on_close)(void *arg);
+    void *on_close_arg;
+    void (*on_written)(void *arg);
+    void *on_written_arg;
+};
+
+struct http_conn {
+    struct http_server *srv;
+    struct bufferevent *bev;
+    struct http_conn *prev, *next;
+    char peer[64];             /* "ip:port" */
+    char peer_ip[64];          /* the unauth quota's key */
+    struct http_count *unauth; /* counted there, or NULL */
+    struct http_count *cred;   /* counted there, or NULL */
+    enum http_state state;
+    enum http_class cls;
+    struct http_scan scan;
+    struct event *timer;
+    enum http_timer timer_kind;
+    struct http_request *req;
+    size_t lingered; /* bytes drained while closing */
+    bool started;    /* a byte of the current head has come */
+    bool eof;        /* the peer has shut its side */
+    bool busy;       /* inside a handler or hook of ours */
+    bool dead;       /* close once no longer busy */
+    bool drain;      /* the peer may still send what we will not read */
+};
+
+struct http_server {
+    struct event_base *base;
+    struct listener *listener;
+    struct http_config cfg;
+    struct http_addr bound;
+    struct http_parse_limits lim;
+    size_t read_high; /* the read high watermark of a connection */
+    struct http_conn *conns;
+    size_t nconns;
+    struct map unauth; /* peer ip → struct http_count (owned) */
+    struct map creds;  /* credential key → struct http_count (owned) */
+    struct http_stats stats;
+};
+
+static void http_conn_close(struct http_conn *c);
+static void http_conn_advance(struct http_conn *c);
+
+/* ---- counts -------------------------------------------------------------- */
+
+static size_t http_count_of(struct map *m, const char *key)
 {
-    snprintf(key, n, "%lx", (unsigned long)(uintptr_t)evcon);
+    struct http_count *k = map_get(m, key);
+    return k ? k->n : 0;
 }
 
-static void http_conn_closed(struct evhttp_connection *evcon, void *arg)
+static struct http_count *http_count_take(struct map *m, const char *key)
 {
-    struct http_conn *c = arg;
-    struct http_server *s = c->srv;
-    (void)evcon;
-    map_del(&s->conns, c->key);
-    s->stats.connections = map_len(&s->conns);
-    void (*cb)(void *) = c->on_close;
-    void *cb_arg = c->on_close_arg;
-    if (c->peer_watch)
-        event_free(c->peer_watch); /* one-shot: safe from its own callback */
-    free(c);                       /* evhttp does not look at the close callback's arg again */
-    if (cb)
-        cb(cb_arg);
+    struct http_count *k = map_get(m, key);
+    if (!k) {
+        k = xcalloc(1, sizeof(*k));
+        snprintf(k->key, sizeof(k->key), "%s", key);
+        map_put(m, k->key, k);
+    }
+    k->n++;
+    return k;
 }
 
-static struct http_conn *http_conn_find(struct http_server *s, struct evhttp_connection *evcon)
+static void http_count_drop(struct map *m, struct http_count **slot)
 {
-    char key[2 * sizeof(void *) + 4];
-    http_conn_key(evcon, key, sizeof(key));
-    return map_get(&s->conns, key);
-}
-
-/* The record of req's connection, tracking it on its first request; NULL
- * when the cap is reached (the connection is not tracked). */
-static struct http_conn *http_conn_track(struct http_server *s, struct evhttp_request *req)
-{
-    struct evhttp_connection *evcon = evhttp_request_get_connection(req);
-    if (!evcon)
-        return NULL;
-    struct http_conn *c = http_conn_find(s, evcon);
-    if (c)
-        return c;
-    if (map_len(&s->conns) >= s->cfg.max_connections)
-        return NULL;
-    c = xcalloc(1, sizeof(*c));
-    c->srv = s;
-    c->evcon = evcon;
-    http_conn_key(evcon, c->key, sizeof(c->key));
-    map_put(&s->conns, c->key, c);
-    s->stats.connections = map_len(&s->conns);
-    evhttp_connection_set_closecb(evcon, http_conn_closed, c);
-    return c;
-}
-
-void http_request_on_close(struct http_server *s, struct evhttp_request *req, void (*cb)(void *arg),
-                           void *arg)
-{
-    struct evhttp_connection *evcon = evhttp_request_get_connection(req);
-    struct http_conn *c = evcon ? http_conn_find(s, evcon) : NULL;
-    if (!c)
+    struct http_count *k = *slot;
+    *slot = NULL;
+    if (!k)
         return;
-    c->on_close = cb;
-    c->on_close_arg = cb ? arg : NULL;
-    if (!cb && c->peer_watch) {
-        event_free(c->peer_watch);
-        c->peer_watch = NULL;
+    if (--k->n == 0) {
+        map_del(m, k->key);
+        free(k);
     }
 }
 
-/* The watched socket is readable: EOF or an error means the peer left
- * (bytes are a next request, which evhttp reads after the answer). */
-static void http_conn_peer_cb(evutil_socket_t fd, short what, void *arg)
+static void http_counts_free(struct map *m)
 {
-    struct http_conn *c = arg;
-    (void)what;
-    char ch;
-    ssize_t n = recv(fd, &ch, 1, MSG_PEEK | MSG_DONTWAIT);
-    if (n > 0)
-        return;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
-        event_add(c->peer_watch, NULL);
-        return;
-    }
-    evhttp_connection_free(c->evcon); /* runs http_conn_closed, hence on_close */
+    size_t it = 0;
+    void *v;
+    while (map_next(m, &it, NULL, &v))
+        free(v);
+    map_deinit(m);
 }
 
-void http_request_watch_peer(struct http_server *s, struct evhttp_request *req)
+/* Logged at the 1st, 2nd, 4th, 8th… refusal: bounded under a flood. */
+static void http_note_rejected(struct http_server *s, const char *why)
 {
-    struct evhttp_connection *evcon = evhttp_request_get_connection(req);
-    struct http_conn *c = evcon ? http_conn_find(s, evcon) : NULL;
-    if (!c || c->peer_watch || !c->on_close)
+    s->stats.rejected++;
+    if ((s->stats.rejected & (s->stats.rejected - 1)) == 0)
+        log_warn("http: refused: %s (%zu connections open, %llu refused so far)", why, s->nconns,
+                 (unsigned long long)s->stats.rejected);
+}
+
+/* ---- timers -------------------------------------------------------------- */
+
+static void http_conn_arm(struct http_conn *c, enum http_timer kind, int ms)
+{
+    c->timer_kind = kind;
+    if (kind == HTTP_TIMER_NONE || ms <= 0) {
+        event_del(c->timer);
+        c->timer_kind = HTTP_TIMER_NONE;
         return;
-    evutil_socket_t fd = bufferevent_getfd(evhttp_connection_get_bufferevent(evcon));
-    if (fd < 0)
+    }
+    struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000};
+    event_add(c->timer, &tv);
+}
+
+/* ---- writing ------------------------------------------------------------- */
+
+static const char *http_reason(int status)
+{
+    switch (status) {
+    case 100:
+        return "Continue";
+    case 200:
+        return "OK";
+    case 201:
+        return "Created";
+    case 202:
+        return "Accepted";
+    case 204:
+        return "No Content";
+    case 304:
+        return "Not Modified";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 406:
+        return "Not Acceptable";
+    case 408:
+        return "Request Timeout";
+    case 409:
+        return "Conflict";
+    case 410:
+        return "Gone";
+    case 411:
+        return "Length Required";
+    case 413:
+        return "Content Too Large";
+    case 414:
+        return "URI Too Long";
+    case 415:
+        return "Unsupported Media Type";
+    case 417:
+        return "Expectation Failed";
+    case 422:
+        return "Unprocessable Content";
+    case 429:
+        return "Too Many Requests";
+    case 431:
+        return "Request Header Fields Too Large";
+    case 500:
+        return "Internal Server Error";
+    case 501:
+        return "Not Implemented";
+    case 502:
+        return "Bad Gateway";
+    case 503:
+        return "Service Unavailable";
+    case 504:
+        return "Gateway Timeout";
+    case 505:
+        return "HTTP Version Not Supported";
+    default:
+        return status < 400 ? "OK" : "Error";
+    }
+}
+
+/* Queue a response head on c: the status line, Date, the extra headers,
+ * then Content-Length (len, unless < 0: a stream) and Connection. */
+static void http_write_head(struct http_conn *c, int minor, int status,
+                            const struct evkeyvalq *extra, long long len, bool chunked, bool close)
+{
+    struct evbuffer *out = bufferevent_get_output(c->bev);
+    char date[64];
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    evbuffer_add_printf(out, "HTTP/1.%d %d %s\r\nDate: %s\r\n", minor, status, http_reason(status),
+                        date);
+    const struct evkeyval *kv;
+    if (extra)
+        TAILQ_FOREACH(kv, extra, next)
+    evbuffer_add_printf(out, "%s: %s\r\n", kv->key, kv->value);
+    if (len >= 0 && status != 204 && status != 304 && status >= 200)
+        evbuffer_add_printf(out, "Content-Length: %lld\r\n", len);
+    if (chunked)
+        evbuffer_add(out, "Transfer-Encoding: chunked\r\n", 28);
+    if (close)
+        evbuffer_add(out, "Connection: close\r\n", 19);
+    else if (minor == 0)
+        evbuffer_add(out, "Connection: keep-alive\r\n", 24);
+    evbuffer_add(out, "\r\n", 2);
+}
+
+/* The JSON error body (caller frees). */
+static char *http_error_json(const char *code, const char *message)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON *e = cJSON_AddObjectToObject(o, "error");
+    cJSON_AddStringToObject(e, "code", code);
+    cJSON_AddStringToObject(e, "message", message);
+    char *text = json_print_line(o);
+    cJSON_Delete(o);
+    return text;
+}
+
+/* The last thing c says: a JSON error, then the connection closes. Used
+ * where no request is being answered (a refused head, a deadline, a
+ * refusal at accept). */
+static void http_conn_fail(struct http_conn *c, int minor, int status, const char *code,
+                           const char *message)
+{
+    char *body = http_error_json(code, message);
+    struct evkeyvalq h;
+    TAILQ_INIT(&h);
+    evhttp_add_header(&h, "Content-Type", "application/json");
+    evhttp_add_header(&h, "Cache-Control", "no-store");
+    evhttp_add_header(&h, "X-Content-Type-Options", "nosniff");
+    if (status == 503)
+        evhttp_add_header(&h, "Retry-After", "1");
+    size_t n = strlen(body);
+    http_write_head(c, minor, status, &h, (long long)n, false, true);
+    evbuffer_add(bufferevent_get_output(c->bev), body, n);
+    evhttp_clear_headers(&h);
+    free(body);
+    c->state = HTTP_CLOSING;
+    http_conn_arm(c, HTTP_TIMER_NONE, 0);
+    bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+}
+
+/* ---- requests ------------------------------------------------------------ */
+
+static void http_request_free(struct http_request *r)
+{
+    if (!r)
         return;
-    c->peer_watch = event_new(s->base, fd, EV_READ, http_conn_peer_cb, c);
-    if (!c->peer_watch)
+    evhttp_clear_headers(&r->query);
+    evhttp_clear_headers(&r->out);
+    if (r->body)
+        evbuffer_free(r->body);
+    free(r->path);
+    free(r->query_text);
+    free(r->fields);
+    free(r->head);
+    free(r);
+}
+
+static const struct {
+    unsigned bit;
+    const char *name;
+} http_methods[] = {
+    {HTTP_METHOD_GET, "GET"},       {HTTP_METHOD_POST, "POST"}, {HTTP_METHOD_PUT, "PUT"},
+    {HTTP_METHOD_DELETE, "DELETE"}, {HTTP_METHOD_HEAD, "HEAD"}, {HTTP_METHOD_OPTIONS, "OPTIONS"},
+    {HTTP_METHOD_PATCH, "PATCH"},
+};
+
+/* The request of a parsed head (the head's bytes are copied). */
+static struct http_request *http_request_new(struct http_conn *c, const char *bytes, size_t n,
+                                             const struct http_head *h)
+{
+    struct http_request *r = xcalloc(1, sizeof(*r));
+    r->conn = c;
+    TAILQ_INIT(&r->query);
+    TAILQ_INIT(&r->out);
+    r->head = xmalloc(n + 1);
+    memcpy(r->head, bytes, n);
+    r->head[n] = '\0';
+    r->fields = xcalloc(h->nfields ? h->nfields : 1, sizeof(*r->fields));
+    for (size_t i = 0; i < h->nfields; i++) {
+        struct http_field *f = &r->fields[i];
+        f->name = r->head + (h->fields[i].name - bytes);
+        f->name_len = h->fields[i].name_len;
+        f->value = r->head + (h->fields[i].value - bytes);
+        f->value_len = h->fields[i].value_len;
+        /* After a name comes its colon, after a value SP, HTAB or CR. */
+        r->head[f->name - r->head + (ptrdiff_t)f->name_len] = '\0';
+        r->head[f->value - r->head + (ptrdiff_t)f->value_len] = '\0';
+    }
+    r->nfields = h->nfields;
+    r->method_name = "?";
+    for (size_t i = 0; i < sizeof(http_methods) / sizeof(http_methods[0]); i++) {
+        if (strlen(http_methods[i].name) == h->method_len &&
+            memcmp(http_methods[i].name, h->method, h->method_len) == 0) {
+            r->method = http_methods[i].bit;
+            r->method_name = http_methods[i].name;
+        }
+    }
+    const char *q = memchr(h->target, '?', h->target_len);
+    size_t pn = q ? (size_t)(q - h->target) : h->target_len;
+    r->path = xmalloc(pn + 1);
+    memcpy(r->path, h->target, pn);
+    r->path[pn] = '\0';
+    if (q) {
+        size_t qn = h->target_len - pn - 1;
+        r->query_text = xmalloc(qn + 1);
+        memcpy(r->query_text, q + 1, qn);
+        r->query_text[qn] = '\0';
+    }
+    r->expect_continue = h->expect_continue;
+    r->minor = h->minor;
+    r->close = h->close;
+    r->body_len = (size_t)h->content_length;
+    r->body = evbuffer_new();
+    if (!r->body)
         abort(); /* out of memory, as xmalloc would */
-    event_add(c->peer_watch, NULL);
+    return r;
 }
 
-bool http_request_detached(struct evhttp_request *req)
+unsigned http_request_method(const struct http_request *req)
 {
-    return evhttp_request_get_connection(req) == NULL;
+    return req->method;
+}
+
+const char *http_request_path(const struct http_request *req)
+{
+    return req->path;
+}
+
+const char *http_request_header(const struct http_request *req, const char *name)
+{
+    for (size_t i = 0; i < req->nfields; i++)
+        if (strcasecmp(req->fields[i].name, name) == 0)
+            return req->fields[i].value;
+    return NULL;
+}
+
+const char *http_request_body(const struct http_request *req, size_t *len)
+{
+    struct http_request *r = (struct http_request *)req; /* the text is made once */
+    *len = r->body_len;
+    if (r->body_len == 0)
+        return "";
+    if (!r->body_text) {
+        /* A NUL after the bytes (not counted), then one contiguous run. */
+        if (evbuffer_add(r->body, "", 1) != 0)
+            abort(); /* out of memory, as xmalloc would */
+        r->body_text = (const char *)evbuffer_pullup(r->body, -1);
+    }
+    return r->body_text;
+}
+
+const char *http_request_peer(const struct http_request *req)
+{
+    return req->conn ? req->conn->peer : "";
+}
+
+const void *http_request_identity(const struct http_request *req)
+{
+    return req->identity;
+}
+
+void http_request_add_header(struct http_request *req, const char *name, const char *value)
+{
+    (void)evhttp_add_header(&req->out, name, value);
+}
+
+void http_request_remove_header(struct http_request *req, const char *name)
+{
+    while (evhttp_remove_header(&req->out, name) == 0)
+        ;
+}
+
+void http_request_on_close(struct http_request *req, void (*cb)(void *arg), void *arg)
+{
+    req->on_close = cb;
+    req->on_close_arg = cb ? arg : NULL;
+}
+
+void http_request_on_written(struct http_request *req, void (*cb)(void *arg), void *arg)
+{
+    req->on_written = cb;
+    req->on_written_arg = cb ? arg : NULL;
+}
+
+size_t http_request_pending(const struct http_request *req)
+{
+    return req->conn ? evbuffer_get_length(bufferevent_get_output(req->conn->bev)) : 0;
+}
+
+void http_request_close(struct http_request *req)
+{
+    if (req->conn)
+        http_conn_close(req->conn);
 }
 
 /* ---- replies ------------------------------------------------------------- */
 
-void http_reply_text(struct evhttp_request *req, int status, const char *content_type,
-                     const char *body, size_t len)
+/* req is answered: no hooks any more; the connection writes it, then
+ * goes on with the next request or closes. */
+static void http_request_answered(struct http_request *req)
 {
-    struct evkeyvalq *h = evhttp_request_get_output_headers(req);
-    evhttp_add_header(h, "Content-Type", content_type);
-    evhttp_add_header(h, "Cache-Control", "no-store");
-    evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
-    struct evbuffer *b = evbuffer_new();
-    if (!b || evbuffer_add(b, body, len) != 0) {
-        /* Out of memory: drop the connection rather than answer wrongly. */
-        if (b)
-            evbuffer_free(b);
-        evhttp_send_error(req, 500, NULL);
-        return;
+    struct http_conn *c = req->conn;
+    req->answered = true;
+    req->on_close = NULL;
+    req->on_written = NULL;
+    c->state = req->close ? HTTP_CLOSING : HTTP_WRITING;
+    bufferevent_enable(c->bev, EV_WRITE);
+    if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
+        /* Nothing left to write (the end of an HTTP/1.0 stream), so no
+         * write callback will come: close from the loop instead. */
+        http_conn_arm(c, HTTP_TIMER_NONE, 0);
+        c->timer_kind = HTTP_TIMER_LINGER;
+        event_active(c->timer, EV_TIMEOUT, 0);
     }
-    evhttp_send_reply(req, status, NULL, b);
-    evbuffer_free(b);
 }
 
-void http_reply_json(struct evhttp_request *req, int status, cJSON *body)
+void http_reply_text(struct http_request *req, int status, const char *content_type,
+                     const char *body, size_t len)
+{
+    struct http_conn *c = req->conn;
+    if (!c || req->answered || req->streaming)
+        return;
+    evhttp_add_header(&req->out, "Content-Type", content_type);
+    evhttp_add_header(&req->out, "Cache-Control", "no-store");
+    evhttp_add_header(&req->out, "X-Content-Type-Options", "nosniff");
+    http_write_head(c, req->minor, status, &req->out, (long long)len, false, req->close);
+    if (req->method != HTTP_METHOD_HEAD && len)
+        evbuffer_add(bufferevent_get_output(c->bev), body, len);
+    http_request_answered(req);
+}
+
+void http_reply_empty(struct http_request *req, int status)
+{
+    struct http_conn *c = req->conn;
+    if (!c || req->answered || req->streaming)
+        return;
+    http_write_head(c, req->minor, status, &req->out, 0, false, req->close);
+    http_request_answered(req);
+}
+
+void http_reply_json(struct http_request *req, int status, cJSON *body)
 {
     char *text = body ? json_print_line(body) : xstrdup("null\n");
     cJSON_Delete(body);
@@ -330,50 +710,14 @@ void http_reply_json(struct evhttp_request *req, int status, cJSON *body)
     free(text);
 }
 
-void http_reply_error(struct evhttp_request *req, int status, const char *code, const char *message)
+void http_reply_error(struct http_request *req, int status, const char *code, const char *message)
 {
-    cJSON *o = cJSON_CreateObject();
-    cJSON *e = cJSON_AddObjectToObject(o, "error");
-    cJSON_AddStringToObject(e, "code", code);
-    cJSON_AddStringToObject(e, "message", message);
-    http_reply_json(req, status, o);
+    char *text = http_error_json(code, message);
+    http_reply_text(req, status, "application/json", text, strlen(text));
+    free(text);
 }
 
-/* ---- routing ------------------------------------------------------------- */
-
-static const struct {
-    enum evhttp_cmd_type cmd;
-    unsigned bit;
-    const char *name;
-} http_methods[] = {
-    {EVHTTP_REQ_GET, HTTP_METHOD_GET, "GET"},
-    {EVHTTP_REQ_POST, HTTP_METHOD_POST, "POST"},
-    {EVHTTP_REQ_PUT, HTTP_METHOD_PUT, "PUT"},
-    {EVHTTP_REQ_DELETE, HTTP_METHOD_DELETE, "DELETE"},
-    {EVHTTP_REQ_HEAD, HTTP_METHOD_HEAD, "HEAD"},
-    {EVHTTP_REQ_OPTIONS, HTTP_METHOD_OPTIONS, "OPTIONS"},
-    {EVHTTP_REQ_PATCH, HTTP_METHOD_PATCH, "PATCH"},
-};
-
-static unsigned http_method_bit(enum evhttp_cmd_type cmd, const char **name)
-{
-    for (size_t i = 0; i < sizeof(http_methods) / sizeof(http_methods[0]); i++) {
-        if (http_methods[i].cmd == cmd) {
-            *name = http_methods[i].name;
-            return http_methods[i].bit;
-        }
-    }
-    *name = "?";
-    return 0;
-}
-
-unsigned http_request_method(struct evhttp_request *req)
-{
-    const char *name;
-    return http_method_bit(evhttp_request_get_command(req), &name);
-}
-
-void http_reply_not_allowed(struct evhttp_request *req, unsigned allowed)
+void http_reply_not_allowed(struct http_request *req, unsigned allowed)
 {
     char allow[96] = "";
     size_t n = 0;
@@ -385,22 +729,257 @@ void http_reply_not_allowed(struct evhttp_request *req, unsigned allowed)
             break;
         n += (size_t)w;
     }
-    evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", allow);
+    evhttp_add_header(&req->out, "Allow", allow);
     char msg[160];
     snprintf(msg, sizeof(msg), "this path accepts %s", allow);
     http_reply_error(req, 405, "method_not_allowed", msg);
 }
 
+void http_reply_start(struct http_request *req, int status, int write_timeout_s)
+{
+    struct http_conn *c = req->conn;
+    if (!c || req->answered || req->streaming)
+        return;
+    req->streaming = true;
+    if (req->minor == 0)
+        req->close = true; /* the body runs to the connection's end */
+    http_write_head(c, req->minor, status, &req->out, -1, req->minor == 1, req->close);
+    c->state = HTTP_STREAMING;
+    /* Pieces go out whole, each as soon as it is queued: Nagle would hold
+     * one back until the peer acknowledges the last, and a peer that only
+     * reads delays its acknowledgements. A Unix socket has no such option. */
+    int one = 1;
+    (void)setsockopt(bufferevent_getfd(c->bev), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    struct timeval wtv = {.tv_sec = write_timeout_s, .tv_usec = 0};
+    bufferevent_set_timeouts(c->bev, NULL, write_timeout_s > 0 ? &wtv : NULL);
+    bufferevent_enable(c->bev, EV_WRITE);
+}
+
+int http_reply_chunk(struct http_request *req, const void *data, size_t len)
+{
+    struct http_conn *c = req->conn;
+    if (!c || !req->streaming || req->answered)
+        return -ERR_STATE;
+    if (len == 0)
+        return 0;
+    struct evbuffer *out = bufferevent_get_output(c->bev);
+    if (req->minor == 1) {
+        char size[24];
+        size_t n = 0;
+        char digits[16];
+        size_t nd = 0;
+        for (size_t v = len; v; v >>= 4)
+            digits[nd++] = "0123456789abcdef"[v & 15];
+        while (nd)
+            size[n++] = digits[--nd];
+        size[n++] = '\r';
+        size[n++] = '\n';
+        if (evbuffer_add(out, size, n) != 0 || evbuffer_add(out, data, len) != 0 ||
+            evbuffer_add(out, "\r\n", 2) != 0)
+            return -ERR_TOO_LARGE;
+        return 0;
+    }
+    return evbuffer_add(out, data, len) == 0 ? 0 : -ERR_TOO_LARGE;
+}
+
+void http_reply_end(struct http_request *req)
+{
+    struct http_conn *c = req->conn;
+    if (!c || !req->streaming || req->answered)
+        return;
+    if (req->minor == 1)
+        evbuffer_add(bufferevent_get_output(c->bev), "0\r\n\r\n", 5);
+    struct timeval tv = {.tv_sec = c->srv->cfg.idle_timeout_s, .tv_usec = 0};
+    bufferevent_set_timeouts(c->bev, NULL, c->srv->cfg.idle_timeout_s > 0 ? &tv : NULL);
+    http_request_answered(req);
+}
+
+/* ---- connections --------------------------------------------------------- */
+
+static void http_conn_free(struct http_conn *c)
+{
+    struct http_server *s = c->srv;
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        s->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    s->nconns--;
+    http_count_drop(&s->unauth, &c->unauth);
+    http_count_drop(&s->creds, &c->cred);
+    event_free(c->timer);
+    bufferevent_free(c->bev);
+    free(c);
+}
+
+/* Close c now (or once its dispatch returns): an unanswered request's
+ * on_close hook runs, then the request and the connection are freed. */
+static void http_conn_close(struct http_conn *c)
+{
+    if (c->dead)
+        return;
+    c->dead = true;
+    struct http_request *r = c->req;
+    if (r && !r->answered && r->on_close) {
+        void (*cb)(void *) = r->on_close;
+        r->on_close = NULL;
+        bool was_busy = c->busy;
+        c->busy = true;
+        cb(r->on_close_arg);
+        c->busy = was_busy;
+    }
+    if (c->busy)
+        return;
+    c->req = NULL;
+    if (r)
+        r->conn = NULL;
+    http_request_free(r);
+    http_conn_free(c);
+}
+
+/* Close c unless a handler is running on it (then once it returns). */
+static void http_conn_release(struct http_conn *c)
+{
+    if (c->dead && !c->busy) {
+        struct http_request *r = c->req;
+        c->req = NULL;
+        http_request_free(r);
+        http_conn_free(c);
+    }
+}
+
+/* The current request's answer has been written: on to the next. */
+static void http_conn_next(struct http_conn *c)
+{
+    http_request_free(c->req);
+    c->req = NULL;
+    c->state = HTTP_HEAD;
+    c->started = false;
+    memset(&c->scan, 0, sizeof(c->scan));
+    if (evbuffer_get_length(bufferevent_get_input(c->bev)) == 0) {
+        if (c->eof) {
+            http_conn_close(c);
+            return;
+        }
+        http_conn_arm(c, HTTP_TIMER_IDLE, c->srv->cfg.idle_timeout_s * 1000);
+    }
+    bufferevent_enable(c->bev, EV_READ);
+    http_conn_advance(c);
+}
+
+/* The last answer is written: shut our side, then drain what the peer
+ * still sends for a moment (a TLS connection just closes). */
+static void http_conn_linger(struct http_conn *c)
+{
+    bool unread = c->drain || evbuffer_get_length(bufferevent_get_input(c->bev)) > 0;
+    if (!unread || c->eof || c->srv->cfg.tls || c->timer_kind == HTTP_TIMER_LINGER) {
+        if (c->timer_kind != HTTP_TIMER_LINGER || c->eof)
+            http_conn_close(c);
+        return;
+    }
+    (void)shutdown(bufferevent_getfd(c->bev), SHUT_WR);
+    bufferevent_disable(c->bev, EV_WRITE);
+    bufferevent_enable(c->bev, EV_READ);
+    http_conn_arm(c, HTTP_TIMER_LINGER, HTTP_LINGER_MS);
+}
+
+static void http_conn_written(struct bufferevent *bev, void *arg)
+{
+    struct http_conn *c = arg;
+    (void)bev;
+    if (evbuffer_get_length(bufferevent_get_output(c->bev)) != 0)
+        return;
+    switch (c->state) {
+    case HTTP_WRITING:
+        http_conn_next(c);
+        break;
+    case HTTP_CLOSING:
+        http_conn_linger(c);
+        break;
+    case HTTP_STREAMING:
+        if (c->req && c->req->on_written) {
+            c->busy = true;
+            c->req->on_written(c->req->on_written_arg);
+            c->busy = false;
+            http_conn_release(c);
+        }
+        break;
+    default:
+        break;
+    }
+}
+
+static void http_conn_event(struct bufferevent *bev, short what, void *arg)
+{
+    struct http_conn *c = arg;
+    (void)bev;
+    if (what == BEV_EVENT_CONNECTED)
+        return; /* the TLS handshake is done */
+    if (!(what & BEV_EVENT_EOF) || (what & (BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT))) {
+        http_conn_close(c);
+        return;
+    }
+    c->eof = true;
+    switch (c->state) {
+    case HTTP_WRITING:
+        break; /* the answer goes out; http_conn_next then closes */
+    case HTTP_CLOSING:
+        if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+            http_conn_close(c);
+        break;
+    default:
+        /* A head or body cut short, a held request or a stream whose
+         * peer hung up. */
+        http_conn_close(c);
+        break;
+    }
+}
+
+static void http_conn_timeout(evutil_socket_t fd, short what, void *arg)
+{
+    struct http_conn *c = arg;
+    (void)fd;
+    (void)what;
+    enum http_timer kind = c->timer_kind;
+    c->timer_kind = HTTP_TIMER_NONE;
+    struct http_server *s = c->srv;
+    switch (kind) {
+    case HTTP_TIMER_HEADER:
+        s->stats.timeouts++;
+        if (!c->started) {
+            http_conn_close(c); /* nothing came: nobody to tell */
+            return;
+        }
+        http_conn_fail(c, 1, 408, "request_timeout",
+                       "the request head did not arrive in time: send it whole within the "
+                       "header deadline");
+        break;
+    case HTTP_TIMER_BODY:
+        s->stats.timeouts++;
+        http_conn_fail(c, c->req ? c->req->minor : 1, 408, "request_timeout",
+                       "the request body did not arrive in time");
+        break;
+    case HTTP_TIMER_IDLE:
+    case HTTP_TIMER_LINGER:
+        http_conn_close(c);
+        break;
+    default:
+        break;
+    }
+}
+
+/* ---- admission ----------------------------------------------------------- */
+
 /* The credential a request presents: the Authorization header first (any
  * scheme other than Bearer counts as a wrong credential), else ?token=.
  * Returns 0 none, 1 one found (*cred, *len), -1 an unusable header. */
-static int http_credential(struct evhttp_request *req, const struct evkeyvalq *query,
-                           const char **cred, size_t *len)
+static int http_credential(const struct http_request *req, const char **cred, size_t *len)
 {
-    const char *auth = evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization");
+    const char *auth = http_request_header(req, "Authorization");
     if (auth)
         return http_bearer_parse(auth, cred, len) ? 1 : -1;
-    const char *tok = evhttp_find_header(query, "token");
+    const char *tok = evhttp_find_header(&req->query, "token");
     if (tok && *tok) {
         *cred = tok;
         *len = strlen(tok);
@@ -409,96 +988,327 @@ static int http_credential(struct evhttp_request *req, const struct evkeyvalq *q
     return 0;
 }
 
-/* True when req may proceed; otherwise it has been answered with 401. */
-static bool http_authorized(struct http_server *s, struct evhttp_request *req,
-                            const struct evkeyvalq *query)
+/* Answer the current request with an error, closing the connection when
+ * its body is still unread. */
+static void http_refuse(struct http_conn *c, int status, const char *code, const char *message)
 {
-    const char *cred = NULL;
-    size_t len = 0;
-    int found = http_credential(req, query, &cred, &len);
-    if (found == 1 && s->cfg.authorize && s->cfg.authorize(s->cfg.arg, cred, len))
-        return true;
-    s->stats.unauthorized++;
-    struct evkeyvalq *h = evhttp_request_get_output_headers(req);
-    if (found == 0) {
-        evhttp_add_header(h, "WWW-Authenticate", "Bearer realm=\"coordhub\"");
-        http_reply_error(req, 401, "unauthorized",
-                         "this endpoint needs the admin token (in <state-dir>/token) or an API "
-                         "key: send 'Authorization: Bearer <token>' or add ?token=<token>");
-    } else {
-        evhttp_add_header(h, "WWW-Authenticate",
-                          "Bearer realm=\"coordhub\", error=\"invalid_token\"");
-        http_reply_error(req, 401, "unauthorized", "the credential is not valid");
+    struct http_request *r = c->req;
+    if (r->body_len > 0) {
+        r->close = true;
+        c->drain = true;
     }
-    return false;
+    if (status == 503) {
+        r->close = true;
+        evhttp_add_header(&r->out, "Retry-After", "1");
+    }
+    http_reply_error(r, status, code, message);
 }
 
-static void http_route_request(struct evhttp_request *req, void *arg)
+/* Who the credential is, moving c's count from unauth to that credential.
+ * False when req has been answered (401, or the quota). */
+static bool http_admit_credential(struct http_conn *c, struct http_request *r)
 {
-    struct http_server *s = arg;
-    if (!http_conn_track(s, req)) {
-        s->stats.rejected++;
-        /* Logged at the 1st, 2nd, 4th, 8th… refusal: bounded under a flood. */
-        if ((s->stats.rejected & (s->stats.rejected - 1)) == 0)
-            log_warn("http: connection refused: %zu connections open (%llu refused so far)",
-                     map_len(&s->conns), (unsigned long long)s->stats.rejected);
-        evhttp_add_header(evhttp_request_get_output_headers(req), "Connection", "close");
-        http_reply_error(req, 503, "unavailable", "too many connections; retry later");
-        return;
+    struct http_server *s = c->srv;
+    const char *cred = NULL;
+    size_t len = 0;
+    int found = http_credential(r, &cred, &len);
+    const void *who = NULL;
+    enum http_auth a = HTTP_AUTH_INVALID;
+    if (found == 1 && s->cfg.authorize)
+        a = s->cfg.authorize(s->cfg.arg, cred, len, &who);
+    if (a == HTTP_AUTH_INVALID) {
+        s->stats.unauthorized++;
+        if (found == 0) {
+            evhttp_add_header(&r->out, "WWW-Authenticate", "Bearer realm=\"coordhub\"");
+            http_refuse(c, 401, "unauthorized",
+                        "this endpoint needs the admin token (in <state-dir>/token) or an API "
+                        "key: send 'Authorization: Bearer <token>' or add ?token=<token>");
+        } else {
+            evhttp_add_header(&r->out, "WWW-Authenticate",
+                              "Bearer realm=\"coordhub\", error=\"invalid_token\"");
+            http_refuse(c, 401, "unauthorized", "the credential is not valid");
+        }
+        return false;
     }
-    s->stats.requests++;
-    const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
-    const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
-    if (!path || !*path)
-        path = "/";
-    const char *mname;
-    unsigned mbit = http_method_bit(evhttp_request_get_command(req), &mname);
-    log_debug("http: %s %s", mname, path); /* never the query: it may hold a token */
-    struct evkeyvalq query;
-    TAILQ_INIT(&query);
-    const char *qs = uri ? evhttp_uri_get_query(uri) : NULL;
-    if (qs && evhttp_parse_query_str(qs, &query) != 0) {
-        evhttp_clear_headers(&query);
-        http_reply_error(req, 400, "invalid_argument", "the query string is malformed");
-        return;
+    r->identity = a == HTTP_AUTH_ADMIN ? NULL : who;
+    if (c->cls == HTTP_CLASS_RESERVE && a != HTTP_AUTH_ADMIN) {
+        http_note_rejected(s, "reserve");
+        http_refuse(c, 503, "unavailable",
+                    "the hub is near its connection cap: the remaining connections are reserved "
+                    "for the admin token; retry later");
+        return false;
     }
-    const struct http_route *r = NULL;
+    char key[48];
+    if (a == HTTP_AUTH_ADMIN)
+        snprintf(key, sizeof(key), "%s", HTTP_ADMIN_KEY);
+    else
+        snprintf(key, sizeof(key), "%p", who);
+    if (c->cred && strcmp(c->cred->key, key) == 0)
+        return true;
+    if (http_count_of(&s->creds, key) >= s->cfg.per_credential) {
+        http_note_rejected(s, "credential quota");
+        char msg[200];
+        snprintf(msg, sizeof(msg),
+                 "this credential holds %zu connections, its quota (docs/http-api.md, "
+                 "\"Limits\"): reuse them or close some; retry later",
+                 s->cfg.per_credential);
+        http_refuse(c, 503, "too_many_connections", msg);
+        return false;
+    }
+    http_count_drop(&s->unauth, &c->unauth);
+    http_count_drop(&s->creds, &c->cred);
+    c->cred = http_count_take(&s->creds, key);
+    return true;
+}
+
+static const struct http_route *http_route_find(const struct http_server *s, const char *path)
+{
     for (size_t i = 0; i < s->cfg.nroutes; i++) {
         const struct http_route *c = &s->cfg.routes[i];
         size_t n = strlen(c->path);
         bool prefix = n >= 2 && strcmp(c->path + n - 2, "/*") == 0;
         if (prefix ? strncmp(c->path, path, n - 1) == 0 && path[n - 1] != '\0'
-                   : strcmp(c->path, path) == 0) {
-            r = c;
-            break;
+                   : strcmp(c->path, path) == 0)
+            return c;
+    }
+    return NULL;
+}
+
+/* Decide the request on its head. True when its body (if any) is to be
+ * read and the handler to run; false when it has been answered. */
+static bool http_admit(struct http_conn *c, struct http_request *r)
+{
+    struct http_server *s = c->srv;
+    s->stats.requests++;
+    log_debug("http: %s %s", r->method_name, r->path); /* never the query: it may hold a token */
+    if (!r->method) {
+        r->close = true;
+        http_reply_error(r, 501, "not_implemented",
+                         "the request method is not one this server knows");
+        return false;
+    }
+    r->route = http_route_find(s, r->path);
+    if (c->cls == HTTP_CLASS_OVERFLOW) {
+        r->close = true;
+        if (!r->route || !r->route->overflow || !(r->method & r->route->methods) ||
+            r->body_len > 0) {
+            http_note_rejected(s, "connection cap");
+            http_refuse(c, 503, "unavailable",
+                        "too many connections: the hub is at its connection cap; retry later");
+            return false;
         }
     }
-    /* A request whose oversized body http_intake_check cut off: never
-     * served, and its connection closed (the body is still in it). */
-    if (evhttp_find_header(evhttp_request_get_input_headers(req), HTTP_OVERSIZE_HEADER)) {
-        evhttp_add_header(evhttp_request_get_output_headers(req), "Connection", "close");
-        if ((!r || !r->public) && !http_authorized(s, req, &query))
-            goto out;
-        char msg[96];
-        snprintf(msg, sizeof(msg), "the request body is larger than %zu bytes", s->cfg.max_body);
-        http_reply_error(req, 413, "too_large", msg);
-        goto out;
+    if (r->query_text && evhttp_parse_query_str(r->query_text, &r->query) != 0) {
+        http_refuse(c, 400, "invalid_argument", "the query string is malformed");
+        return false;
     }
     /* Unknown paths need the credential too: only public routes are
      * visible without it. */
-    if ((!r || !r->public) && !http_authorized(s, req, &query))
-        goto out;
-    if (!r)
-        http_reply_error(req, 404, "not_found", "no such endpoint");
-    else if (!(mbit & r->methods))
-        http_reply_not_allowed(req, r->methods);
-    else
-        r->run(s->cfg.arg, req, &query);
-out:
-    evhttp_clear_headers(&query);
+    if ((!r->route || !r->route->public) && !http_admit_credential(c, r))
+        return false;
+    if (r->body_len > s->cfg.max_body) {
+        char msg[96];
+        snprintf(msg, sizeof(msg), "the request body is larger than %zu bytes", s->cfg.max_body);
+        http_refuse(c, 413, "too_large", msg);
+        return false;
+    }
+    return true;
 }
 
-/* ---- the server ---------------------------------------------------------- */
+/* ---- reading ------------------------------------------------------------- */
+
+/* What a reading step did. */
+enum http_step {
+    HTTP_STEP_MORE, /* go on: a head was admitted, its body is next */
+    HTTP_STEP_WAIT, /* more bytes are needed, or the request is answering */
+    HTTP_STEP_GONE, /* the connection was freed */
+};
+
+/* Hand the complete request to its route. */
+static enum http_step http_conn_dispatch(struct http_conn *c)
+{
+    struct http_request *r = c->req;
+    c->state = HTTP_HANDLING;
+    http_conn_arm(c, HTTP_TIMER_NONE, 0);
+    c->busy = true;
+    if (!r->route)
+        http_reply_error(r, 404, "not_found", "no such endpoint");
+    else if (!(r->method & r->route->methods))
+        http_reply_not_allowed(r, r->route->methods);
+    else
+        r->route->run(c->srv->cfg.arg, r, &r->query);
+    c->busy = false;
+    if (c->dead) {
+        http_conn_release(c);
+        return HTTP_STEP_GONE;
+    }
+    return HTTP_STEP_WAIT;
+}
+
+/* Move body bytes into the request; dispatch it once whole. */
+static enum http_step http_conn_read_body(struct http_conn *c)
+{
+    struct http_request *r = c->req;
+    struct evbuffer *in = bufferevent_get_input(c->bev);
+    size_t want = r->body_len - evbuffer_get_length(r->body);
+    size_t avail = evbuffer_get_length(in);
+    if (avail)
+        evbuffer_remove_buffer(in, r->body, avail < want ? avail : want);
+    if (evbuffer_get_length(r->body) < r->body_len)
+        return HTTP_STEP_WAIT;
+    return http_conn_dispatch(c);
+}
+
+/* Scan the input for a head; admit it once complete, and dispatch it
+ * when it has no body. */
+static enum http_step http_conn_read_head(struct http_conn *c)
+{
+    struct http_server *s = c->srv;
+    struct evbuffer *in = bufferevent_get_input(c->bev);
+    size_t len = evbuffer_get_length(in);
+    if (len == 0)
+        return HTTP_STEP_WAIT;
+    if (!c->started) {
+        c->started = true;
+        if (c->timer_kind != HTTP_TIMER_HEADER)
+            http_conn_arm(c, HTTP_TIMER_HEADER, s->cfg.header_timeout_ms);
+    }
+    size_t look = len < s->lim.max_head + 1 ? len : s->lim.max_head + 1;
+    const char *bytes = (const char *)evbuffer_pullup(in, (ev_ssize_t)look);
+    struct http_parse_error err;
+    int n = http_head_scan(&c->scan, bytes, look, &s->lim, &err);
+    if (n == 0)
+        return HTTP_STEP_WAIT;
+    struct http_field fields[HTTP_MAX_FIELDS];
+    struct http_head h = {.fields = fields};
+    if (n < 0 || http_head_parse(bytes, (size_t)n, &s->lim, &h, &err) != 0) {
+        s->stats.malformed++;
+        c->drain = true;
+        http_conn_fail(c, 1, err.status, err.code, err.message);
+        return HTTP_STEP_WAIT;
+    }
+    c->req = http_request_new(c, bytes, (size_t)n, &h);
+    evbuffer_drain(in, (size_t)n);
+    c->busy = true;
+    bool go = http_admit(c, c->req);
+    c->busy = false;
+    if (c->dead) {
+        http_conn_release(c);
+        return HTTP_STEP_GONE;
+    }
+    if (!go)
+        return HTTP_STEP_WAIT;
+    if (c->req->body_len == 0)
+        return http_conn_dispatch(c);
+    c->state = HTTP_BODY;
+    http_conn_arm(c, HTTP_TIMER_BODY, s->cfg.body_timeout_ms);
+    if (c->req->expect_continue && evbuffer_get_length(in) == 0)
+        evbuffer_add(bufferevent_get_output(c->bev), "HTTP/1.1 100 Continue\r\n\r\n", 25);
+    return HTTP_STEP_MORE;
+}
+
+/* Read requests from what the input holds, as far as it goes. */
+static void http_conn_advance(struct http_conn *c)
+{
+    for (;;) {
+        enum http_step step = HTTP_STEP_WAIT;
+        if (c->state == HTTP_HEAD)
+            step = http_conn_read_head(c);
+        else if (c->state == HTTP_BODY)
+            step = http_conn_read_body(c);
+        if (step == HTTP_STEP_GONE)
+            return;
+        if (step == HTTP_STEP_WAIT)
+            break;
+    }
+    if (c->eof && (c->state == HTTP_HEAD || c->state == HTTP_BODY))
+        http_conn_close(c);
+}
+
+static void http_conn_readable(struct bufferevent *bev, void *arg)
+{
+    struct http_conn *c = arg;
+    struct evbuffer *in = bufferevent_get_input(bev);
+    if (c->state == HTTP_CLOSING) {
+        /* Draining: what comes now is never read. */
+        size_t n = evbuffer_get_length(in);
+        c->lingered += n;
+        evbuffer_drain(in, n);
+        if (c->lingered > HTTP_LINGER_MAX)
+            http_conn_close(c);
+        return;
+    }
+    if (c->state == HTTP_HEAD || c->state == HTTP_BODY)
+        http_conn_advance(c);
+    /* Otherwise the input waits (up to the read watermark) for its turn. */
+}
+
+/* ---- accepting ----------------------------------------------------------- */
+
+static void http_accept(void *arg, int fd, const struct sockaddr *sa, socklen_t salen)
+{
+    struct http_server *s = arg;
+    size_t cap = s->cfg.max_connections;
+    if (s->nconns >= cap + s->cfg.overflow) {
+        http_note_rejected(s, "connection cap and overflow");
+        close(fd);
+        return;
+    }
+    struct bufferevent *bev = s->cfg.tls
+                                  ? tls_context_bufferevent(s->cfg.tls, s->base)
+                                  : bufferevent_socket_new(s->base, fd, BEV_OPT_CLOSE_ON_FREE);
+    if (!bev) {
+        close(fd);
+        return;
+    }
+    if (s->cfg.tls && bufferevent_setfd(bev, fd) != 0) {
+        bufferevent_free(bev);
+        close(fd);
+        return;
+    }
+    struct http_conn *c = xcalloc(1, sizeof(*c));
+    c->srv = s;
+    c->bev = bev;
+    c->cls = s->nconns >= cap                          ? HTTP_CLASS_OVERFLOW
+             : s->nconns >= cap - s->cfg.admin_reserve ? HTTP_CLASS_RESERVE
+                                                       : HTTP_CLASS_NORMAL;
+    struct http_addr pa;
+    if (http_addr_from_sockaddr(sa, salen, &pa) == 0) {
+        snprintf(c->peer, sizeof(c->peer), "%s", pa.text);
+        snprintf(c->peer_ip, sizeof(c->peer_ip), "%s", pa.text);
+        char *colon = strrchr(c->peer_ip, ':');
+        if (colon)
+            *colon = '\0';
+    }
+    c->timer = event_new(s->base, -1, 0, http_conn_timeout, c);
+    if (!c->timer)
+        abort(); /* out of memory, as xmalloc would */
+    c->next = s->conns;
+    if (s->conns)
+        s->conns->prev = c;
+    s->conns = c;
+    s->nconns++;
+    bufferevent_setcb(bev, http_conn_readable, http_conn_written, http_conn_event, c);
+    bufferevent_setwatermark(bev, EV_READ, 0, s->read_high);
+    struct timeval wtv = {.tv_sec = s->cfg.idle_timeout_s, .tv_usec = 0};
+    bufferevent_set_timeouts(bev, NULL, s->cfg.idle_timeout_s > 0 ? &wtv : NULL);
+    if (c->cls != HTTP_CLASS_OVERFLOW &&
+        http_count_of(&s->unauth, c->peer_ip) >= s->cfg.unauth_per_peer) {
+        http_note_rejected(s, "unauthenticated quota");
+        char msg[256];
+        snprintf(msg, sizeof(msg),
+                 "%zu connections from %s have not presented a credential yet, its quota "
+                 "(docs/http-api.md, \"Limits\"): send the credential on the first request; "
+                 "retry later",
+                 s->cfg.unauth_per_peer, c->peer_ip);
+        http_conn_fail(c, 1, 503, "too_many_connections", msg);
+        return;
+    }
+    if (c->cls != HTTP_CLASS_OVERFLOW)
+        c->unauth = http_count_take(&s->unauth, c->peer_ip);
+    http_conn_arm(c, HTTP_TIMER_HEADER, s->cfg.header_timeout_ms);
+    bufferevent_enable(bev, EV_READ | EV_WRITE);
+}
 
 static char *http_errf(const char *what, const char *addr, int err)
 {
@@ -533,298 +1343,36 @@ fail:;
     return -err;
 }
 
-/* ---- evhttp's own error pages --------------------------------------------
- *
- * evhttp 2.1 answers some requests itself, before any callback of ours
- * runs and with no hook to change the answer: a body over max_body and a
- * request head over max_headers (413), a malformed request line, header
- * or Content-Length (400), a method it does not know (501). It does so
- * with a small HTML page (evhttp_send_error), written whole into the
- * connection's output buffer, which is empty then (evhttp reads a request
- * only once the previous answer is sent), right before it closes the
- * connection. Every connection's output buffer is watched, and such a
- * page is replaced by the JSON error every other answer has
- * (docs/http-api.md, "Errors"). The watch costs one 15-byte copy per
- * write: only a buffer that ends as evhttp's page does is looked at. */
+/* ---- the server ---------------------------------------------------------- */
 
-#define HTTP_PAGE_TAIL "</BODY></HTML>\n"
-#define HTTP_PAGE_MAX 2048 /* evhttp's pages are a few hundred bytes */
-
-/* The JSON body for an evhttp page of status (caller frees). */
-static char *http_page_json(const struct http_server *s, int status)
+/* The quotas and deadlines of cfg with their defaults filled in
+ * (docs/http-api.md, "Limits"). */
+static void http_config_defaults(struct http_config *cfg)
 {
-    const char *code = "http_error", *fmt = "the request was refused";
-    char msg[256];
-    switch (status) {
-    case 400:
-        code = "bad_request";
-        fmt = NULL;
-        snprintf(msg, sizeof(msg),
-                 "the request is not valid HTTP/1.1 (a malformed request line, header or "
-                 "Content-Length), or its request line with headers passes %zu bytes",
-                 s->cfg.max_headers);
-        break;
-    case 413:
-        code = "too_large";
-        fmt = NULL;
-        snprintf(msg, sizeof(msg),
-                 "the request is too large: a body of at most %zu bytes and a request line "
-                 "with headers of at most %zu bytes are accepted",
-                 s->cfg.max_body, s->cfg.max_headers);
-        break;
-    case 501:
-        code = "not_implemented";
-        fmt = "the request method is not one this server knows";
-        break;
-    default:
-        break;
+    size_t cap = cfg->max_connections ? cfg->max_connections : 1;
+    cfg->max_connections = cap;
+    if (!cfg->overflow) {
+        size_t o = cap / 32;
+        cfg->overflow = o < 16 ? 16 : o > 64 ? 64 : o;
     }
-    if (fmt)
-        snprintf(msg, sizeof(msg), "%s", fmt);
-    cJSON *o = cJSON_CreateObject();
-    cJSON *e = cJSON_AddObjectToObject(o, "error");
-    cJSON_AddStringToObject(e, "code", code);
-    cJSON_AddStringToObject(e, "message", msg);
-    char *text = json_print(o);
-    cJSON_Delete(o);
-    return text;
-}
-
-/* If buf holds exactly one evhttp error page, replace it with its JSON
- * twin (same status line, Date and Connection headers). */
-static void http_page_rewrite(struct http_server *s, struct evbuffer *buf)
-{
-    size_t len = evbuffer_get_length(buf);
-    size_t tail = sizeof(HTTP_PAGE_TAIL) - 1;
-    if (len < 64 || len > HTTP_PAGE_MAX)
-        return;
-    char end[sizeof(HTTP_PAGE_TAIL)];
-    struct evbuffer_ptr at;
-    if (evbuffer_ptr_set(buf, &at, len - tail, EVBUFFER_PTR_SET) != 0 ||
-        evbuffer_copyout_from(buf, &at, end, tail) != (ev_ssize_t)tail ||
-        memcmp(end, HTTP_PAGE_TAIL, tail) != 0)
-        return;
-    char page[HTTP_PAGE_MAX + 1];
-    if (evbuffer_copyout(buf, page, len) != (ev_ssize_t)len)
-        return;
-    page[len] = '\0';
-    char *body = strstr(page, "\r\n\r\n");
-    if (strncmp(page, "HTTP/1.", 7) != 0 || !body || strncmp(body + 4, "<HTML><HEAD>", 12) != 0 ||
-        !memmem(page, (size_t)(body - page) + 2, "\r\nContent-Type: text/html\r\n", 27))
-        return;
-    const char *sp = strchr(page, ' ');
-    int status = 0; /* the three digits evhttp wrote */
-    for (int i = 1; sp && i <= 3 && sp[i] >= '0' && sp[i] <= '9'; i++)
-        status = status * 10 + (sp[i] - '0');
-    const char *eol = strstr(page, "\r\n");
-    if (status < 400 || status > 599 || !eol)
-        return;
-    struct buf out;
-    buf_init(&out, 0);
-    int rc = buf_append(&out, page, (size_t)(eol - page) + 2);
-    /* Keep Date (and any header but the two rewritten). */
-    for (const char *h = eol + 2; !rc && h < body + 2;) {
-        const char *he = strstr(h, "\r\n");
-        if (strncasecmp(h, "Content-Type:", 13) != 0 &&
-            strncasecmp(h, "Content-Length:", 15) != 0 && strncasecmp(h, "Connection:", 11) != 0)
-            rc = buf_append(&out, h, (size_t)(he - h) + 2);
-        h = he + 2;
-    }
-    char *json = http_page_json(s, status);
-    char head[192];
-    snprintf(head, sizeof(head),
-             "Content-Type: application/json\r\nCache-Control: no-store\r\n"
-             "X-Content-Type-Options: nosniff\r\nConnection: close\r\n"
-             "Content-Length: %zu\r\n\r\n",
-             strlen(json) + 1);
-    if (!rc)
-        rc = buf_append_str(&out, head);
-    if (!rc)
-        rc = buf_append_str(&out, json);
-    if (!rc)
-        rc = buf_append(&out, "\n", 1);
-    free(json);
-    if (!rc) {
-        /* The drain and add call http_page_watch again. A buffer whose
-         * start is frozen cannot be drained: the page then goes as it is. */
-        s->rewriting = true;
-        if (evbuffer_drain(buf, len) == 0)
-            (void)evbuffer_add(buf, out.data, out.len);
-        s->rewriting = false;
-    }
-    buf_deinit(&out);
-}
-
-static void http_page_watch(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
-{
-    struct http_server *s = arg;
-    if (info->n_added && !s->rewriting)
-        http_page_rewrite(s, buf);
-}
-
-/* ---- a credential before the body's size ---------------------------------
- *
- * evhttp refuses a body over max_body with 413 before the router could
- * ask for a credential, so a caller without one would learn the size
- * rule before being told to authenticate (docs/http-api.md: every path
- * but /healthz answers 401 first). Each connection's input buffer is
- * watched too: when it begins with a complete request head (at most
- * max_headers bytes) whose Content-Length passes max_body and which
- * presents no valid credential, the head is rewritten before evhttp
- * reads it — Content-Length 0 and HTTP_OVERSIZE_HEADER added — so the
- * request reaches the router without its body, which answers 401 (or 413
- * on a public path) and closes the connection, leaving the body unread.
- * A head that arrives in pieces evhttp has partly read already is not
- * seen whole; it gets evhttp's 413 (as JSON, above). */
-
-/* The value of header name (a "Name:" at a line start) in head, trimmed,
- * into out; false when absent or longer than out. */
-static bool http_head_value(const char *head, const char *name, char *out, size_t outlen)
-{
-    size_t nl = strlen(name);
-    for (const char *l = strstr(head, "\r\n"); l && l[2] != '\r'; l = strstr(l + 2, "\r\n")) {
-        const char *h = l + 2;
-        if (strncasecmp(h, name, nl) != 0 || h[nl] != ':')
-            continue;
-        const char *v = h + nl + 1;
-        while (*v == ' ' || *v == '\t')
-            v++;
-        size_t n = strcspn(v, "\r");
-        while (n > 0 && (v[n - 1] == ' ' || v[n - 1] == '\t'))
-            n--;
-        if (n >= outlen)
-            return false;
-        memcpy(out, v, n);
-        out[n] = '\0';
-        return true;
-    }
-    return false;
-}
-
-/* True when the head (NUL-terminated) presents a valid credential, read
- * as http_credential does: Authorization, else ?token= in the target. */
-static bool http_head_authorized(const struct http_server *s, const char *head)
-{
-    char auth[1024];
-    const char *cred = NULL;
-    size_t len = 0;
-    if (http_head_value(head, "Authorization", auth, sizeof(auth)))
-        return http_bearer_parse(auth, &cred, &len) && s->cfg.authorize &&
-               s->cfg.authorize(s->cfg.arg, cred, len);
-    const char *t = strchr(head, ' ');
-    size_t tn = t ? strcspn(t + 1, " \r") : 0;
-    if (!t || tn == 0)
-        return false;
-    char *target = xmalloc(tn + 1);
-    memcpy(target, t + 1, tn);
-    target[tn] = '\0';
-    bool ok = false;
-    struct evhttp_uri *u = evhttp_uri_parse(target);
-    const char *qs = u ? evhttp_uri_get_query(u) : NULL;
-    struct evkeyvalq q;
-    TAILQ_INIT(&q);
-    if (qs && evhttp_parse_query_str(qs, &q) == 0) {
-        const char *tok = evhttp_find_header(&q, "token");
-        ok = tok && *tok && s->cfg.authorize && s->cfg.authorize(s->cfg.arg, tok, strlen(tok));
-    }
-    evhttp_clear_headers(&q);
-    if (u)
-        evhttp_uri_free(u);
-    free(target);
-    return ok;
-}
-
-/* Rewrite the head at the front of buf as described above when it
- * announces an oversized body without a valid credential. */
-static void http_intake_check(struct http_server *s, struct evbuffer *buf)
-{
-    size_t len = evbuffer_get_length(buf);
-    char start[8];
-    size_t sn = len < sizeof(start) ? len : sizeof(start);
-    if (sn < 4 || evbuffer_copyout(buf, start, sn) != (ev_ssize_t)sn)
-        return;
-    size_t m = 0;
-    while (m < sn && start[m] >= 'A' && start[m] <= 'Z')
-        m++;
-    if (m < 3 || m >= sn || start[m] != ' ')
-        return; /* not a request line: body bytes, or a head evhttp is reading */
-    struct evbuffer_ptr end;
-    if (evbuffer_ptr_set(buf, &end, len < s->cfg.max_headers ? len : s->cfg.max_headers,
-                         EVBUFFER_PTR_SET) != 0)
-        return;
-    struct evbuffer_ptr e = evbuffer_search_range(buf, "\r\n\r\n", 4, NULL, &end);
-    if (e.pos < 0)
-        return;
-    size_t hl = (size_t)e.pos + 4;
-    char *head = xmalloc(hl + 1);
-    if (evbuffer_copyout(buf, head, hl) != (ev_ssize_t)hl) {
-        free(head);
-        return;
-    }
-    head[hl] = '\0';
-    /* Only a plain decimal length is judged; evhttp refuses others. */
-    char cl[32];
-    bool big = false;
-    if (http_head_value(head, "Content-Length", cl, sizeof(cl)) && cl[0] >= '0' && cl[0] <= '9') {
-        char *endp = NULL;
-        errno = 0;
-        unsigned long long n = strtoull(cl, &endp, 10);
-        big = errno == ERANGE || (!errno && !*endp && n > s->cfg.max_body);
-    }
-    if (!big || http_head_authorized(s, head)) {
-        free(head);
-        return;
-    }
-    /* The head again, Content-Length 0 and the marker before the blank line. */
-    struct buf out;
-    buf_init(&out, 0);
-    int rc = 0;
-    for (const char *l = head; !rc && *l;) {
-        const char *le = strstr(l, "\r\n");
-        size_t ln = (size_t)(le - l) + 2;
-        if (ln == 2)
-            rc = buf_append_str(&out, HTTP_OVERSIZE_HEADER ": 1\r\n\r\n");
-        else if (strncasecmp(l, "Content-Length:", 15) == 0)
-            rc = buf_append_str(&out, "Content-Length: 0\r\n");
-        else
-            rc = buf_append(&out, l, ln);
-        l += ln;
-    }
-    if (!rc) {
-        /* The drain and prepend call http_intake_watch again. The
-         * prepend cannot fail where the drain did not (both change the
-         * start); a frozen start leaves the head as it came (evhttp's 413). */
-        s->rewriting = true;
-        if (evbuffer_drain(buf, hl) == 0)
-            (void)evbuffer_prepend(buf, out.data, out.len);
-        s->rewriting = false;
-    }
-    buf_deinit(&out);
-    free(head);
-}
-
-static void http_intake_watch(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
-{
-    struct http_server *s = arg;
-    if (info->n_added && !s->rewriting)
-        http_intake_check(s, buf);
-}
-
-/* evhttp's bufferevent hook: a socket (plain) or TLS bufferevent whose
- * output is watched for evhttp's error pages and whose input for heads
- * of oversized bodies. NULL (out of memory) makes evhttp drop the
- * connection. */
-static struct bufferevent *http_bufferevent(struct event_base *base, void *arg)
-{
-    struct http_server *s = arg;
-    struct bufferevent *bev = s->cfg.tls ? tls_context_bufferevent(s->cfg.tls, base)
-                                         : bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
-    if (bev && (!evbuffer_add_cb(bufferevent_get_output(bev), http_page_watch, s) ||
-                !evbuffer_add_cb(bufferevent_get_input(bev), http_intake_watch, s))) {
-        bufferevent_free(bev);
-        return NULL;
-    }
-    return bev;
+    /* A quarter of the cap, but never below 16 (or the cap itself). */
+    size_t quarter = cap / 4 > 16 ? cap / 4 : cap < 16 ? cap : 16;
+    if (!cfg->unauth_per_peer)
+        cfg->unauth_per_peer = quarter;
+    if (!cfg->per_credential)
+        cfg->per_credential = quarter;
+    if (!cfg->admin_reserve)
+        cfg->admin_reserve = cap / 16;
+    if (cfg->admin_reserve >= cap)
+        cfg->admin_reserve = cap - 1;
+    if (!cfg->max_line)
+        cfg->max_line = HTTP_DEFAULT_MAX_LINE;
+    if (cfg->max_line > cfg->max_headers)
+        cfg->max_line = cfg->max_headers;
+    if (cfg->header_timeout_ms <= 0)
+        cfg->header_timeout_ms = HTTP_DEFAULT_HEADER_MS;
+    if (cfg->body_timeout_ms <= 0)
+        cfg->body_timeout_ms = HTTP_DEFAULT_BODY_MS;
 }
 
 int http_server_new(struct event_base *base, const struct http_config *cfg,
@@ -851,30 +1399,25 @@ int http_server_new(struct event_base *base, const struct http_config *cfg,
     struct http_server *s = xcalloc(1, sizeof(*s));
     s->base = base;
     s->cfg = *cfg;
+    http_config_defaults(&s->cfg);
     s->bound = bound;
-    map_init(&s->conns);
-    s->evh = evhttp_new(base);
-    if (!s->evh) {
-        close(fd);
-        free(s);
-        *errmsg = xstrdup("cannot create the HTTP server");
-        return -ENOMEM;
-    }
-    evhttp_set_max_body_size(s->evh, (ev_ssize_t)cfg->max_body);
-    evhttp_set_max_headers_size(s->evh, (ev_ssize_t)cfg->max_headers);
-    evhttp_set_timeout(s->evh, cfg->idle_timeout_s);
-    /* Every method reaches the router, which answers 405 with Allow. */
-    evhttp_set_allowed_methods(s->evh, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
-                                           EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD |
-                                           EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
-    evhttp_set_gencb(s->evh, http_route_request, s);
-    evhttp_set_bevcb(s->evh, http_bufferevent, s);
-    if (!evhttp_accept_socket_with_handle(s->evh, fd)) {
-        close(fd);
-        evhttp_free(s->evh);
+    s->lim.max_line = s->cfg.max_line;
+    s->lim.max_head = s->cfg.max_headers;
+    s->lim.max_fields = HTTP_MAX_FIELDS;
+    /* A whole head and one byte more (431 is seen), and no less than
+     * a socket read's worth. */
+    s->read_high = s->cfg.max_headers + 1 > 16384 ? s->cfg.max_headers + 1 : 16384;
+    map_init(&s->unauth);
+    map_init(&s->creds);
+    /* Out of descriptors the listener pauses accepting (net/listener.h). */
+    struct listener_config lc = {.what = "HTTP", .pause_ms = 100, .log_interval_ms = 10000};
+    int rc = listener_new(base, fd, &lc, http_accept, s, &s->listener);
+    if (rc) {
+        map_deinit(&s->unauth);
+        map_deinit(&s->creds);
         free(s);
         *errmsg = xstrdup("cannot accept connections on the HTTP socket");
-        return -ENOMEM;
+        return rc;
     }
     *out = s;
     return 0;
@@ -884,13 +1427,13 @@ void http_server_free(struct http_server *s)
 {
     if (!s)
         return;
-    /* Frees every connection; their close callbacks free the records. */
-    evhttp_free(s->evh);
-    size_t it = 0;
-    void *v;
-    while (map_next(&s->conns, &it, NULL, &v))
-        free(v); /* not reached: evhttp_free closed them all */
-    map_deinit(&s->conns);
+    listener_free(s->listener);
+    /* Not from inside a handler: no connection is busy, so each close
+     * frees at once (its hook runs first). */
+    while (s->conns)
+        http_conn_close(s->conns);
+    http_counts_free(&s->unauth);
+    http_counts_free(&s->creds);
     free(s);
 }
 
@@ -907,5 +1450,8 @@ bool http_server_tls(const struct http_server *s)
 void http_server_stats(const struct http_server *s, struct http_stats *out)
 {
     *out = s->stats;
-    out->connections = map_len(&s->conns);
+    out->connections = s->nconns;
+    struct listener_stats ls;
+    listener_stats(s->listener, &ls);
+    out->accept_failures = ls.failures;
 }

@@ -1,5 +1,5 @@
 /* sse — Server-Sent Events: the frame encoding (pure) and one stream over
- * an evhttp request (transport).
+ * an HTTP request of net/http.h (transport).
  *
  * A stream answers its request with `200 text/event-stream`, sends the
  * `retry:` line first, then whatever its owner hands it, plus a comment
@@ -26,7 +26,7 @@
 #include "base/err.h"
 
 struct event_base;
-struct evhttp_request;
+struct http_request;
 struct http_server;
 struct sse_stream;
 
@@ -65,7 +65,7 @@ struct sse_stream_cbs {
 /* Take req over as an event stream (req came through srv's router). Sends
  * the response head and the retry line at once. Never NULL. */
 struct sse_stream *sse_stream_start(struct http_server *srv, struct event_base *base,
-                                    struct evhttp_request *req, const struct sse_stream_opts *opts,
+                                    struct http_request *req, const struct sse_stream_opts *opts,
                                     const struct sse_stream_cbs *cbs, void *arg);
 /* Queue len bytes (whole frames). 0; -ERR_TOO_LARGE when they would take
  * the queue past max_pending (nothing is queued and the stream is
@@ -81,10 +81,10 @@ bool sse_stream_closing(const struct sse_stream *s);
 void sse_stream_close(struct sse_stream *s);
 /* End the stream in order: the chunked body is terminated after what is
  * queued, so the peer sees a complete response, and the connection stays
- * open for its next request with idle_s as its idle timeout again (0:
- * none). Sends fail from now on; `closed` runs from the loop, as for
- * sse_stream_close. A stream whose peer is gone just closes. */
-void sse_stream_end(struct sse_stream *s, int idle_s);
+ * open for its next request (with its idle timeout again). Sends fail
+ * from now on; `closed` runs from the loop, as for sse_stream_close. A
+ * stream whose peer is gone just closes. */
+void sse_stream_end(struct sse_stream *s);
 /* End the stream now, without callbacks. NULL ok. */
 void sse_stream_free(struct sse_stream *s);
 

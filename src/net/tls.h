@@ -28,7 +28,7 @@ COORDHUB_MUST_CHECK int tls_context_new(const char *cert_path, const char *key_p
 /* NULL ok. Connections made from it keep what they need. */
 void tls_context_free(struct tls_context *t);
 /* A bufferevent for one accepted connection, in the TLS accepting state
- * and without a socket yet (evhttp sets it, which starts the handshake);
+ * and without a socket yet (http.c sets it, which starts the handshake);
  * it closes the socket and frees its TLS state when freed. A peer that
  * closes without a close_notify alert ends the connection normally.
  * NULL when out of memory. */

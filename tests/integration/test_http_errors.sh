@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Every HTTP error is JSON, {"error":{"code","message"}} with its status,
-# including the answers libevent gives before the hub's router runs: a
-# body over 1 MiB (413), a malformed request or oversized request head
-# (400 or 413), an unknown method (501); the router's own 404 and 405
+# including the answers the server gives on the head before the router
+# runs: a body over 1 MiB (413), a malformed request or oversized request
+# head (400, 414 or 431), an unknown method (501); the router's own 404 and 405
 # too. A request with an oversized body and no valid credential gets 401
 # like any unauthenticated request (the credential is judged before the
 # body's size), on a public path 413. Nothing is recorded, and the hub

@@ -88,7 +88,7 @@ code=$(curl -s -o /dev/null -w '%{http_code}' "${TLS[@]}" "$URL/status")
 curl -s "${TLS[@]}" "${AUTH[@]}" "$URL/status" >"$WORK/status"
 [ "$(jq -r .enabled "$WORK/status")" = true ] && ok "GET /status with the token over TLS" ||
   fail "status: $(cat "$WORK/status")"
-# evhttp's own refusals are JSON over TLS too, and 401 comes before 413.
+# The server's own refusals are JSON over TLS too, and 401 comes before 413.
 head -c $((1024 * 1024 + 1)) /dev/zero | tr '\0' ' ' >"$WORK/big"
 code=$(curl -s -o "$WORK/big-out" -w '%{http_code}' "${TLS[@]}" "${AUTH[@]}" -H 'Content-Type: application/json' \
   --data-binary @"$WORK/big" "$URL/events")

@@ -1,7 +1,11 @@
 /* Unit tests for http: the pure parts (HOST:PORT parsing with loopback
  * detection, bracketed IPv6, bare ports, refusals; Bearer credentials) and
  * the server on an ephemeral loopback port (routing, credentials, the
- * connection cap and its accounting as connections come and go). */
+ * connection cap and its accounting as connections come and go;
+ * pipelined requests answered in order, HEAD, a body with Expect,
+ * HTTP/1.0; a held request answered later or whose peer hangs up; a
+ * streamed answer followed by the next request; the header and body
+ * deadlines). */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -110,24 +114,88 @@ static void test_http__bearer(void **state)
 
 /* ---- the server ---------------------------------------------------------- */
 
-static void ping(void *arg, struct evhttp_request *req, const struct evkeyvalq *query)
+static void ping(void *arg, struct http_request *req, const struct evkeyvalq *query)
 {
     (void)arg;
     (void)query;
     http_reply_text(req, 200, "text/plain", "pong", 4);
 }
 
-static bool check_secret(void *arg, const char *cred, size_t len)
+static enum http_auth check_secret(void *arg, const char *cred, size_t len, const void **who)
 {
     (void)arg;
-    return len == 6 && memcmp(cred, "secret", 6) == 0;
+    *who = NULL;
+    return len == 6 && memcmp(cred, "secret", 6) == 0 ? HTTP_AUTH_ADMIN : HTTP_AUTH_INVALID;
+}
+
+/* A held request (/hold): answered later by the test, or its close hook
+ * runs when the peer hangs up. */
+static struct http_request *held;
+static int held_closed;
+
+static void held_gone(void *arg)
+{
+    (void)arg;
+    held_closed++;
+    held = NULL;
+}
+
+static void hold(void *arg, struct http_request *req, const struct evkeyvalq *query)
+{
+    (void)arg;
+    (void)query;
+    held = req;
+    http_request_on_close(req, held_gone, NULL);
+}
+
+/* A stream (/stream): two pieces, then its end. */
+static void stream(void *arg, struct http_request *req, const struct evkeyvalq *query)
+{
+    (void)arg;
+    (void)query;
+    http_reply_start(req, 200, 5);
+    assert_int_equal(http_reply_chunk(req, "abc", 3), 0);
+    assert_int_equal(http_reply_chunk(req, "defgh", 5), 0);
+    http_reply_end(req);
+}
+
+/* A stream ended later (/stream-late): one piece now, the end when the
+ * test says. */
+static struct http_request *streaming;
+
+static void stream_late(void *arg, struct http_request *req, const struct evkeyvalq *query)
+{
+    (void)arg;
+    (void)query;
+    http_reply_start(req, 200, 5);
+    assert_int_equal(http_reply_chunk(req, "xyz", 3), 0);
+    streaming = req;
+}
+
+/* /echo: the body back, with the header X-Tag. */
+static void echo(void *arg, struct http_request *req, const struct evkeyvalq *query)
+{
+    (void)arg;
+    (void)query;
+    size_t n;
+    const char *body = http_request_body(req, &n);
+    const char *tag = http_request_header(req, "x-tag");
+    http_request_add_header(req, "X-Tag", tag ? tag : "none");
+    http_reply_text(req, 200, "text/plain", body, n);
 }
 
 static const struct http_route routes[] = {
-    {"/ping", HTTP_METHOD_GET, true, ping},
-    {"/private", HTTP_METHOD_GET | HTTP_METHOD_DELETE, false, ping},
-    {"/tree/*", HTTP_METHOD_GET, true, ping},
+    {"/ping", HTTP_METHOD_GET | HTTP_METHOD_HEAD, true, false, ping},
+    {"/hold", HTTP_METHOD_GET, true, false, hold},
+    {"/stream", HTTP_METHOD_GET, true, false, stream},
+    {"/stream-late", HTTP_METHOD_GET, true, false, stream_late},
+    {"/echo", HTTP_METHOD_POST, true, false, echo},
+    {"/private", HTTP_METHOD_GET | HTTP_METHOD_DELETE, false, false, ping},
+    {"/tree/*", HTTP_METHOD_GET, true, false, ping},
 };
+
+/* Deadlines for the next server_new (0: the server's defaults). */
+static int header_ms, body_ms;
 
 static struct http_server *server_new(struct event_base *base, size_t max_connections)
 {
@@ -142,6 +210,8 @@ static struct http_server *server_new(struct event_base *base, size_t max_connec
     cfg.routes = routes;
     cfg.nroutes = sizeof(routes) / sizeof(routes[0]);
     cfg.authorize = check_secret;
+    cfg.header_timeout_ms = header_ms;
+    cfg.body_timeout_ms = body_ms;
     struct http_server *s = NULL;
     char *err = NULL;
     if (http_server_new(base, &cfg, &s, &err) != 0)
@@ -302,11 +372,203 @@ static void test_http__connection_cap_and_accounting(void **state)
     event_base_free(base);
 }
 
+/* Send text on fd, run the loop, and return everything read within
+ * ms (caller frees); *closed when the server closed. */
+static char *client_exchange(struct event_base *base, int fd, const char *text, int ms,
+                             bool *closed)
+{
+    if (text)
+        assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    char *all = calloc(1, 65536);
+    size_t got = 0;
+    *closed = false;
+    int64_t deadline = clock_mono_ns() + (int64_t)ms * 1000000;
+    while (clock_mono_ns() < deadline && !*closed) {
+        spin(base);
+        ssize_t r = recv(fd, all + got, 65535 - got, MSG_DONTWAIT);
+        if (r == 0)
+            *closed = true;
+        else if (r > 0)
+            got += (size_t)r;
+    }
+    all[got] = '\0';
+    return all;
+}
+
+static int count(const char *hay, const char *needle)
+{
+    int n = 0;
+    for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle))
+        n++;
+    return n;
+}
+
+static void test_http__pipelined_head_and_body(void **state)
+{
+    (void)state;
+    struct event_base *base = event_base_new();
+    struct http_server *s = server_new(base, 16);
+    int fd = client_connect(s);
+    bool closed;
+    /* Three requests in one write: answered in order, the HEAD one with
+     * its length and no body, the POST with its body echoed. */
+    char *r = client_exchange(base, fd,
+                              GET("/ping") "HEAD /ping HTTP/1.1\r\nHost: t\r\n\r\n"
+                                           "POST /echo HTTP/1.1\r\nHost: t\r\nX-Tag: seven\r\n"
+                                           "Content-Length: 5\r\n\r\nhello",
+                              300, &closed);
+    assert_false(closed);
+    assert_int_equal(count(r, "HTTP/1.1 200 OK\r\n"), 3);
+    assert_int_equal(count(r, "Content-Length: 4\r\n"), 2);
+    assert_int_equal(count(r, "pong"), 1); /* not for HEAD */
+    const char *e = strstr(r, "X-Tag: seven\r\n");
+    assert_non_null(e);
+    assert_non_null(strstr(e, "\r\n\r\nhello"));
+    free(r);
+    /* Expect: 100-continue gets its interim answer before the body. */
+    r = client_exchange(base, fd,
+                        "POST /echo HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\n"
+                        "Content-Length: 2\r\n\r\n",
+                        100, &closed);
+    assert_string_equal(r, "HTTP/1.1 100 Continue\r\n\r\n");
+    free(r);
+    r = client_exchange(base, fd, "ok", 100, &closed);
+    assert_non_null(strstr(r, "HTTP/1.1 200 OK\r\n"));
+    assert_non_null(strstr(r, "\r\n\r\nok"));
+    free(r);
+    /* HTTP/1.0 closes after its answer unless it asks to keep alive. */
+    r = client_exchange(base, fd, "GET /ping HTTP/1.0\r\n\r\n", 300, &closed);
+    assert_true(closed);
+    assert_non_null(strstr(r, "HTTP/1.0 200 OK\r\n"));
+    assert_non_null(strstr(r, "Connection: close\r\n"));
+    free(r);
+    close(fd);
+    http_server_free(s);
+    event_base_free(base);
+}
+
+static void test_http__held_and_streamed(void **state)
+{
+    (void)state;
+    struct event_base *base = event_base_new();
+    struct http_server *s = server_new(base, 16);
+    int fd = client_connect(s);
+    bool closed;
+    /* Held, then answered: the answer reaches the peer, the connection
+     * goes on. */
+    char *r = client_exchange(base, fd, GET("/hold"), 100, &closed);
+    assert_string_equal(r, "");
+    free(r);
+    assert_non_null(held);
+    http_reply_text(held, 200, "text/plain", "late", 4);
+    held = NULL;
+    r = client_exchange(base, fd, NULL, 100, &closed);
+    assert_non_null(strstr(r, "\r\n\r\nlate"));
+    free(r);
+    assert_int_equal(held_closed, 0); /* answering removed the hook */
+    /* A stream: chunked pieces and the last chunk, then the next request. */
+    r = client_exchange(base, fd, GET("/stream"), 100, &closed);
+    assert_non_null(strstr(r, "Transfer-Encoding: chunked\r\n"));
+    assert_non_null(strstr(r, "\r\n\r\n3\r\nabc\r\n5\r\ndefgh\r\n0\r\n\r\n"));
+    free(r);
+    r = client_exchange(base, fd, GET("/ping"), 100, &closed);
+    assert_non_null(strstr(r, "pong"));
+    free(r);
+    /* An HTTP/1.0 stream: a plain body to the connection's end. */
+    int fd10 = client_connect(s);
+    r = client_exchange(base, fd10, "GET /stream HTTP/1.0\r\n\r\n", 300, &closed);
+    assert_true(closed);
+    assert_null(strstr(r, "chunked"));
+    assert_non_null(strstr(r, "\r\n\r\nabcdefgh"));
+    free(r);
+    close(fd10);
+    /* Ended once all of it was written: the connection still closes. */
+    fd10 = client_connect(s);
+    r = client_exchange(base, fd10, "GET /stream-late HTTP/1.0\r\n\r\n", 100, &closed);
+    assert_false(closed);
+    assert_non_null(strstr(r, "\r\n\r\nxyz"));
+    free(r);
+    assert_non_null(streaming);
+    http_reply_end(streaming);
+    streaming = NULL;
+    r = client_exchange(base, fd10, NULL, 300, &closed);
+    assert_true(closed);
+    free(r);
+    close(fd10);
+    /* Held, then the peer hangs up: its hook runs at once. */
+    r = client_exchange(base, fd, GET("/hold"), 100, &closed);
+    free(r);
+    assert_non_null(held);
+    close(fd);
+    spin(base);
+    assert_int_equal(held_closed, 1);
+    assert_null(held);
+    struct http_stats st;
+    http_server_stats(s, &st);
+    assert_int_equal(st.connections, 0);
+    http_server_free(s);
+    event_base_free(base);
+}
+
+static void test_http__deadlines(void **state)
+{
+    (void)state;
+    header_ms = 200;
+    body_ms = 200;
+    struct event_base *base = event_base_new();
+    struct http_server *s = server_new(base, 16);
+    bool closed;
+    /* A head that keeps trickling is cut 200 ms after its first byte. */
+    int fd = client_connect(s);
+    char *r = client_exchange(base, fd, "GET /ping HTTP/1.1\r\n", 120, &closed);
+    assert_false(closed);
+    free(r);
+    r = client_exchange(base, fd, "Host: t\r\n", 300, &closed);
+    assert_true(closed);
+    assert_non_null(strstr(r, "HTTP/1.1 408 Request Timeout\r\n"));
+    assert_non_null(strstr(r, "\"request_timeout\""));
+    free(r);
+    close(fd);
+    /* A connection that sends nothing is closed without an answer. */
+    fd = client_connect(s);
+    r = client_exchange(base, fd, NULL, 400, &closed);
+    assert_true(closed);
+    assert_string_equal(r, "");
+    free(r);
+    close(fd);
+    /* A body that does not come in time: 408. */
+    fd = client_connect(s);
+    r = client_exchange(base, fd, "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 9\r\n\r\nab",
+                        400, &closed);
+    assert_true(closed);
+    assert_non_null(strstr(r, "HTTP/1.1 408 "));
+    free(r);
+    close(fd);
+    /* A keep-alive connection idle between requests is not cut by the
+     * header deadline (its idle timeout is 30 s). */
+    fd = client_connect(s);
+    r = client_exchange(base, fd, GET("/ping"), 100, &closed);
+    free(r);
+    r = client_exchange(base, fd, NULL, 400, &closed);
+    assert_false(closed);
+    free(r);
+    close(fd);
+    struct http_stats st;
+    http_server_stats(s, &st);
+    assert_int_equal(st.timeouts, 3);
+    http_server_free(s);
+    event_base_free(base);
+    header_ms = body_ms = 0;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_http__routing_and_credentials),
         cmocka_unit_test(test_http__connection_cap_and_accounting),
+        cmocka_unit_test(test_http__pipelined_head_and_body),
+        cmocka_unit_test(test_http__held_and_streamed),
+        cmocka_unit_test(test_http__deadlines),
         cmocka_unit_test(test_http__addr_ipv4),
         cmocka_unit_test(test_http__addr_ipv6_localhost_and_bare_port),
         cmocka_unit_test(test_http__addr_refusals),
