@@ -263,6 +263,7 @@ static void api_metrics(void *arg, struct http_request *req, const struct evkeyv
         .http_accept_failures_total = hs.accept_failures,
         .http_timeouts_total = hs.timeouts,
         .http_malformed_total = hs.malformed,
+        .http_dropped_total = hs.dropped,
         .http_unauthorized_total = hs.unauthorized,
         .events_post_reserved_total = rest_events_reserved(a->rest),
     };

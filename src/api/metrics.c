@@ -430,6 +430,10 @@ int metrics_render(struct buf *out, const struct metrics_hub *hub, const struct 
                          "HTTP request heads refused as malformed or over a limit.",
                          face->http_malformed_total);
     if (!rc)
+        rc = metrics_u64(out, "coordhub_http_dropped_total", "counter",
+                         "Silent HTTP connections closed to make room at the full cap.",
+                         face->http_dropped_total);
+    if (!rc)
         rc = metrics_u64(out, "coordhub_http_unauthorized_total", "counter",
                          "HTTP requests answered 401.", face->http_unauthorized_total);
     if (!rc)

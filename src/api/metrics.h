@@ -125,6 +125,7 @@ struct metrics_face {
     uint64_t http_rejected_total;        /* refused by the connection cap or a quota */
     uint64_t http_timeouts_total;        /* closed at a header or body deadline */
     uint64_t http_malformed_total;       /* heads refused by the parser */
+    uint64_t http_dropped_total;         /* silent connections closed at the full cap */
     uint64_t http_accept_failures_total; /* accept() failed for want of descriptors */
     uint64_t http_unauthorized_total;    /* 401 answers */
     uint64_t events_post_reserved_total; /* POST /events refused for a reserved type */

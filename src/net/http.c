@@ -35,7 +35,9 @@
  * Counting: every accepted connection counts (nconns) against
  * max_connections; the last `admin_reserve` slots below the cap are for
  * the admin token, `overflow` more beyond it only for overflow routes
- * (/healthz), and beyond those a connection is closed at accept.
+ * (/healthz); when those are taken too, a new connection closes the
+ * oldest silent one (waiting for a head it has sent nothing of), and
+ * only when there is none is it closed at accept.
  * Connections without a valid credential yet are counted per peer address
  * (`unauth`), those with one per credential (`creds`); both are quotas.
  *
@@ -1245,11 +1247,32 @@ static void http_conn_readable(struct bufferevent *bev, void *arg)
 
 /* ---- accepting ----------------------------------------------------------- */
 
+/* Every slot, overflow included, is taken: close the oldest connection
+ * that is waiting for a head and has sent none of it (a fresh connection
+ * that said nothing, or an idle keep-alive one), so that silent
+ * connections cannot keep /healthz and credentialed clients out. False
+ * when every connection is doing something. */
+static bool http_drop_silent(struct http_server *s)
+{
+    struct http_conn *victim = NULL;
+    for (struct http_conn *c = s->conns; c; c = c->next)
+        if (c->state == HTTP_HEAD && !c->started && !c->req && !c->busy && !c->dead)
+            victim = c; /* the list runs newest first: the last one is the oldest */
+    if (!victim)
+        return false;
+    s->stats.dropped++;
+    if ((s->stats.dropped & (s->stats.dropped - 1)) == 0)
+        log_warn("http: every slot taken: closed the oldest silent connection (%llu so far)",
+                 (unsigned long long)s->stats.dropped);
+    http_conn_close(victim);
+    return true;
+}
+
 static void http_accept(void *arg, int fd, const struct sockaddr *sa, socklen_t salen)
 {
     struct http_server *s = arg;
     size_t cap = s->cfg.max_connections;
-    if (s->nconns >= cap + s->cfg.overflow) {
+    if (s->nconns >= cap + s->cfg.overflow && !http_drop_silent(s)) {
         http_note_rejected(s, "connection cap and overflow");
         close(fd);
         return;

@@ -151,6 +151,7 @@ struct http_stats {
     uint64_t timeouts;        /* connections closed at a header or body deadline */
     uint64_t malformed;       /* requests refused by the parser (400, 411, 414, 431, 501, 505) */
     uint64_t accept_failures; /* accept() failed for want of descriptors (net/listener.h) */
+    uint64_t dropped;         /* silent connections closed for a new one at the full cap */
 };
 
 /* Bind cfg->addr and serve on base. On error *out is NULL, *errmsg

@@ -10,7 +10,9 @@
 #     credential's quota, and the admin token still gets in;
 #   - with 60 connections open the last slots take the admin token only;
 #   - at the cap /healthz is still answered (then closed), anything else
-#     503; beyond the overflow a connection is closed at once.
+#     503; beyond the overflow a new connection closes the oldest silent
+#     one (and is served), and when no connection is silent any more it is
+#     closed at once.
 # Loopback addresses 127.0.0.x stand for distinct peers. Bounded: about
 # 110 connections, each answer awaited for at most 5 s.
 source "$(dirname "$0")/lib.sh"
@@ -89,7 +91,8 @@ def say(name, r):
     print("%s %d %s %s" % (name, r[0], r[1], "closed" if r[2] else "open"))
 
 # 1. the unauthenticated quota of 127.0.0.1
-for _ in range(16):
+first = conn("127.0.0.1")
+for _ in range(15):
     conn("127.0.0.1")
 time.sleep(0.3)
 say("unauth-17th", read(conn("127.0.0.1")))
@@ -124,6 +127,25 @@ for _ in range(16):
     conn("127.0.0.45")
 time.sleep(0.3)
 say("beyond-overflow", answer(conn("127.0.0.46"), "/healthz"))
+first.settimeout(1)
+try:
+    gone = first.recv(1) == b""
+except socket.timeout:
+    gone = False
+except OSError:
+    gone = True
+print("oldest-silent %s" % ("closed" if gone else "open"))
+# the answered connection has gone: one more fills every slot again, then
+# every connection still open starts a head: none is silent any more
+conn("127.0.0.45")
+time.sleep(0.2)
+for s in held:
+    try:
+        s.sendall(b"G")
+    except OSError:
+        pass
+time.sleep(0.3)
+say("all-busy", answer(conn("127.0.0.47"), "/healthz"))
 for s in held:
     s.close()
 time.sleep(0.5)
@@ -144,6 +166,9 @@ has "reserve-admin 200 - open" && ok "in the reserve the admin token gets in" ||
 has "overflow-healthz 200 - closed" && ok "at the cap /healthz is answered, then closed" ||
   fail "overflow healthz"
 has "overflow-admin 503 unavailable closed" && ok "at the cap anything else is 503" || fail "overflow other"
-has "beyond-overflow 0 - closed" && ok "beyond the overflow: closed at once" || fail "beyond overflow"
+has "beyond-overflow 200 - closed" && ok "beyond the overflow: /healthz still answered" ||
+  fail "beyond overflow"
+has "oldest-silent closed" && ok "... the oldest silent connection made room" || fail "oldest silent"
+has "all-busy 0 - closed" && ok "with no silent connection left: closed at once" || fail "all busy"
 has "after 200 - open" && ok "once they go, the hub serves as before" || fail "after"
 finish
