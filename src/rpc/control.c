@@ -6,7 +6,8 @@
  *   - one table (control_kinds) maps kinds to their wire names and says
  *     who sends each; parse and build both go through it;
  *   - a refused line leaves *out cleared (but for the kind and token of a
- *     request, control.h) and its text freed; nothing is half-parsed;
+ *     request, control.h) and its text freed unless it holds that token;
+ *     nothing is half-parsed;
  *   - every string of a built tree is wiped before the tree is freed,
  *     and json_print_line leaves no copy behind: a line may carry the
  *     admin token or a new API key. */
@@ -257,22 +258,23 @@ static const char *control_shown(const char *name)
     return name;
 }
 
-static int control_refuse(struct control_msg *out, cJSON *root, int rc, bool keep_auth)
+/* Clear *out after a fault, keeping a request's kind and, for the
+ * owner's kinds (keep_token), its token: the text holding it then stays
+ * with the message until control_msg_free. */
+static int control_refuse(struct control_msg *out, cJSON *root, int rc, bool keep_token)
 {
     enum control_kind kind = out->kind;
     bool given = out->token_given;
     memset(out, 0, sizeof(*out));
-    if (keep_auth) {
-        /* The token stays readable for the hub's check; the text holding
-         * it goes with the message. */
-        out->kind = kind;
-        out->token_given = given;
-        out->root = root;
-        const cJSON *t = cJSON_GetObjectItemCaseSensitive(root, "token");
-        out->token = cJSON_IsString(t) ? t->valuestring : NULL;
+    out->kind = control_is_request_kind(kind) ? kind : CONTROL_NONE;
+    if (!keep_token) {
+        cJSON_Delete(root);
         return rc;
     }
-    cJSON_Delete(root);
+    out->token_given = given;
+    out->root = root;
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(root, "token");
+    out->token = cJSON_IsString(t) ? t->valuestring : NULL;
     return rc;
 }
 

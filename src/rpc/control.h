@@ -136,9 +136,9 @@ bool control_is_line(const char *p, size_t n);
 
 /* Parse a request line (without its newline) into *out. 0, or a negative
  * error with *e filled and *out cleared except, once the kind is known,
- * kind, token and token_given (so an unauthenticated request can be
- * refused as such before its members are judged). Either way the caller
- * ends with control_msg_free(out). */
+ * kind and, for admin, key and stop, token and token_given (so an
+ * unauthenticated request can be refused as such before its members are
+ * judged). Either way the caller ends with control_msg_free(out). */
 int control_parse_request(const char *p, size_t n, struct control_msg *out,
                           struct control_error *e);
 

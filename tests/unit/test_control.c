@@ -388,6 +388,11 @@ static void test_control__refused_request_keeps_kind_and_token(void **state)
     assert_null(p.token);
     const char *attach = "{\"coordhub\":\"attach\",\"cwd\":1,\"token\":\"abc\"}";
     assert_int_equal(control_parse_request(attach, strlen(attach), &p, &e), -ERR_INVALID);
+    assert_int_equal(p.kind, CONTROL_ATTACH);
+    assert_null(p.token);
+    control_msg_free(&p);
+    const char *unknown = "{\"coordhub\":\"frob\",\"token\":\"abc\"}";
+    assert_int_equal(control_parse_request(unknown, strlen(unknown), &p, &e), -ERR_INVALID);
     assert_int_equal(p.kind, CONTROL_NONE);
     assert_null(p.token);
     control_msg_free(&p);
