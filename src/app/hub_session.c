@@ -1,10 +1,13 @@
 /* hub_session — connections and the MCP host.
  *
  * Every connection to hub.sock is one MCP session. Its first line may be a
- * control line (`{"coordhub":…}`) from `coordhub mcp`:
+ * control line (`{"coordhub":…}`, parsed and built by rpc/control.h;
+ * docs/socket-protocol.md) from `coordhub mcp`:
  *   attach  — sent with SCM_RIGHTS carrying the IDE's stdin and stdout: the
  *             session then reads and writes those descriptors directly and
- *             the socket stays open only as the bridge's control channel;
+ *             the socket stays open only as the bridge's control channel
+ *             (an attach whose descriptors did not arrive is answered
+ *             "refused": the bridge relays instead);
  *   resume  — the same without descriptors (relay fallback).
  * Either may carry the original `initialize` params ("init") and agent id,
  * so a bridge whose hub died re-attaches to a new hub without the IDE
@@ -13,8 +16,10 @@
  * name) when the token is the workspace's admin token, and is refused
  * otherwise (hub_control.c). {"coordhub":"key",…} (`coordhub key …`,
  * hub_keys.c) and {"coordhub":"stop",…} (`coordhub stop`, hub_control.c)
- * are not sessions but admin requests: answered, then closed. Any other
- * first line is an ordinary MCP message.
+ * are not sessions but admin requests: answered, then closed. A control
+ * line the hub cannot read is answered with why and closed
+ * (hub_control_invalid). Any other first line is an ordinary MCP
+ * message.
  *
  * Over the control channel the hub tells the bridge the session's initialize
  * params and agent id as they become known ("session"), and "bye" when the
