@@ -185,8 +185,8 @@ void hub_control_refuse(struct hub *h, int fd, enum control_kind kind, const cha
 void hub_control_invalid(struct hub *h, int fd, const struct control_msg *ctl,
                          const struct control_error *e)
 {
-    bool owner =
-        ctl->kind == CONTROL_ADMIN || ctl->kind == CONTROL_KEY || ctl->kind == CONTROL_STOP;
+    bool owner = ctl->kind == CONTROL_ADMIN || ctl->kind == CONTROL_KEY ||
+                 ctl->kind == CONTROL_STOP || (ctl->kind == CONTROL_CALL && ctl->token_given);
     const char *refusal = owner ? hub_control_refusal(h, ctl) : NULL;
     if (refusal) {
         hub_control_refuse(h, fd, ctl->kind, refusal);

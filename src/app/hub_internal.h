@@ -350,6 +350,8 @@ struct hub_session *hub_session_find(struct hub *h, uint64_t id);
  * no transport yet. */
 struct hub_session *hub_session_new(struct hub *h);
 void hub_session_close(struct hub_session *s);
+/* Close s in the next loop turn (from inside its own handlers). */
+void hub_session_close_later(struct hub_session *s);
 void hub_session_maybe_finish(struct hub_session *s);
 void hub_sessions_close_all(struct hub *h);
 /* Send m on the session's bridge control channel, if it has one. */
@@ -431,6 +433,11 @@ void hub_control_stop(struct hub *h, int fd, const struct control_msg *ctl);
 /* Send what the peers take now of the answers still going out, then drop
  * them (teardown). */
 void hub_control_close(struct hub *h);
+
+/* hub_oneshot.c */
+/* Run the one-shot call ctl ({"coordhub":"call",…}) on fd (taken) and
+ * answer it in one line; admin: it carried the admin token (checked). */
+void hub_oneshot_start(struct hub *h, int fd, const struct control_msg *ctl, bool admin);
 
 /* hub_keys.c */
 /* Load <state-dir>/keys.json into h->keys. 0, or an error (printed on

@@ -118,6 +118,14 @@ static void hub_session_deferred_close(evutil_socket_t fd, short what, void *arg
     free(d);
 }
 
+void hub_session_close_later(struct hub_session *s)
+{
+    struct hub_deferred *d = xmalloc(sizeof(*d));
+    d->hub = s->hub;
+    d->id = s->id;
+    event_base_once(s->hub->base, -1, EV_TIMEOUT, hub_session_deferred_close, d, NULL);
+}
+
 static void hub_mcp_send(void *host, struct mcp_session *m, const char *msg, size_t len)
 {
     struct hub_session *s = mcp_session_userdata(m);
@@ -134,10 +142,7 @@ static void hub_mcp_send(void *host, struct mcp_session *m, const char *msg, siz
         /* We may be inside this session's own handler: close next turn. */
         s->input_closed = true;
         s->inflight = 0;
-        struct hub_deferred *d = xmalloc(sizeof(*d));
-        d->hub = s->hub;
-        d->id = s->id;
-        event_base_once(s->hub->base, -1, EV_TIMEOUT, hub_session_deferred_close, d, NULL);
+        hub_session_close_later(s);
     }
 }
 
@@ -505,8 +510,9 @@ static bool hub_socket_full(const struct hub *h, bool admin)
     return h->stopping || h->nsock_sessions >= cap;
 }
 
-/* Answer one JSON-RPC error line naming the cap on fd (taken), then close. */
-static void hub_socket_refuse(struct hub *h, int fd, bool admin)
+/* Answer one line naming the cap on fd (taken), then close: a JSON-RPC
+ * error, or for a one-shot call (kind) its control answer. */
+static void hub_socket_refuse(struct hub *h, int fd, bool admin, enum control_kind kind)
 {
     h->metrics.socket_refused_total++;
     char msg[160];
@@ -517,10 +523,15 @@ static void hub_socket_refuse(struct hub *h, int fd, bool admin)
                  "coordhub: session limit reached (%zu open; the socket takes %zu, %zu of them "
                  "kept for the admin token)",
                  h->nsock_sessions, h->sock_max_sessions, h->sock_admin_reserve);
-    char *line = jsonrpc_build_error(NULL, -32000, msg, NULL);
     hub_socket_warn(&h->sock_refused_logged_ns, &h->sock_refused_unlogged,
                     admin ? "an admin session refused at the session cap"
                           : "a session refused at the session cap");
+    if (kind == CONTROL_CALL) {
+        struct control_msg m = control_answer_fail(kind, err_name(-ERR_UNAVAILABLE), msg);
+        hub_control_send_msg(h, fd, &m);
+        return;
+    }
+    char *line = jsonrpc_build_error(NULL, -32000, msg, NULL);
     hub_control_send(h, fd, line);
     free(line);
 }
@@ -612,7 +623,8 @@ static void hub_first_read_cb(evutil_socket_t fd, short what, void *arg)
     struct control_msg ctl;
     struct control_error e;
     int rc = hub_first_line(buf, (size_t)n, nl, &ctl, &e);
-    bool admin = ctl.kind == CONTROL_ADMIN;
+    /* A one-shot call with a token is the owner's; without one, an agent's. */
+    bool admin = ctl.kind == CONTROL_ADMIN || (ctl.kind == CONTROL_CALL && ctl.token_given);
     const char *refusal = admin && rc == 0 ? hub_control_refusal(h, &ctl) : NULL;
     if (rc != 0 || refusal || ctl.kind == CONTROL_KEY || ctl.kind == CONTROL_STOP) {
         /* One answer line, then the connection closes. */
@@ -635,7 +647,10 @@ static void hub_first_read_cb(evutil_socket_t fd, short what, void *arg)
         hub_control_send_msg(h, (int)fd, &no);
     } else if (hub_socket_full(h, admin)) {
         hub_close_fds(fds, nfds);
-        hub_socket_refuse(h, (int)fd, admin);
+        hub_socket_refuse(h, (int)fd, admin, ctl.kind);
+    } else if (ctl.kind == CONTROL_CALL) {
+        hub_close_fds(fds, nfds);
+        hub_oneshot_start(h, (int)fd, &ctl, admin);
     } else {
         hub_session_open(h, (int)fd, &ctl, buf, (size_t)n, nl, fds, nfds);
     }

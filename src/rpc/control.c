@@ -37,9 +37,10 @@ static const struct {
 } control_kinds[] = {
     {"attach", CONTROL_ATTACH, FROM_CLIENT},  {"resume", CONTROL_RESUME, FROM_CLIENT},
     {"admin", CONTROL_ADMIN, FROM_CLIENT},    {"key", CONTROL_KEY, FROM_CLIENT},
-    {"stop", CONTROL_STOP, FROM_CLIENT},      {"attached", CONTROL_ATTACHED, FROM_HUB},
-    {"session", CONTROL_SESSION, FROM_HUB},   {"bye", CONTROL_BYE, FROM_HUB},
-    {"stopping", CONTROL_STOPPING, FROM_HUB}, {"refused", CONTROL_REFUSED, FROM_HUB},
+    {"stop", CONTROL_STOP, FROM_CLIENT},      {"call", CONTROL_CALL, FROM_CLIENT},
+    {"attached", CONTROL_ATTACHED, FROM_HUB}, {"session", CONTROL_SESSION, FROM_HUB},
+    {"bye", CONTROL_BYE, FROM_HUB},           {"stopping", CONTROL_STOPPING, FROM_HUB},
+    {"refused", CONTROL_REFUSED, FROM_HUB},
 };
 
 #define CONTROL_NKINDS (sizeof(control_kinds) / sizeof(control_kinds[0]))
@@ -62,7 +63,7 @@ static enum control_kind control_kind_find(const char *name, enum control_from f
 
 static bool control_is_request_kind(enum control_kind k)
 {
-    return k >= CONTROL_ATTACH && k <= CONTROL_STOP;
+    return k >= CONTROL_ATTACH && k <= CONTROL_CALL;
 }
 
 /* ---- recognising -------------------------------------------------------- */
@@ -198,6 +199,19 @@ static int control_parse_key(const cJSON *o, struct control_key *k, struct contr
     return rc;
 }
 
+static int control_parse_call(const cJSON *o, struct control_call *c, struct control_error *e)
+{
+    static const char why[] = "tool: required (the name of a tool, as in tools/list)";
+    int rc = control_str(o, "tool", false, &c->tool, why, e);
+    if (rc == 0 && (!c->tool || !c->tool[0]))
+        rc = control_fail(e, -ERR_INVALID, "%s", why);
+    const cJSON *args = cJSON_GetObjectItemCaseSensitive(o, "arguments");
+    if (rc == 0 && args && !cJSON_IsNull(args) && !cJSON_IsObject(args))
+        rc = control_fail(e, -ERR_INVALID, "%s", "arguments: must be an object");
+    c->arguments = cJSON_IsObject(args) ? args : NULL;
+    return rc;
+}
+
 static int control_parse_answer(const cJSON *o, struct control_answer *a, struct control_error *e)
 {
     const cJSON *ok = cJSON_GetObjectItemCaseSensitive(o, "ok");
@@ -291,12 +305,12 @@ int control_parse_request(const char *p, size_t n, struct control_msg *out, stru
     if (out->kind == CONTROL_NONE) {
         const char *shown = control_shown(name);
         control_fail(e, -ERR_INVALID,
-                     "unknown control line kind%s%s%s (attach, resume, admin, key or stop)",
+                     "unknown control line kind%s%s%s (attach, resume, admin, key, stop or call)",
                      *shown ? " \"" : "", shown, *shown ? "\"" : "");
         return control_refuse(out, root, -ERR_INVALID, false);
     }
-    bool authed =
-        out->kind == CONTROL_ADMIN || out->kind == CONTROL_KEY || out->kind == CONTROL_STOP;
+    bool authed = out->kind == CONTROL_ADMIN || out->kind == CONTROL_KEY ||
+                  out->kind == CONTROL_STOP || out->kind == CONTROL_CALL;
     if (authed) {
         const cJSON *t = cJSON_GetObjectItemCaseSensitive(root, "token");
         out->token_given = t != NULL;
@@ -306,6 +320,8 @@ int control_parse_request(const char *p, size_t n, struct control_msg *out, stru
         rc = control_parse_attach(root, &out->u.attach, e);
     else if (out->kind == CONTROL_KEY)
         rc = control_parse_key(root, &out->u.key, e);
+    else if (out->kind == CONTROL_CALL)
+        rc = control_parse_call(root, &out->u.call, e);
     if (rc)
         return control_refuse(out, root, rc, authed);
     out->root = root;
@@ -437,6 +453,10 @@ char *control_build(const struct control_msg *m)
     case CONTROL_KEY:
         control_build_key(o, &m->u.key);
         break;
+    case CONTROL_CALL:
+        control_add_str(o, "tool", m->u.call.tool);
+        control_add_obj(o, "arguments", m->u.call.arguments);
+        break;
     case CONTROL_SESSION:
         control_add_obj(o, "init", m->u.session.init);
         control_add_str(o, "agentId", m->u.session.agent_id);
@@ -450,7 +470,8 @@ char *control_build(const struct control_msg *m)
     default:
         break;
     }
-    if (m->kind == CONTROL_ADMIN || m->kind == CONTROL_KEY || m->kind == CONTROL_STOP)
+    if (m->kind == CONTROL_ADMIN || m->kind == CONTROL_KEY || m->kind == CONTROL_STOP ||
+        m->kind == CONTROL_CALL)
         control_add_str(o, "token", m->token);
     char *line = json_print_line(o);
     control_wipe(o);

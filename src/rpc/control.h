@@ -3,7 +3,7 @@
  *
  * A control line is one line of JSON whose first member is "coordhub",
  * naming its kind. A client's first line on hub.sock may be one (a
- * request): attach, resume, admin, key or stop; the hub sends the bridge
+ * request): attach, resume, admin, key, stop or call; the hub sends the bridge
  * attached, session, bye, stopping or refused on the control channel, and
  * answers key and stop requests, and every request it refuses, with an
  * answer line {"coordhub":KIND,"ok":…}.
@@ -46,6 +46,7 @@ enum control_kind {
     CONTROL_ADMIN,  /* the CLI: an admin MCP session follows */
     CONTROL_KEY,    /* `coordhub key`: one request, one answer */
     CONTROL_STOP,   /* `coordhub stop`: one request, one answer */
+    CONTROL_CALL,   /* a one-shot tool call: one request, one answer */
     /* The hub to an attached bridge. */
     CONTROL_ATTACHED, /* the descriptors were taken */
     CONTROL_SESSION,  /* what the bridge needs to re-attach */
@@ -81,6 +82,12 @@ struct control_key {
     const char *id;                                 /* revoke: required */
 };
 
+/* call: one tool call without an MCP session. */
+struct control_call {
+    const char *tool;       /* required */
+    const cJSON *arguments; /* an object, or NULL for {} */
+};
+
 /* session: the session's initialize params and agent, once known. */
 struct control_session {
     const cJSON *init;    /* or NULL */
@@ -106,13 +113,15 @@ struct control_answer {
 
 struct control_msg {
     enum control_kind kind;
-    /* admin, key, stop: the admin token. token_given: the member is there
-     * (token is NULL when it is not a string). */
+    /* admin, key, stop, call: the admin token (optional for call).
+     * token_given: the member is there (token is NULL when it is not a
+     * string). */
     const char *token;
     bool token_given;
     union {
         struct control_attach attach;   /* ATTACH, RESUME */
         struct control_key key;         /* KEY */
+        struct control_call call;       /* CALL */
         struct control_session session; /* SESSION */
         struct control_refused refused; /* REFUSED */
         struct control_answer answer;   /* ANSWER */
@@ -136,7 +145,7 @@ bool control_is_line(const char *p, size_t n);
 
 /* Parse a request line (without its newline) into *out. 0, or a negative
  * error with *e filled and *out cleared except, once the kind is known,
- * kind and, for admin, key and stop, token and token_given (so an
+ * kind and, for admin, key, stop and call, token and token_given (so an
  * unauthenticated request can be refused as such before its members are
  * judged). Either way the caller ends with control_msg_free(out). */
 int control_parse_request(const char *p, size_t n, struct control_msg *out,

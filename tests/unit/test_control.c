@@ -145,6 +145,37 @@ static void test_control__key_requests_round_trip(void **state)
     control_line_free(line);
 }
 
+static void test_control__call_round_trip(void **state)
+{
+    (void)state;
+    cJSON *args = cJSON_Parse("{\"file\":\"src/a.c\"}");
+    struct control_msg m = {.kind = CONTROL_CALL, .token = "t0k"};
+    m.u.call = (struct control_call){.tool = "check_lock", .arguments = args};
+    struct control_msg p;
+    char *line = round_trip(&m, true, &p);
+    assert_string_equal(p.u.call.tool, "check_lock");
+    assert_true(cJSON_Compare(p.u.call.arguments, args, 1));
+    assert_true(p.token_given);
+    assert_string_equal(p.token, "t0k");
+    control_msg_free(&p);
+    control_line_free(line);
+    cJSON_Delete(args);
+    /* Without the token (an agent's call) and without arguments. */
+    struct control_msg bare = {.kind = CONTROL_CALL};
+    bare.u.call.tool = "list_locked_files";
+    line = round_trip(&bare, true, &p);
+    assert_string_equal(line, "{\"coordhub\":\"call\",\"tool\":\"list_locked_files\"}\n");
+    assert_false(p.token_given);
+    assert_null(p.u.call.arguments);
+    control_msg_free(&p);
+    control_line_free(line);
+    struct control_msg ans = control_answer_ok(CONTROL_CALL, NULL);
+    line = round_trip(&ans, false, &p);
+    assert_int_equal(p.u.answer.of, CONTROL_CALL);
+    control_msg_free(&p);
+    control_line_free(line);
+}
+
 static void test_control__hub_lines_round_trip(void **state)
 {
     (void)state;
@@ -272,7 +303,7 @@ static void test_control__malformed_lines_refused(void **state)
     REQ_REFUSED("{\"coordhub\":\"frob\"}", -ERR_INVALID, "unknown control line kind \"frob\"");
     /* A kind that is not plain text is not repeated. */
     REQ_REFUSED("{\"coordhub\":\"a\\nb\"}", -ERR_INVALID,
-                "unknown control line kind (attach, resume, admin, key or stop)");
+                "unknown control line kind (attach, resume, admin, key, stop or call)");
     /* Hub lines are not requests, nor requests hub lines. */
     REQ_REFUSED("{\"coordhub\":\"attached\"}", -ERR_INVALID, "unknown control line kind");
     REPLY_REFUSED("{\"coordhub\":\"attach\"}", -ERR_INVALID, "unknown control line kind");
@@ -339,6 +370,11 @@ static void test_control__ill_typed_members_refused(void **state)
                 "rate: must be a number");
     REQ_REFUSED("{\"coordhub\":\"key\",\"op\":\"create\",\"burst\":1.5}", -ERR_INVALID,
                 "burst: must be an integer");
+    REQ_REFUSED("{\"coordhub\":\"call\"}", -ERR_INVALID, "tool: required");
+    REQ_REFUSED("{\"coordhub\":\"call\",\"tool\":\"\"}", -ERR_INVALID, "tool: required");
+    REQ_REFUSED("{\"coordhub\":\"call\",\"tool\":[]}", -ERR_INVALID, "tool: required");
+    REQ_REFUSED("{\"coordhub\":\"call\",\"tool\":\"x\",\"arguments\":[1]}", -ERR_INVALID,
+                "arguments: must be an object");
     /* null stands for absent where the hub always took it so. */
     struct control_msg p;
     struct control_error e;
@@ -413,6 +449,7 @@ int main(void)
         cmocka_unit_test(test_control__attach_and_resume_round_trip),
         cmocka_unit_test(test_control__admin_and_stop_carry_the_token),
         cmocka_unit_test(test_control__key_requests_round_trip),
+        cmocka_unit_test(test_control__call_round_trip),
         cmocka_unit_test(test_control__hub_lines_round_trip),
         cmocka_unit_test(test_control__answers_round_trip),
         cmocka_unit_test(test_control__recognises_control_lines),
