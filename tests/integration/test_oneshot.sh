@@ -12,10 +12,12 @@ source "$(dirname "$0")/lib.sh"
 
 start_hub && ok "hub up"
 
-if python3 - "$STATE/hub.sock" "$(cat "$STATE/token")" <<'PY'
-import json, socket, sys, threading, time
+if python3 - "$STATE/hub.sock" "$(cat "$STATE/token")" "$(dirname "$0")" <<'PY'
+import json, sys, threading, time
 
 SOCK, TOKEN = sys.argv[1], sys.argv[2]
+sys.path.insert(0, sys.argv[3])
+from sockline import exchange
 failed = 0
 
 def check(cond, name, got=None):
@@ -34,21 +36,9 @@ def call(tool, args=None, token=None, extra=b"", hold=None):
         line["arguments"] = args
     if token is not None:
         line["token"] = token
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.connect(SOCK)
-    s.settimeout(hold if hold else 30)
-    s.sendall((json.dumps(line) + "\n").encode() + extra)
-    buf = b""
-    try:
-        while True:
-            d = s.recv(65536)
-            if not d:
-                break
-            buf += d
-    except socket.timeout:
-        s.close()
+    buf = exchange(SOCK, (json.dumps(line) + "\n").encode() + extra, hold if hold else 30)
+    if buf is None:
         return None
-    s.close()
     return [json.loads(l) for l in buf.decode().splitlines() if l]
 
 def one(answers):

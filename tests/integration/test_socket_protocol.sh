@@ -17,27 +17,7 @@ TOKEN=$(cat "$STATE/token")
 # send TEXT: write TEXT (raw bytes; no newline added) as a connection's
 # first bytes and print every line the hub answers before it closes the
 # connection (or 5 s pass: then "TIMEOUT").
-send() {
-  python3 - "$STATE/hub.sock" "$1" <<'PY'
-import socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-s.connect(sys.argv[1])
-s.settimeout(5)
-s.sendall(sys.argv[2].encode("utf-8", "surrogateescape"))
-buf = b""
-try:
-    while True:
-        d = s.recv(65536)
-        if not d:
-            break
-        buf += d
-except socket.timeout:
-    print("TIMEOUT")
-except ConnectionResetError:
-    pass  # the hub closed with our bytes unread (an oversize line): its answer came first
-sys.stdout.write(buf.decode("utf-8", "replace"))
-PY
-}
+send() { python3 "$(dirname "$0")/sockline.py" "$STATE/hub.sock" "$1"; }
 
 # refused NAME TEXT KIND CODE MESSAGE: TEXT is answered with exactly one
 # line, a refusal of kind KIND with CODE whose error contains MESSAGE.
