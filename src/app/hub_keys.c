@@ -24,7 +24,6 @@
  * `admin` call every tool as the session's own agent, like any HTTP MCP
  * session (never admin: no forced unlock, no acting for another agent). */
 #define _GNU_SOURCE
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
