@@ -27,6 +27,7 @@
 #include "base/json.h"
 #include "base/xmalloc.h"
 #include "net/fdpass.h"
+#include "rpc/control.h"
 
 #define BRIDGE_MAX_RESTARTS 10
 #define BRIDGE_CTL_MAX (1024 * 1024)
@@ -47,53 +48,72 @@ static void bridge_log(const char *fmt, const char *arg)
     fputc('\n', stderr);
 }
 
-/* The control line for attach/resume. */
-static char *bridge_ctl_line(struct bridge *b, const char *kind)
+/* The control line for attach/resume (rpc/control.h). */
+static char *bridge_ctl_line(struct bridge *b, enum control_kind kind)
 {
-    cJSON *m = cJSON_CreateObject();
-    cJSON_AddStringToObject(m, "coordhub", kind);
-    if (b->init)
-        cJSON_AddItemToObject(m, "init", cJSON_Duplicate(b->init, 1));
-    if (b->agent_id)
-        cJSON_AddStringToObject(m, "agentId", b->agent_id);
-    if (b->opt->agent)
-        cJSON_AddStringToObject(m, "agent", b->opt->agent);
+    struct control_msg m = {.kind = kind};
+    m.u.attach.init = b->init;
+    m.u.attach.agent_id = b->agent_id;
+    m.u.attach.agent = b->opt->agent;
     /* Relative paths of a client without MCP roots resolve against the
      * directory the IDE started the bridge in (docs/architecture.md). */
     char cwd[PATH_MAX];
-    if (getcwd(cwd, sizeof(cwd)))
-        cJSON_AddStringToObject(m, "cwd", cwd);
-    char *text = json_print_line(m);
-    cJSON_Delete(m);
-    return text;
+    if (getcwd(cwd, sizeof(cwd)) && cwd[0] == '/')
+        m.u.attach.cwd = cwd;
+    return control_build(&m);
 }
 
-static void bridge_learn(struct bridge *b, const cJSON *msg)
+static void bridge_learn(struct bridge *b, const struct control_session *msg)
 {
-    const cJSON *init = cJSON_GetObjectItemCaseSensitive(msg, "init");
-    if (cJSON_IsObject(init)) {
+    if (msg->init) {
         cJSON_Delete(b->init);
-        b->init = cJSON_Duplicate(init, 1);
+        b->init = cJSON_Duplicate(msg->init, 1);
     }
-    const char *agent = json_get_str(msg, "agentId", NULL);
-    if (agent) {
+    if (msg->agent_id) {
         free(b->agent_id);
-        b->agent_id = xstrdup(agent);
+        b->agent_id = xstrdup(msg->agent_id);
     }
 }
 
-/* BRIDGE_FULL: the hub answered a JSON-RPC error instead of taking the
- * session (its session cap, hub_session.c): starting another hub would
- * not help, so the bridge says why and exits. */
+/* Say why the hub refused the session, if line says it did: a control
+ * answer that is not ok, or a JSON-RPC error (its session cap). */
+static bool bridge_refusal(const char *line, size_t len)
+{
+    if (control_is_line(line, len)) {
+        struct control_msg m;
+        struct control_error e;
+        bool no = control_parse_reply(line, len, &m, &e) == 0 && m.kind == CONTROL_ANSWER &&
+                  !m.u.answer.ok;
+        if (no)
+            bridge_log("the hub refused the session: %s", m.u.answer.error);
+        control_msg_free(&m);
+        return no;
+    }
+    int err = 0;
+    cJSON *msg = json_parse_bounded(line, len, JSON_MAX_DEPTH, &err);
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(msg, "id");
+    const cJSON *error = cJSON_GetObjectItemCaseSensitive(msg, "error");
+    bool no = (!id || cJSON_IsNull(id)) && cJSON_IsObject(error);
+    if (no)
+        bridge_log("the hub refused the session: %s",
+                   json_get_str(error, "message", "no reason given"));
+    cJSON_Delete(msg);
+    return no;
+}
+
+/* BRIDGE_FULL: the hub answered a JSON-RPC error (its session cap,
+ * hub_session.c) or a control refusal instead of taking the session:
+ * starting another hub would not help, so the bridge says why and exits.
+ * BRIDGE_REFUSED: the hub did not get the descriptors; relay instead. */
 enum bridge_outcome { BRIDGE_BYE, BRIDGE_STOPPED, BRIDGE_HUB_LOST, BRIDGE_REFUSED, BRIDGE_FULL };
 
 /* Handover mode: pass fds 0 and 1, then follow the control channel. */
 static enum bridge_outcome bridge_attach(struct bridge *b, int sock)
 {
-    char *line = bridge_ctl_line(b, "attach");
+    char *line = bridge_ctl_line(b, CONTROL_ATTACH);
     int fds[2] = {0, 1};
     int rc = fdpass_send(sock, line, strlen(line), fds, 2);
-    free(line);
+    control_line_free(line);
     if (rc)
         return BRIDGE_HUB_LOST;
     struct buf in;
@@ -110,26 +130,24 @@ static enum bridge_outcome bridge_attach(struct bridge *b, int sock)
         char *nl;
         while ((nl = memchr(in.data, '\n', in.len))) {
             size_t len = (size_t)(nl - in.data);
-            int err = 0;
-            cJSON *msg = json_parse_bounded(in.data, len, JSON_MAX_DEPTH, &err);
-            buf_consume(&in, len + 1);
-            const char *kind = json_get_str(msg, "coordhub", "");
-            const cJSON *error = cJSON_GetObjectItemCaseSensitive(msg, "error");
-            if (!attached && !*kind && cJSON_IsObject(error)) {
-                bridge_log("the hub refused the session: %s",
-                           json_get_str(error, "message", "no reason given"));
+            struct control_msg msg;
+            struct control_error e;
+            int prc = control_parse_reply(in.data, len, &msg, &e);
+            if (!attached && (prc != 0 || msg.kind == CONTROL_ANSWER) &&
+                bridge_refusal(in.data, len))
                 out = BRIDGE_FULL;
-            } else if (strcmp(kind, "attached") == 0)
+            else if (msg.kind == CONTROL_ATTACHED)
                 attached = true;
-            else if (strcmp(kind, "refused") == 0)
+            else if (msg.kind == CONTROL_REFUSED)
                 refused = true;
-            else if (strcmp(kind, "session") == 0)
-                bridge_learn(b, msg);
-            else if (strcmp(kind, "bye") == 0)
+            else if (msg.kind == CONTROL_SESSION)
+                bridge_learn(b, &msg.u.session);
+            else if (msg.kind == CONTROL_BYE)
                 out = BRIDGE_BYE;
-            else if (strcmp(kind, "stopping") == 0)
+            else if (msg.kind == CONTROL_STOPPING)
                 out = BRIDGE_STOPPED;
-            cJSON_Delete(msg);
+            control_msg_free(&msg);
+            buf_consume(&in, len + 1);
             if (out == BRIDGE_BYE || out == BRIDGE_STOPPED || out == BRIDGE_FULL)
                 goto done;
         }
@@ -178,16 +196,7 @@ static bool bridge_relay_refused(const struct buf *first, size_t total)
     const char *nl = first->data ? memchr(first->data, '\n', first->len) : NULL;
     if (!nl || total != (size_t)(nl - first->data) + 1)
         return false;
-    int err = 0;
-    cJSON *msg = json_parse_bounded(first->data, (size_t)(nl - first->data), JSON_MAX_DEPTH, &err);
-    const cJSON *id = cJSON_GetObjectItemCaseSensitive(msg, "id");
-    const cJSON *error = cJSON_GetObjectItemCaseSensitive(msg, "error");
-    bool refused = cJSON_IsNull(id) && cJSON_IsObject(error);
-    if (refused)
-        bridge_log("the hub refused the session: %s",
-                   json_get_str(error, "message", "no reason given"));
-    cJSON_Delete(msg);
-    return refused;
+    return bridge_refusal(first->data, (size_t)(nl - first->data));
 }
 
 /* Relay mode: copy stdin → socket and socket → stdout. */
@@ -196,9 +205,9 @@ static enum bridge_outcome bridge_relay(struct bridge *b, int sock, bool *stdin_
     {
         /* Always: besides a re-attach's init params it carries --agent and
          * the working directory paths resolve against. */
-        char *line = bridge_ctl_line(b, "resume");
+        char *line = bridge_ctl_line(b, CONTROL_RESUME);
         int rc = bridge_write_all(sock, line, strlen(line));
-        free(line);
+        control_line_free(line);
         if (rc)
             return BRIDGE_HUB_LOST;
     }

@@ -13,6 +13,7 @@
 #include "app/cli.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +31,7 @@
 #include "core/path.h"
 #include "base/xmalloc.h"
 #include "core/events_filter.h"
+#include "rpc/control.h"
 
 #ifndef COORDHUB_VERSION
 #define COORDHUB_VERSION "0.0.0"
@@ -889,91 +891,50 @@ static void cli_key_header(void)
            "SUBSCRIBE", "SIG", "RATE", "CREATED", "REVOKED");
 }
 
-/* The create request from the options; NULL with a message on stderr. */
-static cJSON *cli_key_create_request(const struct options *o)
+/* Fill the create request from the options; CLI_OK, or the exit code
+ * with a message on stderr. */
+static int cli_key_create_request(const struct options *o, struct control_key *k)
 {
-    cJSON *req = cJSON_CreateObject();
-    cJSON_AddStringToObject(req, "coordhub", "key");
-    cJSON_AddStringToObject(req, "op", "create");
-    if (o->name)
-        cJSON_AddStringToObject(req, "name", o->name);
-    if (o->publish)
-        cJSON_AddStringToObject(req, "publish", o->publish);
-    if (o->subscribe)
-        cJSON_AddStringToObject(req, "subscribe", o->subscribe);
-    if (o->access)
-        cJSON_AddStringToObject(req, "state", o->access);
-    if (o->require_signature)
-        cJSON_AddBoolToObject(req, "requireSignature", 1);
+    k->op = CONTROL_KEY_CREATE;
+    k->name = o->name;
+    k->publish = o->publish;
+    k->subscribe = o->subscribe;
+    k->state = o->access;
+    k->require_signature = o->require_signature;
     if (o->rate) {
         char *end;
         errno = 0;
-        double v = strtod(o->rate, &end);
-        if (errno || end == o->rate || *end) {
-            cli_fail(o, CLI_INVALID, "--rate: '%s' is not a number (requests per second)", o->rate);
-            cJSON_Delete(req);
-            return NULL;
-        }
-        cJSON_AddNumberToObject(req, "rate", v);
+        k->rate = strtod(o->rate, &end);
+        if (errno || end == o->rate || *end || !isfinite(k->rate))
+            return cli_fail(o, CLI_INVALID, "--rate: '%s' is not a number (requests per second)",
+                            o->rate);
+        k->has_rate = true;
     }
     if (o->burst) {
         char *end;
         errno = 0;
         long long v = strtoll(o->burst, &end, 10);
-        if (errno || end == o->burst || *end) {
-            cli_fail(o, CLI_INVALID, "--burst: '%s' is not an integer", o->burst);
-            cJSON_Delete(req);
-            return NULL;
-        }
-        cJSON_AddNumberToObject(req, "burst", (double)v);
+        if (errno || end == o->burst || *end)
+            return cli_fail(o, CLI_INVALID, "--burst: '%s' is not an integer", o->burst);
+        k->burst = v;
+        k->has_burst = true;
     }
-    return req;
+    return CLI_OK;
 }
 
-static int cli_key(struct options *o, int argc, char **argv)
+/* The exit code for a key request the hub refused with code. */
+static int cli_key_refusal_code(const char *code)
 {
-    const char *sub = argc >= 1 ? argv[0] : "";
-    cJSON *req = NULL;
-    if (strcmp(sub, "create") == 0 && argc == 1) {
-        req = cli_key_create_request(o);
-        if (!req)
-            return CLI_INVALID;
-    } else if ((strcmp(sub, "list") == 0 && argc == 1) ||
-               (strcmp(sub, "revoke") == 0 && argc == 2)) {
-        req = cJSON_CreateObject();
-        cJSON_AddStringToObject(req, "coordhub", "key");
-        cJSON_AddStringToObject(req, "op", sub);
-        if (argc == 2)
-            cJSON_AddStringToObject(req, "id", argv[1]);
-    } else {
-        return cli_fail(o, CLI_USAGE,
-                        "key takes create | list | revoke ID (try 'coordhub key --help')");
-    }
-    if (cli_root_unconfirmed(o)) {
-        cJSON_Delete(req);
-        return CLI_FAIL;
-    }
-    cJSON *reply = NULL;
-    char *err = NULL;
-    int rc = client_control(o, true, req, &reply, &err);
-    cJSON_Delete(req);
-    if (rc) {
-        cli_fail(o, CLI_FAIL, "key %s: %s", sub, err ? err : "failed");
-        free(err);
-        return CLI_FAIL;
-    }
-    int code = CLI_OK;
-    const cJSON *res = cJSON_GetObjectItemCaseSensitive(reply, "result");
-    if (!json_get_bool(reply, "ok", false)) {
-        const char *ecode = json_get_str(reply, "code", "");
-        code = strcmp(ecode, "invalid_argument") == 0 || strcmp(ecode, "not_found") == 0
-                   ? CLI_INVALID
-               : strcmp(ecode, "bad_state") == 0 || strcmp(ecode, "too_large") == 0 ? CLI_REFUSED
-                                                                                    : CLI_FAIL;
-        cli_fail(o, code, "key %s: %s", sub, json_get_str(reply, "error", "failed"));
-    } else if (o->json) {
-        cli_print_json(res);
-    } else if (strcmp(sub, "create") == 0) {
+    if (strcmp(code, "invalid_argument") == 0 || strcmp(code, "not_found") == 0)
+        return CLI_INVALID;
+    if (strcmp(code, "bad_state") == 0 || strcmp(code, "too_large") == 0)
+        return CLI_REFUSED;
+    return CLI_FAIL;
+}
+
+static void cli_key_print(const char *sub, const cJSON *res)
+{
+    if (strcmp(sub, "create") == 0) {
         printf("%s\n", json_get_str(res, "key", "")); /* hex from the hub; never copied */
         fprintf(stderr,
                 "coordhub: key %s created; the line above is its only copy: store it "
@@ -990,10 +951,45 @@ static int cli_key(struct options *o, int argc, char **argv)
         printf("key %s revoked at %s\n", cli_text(json_get_str(res, "id", "")),
                cli_text(json_get_str(res, "revokedAt", "")));
     }
-    cJSON *secret = cJSON_GetObjectItemCaseSensitive(res, "key");
-    if (cJSON_IsString(secret))
-        memset(secret->valuestring, 0, strlen(secret->valuestring));
-    cJSON_Delete(reply);
+}
+
+static int cli_key(struct options *o, int argc, char **argv)
+{
+    const char *sub = argc >= 1 ? argv[0] : "";
+    struct control_msg req = {.kind = CONTROL_KEY};
+    if (strcmp(sub, "create") == 0 && argc == 1) {
+        int rc = cli_key_create_request(o, &req.u.key);
+        if (rc != CLI_OK)
+            return rc;
+    } else if (strcmp(sub, "list") == 0 && argc == 1) {
+        req.u.key.op = CONTROL_KEY_LIST;
+    } else if (strcmp(sub, "revoke") == 0 && argc == 2) {
+        req.u.key.op = CONTROL_KEY_REVOKE;
+        req.u.key.id = argv[1];
+    } else {
+        return cli_fail(o, CLI_USAGE,
+                        "key takes create | list | revoke ID (try 'coordhub key --help')");
+    }
+    if (cli_root_unconfirmed(o))
+        return CLI_FAIL;
+    struct control_msg reply;
+    char *err = NULL;
+    if (client_control(o, true, &req, &reply, &err) != 0) {
+        cli_fail(o, CLI_FAIL, "key %s: %s", sub, err ? err : "failed");
+        free(err);
+        return CLI_FAIL;
+    }
+    int code = CLI_OK;
+    const struct control_answer *a = &reply.u.answer;
+    if (!a->ok) {
+        code = cli_key_refusal_code(a->code);
+        cli_fail(o, code, "key %s: %s", sub, a->error);
+    } else if (o->json) {
+        cli_print_json(a->result);
+    } else {
+        cli_key_print(sub, a->result);
+    }
+    control_msg_free(&reply); /* wipes a created key */
     return code;
 }
 
@@ -1046,20 +1042,17 @@ static int cli_stop(struct options *o, int argc, char **argv)
         return rc;
     }
     close(fd);
-    cJSON *req = cJSON_CreateObject();
-    cJSON_AddStringToObject(req, "coordhub", "stop");
-    cJSON *reply = NULL;
-    int rc = client_control(o, false, req, &reply, &err);
-    cJSON_Delete(req);
-    if (rc || !json_get_bool(reply, "ok", false)) {
-        rc = cli_fail(o, CLI_FAIL, "stop: %s",
-                      rc ? (err ? err : "failed") : json_get_str(reply, "error", "refused"));
+    const struct control_msg req = {.kind = CONTROL_STOP};
+    struct control_msg reply;
+    int rc = client_control(o, false, &req, &reply, &err);
+    if (rc || !reply.u.answer.ok) {
+        rc = cli_fail(o, CLI_FAIL, "stop: %s", rc ? (err ? err : "failed") : reply.u.answer.error);
         free(err);
-        cJSON_Delete(reply);
+        control_msg_free(&reply);
         return rc;
     }
-    long long pid = (long long)json_get_i64(reply, "pid", 0);
-    cJSON_Delete(reply);
+    long long pid = (long long)reply.u.answer.pid;
+    control_msg_free(&reply);
     rc = client_wait_hub_exit(o, CLI_STOP_WAIT_MS);
     if (rc)
         return cli_fail(o, CLI_FAIL, "stop: the hub (pid %lld) did not exit within %d s%s%s", pid,

@@ -24,6 +24,7 @@
 #include "base/json.h"
 #include "base/str.h"
 #include "base/xmalloc.h"
+#include "rpc/control.h"
 
 #ifndef COORDHUB_VERSION
 #define COORDHUB_VERSION "0.0.0"
@@ -241,20 +242,6 @@ static char *client_admin_token(const struct options *o, char **errmsg)
     return token;
 }
 
-/* A control line {"coordhub":kind,"token":…} with a newline (caller
- * frees, after wiping it: it holds the token). */
-static char *client_admin_line(const char *kind, const char *token)
-{
-    cJSON *m = cJSON_CreateObject();
-    cJSON_AddStringToObject(m, "coordhub", kind);
-    cJSON_AddStringToObject(m, "token", token);
-    char *line = json_print_line(m);
-    cJSON *tok = cJSON_GetObjectItemCaseSensitive(m, "token");
-    token_cleanse(tok->valuestring, strlen(tok->valuestring));
-    cJSON_Delete(m);
-    return line;
-}
-
 static int client_write_all(int fd, const char *p, size_t n)
 {
     while (n) {
@@ -315,54 +302,64 @@ static char *client_timeout_msg(int64_t ms)
                       (long long)ms);
 }
 
-int client_control(const struct options *o, bool autostart, const cJSON *req, cJSON **reply,
-                   char **errmsg)
+/* Send req's line with the admin token on fd; 0 or -errno. The line
+ * and the token are wiped after. */
+static int client_send_owner_line(const struct options *o, int fd, const struct control_msg *req,
+                                  char **errmsg)
 {
-    *reply = NULL;
+    char *token = client_admin_token(o, errmsg);
+    if (!token)
+        return -EACCES;
+    struct control_msg m = *req;
+    m.token = token;
+    char *line = control_build(&m);
+    token_cleanse(token, strlen(token));
+    free(token);
+    int rc = client_write_all(fd, line, strlen(line));
+    control_line_free(line);
+    if (rc)
+        *errmsg = client_errf("cannot send to the hub", -rc);
+    return rc;
+}
+
+int client_control(const struct options *o, bool autostart, const struct control_msg *req,
+                   struct control_msg *reply, char **errmsg)
+{
+    memset(reply, 0, sizeof(*reply));
     *errmsg = NULL;
     int fd = client_connect_socket(o, autostart, errmsg);
     if (fd < 0)
         return -1;
-    char *token = client_admin_token(o, errmsg);
-    if (!token) {
+    int rc = client_send_owner_line(o, fd, req, errmsg);
+    if (rc) {
         close(fd);
         return -1;
     }
     struct client c = {.fd = fd, .next_id = 1, .reply_timeout_ms = client_reply_timeout_ms(o)};
     buf_init(&c.in, CLIENT_MAX_LINE);
-    cJSON *signed_req = cJSON_Duplicate(req, 1);
-    cJSON_DeleteItemFromObjectCaseSensitive(signed_req, "token");
-    cJSON_AddStringToObject(signed_req, "token", token);
-    token_cleanse(token, strlen(token));
-    free(token);
-    char *line = json_print_line(signed_req);
-    cJSON *tok = cJSON_GetObjectItemCaseSensitive(signed_req, "token");
-    token_cleanse(tok->valuestring, strlen(tok->valuestring));
-    cJSON_Delete(signed_req);
-    size_t len = strlen(line);
-    int rc = client_write_all(fd, line, len);
-    token_cleanse(line, len);
-    free(line);
     bool timed_out = false;
-    char *answer =
-        rc == 0 ? client_read_line(&c, clock_mono_ns() + c.reply_timeout_ms * 1000000, &timed_out)
-                : NULL;
+    char *answer = client_read_line(&c, clock_mono_ns() + c.reply_timeout_ms * 1000000, &timed_out);
     close(fd);
     buf_deinit(&c.in);
     if (timed_out) {
         *errmsg = client_timeout_msg(c.reply_timeout_ms);
         return -1;
     }
-    int err = 0;
-    cJSON *v = answer ? json_parse_bounded(answer, strlen(answer), JSON_MAX_DEPTH, &err) : NULL;
-    free(answer);
-    if (!cJSON_IsObject(v)) {
-        cJSON_Delete(v);
-        *errmsg = xstrdup(rc ? "cannot send the request to the hub"
-                             : "the hub closed the connection without an answer");
+    if (!answer) {
+        *errmsg = xstrdup("the hub closed the connection without an answer");
         return -1;
     }
-    *reply = v;
+    struct control_error e;
+    rc = control_parse_reply(answer, strlen(answer), reply, &e);
+    explicit_bzero(answer, strlen(answer)); /* a create's answer holds the key */
+    free(answer);
+    if (rc == 0 && reply->kind != CONTROL_ANSWER)
+        snprintf(e.message, sizeof(e.message), "%s", "not an answer to the request");
+    if (rc != 0 || reply->kind != CONTROL_ANSWER) {
+        control_msg_free(reply);
+        *errmsg = str_printf("the hub's answer cannot be read: %s", e.message);
+        return -1;
+    }
     return 0;
 }
 
@@ -401,18 +398,24 @@ static cJSON *client_request(struct client *c, const char *method, cJSON *params
                 timed_out ? client_timeout_msg(bound_ms) : xstrdup("the hub closed the connection");
             return NULL;
         }
+        if (control_is_line(line, strlen(line))) {
+            /* The hub refused the control line this connection opened with. */
+            struct control_msg no;
+            struct control_error e;
+            bool refusal = control_parse_reply(line, strlen(line), &no, &e) == 0 &&
+                           no.kind == CONTROL_ANSWER && !no.u.answer.ok;
+            *errmsg = refusal ? xstrdup(no.u.answer.error)
+                              : str_printf("the hub sent a control line that cannot be read: %s",
+                                           e.message);
+            control_msg_free(&no);
+            free(line);
+            return NULL;
+        }
         int err = 0;
         cJSON *msg = json_parse_bounded(line, strlen(line), JSON_MAX_DEPTH, &err);
         free(line);
         if (!msg)
             continue;
-        if (cJSON_IsString(cJSON_GetObjectItemCaseSensitive(msg, "coordhub")) &&
-            cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(msg, "ok"))) {
-            /* The hub refused the control line this connection opened with. */
-            *errmsg = xstrdup(json_get_str(msg, "error", "the hub refused the connection"));
-            cJSON_Delete(msg);
-            return NULL;
-        }
         const cJSON *rid = cJSON_GetObjectItemCaseSensitive(msg, "id");
         bool response = !cJSON_GetObjectItemCaseSensitive(msg, "method");
         if (response && cJSON_IsNumber(rid) && (long long)rid->valuedouble == id)
@@ -435,21 +438,10 @@ struct client *client_open(const struct options *o, bool autostart, char **errms
     int fd = client_connect_socket(o, autostart, errmsg);
     if (fd < 0)
         return NULL;
-    char *token = client_admin_token(o, errmsg);
-    if (!token) {
-        close(fd);
-        return NULL;
-    }
     /* The admin line goes first: the session is then the owner's (admin,
      * never an agent) — what clientInfo says below grants nothing. */
-    char *line = client_admin_line("admin", token);
-    token_cleanse(token, strlen(token));
-    free(token);
-    int wrc = client_write_all(fd, line, strlen(line));
-    token_cleanse(line, strlen(line));
-    free(line);
-    if (wrc) {
-        *errmsg = client_errf("cannot send to the hub", -wrc);
+    const struct control_msg admin = {.kind = CONTROL_ADMIN};
+    if (client_send_owner_line(o, fd, &admin, errmsg) != 0) {
         close(fd);
         return NULL;
     }

@@ -11,6 +11,7 @@
 
 struct options;
 struct client;
+struct control_msg;
 
 /* Every answer the client waits for is bounded (docs/cli.md, "Timeouts"):
  * a call's own wait (waitMs, timeoutMs) plus this margin, unless
@@ -42,12 +43,13 @@ void client_close(struct client *c);
 int client_call(struct client *c, const char *tool, cJSON *args, cJSON **result, bool *is_error,
                 char **errmsg);
 
-/* Send one control request (a JSON object with "coordhub": kind, to which
- * the admin token is added) on a fresh connection (starting the hub when
- * needed, with autostart) and read its one-line answer into *reply
- * (caller owns). -1 with *errmsg when there is none. */
-int client_control(const struct options *o, bool autostart, const cJSON *req, cJSON **reply,
-                   char **errmsg);
+/* Send one control request (rpc/control.h: key or stop; the admin token
+ * is added to it) on a fresh connection (starting the hub when needed,
+ * with autostart) and read its one-line answer into *reply (kind
+ * CONTROL_ANSWER; free with control_msg_free). -1 with *errmsg when there
+ * is none, or it cannot be read. */
+int client_control(const struct options *o, bool autostart, const struct control_msg *req,
+                   struct control_msg *reply, char **errmsg);
 
 /* Wait (≤ timeout_ms) until no hub holds o's hub.lock: the hub has
  * exited. 0 when none holds it, -ETIMEDOUT, or another -errno. */

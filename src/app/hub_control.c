@@ -2,9 +2,12 @@
  * them (docs/architecture.md "Sessions and the bridge", docs/security.md).
  *
  * The first line of a connection to hub.sock may be a control line
- * {"coordhub":KIND,…}. Some kinds open an MCP session (attach, resume,
- * admin: hub_session.c); the others are one request and one answer line,
- * after which the connection closes (key: hub_keys.c; stop: below).
+ * {"coordhub":KIND,…} (rpc/control.h parses and builds them all;
+ * docs/socket-protocol.md). Some kinds open an MCP session (attach,
+ * resume, admin: hub_session.c); the others are one request and one
+ * answer line, after which the connection closes (key: hub_keys.c; stop:
+ * below). A control line the hub cannot read is answered with why
+ * (hub_control_invalid) and changes nothing.
  *
  * Trust. Every peer of the 0600 socket runs as the workspace owner, but
  * agent sessions act as their agent only: an agent that could release the
@@ -29,10 +32,11 @@
 #include "app/hub_internal.h"
 #include "app/options.h"
 #include "auth/token.h"
-#include "base/json.h"
+#include "base/err.h"
 #include "base/log.h"
 #include "base/xmalloc.h"
 #include "net/lineconn.h"
+#include "rpc/control.h"
 
 #define HUB_CONTROL_REPLY_MS 2000 /* a control peer must take its answer by then */
 #define HUB_CONTROL_LINE_MAX 4096 /* input after the request is read and dropped */
@@ -131,13 +135,13 @@ void hub_control_send(struct hub *h, int fd, const char *text)
     lineconn_on_drained(r->conn, hub_control_reply_drained);
 }
 
-void hub_control_send_json(struct hub *h, int fd, cJSON *msg)
+void hub_control_send_msg(struct hub *h, int fd, const struct control_msg *m)
 {
-    char *text = json_print(msg);
-    cJSON_Delete(msg);
-    hub_control_send(h, fd, text);
-    token_cleanse(text, strlen(text)); /* a key's create answer holds the key */
-    free(text);
+    char *line = control_build(m);
+    size_t len = strlen(line);
+    line[len - 1] = '\0'; /* the lineconn ends the line */
+    hub_control_send(h, fd, line);
+    control_line_free(line); /* a key's create answer holds the key */
 }
 
 int hub_control_load_token(struct hub *h)
@@ -159,42 +163,53 @@ int hub_control_load_token(struct hub *h)
     return h->admin_token_set ? 0 : -ERR_STATE;
 }
 
-const char *hub_control_refusal(const struct hub *h, const cJSON *ctl)
+const char *hub_control_refusal(const struct hub *h, const struct control_msg *ctl)
 {
-    const cJSON *t = cJSON_GetObjectItemCaseSensitive(ctl, "token");
-    if (!t)
+    if (!ctl->token_given)
         return "this request needs the workspace's admin token (\"token\": the text of "
                "<state-dir>/token, which the coordhub CLI sends)";
-    if (!cJSON_IsString(t) || !h->admin_token_set ||
-        !token_digest_matches(&h->admin_token, t->valuestring, strlen(t->valuestring)))
+    if (!ctl->token || !h->admin_token_set ||
+        !token_digest_matches(&h->admin_token, ctl->token, strlen(ctl->token)))
         return "the admin token is wrong (it must be the text of <state-dir>/token)";
     return NULL;
 }
 
-void hub_control_refuse(struct hub *h, int fd, const char *kind, const char *why)
+void hub_control_refuse(struct hub *h, int fd, enum control_kind kind, const char *why)
 {
-    log_warn("%s request on the socket refused: %s", kind, why);
-    cJSON *msg = cJSON_CreateObject();
-    cJSON_AddStringToObject(msg, "coordhub", kind);
-    cJSON_AddBoolToObject(msg, "ok", 0);
-    cJSON_AddStringToObject(msg, "code", "unauthorized");
-    cJSON_AddStringToObject(msg, "error", why);
-    hub_control_send_json(h, fd, msg);
+    const char *name = control_kind_name(kind);
+    log_warn("%s request on the socket refused: %s", name ? name : "control", why);
+    struct control_msg m = control_answer_fail(kind, "unauthorized", why);
+    hub_control_send_msg(h, fd, &m);
 }
 
-void hub_control_stop(struct hub *h, int fd, const cJSON *ctl)
+void hub_control_invalid(struct hub *h, int fd, const struct control_msg *ctl,
+                         const struct control_error *e)
+{
+    bool owner = ctl->kind == CONTROL_ADMIN || ctl->kind == CONTROL_KEY ||
+                 ctl->kind == CONTROL_STOP || (ctl->kind == CONTROL_CALL && ctl->token_given);
+    const char *refusal = owner ? hub_control_refusal(h, ctl) : NULL;
+    if (refusal) {
+        hub_control_refuse(h, fd, ctl->kind, refusal);
+        return;
+    }
+    const char *name = control_kind_name(ctl->kind);
+    log_warn("a control line on the socket refused (%s): %s", name ? name : "no known kind",
+             e->message);
+    struct control_msg m = control_answer_fail(ctl->kind, err_name(e->err), e->message);
+    hub_control_send_msg(h, fd, &m);
+}
+
+void hub_control_stop(struct hub *h, int fd, const struct control_msg *ctl)
 {
     const char *refusal = hub_control_refusal(h, ctl);
     if (refusal) {
-        hub_control_refuse(h, fd, "stop", refusal);
+        hub_control_refuse(h, fd, CONTROL_STOP, refusal);
         return;
     }
     log_info("stop requested on the socket (coordhub stop): shutting down");
-    cJSON *msg = cJSON_CreateObject();
-    cJSON_AddStringToObject(msg, "coordhub", "stop");
-    cJSON_AddBoolToObject(msg, "ok", 1);
-    cJSON_AddNumberToObject(msg, "pid", (double)getpid());
-    hub_control_send_json(h, fd, msg);
+    struct control_msg m = control_answer_ok(CONTROL_STOP, NULL);
+    m.u.answer.pid = (int64_t)getpid();
+    hub_control_send_msg(h, fd, &m);
     /* Bridges are told "stopping" as their sessions close (hub_session.c),
      * so they exit instead of starting the hub again. */
     h->stop_requested = true;

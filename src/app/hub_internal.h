@@ -15,6 +15,7 @@
 #include "auth/token.h"
 #include "core/event.h"
 #include "core/workspace.h"
+#include "rpc/control.h"
 
 struct api_caller;
 struct hub_control_reply;
@@ -349,9 +350,14 @@ struct hub_session *hub_session_find(struct hub *h, uint64_t id);
  * no transport yet. */
 struct hub_session *hub_session_new(struct hub *h);
 void hub_session_close(struct hub_session *s);
+/* Close s in the next loop turn (from inside its own handlers). */
+void hub_session_close_later(struct hub_session *s);
 void hub_session_maybe_finish(struct hub_session *s);
 void hub_sessions_close_all(struct hub *h);
-void hub_session_send_ctl(struct hub_session *s, cJSON *msg);
+/* Send m on the session's bridge control channel, if it has one. */
+void hub_session_send_ctl(struct hub_session *s, const struct control_msg *m);
+/* Tell the bridge the session's initialize params and agent ("session"). */
+void hub_session_announce(struct hub_session *s);
 void hub_session_event(struct hub *h, const struct event *ev, const char *text);
 /* A committed agent:removed: sessions whose agent it was lose it (told
  * by a warning log message) and register again on their next call. */
@@ -405,23 +411,33 @@ void hub_metrics_lock_wait_done(struct hub *h, struct hub_call_clock clock, bool
 int hub_control_load_token(struct hub *h);
 /* Why the control line ctl may not act as the workspace owner (a static
  * string), or NULL when its "token" is the admin token. */
-const char *hub_control_refusal(const struct hub *h, const cJSON *ctl);
+const char *hub_control_refusal(const struct hub *h, const struct control_msg *ctl);
 /* Answer a control request on fd (taken) with the line text, then close
  * the connection once the peer took it (or HUB_CONTROL_REPLY_MS passed). */
 void hub_control_send(struct hub *h, int fd, const char *text);
-/* The same with msg (taken) printed; the text is wiped after. */
-void hub_control_send_json(struct hub *h, int fd, cJSON *msg);
+/* The same with the line of m (rpc/control.h); the text is wiped after. */
+void hub_control_send_msg(struct hub *h, int fd, const struct control_msg *m);
 /* Answer {"coordhub":kind,"ok":false,"code":"unauthorized","error":why}
  * on fd (taken). */
-void hub_control_refuse(struct hub *h, int fd, const char *kind, const char *why);
+void hub_control_refuse(struct hub *h, int fd, enum control_kind kind, const char *why);
+/* Answer a control line that did not parse (ctl and e from
+ * control_parse_request) on fd (taken): unauthorized when it is the
+ * owner's kind without the admin token, else e's code and message. */
+void hub_control_invalid(struct hub *h, int fd, const struct control_msg *ctl,
+                         const struct control_error *e);
 /* A stop request (`coordhub stop`) on fd (taken): with the admin token,
  * answer {"coordhub":"stop","ok":true,"pid":…} and leave the loop (the
  * hub then stops as on SIGTERM, telling bridges "stopping"); refused
  * otherwise. */
-void hub_control_stop(struct hub *h, int fd, const cJSON *ctl);
+void hub_control_stop(struct hub *h, int fd, const struct control_msg *ctl);
 /* Send what the peers take now of the answers still going out, then drop
  * them (teardown). */
 void hub_control_close(struct hub *h);
+
+/* hub_oneshot.c */
+/* Run the one-shot call ctl ({"coordhub":"call",…}) on fd (taken) and
+ * answer it in one line; admin: it carried the admin token (checked). */
+void hub_oneshot_start(struct hub *h, int fd, const struct control_msg *ctl, bool admin);
 
 /* hub_keys.c */
 /* Load <state-dir>/keys.json into h->keys. 0, or an error (printed on
@@ -431,7 +447,7 @@ int hub_keys_open(struct hub *h);
 void hub_keys_close(struct hub *h);
 /* Answer a key control request (first line {"coordhub":"key",…} on the
  * socket: `coordhub key …`) on fd, which is taken. */
-void hub_keys_control(struct hub *h, int fd, const cJSON *req);
+void hub_keys_control(struct hub *h, int fd, const struct control_msg *req);
 /* Why the session's key may not make this tool call (caller frees), or
  * NULL when it may (always for sessions without a key). */
 char *hub_keys_tool_refusal(const struct hub_session *s, const char *name, const cJSON *args);

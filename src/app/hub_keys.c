@@ -2,7 +2,8 @@
  * that change it, and what a key's rights allow its /mcp sessions.
  *
  * Admin requests. `coordhub key create|list|revoke` reach the hub as a
- * control request: the first line of a fresh socket connection is
+ * control request (rpc/control.h parses it and builds the answer): the
+ * first line of a fresh socket connection is
  * {"coordhub":"key","op":…} and the hub answers one line
  * {"coordhub":"key","ok":true,"result":…} or {…,"ok":false,"code",
  * "error"} and closes the connection (hub_control.c sends it). A control
@@ -23,7 +24,6 @@
  * `admin` call every tool as the session's own agent, like any HTTP MCP
  * session (never admin: no forced unlock, no acting for another agent). */
 #define _GNU_SOURCE
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,74 +66,57 @@ void hub_keys_close(struct hub *h)
 
 /* ---- control requests ---------------------------------------------------- */
 
-static cJSON *hub_keys_fail(const char *code, const char *msg)
+/* The answer line of a key request (rpc/control.h builds it). */
+static void hub_keys_fail(struct hub *h, int fd, const char *code, const char *msg)
 {
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "coordhub", "key");
-    cJSON_AddBoolToObject(o, "ok", 0);
-    cJSON_AddStringToObject(o, "code", code);
-    cJSON_AddStringToObject(o, "error", msg);
-    return o;
+    struct control_msg m = control_answer_fail(CONTROL_KEY, code, msg);
+    hub_control_send_msg(h, fd, &m);
 }
 
-static cJSON *hub_keys_ok(cJSON *result)
+/* Answer result (taken). A create's result holds the new key: the line
+ * is wiped once sent, and so is the key here. */
+static void hub_keys_ok(struct hub *h, int fd, cJSON *result)
 {
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "coordhub", "key");
-    cJSON_AddBoolToObject(o, "ok", 1);
-    cJSON_AddItemToObject(o, "result", result);
-    return o;
+    struct control_msg m = control_answer_ok(CONTROL_KEY, result);
+    hub_control_send_msg(h, fd, &m);
+    cJSON *secret = cJSON_GetObjectItemCaseSensitive(result, "key");
+    if (cJSON_IsString(secret))
+        token_cleanse(secret->valuestring, strlen(secret->valuestring));
+    cJSON_Delete(result);
 }
 
-/* A field that must be a string when present; *out NULL when absent. */
-static bool hub_keys_str(const cJSON *req, const char *name, const char **out)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(req, name);
-    *out = NULL;
-    if (!v || cJSON_IsNull(v))
-        return true;
-    if (!cJSON_IsString(v))
-        return false;
-    *out = v->valuestring;
-    return true;
-}
-
-static cJSON *hub_keys_create(struct hub *h, const cJSON *req)
+/* The members' types were checked by the parse (control_parse_request);
+ * their values are judged here. */
+static void hub_keys_create(struct hub *h, int fd, const struct control_key *req)
 {
     struct keys_spec spec;
     memset(&spec, 0, sizeof(spec));
-    const char *state = NULL;
-    const cJSON *rate = cJSON_GetObjectItemCaseSensitive(req, "rate");
-    const cJSON *burst = cJSON_GetObjectItemCaseSensitive(req, "burst");
-    const cJSON *sig = cJSON_GetObjectItemCaseSensitive(req, "requireSignature");
-    if (!hub_keys_str(req, "name", &spec.name))
-        return hub_keys_fail("invalid_argument", "name: must be a string");
-    if (!hub_keys_str(req, "publish", &spec.publish))
-        return hub_keys_fail("invalid_argument", "publish: must be a string of patterns");
-    if (!hub_keys_str(req, "subscribe", &spec.subscribe))
-        return hub_keys_fail("invalid_argument", "subscribe: must be a string of patterns");
-    if (!hub_keys_str(req, "state", &state))
-        return hub_keys_fail("invalid_argument", "state: must be a string");
-    if (state && keys_access_parse(state, &spec.access) != 0)
-        return hub_keys_fail("invalid_argument", "state: must be none, read, write or admin");
-    if (sig && !cJSON_IsBool(sig))
-        return hub_keys_fail("invalid_argument", "requireSignature: must be true or false");
-    spec.require_signature = cJSON_IsTrue(sig);
-    if (rate && (!cJSON_IsNumber(rate) || !isfinite(rate->valuedouble) ||
-                 rate->valuedouble < KEYS_RATE_MIN || rate->valuedouble > KEYS_RATE_MAX))
-        return hub_keys_fail("invalid_argument",
-                             "rate: must be a number from 0.01 to 100000 (requests per second)");
-    if (burst && !json_is_int_in(burst, 1, KEYS_BURST_MAX))
-        return hub_keys_fail("invalid_argument", "burst: must be an integer 1..100000");
-    spec.rate = rate ? rate->valuedouble : 0;
-    spec.burst = burst ? (uint32_t)burst->valuedouble : 0;
+    spec.name = req->name;
+    spec.publish = req->publish;
+    spec.subscribe = req->subscribe;
+    if (req->state && keys_access_parse(req->state, &spec.access) != 0) {
+        hub_keys_fail(h, fd, "invalid_argument", "state: must be none, read, write or admin");
+        return;
+    }
+    spec.require_signature = req->require_signature;
+    if (req->has_rate && (req->rate < KEYS_RATE_MIN || req->rate > KEYS_RATE_MAX)) {
+        hub_keys_fail(h, fd, "invalid_argument",
+                      "rate: must be a number from 0.01 to 100000 (requests per second)");
+        return;
+    }
+    if (req->has_burst && (req->burst < 1 || req->burst > KEYS_BURST_MAX)) {
+        hub_keys_fail(h, fd, "invalid_argument", "burst: must be an integer 1..100000");
+        return;
+    }
+    spec.rate = req->has_rate ? req->rate : 0;
+    spec.burst = req->has_burst ? (uint32_t)req->burst : 0;
     char *text = NULL, *errmsg = NULL;
     const struct keys_key *k = NULL;
     int rc = keys_create(h->keys, &spec, clock_wall_ms(), &text, &k, &errmsg);
     if (rc) {
-        cJSON *f = hub_keys_fail(err_name(rc), errmsg ? errmsg : coordhub_strerror(rc));
+        hub_keys_fail(h, fd, err_name(rc), errmsg ? errmsg : coordhub_strerror(rc));
         free(errmsg);
-        return f;
+        return;
     }
     log_info("API key %s created (name '%s', state %s)", k->id, k->name,
              keys_access_name(k->access));
@@ -141,55 +124,46 @@ static cJSON *hub_keys_create(struct hub *h, const cJSON *req)
     cJSON_AddStringToObject(r, "key", text);
     token_cleanse(text, strlen(text));
     free(text);
-    return hub_keys_ok(r);
+    hub_keys_ok(h, fd, r);
 }
 
-static cJSON *hub_keys_list(struct hub *h)
+static void hub_keys_list(struct hub *h, int fd)
 {
     cJSON *r = cJSON_CreateObject();
     cJSON *arr = cJSON_AddArrayToObject(r, "keys");
     for (size_t i = 0; i < keys_count(h->keys); i++)
         cJSON_AddItemToArray(arr, keys_key_json(keys_at(h->keys, i)));
-    return hub_keys_ok(r);
+    hub_keys_ok(h, fd, r);
 }
 
-static cJSON *hub_keys_revoke(struct hub *h, const cJSON *req)
+static void hub_keys_revoke(struct hub *h, int fd, const struct control_key *req)
 {
-    const char *id = NULL;
-    if (!hub_keys_str(req, "id", &id) || !id)
-        return hub_keys_fail("invalid_argument",
-                             "id: required (a key id, see `coordhub key list`)");
     const struct keys_key *k = NULL;
     char *errmsg = NULL;
-    int rc = keys_revoke(h->keys, id, clock_wall_ms(), &k, &errmsg);
+    int rc = keys_revoke(h->keys, req->id, clock_wall_ms(), &k, &errmsg);
     if (rc) {
-        cJSON *f = hub_keys_fail(err_name(rc), errmsg ? errmsg : coordhub_strerror(rc));
+        hub_keys_fail(h, fd, err_name(rc), errmsg ? errmsg : coordhub_strerror(rc));
         free(errmsg);
-        return f;
+        return;
     }
     log_info("API key %s revoked", k->id);
     api_key_revoked(h->api, k);
-    return hub_keys_ok(keys_key_json(k));
+    hub_keys_ok(h, fd, keys_key_json(k));
 }
 
-void hub_keys_control(struct hub *h, int fd, const cJSON *req)
+void hub_keys_control(struct hub *h, int fd, const struct control_msg *req)
 {
-    const char *op = json_get_str(req, "op", "");
     const char *refusal = hub_control_refusal(h, req);
-    cJSON *reply;
-    if (refusal)
-        reply = hub_keys_fail("unauthorized", refusal);
-    else if (strcmp(op, "create") == 0)
-        reply = hub_keys_create(h, req);
-    else if (strcmp(op, "list") == 0)
-        reply = hub_keys_list(h);
-    else if (strcmp(op, "revoke") == 0)
-        reply = hub_keys_revoke(h, req);
-    else
-        reply = hub_keys_fail("invalid_argument", "op: must be create, list or revoke");
-    if (refusal)
+    if (refusal) {
         log_warn("key request on the socket refused: %s", refusal);
-    hub_control_send_json(h, fd, reply);
+        hub_keys_fail(h, fd, "unauthorized", refusal);
+    } else if (req->u.key.op == CONTROL_KEY_CREATE) {
+        hub_keys_create(h, fd, &req->u.key);
+    } else if (req->u.key.op == CONTROL_KEY_LIST) {
+        hub_keys_list(h, fd);
+    } else {
+        hub_keys_revoke(h, fd, &req->u.key);
+    }
 }
 
 /* ---- rights of keyed /mcp sessions --------------------------------------- */

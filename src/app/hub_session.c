@@ -1,10 +1,13 @@
 /* hub_session — connections and the MCP host.
  *
  * Every connection to hub.sock is one MCP session. Its first line may be a
- * control line (`{"coordhub":…}`) from `coordhub mcp`:
+ * control line (`{"coordhub":…}`, parsed and built by rpc/control.h;
+ * docs/socket-protocol.md) from `coordhub mcp`:
  *   attach  — sent with SCM_RIGHTS carrying the IDE's stdin and stdout: the
  *             session then reads and writes those descriptors directly and
- *             the socket stays open only as the bridge's control channel;
+ *             the socket stays open only as the bridge's control channel
+ *             (an attach whose descriptors did not arrive is answered
+ *             "refused": the bridge relays instead);
  *   resume  — the same without descriptors (relay fallback).
  * Either may carry the original `initialize` params ("init") and agent id,
  * so a bridge whose hub died re-attaches to a new hub without the IDE
@@ -13,8 +16,10 @@
  * name) when the token is the workspace's admin token, and is refused
  * otherwise (hub_control.c). {"coordhub":"key",…} (`coordhub key …`,
  * hub_keys.c) and {"coordhub":"stop",…} (`coordhub stop`, hub_control.c)
- * are not sessions but admin requests: answered, then closed. Any other
- * first line is an ordinary MCP message.
+ * are not sessions but admin requests: answered, then closed. A control
+ * line the hub cannot read is answered with why and closed
+ * (hub_control_invalid). Any other first line is an ordinary MCP
+ * message.
  *
  * Over the control channel the hub tells the bridge the session's initialize
  * params and agent id as they become known ("session"), and "bye" when the
@@ -61,6 +66,7 @@
 #include "net/fdpass.h"
 #include "net/lineconn.h"
 #include "net/listener.h"
+#include "rpc/control.h"
 #include "rpc/jsonrpc.h"
 #include "rpc/mcp.h"
 
@@ -68,9 +74,9 @@
 #define COORDHUB_VERSION "0.0.0"
 #endif
 
-#define HUB_CTL_MAX 65536
-#define HUB_SOCKET_LOG_MS 10000 /* at most one warning per kind per interval */
-#define HUB_SOCKET_PAUSE_MS 100 /* accepting paused after EMFILE & co */
+#define HUB_CTL_MAX CONTROL_REQUEST_MAX /* a first line is read in one read of this */
+#define HUB_SOCKET_LOG_MS 10000         /* at most one warning per kind per interval */
+#define HUB_SOCKET_PAUSE_MS 100         /* accepting paused after EMFILE & co */
 
 /* A connection whose first bytes have not been read yet: in the hub's
  * pending list (oldest first) until they are, or its deadline passes. */
@@ -112,6 +118,14 @@ static void hub_session_deferred_close(evutil_socket_t fd, short what, void *arg
     free(d);
 }
 
+void hub_session_close_later(struct hub_session *s)
+{
+    struct hub_deferred *d = xmalloc(sizeof(*d));
+    d->hub = s->hub;
+    d->id = s->id;
+    event_base_once(s->hub->base, -1, EV_TIMEOUT, hub_session_deferred_close, d, NULL);
+}
+
 static void hub_mcp_send(void *host, struct mcp_session *m, const char *msg, size_t len)
 {
     struct hub_session *s = mcp_session_userdata(m);
@@ -128,10 +142,7 @@ static void hub_mcp_send(void *host, struct mcp_session *m, const char *msg, siz
         /* We may be inside this session's own handler: close next turn. */
         s->input_closed = true;
         s->inflight = 0;
-        struct hub_deferred *d = xmalloc(sizeof(*d));
-        d->hub = s->hub;
-        d->id = s->id;
-        event_base_once(s->hub->base, -1, EV_TIMEOUT, hub_session_deferred_close, d, NULL);
+        hub_session_close_later(s);
     }
 }
 
@@ -164,18 +175,14 @@ static cJSON *hub_mcp_resource_read(void *host, struct mcp_session *m, const cha
     return r;
 }
 
-static void hub_session_announce(struct hub_session *s)
+void hub_session_announce(struct hub_session *s)
 {
     if (!s->ctl)
         return;
-    cJSON *msg = cJSON_CreateObject();
-    cJSON_AddStringToObject(msg, "coordhub", "session");
-    const cJSON *init = mcp_session_init_params(s->mcp);
-    if (init)
-        cJSON_AddItemToObject(msg, "init", cJSON_Duplicate(init, 1));
-    if (s->agent_id)
-        cJSON_AddStringToObject(msg, "agentId", s->agent_id);
-    hub_session_send_ctl(s, msg);
+    struct control_msg m = {.kind = CONTROL_SESSION};
+    m.u.session.init = mcp_session_init_params(s->mcp);
+    m.u.session.agent_id = s->agent_id;
+    hub_session_send_ctl(s, &m);
 }
 
 static void hub_mcp_initialized(void *host, struct mcp_session *m)
@@ -280,15 +287,15 @@ static const struct mcp_host_ops hub_mcp_ops = {
     .initialized = hub_mcp_initialized,
 };
 
-void hub_session_send_ctl(struct hub_session *s, cJSON *msg)
+void hub_session_send_ctl(struct hub_session *s, const struct control_msg *m)
 {
-    if (s->ctl) {
-        char *text = json_print(msg);
-        if (lineconn_send(s->ctl, text, strlen(text)) != 0)
-            log_warn("session %llu: control channel backlog full", (unsigned long long)s->id);
-        free(text);
-    }
-    cJSON_Delete(msg);
+    if (!s->ctl)
+        return;
+    char *line = control_build(m);
+    /* The lineconn ends the line itself. */
+    if (lineconn_send(s->ctl, line, strlen(line) - 1) != 0)
+        log_warn("session %llu: control channel backlog full", (unsigned long long)s->id);
+    control_line_free(line);
 }
 
 static void hub_session_destroy(struct hub_session *s)
@@ -335,9 +342,8 @@ void hub_session_close(struct hub_session *s)
     if (s->ctl && (!h->stopping || h->stop_requested)) {
         /* "bye": the IDE closed stdin; "stopping": the owner stopped the
          * hub. Without either the bridge takes the hub for dead. */
-        cJSON *bye = cJSON_CreateObject();
-        cJSON_AddStringToObject(bye, "coordhub", h->stop_requested ? "stopping" : "bye");
-        hub_session_send_ctl(s, bye);
+        struct control_msg bye = {.kind = h->stop_requested ? CONTROL_STOPPING : CONTROL_BYE};
+        hub_session_send_ctl(s, &bye);
         lineconn_flush_now(s->ctl);
     }
     if (s->roots_timer)
@@ -429,26 +435,26 @@ struct hub_session *hub_session_new(struct hub *h)
     return s;
 }
 
-/* Apply a control line's resume data (init params and agent id). */
-static void hub_session_resume(struct hub_session *s, const cJSON *ctl)
+/* Apply an attach or resume line's data (directory, agent, init params). */
+static void hub_session_resume(struct hub_session *s, const struct control_attach *a)
 {
-    const char *cwd = json_get_str(ctl, "cwd", NULL);
-    if (cwd && cwd[0] == '/') {
-        s->cwd = xstrdup(cwd);
+    if (a->cwd) {
+        s->cwd = xstrdup(a->cwd);
         hub_session_use_cwd(s);
     }
-    const char *agent = json_get_str(ctl, "agent", NULL);
-    if (agent)
-        s->agent_hint = xstrdup(agent);
-    const char *agent_id = json_get_str(ctl, "agentId", NULL);
-    if (agent_id && !s->agent_hint)
-        s->agent_hint = xstrdup(agent_id);
-    const cJSON *init = cJSON_GetObjectItemCaseSensitive(ctl, "init");
-    if (cJSON_IsObject(init) && mcp_session_resume(s->mcp, init) == 0) {
+    if (a->agent)
+        s->agent_hint = xstrdup(a->agent);
+    if (a->agent_id && !s->agent_hint)
+        s->agent_hint = xstrdup(a->agent_id);
+    if (a->init && mcp_session_resume(s->mcp, a->init) == 0) {
         log_info("session %llu resumed (agent %s)", (unsigned long long)s->id,
                  s->agent_hint ? s->agent_hint : "-");
-        if (agent_id)
-            hub_tool_call(s->hub, s, 0, "__resume_agent", ctl);
+        if (a->agent_id) {
+            cJSON *args = cJSON_CreateObject();
+            cJSON_AddStringToObject(args, "agentId", a->agent_id);
+            hub_tool_call(s->hub, s, 0, "__resume_agent", args);
+            cJSON_Delete(args);
+        }
     }
 }
 
@@ -504,8 +510,9 @@ static bool hub_socket_full(const struct hub *h, bool admin)
     return h->stopping || h->nsock_sessions >= cap;
 }
 
-/* Answer one JSON-RPC error line naming the cap on fd (taken), then close. */
-static void hub_socket_refuse(struct hub *h, int fd, bool admin)
+/* Answer one line naming the cap on fd (taken), then close: a JSON-RPC
+ * error, or for a one-shot call (kind) its control answer. */
+static void hub_socket_refuse(struct hub *h, int fd, bool admin, enum control_kind kind)
 {
     h->metrics.socket_refused_total++;
     char msg[160];
@@ -516,12 +523,81 @@ static void hub_socket_refuse(struct hub *h, int fd, bool admin)
                  "coordhub: session limit reached (%zu open; the socket takes %zu, %zu of them "
                  "kept for the admin token)",
                  h->nsock_sessions, h->sock_max_sessions, h->sock_admin_reserve);
-    char *line = jsonrpc_build_error(NULL, -32000, msg, NULL);
     hub_socket_warn(&h->sock_refused_logged_ns, &h->sock_refused_unlogged,
                     admin ? "an admin session refused at the session cap"
                           : "a session refused at the session cap");
+    if (kind == CONTROL_CALL) {
+        struct control_msg m = control_answer_fail(kind, err_name(-ERR_UNAVAILABLE), msg);
+        hub_control_send_msg(h, fd, &m);
+        return;
+    }
+    char *line = jsonrpc_build_error(NULL, -32000, msg, NULL);
     hub_control_send(h, fd, line);
     free(line);
+}
+
+static void hub_close_fds(int *fds, int nfds)
+{
+    for (int i = 0; i < nfds; i++)
+        close(fds[i]);
+}
+
+/* Read a connection's first line as a control line (rpc/control.h) when
+ * it is one. 0 with *ctl (kind CONTROL_NONE: an MCP message), or an
+ * error with *e, the line refused. */
+static int hub_first_line(const char *buf, size_t n, const char *nl, struct control_msg *ctl,
+                          struct control_error *e)
+{
+    memset(ctl, 0, sizeof(*ctl));
+    if (!control_is_line(buf, nl ? (size_t)(nl - buf) : n))
+        return 0;
+    if (nl)
+        return control_parse_request(buf, (size_t)(nl - buf), ctl, e);
+    /* The hub reads a first line in one read of HUB_CTL_MAX bytes. */
+    e->err = n >= HUB_CTL_MAX ? -ERR_TOO_LARGE : -ERR_PARSE;
+    snprintf(e->message, sizeof(e->message), "%s",
+             n >= HUB_CTL_MAX ? "a control line takes at most 65536 bytes"
+                              : "a control line must reach the hub whole, newline included, in "
+                                "one write");
+    return e->err;
+}
+
+/* Open the session a first line asks for (attach, resume, admin, or an
+ * MCP message with kind CONTROL_NONE); fds are taken. */
+static void hub_session_open(struct hub *h, int fd, const struct control_msg *ctl, const char *buf,
+                             size_t n, const char *nl, int *fds, int nfds)
+{
+    bool admin = ctl->kind == CONTROL_ADMIN;
+    struct hub_session *s = hub_session_new(h);
+    s->sock = true;
+    h->nsock_sessions++;
+    if (admin) {
+        /* The workspace owner's tool (the CLI): admin, never an agent
+         * itself; it acts for the agents its calls name. */
+        s->oneshot = true;
+        s->admin = true;
+    }
+    if (ctl->kind == CONTROL_ATTACH) {
+        s->conn =
+            lineconn_new(h->base, fds[0], fds[1], HUB_MAX_LINE, HUB_MAX_OUT, &hub_conn_cbs, s);
+        s->ctl = lineconn_new(h->base, fd, fd, HUB_CTL_MAX, HUB_CTL_MAX * 4, &hub_ctl_cbs, s);
+        const struct control_msg ok = {.kind = CONTROL_ATTACHED};
+        char *line = control_build(&ok);
+        if (lineconn_send(s->ctl, line, strlen(line) - 1) != 0)
+            log_warn("session %llu: cannot acknowledge attach", (unsigned long long)s->id);
+        control_line_free(line);
+        hub_session_resume(s, &ctl->u.attach);
+        log_debug("session %llu attached (fd handover)", (unsigned long long)s->id);
+        return;
+    }
+    hub_close_fds(fds, nfds);
+    s->conn = lineconn_new(h->base, fd, fd, HUB_MAX_LINE, HUB_MAX_OUT, &hub_conn_cbs, s);
+    size_t skip = 0;
+    if (ctl->kind == CONTROL_RESUME)
+        hub_session_resume(s, &ctl->u.attach);
+    if (ctl->kind != CONTROL_NONE)
+        skip = (size_t)(nl - buf) + 1; /* the MCP messages follow the control line */
+    lineconn_feed(s->conn, buf + skip, n - skip);
 }
 
 static void hub_first_read_cb(evutil_socket_t fd, short what, void *arg)
@@ -537,81 +613,48 @@ static void hub_first_read_cb(evutil_socket_t fd, short what, void *arg)
     int nfds = 0;
     ssize_t n = fdpass_recv((int)fd, buf, sizeof(buf), fds, 2, &nfds);
     if (n <= 0) {
-        for (int i = 0; i < nfds; i++)
-            close(fds[i]);
+        hub_close_fds(fds, nfds);
         close((int)fd);
         hub_pending_free(pc);
         return;
     }
     hub_pending_free(pc);
     const char *nl = memchr(buf, '\n', (size_t)n);
-    cJSON *ctl = NULL;
-    if (nl && n > 12 && strncmp(buf, "{\"coordhub\":", 12) == 0) {
-        int err = 0;
-        ctl = json_parse_bounded(buf, (size_t)(nl - buf), 16, &err);
-    }
-    const char *kind = ctl ? json_get_str(ctl, "coordhub", "") : "";
-    if (strcmp(kind, "key") == 0) {
-        for (int i = 0; i < nfds; i++)
-            close(fds[i]);
-        hub_keys_control(h, (int)fd, ctl);
-        cJSON_Delete(ctl);
-        return;
-    }
-    if (strcmp(kind, "stop") == 0) {
-        for (int i = 0; i < nfds; i++)
-            close(fds[i]);
-        hub_control_stop(h, (int)fd, ctl);
-        cJSON_Delete(ctl);
-        return;
-    }
-    const char *refusal = strcmp(kind, "admin") == 0 ? hub_control_refusal(h, ctl) : NULL;
-    if (refusal) {
-        for (int i = 0; i < nfds; i++)
-            close(fds[i]);
-        hub_control_refuse(h, (int)fd, kind, refusal);
-        cJSON_Delete(ctl);
-        return;
-    }
-    if (hub_socket_full(h, strcmp(kind, "admin") == 0)) {
-        for (int i = 0; i < nfds; i++)
-            close(fds[i]);
-        hub_socket_refuse(h, (int)fd, strcmp(kind, "admin") == 0);
-        cJSON_Delete(ctl);
-        return;
-    }
-    struct hub_session *s = hub_session_new(h);
-    s->sock = true;
-    h->nsock_sessions++;
-    if (strcmp(kind, "admin") == 0) {
-        /* The workspace owner's tool (the CLI): admin, never an agent
-         * itself; it acts for the agents its calls name. */
-        s->oneshot = true;
-        s->admin = true;
-    }
-    if (strcmp(kind, "attach") == 0 && nfds == 2) {
-        s->conn =
-            lineconn_new(h->base, fds[0], fds[1], HUB_MAX_LINE, HUB_MAX_OUT, &hub_conn_cbs, s);
-        s->ctl =
-            lineconn_new(h->base, (int)fd, (int)fd, HUB_CTL_MAX, HUB_CTL_MAX * 4, &hub_ctl_cbs, s);
-        const char *ok = "{\"coordhub\":\"attached\"}";
-        if (lineconn_send(s->ctl, ok, strlen(ok)) != 0)
-            log_warn("session %llu: cannot acknowledge attach", (unsigned long long)s->id);
-        hub_session_resume(s, ctl);
-        log_debug("session %llu attached (fd handover)", (unsigned long long)s->id);
+    struct control_msg ctl;
+    struct control_error e;
+    int rc = hub_first_line(buf, (size_t)n, nl, &ctl, &e);
+    /* A one-shot call with a token is the owner's; without one, an agent's. */
+    bool admin = ctl.kind == CONTROL_ADMIN || (ctl.kind == CONTROL_CALL && ctl.token_given);
+    const char *refusal = admin && rc == 0 ? hub_control_refusal(h, &ctl) : NULL;
+    if (rc != 0 || refusal || ctl.kind == CONTROL_KEY || ctl.kind == CONTROL_STOP) {
+        /* One answer line, then the connection closes. */
+        hub_close_fds(fds, nfds);
+        if (rc != 0)
+            hub_control_invalid(h, (int)fd, &ctl, &e);
+        else if (refusal)
+            hub_control_refuse(h, (int)fd, ctl.kind, refusal);
+        else if (ctl.kind == CONTROL_KEY)
+            hub_keys_control(h, (int)fd, &ctl);
+        else
+            hub_control_stop(h, (int)fd, &ctl);
+    } else if (ctl.kind == CONTROL_ATTACH && nfds != 2) {
+        /* The descriptors did not come (the hub out of them): the bridge
+         * relays instead. */
+        hub_close_fds(fds, nfds);
+        log_warn("socket: an attach line came without its two descriptors; told to relay");
+        struct control_msg no = {.kind = CONTROL_REFUSED};
+        no.u.refused.error = "the descriptors did not arrive with the attach line; relay instead";
+        hub_control_send_msg(h, (int)fd, &no);
+    } else if (hub_socket_full(h, admin)) {
+        hub_close_fds(fds, nfds);
+        hub_socket_refuse(h, (int)fd, admin, ctl.kind);
+    } else if (ctl.kind == CONTROL_CALL) {
+        hub_close_fds(fds, nfds);
+        hub_oneshot_start(h, (int)fd, &ctl, admin);
     } else {
-        for (int i = 0; i < nfds; i++)
-            close(fds[i]);
-        s->conn =
-            lineconn_new(h->base, (int)fd, (int)fd, HUB_MAX_LINE, HUB_MAX_OUT, &hub_conn_cbs, s);
-        size_t skip = 0;
-        if (strcmp(kind, "resume") == 0)
-            hub_session_resume(s, ctl);
-        if (strcmp(kind, "resume") == 0 || strcmp(kind, "admin") == 0)
-            skip = (size_t)(nl - buf) + 1;
-        lineconn_feed(s->conn, buf + skip, (size_t)n - skip);
+        hub_session_open(h, (int)fd, &ctl, buf, (size_t)n, nl, fds, nfds);
     }
-    cJSON_Delete(ctl);
+    control_msg_free(&ctl);
 }
 
 static void hub_accept_cb(void *arg, int fd, const struct sockaddr *sa, socklen_t len)

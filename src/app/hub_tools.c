@@ -145,13 +145,7 @@ static int hub_register(struct hub *h, struct hub_session *s, cJSON *args, cJSON
         if (id && (!s->agent_id || strcmp(id, s->agent_id) != 0)) {
             free(s->agent_id);
             s->agent_id = xstrdup(id);
-            cJSON *msg = cJSON_CreateObject();
-            cJSON_AddStringToObject(msg, "coordhub", "session");
-            const cJSON *init = mcp_session_init_params(s->mcp);
-            if (init)
-                cJSON_AddItemToObject(msg, "init", cJSON_Duplicate(init, 1));
-            cJSON_AddStringToObject(msg, "agentId", s->agent_id);
-            hub_session_send_ctl(s, msg);
+            hub_session_announce(s); /* the bridge re-attaches with it */
         }
     }
     return rc;

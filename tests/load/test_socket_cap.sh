@@ -4,7 +4,8 @@
 # the admin token, six agent sessions open and the seventh is answered
 # with one JSON-RPC error line (id null, -32000, naming the cap) and
 # closed; `coordhub status` still answers from the reserve, and a bridge
-# refused at the cap exits saying why; a connection
+# refused at the cap exits saying why, and a one-shot call is answered
+# "unavailable" unless it carries the token; a connection
 # that sends nothing is closed at its first-line deadline
 # (COORDHUB_FIRST_LINE_MS); once the sessions leave, a new one opens.
 # Bounded: 8 connections, about 5 s.
@@ -56,6 +57,37 @@ if [ "$got" = 1 ] && grep -q 'the hub refused the session: coordhub: session lim
    jq -e '.id == null and .error.code == -32000' "$WORK/relay.out" >/dev/null; then
   ok "a relaying bridge passes the error on and exits 1"
 else fail "relaying bridge at the cap: exit $got: $(cat "$WORK/relay.err" "$WORK/relay.out")"; fi
+
+# A one-shot call (docs/socket-protocol.md) takes a session slot too: an
+# agent's is answered "unavailable" at the cap, the owner's (with the
+# token) gets in through the reserve.
+oneshot() {
+  python3 - "$SOCK" "$1" <<'PY'
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(sys.argv[1])
+s.settimeout(10)
+line = {"coordhub": "call", "tool": "list_agents"}
+if sys.argv[2]:
+    line["token"] = sys.argv[2]
+s.sendall((json.dumps(line) + "\n").encode())
+buf = b""
+while True:
+    d = s.recv(65536)
+    if not d:
+        break
+    buf += d
+sys.stdout.write(buf.decode())
+PY
+}
+oneshot "" >"$WORK/call.out" 2>&1 || true
+if jq -e '.coordhub == "call" and .ok == false and .code == "unavailable" and (.error | test("session limit reached"))' \
+  "$WORK/call.out" >/dev/null; then ok "an agent's one-shot call at the cap is answered unavailable"
+else fail "one-shot call at the cap: $(cat "$WORK/call.out")"; fi
+oneshot "$(cat "$STATE/token")" >"$WORK/call.out" 2>&1 || true
+if jq -e '.coordhub == "call" and .ok == true and (.result.agents | type == "array")' "$WORK/call.out" >/dev/null; then
+  ok "the owner's one-shot call at the cap gets in through the reserve"
+else fail "owner's one-shot call at the cap: $(cat "$WORK/call.out")"; fi
 
 # A connection that sends nothing is closed at its deadline (0.5 s).
 python3 - "$SOCK" >"$WORK/idle" <<'PY'
