@@ -148,6 +148,9 @@
 #define STORE_REDIS_INGEST_WINDOW_S "60"
 #define STORE_REDIS_TAIL_COUNT "512"
 #define STORE_REDIS_TAIL_BLOCK_MS "5000"
+/* Events kept behind the newest snapshot unless --retain-events says:
+ * the log lives in the server's memory. */
+#define STORE_REDIS_DEFAULT_RETAIN 100000
 
 /* Decimal strings without leading zeros compare by length, then bytes. */
 #define STORE_REDIS_LUA_LT                                                                         \
@@ -1941,6 +1944,11 @@ static const char *store_redis_last_error(struct store *s)
 
 const struct store_ops store_redis_ops = {
     .name = "redis",
+    .caps = {.shared = true,
+             .may_go_away = true,
+             .trims = true,
+             .ingests = true,
+             .default_retain = STORE_REDIS_DEFAULT_RETAIN},
     .open = store_redis_open,
     .close = store_redis_close,
     .append = store_redis_append,
