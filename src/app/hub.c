@@ -232,7 +232,7 @@ void hub_maybe_snapshot(struct hub *h)
     if (!hub_replica_offer(h, text)) /* the replica of a store that can go away */
         free(text);
     cJSON_Delete(snap);
-    if (rc == 0 && h->retain && h->store->ops->trim && h->snapshot_seq > h->retain) {
+    if (rc == 0 && h->retain && h->store->ops->caps.trims && h->snapshot_seq > h->retain) {
         uint64_t upto = h->snapshot_seq - h->retain;
         rc = h->store->ops->trim(h->store, upto);
         if (rc == 0 && upto + 1 > h->first_seq) {
@@ -821,11 +821,11 @@ int hub_serve(const struct options *o)
     if (!h->base)
         goto fail;
     event_base_priority_init(h->base, 2);
-    /* Default retention: everything on disk (sqlite), a bounded tail in
-     * a network store's memory (cli_serve validated --retain-events). */
-    h->retain = HUB_RETAIN_NETWORK;
-    if (store_ops_for_url(o->store_url) != &store_redis_ops)
-        h->retain = 0;
+    /* Default retention: what the backend declares — everything on disk
+     * (sqlite), a bounded tail in a network store's memory (cli_serve
+     * validated --retain-events). */
+    const struct store_ops *sops = store_ops_for_url(o->store_url);
+    h->retain = sops ? sops->caps.default_retain : 0;
     if (o->retain && options_retain_events(o->retain, &h->retain) != 0) {
         fprintf(stderr, "coordhub: bad --retain-events '%s'\n", o->retain);
         goto fail;
@@ -875,7 +875,7 @@ int hub_serve(const struct options *o)
         event_vec_deinit(&tail);
     }
     bus_subscribe(h->bus, hub_bus_event, h);
-    if (h->store->ops->listen) {
+    if (h->store->ops->caps.shared) {
         /* Other hubs on the same store: hear their events, and read what
          * they appended between the load above and the listen. */
         h->store->ops->listen(h->store, hub_store_heard, h);

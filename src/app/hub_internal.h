@@ -47,12 +47,11 @@ struct events_filter;
 #define HUB_SOCKET_MAX_PENDING 256
 #define HUB_SOCKET_SESSION_FDS 3 /* an attached session: socket, IDE stdin, stdout */
 #define HUB_FIRST_LINE_MS 10000
-#define HUB_FD_RESERVE 64         /* the hub itself: store, log, Redis, pipes, listening sockets */
-#define HUB_FD_OVERFLOW 64        /* connections accepted past a cap only to be refused */
-#define HUB_RECENT_EVENTS 4096    /* bus ring */
-#define HUB_SNAPSHOT_EVERY 1000   /* events between snapshots */
-#define HUB_RETAIN_NETWORK 100000 /* default --retain-events on Redis */
-#define HUB_METRICS_TOOLS 48      /* tool label slots; the last is "other" */
+#define HUB_FD_RESERVE 64       /* the hub itself: store, log, Redis, pipes, listening sockets */
+#define HUB_FD_OVERFLOW 64      /* connections accepted past a cap only to be refused */
+#define HUB_RECENT_EVENTS 4096  /* bus ring */
+#define HUB_SNAPSHOT_EVERY 1000 /* events between snapshots */
+#define HUB_METRICS_TOOLS 48    /* tool label slots; the last is "other" */
 
 struct roots;
 

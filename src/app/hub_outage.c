@@ -47,7 +47,7 @@
 
 static bool hub_replica_wanted(const struct hub *h)
 {
-    return h->store && h->store->ops->listen != NULL;
+    return h->store && h->store->ops->caps.may_go_away;
 }
 
 bool hub_replica_offer(struct hub *h, char *text)

@@ -31,6 +31,7 @@
 #ifndef COORDHUB_STORE_STORE_H
 #define COORDHUB_STORE_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -93,8 +94,30 @@ enum store_durability {
     STORE_DURABLE_POWER = 2,
 };
 
+/* What a backend is, declared in its ops table so the hub asks the table
+ * instead of comparing it with a particular backend's (the contract suite
+ * checks each backend's declaration, tests/contract). */
+struct store_caps {
+    /* Other writers (hubs on other machines) append to the same log:
+     * listen delivers their events. Exactly when listen is non-NULL. */
+    bool shared;
+    /* The store lives behind a network and may be away for a while: calls
+     * fail -ERR_UNAVAILABLE and succeed again later without a reopen. The
+     * hub then keeps a replica to answer reads from (app/hub_outage.c). */
+    bool may_go_away;
+    /* trim drops events (exactly when trim is non-NULL). */
+    bool trims;
+    /* ingest_stats counts foreign events (exactly when it is non-NULL). */
+    bool ingests;
+    /* Events kept behind the newest snapshot when the operator sets no
+     * --retain-events; 0 keeps everything (a log on disk), a bound keeps
+     * a log that lives in the server's memory from growing without end. */
+    uint64_t default_retain;
+};
+
 struct store_ops {
     const char *name; /* "memory", "sqlite", "redis" */
+    struct store_caps caps;
     /* Open the store at url (backend-specific: "memory:", "sqlite:/path",
      * "/path/hub.db"). On error *out is NULL and *errmsg (caller frees) says
      * why. */

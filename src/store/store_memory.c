@@ -173,6 +173,11 @@ static int store_memory_meta_claim(struct store *s, const char *key, const char 
 
 const struct store_ops store_memory_ops = {
     .name = "memory",
+    .caps = {.shared = false,
+             .may_go_away = false,
+             .trims = true,
+             .ingests = false,
+             .default_retain = 0},
     .open = store_memory_open,
     .close = store_memory_close,
     .append = store_memory_append,

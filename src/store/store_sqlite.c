@@ -857,6 +857,11 @@ static const char *store_sqlite_last_error(struct store *s)
 
 const struct store_ops store_sqlite_ops = {
     .name = "sqlite",
+    .caps = {.shared = false,
+             .may_go_away = false,
+             .trims = true,
+             .ingests = false,
+             .default_retain = 0},
     .open = store_sqlite_open,
     .close = store_sqlite_close,
     .append = store_sqlite_append,

@@ -4,7 +4,8 @@
  * the backend named on the command line. A backend joins the suite with one
  * row in the fixture table (contract_main.c): how to build a URL for a fresh
  * store in a temporary directory and what it promises beyond the common
- * contract (durability across reopen, synchronous completion, trimming).
+ * contract (durability across reopen, synchronous completion, trimming)
+ * and the capabilities its ops table must declare (struct store_caps).
  * Tests reach the store only through struct store_ops. */
 #ifndef COORDHUB_TESTS_CONTRACT_CONTRACT_H
 #define COORDHUB_TESTS_CONTRACT_CONTRACT_H
@@ -20,8 +21,9 @@ struct contract_backend {
     /* URL of a fresh, empty store whose files (if any) live in dir.
      * Caller frees. */
     char *(*make_url)(const char *dir);
-    bool reopen_keeps_log; /* close + open of the same URL sees the same log */
-    bool synchronous;      /* append calls its callback before it returns */
+    bool reopen_keeps_log;  /* close + open of the same URL sees the same log */
+    bool synchronous;       /* append calls its callback before it returns */
+    struct store_caps caps; /* what its ops table must declare it is */
 };
 
 struct contract_fixture {
@@ -74,5 +76,6 @@ void test_store__durable_across_reopen(void **state);
 void test_store__trim_and_first_seq(void **state);
 void test_store__close_null_safe(void **state);
 void test_store__meta_claim_first_wins(void **state);
+void test_store__caps_declared(void **state);
 
 #endif

@@ -63,12 +63,38 @@ static char *contract_url_redis_cluster(const char *dir)
 }
 
 /* redis completes appends before append() returns: the async connection
- * runs on the store's own event base until the answer (store_redis.c). */
+ * runs on the store's own event base until the answer (store_redis.c).
+ * The local stores keep everything by default; redis keeps a bounded tail
+ * (its log lives in the server's memory) and can go away. */
 static const struct contract_backend contract_backends[] = {
-    {"memory", contract_url_memory, false, true},
-    {"sqlite", contract_url_sqlite, true, true},
-    {"redis", contract_url_redis, true, true},
-    {"redis-cluster", contract_url_redis_cluster, true, true},
+    {"memory",
+     contract_url_memory,
+     false,
+     true,
+     {.shared = false, .may_go_away = false, .trims = true, .ingests = false, .default_retain = 0}},
+    {"sqlite",
+     contract_url_sqlite,
+     true,
+     true,
+     {.shared = false, .may_go_away = false, .trims = true, .ingests = false, .default_retain = 0}},
+    {"redis",
+     contract_url_redis,
+     true,
+     true,
+     {.shared = true,
+      .may_go_away = true,
+      .trims = true,
+      .ingests = true,
+      .default_retain = 100000}},
+    {"redis-cluster",
+     contract_url_redis_cluster,
+     true,
+     true,
+     {.shared = true,
+      .may_go_away = true,
+      .trims = true,
+      .ingests = true,
+      .default_retain = 100000}},
 };
 
 void contract_ack_cb(void *arg, int status, uint64_t current_seq)
@@ -229,6 +255,7 @@ int main(int argc, char **argv)
         CONTRACT_TEST(test_store__trim_and_first_seq),
         CONTRACT_TEST(test_store__close_null_safe),
         CONTRACT_TEST(test_store__meta_claim_first_wins),
+        CONTRACT_TEST(test_store__caps_declared),
     };
     const struct contract_backend *backend = NULL;
     for (size_t i = 0; argc == 2 && i < sizeof(contract_backends) / sizeof(*contract_backends);

@@ -276,3 +276,27 @@ void test_store__meta_claim_first_wins(void **state)
     assert_string_equal(got, "0");
     free(got);
 }
+
+/* The backend declares what it is (struct store_caps), as the fixture row
+ * expects, and the declaration agrees with the optional ops it fills in:
+ * the hub reads the declaration, never compares ops tables. The table the
+ * URL picks is the one the open store runs on. */
+void test_store__caps_declared(void **state)
+{
+    struct contract_fixture *f = *state;
+    const struct store_ops *ops = f->store->ops;
+    const struct store_caps *want = &f->backend->caps;
+    assert_ptr_equal(store_ops_for_url(f->url), ops);
+    assert_int_equal(ops->caps.shared, want->shared);
+    assert_int_equal(ops->caps.may_go_away, want->may_go_away);
+    assert_int_equal(ops->caps.trims, want->trims);
+    assert_int_equal(ops->caps.ingests, want->ingests);
+    assert_int_equal(ops->caps.default_retain, want->default_retain);
+    assert_int_equal(ops->caps.shared, ops->listen != NULL);
+    assert_int_equal(ops->caps.trims, ops->trim != NULL);
+    assert_int_equal(ops->caps.ingests, ops->ingest_stats != NULL);
+    /* A store that can go away is one a hub must be able to hear from:
+     * its tail reports the loss (store.h, listen with n == 0). */
+    if (ops->caps.may_go_away)
+        assert_true(ops->caps.shared);
+}

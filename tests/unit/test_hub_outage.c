@@ -3,7 +3,7 @@
  * announcement, the refusal text and the outage record; and for
  * hub_load_state racing another hub's trim. The hub is built
  * by hand (struct hub is the app's private root) over a memory store
- * dressed as one that can go away (it gets a listen op), with a real
+ * dressed as one that can go away (its caps say so; it gets a listen op), with a real
  * workspace, bus and event base; commits are done the way hub.c does them
  * (append, then publish on the bus). */
 #include <setjmp.h>
@@ -24,7 +24,7 @@
 
 struct fixture {
     struct hub h;
-    struct store_ops ops; /* the memory store's, plus listen */
+    struct store_ops ops; /* the memory store's, declared shared and able to go away */
     int announced;        /* bus events with seq 0 */
     char announce[512];   /* wire JSON of the last one */
     int answered;         /* hub_session.reply_fn calls */
@@ -78,6 +78,8 @@ static struct fixture *fixture_new(size_t ring, bool network)
     if (network) {
         f->ops = *h->store->ops;
         f->ops.listen = fake_listen;
+        f->ops.caps.shared = true;
+        f->ops.caps.may_go_away = true;
         h->store->ops = &f->ops;
     }
     h->wscfg.name = "ws";
