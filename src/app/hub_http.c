@@ -110,7 +110,7 @@ static void hub_http_stats(void *arg, struct metrics_hub *m)
     m->lock_contended_total = ws.lock_contended;
     m->lock_expired_total = ws.lock_expired;
     m->publish_reserved_total = ws.publish_reserved;
-    if (h->store->ops->ingest_stats) {
+    if (h->store->ops->caps.ingests) {
         struct store_ingest_stats st;
         h->store->ops->ingest_stats(h->store, &st);
         m->foreign.ingested = st.ingested;
