@@ -46,6 +46,16 @@ foreach(row IN LISTS coordhub_rows)
   endif()
 endforeach()
 
+# A directory of src/ that is not in the table would silently not be built.
+file(GLOB coordhub_dirs LIST_DIRECTORIES true ${PROJECT_SOURCE_DIR}/src/*)
+foreach(dir IN LISTS coordhub_dirs)
+  get_filename_component(name ${dir} NAME)
+  if(IS_DIRECTORY ${dir} AND NOT name IN_LIST COORDHUB_LAYERS)
+    message(FATAL_ERROR "src/${name}/ is not a layer of cmake/layers.txt: "
+                        "add a `layer ${name}:` line naming what it uses")
+  endif()
+endforeach()
+
 # One static library per layer (an interface library while it has no
 # sources); src/app/main.c is the executable's, not the layer's.
 function(coordhub_layer name)
