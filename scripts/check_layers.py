@@ -15,7 +15,10 @@ The rules (docs/architecture.md, "Layers"):
   * an outside library's headers (`lib` lines: <sqlite3.h>, <event2/…>)
     are included only by layers that use it or lie above one that does;
   * every directory of src/ is a layer in the table, and every layer of
-    the table a directory.
+    the table a directory;
+  * the "depends on" column of docs/architecture.md's table of layers
+    names, for each layer, what its row here names ("everything" for a
+    layer above all others), so the docs say what the build does.
 The build enforces the first rule too (cmake/layers.cmake); this check
 also covers what include paths cannot: outside libraries, whose headers
 all live in the system's include directory, and private headers.
@@ -108,6 +111,43 @@ def check_file(rel, text, layer, layers, libs, allowed, usable):
     return problems
 
 
+# How docs/architecture.md names a library of the table, where not by
+# its name.
+DOC_NAMES = {"libm": "m", "posix threads": "threads"}
+
+
+def check_docs(path, layers):
+    """The layer table of the docs against the table's rows."""
+    problems, rows = [], {}
+    try:
+        text = open(path, encoding="utf-8").read()
+    except OSError as e:
+        return [f"docs/architecture.md: {e.strerror}"]
+    for no, line in enumerate(text.splitlines(), 1):
+        m = re.match(r"^\|\s*`([a-z]+)/`\s*\|.*\|([^|]*)\|\s*$", line)
+        if m:
+            rows[m.group(1)] = (no, m.group(2).strip())
+    for name, (uses, own) in layers.items():
+        if name not in rows:
+            problems.append(f"docs/architecture.md: the table of layers has no row for `{name}/`")
+            continue
+        no, cell = rows[name]
+        if cell == "everything" and below(layers, name) == set(layers):
+            continue
+        said = set()
+        for item in cell.split(","):
+            item = re.sub(r"\(.*?\)", "", item).strip().lower()
+            said.add(DOC_NAMES.get(item, item))
+        if said != set(uses) | set(own):
+            want = ", ".join(uses + own) or "nothing"
+            problems.append(f"docs/architecture.md:{no}: `{name}/` depends on \"{cell}\", "
+                            f"cmake/layers.txt says {want}")
+    for name, (no, _) in rows.items():
+        if name not in layers:
+            problems.append(f"docs/architecture.md:{no}: `{name}/` is not a layer of cmake/layers.txt")
+    return problems
+
+
 def main(argv):
     root = argv[1] if len(argv) > 1 else os.path.join(os.path.dirname(__file__), "..")
     table = os.path.join(root, "cmake", "layers.txt")
@@ -138,6 +178,7 @@ def main(argv):
             with open(os.path.join(src, layer, f), encoding="utf-8") as fh:
                 text = fh.read()
             problems += check_file(rel, text, layer, layers, libs, allowed, usable)
+    problems += check_docs(os.path.join(root, "docs", "architecture.md"), layers)
     for p in problems:
         print(f"layers: {p}", file=sys.stderr)
     return 1 if problems else 0

@@ -3,8 +3,9 @@
 #  * scripts/check_layers.py passes on the tree, and fails, naming file,
 #    line and rule, on a scratch copy given one violation at a time (an
 #    upward include, an outside library's header, another layer's private
-#    header, an unqualified include, a directory that is no layer) and on
-#    a table whose layer uses one above it;
+#    header, an unqualified include, a directory that is no layer, a
+#    docs table of layers that says otherwise) and on a table whose layer
+#    uses one above it;
 #  * the build: compiled with the flags of any of its own files (from
 #    compile_commands.json), a layer can include a header of every layer
 #    below it and of none other ("No such file");
@@ -19,11 +20,13 @@ BUILD=$(dirname "$(realpath "$COORDHUB")")
 if python3 "$SRC/scripts/check_layers.py" "$SRC" 2>"$WORK/err"; then ok "check_layers passes on src/"; else
   fail "check_layers fails on src/"; sed 's/^/    /' "$WORK/err"; fi
 
-# scratch_tree: a fresh copy of the table and src/ in $WORK/tree.
+# scratch_tree: a fresh copy of the table, src/ and docs/architecture.md
+# in $WORK/tree.
 scratch_tree() {
   rm -rf "$WORK/tree"
-  mkdir -p "$WORK/tree/cmake"
+  mkdir -p "$WORK/tree/cmake" "$WORK/tree/docs"
   cp "$SRC/cmake/layers.txt" "$WORK/tree/cmake/"
+  cp "$SRC/docs/architecture.md" "$WORK/tree/docs/"
   cp -r "$SRC/src" "$WORK/tree/src"
 }
 
@@ -76,6 +79,16 @@ scratch_tree
 mkdir -p "$WORK/tree/src/sup"
 echo '#include "base/err.h"' >"$WORK/tree/src/sup/sup.c"
 refused 1 'src/sup/: not a layer of cmake/layers.txt' "a directory that is no layer is refused"
+
+scratch_tree
+sed -i 's/^\(| `rpc\/` |.*\)| core, bus |$/\1| core, bus, store |/' "$WORK/tree/docs/architecture.md"
+refused 1 '`rpc/` depends on "core, bus, store", cmake/layers.txt says core, bus' \
+  "a docs table of layers that disagrees with the table is refused"
+scratch_tree
+sed -i 's/^layer core:  base                |$/layer core:  base                | libevent/' \
+  "$WORK/tree/cmake/layers.txt"
+refused 1 '`core/` depends on "base", cmake/layers.txt says base, libevent' \
+  "a library added to the table but not to the docs is refused"
 
 scratch_tree
 sed -i 's/^layer core:  base /layer core:  store/' "$WORK/tree/cmake/layers.txt"
