@@ -1,14 +1,23 @@
-# Test registration. One cmocka executable per module (STYLE §23); every
-# CTest entry has a TIMEOUT (STYLE §26).
+# Test registration. One cmocka executable per module; every CTest entry
+# has a TIMEOUT; every test and fuzz driver links only the layers it
+# includes.
 
-# Unit tests: tests/unit/test_<module>.c links the lowest layer that
-# provides <module>; linking ch_app pulls in everything, which is simplest
-# and still respects layering because test code only calls public APIs.
+# Unit tests: tests/unit/test_<module>.c links the layers whose headers it
+# includes, directly or through a fixture beside it, and nothing else
+# (coordhub_link_included, cmake/layers.cmake): a test of core or rpc
+# builds and runs without libevent, SQLite or hiredis. A new test needs no
+# registration; an include that is neither a layer's header nor a file
+# beside it fails the configure, naming the test.
+#
+# Every test executable also gets tests/support/json_hooks.c: cJSON
+# allocates through xmalloc in tests as in the hub (base/json.h).
+set(test_support ${PROJECT_SOURCE_DIR}/tests/support/json_hooks.c)
 file(GLOB unit_tests CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/tests/unit/test_*.c)
 foreach(src ${unit_tests})
   get_filename_component(name ${src} NAME_WE)
-  add_executable(${name} ${src})
-  target_link_libraries(${name} PRIVATE ch_app PkgConfig::CMOCKA)
+  add_executable(${name} ${src} ${test_support})
+  coordhub_link_included(${name} ${src} ${test_support})
+  target_link_libraries(${name} PRIVATE PkgConfig::CMOCKA)
   add_test(NAME unit.${name} COMMAND ${name})
   set_tests_properties(unit.${name} PROPERTIES TIMEOUT 120 LABELS unit)
 endforeach()
@@ -16,16 +25,18 @@ endforeach()
 # Store contract suite: one source, run against every backend.
 file(GLOB contract_srcs CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/tests/contract/*.c)
 if(contract_srcs)
-  add_executable(test_store_contract ${contract_srcs})
-  target_link_libraries(test_store_contract PRIVATE ch_app PkgConfig::CMOCKA)
+  add_executable(test_store_contract ${contract_srcs} ${test_support})
+  coordhub_link_included(test_store_contract ${contract_srcs} ${test_support})
+  target_link_libraries(test_store_contract PRIVATE PkgConfig::CMOCKA)
   foreach(backend memory sqlite redis redis-cluster)
     add_test(NAME contract.${backend} COMMAND test_store_contract ${backend})
     set_tests_properties(contract.${backend} PROPERTIES TIMEOUT 120 LABELS contract)
   endforeach()
   # Crash safety: a child appends in a loop and is SIGKILLed at random
   # moments; every acknowledged seq must be in the reopened log.
-  add_executable(test_store_crash ${PROJECT_SOURCE_DIR}/tests/contract/crash/test_store_crash.c)
-  target_link_libraries(test_store_crash PRIVATE ch_store)
+  set(crash_src ${PROJECT_SOURCE_DIR}/tests/contract/crash/test_store_crash.c)
+  add_executable(test_store_crash ${crash_src} ${test_support})
+  coordhub_link_included(test_store_crash ${crash_src} ${test_support})
   add_test(NAME contract.sqlite_crash COMMAND test_store_crash sqlite)
   set_tests_properties(contract.sqlite_crash PROPERTIES TIMEOUT 120 LABELS contract)
 endif()
@@ -34,17 +45,19 @@ endif()
 # driver that feeds it every file under fuzz/corpus/<parser>/. With
 # COORDHUB_FUZZ (the `fuzz` preset) it is also built as a libFuzzer target
 # fuzz_<parser>: run `build/fuzz/fuzz_<parser> fuzz/corpus/<parser>`.
+# Both get fuzz/driver_init.c (LLVMFuzzerInitialize: cJSON through xmalloc).
+set(driver_init ${PROJECT_SOURCE_DIR}/fuzz/driver_init.c)
 file(GLOB fuzzers CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/fuzz/fuzz_*.c)
 foreach(src ${fuzzers})
   get_filename_component(name ${src} NAME_WE)
   string(REPLACE "fuzz_" "" parser ${name})
-  add_executable(${name}_replay ${src} ${PROJECT_SOURCE_DIR}/fuzz/replay_main.c)
-  target_link_libraries(${name}_replay PRIVATE ch_app)
+  add_executable(${name}_replay ${src} ${driver_init} ${PROJECT_SOURCE_DIR}/fuzz/replay_main.c)
+  coordhub_link_included(${name}_replay ${src} ${driver_init})
   add_test(NAME fuzz.${parser} COMMAND ${name}_replay ${PROJECT_SOURCE_DIR}/fuzz/corpus/${parser})
   set_tests_properties(fuzz.${parser} PROPERTIES TIMEOUT 120 LABELS fuzz)
   if(COORDHUB_FUZZ)
-    add_executable(${name} ${src})
-    target_link_libraries(${name} PRIVATE ch_app)
+    add_executable(${name} ${src} ${driver_init})
+    coordhub_link_included(${name} ${src} ${driver_init})
     target_link_options(${name} PRIVATE -fsanitize=fuzzer)
   endif()
 endforeach()

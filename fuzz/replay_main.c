@@ -2,7 +2,8 @@
  * libFuzzer, so every corpus is replayed in normal CI (STYLE §27).
  *
  * Usage: <driver>_replay DIR [DIR…]. Every regular file in each directory
- * (not recursive) is read whole and passed to LLVMFuzzerTestOneInput once.
+ * (not recursive) is read whole and passed to LLVMFuzzerTestOneInput once,
+ * after LLVMFuzzerInitialize (driver_init.c), as libFuzzer calls them.
  * Exit status: 0 when at least one file ran and none could not be read; a
  * crash inside the target fails the run as it would under the fuzzer. */
 #include <dirent.h>
@@ -12,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define REPLAY_MAX_FILE ((size_t)64 << 20) /* bytes; corpus files are small */
@@ -82,6 +84,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: %s CORPUS_DIR...\n", argv[0]);
         return 2;
     }
+    LLVMFuzzerInitialize(&argc, &argv);
     int runs = 0, errors = 0;
     for (int i = 1; i < argc; i++)
         replay_dir(argv[i], &runs, &errors);

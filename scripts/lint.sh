@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Formatting and banned-function checks (STYLE §22, §30).
+# Formatting, banned functions and the layering of src/'s includes
+# (scripts/check_layers.py against cmake/layers.txt).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 files=$(git ls-files '*.c' '*.h' 2>/dev/null || true)
@@ -13,6 +14,10 @@ fi
 rm -f /tmp/coordhub-format.$$
 if grep -nE '\b(sprintf|strcpy|strcat|atoi|gets|vsprintf)\s*\(' $files | grep -v 'snprintf\|vsnprintf'; then
   echo "lint: banned function used (STYLE §22)" >&2
+  fail=1
+fi
+if ! python3 scripts/check_layers.py; then
+  echo "lint: an include crosses the layers of cmake/layers.txt (docs/architecture.md)" >&2
   fail=1
 fi
 [ $fail -eq 0 ] && echo "lint: ok"

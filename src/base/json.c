@@ -7,7 +7,12 @@
  * Duplicate keys are found on the parsed tree (keys decoded, so "a" and
  * "\u0061" are one key), and only on that rare error path is the text
  * scanned again to say where the repeated key is. The cost over cJSON's
- * own parse is the pre-scan plus one walk of the tree. */
+ * own parse is the pre-scan plus one walk of the tree.
+ *
+ * With allocation hooks installed (json_use_xmalloc) cJSON no longer
+ * reallocates: cJSON_Print* copies its text into an exact-size buffer at
+ * the end and frees the working one unwiped, which is why
+ * json_print_line() prints into a buffer of its own choosing instead. */
 #include "base/json.h"
 
 #include <errno.h>
@@ -358,6 +363,12 @@ bool json_get_bool(const cJSON *obj, const char *key, bool dflt)
     return cJSON_IsBool(v) ? cJSON_IsTrue(v) : dflt;
 }
 
+void json_use_xmalloc(void)
+{
+    cJSON_Hooks hooks = {.malloc_fn = xmalloc, .free_fn = free};
+    cJSON_InitHooks(&hooks);
+}
+
 char *json_print(const cJSON *v)
 {
     char *s = cJSON_PrintUnformatted(v);
@@ -368,7 +379,9 @@ char *json_print(const cJSON *v)
 
 char *json_print_line(const cJSON *v)
 {
-    char *s = json_print(v);
+    char *s = cJSON_PrintBuffered(v, JSON_PRINT_PREBUFFER, 0);
+    if (!s)
+        abort(); /* only fails on OOM */
     size_t n = strlen(s);
     char *line = xmalloc(n + 2);
     memcpy(line, s, n);

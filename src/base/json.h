@@ -2,7 +2,13 @@
  *
  * Parsing of peer input goes through json_parse_bounded(), which enforces
  * the size, UTF-8 and nesting-depth limits of DESIGN §5 before cJSON sees
- * the bytes. Accessors return defaults instead of crashing on wrong types. */
+ * the bytes. Accessors return defaults instead of crashing on wrong types.
+ *
+ * cJSON allocates through the project's xmalloc (aborting on OOM) once a
+ * program has called json_use_xmalloc(); every program does, first thing:
+ * the coordhub executable in main(), the tests and fuzz drivers through
+ * what cmake/tests.cmake builds into each (tests/support/json_hooks.c,
+ * fuzz/driver_init.c). */
 #ifndef COORDHUB_BASE_JSON_H
 #define COORDHUB_BASE_JSON_H
 
@@ -15,6 +21,12 @@
 #include "base/err.h"
 
 #define JSON_MAX_DEPTH 64
+
+/* Make cJSON allocate with xmalloc (so it never returns NULL for want of
+ * memory: the process aborts, as everywhere else) and free with free();
+ * text cJSON returns is still freed with free(). Call before any other
+ * cJSON call and before any thread starts; calling it again is harmless. */
+void json_use_xmalloc(void);
 
 /* Why json_parse_checked() refused a text (a value type the caller
  * embeds). */
@@ -60,7 +72,11 @@ bool json_get_bool(const cJSON *obj, const char *key, bool dflt);
 char *json_print(const cJSON *v);
 /* The same followed by a newline: one line of the newline-delimited
  * framing (the hub socket, stdio). No copy of the text is left in freed
- * memory (control lines carry the admin token). Caller frees. */
+ * memory (control lines carry the admin token) when it is at most
+ * JSON_PRINT_PREBUFFER bytes: it is printed into one buffer of that size,
+ * wiped after the copy; a longer text grows by copying, each smaller
+ * buffer freed as it is. Caller frees. */
+#define JSON_PRINT_PREBUFFER 1024
 char *json_print_line(const cJSON *v);
 /* Add a u64, printed as its exact decimal digits whatever its size: a
  * number up to JSON_U64_NUMBER_MAX (cJSON prints those exactly), above it

@@ -1,14 +1,19 @@
 /* test_base_json — json_parse_bounded() enforces DESIGN §5's limits
  * before cJSON sees the bytes (depth 64 passes, 65 fails; invalid UTF-8,
  * NUL bytes and trailing garbage fail, with the documented error codes),
- * and the accessors return defaults instead of undefined conversions. */
+ * and the accessors return defaults instead of undefined conversions.
+ * cJSON allocates through xmalloc in every test (tests/support/
+ * json_hooks.c), and a printed line leaves no copy in what cJSON frees. */
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -27,6 +32,19 @@ static int parse_err(const char *s, size_t n)
 }
 
 #define PARSE(s) parse_err(s, sizeof(s) - 1)
+
+#ifndef __has_feature
+#define __has_feature(x) 0
+#endif
+#if defined(__SANITIZE_ADDRESS__) || __has_feature(address_sanitizer)
+/* An allocation that cannot be met returns NULL under ASan too, rather
+ * than ending the process in ASan's report before xmalloc sees it. */
+const char *__asan_default_options(void);
+const char *__asan_default_options(void)
+{
+    return "allocator_may_return_null=1";
+}
+#endif
 
 /* depth opening brackets of kind open/close around inner ("" for none). */
 static char *nested(int depth, char open, char close, const char *inner)
@@ -424,9 +442,118 @@ static void test_base_json__print_line(void **state)
     cJSON_Delete(v);
 }
 
+/* cJSON allocates through xmalloc: an allocation that cannot be met ends
+ * the process with xmalloc's message, where cJSON's default malloc would
+ * return NULL (the child then exits 0). */
+static void test_base_json__cjson_allocates_through_xmalloc(void **state)
+{
+    (void)state;
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        dup2(fds[1], STDERR_FILENO);
+        close(fds[0]);
+        void *p = cJSON_malloc((size_t)1 << 62);
+        _exit(p ? 3 : 0);
+    }
+    close(fds[1]);
+    char err[256] = "";
+    size_t got = 0;
+    ssize_t n;
+    while (got < sizeof(err) - 1 && (n = read(fds[0], err + got, sizeof(err) - 1 - got)) > 0)
+        got += (size_t)n;
+    close(fds[0]);
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFSIGNALED(status));
+    assert_int_equal(WTERMSIG(status), SIGABRT);
+    assert_non_null(strstr(err, "coordhub: out of memory allocating 4611686018427387904 bytes"));
+}
+
+/* Hooks that remember each block's size and, while watching, count the
+ * freed blocks that still hold the secret. */
+#define WATCH_MAX 4096
+static struct {
+    void *p[WATCH_MAX];
+    size_t n[WATCH_MAX];
+    size_t used;
+    bool on;
+    int hits;
+} watch;
+static const char watch_secret[] = "s3cr3t-t0ken-0123456789abcdef";
+
+static void *watch_alloc(size_t n)
+{
+    void *p = malloc(n);
+    assert_non_null(p);
+    if (watch.used < WATCH_MAX) {
+        watch.p[watch.used] = p;
+        watch.n[watch.used++] = n;
+    }
+    return p;
+}
+
+static void watch_free(void *p)
+{
+    for (size_t i = 0; p && watch.on && i < watch.used; i++) {
+        if (watch.p[i] != p)
+            continue;
+        size_t len = sizeof(watch_secret) - 1;
+        for (size_t at = 0; at + len <= watch.n[i]; at++)
+            if (memcmp((char *)p + at, watch_secret, len) == 0) {
+                watch.hits++;
+                break;
+            }
+    }
+    free(p);
+}
+
+/* Frees by cJSON while print(v) runs that held the secret. */
+static int freed_copies(char *(*print)(const cJSON *), const cJSON *v)
+{
+    watch.hits = 0;
+    watch.on = true;
+    char *text = print(v);
+    watch.on = false;
+    assert_non_null(strstr(text, watch_secret));
+    explicit_bzero(text, strlen(text));
+    free(text);
+    return watch.hits;
+}
+
+static char *print_unformatted(const cJSON *v)
+{
+    return cJSON_PrintUnformatted(v);
+}
+
+/* With allocation hooks cJSON does not reallocate: cJSON_Print* copies
+ * its text at the end and frees the working buffer unwiped. A control
+ * line carrying the admin token must not leave it behind that way. */
+static void test_base_json__print_line_leaves_no_freed_copy(void **state)
+{
+    (void)state;
+    watch.used = 0;
+    cJSON_Hooks hooks = {.malloc_fn = watch_alloc, .free_fn = watch_free};
+    cJSON_InitHooks(&hooks);
+    cJSON *v = cJSON_CreateObject();
+    cJSON_AddStringToObject(v, "coordhub", "admin");
+    cJSON_AddStringToObject(v, "token", watch_secret);
+    cJSON_AddStringToObject(v, "cwd", "/home/someone/src/a-project-with-a-long-name/sub/dir");
+    int line_copies = freed_copies(json_print_line, v);
+    int plain_copies = freed_copies(print_unformatted, v);
+    cJSON_Delete(v);
+    json_use_xmalloc();
+    assert_int_equal(line_copies, 0);
+    assert_true(plain_copies > 0); /* the watch sees the copy it looks for */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_base_json__cjson_allocates_through_xmalloc),
+        cmocka_unit_test(test_base_json__print_line_leaves_no_freed_copy),
         cmocka_unit_test(test_json__depth_limit_64_passes_65_fails),
         cmocka_unit_test(test_json__brackets_in_strings_do_not_count),
         cmocka_unit_test(test_json__trailing_garbage_fails),
