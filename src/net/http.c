@@ -40,6 +40,11 @@
  * only when there is none is it closed at accept.
  * Connections without a valid credential yet are counted per peer address
  * (`unauth`), those with one per credential (`creds`); both are quotas.
+ * A new connection over its peer's quota closes that peer's oldest silent
+ * connection without a credential, and is refused only when there is
+ * none, so a flood of silent connections from one address (every local
+ * client shares 127.0.0.1) cannot keep a /healthz probe or a client with
+ * a credential from that address out.
  *
  * Invariants: nconns is the length of the conns list; a connection is
  * counted in at most one of unauth (its `unauth` set) and creds (its
@@ -1247,35 +1252,53 @@ static void http_conn_readable(struct bufferevent *bev, void *arg)
 
 /* ---- accepting ----------------------------------------------------------- */
 
-/* Every slot, overflow included, is taken: close the oldest connection
- * that is waiting for a head and has sent none of it (a fresh connection
- * that said nothing, or an idle keep-alive one), so that silent
- * connections cannot keep /healthz and credentialed clients out. False
- * when every connection is doing something. */
-static bool http_drop_silent(struct http_server *s)
+/* The oldest silent connection — waiting for a head it has sent nothing
+ * of: a fresh one that said nothing, or an idle keep-alive one — that
+ * has not presented a credential and comes from peer_ip; with peer_ip
+ * NULL, from anywhere, and when none is without a credential, the oldest
+ * silent one of any kind. NULL when every connection is doing something.
+ * Silent connections are the cheapest to lose and what a flood is made
+ * of, so they make room for a new one rather than the new one being
+ * refused. */
+static struct http_conn *http_oldest_silent(const struct http_server *s, const char *peer_ip)
 {
-    struct http_conn *victim = NULL;
-    for (struct http_conn *c = s->conns; c; c = c->next)
-        if (c->state == HTTP_HEAD && !c->started && !c->req && !c->busy && !c->dead)
-            victim = c; /* the list runs newest first: the last one is the oldest */
-    if (!victim)
-        return false;
+    struct http_conn *unauth = NULL;
+    struct http_conn *any = NULL;
+    /* The list runs newest first: the last match is the oldest. */
+    for (struct http_conn *c = s->conns; c; c = c->next) {
+        if (c->state != HTTP_HEAD || c->started || c->req || c->busy || c->dead)
+            continue;
+        if (c->unauth && (!peer_ip || strcmp(c->peer_ip, peer_ip) == 0))
+            unauth = c;
+        if (!peer_ip)
+            any = c;
+    }
+    return unauth ? unauth : any;
+}
+
+/* Close victim to make room for a new connection; logged at the 1st,
+ * 2nd, 4th… time. */
+static void http_drop(struct http_server *s, struct http_conn *victim, const char *why)
+{
     s->stats.dropped++;
     if ((s->stats.dropped & (s->stats.dropped - 1)) == 0)
-        log_warn("http: every slot taken: closed the oldest silent connection (%llu so far)",
+        log_warn("http: %s: closed the oldest silent connection for a new one (%llu so far)", why,
                  (unsigned long long)s->stats.dropped);
     http_conn_close(victim);
-    return true;
 }
 
 static void http_accept(void *arg, int fd, const struct sockaddr *sa, socklen_t salen)
 {
     struct http_server *s = arg;
     size_t cap = s->cfg.max_connections;
-    if (s->nconns >= cap + s->cfg.overflow && !http_drop_silent(s)) {
-        http_note_rejected(s, "connection cap and overflow");
-        close(fd);
-        return;
+    if (s->nconns >= cap + s->cfg.overflow) {
+        struct http_conn *victim = http_oldest_silent(s, NULL);
+        if (!victim) {
+            http_note_rejected(s, "connection cap and overflow");
+            close(fd);
+            return;
+        }
+        http_drop(s, victim, "every slot taken");
     }
     struct bufferevent *bev = s->cfg.tls
                                   ? tls_context_bufferevent(s->cfg.tls, s->base)
@@ -1315,6 +1338,12 @@ static void http_accept(void *arg, int fd, const struct sockaddr *sa, socklen_t 
     bufferevent_setwatermark(bev, EV_READ, 0, s->read_high);
     struct timeval wtv = {.tv_sec = s->cfg.idle_timeout_s, .tv_usec = 0};
     bufferevent_set_timeouts(bev, NULL, s->cfg.idle_timeout_s > 0 ? &wtv : NULL);
+    if (c->cls != HTTP_CLASS_OVERFLOW &&
+        http_count_of(&s->unauth, c->peer_ip) >= s->cfg.unauth_per_peer) {
+        struct http_conn *victim = http_oldest_silent(s, c->peer_ip);
+        if (victim)
+            http_drop(s, victim, "a peer's quota of connections without a credential");
+    }
     if (c->cls != HTTP_CLASS_OVERFLOW &&
         http_count_of(&s->unauth, c->peer_ip) >= s->cfg.unauth_per_peer) {
         http_note_rejected(s, "unauthenticated quota");

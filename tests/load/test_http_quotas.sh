@@ -4,8 +4,9 @@
 # without a credential per peer address, 16 per credential, the last 4
 # slots for the admin token, 16 overflow connections for /healthz):
 #   - 16 silent connections from 127.0.0.1 use that address's quota: a
-#     17th is answered 503 too_many_connections at once, while another
-#     address still gets in;
+#     17th closes the oldest of them and is served; when none of an
+#     address's 16 is silent, a 17th is answered 503 too_many_connections
+#     at once; another address still gets in;
 #   - an API key holding 16 connections: its 17th is 503 naming the
 #     credential's quota, and the admin token still gets in;
 #   - with 60 connections open the last slots take the admin token only;
@@ -91,11 +92,33 @@ def say(name, r):
     print("%s %d %s %s" % (name, r[0], r[1], "closed" if r[2] else "open"))
 
 # 1. the unauthenticated quota of 127.0.0.1
-first = conn("127.0.0.1")
-for _ in range(15):
+def gone(s):
+    s.settimeout(1)
+    try:
+        return s.recv(1) == b""
+    except socket.timeout:
+        return False
+    except OSError:
+        return True
+
+oldest = conn("127.0.0.1")
+second = conn("127.0.0.1")
+for _ in range(14):
     conn("127.0.0.1")
 time.sleep(0.3)
-say("unauth-17th", read(conn("127.0.0.1")))
+newest = conn("127.0.0.1")
+time.sleep(0.3)
+print("unauth-oldest %s" % ("closed" if gone(oldest) else "open"))
+say("unauth-17th", answer(newest, "/healthz"))
+busy = [conn("127.0.0.200") for _ in range(16)]
+for b in busy:
+    b.sendall(b"G")
+time.sleep(0.3)
+say("unauth-busy", read(conn("127.0.0.200")))
+for b in busy:
+    b.close()
+    held.remove(b)
+time.sleep(0.3)
 say("other-peer", answer(conn("127.0.0.2"), "/healthz"))
 # 2. the credential quota (connections from several addresses)
 for i in range(16):
@@ -127,14 +150,7 @@ for _ in range(16):
     conn("127.0.0.45")
 time.sleep(0.3)
 say("beyond-overflow", answer(conn("127.0.0.46"), "/healthz"))
-first.settimeout(1)
-try:
-    gone = first.recv(1) == b""
-except socket.timeout:
-    gone = False
-except OSError:
-    gone = True
-print("oldest-silent %s" % ("closed" if gone else "open"))
+print("oldest-silent %s" % ("closed" if gone(second) else "open"))
 # the answered connection has gone: one more fills every slot again, then
 # every connection still open starts a head: none is silent any more
 conn("127.0.0.45")
@@ -153,9 +169,12 @@ say("after", answer(socket.create_connection(("127.0.0.1", port)), "/healthz"))
 PY
 cat "$WORK/quotas"
 has() { grep -qx "$1" "$WORK/quotas"; }
-has "unauth-17th 503 too_many_connections closed" &&
-  ok "a 17th silent connection from one address: 503 too_many_connections, closed" ||
-  fail "unauth quota"
+has "unauth-oldest closed" && has "unauth-17th 200 - open" &&
+  ok "a 17th silent connection from one address closes its oldest and is served" ||
+  fail "unauth quota makes room"
+has "unauth-busy 503 too_many_connections closed" &&
+  ok "with none of its 16 silent, a 17th: 503 too_many_connections, closed" ||
+  fail "unauth quota refuses"
 has "other-peer 200 - open" && ok "another address still gets in" || fail "other peer"
 ! grep -Eq '^key-[0-9]+ ' "$WORK/quotas" && ok "the key's 16 connections are served" || fail "key connections"
 has "key-17th 503 too_many_connections closed" && ok "the key's 17th connection: 503 naming its quota" ||
