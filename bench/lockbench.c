@@ -1,6 +1,6 @@
 /* lockbench — the measuring half of `make bench` (bench/run.sh is the
  * other: it starts hubs and Redis, runs the modes below and turns their
- * RESULT lines into ratios against the DESIGN §10 budgets).
+ * RESULT lines into ratios against the budgets in BENCHMARKS.md).
  *
  * Every latency mode runs the same loop: `warmup + n` iterations, each a
  * pair of request/response exchanges sent one at a time and timed

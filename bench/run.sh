@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench/run.sh — the DESIGN §10 benchmarks that bench/ implements, run as
+# bench/run.sh — the benchmarks of BENCHMARKS.md ("Budgets"), run as
 # `make bench` (which builds the release preset first).
 #
 # Usage: bench/run.sh [PHASE...] — PHASE is `lock` (lock+unlock latency and
@@ -582,7 +582,7 @@ verdict() {
       op == "le" ? "<=" : ">=", lim }'
 }
 
-# absolute NAME VALUE OP LIMIT UNIT — a budget DESIGN states in absolute
+# absolute NAME VALUE OP LIMIT UNIT — a budget BENCHMARKS.md states in absolute
 # terms (the SSE ones), compared as it is written.
 absolute() {
   local name=$1 v=$2 op=$3 limit=$4 unit=$5
@@ -736,7 +736,7 @@ if want redis; then
   done
 fi
 echo
-echo "budgets (DESIGN §10), as ratios within this run:"
+echo "budgets (BENCHMARKS.md, \"Budgets\"), as ratios within this run:"
 if want lock; then
   for p in one-cpu two-cpu; do
     [ -n "$(get "raw-unix-$p" calls_per_s)" ] || continue

@@ -4,7 +4,8 @@
  * sockets (hubs sharing one Redis workspace) the sessions are dealt out
  * round robin; with retry, a call the hub refused with "nothing was
  * recorded" (two hubs' appends conflicted) is sent again and counted in
- * `retries`, the way DESIGN asks a client to retry it. */
+ * `retries`, as a client may resend a call on which nothing was recorded
+ * (docs/architecture.md, "Group commit"). */
 #ifndef COORDHUB_BENCH_THROUGHPUT_H
 #define COORDHUB_BENCH_THROUGHPUT_H
 

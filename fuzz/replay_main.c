@@ -1,5 +1,6 @@
 /* replay_main — runs a libFuzzer target over a seed corpus without
- * libFuzzer, so every corpus is replayed in normal CI (STYLE §27).
+ * libFuzzer, so every corpus is replayed in normal CI (docs/code-style.md,
+ * "Fuzz corpora replayed in CI").
  *
  * Usage: <driver>_replay DIR [DIR…]. Every regular file in each directory
  * (not recursive) is read whole and passed to LLVMFuzzerTestOneInput once,

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Formatting, banned functions and the layering of src/'s includes
-# (scripts/check_layers.py against cmake/layers.txt).
+# Formatting, banned functions, citations of documents outside the
+# repository (scripts/check_citations.sh) and the layering of src/'s
+# includes (scripts/check_layers.py against cmake/layers.txt).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 files=$(git ls-files '*.c' '*.h' 2>/dev/null || true)
@@ -13,7 +14,10 @@ if ! clang-format --dry-run --Werror $files 2>/tmp/coordhub-format.$$; then
 fi
 rm -f /tmp/coordhub-format.$$
 if grep -nE '\b(sprintf|strcpy|strcat|atoi|gets|vsprintf)\s*\(' $files | grep -v 'snprintf\|vsnprintf'; then
-  echo "lint: banned function used (STYLE §22)" >&2
+  echo "lint: banned function used (docs/code-style.md, \"Banned functions\")" >&2
+  fail=1
+fi
+if ! scripts/check_citations.sh; then
   fail=1
 fi
 if ! python3 scripts/check_layers.py; then

@@ -1,5 +1,6 @@
-/* api — the hub's HTTP face (DESIGN §4 HTTP, §5): the routes, the admin
- * token check and the endpoint modules wired onto one HTTP server.
+/* api — the hub's HTTP face (docs/http-api.md, docs/security.md): the
+ * routes, the admin token check and the endpoint modules wired onto one
+ * HTTP server.
  *
  *   GET /healthz   liveness, the only route without a credential
  *   GET /          index of the endpoints
@@ -18,7 +19,7 @@
  * with Retry-After. POST /events may be signed (auth/sign.h). With a
  * certificate and key the face speaks HTTPS only (net/tls.h). A
  * non-loopback address is served only when the hub says remote clients
- * can be held to API keys (api_config.remote_allowed, DESIGN §5);
+ * can be held to API keys (api_config.remote_allowed, docs/security.md);
  * api_bind_check is that rule.
  *
  * The face reads hub state through `struct api_host` (the hub sits above
@@ -83,7 +84,7 @@ struct api_host {
     bool (*cancel)(void *arg, void *done_arg);
 };
 
-/* The verdict on an address (DESIGN §5). */
+/* The verdict on an address (docs/security.md, "Threat model"). */
 enum api_bind_verdict {
     API_BIND_OK,       /* loopback, or non-loopback with keys and TLS */
     API_BIND_INSECURE, /* non-loopback with keys but without TLS: served, with a warning */

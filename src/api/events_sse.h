@@ -1,9 +1,10 @@
 /* events_sse — GET /events: the workspace's event log as Server-Sent
- * Events (DESIGN §4 HTTP).
+ * Events (docs/http-api.md).
  *
  * Each frame is `id: <seq>`, `event: <type>`, `data: <wire JSON>` — the
- * same JSON as everywhere else (DESIGN §2). A client resumes from the id
- * it last saw (`Last-Event-ID`, else `?since=N`; neither: from now) and
+ * same JSON as everywhere else (docs/events.md, "Envelope"). A client
+ * resumes from the id it last saw (`Last-Event-ID`, else `?since=N`;
+ * neither: from now) and
  * gets every later event exactly once, in order: the backlog from the
  * bus ring, from the store for ids older than the ring, then the live
  * events. `?types=` filters by type pattern. If the ids it asks for were

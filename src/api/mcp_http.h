@@ -1,5 +1,5 @@
 /* mcp_http — the Streamable HTTP transport of MCP at `/mcp` (MCP
- * 2025-11-25, also 2025-06-18 and 2025-03-26; DESIGN §4 HTTP).
+ * 2025-11-25, also 2025-06-18 and 2025-03-26; docs/http-api.md).
  *
  * One HTTP session carries one MCP session whose engine lives in the hub
  * (struct mcp_http_host): this module only moves messages.

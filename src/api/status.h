@@ -3,7 +3,7 @@
  * of the endpoints).
  *
  * /status is the object get_coordination_status and coord://status
- * return (DESIGN §4: the seed's shape {enabled, activeAgents[],
+ * return (docs/http-api.md: the seed's shape {enabled, activeAgents[],
  * lockedFiles[], activeTasks[], systemHealth} plus `details`); the hub
  * builds it, this module only checks the shape and answers. */
 #ifndef COORDHUB_API_STATUS_H

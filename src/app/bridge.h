@@ -1,4 +1,5 @@
-/* bridge — `coordhub mcp`, what an IDE launches (DESIGN §1).
+/* bridge — `coordhub mcp`, what an IDE launches (docs/architecture.md,
+ * "Sessions and the bridge").
  *
  * It finds (or starts) the workspace's hub and hands it the IDE's stdin and
  * stdout over the Unix socket (SCM_RIGHTS), so the IDE's messages reach the

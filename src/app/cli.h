@@ -1,4 +1,4 @@
-/* cli — the `coordhub` command line (DESIGN §4 CLI): argument parsing,
+/* cli — the `coordhub` command line (docs/cli.md): argument parsing,
  * dispatch to serve / mcp / client subcommands, human tables and --json.
  *
  * Exit codes (docs/cli.md, "Exit codes"):

@@ -319,9 +319,9 @@ int options_resolve(struct options *o)
         o->root_from = OPTIONS_ROOT_CWD;
         root = opt_canonical(cwd);
     }
-    /* The caller's own worktree keys its paths (DESIGN: leases are keyed
-     * relative to the worktree's root), provided it is a worktree of the
-     * repository whose hub this is. */
+    /* The caller's own worktree keys its paths (docs/configuration.md,
+     * "Git worktrees": leases are keyed relative to the worktree's root),
+     * provided it is a worktree of the repository whose hub this is. */
     bool own = in_repo && (o->root_from == OPTIONS_ROOT_GIT ||
                            (gi.main_tree && strcmp(gi.main_tree, root) == 0));
     free(o->worktree);

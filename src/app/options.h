@@ -1,4 +1,4 @@
-/* options — the common command-line options of DESIGN §4 (CLI) and how the
+/* options — the common command-line options of docs/cli.md and how the
  * workspace root, state directory and workspace name are resolved.
  *
  * Parsing does no I/O beyond reading the environment and, in

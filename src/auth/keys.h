@@ -1,4 +1,4 @@
-/* keys — the API keys of the HTTP face (DESIGN §5) and their file.
+/* keys — the API keys of the HTTP face (docs/security.md) and their file.
  *
  * A key is the string `chk_<id>_<secret>`: id is KEYS_ID_HEX lower-case
  * hex characters (public: it names the key in lists, logs and
@@ -133,7 +133,7 @@ const struct keys_key *keys_authenticate(const struct keys *ks, const char *cred
 bool keys_text_is_key(const char *cred, size_t len);
 
 /* True when at least one key exists that is not revoked. For the policy
- * that a non-loopback bind needs keys (DESIGN §5). NULL ks: false. */
+ * that a non-loopback bind needs keys (docs/security.md). NULL ks: false. */
 bool keys_any_active(const struct keys *ks);
 
 /* Number of keys (revoked included) and the i-th, in creation order. */

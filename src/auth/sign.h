@@ -1,5 +1,6 @@
-/* sign — signed events (DESIGN §5): `X-Coordhub-Signature: t=<unix
- * seconds>,v1=<hex>` where v1 is HMAC-SHA256 over `<t>.<raw body>`.
+/* sign — signed events (docs/security.md, "Signed events"):
+ * `X-Coordhub-Signature: t=<unix seconds>,v1=<hex>` where v1 is
+ * HMAC-SHA256 over `<t>.<raw body>`.
  *
  * The HMAC key is the 32-byte SHA-256 digest of the credential the
  * request authenticates with (the full `chk_…` key string, or the admin

@@ -1,4 +1,5 @@
-/* token — checking a presented secret against the admin token (DESIGN §5).
+/* token — checking a presented secret against the admin token
+ * (docs/security.md, "Admin over the socket").
  *
  * Only the token's SHA-256 digest is kept. A candidate is hashed and the
  * two digests are compared with CRYPTO_memcmp, so the time taken does not

@@ -1,8 +1,9 @@
-/* buf — a growable byte buffer with a hard cap (after curl's dynbuf).
+/* buf — a growable byte buffer with a hard cap.
  *
- * Every buffer fed by a peer has a cap (STYLE §21): appends past it fail
- * with -ERR_TOO_LARGE and leave the contents unchanged. The data is always
- * NUL-terminated so it can be handed to string functions. */
+ * Every buffer fed by a peer has a cap (docs/code-style.md, "Capped
+ * buffers"): appends past it fail with -ERR_TOO_LARGE and leave the
+ * contents unchanged. The data is always NUL-terminated so it can be
+ * handed to string functions. */
 #ifndef COORDHUB_BASE_BUF_H
 #define COORDHUB_BASE_BUF_H
 

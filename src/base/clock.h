@@ -1,5 +1,5 @@
 /* clock — the two clocks the hub reads. The core never calls these: time is
- * an argument there (DESIGN §2). */
+ * an argument there (docs/code-style.md, "Pure layers do no I/O"). */
 #ifndef COORDHUB_BASE_CLOCK_H
 #define COORDHUB_BASE_CLOCK_H
 

@@ -1,8 +1,9 @@
 /* err — the project's error codes and their one mapping table.
  *
  * Functions return 0 on success or a negative ERR_* (or -errno) value
- * (STYLE §15). err_to_jsonrpc() and err_to_http() are the single table that
- * maps internal errors to JSON-RPC codes and HTTP statuses (STYLE §17). */
+ * (docs/code-style.md, "Errors are negative codes"). err_to_jsonrpc() and
+ * err_to_http() are the single table that maps internal errors to JSON-RPC
+ * codes and HTTP statuses (docs/code-style.md, "One error table"). */
 #ifndef COORDHUB_BASE_ERR_H
 #define COORDHUB_BASE_ERR_H
 

@@ -1,8 +1,9 @@
 /* json — small helpers over cJSON used across layers.
  *
  * Parsing of peer input goes through json_parse_bounded(), which enforces
- * the size, UTF-8 and nesting-depth limits of DESIGN §5 before cJSON sees
- * the bytes. Accessors return defaults instead of crashing on wrong types.
+ * the size, UTF-8 and nesting-depth limits of docs/security.md ("Input
+ * limits") before cJSON sees the bytes. Accessors return defaults instead
+ * of crashing on wrong types.
  *
  * cJSON allocates through the project's xmalloc (aborting on OOM) once a
  * program has called json_use_xmalloc(); every program does, first thing:

@@ -1,6 +1,7 @@
 /* xmalloc — allocation that never returns NULL.
  *
- * Small, internally sized allocations abort the process on OOM (STYLE §18):
+ * Small, internally sized allocations abort the process on OOM
+ * (docs/code-style.md, "Allocation failure aborts"):
  * there is no sensible recovery and checking every one clutters the code.
  * Sizes chosen by a peer must go through a capped buffer (buf.h) instead. */
 #ifndef COORDHUB_BASE_XMALLOC_H

@@ -2,7 +2,8 @@
  * of recent events (with their wire text cached) and fan-out to
  * subscribers.
  *
- * Only committed events enter the bus (DESIGN §3: nothing is published
+ * Only committed events enter the bus (docs/architecture.md, "Group
+ * commit": nothing is published
  * before the store has it). Subscribers are called synchronously in
  * registration order; they must not block and may not publish. Readers
  * that need events older than the ring fall back to the store.

@@ -1,6 +1,6 @@
 /* event — construction, copying and the wire form of events.
  *
- * The wire object is the same everywhere (DESIGN §2):
+ * The wire object is the same everywhere (docs/events.md, "Envelope"):
  *   {"id":"<seq>","type","source","sourceId","workspace","timestamp","data"}
  * plus "signature" for signed foreign events. "id" is the seq as a decimal
  * string (SSE ids and JavaScript clients cannot hold a u64 as a number);

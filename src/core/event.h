@@ -1,8 +1,9 @@
 /* event — the one event record shared by the log, SSE, Redis and MCP.
  *
  * An event is {id, type, source, sourceId, workspace, timestamp, data}
- * (DESIGN §2). `seq` is the workspace's sequence number: strictly
- * increasing, never reused, and the source of fencing tokens. Types are
+ * (docs/events.md, "Envelope"). `seq` is the workspace's sequence
+ * number: strictly increasing, never reused, and the source of fencing
+ * tokens. Types are
  * strings so external publishers can use their own `<ns>:<name>`; the ones
  * the core produces are the EVENT_* constants below. */
 #ifndef COORDHUB_CORE_EVENT_H
@@ -66,9 +67,10 @@ void event_deinit(struct event *ev);
 /* Deep copy src into dst. */
 void event_copy(struct event *dst, const struct event *src);
 
-/* The wire object (DESIGN §2): {"id":"<seq>","type",…,"data"}. workspace
- * may be NULL (omitted). An event with seq 0 is not in the log (an
- * announcement, bus_announce): it has no "id". Caller owns the result. */
+/* The wire object (docs/events.md, "Envelope"):
+ * {"id":"<seq>","type",…,"data"}. workspace may be NULL (omitted). An
+ * event with seq 0 is not in the log (an announcement, bus_announce): it
+ * has no "id". Caller owns the result. */
 cJSON *event_to_json(const struct event *ev, const char *workspace);
 /* Serialise to compact JSON text (caller frees). */
 char *event_to_text(const struct event *ev, const char *workspace);

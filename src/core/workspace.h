@@ -2,7 +2,8 @@
  *
  * A workspace holds agents, leases and tasks (and, later, the server
  * registry). It does no I/O and has no clock: every call that needs time
- * takes `now_ms` (the store's clock, DESIGN §3).
+ * takes `now_ms` (the store's clock, docs/architecture.md, "The store
+ * layer").
  *
  * Two kinds of state:
  *   durable   — the fold of the event log: agents, leases, tasks, seq.
@@ -17,11 +18,12 @@
  * workspace_exec() evaluates a command against the current state and, when
  * it succeeds, returns its events with consecutive seqs after
  * workspace_seq() *and folds them at once*, so the next command in the same
- * loop turn sees them (group commit, DESIGN §3). If the store then fails to
- * record them, the caller must discard this workspace and rebuild it from
- * the store (workspace_restore() + workspace_apply() of the tail).
+ * loop turn sees them (docs/architecture.md, "Group commit"). If the
+ * store then fails to record them, the caller must discard this workspace
+ * and rebuild it from the store (workspace_restore() + workspace_apply()
+ * of the tail).
  *
- * Ops (`op` argument) are the coordination tool names of DESIGN §4 with the
+ * Ops (`op` argument) are the coordination tool names of docs/tools.md with the
  * same argument objects: register_agent, set_agent_status, list_agents,
  * lock_file, unlock_file, renew_locks, check_lock, list_locked_files,
  * detect_conflicts, create_task, find_available_tasks, claim_task,

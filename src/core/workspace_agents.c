@@ -1,10 +1,11 @@
 /* workspace_agents — register_agent, set_agent_status, list_agents,
  * publish_event and get_coordination_status.
  *
- * Identity rule (DESIGN §2): an agent id belongs to at most one live
- * session. Registering an id that another live session holds yields the
- * first free `<id>-N` (N = 2, 3, …) — free meaning unknown, or known but
- * not live elsewhere, in which case that agent is resumed. Registering an
+ * Identity rule (docs/architecture.md, "Identity"): an agent id belongs
+ * to at most one live session. Registering an id that another live
+ * session holds yields the first free `<id>-N` (N = 2, 3, …) — free
+ * meaning unknown, or known but not live elsewhere, in which case that
+ * agent is resumed. Registering an
  * id whose agent is offline or detached resumes it with its leases and
  * tasks. The session attachment itself is ephemeral and made after the
  * event is folded. */

@@ -1,4 +1,5 @@
-/* tls — the server side of TLS for the HTTP face (DESIGN §5), on OpenSSL.
+/* tls — the server side of TLS for the HTTP face (docs/http-api.md, "TLS"), on
+ * OpenSSL.
  *
  * A `struct tls_context` is a certificate chain and its private key loaded
  * from PEM files, with the protocol floor at TLS 1.2, forward-secret AEAD

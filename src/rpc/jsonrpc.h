@@ -1,6 +1,7 @@
 /* jsonrpc — JSON-RPC 2.0 framing, classification and message building.
  *
- * Nothing here does I/O (STYLE §4). Three independent pieces:
+ * Nothing here does I/O (docs/code-style.md, "Pure layers do no I/O").
+ * Three independent pieces:
  *
  *   framer   — splits a newline-delimited byte stream (stdio, the hub's
  *              Unix socket) into messages. A message longer than the cap
@@ -35,7 +36,7 @@
 
 #include "base/buf.h"
 
-#define JSONRPC_MAX_MESSAGE ((size_t)1 << 20)  /* bytes, DESIGN §5 */
+#define JSONRPC_MAX_MESSAGE ((size_t)1 << 20)  /* bytes, docs/security.md */
 #define JSONRPC_MAX_BATCH 1024                 /* elements in one batch */
 #define JSONRPC_MAX_SAFE_ID 9007199254740991.0 /* 2^53 - 1 */
 /* The refusal of a request whose id is not one (every transport). */
@@ -152,7 +153,7 @@ bool jsonrpc_id_equal(const cJSON *a, const cJSON *b);
 
 /* ---- building ---------------------------------------------------------- */
 /* Each returns compact JSON text the caller frees with free(). They never
- * fail (allocation failure aborts, STYLE §18). Ids are written as
+ * fail (allocation failure aborts, docs/code-style.md). Ids are written as
  * jsonrpc_id_to_wire writes them: integers as plain integers, a refused
  * integer id as sent, NULL and any other id as null. */
 

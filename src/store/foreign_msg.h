@@ -1,5 +1,5 @@
 /* foreign_msg — what a message on the Redis channel mcp:events means to a
- * hub (DESIGN §3, "redis").
+ * hub (docs/events.md, "Foreign events"; docs/operations.md).
  *
  * Other systems PUBLISH JSON events on mcp:events (the seed's backend
  * reports health:status and task:completed this way): one event object

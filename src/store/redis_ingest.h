@@ -1,4 +1,5 @@
-/* redis_ingest — the redis store's subscriber on mcp:events (DESIGN §3).
+/* redis_ingest — the redis store's subscriber on mcp:events
+ * (docs/operations.md, "Foreign events on `mcp:events`").
  *
  * A connection of its own, attached to the hub's loop, SUBSCRIBEs to the
  * channel and hands every message to foreign_msg_parse(). A message that

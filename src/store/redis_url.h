@@ -1,4 +1,5 @@
-/* redis_url — the parser for Redis store URLs (DESIGN §4, `--store`).
+/* redis_url — the parser for Redis store URLs
+ * (docs/configuration.md, "Store URLs").
  *
  * Two forms, parsed strictly (no I/O here, bytes in, fields out):
  *   redis://[user:password@]host[:port][/db]

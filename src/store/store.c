@@ -1,6 +1,6 @@
 /* store — picks a backend for a store URL and opens it.
  *
- * URL forms (DESIGN §4, `--store`):
+ * URL forms (docs/configuration.md, "Store URLs"):
  *   "memory:"                    the in-memory backend (tests, fakes)
  *   "sqlite:PATH"                SQLite database at PATH
  *   "PATH"                       a plain path, also SQLite. A path that

@@ -1,9 +1,10 @@
-/* store — the durable event log behind one interface (DESIGN §3).
+/* store — the durable event log behind one interface
+ * (docs/architecture.md, "The store layer").
  *
- * A backend is a const table of operations (`struct store_ops`, after
- * curl's vtls): store_memory.c, store_sqlite.c and store_redis.c keep
- * everything static and export only their table. The core never includes
- * SQLite or hiredis; the hub talks to a `struct store *` through these ops.
+ * A backend is a const table of operations (`struct store_ops`):
+ * store_memory.c, store_sqlite.c and store_redis.c keep everything static
+ * and export only their table. The core never includes SQLite or hiredis;
+ * the hub talks to a `struct store *` through these ops.
  *
  * The contract every backend honours (tests/contract runs one suite
  * against each):

@@ -1,4 +1,5 @@
-/* store_sqlite — the embedded default backend (DESIGN §3).
+/* store_sqlite — the embedded default backend
+ * (docs/architecture.md, "Group commit").
  *
  * One database file per workspace (`<state-dir>/hub.db`), created mode
  * 0600; its parent directory must exist. Schema (versioned by PRAGMA

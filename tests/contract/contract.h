@@ -1,4 +1,5 @@
-/* contract — the store contract suite shared by every backend (DESIGN §3).
+/* contract — the store contract suite shared by every backend
+ * (docs/architecture.md, "The store layer").
  *
  * One executable, `test_store_contract <backend>`, runs every test against
  * the backend named on the command line. A backend joins the suite with one

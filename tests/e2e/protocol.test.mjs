@@ -1,5 +1,5 @@
 // MCP protocol surface of `coordhub mcp` as the official SDK client sees it:
-// version negotiation, the tool catalog (DESIGN §4), prompts, resources,
+// version negotiation, the tool catalog (docs/tools.md), prompts, resources,
 // ping, logging and cancellation. Every message is schema-checked by the
 // harness against the revision the session negotiated.
 
@@ -14,8 +14,8 @@ function show(x) {
   return JSON.stringify(x);
 }
 
-// DESIGN §4: tool → argument names, required arguments, result fields,
-// read-only or not.
+// docs/tools.md, "Tool reference": tool → argument names, required
+// arguments, result fields, read-only or not.
 const TOOLS = {
   register_agent: { args: ['agentId', 'capabilities', 'mcpServers', 'status', 'metadata'], out: ['agentId', 'sessionId'], ro: false },
   set_agent_status: { args: ['status', 'note'], required: ['status'], out: ['agentId', 'status'], ro: false },
@@ -42,8 +42,9 @@ const TOOLS = {
   publish_event: { args: ['type', 'data'], required: ['type'], out: ['id'], ro: false },
   wait_for_events: { args: ['since', 'types', 'timeoutMs', 'limit'], out: ['events', 'lastId'], ro: true },
 };
-// get_guidance belongs to the Frenly guidance layer (DESIGN §7), which this
-// release does not ship: the hub must not list a tool it cannot serve.
+// get_guidance belongs to the Frenly guidance layer, which is not built yet
+// (docs/tools.md, "Current limitations"): the hub must not list a tool it
+// cannot serve.
 const NOT_YET = ['get_guidance'];
 
 const RESOURCES = ['coord://status', 'coord://agents', 'coord://locks', 'coord://tasks', 'coord://health', 'coord://events/recent'];
@@ -90,7 +91,7 @@ test('initialize result: server info, capabilities and agent instructions', { ti
   for (const word of [/lock/i, /claim/i, /release|unlock/i, /event/i]) assert.match(ins, word);
 });
 
-test('tools/list returns every coordination tool with schemas and annotations (DESIGN §4)', { timeout: 60000 }, async (t) => {
+test('tools/list returns every coordination tool with schemas and annotations (docs/tools.md)', { timeout: 60000 }, async (t) => {
   const ws = workspace(t);
   const a = await ws.client({ agent: 'alice' });
   const tools = await a.listAllTools();

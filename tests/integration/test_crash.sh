@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # kill -9 the hub while clients write: every answered operation must be in
-# the log after the restart (DESIGN §3: nothing is answered before commit).
+# the log after the restart (docs/architecture.md, "Group commit":
+# nothing is answered before commit).
 source "$(dirname "$0")/lib.sh"
 
 start_hub

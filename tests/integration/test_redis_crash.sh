@@ -2,9 +2,10 @@
 # Faults on the Redis store while clients write: redis-server and the hub
 # are each killed with SIGKILL mid-run and started again. Every operation
 # that was answered must be in the log afterwards, with contiguous ids
-# (DESIGN §3: nothing is answered before Redis has it; with appendfsync
-# always Redis writes its append-only file before it replies, where
-# everysec may postpone the write while an fsync runs). The test's
+# (docs/architecture.md, "Group commit": nothing is answered before Redis
+# has it; with appendfsync always Redis writes its append-only file
+# before it replies, where everysec may postpone the write while an fsync
+# runs). The test's
 # redis-server runs on a Unix socket in the work directory and is stopped
 # at the end.
 source "$(dirname "$0")/lib.sh"

@@ -5,10 +5,11 @@
 # append-only file (appendfsync always) twice. Afterwards every operation
 # either hub answered as done is in the log exactly once, ids are
 # contiguous, both hubs came back by themselves (the same processes), show
-# the same events and last seq, and record new writes (DESIGN §3). The
-# kills are paced by answered operations and by the hubs' own status, not
-# by clocks. The hubs and the redis-server run in the test's work
-# directory and are stopped at the end.
+# the same events and last seq, and record new writes
+# (docs/architecture.md, "Group commit"). The kills are paced by answered
+# operations and by the hubs' own status, not by clocks. The hubs and the
+# redis-server run in the test's work directory and are stopped at the
+# end.
 source "$(dirname "$0")/lib.sh"
 export LC_ALL=C
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The hub while Redis is away (DESIGN §3) and after it comes back. Redis is
+# The hub while Redis is away (docs/operations.md, "Redis going away")
+# and after it comes back. Redis is
 # killed after some answered writes; the idle hub notices at once (its
 # tail of the log loses the connection) and tells an SSE /events client
 # health:degraded before any call is made; reads answer from its replica

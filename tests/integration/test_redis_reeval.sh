@@ -2,7 +2,8 @@
 # Two hubs on one Redis workspace under write contention: agents on both
 # hubs lock and unlock their own files and compete for one shared file
 # (waiting for it), all at once. A hub whose append loses to the other
-# hub's catches up and evaluates its calls again (DESIGN §3), so no call
+# hub's catches up and evaluates its calls again (docs/architecture.md, "Group
+# commit"), so no call
 # is answered with a store conflict or failure: every lock of a free file
 # is granted, every shared-file request is granted or answered busy, the
 # shared file never has two holders, and both hubs show the same log with

@@ -1,4 +1,4 @@
-/* Unit tests for api: the bind rule of DESIGN §5 (which addresses may be
+/* Unit tests for api: the bind rule of docs/security.md (which addresses may be
  * served, with or without API keys and TLS) and the checks api_new makes
  * before it binds anything. No test binds a non-loopback address. */
 #include <errno.h>

@@ -1,4 +1,5 @@
-/* test_base_json — json_parse_bounded() enforces DESIGN §5's limits
+/* test_base_json — json_parse_bounded() enforces the limits of
+ * docs/security.md, "Input limits",
  * before cJSON sees the bytes (depth 64 passes, 65 fails; invalid UTF-8,
  * NUL bytes and trailing garbage fail, with the documented error codes),
  * and the accessors return defaults instead of undefined conversions.

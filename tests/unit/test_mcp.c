@@ -1293,7 +1293,8 @@ static void test_mcp__legacy_revision_omits_new_fields(void **state)
            "\"list_agents\"}}");
     mcp_session_tool_done(h.s, h.calls[0].id, cJSON_Parse("{\"agents\":[]}"), false);
     r = expect_result(&h, "2025-03-26", "CallToolResult");
-    /* Kept on 2025-03-26 (DESIGN §4; an extra member its Result allows). */
+    /* Kept on 2025-03-26 (docs/tools.md, "Versions"; an extra member its
+     * Result allows). */
     assert_true(cJSON_IsArray(get(r, "structuredContent.agents")));
     assert_string_equal(str(r, "content.0.text"), "{\"agents\":[]}");
     host_deinit(&h);

@@ -1,5 +1,5 @@
 /* test_store_crash — a kill -9 at any moment loses no acknowledged append
- * (DESIGN §3).
+ * (docs/architecture.md, "Group commit").
  *
  * Each round forks a child that opens the store and appends batches of
  * random size in a loop; after each successful append (the callback with

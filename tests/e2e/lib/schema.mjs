@@ -295,7 +295,8 @@ export class MessageValidator {
   }
 
   checkToolResult(name, result, msg) {
-    // DESIGN §4: structuredContent plus the same JSON as text.
+    // docs/tools.md, "Calling a tool": structuredContent plus the same JSON
+    // as text.
     if (result.structuredContent !== undefined) {
       const text = result.content && result.content[0] && result.content[0].type === 'text' ? result.content[0].text : undefined;
       let parsed;
