@@ -33,11 +33,11 @@
 #include "net/http.h"
 #include "net/tls.h"
 
-#define API_MAX_BODY (1024 * 1024)     /* DESIGN §5: body ≤ 1 MiB */
+#define API_MAX_BODY (1024 * 1024)     /* docs/security.md, "Input limits" */
 #define API_MAX_HEADERS (64 * 1024)    /* request line + headers */
 #define API_IDLE_TIMEOUT_S 60          /* idle keep-alive, slow requests */
 #define API_SSE_MAX_PENDING (4u << 20) /* queued bytes per subscriber */
-#define API_SSE_HEARTBEAT_MS 15000     /* DESIGN §4: every 15 s */
+#define API_SSE_HEARTBEAT_MS 15000     /* docs/http-api.md, "GET /events" */
 #define API_SSE_RETRY_MS 3000          /* reconnect delay we ask for */
 #define API_SSE_WRITE_TIMEOUT_S 60     /* a peer that takes nothing */
 #define API_METRICS_MAX (1024 * 1024)

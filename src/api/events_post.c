@@ -1,5 +1,5 @@
 /* events_post — POST /events: publish one event or an array of them
- * (DESIGN §4 HTTP).
+ * (docs/http-api.md, "POST /events").
  *
  * Body: `{type, data}` or `[{type, data}, …]` (at most
  * EVENTS_POST_MAX_BATCH). Every item is checked first with the core's

@@ -4,7 +4,7 @@
  * They guard a loopback server against browsers: a page on another origin
  * may not drive the hub (Origin), and a name that resolves to 127.0.0.1 by
  * DNS rebinding may not either (Host). A hub on a non-loopback address
- * requires a credential (DESIGN §5), which is what protects it there: any
+ * requires a credential (docs/security.md, "Threat model"), which is what protects it there: any
  * Host is accepted, and an Origin must be a loopback one or the hub's own. */
 #ifndef COORDHUB_API_MCP_HTTP_CHECK_H
 #define COORDHUB_API_MCP_HTTP_CHECK_H
