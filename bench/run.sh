@@ -748,19 +748,19 @@ if want lock; then
       "$(get "echo-$p" call_p99_us)" "$(get "hub-mcp-$p" call_p99_us)" ge 3
   done
   verdict "64-client lease calls/s / redis SET NX PX (unix, no AOF)" \
-    "$(get hub-throughput calls_per_s)" "$(get redis-unix calls_per_s)" ge 2
+    "$(get hub-throughput calls_per_s)" "$(get redis-unix calls_per_s)" ge 1
   verdict "64-client lease calls/s / redis SET NX PX (unix, AOF everysec)" \
-    "$(get hub-throughput calls_per_s)" "$(get redis-unix-aof calls_per_s)" ge 2
+    "$(get hub-throughput calls_per_s)" "$(get redis-unix-aof calls_per_s)" ge 1
   verdict "64-client lease calls/s / redis SET NX PX (TCP, no AOF)" \
-    "$(get hub-throughput calls_per_s)" "$(get redis-tcp calls_per_s)" ge 2
+    "$(get hub-throughput calls_per_s)" "$(get redis-tcp calls_per_s)" ge 1
 fi
 if want redis; then
   verdict "[redis] one hub on redis, 64-client calls/s / SET NX PX (same redis)" \
-    "$(get rs-redis1-throughput calls_per_s)" "$(get rs-setnx calls_per_s)" ge 2
+    "$(get rs-redis1-throughput calls_per_s)" "$(get rs-setnx calls_per_s)" ge 1
   verdict "[redis] two hubs on redis, 64-client calls/s / SET NX PX" \
-    "$(get rs-redis2-throughput calls_per_s)" "$(get rs-setnx calls_per_s)" ge 2
+    "$(get rs-redis2-throughput calls_per_s)" "$(get rs-setnx calls_per_s)" ge 1
   verdict "[redis] hub on sqlite, 64-client calls/s / SET NX PX (AOF everysec)" \
-    "$(get rs-sqlite-throughput calls_per_s)" "$(get rs-setnx calls_per_s)" ge 2
+    "$(get rs-sqlite-throughput calls_per_s)" "$(get rs-setnx calls_per_s)" ge 1
 fi
 if want sse; then
   absolute "SSE fan-out to $SSE_SUBS subscribers, hub deliveries/s" \
