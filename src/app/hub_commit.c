@@ -73,11 +73,6 @@ static void hub_send_reply(struct hub *h, struct hub_reply *r)
     hub_session_maybe_finish(s);
 }
 
-void hub_reply(struct hub *h, struct hub_session *s, uint64_t call_id, cJSON *result, bool is_error)
-{
-    hub_reply_timed(h, s, call_id, result, is_error, h->call);
-}
-
 static bool hub_batch_open(const struct hub *h);
 static void hub_redo_restore_agents(struct hub *h, const struct hub_redo *batch);
 static void hub_redo_free_list(struct hub_redo *rec);
@@ -92,8 +87,8 @@ static void hub_reply_push(struct hub *h, struct hub_session *s, uint64_t call_i
     r->is_error = is_error;
     r->clock = clock;
     /* A recorded call's answer, or a queued request's end, depends on
-     * the batch: derived again if its append loses (hub_commit.c). */
-    r->redo = h->redo_call != NULL || again;
+     * the batch (again): derived again if its append loses. */
+    r->redo = again;
     r->lock_wait = lock_wait;
     if (h->pending.len == 0 && !h->replies) {
         hub_send_reply(h, r);
@@ -103,6 +98,16 @@ static void hub_reply_push(struct hub *h, struct hub_session *s, uint64_t call_i
     *h->replies_tail = r;
     h->replies_tail = &r->next;
     hub_schedule_commit(h);
+}
+
+void hub_reply(struct hub_call *c, cJSON *result, bool is_error)
+{
+    if (!c->call_id) {
+        cJSON_Delete(result); /* internal: nobody to answer */
+        return;
+    }
+    hub_reply_push(c->hub, c->session, c->call_id, result, is_error, c->clock, false,
+                   c->redo != NULL);
 }
 
 void hub_reply_timed(struct hub *h, struct hub_session *s, uint64_t call_id, cJSON *result,
@@ -402,18 +407,17 @@ static bool hub_batch_open(const struct hub *h)
     return h->pending.len > 0 || h->replies != NULL;
 }
 
-struct hub_redo *hub_redo_begin(struct hub *h, struct hub_session *s, uint64_t call_id,
-                                const char *name, const cJSON *args)
+void hub_redo_begin(struct hub_call *c, const char *name, const cJSON *args)
 {
     struct hub_redo *rec = xcalloc(1, sizeof(*rec));
-    rec->session = s->id;
-    rec->call_id = call_id;
-    rec->clock = h->call;
+    rec->session = c->session->id;
+    rec->call_id = c->call_id;
+    rec->clock = c->clock;
     rec->name = xstrdup(name);
     rec->args_src = args; /* copied if the call joins the batch */
-    rec->signature = xstrdup(s->signature);
-    rec->agent_before = xstrdup(s->agent_id);
-    return rec;
+    rec->signature = xstrdup(c->signature);
+    rec->agent_before = xstrdup(c->session->agent_id);
+    c->redo = rec;
 }
 
 void hub_redo_end(struct hub *h, struct hub_redo *rec)
@@ -485,26 +489,21 @@ void hub_redo_clear(struct hub *h)
  * signature, the agent name it registered; it is recorded anew. */
 static void hub_redo_call(struct hub *h, struct hub_session *s, struct hub_redo *rec)
 {
-    struct hub_call_clock outer = h->call;
-    struct hub_redo *outer_rec = h->redo_call;
-    uint64_t sid = s->id;
-    const char *outer_sig = s->signature;
-    h->call = rec->clock;
     rec->queued = 0;
     free(rec->agent_before);
     rec->agent_before = xstrdup(s->agent_id);
-    h->redo_call = rec;
-    h->redo_agent_name = rec->agent_named;
-    s->signature = rec->signature;
+    struct hub_call c = {
+        .hub = h,
+        .session = s,
+        .call_id = rec->call_id,
+        .clock = rec->clock,
+        .signature = rec->signature,
+        .redo = rec,
+        .redo_agent_name = rec->agent_named,
+    };
     h->metrics.commands_reevaluated_total++;
-    hub_tool_run(h, s, rec->call_id, rec->name, rec->args);
-    s = hub_session_find(h, sid); /* an answer sent at once may have ended it */
-    if (s)
-        s->signature = outer_sig;
-    h->redo_agent_name = NULL;
-    h->redo_call = outer_rec;
+    hub_tool_run(&c, rec->name, rec->args);
     hub_redo_end(h, rec);
-    h->call = outer;
 }
 
 /* Give a serviced request its place in its queue again; its call stays

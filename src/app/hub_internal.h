@@ -71,9 +71,6 @@ struct hub_session {
      * oneshot, non-admin caller whose agent is the agentId each call
      * names, so the core's ownership rules apply to it. */
     bool acts_as_named;
-    /* Borrowed while one HTTP call runs: the verified signature its
-     * publish_event records (struct workspace_caller.signature). */
-    const char *signature;
     /* Where this session's relative paths resolve (roots.h): its client's
      * MCP roots, else the bridge's working directory; NULL: none, paths
      * are workspace-relative. Owned. */
@@ -99,6 +96,30 @@ struct hub_session {
 struct hub_call_clock {
     int tool;
     int64_t start_ns; /* clock_mono_ns */
+};
+
+/* One tool call while it runs: built once when the call comes
+ * (hub_tool_call) or when a recorded call runs again (hub_commit.c), and
+ * passed explicitly to everything that works on it and answers it. Nothing
+ * of it is parked on struct hub, so a call started while another runs (an
+ * answer whose delivery starts a call) has its own. Lives on the stack of
+ * whoever built it: a call that outlives its run (a queued lock request, a
+ * parked wait) keeps a copy of what it needs (session id, call id, clock). */
+struct hub_call {
+    struct hub *hub;
+    struct hub_session *session;
+    uint64_t call_id; /* 0: internal, nobody to answer, not timed */
+    struct hub_call_clock clock;
+    /* Borrowed: the verified signature an HTTP caller presented, which
+     * its publish_event records (struct workspace_caller.signature), or
+     * NULL. */
+    const char *signature;
+    /* The batch's record of this call while it runs (hub_commit.c), or
+     * NULL for calls that never run again. */
+    struct hub_redo *redo;
+    /* Borrowed, when the call runs again after a lost append: the agent
+     * name it registered the first time, asked for again; else NULL. */
+    const char *redo_agent_name;
 };
 
 /* A tool answer held until the store has recorded the turn's events. */
@@ -200,12 +221,9 @@ struct hub {
     uint64_t next_session_id;
     struct event_vec pending; /* evaluated, folded, not yet committed */
     struct hub_reply *replies, **replies_tail;
-    /* The batch's calls and serviced lock requests, in order; the call
-     * being recorded now; while a call runs again, the agent name it
-     * registered the first time (hub_commit.c). */
+    /* The batch's calls and serviced lock requests, in order
+     * (hub_commit.c). */
     struct hub_redo *redo, **redo_tail;
-    struct hub_redo *redo_call;
-    const char *redo_agent_name;
     struct hub_waiter *waiters;
     struct hub_wait *waits;
     uint64_t committed_seq;
@@ -254,8 +272,6 @@ struct hub {
      * filled at scrape time. metrics.tools points at `tools`. */
     struct metrics_hub metrics;
     struct metrics_tool tools[HUB_METRICS_TOOLS];
-    /* The tool call being run now (hub_tool_call); hub_reply stamps it. */
-    struct hub_call_clock call;
     struct keys *keys; /* API keys (<state-dir>/keys.json), hub_keys.c */
     /* Answers to control requests still going out (hub_control.c). */
     struct hub_control_reply *control_replies;
@@ -269,12 +285,14 @@ struct hub {
 /* hub.c */
 int64_t hub_now(struct hub *h);
 void hub_schedule_commit(struct hub *h);
-/* Answer a tool call now, or after the pending events commit. Takes
- * result. The answer is timed as the call being run now (h->call). */
-void hub_reply(struct hub *h, struct hub_session *s, uint64_t call_id, cJSON *result,
-               bool is_error);
+/* Answer the running call c now, or after the pending events commit.
+ * Takes result. Timed by c's clock; derived again with the batch when c
+ * is recorded (c->redo). A call without an id (internal) is not answered:
+ * result is freed. */
+void hub_reply(struct hub_call *c, cJSON *result, bool is_error);
 /* The same for a call answered later (a queued lock, a parked wait),
- * timed by the clock it was stamped with when it came. */
+ * outside its run, timed by the clock it was stamped with when it came;
+ * the answer stands if the batch's append loses. */
 void hub_reply_timed(struct hub *h, struct hub_session *s, uint64_t call_id, cJSON *result,
                      bool is_error, struct hub_call_clock clock);
 /* The end of a queued lock_file (granted, or refused at its deadline):
@@ -311,11 +329,9 @@ void hub_store_went_stale(struct hub *h, const char *why);
  * the held calls and fan the events out; on a conflict evaluate the batch
  * again (below); on a failure answer the error and reload. */
 void hub_commit_run(struct hub *h);
-/* Start recording a tool call that may have to run again (a core op, an
- * agent resumed); NULL for calls that never need it. h->redo_call is the
- * record while the call runs. */
-struct hub_redo *hub_redo_begin(struct hub *h, struct hub_session *s, uint64_t call_id,
-                                const char *name, const cJSON *args);
+/* Start recording call c, which may have to run again (a core op, an
+ * agent resumed): c->redo is the record while it runs. */
+void hub_redo_begin(struct hub_call *c, const char *name, const cJSON *args);
 /* The recorded call ran: keep it with the batch when it joined one (its
  * answer waits or it produced events), else free it. */
 void hub_redo_end(struct hub *h, struct hub_redo *rec);
@@ -386,7 +402,7 @@ bool hub_rest_cancel(void *arg, void *done_arg);
 void hub_mcp_http_config(struct hub *h, struct api_config *cfg);
 
 /* hub_metrics.c */
-/* Label slots for the catalog's tools plus "other"; h->call cleared. */
+/* Label slots for the catalog's tools plus "other". */
 void hub_metrics_init(struct hub *h);
 /* The slot of tool `name` ("other" for a name outside the catalog). */
 int hub_metrics_tool(struct hub *h, const char *name);
@@ -463,12 +479,15 @@ bool hub_stale_may_answer(const struct hub *h, const char *tool);
 char *hub_stale_refusal(const struct hub *h, const char *what);
 
 /* hub_tools.c */
+/* A tool call of session s came (call_id 0: internal, not answered):
+ * build its call context — timed from now, recorded when it may run
+ * again, with the HTTP caller's verified signature (or NULL) — and run
+ * it. */
 void hub_tool_call(struct hub *h, struct hub_session *s, uint64_t call_id, const char *name,
-                   const cJSON *args);
-/* Run a tool call with the clock and record already set (hub_tool_call
- * does that; hub_redo_batch runs a call again through it). */
-void hub_tool_run(struct hub *h, struct hub_session *s, uint64_t call_id, const char *name,
-                  const cJSON *args);
+                   const cJSON *args, const char *signature);
+/* Run call c (hub_tool_call builds it; hub_redo_batch runs a recorded
+ * call again through it with the context it first ran with). */
+void hub_tool_run(struct hub_call *c, const char *name, const cJSON *args);
 /* The client cancelled call_id (or left): a queued lock request leaves
  * the queue, a parked wait_for_events ends, neither is answered. True
  * when such a call was found and dropped; false when the call is not

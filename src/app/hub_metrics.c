@@ -30,8 +30,6 @@ void hub_metrics_init(struct hub *h)
     h->tools[k++].name = "other";
     h->metrics.tools = h->tools;
     h->metrics.ntools = k;
-    h->call.tool = -1;
-    h->call.start_ns = 0;
 }
 
 int hub_metrics_tool(struct hub *h, const char *name)

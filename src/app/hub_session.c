@@ -140,7 +140,7 @@ static void hub_mcp_tool_call(void *host, struct mcp_session *m, uint64_t call_i
 {
     struct hub_session *s = mcp_session_userdata(m);
     s->inflight++;
-    hub_tool_call(host, s, call_id, name, args);
+    hub_tool_call(host, s, call_id, name, args, NULL);
 }
 
 static void hub_mcp_tool_cancel(void *host, struct mcp_session *m, uint64_t call_id)
@@ -448,7 +448,7 @@ static void hub_session_resume(struct hub_session *s, const cJSON *ctl)
         log_info("session %llu resumed (agent %s)", (unsigned long long)s->id,
                  s->agent_hint ? s->agent_hint : "-");
         if (agent_id)
-            hub_tool_call(s->hub, s, 0, "__resume_agent", ctl);
+            hub_tool_call(s->hub, s, 0, "__resume_agent", ctl, NULL);
     }
 }
 

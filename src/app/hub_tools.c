@@ -107,10 +107,12 @@ static char *hub_agent_name(struct hub_session *s)
     return id;
 }
 
-/* Who s is for the core, for a call with args: a session's agent, or for
- * the HTTP session of keys below admin the agentId the call names. */
-static void hub_caller(struct hub_session *s, const cJSON *args, struct workspace_caller *c)
+/* Who call's session is for the core, for a call with args: a session's
+ * agent, or for the HTTP session of keys below admin the agentId the call
+ * names. */
+static void hub_caller(const struct hub_call *call, const cJSON *args, struct workspace_caller *c)
 {
+    const struct hub_session *s = call->session;
     c->agent_id = s->oneshot ? NULL : s->agent_id;
     if (s->acts_as_named) {
         const cJSON *id = cJSON_GetObjectItemCaseSensitive(args, "agentId");
@@ -118,26 +120,27 @@ static void hub_caller(struct hub_session *s, const cJSON *args, struct workspac
     }
     c->session_id = s->oneshot ? NULL : s->sid;
     c->admin = s->admin;
-    c->signature = s->signature;
+    c->signature = call->signature;
 }
 
 /* Register (or resume) the session's agent. 0 or the exec error. */
-static int hub_register(struct hub *h, struct hub_session *s, cJSON *args, cJSON **result,
-                        char **errmsg)
+static int hub_register(struct hub_call *call, cJSON *args, cJSON **result, char **errmsg)
 {
+    struct hub *h = call->hub;
+    struct hub_session *s = call->session;
     if (!cJSON_GetObjectItemCaseSensitive(args, "agentId")) {
         /* A session keeps its agent: register_agent {} again updates it.
          * A call evaluated again after a lost append asks for the name it
          * was given the first time (hub_commit.c). */
-        char *id = s->agent_id          ? xstrdup(s->agent_id)
-                   : s->agent_hint      ? xstrdup(s->agent_hint)
-                   : h->redo_agent_name ? xstrdup(h->redo_agent_name)
-                                        : hub_agent_name(s);
+        char *id = s->agent_id             ? xstrdup(s->agent_id)
+                   : s->agent_hint         ? xstrdup(s->agent_hint)
+                   : call->redo_agent_name ? xstrdup(call->redo_agent_name)
+                                           : hub_agent_name(s);
         cJSON_AddStringToObject(args, "agentId", id);
         free(id);
     }
     struct workspace_caller c;
-    hub_caller(s, args, &c);
+    hub_caller(call, args, &c);
     int rc =
         workspace_exec(h->ws, &c, "register_agent", args, hub_now(h), &h->pending, result, errmsg);
     if (rc == 0 && !s->oneshot) {
@@ -157,16 +160,17 @@ static int hub_register(struct hub *h, struct hub_session *s, cJSON *args, cJSON
     return rc;
 }
 
-static void hub_exec_core(struct hub *h, struct hub_session *s, uint64_t call_id, int op,
-                          const cJSON *args)
+static void hub_exec_core(struct hub_call *call, int op, const cJSON *args)
 {
+    struct hub *h = call->hub;
+    struct hub_session *s = call->session;
     const char *name = hub_core_ops[op].name;
     cJSON *a = args ? cJSON_Duplicate(args, 1) : cJSON_CreateObject();
     cJSON *result = NULL;
     char *errmsg = NULL;
     int rc;
     if (strcmp(name, "register_agent") == 0) {
-        rc = hub_register(h, s, a, &result, &errmsg);
+        rc = hub_register(call, a, &result, &errmsg);
         goto done;
     }
     /* Relative paths of a session with roots become workspace keys here,
@@ -176,7 +180,7 @@ static void hub_exec_core(struct hub *h, struct hub_session *s, uint64_t call_id
         goto done;
     bool acts_for_other = cJSON_GetObjectItemCaseSensitive(a, "agentId") != NULL;
     struct workspace_caller c;
-    hub_caller(s, a, &c);
+    hub_caller(call, a, &c);
     if (acts_for_other && !s->oneshot) {
         const char *other = json_get_str(a, "agentId", "");
         if (!s->agent_id || strcmp(other, s->agent_id) != 0)
@@ -214,12 +218,12 @@ static void hub_exec_core(struct hub *h, struct hub_session *s, uint64_t call_id
             }
         }
         cJSON *reg_result = NULL;
-        rc = hub_register(h, s, reg, &reg_result, &errmsg);
+        rc = hub_register(call, reg, &reg_result, &errmsg);
         cJSON_Delete(reg);
         cJSON_Delete(reg_result);
         if (rc)
             goto done;
-        hub_caller(s, a, &c);
+        hub_caller(call, a, &c);
         rc = workspace_exec(h->ws, &c, name, a, hub_now(h), &h->pending, &result, &errmsg);
     }
     if (rc == 0 && strcmp(name, "get_coordination_status") == 0) {
@@ -232,12 +236,12 @@ static void hub_exec_core(struct hub *h, struct hub_session *s, uint64_t call_id
         struct hub_waiter *w = xcalloc(1, sizeof(*w));
         w->waiter_id = (uint64_t)json_get_i64(result, "waiterId", 0);
         w->session = s->id;
-        w->call_id = call_id;
-        w->clock = h->call;
+        w->call_id = call->call_id;
+        w->clock = call->clock;
         w->next = h->waiters;
         h->waiters = w;
-        if (h->redo_call)
-            h->redo_call->queued = w->waiter_id;
+        if (call->redo)
+            call->redo->queued = w->waiter_id;
         if (s->mcp) {
             /* A request with a progressToken learns at once that it waits. */
             const char *what = json_get_str(a, "file", NULL);
@@ -245,7 +249,7 @@ static void hub_exec_core(struct hub *h, struct hub_session *s, uint64_t call_id
             snprintf(msg, sizeof(msg), "queued: %s %.200s is held; waiting up to %lld ms",
                      what ? "file" : "pattern", what ? what : json_get_str(a, "pattern", ""),
                      (long long)json_get_i64(a, "waitMs", 0));
-            mcp_session_progress(s->mcp, call_id, 0, 0, msg);
+            mcp_session_progress(s->mcp, call->call_id, 0, 0, msg);
         }
         cJSON_Delete(result);
         cJSON_Delete(a);
@@ -263,14 +267,9 @@ done:
          * the message of an error result. */
         cJSON_AddStringToObject(result, "code", err_name(rc));
         free(errmsg);
-        if (call_id)
-            hub_reply(h, s, call_id, result, true);
-        else
-            cJSON_Delete(result);
-    } else if (call_id) {
-        hub_reply(h, s, call_id, result, false);
+        hub_reply(call, result, true);
     } else {
-        cJSON_Delete(result);
+        hub_reply(call, result, false);
     }
     if (h->pending.len)
         hub_schedule_commit(h);
@@ -388,13 +387,14 @@ static bool hub_parse_seq(const cJSON *v, uint64_t *out)
     return false;
 }
 
-static void hub_wait_for_events(struct hub *h, struct hub_session *s, uint64_t call_id,
-                                const cJSON *args)
+static void hub_wait_for_events(struct hub_call *call, const cJSON *args)
 {
+    struct hub *h = call->hub;
+    struct hub_session *s = call->session;
     uint64_t cursor = h->committed_seq;
     const cJSON *since = cJSON_GetObjectItemCaseSensitive(args, "since");
     if (since && !cJSON_IsNull(since) && !hub_parse_seq(since, &cursor)) {
-        hub_reply(h, s, call_id,
+        hub_reply(call,
                   hub_error_result("argument 'since': must be an event id (a non-negative "
                                    "integer, or its decimal string)"),
                   true);
@@ -417,26 +417,26 @@ static void hub_wait_for_events(struct hub *h, struct hub_session *s, uint64_t c
     const struct events_filter *allow = s->key ? &s->key->subscribe : NULL;
     size_t n = hub_collect(h, &cursor, types, allow, (size_t)limit, arr);
     if (n > 0 || timeout == 0) {
-        hub_reply(h, s, call_id, hub_wait_result(arr, cursor), false);
+        hub_reply(call, hub_wait_result(arr, cursor), false);
         return;
     }
     cJSON_Delete(arr);
     struct hub_wait *w = xcalloc(1, sizeof(*w));
     w->session = s->id;
-    w->call_id = call_id;
+    w->call_id = call->call_id;
     w->cursor = cursor;
     w->types = types ? cJSON_Duplicate(types, 1) : NULL;
     w->allow = allow;
     w->limit = (size_t)limit;
     w->deadline_ms = clock_mono_ns() / 1000000 + timeout;
-    w->clock = h->call;
+    w->clock = call->clock;
     w->next = h->waits;
     h->waits = w;
     if (s->mcp) {
         char msg[96];
         snprintf(msg, sizeof(msg), "waiting up to %lld ms for events after %llu",
                  (long long)timeout, (unsigned long long)cursor);
-        mcp_session_progress(s->mcp, call_id, 0, 0, msg);
+        mcp_session_progress(s->mcp, call->call_id, 0, 0, msg);
     }
     hub_reschedule_timers(h);
 }
@@ -598,9 +598,10 @@ void hub_waiters_drop_session(struct hub *h, uint64_t session)
 
 /* ---- dispatch ----------------------------------------------------------- */
 
-void hub_tool_run(struct hub *h, struct hub_session *s, uint64_t call_id, const char *name,
-                  const cJSON *args)
+void hub_tool_run(struct hub_call *c, const char *name, const cJSON *args)
 {
+    struct hub *h = c->hub;
+    struct hub_session *s = c->session;
     if (strcmp(name, "__resume_agent") == 0) {
         /* Internal: a bridge re-attached after a hub restart; take the
          * agent back on this session (call_id 0: nobody to answer). */
@@ -615,7 +616,7 @@ void hub_tool_run(struct hub *h, struct hub_session *s, uint64_t call_id, const 
         cJSON_AddStringToObject(a, "agentId", json_get_str(args, "agentId", ""));
         cJSON *result = NULL;
         char *errmsg = NULL;
-        if (hub_register(h, s, a, &result, &errmsg) != 0) {
+        if (hub_register(c, a, &result, &errmsg) != 0) {
             log_warn("cannot resume agent: %s", errmsg ? errmsg : "?");
             free(errmsg);
         }
@@ -632,7 +633,7 @@ void hub_tool_run(struct hub *h, struct hub_session *s, uint64_t call_id, const 
         cJSON *r = hub_error_result(msg);
         cJSON_AddStringToObject(r, "code", err_name(ERR_UNAVAILABLE));
         free(msg);
-        hub_reply(h, s, call_id, r, true);
+        hub_reply(c, r, true);
         return;
     }
     char *refusal = hub_keys_tool_refusal(s, name, args);
@@ -640,49 +641,49 @@ void hub_tool_run(struct hub *h, struct hub_session *s, uint64_t call_id, const 
         cJSON *r = hub_error_result(refusal);
         cJSON_AddStringToObject(r, "code", "forbidden");
         free(refusal);
-        hub_reply(h, s, call_id, r, true);
+        hub_reply(c, r, true);
         return;
     }
     int op = hub_core_op(name);
     if (op >= 0) {
-        hub_exec_core(h, s, call_id, op, args);
+        hub_exec_core(c, op, args);
         return;
     }
     if (strcmp(name, "wait_for_events") == 0) {
-        hub_wait_for_events(h, s, call_id, args);
+        hub_wait_for_events(c, args);
     } else if (strcmp(name, "list_servers") == 0) {
         cJSON *r = cJSON_CreateObject();
         cJSON_AddArrayToObject(r, "servers");
-        hub_reply(h, s, call_id, r, false);
+        hub_reply(c, r, false);
     } else if (strcmp(name, "get_unified_health") == 0) {
-        hub_reply(h, s, call_id, hub_health_json(h), false);
+        hub_reply(c, hub_health_json(h), false);
     } else {
         char msg[200];
         snprintf(msg, sizeof(msg), "tool '%s' is not available in this hub", name);
-        hub_reply(h, s, call_id, hub_error_result(msg), true);
+        hub_reply(c, hub_error_result(msg), true);
     }
 }
 
 void hub_tool_call(struct hub *h, struct hub_session *s, uint64_t call_id, const char *name,
-                   const cJSON *args)
+                   const cJSON *args, const char *signature)
 {
     /* Every answer given while the call runs (hub_reply) or later for it
      * (queued locks, parked waits keep a copy) is timed from now. Internal
      * calls (call_id 0) are not tool calls of a client: not timed. */
-    struct hub_call_clock outer = h->call; /* an answer may start another call */
-    h->call.tool = call_id ? hub_metrics_tool(h, name) : -1;
-    h->call.start_ns = clock_mono_ns();
+    struct hub_call c = {
+        .hub = h,
+        .session = s,
+        .call_id = call_id,
+        .clock = {.tool = call_id ? hub_metrics_tool(h, name) : -1, .start_ns = clock_mono_ns()},
+        .signature = signature,
+    };
     /* Calls the core evaluates are recorded while their batch waits for
      * its append, to run again if another hub appends first. */
-    struct hub_redo *outer_rec = h->redo_call;
-    h->redo_call = hub_core_op(name) >= 0 || strcmp(name, "__resume_agent") == 0
-                       ? hub_redo_begin(h, s, call_id, name, args)
-                       : NULL;
-    struct hub_redo *rec = h->redo_call;
-    hub_tool_run(h, s, call_id, name, args);
-    h->redo_call = outer_rec;
+    if (hub_core_op(name) >= 0 || strcmp(name, "__resume_agent") == 0)
+        hub_redo_begin(&c, name, args);
+    struct hub_redo *rec = c.redo;
+    hub_tool_run(&c, name, args);
     hub_redo_end(h, rec);
-    h->call = outer;
 }
 
 bool hub_tool_cancel(struct hub *h, struct hub_session *s, uint64_t call_id)

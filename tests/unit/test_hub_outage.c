@@ -456,7 +456,8 @@ static void commit_a_lock_over(struct fixture *f, struct hub_session *s,
     h->rest = s;
     cJSON *result = run(f, "alice", "lock_file", "{\"file\":\"a.c\"}");
     assert_int_equal(h->pending.len, 1);
-    hub_reply(h, s, 1, result, false); /* held: events are pending */
+    struct hub_call call = {.hub = h, .session = s, .call_id = 1, .clock = {.tool = -1}};
+    hub_reply(&call, result, false); /* held: events are pending */
     assert_int_equal(f->answered, 0);
     f->ops.append = append;
     hub_commit_run(h);
