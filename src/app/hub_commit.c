@@ -100,7 +100,7 @@ static void hub_reply_push(struct hub *h, struct hub_session *s, uint64_t call_i
     hub_schedule_commit(h);
 }
 
-void hub_reply(struct hub_call *c, cJSON *result, bool is_error)
+void hub_reply(struct tool_call *c, cJSON *result, bool is_error)
 {
     if (!c->call_id) {
         cJSON_Delete(result); /* internal: nobody to answer */
@@ -382,6 +382,12 @@ void hub_commit_run(struct hub *h)
 
 /* ---- evaluating a batch again --------------------------------------------- */
 
+/* A call (a tool call, or an agent resumed), not a serviced request. */
+static bool hub_redo_is_call(const struct hub_redo *rec)
+{
+    return rec->name || rec->resume;
+}
+
 static void hub_redo_free(struct hub_redo *rec)
 {
     free(rec->name);
@@ -407,7 +413,7 @@ static bool hub_batch_open(const struct hub *h)
     return h->pending.len > 0 || h->replies != NULL;
 }
 
-void hub_redo_begin(struct hub_call *c, const char *name, const cJSON *args)
+void hub_redo_begin(struct tool_call *c, const char *name, const cJSON *args)
 {
     struct hub_redo *rec = xcalloc(1, sizeof(*rec));
     rec->session = c->session->id;
@@ -459,7 +465,7 @@ void hub_redo_cancel(struct hub *h, uint64_t session, uint64_t call_id)
     struct hub_redo **pp = &h->redo;
     while (*pp) {
         struct hub_redo *rec = *pp;
-        if (rec->name && rec->session == session && rec->call_id == call_id) {
+        if (hub_redo_is_call(rec) && rec->session == session && rec->call_id == call_id) {
             *pp = rec->next;
             hub_redo_free(rec);
             continue;
@@ -492,7 +498,7 @@ static void hub_redo_call(struct hub *h, struct hub_session *s, struct hub_redo 
     rec->queued = 0;
     free(rec->agent_before);
     rec->agent_before = xstrdup(s->agent_id);
-    struct hub_call c = {
+    struct tool_call c = {
         .hub = h,
         .session = s,
         .call_id = rec->call_id,
@@ -528,7 +534,7 @@ static void hub_redo_requeue(struct hub *h, struct hub_session *s, struct hub_re
 static bool hub_redo_queued_by_batch(const struct hub_redo *batch, uint64_t waiter_id)
 {
     for (const struct hub_redo *r = batch; r; r = r->next)
-        if (r->name && r->queued == waiter_id)
+        if (hub_redo_is_call(r) && r->queued == waiter_id)
             return true;
     return false;
 }
@@ -545,7 +551,8 @@ static void hub_redo_restore_agents(struct hub *h, const struct hub_redo *batch)
     for (const struct hub_redo *r = batch; r; r = r->next)
         order[n++] = r;
     for (size_t i = n; i-- > 0;) {
-        struct hub_session *s = order[i]->name ? hub_session_find(h, order[i]->session) : NULL;
+        struct hub_session *s =
+            hub_redo_is_call(order[i]) ? hub_session_find(h, order[i]->session) : NULL;
         if (s && !s->oneshot) {
             free(s->agent_id);
             s->agent_id = xstrdup(order[i]->agent_before);
@@ -568,7 +575,7 @@ int hub_redo_batch(struct hub *h, char **errmsg)
     hub_redo_restore_agents(h, batch);
     /* Requests the batch's calls queued are queued again by the calls. */
     for (struct hub_redo *r = batch; r; r = r->next) {
-        if (r->name && r->queued) {
+        if (hub_redo_is_call(r) && r->queued) {
             hub_waiter_forget(h, r->queued);
             if (workspace_waiter_cancel(h->ws, r->queued) != 0)
                 log_debug("waiter %llu was serviced in the batch", (unsigned long long)r->queued);
@@ -596,7 +603,7 @@ int hub_redo_batch(struct hub *h, char **errmsg)
         /* The calls whose requests were taken out of the queue get the
          * error too (their answer was not among the taken ones). */
         for (struct hub_redo *q = batch; q; q = q->next) {
-            if (!q->name || !q->queued || !hub_session_find(h, q->session))
+            if (!hub_redo_is_call(q) || !q->queued || !hub_session_find(h, q->session))
                 continue;
             struct hub_reply *e = xcalloc(1, sizeof(*e));
             e->session = q->session;
@@ -612,7 +619,7 @@ int hub_redo_batch(struct hub *h, char **errmsg)
     }
 
     for (struct hub_redo *q = batch; q; q = q->next) {
-        if (q->name)
+        if (hub_redo_is_call(q))
             continue;
         struct hub_session *s = hub_session_find(h, q->session);
         if (s && !hub_redo_queued_by_batch(batch, workspace_waiter_id(q->waiter)))
@@ -620,7 +627,7 @@ int hub_redo_batch(struct hub *h, char **errmsg)
     }
     for (struct hub_redo *q = batch; q;) {
         struct hub_redo *next = q->next;
-        struct hub_session *s = q->name ? hub_session_find(h, q->session) : NULL;
+        struct hub_session *s = hub_redo_is_call(q) ? hub_session_find(h, q->session) : NULL;
         if (s)
             hub_redo_call(h, s, q); /* keeps or frees q */
         else

@@ -52,8 +52,11 @@ struct events_filter;
 #define HUB_SNAPSHOT_EVERY 1000   /* events between snapshots */
 #define HUB_RETAIN_NETWORK 100000 /* default --retain-events on Redis */
 #define HUB_METRICS_TOOLS 48      /* tool label slots; the last is "other" */
+#define HUB_OWN_TOOLS 8           /* the hub provider's tools (hub_tools.c) */
 
 struct roots;
+struct tool_registry;
+struct tool_def;
 
 struct hub_session {
     uint64_t id;
@@ -98,14 +101,16 @@ struct hub_call_clock {
     int64_t start_ns; /* clock_mono_ns */
 };
 
-/* One tool call while it runs: built once when the call comes
+/* One tool call while it runs — the call context the tool registry hands
+ * to a provider (rpc/registry.h leaves it to the host to define): built
+ * once when the call comes
  * (hub_tool_call) or when a recorded call runs again (hub_commit.c), and
  * passed explicitly to everything that works on it and answers it. Nothing
  * of it is parked on struct hub, so a call started while another runs (an
  * answer whose delivery starts a call) has its own. Lives on the stack of
  * whoever built it: a call that outlives its run (a queued lock request, a
  * parked wait) keeps a copy of what it needs (session id, call id, clock). */
-struct hub_call {
+struct tool_call {
     struct hub *hub;
     struct hub_session *session;
     uint64_t call_id; /* 0: internal, nobody to answer, not timed */
@@ -139,13 +144,15 @@ struct hub_reply {
 
 /* What the batch waiting for its append was made of, kept to evaluate it
  * again if another hub appends first (hub_commit.c): a tool call (name
- * set) or a queued lock request the batch granted or timed out (waiter
- * set). */
+ * set), an agent resumed on a session (resume set: args holds its
+ * agentId), or a queued lock request the batch granted or timed out
+ * (waiter set). */
 struct hub_redo {
     uint64_t session;
     uint64_t call_id;
     struct hub_call_clock clock;
     char *name;            /* owned: the tool, or NULL */
+    bool resume;           /* an agent resumed (hub_agent_resume), not a tool */
     cJSON *args;           /* owned copy */
     const cJSON *args_src; /* borrowed while the call first runs */
     char *signature;       /* owned: the verified signature the call ran with, or NULL */
@@ -243,8 +250,8 @@ struct hub {
     bool store_stale;
     /* While store_stale: the workspace is the committed state (rebuilt
      * without the store, hub_outage.c) and read-only calls are answered
-     * from it, marked stale. false: every call but get_unified_health is
-     * refused. */
+     * from it, marked stale. false: every call of a tool that needs the
+     * store is refused (get_unified_health, list_servers are answered). */
     bool stale_reads;
     int reload_delay_ms; /* next retry of the reload, doubling to a cap */
     /* A store that can go away (hub_outage.c): the text of a snapshot of
@@ -273,6 +280,17 @@ struct hub {
     struct metrics_hub metrics;
     struct metrics_tool tools[HUB_METRICS_TOOLS];
     struct keys *keys; /* API keys (<state-dir>/keys.json), hub_keys.c */
+    /* The tools this hub serves (rpc/registry.h), from its two providers
+     * (hub_tools.c): the core's (core_defs) and the hub's own (hub_defs,
+     * each run by hub_run[i]). register_def, status_def: the core tools
+     * the hub adds to (a session's agent, systemHealth). */
+    struct tool_registry *registry;
+    const struct tool_def **core_defs; /* owned array */
+    size_t ncore_defs;
+    const struct tool_def *hub_defs[HUB_OWN_TOOLS];
+    void (*hub_run[HUB_OWN_TOOLS])(struct tool_call *c, const cJSON *args);
+    size_t nhub_defs;
+    const struct tool_def *register_def, *status_def;
     /* Answers to control requests still going out (hub_control.c). */
     struct hub_control_reply *control_replies;
     /* SHA-256 of <state-dir>/token: what an admin control line must
@@ -289,7 +307,7 @@ void hub_schedule_commit(struct hub *h);
  * Takes result. Timed by c's clock; derived again with the batch when c
  * is recorded (c->redo). A call without an id (internal) is not answered:
  * result is freed. */
-void hub_reply(struct hub_call *c, cJSON *result, bool is_error);
+void hub_reply(struct tool_call *c, cJSON *result, bool is_error);
 /* The same for a call answered later (a queued lock, a parked wait),
  * outside its run, timed by the clock it was stamped with when it came;
  * the answer stands if the batch's append loses. */
@@ -331,7 +349,7 @@ void hub_store_went_stale(struct hub *h, const char *why);
 void hub_commit_run(struct hub *h);
 /* Start recording call c, which may have to run again (a core op, an
  * agent resumed): c->redo is the record while it runs. */
-void hub_redo_begin(struct hub_call *c, const char *name, const cJSON *args);
+void hub_redo_begin(struct tool_call *c, const char *name, const cJSON *args);
 /* The recorded call ran: keep it with the batch when it joined one (its
  * answer waits or it produced events), else free it. */
 void hub_redo_end(struct hub *h, struct hub_redo *rec);
@@ -472,13 +490,23 @@ void hub_outage_record(struct hub *h);
 void hub_outage_committed(struct hub *h, bool ok);
 /* While store_stale: add stale:true and staleSince to a result object. */
 void hub_stale_mark(struct hub *h, cJSON *result);
-/* May `tool` be answered while the store is away? */
-bool hub_stale_may_answer(const struct hub *h, const char *tool);
+/* May tool t (NULL: unknown) be answered while the store is away? One
+ * that does not need the store always; one that does only when it is
+ * read-only and the replica answers reads. */
+bool hub_stale_may_answer(const struct hub *h, const struct tool_def *t);
 /* The refusal of a call while the store is away; what names the refused
  * thing ("lock_file"). Caller frees. */
 char *hub_stale_refusal(const struct hub *h, const char *what);
 
 /* hub_tools.c */
+/* Plug the core's and the hub's tool providers into h->registry; free
+ * them. */
+void hub_tools_init(struct hub *h);
+void hub_tools_fini(struct hub *h);
+/* Take agent_id back on session s (its bridge re-attached after a hub
+ * restart and said so on its control line): registered like a tool call
+ * of nobody's, recorded to be made again with the batch. */
+void hub_agent_resume(struct hub *h, struct hub_session *s, const char *agent_id);
 /* A tool call of session s came (call_id 0: internal, not answered):
  * build its call context — timed from now, recorded when it may run
  * again, with the HTTP caller's verified signature (or NULL) — and run
@@ -487,7 +515,7 @@ void hub_tool_call(struct hub *h, struct hub_session *s, uint64_t call_id, const
                    const cJSON *args, const char *signature);
 /* Run call c (hub_tool_call builds it; hub_redo_batch runs a recorded
  * call again through it with the context it first ran with). */
-void hub_tool_run(struct hub_call *c, const char *name, const cJSON *args);
+void hub_tool_run(struct tool_call *c, const char *name, const cJSON *args);
 /* The client cancelled call_id (or left): a queued lock request leaves
  * the queue, a parked wait_for_events ends, neither is answered. True
  * when such a call was found and dropped; false when the call is not

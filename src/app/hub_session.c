@@ -448,7 +448,7 @@ static void hub_session_resume(struct hub_session *s, const cJSON *ctl)
         log_info("session %llu resumed (agent %s)", (unsigned long long)s->id,
                  s->agent_hint ? s->agent_hint : "-");
         if (agent_id)
-            hub_tool_call(s->hub, s, 0, "__resume_agent", ctl, NULL);
+            hub_agent_resume(s->hub, s, agent_id);
     }
 }
 

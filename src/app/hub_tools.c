@@ -32,6 +32,7 @@
 #include "base/xmalloc.h"
 #include "bus/bus.h"
 #include "rpc/mcp.h"
+#include "rpc/registry.h"
 #include "rpc/tools.h"
 #include "store/store.h"
 
@@ -39,28 +40,6 @@
 #define HUB_WAIT_MAX_MS 60000
 #define HUB_WAIT_DEFAULT_LIMIT 100
 #define HUB_RECENT_RESOURCE 100
-
-/* Core ops and whether they act for an agent (and so need one). */
-static const struct {
-    const char *name;
-    bool needs_agent;
-} hub_core_ops[] = {
-    {"register_agent", false}, {"set_agent_status", true},     {"list_agents", false},
-    {"lock_file", true},       {"unlock_file", true},          {"renew_locks", true},
-    {"check_lock", false},     {"list_locked_files", false},   {"detect_conflicts", false},
-    {"create_task", false},    {"find_available_tasks", true}, {"claim_task", true},
-    {"complete_task", true},   {"release_task", true},         {"list_tasks", false},
-    {"cancel_task", false},    {"reopen_task", false},         {"update_task", false},
-    {"remove_agent", false},   {"publish_event", false},       {"get_coordination_status", false},
-};
-
-static int hub_core_op(const char *name)
-{
-    for (size_t i = 0; i < sizeof(hub_core_ops) / sizeof(hub_core_ops[0]); i++)
-        if (strcmp(hub_core_ops[i].name, name) == 0)
-            return (int)i;
-    return -1;
-}
 
 static cJSON *hub_error_result(const char *msg)
 {
@@ -110,7 +89,7 @@ static char *hub_agent_name(struct hub_session *s)
 /* Who call's session is for the core, for a call with args: a session's
  * agent, or for the HTTP session of keys below admin the agentId the call
  * names. */
-static void hub_caller(const struct hub_call *call, const cJSON *args, struct workspace_caller *c)
+static void hub_caller(const struct tool_call *call, const cJSON *args, struct workspace_caller *c)
 {
     const struct hub_session *s = call->session;
     c->agent_id = s->oneshot ? NULL : s->agent_id;
@@ -124,7 +103,7 @@ static void hub_caller(const struct hub_call *call, const cJSON *args, struct wo
 }
 
 /* Register (or resume) the session's agent. 0 or the exec error. */
-static int hub_register(struct hub_call *call, cJSON *args, cJSON **result, char **errmsg)
+static int hub_register(struct tool_call *call, cJSON *args, cJSON **result, char **errmsg)
 {
     struct hub *h = call->hub;
     struct hub_session *s = call->session;
@@ -160,23 +139,22 @@ static int hub_register(struct hub_call *call, cJSON *args, cJSON **result, char
     return rc;
 }
 
-static void hub_exec_core(struct hub_call *call, int op, const cJSON *args)
+static void hub_exec_core(struct tool_call *call, const struct tool_def *td, const cJSON *args)
 {
     struct hub *h = call->hub;
     struct hub_session *s = call->session;
-    const char *name = hub_core_ops[op].name;
+    const char *name = td->name;
     cJSON *a = args ? cJSON_Duplicate(args, 1) : cJSON_CreateObject();
     cJSON *result = NULL;
     char *errmsg = NULL;
     int rc;
-    if (strcmp(name, "register_agent") == 0) {
+    if (td == h->register_def) {
         rc = hub_register(call, a, &result, &errmsg);
         goto done;
     }
     /* Relative paths of a session with roots become workspace keys here,
      * before the core sees them (docs/tools.md "How paths resolve"). */
-    const struct tool_def *td = tools_find(name);
-    if (td && td->paths && (rc = roots_rewrite_args(s->roots, td->paths, a, &errmsg)) != 0)
+    if (td->paths && (rc = roots_rewrite_args(s->roots, td->paths, a, &errmsg)) != 0)
         goto done;
     bool acts_for_other = cJSON_GetObjectItemCaseSensitive(a, "agentId") != NULL;
     struct workspace_caller c;
@@ -196,14 +174,14 @@ static void hub_exec_core(struct hub_call *call, int op, const cJSON *args)
     rc = workspace_exec(h->ws, &c, name, a, hub_now(h), &h->pending, &result, &errmsg);
     bool own = !s->oneshot && !s->agent_id && !acts_for_other;
     bool named = s->oneshot && (s->admin || s->acts_as_named) && acts_for_other;
-    if (rc == -ERR_STATE && hub_core_ops[op].needs_agent && (own || named) && h->store_stale) {
+    if (rc == -ERR_STATE && td->needs_agent && (own || named) && h->store_stale) {
         /* Registering the agent is a write the store cannot record. */
         free(errmsg);
         char what[160];
         snprintf(what, sizeof(what), "%s (it needs an agent, and registering one)", name);
         errmsg = hub_stale_refusal(h, what);
         rc = -ERR_UNAVAILABLE;
-    } else if (rc == -ERR_STATE && hub_core_ops[op].needs_agent && (own || named)) {
+    } else if (rc == -ERR_STATE && td->needs_agent && (own || named)) {
         free(errmsg);
         errmsg = NULL;
         cJSON *reg = cJSON_CreateObject();
@@ -226,7 +204,7 @@ static void hub_exec_core(struct hub_call *call, int op, const cJSON *args)
         hub_caller(call, a, &c);
         rc = workspace_exec(h->ws, &c, name, a, hub_now(h), &h->pending, &result, &errmsg);
     }
-    if (rc == 0 && strcmp(name, "get_coordination_status") == 0) {
+    if (rc == 0 && td == h->status_def) {
         cJSON_DeleteItemFromObjectCaseSensitive(result, "systemHealth");
         cJSON_AddItemToObject(result, "systemHealth", hub_health_json(h));
     }
@@ -387,7 +365,7 @@ static bool hub_parse_seq(const cJSON *v, uint64_t *out)
     return false;
 }
 
-static void hub_wait_for_events(struct hub_call *call, const cJSON *args)
+static void hub_wait_for_events(struct tool_call *call, const cJSON *args)
 {
     struct hub *h = call->hub;
     struct hub_session *s = call->session;
@@ -596,37 +574,191 @@ void hub_waiters_drop_session(struct hub *h, uint64_t session)
     }
 }
 
-/* ---- dispatch ----------------------------------------------------------- */
+/* ---- providers and dispatch ----------------------------------------------- */
 
-void hub_tool_run(struct hub_call *c, const char *name, const cJSON *args)
+/* The core's tools (struct tool_def.core_op): evaluated by the workspace. */
+static const struct tool_def *const *hub_core_list(void *self, size_t *n)
+{
+    struct hub *h = self;
+    *n = h->ncore_defs;
+    return h->core_defs;
+}
+
+static void hub_core_call(void *self, struct tool_call *call, const struct tool_def *def,
+                          const cJSON *args)
+{
+    (void)self;
+    hub_exec_core(call, def, args);
+}
+
+/* A queued lock_file leaves the core's queue. */
+static bool hub_core_cancel(void *self, uint64_t session, uint64_t call_id)
+{
+    struct hub *h = self;
+    struct hub_waiter **pp = &h->waiters;
+    while (*pp) {
+        struct hub_waiter *w = *pp;
+        if (w->session == session && w->call_id == call_id) {
+            workspace_waiter_cancel(h->ws, w->waiter_id);
+            hub_redo_cancel(h, session, call_id);
+            h->metrics.lock_wait_cancelled_total++;
+            *pp = w->next;
+            free(w);
+            return true;
+        }
+        pp = &w->next;
+    }
+    return false;
+}
+
+static const struct tool_provider_ops hub_core_provider = {
+    .name = "core",
+    .list = hub_core_list,
+    .call = hub_core_call,
+    .cancel = hub_core_cancel,
+};
+
+/* The hub's own tools: answered from the bus, the store and its health. */
+static void hub_list_servers(struct tool_call *c, const cJSON *args)
+{
+    (void)args;
+    cJSON *r = cJSON_CreateObject();
+    cJSON_AddArrayToObject(r, "servers");
+    hub_reply(c, r, false);
+}
+
+static void hub_unified_health(struct tool_call *c, const cJSON *args)
+{
+    (void)args;
+    hub_reply(c, hub_health_json(c->hub), false);
+}
+
+static const struct tool_def *const *hub_own_list(void *self, size_t *n)
+{
+    struct hub *h = self;
+    *n = h->nhub_defs;
+    return h->hub_defs;
+}
+
+static void hub_own_call(void *self, struct tool_call *call, const struct tool_def *def,
+                         const cJSON *args)
+{
+    struct hub *h = self;
+    for (size_t i = 0; i < h->nhub_defs; i++) {
+        if (h->hub_defs[i] == def) {
+            h->hub_run[i](call, args);
+            return;
+        }
+    }
+}
+
+/* A parked wait_for_events ends, unanswered. */
+static bool hub_own_cancel(void *self, uint64_t session, uint64_t call_id)
+{
+    struct hub *h = self;
+    struct hub_wait **wp = &h->waits;
+    while (*wp) {
+        struct hub_wait *w = *wp;
+        if (w->session == session && w->call_id == call_id) {
+            *wp = w->next;
+            cJSON_Delete(w->types);
+            free(w);
+            return true;
+        }
+        wp = &w->next;
+    }
+    return false;
+}
+
+static const struct tool_provider_ops hub_own_provider = {
+    .name = "hub",
+    .list = hub_own_list,
+    .call = hub_own_call,
+    .cancel = hub_own_cancel,
+};
+
+void hub_tools_init(struct hub *h)
+{
+    /* The hub's own tools, each defined once in the catalog (rpc/tools.c)
+     * and run by its handler here. */
+    static const struct {
+        const char *name;
+        void (*run)(struct tool_call *c, const cJSON *args);
+    } own[] = {
+        {"list_servers", hub_list_servers},
+        {"get_unified_health", hub_unified_health},
+        {"wait_for_events", hub_wait_for_events},
+    };
+    size_t n = 0;
+    const struct tool_def *all = tools_all(&n);
+    h->core_defs = xcalloc(n ? n : 1, sizeof(*h->core_defs));
+    h->ncore_defs = 0;
+    for (size_t i = 0; i < n; i++)
+        if (all[i].core_op)
+            h->core_defs[h->ncore_defs++] = &all[i];
+    h->nhub_defs = 0;
+    for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++) {
+        const struct tool_def *d = tools_find(own[i].name);
+        if (d && !d->core_op && h->nhub_defs < HUB_OWN_TOOLS) {
+            h->hub_defs[h->nhub_defs] = d;
+            h->hub_run[h->nhub_defs++] = own[i].run;
+        }
+    }
+    h->register_def = tools_find("register_agent");
+    h->status_def = tools_find("get_coordination_status");
+    h->registry = tool_registry_new(NULL, NULL);
+    if (tool_registry_add(h->registry, &hub_core_provider, h) != 0 ||
+        tool_registry_add(h->registry, &hub_own_provider, h) != 0)
+        log_error("tool providers: a tool name is served twice");
+}
+
+void hub_tools_fini(struct hub *h)
+{
+    tool_registry_free(h->registry);
+    h->registry = NULL;
+    free(h->core_defs);
+    h->core_defs = NULL;
+    h->ncore_defs = 0;
+}
+
+/* An agent resumed on session s (a bridge re-attached after a hub
+ * restart, told on its control line): not a tool call, but recorded like
+ * one, since registering is a write the batch may have to make again. */
+static void hub_resume_run(struct tool_call *c, const char *agent_id)
 {
     struct hub *h = c->hub;
     struct hub_session *s = c->session;
-    if (strcmp(name, "__resume_agent") == 0) {
-        /* Internal: a bridge re-attached after a hub restart; take the
-         * agent back on this session (call_id 0: nobody to answer). */
-        if (h->store_stale) {
-            /* Registering is a write: the session asks for this agent
-             * when it first registers, once the store is back. */
-            if (!s->agent_hint && !s->agent_id)
-                s->agent_hint = xstrdup(json_get_str(args, "agentId", ""));
-            return;
-        }
-        cJSON *a = cJSON_CreateObject();
-        cJSON_AddStringToObject(a, "agentId", json_get_str(args, "agentId", ""));
-        cJSON *result = NULL;
-        char *errmsg = NULL;
-        if (hub_register(c, a, &result, &errmsg) != 0) {
-            log_warn("cannot resume agent: %s", errmsg ? errmsg : "?");
-            free(errmsg);
-        }
-        cJSON_Delete(result);
-        cJSON_Delete(a);
-        if (h->pending.len)
-            hub_schedule_commit(h);
+    if (h->store_stale) {
+        /* Registering is a write: the session asks for this agent
+         * when it first registers, once the store is back. */
+        if (!s->agent_hint && !s->agent_id)
+            s->agent_hint = xstrdup(agent_id);
         return;
     }
-    if (h->store_stale && !hub_stale_may_answer(h, name)) {
+    cJSON *a = cJSON_CreateObject();
+    cJSON_AddStringToObject(a, "agentId", agent_id);
+    cJSON *result = NULL;
+    char *errmsg = NULL;
+    if (hub_register(c, a, &result, &errmsg) != 0) {
+        log_warn("cannot resume agent: %s", errmsg ? errmsg : "?");
+        free(errmsg);
+    }
+    cJSON_Delete(result);
+    cJSON_Delete(a);
+    if (h->pending.len)
+        hub_schedule_commit(h);
+}
+
+void hub_tool_run(struct tool_call *c, const char *name, const cJSON *args)
+{
+    struct hub *h = c->hub;
+    struct hub_session *s = c->session;
+    if (c->redo && c->redo->resume) {
+        hub_resume_run(c, json_get_str(args, "agentId", ""));
+        return;
+    }
+    const struct tool_def *def = tool_registry_find(h->registry, name);
+    if (h->store_stale && !hub_stale_may_answer(h, def)) {
         /* A write cannot be recorded; without a replica of the committed
          * state (hub_outage.c) no read can be answered either. */
         char *msg = hub_stale_refusal(h, name);
@@ -644,20 +776,7 @@ void hub_tool_run(struct hub_call *c, const char *name, const cJSON *args)
         hub_reply(c, r, true);
         return;
     }
-    int op = hub_core_op(name);
-    if (op >= 0) {
-        hub_exec_core(c, op, args);
-        return;
-    }
-    if (strcmp(name, "wait_for_events") == 0) {
-        hub_wait_for_events(c, args);
-    } else if (strcmp(name, "list_servers") == 0) {
-        cJSON *r = cJSON_CreateObject();
-        cJSON_AddArrayToObject(r, "servers");
-        hub_reply(c, r, false);
-    } else if (strcmp(name, "get_unified_health") == 0) {
-        hub_reply(c, hub_health_json(h), false);
-    } else {
+    if (tool_registry_call(h->registry, c, name, args) != 0) {
         char msg[200];
         snprintf(msg, sizeof(msg), "tool '%s' is not available in this hub", name);
         hub_reply(c, hub_error_result(msg), true);
@@ -670,7 +789,7 @@ void hub_tool_call(struct hub *h, struct hub_session *s, uint64_t call_id, const
     /* Every answer given while the call runs (hub_reply) or later for it
      * (queued locks, parked waits keep a copy) is timed from now. Internal
      * calls (call_id 0) are not tool calls of a client: not timed. */
-    struct hub_call c = {
+    struct tool_call c = {
         .hub = h,
         .session = s,
         .call_id = call_id,
@@ -679,42 +798,34 @@ void hub_tool_call(struct hub *h, struct hub_session *s, uint64_t call_id, const
     };
     /* Calls the core evaluates are recorded while their batch waits for
      * its append, to run again if another hub appends first. */
-    if (hub_core_op(name) >= 0 || strcmp(name, "__resume_agent") == 0)
+    const struct tool_def *def = tool_registry_find(h->registry, name);
+    if (def && def->core_op)
         hub_redo_begin(&c, name, args);
     struct hub_redo *rec = c.redo;
     hub_tool_run(&c, name, args);
     hub_redo_end(h, rec);
 }
 
+void hub_agent_resume(struct hub *h, struct hub_session *s, const char *agent_id)
+{
+    /* Internal: nobody to answer (call_id 0), not timed. */
+    struct tool_call c = {.hub = h, .session = s, .clock = {.tool = -1}};
+    cJSON *args = cJSON_CreateObject();
+    cJSON_AddStringToObject(args, "agentId", agent_id);
+    hub_redo_begin(&c, NULL, args);
+    c.redo->resume = true;
+    struct hub_redo *rec = c.redo;
+    hub_resume_run(&c, agent_id);
+    hub_redo_end(h, rec); /* copies args if kept */
+    cJSON_Delete(args);
+}
+
 bool hub_tool_cancel(struct hub *h, struct hub_session *s, uint64_t call_id)
 {
-    struct hub_waiter **pp = &h->waiters;
-    while (*pp) {
-        struct hub_waiter *w = *pp;
-        if (w->session == s->id && w->call_id == call_id) {
-            workspace_waiter_cancel(h->ws, w->waiter_id);
-            hub_redo_cancel(h, s->id, call_id);
-            h->metrics.lock_wait_cancelled_total++;
-            *pp = w->next;
-            free(w);
-            s->inflight--;
-            return true;
-        }
-        pp = &w->next;
-    }
-    struct hub_wait **wp = &h->waits;
-    while (*wp) {
-        struct hub_wait *w = *wp;
-        if (w->session == s->id && w->call_id == call_id) {
-            *wp = w->next;
-            cJSON_Delete(w->types);
-            free(w);
-            s->inflight--;
-            return true;
-        }
-        wp = &w->next;
-    }
-    return false;
+    if (!tool_registry_cancel(h->registry, s->id, call_id))
+        return false;
+    s->inflight--;
+    return true;
 }
 
 /* ---- resources ---------------------------------------------------------- */

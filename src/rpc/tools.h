@@ -30,6 +30,13 @@ struct tool_def {
     bool destructive;          /* annotations.destructiveHint */
     bool idempotent;           /* annotations.idempotentHint */
     unsigned paths;            /* TOOL_PATH_* bits */
+    /* What a host must know to run it (the registry's providers and
+     * their host, docs/architecture.md): */
+    bool core_op;     /* evaluated by the core (workspace_exec): the core provider's */
+    bool needs_agent; /* acts for an agent: registers one on first use */
+    bool streams;     /* may be answered later, with progress on the way */
+    bool needs_store; /* reads or writes the store: refused while it is away,
+                       * unless read_only and answered from a replica */
 };
 
 /* The built-in tools, in tools/list order. */

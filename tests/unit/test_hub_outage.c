@@ -20,6 +20,7 @@
 #include "app/hub_internal.h"
 #include "base/json.h"
 #include "bus/bus.h"
+#include "rpc/tools.h"
 #include "store/store.h"
 
 struct fixture {
@@ -233,10 +234,10 @@ static void test_hub_outage__rebuilds_the_committed_state_from_replica_and_ring(
     assert_true(cJSON_IsTrue(cJSON_GetObjectItem(r, "stale")));
     assert_string_equal(json_get_str(r, "staleSince", ""), since);
     cJSON_Delete(r);
-    assert_true(hub_stale_may_answer(h, "check_lock"));
-    assert_true(hub_stale_may_answer(h, "get_unified_health"));
-    assert_false(hub_stale_may_answer(h, "lock_file"));
-    assert_false(hub_stale_may_answer(h, "publish_event"));
+    assert_true(hub_stale_may_answer(h, tools_find("check_lock")));
+    assert_true(hub_stale_may_answer(h, tools_find("get_unified_health")));
+    assert_false(hub_stale_may_answer(h, tools_find("lock_file")));
+    assert_false(hub_stale_may_answer(h, tools_find("publish_event")));
     char *msg = hub_stale_refusal(h, "lock_file");
     char want[200];
     snprintf(want, sizeof(want),
@@ -311,10 +312,12 @@ static void test_hub_outage__refuses_every_read_when_the_ring_is_too_short(void 
     h->store_stale = true;
     assert_false(h->stale_reads);
     assert_int_equal(workspace_seq(h->ws), 5); /* left as it was: not served */
-    assert_false(hub_stale_may_answer(h, "list_locked_files"));
-    assert_true(hub_stale_may_answer(h, "get_unified_health"));
+    assert_false(hub_stale_may_answer(h, tools_find("list_locked_files")));
+    assert_true(hub_stale_may_answer(h, tools_find("get_unified_health")));
     char *msg = hub_stale_refusal(h, "list_locked_files");
-    assert_non_null(strstr(msg, "every call but get_unified_health is refused"));
+    assert_non_null(strstr(msg, "every call that needs the store is refused"));
+    /* A tool that does not need the store is answered all the same. */
+    assert_true(hub_stale_may_answer(h, tools_find("list_servers")));
     free(msg);
     assert_int_equal(f->announced, 1);
     fixture_free(f);
@@ -456,7 +459,7 @@ static void commit_a_lock_over(struct fixture *f, struct hub_session *s,
     h->rest = s;
     cJSON *result = run(f, "alice", "lock_file", "{\"file\":\"a.c\"}");
     assert_int_equal(h->pending.len, 1);
-    struct hub_call call = {.hub = h, .session = s, .call_id = 1, .clock = {.tool = -1}};
+    struct tool_call call = {.hub = h, .session = s, .call_id = 1, .clock = {.tool = -1}};
     hub_reply(&call, result, false); /* held: events are pending */
     assert_int_equal(f->answered, 0);
     f->ops.append = append;
