@@ -684,6 +684,7 @@ static void hub_teardown(struct hub *h)
     hub_control_close(h);
     hub_keys_close(h); /* after the face and the sessions that point at keys */
     hub_tools_fini(h); /* after the sessions whose calls it dispatched */
+    hub_metrics_fini(h);
     listener_free(h->listener);
     if (h->sock_path)
         unlink(h->sock_path);

@@ -13,6 +13,7 @@
 
 #include "api/metrics.h"
 #include "auth/token.h"
+#include "base/map.h"
 #include "core/event.h"
 #include "core/workspace.h"
 
@@ -51,7 +52,6 @@ struct events_filter;
 #define HUB_RECENT_EVENTS 4096    /* bus ring */
 #define HUB_SNAPSHOT_EVERY 1000   /* events between snapshots */
 #define HUB_RETAIN_NETWORK 100000 /* default --retain-events on Redis */
-#define HUB_METRICS_TOOLS 48      /* tool label slots; the last is "other" */
 #define HUB_OWN_TOOLS 8           /* the hub provider's tools (hub_tools.c) */
 
 struct roots;
@@ -276,9 +276,14 @@ struct hub {
     struct hub_session *rest;
     struct hub_session *rest_agent;
     /* Figures the hub measures for /metrics (hub_metrics.c); gauges are
-     * filled at scrape time. metrics.tools points at `tools`. */
+     * filled at scrape time. metrics.tools points at `tools`: one slot
+     * per tool called (tool_slot_of: name -> its index, owned), tool_other the
+     * slot of names outside the registry. */
     struct metrics_hub metrics;
-    struct metrics_tool tools[HUB_METRICS_TOOLS];
+    struct metrics_tool *tools; /* owned, ntool_slots of tool_slots_cap */
+    size_t ntool_slots, tool_slots_cap;
+    struct map tool_slot_of; /* keys: the slots' own names */
+    size_t tool_other;
     struct keys *keys; /* API keys (<state-dir>/keys.json), hub_keys.c */
     /* The tools this hub serves (rpc/registry.h), from its two providers
      * (hub_tools.c): the core's (core_defs) and the hub's own (hub_defs,
@@ -420,9 +425,12 @@ bool hub_rest_cancel(void *arg, void *done_arg);
 void hub_mcp_http_config(struct hub *h, struct api_config *cfg);
 
 /* hub_metrics.c */
-/* Label slots for the catalog's tools plus "other". */
+/* Zero the figures; label slots ("other", then each tool) come with
+ * the first calls. */
 void hub_metrics_init(struct hub *h);
-/* The slot of tool `name` ("other" for a name outside the catalog). */
+void hub_metrics_fini(struct hub *h);
+/* The slot of tool `name`, made on its first call ("other" for a name
+ * the registry does not serve). */
 int hub_metrics_tool(struct hub *h, const char *name);
 /* An answer was sent: count its outcome and latency. */
 void hub_metrics_answered(struct hub *h, struct hub_call_clock clock, const cJSON *result,
