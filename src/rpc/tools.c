@@ -159,6 +159,7 @@ static const struct tool_def tool_table[] = {
     .core_op = true,
     .needs_agent = true,
     .streams = true,
+    .wait_arg = "waitMs",
     .needs_store = true,
     .paths = TOOL_PATH_FILE | TOOL_PATH_PATTERN,
     .title = "Lock file",
