@@ -9,6 +9,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "rpc/tools.h"
+
 bool mcp_http_check_version(const char *version)
 {
     return version && (strcmp(version, "2025-11-25") == 0 || strcmp(version, "2025-06-18") == 0 ||
@@ -230,11 +232,15 @@ bool mcp_http_check_streamed(const cJSON *msg)
     const cJSON *name = cJSON_GetObjectItemCaseSensitive(params, "name");
     if (!cJSON_IsString(name))
         return false;
-    if (strcmp(name->valuestring, "wait_for_events") == 0)
+    /* What the tool's definition says: one that streams does, unless it
+     * names the argument that makes it wait and the call does not. */
+    const struct tool_def *t = tools_find(name->valuestring);
+    if (!t || !t->streams)
+        return false;
+    if (!t->wait_arg)
         return true;
     const cJSON *args = cJSON_GetObjectItemCaseSensitive(params, "arguments");
-    return strcmp(name->valuestring, "lock_file") == 0 &&
-           mcp_http_check_positive(cJSON_GetObjectItemCaseSensitive(args, "waitMs"));
+    return mcp_http_check_positive(cJSON_GetObjectItemCaseSensitive(args, t->wait_arg));
 }
 
 int mcp_http_reply_id_format(char *out, size_t outlen, uint64_t stream, uint64_t n)

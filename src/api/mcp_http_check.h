@@ -47,9 +47,10 @@ bool mcp_http_check_version(const char *version);
 /* True when the JSON-RPC request msg is answered with an SSE stream rather
  * than one JSON object (the client's Accept lists both, as it must): a
  * request that may be held for long or that reports progress, that is a
- * tools/call of wait_for_events, a tools/call of lock_file whose waitMs is
- * a positive number, or any request whose params._meta carries a
- * progressToken. Anything else (including NULL) is false. */
+ * tools/call of a tool whose definition streams (struct tool_def.streams:
+ * wait_for_events; lock_file when its wait_arg, waitMs, is a positive
+ * number), or any request whose params._meta carries a progressToken.
+ * Anything else (including NULL) is false. */
 bool mcp_http_check_streamed(const cJSON *msg);
 
 /* Event ids of an SSE response to a POST: "r<stream>-<n>", stream (>= 1)

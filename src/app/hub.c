@@ -683,6 +683,8 @@ static void hub_teardown(struct hub *h)
     hub_sessions_close_all(h);
     hub_control_close(h);
     hub_keys_close(h); /* after the face and the sessions that point at keys */
+    hub_tools_fini(h); /* after the sessions whose calls it dispatched */
+    hub_metrics_fini(h);
     listener_free(h->listener);
     if (h->sock_path)
         unlink(h->sock_path);
@@ -800,7 +802,8 @@ int hub_serve(const struct options *o)
     }
     int lvl = o->log_level ? log_level_parse(o->log_level) : LOG_LEVEL_INFO;
     log_setup(2, lvl < 0 ? LOG_LEVEL_INFO : (enum log_level)lvl);
-    hub_fit_caps(h); /* before the store and the faces take descriptors */
+    hub_tools_init(h); /* here: the daemon's parent returns without a teardown */
+    hub_fit_caps(h);   /* before the store and the faces take descriptors */
     signal(SIGPIPE, SIG_IGN);
     hub_write_pid(h);
     h->started_ms = clock_wall_ms();

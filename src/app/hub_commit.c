@@ -73,11 +73,6 @@ static void hub_send_reply(struct hub *h, struct hub_reply *r)
     hub_session_maybe_finish(s);
 }
 
-void hub_reply(struct hub *h, struct hub_session *s, uint64_t call_id, cJSON *result, bool is_error)
-{
-    hub_reply_timed(h, s, call_id, result, is_error, h->call);
-}
-
 static bool hub_batch_open(const struct hub *h);
 static void hub_redo_restore_agents(struct hub *h, const struct hub_redo *batch);
 static void hub_redo_free_list(struct hub_redo *rec);
@@ -92,8 +87,8 @@ static void hub_reply_push(struct hub *h, struct hub_session *s, uint64_t call_i
     r->is_error = is_error;
     r->clock = clock;
     /* A recorded call's answer, or a queued request's end, depends on
-     * the batch: derived again if its append loses (hub_commit.c). */
-    r->redo = h->redo_call != NULL || again;
+     * the batch (again): derived again if its append loses. */
+    r->redo = again;
     r->lock_wait = lock_wait;
     if (h->pending.len == 0 && !h->replies) {
         hub_send_reply(h, r);
@@ -103,6 +98,16 @@ static void hub_reply_push(struct hub *h, struct hub_session *s, uint64_t call_i
     *h->replies_tail = r;
     h->replies_tail = &r->next;
     hub_schedule_commit(h);
+}
+
+void hub_reply(struct tool_call *c, cJSON *result, bool is_error)
+{
+    if (!c->call_id) {
+        cJSON_Delete(result); /* internal: nobody to answer */
+        return;
+    }
+    hub_reply_push(c->hub, c->session, c->call_id, result, is_error, c->clock, false,
+                   c->redo != NULL);
 }
 
 void hub_reply_timed(struct hub *h, struct hub_session *s, uint64_t call_id, cJSON *result,
@@ -377,6 +382,12 @@ void hub_commit_run(struct hub *h)
 
 /* ---- evaluating a batch again --------------------------------------------- */
 
+/* A call (a tool call, or an agent resumed), not a serviced request. */
+static bool hub_redo_is_call(const struct hub_redo *rec)
+{
+    return rec->name || rec->resume;
+}
+
 static void hub_redo_free(struct hub_redo *rec)
 {
     free(rec->name);
@@ -402,18 +413,17 @@ static bool hub_batch_open(const struct hub *h)
     return h->pending.len > 0 || h->replies != NULL;
 }
 
-struct hub_redo *hub_redo_begin(struct hub *h, struct hub_session *s, uint64_t call_id,
-                                const char *name, const cJSON *args)
+void hub_redo_begin(struct tool_call *c, const char *name, const cJSON *args)
 {
     struct hub_redo *rec = xcalloc(1, sizeof(*rec));
-    rec->session = s->id;
-    rec->call_id = call_id;
-    rec->clock = h->call;
+    rec->session = c->session->id;
+    rec->call_id = c->call_id;
+    rec->clock = c->clock;
     rec->name = xstrdup(name);
     rec->args_src = args; /* copied if the call joins the batch */
-    rec->signature = xstrdup(s->signature);
-    rec->agent_before = xstrdup(s->agent_id);
-    return rec;
+    rec->signature = xstrdup(c->signature);
+    rec->agent_before = xstrdup(c->session->agent_id);
+    c->redo = rec;
 }
 
 void hub_redo_end(struct hub *h, struct hub_redo *rec)
@@ -455,7 +465,7 @@ void hub_redo_cancel(struct hub *h, uint64_t session, uint64_t call_id)
     struct hub_redo **pp = &h->redo;
     while (*pp) {
         struct hub_redo *rec = *pp;
-        if (rec->name && rec->session == session && rec->call_id == call_id) {
+        if (hub_redo_is_call(rec) && rec->session == session && rec->call_id == call_id) {
             *pp = rec->next;
             hub_redo_free(rec);
             continue;
@@ -485,26 +495,21 @@ void hub_redo_clear(struct hub *h)
  * signature, the agent name it registered; it is recorded anew. */
 static void hub_redo_call(struct hub *h, struct hub_session *s, struct hub_redo *rec)
 {
-    struct hub_call_clock outer = h->call;
-    struct hub_redo *outer_rec = h->redo_call;
-    uint64_t sid = s->id;
-    const char *outer_sig = s->signature;
-    h->call = rec->clock;
     rec->queued = 0;
     free(rec->agent_before);
     rec->agent_before = xstrdup(s->agent_id);
-    h->redo_call = rec;
-    h->redo_agent_name = rec->agent_named;
-    s->signature = rec->signature;
+    struct tool_call c = {
+        .hub = h,
+        .session = s,
+        .call_id = rec->call_id,
+        .clock = rec->clock,
+        .signature = rec->signature,
+        .redo = rec,
+        .redo_agent_name = rec->agent_named,
+    };
     h->metrics.commands_reevaluated_total++;
-    hub_tool_run(h, s, rec->call_id, rec->name, rec->args);
-    s = hub_session_find(h, sid); /* an answer sent at once may have ended it */
-    if (s)
-        s->signature = outer_sig;
-    h->redo_agent_name = NULL;
-    h->redo_call = outer_rec;
+    hub_tool_run(&c, rec->name, rec->args);
     hub_redo_end(h, rec);
-    h->call = outer;
 }
 
 /* Give a serviced request its place in its queue again; its call stays
@@ -529,7 +534,7 @@ static void hub_redo_requeue(struct hub *h, struct hub_session *s, struct hub_re
 static bool hub_redo_queued_by_batch(const struct hub_redo *batch, uint64_t waiter_id)
 {
     for (const struct hub_redo *r = batch; r; r = r->next)
-        if (r->name && r->queued == waiter_id)
+        if (hub_redo_is_call(r) && r->queued == waiter_id)
             return true;
     return false;
 }
@@ -546,7 +551,8 @@ static void hub_redo_restore_agents(struct hub *h, const struct hub_redo *batch)
     for (const struct hub_redo *r = batch; r; r = r->next)
         order[n++] = r;
     for (size_t i = n; i-- > 0;) {
-        struct hub_session *s = order[i]->name ? hub_session_find(h, order[i]->session) : NULL;
+        struct hub_session *s =
+            hub_redo_is_call(order[i]) ? hub_session_find(h, order[i]->session) : NULL;
         if (s && !s->oneshot) {
             free(s->agent_id);
             s->agent_id = xstrdup(order[i]->agent_before);
@@ -569,7 +575,7 @@ int hub_redo_batch(struct hub *h, char **errmsg)
     hub_redo_restore_agents(h, batch);
     /* Requests the batch's calls queued are queued again by the calls. */
     for (struct hub_redo *r = batch; r; r = r->next) {
-        if (r->name && r->queued) {
+        if (hub_redo_is_call(r) && r->queued) {
             hub_waiter_forget(h, r->queued);
             if (workspace_waiter_cancel(h->ws, r->queued) != 0)
                 log_debug("waiter %llu was serviced in the batch", (unsigned long long)r->queued);
@@ -597,7 +603,7 @@ int hub_redo_batch(struct hub *h, char **errmsg)
         /* The calls whose requests were taken out of the queue get the
          * error too (their answer was not among the taken ones). */
         for (struct hub_redo *q = batch; q; q = q->next) {
-            if (!q->name || !q->queued || !hub_session_find(h, q->session))
+            if (!hub_redo_is_call(q) || !q->queued || !hub_session_find(h, q->session))
                 continue;
             struct hub_reply *e = xcalloc(1, sizeof(*e));
             e->session = q->session;
@@ -613,7 +619,7 @@ int hub_redo_batch(struct hub *h, char **errmsg)
     }
 
     for (struct hub_redo *q = batch; q; q = q->next) {
-        if (q->name)
+        if (hub_redo_is_call(q))
             continue;
         struct hub_session *s = hub_session_find(h, q->session);
         if (s && !hub_redo_queued_by_batch(batch, workspace_waiter_id(q->waiter)))
@@ -621,7 +627,7 @@ int hub_redo_batch(struct hub *h, char **errmsg)
     }
     for (struct hub_redo *q = batch; q;) {
         struct hub_redo *next = q->next;
-        struct hub_session *s = q->name ? hub_session_find(h, q->session) : NULL;
+        struct hub_session *s = hub_redo_is_call(q) ? hub_session_find(h, q->session) : NULL;
         if (s)
             hub_redo_call(h, s, q); /* keeps or frees q */
         else

@@ -13,6 +13,7 @@
 
 #include "api/metrics.h"
 #include "auth/token.h"
+#include "base/map.h"
 #include "core/event.h"
 #include "core/workspace.h"
 #include "rpc/control.h"
@@ -47,13 +48,15 @@ struct events_filter;
 #define HUB_SOCKET_MAX_PENDING 256
 #define HUB_SOCKET_SESSION_FDS 3 /* an attached session: socket, IDE stdin, stdout */
 #define HUB_FIRST_LINE_MS 10000
-#define HUB_FD_RESERVE 64       /* the hub itself: store, log, Redis, pipes, listening sockets */
-#define HUB_FD_OVERFLOW 64      /* connections accepted past a cap only to be refused */
-#define HUB_RECENT_EVENTS 4096  /* bus ring */
-#define HUB_SNAPSHOT_EVERY 1000 /* events between snapshots */
-#define HUB_METRICS_TOOLS 48    /* tool label slots; the last is "other" */
+#define HUB_FD_RESERVE 64         /* the hub itself: store, log, Redis, pipes, listening sockets */
+#define HUB_FD_OVERFLOW 64        /* connections accepted past a cap only to be refused */
+#define HUB_RECENT_EVENTS 4096    /* bus ring */
+#define HUB_SNAPSHOT_EVERY 1000   /* events between snapshots */
+#define HUB_OWN_TOOLS 8           /* the hub provider's tools (hub_tools.c) */
 
 struct roots;
+struct tool_registry;
+struct tool_def;
 
 struct hub_session {
     uint64_t id;
@@ -71,9 +74,6 @@ struct hub_session {
      * oneshot, non-admin caller whose agent is the agentId each call
      * names, so the core's ownership rules apply to it. */
     bool acts_as_named;
-    /* Borrowed while one HTTP call runs: the verified signature its
-     * publish_event records (struct workspace_caller.signature). */
-    const char *signature;
     /* Where this session's relative paths resolve (roots.h): its client's
      * MCP roots, else the bridge's working directory; NULL: none, paths
      * are workspace-relative. Owned. */
@@ -101,6 +101,32 @@ struct hub_call_clock {
     int64_t start_ns; /* clock_mono_ns */
 };
 
+/* One tool call while it runs — the call context the tool registry hands
+ * to a provider (rpc/registry.h leaves it to the host to define): built
+ * once when the call comes
+ * (hub_tool_call) or when a recorded call runs again (hub_commit.c), and
+ * passed explicitly to everything that works on it and answers it. Nothing
+ * of it is parked on struct hub, so a call started while another runs (an
+ * answer whose delivery starts a call) has its own. Lives on the stack of
+ * whoever built it: a call that outlives its run (a queued lock request, a
+ * parked wait) keeps a copy of what it needs (session id, call id, clock). */
+struct tool_call {
+    struct hub *hub;
+    struct hub_session *session;
+    uint64_t call_id; /* 0: internal, nobody to answer, not timed */
+    struct hub_call_clock clock;
+    /* Borrowed: the verified signature an HTTP caller presented, which
+     * its publish_event records (struct workspace_caller.signature), or
+     * NULL. */
+    const char *signature;
+    /* The batch's record of this call while it runs (hub_commit.c), or
+     * NULL for calls that never run again. */
+    struct hub_redo *redo;
+    /* Borrowed, when the call runs again after a lost append: the agent
+     * name it registered the first time, asked for again; else NULL. */
+    const char *redo_agent_name;
+};
+
 /* A tool answer held until the store has recorded the turn's events. */
 struct hub_reply {
     uint64_t session;
@@ -118,13 +144,15 @@ struct hub_reply {
 
 /* What the batch waiting for its append was made of, kept to evaluate it
  * again if another hub appends first (hub_commit.c): a tool call (name
- * set) or a queued lock request the batch granted or timed out (waiter
- * set). */
+ * set), an agent resumed on a session (resume set: args holds its
+ * agentId), or a queued lock request the batch granted or timed out
+ * (waiter set). */
 struct hub_redo {
     uint64_t session;
     uint64_t call_id;
     struct hub_call_clock clock;
     char *name;            /* owned: the tool, or NULL */
+    bool resume;           /* an agent resumed (hub_agent_resume), not a tool */
     cJSON *args;           /* owned copy */
     const cJSON *args_src; /* borrowed while the call first runs */
     char *signature;       /* owned: the verified signature the call ran with, or NULL */
@@ -200,12 +228,9 @@ struct hub {
     uint64_t next_session_id;
     struct event_vec pending; /* evaluated, folded, not yet committed */
     struct hub_reply *replies, **replies_tail;
-    /* The batch's calls and serviced lock requests, in order; the call
-     * being recorded now; while a call runs again, the agent name it
-     * registered the first time (hub_commit.c). */
+    /* The batch's calls and serviced lock requests, in order
+     * (hub_commit.c). */
     struct hub_redo *redo, **redo_tail;
-    struct hub_redo *redo_call;
-    const char *redo_agent_name;
     struct hub_waiter *waiters;
     struct hub_wait *waits;
     uint64_t committed_seq;
@@ -225,8 +250,8 @@ struct hub {
     bool store_stale;
     /* While store_stale: the workspace is the committed state (rebuilt
      * without the store, hub_outage.c) and read-only calls are answered
-     * from it, marked stale. false: every call but get_unified_health is
-     * refused. */
+     * from it, marked stale. false: every call of a tool that needs the
+     * store is refused (get_unified_health, list_servers are answered). */
     bool stale_reads;
     int reload_delay_ms; /* next retry of the reload, doubling to a cap */
     /* A store that can go away (hub_outage.c): the text of a snapshot of
@@ -251,12 +276,26 @@ struct hub {
     struct hub_session *rest;
     struct hub_session *rest_agent;
     /* Figures the hub measures for /metrics (hub_metrics.c); gauges are
-     * filled at scrape time. metrics.tools points at `tools`. */
+     * filled at scrape time. metrics.tools points at `tools`: one slot
+     * per tool called (tool_slot_of: name -> its index, owned), tool_other the
+     * slot of names outside the registry. */
     struct metrics_hub metrics;
-    struct metrics_tool tools[HUB_METRICS_TOOLS];
-    /* The tool call being run now (hub_tool_call); hub_reply stamps it. */
-    struct hub_call_clock call;
+    struct metrics_tool *tools; /* owned, ntool_slots of tool_slots_cap */
+    size_t ntool_slots, tool_slots_cap;
+    struct map tool_slot_of; /* keys: the slots' own names */
+    size_t tool_other;
     struct keys *keys; /* API keys (<state-dir>/keys.json), hub_keys.c */
+    /* The tools this hub serves (rpc/registry.h), from its two providers
+     * (hub_tools.c): the core's (core_defs) and the hub's own (hub_defs,
+     * each run by hub_run[i]). register_def, status_def: the core tools
+     * the hub adds to (a session's agent, systemHealth). */
+    struct tool_registry *registry;
+    const struct tool_def **core_defs; /* owned array */
+    size_t ncore_defs;
+    const struct tool_def *hub_defs[HUB_OWN_TOOLS];
+    void (*hub_run[HUB_OWN_TOOLS])(struct tool_call *c, const cJSON *args);
+    size_t nhub_defs;
+    const struct tool_def *register_def, *status_def;
     /* Answers to control requests still going out (hub_control.c). */
     struct hub_control_reply *control_replies;
     /* SHA-256 of <state-dir>/token: what an admin control line must
@@ -269,12 +308,14 @@ struct hub {
 /* hub.c */
 int64_t hub_now(struct hub *h);
 void hub_schedule_commit(struct hub *h);
-/* Answer a tool call now, or after the pending events commit. Takes
- * result. The answer is timed as the call being run now (h->call). */
-void hub_reply(struct hub *h, struct hub_session *s, uint64_t call_id, cJSON *result,
-               bool is_error);
+/* Answer the running call c now, or after the pending events commit.
+ * Takes result. Timed by c's clock; derived again with the batch when c
+ * is recorded (c->redo). A call without an id (internal) is not answered:
+ * result is freed. */
+void hub_reply(struct tool_call *c, cJSON *result, bool is_error);
 /* The same for a call answered later (a queued lock, a parked wait),
- * timed by the clock it was stamped with when it came. */
+ * outside its run, timed by the clock it was stamped with when it came;
+ * the answer stands if the batch's append loses. */
 void hub_reply_timed(struct hub *h, struct hub_session *s, uint64_t call_id, cJSON *result,
                      bool is_error, struct hub_call_clock clock);
 /* The end of a queued lock_file (granted, or refused at its deadline):
@@ -311,11 +352,9 @@ void hub_store_went_stale(struct hub *h, const char *why);
  * the held calls and fan the events out; on a conflict evaluate the batch
  * again (below); on a failure answer the error and reload. */
 void hub_commit_run(struct hub *h);
-/* Start recording a tool call that may have to run again (a core op, an
- * agent resumed); NULL for calls that never need it. h->redo_call is the
- * record while the call runs. */
-struct hub_redo *hub_redo_begin(struct hub *h, struct hub_session *s, uint64_t call_id,
-                                const char *name, const cJSON *args);
+/* Start recording call c, which may have to run again (a core op, an
+ * agent resumed): c->redo is the record while it runs. */
+void hub_redo_begin(struct tool_call *c, const char *name, const cJSON *args);
 /* The recorded call ran: keep it with the batch when it joined one (its
  * answer waits or it produced events), else free it. */
 void hub_redo_end(struct hub *h, struct hub_redo *rec);
@@ -391,9 +430,12 @@ bool hub_rest_cancel(void *arg, void *done_arg);
 void hub_mcp_http_config(struct hub *h, struct api_config *cfg);
 
 /* hub_metrics.c */
-/* Label slots for the catalog's tools plus "other"; h->call cleared. */
+/* Zero the figures; label slots ("other", then each tool) come with
+ * the first calls. */
 void hub_metrics_init(struct hub *h);
-/* The slot of tool `name` ("other" for a name outside the catalog). */
+void hub_metrics_fini(struct hub *h);
+/* The slot of tool `name`, made on its first call ("other" for a name
+ * the registry does not serve). */
 int hub_metrics_tool(struct hub *h, const char *name);
 /* An answer was sent: count its outcome and latency. */
 void hub_metrics_answered(struct hub *h, struct hub_call_clock clock, const cJSON *result,
@@ -471,19 +513,32 @@ void hub_outage_record(struct hub *h);
 void hub_outage_committed(struct hub *h, bool ok);
 /* While store_stale: add stale:true and staleSince to a result object. */
 void hub_stale_mark(struct hub *h, cJSON *result);
-/* May `tool` be answered while the store is away? */
-bool hub_stale_may_answer(const struct hub *h, const char *tool);
+/* May tool t (NULL: unknown) be answered while the store is away? One
+ * that does not need the store always; one that does only when it is
+ * read-only and the replica answers reads. */
+bool hub_stale_may_answer(const struct hub *h, const struct tool_def *t);
 /* The refusal of a call while the store is away; what names the refused
  * thing ("lock_file"). Caller frees. */
 char *hub_stale_refusal(const struct hub *h, const char *what);
 
 /* hub_tools.c */
+/* Plug the core's and the hub's tool providers into h->registry; free
+ * them. */
+void hub_tools_init(struct hub *h);
+void hub_tools_fini(struct hub *h);
+/* Take agent_id back on session s (its bridge re-attached after a hub
+ * restart and said so on its control line): registered like a tool call
+ * of nobody's, recorded to be made again with the batch. */
+void hub_agent_resume(struct hub *h, struct hub_session *s, const char *agent_id);
+/* A tool call of session s came (call_id 0: internal, not answered):
+ * build its call context — timed from now, recorded when it may run
+ * again, with the HTTP caller's verified signature (or NULL) — and run
+ * it. */
 void hub_tool_call(struct hub *h, struct hub_session *s, uint64_t call_id, const char *name,
-                   const cJSON *args);
-/* Run a tool call with the clock and record already set (hub_tool_call
- * does that; hub_redo_batch runs a call again through it). */
-void hub_tool_run(struct hub *h, struct hub_session *s, uint64_t call_id, const char *name,
-                  const cJSON *args);
+                   const cJSON *args, const char *signature);
+/* Run call c (hub_tool_call builds it; hub_redo_batch runs a recorded
+ * call again through it with the context it first ran with). */
+void hub_tool_run(struct tool_call *c, const char *name, const cJSON *args);
 /* The client cancelled call_id (or left): a queued lock request leaves
  * the queue, a parked wait_for_events ends, neither is answered. True
  * when such a call was found and dropped; false when the call is not

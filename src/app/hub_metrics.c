@@ -4,49 +4,89 @@
  * reads — is counted where it happens, in hub.c and hub_tools.c, straight
  * into h->metrics).
  *
- * Cheap by construction: a fixed array of tool slots (the catalog's names
- * in catalog order, then "other", so a client cannot grow the label set
- * by calling made-up tools), fixed histogram arrays, no allocation.
+ * Cheap by construction: tool slots keyed by name, one per tool the
+ * registry serves, made on its first call (then one lookup per call), plus
+ * "other" for every name outside the registry, so a client cannot grow
+ * the label set by calling made-up tools; fixed histogram arrays.
  *
  * Latency is the time from hub_tool_call receiving the parsed call to the
  * answer leaving the hub (hub_send_reply), so it includes the group
  * commit and, for queued lock requests and parked waits, the wait. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "app/hub_internal.h"
 #include "base/clock.h"
 #include "base/json.h"
-#include "rpc/tools.h"
+#include "base/xmalloc.h"
+#include "rpc/registry.h"
+
+/* A new label slot for name (copied); h->metrics.tools follows the
+ * array when it moves. Its index. */
+static int hub_metrics_slot_new(struct hub *h, const char *name)
+{
+    if (h->ntool_slots == h->tool_slots_cap) {
+        h->tool_slots_cap = h->tool_slots_cap ? h->tool_slots_cap * 2 : 32;
+        h->tools = xrealloc(h->tools, h->tool_slots_cap * sizeof(*h->tools));
+    }
+    struct metrics_tool *t = &h->tools[h->ntool_slots];
+    memset(t, 0, sizeof(*t));
+    char *copy = xstrdup(name);
+    t->name = copy;
+    size_t *index = xmalloc(sizeof(*index));
+    *index = h->ntool_slots;
+    map_put(&h->tool_slot_of, copy, index);
+    h->metrics.tools = h->tools;
+    h->metrics.ntools = ++h->ntool_slots;
+    return (int)(h->ntool_slots - 1);
+}
 
 void hub_metrics_init(struct hub *h)
 {
     memset(&h->metrics, 0, sizeof(h->metrics));
-    memset(h->tools, 0, sizeof(h->tools));
-    size_t n = 0;
-    const struct tool_def *defs = tools_all(&n);
-    size_t k = 0;
-    for (size_t i = 0; i < n && k < HUB_METRICS_TOOLS - 1; i++)
-        h->tools[k++].name = defs[i].name;
-    h->tools[k++].name = "other";
-    h->metrics.tools = h->tools;
-    h->metrics.ntools = k;
-    h->call.tool = -1;
-    h->call.start_ns = 0;
+    h->tools = NULL;
+    h->ntool_slots = h->tool_slots_cap = 0;
+    map_init(&h->tool_slot_of);
+    h->tool_other = SIZE_MAX; /* made with the first slot: nothing allocated yet */
+}
+
+void hub_metrics_fini(struct hub *h)
+{
+    size_t iter = 0;
+    const char *key;
+    void *index;
+    while (map_next(&h->tool_slot_of, &iter, &key, &index))
+        free(index);
+    for (size_t i = 0; i < h->ntool_slots; i++)
+        free((char *)h->tools[i].name);
+    free(h->tools);
+    h->tools = NULL;
+    h->ntool_slots = h->tool_slots_cap = 0;
+    map_deinit(&h->tool_slot_of);
+    h->metrics.tools = NULL;
+    h->metrics.ntools = 0;
 }
 
 int hub_metrics_tool(struct hub *h, const char *name)
 {
-    size_t last = h->metrics.ntools - 1; /* "other" */
-    for (size_t i = 0; i < last; i++)
-        if (strcmp(h->tools[i].name, name) == 0)
-            return (int)i;
-    return (int)last;
+    if (h->tool_other == SIZE_MAX)
+        h->tool_other = (size_t)hub_metrics_slot_new(h, "other");
+    const size_t *slot = map_get(&h->tool_slot_of, name);
+    if (slot)
+        return (int)*slot;
+    /* A tool the registry serves gets its slot on its first call (a
+     * provider's tools may come at run time); any other name counts as
+     * "other", so a client cannot grow the label set with made-up names:
+     * it is bounded by the tools ever served. */
+    if (h->registry && tool_registry_find(h->registry, name))
+        return hub_metrics_slot_new(h, name);
+    return (int)h->tool_other;
 }
 
 void hub_metrics_answered(struct hub *h, struct hub_call_clock clock, const cJSON *result,
                           bool is_error)
 {
-    if (clock.tool < 0 || (size_t)clock.tool >= h->metrics.ntools)
+    if (clock.tool < 0 || (size_t)clock.tool >= h->ntool_slots)
         return; /* not a timed call (internal) */
     struct metrics_tool *t = &h->tools[clock.tool];
     const cJSON *success = cJSON_GetObjectItemCaseSensitive(result, "success");

@@ -124,6 +124,6 @@ void hub_oneshot_start(struct hub *h, int fd, const struct control_msg *ctl, boo
         lineconn_new(h->base, fd, fd, HUB_ONESHOT_INPUT_MAX, HUB_MAX_OUT, &hub_oneshot_cbs, s);
     cJSON *none = ctl->u.call.arguments ? NULL : cJSON_CreateObject();
     s->inflight++;
-    hub_tool_call(h, s, HUB_ONESHOT_CALL_ID, t->name, none ? none : ctl->u.call.arguments);
+    hub_tool_call(h, s, HUB_ONESHOT_CALL_ID, t->name, none ? none : ctl->u.call.arguments, NULL);
     cJSON_Delete(none);
 }

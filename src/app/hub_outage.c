@@ -13,8 +13,9 @@
  * HUB_REPLICA_LAG. At the outage the state at committed_seq is rebuilt
  * from that text plus the committed events after it, which the bus ring
  * still holds (HUB_RECENT_EVENTS > HUB_REPLICA_LAG). If the ring no longer
- * reaches back (or there is no text), the hub refuses every call but
- * get_unified_health until the store is back, as it did before.
+ * reaches back (or there is no text), the hub refuses every call of a
+ * tool that needs the store (struct tool_def.needs_store) until the store
+ * is back; get_unified_health and list_servers are answered.
  *
  * While stale nothing may produce an event: writes are refused before
  * they run, read-only tools never register an agent implicitly, queued
@@ -124,8 +125,8 @@ void hub_outage_begin(struct hub *h, const char *why)
     } else {
         h->stale_reads = hub_replica_rebuild(h) == 0;
         if (!h->stale_reads)
-            log_warn("cannot rebuild the committed state without the store: every call but "
-                     "get_unified_health is refused until it is back");
+            log_warn("cannot rebuild the committed state without the store: every call that "
+                     "needs the store is refused until it is back");
     }
     bool fresh = h->down_since_ms == 0; /* else: the outage before was never recorded */
     if (fresh) {
@@ -233,12 +234,13 @@ void hub_stale_mark(struct hub *h, cJSON *result)
     hub_add_time(result, "staleSince", h->down_since_ms);
 }
 
-bool hub_stale_may_answer(const struct hub *h, const char *tool)
+bool hub_stale_may_answer(const struct hub *h, const struct tool_def *t)
 {
-    if (strcmp(tool, "get_unified_health") == 0)
+    if (!t)
+        return false;
+    if (!t->needs_store)
         return true;
-    const struct tool_def *t = tools_find(tool);
-    return h->stale_reads && t && t->read_only;
+    return h->stale_reads && t->read_only;
 }
 
 char *hub_stale_refusal(const struct hub *h, const char *what)
@@ -252,7 +254,8 @@ char *hub_stale_refusal(const struct hub *h, const char *what)
     const char *serving =
         h->stale_reads
             ? "read-only calls are answered from this hub's replica, marked stale"
-            : "every call but get_unified_health is refused until the hub has reloaded its state";
+            : "every call that needs the store is refused until the hub has reloaded its state "
+              "(get_unified_health answers meanwhile)";
     char buf[768];
     snprintf(buf, sizeof(buf),
              "store unavailable: the %s store is unreachable%s%s (%s); %.100s was refused and "

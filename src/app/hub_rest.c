@@ -130,10 +130,9 @@ void hub_rest_call(void *arg, const struct api_caller *who, const char *name, cJ
     c->next = r->calls;
     r->calls = c;
     s->inflight++;
-    /* Read by publish_event within this call only (never parked). */
-    s->signature = who->signature;
-    hub_tool_call(h, s, c->call_id, name, args);
-    s->signature = NULL;
+    /* The call's context carries it: read by publish_event within this
+     * call only (never parked). */
+    hub_tool_call(h, s, c->call_id, name, args, who->signature);
     cJSON_Delete(args);
 }
 

@@ -151,7 +151,7 @@ static void hub_mcp_tool_call(void *host, struct mcp_session *m, uint64_t call_i
 {
     struct hub_session *s = mcp_session_userdata(m);
     s->inflight++;
-    hub_tool_call(host, s, call_id, name, args);
+    hub_tool_call(host, s, call_id, name, args, NULL);
 }
 
 static void hub_mcp_tool_cancel(void *host, struct mcp_session *m, uint64_t call_id)
@@ -449,12 +449,8 @@ static void hub_session_resume(struct hub_session *s, const struct control_attac
     if (a->init && mcp_session_resume(s->mcp, a->init) == 0) {
         log_info("session %llu resumed (agent %s)", (unsigned long long)s->id,
                  s->agent_hint ? s->agent_hint : "-");
-        if (a->agent_id) {
-            cJSON *args = cJSON_CreateObject();
-            cJSON_AddStringToObject(args, "agentId", a->agent_id);
-            hub_tool_call(s->hub, s, 0, "__resume_agent", args);
-            cJSON_Delete(args);
-        }
+        if (a->agent_id)
+            hub_agent_resume(s->hub, s, a->agent_id);
     }
 }
 

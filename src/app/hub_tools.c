@@ -32,6 +32,7 @@
 #include "base/xmalloc.h"
 #include "bus/bus.h"
 #include "rpc/mcp.h"
+#include "rpc/registry.h"
 #include "rpc/tools.h"
 #include "store/store.h"
 
@@ -39,28 +40,6 @@
 #define HUB_WAIT_MAX_MS 60000
 #define HUB_WAIT_DEFAULT_LIMIT 100
 #define HUB_RECENT_RESOURCE 100
-
-/* Core ops and whether they act for an agent (and so need one). */
-static const struct {
-    const char *name;
-    bool needs_agent;
-} hub_core_ops[] = {
-    {"register_agent", false}, {"set_agent_status", true},     {"list_agents", false},
-    {"lock_file", true},       {"unlock_file", true},          {"renew_locks", true},
-    {"check_lock", false},     {"list_locked_files", false},   {"detect_conflicts", false},
-    {"create_task", false},    {"find_available_tasks", true}, {"claim_task", true},
-    {"complete_task", true},   {"release_task", true},         {"list_tasks", false},
-    {"cancel_task", false},    {"reopen_task", false},         {"update_task", false},
-    {"remove_agent", false},   {"publish_event", false},       {"get_coordination_status", false},
-};
-
-static int hub_core_op(const char *name)
-{
-    for (size_t i = 0; i < sizeof(hub_core_ops) / sizeof(hub_core_ops[0]); i++)
-        if (strcmp(hub_core_ops[i].name, name) == 0)
-            return (int)i;
-    return -1;
-}
 
 static cJSON *hub_error_result(const char *msg)
 {
@@ -107,10 +86,12 @@ static char *hub_agent_name(struct hub_session *s)
     return id;
 }
 
-/* Who s is for the core, for a call with args: a session's agent, or for
- * the HTTP session of keys below admin the agentId the call names. */
-static void hub_caller(struct hub_session *s, const cJSON *args, struct workspace_caller *c)
+/* Who call's session is for the core, for a call with args: a session's
+ * agent, or for the HTTP session of keys below admin the agentId the call
+ * names. */
+static void hub_caller(const struct tool_call *call, const cJSON *args, struct workspace_caller *c)
 {
+    const struct hub_session *s = call->session;
     c->agent_id = s->oneshot ? NULL : s->agent_id;
     if (s->acts_as_named) {
         const cJSON *id = cJSON_GetObjectItemCaseSensitive(args, "agentId");
@@ -118,26 +99,27 @@ static void hub_caller(struct hub_session *s, const cJSON *args, struct workspac
     }
     c->session_id = s->oneshot ? NULL : s->sid;
     c->admin = s->admin;
-    c->signature = s->signature;
+    c->signature = call->signature;
 }
 
 /* Register (or resume) the session's agent. 0 or the exec error. */
-static int hub_register(struct hub *h, struct hub_session *s, cJSON *args, cJSON **result,
-                        char **errmsg)
+static int hub_register(struct tool_call *call, cJSON *args, cJSON **result, char **errmsg)
 {
+    struct hub *h = call->hub;
+    struct hub_session *s = call->session;
     if (!cJSON_GetObjectItemCaseSensitive(args, "agentId")) {
         /* A session keeps its agent: register_agent {} again updates it.
          * A call evaluated again after a lost append asks for the name it
          * was given the first time (hub_commit.c). */
-        char *id = s->agent_id          ? xstrdup(s->agent_id)
-                   : s->agent_hint      ? xstrdup(s->agent_hint)
-                   : h->redo_agent_name ? xstrdup(h->redo_agent_name)
-                                        : hub_agent_name(s);
+        char *id = s->agent_id             ? xstrdup(s->agent_id)
+                   : s->agent_hint         ? xstrdup(s->agent_hint)
+                   : call->redo_agent_name ? xstrdup(call->redo_agent_name)
+                                           : hub_agent_name(s);
         cJSON_AddStringToObject(args, "agentId", id);
         free(id);
     }
     struct workspace_caller c;
-    hub_caller(s, args, &c);
+    hub_caller(call, args, &c);
     int rc =
         workspace_exec(h->ws, &c, "register_agent", args, hub_now(h), &h->pending, result, errmsg);
     if (rc == 0 && !s->oneshot) {
@@ -151,26 +133,26 @@ static int hub_register(struct hub *h, struct hub_session *s, cJSON *args, cJSON
     return rc;
 }
 
-static void hub_exec_core(struct hub *h, struct hub_session *s, uint64_t call_id, int op,
-                          const cJSON *args)
+static void hub_exec_core(struct tool_call *call, const struct tool_def *td, const cJSON *args)
 {
-    const char *name = hub_core_ops[op].name;
+    struct hub *h = call->hub;
+    struct hub_session *s = call->session;
+    const char *name = td->name;
     cJSON *a = args ? cJSON_Duplicate(args, 1) : cJSON_CreateObject();
     cJSON *result = NULL;
     char *errmsg = NULL;
     int rc;
-    if (strcmp(name, "register_agent") == 0) {
-        rc = hub_register(h, s, a, &result, &errmsg);
+    if (td == h->register_def) {
+        rc = hub_register(call, a, &result, &errmsg);
         goto done;
     }
     /* Relative paths of a session with roots become workspace keys here,
      * before the core sees them (docs/tools.md "How paths resolve"). */
-    const struct tool_def *td = tools_find(name);
-    if (td && td->paths && (rc = roots_rewrite_args(s->roots, td->paths, a, &errmsg)) != 0)
+    if (td->paths && (rc = roots_rewrite_args(s->roots, td->paths, a, &errmsg)) != 0)
         goto done;
     bool acts_for_other = cJSON_GetObjectItemCaseSensitive(a, "agentId") != NULL;
     struct workspace_caller c;
-    hub_caller(s, a, &c);
+    hub_caller(call, a, &c);
     if (acts_for_other && !s->oneshot) {
         const char *other = json_get_str(a, "agentId", "");
         if (!s->agent_id || strcmp(other, s->agent_id) != 0)
@@ -186,14 +168,14 @@ static void hub_exec_core(struct hub *h, struct hub_session *s, uint64_t call_id
     rc = workspace_exec(h->ws, &c, name, a, hub_now(h), &h->pending, &result, &errmsg);
     bool own = !s->oneshot && !s->agent_id && !acts_for_other;
     bool named = s->oneshot && (s->admin || s->acts_as_named) && acts_for_other;
-    if (rc == -ERR_STATE && hub_core_ops[op].needs_agent && (own || named) && h->store_stale) {
+    if (rc == -ERR_STATE && td->needs_agent && (own || named) && h->store_stale) {
         /* Registering the agent is a write the store cannot record. */
         free(errmsg);
         char what[160];
         snprintf(what, sizeof(what), "%s (it needs an agent, and registering one)", name);
         errmsg = hub_stale_refusal(h, what);
         rc = -ERR_UNAVAILABLE;
-    } else if (rc == -ERR_STATE && hub_core_ops[op].needs_agent && (own || named)) {
+    } else if (rc == -ERR_STATE && td->needs_agent && (own || named)) {
         free(errmsg);
         errmsg = NULL;
         cJSON *reg = cJSON_CreateObject();
@@ -208,15 +190,15 @@ static void hub_exec_core(struct hub *h, struct hub_session *s, uint64_t call_id
             }
         }
         cJSON *reg_result = NULL;
-        rc = hub_register(h, s, reg, &reg_result, &errmsg);
+        rc = hub_register(call, reg, &reg_result, &errmsg);
         cJSON_Delete(reg);
         cJSON_Delete(reg_result);
         if (rc)
             goto done;
-        hub_caller(s, a, &c);
+        hub_caller(call, a, &c);
         rc = workspace_exec(h->ws, &c, name, a, hub_now(h), &h->pending, &result, &errmsg);
     }
-    if (rc == 0 && strcmp(name, "get_coordination_status") == 0) {
+    if (rc == 0 && td == h->status_def) {
         cJSON_DeleteItemFromObjectCaseSensitive(result, "systemHealth");
         cJSON_AddItemToObject(result, "systemHealth", hub_health_json(h));
     }
@@ -226,12 +208,12 @@ static void hub_exec_core(struct hub *h, struct hub_session *s, uint64_t call_id
         struct hub_waiter *w = xcalloc(1, sizeof(*w));
         w->waiter_id = (uint64_t)json_get_i64(result, "waiterId", 0);
         w->session = s->id;
-        w->call_id = call_id;
-        w->clock = h->call;
+        w->call_id = call->call_id;
+        w->clock = call->clock;
         w->next = h->waiters;
         h->waiters = w;
-        if (h->redo_call)
-            h->redo_call->queued = w->waiter_id;
+        if (call->redo)
+            call->redo->queued = w->waiter_id;
         if (s->mcp) {
             /* A request with a progressToken learns at once that it waits. */
             const char *what = json_get_str(a, "file", NULL);
@@ -239,7 +221,7 @@ static void hub_exec_core(struct hub *h, struct hub_session *s, uint64_t call_id
             snprintf(msg, sizeof(msg), "queued: %s %.200s is held; waiting up to %lld ms",
                      what ? "file" : "pattern", what ? what : json_get_str(a, "pattern", ""),
                      (long long)json_get_i64(a, "waitMs", 0));
-            mcp_session_progress(s->mcp, call_id, 0, 0, msg);
+            mcp_session_progress(s->mcp, call->call_id, 0, 0, msg);
         }
         cJSON_Delete(result);
         cJSON_Delete(a);
@@ -257,14 +239,9 @@ done:
          * the message of an error result. */
         cJSON_AddStringToObject(result, "code", err_name(rc));
         free(errmsg);
-        if (call_id)
-            hub_reply(h, s, call_id, result, true);
-        else
-            cJSON_Delete(result);
-    } else if (call_id) {
-        hub_reply(h, s, call_id, result, false);
+        hub_reply(call, result, true);
     } else {
-        cJSON_Delete(result);
+        hub_reply(call, result, false);
     }
     if (h->pending.len)
         hub_schedule_commit(h);
@@ -382,13 +359,14 @@ static bool hub_parse_seq(const cJSON *v, uint64_t *out)
     return false;
 }
 
-static void hub_wait_for_events(struct hub *h, struct hub_session *s, uint64_t call_id,
-                                const cJSON *args)
+static void hub_wait_for_events(struct tool_call *call, const cJSON *args)
 {
+    struct hub *h = call->hub;
+    struct hub_session *s = call->session;
     uint64_t cursor = h->committed_seq;
     const cJSON *since = cJSON_GetObjectItemCaseSensitive(args, "since");
     if (since && !cJSON_IsNull(since) && !hub_parse_seq(since, &cursor)) {
-        hub_reply(h, s, call_id,
+        hub_reply(call,
                   hub_error_result("argument 'since': must be an event id (a non-negative "
                                    "integer, or its decimal string)"),
                   true);
@@ -411,26 +389,26 @@ static void hub_wait_for_events(struct hub *h, struct hub_session *s, uint64_t c
     const struct events_filter *allow = s->key ? &s->key->subscribe : NULL;
     size_t n = hub_collect(h, &cursor, types, allow, (size_t)limit, arr);
     if (n > 0 || timeout == 0) {
-        hub_reply(h, s, call_id, hub_wait_result(arr, cursor), false);
+        hub_reply(call, hub_wait_result(arr, cursor), false);
         return;
     }
     cJSON_Delete(arr);
     struct hub_wait *w = xcalloc(1, sizeof(*w));
     w->session = s->id;
-    w->call_id = call_id;
+    w->call_id = call->call_id;
     w->cursor = cursor;
     w->types = types ? cJSON_Duplicate(types, 1) : NULL;
     w->allow = allow;
     w->limit = (size_t)limit;
     w->deadline_ms = clock_mono_ns() / 1000000 + timeout;
-    w->clock = h->call;
+    w->clock = call->clock;
     w->next = h->waits;
     h->waits = w;
     if (s->mcp) {
         char msg[96];
         snprintf(msg, sizeof(msg), "waiting up to %lld ms for events after %llu",
                  (long long)timeout, (unsigned long long)cursor);
-        mcp_session_progress(s->mcp, call_id, 0, 0, msg);
+        mcp_session_progress(s->mcp, call->call_id, 0, 0, msg);
     }
     hub_reschedule_timers(h);
 }
@@ -590,43 +568,198 @@ void hub_waiters_drop_session(struct hub *h, uint64_t session)
     }
 }
 
-/* ---- dispatch ----------------------------------------------------------- */
+/* ---- providers and dispatch ----------------------------------------------- */
 
-void hub_tool_run(struct hub *h, struct hub_session *s, uint64_t call_id, const char *name,
-                  const cJSON *args)
+/* The core's tools (struct tool_def.core_op): evaluated by the workspace. */
+static const struct tool_def *const *hub_core_list(void *self, size_t *n)
 {
-    if (strcmp(name, "__resume_agent") == 0) {
-        /* Internal: a bridge re-attached after a hub restart; take the
-         * agent back on this session (call_id 0: nobody to answer). */
-        if (h->store_stale) {
-            /* Registering is a write: the session asks for this agent
-             * when it first registers, once the store is back. */
-            if (!s->agent_hint && !s->agent_id)
-                s->agent_hint = xstrdup(json_get_str(args, "agentId", ""));
+    struct hub *h = self;
+    *n = h->ncore_defs;
+    return h->core_defs;
+}
+
+static void hub_core_call(void *self, struct tool_call *call, const struct tool_def *def,
+                          const cJSON *args)
+{
+    (void)self;
+    hub_exec_core(call, def, args);
+}
+
+/* A queued lock_file leaves the core's queue. */
+static bool hub_core_cancel(void *self, uint64_t session, uint64_t call_id)
+{
+    struct hub *h = self;
+    struct hub_waiter **pp = &h->waiters;
+    while (*pp) {
+        struct hub_waiter *w = *pp;
+        if (w->session == session && w->call_id == call_id) {
+            workspace_waiter_cancel(h->ws, w->waiter_id);
+            hub_redo_cancel(h, session, call_id);
+            h->metrics.lock_wait_cancelled_total++;
+            *pp = w->next;
+            free(w);
+            return true;
+        }
+        pp = &w->next;
+    }
+    return false;
+}
+
+static const struct tool_provider_ops hub_core_provider = {
+    .name = "core",
+    .list = hub_core_list,
+    .call = hub_core_call,
+    .cancel = hub_core_cancel,
+};
+
+/* The hub's own tools: answered from the bus, the store and its health. */
+static void hub_list_servers(struct tool_call *c, const cJSON *args)
+{
+    (void)args;
+    cJSON *r = cJSON_CreateObject();
+    cJSON_AddArrayToObject(r, "servers");
+    hub_reply(c, r, false);
+}
+
+static void hub_unified_health(struct tool_call *c, const cJSON *args)
+{
+    (void)args;
+    hub_reply(c, hub_health_json(c->hub), false);
+}
+
+static const struct tool_def *const *hub_own_list(void *self, size_t *n)
+{
+    struct hub *h = self;
+    *n = h->nhub_defs;
+    return h->hub_defs;
+}
+
+static void hub_own_call(void *self, struct tool_call *call, const struct tool_def *def,
+                         const cJSON *args)
+{
+    struct hub *h = self;
+    for (size_t i = 0; i < h->nhub_defs; i++) {
+        if (h->hub_defs[i] == def) {
+            h->hub_run[i](call, args);
             return;
         }
-        cJSON *a = cJSON_CreateObject();
-        cJSON_AddStringToObject(a, "agentId", json_get_str(args, "agentId", ""));
-        cJSON *result = NULL;
-        char *errmsg = NULL;
-        if (hub_register(h, s, a, &result, &errmsg) != 0) {
-            log_warn("cannot resume agent: %s", errmsg ? errmsg : "?");
-            free(errmsg);
+    }
+}
+
+/* A parked wait_for_events ends, unanswered. */
+static bool hub_own_cancel(void *self, uint64_t session, uint64_t call_id)
+{
+    struct hub *h = self;
+    struct hub_wait **wp = &h->waits;
+    while (*wp) {
+        struct hub_wait *w = *wp;
+        if (w->session == session && w->call_id == call_id) {
+            *wp = w->next;
+            cJSON_Delete(w->types);
+            free(w);
+            return true;
         }
-        cJSON_Delete(result);
-        cJSON_Delete(a);
-        if (h->pending.len)
-            hub_schedule_commit(h);
+        wp = &w->next;
+    }
+    return false;
+}
+
+static const struct tool_provider_ops hub_own_provider = {
+    .name = "hub",
+    .list = hub_own_list,
+    .call = hub_own_call,
+    .cancel = hub_own_cancel,
+};
+
+void hub_tools_init(struct hub *h)
+{
+    /* The hub's own tools, each defined once in the catalog (rpc/tools.c)
+     * and run by its handler here. */
+    static const struct {
+        const char *name;
+        void (*run)(struct tool_call *c, const cJSON *args);
+    } own[] = {
+        {"list_servers", hub_list_servers},
+        {"get_unified_health", hub_unified_health},
+        {"wait_for_events", hub_wait_for_events},
+    };
+    size_t n = 0;
+    const struct tool_def *all = tools_all(&n);
+    h->core_defs = xcalloc(n ? n : 1, sizeof(*h->core_defs));
+    h->ncore_defs = 0;
+    for (size_t i = 0; i < n; i++)
+        if (all[i].core_op)
+            h->core_defs[h->ncore_defs++] = &all[i];
+    h->nhub_defs = 0;
+    for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++) {
+        const struct tool_def *d = tools_find(own[i].name);
+        if (d && !d->core_op && h->nhub_defs < HUB_OWN_TOOLS) {
+            h->hub_defs[h->nhub_defs] = d;
+            h->hub_run[h->nhub_defs++] = own[i].run;
+        }
+    }
+    h->register_def = tools_find("register_agent");
+    h->status_def = tools_find("get_coordination_status");
+    h->registry = tool_registry_new(NULL, NULL);
+    if (tool_registry_add(h->registry, &hub_core_provider, h) != 0 ||
+        tool_registry_add(h->registry, &hub_own_provider, h) != 0)
+        log_error("tool providers: a tool name is served twice");
+}
+
+void hub_tools_fini(struct hub *h)
+{
+    tool_registry_free(h->registry);
+    h->registry = NULL;
+    free(h->core_defs);
+    h->core_defs = NULL;
+    h->ncore_defs = 0;
+}
+
+/* An agent resumed on session s (a bridge re-attached after a hub
+ * restart, told on its control line): not a tool call, but recorded like
+ * one, since registering is a write the batch may have to make again. */
+static void hub_resume_run(struct tool_call *c, const char *agent_id)
+{
+    struct hub *h = c->hub;
+    struct hub_session *s = c->session;
+    if (h->store_stale) {
+        /* Registering is a write: the session asks for this agent
+         * when it first registers, once the store is back. */
+        if (!s->agent_hint && !s->agent_id)
+            s->agent_hint = xstrdup(agent_id);
         return;
     }
-    if (h->store_stale && !hub_stale_may_answer(h, name)) {
+    cJSON *a = cJSON_CreateObject();
+    cJSON_AddStringToObject(a, "agentId", agent_id);
+    cJSON *result = NULL;
+    char *errmsg = NULL;
+    if (hub_register(c, a, &result, &errmsg) != 0) {
+        log_warn("cannot resume agent: %s", errmsg ? errmsg : "?");
+        free(errmsg);
+    }
+    cJSON_Delete(result);
+    cJSON_Delete(a);
+    if (h->pending.len)
+        hub_schedule_commit(h);
+}
+
+void hub_tool_run(struct tool_call *c, const char *name, const cJSON *args)
+{
+    struct hub *h = c->hub;
+    struct hub_session *s = c->session;
+    if (c->redo && c->redo->resume) {
+        hub_resume_run(c, json_get_str(args, "agentId", ""));
+        return;
+    }
+    const struct tool_def *def = tool_registry_find(h->registry, name);
+    if (h->store_stale && !hub_stale_may_answer(h, def)) {
         /* A write cannot be recorded; without a replica of the committed
          * state (hub_outage.c) no read can be answered either. */
         char *msg = hub_stale_refusal(h, name);
         cJSON *r = hub_error_result(msg);
         cJSON_AddStringToObject(r, "code", err_name(ERR_UNAVAILABLE));
         free(msg);
-        hub_reply(h, s, call_id, r, true);
+        hub_reply(c, r, true);
         return;
     }
     char *refusal = hub_keys_tool_refusal(s, name, args);
@@ -634,80 +767,59 @@ void hub_tool_run(struct hub *h, struct hub_session *s, uint64_t call_id, const 
         cJSON *r = hub_error_result(refusal);
         cJSON_AddStringToObject(r, "code", "forbidden");
         free(refusal);
-        hub_reply(h, s, call_id, r, true);
+        hub_reply(c, r, true);
         return;
     }
-    int op = hub_core_op(name);
-    if (op >= 0) {
-        hub_exec_core(h, s, call_id, op, args);
-        return;
-    }
-    if (strcmp(name, "wait_for_events") == 0) {
-        hub_wait_for_events(h, s, call_id, args);
-    } else if (strcmp(name, "list_servers") == 0) {
-        cJSON *r = cJSON_CreateObject();
-        cJSON_AddArrayToObject(r, "servers");
-        hub_reply(h, s, call_id, r, false);
-    } else if (strcmp(name, "get_unified_health") == 0) {
-        hub_reply(h, s, call_id, hub_health_json(h), false);
-    } else {
+    if (tool_registry_call(h->registry, c, name, args) != 0) {
         char msg[200];
         snprintf(msg, sizeof(msg), "tool '%s' is not available in this hub", name);
-        hub_reply(h, s, call_id, hub_error_result(msg), true);
+        hub_reply(c, hub_error_result(msg), true);
     }
 }
 
 void hub_tool_call(struct hub *h, struct hub_session *s, uint64_t call_id, const char *name,
-                   const cJSON *args)
+                   const cJSON *args, const char *signature)
 {
     /* Every answer given while the call runs (hub_reply) or later for it
      * (queued locks, parked waits keep a copy) is timed from now. Internal
      * calls (call_id 0) are not tool calls of a client: not timed. */
-    struct hub_call_clock outer = h->call; /* an answer may start another call */
-    h->call.tool = call_id ? hub_metrics_tool(h, name) : -1;
-    h->call.start_ns = clock_mono_ns();
+    struct tool_call c = {
+        .hub = h,
+        .session = s,
+        .call_id = call_id,
+        .clock = {.tool = call_id ? hub_metrics_tool(h, name) : -1, .start_ns = clock_mono_ns()},
+        .signature = signature,
+    };
     /* Calls the core evaluates are recorded while their batch waits for
      * its append, to run again if another hub appends first. */
-    struct hub_redo *outer_rec = h->redo_call;
-    h->redo_call = hub_core_op(name) >= 0 || strcmp(name, "__resume_agent") == 0
-                       ? hub_redo_begin(h, s, call_id, name, args)
-                       : NULL;
-    struct hub_redo *rec = h->redo_call;
-    hub_tool_run(h, s, call_id, name, args);
-    h->redo_call = outer_rec;
+    const struct tool_def *def = tool_registry_find(h->registry, name);
+    if (def && def->core_op)
+        hub_redo_begin(&c, name, args);
+    struct hub_redo *rec = c.redo;
+    hub_tool_run(&c, name, args);
     hub_redo_end(h, rec);
-    h->call = outer;
+}
+
+void hub_agent_resume(struct hub *h, struct hub_session *s, const char *agent_id)
+{
+    /* Internal: nobody to answer (call_id 0), not timed. */
+    struct tool_call c = {.hub = h, .session = s, .clock = {.tool = -1}};
+    cJSON *args = cJSON_CreateObject();
+    cJSON_AddStringToObject(args, "agentId", agent_id);
+    hub_redo_begin(&c, NULL, args);
+    c.redo->resume = true;
+    struct hub_redo *rec = c.redo;
+    hub_resume_run(&c, agent_id);
+    hub_redo_end(h, rec); /* copies args if kept */
+    cJSON_Delete(args);
 }
 
 bool hub_tool_cancel(struct hub *h, struct hub_session *s, uint64_t call_id)
 {
-    struct hub_waiter **pp = &h->waiters;
-    while (*pp) {
-        struct hub_waiter *w = *pp;
-        if (w->session == s->id && w->call_id == call_id) {
-            workspace_waiter_cancel(h->ws, w->waiter_id);
-            hub_redo_cancel(h, s->id, call_id);
-            h->metrics.lock_wait_cancelled_total++;
-            *pp = w->next;
-            free(w);
-            s->inflight--;
-            return true;
-        }
-        pp = &w->next;
-    }
-    struct hub_wait **wp = &h->waits;
-    while (*wp) {
-        struct hub_wait *w = *wp;
-        if (w->session == s->id && w->call_id == call_id) {
-            *wp = w->next;
-            cJSON_Delete(w->types);
-            free(w);
-            s->inflight--;
-            return true;
-        }
-        wp = &w->next;
-    }
-    return false;
+    if (!tool_registry_cancel(h->registry, s->id, call_id))
+        return false;
+    s->inflight--;
+    return true;
 }
 
 /* ---- resources ---------------------------------------------------------- */

@@ -87,6 +87,8 @@
 static const struct tool_def tool_table[] = {
 {
     .name = "register_agent",
+    .core_op = true,
+    .needs_store = true,
     .title = "Register agent",
     .description =
         "Register this session as a coordination agent. Call it once at the start, before "
@@ -120,6 +122,9 @@ static const struct tool_def tool_table[] = {
 },
 {
     .name = "set_agent_status",
+    .core_op = true,
+    .needs_agent = true,
+    .needs_store = true,
     .title = "Set agent status",
     .description =
         "Tell the other agents what you are doing: active (working), busy (do not hand me "
@@ -136,6 +141,8 @@ static const struct tool_def tool_table[] = {
 },
 {
     .name = "list_agents",
+    .core_op = true,
+    .needs_store = true,
     .title = "List agents",
     .description =
         "List the agents of this workspace and what they are doing, optionally only those "
@@ -149,6 +156,11 @@ static const struct tool_def tool_table[] = {
 },
 {
     .name = "lock_file",
+    .core_op = true,
+    .needs_agent = true,
+    .streams = true,
+    .wait_arg = "waitMs",
+    .needs_store = true,
     .paths = TOOL_PATH_FILE | TOOL_PATH_PATTERN,
     .title = "Lock file",
     .description =
@@ -181,6 +193,9 @@ static const struct tool_def tool_table[] = {
 },
 {
     .name = "unlock_file",
+    .core_op = true,
+    .needs_agent = true,
+    .needs_store = true,
     .paths = TOOL_PATH_FILE | TOOL_PATH_PATTERN,
     .title = "Unlock file",
     .description =
@@ -205,6 +220,9 @@ static const struct tool_def tool_table[] = {
 },
 {
     .name = "renew_locks",
+    .core_op = true,
+    .needs_agent = true,
+    .needs_store = true,
     .paths = TOOL_PATH_FILES,
     .title = "Renew locks",
     .description =
@@ -223,6 +241,8 @@ static const struct tool_def tool_table[] = {
 },
 {
     .name = "check_lock",
+    .core_op = true,
+    .needs_store = true,
     .paths = TOOL_PATH_FILE,
     .title = "Check lock",
     .description =
@@ -241,6 +261,8 @@ static const struct tool_def tool_table[] = {
 },
 {
     .name = "list_locked_files",
+    .core_op = true,
+    .needs_store = true,
     .title = "List locked files",
     .description =
         "List the current leases (file, holder, reason, mode, token, lockedAt, expiresAt), "
@@ -253,6 +275,8 @@ static const struct tool_def tool_table[] = {
 },
 {
     .name = "detect_conflicts",
+    .core_op = true,
+    .needs_store = true,
     .paths = TOOL_PATH_FILES | TOOL_PATH_PATTERNS,
     .title = "Detect conflicts",
     .description =
@@ -271,6 +295,8 @@ static const struct tool_def tool_table[] = {
 },
 {
     .name = "create_task",
+    .core_op = true,
+    .needs_store = true,
     .paths = TOOL_PATH_FILES | TOOL_PATH_PATTERNS,
     .title = "Create task",
     .description =
@@ -295,6 +321,9 @@ static const struct tool_def tool_table[] = {
 },
 {
     .name = "find_available_tasks",
+    .core_op = true,
+    .needs_agent = true,
+    .needs_store = true,
     .title = "Find available tasks",
     .description =
         "Find open tasks you can start now: dependencies completed, required capabilities "
@@ -311,6 +340,9 @@ static const struct tool_def tool_table[] = {
 },
 {
     .name = "claim_task",
+    .core_op = true,
+    .needs_agent = true,
+    .needs_store = true,
     .paths = TOOL_PATH_FILES,
     .title = "Claim task",
     .description =
@@ -333,6 +365,9 @@ static const struct tool_def tool_table[] = {
 },
 {
     .name = "complete_task",
+    .core_op = true,
+    .needs_agent = true,
+    .needs_store = true,
     .title = "Complete task",
     .description =
         "Mark a task you claimed as completed, with an optional result (a summary string or "
@@ -350,6 +385,9 @@ static const struct tool_def tool_table[] = {
 },
 {
     .name = "release_task",
+    .core_op = true,
+    .needs_agent = true,
+    .needs_store = true,
     .title = "Release task",
     .description =
         "Give back a task you claimed without completing it: it returns to open (or becomes "
@@ -368,6 +406,8 @@ static const struct tool_def tool_table[] = {
 },
 {
     .name = "list_tasks",
+    .core_op = true,
+    .needs_store = true,
     .title = "List tasks",
     .description =
         "List the tasks on the board, optionally filtered by status or by the agent that "
@@ -382,6 +422,8 @@ static const struct tool_def tool_table[] = {
 },
 {
     .name = "cancel_task",
+    .core_op = true,
+    .needs_store = true,
     .title = "Cancel task",
     .description =
         "Withdraw a task that is no longer wanted: an open or claimed task becomes cancelled "
@@ -400,6 +442,8 @@ static const struct tool_def tool_table[] = {
 },
 {
     .name = "reopen_task",
+    .core_op = true,
+    .needs_store = true,
     .title = "Reopen task",
     .description =
         "Put a failed or cancelled task back on the board as open, so it can be claimed "
@@ -414,6 +458,8 @@ static const struct tool_def tool_table[] = {
 },
 {
     .name = "update_task",
+    .core_op = true,
+    .needs_store = true,
     .paths = TOOL_PATH_FILES | TOOL_PATH_PATTERNS,
     .title = "Update task",
     .description =
@@ -436,6 +482,8 @@ static const struct tool_def tool_table[] = {
 },
 {
     .name = "remove_agent",
+    .core_op = true,
+    .needs_store = true,
     .title = "Remove agent",
     .description =
         "Workspace owner only: remove an agent from the workspace. Its leases are released, "
@@ -476,6 +524,8 @@ static const struct tool_def tool_table[] = {
 },
 {
     .name = "get_coordination_status",
+    .core_op = true,
+    .needs_store = true,
     .title = "Get coordination status",
     .description =
         "A snapshot of the workspace: active agents, leased files, active tasks and system "
@@ -491,6 +541,8 @@ static const struct tool_def tool_table[] = {
 },
 {
     .name = "publish_event",
+    .core_op = true,
+    .needs_store = true,
     .title = "Publish event",
     .description =
         "Publish a custom event to every subscriber (other agents, dashboards, backends). "
@@ -507,6 +559,8 @@ static const struct tool_def tool_table[] = {
 },
 {
     .name = "wait_for_events",
+    .streams = true,
+    .needs_store = true,
     .title = "Wait for events",
     .description =
         "Long-poll the workspace's events: returns the events after the cursor since (an "

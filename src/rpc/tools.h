@@ -26,10 +26,20 @@ struct tool_def {
     const char *description;
     const char *input_schema;  /* JSON text */
     const char *output_schema; /* JSON text */
+    unsigned paths;            /* TOOL_PATH_* bits */
     bool read_only;            /* annotations.readOnlyHint */
     bool destructive;          /* annotations.destructiveHint */
     bool idempotent;           /* annotations.idempotentHint */
-    unsigned paths;            /* TOOL_PATH_* bits */
+    /* What a host must know to run it (the registry's providers and
+     * their host, docs/architecture.md): */
+    bool core_op;     /* evaluated by the core (workspace_exec): the core provider's */
+    bool needs_agent; /* acts for an agent: registers one on first use */
+    bool streams;     /* may be answered later, with progress on the way */
+    bool needs_store; /* reads or writes the store: refused while it is away,
+                       * unless read_only and answered from a replica */
+    /* The argument whose positive value makes a streaming tool wait
+     * (without it the call is answered at once), or NULL: it always may. */
+    const char *wait_arg;
 };
 
 /* The built-in tools, in tools/list order. */

@@ -20,6 +20,8 @@
 #include "app/hub_internal.h"
 #include "base/json.h"
 #include "bus/bus.h"
+#include "rpc/registry.h"
+#include "rpc/tools.h"
 #include "store/store.h"
 
 struct fixture {
@@ -106,6 +108,7 @@ static void fixture_free(struct fixture *f)
     free(h->replica_text);
     free(h->down_reason);
     free(h->store_error);
+    hub_metrics_fini(h);
     workspace_free(h->ws);
     bus_free(h->bus);
     store_close(h->store);
@@ -235,10 +238,10 @@ static void test_hub_outage__rebuilds_the_committed_state_from_replica_and_ring(
     assert_true(cJSON_IsTrue(cJSON_GetObjectItem(r, "stale")));
     assert_string_equal(json_get_str(r, "staleSince", ""), since);
     cJSON_Delete(r);
-    assert_true(hub_stale_may_answer(h, "check_lock"));
-    assert_true(hub_stale_may_answer(h, "get_unified_health"));
-    assert_false(hub_stale_may_answer(h, "lock_file"));
-    assert_false(hub_stale_may_answer(h, "publish_event"));
+    assert_true(hub_stale_may_answer(h, tools_find("check_lock")));
+    assert_true(hub_stale_may_answer(h, tools_find("get_unified_health")));
+    assert_false(hub_stale_may_answer(h, tools_find("lock_file")));
+    assert_false(hub_stale_may_answer(h, tools_find("publish_event")));
     char *msg = hub_stale_refusal(h, "lock_file");
     char want[200];
     snprintf(want, sizeof(want),
@@ -313,10 +316,12 @@ static void test_hub_outage__refuses_every_read_when_the_ring_is_too_short(void 
     h->store_stale = true;
     assert_false(h->stale_reads);
     assert_int_equal(workspace_seq(h->ws), 5); /* left as it was: not served */
-    assert_false(hub_stale_may_answer(h, "list_locked_files"));
-    assert_true(hub_stale_may_answer(h, "get_unified_health"));
+    assert_false(hub_stale_may_answer(h, tools_find("list_locked_files")));
+    assert_true(hub_stale_may_answer(h, tools_find("get_unified_health")));
     char *msg = hub_stale_refusal(h, "list_locked_files");
-    assert_non_null(strstr(msg, "every call but get_unified_health is refused"));
+    assert_non_null(strstr(msg, "every call that needs the store is refused"));
+    /* A tool that does not need the store is answered all the same. */
+    assert_true(hub_stale_may_answer(h, tools_find("list_servers")));
     free(msg);
     assert_int_equal(f->announced, 1);
     fixture_free(f);
@@ -458,7 +463,8 @@ static void commit_a_lock_over(struct fixture *f, struct hub_session *s,
     h->rest = s;
     cJSON *result = run(f, "alice", "lock_file", "{\"file\":\"a.c\"}");
     assert_int_equal(h->pending.len, 1);
-    hub_reply(h, s, 1, result, false); /* held: events are pending */
+    struct tool_call call = {.hub = h, .session = s, .call_id = 1, .clock = {.tool = -1}};
+    hub_reply(&call, result, false); /* held: events are pending */
     assert_int_equal(f->answered, 0);
     f->ops.append = append;
     hub_commit_run(h);
@@ -509,6 +515,70 @@ test_hub_commit__an_unanswered_append_not_in_the_log_says_the_outcome_is_unknown
     fixture_free(f);
 }
 
+/* Tool metrics are keyed by name, with no fixed slot count: every tool
+ * the registry serves gets its own label on its first call, even one a
+ * provider brought at run time and past any count of tools; a name the
+ * registry does not serve counts as "other". */
+struct many_tools {
+    struct tool_def defs[64];
+    char names[64][16];
+    const struct tool_def *list[64];
+    size_t n;
+};
+
+static const struct tool_def *const *many_list(void *self, size_t *n)
+{
+    struct many_tools *m = self;
+    *n = m->n;
+    return m->list;
+}
+
+static void many_call(void *self, struct tool_call *call, const struct tool_def *def,
+                      const cJSON *args)
+{
+    (void)self;
+    (void)call;
+    (void)def;
+    (void)args;
+}
+
+static const struct tool_provider_ops many_ops = {
+    .name = "many", .list = many_list, .call = many_call};
+
+static void test_hub_metrics__tool_slots_are_keyed_by_name(void **state)
+{
+    (void)state;
+    struct fixture *f = fixture_new(64, false);
+    struct hub *h = &f->h;
+    static struct many_tools m;
+    m.n = 0;
+    h->registry = tool_registry_new(NULL, NULL);
+    assert_int_equal(tool_registry_add(h->registry, &many_ops, &m), 0);
+    int other = hub_metrics_tool(h, "made_up");
+    for (size_t i = 0; i < 64; i++) {
+        snprintf(m.names[i], sizeof(m.names[i]), "late_%zu", i);
+        m.defs[i] = (struct tool_def){.name = m.names[i]};
+        m.list[i] = &m.defs[i];
+    }
+    m.n = 64;
+    tool_registry_changed(h->registry, &m);
+    int first = hub_metrics_tool(h, "late_0");
+    assert_int_not_equal(first, other);
+    for (size_t i = 1; i < 64; i++) {
+        int slot = hub_metrics_tool(h, m.names[i]);
+        assert_int_not_equal(slot, other);
+        assert_int_not_equal(slot, first);
+        assert_string_equal(h->metrics.tools[slot].name, m.names[i]);
+    }
+    assert_int_equal(hub_metrics_tool(h, "late_0"), first); /* the same slot again */
+    assert_int_equal(hub_metrics_tool(h, "made_up"), other);
+    assert_string_equal(h->metrics.tools[other].name, "other");
+    assert_int_equal(h->metrics.ntools, 65);
+    tool_registry_free(h->registry);
+    h->registry = NULL;
+    fixture_free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -522,6 +592,7 @@ int main(void)
             test_hub_commit__an_unanswered_append_found_in_the_log_is_answered_as_done),
         cmocka_unit_test(
             test_hub_commit__an_unanswered_append_not_in_the_log_says_the_outcome_is_unknown),
+        cmocka_unit_test(test_hub_metrics__tool_slots_are_keyed_by_name),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

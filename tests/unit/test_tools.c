@@ -503,6 +503,40 @@ static void test_tools__path_arguments_are_marked(void **state)
                      TOOL_PATH_FILE | TOOL_PATH_PATTERN | TOOL_PATH_FILES | TOOL_PATH_PATTERNS);
 }
 
+/* What a host needs to run a tool is in its definition and agrees with
+ * its schema: the argument a streaming tool waits by is one of its
+ * properties; a tool acting for an agent is a core op; only tools that
+ * need the store write (every tool that is not read-only needs it). */
+static void test_tools__run_flags_agree_with_the_schemas(void **state)
+{
+    (void)state;
+    size_t n = 0;
+    const struct tool_def *all = tools_all(&n);
+    size_t streaming = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct tool_def *t = &all[i];
+        if (t->wait_arg) {
+            assert_true(t->streams);
+            cJSON *schema = cJSON_Parse(t->input_schema);
+            const cJSON *props = cJSON_GetObjectItemCaseSensitive(schema, "properties");
+            assert_non_null(cJSON_GetObjectItemCaseSensitive(props, t->wait_arg));
+            cJSON_Delete(schema);
+        }
+        if (t->needs_agent)
+            assert_true(t->core_op);
+        if (!t->read_only)
+            assert_true(t->needs_store);
+        streaming += t->streams;
+    }
+    assert_true(tools_find("wait_for_events")->streams);
+    assert_null(tools_find("wait_for_events")->wait_arg);
+    assert_string_equal(tools_find("lock_file")->wait_arg, "waitMs");
+    assert_int_equal(streaming, 2);
+    assert_false(tools_find("get_unified_health")->needs_store);
+    assert_false(tools_find("list_servers")->needs_store);
+    assert_true(tools_find("wait_for_events")->needs_store);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -517,6 +551,7 @@ int main(void)
         cmocka_unit_test(test_tools__pattern_matcher),
         cmocka_unit_test(test_tools__schema_self_check),
         cmocka_unit_test(test_tools__path_arguments_are_marked),
+        cmocka_unit_test(test_tools__run_flags_agree_with_the_schemas),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
