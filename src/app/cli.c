@@ -1327,8 +1327,8 @@ int cli_main(int argc, char **argv)
         goto out;
     }
     if (o.config) {
-        /* Accepted by the parser for the supervisor's coordhub.json (DESIGN
-         * §6); until that exists, refusing beats ignoring the file. */
+        /* Accepted by the parser for the supervisor's coordhub.json (not
+         * built yet); until it exists, refusing beats ignoring the file. */
         code = cli_fail(&o, CLI_USAGE,
                         "%s: --config is not supported yet (configuration files come with the "
                         "supervisor of downstream MCP servers); use the options and environment "

@@ -11,7 +11,7 @@
  * another hub's, the batch is evaluated again on the rebuilt state; if it
  * fails, every waiting call is answered with the store error and the
  * workspace is rebuilt from the store, so the in-memory state is never
- * ahead of the log (DESIGN §3).
+ * ahead of the log (docs/architecture.md, "Group commit").
  *
  * Start-up: flock(hub.lock) makes the hub the only one for its state dir
  * (ten bridges racing to start a hub yield exactly one), then the state is
@@ -355,13 +355,12 @@ static void hub_resync(struct hub *h)
     free(err);
 }
 
-/* Events another hub appended to the shared log (store listen, DESIGN §3),
- * in seq order. They are folded and fanned out like our own committed
- * events. While this turn's own events wait for their append, the state is
- * ahead of the log: nothing is folded then, the append will see the other
- * hub's events as a conflict and reload. n == 0: the store's tail lost its
- * connection; a read tells whether the store is away, so an idle hub goes
- * degraded at once rather than at its next write. */
+/* Events another hub appended to the shared log (store listen, docs/architecture.md, "The store
+ * layer"), in seq order. They are folded and fanned out like our own committed events. While this
+ * turn's own events wait for their append, the state is ahead of the log: nothing is folded then,
+ * the append will see the other hub's events as a conflict and reload. n == 0: the store's tail
+ * lost its connection; a read tells whether the store is away, so an idle hub goes degraded at once
+ * rather than at its next write. */
 static void hub_store_heard(void *arg, const struct event *evs, size_t n)
 {
     struct hub *h = arg;

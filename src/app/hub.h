@@ -1,10 +1,10 @@
 /* hub — `coordhub serve`: the daemon that owns one workspace.
  *
- * One process, one libevent loop (DESIGN §1). The hub holds the workspace
+ * One process, one libevent loop (docs/architecture.md). The hub holds the workspace
  * state machine, the store, the event bus and every MCP session (Unix
  * socket clients and IDE stdio handed over by `coordhub mcp`). Every
- * command follows DESIGN §3's flow: evaluate → events → append (one store
- * transaction per loop turn: group commit) → fold, answer, fan out. */
+ * command follows the flow of docs/architecture.md, "Group commit": evaluate → events → append (one
+ * store transaction per loop turn: group commit) → fold, answer, fan out. */
 #ifndef COORDHUB_APP_HUB_H
 #define COORDHUB_APP_HUB_H
 

@@ -4,7 +4,7 @@
  *
  * On a shared store another hub may append between this hub's last
  * catch-up and its group commit: the store answers -ERR_CONFLICT and
- * records nothing (DESIGN §3). The batch was evaluated against a state
+ * records nothing (docs/architecture.md, "Group commit"). The batch was evaluated against a state
  * the log no longer leads to, so it is evaluated again rather than
  * refused: while a batch waits for its append, the hub keeps what it was
  * made of (struct hub_redo) — every tool call whose answer waits or that

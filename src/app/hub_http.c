@@ -10,7 +10,7 @@
  * --tls-key, or COORDHUB_TLS_CERT/COORDHUB_TLS_KEY) is such a choice too:
  * a hub told to speak HTTPS never quietly runs without it.
  *
- * A non-loopback address is served only when API keys exist (DESIGN §5):
+ * A non-loopback address is served only when API keys exist (docs/security.md):
  * at start the hub asks its key store whether any unrevoked key exists
  * (keys_any_active); without TLS such an address is served with a loud
  * warning.
@@ -189,7 +189,7 @@ int hub_http_start(struct hub *h)
         .addr = addr,
         .tls_cert = o->tls_cert,
         .tls_key = o->tls_key,
-        .remote_allowed = keys_any_active(h->keys), /* DESIGN §5: keys must exist */
+        .remote_allowed = keys_any_active(h->keys), /* docs/security.md: keys must exist */
         .token = token,
         .keys = h->keys,
         .bus = h->bus,

@@ -36,9 +36,9 @@ struct keys;
 struct keys_key;
 struct events_filter;
 
-#define HUB_MAX_LINE (1024 * 1024)     /* DESIGN §5: body ≤ 1 MiB */
+#define HUB_MAX_LINE (1024 * 1024)     /* docs/security.md, "Input limits" */
 #define HUB_MAX_OUT (16 * 1024 * 1024) /* per-session output backlog */
-#define HUB_MAX_SESSIONS 4096          /* DESIGN §5 */
+#define HUB_MAX_SESSIONS 4096          /* docs/configuration.md, limits */
 /* The Unix socket and the descriptor budget (docs/operations.md,
  * "Descriptors"): its session cap (fitted to the descriptor limit at
  * start, hub_fit_caps), of which a few slots only the admin token may
@@ -48,11 +48,11 @@ struct events_filter;
 #define HUB_SOCKET_MAX_PENDING 256
 #define HUB_SOCKET_SESSION_FDS 3 /* an attached session: socket, IDE stdin, stdout */
 #define HUB_FIRST_LINE_MS 10000
-#define HUB_FD_RESERVE 64         /* the hub itself: store, log, Redis, pipes, listening sockets */
-#define HUB_FD_OVERFLOW 64        /* connections accepted past a cap only to be refused */
-#define HUB_RECENT_EVENTS 4096    /* bus ring */
-#define HUB_SNAPSHOT_EVERY 1000   /* events between snapshots */
-#define HUB_OWN_TOOLS 8           /* the hub provider's tools (hub_tools.c) */
+#define HUB_FD_RESERVE 64       /* the hub itself: store, log, Redis, pipes, listening sockets */
+#define HUB_FD_OVERFLOW 64      /* connections accepted past a cap only to be refused */
+#define HUB_RECENT_EVENTS 4096  /* bus ring */
+#define HUB_SNAPSHOT_EVERY 1000 /* events between snapshots */
+#define HUB_OWN_TOOLS 8         /* the hub provider's tools (hub_tools.c) */
 
 struct roots;
 struct tool_registry;

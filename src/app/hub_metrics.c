@@ -114,7 +114,7 @@ void hub_metrics_event(struct hub *h, const struct event *ev)
         m->tasks_completed_total++;
         int64_t claimed_at = 0;
         const char *id = json_get_str(ev->data, "taskId", NULL);
-        /* Both times come from the store's clock (DESIGN §3). */
+        /* Both times come from the store's clock (docs/architecture.md, "The store layer"). */
         if (id && workspace_task_claimed_at(h->ws, id, &claimed_at) == 0 && ev->ts_ms >= claimed_at)
             metrics_histogram_observe(&m->task_cycle_seconds, METRICS_SCALE_CYCLE,
                                       (double)(ev->ts_ms - claimed_at) / 1000.0);

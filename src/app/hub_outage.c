@@ -1,7 +1,8 @@
-/* hub_outage — the hub while its store is away (DESIGN §3: "while Redis is
- * away the hub reports health:degraded, refuses writes with a clear error,
- * and never grants a lease it cannot record"; it keeps serving reads from
- * its replica, marked stale, and recovers by itself).
+/* hub_outage — the hub while its store is away (docs/operations.md,
+ * "Redis going away": the hub reports health:degraded, refuses what needs
+ * the store with a clear error and never grants a lease it cannot record;
+ * it keeps serving reads from its replica, marked stale, and recovers by
+ * itself).
  *
  * The replica. When an append fails the workspace holds the turn's events
  * folded although the log lacks them, so it cannot answer reads as is. A

@@ -3,7 +3,7 @@
  * Coordination tools are core ops: they run through workspace_exec() with
  * the session's identity, their events join the turn's group commit, and
  * the answer waits for it (hub_reply). Tools that need an agent register
- * one implicitly on first use (DESIGN §2: `<clientInfo.name>-<6 hex>`
+ * one implicitly on first use (docs/tools.md, agents and identity: `<clientInfo.name>-<6 hex>`
  * unless the bridge was given --agent / COORDHUB_AGENT); an admin call
  * (CLI, HTTP) acting for an agentId nobody registered registers that
  * agent in the same command (metadata {ide: the client's name}). The hub-level

@@ -490,7 +490,7 @@ void mcp_session_tool_done(struct mcp_session *s, uint64_t call_id, cJSON *resul
     char *body = msg ? NULL : json_print(result);
     cJSON_AddStringToObject(text, "text", msg ? msg : body);
     cJSON_AddItemToArray(content, text);
-    /* structuredContent goes to every revision: DESIGN §4 promises it, and
+    /* structuredContent goes to every revision: docs/tools.md promises it, and
      * on 2025-03-26 it is an extra member the Result type allows. It is the
      * text content's JSON spliced in raw, so the result is printed once. */
     if (cJSON_IsObject(result) && !is_error)

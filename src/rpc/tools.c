@@ -1,4 +1,4 @@
-/* tools — the coordination tools of DESIGN §4 (all but get_guidance, which
+/* tools — the coordination tools of docs/tools.md (all but get_guidance, which
  * the guide layer adds), as one table.
  *
  * The table is data: a name, a title, an agent-facing description, the

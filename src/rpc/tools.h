@@ -1,5 +1,5 @@
 /* tools — the coordination tools' definitions: name, title, description,
- * inputSchema, outputSchema and annotations (DESIGN §4), plus a small
+ * inputSchema, outputSchema and annotations (docs/tools.md, "Tool reference"), plus a small
  * validator for the JSON-Schema subset those schemas use.
  *
  * The table is the single source of truth: tools/list is rendered from it,
