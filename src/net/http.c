@@ -1338,14 +1338,12 @@ static void http_accept(void *arg, int fd, const struct sockaddr *sa, socklen_t 
     bufferevent_setwatermark(bev, EV_READ, 0, s->read_high);
     struct timeval wtv = {.tv_sec = s->cfg.idle_timeout_s, .tv_usec = 0};
     bufferevent_set_timeouts(bev, NULL, s->cfg.idle_timeout_s > 0 ? &wtv : NULL);
-    if (c->cls != HTTP_CLASS_OVERFLOW &&
-        http_count_of(&s->unauth, c->peer_ip) >= s->cfg.unauth_per_peer) {
-        struct http_conn *victim = http_oldest_silent(s, c->peer_ip);
-        if (victim)
-            http_drop(s, victim, "a peer's quota of connections without a credential");
-    }
-    if (c->cls != HTTP_CLASS_OVERFLOW &&
-        http_count_of(&s->unauth, c->peer_ip) >= s->cfg.unauth_per_peer) {
+    /* The quota is never passed, so dropping one of the peer's own
+     * counted connections leaves room for this one. */
+    bool over = c->cls != HTTP_CLASS_OVERFLOW &&
+                http_count_of(&s->unauth, c->peer_ip) >= s->cfg.unauth_per_peer;
+    struct http_conn *victim = over ? http_oldest_silent(s, c->peer_ip) : NULL;
+    if (over && !victim) {
         http_note_rejected(s, "unauthenticated quota");
         char msg[256];
         snprintf(msg, sizeof(msg),
@@ -1356,6 +1354,8 @@ static void http_accept(void *arg, int fd, const struct sockaddr *sa, socklen_t 
         http_conn_fail(c, 1, 503, "too_many_connections", msg);
         return;
     }
+    if (victim)
+        http_drop(s, victim, "a peer's quota of connections without a credential");
     if (c->cls != HTTP_CLASS_OVERFLOW)
         c->unauth = http_count_take(&s->unauth, c->peer_ip);
     http_conn_arm(c, HTTP_TIMER_HEADER, s->cfg.header_timeout_ms);
