@@ -122,23 +122,6 @@ static void hub_http_stats(void *arg, struct metrics_hub *m)
     }
 }
 
-/* The number in environment variable name, in lo..hi, or 0 (absent, or
- * out of range: warned and ignored) for the default. */
-static long long hub_http_env(const char *name, long long lo, long long hi)
-{
-    const char *e = getenv(name);
-    if (!e || !*e)
-        return 0;
-    char *end;
-    errno = 0;
-    long long v = strtoll(e, &end, 10);
-    if (errno || *end || v < lo || v > hi) {
-        log_warn("%s=%s ignored: expected %lld..%lld", name, e, lo, hi);
-        return 0;
-    }
-    return v;
-}
-
 /* Write <state-dir>/http.addr atomically (temp file + rename). */
 static int hub_http_write_addr(struct hub *h, const char *addr)
 {
@@ -197,8 +180,9 @@ int hub_http_start(struct hub *h)
         .workspace = o->workspace,
         .version = COORDHUB_VERSION,
         /* Tests use short ones (docs/operations.md, "Sizing the HTTP caps"). */
-        .sse_heartbeat_ms = hub_http_env("COORDHUB_SSE_HEARTBEAT_MS", 10, 3600000),
-        .header_timeout_ms = (int)hub_http_env("COORDHUB_HTTP_HEADER_TIMEOUT_MS", 100, 600000),
+        .sse_heartbeat_ms = options_env_int("COORDHUB_SSE_HEARTBEAT_MS", 10, 3600000, 0, NULL),
+        .header_timeout_ms =
+            (int)options_env_int("COORDHUB_HTTP_HEADER_TIMEOUT_MS", 100, 600000, 0, NULL),
         .max_connections = h->http_max_connections,
         .sse_max_clients = h->sse_max_clients,
         .host = {.arg = h,

@@ -14,34 +14,17 @@
  * out of descriptors in normal running; the listener's pause is the last
  * line of defence. Invariant: sock_admin_reserve < sock_max_sessions when
  * the cap is at least 2. */
-#include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "api/api.h"
 #include "app/hub_internal.h"
+#include "app/options.h"
 #include "base/log.h"
 #include "net/fdlimit.h"
 
 #define HUB_SOCKET_MIN_SESSIONS 8
 #define HUB_SOCKET_MIN_PENDING 8
 #define HUB_HTTP_MIN_CONNECTIONS 16
-
-/* A test override from the environment: lo..hi, else dflt (warned). */
-static long long hub_limits_env(const char *name, long long lo, long long hi, long long dflt)
-{
-    const char *e = getenv(name);
-    if (!e || !*e)
-        return dflt;
-    char *end;
-    errno = 0;
-    long long v = strtoll(e, &end, 10);
-    if (errno || *end || v < lo || v > hi) {
-        log_warn("%s=%s ignored: expected %lld..%lld", name, e, lo, hi);
-        return dflt;
-    }
-    return v;
-}
 
 static size_t hub_limits_min(size_t a, size_t b)
 {
@@ -59,13 +42,14 @@ void hub_fit_caps(struct hub *h)
     else
         log_info("open files: %zu (the hard limit, or above %d)", limit, FDLIMIT_CEILING);
 
-    size_t want_sessions = (size_t)hub_limits_env("COORDHUB_SOCKET_MAX_SESSIONS", 1,
-                                                  HUB_MAX_SESSIONS, HUB_MAX_SESSIONS);
-    h->first_line_ms = hub_limits_env("COORDHUB_FIRST_LINE_MS", 10, 600000, HUB_FIRST_LINE_MS);
+    size_t want_sessions = (size_t)options_env_int("COORDHUB_SOCKET_MAX_SESSIONS", 1,
+                                                   HUB_MAX_SESSIONS, HUB_MAX_SESSIONS, NULL);
+    h->first_line_ms =
+        options_env_int("COORDHUB_FIRST_LINE_MS", 10, 600000, HUB_FIRST_LINE_MS, NULL);
     /* The HTTP server's own test knob sets the cap it wants; it is fitted
      * like the default. */
-    size_t want_http =
-        (size_t)hub_limits_env("COORDHUB_HTTP_MAX_CONNECTIONS", 16, 1000000, API_MAX_CONNECTIONS);
+    size_t want_http = (size_t)options_env_int("COORDHUB_HTTP_MAX_CONNECTIONS", 16, 1000000,
+                                               API_MAX_CONNECTIONS, NULL);
     struct fdlimit_share sh[] = {
         {.what = "socket sessions",
          .want = want_sessions,

@@ -9,12 +9,11 @@
  * agent is detached. A session opened with an API key keeps the key: its
  * calls stay within the key's rights (hub_keys.c). */
 #define _GNU_SOURCE
-#include <errno.h>
-#include <stdlib.h>
 
 #include "api/api.h"
 #include "api/mcp_http.h"
 #include "app/hub_internal.h"
+#include "app/options.h"
 #include "base/log.h"
 #include "rpc/mcp.h"
 
@@ -45,23 +44,6 @@ static void hub_mcp_http_close(void *arg, void *sess)
     hub_session_close(s);
 }
 
-/* The integer in environment variable name within [lo, hi]; 0 (the
- * default) when unset, and when out of range or not a number (warned). */
-static long long hub_mcp_http_env(const char *name, long long lo, long long hi, const char *unit)
-{
-    const char *e = getenv(name);
-    if (!e || !*e)
-        return 0;
-    char *end;
-    errno = 0;
-    long long v = strtoll(e, &end, 10);
-    if (errno || *end || v < lo || v > hi) {
-        log_warn("%s=%s ignored: expected %lld..%lld%s", name, e, lo, hi, unit);
-        return 0;
-    }
-    return v;
-}
-
 void hub_mcp_http_config(struct hub *h, struct api_config *cfg)
 {
     cfg->mcp.arg = h;
@@ -69,13 +51,13 @@ void hub_mcp_http_config(struct hub *h, struct api_config *cfg)
     cfg->mcp.handle = hub_mcp_http_handle;
     cfg->mcp.close = hub_mcp_http_close;
     /* COORDHUB_MCP_IDLE_MS: 10 ms to 24 h. */
-    cfg->mcp_idle_ms = hub_mcp_http_env("COORDHUB_MCP_IDLE_MS", 10, 86400000, " (ms)");
+    cfg->mcp_idle_ms = options_env_int("COORDHUB_MCP_IDLE_MS", 10, 86400000, 0, " (ms)");
     /* Session quotas (docs/configuration.md); the transport keeps them
      * consistent (mcp_http.h). */
     cfg->mcp_max_sessions =
-        (size_t)hub_mcp_http_env("COORDHUB_MCP_MAX_SESSIONS", 2, HUB_MAX_SESSIONS, "");
+        (size_t)options_env_int("COORDHUB_MCP_MAX_SESSIONS", 2, HUB_MAX_SESSIONS, 0, NULL);
     cfg->mcp_key_sessions =
-        (size_t)hub_mcp_http_env("COORDHUB_MCP_KEY_SESSIONS", 1, HUB_MAX_SESSIONS, "");
+        (size_t)options_env_int("COORDHUB_MCP_KEY_SESSIONS", 1, HUB_MAX_SESSIONS, 0, NULL);
     cfg->mcp_reserved_sessions =
-        (size_t)hub_mcp_http_env("COORDHUB_MCP_RESERVED_SESSIONS", 1, HUB_MAX_SESSIONS - 1, "");
+        (size_t)options_env_int("COORDHUB_MCP_RESERVED_SESSIONS", 1, HUB_MAX_SESSIONS - 1, 0, NULL);
 }

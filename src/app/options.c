@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "app/gitdir.h"
+#include "base/log.h"
 #include "base/str.h"
 #include "base/utf8.h"
 #include "base/xmalloc.h"
@@ -400,4 +401,20 @@ int options_duration_ms(const char *s, int64_t max_ms, int64_t *out)
         return 0;
     }
     return -1;
+}
+
+long long options_env_int(const char *name, long long lo, long long hi, long long dflt,
+                          const char *unit)
+{
+    const char *e = getenv(name);
+    if (!e || !*e)
+        return dflt;
+    char *end;
+    errno = 0;
+    long long v = strtoll(e, &end, 10);
+    if (errno || *end || v < lo || v > hi) {
+        log_warn("%s=%s ignored: expected %lld..%lld%s", name, e, lo, hi, unit ? unit : "");
+        return dflt;
+    }
+    return v;
 }

@@ -137,6 +137,13 @@ int options_retain_events(const char *s, uint64_t *out);
  * untouched). */
 int options_duration_ms(const char *s, int64_t max_ms, int64_t *out);
 
+/* The integer in environment variable name, when it is lo..hi; dflt when
+ * the variable is unset or empty, and when it is anything else (then
+ * with a warning naming the range, unit appended, e.g. " (ms)"; NULL for
+ * none). For the caps and deadlines tests shorten. */
+long long options_env_int(const char *name, long long lo, long long hi, long long dflt,
+                          const char *unit);
+
 /* Path of a file inside the state dir (caller frees). */
 char *options_state_path(const struct options *o, const char *name);
 
