@@ -62,7 +62,7 @@
 
 int64_t mcp_http__now_ms(void)
 {
-    return clock_mono_ns() / 1000000;
+    return clock_mono_ms();
 }
 
 /* ---- replies ------------------------------------------------------------- */
@@ -856,7 +856,7 @@ static void mcp_http_get(struct mcp_http *m, struct http_request *req, const voi
                                 .heartbeat_ms = m->cfg.heartbeat_ms,
                                 .retry_ms = m->cfg.retry_ms,
                                 .write_timeout_s = m->cfg.write_timeout_s};
-    hs->stream = sse_stream_start(m->cfg.http, m->cfg.base, req, &o, &mcp_http_stream_cbs, hs);
+    hs->stream = sse_stream_start(m->cfg.base, req, &o, &mcp_http_stream_cbs, hs);
     mcp_http_stream_replay(hs, after);
 }
 

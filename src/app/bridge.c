@@ -291,7 +291,7 @@ static bool bridge_client_gone(bool stdin_done)
 
 static bool bridge_may_restart(struct bridge *b)
 {
-    int64_t now = clock_mono_ns() / 1000000;
+    int64_t now = clock_mono_ms();
     int recent = 0;
     for (int i = 0; i < b->nrestarts; i++)
         if (now - b->restarts[i] < 60000)

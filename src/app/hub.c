@@ -405,7 +405,7 @@ void hub_reschedule_timers(struct hub *h)
     if (wnext == INT64_MAX) {
         event_del(h->wait_ev);
     } else {
-        int64_t delay = wnext - clock_mono_ns() / 1000000;
+        int64_t delay = wnext - clock_mono_ms();
         if (delay < 0)
             delay = 0;
         struct timeval tv = {.tv_sec = delay / 1000, .tv_usec = (delay % 1000) * 1000};

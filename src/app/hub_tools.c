@@ -400,7 +400,7 @@ static void hub_wait_for_events(struct tool_call *call, const cJSON *args)
     w->types = types ? cJSON_Duplicate(types, 1) : NULL;
     w->allow = allow;
     w->limit = (size_t)limit;
-    w->deadline_ms = clock_mono_ns() / 1000000 + timeout;
+    w->deadline_ms = clock_mono_ms() + timeout;
     w->clock = call->clock;
     w->next = h->waits;
     h->waits = w;
@@ -415,7 +415,7 @@ static void hub_wait_for_events(struct tool_call *call, const cJSON *args)
 
 void hub_waits_service(struct hub *h, bool expire_due)
 {
-    int64_t now = clock_mono_ns() / 1000000;
+    int64_t now = clock_mono_ms();
     struct hub_wait **pp = &h->waits;
     while (*pp) {
         struct hub_wait *w = *pp;

@@ -23,6 +23,11 @@ int64_t clock_mono_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+int64_t clock_mono_ms(void)
+{
+    return clock_mono_ns() / 1000000;
+}
+
 /* The range the 4-digit-year form can show: 0000-01-01T00:00:00.000Z to
  * 9999-12-31T23:59:59.999Z. */
 #define CLOCK_ISO_MIN_MS (-62167219200000LL)

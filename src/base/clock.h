@@ -11,6 +11,8 @@
 int64_t clock_wall_ms(void);
 /* Monotonic nanoseconds from an arbitrary origin, for durations. */
 int64_t clock_mono_ns(void);
+/* The same in milliseconds. */
+int64_t clock_mono_ms(void);
 /* Format ms since epoch as RFC 3339 UTC with milliseconds
  * ("2026-11-24T21:14:31.123Z") into out (at least 25 bytes). Values
  * outside years 0000..9999 are clamped to the nearest end of that range. */

@@ -74,6 +74,7 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
+#include "base/clock.h"
 #include "base/json.h"
 #include "base/log.h"
 #include "base/map.h"
@@ -354,11 +355,18 @@ static void http_counts_free(struct map *m)
     map_deinit(m);
 }
 
-/* Logged at the 1st, 2nd, 4th, 8th… refusal: bounded under a flood. */
+/* Whether the n-th occurrence of something is logged: the 1st, 2nd, 4th,
+ * 8th…, so a flood costs a few lines. */
+static bool http_log_nth(uint64_t n)
+{
+    return (n & (n - 1)) == 0;
+}
+
+/* A refusal, logged as http_log_nth says. */
 static void http_note_rejected(struct http_server *s, const char *why)
 {
     s->stats.rejected++;
-    if ((s->stats.rejected & (s->stats.rejected - 1)) == 0)
+    if (http_log_nth(s->stats.rejected))
         log_warn("http: refused: %s (%zu connections open, %llu refused so far)", why, s->nconns,
                  (unsigned long long)s->stats.rejected);
 }
@@ -373,7 +381,7 @@ static void http_conn_arm(struct http_conn *c, enum http_timer kind, int ms)
         c->timer_kind = HTTP_TIMER_NONE;
         return;
     }
-    struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000};
+    struct timeval tv = clock_timeval_ms(ms);
     event_add(c->timer, &tv);
 }
 
@@ -1281,7 +1289,7 @@ static struct http_conn *http_oldest_silent(const struct http_server *s, const c
 static void http_drop(struct http_server *s, struct http_conn *victim, const char *why)
 {
     s->stats.dropped++;
-    if ((s->stats.dropped & (s->stats.dropped - 1)) == 0)
+    if (http_log_nth(s->stats.dropped))
         log_warn("http: %s: closed the oldest silent connection for a new one (%llu so far)", why,
                  (unsigned long long)s->stats.dropped);
     http_conn_close(victim);

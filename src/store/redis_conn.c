@@ -14,11 +14,6 @@
 #include "base/log.h"
 #include "base/xmalloc.h"
 
-static int64_t redis_conn_mono_ms(void)
-{
-    return clock_mono_ns() / 1000000;
-}
-
 int redis_conn_init(struct redis_conn *c, const struct redis_url *url, const char *ws,
                     char **errmsg)
 {
@@ -56,13 +51,13 @@ void redis_conn_where(const struct redis_conn *c, char *buf, size_t n)
 
 bool redis_conn_may_connect(const struct redis_conn *c)
 {
-    return redis_conn_mono_ms() >= c->retry_at_ms;
+    return clock_mono_ms() >= c->retry_at_ms;
 }
 
 void redis_conn_failed(struct redis_conn *c)
 {
     c->retry_at_ms =
-        redis_conn_mono_ms() + clock_backoff_next(&c->backoff_ms, REDIS_CONN_BACKOFF_MAX_MS);
+        clock_mono_ms() + clock_backoff_next(&c->backoff_ms, REDIS_CONN_BACKOFF_MAX_MS);
 }
 
 void redis_conn_succeeded(struct redis_conn *c)
@@ -81,8 +76,7 @@ bool redis_reply_is_ok(const redisReply *rep)
 redisContext *redis_conn_dial(const char *path, const char *host, int port, char *why,
                               size_t whylen)
 {
-    struct timeval tv = {.tv_sec = REDIS_CONN_CONNECT_TIMEOUT_MS / 1000,
-                         .tv_usec = (REDIS_CONN_CONNECT_TIMEOUT_MS % 1000) * 1000};
+    struct timeval tv = clock_timeval_ms(REDIS_CONN_CONNECT_TIMEOUT_MS);
     redisContext *rc =
         path ? redisConnectUnixWithTimeout(path, tv) : redisConnectWithTimeout(host, port, tv);
     if (!rc || rc->err) {
@@ -90,8 +84,7 @@ redisContext *redis_conn_dial(const char *path, const char *host, int port, char
         redisFree(rc);
         return NULL;
     }
-    struct timeval io = {.tv_sec = REDIS_CONN_TIMEOUT_MS / 1000,
-                         .tv_usec = (REDIS_CONN_TIMEOUT_MS % 1000) * 1000};
+    struct timeval io = clock_timeval_ms(REDIS_CONN_TIMEOUT_MS);
     redisSetTimeout(rc, io);
     return rc;
 }
@@ -245,8 +238,7 @@ void redis_conn_drive(struct redis_conn *c, const bool *done)
 {
     bool expired = false;
     struct event *timer = evtimer_new(c->loop, redis_conn_timeout_cb, &expired);
-    struct timeval tv = {.tv_sec = REDIS_CONN_TIMEOUT_MS / 1000,
-                         .tv_usec = (REDIS_CONN_TIMEOUT_MS % 1000) * 1000};
+    struct timeval tv = clock_timeval_ms(REDIS_CONN_TIMEOUT_MS);
     evtimer_add(timer, &tv);
     while (!*done && !expired && c->ac)
         event_base_loop(c->loop, EVLOOP_ONCE);

@@ -52,16 +52,11 @@ struct redis_ingest {
     struct store_ingest_stats stats;
 };
 
-static int64_t redis_ingest_mono_ms(void)
-{
-    return clock_mono_ns() / 1000000;
-}
-
 /* Log a refused (invalid or reserved) message at warn, at most once per
  * REDIS_INGEST_WARN_EVERY_MS for both kinds together. */
 static void redis_ingest_warn(struct redis_ingest *ri, const char *what, const char *why)
 {
-    int64_t now = redis_ingest_mono_ms();
+    int64_t now = clock_mono_ms();
     if (ri->warned_mono_ms && now - ri->warned_mono_ms < REDIS_INGEST_WARN_EVERY_MS) {
         ri->unwarned++;
         return;

@@ -3,10 +3,7 @@
 
 #include <string.h>
 
-static bool redis_redirect_prefix(const char *s, const char *p)
-{
-    return strncmp(s, p, strlen(p)) == 0;
-}
+#include "base/str.h"
 
 /* A decimal lo..hi spanning exactly [s, end): its value, or -1. */
 static long redis_redirect_number(const char *s, const char *end, long hi)
@@ -50,15 +47,15 @@ enum redis_redirect_kind redis_redirect_parse(const char *err, struct redis_redi
     out->slot = -1;
     if (!err)
         return out->kind;
-    if (redis_redirect_prefix(err, "MOVED ")) {
+    if (str_has_prefix(err, "MOVED ")) {
         out->kind = REDIS_REDIRECT_MOVED;
         redis_redirect_target(err + 6, out);
-    } else if (redis_redirect_prefix(err, "ASK ")) {
+    } else if (str_has_prefix(err, "ASK ")) {
         out->kind = REDIS_REDIRECT_ASK;
         redis_redirect_target(err + 4, out);
-    } else if (redis_redirect_prefix(err, "TRYAGAIN")) {
+    } else if (str_has_prefix(err, "TRYAGAIN")) {
         out->kind = REDIS_REDIRECT_TRYAGAIN;
-    } else if (redis_redirect_prefix(err, "CLUSTERDOWN")) {
+    } else if (str_has_prefix(err, "CLUSTERDOWN")) {
         out->kind = REDIS_REDIRECT_CLUSTERDOWN;
     }
     return out->kind;

@@ -118,11 +118,6 @@ static struct store_redis *store_redis_of(struct store *s)
     return (struct store_redis *)s;
 }
 
-static int64_t store_redis_mono_ms(void)
-{
-    return clock_mono_ns() / 1000000;
-}
-
 static char *store_redis_fmt(const char *fmt, const char *a)
 {
     size_t n = strlen(fmt) + strlen(a) + 1;
@@ -544,7 +539,7 @@ static int store_redis_trim(struct store *s, uint64_t upto)
 static int store_redis_now(struct store *s, int64_t *ms)
 {
     struct store_redis *r = store_redis_of(s);
-    int64_t mono = store_redis_mono_ms();
+    int64_t mono = clock_mono_ms();
     if (r->time_mono_ms == 0 || mono - r->time_mono_ms >= STORE_REDIS_TIME_REFRESH_MS) {
         const char *argv[1] = {"TIME"};
         redisReply *rep = redis_route_command(&r->conn, 1, argv, NULL);
