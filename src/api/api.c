@@ -388,7 +388,6 @@ int api_new(struct event_base *base, const struct api_config *cfg, struct api **
     }
     struct events_sse_config ec = {
         .base = base,
-        .http = a->http,
         .bus = cfg->bus,
         .store = cfg->store,
         .workspace = cfg->workspace,

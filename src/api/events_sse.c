@@ -389,7 +389,7 @@ void events_sse_handle(struct events_sse *e, struct http_request *req,
                                  .retry_ms = e->cfg.retry_ms,
                                  .write_timeout_s = e->cfg.write_timeout_s};
     struct sse_stream_cbs cbs = {.drained = events_sse_drained, .closed = events_sse_client_closed};
-    c->stream = sse_stream_start(e->cfg.http, e->cfg.base, req, &so, &cbs, c);
+    c->stream = sse_stream_start(e->cfg.base, req, &so, &cbs, c);
     log_debug("events: subscriber %llu from %llu (%zu type patterns)", (unsigned long long)c->id,
               (unsigned long long)cursor, filter.n);
     if (cursor > newest) {

@@ -29,7 +29,6 @@
 struct event_base;
 struct http_request;
 struct evkeyvalq;
-struct http_server;
 struct bus;
 struct store;
 struct events_sse;
@@ -37,12 +36,11 @@ struct events_filter;
 
 struct events_sse_config {
     struct event_base *base;
-    struct http_server *http; /* the server the requests come through */
-    struct bus *bus;          /* committed events: ring + live fan-out */
-    struct store *store;      /* history older than the ring */
-    const char *workspace;    /* names the envelope of events read from the store */
-    size_t max_clients;       /* open streams; 503 beyond */
-    size_t max_pending;       /* bytes queued per subscriber before it is cut off */
+    struct bus *bus;       /* committed events: ring + live fan-out */
+    struct store *store;   /* history older than the ring */
+    const char *workspace; /* names the envelope of events read from the store */
+    size_t max_clients;    /* open streams; 503 beyond */
+    size_t max_pending;    /* bytes queued per subscriber before it is cut off */
     int64_t heartbeat_ms;
     int64_t retry_ms;
     int write_timeout_s;

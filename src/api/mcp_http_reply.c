@@ -55,7 +55,7 @@ static void mcp_http_rstream_attach(struct mcp_http_rstream *rs, struct http_req
                                 .heartbeat_ms = cfg->heartbeat_ms,
                                 .retry_ms = retry_ms,
                                 .write_timeout_s = cfg->write_timeout_s};
-    rs->conn = sse_stream_start(cfg->http, cfg->base, req, &o, &mcp_http_rstream_cbs, rs);
+    rs->conn = sse_stream_start(cfg->base, req, &o, &mcp_http_rstream_cbs, rs);
 }
 
 static bool mcp_http_rstream_live(const struct mcp_http_rstream *rs)

@@ -36,6 +36,7 @@
 #include "base/log.h"
 #include "net/lineconn.h"
 #include "rpc/control.h"
+#include "rpc/registry.h"
 #include "rpc/tools.h"
 
 #define HUB_ONESHOT_INPUT_MAX 4096 /* input after the request line is dropped */
@@ -101,7 +102,7 @@ static void hub_oneshot_refuse(struct hub *h, int fd, const char *code, const ch
 
 void hub_oneshot_start(struct hub *h, int fd, const struct control_msg *ctl, bool admin)
 {
-    const struct tool_def *t = tools_find(ctl->u.call.tool);
+    const struct tool_def *t = tool_registry_find(h->registry, ctl->u.call.tool);
     if (!t) {
         hub_oneshot_refuse(h, fd, err_name(-ERR_NOT_FOUND),
                            "tool: no such tool (tools/list names them; docs/tools.md)");

@@ -551,10 +551,12 @@ static int hub_first_line(const char *buf, size_t n, const char *nl, struct cont
         return control_parse_request(buf, (size_t)(nl - buf), ctl, e);
     /* The hub reads a first line in one read of HUB_CTL_MAX bytes. */
     e->err = n >= HUB_CTL_MAX ? -ERR_TOO_LARGE : -ERR_PARSE;
-    snprintf(e->message, sizeof(e->message), "%s",
-             n >= HUB_CTL_MAX ? "a control line takes at most 65536 bytes"
-                              : "a control line must reach the hub whole, newline included, in "
-                                "one write");
+    if (n >= HUB_CTL_MAX)
+        snprintf(e->message, sizeof(e->message), "a control line takes at most %d bytes",
+                 (int)HUB_CTL_MAX);
+    else
+        snprintf(e->message, sizeof(e->message), "%s",
+                 "a control line must reach the hub whole, newline included, in one write");
     return e->err;
 }
 
@@ -578,10 +580,7 @@ static void hub_session_open(struct hub *h, int fd, const struct control_msg *ct
             lineconn_new(h->base, fds[0], fds[1], HUB_MAX_LINE, HUB_MAX_OUT, &hub_conn_cbs, s);
         s->ctl = lineconn_new(h->base, fd, fd, HUB_CTL_MAX, HUB_CTL_MAX * 4, &hub_ctl_cbs, s);
         const struct control_msg ok = {.kind = CONTROL_ATTACHED};
-        char *line = control_build(&ok);
-        if (lineconn_send(s->ctl, line, strlen(line) - 1) != 0)
-            log_warn("session %llu: cannot acknowledge attach", (unsigned long long)s->id);
-        control_line_free(line);
+        hub_session_send_ctl(s, &ok);
         hub_session_resume(s, &ctl->u.attach);
         log_debug("session %llu attached (fd handover)", (unsigned long long)s->id);
         return;

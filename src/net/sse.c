@@ -104,7 +104,6 @@ int sse_parse_id(const char *text, uint64_t *out)
 /* ---- streams ------------------------------------------------------------- */
 
 struct sse_stream {
-    struct http_server *srv;
     struct http_request *req; /* NULL once the server let go of it */
     bool closing;
     struct event *heartbeat_ev; /* persistent timer, or NULL */
@@ -179,12 +178,11 @@ static void sse_stream_heartbeat(evutil_socket_t fd, short what, void *arg)
     (void)sse_stream_send(s, beat, sizeof(beat) - 1); /* failure closes the stream */
 }
 
-struct sse_stream *sse_stream_start(struct http_server *srv, struct event_base *base,
-                                    struct http_request *req, const struct sse_stream_opts *opts,
+struct sse_stream *sse_stream_start(struct event_base *base, struct http_request *req,
+                                    const struct sse_stream_opts *opts,
                                     const struct sse_stream_cbs *cbs, void *arg)
 {
     struct sse_stream *s = xcalloc(1, sizeof(*s));
-    s->srv = srv;
     s->req = req;
     s->opts = *opts;
     s->cbs = *cbs;

@@ -27,7 +27,6 @@
 
 struct event_base;
 struct http_request;
-struct http_server;
 struct sse_stream;
 
 /* ---- encoding (pure) ----------------------------------------------------- */
@@ -62,10 +61,10 @@ struct sse_stream_cbs {
     void (*closed)(void *arg);
 };
 
-/* Take req over as an event stream (req came through srv's router). Sends
- * the response head and the retry line at once. Never NULL. */
-struct sse_stream *sse_stream_start(struct http_server *srv, struct event_base *base,
-                                    struct http_request *req, const struct sse_stream_opts *opts,
+/* Take req over as an event stream. Sends the response head and the
+ * retry line at once. Never NULL. */
+struct sse_stream *sse_stream_start(struct event_base *base, struct http_request *req,
+                                    const struct sse_stream_opts *opts,
                                     const struct sse_stream_cbs *cbs, void *arg);
 /* Queue len bytes (whole frames). 0; -ERR_TOO_LARGE when they would take
  * the queue past max_pending (nothing is queued and the stream is
