@@ -19,8 +19,11 @@
 
 #include <cjson/cJSON.h>
 
+#include "rpc/catalog.h"
 #include "rpc/jsonrpc.h"
 #include "rpc/mcp.h"
+#include "rpc/registry.h"
+#include "rpc/tools.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -116,14 +119,56 @@ static void host_initialized(void *host, struct mcp_session *s)
     mcp_session_log(s, MCP_LOG_INFO, "fuzz", NULL);
 }
 
-static cJSON *host_extra_tools(void *host, struct mcp_session *s)
+/* The host's catalog: the core's tools and another provider's, one with a
+ * schema the engine enforces and one beyond schema_check (passed on).
+ * Built once; read-only afterwards. */
+static const struct tool_def fuzz_other_defs[] = {
+    {.name = "get_guidance",
+     .input_schema = "{\"type\":\"object\",\"additionalProperties\":false,\"properties\":{"
+                     "\"limit\":{\"type\":\"integer\",\"minimum\":1}}}"},
+    {.name = "srv__tool", .input_schema = "{\"type\":\"object\",\"anyOf\":[]}"},
+};
+static const struct tool_def *fuzz_defs[64];
+static size_t fuzz_ndefs;
+
+static const struct tool_def *const *fuzz_list(void *self, size_t *n)
 {
+    (void)self;
+    *n = fuzz_ndefs;
+    return fuzz_defs;
+}
+
+static void fuzz_provider_call(void *self, struct tool_call *call, const struct tool_def *def,
+                               const cJSON *args)
+{
+    (void)self;
+    (void)call;
+    (void)def;
+    (void)args;
+}
+
+static const struct tool_provider_ops fuzz_provider = {
+    .name = "fuzz", .list = fuzz_list, .call = fuzz_provider_call};
+
+static const struct tool_catalog *host_catalog(void *host, struct mcp_session *s)
+{
+    static struct tool_catalog *cat;
     (void)host;
     (void)s;
-    return cJSON_Parse("[{\"name\":\"get_guidance\",\"inputSchema\":{\"type\":\"object\","
-                       "\"additionalProperties\":false,\"properties\":{\"limit\":{\"type\":"
-                       "\"integer\",\"minimum\":1}}}},{\"name\":\"srv__tool\",\"inputSchema\":"
-                       "{\"type\":\"object\",\"anyOf\":[]}},3]");
+    if (!cat) {
+        size_t n;
+        const struct tool_def *all = tools_all(&n);
+        for (size_t i = 0; i < n && fuzz_ndefs < 62; i++)
+            fuzz_defs[fuzz_ndefs++] = &all[i];
+        fuzz_defs[fuzz_ndefs++] = &fuzz_other_defs[0];
+        fuzz_defs[fuzz_ndefs++] = &fuzz_other_defs[1];
+        struct tool_registry *r = tool_registry_new(NULL, NULL);
+        (void)tool_registry_add(r, &fuzz_provider, NULL);
+        cat = tool_catalog_new();
+        tool_catalog_build(cat, r);
+        tool_registry_free(r); /* the catalog borrows the definitions, not r */
+    }
+    return cat;
 }
 
 static const struct mcp_host_ops fuzz_ops = {
@@ -132,7 +177,7 @@ static const struct mcp_host_ops fuzz_ops = {
     .tool_cancel = host_tool_cancel,
     .resource_read = host_resource_read,
     .initialized = host_initialized,
-    .extra_tools = host_extra_tools,
+    .catalog = host_catalog,
 };
 
 static void run_stream(const uint8_t *data, size_t size, size_t cap, size_t step)

@@ -56,6 +56,7 @@ struct events_filter;
 
 struct roots;
 struct tool_registry;
+struct tool_catalog;
 struct tool_def;
 
 struct hub_session {
@@ -110,6 +111,11 @@ struct hub_call_clock {
  * answer whose delivery starts a call) has its own. Lives on the stack of
  * whoever built it: a call that outlives its run (a queued lock request, a
  * parked wait) keeps a copy of what it needs (session id, call id, clock). */
+/* The hub as its tool providers see it (app/tool_host.h). */
+struct tool_host {
+    struct hub *hub;
+};
+
 struct tool_call {
     struct hub *hub;
     struct hub_session *session;
@@ -290,6 +296,8 @@ struct hub {
      * each run by hub_run[i]). register_def, status_def: the core tools
      * the hub adds to (a session's agent, systemHealth). */
     struct tool_registry *registry;
+    struct tool_catalog *catalog;      /* tools/list, serialised (hub_catalog.c) */
+    struct tool_host host;             /* what plugged-in providers are given */
     const struct tool_def **core_defs; /* owned array */
     size_t ncore_defs;
     const struct tool_def *hub_defs[HUB_OWN_TOOLS];
@@ -520,6 +528,17 @@ bool hub_stale_may_answer(const struct hub *h, const struct tool_def *t);
 /* The refusal of a call while the store is away; what names the refused
  * thing ("lock_file"). Caller frees. */
 char *hub_stale_refusal(const struct hub *h, const char *what);
+
+/* hub_catalog.c */
+/* The registry's `changed`: rebuild h->catalog, then tell every
+ * initialised MCP session (notifications/tools/list_changed). */
+void hub_catalog_changed(void *hub);
+/* Plug the providers of tool_host_plug() into h->registry (after the
+ * hub's own) and attach them; detach them and free the catalog. */
+void hub_catalog_plug(struct hub *h);
+void hub_catalog_fini(struct hub *h);
+/* mcp_host_ops.catalog: the hub's catalog. */
+const struct tool_catalog *hub_catalog_of(void *hub, struct mcp_session *m);
 
 /* hub_tools.c */
 /* Plug the core's and the hub's tool providers into h->registry; free

@@ -285,6 +285,7 @@ static const struct mcp_host_ops hub_mcp_ops = {
     .tool_cancel = hub_mcp_tool_cancel,
     .resource_read = hub_mcp_resource_read,
     .initialized = hub_mcp_initialized,
+    .catalog = hub_catalog_of,
 };
 
 void hub_session_send_ctl(struct hub_session *s, const struct control_msg *m)

@@ -25,6 +25,7 @@
 #include "app/hub_internal.h"
 #include "app/options.h"
 #include "app/roots.h"
+#include "app/tool_host.h"
 #include "auth/keys.h"
 #include "base/clock.h"
 #include "base/json.h"
@@ -618,13 +619,13 @@ static void hub_list_servers(struct tool_call *c, const cJSON *args)
     (void)args;
     cJSON *r = cJSON_CreateObject();
     cJSON_AddArrayToObject(r, "servers");
-    hub_reply(c, r, false);
+    tool_call_reply(c, r, false);
 }
 
 static void hub_unified_health(struct tool_call *c, const cJSON *args)
 {
     (void)args;
-    hub_reply(c, hub_health_json(c->hub), false);
+    tool_call_reply(c, hub_health_json(c->hub), false);
 }
 
 static const struct tool_def *const *hub_own_list(void *self, size_t *n)
@@ -700,14 +701,17 @@ void hub_tools_init(struct hub *h)
     }
     h->register_def = tools_find("register_agent");
     h->status_def = tools_find("get_coordination_status");
-    h->registry = tool_registry_new(NULL, NULL);
+    /* Every change of the registry rebuilds the catalog (hub_catalog.c). */
+    h->registry = tool_registry_new(hub_catalog_changed, h);
     if (tool_registry_add(h->registry, &hub_core_provider, h) != 0 ||
         tool_registry_add(h->registry, &hub_own_provider, h) != 0)
         log_error("tool providers: a tool name is served twice");
+    hub_catalog_plug(h);
 }
 
 void hub_tools_fini(struct hub *h)
 {
+    hub_catalog_fini(h);
     tool_registry_free(h->registry);
     h->registry = NULL;
     free(h->core_defs);

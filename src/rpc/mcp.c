@@ -527,6 +527,12 @@ void mcp_session_resource_updated(struct mcp_session *s, const char *uri)
     notify(s, "notifications/resources/updated", p);
 }
 
+void mcp_session_tools_changed(struct mcp_session *s)
+{
+    if (s->initialized)
+        notify(s, "notifications/tools/list_changed", NULL);
+}
+
 bool mcp_session_log_wanted(const struct mcp_session *s, enum mcp_log_level level)
 {
     return s->initialized && level >= s->log_level && level <= MCP_LOG_EMERGENCY;

@@ -11,12 +11,13 @@
  * 2025-03-26): initialize + version negotiation + notifications/initialized,
  * requests before initialize refused (-32600, except ping), ping,
  * notifications/cancelled, logging/setLevel + notifications/message,
- * tools/list (paginated; schemas from tools.h), tools/call (arguments
- * validated against the tool's inputSchema before the host sees them;
- * invalid → CallToolResult isError:true naming the argument; unknown tool →
- * -32602), resources/list, resources/templates/list, resources/read,
- * resources/subscribe, resources/unsubscribe, prompts/list, prompts/get
- * (coordination_protocol), roots/list to a client with the `roots`
+ * tools/list (paginated, from the host's pre-serialised catalog,
+ * rpc/catalog.h), notifications/tools/list_changed when the host says the
+ * catalog changed, tools/call (arguments validated against the tool's
+ * inputSchema before the host sees them; invalid → CallToolResult
+ * isError:true naming the argument; unknown tool → -32602), resources/list,
+ * resources/templates/list, resources/read, resources/subscribe, resources/unsubscribe,
+ * prompts/list, prompts/get (coordination_protocol), roots/list to a client with the `roots`
  * capability (mcp_session_request_roots()), completion is not offered.
  * Unknown methods get
  * -32601; unknown notifications are ignored. A request using an unknown
@@ -31,6 +32,7 @@
 #include <cjson/cJSON.h>
 
 struct mcp_session;
+struct tool_catalog;
 
 /* MCP logging levels (RFC 5424 order). */
 enum mcp_log_level {
@@ -63,15 +65,12 @@ struct mcp_host_ops {
     /* The handshake completed (notifications/initialized received, or the
      * session was created already initialised by mcp_session_resume()). */
     void (*initialized)(void *host, struct mcp_session *s);
-    /* Optional (NULL: none). Tools the host serves besides the built-in
-     * table of tools.h, such as get_guidance or downstream
-     * `<server>__<tool>`: a JSON array of MCP Tool objects (caller owns),
-     * or NULL. tools/list lists them after the built-in tools; a
-     * tools/call naming one reaches tool_call (name borrowed for the
-     * call's duration) with its arguments checked against the Tool's
-     * inputSchema when that schema uses only what rpc/schema_check.h
-     * supports, and otherwise only for being an object. */
-    cJSON *(*extra_tools)(void *host, struct mcp_session *s);
+    /* The tools the session serves: the host's catalog (rpc/catalog.h),
+     * borrowed. tools/list pages are joined from its texts; a tools/call
+     * reaches tool_call only for a tool in it (name borrowed for the
+     * call's duration), with its arguments validated against the tool's
+     * inputSchema. NULL (or a NULL op): no tools. */
+    const struct tool_catalog *(*catalog)(void *host, struct mcp_session *s);
     /* Optional (NULL: roots are never asked for). The client answered
      * roots/list (mcp_session_request_roots()): roots is its array of
      * Root objects ({uri, name?}, borrowed, elements unchecked), or NULL
@@ -110,6 +109,9 @@ void mcp_session_tool_fail(struct mcp_session *s, uint64_t call_id, int code, co
 
 /* Send notifications/resources/updated for uri if the client subscribed. */
 void mcp_session_resource_updated(struct mcp_session *s, const char *uri);
+/* Send notifications/tools/list_changed if the session is initialised:
+ * the host's catalog changed. */
+void mcp_session_tools_changed(struct mcp_session *s);
 /* Send notifications/message if level >= the level set by the client
  * (default threshold before any logging/setLevel: info). */
 void mcp_session_log(struct mcp_session *s, enum mcp_log_level level, const char *logger,

@@ -24,10 +24,9 @@
 #include "base/json.h"
 #include "base/xmalloc.h"
 #include "rpc/jsonrpc.h"
+#include "rpc/catalog.h"
 #include "rpc/mcp_content.h"
 #include "rpc/mcp_internal.h"
-#include "rpc/schema_check.h"
-#include "rpc/tools.h"
 
 #define CURSOR_MAX 64 /* bytes of an encoded cursor we ever issue */
 
@@ -181,68 +180,31 @@ static void method_set_level(struct mcp_session *s, const struct mcp_req *r)
 
 /* ---- tools ---------------------------------------------------------------- */
 
-/* The host's extra tools (ops->extra_tools), keeping only objects with a
- * string name; NULL when there are none. Caller owns. */
-static cJSON *extra_tools_get(struct mcp_session *s)
+/* The host's catalog, or NULL (no tools). */
+static const struct tool_catalog *session_catalog(struct mcp_session *s)
 {
-    cJSON *arr = s->ops->extra_tools ? s->ops->extra_tools(s->host, s) : NULL;
-    if (arr && !cJSON_IsArray(arr)) {
-        cJSON_Delete(arr);
-        return NULL;
-    }
-    cJSON *t = arr ? arr->child : NULL;
-    while (t) {
-        cJSON *next = t->next;
-        if (!cJSON_IsObject(t) || !json_get_str(t, "name", NULL))
-            cJSON_Delete(cJSON_DetachItemViaPointer(arr, t));
-        t = next;
-    }
-    return arr;
+    return s->ops->catalog ? s->ops->catalog(s->host, s) : NULL;
 }
 
-static const cJSON *extra_tool_find(const cJSON *extra, const char *name)
-{
-    const cJSON *t;
-    cJSON_ArrayForEach(t, extra)
-    {
-        if (strcmp(json_get_str(t, "name", ""), name) == 0)
-            return t;
-    }
-    return NULL;
-}
-
+/* A page of the catalog: its texts joined, no JSON built per request. */
 static void method_tools_list(struct mcp_session *s, const struct mcp_req *r)
 {
-    size_t nb, start, end;
-    const struct tool_def *all = tools_all(&nb);
-    cJSON *extra = extra_tools_get(s);
-    size_t total = nb + (size_t)cJSON_GetArraySize(extra);
-    if (!page_bounds(s, r, "tools", total, &start, &end)) {
-        cJSON_Delete(extra);
+    size_t start, end;
+    const struct tool_catalog *cat = session_catalog(s);
+    size_t total = cat ? tool_catalog_count(cat) : 0;
+    if (!page_bounds(s, r, "tools", total, &start, &end))
+        return;
+    if (!cat) {
+        cJSON *res = cJSON_CreateObject();
+        cJSON_AddArrayToObject(res, "tools");
+        mcp__reply_result(s, r, res);
         return;
     }
-    cJSON *res = cJSON_CreateObject();
-    cJSON *arr = cJSON_AddArrayToObject(res, "tools");
-    const cJSON *x = extra ? extra->child : NULL;
-    for (size_t i = nb; x && i < start; i++)
-        x = x->next;
-    for (size_t i = start; i < end; i++) {
-        cJSON *t;
-        if (i < nb) {
-            t = tools_to_json(&all[i]);
-        } else {
-            t = cJSON_Duplicate(x, 1);
-            x = x->next;
-        }
-        if (mcp__legacy(s)) {
-            cJSON_DeleteItemFromObjectCaseSensitive(t, "title");
-            cJSON_DeleteItemFromObjectCaseSensitive(t, "outputSchema");
-        }
-        cJSON_AddItemToArray(arr, t);
-    }
-    cJSON_Delete(extra);
-    page_next(res, "tools", end, total);
-    mcp__reply_result(s, r, res);
+    char *next = end < total ? cursor_encode("tools", end) : NULL;
+    char *page = tool_catalog_page(cat, start, end, mcp__legacy(s), next);
+    free(next);
+    mcp__reply_result(s, r, cJSON_CreateRaw(page));
+    free(page);
 }
 
 /* A CallToolResult reporting a tool error with text. */
@@ -257,38 +219,19 @@ static cJSON *tool_error_result(const char *text)
     return res;
 }
 
-/* Validate args for a host-provided Tool: against its inputSchema when the
- * validator supports every keyword in it, else accepted as is. */
-static bool extra_tool_validate(const cJSON *tool, const cJSON *args, char **msg)
-{
-    const cJSON *schema = cJSON_GetObjectItemCaseSensitive(tool, "inputSchema");
-    char *why = NULL;
-    *msg = NULL;
-    if (!schema_check_supported(schema, &why)) {
-        free(why);
-        return true;
-    }
-    return schema_check_args(schema, args, msg);
-}
-
 static void method_tools_call(struct mcp_session *s, const struct mcp_req *r)
 {
-    cJSON *extra = NULL;
-    const cJSON *xt = NULL;
     const char *name = json_get_str(r->params, "name", NULL);
     if (!name) {
         mcp__reply_error(s, r, JSONRPC_INVALID_PARAMS,
                          "Invalid params: tools/call needs a string 'name'", NULL);
         return;
     }
-    const struct tool_def *t = tools_find(name);
+    const struct tool_catalog *cat = session_catalog(s);
+    const struct tool_def *t = cat ? tool_catalog_find(cat, name) : NULL;
     if (!t) {
-        extra = extra_tools_get(s);
-        xt = extra_tool_find(extra, name);
-        if (!xt) {
-            mcp__reply_error_name(s, r, JSONRPC_INVALID_PARAMS, "Unknown tool: ", name);
-            goto out;
-        }
+        mcp__reply_error_name(s, r, JSONRPC_INVALID_PARAMS, "Unknown tool: ", name);
+        return;
     }
     const cJSON *args = cJSON_GetObjectItemCaseSensitive(r->params, "arguments");
     if (cJSON_IsNull(args))
@@ -296,22 +239,20 @@ static void method_tools_call(struct mcp_session *s, const struct mcp_req *r)
     if (args && !cJSON_IsObject(args)) {
         mcp__reply_error(s, r, JSONRPC_INVALID_PARAMS,
                          "Invalid params: 'arguments' must be an object", NULL);
-        goto out;
+        return;
     }
     if (mcp__call_id_in_use(s, r->id)) {
         mcp__reply_error(s, r, JSONRPC_INVALID_REQUEST,
                          "Invalid Request: id is already used by a call in progress", NULL);
-        goto out;
+        return;
     }
     char *msg = NULL;
-    if (t ? !tools_validate_args(t, args, &msg) : !extra_tool_validate(xt, args, &msg)) {
+    if (!tool_catalog_validate(cat, t, args, &msg)) {
         mcp__reply_result(s, r, tool_error_result(msg));
         free(msg);
-        goto out;
+        return;
     }
-    mcp__call_dispatch(s, mcp__call_start(s, r), t ? t->name : name, args);
-out:
-    cJSON_Delete(extra);
+    mcp__call_dispatch(s, mcp__call_start(s, r), t->name, args);
 }
 
 /* ---- resources ------------------------------------------------------------ */

@@ -16,7 +16,9 @@
 
 #include "base/err.h"
 #include "rpc/jsonrpc.h"
+#include "rpc/catalog.h"
 #include "rpc/mcp.h"
+#include "rpc/registry.h"
 #include "rpc/tools.h"
 
 /* ---- official schema validation ----------------------------------------- */
@@ -226,7 +228,13 @@ struct fake_host {
     int ncancelled;
     int initialized;
     bool complete_inline; /* answer tool calls from inside tool_call */
-    const char *extra;    /* JSON text returned by extra_tools, or NULL */
+    /* The host's tools as a hub serves them: a registry with the core's
+     * provider (tools.h's table) and maybe another, and the catalog built
+     * from it on every change (then sessions are told, as a hub does). */
+    struct tool_registry *registry;
+    struct tool_catalog *catalog;
+    const struct tool_def *core_defs[64];
+    size_t ncore;
     bool want_roots;      /* ask for roots once initialised */
     int roots_listed;     /* roots_listed calls */
     int roots_requested;  /* roots_requested calls */
@@ -311,11 +319,39 @@ static void fake_roots_requested(void *host, struct mcp_session *s)
     h->roots_requested++;
 }
 
-static cJSON *fake_extra_tools(void *host, struct mcp_session *s)
+static const struct tool_catalog *fake_catalog(void *host, struct mcp_session *s)
 {
     struct fake_host *h = host;
     (void)s;
-    return h->extra ? cJSON_Parse(h->extra) : NULL;
+    return h->catalog;
+}
+
+static const struct tool_def *const *fake_core_list(void *self, size_t *n)
+{
+    struct fake_host *h = self;
+    *n = h->ncore;
+    return h->core_defs;
+}
+
+static void fake_provider_call(void *self, struct tool_call *call, const struct tool_def *def,
+                               const cJSON *args)
+{
+    (void)self;
+    (void)call;
+    (void)def;
+    (void)args;
+    fail_msg("the engine calls its host's tool_call, never a provider");
+}
+
+static const struct tool_provider_ops fake_core_provider = {
+    .name = "core", .list = fake_core_list, .call = fake_provider_call};
+
+static void fake_catalog_changed(void *arg)
+{
+    struct fake_host *h = arg;
+    tool_catalog_build(h->catalog, h->registry);
+    if (h->s)
+        mcp_session_tools_changed(h->s);
 }
 
 static const struct mcp_host_ops fake_ops = {
@@ -324,7 +360,7 @@ static const struct mcp_host_ops fake_ops = {
     .tool_cancel = fake_tool_cancel,
     .resource_read = fake_resource_read,
     .initialized = fake_initialized,
-    .extra_tools = fake_extra_tools,
+    .catalog = fake_catalog,
     .roots_listed = fake_roots_listed,
     .roots_requested = fake_roots_requested,
 };
@@ -336,12 +372,23 @@ static void host_init(struct fake_host *h)
     memset(h, 0, sizeof(*h));
     h->sent = cJSON_CreateArray();
     h->raw = cJSON_CreateArray();
+    size_t n;
+    const struct tool_def *all = tools_all(&n);
+    assert_true(n <= sizeof(h->core_defs) / sizeof(h->core_defs[0]));
+    for (size_t i = 0; i < n; i++)
+        h->core_defs[h->ncore++] = &all[i];
+    h->catalog = tool_catalog_new();
+    h->registry = tool_registry_new(fake_catalog_changed, h);
+    assert_int_equal(tool_registry_add(h->registry, &fake_core_provider, h), 0);
     h->s = mcp_session_new(&fake_ops, h, &info);
 }
 
 static void host_deinit(struct fake_host *h)
 {
     mcp_session_free(h->s);
+    h->s = NULL;
+    tool_registry_free(h->registry);
+    tool_catalog_free(h->catalog);
     cJSON_Delete(h->roots);
     cJSON_Delete(h->sent);
     cJSON_Delete(h->raw);
@@ -1093,27 +1140,72 @@ static void test_mcp__progress(void **state)
     host_deinit(&h); /* frees the calls still in flight */
 }
 
-static const char extra_json[] =
-    "[{\"name\":\"get_guidance\",\"title\":\"Get guidance\",\"description\":\"d\","
-    "\"inputSchema\":{\"type\":\"object\",\"additionalProperties\":false,\"properties\":{"
-    "\"limit\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":100}}},"
-    "\"outputSchema\":{\"type\":\"object\",\"properties\":{\"messages\":{\"type\":"
-    "\"array\"}}}},"
-    "7,"
-    "{\"name\":\"github__search\",\"description\":\"proxied\",\"inputSchema\":{\"type\":"
-    "\"object\",\"properties\":{\"q\":{\"type\":\"string\",\"format\":\"regex\"}},"
-    "\"required\":[\"q\"]}},"
-    "{\"noname\":true}]";
+/* Another provider's tools, as a hub serves them beside the core's: its
+ * own schema enforced by the engine, a schema beyond schema_check (a
+ * proxied tool's) passed on with only object-ness checked. */
+static const struct tool_def other_guidance = {
+    .name = "get_guidance",
+    .title = "Get guidance",
+    .description = "d",
+    .input_schema = "{\"type\":\"object\",\"additionalProperties\":false,\"properties\":{"
+                    "\"limit\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":100}}}",
+    .output_schema = "{\"type\":\"object\",\"properties\":{\"messages\":{\"type\":\"array\"}}}",
+    .read_only = true,
+};
+static const struct tool_def other_search = {
+    .name = "github__search",
+    .description = "proxied",
+    .input_schema = "{\"type\":\"object\",\"properties\":{\"q\":{\"type\":\"string\","
+                    "\"format\":\"regex\"}},\"required\":[\"q\"]}",
+};
+static const struct tool_def other_clash = {
+    .name = "lock_file", .description = "not the core's", .input_schema = "{\"type\":\"object\"}"};
 
-static void test_mcp__host_extra_tools(void **state)
+struct other_provider {
+    const struct tool_def *defs[3];
+    size_t n;
+};
+
+static const struct tool_def *const *other_list(void *self, size_t *n)
+{
+    struct other_provider *p = self;
+    *n = p->n;
+    return p->defs;
+}
+
+static const struct tool_provider_ops other_ops = {
+    .name = "other", .list = other_list, .call = fake_provider_call};
+
+static bool sent_list_changed(const struct fake_host *h, const char *version)
+{
+    for (int i = 0; i < nsent(h); i++) {
+        const cJSON *m = sent(h, i);
+        const cJSON *method = get(m, "method");
+        if (cJSON_IsString(method) &&
+            strcmp(method->valuestring, "notifications/tools/list_changed") == 0) {
+            assert_schema(version, "ToolListChangedNotification", m);
+            return true;
+        }
+    }
+    return false;
+}
+
+static void test_mcp__other_provider_tools(void **state)
 {
     (void)state;
     struct fake_host h;
     open_session(&h, "2025-11-25");
-    h.extra = extra_json;
+    struct other_provider other = {.defs = {&other_guidance, &other_search}, .n = 2};
+    assert_int_equal(tool_registry_add(h.registry, &other_ops, &other), 0);
+    assert_true(sent_list_changed(&h, "2025-11-25")); /* the catalog changed: told */
+    /* A tool that clashes with the core's is dropped when the list is
+     * read again: the core's keeps its name. */
+    other.defs[2] = &other_clash;
+    other.n = 3;
+    tool_registry_changed(h.registry, &other);
     size_t nb;
     tools_all(&nb);
-    mcp_session_set_page_size(h.s, nb + 1); /* the second page starts inside the extras */
+    mcp_session_set_page_size(h.s, nb + 1); /* the second page starts inside the other's */
     in(&h, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\"}");
     const cJSON *r = expect_result(&h, "2025-11-25", "ListToolsResult");
     assert_int_equal(cJSON_GetArraySize(get(r, "tools")), (int)nb + 1);
@@ -1125,7 +1217,7 @@ static void test_mcp__host_extra_tools(void **state)
        "\"%s\"}}",
        cursor);
     r = expect_result(&h, "2025-11-25", "ListToolsResult");
-    assert_int_equal(cJSON_GetArraySize(get(r, "tools")), 1); /* invalid entries dropped */
+    assert_int_equal(cJSON_GetArraySize(get(r, "tools")), 1); /* the clash dropped */
     assert_string_equal(str(r, "tools.0.name"), "github__search");
     assert_null(get(r, "nextCursor"));
 
@@ -1152,17 +1244,42 @@ static void test_mcp__host_extra_tools(void **state)
     in(&h, "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/call\",\"params\":{\"name\":"
            "\"github__nope\"}}");
     expect_error(&h, "2025-11-25", -32602, "Unknown tool: github__nope", "7");
+
+    /* The provider drops a tool: the session is told, the list no longer
+     * has it and a call to it is an unknown tool, nothing reaching the
+     * host. */
+    clear(&h);
+    other.n = 1;
+    tool_registry_changed(h.registry, &other);
+    assert_true(sent_list_changed(&h, "2025-11-25"));
+    in(&h, "{\"jsonrpc\":\"2.0\",\"id\":8,\"method\":\"tools/call\",\"params\":{\"name\":"
+           "\"github__search\",\"arguments\":{\"q\":\"x\"}}}");
+    expect_error(&h, "2025-11-25", -32602, "Unknown tool: github__search", "8");
+    assert_int_equal(h.ncalls, 2);
+    in(&h, "{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"tools/list\"}");
+    r = expect_result(&h, "2025-11-25", "ListToolsResult");
+    assert_int_equal(cJSON_GetArraySize(get(r, "tools")), (int)nb + 1);
+    assert_null(get(r, "nextCursor"));
     host_deinit(&h);
 
-    /* 2025-03-26 sessions get host tools without title and outputSchema. */
+    /* 2025-03-26 sessions get the other's tools without title and
+     * outputSchema. */
     open_session(&h, "2025-03-26");
-    h.extra = extra_json;
+    other.n = 2;
+    assert_int_equal(tool_registry_add(h.registry, &other_ops, &other), 0);
     in(&h, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\"}");
     r = expect_result(&h, "2025-03-26", "ListToolsResult");
     const cJSON *g = cJSON_GetArrayItem(get(r, "tools"), (int)nb);
     assert_string_equal(str(g, "name"), "get_guidance");
     assert_null(get(g, "title"));
     assert_null(get(g, "outputSchema"));
+    host_deinit(&h);
+
+    /* A session not initialised yet is not told (nothing before the
+     * initialize answer). */
+    host_init(&h);
+    assert_int_equal(tool_registry_add(h.registry, &other_ops, &other), 0);
+    assert_int_equal(nsent(&h), 0);
     host_deinit(&h);
 }
 
@@ -1608,7 +1725,7 @@ int main(void)
         cmocka_unit_test(test_mcp__tools_list_paginates),
         cmocka_unit_test(test_mcp__tools_call_validation_error),
         cmocka_unit_test(test_mcp__tools_call_dispatch_and_done),
-        cmocka_unit_test(test_mcp__host_extra_tools),
+        cmocka_unit_test(test_mcp__other_provider_tools),
         cmocka_unit_test(test_mcp__cancellation),
         cmocka_unit_test(test_mcp__progress),
         cmocka_unit_test(test_mcp__resources),
