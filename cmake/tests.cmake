@@ -79,6 +79,12 @@ foreach(src ${load_tests})
   set_tests_properties(load.${name} PROPERTIES TIMEOUT 300 LABELS load)
 endforeach()
 
+# The coordhub executable with a test-only tool provider plugged in
+# (tests/provider/testprov.c): for the tests of tools that come and go at
+# run time. Never installed; the product binary has none of it.
+add_executable(coordhub_testprov ${PROJECT_SOURCE_DIR}/tests/provider/testprov.c)
+target_link_libraries(coordhub_testprov PRIVATE ch_app)
+
 # End-to-end tests with the official MCP TypeScript SDK (node).
 if(EXISTS ${PROJECT_SOURCE_DIR}/tests/e2e/package.json)
   file(GLOB e2e_tests CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/tests/e2e/*.test.mjs)
@@ -86,6 +92,6 @@ if(EXISTS ${PROJECT_SOURCE_DIR}/tests/e2e/package.json)
     get_filename_component(name ${src} NAME_WE)
     add_test(NAME e2e.${name} COMMAND node --test ${src})
     set_tests_properties(e2e.${name} PROPERTIES TIMEOUT 300 LABELS e2e
-      ENVIRONMENT "COORDHUB_BIN=$<TARGET_FILE:coordhub>")
+      ENVIRONMENT "COORDHUB_BIN=$<TARGET_FILE:coordhub>;COORDHUB_TESTPROV_BIN=$<TARGET_FILE:coordhub_testprov>")
   endforeach()
 endif()
