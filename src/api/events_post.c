@@ -29,6 +29,7 @@
 #include "core/event.h"
 #include "core/workspace.h"
 #include "net/http.h"
+#include "rpc/tools.h"
 
 #define EVENTS_POST_MAX_BATCH 100
 
@@ -154,7 +155,7 @@ void rest_handle_events_post(struct rest *r, struct http_request *req, const str
     for (int i = 0; i < n; i++)
         items[i] = batch ? cJSON_DetachItemFromArray(body, 0) : body;
     for (int i = 0; i < n; i++)
-        rest_req_call(rr, "publish_event", items[i], events_post_done);
+        rest_req_call(rr, TOOL_PUBLISH_EVENT, items[i], events_post_done);
     if (batch)
         cJSON_Delete(body);
 }

@@ -9,6 +9,8 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "rpc/tools.h"
+
 static const double metrics_bounds_latency[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
                                                 0.01,   0.025,   0.05,   0.1,   0.25,   0.5,
                                                 1,      2.5,     5,      10};
@@ -172,7 +174,7 @@ static int metrics_cache(struct buf *out, const char *name, const char *help, bo
     if (!rc)
         rc = metrics_labelled(out, name, "reader", "events", hits ? sse->hits : sse->misses);
     if (!rc)
-        rc = metrics_labelled(out, name, "reader", "wait_for_events",
+        rc = metrics_labelled(out, name, "reader", TOOL_WAIT_FOR_EVENTS,
                               hits ? wait->hits : wait->misses);
     return rc;
 }
@@ -255,7 +257,7 @@ static int metrics_reserved(struct buf *out, const struct metrics_hub *hub,
         const char *way;
         uint64_t n;
     } rows[] = {
-        {"publish_event", hub->publish_reserved_total},
+        {TOOL_PUBLISH_EVENT, hub->publish_reserved_total},
         {"post_events", face->events_post_reserved_total},
         {"redis", hub->foreign.reserved},
     };

@@ -246,30 +246,30 @@ static const struct rest_alias rest_fencing = {"fencingToken", "token"};
 /* First match wins: "locks/renew" (POST) is listed before "locks/{file*}"
  * (GET), so a GET of locks/renew checks a file of that name. */
 static const struct rest_endpoint rest_endpoints[] = {
-    {"agents", REST_GET, 0, "list_agents", NULL},
-    {"agents", REST_POST, REST_BODY | REST_CREATED | REST_ACTS, "register_agent", NULL},
-    {"agents/{agentId}/status", REST_PUT | REST_POST, REST_BODY | REST_ACTS, "set_agent_status",
+    {"agents", REST_GET, 0, TOOL_LIST_AGENTS, NULL},
+    {"agents", REST_POST, REST_BODY | REST_CREATED | REST_ACTS, TOOL_REGISTER_AGENT, NULL},
+    {"agents/{agentId}/status", REST_PUT | REST_POST, REST_BODY | REST_ACTS, TOOL_SET_AGENT_STATUS,
      NULL},
-    {"agents/{agentId}", REST_DELETE, REST_ADMIN, "remove_agent", NULL},
-    {"locks", REST_GET, 0, "list_locked_files", NULL},
-    {"locks", REST_POST, REST_BODY | REST_CREATED | REST_ACTS, "lock_file", NULL},
-    {"locks", REST_DELETE, REST_ACTS, "unlock_file", NULL},
-    {"locks/renew", REST_POST, REST_BODY | REST_ACTS, "renew_locks", NULL},
-    {"locks/{file*}", REST_GET, 0, "check_lock", &rest_fencing},
-    {"conflicts", REST_GET, 0, "detect_conflicts", NULL},
-    {"tasks", REST_GET, 0, "list_tasks", NULL},
-    {"tasks", REST_POST, REST_BODY | REST_CREATED, "create_task", NULL},
-    {"tasks/available", REST_GET, 0, "find_available_tasks", NULL},
-    {"tasks/{taskId}/claim", REST_POST, REST_BODY | REST_ACTS, "claim_task", NULL},
-    {"tasks/{taskId}/complete", REST_POST, REST_BODY | REST_ACTS, "complete_task", NULL},
-    {"tasks/{taskId}/release", REST_POST, REST_BODY | REST_ACTS, "release_task", NULL},
-    {"tasks/{taskId}/cancel", REST_POST, REST_BODY, "cancel_task", NULL},
-    {"tasks/{taskId}/reopen", REST_POST, REST_BODY, "reopen_task", NULL},
-    {"tasks/{taskId}/update", REST_POST, REST_BODY, "update_task", NULL},
-    {"tasks/{taskId}", REST_PATCH, REST_BODY, "update_task", NULL},
-    {"servers", REST_GET, 0, "list_servers", NULL},
-    {"health", REST_GET, 0, "get_unified_health", NULL},
-    {"events", REST_GET, REST_NO_WAIT, "wait_for_events", NULL},
+    {"agents/{agentId}", REST_DELETE, REST_ADMIN, TOOL_REMOVE_AGENT, NULL},
+    {"locks", REST_GET, 0, TOOL_LIST_LOCKED_FILES, NULL},
+    {"locks", REST_POST, REST_BODY | REST_CREATED | REST_ACTS, TOOL_LOCK_FILE, NULL},
+    {"locks", REST_DELETE, REST_ACTS, TOOL_UNLOCK_FILE, NULL},
+    {"locks/renew", REST_POST, REST_BODY | REST_ACTS, TOOL_RENEW_LOCKS, NULL},
+    {"locks/{file*}", REST_GET, 0, TOOL_CHECK_LOCK, &rest_fencing},
+    {"conflicts", REST_GET, 0, TOOL_DETECT_CONFLICTS, NULL},
+    {"tasks", REST_GET, 0, TOOL_LIST_TASKS, NULL},
+    {"tasks", REST_POST, REST_BODY | REST_CREATED, TOOL_CREATE_TASK, NULL},
+    {"tasks/available", REST_GET, 0, TOOL_FIND_AVAILABLE_TASKS, NULL},
+    {"tasks/{taskId}/claim", REST_POST, REST_BODY | REST_ACTS, TOOL_CLAIM_TASK, NULL},
+    {"tasks/{taskId}/complete", REST_POST, REST_BODY | REST_ACTS, TOOL_COMPLETE_TASK, NULL},
+    {"tasks/{taskId}/release", REST_POST, REST_BODY | REST_ACTS, TOOL_RELEASE_TASK, NULL},
+    {"tasks/{taskId}/cancel", REST_POST, REST_BODY, TOOL_CANCEL_TASK, NULL},
+    {"tasks/{taskId}/reopen", REST_POST, REST_BODY, TOOL_REOPEN_TASK, NULL},
+    {"tasks/{taskId}/update", REST_POST, REST_BODY, TOOL_UPDATE_TASK, NULL},
+    {"tasks/{taskId}", REST_PATCH, REST_BODY, TOOL_UPDATE_TASK, NULL},
+    {"servers", REST_GET, 0, TOOL_LIST_SERVERS, NULL},
+    {"health", REST_GET, 0, TOOL_GET_UNIFIED_HEALTH, NULL},
+    {"events", REST_GET, REST_NO_WAIT, TOOL_WAIT_FOR_EVENTS, NULL},
 };
 
 /* The tool's answer: the body, a mapped error or a 409 refusal. */
@@ -351,7 +351,7 @@ static void rest_call(struct rest *r, struct http_request *req, const struct res
     }
     struct rest_req *rr = rest_req_new(r, req, key, NULL);
     rr->ok_status = e->flags & REST_CREATED ? 201 : 200;
-    rr->allow = key && strcmp(e->tool, "wait_for_events") == 0 ? &key->subscribe : NULL;
+    rr->allow = key && strcmp(e->tool, TOOL_WAIT_FOR_EVENTS) == 0 ? &key->subscribe : NULL;
     rest_req_call(rr, e->tool, args, rest_tool_done);
 }
 
@@ -434,7 +434,7 @@ static bool rest_allowed(struct http_request *req, const struct rest_endpoint *e
     enum keys_access need = t && t->read_only ? KEYS_ACCESS_READ : KEYS_ACCESS_WRITE;
     const char *what =
         need == KEYS_ACCESS_READ ? "reading through /api/v1" : "changing state through /api/v1";
-    if (args && strcmp(e->tool, "unlock_file") == 0 &&
+    if (args && strcmp(e->tool, TOOL_UNLOCK_FILE) == 0 &&
         cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(args, "force"))) {
         need = KEYS_ACCESS_ADMIN;
         what = "a forced unlock";
@@ -448,7 +448,7 @@ static bool rest_allowed(struct http_request *req, const struct rest_endpoint *e
                                     keys_access_name(need), keys_access_name(key->access)));
         return false;
     }
-    if (strcmp(e->tool, "wait_for_events") == 0 && key->subscribe.n == 0) {
+    if (strcmp(e->tool, TOOL_WAIT_FOR_EVENTS) == 0 && key->subscribe.n == 0) {
         rest_forbid(req, xstrdup("GET /api/v1/events needs canSubscribe patterns; this API key "
                                  "has none"));
         return false;

@@ -32,6 +32,7 @@
 #include "base/xmalloc.h"
 #include "core/events_filter.h"
 #include "rpc/control.h"
+#include "rpc/tools.h"
 
 #ifndef COORDHUB_VERSION
 #define COORDHUB_VERSION "0.0.0"
@@ -398,7 +399,7 @@ static int cli_status(struct options *o, int argc, char **argv)
     (void)argv;
     if (argc)
         return cli_fail(o, CLI_USAGE, "status takes no arguments (try 'coordhub status --help')");
-    return cli_query(o, "get_coordination_status", NULL, cli_status_table);
+    return cli_query(o, TOOL_GET_COORDINATION_STATUS, NULL, cli_status_table);
 }
 
 static void cli_agents_table(const struct options *o, const cJSON *res)
@@ -429,7 +430,7 @@ static int cli_agents(struct options *o, int argc, char **argv)
         return CLI_FAIL;
     }
     cJSON *res = NULL;
-    int code = cli_call(c, o, "list_agents", args, &res);
+    int code = cli_call(c, o, TOOL_LIST_AGENTS, args, &res);
     /* Without --all (or --status) offline agents are left out, in the
      * table and in --json alike; pruned ones are gone altogether. */
     cJSON *arr = cJSON_GetObjectItemCaseSensitive(res, "agents");
@@ -459,7 +460,7 @@ static int cli_agent_cmd(struct options *o, int argc, char **argv)
         return cli_fail(o, CLI_USAGE, "agent takes remove ID (try 'coordhub agent --help')");
     cJSON *args = cJSON_CreateObject();
     cJSON_AddStringToObject(args, "agentId", argv[1]);
-    return cli_query(o, "remove_agent", args, cli_agent_removed_human);
+    return cli_query(o, TOOL_REMOVE_AGENT, args, cli_agent_removed_human);
 }
 
 static void cli_locks_table(const struct options *o, const cJSON *res)
@@ -484,7 +485,7 @@ static int cli_locks(struct options *o, int argc, char **argv)
     cJSON *args = cJSON_CreateObject();
     if (o->agent)
         cJSON_AddStringToObject(args, "agentId", o->agent);
-    return cli_query(o, "list_locked_files", args, cli_locks_table);
+    return cli_query(o, TOOL_LIST_LOCKED_FILES, args, cli_locks_table);
 }
 
 /* A FILE that names a directory (ends in '/', or is one on disk) would
@@ -564,7 +565,7 @@ static int cli_lock(struct options *o, int argc, char **argv)
         return CLI_FAIL;
     }
     cJSON *res = NULL;
-    code = cli_call(c, o, "lock_file", args, &res);
+    code = cli_call(c, o, TOOL_LOCK_FILE, args, &res);
     cli_show(o, code, res, cli_lock_human);
     cJSON_Delete(res);
     client_close(c);
@@ -606,7 +607,7 @@ static int cli_unlock(struct options *o, int argc, char **argv)
         return CLI_FAIL;
     }
     cJSON *res = NULL;
-    code = cli_call(c, o, "unlock_file", args, &res);
+    code = cli_call(c, o, TOOL_UNLOCK_FILE, args, &res);
     cli_show(o, code, res, cli_unlock_human);
     cJSON_Delete(res);
     client_close(c);
@@ -640,7 +641,7 @@ static int cli_tasks(struct options *o, int argc, char **argv)
     cJSON *args = cJSON_CreateObject();
     if (o->status)
         cJSON_AddStringToObject(args, "status", o->status);
-    return cli_query(o, "list_tasks", args, cli_tasks_table);
+    return cli_query(o, TOOL_LIST_TASKS, args, cli_tasks_table);
 }
 
 /* --files (and, with patterns, --patterns) resolved into args. */
@@ -682,13 +683,13 @@ struct cli_task_sub {
 };
 
 static const struct cli_task_sub cli_task_subs[] = {
-    {"add", "create_task", "title", CLI_ACTS_OWNER},
-    {"claim", "claim_task", "taskId", CLI_ACTS_AGENT},
-    {"done", "complete_task", "taskId", CLI_ACTS_AGENT},
-    {"release", "release_task", "taskId", CLI_ACTS_AGENT},
-    {"cancel", "cancel_task", "taskId", CLI_ACTS_AGENT_IF_GIVEN},
-    {"reopen", "reopen_task", "taskId", CLI_ACTS_AGENT_IF_GIVEN},
-    {"update", "update_task", "taskId", CLI_ACTS_AGENT_IF_GIVEN},
+    {"add", TOOL_CREATE_TASK, "title", CLI_ACTS_OWNER},
+    {"claim", TOOL_CLAIM_TASK, "taskId", CLI_ACTS_AGENT},
+    {"done", TOOL_COMPLETE_TASK, "taskId", CLI_ACTS_AGENT},
+    {"release", TOOL_RELEASE_TASK, "taskId", CLI_ACTS_AGENT},
+    {"cancel", TOOL_CANCEL_TASK, "taskId", CLI_ACTS_AGENT_IF_GIVEN},
+    {"reopen", TOOL_REOPEN_TASK, "taskId", CLI_ACTS_AGENT_IF_GIVEN},
+    {"update", TOOL_UPDATE_TASK, "taskId", CLI_ACTS_AGENT_IF_GIVEN},
 };
 
 static int cli_task(struct options *o, int argc, char **argv)
@@ -824,7 +825,7 @@ static int cli_events(struct options *o, int argc, char **argv)
         cJSON_AddNumberToObject(args, "limit", 1000);
         cJSON_AddNumberToObject(args, "timeoutMs", o->follow ? 30000 : 0);
         cJSON *res = NULL;
-        code = cli_call(c, o, "wait_for_events", args, &res);
+        code = cli_call(c, o, TOOL_WAIT_FOR_EVENTS, args, &res);
         if (!res)
             break;
         const cJSON *ev;

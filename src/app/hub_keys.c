@@ -38,6 +38,7 @@
 #include "base/log.h"
 #include "base/str.h"
 #include "base/xmalloc.h"
+#include "rpc/registry.h"
 #include "rpc/tools.h"
 
 int hub_keys_open(struct hub *h)
@@ -173,6 +174,11 @@ char *hub_keys_tool_refusal(const struct hub_session *s, const char *name, const
     const struct keys_key *k = s->key;
     if (!k)
         return NULL;
-    const struct tool_def *t = tools_find(name);
-    return keys_key_tool_refusal(k, name, t && t->read_only, json_get_str(args, "type", ""));
+    const struct tool_def *t = tool_registry_find(s->hub->registry, name);
+    unsigned what = t && t->read_only ? KEYS_TOOL_READ_ONLY : 0;
+    if (t && t->core_op == WORKSPACE_OP_PUBLISH_EVENT)
+        what |= KEYS_TOOL_PUBLISHES;
+    if (t && strcmp(t->name, TOOL_WAIT_FOR_EVENTS) == 0)
+        what |= KEYS_TOOL_READS_EVENTS;
+    return keys_key_tool_refusal(k, name, what, json_get_str(args, "type", ""));
 }

@@ -172,7 +172,8 @@ static int hub_outage_emit(struct hub *h, const char *type, cJSON *data, int64_t
     cJSON_AddItemToObject(args, "data", data);
     cJSON *result = NULL;
     char *errmsg = NULL;
-    int rc = workspace_exec(h->ws, &c, "publish_event", args, now, &h->pending, &result, &errmsg);
+    int rc = workspace_exec(h->ws, &c, WORKSPACE_OP_PUBLISH_EVENT, args, now, &h->pending, &result,
+                            &errmsg);
     if (rc)
         log_error("cannot record %s: %s", type, errmsg ? errmsg : coordhub_strerror(rc));
     cJSON_Delete(result);

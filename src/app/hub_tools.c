@@ -121,8 +121,8 @@ static int hub_register(struct tool_call *call, cJSON *args, cJSON **result, cha
     }
     struct workspace_caller c;
     hub_caller(call, args, &c);
-    int rc =
-        workspace_exec(h->ws, &c, "register_agent", args, hub_now(h), &h->pending, result, errmsg);
+    int rc = workspace_exec(h->ws, &c, WORKSPACE_OP_REGISTER_AGENT, args, hub_now(h), &h->pending,
+                            result, errmsg);
     if (rc == 0 && !s->oneshot) {
         const char *id = json_get_str(*result, "agentId", NULL);
         if (id && (!s->agent_id || strcmp(id, s->agent_id) != 0)) {
@@ -166,7 +166,7 @@ static void hub_exec_core(struct tool_call *call, const struct tool_def *td, con
      * (CLI, HTTP) acting for an agentId the workspace does not know, or an
      * HTTP key acting as one, that agent. Both events join the same group commit, agent:registered
      * first; once registered, the call cannot fail on its arguments. */
-    rc = workspace_exec(h->ws, &c, name, a, hub_now(h), &h->pending, &result, &errmsg);
+    rc = workspace_exec(h->ws, &c, td->core_op, a, hub_now(h), &h->pending, &result, &errmsg);
     bool own = !s->oneshot && !s->agent_id && !acts_for_other;
     bool named = s->oneshot && (s->admin || s->acts_as_named) && acts_for_other;
     if (rc == -ERR_STATE && td->needs_agent && (own || named) && h->store_stale) {
@@ -197,7 +197,7 @@ static void hub_exec_core(struct tool_call *call, const struct tool_def *td, con
         if (rc)
             goto done;
         hub_caller(call, a, &c);
-        rc = workspace_exec(h->ws, &c, name, a, hub_now(h), &h->pending, &result, &errmsg);
+        rc = workspace_exec(h->ws, &c, td->core_op, a, hub_now(h), &h->pending, &result, &errmsg);
     }
     if (rc == 0 && td == h->status_def) {
         cJSON_DeleteItemFromObjectCaseSensitive(result, "systemHealth");
@@ -680,9 +680,9 @@ void hub_tools_init(struct hub *h)
         const char *name;
         void (*run)(struct tool_call *c, const cJSON *args);
     } own[] = {
-        {"list_servers", hub_list_servers},
-        {"get_unified_health", hub_unified_health},
-        {"wait_for_events", hub_wait_for_events},
+        {TOOL_LIST_SERVERS, hub_list_servers},
+        {TOOL_GET_UNIFIED_HEALTH, hub_unified_health},
+        {TOOL_WAIT_FOR_EVENTS, hub_wait_for_events},
     };
     size_t n = 0;
     const struct tool_def *all = tools_all(&n);
@@ -699,8 +699,8 @@ void hub_tools_init(struct hub *h)
             h->hub_run[h->nhub_defs++] = own[i].run;
         }
     }
-    h->register_def = tools_find("register_agent");
-    h->status_def = tools_find("get_coordination_status");
+    h->register_def = tools_find(TOOL_REGISTER_AGENT);
+    h->status_def = tools_find(TOOL_GET_COORDINATION_STATUS);
     /* Every change of the registry rebuilds the catalog (hub_catalog.c). */
     h->registry = tool_registry_new(hub_catalog_changed, h);
     if (tool_registry_add(h->registry, &hub_core_provider, h) != 0 ||
@@ -828,7 +828,7 @@ bool hub_tool_cancel(struct hub *h, struct hub_session *s, uint64_t call_id)
 
 /* ---- resources ---------------------------------------------------------- */
 
-static cJSON *hub_read_op(struct hub *h, const char *op)
+static cJSON *hub_read_op(struct hub *h, enum workspace_op op)
 {
     struct workspace_caller c = {.agent_id = NULL, .session_id = NULL, .admin = true};
     cJSON *args = cJSON_CreateObject();
@@ -870,11 +870,11 @@ static cJSON *hub_state_resource(struct hub *h, const char *uri)
         cJSON_DeleteItemFromObjectCaseSensitive(r, "systemHealth");
         cJSON_AddItemToObject(r, "systemHealth", hub_health_json(h));
     } else if (strcmp(uri, "coord://agents") == 0) {
-        r = hub_read_op(h, "list_agents");
+        r = hub_read_op(h, WORKSPACE_OP_LIST_AGENTS);
     } else if (strcmp(uri, "coord://locks") == 0) {
-        r = hub_read_op(h, "list_locked_files");
+        r = hub_read_op(h, WORKSPACE_OP_LIST_LOCKED_FILES);
     } else {
-        r = hub_read_op(h, "list_tasks");
+        r = hub_read_op(h, WORKSPACE_OP_LIST_TASKS);
     }
     hub_stale_mark(h, r);
     return r;

@@ -142,21 +142,21 @@ bool keys_key_may_subscribe(const struct keys_key *k, const char *type)
     return k->subscribe.n > 0 && events_filter_match(&k->subscribe, type);
 }
 
-char *keys_key_tool_refusal(const struct keys_key *k, const char *tool, bool read_only,
+char *keys_key_tool_refusal(const struct keys_key *k, const char *tool, unsigned what,
                             const char *publish_type)
 {
-    if (k->access < KEYS_ACCESS_WRITE && !read_only)
+    if (k->access < KEYS_ACCESS_WRITE && !(what & KEYS_TOOL_READ_ONLY))
         return str_printf("tool '%s' changes state: this API key has canAccessState '%s', the "
                           "tool needs 'write'",
                           tool, keys_access_name(k->access));
-    if (strcmp(tool, "publish_event") == 0 && !keys_key_may_publish(k, publish_type))
+    if ((what & KEYS_TOOL_PUBLISHES) && !keys_key_may_publish(k, publish_type))
         return str_printf("argument 'type': '%s' is outside this API key's canPublish "
                           "patterns; nothing was published",
                           publish_type);
-    if (strcmp(tool, "publish_event") == 0 && k->require_signature)
+    if ((what & KEYS_TOOL_PUBLISHES) && k->require_signature)
         return xstrdup("this API key requires signed events: publish them as signed POST /events "
                        "(X-Coordhub-Signature), not through publish_event; nothing was published");
-    if (strcmp(tool, "wait_for_events") == 0 && k->subscribe.n == 0)
+    if ((what & KEYS_TOOL_READS_EVENTS) && k->subscribe.n == 0)
         return xstrdup("this API key has no canSubscribe patterns: it may not read events");
     return NULL;
 }

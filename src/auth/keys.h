@@ -149,13 +149,19 @@ cJSON *keys_key_json(const struct keys_key *k);
 bool keys_key_may_publish(const struct keys_key *k, const char *type);
 bool keys_key_may_subscribe(const struct keys_key *k, const char *type);
 
-/* Why a /mcp session opened with k may not call tool (caller frees), or
- * NULL when it may: below `write` only read-only tools (read_only: the
- * tool's readOnlyHint); publish_event only a type (publish_type) inside
+/* What a tool does, as far as a key's rights go (the caller reads it off
+ * the tool's definition; this layer knows no tool by name). */
+#define KEYS_TOOL_READ_ONLY 1u    /* its readOnlyHint */
+#define KEYS_TOOL_PUBLISHES 2u    /* it publishes an event of a caller's type */
+#define KEYS_TOOL_READS_EVENTS 4u /* it reads the event log */
+
+/* Why a /mcp session opened with k may not call tool (named in the
+ * message; caller frees), or NULL when it may: below `write` only
+ * read-only tools; one that publishes only a type (publish_type) inside
  * canPublish, and never with requireSignature (such a key's events must
- * be signed POST /events); wait_for_events only with canSubscribe
- * patterns. */
-char *keys_key_tool_refusal(const struct keys_key *k, const char *tool, bool read_only,
+ * be signed POST /events); one that reads events only with canSubscribe
+ * patterns. what: KEYS_TOOL_* bits. */
+char *keys_key_tool_refusal(const struct keys_key *k, const char *tool, unsigned what,
                             const char *publish_type);
 
 /* Take one request from the bucket of k (a record of ks) at monotonic

@@ -106,38 +106,35 @@ void workspace__emit(struct workspace *ws, struct event_vec *out, const char *ty
 
 /* ---- commands ---- */
 
-struct workspace_op {
-    const char *name;
-    workspace__op_fn *fn;
+/* The handler of each op (enum workspace_op): dispatched by the op the
+ * tool's definition carries, never by name. */
+static workspace__op_fn *const workspace_ops[WORKSPACE_OP_COUNT_] = {
+    [WORKSPACE_OP_REGISTER_AGENT] = workspace__op_register_agent,
+    [WORKSPACE_OP_SET_AGENT_STATUS] = workspace__op_set_agent_status,
+    [WORKSPACE_OP_LIST_AGENTS] = workspace__op_list_agents,
+    [WORKSPACE_OP_LOCK_FILE] = workspace__op_lock_file,
+    [WORKSPACE_OP_UNLOCK_FILE] = workspace__op_unlock_file,
+    [WORKSPACE_OP_RENEW_LOCKS] = workspace__op_renew_locks,
+    [WORKSPACE_OP_CHECK_LOCK] = workspace__op_check_lock,
+    [WORKSPACE_OP_LIST_LOCKED_FILES] = workspace__op_list_locked_files,
+    [WORKSPACE_OP_DETECT_CONFLICTS] = workspace__op_detect_conflicts,
+    [WORKSPACE_OP_CREATE_TASK] = workspace__op_create_task,
+    [WORKSPACE_OP_FIND_AVAILABLE_TASKS] = workspace__op_find_available_tasks,
+    [WORKSPACE_OP_CLAIM_TASK] = workspace__op_claim_task,
+    [WORKSPACE_OP_COMPLETE_TASK] = workspace__op_complete_task,
+    [WORKSPACE_OP_RELEASE_TASK] = workspace__op_release_task,
+    [WORKSPACE_OP_LIST_TASKS] = workspace__op_list_tasks,
+    [WORKSPACE_OP_CANCEL_TASK] = workspace__op_cancel_task,
+    [WORKSPACE_OP_REOPEN_TASK] = workspace__op_reopen_task,
+    [WORKSPACE_OP_UPDATE_TASK] = workspace__op_update_task,
+    [WORKSPACE_OP_REMOVE_AGENT] = workspace__op_remove_agent,
+    [WORKSPACE_OP_PUBLISH_EVENT] = workspace__op_publish_event,
+    [WORKSPACE_OP_GET_COORDINATION_STATUS] = workspace__op_status,
 };
 
-static const struct workspace_op workspace_ops[] = {
-    {"register_agent", workspace__op_register_agent},
-    {"set_agent_status", workspace__op_set_agent_status},
-    {"list_agents", workspace__op_list_agents},
-    {"lock_file", workspace__op_lock_file},
-    {"unlock_file", workspace__op_unlock_file},
-    {"renew_locks", workspace__op_renew_locks},
-    {"check_lock", workspace__op_check_lock},
-    {"list_locked_files", workspace__op_list_locked_files},
-    {"detect_conflicts", workspace__op_detect_conflicts},
-    {"create_task", workspace__op_create_task},
-    {"find_available_tasks", workspace__op_find_available_tasks},
-    {"claim_task", workspace__op_claim_task},
-    {"complete_task", workspace__op_complete_task},
-    {"release_task", workspace__op_release_task},
-    {"list_tasks", workspace__op_list_tasks},
-    {"cancel_task", workspace__op_cancel_task},
-    {"reopen_task", workspace__op_reopen_task},
-    {"update_task", workspace__op_update_task},
-    {"remove_agent", workspace__op_remove_agent},
-    {"publish_event", workspace__op_publish_event},
-    {"get_coordination_status", workspace__op_status},
-};
-
-int workspace_exec(struct workspace *ws, const struct workspace_caller *caller, const char *op,
-                   const cJSON *args, int64_t now_ms, struct event_vec *out, cJSON **result,
-                   char **errmsg)
+int workspace_exec(struct workspace *ws, const struct workspace_caller *caller,
+                   enum workspace_op op, const cJSON *args, int64_t now_ms, struct event_vec *out,
+                   cJSON **result, char **errmsg)
 {
     static const struct workspace_caller nobody = {NULL, NULL, false, NULL};
     cJSON *empty = NULL;
@@ -151,26 +148,23 @@ int workspace_exec(struct workspace *ws, const struct workspace_caller *caller, 
     }
     if (!args)
         args = empty = cJSON_CreateObject();
-    int rc = -ERR_INVALID;
-    for (size_t i = 0; i < sizeof(workspace_ops) / sizeof(workspace_ops[0]); i++) {
-        if (op && strcmp(op, workspace_ops[i].name) == 0) {
-            size_t before = out->len;
-            rc = workspace_ops[i].fn(ws, caller, args, now_ms, out, result, errmsg);
-            /* Contract: an error leaves no trace. Handlers validate before
-             * they emit, so this only checks that they keep to it. */
-            if (rc && out->len != before)
-                abort();
-            if (rc) {
-                cJSON_Delete(*result);
-                *result = NULL;
-                if (!*errmsg)
-                    *errmsg = xstrdup(coordhub_strerror(rc));
-            }
-            cJSON_Delete(empty);
-            return rc;
-        }
+    if ((unsigned)op >= WORKSPACE_OP_COUNT_ || !workspace_ops[op]) {
+        *errmsg = str_printf("unknown operation %d", (int)op);
+        cJSON_Delete(empty);
+        return -ERR_INVALID;
     }
-    *errmsg = str_printf("unknown operation '%s'", op ? op : "(null)");
+    size_t before = out->len;
+    int rc = workspace_ops[op](ws, caller, args, now_ms, out, result, errmsg);
+    /* Contract: an error leaves no trace. Handlers validate before they
+     * emit, so this only checks that they keep to it. */
+    if (rc && out->len != before)
+        abort();
+    if (rc) {
+        cJSON_Delete(*result);
+        *result = NULL;
+        if (!*errmsg)
+            *errmsg = xstrdup(coordhub_strerror(rc));
+    }
     cJSON_Delete(empty);
     return rc;
 }

@@ -23,8 +23,10 @@
  * and rebuild it from the store (workspace_restore() + workspace_apply()
  * of the tail).
  *
- * Ops (`op` argument) are the coordination tool names of docs/tools.md with the
- * same argument objects: register_agent, set_agent_status, list_agents,
+ * Ops (`op` argument, enum workspace_op) are the coordination tools of
+ * docs/tools.md the core evaluates, with the same argument objects; their
+ * names are written once, in the tools' definitions (rpc/tools.h), which
+ * carry the op (struct tool_def.core_op): register_agent, set_agent_status, list_agents,
  * lock_file, unlock_file, renew_locks, check_lock, list_locked_files,
  * detect_conflicts, create_task, find_available_tasks, claim_task,
  * complete_task, release_task, list_tasks, cancel_task, reopen_task,
@@ -130,6 +132,34 @@ COORDHUB_MUST_CHECK int workspace_apply(struct workspace *ws, const struct event
  * on every item first so the batch is all or nothing. */
 COORDHUB_MUST_CHECK int workspace_publish_check(const cJSON *args, char **errmsg);
 
+/* The core's operations, one per coordination tool it evaluates (the
+ * tools' names live in their definitions, rpc/tools.h). */
+enum workspace_op {
+    WORKSPACE_OP_NONE = 0, /* not an op of the core */
+    WORKSPACE_OP_REGISTER_AGENT,
+    WORKSPACE_OP_SET_AGENT_STATUS,
+    WORKSPACE_OP_LIST_AGENTS,
+    WORKSPACE_OP_LOCK_FILE,
+    WORKSPACE_OP_UNLOCK_FILE,
+    WORKSPACE_OP_RENEW_LOCKS,
+    WORKSPACE_OP_CHECK_LOCK,
+    WORKSPACE_OP_LIST_LOCKED_FILES,
+    WORKSPACE_OP_DETECT_CONFLICTS,
+    WORKSPACE_OP_CREATE_TASK,
+    WORKSPACE_OP_FIND_AVAILABLE_TASKS,
+    WORKSPACE_OP_CLAIM_TASK,
+    WORKSPACE_OP_COMPLETE_TASK,
+    WORKSPACE_OP_RELEASE_TASK,
+    WORKSPACE_OP_LIST_TASKS,
+    WORKSPACE_OP_CANCEL_TASK,
+    WORKSPACE_OP_REOPEN_TASK,
+    WORKSPACE_OP_UPDATE_TASK,
+    WORKSPACE_OP_REMOVE_AGENT,
+    WORKSPACE_OP_PUBLISH_EVENT,
+    WORKSPACE_OP_GET_COORDINATION_STATUS,
+    WORKSPACE_OP_COUNT_
+};
+
 /* Evaluate a command (see the header comment). On 0, *result is the
  * result object (caller owns) and the events (possibly none) were appended
  * to out and folded. When op is lock_file with waitMs > 0 and the lease is
@@ -137,7 +167,7 @@ COORDHUB_MUST_CHECK int workspace_publish_check(const cJSON *args, char **errmsg
  * keeps the request open until workspace_waiters_service() reports N.
  * On error *errmsg (caller frees) says what was wrong. */
 COORDHUB_MUST_CHECK int workspace_exec(struct workspace *ws, const struct workspace_caller *caller,
-                                       const char *op, const cJSON *args, int64_t now_ms,
+                                       enum workspace_op op, const cJSON *args, int64_t now_ms,
                                        struct event_vec *out, cJSON **result, char **errmsg);
 
 /* Grant queued lock requests whose keys are now free (FIFO per key) and

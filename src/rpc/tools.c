@@ -86,8 +86,8 @@
 
 static const struct tool_def tool_table[] = {
 {
-    .name = "register_agent",
-    .core_op = true,
+    .name = TOOL_REGISTER_AGENT,
+    .core_op = WORKSPACE_OP_REGISTER_AGENT,
     .needs_store = true,
     .title = "Register agent",
     .description =
@@ -121,8 +121,8 @@ static const struct tool_def tool_table[] = {
     .idempotent = true,
 },
 {
-    .name = "set_agent_status",
-    .core_op = true,
+    .name = TOOL_SET_AGENT_STATUS,
+    .core_op = WORKSPACE_OP_SET_AGENT_STATUS,
     .needs_agent = true,
     .needs_store = true,
     .title = "Set agent status",
@@ -140,8 +140,8 @@ static const struct tool_def tool_table[] = {
     .idempotent = true,
 },
 {
-    .name = "list_agents",
-    .core_op = true,
+    .name = TOOL_LIST_AGENTS,
+    .core_op = WORKSPACE_OP_LIST_AGENTS,
     .needs_store = true,
     .title = "List agents",
     .description =
@@ -155,8 +155,8 @@ static const struct tool_def tool_table[] = {
     .read_only = true,
 },
 {
-    .name = "lock_file",
-    .core_op = true,
+    .name = TOOL_LOCK_FILE,
+    .core_op = WORKSPACE_OP_LOCK_FILE,
     .needs_agent = true,
     .streams = true,
     .wait_arg = "waitMs",
@@ -192,8 +192,8 @@ static const struct tool_def tool_table[] = {
     .idempotent = true,
 },
 {
-    .name = "unlock_file",
-    .core_op = true,
+    .name = TOOL_UNLOCK_FILE,
+    .core_op = WORKSPACE_OP_UNLOCK_FILE,
     .needs_agent = true,
     .needs_store = true,
     .paths = TOOL_PATH_FILE | TOOL_PATH_PATTERN,
@@ -219,8 +219,8 @@ static const struct tool_def tool_table[] = {
     .idempotent = true,
 },
 {
-    .name = "renew_locks",
-    .core_op = true,
+    .name = TOOL_RENEW_LOCKS,
+    .core_op = WORKSPACE_OP_RENEW_LOCKS,
     .needs_agent = true,
     .needs_store = true,
     .paths = TOOL_PATH_FILES,
@@ -240,8 +240,8 @@ static const struct tool_def tool_table[] = {
     .idempotent = true,
 },
 {
-    .name = "check_lock",
-    .core_op = true,
+    .name = TOOL_CHECK_LOCK,
+    .core_op = WORKSPACE_OP_CHECK_LOCK,
     .needs_store = true,
     .paths = TOOL_PATH_FILE,
     .title = "Check lock",
@@ -260,8 +260,8 @@ static const struct tool_def tool_table[] = {
     .read_only = true,
 },
 {
-    .name = "list_locked_files",
-    .core_op = true,
+    .name = TOOL_LIST_LOCKED_FILES,
+    .core_op = WORKSPACE_OP_LIST_LOCKED_FILES,
     .needs_store = true,
     .title = "List locked files",
     .description =
@@ -274,8 +274,8 @@ static const struct tool_def tool_table[] = {
     .read_only = true,
 },
 {
-    .name = "detect_conflicts",
-    .core_op = true,
+    .name = TOOL_DETECT_CONFLICTS,
+    .core_op = WORKSPACE_OP_DETECT_CONFLICTS,
     .needs_store = true,
     .paths = TOOL_PATH_FILES | TOOL_PATH_PATTERNS,
     .title = "Detect conflicts",
@@ -294,8 +294,8 @@ static const struct tool_def tool_table[] = {
     .read_only = true,
 },
 {
-    .name = "create_task",
-    .core_op = true,
+    .name = TOOL_CREATE_TASK,
+    .core_op = WORKSPACE_OP_CREATE_TASK,
     .needs_store = true,
     .paths = TOOL_PATH_FILES | TOOL_PATH_PATTERNS,
     .title = "Create task",
@@ -320,8 +320,8 @@ static const struct tool_def tool_table[] = {
         "task":) O_TASK J(}}),
 },
 {
-    .name = "find_available_tasks",
-    .core_op = true,
+    .name = TOOL_FIND_AVAILABLE_TASKS,
+    .core_op = WORKSPACE_OP_FIND_AVAILABLE_TASKS,
     .needs_agent = true,
     .needs_store = true,
     .title = "Find available tasks",
@@ -339,8 +339,8 @@ static const struct tool_def tool_table[] = {
     .read_only = true,
 },
 {
-    .name = "claim_task",
-    .core_op = true,
+    .name = TOOL_CLAIM_TASK,
+    .core_op = WORKSPACE_OP_CLAIM_TASK,
     .needs_agent = true,
     .needs_store = true,
     .paths = TOOL_PATH_FILES,
@@ -364,8 +364,8 @@ static const struct tool_def tool_table[] = {
         "claimedBy":) O_STR J(, "claimedAt":) O_TIME J(}}),
 },
 {
-    .name = "complete_task",
-    .core_op = true,
+    .name = TOOL_COMPLETE_TASK,
+    .core_op = WORKSPACE_OP_COMPLETE_TASK,
     .needs_agent = true,
     .needs_store = true,
     .title = "Complete task",
@@ -384,8 +384,8 @@ static const struct tool_def tool_table[] = {
         "claimedAt":) O_TIME J(}}),
 },
 {
-    .name = "release_task",
-    .core_op = true,
+    .name = TOOL_RELEASE_TASK,
+    .core_op = WORKSPACE_OP_RELEASE_TASK,
     .needs_agent = true,
     .needs_store = true,
     .title = "Release task",
@@ -405,8 +405,8 @@ static const struct tool_def tool_table[] = {
     .destructive = true,
 },
 {
-    .name = "list_tasks",
-    .core_op = true,
+    .name = TOOL_LIST_TASKS,
+    .core_op = WORKSPACE_OP_LIST_TASKS,
     .needs_store = true,
     .title = "List tasks",
     .description =
@@ -421,8 +421,8 @@ static const struct tool_def tool_table[] = {
     .read_only = true,
 },
 {
-    .name = "cancel_task",
-    .core_op = true,
+    .name = TOOL_CANCEL_TASK,
+    .core_op = WORKSPACE_OP_CANCEL_TASK,
     .needs_store = true,
     .title = "Cancel task",
     .description =
@@ -441,8 +441,8 @@ static const struct tool_def tool_table[] = {
     .destructive = true,
 },
 {
-    .name = "reopen_task",
-    .core_op = true,
+    .name = TOOL_REOPEN_TASK,
+    .core_op = WORKSPACE_OP_REOPEN_TASK,
     .needs_store = true,
     .title = "Reopen task",
     .description =
@@ -457,8 +457,8 @@ static const struct tool_def tool_table[] = {
         "success": {"type": "boolean"}, "task":) O_TASK J(, "error":) O_STR J(}}),
 },
 {
-    .name = "update_task",
-    .core_op = true,
+    .name = TOOL_UPDATE_TASK,
+    .core_op = WORKSPACE_OP_UPDATE_TASK,
     .needs_store = true,
     .paths = TOOL_PATH_FILES | TOOL_PATH_PATTERNS,
     .title = "Update task",
@@ -481,8 +481,8 @@ static const struct tool_def tool_table[] = {
     .idempotent = true,
 },
 {
-    .name = "remove_agent",
-    .core_op = true,
+    .name = TOOL_REMOVE_AGENT,
+    .core_op = WORKSPACE_OP_REMOVE_AGENT,
     .needs_store = true,
     .title = "Remove agent",
     .description =
@@ -499,7 +499,7 @@ static const struct tool_def tool_table[] = {
     .destructive = true,
 },
 {
-    .name = "list_servers",
+    .name = TOOL_LIST_SERVERS,
     .title = "List MCP servers",
     .description =
         "List the downstream MCP servers this hub supervises with their status, latency, "
@@ -510,7 +510,7 @@ static const struct tool_def tool_table[] = {
     .read_only = true,
 },
 {
-    .name = "get_unified_health",
+    .name = TOOL_GET_UNIFIED_HEALTH,
     .title = "Get unified health",
     .description =
         "One health verdict for the whole setup: the worst of the hub's own checks, the "
@@ -523,8 +523,8 @@ static const struct tool_def tool_table[] = {
     .read_only = true,
 },
 {
-    .name = "get_coordination_status",
-    .core_op = true,
+    .name = TOOL_GET_COORDINATION_STATUS,
+    .core_op = WORKSPACE_OP_GET_COORDINATION_STATUS,
     .needs_store = true,
     .title = "Get coordination status",
     .description =
@@ -540,8 +540,8 @@ static const struct tool_def tool_table[] = {
     .read_only = true,
 },
 {
-    .name = "publish_event",
-    .core_op = true,
+    .name = TOOL_PUBLISH_EVENT,
+    .core_op = WORKSPACE_OP_PUBLISH_EVENT,
     .needs_store = true,
     .title = "Publish event",
     .description =
@@ -558,7 +558,7 @@ static const struct tool_def tool_table[] = {
         "id": {"type": ["string", "integer"]}}}),
 },
 {
-    .name = "wait_for_events",
+    .name = TOOL_WAIT_FOR_EVENTS,
     .streams = true,
     .needs_store = true,
     .title = "Wait for events",

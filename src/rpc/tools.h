@@ -13,6 +13,37 @@
 
 #include <cjson/cJSON.h>
 
+#include "core/workspace.h"
+
+/* The tools' names, each written once: here, for their definitions
+ * (tools.c) and for everything that names a tool — REST routes, the CLI
+ * (a separate process, which shares the constant), the rights of API
+ * keys. */
+#define TOOL_REGISTER_AGENT "register_agent"
+#define TOOL_SET_AGENT_STATUS "set_agent_status"
+#define TOOL_LIST_AGENTS "list_agents"
+#define TOOL_LOCK_FILE "lock_file"
+#define TOOL_UNLOCK_FILE "unlock_file"
+#define TOOL_RENEW_LOCKS "renew_locks"
+#define TOOL_CHECK_LOCK "check_lock"
+#define TOOL_LIST_LOCKED_FILES "list_locked_files"
+#define TOOL_DETECT_CONFLICTS "detect_conflicts"
+#define TOOL_CREATE_TASK "create_task"
+#define TOOL_FIND_AVAILABLE_TASKS "find_available_tasks"
+#define TOOL_CLAIM_TASK "claim_task"
+#define TOOL_COMPLETE_TASK "complete_task"
+#define TOOL_RELEASE_TASK "release_task"
+#define TOOL_LIST_TASKS "list_tasks"
+#define TOOL_CANCEL_TASK "cancel_task"
+#define TOOL_REOPEN_TASK "reopen_task"
+#define TOOL_UPDATE_TASK "update_task"
+#define TOOL_REMOVE_AGENT "remove_agent"
+#define TOOL_LIST_SERVERS "list_servers"
+#define TOOL_GET_UNIFIED_HEALTH "get_unified_health"
+#define TOOL_GET_COORDINATION_STATUS "get_coordination_status"
+#define TOOL_PUBLISH_EVENT "publish_event"
+#define TOOL_WAIT_FOR_EVENTS "wait_for_events"
+
 /* Which arguments of a tool are workspace paths (struct tool_def.paths):
  * a host resolving a session's relative paths rewrites exactly these. */
 #define TOOL_PATH_FILE 1u     /* "file": a literal path */
@@ -32,11 +63,12 @@ struct tool_def {
     bool idempotent;           /* annotations.idempotentHint */
     /* What a host must know to run it (the registry's providers and
      * their host, docs/architecture.md): */
-    bool core_op;     /* evaluated by the core (workspace_exec): the core provider's */
-    bool needs_agent; /* acts for an agent: registers one on first use */
-    bool streams;     /* may be answered later, with progress on the way */
-    bool needs_store; /* reads or writes the store: refused while it is away,
-                       * unless read_only and answered from a replica */
+    enum workspace_op core_op; /* the core's op that evaluates it (workspace_exec), or
+                                * WORKSPACE_OP_NONE: the core provider's tools */
+    bool needs_agent;          /* acts for an agent: registers one on first use */
+    bool streams;              /* may be answered later, with progress on the way */
+    bool needs_store;          /* reads or writes the store: refused while it is away,
+                                * unless read_only and answered from a replica */
     /* The argument whose positive value makes a streaming tool wait
      * (without it the call is answered at once), or NULL: it always may. */
     const char *wait_arg;

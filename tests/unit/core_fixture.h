@@ -1,7 +1,9 @@
 /* core_fixture — shared helpers for the core unit tests (header-only; not
  * a test itself). A fixture owns a workspace, a fake clock and the log of
  * every event the workspace emitted, so each test can end by checking the
- * replay invariant: a fresh workspace fed the log has the same snapshot. */
+ * replay invariant: a fresh workspace fed the log has the same snapshot.
+ * Tests name ops by their tools' names: fx_op() finds the op the tool's
+ * definition carries (rpc/tools.h), as the hub does. */
 #ifndef COORDHUB_TESTS_CORE_FIXTURE_H
 #define COORDHUB_TESTS_CORE_FIXTURE_H
 
@@ -17,6 +19,7 @@
 
 #include "base/json.h"
 #include "core/workspace.h"
+#include "rpc/tools.h"
 
 #define FX_T0 1795986871000LL /* 2026-11-29T21:14:31Z */
 
@@ -96,13 +99,21 @@ static inline cJSON *fx_parse(const char *json)
     return v;
 }
 
+/* The core's op of the tool called name; WORKSPACE_OP_NONE (which the
+ * core refuses) for a name that is not a tool of the core. */
+static inline enum workspace_op fx_op(const char *name)
+{
+    const struct tool_def *t = tools_find(name);
+    return t ? t->core_op : WORKSPACE_OP_NONE;
+}
+
 /* Run op; it must succeed. Returns the result (caller frees). */
 static inline cJSON *fx_call(struct fx *f, const struct workspace_caller *c, const char *op,
                              const char *json)
 {
     cJSON *args = fx_parse(json), *result = NULL;
     char *msg = NULL;
-    int rc = workspace_exec(f->ws, c, op, args, f->now, &f->log, &result, &msg);
+    int rc = workspace_exec(f->ws, c, fx_op(op), args, f->now, &f->log, &result, &msg);
     if (rc != 0)
         fail_msg("%s %s failed: %d %s", op, json ? json : "", rc, msg ? msg : "");
     assert_non_null(result);
@@ -120,7 +131,7 @@ static inline char *fx_fail_get(struct fx *f, const struct workspace_caller *c, 
     char *msg = NULL;
     size_t before = f->log.len;
     uint64_t seq = workspace_seq(f->ws);
-    int got = workspace_exec(f->ws, c, op, args, f->now, &f->log, &result, &msg);
+    int got = workspace_exec(f->ws, c, fx_op(op), args, f->now, &f->log, &result, &msg);
     if (got != rc)
         fail_msg("%s %s: expected %d, got %d (%s)", op, json ? json : "", rc, got, msg ? msg : "");
     assert_null(result);

@@ -165,7 +165,8 @@ static cJSON *run(struct fixture *f, const char *agent, const char *op, const ch
     cJSON *a = cJSON_Parse(args);
     cJSON *result = NULL;
     char *errmsg = NULL;
-    int rc = workspace_exec(f->h.ws, &c, op, a, hub_now(&f->h), &f->h.pending, &result, &errmsg);
+    int rc = workspace_exec(f->h.ws, &c, tools_find(op)->core_op, a, hub_now(&f->h), &f->h.pending,
+                            &result, &errmsg);
     if (rc)
         fail_msg("%s: %s", op, errmsg ? errmsg : "?");
     cJSON_Delete(a);

@@ -346,21 +346,23 @@ static void test_keys__tool_rights(void **state)
     const struct keys_key *r = create(ks, &rs, &t1);
     const struct keys_key *w = create(ks, &ws, &t2);
     char *why;
-    assert_null(keys_key_tool_refusal(r, "list_locked_files", true, ""));
-    assert_null(keys_key_tool_refusal(r, "wait_for_events", true, ""));
-    why = keys_key_tool_refusal(r, "lock_file", false, "");
+    assert_null(keys_key_tool_refusal(r, "list_locked_files", KEYS_TOOL_READ_ONLY, ""));
+    assert_null(keys_key_tool_refusal(r, "wait_for_events",
+                                      KEYS_TOOL_READ_ONLY | KEYS_TOOL_READS_EVENTS, ""));
+    why = keys_key_tool_refusal(r, "lock_file", 0, "");
     assert_non_null(strstr(why, "tool 'lock_file' changes state"));
     assert_non_null(strstr(why, "'read'"));
     free(why);
-    why = keys_key_tool_refusal(r, "publish_event", false, "ci:x");
+    why = keys_key_tool_refusal(r, "publish_event", KEYS_TOOL_PUBLISHES, "ci:x");
     assert_non_null(strstr(why, "needs 'write'"));
     free(why);
-    assert_null(keys_key_tool_refusal(w, "lock_file", false, ""));
-    assert_null(keys_key_tool_refusal(w, "publish_event", false, "ci:x"));
-    why = keys_key_tool_refusal(w, "publish_event", false, "deploy:x");
+    assert_null(keys_key_tool_refusal(w, "lock_file", 0, ""));
+    assert_null(keys_key_tool_refusal(w, "publish_event", KEYS_TOOL_PUBLISHES, "ci:x"));
+    why = keys_key_tool_refusal(w, "publish_event", KEYS_TOOL_PUBLISHES, "deploy:x");
     assert_non_null(strstr(why, "'deploy:x' is outside this API key's canPublish"));
     free(why);
-    why = keys_key_tool_refusal(w, "wait_for_events", true, "");
+    why = keys_key_tool_refusal(w, "wait_for_events", KEYS_TOOL_READ_ONLY | KEYS_TOOL_READS_EVENTS,
+                                "");
     assert_non_null(strstr(why, "no canSubscribe patterns"));
     free(why);
     /* A key that requires signatures publishes only signed POST /events. */
@@ -368,11 +370,11 @@ static void test_keys__tool_rights(void **state)
         .publish = "ci:*", .access = KEYS_ACCESS_WRITE, .require_signature = true};
     char *t3 = NULL;
     const struct keys_key *sg = create(ks, &ss, &t3);
-    why = keys_key_tool_refusal(sg, "publish_event", false, "ci:x");
+    why = keys_key_tool_refusal(sg, "publish_event", KEYS_TOOL_PUBLISHES, "ci:x");
     assert_non_null(strstr(why, "requires signed events"));
     assert_non_null(strstr(why, "POST /events"));
     free(why);
-    assert_null(keys_key_tool_refusal(sg, "lock_file", false, ""));
+    assert_null(keys_key_tool_refusal(sg, "lock_file", 0, ""));
     free(t3);
     free(t1);
     free(t2);

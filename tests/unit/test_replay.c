@@ -483,7 +483,7 @@ static uint64_t run_seed(uint64_t seed)
             cJSON *args = random_command(&s, &op), *result = NULL;
             char *msg = NULL;
             uint64_t seq = workspace_seq(s.f.ws);
-            int rc = workspace_exec(s.f.ws, &c, op, args, s.f.now, &s.f.log, &result, &msg);
+            int rc = workspace_exec(s.f.ws, &c, fx_op(op), args, s.f.now, &s.f.log, &result, &msg);
             if (rc != 0) {
                 if (s.f.log.len != before || workspace_seq(s.f.ws) != seq || result || !msg)
                     SIM_FAIL("%s failed (%d) but left a trace", op, rc);

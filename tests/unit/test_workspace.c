@@ -85,8 +85,9 @@ static void test_workspace__register_validates_arguments(void **state)
     fx_fail(&f, &c, "no_such_op", "{}", -ERR_INVALID);
     cJSON *args = cJSON_CreateArray(), *result = NULL;
     char *msg = NULL;
-    assert_int_equal(workspace_exec(f.ws, &c, "list_agents", args, f.now, &f.log, &result, &msg),
-                     -ERR_INVALID);
+    assert_int_equal(
+        workspace_exec(f.ws, &c, fx_op("list_agents"), args, f.now, &f.log, &result, &msg),
+        -ERR_INVALID);
     free(msg);
     cJSON_Delete(args);
     fx_deinit(&f);
@@ -1236,17 +1237,19 @@ static void test_workspace__waiters_carried_into_rebuilt_workspace(void **state)
     struct workspace_caller e = fx_as(NULL, "s5");
     cJSON *args = cJSON_Parse("{\"agentId\":\"e\"}");
     char *msg = NULL;
-    assert_int_equal(workspace_exec(f.ws, &e, "register_agent", args, f.now, &lost, &r, &msg), 0);
+    assert_int_equal(
+        workspace_exec(f.ws, &e, fx_op("register_agent"), args, f.now, &lost, &r, &msg), 0);
     cJSON_Delete(r);
     cJSON_Delete(args);
     e.agent_id = "e";
     args = cJSON_Parse("{\"file\":\"x.c\",\"waitMs\":5000}");
-    assert_int_equal(workspace_exec(f.ws, &e, "lock_file", args, f.now, &lost, &r, &msg), 0);
+    assert_int_equal(workspace_exec(f.ws, &e, fx_op("lock_file"), args, f.now, &lost, &r, &msg), 0);
     uint64_t we = (uint64_t)json_get_i64(r, "waiterId", 0);
     cJSON_Delete(r);
     cJSON_Delete(args);
     args = cJSON_Parse("{\"file\":\"x.c\"}");
-    assert_int_equal(workspace_exec(f.ws, &a, "unlock_file", args, f.now, &lost, &r, &msg), 0);
+    assert_int_equal(workspace_exec(f.ws, &a, fx_op("unlock_file"), args, f.now, &lost, &r, &msg),
+                     0);
     cJSON_Delete(r);
     cJSON_Delete(args);
     struct workspace_waiter_done_vec granted = {0};
