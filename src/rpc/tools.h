@@ -2,7 +2,8 @@
  * inputSchema, outputSchema and annotations (docs/tools.md, "Tool reference"), plus a small
  * validator for the JSON-Schema subset those schemas use.
  *
- * The table is the single source of truth: tools/list is rendered from it,
+ * The table is the single source of truth: the hub's providers serve its
+ * tools (tools/list is rendered from their definitions once, rpc/catalog.h),
  * tools/call arguments are validated against it, and docs/tools.md
  * documents it. */
 #ifndef COORDHUB_RPC_TOOLS_H
@@ -74,7 +75,9 @@ struct tool_def {
     const char *wait_arg;
 };
 
-/* The built-in tools, in tools/list order. */
+/* The built-in tools, in the table's order (docs/tools.md's). tools/list
+ * lists them in the registry's order instead: the core provider's first,
+ * then the hub's own (app/hub_tools.c). */
 const struct tool_def *tools_all(size_t *n);
 /* Look a tool up by name; NULL if unknown. */
 const struct tool_def *tools_find(const char *name);
