@@ -102,6 +102,11 @@ struct hub_call_clock {
     int64_t start_ns; /* clock_mono_ns */
 };
 
+/* The hub as its tool providers see it (app/tool_host.h). */
+struct tool_host {
+    struct hub *hub;
+};
+
 /* One tool call while it runs — the call context the tool registry hands
  * to a provider (rpc/registry.h leaves it to the host to define): built
  * once when the call comes
@@ -111,11 +116,6 @@ struct hub_call_clock {
  * answer whose delivery starts a call) has its own. Lives on the stack of
  * whoever built it: a call that outlives its run (a queued lock request, a
  * parked wait) keeps a copy of what it needs (session id, call id, clock). */
-/* The hub as its tool providers see it (app/tool_host.h). */
-struct tool_host {
-    struct hub *hub;
-};
-
 struct tool_call {
     struct hub *hub;
     struct hub_session *session;

@@ -23,8 +23,8 @@
 #include "base/buf.h"
 #include "base/json.h"
 #include "base/xmalloc.h"
-#include "rpc/jsonrpc.h"
 #include "rpc/catalog.h"
+#include "rpc/jsonrpc.h"
 #include "rpc/mcp_content.h"
 #include "rpc/mcp_internal.h"
 
