@@ -44,7 +44,7 @@ void hub_catalog_changed(void *hub)
         h->catalog = tool_catalog_new();
     tool_catalog_build(h->catalog, h->registry);
     for (struct hub_session *s = h->sessions; s; s = s->next)
-        if (s->mcp)
+        if (s->id != 0 && s->mcp) /* id 0: closing, flushing its output */
             mcp_session_tools_changed(s->mcp);
 }
 
