@@ -14,17 +14,34 @@
  * process serves one hub; tests and the supervisor plug theirs in before
  * serving) and plugged into each hub after its own two.
  *
+ * A call a provider holds (tool_call_hold) is recorded in h->held with
+ * its session, call id and metrics clock until the provider answers it
+ * (tool_host_reply), the client cancels it (hub_tool_cancel, after the
+ * provider's cancel dropped it) or its session leaves
+ * (hub_catalog_drop_session: offered to the providers' cancel, then
+ * forgotten).
+ *
  * Invariants: h->catalog always reflects h->registry once the first
- * provider is in; sessions are told only after the catalog is rebuilt. */
+ * provider is in; sessions are told only after the catalog is rebuilt; a
+ * held record's session counts it in its inflight calls. */
 #include <stddef.h>
+#include <stdlib.h>
 
 #include "app/hub_internal.h"
 #include "app/tool_host.h"
 #include "base/err.h"
 #include "base/log.h"
+#include "base/xmalloc.h"
 #include "rpc/catalog.h"
 #include "rpc/mcp.h"
 #include "rpc/registry.h"
+
+struct hub_held {
+    struct hub_held *next;
+    uint64_t session;
+    uint64_t call_id;
+    struct hub_call_clock clock;
+};
 
 static const struct tool_host_plugin *hub_catalog_plugins[TOOL_HOST_PLUGINS_MAX];
 static size_t hub_catalog_nplugins;
@@ -70,8 +87,49 @@ void hub_catalog_fini(struct hub *h)
         if (p->detach)
             p->detach(p->self, &h->host);
     }
+    while (h->held) {
+        struct hub_held *d = h->held;
+        h->held = d->next;
+        free(d);
+    }
     tool_catalog_free(h->catalog);
     h->catalog = NULL;
+}
+
+/* Unlink and return the record of (session, call_id), or NULL. */
+static struct hub_held *hub_catalog_take(struct hub *h, uint64_t session, uint64_t call_id)
+{
+    for (struct hub_held **pp = &h->held; *pp; pp = &(*pp)->next) {
+        struct hub_held *d = *pp;
+        if (d->session == session && d->call_id == call_id) {
+            *pp = d->next;
+            return d;
+        }
+    }
+    return NULL;
+}
+
+void hub_catalog_forget(struct hub *h, uint64_t session, uint64_t call_id)
+{
+    free(hub_catalog_take(h, session, call_id));
+}
+
+void hub_catalog_drop_session(struct hub *h, uint64_t session)
+{
+    struct hub_held **pp = &h->held;
+    while (*pp) {
+        struct hub_held *d = *pp;
+        if (d->session != session) {
+            pp = &d->next;
+            continue;
+        }
+        *pp = d->next;
+        (void)tool_registry_cancel(h->registry, session, d->call_id);
+        struct hub_session *s = hub_session_find(h, session);
+        if (s)
+            s->inflight--;
+        free(d);
+    }
 }
 
 const struct tool_catalog *hub_catalog_of(void *hub, struct mcp_session *m)
@@ -91,6 +149,34 @@ void tool_host_changed(struct tool_host *host, void *self)
 void tool_call_reply(struct tool_call *c, cJSON *result, bool is_error)
 {
     hub_reply(c, result, is_error);
+}
+
+void tool_call_hold(struct tool_call *c)
+{
+    if (!c->call_id)
+        return; /* internal: nobody to answer */
+    struct hub_held *d = xcalloc(1, sizeof(*d));
+    d->session = c->session->id;
+    d->call_id = c->call_id;
+    d->clock = c->clock;
+    d->next = c->hub->held;
+    c->hub->held = d;
+}
+
+int tool_host_reply(struct tool_host *host, uint64_t session, uint64_t call_id, cJSON *result,
+                    bool is_error)
+{
+    struct hub *h = host->hub;
+    struct hub_held *d = hub_catalog_take(h, session, call_id);
+    struct hub_session *s = d ? hub_session_find(h, session) : NULL;
+    if (!s) {
+        free(d);
+        cJSON_Delete(result);
+        return -ERR_NOT_FOUND;
+    }
+    hub_reply_timed(h, s, call_id, result, is_error, d->clock);
+    free(d);
+    return 0;
 }
 
 struct tool_host *tool_call_host(const struct tool_call *c)

@@ -57,6 +57,7 @@ struct events_filter;
 struct roots;
 struct tool_registry;
 struct tool_catalog;
+struct hub_held;
 struct tool_def;
 
 struct hub_session {
@@ -298,6 +299,7 @@ struct hub {
     struct tool_registry *registry;
     struct tool_catalog *catalog;      /* tools/list, serialised (hub_catalog.c) */
     struct tool_host host;             /* what plugged-in providers are given */
+    struct hub_held *held;             /* provider calls answered later (hub_catalog.c) */
     const struct tool_def **core_defs; /* owned array */
     size_t ncore_defs;
     const struct tool_def *hub_defs[HUB_OWN_TOOLS];
@@ -537,6 +539,11 @@ void hub_catalog_changed(void *hub);
  * hub's own) and attach them; detach them and free the catalog. */
 void hub_catalog_plug(struct hub *h);
 void hub_catalog_fini(struct hub *h);
+/* The held provider calls of session (it left): each is offered to the
+ * providers' cancel and forgotten. */
+void hub_catalog_drop_session(struct hub *h, uint64_t session);
+/* The held call (session, call_id) was cancelled: forget it. */
+void hub_catalog_forget(struct hub *h, uint64_t session, uint64_t call_id);
 /* mcp_host_ops.catalog: the hub's catalog. */
 const struct tool_catalog *hub_catalog_of(void *hub, struct mcp_session *m);
 
@@ -565,6 +572,8 @@ void hub_tool_run(struct tool_call *c, const char *name, const cJSON *args);
 bool hub_tool_cancel(struct hub *h, struct hub_session *s, uint64_t call_id);
 cJSON *hub_resource_read(struct hub *h, const char *uri);
 void hub_waits_service(struct hub *h, bool expire_all_due);
+/* Session left: its parked waits end, and the calls plugged-in providers
+ * hold are cancelled (hub_catalog_drop_session). */
 void hub_waits_drop_session(struct hub *h, uint64_t session);
 int64_t hub_waits_next_deadline(struct hub *h);
 void hub_lock_waiters_service(struct hub *h);

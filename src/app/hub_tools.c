@@ -450,6 +450,7 @@ int64_t hub_waits_next_deadline(struct hub *h)
 
 void hub_waits_drop_session(struct hub *h, uint64_t session)
 {
+    hub_catalog_drop_session(h, session); /* calls plugged-in providers hold */
     struct hub_wait **pp = &h->waits;
     while (*pp) {
         struct hub_wait *w = *pp;
@@ -822,6 +823,7 @@ bool hub_tool_cancel(struct hub *h, struct hub_session *s, uint64_t call_id)
 {
     if (!tool_registry_cancel(h->registry, s->id, call_id))
         return false;
+    hub_catalog_forget(h, s->id, call_id); /* a provider's held call */
     s->inflight--;
     return true;
 }

@@ -11,10 +11,15 @@
  * pre-serialised catalog and sends notifications/tools/list_changed to
  * every initialised MCP session.
  *
+ * A provider answers a call within it (tool_call_reply), or holds it
+ * (tool_call_hold) and answers it later by its session and call id
+ * (tool_host_reply), as a downstream server's tool would. A held call the
+ * client cancels, or whose session leaves, is offered to the provider's
+ * `cancel` (which drops it) and can no longer be answered.
+ *
  * Invariants: a struct tool_call is valid only while the provider's call
- * runs, and a provider of this seam answers within it, exactly once
- * (answering later, as the hub's own wait_for_events does, is not offered
- * here yet). The host runs on one thread: every function here is called
+ * runs; every call is answered exactly once, or held and then answered or
+ * cancelled. The host runs on one thread: every function here is called
  * from it. */
 #ifndef COORDHUB_APP_TOOL_HOST_H
 #define COORDHUB_APP_TOOL_HOST_H
@@ -52,6 +57,14 @@ void tool_host_changed(struct tool_host *host, void *self);
 /* Answer call c: result (taken) is the structuredContent; is_error marks
  * a tool error. */
 void tool_call_reply(struct tool_call *c, cJSON *result, bool is_error);
+
+/* Hold call c: it is answered later, with tool_host_reply(). */
+void tool_call_hold(struct tool_call *c);
+/* Answer a held call of session `session`: 0, or -ERR_NOT_FOUND when it
+ * is not held (cancelled, its session gone, answered already); result
+ * (taken) is freed then. */
+int tool_host_reply(struct tool_host *host, uint64_t session, uint64_t call_id, cJSON *result,
+                    bool is_error);
 
 struct tool_host *tool_call_host(const struct tool_call *c);
 /* The caller's session id and call id (those a cancel names). */

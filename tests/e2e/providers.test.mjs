@@ -5,6 +5,9 @@
 // toggle (whichever session caused it), list the new tool, call it with
 // its arguments validated, and once it is removed no longer can: the call
 // is an unknown tool (-32602), as for any name the hub does not serve.
+// A provider may also hold a call and answer it later (test_later, answered
+// by test_release); a held call the client cancels, or whose session
+// leaves, is offered to the provider's cancel and never answered.
 // Every message is checked against the official schema by the harness.
 
 import { test } from 'node:test';
@@ -15,7 +18,7 @@ const testprov = process.env.COORDHUB_TESTPROV_BIN;
 if (!testprov) throw new Error('COORDHUB_TESTPROV_BIN is not set: point it at the built coordhub_testprov');
 process.env.COORDHUB_BIN = testprov;
 
-const { workspace, within } = await import('./lib/harness.mjs');
+const { workspace, within, track } = await import('./lib/harness.mjs');
 const { httpAgent, startHttpHub } = await import('./lib/http.mjs');
 
 const CHANGED = 'notifications/tools/list_changed';
@@ -77,4 +80,44 @@ test('a provider adds and removes a tool: stdio and /mcp sessions are told, list
   }
   // The rest of the hub is untouched.
   assert.equal((await cli.ok('lock_file', { file: 'a.c' })).success, true);
+});
+
+test('a provider answers a held call later; a cancelled one, or one whose session left, it drops', { timeout: 90000 }, async (t) => {
+  const ws = workspace(t);
+  const hub = await startHttpHub(ws);
+  const web = await httpAgent(ws, hub, 'web');
+  const cli = await ws.client({ agent: 'cli' });
+  await cli.register();
+
+  // Held over both transports until test_release answers them.
+  const one = track(cli.ok('test_later', { text: 'one' }));
+  const two = track(web.ok('test_later', { text: 'two' }));
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(one.settled || two.settled, false, 'held calls are not answered before test_release');
+  assert.equal((await cli.ok('list_agents')).agents.length, 1, 'the hub answers other calls meanwhile');
+  assert.deepEqual(await web.ok('test_release'), { held: 2, released: 2 });
+  assert.deepEqual(await within(10000, one.promise, 'the stdio call is answered'), { echo: 'one' });
+  assert.deepEqual(await within(10000, two.promise, 'the /mcp call is answered'), { echo: 'two' });
+
+  // Cancelled by the client (notifications/cancelled): dropped, never answered.
+  const ac = new AbortController();
+  const cancelled = cli.tool('test_later', { text: 'gone' }, { signal: ac.signal });
+  await new Promise((r) => setTimeout(r, 200));
+  ac.abort();
+  await assert.rejects(cancelled);
+  assert.deepEqual(await cli.ok('test_release'), { held: 0, released: 0 }, 'the provider was told');
+
+  // Its session leaves: dropped as well.
+  const leaver = await ws.client({ agent: 'leaver' });
+  await leaver.register();
+  leaver.tool('test_later', { text: 'left' }).catch(() => {});
+  await new Promise((r) => setTimeout(r, 200));
+  await leaver.close();
+  for (let i = 0; i < 100; i++) {
+    const a = (await cli.ok('list_agents')).agents.find((x) => x.agentId === 'leaver');
+    if (a && a.connected === false) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.equal((await cli.ok('list_agents')).agents.find((x) => x.agentId === 'leaver').connected, false);
+  assert.deepEqual(await cli.ok('test_release'), { held: 0, released: 0 }, 'the provider was told');
 });
