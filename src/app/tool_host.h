@@ -47,8 +47,9 @@ struct tool_host_plugin {
 
 /* Plug p (borrowed: it and its self outlive every hub) into every hub
  * this process serves from now on. 0, or -ERR_TOO_LARGE past
- * TOOL_HOST_PLUGINS_MAX. A tool whose name a provider before it serves
- * is dropped from the catalog (logged). */
+ * TOOL_HOST_PLUGINS_MAX. A provider one of whose tools is named like a
+ * tool already served is not plugged in (logged); a name its list brings
+ * later that is taken is dropped from the catalog (logged). */
 int tool_host_plug(const struct tool_host_plugin *p);
 
 /* The provider self's list of tools changed. */
