@@ -537,6 +537,30 @@ static void test_tools__run_flags_agree_with_the_schemas(void **state)
     assert_true(tools_find("wait_for_events")->needs_store);
 }
 
+/* Every op of the core is carried by exactly one tool, and a tool carries
+ * no op the core lacks: the core dispatches by op, never by name. */
+static void test_tools__core_ops_are_carried_once(void **state)
+{
+    (void)state;
+    size_t n;
+    const struct tool_def *all = tools_all(&n);
+    int carried[WORKSPACE_OP_COUNT_] = {0};
+    size_t core = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!all[i].core_op)
+            continue;
+        assert_true((unsigned)all[i].core_op < WORKSPACE_OP_COUNT_);
+        carried[all[i].core_op]++;
+        core++;
+    }
+    for (int op = WORKSPACE_OP_NONE + 1; op < WORKSPACE_OP_COUNT_; op++)
+        assert_int_equal(carried[op], 1);
+    assert_int_equal(core, WORKSPACE_OP_COUNT_ - 1);
+    assert_int_equal(tools_find(TOOL_LOCK_FILE)->core_op, WORKSPACE_OP_LOCK_FILE);
+    assert_string_equal(tools_find(TOOL_WAIT_FOR_EVENTS)->name, "wait_for_events");
+    assert_int_equal(tools_find(TOOL_WAIT_FOR_EVENTS)->core_op, WORKSPACE_OP_NONE);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -552,6 +576,7 @@ int main(void)
         cmocka_unit_test(test_tools__schema_self_check),
         cmocka_unit_test(test_tools__path_arguments_are_marked),
         cmocka_unit_test(test_tools__run_flags_agree_with_the_schemas),
+        cmocka_unit_test(test_tools__core_ops_are_carried_once),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
