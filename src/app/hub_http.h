@@ -2,11 +2,7 @@
 #ifndef COORDHUB_APP_HUB_HTTP_H
 #define COORDHUB_APP_HUB_HTTP_H
 
-#include <stdbool.h>
-#include <stdint.h>
 #include <stdio.h>
-
-#include <cjson/cJSON.h>
 
 #include "app/hub_state.h"
 

@@ -2,10 +2,6 @@
 #ifndef COORDHUB_APP_HUB_KEYS_H
 #define COORDHUB_APP_HUB_KEYS_H
 
-#include <stdbool.h>
-#include <stdint.h>
-#include <stdio.h>
-
 #include <cjson/cJSON.h>
 
 #include "app/hub_state.h"

@@ -3,12 +3,6 @@
 #ifndef COORDHUB_APP_HUB_LIMITS_H
 #define COORDHUB_APP_HUB_LIMITS_H
 
-#include <stdbool.h>
-#include <stdint.h>
-#include <stdio.h>
-
-#include <cjson/cJSON.h>
-
 #include "app/hub_state.h"
 
 /* Raise the descriptor limit and fit the socket's and the HTTP face's

@@ -3,12 +3,6 @@
 #ifndef COORDHUB_APP_HUB_MCP_HTTP_H
 #define COORDHUB_APP_HUB_MCP_HTTP_H
 
-#include <stdbool.h>
-#include <stdint.h>
-#include <stdio.h>
-
-#include <cjson/cJSON.h>
-
 #include "app/hub_state.h"
 
 struct api_config;

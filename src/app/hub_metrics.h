@@ -3,8 +3,6 @@
 #define COORDHUB_APP_HUB_METRICS_H
 
 #include <stdbool.h>
-#include <stdint.h>
-#include <stdio.h>
 
 #include <cjson/cJSON.h>
 

@@ -4,10 +4,6 @@
 #define COORDHUB_APP_HUB_ONESHOT_H
 
 #include <stdbool.h>
-#include <stdint.h>
-#include <stdio.h>
-
-#include <cjson/cJSON.h>
 
 #include "app/hub_state.h"
 

@@ -4,8 +4,6 @@
 #define COORDHUB_APP_HUB_REST_H
 
 #include <stdbool.h>
-#include <stdint.h>
-#include <stdio.h>
 
 #include <cjson/cJSON.h>
 

@@ -804,9 +804,13 @@ static void hub_accept_cb(void *arg, int fd, const struct sockaddr *sa, socklen_
     event_add(pc->ev, &tv);
 }
 
+static const bool hub_sessions_never = false; /* stopping until the hub says where its flag is */
+
 void hub_sessions_init(struct hub_sessions *p, struct event_base *base, const struct options *opt,
                        const char *hub_id, const struct hub_sessions_host *host, void *host_arg)
 {
+    p->stopping = &hub_sessions_never;
+    p->stop_requested = &hub_sessions_never;
     p->base = base;
     p->opt = opt;
     p->hub_id = hub_id;
