@@ -17,11 +17,12 @@
  * agent's leases this way either. A wrong token is refused
  * (unauthorized), never taken for none.
  *
- * The call runs on a hub session of its own (in h->sessions and counted
- * against the socket's session cap like any other; never initialised, so
- * it gets no notifications) through hub_tool_call, exactly like an MCP
- * tools/call: checked against the tool's inputSchema first, evaluated,
- * group-committed, answered after the commit (the session's reply_fn).
+ * The call runs on a hub session of its own, of the "one-shot" kind (on
+ * the sessions part's list and counted against the socket's session cap
+ * like any other; without an MCP engine, so it gets no notifications)
+ * through hub_tool_call, exactly like an MCP tools/call: checked against
+ * the tool's inputSchema first, evaluated, group-committed, answered after
+ * the commit (the kind's answer op writes the answer line).
  * Input after the request line is read and dropped. A peer that hangs up
  * before its answer — closing its writing side counts — has its waits
  * cancelled (a lock_file queued with waitMs leaves the queue), as an MCP

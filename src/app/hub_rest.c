@@ -76,6 +76,7 @@ static void hub_rest_reply(struct hub_session *s, uint64_t call_id, cJSON *resul
 static const struct hub_session_kind hub_rest_kind = {
     .name = "rest",
     .answer = hub_rest_reply,
+    .client = "http",
 };
 
 static struct hub_session *hub_rest_session(struct hub *h, struct hub_rest *r, uint64_t id,

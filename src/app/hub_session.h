@@ -88,6 +88,10 @@ struct hub_session_kind {
     bool asks_roots;
     /* Counted against the Unix socket's session cap. */
     bool socket;
+    /* What a session of a kind without an MCP engine calls its client
+     * (the "ide" of an agent it registers); NULL: "agent". Sessions with
+     * one use their clientInfo.name. */
+    const char *client;
 };
 
 struct hub_session {

@@ -55,11 +55,12 @@ static cJSON *hub_error_result(const char *msg)
 }
 
 /* The session's client: its clientInfo.name ("coordhub-cli" for the
- * CLI), "http" for the HTTP face's session (no MCP session). */
+ * CLI); for a kind without an MCP session what the kind calls it ("http"
+ * for the HTTP face's sessions). */
 static const char *hub_client_name(struct hub_session *s)
 {
     if (!s->mcp)
-        return "http";
+        return s->kind->client ? s->kind->client : "agent";
     const cJSON *init = mcp_session_init_params(s->mcp);
     return json_get_str(cJSON_GetObjectItemCaseSensitive(init, "clientInfo"), "name", "agent");
 }
