@@ -1,58 +1,35 @@
-/* hub_catalog — the hub's side of the tool catalog and the provider seam
- * (app/tool_host.h; docs/architecture.md, "Tools: providers and the
- * registry").
+/* hub_catalog — the hub's side of the tool catalog and of the providers
+ * plugged in through the seam (app/tool_host.h; docs/architecture.md,
+ * "Tools: providers and the registry").
  *
  * The registry calls hub_catalog_changed whenever a provider comes, goes
  * or reports that its list changed: the catalog (rpc/catalog.h) is
  * serialised again, and every initialised MCP session — socket and stdio
  * sessions, /mcp sessions (their engine's notifications go to the GET
- * stream, or are kept for it: mcp_http.h) — gets
- * notifications/tools/list_changed. tools/list is served from the
- * catalog, never built per request.
+ * stream, or are kept for it: api/mcp_http.h) — gets
+ * notifications/tools/list_changed (hub_sessions_tools_changed). tools/list
+ * is served from the catalog, never built per request.
  *
- * Providers of tool_host_plug() are kept in a process-wide list (the
- * process serves one hub; tests and the supervisor plug theirs in before
- * serving) and plugged into each hub after its own two.
- *
- * A call a provider holds (tool_call_hold) is recorded in h->held with
- * its session, call id and metrics clock until the provider answers it
+ * The providers of tool_host_plug() are plugged into the registry after
+ * the hub's own two and told their host. A call one of them holds
+ * (tool_call_hold, tool_host.c) is on h->held until it is answered
  * (tool_host_reply), the client cancels it (hub_tool_cancel, after the
- * provider's cancel dropped it) or its session leaves
+ * provider's cancel dropped it: hub_catalog_forget) or its session leaves
  * (hub_catalog_drop_session: offered to the providers' cancel, then
  * forgotten).
  *
- * Invariants: h->catalog always reflects h->registry once the first
- * provider is in; sessions are told only after the catalog is rebuilt; a
- * held record's session counts it in its inflight calls. */
+ * Invariants: h->catalog reflects h->registry once the first provider is
+ * in; sessions are told only after the catalog is rebuilt; a held record
+ * counts in its session's inflight calls. */
 #include <stddef.h>
 #include <stdlib.h>
 
-#include "app/hub_internal.h"
+#include "app/hub_catalog.h"
+#include "app/hub_session.h"
 #include "app/tool_host.h"
-#include "base/err.h"
 #include "base/log.h"
-#include "base/xmalloc.h"
 #include "rpc/catalog.h"
-#include "rpc/mcp.h"
 #include "rpc/registry.h"
-
-struct hub_held {
-    struct hub_held *next;
-    uint64_t session;
-    uint64_t call_id;
-    struct hub_call_clock clock;
-};
-
-static const struct tool_host_plugin *hub_catalog_plugins[TOOL_HOST_PLUGINS_MAX];
-static size_t hub_catalog_nplugins;
-
-int tool_host_plug(const struct tool_host_plugin *p)
-{
-    if (hub_catalog_nplugins == TOOL_HOST_PLUGINS_MAX)
-        return -ERR_TOO_LARGE;
-    hub_catalog_plugins[hub_catalog_nplugins++] = p;
-    return 0;
-}
 
 void hub_catalog_changed(void *hub)
 {
@@ -60,16 +37,16 @@ void hub_catalog_changed(void *hub)
     if (!h->catalog)
         h->catalog = tool_catalog_new();
     tool_catalog_build(h->catalog, h->registry);
-    for (struct hub_session *s = h->sessions; s; s = s->next)
-        if (s->id != 0 && s->mcp) /* id 0: closing, flushing its output */
-            mcp_session_tools_changed(s->mcp);
+    hub_sessions_tools_changed(&h->sessions);
 }
 
 void hub_catalog_plug(struct hub *h)
 {
     h->host.hub = h;
-    for (size_t i = 0; i < hub_catalog_nplugins; i++) {
-        const struct tool_host_plugin *p = hub_catalog_plugins[i];
+    size_t n = 0;
+    const struct tool_host_plugin *const *plugins = tool_host_plugins(&n);
+    for (size_t i = 0; i < n; i++) {
+        const struct tool_host_plugin *p = plugins[i];
         if (tool_registry_add(h->registry, p->ops, p->self) != 0) {
             log_error("tool provider %s: one of its tools is already served; not plugged in",
                       p->ops->name);
@@ -82,11 +59,11 @@ void hub_catalog_plug(struct hub *h)
 
 void hub_catalog_fini(struct hub *h)
 {
-    for (size_t i = 0; i < hub_catalog_nplugins; i++) {
-        const struct tool_host_plugin *p = hub_catalog_plugins[i];
-        if (p->detach)
-            p->detach(p->self, &h->host);
-    }
+    size_t n = 0;
+    const struct tool_host_plugin *const *plugins = tool_host_plugins(&n);
+    for (size_t i = 0; i < n; i++)
+        if (plugins[i]->detach)
+            plugins[i]->detach(plugins[i]->self, &h->host);
     while (h->held) {
         struct hub_held *d = h->held;
         h->held = d->next;
@@ -96,22 +73,22 @@ void hub_catalog_fini(struct hub *h)
     h->catalog = NULL;
 }
 
-/* Unlink and return the record of (session, call_id), or NULL. */
-static struct hub_held *hub_catalog_take(struct hub *h, uint64_t session, uint64_t call_id)
+const struct tool_catalog *hub_catalog_of(void *hub)
+{
+    const struct hub *h = hub;
+    return h->catalog;
+}
+
+void hub_catalog_forget(struct hub *h, uint64_t session, uint64_t call_id)
 {
     for (struct hub_held **pp = &h->held; *pp; pp = &(*pp)->next) {
         struct hub_held *d = *pp;
         if (d->session == session && d->call_id == call_id) {
             *pp = d->next;
-            return d;
+            free(d);
+            return;
         }
     }
-    return NULL;
-}
-
-void hub_catalog_forget(struct hub *h, uint64_t session, uint64_t call_id)
-{
-    free(hub_catalog_take(h, session, call_id));
 }
 
 void hub_catalog_drop_session(struct hub *h, uint64_t session)
@@ -125,81 +102,9 @@ void hub_catalog_drop_session(struct hub *h, uint64_t session)
         }
         *pp = d->next;
         (void)tool_registry_cancel(h->registry, session, d->call_id);
-        struct hub_session *s = hub_session_find(h, session);
+        struct hub_session *s = hub_session_find(&h->sessions, session);
         if (s)
             s->inflight--;
         free(d);
     }
-}
-
-const struct tool_catalog *hub_catalog_of(void *hub, struct mcp_session *m)
-{
-    struct hub *h = hub;
-    (void)m;
-    return h->catalog;
-}
-
-/* ---- the seam (tool_host.h) ------------------------------------------------ */
-
-void tool_host_changed(struct tool_host *host, void *self)
-{
-    tool_registry_changed(host->hub->registry, self);
-}
-
-void tool_call_reply(struct tool_call *c, cJSON *result, bool is_error)
-{
-    hub_reply(c, result, is_error);
-}
-
-void tool_call_hold(struct tool_call *c)
-{
-    if (!c->call_id)
-        return; /* internal: nobody to answer */
-    struct hub_held *d = xcalloc(1, sizeof(*d));
-    d->session = c->session->id;
-    d->call_id = c->call_id;
-    d->clock = c->clock;
-    d->next = c->hub->held;
-    c->hub->held = d;
-}
-
-int tool_host_reply(struct tool_host *host, uint64_t session, uint64_t call_id, cJSON *result,
-                    bool is_error)
-{
-    struct hub *h = host->hub;
-    struct hub_held *d = hub_catalog_take(h, session, call_id);
-    struct hub_session *s = d ? hub_session_find(h, session) : NULL;
-    if (!s) {
-        free(d);
-        cJSON_Delete(result);
-        return -ERR_NOT_FOUND;
-    }
-    hub_reply_timed(h, s, call_id, result, is_error, d->clock);
-    free(d);
-    return 0;
-}
-
-struct tool_host *tool_call_host(const struct tool_call *c)
-{
-    return &c->hub->host;
-}
-
-uint64_t tool_call_session(const struct tool_call *c)
-{
-    return c->session->id;
-}
-
-uint64_t tool_call_id(const struct tool_call *c)
-{
-    return c->call_id;
-}
-
-const char *tool_call_agent(const struct tool_call *c)
-{
-    return c->session->agent_id;
-}
-
-int64_t tool_call_now(const struct tool_call *c)
-{
-    return hub_now(c->hub);
 }

@@ -30,7 +30,7 @@
 #include <unistd.h>
 
 #include "api/api.h"
-#include "app/hub_internal.h"
+#include "app/hub_keys.h"
 #include "app/options.h"
 #include "auth/keys.h"
 #include "base/clock.h"
@@ -38,7 +38,6 @@
 #include "base/log.h"
 #include "base/str.h"
 #include "base/xmalloc.h"
-#include "rpc/registry.h"
 #include "rpc/tools.h"
 
 int hub_keys_open(struct hub *h)
@@ -71,7 +70,7 @@ void hub_keys_close(struct hub *h)
 static void hub_keys_fail(struct hub *h, int fd, const char *code, const char *msg)
 {
     struct control_msg m = control_answer_fail(CONTROL_KEY, code, msg);
-    hub_control_send_msg(h, fd, &m);
+    hub_control_send_msg(&h->control, fd, &m);
 }
 
 /* Answer result (taken). A create's result holds the new key: the line
@@ -79,7 +78,7 @@ static void hub_keys_fail(struct hub *h, int fd, const char *code, const char *m
 static void hub_keys_ok(struct hub *h, int fd, cJSON *result)
 {
     struct control_msg m = control_answer_ok(CONTROL_KEY, result);
-    hub_control_send_msg(h, fd, &m);
+    hub_control_send_msg(&h->control, fd, &m);
     cJSON *secret = cJSON_GetObjectItemCaseSensitive(result, "key");
     if (cJSON_IsString(secret))
         token_cleanse(secret->valuestring, strlen(secret->valuestring));
@@ -154,7 +153,7 @@ static void hub_keys_revoke(struct hub *h, int fd, const struct control_key *req
 
 void hub_keys_control(struct hub *h, int fd, const struct control_msg *req)
 {
-    const char *refusal = hub_control_refusal(h, req);
+    const char *refusal = hub_control_refusal(&h->control, req);
     if (refusal) {
         log_warn("key request on the socket refused: %s", refusal);
         hub_keys_fail(h, fd, "unauthorized", refusal);
@@ -169,12 +168,12 @@ void hub_keys_control(struct hub *h, int fd, const struct control_msg *req)
 
 /* ---- rights of keyed /mcp sessions --------------------------------------- */
 
-char *hub_keys_tool_refusal(const struct hub_session *s, const char *name, const cJSON *args)
+char *hub_keys_tool_refusal(const struct hub_session *s, const struct tool_def *t, const char *name,
+                            const cJSON *args)
 {
     const struct keys_key *k = s->key;
     if (!k)
         return NULL;
-    const struct tool_def *t = tool_registry_find(s->hub->registry, name);
     unsigned what = t && t->read_only ? KEYS_TOOL_READ_ONLY : 0;
     if (t && t->core_op == WORKSPACE_OP_PUBLISH_EVENT)
         what |= KEYS_TOOL_PUBLISHES;

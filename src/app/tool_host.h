@@ -25,6 +25,7 @@
 #define COORDHUB_APP_TOOL_HOST_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <cjson/cJSON.h>
@@ -51,6 +52,8 @@ struct tool_host_plugin {
  * tool already served is not plugged in (logged); a name its list brings
  * later that is taken is dropped from the catalog (logged). */
 int tool_host_plug(const struct tool_host_plugin *p);
+/* For the host: the providers plugged in so far, in order; *n their count. */
+const struct tool_host_plugin *const *tool_host_plugins(size_t *n);
 
 /* The provider self's list of tools changed. */
 void tool_host_changed(struct tool_host *host, void *self);
