@@ -23,12 +23,19 @@
  *   - a backend may trim events at or below its newest snapshot's seq;
  *     first_seq() tells where the log now begins.
  *
- * Asynchrony: append completes through a callback so a network backend
- * fits without changing the interface. Local backends complete
- * synchronously and call the callback before append() returns. If append()
- * returns an error, the callback is never called (libuv's rule). Reads,
- * snapshots and now() are synchronous (a network backend serves them from
- * its replica or a blocking round trip at start-up). */
+ * Asynchrony: append completes through a callback, exactly once, and a
+ * caller must be ready for either timing. Local backends complete
+ * synchronously: the callback runs before append() returns. The redis
+ * backend opened with opts.async (and opts.loop) returns at once and the
+ * callback runs later from that loop, which goes on serving meanwhile
+ * (the hub keeps one batch in flight, app/hub_commit.h); without
+ * opts.async it waits for the answer on a private base before returning.
+ * If append() returns an error, the callback is never called (libuv's
+ * rule). close() completes what is in flight with -ERR_UNAVAILABLE; it
+ * must not be called from inside an append's callback. Reads, snapshots,
+ * trim, meta_claim and now() are synchronous: a network backend makes a
+ * blocking round trip for them (docs/architecture.md lists when the hub
+ * makes them while serving). */
 #ifndef COORDHUB_STORE_STORE_H
 #define COORDHUB_STORE_STORE_H
 
@@ -75,6 +82,10 @@ struct store_open_opts {
     const char *workspace; /* workspace name (key prefix for shared backends) */
     void *loop;            /* struct event_base *, for network backends; may be NULL */
     int durable;           /* 1 (default): fsync-grade durability as documented */
+    /* A network backend's appends complete later, from loop (which must
+     * be set), and never hold it up; false: append waits for the answer
+     * before it returns. Local backends always complete synchronously. */
+    bool async;
 };
 
 /* Levels of store_open_opts.durable (0 counts as STORE_DURABLE_PROCESS, so

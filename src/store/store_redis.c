@@ -69,6 +69,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/time.h>
+
+#include <event2/event.h>
 
 #include "base/clock.h"
 #include "base/log.h"
@@ -110,6 +113,11 @@ struct store_redis {
     struct event_base *hub_loop; /* opts->loop: where the tail runs; may be NULL */
     bool compat;                 /* maintain the seed's mcp:lock:<file> keys and registry */
     bool tail_ready;             /* tail initialised (needs hub_loop) */
+    /* Appends complete later, from hub_loop (opts->async); else on the
+     * connection's private base before append returns. */
+    bool async;
+    struct store_redis_req *reqs; /* appends not completed, oldest first */
+    struct event *settle_ev;      /* on conn.loop: follow-ups and callbacks */
     struct redis_ingest *ingest; /* the mcp:events subscriber while listening */
 };
 
@@ -155,71 +163,208 @@ static int store_redis_get_u64(struct store_redis *r, const char *key, uint64_t 
 
 /* ---- append (the asynchronous connection) ------------------------------ */
 
-/* The outcome of one append, filled by its reply callback. */
-struct store_redis_wait {
-    bool done;
+/* One append from the call until its callback. It waits for the
+ * connection's set-up (WAITING), is sent (SENT), and is answered
+ * (ANSWERED: by Redis, by a lost connection, by its deadline, or by a
+ * failure to send). Follow-ups (NOSCRIPT, MOVED) and the callback run
+ * from settle_ev, never inside hiredis's callbacks: following a MOVED
+ * drops the connection, and the caller's callback may do anything. */
+enum store_redis_req_state {
+    STORE_REDIS_REQ_STARTING, /* getting the connection: settle_ev leaves it */
+    STORE_REDIS_REQ_WAITING,
+    STORE_REDIS_REQ_SENT,
+    STORE_REDIS_REQ_ANSWERED,
+};
+
+struct store_redis_req {
+    struct store_redis *r;
+    struct redis_args a; /* the append script's command */
+    uint64_t expected;
+    store_append_cb cb;
+    void *arg;
+    enum store_redis_req_state state;
     int status;               /* 0, -ERR_CONFLICT, -ERR_STORE, -ERR_UNAVAILABLE, -ERR_TIMEOUT */
     uint64_t seq;             /* current seq reported by the script */
     bool noscript;            /* the server did not know the script */
+    bool reloaded, moved;     /* each follow-up is made once */
     struct redis_redirect rd; /* cluster: a redirection met (nothing ran), followed after */
     char said[160];           /* with rd: the error reply, for the log */
-    char *error;              /* the store's error buffer (256 bytes) */
+    char error[256];          /* the server's error ("OOM …"), or "" */
+    struct event *deadline;   /* REDIS_CONN_TIMEOUT_MS after the call */
+    bool *done;               /* set when the callback ran (append on a private base) */
+    struct store_redis_req *next;
 };
+
+static void store_redis_kick(void *arg)
+{
+    struct store_redis *r = arg;
+    event_active(r->settle_ev, EV_TIMEOUT, 0);
+}
+
+static void store_redis_answer(struct store_redis_req *q, int status)
+{
+    q->state = STORE_REDIS_REQ_ANSWERED;
+    q->status = status;
+    store_redis_kick(q->r);
+}
 
 static void store_redis_append_cb(redisAsyncContext *ac, void *reply, void *privdata)
 {
-    struct store_redis_wait *w = privdata;
+    struct store_redis_req *q = privdata;
     const redisReply *rep = reply;
     const struct redis_conn *c = ac->data;
-    w->done = true;
+    q->state = STORE_REDIS_REQ_ANSWERED;
+    store_redis_kick(q->r);
     if (!rep) {
-        w->status = -ERR_TIMEOUT; /* disconnected before the answer: it may have run */
+        q->status = -ERR_TIMEOUT; /* disconnected before the answer: it may have run */
         return;
     }
     if (rep->type != REDIS_REPLY_ERROR) {
-        w->status = redis_scripts_append_answer(rep, &w->seq);
+        q->status = redis_scripts_append_answer(rep, &q->seq);
         return;
     }
     if (strncmp(rep->str, "NOSCRIPT", 8) == 0) {
-        w->noscript = true;
-        w->status = -ERR_STORE;
-    } else if (c->cluster && redis_redirect_parse(rep->str, &w->rd) != REDIS_REDIRECT_NONE) {
-        /* Nothing ran; store_redis_append follows it (not here: this runs
-         * inside the connection, which following may drop). */
-        snprintf(w->said, sizeof(w->said), "%s", rep->str);
-        w->status = -ERR_UNAVAILABLE;
+        q->noscript = true;
+        q->status = -ERR_STORE;
+    } else if (c->cluster && redis_redirect_parse(rep->str, &q->rd) != REDIS_REDIRECT_NONE) {
+        snprintf(q->said, sizeof(q->said), "%s", rep->str);
+        q->status = -ERR_UNAVAILABLE; /* nothing ran; followed from settle_ev */
     } else {
         log_error("store: append script failed: %s", rep->str);
-        snprintf(w->error, 256, "%s", rep->str);
-        w->status = -ERR_STORE;
+        snprintf(q->error, sizeof(q->error), "%s", rep->str);
+        q->status = -ERR_STORE;
     }
 }
 
-/* Run the append script once on the asynchronous connection and wait. */
-static void store_redis_append_once(struct store_redis *r, struct redis_args *a,
-                                    struct store_redis_wait *w)
+static void store_redis_send(struct store_redis_req *q)
 {
-    memset(w, 0, sizeof(*w));
-    w->error = r->error;
-    int rc = redis_route_async_ready(&r->conn);
-    if (rc == 0) {
-        redis_scripts_set_sha(a, &r->scripts, REDIS_SCRIPT_APPEND);
-        rc = redis_conn_async_send(&r->conn, store_redis_append_cb, w, a->argc, a->argv, a->lens);
-    }
-    if (rc) {
-        w->status = rc;
+    struct store_redis *r = q->r;
+    redis_scripts_set_sha(&q->a, &r->scripts, REDIS_SCRIPT_APPEND);
+    if (redis_conn_async_send(&r->conn, store_redis_append_cb, q, q->a.argc, q->a.argv,
+                              q->a.lens) != 0) {
+        store_redis_answer(q, -ERR_UNAVAILABLE);
         return;
     }
-    redis_conn_drive(&r->conn, &w->done);
-    if (!w->done)
-        w->status = -ERR_TIMEOUT; /* sent, never answered: it may have run */
+    q->state = STORE_REDIS_REQ_SENT;
+}
+
+/* Send q now, or once the connection's set-up is answered; a connection
+ * that cannot be had answers it -ERR_UNAVAILABLE (nothing ran). */
+static void store_redis_start(struct store_redis_req *q)
+{
+    struct store_redis *r = q->r;
+    /* Getting the connection may process the private base, settle_ev
+     * included, which must not take q meanwhile. */
+    q->state = STORE_REDIS_REQ_STARTING;
+    int rc = redis_route_async_ready(&r->conn);
+    q->state = STORE_REDIS_REQ_WAITING;
+    if (rc != 0)
+        store_redis_answer(q, -ERR_UNAVAILABLE);
+    else if (r->conn.ready)
+        store_redis_send(q);
+}
+
+static void store_redis_deadline_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct store_redis_req *q = arg;
+    (void)fd;
+    (void)what;
+    if (q->state == STORE_REDIS_REQ_ANSWERED || q->state == STORE_REDIS_REQ_STARTING)
+        return;
+    char where[160];
+    redis_conn_where(&q->r->conn, where, sizeof(where));
+    log_warn("store: %s: no answer within %d ms; reconnecting", where, REDIS_CONN_TIMEOUT_MS);
+    bool sent = q->state == STORE_REDIS_REQ_SENT;
+    /* Every command sent on it is answered with no reply (-ERR_TIMEOUT:
+     * it may have run); one still waiting for the set-up never went. */
+    redis_conn_async_drop(&q->r->conn);
+    if (!sent)
+        store_redis_answer(q, -ERR_UNAVAILABLE);
+}
+
+static void store_redis_req_free(struct store_redis_req *q)
+{
+    event_free(q->deadline);
+    redis_args_free(&q->a);
+    free(q);
+}
+
+/* An answered q whose follow-up sends it again (a NOSCRIPT: the scripts
+ * are loaded again; a MOVED: the connections go to the new node). Each
+ * once: nothing ran either time. */
+static bool store_redis_follow_up(struct store_redis_req *q)
+{
+    struct store_redis *r = q->r;
+    if (q->noscript) {
+        q->noscript = false;
+        if (q->reloaded || redis_route_redo_setup(&r->conn) != 0) {
+            q->status = -ERR_UNAVAILABLE;
+            return false;
+        }
+        q->reloaded = true;
+        return true;
+    }
+    if (q->rd.kind == REDIS_REDIRECT_NONE)
+        return false;
+    struct redis_redirect rd = q->rd;
+    q->rd.kind = REDIS_REDIRECT_NONE;
+    if (redis_route_follow(&r->conn, &rd, q->said, "EVALSHA") != REDIS_ROUTE_MOVED || q->moved)
+        return false;
+    q->moved = true;
+    return true;
+}
+
+/* Take q out of the list and run its callback. */
+static void store_redis_complete(struct store_redis_req *q)
+{
+    struct store_redis *r = q->r;
+    for (struct store_redis_req **pp = &r->reqs; *pp; pp = &(*pp)->next) {
+        if (*pp == q) {
+            *pp = q->next;
+            break;
+        }
+    }
+    memcpy(r->error, q->error, sizeof(r->error));
+    if (q->done)
+        *q->done = true;
+    q->cb(q->arg, q->status,
+          q->status == 0 || q->status == -ERR_CONFLICT ? q->seq : q->expected);
+    store_redis_req_free(q);
+}
+
+/* settle_ev: send what waited for the connection, fail what lost it
+ * before it was sent, make the follow-ups and complete the answered. */
+static void store_redis_settle_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct store_redis *r = arg;
+    (void)fd;
+    (void)what;
+    bool again = true;
+    while (again) {
+        again = false;
+        for (struct store_redis_req *q = r->reqs; q; q = q->next) {
+            if (q->state == STORE_REDIS_REQ_WAITING && r->conn.ac && r->conn.ready) {
+                store_redis_send(q);
+            } else if (q->state == STORE_REDIS_REQ_WAITING && !r->conn.ac) {
+                store_redis_answer(q, -ERR_UNAVAILABLE); /* the set-up failed */
+            }
+            if (q->state != STORE_REDIS_REQ_ANSWERED)
+                continue;
+            if (store_redis_follow_up(q)) {
+                store_redis_start(q);
+            } else {
+                store_redis_complete(q); /* may append (at the tail) */
+                again = true;            /* the list changed: from the head again */
+                break;
+            }
+        }
+    }
 }
 
 static int store_redis_append(struct store *s, uint64_t expected_seq, const struct event *evs,
                               size_t n, store_append_cb cb, void *arg)
 {
     struct store_redis *r = store_redis_of(s);
-    r->error[0] = '\0';
     if (!cb)
         return -ERR_INVALID;
     int rc = store_check_batch(expected_seq, evs, n);
@@ -235,35 +380,42 @@ static int store_redis_append(struct store *s, uint64_t expected_seq, const stru
                                    .expected = expected_seq,
                                    .evs = evs,
                                    .n = n};
-    struct redis_args a;
-    redis_args_init(&a);
-    redis_scripts_append_args(&a, &r->scripts, &req);
-    /* Nothing ran after a NOSCRIPT (the server restarted, SCRIPT FLUSH, or
-     * a cluster node new to this handle) or a MOVED (the slot lives on
-     * another node now): each is retried once. */
-    bool reloaded = false, moved = false;
-    struct store_redis_wait w;
-    for (;;) {
-        store_redis_append_once(r, &a, &w);
-        if (w.noscript && !reloaded) {
-            reloaded = true;
-            if (redis_route_redo_setup(&r->conn) == 0)
-                continue;
-            w.status = -ERR_UNAVAILABLE;
-        } else if (w.noscript) {
-            w.status = -ERR_UNAVAILABLE;
-        } else if (w.rd.kind != REDIS_REDIRECT_NONE) {
-            if (redis_route_follow(&r->conn, &w.rd, w.said, "EVALSHA") == REDIS_ROUTE_MOVED &&
-                !moved) {
-                moved = true;
-                continue;
-            }
-        }
-        break;
-    }
-    redis_args_free(&a);
-    cb(arg, w.status, w.status == 0 || w.status == -ERR_CONFLICT ? w.seq : expected_seq);
+    struct store_redis_req *q = xcalloc(1, sizeof(*q));
+    q->r = r;
+    q->expected = expected_seq;
+    q->cb = cb;
+    q->arg = arg;
+    redis_args_init(&q->a);
+    redis_scripts_append_args(&q->a, &r->scripts, &req);
+    q->deadline = evtimer_new(r->conn.loop, store_redis_deadline_cb, q);
+    struct timeval tv = clock_timeval_ms(REDIS_CONN_TIMEOUT_MS);
+    evtimer_add(q->deadline, &tv);
+    struct store_redis_req **tail = &r->reqs;
+    while (*tail)
+        tail = &(*tail)->next;
+    *tail = q;
+    bool done = false;
+    if (!r->async)
+        q->done = &done;
+    store_redis_start(q);
+    /* Without the caller's loop the answer is awaited here, on the
+     * private base (the deadline bounds it). */
+    while (!r->async && !done)
+        redis_conn_run_once(&r->conn);
     return 0;
+}
+
+/* Fail every append not completed (close). */
+static void store_redis_fail_all(struct store_redis *r)
+{
+    redis_conn_async_drop(&r->conn); /* answers what was sent, with no reply */
+    while (r->reqs) {
+        struct store_redis_req *q = r->reqs;
+        q->status = -ERR_UNAVAILABLE;
+        q->noscript = false;
+        q->rd.kind = REDIS_REDIRECT_NONE;
+        store_redis_complete(q);
+    }
 }
 
 /* ---- reads ------------------------------------------------------------- */
@@ -568,6 +720,10 @@ static void store_redis_close(struct store *s)
     if (!s)
         return;
     struct store_redis *r = store_redis_of(s);
+    if (r->settle_ev) {
+        store_redis_fail_all(r);
+        event_free(r->settle_ev);
+    }
     if (r->tail_ready)
         redis_tail_deinit(&r->tail);
     redis_ingest_free(r->ingest);
@@ -692,10 +848,14 @@ static int store_redis_open(const char *url, const struct store_open_opts *opts,
         store_redis_close(&r->base);
         return -ERR_INTERNAL;
     }
-    rc = redis_conn_init(&r->conn, &r->url, r->ws, errmsg);
+    r->async = opts && opts->async && r->hub_loop;
+    rc = redis_conn_init(&r->conn, &r->url, r->ws, r->async ? r->hub_loop : NULL, errmsg);
     if (rc == 0) {
         r->conn.setup = redis_scripts_load;
         r->conn.setup_arg = &r->scripts;
+        r->settle_ev = event_new(r->conn.loop, -1, 0, store_redis_settle_cb, r);
+        r->conn.changed = store_redis_kick;
+        r->conn.changed_arg = r;
         rc = store_redis_connect(r, errmsg);
     }
     if (rc) {
