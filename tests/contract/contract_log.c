@@ -308,6 +308,47 @@ void test_store__callback_exactly_once(void **state)
     contract_assert_log(f, 1, 20, "once");
 }
 
+/* Appends issued back to back, each after the previous one's last seq,
+ * without waiting in between (a network store has them in flight
+ * together): each is called back once, all recorded in order. */
+void test_store__appends_in_flight_in_order(void **state)
+{
+    struct contract_fixture *f = *state;
+    struct contract_ack acks[3];
+    struct event *evs[3];
+    memset(acks, 0, sizeof(acks));
+    for (uint64_t i = 0; i < 3; i++) {
+        evs[i] = contract_batch(2 * i + 1, 2, "flight");
+        assert_int_equal(f->store->ops->append(f->store, 2 * i, evs[i], 2, contract_ack_cb,
+                                               &acks[i]),
+                         0);
+    }
+    for (size_t i = 0; i < 3; i++) {
+        contract_run_until(f, &acks[i].calls, 1);
+        assert_int_equal(acks[i].calls, 1);
+        assert_int_equal(acks[i].status, 0);
+        assert_int_equal(acks[i].seq, 2 * i + 2);
+        contract_batch_free(evs[i], 2);
+    }
+    contract_assert_log(f, 1, 6, "flight");
+}
+
+/* close() completes what is still in flight: its callback runs once,
+ * before close returns, with -ERR_UNAVAILABLE (a synchronous store had
+ * completed it already). */
+void test_store__close_completes_in_flight(void **state)
+{
+    struct contract_fixture *f = *state;
+    struct contract_ack ack = {0};
+    struct event *evs = contract_batch(1, 1, "closing");
+    assert_int_equal(f->store->ops->append(f->store, 0, evs, 1, contract_ack_cb, &ack), 0);
+    store_close(f->store);
+    f->store = NULL;
+    assert_int_equal(ack.calls, 1);
+    assert_int_equal(ack.status, f->backend->synchronous ? 0 : -ERR_UNAVAILABLE);
+    contract_batch_free(evs, 1);
+}
+
 void test_store__error_return_never_calls_back(void **state)
 {
     struct contract_fixture *f = *state;
