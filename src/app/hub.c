@@ -33,7 +33,7 @@
 #include <event2/event.h>
 
 #include "app/casefold.h"
-#include "app/hub_internal.h"
+#include "app/hub_commit.h"
 #include "app/launch.h"
 #include "app/options.h"
 #include "auth/token.h"
@@ -364,7 +364,7 @@ static void hub_resync(struct hub *h)
 static void hub_store_heard(void *arg, const struct event *evs, size_t n)
 {
     struct hub *h = arg;
-    if (h->store_stale || h->pending.len)
+    if (h->store_stale || h->pending.len || hub_commit_busy(h))
         return;
     uint64_t before = h->committed_seq;
     int rc = n == 0 ? hub_catch_up(h) : 0;
@@ -692,15 +692,8 @@ static void hub_teardown(struct hub *h)
     for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++)
         if (evs[i])
             event_free(evs[i]);
-    struct hub_reply *r = h->replies;
-    while (r) {
-        struct hub_reply *n = r->next;
-        cJSON_Delete(r->result);
-        free(r);
-        r = n;
-    }
+    hub_commit_free(h->commit);
     event_vec_deinit(&h->pending);
-    hub_redo_clear(h);
     bus_free(h->bus);
     workspace_free(h->ws);
     if (h->store)
@@ -722,8 +715,7 @@ int hub_serve(const struct options *o)
     memset(h, 0, sizeof(*h));
     h->opt = o;
     h->lock_fd = -1;
-    h->replies_tail = &h->replies;
-    h->redo_tail = &h->redo;
+    h->commit = hub_commit_new();
     event_vec_init(&h->pending);
     hub_metrics_init(h);
     int ready_pipe[2] = {-1, -1};
@@ -832,7 +824,8 @@ int hub_serve(const struct options *o)
         fprintf(stderr, "coordhub: bad --retain-events '%s'\n", o->retain);
         goto fail;
     }
-    struct store_open_opts sopts = {.workspace = o->workspace, .loop = h->base, .durable = 1};
+    struct store_open_opts sopts = {
+        .workspace = o->workspace, .loop = h->base, .durable = 1, .async = true};
     rc = store_open(o->store_url, &sopts, &h->store, &errmsg);
     if (rc) {
         char *shown = store_url_redact(o->store_url);
@@ -947,9 +940,9 @@ int hub_serve(const struct options *o)
     token_cleanse(faces, strlen(faces)); /* the URL holds the admin token */
     free(faces);
     event_base_dispatch(h->base);
-    /* Commit anything evaluated in the last turn before leaving. */
-    if (h->pending.len || h->replies)
-        hub_commit_run(h);
+    /* Commit what is in flight and what was evaluated in the last turn
+     * before leaving. */
+    hub_commit_drain(h);
     log_info("coordhub stopped");
     exit_code = 0;
 fail:

@@ -1,6 +1,6 @@
 /* hub_internal — the hub's private structures, shared by hub.c (lifecycle,
- * store, timers), hub_commit.c (group commit, held answers, evaluating a
- * batch again), hub_session.c (connections, the MCP host)
+ * store, timers), hub_commit.c (the answers of hub_reply; the commit
+ * itself has its own header, app/hub_commit.h), hub_session.c (connections, the MCP host)
  * and hub_tools.c (tool execution). Nothing outside src/app includes it. */
 #ifndef COORDHUB_APP_HUB_INTERNAL_H
 #define COORDHUB_APP_HUB_INTERNAL_H
@@ -55,6 +55,8 @@ struct events_filter;
 #define HUB_OWN_TOOLS 8         /* the hub provider's tools (hub_tools.c) */
 
 struct roots;
+struct hub_commit;
+struct hub_redo;
 struct tool_registry;
 struct tool_def;
 
@@ -127,42 +129,6 @@ struct tool_call {
     const char *redo_agent_name;
 };
 
-/* A tool answer held until the store has recorded the turn's events. */
-struct hub_reply {
-    uint64_t session;
-    uint64_t call_id;
-    cJSON *result; /* owned */
-    bool is_error;
-    /* Evaluated against the batch's state: if another hub appends first,
-     * the answer is dropped and derived again (hub_commit.c). Others (a
-     * wait_for_events result, a health answer) stand. */
-    bool redo;
-    bool lock_wait; /* the end of a queued lock_file: counted when sent */
-    struct hub_call_clock clock;
-    struct hub_reply *next;
-};
-
-/* What the batch waiting for its append was made of, kept to evaluate it
- * again if another hub appends first (hub_commit.c): a tool call (name
- * set), an agent resumed on a session (resume set: args holds its
- * agentId), or a queued lock request the batch granted or timed out
- * (waiter set). */
-struct hub_redo {
-    uint64_t session;
-    uint64_t call_id;
-    struct hub_call_clock clock;
-    char *name;            /* owned: the tool, or NULL */
-    bool resume;           /* an agent resumed (hub_agent_resume), not a tool */
-    cJSON *args;           /* owned copy */
-    const cJSON *args_src; /* borrowed while the call first runs */
-    char *signature;       /* owned: the verified signature the call ran with, or NULL */
-    char *agent_before;    /* owned: the session's agent when the call ran, or NULL */
-    char *agent_named;     /* owned: the agent the call registered for its session, or NULL */
-    uint64_t queued;       /* the waiter id its lock_file queued, or 0 */
-    struct workspace_waiter *waiter; /* owned: the serviced request, or NULL */
-    struct hub_redo *next;
-};
-
 /* A lock_file call queued in the core's wait queue. */
 struct hub_waiter {
     uint64_t waiter_id;
@@ -226,11 +192,11 @@ struct hub {
     struct hub_session *sessions;
     size_t nsessions;
     uint64_t next_session_id;
-    struct event_vec pending; /* evaluated, folded, not yet committed */
-    struct hub_reply *replies, **replies_tail;
-    /* The batch's calls and serviced lock requests, in order
-     * (hub_commit.c). */
-    struct hub_redo *redo, **redo_tail;
+    /* The next batch's events: evaluated, folded, not yet sent (behind
+     * the batch in flight, app/hub_commit.h). */
+    struct event_vec pending;
+    /* The group commit: held answers, records, the batch in flight. */
+    struct hub_commit *commit;
     struct hub_waiter *waiters;
     struct hub_wait *waits;
     uint64_t committed_seq;
@@ -308,6 +274,7 @@ struct hub {
 /* hub.c */
 int64_t hub_now(struct hub *h);
 void hub_schedule_commit(struct hub *h);
+/* hub_commit.c (the rest of it: app/hub_commit.h) */
 /* Answer the running call c now, or after the pending events commit.
  * Takes result. Timed by c's clock; derived again with the batch when c
  * is recorded (c->redo). A call without an id (internal) is not answered:
@@ -345,33 +312,6 @@ void hub_maybe_snapshot(struct hub *h);
 /* The store failed and cannot be read back: serve stale reads, refuse
  * writes, retry the reload with backoff. */
 void hub_store_went_stale(struct hub *h, const char *why);
-
-/* hub_commit.c */
-#define HUB_CONFLICT_ROUNDS 8 /* appends lost in a row before a batch is refused */
-/* The group commit (commit_ev): append the turn's events, then answer
- * the held calls and fan the events out; on a conflict evaluate the batch
- * again (below); on a failure answer the error and reload. */
-void hub_commit_run(struct hub *h);
-/* Start recording call c, which may have to run again (a core op, an
- * agent resumed): c->redo is the record while it runs. */
-void hub_redo_begin(struct tool_call *c, const char *name, const cJSON *args);
-/* The recorded call ran: keep it with the batch when it joined one (its
- * answer waits or it produced events), else free it. */
-void hub_redo_end(struct hub *h, struct hub_redo *rec);
-/* A queued request the batch granted or timed out (takes w). */
-void hub_redo_waiter(struct hub *h, uint64_t session, uint64_t call_id, struct hub_call_clock clock,
-                     struct workspace_waiter *w);
-/* A call of the batch was cancelled (its request left the queue): it is
- * not run again. */
-void hub_redo_cancel(struct hub *h, uint64_t session, uint64_t call_id);
-/* The batch is settled (recorded or refused): forget its records. */
-void hub_redo_clear(struct hub *h);
-/* Another hub appended first: rebuild the state from the store and
- * evaluate the batch again in its order (answers that do not depend on it
- * stand), then re-derive lock grants; h->pending holds the new batch. 0,
- * or the reload's error with *errmsg (caller frees): the taken answers and
- * the batch's queued calls then wait in h->replies for the error. */
-int hub_redo_batch(struct hub *h, char **errmsg);
 
 /* hub_limits.c */
 /* Raise the descriptor limit and fit the socket's and the HTTP face's

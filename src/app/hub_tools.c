@@ -22,7 +22,7 @@
 #include <sys/random.h>
 #include <unistd.h>
 
-#include "app/hub_internal.h"
+#include "app/hub_commit.h"
 #include "app/options.h"
 #include "app/roots.h"
 #include "auth/keys.h"

@@ -17,7 +17,7 @@
 #include <cmocka.h>
 #include <event2/event.h>
 
-#include "app/hub_internal.h"
+#include "app/hub_commit.h"
 #include "base/json.h"
 #include "bus/bus.h"
 #include "rpc/registry.h"
@@ -94,7 +94,7 @@ static struct fixture *fixture_new(size_t ring, bool network)
     h->tick_ev = evtimer_new(h->base, nothing, NULL);
     h->wait_ev = evtimer_new(h->base, nothing, NULL);
     h->reload_ev = evtimer_new(h->base, nothing, NULL);
-    h->replies_tail = &h->replies;
+    h->commit = hub_commit_new();
     event_vec_init(&h->pending);
     snprintf(h->hub_id, sizeof(h->hub_id), "hub-test");
     hub_metrics_init(h);
@@ -104,6 +104,7 @@ static struct fixture *fixture_new(size_t ring, bool network)
 static void fixture_free(struct fixture *f)
 {
     struct hub *h = &f->h;
+    hub_commit_free(h->commit);
     event_vec_deinit(&h->pending);
     free(h->replica_text);
     free(h->down_reason);
