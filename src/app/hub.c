@@ -220,7 +220,11 @@ void hub_maybe_snapshot(struct hub *h)
         hub_replica_keep(h, false);
         return;
     }
-    cJSON *snap = workspace_snapshot(h->ws);
+    /* The committed state (events may wait behind the ones just recorded). */
+    const struct workspace *committed = hub_commit_view(h);
+    if (!committed)
+        return; /* tried again at the next commit */
+    cJSON *snap = workspace_snapshot(committed);
     char *text = json_print(snap);
     int rc = h->store->ops->snapshot_save(h->store, h->committed_seq, text, strlen(text));
     if (rc != 0)

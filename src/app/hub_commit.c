@@ -116,6 +116,18 @@ void hub_reply(struct tool_call *c, cJSON *result, bool is_error)
         cJSON_Delete(result); /* internal: nobody to answer */
         return;
     }
+    if (c->committed_read) {
+        /* It saw only what the store holds: nothing to wait for. */
+        struct hub_reply r = {.session = c->session->id,
+                              .call_id = c->call_id,
+                              .result = result,
+                              .is_error = is_error,
+                              .clock = c->clock};
+        hub_send_reply(c->hub, &r);
+        if (c->redo)
+            c->redo->answered = true;
+        return;
+    }
     hub_reply_push(c->hub, c->session, c->call_id, result, is_error, c->clock, false,
                    c->redo != NULL);
 }
@@ -220,12 +232,73 @@ void hub_commit_free(struct hub_commit *cm)
     hub_redo_free_list(cm->redo);
     hub_redo_free_list(cm->flight.redo);
     event_vec_deinit(&cm->flight.events);
+    workspace_free(cm->view);
     free(cm);
 }
 
 bool hub_commit_busy(const struct hub *h)
 {
     return h->commit->flight.active;
+}
+
+/* ---- the committed view -------------------------------------------------- */
+
+/* Fold the view forward to committed_seq from the ring; drop it when the
+ * ring no longer reaches it (or it is ahead: it never should be). */
+static void hub_commit_view_follow(struct hub *h)
+{
+    struct hub_commit *cm = h->commit;
+    uint64_t seq = workspace_seq(cm->view);
+    if (seq == h->committed_seq)
+        return;
+    uint64_t oldest = bus_oldest(h->bus);
+    bool ok = seq < h->committed_seq && oldest && oldest <= seq + 1;
+    size_t n = ok ? bus_count(h->bus) : 0;
+    for (size_t i = ok ? bus_find_after(h->bus, seq) : 0; ok && i < n; i++) {
+        const struct event *ev = bus_at(h->bus, i, NULL);
+        if (ev->seq > h->committed_seq)
+            break;
+        ok = workspace_apply(cm->view, ev) == 0;
+    }
+    if (ok && workspace_seq(cm->view) == h->committed_seq) {
+        hub_sessions_reattach(h, cm->view, hub_now(h));
+        return;
+    }
+    workspace_free(cm->view);
+    cm->view = NULL;
+}
+
+struct workspace *hub_commit_view(struct hub *h)
+{
+    struct hub_commit *cm = h->commit;
+    if (workspace_seq(h->ws) == h->committed_seq)
+        return h->ws;
+    if (cm->view)
+        hub_commit_view_follow(h);
+    if (!cm->view)
+        cm->view = hub_replica_build(h);
+    return cm->view;
+}
+
+/* The session has answers held, in flight or behind it. */
+static bool hub_commit_holds_for(const struct hub_commit *cm, uint64_t session)
+{
+    for (const struct hub_reply *r = cm->flight.replies; r; r = r->next)
+        if (r->session == session)
+            return true;
+    for (const struct hub_reply *r = cm->replies; r; r = r->next)
+        if (r->session == session)
+            return true;
+    return false;
+}
+
+struct workspace *hub_commit_read_view(struct hub *h, const struct hub_session *s)
+{
+    /* The HTTP face's sessions (reply_fn) answer independent requests:
+     * their answers have no order to keep. */
+    if (!hub_commit_busy(h) || (!s->reply_fn && hub_commit_holds_for(h->commit, s->id)))
+        return NULL;
+    return hub_commit_view(h);
 }
 
 /* The state could not be reloaded: wait for the store, or stop. */
@@ -567,7 +640,7 @@ void hub_redo_end(struct hub *h, struct hub_redo *rec)
 {
     if (!rec)
         return;
-    if (!hub_batch_open(h)) {
+    if (!hub_batch_open(h) || rec->answered) {
         hub_redo_free(rec);
         return;
     }

@@ -66,6 +66,7 @@ struct hub_redo {
     char *agent_before;    /* owned: the session's agent when the call ran, or NULL */
     char *agent_named;     /* owned: the agent the call registered for its session, or NULL */
     uint64_t queued;       /* the waiter id its lock_file queued, or 0 */
+    bool answered;         /* answered from the committed view: never run again */
     struct workspace_waiter *waiter; /* owned: the serviced request, or NULL */
     struct hub_redo *next;
 };
@@ -87,6 +88,10 @@ struct hub_commit {
     struct hub_commit_flight flight;
     /* Appends of the uncommitted calls lost to other hubs in a row. */
     int conflicts;
+    /* The committed view: a second workspace at committed_seq, built from
+     * the replica when first needed and kept in step from the bus ring,
+     * or NULL (owned). */
+    struct workspace *view;
 };
 
 struct hub_commit *hub_commit_new(void);
@@ -105,6 +110,19 @@ bool hub_commit_busy(const struct hub *h);
 /* At shutdown: commit what is in flight and queued, running the loop
  * until the store answered (at most HUB_DRAIN_MS). */
 void hub_commit_drain(struct hub *h);
+
+/* The committed state: h->ws when nothing waits for an append, else the
+ * committed view (a store that can go away keeps the replica it is built
+ * from), or NULL when it cannot be had. */
+struct workspace *hub_commit_view(struct hub *h);
+/* Where a read-only call of session s is answered at once while a batch
+ * is in flight: the committed view, which shows nothing the store has not
+ * taken. NULL — run it on h->ws, its answer held with the next batch —
+ * when nothing is in flight, when s is a session with answers held (its
+ * answers keep their order, and it reads its own writes; the HTTP face's
+ * sessions answer independent requests and keep none), or when the view
+ * cannot be had. */
+struct workspace *hub_commit_read_view(struct hub *h, const struct hub_session *s);
 
 /* Start recording call c, which may have to run again (a core op, an
  * agent resumed): c->redo is the record while it runs. */

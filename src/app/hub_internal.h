@@ -127,6 +127,9 @@ struct tool_call {
     /* Borrowed, when the call runs again after a lost append: the agent
      * name it registered the first time, asked for again; else NULL. */
     const char *redo_agent_name;
+    /* Run on the committed view (hub_commit_read_view): answered at once,
+     * never held nor run again. */
+    bool committed_read;
 };
 
 /* A lock_file call queued in the core's wait queue. */
@@ -434,13 +437,18 @@ void hub_keys_control(struct hub *h, int fd, const struct control_msg *req);
 char *hub_keys_tool_refusal(const struct hub_session *s, const char *name, const cJSON *args);
 
 /* hub_outage.c — the hub while its store is away */
-/* Keep text (taken on true) as the replica snapshot: it is a snapshot of
- * the committed state and the store is one that can go away. */
+/* Keep text (taken on true) as the replica snapshot when the store is one
+ * that can go away; text must be a snapshot of the committed state. */
 bool hub_replica_offer(struct hub *h, char *text);
-/* Take a replica snapshot when forced (after a load) or when the replica
- * lags the committed state too far for the bus ring; no-op for local
- * stores and while events wait for their append. */
+/* Take a replica snapshot of the committed state when forced (after a
+ * load) or when the replica lags it too far for the bus ring; no-op for
+ * local stores, and while events wait for their append and the committed
+ * view cannot be had. */
 void hub_replica_keep(struct hub *h, bool force);
+/* A workspace at committed_seq built from the replica text and the bus
+ * ring (its sessions attached as the hub's are), or NULL when they do not
+ * reach it. */
+struct workspace *hub_replica_build(struct hub *h);
 /* The store just became unreachable (store_stale is being set): answer
  * queued lock requests with the refusal, make the workspace the committed
  * state (stale_reads says whether that worked) and, at the start of an

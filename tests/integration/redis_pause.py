@@ -1,0 +1,115 @@
+"""The hub while Redis holds its writes (test_redis_paused.sh).
+
+redis_pause.py URL TOKEN REDIS-SOCKET PAUSE-MS WRITES OUT.json
+
+Opens an MCP session over /mcp, has Redis pause every client's writes
+(CLIENT PAUSE PAUSE-MS WRITE), then sends WRITES create_task calls over
+the REST API, one after the other without waiting for their answers (each
+on its own connection, 20 ms apart), and while they wait asks GET
+/healthz, list_tasks (GET /api/v1/tasks), an MCP ping and get_status over
+/mcp. Writes OUT.json: for every request when it was sent and answered
+(ms since the pause), its status and body. The shell test asserts on it."""
+import http.client
+import json
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+
+url, token, sock, pause_ms, writes, out = sys.argv[1:7]
+pause_ms = int(pause_ms)
+writes = int(writes)
+u = urllib.parse.urlparse(url)
+AUTH = {"Authorization": "Bearer " + token}
+MCP_HEADERS = dict(AUTH, **{"Content-Type": "application/json",
+                            "Accept": "application/json, text/event-stream"})
+t0 = None
+
+
+def now_ms():
+    return (time.monotonic() - t0) * 1000.0
+
+
+def request(method, path, body=None, headers=None):
+    """One request on a fresh connection: (status, body text, headers)."""
+    c = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
+    h = dict(AUTH)
+    h.update(headers or {})
+    data = None
+    if body is not None:
+        data = json.dumps(body).encode()
+        h.setdefault("Content-Type", "application/json")
+    c.request(method, path, body=data, headers=h)
+    r = c.getresponse()
+    text = r.read().decode("utf-8", "replace")
+    hdrs = dict((k.lower(), v) for k, v in r.getheaders())
+    c.close()
+    return r.status, text, hdrs
+
+
+def mcp_body(text):
+    """The JSON-RPC message of an /mcp answer (JSON or one SSE event)."""
+    text = text.strip()
+    if text.startswith("{"):
+        return json.loads(text)
+    for line in text.splitlines():
+        if line.startswith("data:") and line[5:].strip().startswith("{"):
+            return json.loads(line[5:])
+    return None
+
+
+# ---- an MCP session, before the pause ------------------------------------
+st, text, hdrs = request("POST", "/mcp", {
+    "jsonrpc": "2.0", "id": 1, "method": "initialize",
+    "params": {"protocolVersion": "2025-11-25", "capabilities": {},
+               "clientInfo": {"name": "pause", "version": "1"}}}, MCP_HEADERS)
+sid = hdrs.get("mcp-session-id")
+if st != 200 or not sid:
+    sys.exit("initialize failed: %s %s" % (st, text))
+SESSION = dict(MCP_HEADERS, **{"MCP-Session-Id": sid, "MCP-Protocol-Version": "2025-11-25"})
+request("POST", "/mcp", {"jsonrpc": "2.0", "method": "notifications/initialized"}, SESSION)
+
+results = {"writes": [], "reads": []}
+lock = threading.Lock()
+
+
+def timed(kind, name, method, path, body=None, headers=None):
+    sent = now_ms()
+    try:
+        st, text, _ = request(method, path, body, headers)
+    except Exception as e:  # a refused or dropped connection is a result too
+        st, text = 0, repr(e)
+    rec = {"name": name, "sent": sent, "answered": now_ms(), "status": st, "body": text}
+    with lock:
+        results[kind].append(rec)
+    return rec
+
+
+# ---- the pause ------------------------------------------------------------
+subprocess.run(["redis-cli", "-s", sock, "CLIENT", "PAUSE", str(pause_ms), "WRITE"],
+               check=True, stdout=subprocess.DEVNULL)
+t0 = time.monotonic()
+threads = []
+for i in range(1, writes + 1):
+    th = threading.Thread(target=timed, args=(
+        "writes", "W%d" % i, "POST", "/api/v1/tasks",
+        {"title": "written while paused %d" % i, "taskId": "W%d" % i}))
+    th.start()
+    threads.append(th)
+    time.sleep(0.02)
+time.sleep(0.05)  # the writes are in the hub now, the first one sent to Redis
+timed("reads", "healthz", "GET", "/healthz")
+timed("reads", "list_tasks", "GET", "/api/v1/tasks")
+timed("reads", "ping", "POST", "/mcp", {"jsonrpc": "2.0", "id": 2, "method": "ping"}, SESSION)
+timed("reads", "get_status", "POST", "/mcp",
+      {"jsonrpc": "2.0", "id": 3, "method": "tools/call",
+       "params": {"name": "get_status", "arguments": {}}}, SESSION)
+for th in threads:
+    th.join()
+for r in results["reads"]:
+    if r["name"] in ("ping", "get_status"):
+        r["message"] = mcp_body(r["body"])
+results["writes"].sort(key=lambda r: r["sent"])
+with open(out, "w") as f:
+    json.dump(results, f, indent=1)
