@@ -32,10 +32,15 @@
  * once trimming has emptied it.
  *
  * Connections. Appends run the append script on the asynchronous
- * connection (redis_conn.h), awaited on its private event base, so append
- * completes before it returns, like the local backends: the hub's group
- * commit waits one round trip per loop turn (sqlite waits for its commit
- * the same way). Reads, snapshots, TIME and trim use the blocking
+ * connection (redis_conn.h). With opts.async it lives on the caller's loop
+ * (opts->loop): append returns at once, the request waits for the
+ * connection's set-up, is sent, and its callback runs later from that
+ * loop (settle_ev), after the follow-ups a NOSCRIPT (scripts loaded again)
+ * or a MOVED (the connections switched) needs; the hub keeps one batch in
+ * flight and serves meanwhile. Without opts.async the same requests run
+ * on the connection's private base, which append runs until the answer:
+ * append completes before it returns, like the local backends. Reads,
+ * snapshots, the first TIME, trim, metadata and ingestion use the blocking
  * connection (the interface makes them synchronous). listen() starts the
  * tail (redis_tail.c) from the last seq at the time it was called, and
  * subscribes to mcp:events (redis_ingest.c), both on the hub's loop
@@ -60,7 +65,11 @@
  * Time. now() is the server's TIME, fetched at most every
  * STORE_REDIS_TIME_REFRESH_MS and extrapolated with the local monotonic
  * clock in between (one round trip per command would double the cost of
- * the hub's expiry checks); it never goes backwards on one handle. */
+ * the hub's expiry checks); it never goes backwards on one handle. The
+ * first fetch is a blocking round trip (at open); later ones, with
+ * opts.async, go on the asynchronous connection and the clock goes on
+ * extrapolating until the answer, so now() never waits for a slow
+ * server. */
 #include "store/store.h"
 
 #include <inttypes.h>
@@ -118,6 +127,7 @@ struct store_redis {
     bool async;
     struct store_redis_req *reqs; /* appends not completed, oldest first */
     struct event *settle_ev;      /* on conn.loop: follow-ups and callbacks */
+    bool time_asked;              /* a TIME is on its way (async: now() never waits) */
     struct redis_ingest *ingest; /* the mcp:events subscriber while listening */
 };
 
@@ -688,20 +698,46 @@ static int store_redis_trim(struct store *s, uint64_t upto)
                                      REDIS_TRIM_NARGS, NULL, "trim");
 }
 
+/* Read a TIME answer into the handle's clock; false when it is none. */
+static bool store_redis_time_take(struct store_redis *r, const redisReply *rep, int64_t mono)
+{
+    if (!rep || rep->type != REDIS_REPLY_ARRAY || rep->elements != 2 ||
+        rep->element[0]->type != REDIS_REPLY_STRING || rep->element[1]->type != REDIS_REPLY_STRING)
+        return false;
+    r->time_server_ms = strtoll(rep->element[0]->str, NULL, 10) * 1000 +
+                        strtoll(rep->element[1]->str, NULL, 10) / 1000;
+    r->time_mono_ms = mono;
+    return true;
+}
+
+static void store_redis_time_cb(redisAsyncContext *ac, void *reply, void *privdata)
+{
+    struct store_redis *r = privdata;
+    (void)ac;
+    r->time_asked = false;
+    (void)store_redis_time_take(r, reply, clock_mono_ms());
+}
+
+/* Ask the server's TIME on the asynchronous connection without waiting
+ * (the clock goes on extrapolating until the answer); one at a time. */
+static void store_redis_time_ask(struct store_redis *r)
+{
+    if (r->time_asked || redis_route_async_ready(&r->conn) != 0)
+        return;
+    const char *argv[1] = {"TIME"};
+    r->time_asked = redis_conn_async_send(&r->conn, store_redis_time_cb, r, 1, argv, NULL) == 0;
+}
+
 static int store_redis_now(struct store *s, int64_t *ms)
 {
     struct store_redis *r = store_redis_of(s);
     int64_t mono = clock_mono_ms();
-    if (r->time_mono_ms == 0 || mono - r->time_mono_ms >= STORE_REDIS_TIME_REFRESH_MS) {
+    if (r->time_mono_ms != 0 && mono - r->time_mono_ms >= STORE_REDIS_TIME_REFRESH_MS && r->async) {
+        store_redis_time_ask(r);
+    } else if (r->time_mono_ms == 0 || mono - r->time_mono_ms >= STORE_REDIS_TIME_REFRESH_MS) {
         const char *argv[1] = {"TIME"};
         redisReply *rep = redis_route_command(&r->conn, 1, argv, NULL);
-        if (rep && rep->type == REDIS_REPLY_ARRAY && rep->elements == 2 &&
-            rep->element[0]->type == REDIS_REPLY_STRING &&
-            rep->element[1]->type == REDIS_REPLY_STRING) {
-            r->time_server_ms = strtoll(rep->element[0]->str, NULL, 10) * 1000 +
-                                strtoll(rep->element[1]->str, NULL, 10) / 1000;
-            r->time_mono_ms = mono;
-        }
+        (void)store_redis_time_take(r, rep, mono);
         freeReplyObject(rep);
         if (r->time_mono_ms == 0)
             return -ERR_UNAVAILABLE; /* never reached the server's clock */

@@ -1,9 +1,10 @@
 """The hub while Redis holds its writes (test_redis_paused.sh).
 
-redis_pause.py URL TOKEN REDIS-SOCKET PAUSE-MS WRITES OUT.json
+redis_pause.py URL TOKEN REDIS-SOCKET pause|sleep PAUSE-MS WRITES PREFIX OUT.json
 
 Opens an MCP session over /mcp, has Redis pause every client's writes
-(CLIENT PAUSE PAUSE-MS WRITE), then sends WRITES create_task calls over
+(pause: CLIENT PAUSE PAUSE-MS WRITE) or stop answering anything at all
+(sleep: DEBUG SLEEP, the server busy for PAUSE-MS), then sends WRITES create_task calls (task ids PREFIX1, PREFIX2, …) over
 the REST API, one after the other without waiting for their answers (each
 on its own connection, 20 ms apart), and while they wait asks GET
 /healthz, list_tasks (GET /api/v1/tasks), an MCP ping and get_status over
@@ -17,7 +18,7 @@ import threading
 import time
 import urllib.parse
 
-url, token, sock, pause_ms, writes, out = sys.argv[1:7]
+url, token, sock, mode, pause_ms, writes, prefix, out = sys.argv[1:9]
 pause_ms = int(pause_ms)
 writes = int(writes)
 u = urllib.parse.urlparse(url)
@@ -87,14 +88,20 @@ def timed(kind, name, method, path, body=None, headers=None):
 
 
 # ---- the pause ------------------------------------------------------------
-subprocess.run(["redis-cli", "-s", sock, "CLIENT", "PAUSE", str(pause_ms), "WRITE"],
-               check=True, stdout=subprocess.DEVNULL)
+sleeper = None
+if mode == "pause":
+    subprocess.run(["redis-cli", "-s", sock, "CLIENT", "PAUSE", str(pause_ms), "WRITE"],
+                   check=True, stdout=subprocess.DEVNULL)
+else:  # DEBUG SLEEP answers when it is over: run it beside
+    sleeper = subprocess.Popen(["redis-cli", "-s", sock, "DEBUG", "SLEEP", "%.3f" % (pause_ms / 1000)],
+                               stdout=subprocess.DEVNULL)
+    time.sleep(0.05)  # the server is asleep now
 t0 = time.monotonic()
 threads = []
 for i in range(1, writes + 1):
     th = threading.Thread(target=timed, args=(
-        "writes", "W%d" % i, "POST", "/api/v1/tasks",
-        {"title": "written while paused %d" % i, "taskId": "W%d" % i}))
+        "writes", "%s%d" % (prefix, i), "POST", "/api/v1/tasks",
+        {"title": "written while Redis stalls %d" % i, "taskId": "%s%d" % (prefix, i)}))
     th.start()
     threads.append(th)
     time.sleep(0.02)
@@ -107,6 +114,8 @@ timed("reads", "get_status", "POST", "/mcp",
        "params": {"name": "get_status", "arguments": {}}}, SESSION)
 for th in threads:
     th.join()
+if sleeper:
+    sleeper.wait()
 for r in results["reads"]:
     if r["name"] in ("ping", "get_status"):
         r["message"] = mcp_body(r["body"])
