@@ -498,9 +498,8 @@ static char *hub_commit_why(struct hub *h, int rc)
     }
     /* The backend's own words for the cause ("database or disk is full"),
      * copied: reloading the state calls the store. */
-    const char *cause = rc == -ERR_STORE && h->store->ops->last_error
-                            ? h->store->ops->last_error(h->store)
-                            : NULL;
+    const char *cause =
+        rc == -ERR_STORE && h->store->ops->last_error ? h->store->ops->last_error(h->store) : NULL;
     return xstrdup(cause ? cause : coordhub_strerror(rc));
 }
 

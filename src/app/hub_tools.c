@@ -167,11 +167,10 @@ static void hub_exec_core(struct tool_call *call, const struct tool_def *td, con
      * first; once registered, the call cannot fail on its arguments.
      * While a batch is in flight a read-only call is answered at once from
      * the committed state (app/hub_commit.h). */
-    struct workspace *view =
-        td->read_only && !td->needs_agent ? hub_commit_read_view(h, s) : NULL;
+    struct workspace *view = td->read_only && !td->needs_agent ? hub_commit_read_view(h, s) : NULL;
     call->committed_read = view != NULL;
-    rc = workspace_exec(view ? view : h->ws, &c, name, a, hub_now(h), &h->pending, &result,
-                        &errmsg);
+    rc =
+        workspace_exec(view ? view : h->ws, &c, name, a, hub_now(h), &h->pending, &result, &errmsg);
     bool own = !s->oneshot && !s->agent_id && !acts_for_other;
     bool named = s->oneshot && (s->admin || s->acts_as_named) && acts_for_other;
     if (rc == -ERR_STATE && td->needs_agent && (own || named) && h->store_stale) {

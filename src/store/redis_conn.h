@@ -67,9 +67,9 @@ struct redis_conn {
      * callbacks: schedule only. */
     void (*changed)(void *arg);
     void *changed_arg;
-    int64_t retry_at_ms;         /* monotonic ms: no connect attempt before */
-    int backoff_ms;              /* next delay after a failed attempt */
-    redis_conn_setup_fn setup;   /* may be NULL */
+    int64_t retry_at_ms;       /* monotonic ms: no connect attempt before */
+    int backoff_ms;            /* next delay after a failed attempt */
+    redis_conn_setup_fn setup; /* may be NULL */
     void *setup_arg;
     /* Cluster (redis_route.c keeps these; the connection only reads the
      * target and marks it stale on a failed dial). */

@@ -128,7 +128,7 @@ struct store_redis {
     struct store_redis_req *reqs; /* appends not completed, oldest first */
     struct event *settle_ev;      /* on conn.loop: follow-ups and callbacks */
     bool time_asked;              /* a TIME is on its way (async: now() never waits) */
-    struct redis_ingest *ingest; /* the mcp:events subscriber while listening */
+    struct redis_ingest *ingest;  /* the mcp:events subscriber while listening */
 };
 
 static struct store_redis *store_redis_of(struct store *s)
@@ -337,8 +337,7 @@ static void store_redis_complete(struct store_redis_req *q)
     memcpy(r->error, q->error, sizeof(r->error));
     if (q->done)
         *q->done = true;
-    q->cb(q->arg, q->status,
-          q->status == 0 || q->status == -ERR_CONFLICT ? q->seq : q->expected);
+    q->cb(q->arg, q->status, q->status == 0 || q->status == -ERR_CONFLICT ? q->seq : q->expected);
     store_redis_req_free(q);
 }
 

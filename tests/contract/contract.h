@@ -24,7 +24,7 @@ struct contract_backend {
     /* URL of a fresh, empty store whose files (if any) live in dir.
      * Caller frees. */
     char *(*make_url)(const char *dir);
-    bool reopen_keeps_log;  /* close + open of the same URL sees the same log */
+    bool reopen_keeps_log; /* close + open of the same URL sees the same log */
     /* append calls its callback before it returns; else later, from the
      * loop the store was opened with (opts.async), never before */
     bool synchronous;
@@ -33,9 +33,9 @@ struct contract_backend {
 
 struct contract_fixture {
     const struct contract_backend *backend;
-    char *dir;           /* owned: temporary directory, removed at teardown */
-    char *url;           /* owned */
-    struct store *store; /* owned; NULL after contract_close() */
+    char *dir;               /* owned: temporary directory, removed at teardown */
+    char *url;               /* owned */
+    struct store *store;     /* owned; NULL after contract_close() */
     struct event_base *loop; /* owned: opts.loop of every open */
 };
 

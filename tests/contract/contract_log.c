@@ -319,9 +319,8 @@ void test_store__appends_in_flight_in_order(void **state)
     memset(acks, 0, sizeof(acks));
     for (uint64_t i = 0; i < 3; i++) {
         evs[i] = contract_batch(2 * i + 1, 2, "flight");
-        assert_int_equal(f->store->ops->append(f->store, 2 * i, evs[i], 2, contract_ack_cb,
-                                               &acks[i]),
-                         0);
+        assert_int_equal(
+            f->store->ops->append(f->store, 2 * i, evs[i], 2, contract_ack_cb, &acks[i]), 0);
     }
     for (size_t i = 0; i < 3; i++) {
         contract_run_until(f, &acks[i].calls, 1);

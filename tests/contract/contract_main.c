@@ -65,8 +65,8 @@ static char *contract_url_redis_cluster(const char *dir)
 
 /* Every store is opened on the fixture's loop with opts.async: redis then
  * completes appends later, from that loop (store_redis.c), the local
- * stores before append() returns. The local stores keep everything by default; redis keeps a bounded tail
- * (its log lives in the server's memory) and can go away. */
+ * stores before append() returns. The local stores keep everything by default; redis keeps a
+ * bounded tail (its log lives in the server's memory) and can go away. */
 static const struct contract_backend contract_backends[] = {
     {"memory",
      contract_url_memory,
