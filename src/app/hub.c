@@ -361,15 +361,21 @@ static void hub_resync(struct hub *h)
 
 /* Events another hub appended to the shared log (store listen, docs/architecture.md, "The store
  * layer"), in seq order. They are folded and fanned out like our own committed events. While this
- * turn's own events wait for their append, the state is ahead of the log: nothing is folded then,
- * the append will see the other hub's events as a conflict and reload. n == 0: the store's tail
+ * turn's own events wait for their append, or a batch is in flight, the state is ahead of the
+ * log: nothing is folded then; the append will see the other hub's events as a conflict and
+ * reload, or, when they came after it, they are read once it is recorded (hub_store_catch_up).
+ * n == 0: the store's tail
  * lost its connection; a read tells whether the store is away, so an idle hub goes degraded at once
  * rather than at its next write. */
 static void hub_store_heard(void *arg, const struct event *evs, size_t n)
 {
     struct hub *h = arg;
-    if (h->store_stale || h->pending.len || hub_commit_busy(h))
+    if (h->store_stale)
         return;
+    if (h->pending.len || hub_commit_busy(h)) {
+        h->commit->missed_heard = true; /* read after the next commit */
+        return;
+    }
     uint64_t before = h->committed_seq;
     int rc = n == 0 ? hub_catch_up(h) : 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
@@ -391,6 +397,11 @@ static void hub_store_heard(void *arg, const struct event *evs, size_t n)
     hub_waits_service(h, false);
     hub_lock_waiters_service(h);
     hub_reschedule_timers(h);
+}
+
+void hub_store_catch_up(struct hub *h)
+{
+    hub_store_heard(h, NULL, 0);
 }
 
 void hub_reschedule_timers(struct hub *h)

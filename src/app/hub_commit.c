@@ -440,10 +440,17 @@ static void hub_commit_recorded(struct hub *h, uint64_t current)
     /* Freed keys may grant queued lock requests: that is a new round. */
     hub_lock_waiters_service(h);
     hub_reschedule_timers(h);
-    if (h->pending.len)
+    if (h->pending.len) {
         hub_schedule_commit(h);
-    else
-        hub_commit_run(h); /* answers held behind the flight, without events */
+        return;
+    }
+    hub_commit_run(h); /* answers held behind the flight, without events */
+    if (cm->missed_heard) {
+        /* Other hubs' events came while the state was ahead of the log
+         * and were not folded: read them now. */
+        cm->missed_heard = false;
+        hub_store_catch_up(h);
+    }
 }
 
 /* Another hub appended first: catch up, evaluate every uncommitted call
@@ -669,9 +676,10 @@ void hub_redo_waiter(struct hub *h, uint64_t session, uint64_t call_id, struct h
     hub_redo_push(h, rec);
 }
 
-void hub_redo_cancel(struct hub *h, uint64_t session, uint64_t call_id)
+/* Drop the records of call (session, call_id) from list *pp; the new end
+ * of the list is returned. */
+static struct hub_redo **hub_redo_drop(struct hub_redo **pp, uint64_t session, uint64_t call_id)
 {
-    struct hub_redo **pp = &h->commit->redo;
     while (*pp) {
         struct hub_redo *rec = *pp;
         if (hub_redo_is_call(rec) && rec->session == session && rec->call_id == call_id) {
@@ -681,7 +689,14 @@ void hub_redo_cancel(struct hub *h, uint64_t session, uint64_t call_id)
         }
         pp = &rec->next;
     }
-    h->commit->redo_tail = pp;
+    return pp;
+}
+
+void hub_redo_cancel(struct hub *h, uint64_t session, uint64_t call_id)
+{
+    struct hub_commit *cm = h->commit;
+    (void)hub_redo_drop(&cm->flight.redo, session, call_id);
+    cm->redo_tail = hub_redo_drop(&cm->redo, session, call_id);
 }
 
 static void hub_redo_free_list(struct hub_redo *rec)

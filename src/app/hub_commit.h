@@ -88,6 +88,9 @@ struct hub_commit {
     struct hub_commit_flight flight;
     /* Appends of the uncommitted calls lost to other hubs in a row. */
     int conflicts;
+    /* The store told of other writers' events while the state was ahead
+     * of the log (not folded then): caught up after the next commit. */
+    bool missed_heard;
     /* The committed view: a second workspace at committed_seq, built from
      * the replica when first needed and kept in step from the bus ring,
      * or NULL (owned). */
@@ -133,8 +136,8 @@ void hub_redo_end(struct hub *h, struct hub_redo *rec);
 /* A queued request the batch granted or timed out (takes w). */
 void hub_redo_waiter(struct hub *h, uint64_t session, uint64_t call_id, struct hub_call_clock clock,
                      struct workspace_waiter *w);
-/* A call of the next batch was cancelled (its request left the queue):
- * it is not run again. */
+/* A call was cancelled (its request left the queue): it is not run
+ * again, whichever batch holds it. */
 void hub_redo_cancel(struct hub *h, uint64_t session, uint64_t call_id);
 /* The next batch is settled (recorded or refused): forget its records. */
 void hub_redo_clear(struct hub *h);
