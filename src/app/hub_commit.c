@@ -135,7 +135,14 @@ void hub_reply(struct tool_call *c, cJSON *result, bool is_error)
 void hub_reply_timed(struct hub *h, struct hub_session *s, uint64_t call_id, cJSON *result,
                      bool is_error, struct hub_call_clock clock)
 {
-    hub_reply_push(h, s, call_id, result, is_error, clock, false, false);
+    /* It depends on no batch (a parked wait's committed events, its
+     * refusal): nothing to wait for, even while one is in flight. */
+    struct hub_reply r = {.session = s->id,
+                          .call_id = call_id,
+                          .result = result,
+                          .is_error = is_error,
+                          .clock = clock};
+    hub_send_reply(h, &r);
 }
 
 void hub_reply_lock_wait(struct hub *h, struct hub_session *s, uint64_t call_id, cJSON *result,

@@ -283,9 +283,10 @@ void hub_schedule_commit(struct hub *h);
  * is recorded (c->redo). A call without an id (internal) is not answered:
  * result is freed. */
 void hub_reply(struct tool_call *c, cJSON *result, bool is_error);
-/* The same for a call answered later (a queued lock, a parked wait),
- * outside its run, timed by the clock it was stamped with when it came;
- * the answer stands if the batch's append loses. */
+/* The same for a call answered later outside its run (a parked wait),
+ * timed by the clock it was stamped with when it came, with an answer
+ * that depends on no batch (committed events, a refusal): sent at once,
+ * even while a batch is in flight. */
 void hub_reply_timed(struct hub *h, struct hub_session *s, uint64_t call_id, cJSON *result,
                      bool is_error, struct hub_call_clock clock);
 /* The end of a queued lock_file (granted, or refused at its deadline):
