@@ -730,7 +730,6 @@ int hub_serve(const struct options *o)
     memset(h, 0, sizeof(*h));
     h->opt = o;
     h->lock_fd = -1;
-    h->commit = hub_commit_new();
     event_vec_init(&h->pending);
     hub_metrics_init(h);
     int ready_pipe[2] = {-1, -1};
@@ -808,8 +807,9 @@ int hub_serve(const struct options *o)
     }
     int lvl = o->log_level ? log_level_parse(o->log_level) : LOG_LEVEL_INFO;
     log_setup(2, lvl < 0 ? LOG_LEVEL_INFO : (enum log_level)lvl);
-    hub_tools_init(h); /* here: the daemon's parent returns without a teardown */
-    hub_fit_caps(h);   /* before the store and the faces take descriptors */
+    hub_tools_init(h);            /* here: the daemon's parent returns without a teardown */
+    h->commit = hub_commit_new(); /* likewise */
+    hub_fit_caps(h);              /* before the store and the faces take descriptors */
     signal(SIGPIPE, SIG_IGN);
     hub_write_pid(h);
     h->started_ms = clock_wall_ms();
