@@ -32,10 +32,11 @@
  * opts.async it waits for the answer on a private base before returning.
  * If append() returns an error, the callback is never called (libuv's
  * rule). close() completes what is in flight with -ERR_UNAVAILABLE; it
- * must not be called from inside an append's callback. Reads, snapshots,
- * trim, meta_claim and now() are synchronous: a network backend makes a
- * blocking round trip for them (docs/architecture.md lists when the hub
- * makes them while serving). */
+ * must not be called from inside an append's callback. read_async (redis
+ * with opts.async) reads the same way; read, snapshots, trim, meta_claim
+ * and now() are synchronous: a network backend makes a blocking round
+ * trip for them (docs/architecture.md lists when the hub makes them while
+ * serving). */
 #ifndef COORDHUB_STORE_STORE_H
 #define COORDHUB_STORE_STORE_H
 
@@ -56,6 +57,14 @@ struct store {
  * last seq), -ERR_CONFLICT (nothing written; current_seq is the log's last
  * seq), or another negative error (nothing written). */
 typedef void (*store_append_cb)(void *arg, int status, uint64_t current_seq);
+
+/* Completion of an asynchronous read: status 0 with the events read (evs
+ * is the store's: valid during the callback, take items by moving them
+ * out and zeroing len), or a negative error with evs empty. */
+typedef void (*store_read_cb)(void *arg, int status, struct event_vec *evs);
+
+/* A read in flight (store_ops.read_async), until its callback. */
+struct store_read;
 
 /* Events appended by another writer (a second hub on the same Redis),
  * delivered in seq order. Local single-writer backends never call it.
@@ -152,6 +161,16 @@ struct store_ops {
      * A since below first_seq() reads from first_seq(). On error out is
      * left as it was. */
     int (*read)(struct store *s, uint64_t since, size_t limit, struct event_vec *out);
+    /* read() without waiting: 0 with *handle set, and cb runs once, later,
+     * from the loop of opts.async (never inside this call); or an error
+     * and cb never runs: -ERR_STATE when the store cannot read this way
+     * now (not opened with opts.async, its asynchronous connection not
+     * up): the caller reads with read() instead. Optional: NULL for the
+     * local backends, whose read() does not wait on a network. */
+    int (*read_async)(struct store *s, uint64_t since, size_t limit, store_read_cb cb, void *arg,
+                      struct store_read **handle);
+    /* Forget a read in flight: its callback never runs. With read_async. */
+    void (*read_cancel)(struct store *s, struct store_read *r);
     /* Last appended seq (0 for an empty log). */
     int (*last_seq)(struct store *s, uint64_t *seq);
     /* Lowest seq still readable (1 when nothing was trimmed; last+1 if empty). */

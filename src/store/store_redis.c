@@ -126,6 +126,7 @@ struct store_redis {
      * connection's private base before append returns. */
     bool async;
     struct store_redis_req *reqs; /* appends not completed, oldest first */
+    struct store_read *reads;     /* asynchronous reads not completed */
     struct event *settle_ev;      /* on conn.loop: follow-ups and callbacks */
     bool time_asked;              /* a TIME is on its way (async: now() never waits) */
     struct redis_ingest *ingest;  /* the mcp:events subscriber while listening */
@@ -204,6 +205,8 @@ struct store_redis_req {
     bool *done;               /* set when the callback ran (append on a private base) */
     struct store_redis_req *next;
 };
+
+static void store_redis_reads_settle(struct store_redis *r);
 
 static void store_redis_kick(void *arg)
 {
@@ -348,6 +351,7 @@ static void store_redis_settle_cb(evutil_socket_t fd, short what, void *arg)
     struct store_redis *r = arg;
     (void)fd;
     (void)what;
+    store_redis_reads_settle(r);
     bool again = true;
     while (again) {
         again = false;
@@ -414,10 +418,129 @@ static int store_redis_append(struct store *s, uint64_t expected_seq, const stru
     return 0;
 }
 
+/* ---- asynchronous reads ------------------------------------------------- */
+
+/* One XRANGE on the asynchronous connection, from the call until its
+ * callback (run from settle_ev, like an append's). */
+struct store_read {
+    struct store_redis *r;
+    store_read_cb cb;
+    void *arg;
+    bool answered;  /* the reply (or its loss) came */
+    bool cancelled; /* read_cancel: completed without its callback */
+    int status;
+    struct event_vec evs;
+    struct event *deadline;
+    struct store_read *next;
+};
+
+static void store_redis_read_cb(redisAsyncContext *ac, void *reply, void *privdata)
+{
+    struct store_read *q = privdata;
+    const redisReply *rep = reply;
+    (void)ac;
+    q->answered = true;
+    store_redis_kick(q->r);
+    if (!rep) {
+        q->status = -ERR_UNAVAILABLE; /* the connection went: read again later */
+        return;
+    }
+    if (rep->type != REDIS_REPLY_ARRAY) {
+        log_error("store: XRANGE %s failed: %s", q->r->k_log,
+                  rep->type == REDIS_REPLY_ERROR ? rep->str : "unexpected answer");
+        q->status = -ERR_STORE;
+        return;
+    }
+    for (size_t i = 0; i < rep->elements; i++) {
+        struct event ev;
+        if (redis_entry_event(rep->element[i], &ev) != 0) {
+            log_error("store: an entry of %s is damaged", q->r->k_log);
+            q->status = -ERR_STORE;
+            event_vec_clear(&q->evs);
+            return;
+        }
+        event_vec_push(&q->evs, &ev);
+    }
+}
+
+static void store_redis_read_deadline_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct store_read *q = arg;
+    (void)fd;
+    (void)what;
+    if (q->answered)
+        return;
+    char where[160];
+    redis_conn_where(&q->r->conn, where, sizeof(where));
+    log_warn("store: %s: no answer to a read within %d ms; reconnecting", where,
+             REDIS_CONN_TIMEOUT_MS);
+    redis_conn_async_drop(&q->r->conn); /* answers it, with no reply */
+}
+
+static int store_redis_read_async(struct store *s, uint64_t since, size_t limit, store_read_cb cb,
+                                  void *arg, struct store_read **handle)
+{
+    struct store_redis *r = store_redis_of(s);
+    if (!cb || !handle || limit == 0)
+        return -ERR_INVALID;
+    /* Only once the connection's set-up was answered: a read queued behind
+     * a SELECT that fails would read another database. */
+    if (!r->async || redis_route_async_ready(&r->conn) != 0 || !r->conn.ready)
+        return -ERR_STATE;
+    char start[32], count[24];
+    snprintf(start, sizeof(start), "%" PRIu64 "-0", since + 1);
+    snprintf(count, sizeof(count), "%zu",
+             limit < STORE_REDIS_READ_CHUNK ? limit : STORE_REDIS_READ_CHUNK);
+    const char *argv[6] = {"XRANGE", r->k_log, start, "+", "COUNT", count};
+    struct store_read *q = xcalloc(1, sizeof(*q));
+    q->r = r;
+    q->cb = cb;
+    q->arg = arg;
+    event_vec_init(&q->evs);
+    if (redis_conn_async_send(&r->conn, store_redis_read_cb, q, 6, argv, NULL) != 0) {
+        free(q);
+        return -ERR_STATE;
+    }
+    q->deadline = evtimer_new(r->conn.loop, store_redis_read_deadline_cb, q);
+    struct timeval tv = clock_timeval_ms(REDIS_CONN_TIMEOUT_MS);
+    evtimer_add(q->deadline, &tv);
+    q->next = r->reads;
+    r->reads = q;
+    *handle = q;
+    return 0;
+}
+
+static void store_redis_read_cancel(struct store *s, struct store_read *q)
+{
+    (void)s;
+    q->cancelled = true; /* freed once answered (hiredis holds it until then) */
+}
+
+/* Complete the answered reads (settle_ev; close, with all answered). */
+static void store_redis_reads_settle(struct store_redis *r)
+{
+    struct store_read **pp = &r->reads;
+    while (*pp) {
+        struct store_read *q = *pp;
+        if (!q->answered) {
+            pp = &q->next;
+            continue;
+        }
+        *pp = q->next;
+        if (!q->cancelled)
+            q->cb(q->arg, q->status, &q->evs); /* may read again: at the head */
+        event_vec_deinit(&q->evs);
+        event_free(q->deadline);
+        free(q);
+        pp = &r->reads; /* the list may have changed */
+    }
+}
+
 /* Fail every append not completed (close). */
 static void store_redis_fail_all(struct store_redis *r)
 {
     redis_conn_async_drop(&r->conn); /* answers what was sent, with no reply */
+    store_redis_reads_settle(r);
     while (r->reqs) {
         struct store_redis_req *q = r->reqs;
         q->status = -ERR_UNAVAILABLE;
@@ -918,6 +1041,8 @@ const struct store_ops store_redis_ops = {
     .close = store_redis_close,
     .append = store_redis_append,
     .read = store_redis_read,
+    .read_async = store_redis_read_async,
+    .read_cancel = store_redis_read_cancel,
     .last_seq = store_redis_last_seq,
     .first_seq = store_redis_first_seq,
     .snapshot_save = store_redis_snapshot_save,

@@ -82,6 +82,7 @@ void test_store__large_batches(void **state);
 void test_store__callback_exactly_once(void **state);
 void test_store__appends_in_flight_in_order(void **state);
 void test_store__close_completes_in_flight(void **state);
+void test_store__read_async_matches_read(void **state);
 void test_store__error_return_never_calls_back(void **state);
 void test_store__snapshot_newest_wins(void **state);
 void test_store__now_is_sane_and_monotone(void **state);

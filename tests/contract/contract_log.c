@@ -348,6 +348,53 @@ void test_store__close_completes_in_flight(void **state)
     contract_batch_free(evs, 1);
 }
 
+struct contract_read {
+    int calls;
+    int status;
+    struct event_vec evs; /* moved out of the store's */
+};
+
+static void contract_read_cb(void *arg, int status, struct event_vec *evs)
+{
+    struct contract_read *r = arg;
+    r->calls++;
+    r->status = status;
+    r->evs = *evs; /* take the items */
+    event_vec_init(evs);
+}
+
+/* read_async, where a backend has it, reads what read() reads, calls back
+ * once and never from inside the call; a cancelled read never calls
+ * back. */
+void test_store__read_async_matches_read(void **state)
+{
+    struct contract_fixture *f = *state;
+    struct store *s = f->store;
+    if (!s->ops->read_async) {
+        print_message("(%s reads synchronously only: skipped)\n", f->backend->name);
+        return;
+    }
+    contract_append_ok(f, 0, 6, "async");
+    struct contract_read cancelled = {0}, r = {0};
+    struct store_read *h1 = NULL, *h2 = NULL;
+    assert_int_equal(s->ops->read_async(s, 0, 10, contract_read_cb, &cancelled, &h1), 0);
+    s->ops->read_cancel(s, h1);
+    assert_int_equal(s->ops->read_async(s, 2, 3, contract_read_cb, &r, &h2), 0);
+    assert_int_equal(r.calls, 0);
+    contract_run_until(f, &r.calls, 1);
+    assert_int_equal(r.status, 0);
+    struct event_vec want;
+    event_vec_init(&want);
+    assert_int_equal(s->ops->read(s, 2, 3, &want), 0);
+    assert_int_equal(r.evs.len, 3);
+    for (size_t i = 0; i < want.len; i++)
+        contract_assert_event_eq(&r.evs.items[i], &want.items[i]);
+    assert_int_equal(cancelled.calls, 0);
+    event_vec_deinit(&want);
+    event_vec_deinit(&r.evs);
+    assert_int_equal(s->ops->read_async(s, 0, 0, contract_read_cb, &r, &h2), -ERR_INVALID);
+}
+
 void test_store__error_return_never_calls_back(void **state)
 {
     struct contract_fixture *f = *state;

@@ -276,6 +276,7 @@ int main(int argc, char **argv)
         CONTRACT_TEST(test_store__callback_exactly_once),
         CONTRACT_TEST(test_store__appends_in_flight_in_order),
         CONTRACT_TEST(test_store__close_completes_in_flight),
+        CONTRACT_TEST(test_store__read_async_matches_read),
         CONTRACT_TEST(test_store__error_return_never_calls_back),
         CONTRACT_TEST(test_store__snapshot_newest_wins),
         CONTRACT_TEST(test_store__now_is_sane_and_monotone),

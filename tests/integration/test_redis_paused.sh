@@ -2,7 +2,9 @@
 # The hub while Redis is slow (docs/operations.md, "A slow Redis"). Twice:
 # Redis holds every write for a while (CLIENT PAUSE … WRITE), then it
 # answers nothing at all for a while (DEBUG SLEEP); meanwhile writes come
-# in. The hub's loop does not wait for it: /healthz, list_tasks, an MCP
+# in. A third stall (DEBUG SLEEP again) meets an SSE client whose
+# backfill is older than the hub's ring: /healthz is answered while the
+# store read waits, and the stream then delivers every id in order. The hub's loop does not wait for it: /healthz, list_tasks, an MCP
 # ping and get_status are answered while the writes wait — before the
 # first write is answered, and in a fraction of the time it waited — and
 # they show none of the waiting writes (no answer reveals an event the
@@ -82,6 +84,32 @@ phase() {
 
 phase pause P
 phase sleep S
+
+# The backfill of an SSE client older than the ring (4096 events) comes
+# from the store: more events than that first, 100 per POST /events.
+batch=$(jq -cn '[range(100) | {type: "bench:fill", data: {i: .}}]')
+for _ in $(seq 42); do
+  curl -s -o /dev/null -w '%{http_code}\n' "${AUTH[@]}" -H "Content-Type: application/json" \
+    -d "$batch" "$URL/events"
+done >"$WORK/codes"
+[ "$(grep -c '^20[01]$' "$WORK/codes")" = 42 ] && ok "4200 events published" || fail "publishing: $(sort "$WORK/codes" | uniq -c)"
+last=$(curl -s "${AUTH[@]}" "$URL/api/v1/health" | jq -r .store.lastSeq)
+B="$WORK/r-backfill.json"
+python3 "$(dirname "$0")/redis_pause.py" "$URL" "$TOKEN" "$SOCK" backfill "$PAUSE_MS" "$last" "$B" \
+  >"$WORK/py.out" 2>&1 && ok "backfill: the driver ran" || { fail "backfill: the driver failed"; cat "$WORK/py.out"; }
+jq -e --argjson n "$last" '.ids == [range(1; $n + 1)]' "$B" >/dev/null \
+  && ok "backfill: the stream delivered ids 1 to $last in order" \
+  || fail "backfill: ids $(jq -c '.ids | [length, first, last]' "$B")"
+if jq -e '.healthz.status == 200 and .healthz.answered < .last_at' "$B" >/dev/null; then
+  ok "backfill: /healthz answered before the stream got its backfill"
+else
+  fail "backfill: /healthz $(jq -c '.healthz | {status, sent, answered}' "$B"), last id at $(jq .last_at "$B")"
+fi
+if jq -e --argjson p "$PAUSE_MS" '(.healthz.answered - .healthz.sent) * 4 < .last_at and .last_at * 2 >= $p' "$B" >/dev/null; then
+  ok "backfill: /healthz took under a quarter of the backfill's wait for Redis"
+else
+  fail "backfill: /healthz took $(jq '.healthz.answered - .healthz.sent' "$B") ms, the backfill $(jq .last_at "$B") ms"
+fi
 
 # Afterwards: the log holds the writes in the order they were sent, nothing lost.
 ch events --json >"$WORK/ev" 2>"$WORK/err" || true
