@@ -1,7 +1,8 @@
 /* redis_conn — the redis store's connections to where the workspace's
  * keys are, at the bottom of the store's Redis layers (above it:
- * redis_route.c for Cluster redirects, redis_scripts.c, then the tail and
- * the ops table; docs/architecture.md).
+ * redis_route.c for Cluster redirects, redis_scripts.c, redis_async.c for
+ * the requests on the asynchronous connection, then the tail and the ops
+ * table; docs/architecture.md).
  *
  * Two connections live here. The blocking one (reads, snapshots, TIME,
  * trim, metadata, ingestion) is a redisContext with connect and I/O

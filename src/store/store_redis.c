@@ -8,6 +8,8 @@
  *                    event as a stream entry, the seed-compatibility
  *                    projection (no I/O)
  *   redis_scripts.c  the Lua scripts and their one argument layout
+ *   redis_async.c    appends and reads on the asynchronous connection,
+ *                    from the call until their callback
  *   redis_tail.c     XREAD BLOCK on the hub's loop (listen)
  *   redis_ingest.c   the mcp:events subscriber (listen)
  * Each takes what it needs as arguments; none includes this file's
@@ -32,15 +34,14 @@
  * once trimming has emptied it.
  *
  * Connections. Appends run the append script on the asynchronous
- * connection (redis_conn.h). With opts.async it lives on the caller's loop
- * (opts->loop): append returns at once, the request waits for the
- * connection's set-up, is sent, and its callback runs later from that
- * loop (settle_ev), after the follow-ups a NOSCRIPT (scripts loaded again)
- * or a MOVED (the connections switched) needs; the hub keeps one batch in
- * flight and serves meanwhile. Without opts.async the same requests run
- * on the connection's private base, which append runs until the answer:
- * append completes before it returns, like the local backends. Reads,
- * snapshots, the first TIME, trim, metadata and ingestion use the blocking
+ * connection (redis_async.h). With opts.async it lives on the caller's
+ * loop (opts->loop): append returns at once and its callback runs later
+ * from that loop; the hub keeps one batch in flight and serves meanwhile.
+ * read_async reads the same way (an SSE backfill past the hub's ring).
+ * Without opts.async the same requests run on the connection's private
+ * base, which append runs until the answer: append completes before it
+ * returns, like the local backends. read, snapshots, the first TIME,
+ * trim, metadata and ingestion use the blocking
  * connection (the interface makes them synchronous). listen() starts the
  * tail (redis_tail.c) from the last seq at the time it was called, and
  * subscribes to mcp:events (redis_ingest.c), both on the hub's loop
@@ -86,6 +87,7 @@
 #include "base/log.h"
 #include "base/xmalloc.h"
 #include "store/redis_args.h"
+#include "store/redis_async.h"
 #include "store/redis_conn.h"
 #include "store/redis_entry.h"
 #include "store/redis_ingest.h"
@@ -114,22 +116,20 @@ struct store_redis {
     char *k_snap;                    /* owned */
     char *k_meta;                    /* owned: meta_claim's hash */
     char *k_servers;                 /* owned: serverId -> registry member */
-    char error[256];        /* the server's error for the append running now ("OOM …"); "" none */
-    int64_t time_server_ms; /* server TIME at the last fetch, ms */
-    int64_t time_mono_ms;   /* local monotonic ms at that fetch (0: never) */
-    int64_t last_now;       /* now() never returns less */
-    char writer[17];        /* this handle's random id, hex: field "w" */
-    struct event_base *hub_loop; /* opts->loop: where the tail runs; may be NULL */
-    bool compat;                 /* maintain the seed's mcp:lock:<file> keys and registry */
-    bool tail_ready;             /* tail initialised (needs hub_loop) */
-    /* Appends complete later, from hub_loop (opts->async); else on the
-     * connection's private base before append returns. */
+    int64_t time_server_ms;          /* server TIME at the last fetch, ms */
+    int64_t time_mono_ms;            /* local monotonic ms at that fetch (0: never) */
+    int64_t last_now;                /* now() never returns less */
+    char writer[17];                 /* this handle's random id, hex: field "w" */
+    struct event_base *hub_loop;     /* opts->loop: where the tail runs; may be NULL */
+    bool compat;                     /* maintain the seed's mcp:lock:<file> keys and registry */
+    bool tail_ready;                 /* tail initialised (needs hub_loop) */
+    /* Appends and reads complete later, from hub_loop (opts->async);
+     * else appends on the connection's private base before append
+     * returns. */
     bool async;
-    struct store_redis_req *reqs; /* appends not completed, oldest first */
-    struct store_read *reads;     /* asynchronous reads not completed */
-    struct event *settle_ev;      /* on conn.loop: follow-ups and callbacks */
-    bool time_asked;              /* a TIME is on its way (async: now() never waits) */
-    struct redis_ingest *ingest;  /* the mcp:events subscriber while listening */
+    struct redis_async requests; /* the appends and reads in flight */
+    bool time_asked;             /* a TIME is on its way (async: now() never waits) */
+    struct redis_ingest *ingest; /* the mcp:events subscriber while listening */
 };
 
 static struct store_redis *store_redis_of(struct store *s)
@@ -172,207 +172,7 @@ static int store_redis_get_u64(struct store_redis *r, const char *key, uint64_t 
     return rc;
 }
 
-/* ---- append (the asynchronous connection) ------------------------------ */
-
-/* One append from the call until its callback. It waits for the
- * connection's set-up (WAITING), is sent (SENT), and is answered
- * (ANSWERED: by Redis, by a lost connection, by its deadline, or by a
- * failure to send). Follow-ups (NOSCRIPT, MOVED) and the callback run
- * from settle_ev, never inside hiredis's callbacks: following a MOVED
- * drops the connection, and the caller's callback may do anything. */
-enum store_redis_req_state {
-    STORE_REDIS_REQ_STARTING, /* getting the connection: settle_ev leaves it */
-    STORE_REDIS_REQ_WAITING,
-    STORE_REDIS_REQ_SENT,
-    STORE_REDIS_REQ_ANSWERED,
-};
-
-struct store_redis_req {
-    struct store_redis *r;
-    struct redis_args a; /* the append script's command */
-    uint64_t expected;
-    store_append_cb cb;
-    void *arg;
-    enum store_redis_req_state state;
-    int status;               /* 0, -ERR_CONFLICT, -ERR_STORE, -ERR_UNAVAILABLE, -ERR_TIMEOUT */
-    uint64_t seq;             /* current seq reported by the script */
-    bool noscript;            /* the server did not know the script */
-    bool reloaded, moved;     /* each follow-up is made once */
-    struct redis_redirect rd; /* cluster: a redirection met (nothing ran), followed after */
-    char said[160];           /* with rd: the error reply, for the log */
-    char error[256];          /* the server's error ("OOM …"), or "" */
-    struct event *deadline;   /* REDIS_CONN_TIMEOUT_MS after the call */
-    bool *done;               /* set when the callback ran (append on a private base) */
-    struct store_redis_req *next;
-};
-
-static void store_redis_reads_settle(struct store_redis *r);
-
-static void store_redis_kick(void *arg)
-{
-    struct store_redis *r = arg;
-    event_active(r->settle_ev, EV_TIMEOUT, 0);
-}
-
-static void store_redis_answer(struct store_redis_req *q, int status)
-{
-    q->state = STORE_REDIS_REQ_ANSWERED;
-    q->status = status;
-    store_redis_kick(q->r);
-}
-
-static void store_redis_append_cb(redisAsyncContext *ac, void *reply, void *privdata)
-{
-    struct store_redis_req *q = privdata;
-    const redisReply *rep = reply;
-    const struct redis_conn *c = ac->data;
-    q->state = STORE_REDIS_REQ_ANSWERED;
-    store_redis_kick(q->r);
-    if (!rep) {
-        q->status = -ERR_TIMEOUT; /* disconnected before the answer: it may have run */
-        return;
-    }
-    if (rep->type != REDIS_REPLY_ERROR) {
-        q->status = redis_scripts_append_answer(rep, &q->seq);
-        return;
-    }
-    if (strncmp(rep->str, "NOSCRIPT", 8) == 0) {
-        q->noscript = true;
-        q->status = -ERR_STORE;
-    } else if (c->cluster && redis_redirect_parse(rep->str, &q->rd) != REDIS_REDIRECT_NONE) {
-        snprintf(q->said, sizeof(q->said), "%s", rep->str);
-        q->status = -ERR_UNAVAILABLE; /* nothing ran; followed from settle_ev */
-    } else {
-        log_error("store: append script failed: %s", rep->str);
-        snprintf(q->error, sizeof(q->error), "%s", rep->str);
-        q->status = -ERR_STORE;
-    }
-}
-
-static void store_redis_send(struct store_redis_req *q)
-{
-    struct store_redis *r = q->r;
-    redis_scripts_set_sha(&q->a, &r->scripts, REDIS_SCRIPT_APPEND);
-    if (redis_conn_async_send(&r->conn, store_redis_append_cb, q, q->a.argc, q->a.argv,
-                              q->a.lens) != 0) {
-        store_redis_answer(q, -ERR_UNAVAILABLE);
-        return;
-    }
-    q->state = STORE_REDIS_REQ_SENT;
-}
-
-/* Send q now, or once the connection's set-up is answered; a connection
- * that cannot be had answers it -ERR_UNAVAILABLE (nothing ran). */
-static void store_redis_start(struct store_redis_req *q)
-{
-    struct store_redis *r = q->r;
-    /* Getting the connection may process the private base, settle_ev
-     * included, which must not take q meanwhile. */
-    q->state = STORE_REDIS_REQ_STARTING;
-    int rc = redis_route_async_ready(&r->conn);
-    q->state = STORE_REDIS_REQ_WAITING;
-    if (rc != 0)
-        store_redis_answer(q, -ERR_UNAVAILABLE);
-    else if (r->conn.ready)
-        store_redis_send(q);
-}
-
-static void store_redis_deadline_cb(evutil_socket_t fd, short what, void *arg)
-{
-    struct store_redis_req *q = arg;
-    (void)fd;
-    (void)what;
-    if (q->state == STORE_REDIS_REQ_ANSWERED || q->state == STORE_REDIS_REQ_STARTING)
-        return;
-    char where[160];
-    redis_conn_where(&q->r->conn, where, sizeof(where));
-    log_warn("store: %s: no answer within %d ms; reconnecting", where, REDIS_CONN_TIMEOUT_MS);
-    bool sent = q->state == STORE_REDIS_REQ_SENT;
-    /* Every command sent on it is answered with no reply (-ERR_TIMEOUT:
-     * it may have run); one still waiting for the set-up never went. */
-    redis_conn_async_drop(&q->r->conn);
-    if (!sent)
-        store_redis_answer(q, -ERR_UNAVAILABLE);
-}
-
-static void store_redis_req_free(struct store_redis_req *q)
-{
-    event_free(q->deadline);
-    redis_args_free(&q->a);
-    free(q);
-}
-
-/* An answered q whose follow-up sends it again (a NOSCRIPT: the scripts
- * are loaded again; a MOVED: the connections go to the new node). Each
- * once: nothing ran either time. */
-static bool store_redis_follow_up(struct store_redis_req *q)
-{
-    struct store_redis *r = q->r;
-    if (q->noscript) {
-        q->noscript = false;
-        if (q->reloaded || redis_route_redo_setup(&r->conn) != 0) {
-            q->status = -ERR_UNAVAILABLE;
-            return false;
-        }
-        q->reloaded = true;
-        return true;
-    }
-    if (q->rd.kind == REDIS_REDIRECT_NONE)
-        return false;
-    struct redis_redirect rd = q->rd;
-    q->rd.kind = REDIS_REDIRECT_NONE;
-    if (redis_route_follow(&r->conn, &rd, q->said, "EVALSHA") != REDIS_ROUTE_MOVED || q->moved)
-        return false;
-    q->moved = true;
-    return true;
-}
-
-/* Take q out of the list and run its callback. */
-static void store_redis_complete(struct store_redis_req *q)
-{
-    struct store_redis *r = q->r;
-    for (struct store_redis_req **pp = &r->reqs; *pp; pp = &(*pp)->next) {
-        if (*pp == q) {
-            *pp = q->next;
-            break;
-        }
-    }
-    memcpy(r->error, q->error, sizeof(r->error));
-    if (q->done)
-        *q->done = true;
-    q->cb(q->arg, q->status, q->status == 0 || q->status == -ERR_CONFLICT ? q->seq : q->expected);
-    store_redis_req_free(q);
-}
-
-/* settle_ev: send what waited for the connection, fail what lost it
- * before it was sent, make the follow-ups and complete the answered. */
-static void store_redis_settle_cb(evutil_socket_t fd, short what, void *arg)
-{
-    struct store_redis *r = arg;
-    (void)fd;
-    (void)what;
-    store_redis_reads_settle(r);
-    bool again = true;
-    while (again) {
-        again = false;
-        for (struct store_redis_req *q = r->reqs; q; q = q->next) {
-            if (q->state == STORE_REDIS_REQ_WAITING && r->conn.ac && r->conn.ready) {
-                store_redis_send(q);
-            } else if (q->state == STORE_REDIS_REQ_WAITING && !r->conn.ac) {
-                store_redis_answer(q, -ERR_UNAVAILABLE); /* the set-up failed */
-            }
-            if (q->state != STORE_REDIS_REQ_ANSWERED)
-                continue;
-            if (store_redis_follow_up(q)) {
-                store_redis_start(q);
-            } else {
-                store_redis_complete(q); /* may append (at the tail) */
-                again = true;            /* the list changed: from the head again */
-                break;
-            }
-        }
-    }
-}
+/* ---- append and asynchronous reads (redis_async.c) ---------------------- */
 
 static int store_redis_append(struct store *s, uint64_t expected_seq, const struct event *evs,
                               size_t n, store_append_cb cb, void *arg)
@@ -393,161 +193,23 @@ static int store_redis_append(struct store *s, uint64_t expected_seq, const stru
                                    .expected = expected_seq,
                                    .evs = evs,
                                    .n = n};
-    struct store_redis_req *q = xcalloc(1, sizeof(*q));
-    q->r = r;
-    q->expected = expected_seq;
-    q->cb = cb;
-    q->arg = arg;
-    redis_args_init(&q->a);
-    redis_scripts_append_args(&q->a, &r->scripts, &req);
-    q->deadline = evtimer_new(r->conn.loop, store_redis_deadline_cb, q);
-    struct timeval tv = clock_timeval_ms(REDIS_CONN_TIMEOUT_MS);
-    evtimer_add(q->deadline, &tv);
-    struct store_redis_req **tail = &r->reqs;
-    while (*tail)
-        tail = &(*tail)->next;
-    *tail = q;
-    bool done = false;
-    if (!r->async)
-        q->done = &done;
-    store_redis_start(q);
-    /* Without the caller's loop the answer is awaited here, on the
-     * private base (the deadline bounds it). */
-    while (!r->async && !done)
-        redis_conn_run_once(&r->conn);
+    struct redis_args a;
+    redis_args_init(&a);
+    redis_scripts_append_args(&a, &r->scripts, &req);
+    redis_async_append(&r->requests, &a, expected_seq, cb, arg);
     return 0;
-}
-
-/* ---- asynchronous reads ------------------------------------------------- */
-
-/* One XRANGE on the asynchronous connection, from the call until its
- * callback (run from settle_ev, like an append's). */
-struct store_read {
-    struct store_redis *r;
-    store_read_cb cb;
-    void *arg;
-    bool answered;  /* the reply (or its loss) came */
-    bool cancelled; /* read_cancel: completed without its callback */
-    int status;
-    struct event_vec evs;
-    struct event *deadline;
-    struct store_read *next;
-};
-
-static void store_redis_read_cb(redisAsyncContext *ac, void *reply, void *privdata)
-{
-    struct store_read *q = privdata;
-    const redisReply *rep = reply;
-    (void)ac;
-    q->answered = true;
-    store_redis_kick(q->r);
-    if (!rep) {
-        q->status = -ERR_UNAVAILABLE; /* the connection went: read again later */
-        return;
-    }
-    if (rep->type != REDIS_REPLY_ARRAY) {
-        log_error("store: XRANGE %s failed: %s", q->r->k_log,
-                  rep->type == REDIS_REPLY_ERROR ? rep->str : "unexpected answer");
-        q->status = -ERR_STORE;
-        return;
-    }
-    for (size_t i = 0; i < rep->elements; i++) {
-        struct event ev;
-        if (redis_entry_event(rep->element[i], &ev) != 0) {
-            log_error("store: an entry of %s is damaged", q->r->k_log);
-            q->status = -ERR_STORE;
-            event_vec_clear(&q->evs);
-            return;
-        }
-        event_vec_push(&q->evs, &ev);
-    }
-}
-
-static void store_redis_read_deadline_cb(evutil_socket_t fd, short what, void *arg)
-{
-    struct store_read *q = arg;
-    (void)fd;
-    (void)what;
-    if (q->answered)
-        return;
-    char where[160];
-    redis_conn_where(&q->r->conn, where, sizeof(where));
-    log_warn("store: %s: no answer to a read within %d ms; reconnecting", where,
-             REDIS_CONN_TIMEOUT_MS);
-    redis_conn_async_drop(&q->r->conn); /* answers it, with no reply */
 }
 
 static int store_redis_read_async(struct store *s, uint64_t since, size_t limit, store_read_cb cb,
                                   void *arg, struct store_read **handle)
 {
-    struct store_redis *r = store_redis_of(s);
-    if (!cb || !handle || limit == 0)
-        return -ERR_INVALID;
-    /* Only once the connection's set-up was answered: a read queued behind
-     * a SELECT that fails would read another database. */
-    if (!r->async || redis_route_async_ready(&r->conn) != 0 || !r->conn.ready)
-        return -ERR_STATE;
-    char start[32], count[24];
-    snprintf(start, sizeof(start), "%" PRIu64 "-0", since + 1);
-    snprintf(count, sizeof(count), "%zu",
-             limit < STORE_REDIS_READ_CHUNK ? limit : STORE_REDIS_READ_CHUNK);
-    const char *argv[6] = {"XRANGE", r->k_log, start, "+", "COUNT", count};
-    struct store_read *q = xcalloc(1, sizeof(*q));
-    q->r = r;
-    q->cb = cb;
-    q->arg = arg;
-    event_vec_init(&q->evs);
-    if (redis_conn_async_send(&r->conn, store_redis_read_cb, q, 6, argv, NULL) != 0) {
-        free(q);
-        return -ERR_STATE;
-    }
-    q->deadline = evtimer_new(r->conn.loop, store_redis_read_deadline_cb, q);
-    struct timeval tv = clock_timeval_ms(REDIS_CONN_TIMEOUT_MS);
-    evtimer_add(q->deadline, &tv);
-    q->next = r->reads;
-    r->reads = q;
-    *handle = q;
-    return 0;
+    return redis_async_read(&store_redis_of(s)->requests, since, limit, cb, arg, handle);
 }
 
 static void store_redis_read_cancel(struct store *s, struct store_read *q)
 {
     (void)s;
-    q->cancelled = true; /* freed once answered (hiredis holds it until then) */
-}
-
-/* Complete the answered reads (settle_ev; close, with all answered). */
-static void store_redis_reads_settle(struct store_redis *r)
-{
-    struct store_read **pp = &r->reads;
-    while (*pp) {
-        struct store_read *q = *pp;
-        if (!q->answered) {
-            pp = &q->next;
-            continue;
-        }
-        *pp = q->next;
-        if (!q->cancelled)
-            q->cb(q->arg, q->status, &q->evs); /* may read again: at the head */
-        event_vec_deinit(&q->evs);
-        event_free(q->deadline);
-        free(q);
-        pp = &r->reads; /* the list may have changed */
-    }
-}
-
-/* Fail every append not completed (close). */
-static void store_redis_fail_all(struct store_redis *r)
-{
-    redis_conn_async_drop(&r->conn); /* answers what was sent, with no reply */
-    store_redis_reads_settle(r);
-    while (r->reqs) {
-        struct store_redis_req *q = r->reqs;
-        q->status = -ERR_UNAVAILABLE;
-        q->noscript = false;
-        q->rd.kind = REDIS_REDIRECT_NONE;
-        store_redis_complete(q);
-    }
+    redis_async_read_cancel(q);
 }
 
 /* ---- reads ------------------------------------------------------------- */
@@ -878,10 +540,7 @@ static void store_redis_close(struct store *s)
     if (!s)
         return;
     struct store_redis *r = store_redis_of(s);
-    if (r->settle_ev) {
-        store_redis_fail_all(r);
-        event_free(r->settle_ev);
-    }
+    redis_async_deinit(&r->requests);
     if (r->tail_ready)
         redis_tail_deinit(&r->tail);
     redis_ingest_free(r->ingest);
@@ -1011,10 +670,11 @@ static int store_redis_open(const char *url, const struct store_open_opts *opts,
     if (rc == 0) {
         r->conn.setup = redis_scripts_load;
         r->conn.setup_arg = &r->scripts;
-        r->settle_ev = event_new(r->conn.loop, -1, 0, store_redis_settle_cb, r);
-        r->conn.changed = store_redis_kick;
-        r->conn.changed_arg = r;
-        rc = store_redis_connect(r, errmsg);
+        rc = redis_async_init(&r->requests, &r->conn, &r->scripts, r->k_log, r->async);
+        if (rc)
+            *errmsg = xstrdup("cannot create the redis store's events");
+        else
+            rc = store_redis_connect(r, errmsg);
     }
     if (rc) {
         store_redis_close(&r->base);
@@ -1026,8 +686,7 @@ static int store_redis_open(const char *url, const struct store_open_opts *opts,
 
 static const char *store_redis_last_error(struct store *s)
 {
-    const struct store_redis *r = store_redis_of(s);
-    return r->error[0] ? r->error : NULL;
+    return redis_async_error(&store_redis_of(s)->requests);
 }
 
 const struct store_ops store_redis_ops = {
