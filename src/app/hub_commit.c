@@ -41,6 +41,9 @@
 #include <event2/event.h>
 
 #include "app/hub_commit.h"
+#include "app/hub_metrics.h"
+#include "app/hub_outage.h"
+#include "app/hub_store.h"
 #include "base/clock.h"
 #include "base/json.h"
 #include "base/log.h"
@@ -57,29 +60,14 @@ static void hub_send_reply(struct hub *h, struct hub_reply *r)
     if (r->lock_wait)
         hub_metrics_lock_wait_done(
             h, r->clock, cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r->result, "success")));
-    struct hub_session *s = hub_session_find(h, r->session);
+    struct hub_session *s = hub_session_find(&h->sessions, r->session);
     if (!s) {
         cJSON_Delete(r->result);
         return;
     }
     s->inflight--;
     hub_metrics_answered(h, r->clock, r->result, r->is_error);
-    if (s->reply_fn) {
-        s->reply_fn(s->reply_arg, r->call_id, r->result, r->is_error);
-        return;
-    }
-    /* A store failure is no answer of the tool's: an MCP client gets the
-     * JSON-RPC error of ERR_STORE (base/err.c) with the message, as any
-     * JSON-RPC client can tell it from a tool's own error and retry. */
-    const char *code = r->is_error ? json_get_str(r->result, "code", NULL) : NULL;
-    if (code && strcmp(code, err_name(ERR_STORE)) == 0) {
-        mcp_session_tool_fail(s->mcp, r->call_id, err_to_jsonrpc(ERR_STORE),
-                              json_get_str(r->result, "error", coordhub_strerror(ERR_STORE)));
-        cJSON_Delete(r->result);
-    } else {
-        mcp_session_tool_done(s->mcp, r->call_id, r->result, r->is_error);
-    }
-    hub_session_maybe_finish(s);
+    hub_session_answer(s, r->call_id, r->result, r->is_error); /* through the session's kind */
 }
 
 static bool hub_batch_open(const struct hub *h);
@@ -239,52 +227,12 @@ void hub_commit_free(struct hub_commit *cm)
     hub_redo_free_list(cm->redo);
     hub_redo_free_list(cm->flight.redo);
     event_vec_deinit(&cm->flight.events);
-    workspace_free(cm->view);
     free(cm);
 }
 
 bool hub_commit_busy(const struct hub *h)
 {
-    return h->commit->flight.active;
-}
-
-/* ---- the committed view -------------------------------------------------- */
-
-/* Fold the view forward to committed_seq from the ring; drop it when the
- * ring no longer reaches it (or it is ahead: it never should be). */
-static void hub_commit_view_follow(struct hub *h)
-{
-    struct hub_commit *cm = h->commit;
-    uint64_t seq = workspace_seq(cm->view);
-    if (seq == h->committed_seq)
-        return;
-    uint64_t oldest = bus_oldest(h->bus);
-    bool ok = seq < h->committed_seq && oldest && oldest <= seq + 1;
-    size_t n = ok ? bus_count(h->bus) : 0;
-    for (size_t i = ok ? bus_find_after(h->bus, seq) : 0; ok && i < n; i++) {
-        const struct event *ev = bus_at(h->bus, i, NULL);
-        if (ev->seq > h->committed_seq)
-            break;
-        ok = workspace_apply(cm->view, ev) == 0;
-    }
-    if (ok && workspace_seq(cm->view) == h->committed_seq) {
-        hub_sessions_reattach(h, cm->view, hub_now(h));
-        return;
-    }
-    workspace_free(cm->view);
-    cm->view = NULL;
-}
-
-struct workspace *hub_commit_view(struct hub *h)
-{
-    struct hub_commit *cm = h->commit;
-    if (workspace_seq(h->ws) == h->committed_seq)
-        return h->ws;
-    if (cm->view)
-        hub_commit_view_follow(h);
-    if (!cm->view)
-        cm->view = hub_replica_build(h);
-    return cm->view;
+    return h->commit_busy;
 }
 
 /* The session has answers held, in flight or behind it. */
@@ -301,11 +249,11 @@ static bool hub_commit_holds_for(const struct hub_commit *cm, uint64_t session)
 
 struct workspace *hub_commit_read_view(struct hub *h, const struct hub_session *s)
 {
-    /* The HTTP face's sessions (reply_fn) answer independent requests:
-     * their answers have no order to keep. */
-    if (!hub_commit_busy(h) || (!s->reply_fn && hub_commit_holds_for(h->commit, s->id)))
+    /* Sessions without an MCP engine (REST, one-shot) answer independent
+     * requests: their answers have no order to keep. */
+    if (!hub_commit_busy(h) || (s->mcp && hub_commit_holds_for(h->commit, s->id)))
         return NULL;
-    return hub_commit_view(h);
+    return hub_committed_state(h);
 }
 
 /* The state could not be reloaded: wait for the store, or stop. */
@@ -327,7 +275,7 @@ static void hub_commit_send(struct hub *h)
 {
     struct hub_commit *cm = h->commit;
     struct hub_commit_flight *f = &cm->flight;
-    f->active = true;
+    h->commit_busy = true;
     f->events = h->pending;
     event_vec_init(&h->pending);
     f->replies = cm->replies;
@@ -392,7 +340,7 @@ static void hub_commit_unsend(struct hub *h)
 {
     struct hub_commit *cm = h->commit;
     struct hub_commit_flight *f = &cm->flight;
-    f->active = false;
+    h->commit_busy = false;
     event_vec_clear(&f->events);
     if (f->replies) {
         struct hub_reply **t = &f->replies;
@@ -437,25 +385,25 @@ static void hub_commit_recorded(struct hub *h, uint64_t current)
     f->replies = NULL;
     hub_redo_free_list(f->redo);
     f->redo = NULL;
-    f->active = false;
+    h->commit_busy = false;
     hub_flush_list(h, answers, NULL, false, 0);
     for (size_t i = 0; i < done.len; i++)
         bus_publish(h->bus, &done.items[i]);
     event_vec_deinit(&done);
-    hub_waits_service(h, false);
+    hub_waits_service(&h->waits, false);
     hub_maybe_snapshot(h);
     /* Freed keys may grant queued lock requests: that is a new round. */
-    hub_lock_waiters_service(h);
+    hub_lock_waiters_service(&h->waits);
     hub_reschedule_timers(h);
     if (h->pending.len) {
         hub_schedule_commit(h);
         return;
     }
     hub_commit_run(h); /* answers held behind the flight, without events */
-    if (cm->missed_heard) {
+    if (h->commit_missed_heard) {
         /* Other hubs' events came while the state was ahead of the log
          * and were not folded: read them now. */
-        cm->missed_heard = false;
+        h->commit_missed_heard = false;
         hub_store_catch_up(h);
     }
 }
@@ -539,7 +487,7 @@ static void hub_commit_failed(struct hub *h, int rc)
     struct hub_redo *batch = f->redo, *next = cm->redo;
     f->replies = NULL;
     f->redo = NULL;
-    f->active = false;
+    h->commit_busy = false;
     cm->replies = NULL;
     cm->replies_tail = &cm->replies;
     cm->redo = NULL;
@@ -572,7 +520,7 @@ static void hub_commit_failed(struct hub *h, int rc)
     if (lrc != 0) {
         hub_reload_failed(h, lrc, err);
     } else {
-        hub_lock_waiters_service(h);
+        hub_lock_waiters_service(&h->waits);
         if (h->pending.len)
             hub_schedule_commit(h);
         hub_reschedule_timers(h);
@@ -660,7 +608,7 @@ void hub_redo_end(struct hub *h, struct hub_redo *rec)
     if (!rec->args && rec->args_src)
         rec->args = cJSON_Duplicate(rec->args_src, 1);
     rec->args_src = NULL;
-    struct hub_session *s = hub_session_find(h, rec->session);
+    struct hub_session *s = hub_session_find(&h->sessions, rec->session);
     if (s && s->agent_id && (!rec->agent_before || strcmp(s->agent_id, rec->agent_before) != 0)) {
         free(rec->agent_named);
         rec->agent_named = xstrdup(s->agent_id);
@@ -739,7 +687,7 @@ static void hub_redo_call(struct hub *h, struct hub_session *s, struct hub_redo 
         .redo_agent_name = rec->agent_named,
     };
     h->metrics.commands_reevaluated_total++;
-    hub_tool_run(&c, rec->name, rec->args);
+    h->run_call(&c, rec->name, rec->args);
     hub_redo_end(h, rec);
 }
 
@@ -750,7 +698,7 @@ static void hub_redo_requeue(struct hub *h, struct hub_session *s, struct hub_re
     uint64_t id = workspace_waiter_id(rec->waiter);
     if (workspace_waiter_requeue(h->ws, rec->waiter) == 0) {
         rec->waiter = NULL;
-        hub_waiter_add(h, id, rec->session, rec->call_id, rec->clock);
+        hub_waiter_add(&h->waits, id, rec->session, rec->call_id, rec->clock);
         return;
     }
     cJSON *r = cJSON_CreateObject();
@@ -783,8 +731,8 @@ static void hub_redo_restore_agents(struct hub *h, const struct hub_redo *batch)
         order[n++] = r;
     for (size_t i = n; i-- > 0;) {
         struct hub_session *s =
-            hub_redo_is_call(order[i]) ? hub_session_find(h, order[i]->session) : NULL;
-        if (s && !s->oneshot) {
+            hub_redo_is_call(order[i]) ? hub_session_find(&h->sessions, order[i]->session) : NULL;
+        if (s && s->identity == HUB_AS_AGENT) {
             free(s->agent_id);
             s->agent_id = xstrdup(order[i]->agent_before);
         }
@@ -821,7 +769,7 @@ static void hub_redo_sort_answers(struct hub *h, struct hub_reply *taken, bool r
 static void hub_redo_fail_queued(struct hub *h, const struct hub_redo *batch)
 {
     for (const struct hub_redo *q = batch; q; q = q->next) {
-        if (!hub_redo_is_call(q) || !q->queued || !hub_session_find(h, q->session))
+        if (!hub_redo_is_call(q) || !q->queued || !hub_session_find(&h->sessions, q->session))
             continue;
         struct hub_reply *e = xcalloc(1, sizeof(*e));
         e->session = q->session;
@@ -840,13 +788,14 @@ static void hub_redo_rerun(struct hub *h, struct hub_redo *batch)
     for (struct hub_redo *q = batch; q; q = q->next) {
         if (hub_redo_is_call(q))
             continue;
-        struct hub_session *s = hub_session_find(h, q->session);
+        struct hub_session *s = hub_session_find(&h->sessions, q->session);
         if (s && !hub_redo_queued_by_batch(batch, workspace_waiter_id(q->waiter)))
             hub_redo_requeue(h, s, q);
     }
     for (struct hub_redo *q = batch; q;) {
         struct hub_redo *next = q->next;
-        struct hub_session *s = hub_redo_is_call(q) ? hub_session_find(h, q->session) : NULL;
+        struct hub_session *s =
+            hub_redo_is_call(q) ? hub_session_find(&h->sessions, q->session) : NULL;
         if (s)
             hub_redo_call(h, s, q); /* keeps or frees q */
         else
@@ -871,7 +820,7 @@ int hub_redo_batch(struct hub *h, char **errmsg)
     /* Requests the batch's calls queued are queued again by the calls. */
     for (struct hub_redo *r = batch; r; r = r->next) {
         if (hub_redo_is_call(r) && r->queued) {
-            hub_waiter_forget(h, r->queued);
+            hub_waiter_forget(&h->waits, r->queued);
             if (workspace_waiter_cancel(h->ws, r->queued) != 0)
                 log_debug("waiter %llu was serviced in the batch", (unsigned long long)r->queued);
         }
@@ -885,7 +834,7 @@ int hub_redo_batch(struct hub *h, char **errmsg)
         return rc;
     }
     hub_redo_rerun(h, batch);
-    hub_lock_waiters_service(h);
+    hub_lock_waiters_service(&h->waits);
     hub_reschedule_timers(h);
     return 0;
 }

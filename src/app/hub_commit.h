@@ -20,7 +20,8 @@
  *
  * A store that completes before append() returns (the local ones) gives
  * the same order with nothing ever left in flight between two loop
- * turns. */
+ * turns. Works on the hub as a whole (hub_state.h); runs a recorded call
+ * again through h->run_call, not by calling up into the tools. */
 #ifndef COORDHUB_APP_HUB_COMMIT_H
 #define COORDHUB_APP_HUB_COMMIT_H
 
@@ -29,8 +30,10 @@
 
 #include <cjson/cJSON.h>
 
-#include "app/hub_internal.h"
+#include "app/hub_state.h"
 #include "core/event.h"
+
+struct workspace_waiter;
 
 #define HUB_CONFLICT_ROUNDS 8 /* appends lost in a row before a batch is refused */
 #define HUB_DRAIN_MS 15000    /* at shutdown: longest wait for the batch in flight */
@@ -71,9 +74,8 @@ struct hub_redo {
     struct hub_redo *next;
 };
 
-/* The batch the store is appending. */
+/* The batch the store is appending (while h->commit_busy). */
 struct hub_commit_flight {
-    bool active;
     struct event_vec events;   /* sent, seqs base+1 … */
     uint64_t base;             /* committed_seq when sent */
     struct hub_reply *replies; /* its held answers, in order */
@@ -88,14 +90,26 @@ struct hub_commit {
     struct hub_commit_flight flight;
     /* Appends of the uncommitted calls lost to other hubs in a row. */
     int conflicts;
-    /* The store told of other writers' events while the state was ahead
-     * of the log (not folded then): caught up after the next commit. */
-    bool missed_heard;
-    /* The committed view: a second workspace at committed_seq, built from
-     * the replica when first needed and kept in step from the bus ring,
-     * or NULL (owned). */
-    struct workspace *view;
 };
+
+/* Answer the running call c now, or once the store has what it saw.
+ * Takes result. Timed by c's clock; derived again with the batch when c
+ * is recorded (c->redo); answered at once when it ran on the committed
+ * view (c->committed_read). A call without an id (internal) is not
+ * answered: result is freed. */
+void hub_reply(struct tool_call *c, cJSON *result, bool is_error);
+/* The same for a call answered later outside its run (a parked wait),
+ * timed by the clock it was stamped with when it came, with an answer
+ * that depends on no batch (committed events, a refusal): sent at once,
+ * even while a batch is in flight. */
+void hub_reply_timed(struct hub *h, struct hub_session *s, uint64_t call_id, cJSON *result,
+                     bool is_error, struct hub_call_clock clock);
+/* The end of a queued lock_file (granted, or refused at its deadline):
+ * held like hub_reply's, counted in the lock-wait metrics when sent.
+ * waiter (taken, may be NULL): the request as the core kept it, queued
+ * again if the batch's append loses; without it the answer stands. */
+void hub_reply_lock_wait(struct hub *h, struct hub_session *s, uint64_t call_id, cJSON *result,
+                         struct hub_call_clock clock, struct workspace_waiter *waiter);
 
 struct hub_commit *hub_commit_new(void);
 /* Free what is held (nothing is answered). NULL ok. */
@@ -114,10 +128,6 @@ bool hub_commit_busy(const struct hub *h);
  * until the store answered (at most HUB_DRAIN_MS). */
 void hub_commit_drain(struct hub *h);
 
-/* The committed state: h->ws when nothing waits for an append, else the
- * committed view (a store that can go away keeps the replica it is built
- * from), or NULL when it cannot be had. */
-struct workspace *hub_commit_view(struct hub *h);
 /* Where a read-only call of session s is answered at once while a batch
  * is in flight: the committed view, which shows nothing the store has not
  * taken. NULL — run it on h->ws, its answer held with the next batch —

@@ -35,7 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "app/hub_commit.h"
+#include "app/hub_outage.h"
 #include "base/clock.h"
 #include "base/json.h"
 #include "base/log.h"
@@ -70,7 +70,7 @@ void hub_replica_keep(struct hub *h, bool force)
         return;
     /* The committed state: the workspace, or while events wait for their
      * append the committed view (app/hub_commit.h). */
-    const struct workspace *committed = hub_commit_view(h);
+    const struct workspace *committed = hub_committed_state(h);
     if (!committed)
         return;
     cJSON *snap = workspace_snapshot(committed);
@@ -108,8 +108,44 @@ struct workspace *hub_replica_build(struct hub *h)
         workspace_free(ws);
         return NULL;
     }
-    hub_sessions_reattach(h, ws, now);
+    hub_sessions_reattach(&h->sessions, ws, now);
     return ws;
+}
+
+/* Fold the committed view forward to committed_seq from the ring; drop
+ * it when the ring no longer reaches it (or it is ahead: it never should
+ * be). */
+static void hub_committed_view_follow(struct hub *h)
+{
+    uint64_t seq = workspace_seq(h->committed_view);
+    if (seq == h->committed_seq)
+        return;
+    uint64_t oldest = bus_oldest(h->bus);
+    bool ok = seq < h->committed_seq && oldest && oldest <= seq + 1;
+    size_t n = ok ? bus_count(h->bus) : 0;
+    for (size_t i = ok ? bus_find_after(h->bus, seq) : 0; ok && i < n; i++) {
+        const struct event *ev = bus_at(h->bus, i, NULL);
+        if (ev->seq > h->committed_seq)
+            break;
+        ok = workspace_apply(h->committed_view, ev) == 0;
+    }
+    if (ok && workspace_seq(h->committed_view) == h->committed_seq) {
+        hub_sessions_reattach(&h->sessions, h->committed_view, hub_now(h));
+        return;
+    }
+    workspace_free(h->committed_view);
+    h->committed_view = NULL;
+}
+
+struct workspace *hub_committed_state(struct hub *h)
+{
+    if (workspace_seq(h->ws) == h->committed_seq)
+        return h->ws;
+    if (h->committed_view)
+        hub_committed_view_follow(h);
+    if (!h->committed_view)
+        h->committed_view = hub_replica_build(h);
+    return h->committed_view;
 }
 
 /* Rebuild the workspace at committed_seq from the replica text and the
@@ -157,7 +193,7 @@ void hub_outage_begin(struct hub *h, const char *why)
         }
     }
     char *msg = hub_stale_refusal(h, "this queued lock request");
-    hub_lock_waiters_refuse(h, msg);
+    hub_lock_waiters_refuse(&h->waits, msg);
     free(msg);
     if (!fresh)
         return;
