@@ -859,12 +859,15 @@ int hub_serve(const struct options *o)
         free(note);
         log_info("lease keys %s", h->wscfg.fold_case ? "fold ASCII case" : "are case-sensitive");
     }
+    h->bus = bus_new(HUB_RECENT_EVENTS, o->workspace);
+    /* The workspace's observations go to the bus's observation subscribers
+     * (docs/architecture.md, "Observations"). */
+    h->wscfg.observe = bus_observation_sink(h->bus);
     rc = hub_load_state(h, &errmsg);
     if (rc) {
         fprintf(stderr, "coordhub: cannot load state: %s\n", errmsg);
         goto fail;
     }
-    h->bus = bus_new(HUB_RECENT_EVENTS, o->workspace);
     /* Warm the ring with the log tail so wait_for_events and
      * coord://events/recent see history after a restart. */
     {

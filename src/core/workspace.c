@@ -44,6 +44,8 @@ struct workspace *workspace_new(const struct workspace_config *cfg)
         cfg && cfg->agent_retention_ms > 0 ? cfg->agent_retention_ms : 24LL * 3600 * 1000;
     ws->policy = cfg ? cfg->offline_policy : WORKSPACE_OFFLINE_RELEASE;
     ws->fold_case = cfg && cfg->fold_case;
+    if (cfg)
+        ws->observe = cfg->observe;
     agent_table_init(&ws->agents);
     lease_table_init(&ws->leases);
     task_table_init(&ws->tasks);
@@ -306,7 +308,7 @@ void workspace_session_detach(struct workspace *ws, const char *session_id, int6
         if (a->live_session && strcmp(a->live_session, session_id) == 0)
             workspace__agent_detach(a, now_ms);
     }
-    workspace__waiters_drop_session(ws, session_id);
+    workspace__waiters_drop_session(ws, session_id, now_ms);
 }
 
 bool workspace_agent_known(const struct workspace *ws, const char *agent_id)

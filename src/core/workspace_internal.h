@@ -50,7 +50,8 @@ struct workspace {
     int64_t retention_ms; /* offline agents without lease or task are pruned after */
     size_t max_waiters;
     enum workspace_offline_policy policy;
-    bool fold_case; /* keys fold ASCII case (struct workspace_config) */
+    bool fold_case;                  /* keys fold ASCII case (struct workspace_config) */
+    struct observation_sink observe; /* struct workspace_config.observe */
 
     /* durable: the fold of the log */
     uint64_t seq;
@@ -71,6 +72,17 @@ struct workspace {
 typedef int workspace__op_fn(struct workspace *ws, const struct workspace_caller *caller,
                              const cJSON *args, int64_t now_ms, struct event_vec *out,
                              cJSON **result, char **errmsg);
+
+/* Does anyone want observations now? Producers ask before they build. */
+static inline bool workspace__observing(const struct workspace *ws)
+{
+    return observation_wanted(&ws->observe);
+}
+/* Hand o to the config's sink (workspace__observing() was true). */
+static inline void workspace__observe(const struct workspace *ws, const struct observation *o)
+{
+    ws->observe.fn(ws->observe.arg, o);
+}
 
 /* Give ev the next seq, fold it (a failure is a bug: abort) and append
  * it to out. Takes ownership of data. */
@@ -132,8 +144,8 @@ int workspace__norm_key(const struct workspace *ws, const char *argname, const c
 void workspace__waiters_clear(struct workspace *ws);
 /* Earliest waiter deadline, INT64_MAX when none. */
 int64_t workspace__waiters_next_deadline(const struct workspace *ws);
-/* Drop the waiters of session_id. */
-void workspace__waiters_drop_session(struct workspace *ws, const char *session_id);
+/* Drop the waiters of session_id (their session ended at now_ms). */
+void workspace__waiters_drop_session(struct workspace *ws, const char *session_id, int64_t now_ms);
 /* Move every waiter of `from` into `to` (workspace_carry_ephemeral). */
 void workspace__waiters_carry(struct workspace *to, struct workspace *from,
                               struct workspace_waiter_done_vec *dropped);

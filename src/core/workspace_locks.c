@@ -268,6 +268,59 @@ static void done_push(struct workspace_waiter_done_vec *done, uint64_t id, cJSON
     done->len++;
 }
 
+/* ---- observations (core/observation.h) ---- */
+
+/* A queue observation of w; the agent in the way is holder h or, with
+ * h NULL, the queued request b (both may be NULL). */
+static void lock_observe_queue(const struct workspace *ws, const struct workspace_waiter *w,
+                               enum observation_kind kind, enum observation_queue_end end,
+                               int64_t now_ms, const struct lease *h,
+                               const struct workspace_waiter *b)
+{
+    struct observation o = {
+        .kind = kind,
+        .at_ms = now_ms,
+        .agent_id = w->agent_id,
+        .session_id = w->session_id,
+        .file = w->key,
+        .pattern = w->pattern,
+        .shared = w->mode == LEASE_SHARED,
+        .holder = h   ? h->agent_id
+                  : b ? b->agent_id
+                      : NULL,
+        .lease_until = h ? h->expires_at : 0,
+        .waiter_id = w->id,
+        .joined_at_ms = w->enqueued_at,
+        .deadline_ms = w->deadline,
+        .waited_ms = now_ms > 0 ? now_ms - w->enqueued_at : -1,
+        .end = end,
+    };
+    workspace__observe(ws, &o);
+}
+
+/* lock_file refused at once: holder h is in the way, or (h NULL) the
+ * queued request b. */
+static void lock_observe_refused(const struct workspace *ws, const struct workspace_caller *caller,
+                                 const char *agent, const char *key, bool pattern,
+                                 enum lease_mode mode, int64_t now_ms, const struct lease *h,
+                                 const struct workspace_waiter *b)
+{
+    struct observation o = {
+        .kind = OBSERVATION_LOCK_REFUSED,
+        .at_ms = now_ms,
+        .agent_id = agent,
+        .session_id = caller->session_id,
+        .file = key,
+        .pattern = pattern,
+        .shared = mode == LEASE_SHARED,
+        .holder = h   ? h->agent_id
+                  : b ? b->agent_id
+                      : NULL,
+        .lease_until = h ? h->expires_at : 0,
+    };
+    workspace__observe(ws, &o);
+}
+
 /* Put w in ws's arrival list and its key's FIFO at the place its id
  * gives (ids grow with arrival, so a request queued again after a rebuild
  * takes back its place), creating the key's queue if needed. */
@@ -358,9 +411,10 @@ void workspace_waiter_free(struct workspace_waiter *w)
     free(w);
 }
 
-static uint64_t waiter_add(struct workspace *ws, const char *agent, const char *session,
-                           const char *key, bool pattern, enum lease_mode mode, const char *reason,
-                           int64_t ttl_ms, int64_t now_ms, int64_t deadline)
+static struct workspace_waiter *waiter_add(struct workspace *ws, const char *agent,
+                                           const char *session, const char *key, bool pattern,
+                                           enum lease_mode mode, const char *reason, int64_t ttl_ms,
+                                           int64_t now_ms, int64_t deadline)
 {
     struct workspace_waiter *w = xcalloc(1, sizeof(*w));
     w->id = ws->next_waiter_id++;
@@ -374,7 +428,7 @@ static uint64_t waiter_add(struct workspace *ws, const char *agent, const char *
     w->enqueued_at = now_ms;
     w->deadline = deadline;
     waiter_link(ws, w);
-    return w->id;
+    return w;
 }
 
 static void waiter_remove(struct workspace *ws, struct workspace_waiter *w)
@@ -448,13 +502,17 @@ int64_t workspace__waiters_next_deadline(const struct workspace *ws)
     return next;
 }
 
-void workspace__waiters_drop_session(struct workspace *ws, const char *session_id)
+void workspace__waiters_drop_session(struct workspace *ws, const char *session_id, int64_t now_ms)
 {
     struct workspace_waiter *w = ws->wait_head;
     while (w) {
         struct workspace_waiter *next = w->next;
-        if (w->session_id && strcmp(w->session_id, session_id) == 0)
+        if (w->session_id && strcmp(w->session_id, session_id) == 0) {
+            if (workspace__observing(ws))
+                lock_observe_queue(ws, w, OBSERVATION_QUEUE_LEFT, OBSERVATION_QUEUE_CANCELLED,
+                                   now_ms, NULL, NULL);
             waiter_remove(ws, w);
+        }
         w = next;
     }
 }
@@ -463,6 +521,10 @@ int workspace_waiter_cancel(struct workspace *ws, uint64_t waiter_id)
 {
     for (struct workspace_waiter *w = ws->wait_head; w; w = w->next) {
         if (w->id == waiter_id) {
+            /* no clock here: the observation says when it was queued */
+            if (workspace__observing(ws))
+                lock_observe_queue(ws, w, OBSERVATION_QUEUE_LEFT, OBSERVATION_QUEUE_CANCELLED, 0,
+                                   NULL, NULL);
             waiter_remove(ws, w);
             return 0;
         }
@@ -486,6 +548,9 @@ void workspace_waiters_service(struct workspace *ws, int64_t now_ms, struct even
             cJSON_ReplaceItemInObjectCaseSensitive(r, "error", cJSON_CreateString(err));
             free(err);
             json_add_u64(r, "waitedMs", (uint64_t)(now_ms - w->enqueued_at));
+            if (workspace__observing(ws))
+                lock_observe_queue(ws, w, OBSERVATION_QUEUE_LEFT, OBSERVATION_QUEUE_DROPPED, now_ms,
+                                   NULL, NULL);
             waiter_unlink(ws, w);
             done_push(done, w->id, r, NULL);
             workspace_waiter_free(w);
@@ -497,12 +562,18 @@ void workspace_waiters_service(struct workspace *ws, int64_t now_ms, struct even
         const struct workspace_waiter *blocker =
             waitq_blocker(ws, w->key, w->pattern, w->agent_id, w->mode, w);
         cJSON *r = NULL;
-        if (e.conflicts.len == 0 && !blocker)
+        const struct lease *h = e.conflicts.len ? e.conflicts.items[0] : NULL;
+        enum observation_queue_end end = OBSERVATION_QUEUE_GRANTED;
+        if (e.conflicts.len == 0 && !blocker) {
             r = workspace__lock_grant(ws, w->agent_id, w->key, w->pattern, w->mode, w->reason,
                                       w->ttl_ms, NULL, now_ms, &e, out, NULL);
-        else if (w->deadline <= now_ms)
-            r = e.conflicts.len ? lock_refusal(w->key, w->pattern, e.conflicts.items[0])
-                                : queue_refusal(w->key, w->pattern, blocker);
+        } else if (w->deadline <= now_ms) {
+            r = h ? lock_refusal(w->key, w->pattern, h)
+                  : queue_refusal(w->key, w->pattern, blocker);
+            end = OBSERVATION_QUEUE_TIMED_OUT;
+        }
+        if (r && workspace__observing(ws))
+            lock_observe_queue(ws, w, OBSERVATION_QUEUE_LEFT, end, now_ms, h, blocker);
         workspace__lock_eval_deinit(&e);
         if (r) {
             json_add_u64(r, "waitedMs", (uint64_t)(now_ms - w->enqueued_at));
@@ -555,12 +626,19 @@ int workspace__op_lock_file(struct workspace *ws, const struct workspace_caller 
     } else {
         ws->lock_contended++;
         if (wait_ms > 0 && ws->nwaiters < ws->max_waiters) {
-            uint64_t id = waiter_add(ws, agent, caller->session_id, key, pattern, mode, reason,
-                                     ttl_ms, now_ms, now_ms + wait_ms);
+            const struct workspace_waiter *w =
+                waiter_add(ws, agent, caller->session_id, key, pattern, mode, reason, ttl_ms,
+                           now_ms, now_ms + wait_ms);
+            if (workspace__observing(ws))
+                lock_observe_queue(ws, w, OBSERVATION_QUEUE_JOINED, OBSERVATION_QUEUE_NONE, now_ms,
+                                   e.conflicts.len ? e.conflicts.items[0] : NULL, blocker);
             *result = cJSON_CreateObject();
             cJSON_AddTrueToObject(*result, "queued");
-            json_add_u64(*result, "waiterId", id);
+            json_add_u64(*result, "waiterId", w->id);
         } else {
+            if (workspace__observing(ws))
+                lock_observe_refused(ws, caller, agent, key, pattern, mode, now_ms,
+                                     e.conflicts.len ? e.conflicts.items[0] : NULL, blocker);
             *result = e.conflicts.len ? lock_refusal(key, pattern, e.conflicts.items[0])
                                       : queue_refusal(key, pattern, blocker);
             if (wait_ms > 0) {

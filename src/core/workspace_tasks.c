@@ -334,71 +334,18 @@ struct claim_key {
     struct workspace_lock_eval e;
 };
 
-int workspace__op_claim_task(struct workspace *ws, const struct workspace_caller *caller,
-                             const cJSON *args, int64_t now_ms, struct event_vec *out,
-                             cJSON **result, char **errmsg)
+/* The keys a claim of t takes: the task's files, the call's extra files,
+ * the task's patterns, each once, in that order, each evaluated for an
+ * exclusive lease by agent. *n gets the count; the array has room for
+ * one more (never empty, for xcalloc). */
+static struct claim_key *claim_keys_eval(const struct workspace *ws, const struct task *t,
+                                         const cJSON *extra, const char *agent, int64_t now_ms,
+                                         size_t *n)
 {
-    struct task *t;
-    const char *agent;
-    const cJSON *extra_arg;
-    cJSON *extra = NULL;
-    struct claim_key *keys = NULL;
-    size_t nkeys = 0;
-    int rc = workspace__task_arg(ws, args, &t, errmsg);
-    if (!rc)
-        rc = args_str_array(args, "files", WORKSPACE_LIST_MAX, PATH_MAX_LEN, &extra_arg, errmsg);
-    if (!rc)
-        rc = workspace__norm_list(ws, extra_arg, "files", false, &extra, errmsg);
-    if (!rc)
-        rc = workspace__actor(ws, caller, args, true, &agent, errmsg);
-    if (rc)
-        goto done;
-
-    if (t->status == TASK_CLAIMED && t->claimed_by) {
-        *result = task_claimed_refusal(t);
-        cJSON_AddArrayToObject(*result, "conflicts");
-        goto done;
-    }
-    if (t->status != TASK_OPEN) {
-        *result = workspace__task_refusal(t, "task '%s' is %s", t->id, task_status_name(t->status));
-        if (t->claimed_by)
-            cJSON_AddStringToObject(*result, "claimedBy", t->claimed_by);
-        cJSON_AddArrayToObject(*result, "conflicts");
-        goto done;
-    }
-    const char *blocking = NULL;
-    if (!task_deps_done(&ws->tasks, t, &blocking)) {
-        *result = workspace__task_refusal(t, "task '%s' depends on unfinished task '%s'", t->id,
-                                          blocking);
-        cJSON_AddArrayToObject(*result, "conflicts");
-        cJSON *b = cJSON_AddArrayToObject(*result, "blockedBy");
-        const cJSON *d;
-        cJSON_ArrayForEach(d, t->depends_on)
-        {
-            const struct task *dep = task_table_get(&ws->tasks, d->valuestring);
-            if (!dep || dep->status != TASK_COMPLETED)
-                cJSON_AddItemToArray(b, cJSON_CreateString(d->valuestring));
-        }
-        goto done;
-    }
-    /* The claimer's own capabilities, as find_available_tasks judges
-     * them: a task is never claimed by an agent it did not offer itself
-     * to (an admin acting for the agent included). */
-    const struct agent *claimer = agent_table_get(&ws->agents, agent);
-    if (!agent_caps_cover(claimer->capabilities, t->capabilities)) {
-        cJSON *missing = workspace__missing_caps(claimer->capabilities, t->capabilities);
-        char *names = workspace__join(missing);
-        *result = workspace__task_refusal(
-            t, "agent '%s' lacks capabilities required by the task: %s", agent, names);
-        free(names);
-        cJSON_AddItemToObject(*result, "missingCapabilities", missing);
-        cJSON_AddArrayToObject(*result, "conflicts");
-        goto done;
-    }
-
     size_t cap = (size_t)cJSON_GetArraySize(t->files) + (size_t)cJSON_GetArraySize(extra) +
                  (size_t)cJSON_GetArraySize(t->patterns);
-    keys = xcalloc(cap + 1, sizeof(*keys));
+    struct claim_key *keys = xcalloc(cap + 1, sizeof(*keys));
+    size_t nkeys = 0;
     const cJSON *lists[3] = {t->files, extra, t->patterns};
     for (int p = 0; p < 3; p++) {
         const cJSON *e;
@@ -417,24 +364,108 @@ int workspace__op_claim_task(struct workspace *ws, const struct workspace_caller
             nkeys++;
         }
     }
+    *n = nkeys;
+    return keys;
+}
+
+static void claim_keys_free(struct claim_key *keys, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        workspace__lock_eval_deinit(&keys[i].e);
+    free(keys);
+}
+
+/* The refusal of a claim of t by agent that no lease decides: t is
+ * claimed, not open, waits for a dependency, or asks for a capability
+ * the agent lacks. NULL when none applies; otherwise *o gets why. */
+static cJSON *claim_refusal_state(const struct workspace *ws, const struct task *t,
+                                  const char *agent, struct observation *o)
+{
+    cJSON *r;
+    const char *blocking = NULL;
+    if (t->status == TASK_CLAIMED && t->claimed_by) {
+        r = task_claimed_refusal(t);
+        o->claim = OBSERVATION_CLAIM_CLAIMED;
+        o->holder = t->claimed_by;
+    } else if (t->status != TASK_OPEN) {
+        r = workspace__task_refusal(t, "task '%s' is %s", t->id, task_status_name(t->status));
+        if (t->claimed_by)
+            cJSON_AddStringToObject(r, "claimedBy", t->claimed_by);
+        o->claim = OBSERVATION_CLAIM_NOT_OPEN;
+    } else if (!task_deps_done(&ws->tasks, t, &blocking)) {
+        r = workspace__task_refusal(t, "task '%s' depends on unfinished task '%s'", t->id,
+                                    blocking);
+        cJSON *b = cJSON_CreateArray();
+        const cJSON *d;
+        cJSON_ArrayForEach(d, t->depends_on)
+        {
+            const struct task *dep = task_table_get(&ws->tasks, d->valuestring);
+            if (!dep || dep->status != TASK_COMPLETED)
+                cJSON_AddItemToArray(b, cJSON_CreateString(d->valuestring));
+        }
+        cJSON_AddArrayToObject(r, "conflicts");
+        cJSON_AddItemToObject(r, "blockedBy", b);
+        o->claim = OBSERVATION_CLAIM_BLOCKED;
+        o->blocked_by = blocking;
+        return r;
+    } else {
+        /* The claimer's own capabilities, as find_available_tasks judges
+         * them: a task is never claimed by an agent it did not offer
+         * itself to (an admin acting for the agent included). */
+        const struct agent *claimer = agent_table_get(&ws->agents, agent);
+        if (agent_caps_cover(claimer->capabilities, t->capabilities))
+            return NULL;
+        cJSON *missing = workspace__missing_caps(claimer->capabilities, t->capabilities);
+        char *names = workspace__join(missing);
+        r = workspace__task_refusal(t, "agent '%s' lacks capabilities required by the task: %s",
+                                    agent, names);
+        free(names);
+        cJSON_AddItemToObject(r, "missingCapabilities", missing);
+        o->claim = OBSERVATION_CLAIM_CAPABILITIES;
+    }
+    cJSON_AddArrayToObject(r, "conflicts");
+    return r;
+}
+
+/* The refusal of a claim whose keys meet another agent's live lease
+ * (every such holder in conflicts[]), or NULL when none does; *o gets
+ * the first key and holder. */
+static cJSON *claim_refusal_held(struct workspace *ws, const struct task *t,
+                                 const struct claim_key *keys, size_t nkeys, struct observation *o)
+{
     cJSON *conflicts = cJSON_CreateArray();
     for (size_t i = 0; i < nkeys; i++) {
-        for (size_t j = 0; j < keys[i].e.conflicts.len; j++)
-            cJSON_AddItemToArray(conflicts, workspace__conflict_json(keys[i].e.conflicts.items[j],
-                                                                     keys[i].key, keys[i].pattern));
+        for (size_t j = 0; j < keys[i].e.conflicts.len; j++) {
+            const struct lease *h = keys[i].e.conflicts.items[j];
+            cJSON_AddItemToArray(conflicts,
+                                 workspace__conflict_json(h, keys[i].key, keys[i].pattern));
+            if (!o->holder) {
+                o->claim = OBSERVATION_CLAIM_FILES_HELD;
+                o->file = keys[i].key;
+                o->pattern = keys[i].pattern;
+                o->holder = h->agent_id;
+                o->lease_until = h->expires_at;
+            }
+        }
     }
-    if (cJSON_GetArraySize(conflicts) > 0) {
-        const cJSON *first = cJSON_GetArrayItem(conflicts, 0);
-        *result =
-            workspace__task_refusal(t, "'%s' is locked by %s", json_get_str(first, "file", ""),
-                                    json_get_str(first, "lockedBy", ""));
-        cJSON_AddItemToObject(*result, "conflicts", conflicts);
-        ws->lock_contended++;
-        goto done;
+    if (cJSON_GetArraySize(conflicts) == 0) {
+        cJSON_Delete(conflicts);
+        return NULL;
     }
-    cJSON_Delete(conflicts);
+    const cJSON *first = cJSON_GetArrayItem(conflicts, 0);
+    cJSON *r = workspace__task_refusal(t, "'%s' is locked by %s", json_get_str(first, "file", ""),
+                                       json_get_str(first, "lockedBy", ""));
+    cJSON_AddItemToObject(r, "conflicts", conflicts);
+    ws->lock_contended++;
+    return r;
+}
 
-    /* Expired holders in the way go first, each once (keys may share one). */
+/* Expired holders in the way of the claim go first, each once (keys may
+ * share one); their session-less agents settle after. */
+static void claim_expire_stale(struct workspace *ws, const char *agent,
+                               const struct claim_key *keys, size_t nkeys, int64_t now_ms,
+                               struct event_vec *out)
+{
     struct lease_vec stale = {0};
     for (size_t i = 0; i < nkeys; i++) {
         for (size_t j = 0; j < keys[i].e.stale.len; j++) {
@@ -461,9 +492,16 @@ int workspace__op_claim_task(struct workspace *ws, const struct workspace_caller
         workspace__settle_sessionless(ws, gid->valuestring, now_ms, out);
     }
     cJSON_Delete(gone);
+}
 
-    /* Tokens: a held exclusive lease is renewed (token kept); anything
-     * else is a grant whose token is its file:locked seq. */
+/* Emit task:claimed and one file:locked per key; returns the result's
+ * locks[]. Tokens: a held exclusive lease is renewed (token kept);
+ * anything else is a grant whose token is its file:locked seq, so
+ * task:claimed can carry them before they are emitted. */
+static cJSON *claim_emit(struct workspace *ws, const struct task *t, const char *agent,
+                         const struct claim_key *keys, size_t nkeys, int64_t now_ms,
+                         struct event_vec *out)
+{
     uint64_t base = ws->seq + 1; /* task:claimed */
     cJSON *d = cJSON_CreateObject();
     cJSON_AddStringToObject(d, "taskId", t->id);
@@ -499,14 +537,54 @@ int workspace__op_claim_task(struct workspace *ws, const struct workspace_caller
             abort(); /* the prediction above is the contract of task:claimed */
     }
     free(reason);
-    *result = cJSON_CreateObject();
-    cJSON_AddTrueToObject(*result, "success");
-    cJSON_AddItemToObject(*result, "task", task_to_json(t, false));
-    cJSON_AddItemToObject(*result, "locks", locks);
-done:
-    for (size_t i = 0; i < nkeys; i++)
-        workspace__lock_eval_deinit(&keys[i].e);
-    free(keys);
+    return locks;
+}
+
+int workspace__op_claim_task(struct workspace *ws, const struct workspace_caller *caller,
+                             const cJSON *args, int64_t now_ms, struct event_vec *out,
+                             cJSON **result, char **errmsg)
+{
+    struct task *t;
+    const char *agent;
+    const cJSON *extra_arg;
+    cJSON *extra = NULL;
+    int rc = workspace__task_arg(ws, args, &t, errmsg);
+    if (!rc)
+        rc = args_str_array(args, "files", WORKSPACE_LIST_MAX, PATH_MAX_LEN, &extra_arg, errmsg);
+    if (!rc)
+        rc = workspace__norm_list(ws, extra_arg, "files", false, &extra, errmsg);
+    if (!rc)
+        rc = workspace__actor(ws, caller, args, true, &agent, errmsg);
+    if (rc) {
+        cJSON_Delete(extra);
+        return rc;
+    }
+    struct observation o = {.kind = OBSERVATION_CLAIM_REFUSED};
+    size_t nkeys = 0;
+    struct claim_key *keys = NULL;
+    *result = claim_refusal_state(ws, t, agent, &o);
+    if (!*result) {
+        keys = claim_keys_eval(ws, t, extra, agent, now_ms, &nkeys);
+        *result = claim_refusal_held(ws, t, keys, nkeys, &o);
+    }
+    if (*result) {
+        if (workspace__observing(ws)) {
+            o.at_ms = now_ms;
+            o.agent_id = agent;
+            o.session_id = caller->session_id;
+            o.task_id = t->id;
+            workspace__observe(ws, &o);
+        }
+    } else {
+        claim_expire_stale(ws, agent, keys, nkeys, now_ms, out);
+        cJSON *locks = claim_emit(ws, t, agent, keys, nkeys, now_ms, out);
+        *result = cJSON_CreateObject();
+        cJSON_AddTrueToObject(*result, "success");
+        cJSON_AddItemToObject(*result, "task", task_to_json(t, false));
+        cJSON_AddItemToObject(*result, "locks", locks);
+    }
+    if (keys)
+        claim_keys_free(keys, nkeys);
     cJSON_Delete(extra);
     return rc;
 }
