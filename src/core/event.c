@@ -18,9 +18,8 @@
 #include <string.h>
 
 #include "base/clock.h"
+#include "base/json.h"
 #include "base/xmalloc.h"
-
-#define EVENT_TYPE_MAX 64
 
 void event_init(struct event *ev, const char *type, int64_t ts_ms, cJSON *data)
 {
@@ -143,7 +142,7 @@ int event_from_json(const cJSON *obj, struct event *out)
             return -ERR_INVALID;
     } else if (cJSON_IsNumber(id)) {
         /* Tolerated for foreign publishers; exact below 2^53. */
-        if (id->valuedouble < 0 || id->valuedouble > 9007199254740992.0 ||
+        if (id->valuedouble < 0 || id->valuedouble > (double)JSON_EXACT_INT_MAX ||
             (double)(uint64_t)id->valuedouble != id->valuedouble)
             return -ERR_INVALID;
         seq = (uint64_t)id->valuedouble;

@@ -226,7 +226,7 @@ int task_table_add_json(struct task_table *t, const cJSON *rec, uint64_t created
         if (!agent_is_string_array(arrs[i], SIZE_MAX, SIZE_MAX))
             return -ERR_INVALID;
     }
-    if (!json_is_int_in(prio, -((int64_t)1 << 53), (int64_t)1 << 53))
+    if (!json_is_int_in(prio, -JSON_EXACT_INT_MAX, JSON_EXACT_INT_MAX))
         return -ERR_INVALID;
     if (task_status_parse(json_get_str(rec, "status", NULL), &st))
         return -ERR_INVALID;
@@ -245,7 +245,7 @@ int task_table_add_json(struct task_table *t, const cJSON *rec, uint64_t created
         task_opt_time(rec, "completedAt", &completed_at))
         return -ERR_INVALID;
     if (!created_seq) {
-        if (!json_is_int_in(seq, 1, (int64_t)1 << 53))
+        if (!json_is_int_in(seq, 1, JSON_EXACT_INT_MAX))
             return -ERR_INVALID;
         created_seq = (uint64_t)seq->valuedouble;
     }

@@ -123,42 +123,47 @@ static void ws_regrant_task_leases(struct workspace *ws, const char *agent, int6
     free(all);
 }
 
-int workspace__op_register_agent(struct workspace *ws, const struct workspace_caller *caller,
-                                 const cJSON *args, int64_t now_ms, struct event_vec *out,
-                                 cJSON **result, char **errmsg)
-{
-    const char *id, *status_arg;
+/* register_agent's arguments, read and checked. */
+struct ws_register_args {
+    const char *id, *status_arg; /* id: the argument, else the caller's agent */
     const cJSON *caps, *servers, *meta;
-    enum agent_status status = AGENT_ACTIVE;
-    int rc = args_str(args, "agentId", false, AGENT_ID_MAX, &id, errmsg);
+    enum agent_status status;
+};
+
+static int ws_register_args_read(const struct workspace_caller *caller, const cJSON *args,
+                                 struct ws_register_args *a, char **errmsg)
+{
+    a->status = AGENT_ACTIVE;
+    int rc = args_str(args, "agentId", false, AGENT_ID_MAX, &a->id, errmsg);
     if (!rc)
-        rc = args_str_array(args, "capabilities", WORKSPACE_CAPS_MAX, WORKSPACE_CAP_LEN, &caps,
+        rc = args_str_array(args, "capabilities", WORKSPACE_CAPS_MAX, WORKSPACE_CAP_LEN, &a->caps,
                             errmsg);
     if (!rc)
-        rc = args_str_array(args, "mcpServers", WORKSPACE_CAPS_MAX, WORKSPACE_CAP_LEN, &servers,
+        rc = args_str_array(args, "mcpServers", WORKSPACE_CAPS_MAX, WORKSPACE_CAP_LEN, &a->servers,
                             errmsg);
     if (!rc)
-        rc = args_str(args, "status", false, 16, &status_arg, errmsg);
+        rc = args_str(args, "status", false, WORKSPACE_ENUM_ARG_MAX, &a->status_arg, errmsg);
     if (!rc)
-        rc = args_object(args, "metadata", false, &meta, errmsg);
+        rc = args_object(args, "metadata", false, &a->meta, errmsg);
     if (rc)
         return rc;
-    if (!id)
-        id = caller->agent_id;
-    if (!id) {
+    if (!a->id)
+        a->id = caller->agent_id;
+    if (!a->id) {
         *errmsg = xstrdup("argument 'agentId': required (the hub names agents that give none)");
         return -ERR_INVALID;
     }
-    if (!agent_id_valid(id)) {
+    if (!agent_id_valid(a->id)) {
         *errmsg = xstrdup("argument 'agentId': must be 1-128 characters of [A-Za-z0-9._:@-]");
         return -ERR_INVALID;
     }
-    if (status_arg && (agent_status_parse(status_arg, &status) || status == AGENT_OFFLINE)) {
+    if (a->status_arg &&
+        (agent_status_parse(a->status_arg, &a->status) || a->status == AGENT_OFFLINE)) {
         *errmsg = xstrdup("argument 'status': must be one of active, idle, busy");
         return -ERR_INVALID;
     }
-    if (meta) {
-        char *text = json_print(meta);
+    if (a->meta) {
+        char *text = json_print(a->meta);
         size_t n = strlen(text);
         free(text);
         if (n > WORKSPACE_TEXT_MAX) {
@@ -166,21 +171,15 @@ int workspace__op_register_agent(struct workspace *ws, const struct workspace_ca
             return -ERR_INVALID;
         }
     }
+    return 0;
+}
 
-    const char *session = caller->session_id;
-    char *renamed = NULL, *final_id = NULL;
-    struct agent *a = agent_table_get(&ws->agents, id);
-    if (ws_live_elsewhere(a, session)) {
-        final_id = ws_unique_id(ws, id, session);
-        renamed = xstrdup(id);
-        a = agent_table_get(&ws->agents, final_id);
-    } else {
-        final_id = xstrdup(id);
-    }
-    bool resumed = a && !(a->live_session && session && strcmp(a->live_session, session) == 0);
-    if (!status_arg && a && a->status != AGENT_OFFLINE)
-        status = a->status;
-
+/* agent:registered data for final_id: what the call gives, else what the
+ * known record a has. */
+static cJSON *ws_register_data(const struct ws_register_args *in, const struct agent *a,
+                               const char *final_id, const char *session, bool resumed,
+                               const char *renamed)
+{
     cJSON *d = cJSON_CreateObject();
     cJSON_AddStringToObject(d, "agentId", final_id);
     if (session)
@@ -188,18 +187,45 @@ int workspace__op_register_agent(struct workspace *ws, const struct workspace_ca
     else
         cJSON_AddNullToObject(d, "sessionId");
     cJSON_AddItemToObject(d, "capabilities",
-                          caps ? ws_dup(caps)
-                               : (a ? ws_dup(a->capabilities) : cJSON_CreateArray()));
+                          in->caps ? ws_dup(in->caps)
+                                   : (a ? ws_dup(a->capabilities) : cJSON_CreateArray()));
     cJSON_AddItemToObject(d, "mcpServers",
-                          servers ? ws_dup(servers)
-                                  : (a ? ws_dup(a->mcp_servers) : cJSON_CreateArray()));
-    cJSON_AddStringToObject(d, "status", agent_status_name(status));
+                          in->servers ? ws_dup(in->servers)
+                                      : (a ? ws_dup(a->mcp_servers) : cJSON_CreateArray()));
+    cJSON_AddStringToObject(d, "status", agent_status_name(in->status));
     cJSON_AddItemToObject(d, "metadata",
-                          meta ? ws_dup(meta) : (a ? ws_dup(a->metadata) : cJSON_CreateObject()));
+                          in->meta ? ws_dup(in->meta)
+                                   : (a ? ws_dup(a->metadata) : cJSON_CreateObject()));
     cJSON_AddBoolToObject(d, "resumed", resumed);
     if (renamed)
         cJSON_AddStringToObject(d, "renamedFrom", renamed);
-    workspace__emit(ws, out, EVENT_AGENT_REGISTERED, now_ms, d);
+    return d;
+}
+
+int workspace__op_register_agent(struct workspace *ws, const struct workspace_caller *caller,
+                                 const cJSON *args, int64_t now_ms, struct event_vec *out,
+                                 cJSON **result, char **errmsg)
+{
+    struct ws_register_args in = {0};
+    int rc = ws_register_args_read(caller, args, &in, errmsg);
+    if (rc)
+        return rc;
+
+    const char *session = caller->session_id;
+    char *renamed = NULL, *final_id = NULL;
+    struct agent *a = agent_table_get(&ws->agents, in.id);
+    if (ws_live_elsewhere(a, session)) {
+        final_id = ws_unique_id(ws, in.id, session);
+        renamed = xstrdup(in.id);
+        a = agent_table_get(&ws->agents, final_id);
+    } else {
+        final_id = xstrdup(in.id);
+    }
+    bool resumed = a && !(a->live_session && session && strcmp(a->live_session, session) == 0);
+    if (!in.status_arg && a && a->status != AGENT_OFFLINE)
+        in.status = a->status;
+    workspace__emit(ws, out, EVENT_AGENT_REGISTERED, now_ms,
+                    ws_register_data(&in, a, final_id, session, resumed, renamed));
 
     if (session)
         workspace_session_attach(ws, final_id, session, now_ms);
@@ -214,7 +240,7 @@ int workspace__op_register_agent(struct workspace *ws, const struct workspace_ca
         cJSON_AddStringToObject(r, "sessionId", session);
     else
         cJSON_AddNullToObject(r, "sessionId");
-    cJSON_AddStringToObject(r, "status", agent_status_name(status));
+    cJSON_AddStringToObject(r, "status", agent_status_name(in.status));
     cJSON_AddBoolToObject(r, "resumed", resumed);
     if (renamed)
         cJSON_AddStringToObject(r, "renamedFrom", renamed);
@@ -234,7 +260,7 @@ int workspace__op_set_agent_status(struct workspace *ws, const struct workspace_
 {
     const char *agent_id, *status_arg, *note;
     enum agent_status status;
-    int rc = args_str(args, "status", true, 16, &status_arg, errmsg);
+    int rc = args_str(args, "status", true, WORKSPACE_ENUM_ARG_MAX, &status_arg, errmsg);
     if (!rc)
         rc = args_str(args, "note", false, WORKSPACE_REASON_MAX, &note, errmsg);
     if (!rc && (agent_status_parse(status_arg, &status) || status == AGENT_OFFLINE)) {
@@ -274,7 +300,7 @@ int workspace__op_list_agents(struct workspace *ws, const struct workspace_calle
     (void)out;
     const char *status_arg;
     enum agent_status filter = AGENT_ACTIVE;
-    int rc = args_str(args, "status", false, 16, &status_arg, errmsg);
+    int rc = args_str(args, "status", false, WORKSPACE_ENUM_ARG_MAX, &status_arg, errmsg);
     if (rc)
         return rc;
     if (status_arg && agent_status_parse(status_arg, &filter)) {
@@ -298,7 +324,7 @@ int workspace_publish_check(const cJSON *args, char **errmsg)
 {
     const char *type;
     const cJSON *data;
-    int rc = args_str(args, "type", true, 64, &type, errmsg);
+    int rc = args_str(args, "type", true, EVENT_TYPE_MAX, &type, errmsg);
     if (!rc)
         rc = args_object(args, "data", true, &data, errmsg);
     if (rc)

@@ -156,7 +156,7 @@ static int fold_file_locked(struct workspace *ws, const struct event *ev)
         return -ERR_INVALID;
     if (lease_mode_parse(json_get_str(d, "mode", NULL), &mode))
         return -ERR_INVALID;
-    if (!json_is_int_in(token, 1, (int64_t)1 << 53) ||
+    if (!json_is_int_in(token, 1, JSON_EXACT_INT_MAX) ||
         clock_parse_iso(json_get_str(d, "expiresAt", ""), &expires_at))
         return -ERR_INVALID;
     if (!cJSON_IsNumber(ttl) || !isfinite(ttl->valuedouble) || ttl->valuedouble < 0)
@@ -189,7 +189,7 @@ static int fold_file_unlocked(struct workspace *ws, const struct event *ev)
     bool pattern;
     const char *agent = json_get_str(d, "agentId", NULL);
     const cJSON *token = cJSON_GetObjectItemCaseSensitive(d, "token");
-    if (fold_key(d, &key, &pattern) || !agent || !json_is_int_in(token, 1, (int64_t)1 << 53))
+    if (fold_key(d, &key, &pattern) || !agent || !json_is_int_in(token, 1, JSON_EXACT_INT_MAX))
         return -ERR_INVALID;
     struct lease *held = lease_table_holder(&ws->leases, key, pattern, agent);
     if (!held || held->token != (uint64_t)token->valuedouble)
@@ -317,7 +317,7 @@ static int fold_task_updated(struct workspace *ws, const struct event *ev)
     static const char *const arr_names[3] = {"files", "patterns", "capabilities"};
     const cJSON *arrs[3];
     if ((title && !cJSON_IsString(title)) || (desc && !cJSON_IsString(desc)) ||
-        (prio && !json_is_int_in(prio, -((int64_t)1 << 53), (int64_t)1 << 53)))
+        (prio && !json_is_int_in(prio, -JSON_EXACT_INT_MAX, JSON_EXACT_INT_MAX)))
         return -ERR_INVALID;
     for (int i = 0; i < 3; i++) {
         arrs[i] = cJSON_GetObjectItemCaseSensitive(ch, arr_names[i]);

@@ -19,6 +19,18 @@
 #define WORKSPACE_PATTERNS_MAX 100
 #define WORKSPACE_CAPS_MAX 64
 #define WORKSPACE_CAP_LEN 128
+#define WORKSPACE_ENUM_ARG_MAX 16         /* a word argument: mode, status */
+#define WORKSPACE_PRIORITY_MAX 1000000000 /* |priority| of a task */
+#define WORKSPACE_FIND_LIMIT_MAX 1000     /* find_available_tasks' limit */
+#define WORKSPACE_FIND_LIMIT_DEFAULT 50
+
+/* struct workspace_config's defaults (a field left 0) */
+#define WORKSPACE_DEFAULT_TTL_MS (3600LL * 1000)
+#define WORKSPACE_DEFAULT_MAX_TTL_MS (24LL * 3600 * 1000)
+#define WORKSPACE_DEFAULT_GRACE_MS (30LL * 1000)
+#define WORKSPACE_DEFAULT_MAX_WAIT_MS (60LL * 1000)
+#define WORKSPACE_DEFAULT_MAX_WAITERS 10000
+#define WORKSPACE_DEFAULT_RETENTION_MS (24LL * 3600 * 1000)
 
 /* A queued lock_file request (ephemeral). */
 struct workspace_waiter {

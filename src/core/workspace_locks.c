@@ -602,7 +602,7 @@ int workspace__op_lock_file(struct workspace *ws, const struct workspace_caller 
         rc = args_int(args, "ttl", 1, ws->max_ttl_ms / 1000 > 0 ? ws->max_ttl_ms / 1000 : 1, 0,
                       &ttl_s, errmsg);
     if (!rc)
-        rc = args_str(args, "mode", false, 16, &mode_arg, errmsg);
+        rc = args_str(args, "mode", false, WORKSPACE_ENUM_ARG_MAX, &mode_arg, errmsg);
     if (!rc && mode_arg && lease_mode_parse(mode_arg, &mode)) {
         *errmsg = xstrdup("argument 'mode': must be exclusive or shared");
         rc = -ERR_INVALID;
@@ -747,6 +747,100 @@ done:
     return rc;
 }
 
+/* renew_locks' "files" entries name a file or a pattern: normalise v
+ * both ways; an error only when neither is valid (*errmsg: the file's). */
+static int lock_renew_keys(const struct workspace *ws, const char *v, char **fk, char **pk,
+                           char **errmsg)
+{
+    char *why = NULL, *why2 = NULL;
+    *fk = *pk = NULL;
+    int frc = workspace__norm_key(ws, "files", v, false, fk, &why);
+    int prc = workspace__norm_key(ws, "files", v, true, pk, &why2);
+    free(why2);
+    if (frc && prc) {
+        *errmsg = why;
+        return frc;
+    }
+    free(why);
+    return 0;
+}
+
+/* Judge every path before the agent is looked up (see unlock_file). */
+static int lock_renew_check(const struct workspace *ws, const cJSON *files, char **errmsg)
+{
+    const cJSON *f;
+    cJSON_ArrayForEach(f, files)
+    {
+        char *fk, *pk;
+        int rc = lock_renew_keys(ws, f->valuestring, &fk, &pk, errmsg);
+        free(fk);
+        free(pk);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* The agent's live leases that the checked "files" entries name (exact
+ * and pattern, each once) into targets; entries naming none into
+ * not_held. */
+static void lock_renew_named(const struct workspace *ws, const char *agent, const cJSON *files,
+                             int64_t now_ms, struct lease_vec *targets, cJSON *not_held)
+{
+    const cJSON *f;
+    cJSON_ArrayForEach(f, files)
+    {
+        char *fk, *pk, *err = NULL;
+        if (lock_renew_keys(ws, f->valuestring, &fk, &pk, &err))
+            abort(); /* lock_renew_check passed on the same entries */
+        struct lease *cands[2] = {fk ? lease_table_holder(&ws->leases, fk, false, agent) : NULL,
+                                  pk ? lease_table_holder(&ws->leases, pk, true, agent) : NULL};
+        bool any = false;
+        for (int i = 0; i < 2; i++) {
+            struct lease *c = cands[i];
+            if (!c || c->expires_at <= now_ms)
+                continue;
+            bool dup = false;
+            for (size_t j = 0; j < targets->len; j++)
+                dup |= targets->items[j] == c;
+            if (!dup)
+                lease_vec_push(targets, c);
+            any = true;
+        }
+        if (!any)
+            cJSON_AddItemToArray(not_held, cJSON_CreateString(f->valuestring));
+        free(fk);
+        free(pk);
+    }
+}
+
+/* Renew each target (its own TTL unless ttl_s); the result's renewed[]. */
+static cJSON *lock_renew_emit(struct workspace *ws, const char *agent,
+                              const struct lease_vec *targets, int64_t ttl_s, int64_t now_ms,
+                              struct event_vec *out)
+{
+    cJSON *renewed = cJSON_CreateArray();
+    for (size_t i = 0; i < targets->len; i++) {
+        struct workspace_lock_eval e = {.own = targets->items[i]};
+        struct lease *l = targets->items[i];
+        int64_t ttl_ms = ttl_s ? ttl_s * 1000 : l->ttl_ms;
+        bool pattern = l->key->pattern;
+        char *key = xstrdup(l->key->key); /* the grant's fold replaces l */
+        cJSON *g = workspace__lock_grant(ws, agent, key, pattern, l->mode, NULL, ttl_ms, NULL,
+                                         now_ms, &e, out, NULL);
+        cJSON *item = cJSON_CreateObject();
+        cJSON_AddStringToObject(item, "file", key);
+        if (pattern)
+            cJSON_AddTrueToObject(item, "pattern");
+        cJSON_AddStringToObject(item, "expiresAt", json_get_str(g, "expiresAt", ""));
+        json_add_u64(item, "token", (uint64_t)json_get_i64(g, "token", 0));
+        cJSON_AddItemToArray(renewed, item);
+        cJSON_Delete(g);
+        free(key);
+    }
+    return renewed;
+}
+
 int workspace__op_renew_locks(struct workspace *ws, const struct workspace_caller *caller,
                               const cJSON *args, int64_t now_ms, struct event_vec *out,
                               cJSON **result, char **errmsg)
@@ -758,24 +852,8 @@ int workspace__op_renew_locks(struct workspace *ws, const struct workspace_calle
     if (!rc)
         rc = args_int(args, "ttl", 1, ws->max_ttl_ms / 1000 > 0 ? ws->max_ttl_ms / 1000 : 1, 0,
                       &ttl_s, errmsg);
-    /* Judge every path before the agent is looked up (see unlock_file). */
-    const cJSON *pf;
-    const cJSON *check = rc ? NULL : files;
-    cJSON_ArrayForEach(pf, check)
-    {
-        char *fk = NULL, *pk = NULL, *why = NULL, *why2 = NULL;
-        int frc = workspace__norm_key(ws, "files", pf->valuestring, false, &fk, &why);
-        int prc = workspace__norm_key(ws, "files", pf->valuestring, true, &pk, &why2);
-        free(fk);
-        free(pk);
-        free(why2);
-        if (frc && prc) {
-            *errmsg = why;
-            rc = frc;
-            break;
-        }
-        free(why);
-    }
+    if (!rc)
+        rc = lock_renew_check(ws, files, errmsg);
     if (!rc)
         rc = workspace__actor(ws, caller, args, true, &agent, errmsg);
     if (rc)
@@ -785,41 +863,7 @@ int workspace__op_renew_locks(struct workspace *ws, const struct workspace_calle
     cJSON *not_held = NULL;
     if (files) {
         not_held = cJSON_CreateArray();
-        const cJSON *f;
-        cJSON_ArrayForEach(f, files)
-        {
-            char *fk = NULL, *pk = NULL, *why = NULL, *why2 = NULL;
-            int frc = workspace__norm_key(ws, "files", f->valuestring, false, &fk, &why);
-            int prc = workspace__norm_key(ws, "files", f->valuestring, true, &pk, &why2);
-            if (frc && prc) {
-                *errmsg = why;
-                free(why2);
-                lease_vec_deinit(&targets);
-                cJSON_Delete(not_held);
-                return frc;
-            }
-            free(why);
-            free(why2);
-            struct lease *l = fk ? lease_table_holder(&ws->leases, fk, false, agent) : NULL;
-            struct lease *lp = pk ? lease_table_holder(&ws->leases, pk, true, agent) : NULL;
-            bool any = false;
-            struct lease *cands[2] = {l, lp};
-            for (int i = 0; i < 2; i++) {
-                struct lease *c = cands[i];
-                if (!c || c->expires_at <= now_ms)
-                    continue;
-                bool dup = false;
-                for (size_t j = 0; j < targets.len; j++)
-                    dup |= targets.items[j] == c;
-                if (!dup)
-                    lease_vec_push(&targets, c);
-                any = true;
-            }
-            if (!any)
-                cJSON_AddItemToArray(not_held, cJSON_CreateString(f->valuestring));
-            free(fk);
-            free(pk);
-        }
+        lock_renew_named(ws, agent, files, now_ms, &targets, not_held);
     } else {
         for (struct lease *l = lease_table_agent_leases(&ws->leases, agent); l; l = l->agent_next) {
             if (l->expires_at > now_ms)
@@ -827,28 +871,8 @@ int workspace__op_renew_locks(struct workspace *ws, const struct workspace_calle
         }
     }
     lease_vec_sort(&targets);
-
     cJSON *r = cJSON_CreateObject();
-    cJSON *renewed = cJSON_AddArrayToObject(r, "renewed");
-    for (size_t i = 0; i < targets.len; i++) {
-        struct workspace_lock_eval e = {.own = targets.items[i]};
-        struct lease *l = targets.items[i];
-        int64_t ttl_ms = ttl_s ? ttl_s * 1000 : l->ttl_ms;
-        const char *key = l->key->key;
-        bool pattern = l->key->pattern;
-        char *key_copy = xstrdup(key);
-        cJSON *g = workspace__lock_grant(ws, agent, key_copy, pattern, l->mode, NULL, ttl_ms, NULL,
-                                         now_ms, &e, out, NULL);
-        cJSON *item = cJSON_CreateObject();
-        cJSON_AddStringToObject(item, "file", key_copy);
-        if (pattern)
-            cJSON_AddTrueToObject(item, "pattern");
-        cJSON_AddStringToObject(item, "expiresAt", json_get_str(g, "expiresAt", ""));
-        json_add_u64(item, "token", (uint64_t)json_get_i64(g, "token", 0));
-        cJSON_AddItemToArray(renewed, item);
-        cJSON_Delete(g);
-        free(key_copy);
-    }
+    cJSON_AddItemToObject(r, "renewed", lock_renew_emit(ws, agent, &targets, ttl_s, now_ms, out));
     if (not_held)
         cJSON_AddItemToObject(r, "notHeld", not_held);
     lease_vec_deinit(&targets);
@@ -890,7 +914,7 @@ int workspace__op_check_lock(struct workspace *ws, const struct workspace_caller
     int64_t token;
     int rc = args_str(args, "file", true, PATH_MAX_LEN + 1, &file, errmsg);
     if (!rc)
-        rc = args_int(args, "token", 0, (int64_t)1 << 53, -1, &token, errmsg);
+        rc = args_int(args, "token", 0, JSON_EXACT_INT_MAX, -1, &token, errmsg);
     if (!rc)
         rc = workspace__norm_key(ws, "file", file, false, &key, errmsg);
     if (rc)

@@ -88,7 +88,8 @@ int workspace__task_fields_read(const struct workspace *ws, const cJSON *args, b
         rc = args_str_array(args, "capabilities", WORKSPACE_CAPS_MAX, WORKSPACE_CAP_LEN,
                             &f->capabilities, errmsg);
     if (!rc)
-        rc = args_int(args, "priority", -1000000000, 1000000000, 0, &f->priority, errmsg);
+        rc = args_int(args, "priority", -WORKSPACE_PRIORITY_MAX, WORKSPACE_PRIORITY_MAX, 0,
+                      &f->priority, errmsg);
     f->has_priority = args_any(args, "priority") != NULL;
     if (!rc && files)
         rc = workspace__norm_list(ws, files, "files", false, &f->files, errmsg);
@@ -222,7 +223,8 @@ int workspace__op_find_available_tasks(struct workspace *ws, const struct worksp
     int rc =
         args_str_array(args, "capabilities", WORKSPACE_CAPS_MAX, WORKSPACE_CAP_LEN, &caps, errmsg);
     if (!rc)
-        rc = args_int(args, "limit", 1, 1000, 50, &limit, errmsg);
+        rc = args_int(args, "limit", 1, WORKSPACE_FIND_LIMIT_MAX, WORKSPACE_FIND_LIMIT_DEFAULT,
+                      &limit, errmsg);
     if (!rc)
         rc = args_str(args, "agentId", false, AGENT_ID_MAX, &self, errmsg);
     if (rc)
@@ -694,7 +696,7 @@ int workspace__op_list_tasks(struct workspace *ws, const struct workspace_caller
     (void)out;
     const char *status_arg, *agent;
     enum task_status filter = TASK_OPEN;
-    int rc = args_str(args, "status", false, 16, &status_arg, errmsg);
+    int rc = args_str(args, "status", false, WORKSPACE_ENUM_ARG_MAX, &status_arg, errmsg);
     if (!rc)
         rc = args_str(args, "agentId", false, AGENT_ID_MAX, &agent, errmsg);
     if (rc)
