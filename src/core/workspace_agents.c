@@ -19,13 +19,14 @@
 #include "core/args.h"
 #include "core/workspace_internal.h"
 
-static bool ws_live_elsewhere(const struct agent *a, const char *session)
+static bool workspace_agents_live_elsewhere(const struct agent *a, const char *session)
 {
     return a && a->live_session && (!session || strcmp(a->live_session, session) != 0);
 }
 
 /* The first `<base>-N` that no other live session holds (caller frees). */
-static char *ws_unique_id(const struct workspace *ws, const char *base, const char *session)
+static char *workspace_agents_unique_id(const struct workspace *ws, const char *base,
+                                        const char *session)
 {
     for (unsigned n = 2;; n++) {
         char suffix[16];
@@ -34,13 +35,13 @@ static char *ws_unique_id(const struct workspace *ws, const char *base, const ch
         if (bl + (size_t)sl > AGENT_ID_MAX)
             bl = AGENT_ID_MAX - (size_t)sl;
         char *cand = str_printf("%.*s%s", (int)bl, base, suffix);
-        if (!ws_live_elsewhere(agent_table_get(&ws->agents, cand), session))
+        if (!workspace_agents_live_elsewhere(agent_table_get(&ws->agents, cand), session))
             return cand;
         free(cand);
     }
 }
 
-static cJSON *ws_dup(const cJSON *v)
+static cJSON *workspace_agents_dup(const cJSON *v)
 {
     cJSON *d = cJSON_Duplicate(v, 1);
     if (!d)
@@ -49,7 +50,7 @@ static cJSON *ws_dup(const cJSON *v)
 }
 
 /* {file, pattern?:true}, the way lock_file answers name a key. */
-static cJSON *ws_key_json(const char *key, bool pattern)
+static cJSON *workspace_agents_key_json(const char *key, bool pattern)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "file", key);
@@ -66,8 +67,9 @@ static cJSON *ws_key_json(const char *key, bool pattern)
  * the claim's, in claim_task's order: the task's files, the extra files
  * the claim gave, the task's patterns. *regranted and *taken are set
  * (new arrays) when the agent claims at least one task. */
-static void ws_regrant_task_leases(struct workspace *ws, const char *agent, int64_t now_ms,
-                                   struct event_vec *out, cJSON **regranted, cJSON **taken)
+static void workspace_agents_regrant_task_leases(struct workspace *ws, const char *agent,
+                                                 int64_t now_ms, struct event_vec *out,
+                                                 cJSON **regranted, cJSON **taken)
 {
     if (!workspace__agent_has_task(ws, agent))
         return;
@@ -93,7 +95,7 @@ static void ws_regrant_task_leases(struct workspace *ws, const char *agent, int6
                 if (ev.own) {
                     /* still held: nothing to take back */
                 } else if (ev.conflicts.len) {
-                    cJSON *c = ws_key_json(e->valuestring, pat);
+                    cJSON *c = workspace_agents_key_json(e->valuestring, pat);
                     cJSON_AddStringToObject(c, "taskId", t->id);
                     const struct lease *h = ev.conflicts.items[0];
                     cJSON_AddStringToObject(c, "lockedBy", h->agent_id);
@@ -108,7 +110,7 @@ static void ws_regrant_task_leases(struct workspace *ws, const char *agent, int6
                     cJSON *g = workspace__lock_grant(ws, agent, e->valuestring, pat,
                                                      LEASE_EXCLUSIVE, reason, ws->default_ttl_ms,
                                                      t->id, now_ms, &ev, out, &tok);
-                    cJSON *item = ws_key_json(e->valuestring, pat);
+                    cJSON *item = workspace_agents_key_json(e->valuestring, pat);
                     cJSON_AddStringToObject(item, "taskId", t->id);
                     json_add_u64(item, "token", tok);
                     cJSON_AddStringToObject(item, "expiresAt", json_get_str(g, "expiresAt", ""));
@@ -130,8 +132,9 @@ struct ws_register_args {
     enum agent_status status;
 };
 
-static int ws_register_args_read(const struct workspace_caller *caller, const cJSON *args,
-                                 struct ws_register_args *a, char **errmsg)
+static int workspace_agents_register_args_read(const struct workspace_caller *caller,
+                                               const cJSON *args, struct ws_register_args *a,
+                                               char **errmsg)
 {
     a->status = AGENT_ACTIVE;
     int rc = args_str(args, "agentId", false, AGENT_ID_MAX, &a->id, errmsg);
@@ -176,9 +179,9 @@ static int ws_register_args_read(const struct workspace_caller *caller, const cJ
 
 /* agent:registered data for final_id: what the call gives, else what the
  * known record a has. */
-static cJSON *ws_register_data(const struct ws_register_args *in, const struct agent *a,
-                               const char *final_id, const char *session, bool resumed,
-                               const char *renamed)
+static cJSON *workspace_agents_register_data(const struct ws_register_args *in,
+                                             const struct agent *a, const char *final_id,
+                                             const char *session, bool resumed, const char *renamed)
 {
     cJSON *d = cJSON_CreateObject();
     cJSON_AddStringToObject(d, "agentId", final_id);
@@ -187,15 +190,18 @@ static cJSON *ws_register_data(const struct ws_register_args *in, const struct a
     else
         cJSON_AddNullToObject(d, "sessionId");
     cJSON_AddItemToObject(d, "capabilities",
-                          in->caps ? ws_dup(in->caps)
-                                   : (a ? ws_dup(a->capabilities) : cJSON_CreateArray()));
+                          in->caps
+                              ? workspace_agents_dup(in->caps)
+                              : (a ? workspace_agents_dup(a->capabilities) : cJSON_CreateArray()));
     cJSON_AddItemToObject(d, "mcpServers",
-                          in->servers ? ws_dup(in->servers)
-                                      : (a ? ws_dup(a->mcp_servers) : cJSON_CreateArray()));
+                          in->servers
+                              ? workspace_agents_dup(in->servers)
+                              : (a ? workspace_agents_dup(a->mcp_servers) : cJSON_CreateArray()));
     cJSON_AddStringToObject(d, "status", agent_status_name(in->status));
     cJSON_AddItemToObject(d, "metadata",
-                          in->meta ? ws_dup(in->meta)
-                                   : (a ? ws_dup(a->metadata) : cJSON_CreateObject()));
+                          in->meta
+                              ? workspace_agents_dup(in->meta)
+                              : (a ? workspace_agents_dup(a->metadata) : cJSON_CreateObject()));
     cJSON_AddBoolToObject(d, "resumed", resumed);
     if (renamed)
         cJSON_AddStringToObject(d, "renamedFrom", renamed);
@@ -207,15 +213,15 @@ int workspace__op_register_agent(struct workspace *ws, const struct workspace_ca
                                  cJSON **result, char **errmsg)
 {
     struct ws_register_args in = {0};
-    int rc = ws_register_args_read(caller, args, &in, errmsg);
+    int rc = workspace_agents_register_args_read(caller, args, &in, errmsg);
     if (rc)
         return rc;
 
     const char *session = caller->session_id;
     char *renamed = NULL, *final_id = NULL;
     struct agent *a = agent_table_get(&ws->agents, in.id);
-    if (ws_live_elsewhere(a, session)) {
-        final_id = ws_unique_id(ws, in.id, session);
+    if (workspace_agents_live_elsewhere(a, session)) {
+        final_id = workspace_agents_unique_id(ws, in.id, session);
         renamed = xstrdup(in.id);
         a = agent_table_get(&ws->agents, final_id);
     } else {
@@ -225,14 +231,14 @@ int workspace__op_register_agent(struct workspace *ws, const struct workspace_ca
     if (!in.status_arg && a && a->status != AGENT_OFFLINE)
         in.status = a->status;
     workspace__emit(ws, out, EVENT_AGENT_REGISTERED, now_ms,
-                    ws_register_data(&in, a, final_id, session, resumed, renamed));
+                    workspace_agents_register_data(&in, a, final_id, session, resumed, renamed));
 
     if (session)
         workspace_session_attach(ws, final_id, session, now_ms);
 
     cJSON *regranted = NULL, *taken = NULL;
     if (resumed)
-        ws_regrant_task_leases(ws, final_id, now_ms, out, &regranted, &taken);
+        workspace_agents_regrant_task_leases(ws, final_id, now_ms, out, &regranted, &taken);
 
     cJSON *r = cJSON_CreateObject();
     cJSON_AddStringToObject(r, "agentId", final_id);
@@ -364,7 +370,7 @@ int workspace__op_publish_event(struct workspace *ws, const struct workspace_cal
     }
     const char *type = cJSON_GetObjectItemCaseSensitive(args, "type")->valuestring;
     const cJSON *data = cJSON_GetObjectItemCaseSensitive(args, "data");
-    workspace__emit(ws, out, type, now_ms, ws_dup(data));
+    workspace__emit(ws, out, type, now_ms, workspace_agents_dup(data));
     struct event *ev = &out->items[out->len - 1];
     if (caller->agent_id)
         ev->source_id = xstrdup(caller->agent_id);

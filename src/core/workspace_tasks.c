@@ -27,7 +27,7 @@
 #include "core/path.h"
 #include "core/workspace_internal.h"
 
-static bool arr_has(const cJSON *arr, const char *s)
+static bool workspace_tasks_arr_has(const cJSON *arr, const char *s)
 {
     const cJSON *e;
     cJSON_ArrayForEach(e, arr)
@@ -54,14 +54,14 @@ int workspace__norm_list(const struct workspace *ws, const cJSON *in, const char
             *out = NULL;
             return rc;
         }
-        if (!arr_has(*out, key))
+        if (!workspace_tasks_arr_has(*out, key))
             cJSON_AddItemToArray(*out, cJSON_CreateString(key));
         free(key);
     }
     return 0;
 }
 
-static char *task_generated_id(const struct workspace *ws)
+static char *workspace_tasks_generated_id(const struct workspace *ws)
 {
     char *id = str_printf("task-%llu", (unsigned long long)(ws->seq + 1));
     for (unsigned n = 2; task_table_get(&ws->tasks, id); n++) {
@@ -147,10 +147,10 @@ int workspace__op_create_task(struct workspace *ws, const struct workspace_calle
             rc = -ERR_INVALID;
             goto done;
         }
-        if (!arr_has(deps, d->valuestring))
+        if (!workspace_tasks_arr_has(deps, d->valuestring))
             cJSON_AddItemToArray(deps, cJSON_CreateString(d->valuestring));
     }
-    id = id_arg ? xstrdup(id_arg) : task_generated_id(ws);
+    id = id_arg ? xstrdup(id_arg) : workspace_tasks_generated_id(ws);
 
     /* The record is rendered from a transient struct so its shape is the
      * one task_to_json gives everywhere else. */
@@ -182,8 +182,8 @@ done:
 }
 
 /* Does another agent than self hold a live lease on any of t's keys? */
-static bool task_blocked(const struct workspace *ws, const struct task *t, const char *self,
-                         int64_t now_ms)
+static bool workspace_tasks_blocked(const struct workspace *ws, const struct task *t,
+                                    const char *self, int64_t now_ms)
 {
     const cJSON *lists[2] = {t->files, t->patterns};
     for (int p = 0; p < 2; p++) {
@@ -202,7 +202,7 @@ static bool task_blocked(const struct workspace *ws, const struct task *t, const
     return false;
 }
 
-static int avail_cmp(const void *x, const void *y)
+static int workspace_tasks_avail_cmp(const void *x, const void *y)
 {
     const struct task *a = *(struct task *const *)x, *b = *(struct task *const *)y;
     if (a->priority != b->priority)
@@ -240,10 +240,11 @@ int workspace__op_find_available_tasks(struct workspace *ws, const struct worksp
     for (size_t i = 0; i < n; i++) {
         struct task *t = all[i];
         if (t->status == TASK_OPEN && task_deps_done(&ws->tasks, t, NULL) &&
-            agent_caps_cover(have, t->capabilities) && !task_blocked(ws, t, self, now_ms))
+            agent_caps_cover(have, t->capabilities) &&
+            !workspace_tasks_blocked(ws, t, self, now_ms))
             all[k++] = t;
     }
-    qsort(all, k, sizeof(*all), avail_cmp);
+    qsort(all, k, sizeof(*all), workspace_tasks_avail_cmp);
     cJSON *r = cJSON_CreateObject();
     cJSON *arr = cJSON_AddArrayToObject(r, "tasks");
     for (size_t i = 0; i < k && i < (size_t)limit; i++)
@@ -269,7 +270,7 @@ cJSON *workspace__task_refusal(const struct task *t, const char *fmt_err, const 
 
 /* The refusal of a task someone else has claimed: it names the claimer
  * and since when, in the text and as claimedBy/claimedAt (docs/tools.md). */
-static cJSON *task_claimed_refusal(const struct task *t)
+static cJSON *workspace_tasks_claimed_refusal(const struct task *t)
 {
     char since[40];
     clock_format_iso(t->claimed_at, since, sizeof(since));
@@ -291,7 +292,7 @@ cJSON *workspace__missing_caps(const cJSON *have, const cJSON *need)
     const cJSON *e;
     cJSON_ArrayForEach(e, need)
     {
-        if (!arr_has(have, e->valuestring))
+        if (!workspace_tasks_arr_has(have, e->valuestring))
             cJSON_AddItemToArray(missing, cJSON_CreateString(e->valuestring));
     }
     return missing;
@@ -340,9 +341,10 @@ struct claim_key {
  * the task's patterns, each once, in that order, each evaluated for an
  * exclusive lease by agent. *n gets the count; the array has room for
  * one more (never empty, for xcalloc). */
-static struct claim_key *claim_keys_eval(const struct workspace *ws, const struct task *t,
-                                         const cJSON *extra, const char *agent, int64_t now_ms,
-                                         size_t *n)
+static struct claim_key *workspace_tasks_claim_keys_eval(const struct workspace *ws,
+                                                         const struct task *t, const cJSON *extra,
+                                                         const char *agent, int64_t now_ms,
+                                                         size_t *n)
 {
     size_t cap = (size_t)cJSON_GetArraySize(t->files) + (size_t)cJSON_GetArraySize(extra) +
                  (size_t)cJSON_GetArraySize(t->patterns);
@@ -370,7 +372,7 @@ static struct claim_key *claim_keys_eval(const struct workspace *ws, const struc
     return keys;
 }
 
-static void claim_keys_free(struct claim_key *keys, size_t n)
+static void workspace_tasks_claim_keys_free(struct claim_key *keys, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         workspace__lock_eval_deinit(&keys[i].e);
@@ -380,13 +382,13 @@ static void claim_keys_free(struct claim_key *keys, size_t n)
 /* The refusal of a claim of t by agent that no lease decides: t is
  * claimed, not open, waits for a dependency, or asks for a capability
  * the agent lacks. NULL when none applies; otherwise *o gets why. */
-static cJSON *claim_refusal_state(const struct workspace *ws, const struct task *t,
-                                  const char *agent, struct observation *o)
+static cJSON *workspace_tasks_claim_refusal_state(const struct workspace *ws, const struct task *t,
+                                                  const char *agent, struct observation *o)
 {
     cJSON *r;
     const char *blocking = NULL;
     if (t->status == TASK_CLAIMED && t->claimed_by) {
-        r = task_claimed_refusal(t);
+        r = workspace_tasks_claimed_refusal(t);
         o->claim = OBSERVATION_CLAIM_CLAIMED;
         o->holder = t->claimed_by;
     } else if (t->status != TASK_OPEN) {
@@ -432,8 +434,9 @@ static cJSON *claim_refusal_state(const struct workspace *ws, const struct task 
 /* The refusal of a claim whose keys meet another agent's live lease
  * (every such holder in conflicts[]), or NULL when none does; *o gets
  * the first key and holder. */
-static cJSON *claim_refusal_held(struct workspace *ws, const struct task *t,
-                                 const struct claim_key *keys, size_t nkeys, struct observation *o)
+static cJSON *workspace_tasks_claim_refusal_held(struct workspace *ws, const struct task *t,
+                                                 const struct claim_key *keys, size_t nkeys,
+                                                 struct observation *o)
 {
     cJSON *conflicts = cJSON_CreateArray();
     for (size_t i = 0; i < nkeys; i++) {
@@ -464,9 +467,9 @@ static cJSON *claim_refusal_held(struct workspace *ws, const struct task *t,
 
 /* Expired holders in the way of the claim go first, each once (keys may
  * share one); their session-less agents settle after. */
-static void claim_expire_stale(struct workspace *ws, const char *agent,
-                               const struct claim_key *keys, size_t nkeys, int64_t now_ms,
-                               struct event_vec *out)
+static void workspace_tasks_claim_expire_stale(struct workspace *ws, const char *agent,
+                                               const struct claim_key *keys, size_t nkeys,
+                                               int64_t now_ms, struct event_vec *out)
 {
     struct lease_vec stale = {0};
     for (size_t i = 0; i < nkeys; i++) {
@@ -500,9 +503,9 @@ static void claim_expire_stale(struct workspace *ws, const char *agent,
  * locks[]. Tokens: a held exclusive lease is renewed (token kept);
  * anything else is a grant whose token is its file:locked seq, so
  * task:claimed can carry them before they are emitted. */
-static cJSON *claim_emit(struct workspace *ws, const struct task *t, const char *agent,
-                         const struct claim_key *keys, size_t nkeys, int64_t now_ms,
-                         struct event_vec *out)
+static cJSON *workspace_tasks_claim_emit(struct workspace *ws, const struct task *t,
+                                         const char *agent, const struct claim_key *keys,
+                                         size_t nkeys, int64_t now_ms, struct event_vec *out)
 {
     uint64_t base = ws->seq + 1; /* task:claimed */
     cJSON *d = cJSON_CreateObject();
@@ -564,10 +567,10 @@ int workspace__op_claim_task(struct workspace *ws, const struct workspace_caller
     struct observation o = {.kind = OBSERVATION_CLAIM_REFUSED};
     size_t nkeys = 0;
     struct claim_key *keys = NULL;
-    *result = claim_refusal_state(ws, t, agent, &o);
+    *result = workspace_tasks_claim_refusal_state(ws, t, agent, &o);
     if (!*result) {
-        keys = claim_keys_eval(ws, t, extra, agent, now_ms, &nkeys);
-        *result = claim_refusal_held(ws, t, keys, nkeys, &o);
+        keys = workspace_tasks_claim_keys_eval(ws, t, extra, agent, now_ms, &nkeys);
+        *result = workspace_tasks_claim_refusal_held(ws, t, keys, nkeys, &o);
     }
     if (*result) {
         if (workspace__observing(ws)) {
@@ -578,24 +581,24 @@ int workspace__op_claim_task(struct workspace *ws, const struct workspace_caller
             workspace__observe(ws, &o);
         }
     } else {
-        claim_expire_stale(ws, agent, keys, nkeys, now_ms, out);
-        cJSON *locks = claim_emit(ws, t, agent, keys, nkeys, now_ms, out);
+        workspace_tasks_claim_expire_stale(ws, agent, keys, nkeys, now_ms, out);
+        cJSON *locks = workspace_tasks_claim_emit(ws, t, agent, keys, nkeys, now_ms, out);
         *result = cJSON_CreateObject();
         cJSON_AddTrueToObject(*result, "success");
         cJSON_AddItemToObject(*result, "task", task_to_json(t, false));
         cJSON_AddItemToObject(*result, "locks", locks);
     }
     if (keys)
-        claim_keys_free(keys, nkeys);
+        workspace_tasks_claim_keys_free(keys, nkeys);
     cJSON_Delete(extra);
     return rc;
 }
 
 /* Shared checks of complete_task / release_task: the actor is the
  * claimer, or the caller is admin. *refusal is set for domain refusals. */
-static int task_finish_check(struct workspace *ws, const struct workspace_caller *caller,
-                             const cJSON *args, struct task **t, const char **actor,
-                             cJSON **refusal, char **errmsg)
+static int workspace_tasks_finish_check(struct workspace *ws, const struct workspace_caller *caller,
+                                        const cJSON *args, struct task **t, const char **actor,
+                                        cJSON **refusal, char **errmsg)
 {
     *refusal = NULL;
     int rc = workspace__task_arg(ws, args, t, errmsg);
@@ -610,7 +613,7 @@ static int task_finish_check(struct workspace *ws, const struct workspace_caller
     }
     bool claimer = *actor && strcmp(*actor, (*t)->claimed_by) == 0;
     if (!claimer && !caller->admin)
-        *refusal = task_claimed_refusal(*t);
+        *refusal = workspace_tasks_claimed_refusal(*t);
     return 0;
 }
 
@@ -630,7 +633,7 @@ int workspace__op_complete_task(struct workspace *ws, const struct workspace_cal
             return -ERR_INVALID;
         }
     }
-    int rc = task_finish_check(ws, caller, args, &t, &actor, result, errmsg);
+    int rc = workspace_tasks_finish_check(ws, caller, args, &t, &actor, result, errmsg);
     if (rc || *result)
         return rc;
     char *claimer = xstrdup(t->claimed_by);
@@ -662,7 +665,7 @@ int workspace__op_release_task(struct workspace *ws, const struct workspace_call
     if (!rc)
         rc = args_bool(args, "failed", false, &failed, errmsg);
     if (!rc)
-        rc = task_finish_check(ws, caller, args, &t, &actor, result, errmsg);
+        rc = workspace_tasks_finish_check(ws, caller, args, &t, &actor, result, errmsg);
     if (rc || *result)
         return rc;
     char *claimer = xstrdup(t->claimed_by);
