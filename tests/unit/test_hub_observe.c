@@ -1,0 +1,164 @@
+/* Unit tests for the hub's part of the observations feed: a tool answer
+ * counted by hub_metrics_answered reaches the bus's observation
+ * subscribers as a tool latency (tool label, latency, error / refused),
+ * only while one listens and the bus is not muted; and the workspace the
+ * hub builds from its config reports to the bus. The hub is built by
+ * hand (struct hub is the app's private root) with a bus, a memory store
+ * and the metrics part only. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "app/hub_internal.h"
+#include "base/clock.h"
+#include "base/json.h"
+#include "bus/bus.h"
+#include "core/observation.h"
+#include "store/store.h"
+
+struct seen {
+    int n;
+    struct observation last; /* its strings copied below */
+    char tool[64], agent[64];
+};
+
+static void seen_cb(void *arg, const struct observation *o)
+{
+    struct seen *s = arg;
+    s->n++;
+    s->last = *o;
+    snprintf(s->tool, sizeof(s->tool), "%s", o->tool ? o->tool : "");
+    snprintf(s->agent, sizeof(s->agent), "%s", o->agent_id ? o->agent_id : "");
+}
+
+struct fixture {
+    struct hub h;
+    struct seen seen;
+    uint64_t sub;
+};
+
+static struct fixture *fixture_new(void)
+{
+    struct fixture *f = calloc(1, sizeof(*f));
+    struct hub *h = &f->h;
+    char *err = NULL;
+    struct store_open_opts so = {.workspace = "ws"};
+    assert_int_equal(store_open("memory:", &so, &h->store, &err), 0);
+    h->bus = bus_new(16, "ws");
+    h->wscfg.name = "ws";
+    h->wscfg.root = "/ws";
+    h->wscfg.observe = bus_observation_sink(h->bus); /* as hub_serve wires it */
+    h->ws = workspace_new(&h->wscfg);
+    hub_metrics_init(h);
+    f->sub = bus_observe_subscribe(h->bus, seen_cb, &f->seen);
+    return f;
+}
+
+static void fixture_free(struct fixture *f)
+{
+    struct hub *h = &f->h;
+    hub_metrics_fini(h);
+    workspace_free(h->ws);
+    bus_free(h->bus);
+    store_close(h->store);
+    free(f);
+}
+
+static void answer(struct fixture *f, const char *tool, const char *result_json, bool is_error)
+{
+    struct hub_call_clock clock = {
+        .tool = hub_metrics_tool(&f->h, tool),
+        .start_ns = clock_mono_ns() - 2 * 1000 * 1000, /* started 2 ms ago */
+    };
+    cJSON *result = cJSON_Parse(result_json);
+    hub_metrics_answered(&f->h, clock, result, is_error);
+    cJSON_Delete(result);
+}
+
+static void test_hub_observe__answers_are_tool_latencies(void **state)
+{
+    (void)state;
+    struct fixture *f = fixture_new();
+    int64_t before = clock_wall_ms();
+    answer(f, "made_up_tool", "{\"success\":false,\"error\":\"locked by a\"}", false);
+    assert_int_equal(f->seen.n, 1);
+    assert_int_equal(f->seen.last.kind, OBSERVATION_TOOL_LATENCY);
+    /* a name the registry does not serve is counted, and observed, as "other" */
+    assert_string_equal(f->seen.tool, "other");
+    assert_true(f->seen.last.refused);
+    assert_false(f->seen.last.error);
+    assert_true(f->seen.last.latency_ms >= 2.0);
+    assert_true(f->seen.last.at_ms >= before);
+    assert_null(f->seen.last.agent_id);
+
+    answer(f, "made_up_tool", "{\"error\":\"bad\"}", true);
+    assert_int_equal(f->seen.n, 2);
+    assert_true(f->seen.last.error);
+    assert_false(f->seen.last.refused);
+
+    /* an internal call (no tool slot) is not an answer */
+    struct hub_call_clock internal = {.tool = -1};
+    hub_metrics_answered(&f->h, internal, NULL, false);
+    assert_int_equal(f->seen.n, 2);
+
+    /* muted (a batch evaluated again), then nobody listening: nothing */
+    bus_observe_mute(f->h.bus, true);
+    answer(f, "made_up_tool", "{\"success\":true}", false);
+    bus_observe_mute(f->h.bus, false);
+    assert_int_equal(f->seen.n, 2);
+    assert_int_equal(bus_observe_unsubscribe(f->h.bus, f->sub), 0);
+    answer(f, "made_up_tool", "{\"success\":true}", false);
+    assert_int_equal(f->seen.n, 2);
+    /* the metrics counted every answer all the same */
+    const struct metrics_tool *t = &f->h.tools[hub_metrics_tool(&f->h, "made_up_tool")];
+    assert_true(t->ok == 2 && t->refused == 1 && t->error == 1);
+    fixture_free(f);
+}
+
+/* The workspace built from the hub's config reports to the bus. */
+static void test_hub_observe__workspace_reports_to_the_bus(void **state)
+{
+    (void)state;
+    struct fixture *f = fixture_new();
+    struct event_vec out;
+    event_vec_init(&out);
+    struct workspace_caller a = {NULL, "s1", false, NULL}, b = {NULL, "s2", false, NULL};
+    cJSON *args = cJSON_Parse("{\"agentId\":\"a\"}"), *r = NULL;
+    char *err = NULL;
+    assert_int_equal(workspace_exec(f->h.ws, &a, "register_agent", args, 1000, &out, &r, &err), 0);
+    cJSON_Delete(args);
+    cJSON_Delete(r);
+    args = cJSON_Parse("{\"agentId\":\"b\"}");
+    assert_int_equal(workspace_exec(f->h.ws, &b, "register_agent", args, 1000, &out, &r, &err), 0);
+    cJSON_Delete(args);
+    cJSON_Delete(r);
+    a.agent_id = "a";
+    b.agent_id = "b";
+    args = cJSON_Parse("{\"file\":\"x.c\"}");
+    assert_int_equal(workspace_exec(f->h.ws, &a, "lock_file", args, 1000, &out, &r, &err), 0);
+    cJSON_Delete(r);
+    assert_int_equal(f->seen.n, 0);
+    assert_int_equal(workspace_exec(f->h.ws, &b, "lock_file", args, 1001, &out, &r, &err), 0);
+    cJSON_Delete(r);
+    cJSON_Delete(args);
+    assert_int_equal(f->seen.n, 1);
+    assert_int_equal(f->seen.last.kind, OBSERVATION_LOCK_REFUSED);
+    assert_string_equal(f->seen.agent, "b");
+    event_vec_deinit(&out);
+    fixture_free(f);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_hub_observe__answers_are_tool_latencies),
+        cmocka_unit_test(test_hub_observe__workspace_reports_to_the_bus),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
