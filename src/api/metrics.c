@@ -278,7 +278,7 @@ static int metrics_rows(struct buf *out, const struct metrics_row *rows, size_t 
     return rc;
 }
 
-#define METRICS_ROWS(out, rows) metrics_rows(out, rows, sizeof(rows) / sizeof(rows[0]))
+#define METRICS_ROWS(out, rows) metrics_rows((out), (rows), sizeof(rows) / sizeof((rows)[0]))
 
 /* Events committed, in all and by type. */
 static int metrics_events(struct buf *out, const struct metrics_event_counts *events)
