@@ -57,7 +57,9 @@ uint64_t bus_subscribe(struct bus *b, bus_event_cb cb, void *arg);
 int bus_unsubscribe(struct bus *b, uint64_t id);
 
 /* An observation subscriber: o and everything it points to are borrowed
- * for the call. */
+ * for the call. It runs inside the evaluation that made o (the
+ * workspace's, for lock, queue and claim kinds): it must not block, and
+ * must not call into the workspace. */
 typedef void (*bus_observation_cb)(void *arg, const struct observation *o);
 
 /* Register / remove an observation subscriber; ids are shared with event
