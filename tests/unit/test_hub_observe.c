@@ -1,10 +1,11 @@
 /* Unit tests for the hub's part of the observations feed: a tool answer
  * counted by hub_metrics_answered reaches the bus's observation
  * subscribers as a tool latency (tool label, latency, error / refused),
- * only while one listens and the bus is not muted; and the workspace the
- * hub builds from its config reports to the bus. The hub is built by
- * hand (struct hub is the app's private root) with a bus, a memory store
- * and the metrics part only. */
+ * only while one listens and the bus is not muted; the workspace the hub
+ * builds from its config reports to the bus; and a batch evaluated again
+ * after a lost append (hub_redo_batch) observes nothing a second time.
+ * The hub is built by hand (struct hub is the app's private root) with a
+ * bus, a memory store, timers on an event base and the metrics part. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +15,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <event2/event.h>
 
 #include "app/hub_internal.h"
 #include "base/clock.h"
@@ -43,10 +45,26 @@ struct fixture {
     uint64_t sub;
 };
 
+static void nothing(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    (void)arg;
+}
+
 static struct fixture *fixture_new(void)
 {
     struct fixture *f = calloc(1, sizeof(*f));
     struct hub *h = &f->h;
+    h->base = event_base_new();
+    h->commit_ev = event_new(h->base, -1, 0, nothing, NULL);
+    h->tick_ev = evtimer_new(h->base, nothing, NULL);
+    h->wait_ev = evtimer_new(h->base, nothing, NULL);
+    h->reload_ev = evtimer_new(h->base, nothing, NULL);
+    h->replies_tail = &h->replies;
+    h->redo_tail = &h->redo;
+    event_vec_init(&h->pending);
+    snprintf(h->hub_id, sizeof(h->hub_id), "hub-test");
     char *err = NULL;
     struct store_open_opts so = {.workspace = "ws"};
     assert_int_equal(store_open("memory:", &so, &h->store, &err), 0);
@@ -64,9 +82,18 @@ static void fixture_free(struct fixture *f)
 {
     struct hub *h = &f->h;
     hub_metrics_fini(h);
+    event_vec_deinit(&h->pending);
+    free(h->replica_text);
+    free(h->down_reason);
+    free(h->store_error);
     workspace_free(h->ws);
     bus_free(h->bus);
     store_close(h->store);
+    event_free(h->commit_ev);
+    event_free(h->tick_ev);
+    event_free(h->wait_ev);
+    event_free(h->reload_ev);
+    event_base_free(h->base);
     free(f);
 }
 
@@ -154,11 +181,82 @@ static void test_hub_observe__workspace_reports_to_the_bus(void **state)
     fixture_free(f);
 }
 
+/* Run op as agent on session "s1"; the result. */
+static cJSON *run(struct fixture *f, const char *agent, const char *op, const char *args)
+{
+    struct workspace_caller c = {.agent_id = agent, .session_id = "s1", .admin = true};
+    cJSON *a = cJSON_Parse(args), *result = NULL;
+    char *errmsg = NULL;
+    if (workspace_exec(f->h.ws, &c, op, a, hub_now(&f->h), &f->h.pending, &result, &errmsg))
+        fail_msg("%s: %s", op, errmsg ? errmsg : "?");
+    cJSON_Delete(a);
+    return result;
+}
+
+static void append_done(void *arg, int status, uint64_t current)
+{
+    (void)current;
+    *(int *)arg = status;
+}
+
+/* Record the pending events, as a commit does. */
+static void commit(struct fixture *f)
+{
+    struct hub *h = &f->h;
+    int st = -1;
+    assert_int_equal(h->store->ops->append(h->store, h->committed_seq, h->pending.items,
+                                           h->pending.len, append_done, &st),
+                     0);
+    assert_int_equal(st, 0);
+    h->committed_seq = workspace_seq(h->ws);
+    event_vec_clear(&h->pending);
+}
+
+/* The batch's lock_file queued a request; another hub appended first and
+ * the batch is evaluated again: the request is taken out of the queue
+ * and the state rebuilt, and none of that is observed (it would be a
+ * queue:left "cancelled" otherwise). The rebuilt workspace observes
+ * again afterwards. */
+static void test_hub_observe__batch_evaluated_again_is_muted(void **state)
+{
+    (void)state;
+    struct fixture *f = fixture_new();
+    struct hub *h = &f->h;
+    cJSON_Delete(run(f, NULL, "register_agent", "{\"agentId\":\"a\"}"));
+    cJSON_Delete(run(f, NULL, "register_agent", "{\"agentId\":\"b\"}"));
+    cJSON_Delete(run(f, "a", "lock_file", "{\"file\":\"x.c\"}"));
+    commit(f);
+    cJSON *r = run(f, "b", "lock_file", "{\"file\":\"x.c\",\"waitMs\":5000}");
+    uint64_t waiter = (uint64_t)json_get_i64(r, "waiterId", 0);
+    cJSON_Delete(r);
+    assert_true(waiter > 0);
+    assert_int_equal(f->seen.n, 1);
+    assert_int_equal(f->seen.last.kind, OBSERVATION_QUEUE_JOINED);
+
+    struct hub_redo *rec = calloc(1, sizeof(*rec));
+    rec->session = 999; /* its session is gone: the call is not run again */
+    rec->name = strdup("lock_file");
+    rec->queued = waiter;
+    *h->redo_tail = rec;
+    h->redo_tail = &rec->next;
+    char *err = NULL;
+    assert_int_equal(hub_redo_batch(h, &err), 0);
+    assert_null(err);
+    assert_int_equal(f->seen.n, 1); /* the cancel and the rebuild were muted */
+    assert_true(bus_observing(h->bus));
+
+    cJSON_Delete(run(f, "b", "lock_file", "{\"file\":\"x.c\"}"));
+    assert_int_equal(f->seen.n, 2);
+    assert_int_equal(f->seen.last.kind, OBSERVATION_LOCK_REFUSED);
+    fixture_free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hub_observe__answers_are_tool_latencies),
         cmocka_unit_test(test_hub_observe__workspace_reports_to_the_bus),
+        cmocka_unit_test(test_hub_observe__batch_evaluated_again_is_muted),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
