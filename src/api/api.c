@@ -101,7 +101,7 @@ static bool api_admit(struct api *a, struct http_request *req, enum keys_access 
         return true;
     int64_t retry_ms = 0;
     if (keys_rate_take(a->keys, k, clock_mono_ns(), &retry_ms) != 0) {
-        char secs[24];
+        char secs[STR_INT_LEN];
         snprintf(secs, sizeof(secs), "%lld", (long long)((retry_ms + 999) / 1000));
         http_request_add_header(req, "Retry-After", secs);
         char *msg = str_printf("API key %s is over its rate limit (%g requests/s, burst %u); "

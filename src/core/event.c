@@ -19,6 +19,7 @@
 
 #include "base/clock.h"
 #include "base/json.h"
+#include "base/str.h"
 #include "base/xmalloc.h"
 
 void event_init(struct event *ev, const char *type, int64_t ts_ms, cJSON *data)
@@ -68,7 +69,7 @@ void event_copy(struct event *dst, const struct event *src)
  * printing: no copy, and cJSON_Delete leaves the referenced data alone). */
 static cJSON *event_envelope(const struct event *ev, const char *workspace, bool by_ref)
 {
-    char id[24], ts[40];
+    char id[STR_INT_LEN], ts[CLOCK_ISO_LEN];
     cJSON *o = cJSON_CreateObject();
     snprintf(id, sizeof(id), "%" PRIu64, ev->seq);
     clock_format_iso(ev->ts_ms, ts, sizeof(ts));

@@ -376,7 +376,7 @@ int workspace__op_publish_event(struct workspace *ws, const struct workspace_cal
         ev->source_id = xstrdup(caller->agent_id);
     if (caller->signature)
         ev->signature = xstrdup(caller->signature);
-    char id[24];
+    char id[STR_INT_LEN];
     snprintf(id, sizeof(id), "%llu", (unsigned long long)ws->seq);
     *result = cJSON_CreateObject();
     cJSON_AddStringToObject(*result, "id", id);

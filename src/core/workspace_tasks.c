@@ -272,7 +272,7 @@ cJSON *workspace__task_refusal(const struct task *t, const char *fmt_err, const 
  * and since when, in the text and as claimedBy/claimedAt (docs/tools.md). */
 static cJSON *workspace_tasks_claimed_refusal(const struct task *t)
 {
-    char since[40];
+    char since[CLOCK_ISO_LEN];
     clock_format_iso(t->claimed_at, since, sizeof(since));
     cJSON *r = cJSON_CreateObject();
     cJSON_AddFalseToObject(r, "success");
