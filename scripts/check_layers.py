@@ -22,6 +22,17 @@ The rules (docs/architecture.md, "Layers"):
 The build enforces the first rule too (cmake/layers.cmake); this check
 also covers what include paths cannot: outside libraries, whose headers
 all live in the system's include directory, and private headers.
+
+Inside src/app (docs/architecture.md, "The parts of the hub"), where the
+hub's files would otherwise call each other in a loop:
+  * a module is a file's name without .c/.h (hub_session.c and
+    hub_session.h are one); module X uses module Y when X.c or X.h
+    includes "app/Y.h"; the uses have no cycle (a cycle is printed as
+    X -> Y -> ... -> X with the include that makes each step);
+  * a header declares only the functions its own .c defines (a header
+    without a .c, like the composition header hub_state.h, declares none;
+    static inline definitions are allowed), so what a file includes is
+    what it calls.
 """
 import os
 import re
@@ -148,6 +159,123 @@ def check_docs(path, layers):
     return problems
 
 
+APP_INCLUDE = re.compile(r'^\s*#\s*include\s*"app/([A-Za-z0-9_]+)\.h"')
+
+
+def strip_c(text):
+    """text without comments, string literals and preprocessor lines."""
+    text = re.sub(r"/\*.*?\*/", " ", text, flags=re.S)
+    text = re.sub(r"//[^\n]*", " ", text)
+    text = re.sub(r'"(\\.|[^"\\\n])*"', '""', text)
+    return "\n".join("" if l.lstrip().startswith("#") else l for l in text.splitlines())
+
+
+def declared_functions(text):
+    """The functions a header declares (prototypes at file scope), without
+    static inline definitions, typedefs or function-pointer fields."""
+    text = strip_c(text)
+    names, depth, stmt = [], 0, []
+    for ch in text:
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+            if depth == 0:
+                stmt = []  # a body (struct, enum, inline function) ends a statement
+            continue
+        if depth:
+            continue
+        if ch == ";":
+            s = " ".join("".join(stmt).split())
+            stmt = []
+            if s.startswith(("typedef", "static", "struct", "enum", "union")) and "(" not in s:
+                continue
+            if s.startswith(("typedef", "static")):
+                continue
+            m = re.match(r"^[\w\s\*]*?\b([A-Za-z_]\w*)\s*\(", s)
+            if m and "(*" not in s.split("(", 1)[0] + "(":
+                names.append(m.group(1))
+        else:
+            stmt.append(ch)
+    return names
+
+
+def defined_functions(text):
+    """The functions a .c file defines with external linkage."""
+    text = strip_c(text)
+    found = set()
+    for m in re.finditer(r"^([A-Za-z_][\w \t\*]*?)\b([A-Za-z_]\w*)\s*\([^;{]*\)\s*\{",
+                         text, flags=re.M):
+        if not re.search(r"\bstatic\b", m.group(1)):
+            found.add(m.group(2))
+    return found
+
+
+def find_cycle(uses):
+    """One cycle of the uses graph as a list of modules (first == last), or None."""
+    state, stack = {}, []
+
+    def visit(n):
+        state[n] = 1
+        stack.append(n)
+        for m in sorted(uses.get(n, {})):
+            if state.get(m) == 1:
+                return stack[stack.index(m):] + [m]
+            if m not in state:
+                c = visit(m)
+                if c:
+                    return c
+        stack.pop()
+        state[n] = 2
+        return None
+
+    for n in sorted(uses):
+        if n not in state:
+            c = visit(n)
+            if c:
+                return c
+    return None
+
+
+def check_app(src):
+    """The rules of src/app: no cycle among its modules, headers that
+    declare only their own .c's functions."""
+    app = os.path.join(src, "app")
+    if not os.path.isdir(app):
+        return []
+    problems, uses, texts = [], {}, {}
+    for f in sorted(os.listdir(app)):
+        if f.endswith((".c", ".h")):
+            with open(os.path.join(app, f), encoding="utf-8") as fh:
+                texts[f] = fh.read()
+    for f, text in texts.items():
+        mod = f[:-2]
+        uses.setdefault(mod, {})
+        for no, line in enumerate(text.splitlines(), 1):
+            m = APP_INCLUDE.match(line)
+            if m and m.group(1) != mod:
+                uses[mod].setdefault(m.group(1), f"src/app/{f}:{no}")
+    cycle = find_cycle(uses)
+    if cycle:
+        steps = " -> ".join(cycle)
+        where = "; ".join(f"{a} -> {b} at {uses[a][b]}" for a, b in zip(cycle, cycle[1:]))
+        problems.append(f"src/app: the modules call each other in a loop: {steps} ({where}); "
+                        "a part calls up through an ops table it was given "
+                        "(docs/architecture.md, \"The parts of the hub\")")
+    for f, text in texts.items():
+        if not f.endswith(".h"):
+            continue
+        own = f[:-2] + ".c"
+        defined = defined_functions(texts[own]) if own in texts else set()
+        for name in declared_functions(text):
+            if name not in defined:
+                where = (f"src/app/{own} does not define" if own in texts
+                         else f"is defined in no src/app/{own}")
+                problems.append(f"src/app/{f}: declares {name}(), which {where}: a header "
+                                "declares its own file's functions only")
+    return problems
+
+
 def main(argv):
     root = argv[1] if len(argv) > 1 else os.path.join(os.path.dirname(__file__), "..")
     table = os.path.join(root, "cmake", "layers.txt")
@@ -178,6 +306,7 @@ def main(argv):
             with open(os.path.join(src, layer, f), encoding="utf-8") as fh:
                 text = fh.read()
             problems += check_file(rel, text, layer, layers, libs, allowed, usable)
+    problems += check_app(src)
     problems += check_docs(os.path.join(root, "docs", "architecture.md"), layers)
     for p in problems:
         print(f"layers: {p}", file=sys.stderr)

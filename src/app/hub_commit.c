@@ -31,7 +31,10 @@
 
 #include <event2/event.h>
 
-#include "app/hub_internal.h"
+#include "app/hub_commit.h"
+#include "app/hub_metrics.h"
+#include "app/hub_outage.h"
+#include "app/hub_store.h"
 #include "base/clock.h"
 #include "base/json.h"
 #include "base/log.h"
@@ -48,29 +51,14 @@ static void hub_send_reply(struct hub *h, struct hub_reply *r)
     if (r->lock_wait)
         hub_metrics_lock_wait_done(
             h, r->clock, cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r->result, "success")));
-    struct hub_session *s = hub_session_find(h, r->session);
+    struct hub_session *s = hub_session_find(&h->sessions, r->session);
     if (!s) {
         cJSON_Delete(r->result);
         return;
     }
     s->inflight--;
     hub_metrics_answered(h, r->clock, r->result, r->is_error);
-    if (s->reply_fn) {
-        s->reply_fn(s->reply_arg, r->call_id, r->result, r->is_error);
-        return;
-    }
-    /* A store failure is no answer of the tool's: an MCP client gets the
-     * JSON-RPC error of ERR_STORE (base/err.c) with the message, as any
-     * JSON-RPC client can tell it from a tool's own error and retry. */
-    const char *code = r->is_error ? json_get_str(r->result, "code", NULL) : NULL;
-    if (code && strcmp(code, err_name(ERR_STORE)) == 0) {
-        mcp_session_tool_fail(s->mcp, r->call_id, err_to_jsonrpc(ERR_STORE),
-                              json_get_str(r->result, "error", coordhub_strerror(ERR_STORE)));
-        cJSON_Delete(r->result);
-    } else {
-        mcp_session_tool_done(s->mcp, r->call_id, r->result, r->is_error);
-    }
-    hub_session_maybe_finish(s);
+    hub_session_answer(s, r->call_id, r->result, r->is_error); /* through the session's kind */
 }
 
 static bool hub_batch_open(const struct hub *h);
@@ -348,7 +336,7 @@ void hub_commit_run(struct hub *h)
         if (lrc != 0) {
             hub_reload_failed(h, lrc, err);
         } else {
-            hub_lock_waiters_service(h);
+            hub_lock_waiters_service(&h->waits);
             if (h->pending.len)
                 hub_schedule_commit(h);
             hub_reschedule_timers(h);
@@ -373,10 +361,10 @@ void hub_commit_run(struct hub *h)
     for (size_t i = 0; i < done.len; i++)
         bus_publish(h->bus, &done.items[i]);
     event_vec_deinit(&done);
-    hub_waits_service(h, false);
+    hub_waits_service(&h->waits, false);
     hub_maybe_snapshot(h);
     /* Freed keys may grant queued lock requests: that is a new round. */
-    hub_lock_waiters_service(h);
+    hub_lock_waiters_service(&h->waits);
     hub_reschedule_timers(h);
 }
 
@@ -437,7 +425,7 @@ void hub_redo_end(struct hub *h, struct hub_redo *rec)
     if (!rec->args && rec->args_src)
         rec->args = cJSON_Duplicate(rec->args_src, 1);
     rec->args_src = NULL;
-    struct hub_session *s = hub_session_find(h, rec->session);
+    struct hub_session *s = hub_session_find(&h->sessions, rec->session);
     if (s && s->agent_id && (!rec->agent_before || strcmp(s->agent_id, rec->agent_before) != 0)) {
         free(rec->agent_named);
         rec->agent_named = xstrdup(s->agent_id);
@@ -508,7 +496,7 @@ static void hub_redo_call(struct hub *h, struct hub_session *s, struct hub_redo 
         .redo_agent_name = rec->agent_named,
     };
     h->metrics.commands_reevaluated_total++;
-    hub_tool_run(&c, rec->name, rec->args);
+    h->run_call(&c, rec->name, rec->args);
     hub_redo_end(h, rec);
 }
 
@@ -519,7 +507,7 @@ static void hub_redo_requeue(struct hub *h, struct hub_session *s, struct hub_re
     uint64_t id = workspace_waiter_id(rec->waiter);
     if (workspace_waiter_requeue(h->ws, rec->waiter) == 0) {
         rec->waiter = NULL;
-        hub_waiter_add(h, id, rec->session, rec->call_id, rec->clock);
+        hub_waiter_add(&h->waits, id, rec->session, rec->call_id, rec->clock);
         return;
     }
     cJSON *r = cJSON_CreateObject();
@@ -552,8 +540,8 @@ static void hub_redo_restore_agents(struct hub *h, const struct hub_redo *batch)
         order[n++] = r;
     for (size_t i = n; i-- > 0;) {
         struct hub_session *s =
-            hub_redo_is_call(order[i]) ? hub_session_find(h, order[i]->session) : NULL;
-        if (s && !s->oneshot) {
+            hub_redo_is_call(order[i]) ? hub_session_find(&h->sessions, order[i]->session) : NULL;
+        if (s && s->identity == HUB_AS_AGENT) {
             free(s->agent_id);
             s->agent_id = xstrdup(order[i]->agent_before);
         }
@@ -589,7 +577,7 @@ static int hub_redo_batch_again(struct hub *h, char **errmsg)
     /* Requests the batch's calls queued are queued again by the calls. */
     for (struct hub_redo *r = batch; r; r = r->next) {
         if (hub_redo_is_call(r) && r->queued) {
-            hub_waiter_forget(h, r->queued);
+            hub_waiter_forget(&h->waits, r->queued);
             if (workspace_waiter_cancel(h->ws, r->queued) != 0)
                 log_debug("waiter %llu was serviced in the batch", (unsigned long long)r->queued);
         }
@@ -616,7 +604,7 @@ static int hub_redo_batch_again(struct hub *h, char **errmsg)
         /* The calls whose requests were taken out of the queue get the
          * error too (their answer was not among the taken ones). */
         for (struct hub_redo *q = batch; q; q = q->next) {
-            if (!hub_redo_is_call(q) || !q->queued || !hub_session_find(h, q->session))
+            if (!hub_redo_is_call(q) || !q->queued || !hub_session_find(&h->sessions, q->session))
                 continue;
             struct hub_reply *e = xcalloc(1, sizeof(*e));
             e->session = q->session;
@@ -634,20 +622,21 @@ static int hub_redo_batch_again(struct hub *h, char **errmsg)
     for (struct hub_redo *q = batch; q; q = q->next) {
         if (hub_redo_is_call(q))
             continue;
-        struct hub_session *s = hub_session_find(h, q->session);
+        struct hub_session *s = hub_session_find(&h->sessions, q->session);
         if (s && !hub_redo_queued_by_batch(batch, workspace_waiter_id(q->waiter)))
             hub_redo_requeue(h, s, q);
     }
     for (struct hub_redo *q = batch; q;) {
         struct hub_redo *next = q->next;
-        struct hub_session *s = hub_redo_is_call(q) ? hub_session_find(h, q->session) : NULL;
+        struct hub_session *s =
+            hub_redo_is_call(q) ? hub_session_find(&h->sessions, q->session) : NULL;
         if (s)
             hub_redo_call(h, s, q); /* keeps or frees q */
         else
             hub_redo_free(q);
         q = next;
     }
-    hub_lock_waiters_service(h);
+    hub_lock_waiters_service(&h->waits);
     hub_reschedule_timers(h);
     return 0;
 }

@@ -23,13 +23,14 @@
  * goes away, or after HUB_CONTROL_REPLY_MS (a peer that does not read
  * loses its answer). */
 #define _GNU_SOURCE
+#include "app/hub_control.h"
+
 #include <event2/event.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "app/hub_internal.h"
 #include "app/options.h"
 #include "auth/token.h"
 #include "base/err.h"
@@ -41,9 +42,9 @@
 #define HUB_CONTROL_REPLY_MS 2000 /* a control peer must take its answer by then */
 #define HUB_CONTROL_LINE_MAX 4096 /* input after the request is read and dropped */
 
-/* An answer on its way to a control peer (h->control_replies). */
+/* An answer on its way to a control peer (c->replies). */
 struct hub_control_reply {
-    struct hub *hub;
+    struct hub_control *part;
     struct lineconn *conn; /* owns the socket */
     struct event *timer;   /* HUB_CONTROL_REPLY_MS after the answer was queued */
     struct hub_control_reply *prev, *next;
@@ -54,7 +55,7 @@ static void hub_control_reply_free(struct hub_control_reply *r)
     if (r->prev)
         r->prev->next = r->next;
     else
-        r->hub->control_replies = r->next;
+        r->part->replies = r->next;
     if (r->next)
         r->next->prev = r->prev;
     lineconn_free(r->conn); /* deferred when called from its callback */
@@ -62,13 +63,13 @@ static void hub_control_reply_free(struct hub_control_reply *r)
     free(r);
 }
 
-void hub_control_close(struct hub *h)
+void hub_control_fini(struct hub_control *c)
 {
     /* A stop request's answer is among these: let it out before the hub
      * exits, as far as the peers take it now. */
-    while (h->control_replies) {
-        lineconn_flush_now(h->control_replies->conn);
-        hub_control_reply_free(h->control_replies);
+    while (c->replies) {
+        lineconn_flush_now(c->replies->conn);
+        hub_control_reply_free(c->replies);
     }
 }
 
@@ -113,18 +114,18 @@ static const struct lineconn_cbs hub_control_reply_cbs = {
     .closed = hub_control_reply_closed,
 };
 
-void hub_control_send(struct hub *h, int fd, const char *text)
+void hub_control_send(struct hub_control *c, int fd, const char *text)
 {
     size_t len = strlen(text);
     struct hub_control_reply *r = xcalloc(1, sizeof(*r));
-    r->hub = h;
+    r->part = c;
     r->conn =
-        lineconn_new(h->base, fd, fd, HUB_CONTROL_LINE_MAX, len + 1, &hub_control_reply_cbs, r);
-    r->timer = evtimer_new(h->base, hub_control_reply_timeout, r);
-    r->next = h->control_replies;
+        lineconn_new(c->base, fd, fd, HUB_CONTROL_LINE_MAX, len + 1, &hub_control_reply_cbs, r);
+    r->timer = evtimer_new(c->base, hub_control_reply_timeout, r);
+    r->next = c->replies;
     if (r->next)
         r->next->prev = r;
-    h->control_replies = r;
+    c->replies = r;
     if (lineconn_send(r->conn, text, len) != 0) {
         log_warn("control request: cannot queue the answer");
         hub_control_reply_free(r);
@@ -135,23 +136,23 @@ void hub_control_send(struct hub *h, int fd, const char *text)
     lineconn_on_drained(r->conn, hub_control_reply_drained);
 }
 
-void hub_control_send_msg(struct hub *h, int fd, const struct control_msg *m)
+void hub_control_send_msg(struct hub_control *c, int fd, const struct control_msg *m)
 {
     char *line = control_build(m);
     size_t len = strlen(line);
     line[len - 1] = '\0'; /* the lineconn ends the line */
-    hub_control_send(h, fd, line);
+    hub_control_send(c, fd, line);
     control_line_free(line); /* a key's create answer holds the key */
 }
 
-int hub_control_load_token(struct hub *h)
+int hub_control_load_token(struct hub_control *c, const struct options *opt)
 {
-    char *path = options_state_path(h->opt, "token");
+    char *path = options_state_path(opt, "token");
     char *token = NULL;
     int rc = token_file_read(path, &token);
-    h->admin_token_set = false;
-    if (rc == 0 && token_digest_init(&h->admin_token, token, strlen(token)))
-        h->admin_token_set = true;
+    c->admin_token_set = false;
+    if (rc == 0 && token_digest_init(&c->admin_token, token, strlen(token)))
+        c->admin_token_set = true;
     else
         log_error("cannot read the admin token %s: %s; admin requests on the socket are refused",
                   path, rc ? strerror(-rc) : "SHA-256 unavailable");
@@ -160,59 +161,55 @@ int hub_control_load_token(struct hub *h)
         free(token);
     }
     free(path);
-    return h->admin_token_set ? 0 : -ERR_STATE;
+    return c->admin_token_set ? 0 : -ERR_STATE;
 }
 
-const char *hub_control_refusal(const struct hub *h, const struct control_msg *ctl)
+const char *hub_control_refusal(const struct hub_control *c, const struct control_msg *ctl)
 {
     if (!ctl->token_given)
         return "this request needs the workspace's admin token (\"token\": the text of "
                "<state-dir>/token, which the coordhub CLI sends)";
-    if (!ctl->token || !h->admin_token_set ||
-        !token_digest_matches(&h->admin_token, ctl->token, strlen(ctl->token)))
+    if (!ctl->token || !c->admin_token_set ||
+        !token_digest_matches(&c->admin_token, ctl->token, strlen(ctl->token)))
         return "the admin token is wrong (it must be the text of <state-dir>/token)";
     return NULL;
 }
 
-void hub_control_refuse(struct hub *h, int fd, enum control_kind kind, const char *why)
+void hub_control_refuse(struct hub_control *c, int fd, enum control_kind kind, const char *why)
 {
     const char *name = control_kind_name(kind);
     log_warn("%s request on the socket refused: %s", name ? name : "control", why);
     struct control_msg m = control_answer_fail(kind, "unauthorized", why);
-    hub_control_send_msg(h, fd, &m);
+    hub_control_send_msg(c, fd, &m);
 }
 
-void hub_control_invalid(struct hub *h, int fd, const struct control_msg *ctl,
+void hub_control_invalid(struct hub_control *c, int fd, const struct control_msg *ctl,
                          const struct control_error *e)
 {
     bool owner = ctl->kind == CONTROL_ADMIN || ctl->kind == CONTROL_KEY ||
                  ctl->kind == CONTROL_STOP || (ctl->kind == CONTROL_CALL && ctl->token_given);
-    const char *refusal = owner ? hub_control_refusal(h, ctl) : NULL;
+    const char *refusal = owner ? hub_control_refusal(c, ctl) : NULL;
     if (refusal) {
-        hub_control_refuse(h, fd, ctl->kind, refusal);
+        hub_control_refuse(c, fd, ctl->kind, refusal);
         return;
     }
     const char *name = control_kind_name(ctl->kind);
     log_warn("a control line on the socket refused (%s): %s", name ? name : "no known kind",
              e->message);
     struct control_msg m = control_answer_fail(ctl->kind, err_name(e->err), e->message);
-    hub_control_send_msg(h, fd, &m);
+    hub_control_send_msg(c, fd, &m);
 }
 
-void hub_control_stop(struct hub *h, int fd, const struct control_msg *ctl)
+bool hub_control_stop(struct hub_control *c, int fd, const struct control_msg *ctl)
 {
-    const char *refusal = hub_control_refusal(h, ctl);
+    const char *refusal = hub_control_refusal(c, ctl);
     if (refusal) {
-        hub_control_refuse(h, fd, CONTROL_STOP, refusal);
-        return;
+        hub_control_refuse(c, fd, CONTROL_STOP, refusal);
+        return false;
     }
     log_info("stop requested on the socket (coordhub stop): shutting down");
     struct control_msg m = control_answer_ok(CONTROL_STOP, NULL);
     m.u.answer.pid = (int64_t)getpid();
-    hub_control_send_msg(h, fd, &m);
-    /* Bridges are told "stopping" as their sessions close (hub_session.c),
-     * so they exit instead of starting the hub again. */
-    h->stop_requested = true;
-    h->stopping = true;
-    event_base_loopexit(h->base, NULL);
+    hub_control_send_msg(c, fd, &m);
+    return true;
 }

@@ -33,7 +33,11 @@
 #include "api/api.h"
 #include "auth/keys.h"
 #include "auth/token.h"
-#include "app/hub_internal.h"
+#include "app/hub_http.h"
+#include "app/hub_mcp_http.h"
+#include "app/hub_rest.h"
+#include "app/hub_store.h"
+#include "app/hub_tools.h"
 #include "app/options.h"
 #include "base/clock.h"
 #include "base/log.h"
@@ -93,11 +97,11 @@ static void hub_http_stats(void *arg, struct metrics_hub *m)
     m->store_first_seq = h->first_seq;
     m->loop_lag_seconds = h->loop_lag_ms / 1000.0;
     m->uptime_seconds = (double)(clock_wall_ms() - h->started_ms) / 1000.0;
-    m->sessions = h->nsessions;
-    m->socket_pending = h->npending;
-    if (h->listener) {
+    m->sessions = h->sessions.count;
+    m->socket_pending = h->sessions.npending;
+    if (h->sessions.listener) {
         struct listener_stats ls;
-        listener_stats(h->listener, &ls);
+        listener_stats(h->sessions.listener, &ls);
         m->socket_accept_failures_total = ls.failures;
     }
     m->agents = ws.agents;

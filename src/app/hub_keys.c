@@ -30,7 +30,7 @@
 #include <unistd.h>
 
 #include "api/api.h"
-#include "app/hub_internal.h"
+#include "app/hub_keys.h"
 #include "app/options.h"
 #include "auth/keys.h"
 #include "base/clock.h"
@@ -70,7 +70,7 @@ void hub_keys_close(struct hub *h)
 static void hub_keys_fail(struct hub *h, int fd, const char *code, const char *msg)
 {
     struct control_msg m = control_answer_fail(CONTROL_KEY, code, msg);
-    hub_control_send_msg(h, fd, &m);
+    hub_control_send_msg(&h->control, fd, &m);
 }
 
 /* Answer result (taken). A create's result holds the new key: the line
@@ -78,7 +78,7 @@ static void hub_keys_fail(struct hub *h, int fd, const char *code, const char *m
 static void hub_keys_ok(struct hub *h, int fd, cJSON *result)
 {
     struct control_msg m = control_answer_ok(CONTROL_KEY, result);
-    hub_control_send_msg(h, fd, &m);
+    hub_control_send_msg(&h->control, fd, &m);
     cJSON *secret = cJSON_GetObjectItemCaseSensitive(result, "key");
     if (cJSON_IsString(secret))
         token_cleanse(secret->valuestring, strlen(secret->valuestring));
@@ -153,7 +153,7 @@ static void hub_keys_revoke(struct hub *h, int fd, const struct control_key *req
 
 void hub_keys_control(struct hub *h, int fd, const struct control_msg *req)
 {
-    const char *refusal = hub_control_refusal(h, req);
+    const char *refusal = hub_control_refusal(&h->control, req);
     if (refusal) {
         log_warn("key request on the socket refused: %s", refusal);
         hub_keys_fail(h, fd, "unauthorized", refusal);

@@ -17,7 +17,7 @@
 #include <string.h>
 
 #include "api/api.h"
-#include "app/hub_internal.h"
+#include "app/hub_limits.h"
 #include "app/options.h"
 #include "base/log.h"
 #include "net/fdlimit.h"
@@ -44,7 +44,7 @@ void hub_fit_caps(struct hub *h)
 
     size_t want_sessions = (size_t)options_env_int("COORDHUB_SOCKET_MAX_SESSIONS", 1,
                                                    HUB_MAX_SESSIONS, HUB_MAX_SESSIONS, NULL);
-    h->first_line_ms =
+    h->sessions.first_line_ms =
         options_env_int("COORDHUB_FIRST_LINE_MS", 10, 600000, HUB_FIRST_LINE_MS, NULL);
     /* The HTTP server's own test knob sets the cap it wants; it is fitted
      * like the default. */
@@ -62,25 +62,27 @@ void hub_fit_caps(struct hub *h)
         {.what = "HTTP connections", .want = want_http, .cost = 1, .min = HUB_HTTP_MIN_CONNECTIONS},
     };
     bool scaled = fdlimit_fit(limit, HUB_FD_RESERVE + HUB_FD_OVERFLOW, sh, 3);
-    h->sock_max_sessions = sh[0].got;
-    h->sock_max_pending = sh[1].got;
+    h->sessions.sock_max_sessions = sh[0].got;
+    h->sessions.sock_max_pending = sh[1].got;
     h->http_max_connections = sh[2].got;
     /* Streams never take more than half the connections: requests, and
      * /healthz, still get in. */
     h->sse_max_clients = hub_limits_min(API_SSE_MAX_CLIENTS, h->http_max_connections / 2);
-    h->sock_admin_reserve = hub_limits_min(HUB_SOCKET_ADMIN_RESERVE,
-                                           h->sock_max_sessions / 4 ? h->sock_max_sessions / 4
-                                                                    : h->sock_max_sessions / 2);
+    h->sessions.sock_admin_reserve =
+        hub_limits_min(HUB_SOCKET_ADMIN_RESERVE, h->sessions.sock_max_sessions / 4
+                                                     ? h->sessions.sock_max_sessions / 4
+                                                     : h->sessions.sock_max_sessions / 2);
     if (scaled)
         log_warn("open files: %zu are too few for the default caps; scaled down to %zu socket "
                  "sessions (of %zu), %zu pending socket connections (of %d), %zu HTTP "
                  "connections (of %zu), %zu /events streams (of %d); raise the hard limit "
                  "(ulimit -Hn, LimitNOFILE=) to serve more",
-                 limit, h->sock_max_sessions, want_sessions, h->sock_max_pending,
+                 limit, h->sessions.sock_max_sessions, want_sessions, h->sessions.sock_max_pending,
                  HUB_SOCKET_MAX_PENDING, h->http_max_connections, want_http, h->sse_max_clients,
                  API_SSE_MAX_CLIENTS);
     log_info("caps: %zu socket sessions (%zu kept for the admin token), %zu pending socket "
              "connections (first line within %lld ms), %zu HTTP connections, %zu /events streams",
-             h->sock_max_sessions, h->sock_admin_reserve, h->sock_max_pending,
-             (long long)h->first_line_ms, h->http_max_connections, h->sse_max_clients);
+             h->sessions.sock_max_sessions, h->sessions.sock_admin_reserve,
+             h->sessions.sock_max_pending, (long long)h->sessions.first_line_ms,
+             h->http_max_connections, h->sse_max_clients);
 }

@@ -9,20 +9,34 @@
  * agent is detached. A session opened with an API key keeps the key: its
  * calls stay within the key's rights (hub_keys.c). */
 #define _GNU_SOURCE
+#include "app/hub_mcp_http.h"
 
 #include "api/api.h"
 #include "api/mcp_http.h"
-#include "app/hub_internal.h"
+#include "app/hub_session.h"
 #include "app/options.h"
 #include "base/log.h"
 #include "rpc/mcp.h"
 
+/* The "mcp-http" kind: messages go to the session's HTTP transport. */
+static void hub_mcp_http_send(struct hub_session *s, const char *msg, size_t len)
+{
+    if (s->http)
+        mcp_http_session_send(s->http, msg, len);
+}
+
+static const struct hub_session_kind hub_mcp_http_kind = {
+    .name = "mcp-http",
+    .send = hub_mcp_http_send,
+};
+
 static void *hub_mcp_http_open(void *arg, struct mcp_http_session *hs, const void *principal)
 {
     struct hub *h = arg;
-    if (h->stopping || h->nsessions >= HUB_MAX_SESSIONS)
+    if (h->stopping || h->sessions.count >= HUB_MAX_SESSIONS)
         return NULL;
-    struct hub_session *s = hub_session_new(h);
+    struct hub_session *s =
+        hub_session_new(&h->sessions, &hub_mcp_http_kind, HUB_AS_AGENT, true, 0);
     s->http = hs;
     s->key = principal; /* the face passes the API key, NULL for the admin token */
     log_debug("session %llu: MCP over HTTP", (unsigned long long)s->id);

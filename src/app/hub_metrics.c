@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "app/hub_internal.h"
+#include "app/hub_metrics.h"
 #include "base/clock.h"
 #include "base/json.h"
 #include "base/xmalloc.h"

@@ -17,20 +17,25 @@
  * agent's leases this way either. A wrong token is refused
  * (unauthorized), never taken for none.
  *
- * The call runs on a hub session of its own (in h->sessions and counted
- * against the socket's session cap like any other; never initialised, so
- * it gets no notifications) through hub_tool_call, exactly like an MCP
- * tools/call: checked against the tool's inputSchema first, evaluated,
- * group-committed, answered after the commit (the session's reply_fn).
+ * The call runs on a hub session of its own, of the "one-shot" kind (on
+ * the sessions part's list and counted against the socket's session cap
+ * like any other; without an MCP engine, so it gets no notifications)
+ * through hub_tool_call, exactly like an MCP tools/call: checked against
+ * the tool's inputSchema first, evaluated, group-committed, answered after
+ * the commit (the kind's answer op writes the answer line).
  * Input after the request line is read and dropped. A peer that hangs up
  * before its answer — closing its writing side counts — has its waits
  * cancelled (a lock_file queued with waitMs leaves the queue), as an MCP
  * client's would be. */
 #define _GNU_SOURCE
+#include "app/hub_oneshot.h"
+
 #include <stdlib.h>
 #include <string.h>
 
-#include "app/hub_internal.h"
+#include "app/hub_control.h"
+#include "app/hub_session.h"
+#include "app/hub_tools.h"
 #include "base/err.h"
 #include "base/json.h"
 #include "base/log.h"
@@ -60,12 +65,9 @@ static void hub_oneshot_closed(void *arg, int err)
     if (s->id == 0)
         return; /* answered and closing */
     (void)err;
-    s->input_closed = true;
     /* The peer hung up before its answer: cancel what waits, as for an
      * MCP client that went away; a call awaiting commit finishes first. */
-    hub_waiters_drop_session(s->hub, s->id);
-    hub_waits_drop_session(s->hub, s->id);
-    hub_session_maybe_finish(s);
+    hub_session_peer_left(s);
 }
 
 static const struct lineconn_cbs hub_oneshot_cbs = {
@@ -73,9 +75,9 @@ static const struct lineconn_cbs hub_oneshot_cbs = {
 
 /* The call's answer (result taken): one line, then the session closes
  * once it is flushed. */
-static void hub_oneshot_reply(void *arg, uint64_t call_id, cJSON *result, bool is_error)
+/* The "one-shot" kind's answer op: the answer line, then close. */
+static void hub_oneshot_reply(struct hub_session *s, uint64_t call_id, cJSON *result, bool is_error)
 {
-    struct hub_session *s = arg;
     (void)call_id;
     struct control_msg m =
         is_error ? control_answer_fail(CONTROL_CALL,
@@ -94,10 +96,23 @@ static void hub_oneshot_reply(void *arg, uint64_t call_id, cJSON *result, bool i
 }
 
 /* Refuse the call on fd (taken) with code and why. */
+static void hub_oneshot_free(struct hub_session *s)
+{
+    lineconn_free(s->conn);
+    s->conn = NULL;
+}
+
+static const struct hub_session_kind hub_oneshot_kind = {
+    .name = "one-shot",
+    .answer = hub_oneshot_reply,
+    .free = hub_oneshot_free,
+    .socket = true, /* counted against the socket's session cap */
+};
+
 static void hub_oneshot_refuse(struct hub *h, int fd, const char *code, const char *why)
 {
     struct control_msg m = control_answer_fail(CONTROL_CALL, code, why);
-    hub_control_send_msg(h, fd, &m);
+    hub_control_send_msg(&h->control, fd, &m);
 }
 
 void hub_oneshot_start(struct hub *h, int fd, const struct control_msg *ctl, bool admin)
@@ -114,13 +129,9 @@ void hub_oneshot_start(struct hub *h, int fd, const struct control_msg *ctl, boo
         free(msg);
         return;
     }
-    struct hub_session *s = hub_session_new(h);
-    s->sock = true;
-    h->nsock_sessions++;
-    s->oneshot = true; /* never an agent itself */
+    /* Never an agent itself. */
+    struct hub_session *s = hub_session_new(&h->sessions, &hub_oneshot_kind, HUB_AS_NONE, true, 0);
     s->admin = admin;
-    s->reply_fn = hub_oneshot_reply;
-    s->reply_arg = s;
     s->conn =
         lineconn_new(h->base, fd, fd, HUB_ONESHOT_INPUT_MAX, HUB_MAX_OUT, &hub_oneshot_cbs, s);
     cJSON *none = ctl->u.call.arguments ? NULL : cJSON_CreateObject();

@@ -35,7 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "app/hub_internal.h"
+#include "app/hub_outage.h"
 #include "base/clock.h"
 #include "base/json.h"
 #include "base/log.h"
@@ -106,7 +106,7 @@ static int hub_replica_rebuild(struct hub *h)
         workspace_free(ws);
         return rc;
     }
-    hub_sessions_reattach(h, ws, now);
+    hub_sessions_reattach(&h->sessions, ws, now);
     workspace_free(h->ws);
     h->ws = ws;
     return 0;
@@ -144,7 +144,7 @@ void hub_outage_begin(struct hub *h, const char *why)
         }
     }
     char *msg = hub_stale_refusal(h, "this queued lock request");
-    hub_lock_waiters_refuse(h, msg);
+    hub_lock_waiters_refuse(&h->waits, msg);
     free(msg);
     if (!fresh)
         return;

@@ -1,4 +1,5 @@
-/* hub_session — connections and the MCP host.
+/* hub_session — the sessions part: connections, the kinds of session and
+ * the MCP host (hub_session.h says what the part owns).
  *
  * Every connection to hub.sock is one MCP session. Its first line may be a
  * control line (`{"coordhub":…}`, parsed and built by rpc/control.h;
@@ -29,7 +30,14 @@
  *
  * A session closes once its input ended, its in-flight calls were answered
  * and its output was flushed; lock waits and event waits it left are
- * cancelled, and its agent is detached (offline after the grace period).
+ * cancelled, and its agent is detached (offline after the grace period) —
+ * through the host's ops (struct hub_sessions_host).
+ *
+ * Kinds defined here: "socket" (an MCP session on the socket's own
+ * descriptor: relayed, resumed, the CLI's admin session) and "attached"
+ * (the IDE's descriptors handed over, the socket kept as the bridge's
+ * control channel). The other kinds live with their transports: "mcp-http"
+ * (hub_mcp_http.c), "rest" (hub_rest.c), "one-shot" (hub_oneshot.c).
  *
  * Limits (docs/operations.md, "Descriptors"): connections are accepted
  * through net/listener (which pauses instead of spinning when descriptors
@@ -42,6 +50,8 @@
  * agents took every other slot). Beyond the cap the connection gets one
  * JSON-RPC error line (id null, -32000, naming the cap) and is closed. */
 #define _GNU_SOURCE
+#include "app/hub_session.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,16 +63,19 @@
 
 #include <event2/event.h>
 
-#include "api/mcp_http.h"
-#include "app/hub_internal.h"
+#include "api/metrics.h"
+#include "app/hub_control.h"
 #include "app/options.h"
 #include "app/roots.h"
 #include "auth/keys.h"
 #include "base/clock.h"
+#include "base/err.h"
 #include "base/json.h"
 #include "base/log.h"
 #include "base/str.h"
 #include "base/xmalloc.h"
+#include "core/event.h"
+#include "core/workspace.h"
 #include "net/fdpass.h"
 #include "net/lineconn.h"
 #include "net/listener.h"
@@ -77,11 +90,12 @@
 #define HUB_CTL_MAX CONTROL_REQUEST_MAX /* a first line is read in one read of this */
 #define HUB_SOCKET_LOG_MS 10000         /* at most one warning per kind per interval */
 #define HUB_SOCKET_PAUSE_MS 100         /* accepting paused after EMFILE & co */
+#define HUB_SESSION_KEY_FMT "%llu"      /* idkey: the id in decimal */
 
-/* A connection whose first bytes have not been read yet: in the hub's
+/* A connection whose first bytes have not been read yet: in the part's
  * pending list (oldest first) until they are, or its deadline passes. */
 struct hub_pending_conn {
-    struct hub *hub;
+    struct hub_sessions *part;
     int fd;
     struct event *ev; /* EV_READ with the first-line deadline */
     struct hub_pending_conn *prev, *next;
@@ -90,20 +104,27 @@ struct hub_pending_conn {
 static const struct mcp_server_info hub_server_info = {
     .name = "coordhub", .version = COORDHUB_VERSION, .instructions = NULL};
 
-struct hub_session *hub_session_find(struct hub *h, uint64_t id)
+/* ---- the table ------------------------------------------------------------ */
+
+struct hub_session *hub_session_find(const struct hub_sessions *p, uint64_t id)
 {
-    for (struct hub_session *s = h->sessions; s; s = s->next)
-        if (s->id == id)
-            return s;
-    if (h->rest && h->rest->id == id)
-        return h->rest;
-    if (h->rest_agent && h->rest_agent->id == id)
-        return h->rest_agent;
-    return NULL;
+    if (id == 0)
+        return NULL;
+    char key[24];
+    snprintf(key, sizeof(key), HUB_SESSION_KEY_FMT, (unsigned long long)id);
+    return map_get(&p->by_id, key);
+}
+
+/* Out of the map: late answers and deferred closes no longer find it. */
+static void hub_session_unmap(struct hub_session *s)
+{
+    if (s->id != 0)
+        map_del(&s->part->by_id, s->idkey);
+    s->id = 0;
 }
 
 struct hub_deferred {
-    struct hub *hub;
+    struct hub_sessions *part;
     uint64_t id;
 };
 
@@ -112,7 +133,7 @@ static void hub_session_deferred_close(evutil_socket_t fd, short what, void *arg
     struct hub_deferred *d = arg;
     (void)fd;
     (void)what;
-    struct hub_session *s = hub_session_find(d->hub, d->id);
+    struct hub_session *s = hub_session_find(d->part, d->id);
     if (s)
         hub_session_close(s);
     free(d);
@@ -121,48 +142,41 @@ static void hub_session_deferred_close(evutil_socket_t fd, short what, void *arg
 void hub_session_close_later(struct hub_session *s)
 {
     struct hub_deferred *d = xmalloc(sizeof(*d));
-    d->hub = s->hub;
+    d->part = s->part;
     d->id = s->id;
-    event_base_once(s->hub->base, -1, EV_TIMEOUT, hub_session_deferred_close, d, NULL);
+    event_base_once(s->part->base, -1, EV_TIMEOUT, hub_session_deferred_close, d, NULL);
 }
+
+/* ---- the MCP host ---------------------------------------------------------- */
 
 static void hub_mcp_send(void *host, struct mcp_session *m, const char *msg, size_t len)
 {
     struct hub_session *s = mcp_session_userdata(m);
     (void)host;
-    if (s->http) {
-        mcp_http_session_send(s->http, msg, len);
-        return;
-    }
-    if (!s->conn)
-        return;
-    if (lineconn_send(s->conn, msg, len) != 0 && !s->input_closed) {
-        log_warn("session %llu: output backlog over %d bytes; closing", (unsigned long long)s->id,
-                 HUB_MAX_OUT);
-        /* We may be inside this session's own handler: close next turn. */
-        s->input_closed = true;
-        s->inflight = 0;
-        hub_session_close_later(s);
-    }
+    if (s->kind->send)
+        s->kind->send(s, msg, len);
 }
 
 static void hub_mcp_tool_call(void *host, struct mcp_session *m, uint64_t call_id, const char *name,
                               const cJSON *args)
 {
+    struct hub_sessions *p = host;
     struct hub_session *s = mcp_session_userdata(m);
     s->inflight++;
-    hub_tool_call(host, s, call_id, name, args, NULL);
+    p->host->tool_call(p->host_arg, s, call_id, name, args);
 }
 
 static void hub_mcp_tool_cancel(void *host, struct mcp_session *m, uint64_t call_id)
 {
-    (void)hub_tool_cancel(host, mcp_session_userdata(m), call_id);
+    struct hub_sessions *p = host;
+    (void)p->host->tool_cancel(p->host_arg, mcp_session_userdata(m), call_id);
 }
 
 static cJSON *hub_mcp_resource_read(void *host, struct mcp_session *m, const char *uri)
 {
+    struct hub_sessions *p = host;
     const struct hub_session *s = mcp_session_userdata(m);
-    cJSON *r = hub_resource_read(host, uri);
+    cJSON *r = p->host->resource_read(p->host_arg, uri);
     if (s->key && strcmp(uri, "coord://events/recent") == 0) {
         /* A key sees only the events its canSubscribe patterns allow. */
         cJSON *events = cJSON_GetObjectItemCaseSensitive(r, "events");
@@ -177,7 +191,7 @@ static cJSON *hub_mcp_resource_read(void *host, struct mcp_session *m, const cha
 
 void hub_session_announce(struct hub_session *s)
 {
-    if (!s->ctl)
+    if (!s->kind->control || !s->mcp)
         return;
     struct control_msg m = {.kind = CONTROL_SESSION};
     m.u.session.init = mcp_session_init_params(s->mcp);
@@ -193,8 +207,9 @@ static void hub_mcp_initialized(void *host, struct mcp_session *m)
      * admin only when it opened with the admin token (hub_control.c). */
     /* Socket sessions only: an HTTP client's file:// roots name
      * directories of its own machine (docs/tools.md "How paths resolve").
-     * The CLI's session (oneshot) sends workspace-relative keys itself. */
-    if (!s->http && !s->oneshot)
+     * The CLI's session (no agent of its own) sends workspace-relative
+     * keys itself. */
+    if (s->kind->asks_roots && s->identity == HUB_AS_AGENT)
         mcp_session_request_roots(m);
     hub_session_announce(s);
 }
@@ -204,7 +219,7 @@ static void hub_mcp_initialized(void *host, struct mcp_session *m)
 static void hub_session_use_cwd(struct hub_session *s)
 {
     if (!s->roots)
-        s->roots = roots_new(s->hub->opt->root);
+        s->roots = roots_new(s->part->opt->root);
     roots_clear(s->roots);
     if (!s->cwd)
         return;
@@ -227,7 +242,7 @@ static void hub_mcp_roots_listed(void *host, struct mcp_session *m, const cJSON 
     if (s->roots_timer)
         evtimer_del(s->roots_timer);
     if (!s->roots)
-        s->roots = roots_new(s->hub->opt->root);
+        s->roots = roots_new(s->part->opt->root);
     roots_clear(s->roots);
     const cJSON *root;
     cJSON_ArrayForEach(root, list)
@@ -271,7 +286,7 @@ static void hub_mcp_roots_requested(void *host, struct mcp_session *m)
     struct hub_session *s = mcp_session_userdata(m);
     (void)host;
     if (!s->roots_timer)
-        s->roots_timer = evtimer_new(s->hub->base, hub_roots_timeout, s);
+        s->roots_timer = evtimer_new(s->part->base, hub_roots_timeout, s);
     struct timeval tv = {.tv_sec = HUB_ROOTS_WAIT_MS / 1000,
                          .tv_usec = (HUB_ROOTS_WAIT_MS % 1000) * 1000};
     evtimer_add(s->roots_timer, &tv);
@@ -287,7 +302,69 @@ static const struct mcp_host_ops hub_mcp_ops = {
     .initialized = hub_mcp_initialized,
 };
 
+/* ---- delivery ---------------------------------------------------------------- */
+
+/* The answer through the session's MCP engine. A store failure is no
+ * answer of the tool's: an MCP client gets the JSON-RPC error of
+ * ERR_STORE (base/err.c) with the message, as any JSON-RPC client can
+ * tell it from a tool's own error and retry. */
+static void hub_session_answer_mcp(struct hub_session *s, uint64_t call_id, cJSON *result,
+                                   bool is_error)
+{
+    if (!s->mcp) {
+        cJSON_Delete(result);
+        return;
+    }
+    const char *code = is_error ? json_get_str(result, "code", NULL) : NULL;
+    if (code && strcmp(code, err_name(ERR_STORE)) == 0) {
+        mcp_session_tool_fail(s->mcp, call_id, err_to_jsonrpc(ERR_STORE),
+                              json_get_str(result, "error", coordhub_strerror(ERR_STORE)));
+        cJSON_Delete(result);
+    } else {
+        mcp_session_tool_done(s->mcp, call_id, result, is_error);
+    }
+    hub_session_maybe_finish(s);
+}
+
+void hub_session_answer(struct hub_session *s, uint64_t call_id, cJSON *result, bool is_error)
+{
+    if (s->kind->answer)
+        s->kind->answer(s, call_id, result, is_error);
+    else
+        hub_session_answer_mcp(s, call_id, result, is_error);
+}
+
 void hub_session_send_ctl(struct hub_session *s, const struct control_msg *m)
+{
+    if (s->kind->control)
+        s->kind->control(s, m);
+}
+
+/* ---- the socket's kinds -------------------------------------------------------- */
+
+static void hub_line_send(struct hub_session *s, const char *msg, size_t len)
+{
+    if (!s->conn)
+        return;
+    if (lineconn_send(s->conn, msg, len) != 0 && !s->input_closed) {
+        log_warn("session %llu: output backlog over %d bytes; closing", (unsigned long long)s->id,
+                 HUB_MAX_OUT);
+        /* We may be inside this session's own handler: close next turn. */
+        s->input_closed = true;
+        s->inflight = 0;
+        hub_session_close_later(s);
+    }
+}
+
+static void hub_line_free(struct hub_session *s)
+{
+    lineconn_free(s->conn);
+    lineconn_free(s->ctl);
+    s->conn = NULL;
+    s->ctl = NULL;
+}
+
+static void hub_attached_control(struct hub_session *s, const struct control_msg *m)
 {
     if (!s->ctl)
         return;
@@ -298,21 +375,62 @@ void hub_session_send_ctl(struct hub_session *s, const struct control_msg *m)
     control_line_free(line);
 }
 
-static void hub_session_destroy(struct hub_session *s)
+/* "bye": the IDE closed stdin; "stopping": the owner stopped the hub.
+ * Without either the bridge takes the hub for dead. */
+static void hub_attached_closing(struct hub_session *s)
 {
-    struct hub *h = s->hub;
-    struct hub_session **pp = &h->sessions;
+    const struct hub_sessions *p = s->part;
+    if (!s->ctl || (*p->stopping && !*p->stop_requested))
+        return;
+    struct control_msg bye = {.kind = *p->stop_requested ? CONTROL_STOPPING : CONTROL_BYE};
+    hub_attached_control(s, &bye);
+    lineconn_flush_now(s->ctl);
+}
+
+static const struct hub_session_kind hub_socket_kind = {
+    .name = "socket",
+    .send = hub_line_send,
+    .free = hub_line_free,
+    .asks_roots = true,
+    .socket = true,
+};
+
+static const struct hub_session_kind hub_attached_kind = {
+    .name = "attached",
+    .send = hub_line_send,
+    .control = hub_attached_control,
+    .closing = hub_attached_closing,
+    .free = hub_line_free,
+    .asks_roots = true,
+    .socket = true,
+};
+
+/* ---- life of a session ------------------------------------------------------------ */
+
+static void hub_session_unlist(struct hub_session *s)
+{
+    struct hub_sessions *p = s->part;
+    if (!s->listed)
+        return;
+    struct hub_session **pp = &p->list;
     while (*pp && *pp != s)
         pp = &(*pp)->next;
     if (*pp)
         *pp = s->next;
-    h->nsessions--;
-    if (s->sock)
-        h->nsock_sessions--;
-    hub_idle_update(h);
+    s->listed = false;
+    p->count--;
+    if (s->kind->socket)
+        p->nsock--;
+    p->host->count_changed(p->host_arg, p->count);
+}
+
+void hub_session_free(struct hub_session *s)
+{
+    hub_session_unmap(s);
+    hub_session_unlist(s);
     mcp_session_free(s->mcp);
-    lineconn_free(s->conn);
-    lineconn_free(s->ctl);
+    if (s->kind->free)
+        s->kind->free(s);
     free(s->agent_id);
     free(s->agent_hint);
     roots_free(s->roots);
@@ -324,41 +442,41 @@ static void hub_session_destroy(struct hub_session *s)
 
 static void hub_session_after_drain(void *arg)
 {
-    struct hub_session *s = arg;
-    hub_session_destroy(s);
+    hub_session_free(arg);
 }
 
 /* Close now: cancel what the session left behind, tell the bridge, then
  * free once the output is flushed. */
 void hub_session_close(struct hub_session *s)
 {
-    struct hub *h = s->hub;
+    struct hub_sessions *p = s->part;
     if (s->id == 0)
         return; /* already closing */
-    hub_waiters_drop_session(h, s->id);
-    hub_waits_drop_session(h, s->id);
-    workspace_session_detach(h->ws, s->sid, hub_now(h));
-    hub_reschedule_timers(h);
-    if (s->ctl && (!h->stopping || h->stop_requested)) {
-        /* "bye": the IDE closed stdin; "stopping": the owner stopped the
-         * hub. Without either the bridge takes the hub for dead. */
-        struct control_msg bye = {.kind = h->stop_requested ? CONTROL_STOPPING : CONTROL_BYE};
-        hub_session_send_ctl(s, &bye);
-        lineconn_flush_now(s->ctl);
-    }
+    p->host->closed(p->host_arg, s);
+    if (s->kind->closing)
+        s->kind->closing(s);
     if (s->roots_timer)
         evtimer_del(s->roots_timer); /* held calls of a closing session stay held */
-    s->id = 0;                       /* unreachable by find: late replies are dropped */
-    if (s->conn && lineconn_backlog(s->conn) > 0 && !h->stopping)
+    hub_session_unmap(s);            /* unreachable by find: late replies are dropped */
+    if (s->conn && lineconn_backlog(s->conn) > 0 && !*p->stopping)
         lineconn_on_drained(s->conn, hub_session_after_drain);
     else
-        hub_session_destroy(s);
+        hub_session_free(s);
 }
 
 void hub_session_maybe_finish(struct hub_session *s)
 {
     if (s->input_closed && s->inflight <= 0 && s->id != 0)
         hub_session_close(s);
+}
+
+void hub_session_peer_left(struct hub_session *s)
+{
+    s->input_closed = true;
+    /* Waits cannot be answered to a peer that left: cancel them so the
+     * session can finish; calls awaiting commit are answered first. */
+    s->part->host->left(s->part->host_arg, s);
+    hub_session_maybe_finish(s);
 }
 
 static void hub_conn_line(void *arg, const char *line, size_t len)
@@ -371,7 +489,7 @@ static void hub_conn_oversize(void *arg)
 {
     struct hub_session *s = arg;
     char *msg = jsonrpc_build_error(NULL, -32600, "message exceeds the 1 MiB limit", NULL);
-    hub_mcp_send(s->hub, s->mcp, msg, strlen(msg));
+    hub_line_send(s, msg, strlen(msg));
     free(msg);
 }
 
@@ -380,12 +498,7 @@ static void hub_conn_closed(void *arg, int err)
     struct hub_session *s = arg;
     if (err)
         log_debug("session %llu: connection error: %s", (unsigned long long)s->id, strerror(-err));
-    s->input_closed = true;
-    /* Waits cannot be answered to a peer that left: cancel them so the
-     * session can finish; calls awaiting commit are answered first. */
-    hub_waiters_drop_session(s->hub, s->id);
-    hub_waits_drop_session(s->hub, s->id);
-    hub_session_maybe_finish(s);
+    hub_session_peer_left(s);
 }
 
 static void hub_ctl_line(void *arg, const char *line, size_t len)
@@ -415,23 +528,35 @@ static const struct lineconn_cbs hub_conn_cbs = {
 static const struct lineconn_cbs hub_ctl_cbs = {
     .line = hub_ctl_line, .oversize = hub_ctl_oversize, .closed = hub_ctl_closed};
 
-struct hub_session *hub_session_new(struct hub *h)
+struct hub_session *hub_session_new(struct hub_sessions *p, const struct hub_session_kind *kind,
+                                    enum hub_identity identity, bool listed, uint64_t id)
 {
     struct hub_session *s = xcalloc(1, sizeof(*s));
-    s->hub = h;
-    s->id = ++h->next_session_id;
-    snprintf(s->sid, sizeof(s->sid), "%s-s%llu", h->hub_id, (unsigned long long)s->id);
+    s->part = p;
+    s->kind = kind;
+    s->identity = identity;
+    s->id = id ? id : ++p->next_id;
+    snprintf(s->idkey, sizeof(s->idkey), HUB_SESSION_KEY_FMT, (unsigned long long)s->id);
+    snprintf(s->sid, sizeof(s->sid), "%s-s%llu", p->hub_id, (unsigned long long)s->id);
+    map_put(&p->by_id, s->idkey, s);
     /* Every peer of the 0600 socket runs as the workspace owner, but an
      * agent session acts as its agent: only a session that presents the
      * admin token (the CLI's, hub_control.c) gets admin rights (forced
      * unlocks, acting for other agents). */
     s->admin = false;
-    s->mcp = mcp_session_new(&hub_mcp_ops, h, &hub_server_info);
-    mcp_session_set_userdata(s->mcp, s);
-    s->next = h->sessions;
-    h->sessions = s;
-    h->nsessions++;
-    hub_idle_update(h);
+    if (kind->send) {
+        s->mcp = mcp_session_new(&hub_mcp_ops, p, &hub_server_info);
+        mcp_session_set_userdata(s->mcp, s);
+    }
+    if (listed) {
+        s->listed = true;
+        s->next = p->list;
+        p->list = s;
+        p->count++;
+        if (kind->socket)
+            p->nsock++;
+        p->host->count_changed(p->host_arg, p->count);
+    }
     return s;
 }
 
@@ -450,23 +575,25 @@ static void hub_session_resume(struct hub_session *s, const struct control_attac
         log_info("session %llu resumed (agent %s)", (unsigned long long)s->id,
                  s->agent_hint ? s->agent_hint : "-");
         if (a->agent_id)
-            hub_agent_resume(s->hub, s, a->agent_id);
+            s->part->host->agent_resume(s->part->host_arg, s, a->agent_id);
     }
 }
+
+/* ---- the socket's door: pending connections and caps -------------------------------- */
 
 /* Unlink pc from the pending list and free it; its descriptor stays open. */
 static void hub_pending_free(struct hub_pending_conn *pc)
 {
-    struct hub *h = pc->hub;
+    struct hub_sessions *p = pc->part;
     if (pc->prev)
         pc->prev->next = pc->next;
     else
-        h->pending_head = pc->next;
+        p->pending_head = pc->next;
     if (pc->next)
         pc->next->prev = pc->prev;
     else
-        h->pending_tail = pc->prev;
-    h->npending--;
+        p->pending_tail = pc->prev;
+    p->npending--;
     event_free(pc->ev);
     free(pc);
 }
@@ -489,46 +616,46 @@ static void hub_socket_warn(int64_t *logged_ns, uint64_t *unlogged, const char *
  * a newer one at the pending cap). */
 static void hub_pending_drop(struct hub_pending_conn *pc, const char *why)
 {
-    struct hub *h = pc->hub;
-    h->metrics.socket_dropped_total++;
-    hub_socket_warn(&h->sock_dropped_logged_ns, &h->sock_dropped_unlogged, why);
+    struct hub_sessions *p = pc->part;
+    p->metrics->socket_dropped_total++;
+    hub_socket_warn(&p->dropped_logged_ns, &p->dropped_unlogged, why);
     close(pc->fd);
     hub_pending_free(pc);
 }
 
 /* May a new session not open? Ordinary sessions leave the admin reserve
  * free; a stopping hub takes none. */
-static bool hub_socket_full(const struct hub *h, bool admin)
+static bool hub_socket_full(const struct hub_sessions *p, bool admin)
 {
-    size_t cap = h->sock_max_sessions;
+    size_t cap = p->sock_max_sessions;
     if (!admin)
-        cap = cap > h->sock_admin_reserve ? cap - h->sock_admin_reserve : 0;
-    return h->stopping || h->nsock_sessions >= cap;
+        cap = cap > p->sock_admin_reserve ? cap - p->sock_admin_reserve : 0;
+    return *p->stopping || p->nsock >= cap;
 }
 
 /* Answer one line naming the cap on fd (taken), then close: a JSON-RPC
  * error, or for a one-shot call (kind) its control answer. */
-static void hub_socket_refuse(struct hub *h, int fd, bool admin, enum control_kind kind)
+static void hub_socket_refuse(struct hub_sessions *p, int fd, bool admin, enum control_kind kind)
 {
-    h->metrics.socket_refused_total++;
+    p->metrics->socket_refused_total++;
     char msg[160];
-    if (h->stopping)
+    if (*p->stopping)
         snprintf(msg, sizeof(msg), "coordhub: the hub is stopping");
     else
         snprintf(msg, sizeof(msg),
                  "coordhub: session limit reached (%zu open; the socket takes %zu, %zu of them "
                  "kept for the admin token)",
-                 h->nsock_sessions, h->sock_max_sessions, h->sock_admin_reserve);
-    hub_socket_warn(&h->sock_refused_logged_ns, &h->sock_refused_unlogged,
+                 p->nsock, p->sock_max_sessions, p->sock_admin_reserve);
+    hub_socket_warn(&p->refused_logged_ns, &p->refused_unlogged,
                     admin ? "an admin session refused at the session cap"
                           : "a session refused at the session cap");
     if (kind == CONTROL_CALL) {
         struct control_msg m = control_answer_fail(kind, err_name(-ERR_UNAVAILABLE), msg);
-        hub_control_send_msg(h, fd, &m);
+        hub_control_send_msg(p->control, fd, &m);
         return;
     }
     char *line = jsonrpc_build_error(NULL, -32000, msg, NULL);
-    hub_control_send(h, fd, line);
+    hub_control_send(p->control, fd, line);
     free(line);
 }
 
@@ -562,23 +689,20 @@ static int hub_first_line(const char *buf, size_t n, const char *nl, struct cont
 
 /* Open the session a first line asks for (attach, resume, admin, or an
  * MCP message with kind CONTROL_NONE); fds are taken. */
-static void hub_session_open(struct hub *h, int fd, const struct control_msg *ctl, const char *buf,
-                             size_t n, const char *nl, int *fds, int nfds)
+static void hub_session_open(struct hub_sessions *p, int fd, const struct control_msg *ctl,
+                             const char *buf, size_t n, const char *nl, int *fds, int nfds)
 {
     bool admin = ctl->kind == CONTROL_ADMIN;
-    struct hub_session *s = hub_session_new(h);
-    s->sock = true;
-    h->nsock_sessions++;
-    if (admin) {
-        /* The workspace owner's tool (the CLI): admin, never an agent
-         * itself; it acts for the agents its calls name. */
-        s->oneshot = true;
-        s->admin = true;
-    }
-    if (ctl->kind == CONTROL_ATTACH) {
+    bool attach = ctl->kind == CONTROL_ATTACH;
+    /* The workspace owner's tool (the CLI): admin, never an agent itself;
+     * it acts for the agents its calls name. */
+    struct hub_session *s = hub_session_new(p, attach ? &hub_attached_kind : &hub_socket_kind,
+                                            admin ? HUB_AS_NONE : HUB_AS_AGENT, true, 0);
+    s->admin = admin;
+    if (attach) {
         s->conn =
-            lineconn_new(h->base, fds[0], fds[1], HUB_MAX_LINE, HUB_MAX_OUT, &hub_conn_cbs, s);
-        s->ctl = lineconn_new(h->base, fd, fd, HUB_CTL_MAX, HUB_CTL_MAX * 4, &hub_ctl_cbs, s);
+            lineconn_new(p->base, fds[0], fds[1], HUB_MAX_LINE, HUB_MAX_OUT, &hub_conn_cbs, s);
+        s->ctl = lineconn_new(p->base, fd, fd, HUB_CTL_MAX, HUB_CTL_MAX * 4, &hub_ctl_cbs, s);
         const struct control_msg ok = {.kind = CONTROL_ATTACHED};
         hub_session_send_ctl(s, &ok);
         hub_session_resume(s, &ctl->u.attach);
@@ -586,7 +710,7 @@ static void hub_session_open(struct hub *h, int fd, const struct control_msg *ct
         return;
     }
     hub_close_fds(fds, nfds);
-    s->conn = lineconn_new(h->base, fd, fd, HUB_MAX_LINE, HUB_MAX_OUT, &hub_conn_cbs, s);
+    s->conn = lineconn_new(p->base, fd, fd, HUB_MAX_LINE, HUB_MAX_OUT, &hub_conn_cbs, s);
     size_t skip = 0;
     if (ctl->kind == CONTROL_RESUME)
         hub_session_resume(s, &ctl->u.attach);
@@ -595,10 +719,46 @@ static void hub_session_open(struct hub *h, int fd, const struct control_msg *ct
     lineconn_feed(s->conn, buf + skip, n - skip);
 }
 
+/* What a parsed first line leads to, the connection fd taken. */
+static void hub_first_line_dispatch(struct hub_sessions *p, int fd, int rc,
+                                    const struct control_msg *ctl, const struct control_error *e,
+                                    const char *buf, size_t n, const char *nl, int *fds, int nfds)
+{
+    /* A one-shot call with a token is the owner's; without one, an agent's. */
+    bool admin = ctl->kind == CONTROL_ADMIN || (ctl->kind == CONTROL_CALL && ctl->token_given);
+    const char *refusal = admin && rc == 0 ? hub_control_refusal(p->control, ctl) : NULL;
+    if (rc != 0 || refusal || ctl->kind == CONTROL_KEY || ctl->kind == CONTROL_STOP) {
+        /* One answer line, then the connection closes. */
+        hub_close_fds(fds, nfds);
+        if (rc != 0)
+            hub_control_invalid(p->control, fd, ctl, e);
+        else if (refusal)
+            hub_control_refuse(p->control, fd, ctl->kind, refusal);
+        else
+            p->host->request(p->host_arg, fd, ctl, admin);
+    } else if (ctl->kind == CONTROL_ATTACH && nfds != 2) {
+        /* The descriptors did not come (the hub out of them): the bridge
+         * relays instead. */
+        hub_close_fds(fds, nfds);
+        log_warn("socket: an attach line came without its two descriptors; told to relay");
+        struct control_msg no = {.kind = CONTROL_REFUSED};
+        no.u.refused.error = "the descriptors did not arrive with the attach line; relay instead";
+        hub_control_send_msg(p->control, fd, &no);
+    } else if (hub_socket_full(p, admin)) {
+        hub_close_fds(fds, nfds);
+        hub_socket_refuse(p, fd, admin, ctl->kind);
+    } else if (ctl->kind == CONTROL_CALL) {
+        hub_close_fds(fds, nfds);
+        p->host->request(p->host_arg, fd, ctl, admin);
+    } else {
+        hub_session_open(p, fd, ctl, buf, n, nl, fds, nfds);
+    }
+}
+
 static void hub_first_read_cb(evutil_socket_t fd, short what, void *arg)
 {
     struct hub_pending_conn *pc = arg;
-    struct hub *h = pc->hub;
+    struct hub_sessions *p = pc->part;
     if (what & EV_TIMEOUT) {
         hub_pending_drop(pc, "a connection sent no first line in time; closed");
         return;
@@ -618,66 +778,47 @@ static void hub_first_read_cb(evutil_socket_t fd, short what, void *arg)
     struct control_msg ctl;
     struct control_error e;
     int rc = hub_first_line(buf, (size_t)n, nl, &ctl, &e);
-    /* A one-shot call with a token is the owner's; without one, an agent's. */
-    bool admin = ctl.kind == CONTROL_ADMIN || (ctl.kind == CONTROL_CALL && ctl.token_given);
-    const char *refusal = admin && rc == 0 ? hub_control_refusal(h, &ctl) : NULL;
-    if (rc != 0 || refusal || ctl.kind == CONTROL_KEY || ctl.kind == CONTROL_STOP) {
-        /* One answer line, then the connection closes. */
-        hub_close_fds(fds, nfds);
-        if (rc != 0)
-            hub_control_invalid(h, (int)fd, &ctl, &e);
-        else if (refusal)
-            hub_control_refuse(h, (int)fd, ctl.kind, refusal);
-        else if (ctl.kind == CONTROL_KEY)
-            hub_keys_control(h, (int)fd, &ctl);
-        else
-            hub_control_stop(h, (int)fd, &ctl);
-    } else if (ctl.kind == CONTROL_ATTACH && nfds != 2) {
-        /* The descriptors did not come (the hub out of them): the bridge
-         * relays instead. */
-        hub_close_fds(fds, nfds);
-        log_warn("socket: an attach line came without its two descriptors; told to relay");
-        struct control_msg no = {.kind = CONTROL_REFUSED};
-        no.u.refused.error = "the descriptors did not arrive with the attach line; relay instead";
-        hub_control_send_msg(h, (int)fd, &no);
-    } else if (hub_socket_full(h, admin)) {
-        hub_close_fds(fds, nfds);
-        hub_socket_refuse(h, (int)fd, admin, ctl.kind);
-    } else if (ctl.kind == CONTROL_CALL) {
-        hub_close_fds(fds, nfds);
-        hub_oneshot_start(h, (int)fd, &ctl, admin);
-    } else {
-        hub_session_open(h, (int)fd, &ctl, buf, (size_t)n, nl, fds, nfds);
-    }
+    hub_first_line_dispatch(p, (int)fd, rc, &ctl, &e, buf, (size_t)n, nl, fds, nfds);
     control_msg_free(&ctl);
 }
 
 static void hub_accept_cb(void *arg, int fd, const struct sockaddr *sa, socklen_t len)
 {
-    struct hub *h = arg;
+    struct hub_sessions *p = arg;
     (void)sa;
     (void)len;
-    if (h->npending >= h->sock_max_pending && h->pending_head)
-        hub_pending_drop(h->pending_head, "pending connections at their cap; the oldest closed");
+    if (p->npending >= p->sock_max_pending && p->pending_head)
+        hub_pending_drop(p->pending_head, "pending connections at their cap; the oldest closed");
     struct hub_pending_conn *pc = xcalloc(1, sizeof(*pc));
-    pc->hub = h;
+    pc->part = p;
     pc->fd = fd;
-    pc->ev = event_new(h->base, fd, EV_READ, hub_first_read_cb, pc);
-    pc->prev = h->pending_tail;
-    if (h->pending_tail)
-        h->pending_tail->next = pc;
+    pc->ev = event_new(p->base, fd, EV_READ, hub_first_read_cb, pc);
+    pc->prev = p->pending_tail;
+    if (p->pending_tail)
+        p->pending_tail->next = pc;
     else
-        h->pending_head = pc;
-    h->pending_tail = pc;
-    h->npending++;
-    struct timeval tv = clock_timeval_ms(h->first_line_ms);
+        p->pending_head = pc;
+    p->pending_tail = pc;
+    p->npending++;
+    struct timeval tv = clock_timeval_ms(p->first_line_ms);
     event_add(pc->ev, &tv);
 }
 
-void hub_sessions_init(struct hub *h)
+static const bool hub_sessions_never = false; /* stopping until the hub says where its flag is */
+
+void hub_sessions_init(struct hub_sessions *p, struct event_base *base, const struct options *opt,
+                       const char *hub_id, const struct hub_sessions_host *host, void *host_arg)
 {
-    h->sessions = NULL;
-    h->nsessions = 0;
+    p->stopping = &hub_sessions_never;
+    p->stop_requested = &hub_sessions_never;
+    p->base = base;
+    p->opt = opt;
+    p->hub_id = hub_id;
+    p->host = host;
+    p->host_arg = host_arg;
+    map_init(&p->by_id);
+    p->list = NULL;
+    p->count = 0;
 }
 
 /* A bound, listening Unix socket at path (mode 0600), or -errno. */
@@ -704,44 +845,53 @@ static int hub_bind_unix(const char *path)
     return fd;
 }
 
-int hub_listen(struct hub *h)
+int hub_sessions_listen(struct hub_sessions *p)
 {
-    h->sock_path = options_state_path(h->opt, "hub.sock");
-    if (strlen(h->sock_path) >= sizeof(((struct sockaddr_un *)NULL)->sun_path)) {
+    p->sock_path = options_state_path(p->opt, "hub.sock");
+    if (strlen(p->sock_path) >= sizeof(((struct sockaddr_un *)NULL)->sun_path)) {
         fprintf(stderr, "coordhub: socket path too long (%zu > %zu bytes): %s\n",
-                strlen(h->sock_path), sizeof(((struct sockaddr_un *)NULL)->sun_path) - 1,
-                h->sock_path);
-        free(h->sock_path);
-        h->sock_path = NULL;
+                strlen(p->sock_path), sizeof(((struct sockaddr_un *)NULL)->sun_path) - 1,
+                p->sock_path);
+        free(p->sock_path);
+        p->sock_path = NULL;
         return -ENAMETOOLONG;
     }
     /* We hold the flock, so any existing socket file is stale. */
-    unlink(h->sock_path);
-    int fd = hub_bind_unix(h->sock_path);
+    unlink(p->sock_path);
+    int fd = hub_bind_unix(p->sock_path);
     if (fd < 0) {
-        fprintf(stderr, "coordhub: cannot listen on %s: %s\n", h->sock_path, strerror(-fd));
+        fprintf(stderr, "coordhub: cannot listen on %s: %s\n", p->sock_path, strerror(-fd));
         return fd;
     }
     const struct listener_config lc = {
         .what = "socket", .pause_ms = HUB_SOCKET_PAUSE_MS, .log_interval_ms = HUB_SOCKET_LOG_MS};
-    return listener_new(h->base, fd, &lc, hub_accept_cb, h, &h->listener);
+    return listener_new(p->base, fd, &lc, hub_accept_cb, p, &p->listener);
 }
 
-void hub_sessions_close_all(struct hub *h)
+void hub_sessions_fini(struct hub_sessions *p)
 {
-    while (h->pending_head) {
-        struct hub_pending_conn *pc = h->pending_head;
+    while (p->pending_head) {
+        struct hub_pending_conn *pc = p->pending_head;
         close(pc->fd);
         hub_pending_free(pc);
     }
-    while (h->sessions) {
-        struct hub_session *s = h->sessions;
+    while (p->list) {
+        struct hub_session *s = p->list;
         if (s->id != 0)
             hub_session_close(s);
         else
-            hub_session_destroy(s);
+            hub_session_free(s);
     }
+    listener_free(p->listener);
+    p->listener = NULL;
+    if (p->sock_path)
+        unlink(p->sock_path);
+    free(p->sock_path);
+    p->sock_path = NULL;
+    map_deinit(&p->by_id);
 }
+
+/* ---- committed events ------------------------------------------------------------------ */
 
 /* Which coord:// resources an event changes. */
 static void hub_session_notify_resources(struct hub_session *s, const char *type)
@@ -785,11 +935,11 @@ static enum mcp_log_level hub_event_level(const struct hub_session *s, const str
     return MCP_LOG_DEBUG;
 }
 
-void hub_session_event(struct hub *h, const struct event *ev, const char *text)
+void hub_sessions_event(struct hub_sessions *p, const struct event *ev, const char *text)
 {
     cJSON *data = NULL; /* the event as JSON, built only if a session wants it */
-    for (struct hub_session *s = h->sessions; s; s = s->next) {
-        if (s->id == 0 || !mcp_session_is_initialized(s->mcp))
+    for (struct hub_session *s = p->list; s; s = s->next) {
+        if (s->id == 0 || !s->mcp || !mcp_session_is_initialized(s->mcp))
             continue;
         hub_session_notify_resources(s, ev->type);
         if (s->key && !keys_key_may_subscribe(s->key, ev->type))
@@ -807,14 +957,14 @@ void hub_session_event(struct hub *h, const struct event *ev, const char *text)
     cJSON_Delete(data);
 }
 
-void hub_sessions_agent_removed(struct hub *h, const struct event *ev)
+void hub_sessions_agent_removed(struct hub_sessions *p, const struct event *ev)
 {
     if (strcmp(ev->type, EVENT_AGENT_REMOVED) != 0 || !event_is_hub(ev))
         return;
     const char *id = json_get_str(ev->data, "agentId", NULL);
     if (!id)
         return;
-    for (struct hub_session *s = h->sessions; s; s = s->next) {
+    for (struct hub_session *s = p->list; s; s = s->next) {
         if (!s->agent_id || strcmp(s->agent_id, id) != 0)
             continue;
         /* The session's agent is gone: its next coordination call
@@ -833,4 +983,12 @@ void hub_sessions_agent_removed(struct hub *h, const struct event *ev)
             cJSON_Delete(d);
         }
     }
+}
+
+void hub_sessions_reattach(const struct hub_sessions *p, struct workspace *ws, int64_t now)
+{
+    workspace_sessions_reset(ws, now);
+    for (const struct hub_session *s = p->list; s; s = s->next)
+        if (s->id != 0 && s->agent_id && s->identity == HUB_AS_AGENT)
+            workspace_session_attach(ws, s->agent_id, s->sid, now);
 }

@@ -11,18 +11,23 @@
  * get_coordination_status — are answered here from the bus, the store and
  * the hub's own health.
  *
- * wait_for_events long-polls: a call with nothing to return is parked with
- * a cursor and a deadline; every commit re-examines parked calls. The
- * cursor (`lastId`) always advances past every event examined, matching or
- * not, so a filtered poll never rescans. */
+ * wait_for_events long-polls: a call with nothing to return is parked in
+ * the waits part (hub_waits.c) with a cursor and a deadline, as a queued
+ * lock_file is; every commit re-examines parked calls. */
 #define _GNU_SOURCE
+#include "app/hub_tools.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <unistd.h>
 
-#include "app/hub_internal.h"
+#include "app/hub_commit.h"
+#include "app/hub_keys.h"
+#include "app/hub_metrics.h"
+#include "app/hub_outage.h"
+#include "app/hub_store.h"
 #include "app/options.h"
 #include "app/roots.h"
 #include "auth/keys.h"
@@ -50,11 +55,12 @@ static cJSON *hub_error_result(const char *msg)
 }
 
 /* The session's client: its clientInfo.name ("coordhub-cli" for the
- * CLI), "http" for the HTTP face's session (no MCP session). */
+ * CLI); for a kind without an MCP session what the kind calls it ("http"
+ * for the HTTP face's sessions). */
 static const char *hub_client_name(struct hub_session *s)
 {
     if (!s->mcp)
-        return "http";
+        return s->kind->client ? s->kind->client : "agent";
     const cJSON *init = mcp_session_init_params(s->mcp);
     return json_get_str(cJSON_GetObjectItemCaseSensitive(init, "clientInfo"), "name", "agent");
 }
@@ -92,12 +98,12 @@ static char *hub_agent_name(struct hub_session *s)
 static void hub_caller(const struct tool_call *call, const cJSON *args, struct workspace_caller *c)
 {
     const struct hub_session *s = call->session;
-    c->agent_id = s->oneshot ? NULL : s->agent_id;
-    if (s->acts_as_named) {
+    c->agent_id = s->identity == HUB_AS_AGENT ? s->agent_id : NULL;
+    if (s->identity == HUB_AS_NAMED) {
         const cJSON *id = cJSON_GetObjectItemCaseSensitive(args, "agentId");
         c->agent_id = cJSON_IsString(id) ? id->valuestring : NULL;
     }
-    c->session_id = s->oneshot ? NULL : s->sid;
+    c->session_id = s->identity == HUB_AS_AGENT ? s->sid : NULL;
     c->admin = s->admin;
     c->signature = call->signature;
 }
@@ -122,7 +128,7 @@ static int hub_register(struct tool_call *call, cJSON *args, cJSON **result, cha
     hub_caller(call, args, &c);
     int rc =
         workspace_exec(h->ws, &c, "register_agent", args, hub_now(h), &h->pending, result, errmsg);
-    if (rc == 0 && !s->oneshot) {
+    if (rc == 0 && s->identity == HUB_AS_AGENT) {
         const char *id = json_get_str(*result, "agentId", NULL);
         if (id && (!s->agent_id || strcmp(id, s->agent_id) != 0)) {
             free(s->agent_id);
@@ -153,7 +159,7 @@ static void hub_exec_core(struct tool_call *call, const struct tool_def *td, con
     bool acts_for_other = cJSON_GetObjectItemCaseSensitive(a, "agentId") != NULL;
     struct workspace_caller c;
     hub_caller(call, a, &c);
-    if (acts_for_other && !s->oneshot) {
+    if (acts_for_other && s->identity == HUB_AS_AGENT) {
         const char *other = json_get_str(a, "agentId", "");
         if (!s->agent_id || strcmp(other, s->agent_id) != 0)
             c.session_id = NULL; /* acting for another agent attaches nothing */
@@ -166,8 +172,9 @@ static void hub_exec_core(struct tool_call *call, const struct tool_def *td, con
      * HTTP key acting as one, that agent. Both events join the same group commit, agent:registered
      * first; once registered, the call cannot fail on its arguments. */
     rc = workspace_exec(h->ws, &c, name, a, hub_now(h), &h->pending, &result, &errmsg);
-    bool own = !s->oneshot && !s->agent_id && !acts_for_other;
-    bool named = s->oneshot && (s->admin || s->acts_as_named) && acts_for_other;
+    bool own = s->identity == HUB_AS_AGENT && !s->agent_id && !acts_for_other;
+    bool named =
+        s->identity != HUB_AS_AGENT && (s->admin || s->identity == HUB_AS_NAMED) && acts_for_other;
     if (rc == -ERR_STATE && td->needs_agent && (own || named) && h->store_stale) {
         /* Registering the agent is a write the store cannot record. */
         free(errmsg);
@@ -205,15 +212,10 @@ static void hub_exec_core(struct tool_call *call, const struct tool_def *td, con
     if (rc == 0)
         hub_stale_mark(h, result); /* answered from the replica while the store is away */
     if (rc == 0 && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(result, "queued"))) {
-        struct hub_waiter *w = xcalloc(1, sizeof(*w));
-        w->waiter_id = (uint64_t)json_get_i64(result, "waiterId", 0);
-        w->session = s->id;
-        w->call_id = call->call_id;
-        w->clock = call->clock;
-        w->next = h->waiters;
-        h->waiters = w;
+        uint64_t waiter_id = (uint64_t)json_get_i64(result, "waiterId", 0);
+        hub_waiter_add(&h->waits, waiter_id, s->id, call->call_id, call->clock);
         if (call->redo)
-            call->redo->queued = w->waiter_id;
+            call->redo->queued = waiter_id;
         if (s->mcp) {
             /* A request with a progressToken learns at once that it waits. */
             const char *what = json_get_str(a, "file", NULL);
@@ -248,99 +250,6 @@ done:
 }
 
 /* ---- wait_for_events ---------------------------------------------------- */
-
-static bool hub_types_match(const cJSON *types, const char *type)
-{
-    if (!types)
-        return true;
-    const cJSON *t;
-    cJSON_ArrayForEach(t, types)
-    {
-        if (cJSON_IsString(t) && event_type_matches(t->valuestring, type))
-            return true;
-    }
-    return false;
-}
-
-static void hub_add_event(cJSON *arr, const struct event *ev, const char *text, const char *ws)
-{
-    if (text) {
-        int err = 0;
-        cJSON *v = json_parse_bounded(text, strlen(text), JSON_MAX_DEPTH, &err);
-        if (v) {
-            cJSON_AddItemToArray(arr, v);
-            return;
-        }
-    }
-    cJSON_AddItemToArray(arr, event_to_json(ev, ws));
-}
-
-/* Gather up to limit committed events after *cursor matching types into
- * arr; *cursor advances past everything examined. Returns how many. */
-static size_t hub_collect(struct hub *h, uint64_t *cursor, const cJSON *types,
-                          const struct events_filter *allow, size_t limit, cJSON *arr)
-{
-    size_t found = 0;
-    while (found < limit && *cursor < h->committed_seq) {
-        uint64_t oldest = bus_oldest(h->bus);
-        if (oldest && *cursor + 1 >= oldest) {
-            h->metrics.wait_cache.hits++;
-            size_t i = bus_find_after(h->bus, *cursor);
-            size_t n = bus_count(h->bus);
-            for (; i < n && found < limit; i++) {
-                const char *text;
-                const struct event *ev = bus_at(h->bus, i, &text);
-                *cursor = ev->seq;
-                if (hub_types_match(types, ev->type) &&
-                    (!allow || events_filter_match(allow, ev->type))) {
-                    hub_add_event(arr, ev, text, h->opt->workspace);
-                    found++;
-                }
-            }
-            break;
-        }
-        h->metrics.wait_cache.misses++;
-        struct event_vec chunk;
-        event_vec_init(&chunk);
-        int rc = h->store->ops->read(h->store, *cursor, 512, &chunk);
-        if (rc != 0) {
-            /* The store is away: nothing older than the ring now; the
-             * cursor stays, so no event is skipped. */
-            event_vec_deinit(&chunk);
-            break;
-        }
-        if (chunk.len == 0) {
-            uint64_t first = 0;
-            /* Trimmed history: skip to where the log begins. */
-            if (h->store->ops->first_seq(h->store, &first) == 0 && first > *cursor + 1)
-                *cursor = first - 1;
-            else
-                *cursor = h->committed_seq;
-            event_vec_deinit(&chunk);
-            continue;
-        }
-        for (size_t i = 0; i < chunk.len && found < limit; i++) {
-            *cursor = chunk.items[i].seq;
-            if (hub_types_match(types, chunk.items[i].type) &&
-                (!allow || events_filter_match(allow, chunk.items[i].type))) {
-                hub_add_event(arr, &chunk.items[i], NULL, h->opt->workspace);
-                found++;
-            }
-        }
-        event_vec_deinit(&chunk);
-    }
-    return found;
-}
-
-static cJSON *hub_wait_result(cJSON *events, uint64_t cursor)
-{
-    cJSON *r = cJSON_CreateObject();
-    cJSON_AddItemToObject(r, "events", events);
-    char id[24];
-    snprintf(id, sizeof(id), "%llu", (unsigned long long)cursor);
-    cJSON_AddStringToObject(r, "lastId", id);
-    return r;
-}
 
 static bool hub_parse_seq(const cJSON *v, uint64_t *out)
 {
@@ -387,23 +296,23 @@ static void hub_wait_for_events(struct tool_call *call, const cJSON *args)
         cursor = h->committed_seq;
     cJSON *arr = cJSON_CreateArray();
     const struct events_filter *allow = s->key ? &s->key->subscribe : NULL;
-    size_t n = hub_collect(h, &cursor, types, allow, (size_t)limit, arr);
+    size_t n = hub_waits_collect(&h->waits, &cursor, types, allow, (size_t)limit, arr);
     if (n > 0 || timeout == 0) {
-        hub_reply(call, hub_wait_result(arr, cursor), false);
+        hub_reply(call, hub_waits_result(arr, cursor), false);
         return;
     }
     cJSON_Delete(arr);
-    struct hub_wait *w = xcalloc(1, sizeof(*w));
-    w->session = s->id;
-    w->call_id = call->call_id;
-    w->cursor = cursor;
-    w->types = types ? cJSON_Duplicate(types, 1) : NULL;
-    w->allow = allow;
-    w->limit = (size_t)limit;
-    w->deadline_ms = clock_mono_ms() + timeout;
-    w->clock = call->clock;
-    w->next = h->waits;
-    h->waits = w;
+    const struct hub_wait w = {
+        .session = s->id,
+        .call_id = call->call_id,
+        .cursor = cursor,
+        .types = (cJSON *)types, /* copied by the part */
+        .allow = allow,
+        .limit = (size_t)limit,
+        .deadline_ms = clock_mono_ms() + timeout,
+        .clock = call->clock,
+    };
+    hub_waits_park(&h->waits, &w);
     if (s->mcp) {
         char msg[96];
         snprintf(msg, sizeof(msg), "waiting up to %lld ms for events after %llu",
@@ -411,161 +320,6 @@ static void hub_wait_for_events(struct tool_call *call, const cJSON *args)
         mcp_session_progress(s->mcp, call->call_id, 0, 0, msg);
     }
     hub_reschedule_timers(h);
-}
-
-void hub_waits_service(struct hub *h, bool expire_due)
-{
-    int64_t now = clock_mono_ms();
-    struct hub_wait **pp = &h->waits;
-    while (*pp) {
-        struct hub_wait *w = *pp;
-        cJSON *arr = cJSON_CreateArray();
-        size_t n = hub_collect(h, &w->cursor, w->types, w->allow, w->limit, arr);
-        bool due = expire_due && w->deadline_ms <= now;
-        struct hub_session *s = hub_session_find(h, w->session);
-        if (!s || n > 0 || due) {
-            *pp = w->next;
-            if (s)
-                hub_reply_timed(h, s, w->call_id, hub_wait_result(arr, w->cursor), false, w->clock);
-            else
-                cJSON_Delete(arr);
-            cJSON_Delete(w->types);
-            free(w);
-            continue;
-        }
-        cJSON_Delete(arr);
-        pp = &w->next;
-    }
-}
-
-int64_t hub_waits_next_deadline(struct hub *h)
-{
-    int64_t next = INT64_MAX;
-    for (struct hub_wait *w = h->waits; w; w = w->next)
-        if (w->deadline_ms < next)
-            next = w->deadline_ms;
-    return next;
-}
-
-void hub_waits_drop_session(struct hub *h, uint64_t session)
-{
-    struct hub_wait **pp = &h->waits;
-    while (*pp) {
-        struct hub_wait *w = *pp;
-        if (w->session == session) {
-            struct hub_session *s = hub_session_find(h, session);
-            if (s)
-                s->inflight--;
-            *pp = w->next;
-            cJSON_Delete(w->types);
-            free(w);
-            continue;
-        }
-        pp = &w->next;
-    }
-}
-
-/* ---- lock waiters ------------------------------------------------------- */
-
-void hub_lock_waiters_done(struct hub *h, struct workspace_waiter_done_vec *done)
-{
-    for (size_t i = 0; i < done->len; i++) {
-        struct hub_waiter **pp = &h->waiters;
-        while (*pp && (*pp)->waiter_id != done->items[i].waiter_id)
-            pp = &(*pp)->next;
-        if (!*pp)
-            continue;
-        struct hub_waiter *w = *pp;
-        *pp = w->next;
-        struct hub_session *s = hub_session_find(h, w->session);
-        if (s) {
-            /* Granted or refused against the batch's state: queued again
-             * if the batch's append loses (hub_commit.c), when the core
-             * kept the request to queue again. */
-            hub_reply_lock_wait(h, s, w->call_id, done->items[i].result, w->clock,
-                                done->items[i].waiter);
-            done->items[i].result = NULL;
-            done->items[i].waiter = NULL;
-        } else {
-            hub_metrics_lock_wait_done(
-                h, w->clock,
-                cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(done->items[i].result, "success")));
-        }
-        free(w);
-    }
-}
-
-void hub_lock_waiters_service(struct hub *h)
-{
-    if (!h->waiters)
-        return;
-    struct workspace_waiter_done_vec done = {0};
-    workspace_waiters_service(h->ws, hub_now(h), &h->pending, &done);
-    hub_lock_waiters_done(h, &done);
-    workspace_waiter_done_vec_deinit(&done);
-    if (h->pending.len)
-        hub_schedule_commit(h);
-}
-
-void hub_lock_waiters_refuse(struct hub *h, const char *msg)
-{
-    while (h->waiters) {
-        struct hub_waiter *w = h->waiters;
-        h->waiters = w->next;
-        (void)workspace_waiter_cancel(h->ws, w->waiter_id); /* gone already: fine */
-        hub_metrics_lock_wait_done(h, w->clock, false);
-        struct hub_session *s = hub_session_find(h, w->session);
-        if (s) {
-            cJSON *r = hub_error_result(msg);
-            cJSON_AddStringToObject(r, "code", err_name(ERR_UNAVAILABLE));
-            hub_reply_timed(h, s, w->call_id, r, true, w->clock);
-        }
-        free(w);
-    }
-}
-
-void hub_waiter_forget(struct hub *h, uint64_t waiter_id)
-{
-    for (struct hub_waiter **pp = &h->waiters; *pp; pp = &(*pp)->next) {
-        if ((*pp)->waiter_id == waiter_id) {
-            struct hub_waiter *w = *pp;
-            *pp = w->next;
-            free(w);
-            return;
-        }
-    }
-}
-
-void hub_waiter_add(struct hub *h, uint64_t waiter_id, uint64_t session, uint64_t call_id,
-                    struct hub_call_clock clock)
-{
-    struct hub_waiter *w = xcalloc(1, sizeof(*w));
-    w->waiter_id = waiter_id;
-    w->session = session;
-    w->call_id = call_id;
-    w->clock = clock;
-    w->next = h->waiters;
-    h->waiters = w;
-}
-
-void hub_waiters_drop_session(struct hub *h, uint64_t session)
-{
-    struct hub_waiter **pp = &h->waiters;
-    while (*pp) {
-        struct hub_waiter *w = *pp;
-        if (w->session == session) {
-            if (workspace_waiter_cancel(h->ws, w->waiter_id) != 0)
-                log_debug("waiter %llu already gone", (unsigned long long)w->waiter_id);
-            h->metrics.lock_wait_cancelled_total++;
-            struct hub_session *s = hub_session_find(h, session);
-            if (s)
-                s->inflight--;
-            *pp = w->next;
-            free(w);
-            continue;
-        }
-        pp = &w->next;
-    }
 }
 
 /* ---- providers and dispatch ----------------------------------------------- */
@@ -585,24 +339,14 @@ static void hub_core_call(void *self, struct tool_call *call, const struct tool_
     hub_exec_core(call, def, args);
 }
 
-/* A queued lock_file leaves the core's queue. */
+/* A queued lock_file leaves the core's queue (and the batch's record). */
 static bool hub_core_cancel(void *self, uint64_t session, uint64_t call_id)
 {
     struct hub *h = self;
-    struct hub_waiter **pp = &h->waiters;
-    while (*pp) {
-        struct hub_waiter *w = *pp;
-        if (w->session == session && w->call_id == call_id) {
-            workspace_waiter_cancel(h->ws, w->waiter_id);
-            hub_redo_cancel(h, session, call_id);
-            h->metrics.lock_wait_cancelled_total++;
-            *pp = w->next;
-            free(w);
-            return true;
-        }
-        pp = &w->next;
-    }
-    return false;
+    if (!hub_waiter_cancel(&h->waits, session, call_id))
+        return false;
+    hub_redo_cancel(h, session, call_id);
+    return true;
 }
 
 static const struct tool_provider_ops hub_core_provider = {
@@ -650,18 +394,7 @@ static void hub_own_call(void *self, struct tool_call *call, const struct tool_d
 static bool hub_own_cancel(void *self, uint64_t session, uint64_t call_id)
 {
     struct hub *h = self;
-    struct hub_wait **wp = &h->waits;
-    while (*wp) {
-        struct hub_wait *w = *wp;
-        if (w->session == session && w->call_id == call_id) {
-            *wp = w->next;
-            cJSON_Delete(w->types);
-            free(w);
-            return true;
-        }
-        wp = &w->next;
-    }
-    return false;
+    return hub_waits_cancel(&h->waits, session, call_id);
 }
 
 static const struct tool_provider_ops hub_own_provider = {
@@ -698,6 +431,7 @@ void hub_tools_init(struct hub *h)
             h->hub_run[h->nhub_defs++] = own[i].run;
         }
     }
+    h->run_call = hub_tool_run; /* the commit part runs recorded calls again through it */
     h->register_def = tools_find("register_agent");
     h->status_def = tools_find("get_coordination_status");
     h->registry = tool_registry_new(NULL, NULL);
@@ -890,7 +624,7 @@ cJSON *hub_resource_read(struct hub *h, const char *uri)
         for (size_t i = from; i < n; i++) {
             const char *text;
             const struct event *ev = bus_at(h->bus, i, &text);
-            hub_add_event(arr, ev, text, h->opt->workspace);
+            hub_waits_add_event(arr, ev, text, h->opt->workspace);
         }
         cJSON *r = cJSON_CreateObject();
         cJSON_AddItemToObject(r, "events", arr);

@@ -6,6 +6,11 @@
 #    header, an unqualified include, a directory that is no layer, a
 #    docs table of layers that says otherwise) and on a table whose layer
 #    uses one above it;
+#  * src/app: its modules (X.c and X.h) call each other in no loop — a
+#    scratch copy given one (the waits part including the tools' header)
+#    is refused with the cycle and the include of each step — and a
+#    header declares only its own .c's functions (one declaring another
+#    file's, or a header without a .c declaring any, is refused);
 #  * the build: compiled with the flags of any of its own files (from
 #    compile_commands.json), a layer can include a header of every layer
 #    below it and of none other ("No such file");
@@ -52,6 +57,22 @@ add_include src/core/agent.c '#include "store/store.h"'
 refused 1 'src/core/agent.c:' "an upward include is refused with its place"
 refused 1 'core may not include "store/store.h": store is not below core in cmake/layers.txt' \
   "an upward include is refused naming the rule"
+
+# src/app: a loop among the hub's files, a header declaring what its
+# file does not define.
+scratch_tree
+sed -i '0,/^#include "app\/hub_session.h"/s||#include "app/hub_session.h"\n#include "app/hub_tools.h"|' \
+  "$WORK/tree/src/app/hub_waits.c"
+refused 1 'src/app: the modules call each other in a loop: ' "a loop among src/app files is refused"
+refused 1 'hub_waits -> hub_tools at src/app/hub_waits.c:' "the loop is refused with each step's include"
+scratch_tree
+printf 'void hub_tool_run(void);\n' >>"$WORK/tree/src/app/hub_waits.h"
+refused 1 "src/app/hub_waits.h: declares hub_tool_run(), which src/app/hub_waits.c does not define" \
+  "a header declaring another file's function is refused"
+scratch_tree
+printf 'int hub_now(void);\n' >>"$WORK/tree/src/app/hub_state.h"
+refused 1 "src/app/hub_state.h: declares hub_now(), which is defined in no src/app/hub_state.c" \
+  "a composition header declaring a function is refused"
 
 scratch_tree
 add_include src/rpc/jsonrpc.c '#include <event2/event.h>'

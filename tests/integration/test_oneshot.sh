@@ -65,6 +65,8 @@ check(a.get("ok") is False and a.get("code") == "bad_state",
 a = one(call("list_agents"))
 check(a.get("ok") is True and [x["agentId"] for x in a["result"]["agents"]] == ["alice"],
       "no agent was registered by the refused calls", a)
+check([x.get("metadata", {}).get("ide") for x in a["result"]["agents"]] == ["agent"],
+      "the agent an admin one-shot call registered names its client \"agent\"", a)
 
 for tool, what in (("no_such_tool", "an unknown tool"), ("__resume_agent", "an internal tool")):
     a = one(call(tool, {"agentId": "x"}, TOKEN))

@@ -17,7 +17,11 @@
 #include <cmocka.h>
 #include <event2/event.h>
 
-#include "app/hub_internal.h"
+#include "app/hub_commit.h"
+#include "app/hub_metrics.h"
+#include "app/hub_session.h"
+#include "app/hub_state.h"
+#include "app/hub_waits.h"
 #include "base/clock.h"
 #include "base/json.h"
 #include "bus/bus.h"
@@ -52,6 +56,50 @@ static void nothing(evutil_socket_t fd, short what, void *arg)
     (void)arg;
 }
 
+/* The parts' hosts, wired as hub.c wires them. */
+static void host_count_changed(void *arg, size_t count)
+{
+    (void)arg;
+    (void)count;
+}
+
+static const struct hub_sessions_host test_sessions_host = {.count_changed = host_count_changed};
+
+static void host_answer(void *arg, struct hub_session *s, uint64_t call_id, cJSON *result,
+                        bool is_error, struct hub_call_clock clock)
+{
+    hub_reply_timed(arg, s, call_id, result, is_error, clock);
+}
+
+static void host_lock_answer(void *arg, struct hub_session *s, uint64_t call_id, cJSON *result,
+                             struct hub_call_clock clock, struct workspace_waiter *waiter)
+{
+    hub_reply_lock_wait(arg, s, call_id, result, clock, waiter);
+}
+
+static void host_lock_ended(void *arg, struct hub_call_clock clock, bool granted)
+{
+    hub_metrics_lock_wait_done(arg, clock, granted);
+}
+
+static void host_schedule_commit(void *arg)
+{
+    hub_schedule_commit(arg);
+}
+
+static int64_t host_now(void *arg)
+{
+    return hub_now(arg);
+}
+
+static const struct hub_waits_host test_waits_host = {
+    .answer = host_answer,
+    .lock_answer = host_lock_answer,
+    .lock_ended = host_lock_ended,
+    .schedule_commit = host_schedule_commit,
+    .now = host_now,
+};
+
 static struct fixture *fixture_new(void)
 {
     struct fixture *f = calloc(1, sizeof(*f));
@@ -59,7 +107,6 @@ static struct fixture *fixture_new(void)
     h->base = event_base_new();
     h->commit_ev = event_new(h->base, -1, 0, nothing, NULL);
     h->tick_ev = evtimer_new(h->base, nothing, NULL);
-    h->wait_ev = evtimer_new(h->base, nothing, NULL);
     h->reload_ev = evtimer_new(h->base, nothing, NULL);
     h->replies_tail = &h->replies;
     h->redo_tail = &h->redo;
@@ -71,9 +118,19 @@ static struct fixture *fixture_new(void)
     h->bus = bus_new(16, "ws");
     h->wscfg.name = "ws";
     h->wscfg.root = "/ws";
-    h->wscfg.observe = bus_observation_sink(h->bus); /* as hub_serve wires it */
+    h->wscfg.observe = bus_observation_sink(h->bus); /* as hub_store_start wires it */
     h->ws = workspace_new(&h->wscfg);
     hub_metrics_init(h);
+    hub_sessions_init(&h->sessions, h->base, NULL, h->hub_id, &test_sessions_host, h);
+    const struct hub_waits_state st = {.ws = &h->ws,
+                                       .pending = &h->pending,
+                                       .bus = &h->bus,
+                                       .store = &h->store,
+                                       .committed_seq = &h->committed_seq,
+                                       .workspace = "ws",
+                                       .metrics = &h->metrics,
+                                       .sessions = &h->sessions};
+    hub_waits_init(&h->waits, h->base, &st, &test_waits_host, h);
     f->sub = bus_observe_subscribe(h->bus, seen_cb, &f->seen);
     return f;
 }
@@ -90,8 +147,9 @@ static void fixture_free(struct fixture *f)
     bus_free(h->bus);
     store_close(h->store);
     event_free(h->commit_ev);
+    hub_waits_fini(&h->waits);
+    hub_sessions_fini(&h->sessions);
     event_free(h->tick_ev);
-    event_free(h->wait_ev);
     event_free(h->reload_ev);
     event_base_free(h->base);
     free(f);

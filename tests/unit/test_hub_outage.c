@@ -17,7 +17,13 @@
 #include <cmocka.h>
 #include <event2/event.h>
 
-#include "app/hub_internal.h"
+#include "app/hub_commit.h"
+#include "app/hub_metrics.h"
+#include "app/hub_outage.h"
+#include "app/hub_session.h"
+#include "app/hub_state.h"
+#include "app/hub_store.h"
+#include "app/hub_waits.h"
 #include "base/json.h"
 #include "bus/bus.h"
 #include "rpc/registry.h"
@@ -29,7 +35,7 @@ struct fixture {
     struct store_ops ops; /* the memory store's, declared shared and able to go away */
     int announced;        /* bus events with seq 0 */
     char announce[512];   /* wire JSON of the last one */
-    int answered;         /* hub_session.reply_fn calls */
+    int answered;         /* answers through the test session kind */
     bool answer_error;
     char answer[1024];
 };
@@ -57,9 +63,10 @@ static void on_bus(void *arg, const struct event *ev, const char *text)
     }
 }
 
-static void on_reply(void *arg, uint64_t call_id, cJSON *result, bool is_error)
+/* The test session kind's answer op (owner: the fixture). */
+static void on_reply(struct hub_session *s, uint64_t call_id, cJSON *result, bool is_error)
 {
-    struct fixture *f = arg;
+    struct fixture *f = s->owner;
     (void)call_id;
     f->answered++;
     f->answer_error = is_error;
@@ -68,6 +75,62 @@ static void on_reply(void *arg, uint64_t call_id, cJSON *result, bool is_error)
     free(text);
     cJSON_Delete(result);
 }
+
+static const struct hub_session_kind test_kind = {.name = "test", .answer = on_reply};
+
+/* A session of the test kind with one call in flight, as the REST face's
+ * (not listed, an id of its own). */
+static struct hub_session *test_session(struct fixture *f)
+{
+    struct hub_session *s = hub_session_new(&f->h.sessions, &test_kind, HUB_AS_NONE, false, 7);
+    s->owner = f;
+    s->inflight = 1;
+    return s;
+}
+
+/* The parts' hosts, wired as hub.c wires them. */
+static void host_count_changed(void *arg, size_t count)
+{
+    (void)arg;
+    (void)count;
+}
+
+static const struct hub_sessions_host test_sessions_host = {.count_changed = host_count_changed};
+
+static void host_answer(void *arg, struct hub_session *s, uint64_t call_id, cJSON *result,
+                        bool is_error, struct hub_call_clock clock)
+{
+    hub_reply_timed(arg, s, call_id, result, is_error, clock);
+}
+
+static void host_lock_answer(void *arg, struct hub_session *s, uint64_t call_id, cJSON *result,
+                             struct hub_call_clock clock, struct workspace_waiter *waiter)
+{
+    hub_reply_lock_wait(arg, s, call_id, result, clock, waiter);
+}
+
+static void host_lock_ended(void *arg, struct hub_call_clock clock, bool granted)
+{
+    hub_metrics_lock_wait_done(arg, clock, granted);
+}
+
+static void host_schedule_commit(void *arg)
+{
+    hub_schedule_commit(arg);
+}
+
+static int64_t host_now(void *arg)
+{
+    return hub_now(arg);
+}
+
+static const struct hub_waits_host test_waits_host = {
+    .answer = host_answer,
+    .lock_answer = host_lock_answer,
+    .lock_ended = host_lock_ended,
+    .schedule_commit = host_schedule_commit,
+    .now = host_now,
+};
 
 /* A hub on a store that goes away (network = true) or a local one. */
 static struct fixture *fixture_new(size_t ring, bool network)
@@ -92,12 +155,21 @@ static struct fixture *fixture_new(size_t ring, bool network)
     h->base = event_base_new();
     h->commit_ev = event_new(h->base, -1, 0, nothing, NULL);
     h->tick_ev = evtimer_new(h->base, nothing, NULL);
-    h->wait_ev = evtimer_new(h->base, nothing, NULL);
     h->reload_ev = evtimer_new(h->base, nothing, NULL);
     h->replies_tail = &h->replies;
     event_vec_init(&h->pending);
     snprintf(h->hub_id, sizeof(h->hub_id), "hub-test");
     hub_metrics_init(h);
+    hub_sessions_init(&h->sessions, h->base, NULL, h->hub_id, &test_sessions_host, h);
+    const struct hub_waits_state st = {.ws = &h->ws,
+                                       .pending = &h->pending,
+                                       .bus = &h->bus,
+                                       .store = &h->store,
+                                       .committed_seq = &h->committed_seq,
+                                       .workspace = "ws",
+                                       .metrics = &h->metrics,
+                                       .sessions = &h->sessions};
+    hub_waits_init(&h->waits, h->base, &st, &test_waits_host, h);
     return f;
 }
 
@@ -113,8 +185,9 @@ static void fixture_free(struct fixture *f)
     bus_free(h->bus);
     store_close(h->store);
     event_free(h->commit_ev);
+    hub_waits_fini(&h->waits);
+    hub_sessions_fini(&h->sessions);
     event_free(h->tick_ev);
-    event_free(h->wait_ev);
     event_free(h->reload_ev);
     event_base_free(h->base);
     free(f);
@@ -338,18 +411,13 @@ static void test_hub_outage__answers_queued_lock_requests_at_once(void **state)
     hub_replica_keep(h, true);
     cJSON *q = run(f, "bob", "lock_file", "{\"file\":\"a.c\",\"waitMs\":30000}");
     assert_true(cJSON_IsTrue(cJSON_GetObjectItem(q, "queued")));
-    struct hub_session s = {
-        .id = 7, .hub = h, .oneshot = true, .reply_fn = on_reply, .reply_arg = f, .inflight = 1};
-    h->rest = &s;
-    struct hub_waiter *w = calloc(1, sizeof(*w));
-    w->waiter_id = (uint64_t)json_get_i64(q, "waiterId", 0);
-    w->session = 7;
-    w->call_id = 1;
-    h->waiters = w;
+    struct hub_session *s = test_session(f);
+    hub_waiter_add(&h->waits, (uint64_t)json_get_i64(q, "waiterId", 0), 7, 1,
+                   (struct hub_call_clock){.tool = -1});
     cJSON_Delete(q);
     hub_outage_begin(h, "connection refused");
     h->store_stale = true;
-    assert_null(h->waiters);
+    assert_null(h->waits.waiters);
     assert_int_equal(f->answered, 1);
     assert_true(f->answer_error);
     if (!strstr(f->answer, "\"code\":\"unavailable\"") ||
@@ -359,7 +427,7 @@ static void test_hub_outage__answers_queued_lock_requests_at_once(void **state)
     char files[256];
     locked_files(f, files, sizeof(files));
     assert_string_equal(files, "a.c");
-    h->rest = NULL;
+    hub_session_free(s);
     fixture_free(f);
 }
 
@@ -460,7 +528,6 @@ static void commit_a_lock_over(struct fixture *f, struct hub_session *s,
 {
     struct hub *h = &f->h;
     run_and_commit(f, NULL, "register_agent", "{\"agentId\":\"alice\"}");
-    h->rest = s;
     cJSON *result = run(f, "alice", "lock_file", "{\"file\":\"a.c\"}");
     assert_int_equal(h->pending.len, 1);
     struct tool_call call = {.hub = h, .session = s, .call_id = 1, .clock = {.tool = -1}};
@@ -469,26 +536,21 @@ static void commit_a_lock_over(struct fixture *f, struct hub_session *s,
     f->ops.append = append;
     hub_commit_run(h);
     assert_int_equal(f->answered, 1);
-    h->rest = NULL;
 }
 
 static void test_hub_commit__an_unanswered_append_found_in_the_log_is_answered_as_done(void **state)
 {
     (void)state;
     struct fixture *f = fixture_new(64, true);
-    struct hub_session s = {.id = 7,
-                            .hub = &f->h,
-                            .oneshot = true,
-                            .reply_fn = on_reply,
-                            .reply_arg = f,
-                            .inflight = 1};
-    commit_a_lock_over(f, &s, append_ran_answer_lost);
+    struct hub_session *s = test_session(f);
+    commit_a_lock_over(f, s, append_ran_answer_lost);
     if (f->answer_error || !strstr(f->answer, "\"token\":2"))
         fail_msg("answer: %s", f->answer);
     assert_int_equal(f->h.committed_seq, 2);
     char files[256];
     locked_files(f, files, sizeof(files));
     assert_string_equal(files, "a.c");
+    hub_session_free(s);
     fixture_free(f);
 }
 
@@ -497,13 +559,8 @@ test_hub_commit__an_unanswered_append_not_in_the_log_says_the_outcome_is_unknown
 {
     (void)state;
     struct fixture *f = fixture_new(64, true);
-    struct hub_session s = {.id = 7,
-                            .hub = &f->h,
-                            .oneshot = true,
-                            .reply_fn = on_reply,
-                            .reply_arg = f,
-                            .inflight = 1};
-    commit_a_lock_over(f, &s, append_never_arrived);
+    struct hub_session *s = test_session(f);
+    commit_a_lock_over(f, s, append_never_arrived);
     assert_true(f->answer_error);
     if (!strstr(f->answer, "whether this was recorded is unknown") ||
         strstr(f->answer, "nothing was recorded"))
@@ -512,6 +569,7 @@ test_hub_commit__an_unanswered_append_not_in_the_log_says_the_outcome_is_unknown
     char files[256];
     locked_files(f, files, sizeof(files));
     assert_string_equal(files, ""); /* the state was read back: no a.c */
+    hub_session_free(s);
     fixture_free(f);
 }
 
