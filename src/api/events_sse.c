@@ -8,7 +8,9 @@
  *              still holds cursor+1, else from the store) in steps bounded
  *              in bytes and events examined, and runs again when its
  *              socket has drained (or from the loop when a step wrote
- *              nothing). The fan-out skips it.
+ *              nothing). A network store is read without waiting
+ *              (store_ops.read_async): the step ends there and the read's
+ *              callback sends the chunk and goes on. The fan-out skips it.
  *   live     — cursor == the newest published event: the bus callback
  *              sends it each new event as it is published.
  * The switch happens inside a pump step, on the loop thread, at the
@@ -64,6 +66,8 @@ struct events_sse_client {
     uint64_t cursor;
     bool live;
     struct event *step_ev; /* continues a catch-up step that wrote nothing */
+    /* The store read it waits for (store_ops.read_async), or NULL. */
+    struct store_read *reading;
     struct events_sse_client *prev, *next;
 };
 
@@ -149,21 +153,14 @@ static void events_sse_from_ring(struct events_sse_client *c, struct buf *out, u
     }
 }
 
-/* Add to out the client's next events from the store (ids older than the
- * ring), or a resync when the log no longer holds cursor+1. Returns 0 or
- * the store's error. */
-static int events_sse_from_store(struct events_sse_client *c, struct buf *out, uint64_t target,
-                                 size_t *examined)
+/* Add to out the client's next events of chunk (read from the store
+ * after its cursor: ids older than the ring), or a resync when the log no
+ * longer holds cursor+1. */
+static void events_sse_take_chunk(struct events_sse_client *c, const struct event_vec *chunk,
+                                  struct buf *out, uint64_t target, size_t *examined)
 {
     struct events_sse *e = c->owner;
-    struct event_vec chunk;
-    event_vec_init(&chunk);
-    int rc = e->cfg.store->ops->read(e->cfg.store, c->cursor, EVENTS_SSE_STORE_CHUNK, &chunk);
-    if (rc) {
-        event_vec_deinit(&chunk);
-        return rc;
-    }
-    uint64_t next = chunk.len ? chunk.items[0].seq : UINT64_MAX;
+    uint64_t next = chunk->len ? chunk->items[0].seq : UINT64_MAX;
     uint64_t oldest = bus_oldest(e->cfg.bus);
     bool ring_is_next = oldest && oldest < next;
     if (ring_is_next)
@@ -174,34 +171,90 @@ static int events_sse_from_store(struct events_sse_client *c, struct buf *out, u
         (void)events_sse_resync(e, out, c->cursor, next, next - 1);
         c->cursor = next - 1;
     }
-    if (!ring_is_next) {
-        for (size_t i = 0; i < chunk.len; i++) {
-            const struct event *ev = &chunk.items[i];
-            if (ev->seq <= c->cursor)
-                continue;
-            if (ev->seq > target || out->len >= EVENTS_SSE_STEP_BYTES ||
-                *examined >= EVENTS_SSE_STEP_EVENTS)
+    if (ring_is_next)
+        return;
+    for (size_t i = 0; i < chunk->len; i++) {
+        const struct event *ev = &chunk->items[i];
+        if (ev->seq <= c->cursor)
+            continue;
+        if (ev->seq > target || out->len >= EVENTS_SSE_STEP_BYTES ||
+            *examined >= EVENTS_SSE_STEP_EVENTS)
+            break;
+        (*examined)++;
+        if (events_sse_wanted(c, ev->type)) {
+            char *text = event_to_text(ev, e->workspace);
+            int frc = events_sse_frame(out, ev->seq, ev->type, text);
+            free(text);
+            if (frc)
                 break;
-            (*examined)++;
-            if (events_sse_wanted(c, ev->type)) {
-                char *text = event_to_text(ev, e->workspace);
-                int frc = events_sse_frame(out, ev->seq, ev->type, text);
-                free(text);
-                if (frc)
-                    break;
-            }
-            c->cursor = ev->seq;
         }
+        c->cursor = ev->seq;
     }
+}
+
+/* The same with a blocking read of the store. Returns 0 or the store's
+ * error. */
+static int events_sse_from_store(struct events_sse_client *c, struct buf *out, uint64_t target,
+                                 size_t *examined)
+{
+    struct events_sse *e = c->owner;
+    struct event_vec chunk;
+    event_vec_init(&chunk);
+    int rc = e->cfg.store->ops->read(e->cfg.store, c->cursor, EVENTS_SSE_STORE_CHUNK, &chunk);
+    if (rc == 0)
+        events_sse_take_chunk(c, &chunk, out, target, examined);
     event_vec_deinit(&chunk);
-    return 0;
+    return rc;
+}
+
+static void events_sse_pump(struct events_sse_client *c);
+
+static void events_sse_cannot_read(struct events_sse_client *c)
+{
+    log_warn("events: subscriber %llu: cannot read the event log; closing its stream",
+             (unsigned long long)c->id);
+    sse_stream_close(c->stream);
+}
+
+/* The asynchronous store read came back: send what it gives, then go on. */
+static void events_sse_read_done(void *arg, int status, struct event_vec *chunk)
+{
+    struct events_sse_client *c = arg;
+    c->reading = NULL;
+    if (sse_stream_closing(c->stream))
+        return;
+    if (status != 0) {
+        events_sse_cannot_read(c);
+        return;
+    }
+    struct buf out;
+    buf_init(&out, 0);
+    size_t examined = 0;
+    events_sse_take_chunk(c, chunk, &out, bus_newest(c->owner->cfg.bus), &examined);
+    int rc = out.len ? sse_stream_send(c->stream, out.data, out.len) : 0;
+    bool wrote = out.len > 0;
+    buf_deinit(&out);
+    if (rc != 0)
+        return; /* the stream is closing */
+    if (wrote)
+        return; /* the drain pumps on */
+    events_sse_pump(c);
+}
+
+/* Ask the store for the client's next chunk without waiting, where the
+ * store can (a network store on the hub's loop): true when asked. */
+static bool events_sse_read_later(struct events_sse_client *c)
+{
+    struct store *st = c->owner->cfg.store;
+    return st->ops->read_async && st->ops->read_async(st, c->cursor, EVENTS_SSE_STORE_CHUNK,
+                                                      events_sse_read_done, c, &c->reading) == 0;
 }
 
 /* One catch-up step for c (see the top of the file). */
 static void events_sse_pump(struct events_sse_client *c)
 {
     struct events_sse *e = c->owner;
-    if (c->live || sse_stream_closing(c->stream))
+    if (c->live || c->reading || sse_stream_closing(c->stream))
         return;
     uint64_t target = bus_newest(e->cfg.bus);
     struct buf out;
@@ -216,10 +269,10 @@ static void events_sse_pump(struct events_sse_client *c)
             events_sse_from_ring(c, &out, target, &examined);
         } else {
             e->stats.store_reads++;
+            if (events_sse_read_later(c))
+                break; /* events_sse_read_done goes on */
             if (events_sse_from_store(c, &out, target, &examined) != 0) {
-                log_warn("events: subscriber %llu: cannot read the event log; closing its stream",
-                         (unsigned long long)c->id);
-                sse_stream_close(c->stream);
+                events_sse_cannot_read(c);
                 buf_deinit(&out);
                 return;
             }
@@ -233,7 +286,9 @@ static void events_sse_pump(struct events_sse_client *c)
     }
     bool wrote = out.len > 0;
     buf_deinit(&out);
-    if (c->cursor >= target) {
+    if (c->reading) {
+        /* Its read comes back to events_sse_read_done. */
+    } else if (c->cursor >= target) {
         c->live = true;
         log_debug("events: subscriber %llu is live at %llu", (unsigned long long)c->id,
                   (unsigned long long)c->cursor);
@@ -265,6 +320,8 @@ static void events_sse_client_closed(void *arg)
     if (c->next)
         c->next->prev = c->prev;
     e->nclients--;
+    if (c->reading)
+        e->cfg.store->ops->read_cancel(e->cfg.store, c->reading);
     log_debug("events: subscriber %llu left at %llu", (unsigned long long)c->id,
               (unsigned long long)c->cursor);
     events_filter_deinit(&c->filter);
@@ -427,6 +484,8 @@ void events_sse_free(struct events_sse *e)
     while (e->clients) {
         struct events_sse_client *c = e->clients;
         e->clients = c->next;
+        if (c->reading)
+            e->cfg.store->ops->read_cancel(e->cfg.store, c->reading);
         sse_stream_free(c->stream);
         events_filter_deinit(&c->filter);
         event_free(c->step_ev);

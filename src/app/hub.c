@@ -2,13 +2,14 @@
  * parts of the hub"), wires each to the others through the host ops it
  * gives them, serves, and tears down.
  *
- * Group commit (hub_commit.c): a command is evaluated and folded into the
- * workspace at once (so the next command in the same loop turn sees it)
- * and its events wait in `pending`; replies wait in `replies`.
+ * Group commit (hub_commit.c, app/hub_commit.h): a command is evaluated
+ * and folded into the workspace at once (so the next command sees it) and
+ * its events wait in `pending`, its answer with the commit part.
  * `commit_ev` has a lower priority than every I/O event, so it runs once
- * the turn's reads are done: one store append for all pending events,
- * then the replies are sent and the events fanned out. Nothing is
- * answered or published before the store has it. If the append loses to
+ * the turn's reads are done: one store append for all pending events
+ * (one batch in flight at a time), then the replies are sent and the
+ * events fanned out. Nothing is answered or published before the store
+ * has it. If the append loses to
  * another hub's, the batch is evaluated again on the rebuilt state; if it
  * fails, every waiting call is answered with the store error and the
  * workspace is rebuilt from the store, so the in-memory state is never
@@ -279,8 +280,6 @@ static void hub_init(struct hub *h, const struct options *o)
     h->opt = o;
     h->daemon.lock_fd = -1;
     h->daemon.ready_fd = -1;
-    h->replies_tail = &h->replies;
-    h->redo_tail = &h->redo;
     event_vec_init(&h->pending);
     hub_metrics_init(h);
 }
@@ -377,8 +376,9 @@ static void hub_announce(struct hub *h)
 static int hub_start(struct hub *h)
 {
     const struct options *o = h->opt;
-    hub_tools_init(h); /* here: the daemon's parent returns without a teardown */
-    hub_fit_caps(h);   /* before the store and the faces take descriptors */
+    hub_tools_init(h);            /* here: the daemon's parent returns without a teardown */
+    h->commit = hub_commit_new(); /* likewise */
+    hub_fit_caps(h);              /* before the store and the faces take descriptors */
     signal(SIGPIPE, SIG_IGN);
     hub_daemon_write_pid(&h->daemon);
     int rc = hub_identity(h);
@@ -424,15 +424,9 @@ static void hub_teardown(struct hub *h)
     for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++)
         if (evs[i])
             event_free(evs[i]);
-    struct hub_reply *r = h->replies;
-    while (r) {
-        struct hub_reply *n = r->next;
-        cJSON_Delete(r->result);
-        free(r);
-        r = n;
-    }
+    hub_commit_free(h->commit);
+    workspace_free(h->committed_view);
     event_vec_deinit(&h->pending);
-    hub_redo_clear(h);
     bus_free(h->bus);
     workspace_free(h->ws);
     if (h->store)
@@ -462,9 +456,9 @@ int hub_serve(const struct options *o)
     if (hub_start(h) == 0) {
         hub_announce(h);
         event_base_dispatch(h->base);
-        /* Commit anything evaluated in the last turn before leaving. */
-        if (h->pending.len || h->replies)
-            hub_commit_run(h);
+        /* Commit what is in flight and what was evaluated in the last
+         * turn before leaving. */
+        hub_commit_drain(h);
         log_info("coordhub stopped");
         exit_code = 0;
     } else if (errno) {

@@ -1,6 +1,15 @@
 /* hub_commit — the group commit: answers held until the store has the
- * turn's events, the append, and evaluating a batch again after a lost
- * compare-and-append.
+ * events they saw, one append in flight, and evaluating the uncommitted
+ * calls again after a lost compare-and-append (app/hub_commit.h).
+ *
+ * The commit is two halves. hub_commit_run (commit_ev, after the turn's
+ * I/O) takes the next batch as the batch in flight and sends it; the
+ * store's callback (hub_commit_done, from the loop for a network store,
+ * inside append() for a local one) settles it: recorded, lost to another
+ * hub, or failed. While it is in flight the loop goes on: calls are
+ * evaluated on the workspace (which holds the in-flight events), their
+ * events and answers queue as the next batch, sent when the flight
+ * lands.
  *
  * On a shared store another hub may append between this hub's last
  * catch-up and its group commit: the store answers -ERR_CONFLICT and
@@ -78,13 +87,14 @@ static void hub_reply_push(struct hub *h, struct hub_session *s, uint64_t call_i
      * the batch (again): derived again if its append loses. */
     r->redo = again;
     r->lock_wait = lock_wait;
-    if (h->pending.len == 0 && !h->replies) {
+    struct hub_commit *cm = h->commit;
+    if (!hub_batch_open(h)) {
         hub_send_reply(h, r);
         free(r);
         return;
     }
-    *h->replies_tail = r;
-    h->replies_tail = &r->next;
+    *cm->replies_tail = r;
+    cm->replies_tail = &r->next;
     hub_schedule_commit(h);
 }
 
@@ -94,6 +104,18 @@ void hub_reply(struct tool_call *c, cJSON *result, bool is_error)
         cJSON_Delete(result); /* internal: nobody to answer */
         return;
     }
+    if (c->committed_read) {
+        /* It saw only what the store holds: nothing to wait for. */
+        struct hub_reply r = {.session = c->session->id,
+                              .call_id = c->call_id,
+                              .result = result,
+                              .is_error = is_error,
+                              .clock = c->clock};
+        hub_send_reply(c->hub, &r);
+        if (c->redo)
+            c->redo->answered = true;
+        return;
+    }
     hub_reply_push(c->hub, c->session, c->call_id, result, is_error, c->clock, false,
                    c->redo != NULL);
 }
@@ -101,7 +123,14 @@ void hub_reply(struct tool_call *c, cJSON *result, bool is_error)
 void hub_reply_timed(struct hub *h, struct hub_session *s, uint64_t call_id, cJSON *result,
                      bool is_error, struct hub_call_clock clock)
 {
-    hub_reply_push(h, s, call_id, result, is_error, clock, false, false);
+    /* It depends on no batch (a parked wait's committed events, its
+     * refusal): nothing to wait for, even while one is in flight. */
+    struct hub_reply r = {.session = s->id,
+                          .call_id = call_id,
+                          .result = result,
+                          .is_error = is_error,
+                          .clock = clock};
+    hub_send_reply(h, &r);
 }
 
 void hub_reply_lock_wait(struct hub *h, struct hub_session *s, uint64_t call_id, cJSON *result,
@@ -143,9 +172,10 @@ static void hub_flush_list(struct hub *h, struct hub_reply *r, const char *store
 
 static void hub_flush_replies(struct hub *h, const char *store_err, int err)
 {
-    struct hub_reply *r = h->replies;
-    h->replies = NULL;
-    h->replies_tail = &h->replies;
+    struct hub_commit *cm = h->commit;
+    struct hub_reply *r = cm->replies;
+    cm->replies = NULL;
+    cm->replies_tail = &cm->replies;
     hub_flush_list(h, r, store_err, false, err);
 }
 
@@ -169,38 +199,61 @@ static bool hub_log_holds(struct hub *h, uint64_t base, const struct event_vec *
 
 /* ---- the group commit ----------------------------------------------------- */
 
-struct hub_append_ctx {
-    int status;
-    uint64_t current;
-    bool done;
-};
-
-static void hub_append_done(void *arg, int status, uint64_t current)
+struct hub_commit *hub_commit_new(void)
 {
-    struct hub_append_ctx *c = arg;
-    c->status = status;
-    c->current = current;
-    c->done = true;
+    struct hub_commit *cm = xcalloc(1, sizeof(*cm));
+    cm->replies_tail = &cm->replies;
+    cm->redo_tail = &cm->redo;
+    event_vec_init(&cm->flight.events);
+    return cm;
 }
 
-/* One append of h->pending after committed_seq: 0 with *current the
- * log's last seq, -ERR_CONFLICT, or a store failure. */
-static int hub_append(struct hub *h, uint64_t *current)
+static void hub_reply_free_list(struct hub_reply *r)
 {
-    for (size_t i = 0; i < h->pending.len; i++) {
-        struct event *ev = &h->pending.items[i];
-        if (!ev->source_id)
-            ev->source_id = xstrdup(h->hub_id);
+    while (r) {
+        struct hub_reply *n = r->next;
+        cJSON_Delete(r->result);
+        free(r);
+        r = n;
     }
-    struct hub_append_ctx ctx = {0};
-    int rc = h->store->ops->append(h->store, h->committed_seq, h->pending.items, h->pending.len,
-                                   hub_append_done, &ctx);
-    if (rc == 0 && !ctx.done)
-        rc = -ERR_INTERNAL; /* local backends complete synchronously */
-    if (rc == 0)
-        rc = ctx.status;
-    *current = ctx.current;
-    return rc;
+}
+
+void hub_commit_free(struct hub_commit *cm)
+{
+    if (!cm)
+        return;
+    hub_reply_free_list(cm->replies);
+    hub_reply_free_list(cm->flight.replies);
+    hub_redo_free_list(cm->redo);
+    hub_redo_free_list(cm->flight.redo);
+    event_vec_deinit(&cm->flight.events);
+    free(cm);
+}
+
+bool hub_commit_busy(const struct hub *h)
+{
+    return h->commit_busy;
+}
+
+/* The session has answers held, in flight or behind it. */
+static bool hub_commit_holds_for(const struct hub_commit *cm, uint64_t session)
+{
+    for (const struct hub_reply *r = cm->flight.replies; r; r = r->next)
+        if (r->session == session)
+            return true;
+    for (const struct hub_reply *r = cm->replies; r; r = r->next)
+        if (r->session == session)
+            return true;
+    return false;
+}
+
+struct workspace *hub_commit_read_view(struct hub *h, const struct hub_session *s)
+{
+    /* Sessions without an MCP engine (REST, one-shot) answer independent
+     * requests: their answers have no order to keep. */
+    if (!hub_commit_busy(h) || (s->mcp && hub_commit_holds_for(h->commit, s->id)))
+        return NULL;
+    return hub_committed_state(h);
 }
 
 /* The state could not be reloaded: wait for the store, or stop. */
@@ -214,150 +267,126 @@ static void hub_reload_failed(struct hub *h, int rc, const char *err)
     }
 }
 
+static void hub_commit_done(void *arg, int status, uint64_t current);
+
+/* Take the next batch (h->pending, its answers and records) as the batch
+ * in flight and ask the store to append it after committed_seq. */
+static void hub_commit_send(struct hub *h)
+{
+    struct hub_commit *cm = h->commit;
+    struct hub_commit_flight *f = &cm->flight;
+    h->commit_busy = true;
+    f->events = h->pending;
+    event_vec_init(&h->pending);
+    f->replies = cm->replies;
+    cm->replies = NULL;
+    cm->replies_tail = &cm->replies;
+    f->redo = cm->redo;
+    cm->redo = NULL;
+    cm->redo_tail = &cm->redo;
+    f->base = h->committed_seq;
+    for (size_t i = 0; i < f->events.len; i++) {
+        struct event *ev = &f->events.items[i];
+        if (!ev->source_id)
+            ev->source_id = xstrdup(h->hub_id);
+    }
+    f->sent_ns = clock_mono_ns();
+    /* A local store calls hub_commit_done before append returns. */
+    int rc = h->store->ops->append(h->store, f->base, f->events.items, f->events.len,
+                                   hub_commit_done, h);
+    if (rc != 0)
+        hub_commit_done(h, rc, f->base);
+}
+
+/* The batch sitting in the store's queue while it is away: nothing
+ * evaluated then produces events (hub_outage.c); should some appear, the
+ * state is ahead of the log: stop answering reads from it. The reload
+ * replaces it. */
+static void hub_commit_drop_stale(struct hub *h)
+{
+    if (h->stale_reads) {
+        log_error("%zu events evaluated while the store is away; refusing reads until "
+                  "the state is reloaded",
+                  h->pending.len);
+        h->stale_reads = false;
+    }
+    event_vec_clear(&h->pending);
+    hub_outage_committed(h, false);
+    hub_redo_clear(h);
+    hub_flush_replies(h, h->store_error ? h->store_error : "store unavailable", ERR_UNAVAILABLE);
+}
+
 void hub_commit_run(struct hub *h)
 {
+    if (hub_commit_busy(h))
+        return; /* its completion sends the next batch */
     if (h->pending.len == 0) {
         hub_redo_clear(h);
         hub_flush_replies(h, NULL, 0);
         return;
     }
     if (h->store_stale) {
-        /* Nothing evaluated while the store is away produces events
-         * (hub_outage.c); should some appear, the state is ahead of the
-         * log: stop answering reads from it. The reload replaces it. */
-        if (h->stale_reads) {
-            log_error("%zu events evaluated while the store is away; refusing reads until "
-                      "the state is reloaded",
-                      h->pending.len);
-            h->stale_reads = false;
-        }
-        event_vec_clear(&h->pending);
-        hub_outage_committed(h, false);
-        hub_redo_clear(h);
-        hub_flush_replies(h, h->store_error ? h->store_error : "store unavailable",
-                          ERR_UNAVAILABLE);
+        hub_commit_drop_stale(h);
         return;
     }
-    uint64_t current = 0;
-    int64_t t0 = 0;
-    int rc;
-    for (int round = 1;; round++) {
-        t0 = clock_mono_ns();
-        rc = hub_append(h, &current);
-        if (rc != -ERR_CONFLICT)
-            break;
-        /* Another hub appended first: catch up, evaluate the batch again
-         * (hub_commit.c) and append what it gives now. */
-        h->metrics.store_conflicts_total++;
-        if (round == HUB_CONFLICT_ROUNDS)
-            break;
-        log_debug("append of %zu events after seq %llu lost to another hub (log at %llu): "
-                  "evaluating the batch again",
-                  h->pending.len, (unsigned long long)h->committed_seq,
-                  (unsigned long long)current);
-        char *err = NULL;
-        int lrc = hub_redo_batch(h, &err);
-        if (lrc != 0) {
-            const char *why = coordhub_strerror(lrc);
-            log_error("cannot catch up after a conflict: %s", err ? err : why);
-            free(h->store_error);
-            h->store_error = xstrdup(why);
-            h->metrics.store_append_errors_total++;
-            hub_reload_failed(h, lrc, err ? err : why);
-            free(err);
-            hub_flush_replies(h, why, lrc);
-            return;
-        }
-        if (h->pending.len == 0) {
-            /* Evaluated again, the batch writes nothing (every call is
-             * refused now): its answers go out. */
-            hub_redo_clear(h);
-            hub_flush_replies(h, NULL, 0);
-            hub_reschedule_timers(h);
-            return;
-        }
+    h->commit->conflicts = 0;
+    hub_commit_send(h);
+}
+
+/* Put the batch in flight back in front of the next batch, as one
+ * uncommitted batch (its events are not kept: evaluating again or
+ * reloading replaces them). */
+static void hub_commit_unsend(struct hub *h)
+{
+    struct hub_commit *cm = h->commit;
+    struct hub_commit_flight *f = &cm->flight;
+    h->commit_busy = false;
+    event_vec_clear(&f->events);
+    if (f->replies) {
+        struct hub_reply **t = &f->replies;
+        while (*t)
+            t = &(*t)->next;
+        *t = cm->replies;
+        if (!cm->replies)
+            cm->replies_tail = t;
+        cm->replies = f->replies;
+        f->replies = NULL;
     }
-    if (rc != 0) {
-        char contention[160];
-        snprintf(contention, sizeof(contention),
-                 "other hubs appended first %d times in a row (contention on the workspace's "
-                 "log); retry",
-                 HUB_CONFLICT_ROUNDS);
-        /* The backend's own words for the cause ("database or disk is
-         * full"), copied: reloading the state below calls the store. */
-        const char *cause = rc == -ERR_STORE && h->store->ops->last_error
-                                ? h->store->ops->last_error(h->store)
-                                : NULL;
-        char *cause_copy = cause ? xstrdup(cause) : NULL;
-        const char *why = rc == -ERR_CONFLICT ? contention
-                          : cause_copy        ? cause_copy
-                                              : coordhub_strerror(rc);
-        log_error("store append of %zu events failed: %s", h->pending.len, why);
-        free(h->store_error);
-        h->store_error = rc == -ERR_CONFLICT ? NULL : xstrdup(why);
-        h->store_errors++;
-        h->metrics.store_append_errors_total++;
-        /* The batch and its answers, held: when the store never answered
-         * (-ERR_TIMEOUT) it may have recorded the batch all the same, and
-         * the log read back below tells. */
-        struct event_vec sent = h->pending;
-        event_vec_init(&h->pending);
-        uint64_t base = h->committed_seq;
-        struct hub_reply *held = h->replies;
-        h->replies = NULL;
-        h->replies_tail = &h->replies;
-        struct hub_redo *batch = h->redo;
-        h->redo = NULL;
-        h->redo_tail = &h->redo;
-        hub_outage_committed(h, false);
-        char *err = NULL;
-        int lrc = hub_load_state(h, &err);
-        bool recorded = rc == -ERR_TIMEOUT && lrc == 0 && hub_log_holds(h, base, &sent);
-        if (recorded) {
-            log_info("the unanswered append of %zu events after seq %llu is in the log: "
-                     "answered as recorded",
-                     sent.len, (unsigned long long)base);
-        } else {
-            hub_redo_restore_agents(h, batch);
-        }
-        hub_redo_free_list(batch);
-        char unknown[512];
-        snprintf(unknown, sizeof(unknown),
-                 "the store did not answer (%s), so whether this was recorded is unknown; "
-                 "read the state back (check_lock, list_locked_files, list_tasks) before retrying",
-                 why);
-        hub_flush_list(h, held,
-                       recorded             ? NULL
-                       : rc == -ERR_TIMEOUT ? unknown
-                                            : why,
-                       rc == -ERR_TIMEOUT && !recorded, rc);
-        free(cause_copy);
-        event_vec_deinit(&sent);
-        if (lrc != 0) {
-            hub_reload_failed(h, lrc, err);
-        } else {
-            hub_lock_waiters_service(&h->waits);
-            if (h->pending.len)
-                hub_schedule_commit(h);
-            hub_reschedule_timers(h);
-        }
-        free(err);
-        return;
+    if (f->redo) {
+        struct hub_redo **t = &f->redo;
+        while (*t)
+            t = &(*t)->next;
+        *t = cm->redo;
+        if (!cm->redo)
+            cm->redo_tail = t;
+        cm->redo = f->redo;
+        f->redo = NULL;
     }
+}
+
+/* The store recorded the batch in flight: its answers go out, then its
+ * events fan out (a caller learns its result no later than observers
+ * learn the event), then the next batch goes. */
+static void hub_commit_recorded(struct hub *h, uint64_t current)
+{
+    struct hub_commit *cm = h->commit;
+    struct hub_commit_flight *f = &cm->flight;
     metrics_histogram_observe(&h->metrics.store_append_seconds, METRICS_SCALE_LATENCY,
-                              (double)(clock_mono_ns() - t0) / 1e9);
+                              (double)(clock_mono_ns() - f->sent_ns) / 1e9);
     metrics_histogram_observe(&h->metrics.commit_batch_events, METRICS_SCALE_BATCH,
-                              (double)h->pending.len);
+                              (double)f->events.len);
     free(h->store_error);
     h->store_error = NULL;
     h->committed_seq = current;
     hub_outage_committed(h, true);
-    /* Answer first, then fan out: a caller learns its result no later than
-     * observers learn the event. */
-    struct event_vec done = h->pending;
-    event_vec_init(&h->pending);
-    hub_redo_clear(h);
-    hub_flush_replies(h, NULL, 0);
+    struct event_vec done = f->events;
+    event_vec_init(&f->events);
+    struct hub_reply *answers = f->replies;
+    f->replies = NULL;
+    hub_redo_free_list(f->redo);
+    f->redo = NULL;
+    h->commit_busy = false;
+    hub_flush_list(h, answers, NULL, false, 0);
     for (size_t i = 0; i < done.len; i++)
         bus_publish(h->bus, &done.items[i]);
     event_vec_deinit(&done);
@@ -366,6 +395,159 @@ void hub_commit_run(struct hub *h)
     /* Freed keys may grant queued lock requests: that is a new round. */
     hub_lock_waiters_service(&h->waits);
     hub_reschedule_timers(h);
+    if (h->pending.len) {
+        hub_schedule_commit(h);
+        return;
+    }
+    hub_commit_run(h); /* answers held behind the flight, without events */
+    if (h->commit_missed_heard) {
+        /* Other hubs' events came while the state was ahead of the log
+         * and were not folded: read them now. */
+        h->commit_missed_heard = false;
+        hub_store_catch_up(h);
+    }
+}
+
+/* Another hub appended first: catch up, evaluate every uncommitted call
+ * again and send what that gives now, up to HUB_CONFLICT_ROUNDS. False
+ * when the rounds are spent (the caller refuses the batch). */
+static bool hub_commit_conflict(struct hub *h, uint64_t current)
+{
+    struct hub_commit *cm = h->commit;
+    h->metrics.store_conflicts_total++;
+    if (++cm->conflicts >= HUB_CONFLICT_ROUNDS)
+        return false;
+    log_debug("append of %zu events after seq %llu lost to another hub (log at %llu): "
+              "evaluating the batch again",
+              cm->flight.events.len, (unsigned long long)cm->flight.base,
+              (unsigned long long)current);
+    hub_commit_unsend(h);
+    char *err = NULL;
+    int lrc = hub_redo_batch(h, &err);
+    if (lrc != 0) {
+        const char *why = coordhub_strerror(lrc);
+        log_error("cannot catch up after a conflict: %s", err ? err : why);
+        free(h->store_error);
+        h->store_error = xstrdup(why);
+        h->metrics.store_append_errors_total++;
+        hub_reload_failed(h, lrc, err ? err : why);
+        free(err);
+        hub_flush_replies(h, why, lrc);
+        return true;
+    }
+    if (h->pending.len == 0) {
+        /* Evaluated again, the batch writes nothing (every call is
+         * refused now): its answers go out. */
+        hub_redo_clear(h);
+        hub_flush_replies(h, NULL, 0);
+        hub_reschedule_timers(h);
+        return true;
+    }
+    hub_commit_send(h);
+    return true;
+}
+
+/* Why the batch failed, for the log and the answers (caller frees). */
+static char *hub_commit_why(struct hub *h, int rc)
+{
+    if (rc == -ERR_CONFLICT) {
+        char contention[160];
+        snprintf(contention, sizeof(contention),
+                 "other hubs appended first %d times in a row (contention on the workspace's "
+                 "log); retry",
+                 HUB_CONFLICT_ROUNDS);
+        return xstrdup(contention);
+    }
+    /* The backend's own words for the cause ("database or disk is full"),
+     * copied: reloading the state calls the store. */
+    const char *cause =
+        rc == -ERR_STORE && h->store->ops->last_error ? h->store->ops->last_error(h->store) : NULL;
+    return xstrdup(cause ? cause : coordhub_strerror(rc));
+}
+
+/* The batch in flight failed (rc: a store error, or the conflict rounds
+ * spent). Its calls get the failure — or, when the store never answered
+ * (-ERR_TIMEOUT) and the log read back holds the batch, their answers —
+ * and the calls queued behind it, evaluated on its state, the failure
+ * with nothing recorded. The state is rebuilt from the store. */
+static void hub_commit_failed(struct hub *h, int rc)
+{
+    struct hub_commit *cm = h->commit;
+    struct hub_commit_flight *f = &cm->flight;
+    char *why = hub_commit_why(h, rc);
+    log_error("store append of %zu events failed: %s", f->events.len, why);
+    free(h->store_error);
+    h->store_error = rc == -ERR_CONFLICT ? NULL : xstrdup(why);
+    h->store_errors++;
+    h->metrics.store_append_errors_total++;
+    struct event_vec sent = f->events;
+    event_vec_init(&f->events);
+    uint64_t base = f->base;
+    struct hub_reply *held = f->replies, *queued = cm->replies;
+    struct hub_redo *batch = f->redo, *next = cm->redo;
+    f->replies = NULL;
+    f->redo = NULL;
+    h->commit_busy = false;
+    cm->replies = NULL;
+    cm->replies_tail = &cm->replies;
+    cm->redo = NULL;
+    cm->redo_tail = &cm->redo;
+    event_vec_clear(&h->pending);
+    hub_outage_committed(h, false);
+    char *err = NULL;
+    int lrc = hub_load_state(h, &err);
+    bool recorded = rc == -ERR_TIMEOUT && lrc == 0 && hub_log_holds(h, base, &sent);
+    /* Each session's agent as before its first unrecorded call. */
+    hub_redo_restore_agents(h, next);
+    if (recorded)
+        log_info("the unanswered append of %zu events after seq %llu is in the log: "
+                 "answered as recorded",
+                 sent.len, (unsigned long long)base);
+    else
+        hub_redo_restore_agents(h, batch);
+    hub_redo_free_list(batch);
+    hub_redo_free_list(next);
+    char unknown[512];
+    snprintf(unknown, sizeof(unknown),
+             "the store did not answer (%s), so whether this was recorded is unknown; "
+             "read the state back (check_lock, list_locked_files, list_tasks) before retrying",
+             why);
+    bool unsure = rc == -ERR_TIMEOUT && !recorded;
+    hub_flush_list(h, held, recorded ? NULL : unsure ? unknown : why, unsure, rc);
+    hub_flush_list(h, queued, why, false, rc);
+    free(why);
+    event_vec_deinit(&sent);
+    if (lrc != 0) {
+        hub_reload_failed(h, lrc, err);
+    } else {
+        hub_lock_waiters_service(&h->waits);
+        if (h->pending.len)
+            hub_schedule_commit(h);
+        hub_reschedule_timers(h);
+    }
+    free(err);
+}
+
+/* The store's callback for the batch in flight. */
+static void hub_commit_done(void *arg, int status, uint64_t current)
+{
+    struct hub *h = arg;
+    if (status == 0)
+        hub_commit_recorded(h, current);
+    else if (status != -ERR_CONFLICT || !hub_commit_conflict(h, current))
+        hub_commit_failed(h, status);
+}
+
+void hub_commit_drain(struct hub *h)
+{
+    int64_t deadline = clock_mono_ms() + HUB_DRAIN_MS;
+    for (;;) {
+        if (!hub_commit_busy(h) && (h->pending.len || h->commit->replies))
+            hub_commit_run(h);
+        if (!hub_commit_busy(h) || clock_mono_ms() >= deadline)
+            break;
+        event_base_loop(h->base, EVLOOP_ONCE);
+    }
 }
 
 /* ---- evaluating a batch again --------------------------------------------- */
@@ -390,15 +572,16 @@ static void hub_redo_free(struct hub_redo *rec)
 static void hub_redo_push(struct hub *h, struct hub_redo *rec)
 {
     rec->next = NULL;
-    *h->redo_tail = rec;
-    h->redo_tail = &rec->next;
+    *h->commit->redo_tail = rec;
+    h->commit->redo_tail = &rec->next;
 }
 
 /* The batch holds something: events wait for their append, or answers
- * wait for them. */
+ * wait for them, or a batch is in flight (what a call sees now may
+ * depend on it). */
 static bool hub_batch_open(const struct hub *h)
 {
-    return h->pending.len > 0 || h->replies != NULL;
+    return h->pending.len > 0 || h->commit->replies != NULL || hub_commit_busy(h);
 }
 
 void hub_redo_begin(struct tool_call *c, const char *name, const cJSON *args)
@@ -418,7 +601,7 @@ void hub_redo_end(struct hub *h, struct hub_redo *rec)
 {
     if (!rec)
         return;
-    if (!hub_batch_open(h)) {
+    if (!hub_batch_open(h) || rec->answered) {
         hub_redo_free(rec);
         return;
     }
@@ -448,9 +631,10 @@ void hub_redo_waiter(struct hub *h, uint64_t session, uint64_t call_id, struct h
     hub_redo_push(h, rec);
 }
 
-void hub_redo_cancel(struct hub *h, uint64_t session, uint64_t call_id)
+/* Drop the records of call (session, call_id) from list *pp; the new end
+ * of the list is returned. */
+static struct hub_redo **hub_redo_drop(struct hub_redo **pp, uint64_t session, uint64_t call_id)
 {
-    struct hub_redo **pp = &h->redo;
     while (*pp) {
         struct hub_redo *rec = *pp;
         if (hub_redo_is_call(rec) && rec->session == session && rec->call_id == call_id) {
@@ -460,7 +644,14 @@ void hub_redo_cancel(struct hub *h, uint64_t session, uint64_t call_id)
         }
         pp = &rec->next;
     }
-    h->redo_tail = pp;
+    return pp;
+}
+
+void hub_redo_cancel(struct hub *h, uint64_t session, uint64_t call_id)
+{
+    struct hub_commit *cm = h->commit;
+    (void)hub_redo_drop(&cm->flight.redo, session, call_id);
+    cm->redo_tail = hub_redo_drop(&cm->redo, session, call_id);
 }
 
 static void hub_redo_free_list(struct hub_redo *rec)
@@ -474,9 +665,9 @@ static void hub_redo_free_list(struct hub_redo *rec)
 
 void hub_redo_clear(struct hub *h)
 {
-    hub_redo_free_list(h->redo);
-    h->redo = NULL;
-    h->redo_tail = &h->redo;
+    hub_redo_free_list(h->commit->redo);
+    h->commit->redo = NULL;
+    h->commit->redo_tail = &h->commit->redo;
 }
 
 /* Run a recorded call again as it ran the first time: its clock, its
@@ -549,76 +740,51 @@ static void hub_redo_restore_agents(struct hub *h, const struct hub_redo *batch)
     free(order);
 }
 
-/* The batch evaluated again (hub_redo_batch): its observations were made
- * the first time, so this round is muted (docs/architecture.md,
- * "Observations"). */
-static int hub_redo_batch_again(struct hub *h, char **errmsg);
-
-int hub_redo_batch(struct hub *h, char **errmsg)
+static void hub_reply_append(struct hub_commit *cm, struct hub_reply *r)
 {
-    bus_observe_mute(h->bus, true);
-    int rc = hub_redo_batch_again(h, errmsg);
-    bus_observe_mute(h->bus, false);
-    return rc;
+    r->next = NULL;
+    *cm->replies_tail = r;
+    cm->replies_tail = &r->next;
 }
 
-static int hub_redo_batch_again(struct hub *h, char **errmsg)
+/* Answers that did not depend on the batch stand (back to the held
+ * answers); the others are dropped to be derived again — unless the state
+ * could not be reloaded (reloaded false): then all wait for the error. */
+static void hub_redo_sort_answers(struct hub *h, struct hub_reply *taken, bool reloaded)
 {
-    struct hub_redo *batch = h->redo;
-    h->redo = NULL;
-    h->redo_tail = &h->redo;
-    struct hub_reply *taken = h->replies;
-    h->replies = NULL;
-    h->replies_tail = &h->replies;
-    event_vec_clear(&h->pending);
-    hub_outage_committed(h, false); /* an outage record goes again with the reload */
-
-    hub_redo_restore_agents(h, batch);
-    /* Requests the batch's calls queued are queued again by the calls. */
-    for (struct hub_redo *r = batch; r; r = r->next) {
-        if (hub_redo_is_call(r) && r->queued) {
-            hub_waiter_forget(&h->waits, r->queued);
-            if (workspace_waiter_cancel(h->ws, r->queued) != 0)
-                log_debug("waiter %llu was serviced in the batch", (unsigned long long)r->queued);
-        }
-    }
-
-    int rc = hub_load_state(h, errmsg);
-    /* Answers that did not depend on the batch stand; the others are
-     * derived again below, or, when the store cannot be read, the caller
-     * answers every taken one with the error. */
-    struct hub_reply *r = taken;
-    while (r) {
-        struct hub_reply *next = r->next;
-        r->next = NULL;
-        if (rc == 0 && r->redo) {
-            cJSON_Delete(r->result);
-            free(r);
+    while (taken) {
+        struct hub_reply *next = taken->next;
+        if (reloaded && taken->redo) {
+            cJSON_Delete(taken->result);
+            free(taken);
         } else {
-            *h->replies_tail = r;
-            h->replies_tail = &r->next;
+            hub_reply_append(h->commit, taken);
         }
-        r = next;
+        taken = next;
     }
-    if (rc != 0) {
-        /* The calls whose requests were taken out of the queue get the
-         * error too (their answer was not among the taken ones). */
-        for (struct hub_redo *q = batch; q; q = q->next) {
-            if (!hub_redo_is_call(q) || !q->queued || !hub_session_find(&h->sessions, q->session))
-                continue;
-            struct hub_reply *e = xcalloc(1, sizeof(*e));
-            e->session = q->session;
-            e->call_id = q->call_id;
-            e->result = cJSON_CreateObject(); /* replaced by the error */
-            e->is_error = true;
-            e->clock = q->clock;
-            *h->replies_tail = e;
-            h->replies_tail = &e->next;
-        }
-        hub_redo_free_list(batch);
-        return rc;
-    }
+}
 
+/* The reload failed: the calls whose requests were taken out of the queue
+ * get the error too (their answer was not among the taken ones). */
+static void hub_redo_fail_queued(struct hub *h, const struct hub_redo *batch)
+{
+    for (const struct hub_redo *q = batch; q; q = q->next) {
+        if (!hub_redo_is_call(q) || !q->queued || !hub_session_find(&h->sessions, q->session))
+            continue;
+        struct hub_reply *e = xcalloc(1, sizeof(*e));
+        e->session = q->session;
+        e->call_id = q->call_id;
+        e->result = cJSON_CreateObject(); /* replaced by the error */
+        e->is_error = true;
+        e->clock = q->clock;
+        hub_reply_append(h->commit, e);
+    }
+}
+
+/* On the reloaded state: the serviced requests back in their queues, then
+ * every call again in its order. */
+static void hub_redo_rerun(struct hub *h, struct hub_redo *batch)
+{
     for (struct hub_redo *q = batch; q; q = q->next) {
         if (hub_redo_is_call(q))
             continue;
@@ -636,6 +802,51 @@ static int hub_redo_batch_again(struct hub *h, char **errmsg)
             hub_redo_free(q);
         q = next;
     }
+}
+
+/* The batch evaluated again (hub_redo_batch): its observations were made
+ * the first time, so this round is muted (docs/architecture.md,
+ * "Observations"). */
+static int hub_redo_batch_again(struct hub *h, char **errmsg);
+
+int hub_redo_batch(struct hub *h, char **errmsg)
+{
+    bus_observe_mute(h->bus, true);
+    int rc = hub_redo_batch_again(h, errmsg);
+    bus_observe_mute(h->bus, false);
+    return rc;
+}
+
+static int hub_redo_batch_again(struct hub *h, char **errmsg)
+{
+    struct hub_commit *cm = h->commit;
+    struct hub_redo *batch = cm->redo;
+    cm->redo = NULL;
+    cm->redo_tail = &cm->redo;
+    struct hub_reply *taken = cm->replies;
+    cm->replies = NULL;
+    cm->replies_tail = &cm->replies;
+    event_vec_clear(&h->pending);
+    hub_outage_committed(h, false); /* an outage record goes again with the reload */
+
+    hub_redo_restore_agents(h, batch);
+    /* Requests the batch's calls queued are queued again by the calls. */
+    for (struct hub_redo *r = batch; r; r = r->next) {
+        if (hub_redo_is_call(r) && r->queued) {
+            hub_waiter_forget(&h->waits, r->queued);
+            if (workspace_waiter_cancel(h->ws, r->queued) != 0)
+                log_debug("waiter %llu was serviced in the batch", (unsigned long long)r->queued);
+        }
+    }
+
+    int rc = hub_load_state(h, errmsg);
+    hub_redo_sort_answers(h, taken, rc == 0);
+    if (rc != 0) {
+        hub_redo_fail_queued(h, batch);
+        hub_redo_free_list(batch);
+        return rc;
+    }
+    hub_redo_rerun(h, batch);
     hub_lock_waiters_service(&h->waits);
     hub_reschedule_timers(h);
     return 0;

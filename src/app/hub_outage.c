@@ -54,7 +54,7 @@ static bool hub_replica_wanted(const struct hub *h)
 
 bool hub_replica_offer(struct hub *h, char *text)
 {
-    if (!hub_replica_wanted(h) || workspace_seq(h->ws) != h->committed_seq)
+    if (!hub_replica_wanted(h))
         return false;
     free(h->replica_text);
     h->replica_text = text;
@@ -64,27 +64,29 @@ bool hub_replica_offer(struct hub *h, char *text)
 
 void hub_replica_keep(struct hub *h, bool force)
 {
-    if (!hub_replica_wanted(h) || workspace_seq(h->ws) != h->committed_seq)
-        return; /* not a store that goes away, or events wait for their append */
+    if (!hub_replica_wanted(h))
+        return; /* not a store that goes away */
     if (!force && h->replica_text && h->committed_seq - h->replica_seq < HUB_REPLICA_LAG)
         return;
-    cJSON *snap = workspace_snapshot(h->ws);
+    /* The committed state: the workspace, or while events wait for their
+     * append the committed view (app/hub_commit.h). */
+    const struct workspace *committed = hub_committed_state(h);
+    if (!committed)
+        return;
+    cJSON *snap = workspace_snapshot(committed);
     char *text = json_print(snap);
     cJSON_Delete(snap);
     if (!hub_replica_offer(h, text))
         free(text);
 }
 
-/* Rebuild the workspace at committed_seq from the replica text and the
- * bus ring, without the store. 0, or -ERR_STATE when it cannot be done
- * (the workspace is then left as it was). */
-static int hub_replica_rebuild(struct hub *h)
+struct workspace *hub_replica_build(struct hub *h)
 {
     if (!h->replica_text || !h->bus || h->replica_seq > h->committed_seq)
-        return -ERR_STATE;
+        return NULL;
     uint64_t oldest = bus_oldest(h->bus);
     if (h->replica_seq < h->committed_seq && (!oldest || oldest > h->replica_seq + 1))
-        return -ERR_STATE; /* the ring no longer holds the events after the text */
+        return NULL; /* the ring no longer holds the events after the text */
     int64_t now = hub_now(h);
     int err = 0;
     cJSON *snap =
@@ -104,9 +106,56 @@ static int hub_replica_rebuild(struct hub *h)
         rc = -ERR_STATE;
     if (rc) {
         workspace_free(ws);
-        return rc;
+        return NULL;
     }
     hub_sessions_reattach(&h->sessions, ws, now);
+    return ws;
+}
+
+/* Fold the committed view forward to committed_seq from the ring; drop
+ * it when the ring no longer reaches it (or it is ahead: it never should
+ * be). */
+static void hub_committed_view_follow(struct hub *h)
+{
+    uint64_t seq = workspace_seq(h->committed_view);
+    if (seq == h->committed_seq)
+        return;
+    uint64_t oldest = bus_oldest(h->bus);
+    bool ok = seq < h->committed_seq && oldest && oldest <= seq + 1;
+    size_t n = ok ? bus_count(h->bus) : 0;
+    for (size_t i = ok ? bus_find_after(h->bus, seq) : 0; ok && i < n; i++) {
+        const struct event *ev = bus_at(h->bus, i, NULL);
+        if (ev->seq > h->committed_seq)
+            break;
+        ok = workspace_apply(h->committed_view, ev) == 0;
+    }
+    if (ok && workspace_seq(h->committed_view) == h->committed_seq) {
+        hub_sessions_reattach(&h->sessions, h->committed_view, hub_now(h));
+        return;
+    }
+    workspace_free(h->committed_view);
+    h->committed_view = NULL;
+}
+
+struct workspace *hub_committed_state(struct hub *h)
+{
+    if (workspace_seq(h->ws) == h->committed_seq)
+        return h->ws;
+    if (h->committed_view)
+        hub_committed_view_follow(h);
+    if (!h->committed_view)
+        h->committed_view = hub_replica_build(h);
+    return h->committed_view;
+}
+
+/* Rebuild the workspace at committed_seq from the replica text and the
+ * bus ring, without the store. 0, or -ERR_STATE when it cannot be done
+ * (the workspace is then left as it was). */
+static int hub_replica_rebuild(struct hub *h)
+{
+    struct workspace *ws = hub_replica_build(h);
+    if (!ws)
+        return -ERR_STATE;
     workspace_free(h->ws);
     h->ws = ws;
     return 0;

@@ -11,13 +11,23 @@
 
 struct tool_def;
 
-/* Keep text (taken on true) as the replica snapshot: it is a snapshot of
- * the committed state and the store is one that can go away. */
+/* Keep text (taken on true) as the replica snapshot when the store is one
+ * that can go away; text must be a snapshot of the committed state. */
 bool hub_replica_offer(struct hub *h, char *text);
-/* Take a replica snapshot when forced (after a load) or when the replica
- * lags the committed state too far for the bus ring; no-op for local
- * stores and while events wait for their append. */
+/* Take a replica snapshot of the committed state when forced (after a
+ * load) or when the replica lags it too far for the bus ring; no-op for
+ * local stores, and while events wait for their append and the committed
+ * view cannot be had. */
 void hub_replica_keep(struct hub *h, bool force);
+/* A workspace at committed_seq built from the replica text and the bus
+ * ring (its sessions attached as the hub's are), or NULL when they do not
+ * reach it. */
+struct workspace *hub_replica_build(struct hub *h);
+/* The committed state: h->ws when nothing waits for an append, else the
+ * committed view (h->committed_view, built by hub_replica_build and kept
+ * in step from the ring), or NULL when it cannot be had. The view holds
+ * the durable state only (no lock wait queues). */
+struct workspace *hub_committed_state(struct hub *h);
 /* The store just became unreachable (store_stale is being set): answer
  * queued lock requests with the refusal, make the workspace the committed
  * state (stale_reads says whether that worked) and, at the start of an

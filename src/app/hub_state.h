@@ -33,8 +33,8 @@
 
 struct api;
 struct bus;
+struct hub_commit;
 struct hub_redo;
-struct hub_reply;
 struct hub_rest;
 struct keys;
 struct options;
@@ -71,6 +71,9 @@ struct tool_call {
     /* Borrowed, when the call runs again after a lost append: the agent
      * name it registered the first time, asked for again; else NULL. */
     const char *redo_agent_name;
+    /* Run on the committed view (hub_commit_read_view): answered at once,
+     * never held nor run again. */
+    bool committed_read;
 };
 
 struct hub {
@@ -96,11 +99,18 @@ struct hub {
     struct event *idle_ev;   /* --idle-exit: armed while no session is open */
     int64_t idle_exit_ms;    /* 0: never exit for want of sessions */
     struct event *sig_term, *sig_int;
-    struct event_vec pending; /* evaluated, folded, not yet committed */
-    struct hub_reply *replies, **replies_tail;
-    /* The batch's calls and serviced lock requests, in order
-     * (hub_commit.c). */
-    struct hub_redo *redo, **redo_tail;
+    /* The next batch's events: evaluated, folded, not yet sent (behind
+     * the batch in flight, app/hub_commit.h). */
+    struct event_vec pending;
+    /* The group commit: held answers, records, the batch in flight. */
+    struct hub_commit *commit;
+    /* A batch is in flight: the workspace is ahead of the log (set by
+     * hub_commit.c, read by the store's listener in hub_store.c). */
+    bool commit_busy;
+    /* The store told of other writers' events while the state was ahead
+     * of the log (not folded then, hub_store.c): hub_commit.c catches up
+     * after the next commit. */
+    bool commit_missed_heard;
     /* Run a recorded call again (hub_commit.c): the tool runner the
      * tools gave the hub (hub_tools_init), so the commit part does not
      * call up into them. */
@@ -130,6 +140,11 @@ struct hub {
      * the committed state at replica_seq, or NULL. */
     char *replica_text; /* owned */
     uint64_t replica_seq;
+    /* The committed view (hub_outage.c, hub_committed_state): a second
+     * workspace at committed_seq, built from the replica when first
+     * needed while the workspace is ahead of the log and kept in step from
+     * the bus ring, or NULL (owned). */
+    struct workspace *committed_view;
     /* The outage not yet in the log: since when (store clock, ms since
      * epoch; 0: none) and why (owned); outage_seq is the seq of its
      * queued health:recovered (0: not queued). */

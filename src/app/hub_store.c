@@ -183,7 +183,11 @@ void hub_maybe_snapshot(struct hub *h)
         hub_replica_keep(h, false);
         return;
     }
-    cJSON *snap = workspace_snapshot(h->ws);
+    /* The committed state (events may wait behind the ones just recorded). */
+    const struct workspace *committed = hub_committed_state(h);
+    if (!committed)
+        return; /* tried again at the next commit */
+    cJSON *snap = workspace_snapshot(committed);
     char *text = json_print(snap);
     int rc = h->store->ops->snapshot_save(h->store, h->committed_seq, text, strlen(text));
     if (rc != 0)
@@ -312,15 +316,20 @@ static void hub_resync(struct hub *h)
 
 /* Events another hub appended to the shared log (store listen, docs/architecture.md, "The store
  * layer"), in seq order. They are folded and fanned out like our own committed events. While this
- * turn's own events wait for their append, the state is ahead of the log: nothing is folded then,
- * the append will see the other hub's events as a conflict and reload. n == 0: the store's tail
- * lost its connection; a read tells whether the store is away, so an idle hub goes degraded at once
- * rather than at its next write. */
+ * turn's own events wait for their append, or a batch is in flight, the state is ahead of the
+ * log: nothing is folded then; the append will see the other hub's events as a conflict and
+ * reload, or, when they came after it, they are read once it is recorded (hub_store_catch_up).
+ * n == 0: the store's tail lost its connection; a read tells whether the store is away, so an idle
+ * hub goes degraded at once rather than at its next write. */
 static void hub_store_heard(void *arg, const struct event *evs, size_t n)
 {
     struct hub *h = arg;
-    if (h->store_stale || h->pending.len)
+    if (h->store_stale)
         return;
+    if (h->pending.len || h->commit_busy) {
+        h->commit_missed_heard = true; /* read after the next commit */
+        return;
+    }
     uint64_t before = h->committed_seq;
     int rc = n == 0 ? hub_catch_up(h) : 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
@@ -342,6 +351,11 @@ static void hub_store_heard(void *arg, const struct event *evs, size_t n)
     hub_waits_service(&h->waits, false);
     hub_lock_waiters_service(&h->waits);
     hub_reschedule_timers(h);
+}
+
+void hub_store_catch_up(struct hub *h)
+{
+    hub_store_heard(h, NULL, 0);
 }
 
 void hub_reschedule_timers(struct hub *h)
@@ -442,7 +456,8 @@ static int hub_store_open(struct hub *h)
         return -ERR_INVALID;
     }
     char *errmsg = NULL;
-    struct store_open_opts sopts = {.workspace = o->workspace, .loop = h->base, .durable = 1};
+    struct store_open_opts sopts = {
+        .workspace = o->workspace, .loop = h->base, .durable = 1, .async = true};
     int rc = store_open(o->store_url, &sopts, &h->store, &errmsg);
     if (rc) {
         char *shown = store_url_redact(o->store_url);

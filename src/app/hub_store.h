@@ -32,5 +32,8 @@ void hub_maybe_snapshot(struct hub *h);
 /* The store failed and cannot be read back: serve stale reads, refuse
  * writes, retry the reload with backoff. */
 void hub_store_went_stale(struct hub *h, const char *why);
+/* Read and fold what other writers appended that the store told of while
+ * the state was ahead of the log (hub_commit.c, after a commit). */
+void hub_store_catch_up(struct hub *h);
 
 #endif

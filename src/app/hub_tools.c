@@ -170,8 +170,13 @@ static void hub_exec_core(struct tool_call *call, const struct tool_def *td, con
      * implicitly and runs again: the session's own agent, or, for an admin
      * (CLI, HTTP) acting for an agentId the workspace does not know, or an
      * HTTP key acting as one, that agent. Both events join the same group commit, agent:registered
-     * first; once registered, the call cannot fail on its arguments. */
-    rc = workspace_exec(h->ws, &c, name, a, hub_now(h), &h->pending, &result, &errmsg);
+     * first; once registered, the call cannot fail on its arguments.
+     * While a batch is in flight a read-only call is answered at once from
+     * the committed state (app/hub_commit.h). */
+    struct workspace *view = td->read_only && !td->needs_agent ? hub_commit_read_view(h, s) : NULL;
+    call->committed_read = view != NULL;
+    rc =
+        workspace_exec(view ? view : h->ws, &c, name, a, hub_now(h), &h->pending, &result, &errmsg);
     bool own = s->identity == HUB_AS_AGENT && !s->agent_id && !acts_for_other;
     bool named =
         s->identity != HUB_AS_AGENT && (s->admin || s->identity == HUB_AS_NAMED) && acts_for_other;

@@ -15,13 +15,17 @@
 #include "base/xmalloc.h"
 
 int redis_conn_init(struct redis_conn *c, const struct redis_url *url, const char *ws,
-                    char **errmsg)
+                    struct event_base *loop, char **errmsg)
 {
     memset(c, 0, sizeof(*c));
     c->url = url;
     c->ws = ws;
     c->backoff_ms = REDIS_CONN_BACKOFF_MIN_MS;
-    c->loop = event_base_new();
+    c->loop = loop;
+    if (!loop) {
+        c->loop = event_base_new();
+        c->own_loop = true;
+    }
     if (!c->loop) {
         *errmsg = xstrdup("cannot create an event base for the redis connection");
         return -ERR_INTERNAL;
@@ -32,7 +36,7 @@ int redis_conn_init(struct redis_conn *c, const struct redis_url *url, const cha
 void redis_conn_deinit(struct redis_conn *c)
 {
     redis_conn_async_drop(c);
-    if (c->loop)
+    if (c->loop && c->own_loop)
         event_base_free(c->loop);
     redis_conn_sync_drop(c);
     free(c->node_host);
@@ -198,6 +202,22 @@ void redis_conn_sync_drop(struct redis_conn *c)
 
 /* ---- the asynchronous connection -------------------------------------- */
 
+static void redis_conn_changed(struct redis_conn *c)
+{
+    if (c->changed)
+        c->changed(c->changed_arg);
+}
+
+/* ac is gone (hiredis frees it after the callback that says so). */
+static void redis_conn_async_gone(struct redis_conn *c, const redisAsyncContext *ac)
+{
+    if (c->ac != ac)
+        return; /* an older connection, dropped already */
+    c->ac = NULL;
+    c->ready = false;
+    redis_conn_changed(c);
+}
+
 static void redis_conn_on_connect(const redisAsyncContext *ac, int status)
 {
     struct redis_conn *c = ac->data;
@@ -208,11 +228,9 @@ static void redis_conn_on_connect(const redisAsyncContext *ac, int status)
     char where[160];
     redis_conn_where(c, where, sizeof(where));
     log_warn("store: %s: cannot connect: %s", where, ac->errstr);
-    /* hiredis frees the context after this callback. */
-    if (c->ac == ac)
-        c->ac = NULL;
     c->resolve = c->cluster;
     redis_conn_failed(c);
+    redis_conn_async_gone(c, ac);
 }
 
 static void redis_conn_on_disconnect(const redisAsyncContext *ac, int status)
@@ -223,32 +241,7 @@ static void redis_conn_on_disconnect(const redisAsyncContext *ac, int status)
         redis_conn_where(c, where, sizeof(where));
         log_warn("store: %s: connection lost: %s", where, ac->errstr);
     }
-    if (c->ac == ac)
-        c->ac = NULL;
-}
-
-static void redis_conn_timeout_cb(evutil_socket_t fd, short what, void *arg)
-{
-    (void)fd;
-    (void)what;
-    *(bool *)arg = true;
-}
-
-void redis_conn_drive(struct redis_conn *c, const bool *done)
-{
-    bool expired = false;
-    struct event *timer = evtimer_new(c->loop, redis_conn_timeout_cb, &expired);
-    struct timeval tv = clock_timeval_ms(REDIS_CONN_TIMEOUT_MS);
-    evtimer_add(timer, &tv);
-    while (!*done && !expired && c->ac)
-        event_base_loop(c->loop, EVLOOP_ONCE);
-    event_free(timer);
-    if (!*done && c->ac) {
-        char where[160];
-        redis_conn_where(c, where, sizeof(where));
-        log_warn("store: %s: no answer within %d ms; reconnecting", where, REDIS_CONN_TIMEOUT_MS);
-        redis_conn_async_drop(c);
-    }
+    redis_conn_async_gone(c, ac);
 }
 
 void redis_conn_async_drop(struct redis_conn *c)
@@ -256,32 +249,50 @@ void redis_conn_async_drop(struct redis_conn *c)
     if (c->ac) {
         redisAsyncContext *ac = c->ac;
         c->ac = NULL;
+        c->ready = false;
         redisAsyncFree(ac);
+        redis_conn_changed(c);
     }
 }
 
-/* One step of the asynchronous set-up (AUTH, SELECT). */
-struct redis_conn_step {
-    bool done;
-    bool ok;
-};
-
+/* The answer to one step of the set-up (AUTH, SELECT): the last one makes
+ * the connection ready; a refusal drops it. */
 static void redis_conn_handshake_cb(redisAsyncContext *ac, void *reply, void *privdata)
 {
-    struct redis_conn_step *st = privdata;
+    struct redis_conn *c = privdata;
     const redisReply *rep = reply;
-    (void)ac;
-    st->done = true;
-    st->ok = redis_reply_is_ok(rep);
-    if (rep && rep->type == REDIS_REPLY_ERROR)
-        log_error("store: redis refused the connection set-up: %s", rep->str);
+    if (c->ac != ac)
+        return; /* no reply: the connection is being freed */
+    if (!redis_reply_is_ok(rep)) {
+        if (rep && rep->type == REDIS_REPLY_ERROR)
+            log_error("store: redis refused the connection set-up: %s", rep->str);
+        redis_conn_failed(c);
+        redisAsyncDisconnect(ac); /* allowed here: hiredis defers it */
+        return;
+    }
+    if (--c->steps_left == 0) {
+        c->ready = true;
+        redis_conn_changed(c);
+    }
 }
 
 bool redis_conn_async_alive(struct redis_conn *c)
 {
-    if (c->ac)
+    /* Not from inside one of the base's own callbacks (it cannot run
+     * twice at once). */
+    if (c->ac && c->own_loop && !c->running) {
+        c->running = true;
         event_base_loop(c->loop, EVLOOP_NONBLOCK);
+        c->running = false;
+    }
     return c->ac != NULL;
+}
+
+void redis_conn_run_once(struct redis_conn *c)
+{
+    c->running = true;
+    event_base_loop(c->loop, EVLOOP_ONCE);
+    c->running = false;
 }
 
 int redis_conn_async_open(struct redis_conn *c)
@@ -302,17 +313,11 @@ int redis_conn_async_open(struct redis_conn *c)
     redisAsyncSetConnectCallback(ac, redis_conn_on_connect);
     redisAsyncSetDisconnectCallback(ac, redis_conn_on_disconnect);
     c->ac = ac;
-    struct redis_conn_step st[2] = {{0}, {0}};
-    void *const privs[2] = {&st[0], &st[1]};
-    int steps = redis_conn_async_handshake(c->url, ac, redis_conn_handshake_cb, privs);
-    for (int i = 0; i < steps; i++) {
-        redis_conn_drive(c, &st[i].done);
-        if (!st[i].done || !st[i].ok) {
-            redis_conn_async_drop(c);
-            redis_conn_failed(c);
-            return -ERR_UNAVAILABLE;
-        }
-    }
+    c->ready = false;
+    void *const privs[2] = {c, c};
+    c->steps_left = redis_conn_async_handshake(c->url, ac, redis_conn_handshake_cb, privs);
+    /* Without a set-up, commands queue behind the connect at once. */
+    c->ready = c->steps_left == 0;
     return 0;
 }
 

@@ -1,16 +1,20 @@
 /* redis_conn — the redis store's connections to where the workspace's
  * keys are, at the bottom of the store's Redis layers (above it:
- * redis_route.c for Cluster redirects, redis_scripts.c, then the tail and
- * the ops table; docs/architecture.md).
+ * redis_route.c for Cluster redirects, redis_scripts.c, redis_async.c for
+ * the requests on the asynchronous connection, then the tail and the ops
+ * table; docs/architecture.md).
  *
  * Two connections live here. The blocking one (reads, snapshots, TIME,
  * trim, metadata, ingestion) is a redisContext with connect and I/O
- * timeouts. The asynchronous one (appends) is a redisAsyncContext on a
- * private event base: a command is sent with redis_conn_async_send and
- * its answer awaited with redis_conn_drive, which runs that base until
- * the reply callback says done or REDIS_CONN_TIMEOUT_MS pass. Sending and
- * waiting are separate steps so that the connection could be attached to
- * the hub's loop instead and its answer taken by the callback alone.
+ * timeouts. The asynchronous one (appends) is a redisAsyncContext on an
+ * event base: the caller's loop when it gives one (the hub's: nothing
+ * waits for Redis on it), else a private base its owner runs until the
+ * answer (a caller without a loop, that wants append to complete before
+ * it returns). Opening it never blocks: AUTH and SELECT are queued behind
+ * the connect and their answers taken by callbacks; `ready` says the
+ * set-up was answered, and the owner's `changed` hook hears every change
+ * (ready, or lost) — from inside hiredis's callbacks, so it must only
+ * schedule work (the store activates an event), never send or drop.
  *
  * Target: the URL's address, or, in Cluster mode, the node serving the
  * workspace's slot (node_host/node_port, set by redis_route.c with
@@ -54,11 +58,19 @@ struct redis_conn {
     const struct redis_url *url; /* borrowed: where and how to authenticate */
     const char *ws;              /* borrowed: the workspace, for messages */
     redisContext *sync;          /* blocking connection; NULL while away */
-    struct event_base *loop;     /* owned private base of ac */
+    struct event_base *loop;     /* where ac runs: the caller's, or private (own_loop) */
+    bool own_loop;               /* loop is private: created and freed here */
+    bool running;                /* the private loop runs (redis_conn_run_once) */
     redisAsyncContext *ac;       /* NULL while not connected */
-    int64_t retry_at_ms;         /* monotonic ms: no connect attempt before */
-    int backoff_ms;              /* next delay after a failed attempt */
-    redis_conn_setup_fn setup;   /* may be NULL */
+    bool ready;                  /* ac's AUTH/SELECT answered: commands may go */
+    int steps_left;              /* set-up answers ac still waits for */
+    /* ac became ready or was lost (may be NULL); runs inside hiredis's
+     * callbacks: schedule only. */
+    void (*changed)(void *arg);
+    void *changed_arg;
+    int64_t retry_at_ms;       /* monotonic ms: no connect attempt before */
+    int backoff_ms;            /* next delay after a failed attempt */
+    redis_conn_setup_fn setup; /* may be NULL */
     void *setup_arg;
     /* Cluster (redis_route.c keeps these; the connection only reads the
      * target and marks it stale on a failed dial). */
@@ -69,9 +81,10 @@ struct redis_conn {
     bool resolve;    /* look the slot's owner up before the next connect */
 };
 
-/* 0, or -ERR_INTERNAL with *errmsg (caller frees) set. */
+/* loop: where the asynchronous connection runs (borrowed), or NULL for a
+ * private base. 0, or -ERR_INTERNAL with *errmsg (caller frees) set. */
 int redis_conn_init(struct redis_conn *c, const struct redis_url *url, const char *ws,
-                    char **errmsg);
+                    struct event_base *loop, char **errmsg);
 void redis_conn_deinit(struct redis_conn *c);
 
 /* Where c connects, for messages: never the URL (it may carry a password). */
@@ -111,18 +124,24 @@ int redis_conn_sync_handshake(struct redis_conn *c, redisContext *rc, char *why,
 int redis_conn_sync_open(struct redis_conn *c, char *why, size_t whylen);
 void redis_conn_sync_drop(struct redis_conn *c);
 
-/* Process what is pending on the asynchronous connection (an EOF from a
- * restarted server) without blocking; true when it is still up. */
+/* Whether the asynchronous connection is still up. On a private base,
+ * what is pending on it (an EOF from a restarted server) is processed
+ * first, without blocking; on the caller's loop the loop does that. */
 bool redis_conn_async_alive(struct redis_conn *c);
-/* Dial the target on the private base and wait for AUTH/SELECT: 0, or
- * -ERR_UNAVAILABLE (counted in the backoff, logged). */
+/* Dial the target on c->loop and queue AUTH/SELECT, without waiting: 0
+ * (c->ready once they are answered, at once when there are none), or
+ * -ERR_UNAVAILABLE (counted in the backoff, logged). A failed set-up
+ * drops the connection, counted in the backoff. */
 int redis_conn_async_open(struct redis_conn *c);
+/* Run the private base once, blocking until something happens (the
+ * owner waits for an answer this way; its deadline bounds the wait). */
+void redis_conn_run_once(struct redis_conn *c);
 /* Send one command on c->ac (which must be up): 0, or -ERR_UNAVAILABLE. */
 int redis_conn_async_send(struct redis_conn *c, redisCallbackFn *cb, void *priv, int argc,
                           const char **argv, const size_t *lens);
-/* Run the private base until *done or REDIS_CONN_TIMEOUT_MS; on timeout
- * drop the connection, which calls every pending callback with no reply. */
-void redis_conn_drive(struct redis_conn *c, const bool *done);
+/* Drop the asynchronous connection: every command pending on it gets its
+ * callback with no reply, before this returns. Never call it from a
+ * callback of c->ac. */
 void redis_conn_async_drop(struct redis_conn *c);
 
 #endif

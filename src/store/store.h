@@ -23,12 +23,20 @@
  *   - a backend may trim events at or below its newest snapshot's seq;
  *     first_seq() tells where the log now begins.
  *
- * Asynchrony: append completes through a callback so a network backend
- * fits without changing the interface. Local backends complete
- * synchronously and call the callback before append() returns. If append()
- * returns an error, the callback is never called (libuv's rule). Reads,
- * snapshots and now() are synchronous (a network backend serves them from
- * its replica or a blocking round trip at start-up). */
+ * Asynchrony: append completes through a callback, exactly once, and a
+ * caller must be ready for either timing. Local backends complete
+ * synchronously: the callback runs before append() returns. The redis
+ * backend opened with opts.async (and opts.loop) returns at once and the
+ * callback runs later from that loop, which goes on serving meanwhile
+ * (the hub keeps one batch in flight, app/hub_commit.h); without
+ * opts.async it waits for the answer on a private base before returning.
+ * If append() returns an error, the callback is never called (libuv's
+ * rule). close() completes what is in flight with -ERR_UNAVAILABLE; it
+ * must not be called from inside an append's callback. read_async (redis
+ * with opts.async) reads the same way; read, snapshots, trim, meta_claim
+ * and now() are synchronous: a network backend makes a blocking round
+ * trip for them (docs/architecture.md lists when the hub makes them while
+ * serving). */
 #ifndef COORDHUB_STORE_STORE_H
 #define COORDHUB_STORE_STORE_H
 
@@ -49,6 +57,14 @@ struct store {
  * last seq), -ERR_CONFLICT (nothing written; current_seq is the log's last
  * seq), or another negative error (nothing written). */
 typedef void (*store_append_cb)(void *arg, int status, uint64_t current_seq);
+
+/* Completion of an asynchronous read: status 0 with the events read (evs
+ * is the store's: valid during the callback, take items by moving them
+ * out and zeroing len), or a negative error with evs empty. */
+typedef void (*store_read_cb)(void *arg, int status, struct event_vec *evs);
+
+/* A read in flight (store_ops.read_async), until its callback. */
+struct store_read;
 
 /* Events appended by another writer (a second hub on the same Redis),
  * delivered in seq order. Local single-writer backends never call it.
@@ -75,6 +91,10 @@ struct store_open_opts {
     const char *workspace; /* workspace name (key prefix for shared backends) */
     void *loop;            /* struct event_base *, for network backends; may be NULL */
     int durable;           /* 1 (default): fsync-grade durability as documented */
+    /* A network backend's appends complete later, from loop (which must
+     * be set), and never hold it up; false: append waits for the answer
+     * before it returns. Local backends always complete synchronously. */
+    bool async;
 };
 
 /* Levels of store_open_opts.durable (0 counts as STORE_DURABLE_PROCESS, so
@@ -141,6 +161,16 @@ struct store_ops {
      * A since below first_seq() reads from first_seq(). On error out is
      * left as it was. */
     int (*read)(struct store *s, uint64_t since, size_t limit, struct event_vec *out);
+    /* read() without waiting: 0 with *handle set, and cb runs once, later,
+     * from the loop of opts.async (never inside this call); or an error
+     * and cb never runs: -ERR_STATE when the store cannot read this way
+     * now (not opened with opts.async, its asynchronous connection not
+     * up): the caller reads with read() instead. Optional: NULL for the
+     * local backends, whose read() does not wait on a network. */
+    int (*read_async)(struct store *s, uint64_t since, size_t limit, store_read_cb cb, void *arg,
+                      struct store_read **handle);
+    /* Forget a read in flight: its callback never runs. With read_async. */
+    void (*read_cancel)(struct store *s, struct store_read *r);
     /* Last appended seq (0 for an empty log). */
     int (*last_seq)(struct store *s, uint64_t *seq);
     /* Lowest seq still readable (1 when nothing was trimmed; last+1 if empty). */

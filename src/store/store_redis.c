@@ -8,6 +8,8 @@
  *                    event as a stream entry, the seed-compatibility
  *                    projection (no I/O)
  *   redis_scripts.c  the Lua scripts and their one argument layout
+ *   redis_async.c    appends and reads on the asynchronous connection,
+ *                    from the call until their callback
  *   redis_tail.c     XREAD BLOCK on the hub's loop (listen)
  *   redis_ingest.c   the mcp:events subscriber (listen)
  * Each takes what it needs as arguments; none includes this file's
@@ -32,10 +34,14 @@
  * once trimming has emptied it.
  *
  * Connections. Appends run the append script on the asynchronous
- * connection (redis_conn.h), awaited on its private event base, so append
- * completes before it returns, like the local backends: the hub's group
- * commit waits one round trip per loop turn (sqlite waits for its commit
- * the same way). Reads, snapshots, TIME and trim use the blocking
+ * connection (redis_async.h). With opts.async it lives on the caller's
+ * loop (opts->loop): append returns at once and its callback runs later
+ * from that loop; the hub keeps one batch in flight and serves meanwhile.
+ * read_async reads the same way (an SSE backfill past the hub's ring).
+ * Without opts.async the same requests run on the connection's private
+ * base, which append runs until the answer: append completes before it
+ * returns, like the local backends. read, snapshots, the first TIME,
+ * trim, metadata and ingestion use the blocking
  * connection (the interface makes them synchronous). listen() starts the
  * tail (redis_tail.c) from the last seq at the time it was called, and
  * subscribes to mcp:events (redis_ingest.c), both on the hub's loop
@@ -60,7 +66,11 @@
  * Time. now() is the server's TIME, fetched at most every
  * STORE_REDIS_TIME_REFRESH_MS and extrapolated with the local monotonic
  * clock in between (one round trip per command would double the cost of
- * the hub's expiry checks); it never goes backwards on one handle. */
+ * the hub's expiry checks); it never goes backwards on one handle. The
+ * first fetch is a blocking round trip (at open); later ones, with
+ * opts.async, go on the asynchronous connection and the clock goes on
+ * extrapolating until the answer, so now() never waits for a slow
+ * server. */
 #include "store/store.h"
 
 #include <inttypes.h>
@@ -69,11 +79,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/time.h>
+
+#include <event2/event.h>
 
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/xmalloc.h"
 #include "store/redis_args.h"
+#include "store/redis_async.h"
 #include "store/redis_conn.h"
 #include "store/redis_entry.h"
 #include "store/redis_ingest.h"
@@ -102,14 +116,19 @@ struct store_redis {
     char *k_snap;                    /* owned */
     char *k_meta;                    /* owned: meta_claim's hash */
     char *k_servers;                 /* owned: serverId -> registry member */
-    char error[256];        /* the server's error for the append running now ("OOM …"); "" none */
-    int64_t time_server_ms; /* server TIME at the last fetch, ms */
-    int64_t time_mono_ms;   /* local monotonic ms at that fetch (0: never) */
-    int64_t last_now;       /* now() never returns less */
-    char writer[17];        /* this handle's random id, hex: field "w" */
-    struct event_base *hub_loop; /* opts->loop: where the tail runs; may be NULL */
-    bool compat;                 /* maintain the seed's mcp:lock:<file> keys and registry */
-    bool tail_ready;             /* tail initialised (needs hub_loop) */
+    int64_t time_server_ms;          /* server TIME at the last fetch, ms */
+    int64_t time_mono_ms;            /* local monotonic ms at that fetch (0: never) */
+    int64_t last_now;                /* now() never returns less */
+    char writer[17];                 /* this handle's random id, hex: field "w" */
+    struct event_base *hub_loop;     /* opts->loop: where the tail runs; may be NULL */
+    bool compat;                     /* maintain the seed's mcp:lock:<file> keys and registry */
+    bool tail_ready;                 /* tail initialised (needs hub_loop) */
+    /* Appends and reads complete later, from hub_loop (opts->async);
+     * else appends on the connection's private base before append
+     * returns. */
+    bool async;
+    struct redis_async requests; /* the appends and reads in flight */
+    bool time_asked;             /* a TIME is on its way (async: now() never waits) */
     struct redis_ingest *ingest; /* the mcp:events subscriber while listening */
 };
 
@@ -153,73 +172,12 @@ static int store_redis_get_u64(struct store_redis *r, const char *key, uint64_t 
     return rc;
 }
 
-/* ---- append (the asynchronous connection) ------------------------------ */
-
-/* The outcome of one append, filled by its reply callback. */
-struct store_redis_wait {
-    bool done;
-    int status;               /* 0, -ERR_CONFLICT, -ERR_STORE, -ERR_UNAVAILABLE, -ERR_TIMEOUT */
-    uint64_t seq;             /* current seq reported by the script */
-    bool noscript;            /* the server did not know the script */
-    struct redis_redirect rd; /* cluster: a redirection met (nothing ran), followed after */
-    char said[160];           /* with rd: the error reply, for the log */
-    char *error;              /* the store's error buffer (256 bytes) */
-};
-
-static void store_redis_append_cb(redisAsyncContext *ac, void *reply, void *privdata)
-{
-    struct store_redis_wait *w = privdata;
-    const redisReply *rep = reply;
-    const struct redis_conn *c = ac->data;
-    w->done = true;
-    if (!rep) {
-        w->status = -ERR_TIMEOUT; /* disconnected before the answer: it may have run */
-        return;
-    }
-    if (rep->type != REDIS_REPLY_ERROR) {
-        w->status = redis_scripts_append_answer(rep, &w->seq);
-        return;
-    }
-    if (strncmp(rep->str, "NOSCRIPT", 8) == 0) {
-        w->noscript = true;
-        w->status = -ERR_STORE;
-    } else if (c->cluster && redis_redirect_parse(rep->str, &w->rd) != REDIS_REDIRECT_NONE) {
-        /* Nothing ran; store_redis_append follows it (not here: this runs
-         * inside the connection, which following may drop). */
-        snprintf(w->said, sizeof(w->said), "%s", rep->str);
-        w->status = -ERR_UNAVAILABLE;
-    } else {
-        log_error("store: append script failed: %s", rep->str);
-        snprintf(w->error, 256, "%s", rep->str);
-        w->status = -ERR_STORE;
-    }
-}
-
-/* Run the append script once on the asynchronous connection and wait. */
-static void store_redis_append_once(struct store_redis *r, struct redis_args *a,
-                                    struct store_redis_wait *w)
-{
-    memset(w, 0, sizeof(*w));
-    w->error = r->error;
-    int rc = redis_route_async_ready(&r->conn);
-    if (rc == 0) {
-        redis_scripts_set_sha(a, &r->scripts, REDIS_SCRIPT_APPEND);
-        rc = redis_conn_async_send(&r->conn, store_redis_append_cb, w, a->argc, a->argv, a->lens);
-    }
-    if (rc) {
-        w->status = rc;
-        return;
-    }
-    redis_conn_drive(&r->conn, &w->done);
-    if (!w->done)
-        w->status = -ERR_TIMEOUT; /* sent, never answered: it may have run */
-}
+/* ---- append and asynchronous reads (redis_async.c) ---------------------- */
 
 static int store_redis_append(struct store *s, uint64_t expected_seq, const struct event *evs,
                               size_t n, store_append_cb cb, void *arg)
 {
     struct store_redis *r = store_redis_of(s);
-    r->error[0] = '\0';
     if (!cb)
         return -ERR_INVALID;
     int rc = store_check_batch(expected_seq, evs, n);
@@ -238,32 +196,20 @@ static int store_redis_append(struct store *s, uint64_t expected_seq, const stru
     struct redis_args a;
     redis_args_init(&a);
     redis_scripts_append_args(&a, &r->scripts, &req);
-    /* Nothing ran after a NOSCRIPT (the server restarted, SCRIPT FLUSH, or
-     * a cluster node new to this handle) or a MOVED (the slot lives on
-     * another node now): each is retried once. */
-    bool reloaded = false, moved = false;
-    struct store_redis_wait w;
-    for (;;) {
-        store_redis_append_once(r, &a, &w);
-        if (w.noscript && !reloaded) {
-            reloaded = true;
-            if (redis_route_redo_setup(&r->conn) == 0)
-                continue;
-            w.status = -ERR_UNAVAILABLE;
-        } else if (w.noscript) {
-            w.status = -ERR_UNAVAILABLE;
-        } else if (w.rd.kind != REDIS_REDIRECT_NONE) {
-            if (redis_route_follow(&r->conn, &w.rd, w.said, "EVALSHA") == REDIS_ROUTE_MOVED &&
-                !moved) {
-                moved = true;
-                continue;
-            }
-        }
-        break;
-    }
-    redis_args_free(&a);
-    cb(arg, w.status, w.status == 0 || w.status == -ERR_CONFLICT ? w.seq : expected_seq);
+    redis_async_append(&r->requests, &a, expected_seq, cb, arg);
     return 0;
+}
+
+static int store_redis_read_async(struct store *s, uint64_t since, size_t limit, store_read_cb cb,
+                                  void *arg, struct store_read **handle)
+{
+    return redis_async_read(&store_redis_of(s)->requests, since, limit, cb, arg, handle);
+}
+
+static void store_redis_read_cancel(struct store *s, struct store_read *q)
+{
+    (void)s;
+    redis_async_read_cancel(q);
 }
 
 /* ---- reads ------------------------------------------------------------- */
@@ -536,20 +482,46 @@ static int store_redis_trim(struct store *s, uint64_t upto)
                                      REDIS_TRIM_NARGS, NULL, "trim");
 }
 
+/* Read a TIME answer into the handle's clock; false when it is none. */
+static bool store_redis_time_take(struct store_redis *r, const redisReply *rep, int64_t mono)
+{
+    if (!rep || rep->type != REDIS_REPLY_ARRAY || rep->elements != 2 ||
+        rep->element[0]->type != REDIS_REPLY_STRING || rep->element[1]->type != REDIS_REPLY_STRING)
+        return false;
+    r->time_server_ms = strtoll(rep->element[0]->str, NULL, 10) * 1000 +
+                        strtoll(rep->element[1]->str, NULL, 10) / 1000;
+    r->time_mono_ms = mono;
+    return true;
+}
+
+static void store_redis_time_cb(redisAsyncContext *ac, void *reply, void *privdata)
+{
+    struct store_redis *r = privdata;
+    (void)ac;
+    r->time_asked = false;
+    (void)store_redis_time_take(r, reply, clock_mono_ms());
+}
+
+/* Ask the server's TIME on the asynchronous connection without waiting
+ * (the clock goes on extrapolating until the answer); one at a time. */
+static void store_redis_time_ask(struct store_redis *r)
+{
+    if (r->time_asked || redis_route_async_ready(&r->conn) != 0)
+        return;
+    const char *argv[1] = {"TIME"};
+    r->time_asked = redis_conn_async_send(&r->conn, store_redis_time_cb, r, 1, argv, NULL) == 0;
+}
+
 static int store_redis_now(struct store *s, int64_t *ms)
 {
     struct store_redis *r = store_redis_of(s);
     int64_t mono = clock_mono_ms();
-    if (r->time_mono_ms == 0 || mono - r->time_mono_ms >= STORE_REDIS_TIME_REFRESH_MS) {
+    if (r->time_mono_ms != 0 && mono - r->time_mono_ms >= STORE_REDIS_TIME_REFRESH_MS && r->async) {
+        store_redis_time_ask(r);
+    } else if (r->time_mono_ms == 0 || mono - r->time_mono_ms >= STORE_REDIS_TIME_REFRESH_MS) {
         const char *argv[1] = {"TIME"};
         redisReply *rep = redis_route_command(&r->conn, 1, argv, NULL);
-        if (rep && rep->type == REDIS_REPLY_ARRAY && rep->elements == 2 &&
-            rep->element[0]->type == REDIS_REPLY_STRING &&
-            rep->element[1]->type == REDIS_REPLY_STRING) {
-            r->time_server_ms = strtoll(rep->element[0]->str, NULL, 10) * 1000 +
-                                strtoll(rep->element[1]->str, NULL, 10) / 1000;
-            r->time_mono_ms = mono;
-        }
+        (void)store_redis_time_take(r, rep, mono);
         freeReplyObject(rep);
         if (r->time_mono_ms == 0)
             return -ERR_UNAVAILABLE; /* never reached the server's clock */
@@ -568,6 +540,7 @@ static void store_redis_close(struct store *s)
     if (!s)
         return;
     struct store_redis *r = store_redis_of(s);
+    redis_async_deinit(&r->requests);
     if (r->tail_ready)
         redis_tail_deinit(&r->tail);
     redis_ingest_free(r->ingest);
@@ -692,11 +665,16 @@ static int store_redis_open(const char *url, const struct store_open_opts *opts,
         store_redis_close(&r->base);
         return -ERR_INTERNAL;
     }
-    rc = redis_conn_init(&r->conn, &r->url, r->ws, errmsg);
+    r->async = opts && opts->async && r->hub_loop;
+    rc = redis_conn_init(&r->conn, &r->url, r->ws, r->async ? r->hub_loop : NULL, errmsg);
     if (rc == 0) {
         r->conn.setup = redis_scripts_load;
         r->conn.setup_arg = &r->scripts;
-        rc = store_redis_connect(r, errmsg);
+        rc = redis_async_init(&r->requests, &r->conn, &r->scripts, r->k_log, r->async);
+        if (rc)
+            *errmsg = xstrdup("cannot create the redis store's events");
+        else
+            rc = store_redis_connect(r, errmsg);
     }
     if (rc) {
         store_redis_close(&r->base);
@@ -708,8 +686,7 @@ static int store_redis_open(const char *url, const struct store_open_opts *opts,
 
 static const char *store_redis_last_error(struct store *s)
 {
-    const struct store_redis *r = store_redis_of(s);
-    return r->error[0] ? r->error : NULL;
+    return redis_async_error(&store_redis_of(s)->requests);
 }
 
 const struct store_ops store_redis_ops = {
@@ -723,6 +700,8 @@ const struct store_ops store_redis_ops = {
     .close = store_redis_close,
     .append = store_redis_append,
     .read = store_redis_read,
+    .read_async = store_redis_read_async,
+    .read_cancel = store_redis_read_cancel,
     .last_seq = store_redis_last_seq,
     .first_seq = store_redis_first_seq,
     .snapshot_save = store_redis_snapshot_save,

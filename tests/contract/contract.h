@@ -17,22 +17,29 @@
 
 #include "store/store.h"
 
+struct event_base;
+
 struct contract_backend {
     const char *name; /* argv[1]: "memory", "sqlite", … */
     /* URL of a fresh, empty store whose files (if any) live in dir.
      * Caller frees. */
     char *(*make_url)(const char *dir);
-    bool reopen_keeps_log;  /* close + open of the same URL sees the same log */
-    bool synchronous;       /* append calls its callback before it returns */
+    bool reopen_keeps_log; /* close + open of the same URL sees the same log */
+    /* append calls its callback before it returns; else later, from the
+     * loop the store was opened with (opts.async), never before */
+    bool synchronous;
     struct store_caps caps; /* what its ops table must declare it is */
 };
 
 struct contract_fixture {
     const struct contract_backend *backend;
-    char *dir;           /* owned: temporary directory, removed at teardown */
-    char *url;           /* owned */
-    struct store *store; /* owned; NULL after contract_close() */
+    char *dir;               /* owned: temporary directory, removed at teardown */
+    char *url;               /* owned */
+    struct store *store;     /* owned; NULL after contract_close() */
+    struct event_base *loop; /* owned: opts.loop of every open */
 };
+
+#define CONTRACT_WAIT_S 10 /* longest wait for a callback */
 
 /* The outcome of one append, filled by contract_ack_cb. */
 struct contract_ack {
@@ -52,6 +59,9 @@ void contract_batch_free(struct event *evs, size_t n);
  * the callback outcome is in *ack (ack->calls stays 0 on an error return). */
 int contract_append(struct contract_fixture *f, uint64_t expected, const struct event *evs,
                     size_t n, struct contract_ack *ack);
+/* Run the fixture's loop until *calls reaches want; fails the test when
+ * CONTRACT_WAIT_S pass first. */
+void contract_run_until(struct contract_fixture *f, const int *calls, int want);
 /* Append a fresh batch of n events after expected and assert success. */
 void contract_append_ok(struct contract_fixture *f, uint64_t expected, size_t n, const char *tag);
 
@@ -70,6 +80,9 @@ void test_store__conflicting_batch_writes_nothing(void **state);
 void test_store__read_windows(void **state);
 void test_store__large_batches(void **state);
 void test_store__callback_exactly_once(void **state);
+void test_store__appends_in_flight_in_order(void **state);
+void test_store__close_completes_in_flight(void **state);
+void test_store__read_async_matches_read(void **state);
 void test_store__error_return_never_calls_back(void **state);
 void test_store__snapshot_newest_wins(void **state);
 void test_store__now_is_sane_and_monotone(void **state);

@@ -308,6 +308,93 @@ void test_store__callback_exactly_once(void **state)
     contract_assert_log(f, 1, 20, "once");
 }
 
+/* Appends issued back to back, each after the previous one's last seq,
+ * without waiting in between (a network store has them in flight
+ * together): each is called back once, all recorded in order. */
+void test_store__appends_in_flight_in_order(void **state)
+{
+    struct contract_fixture *f = *state;
+    struct contract_ack acks[3];
+    struct event *evs[3];
+    memset(acks, 0, sizeof(acks));
+    for (uint64_t i = 0; i < 3; i++) {
+        evs[i] = contract_batch(2 * i + 1, 2, "flight");
+        assert_int_equal(
+            f->store->ops->append(f->store, 2 * i, evs[i], 2, contract_ack_cb, &acks[i]), 0);
+    }
+    for (size_t i = 0; i < 3; i++) {
+        contract_run_until(f, &acks[i].calls, 1);
+        assert_int_equal(acks[i].calls, 1);
+        assert_int_equal(acks[i].status, 0);
+        assert_int_equal(acks[i].seq, 2 * i + 2);
+        contract_batch_free(evs[i], 2);
+    }
+    contract_assert_log(f, 1, 6, "flight");
+}
+
+/* close() completes what is still in flight: its callback runs once,
+ * before close returns, with -ERR_UNAVAILABLE (a synchronous store had
+ * completed it already). */
+void test_store__close_completes_in_flight(void **state)
+{
+    struct contract_fixture *f = *state;
+    struct contract_ack ack = {0};
+    struct event *evs = contract_batch(1, 1, "closing");
+    assert_int_equal(f->store->ops->append(f->store, 0, evs, 1, contract_ack_cb, &ack), 0);
+    store_close(f->store);
+    f->store = NULL;
+    assert_int_equal(ack.calls, 1);
+    assert_int_equal(ack.status, f->backend->synchronous ? 0 : -ERR_UNAVAILABLE);
+    contract_batch_free(evs, 1);
+}
+
+struct contract_read {
+    int calls;
+    int status;
+    struct event_vec evs; /* moved out of the store's */
+};
+
+static void contract_read_cb(void *arg, int status, struct event_vec *evs)
+{
+    struct contract_read *r = arg;
+    r->calls++;
+    r->status = status;
+    r->evs = *evs; /* take the items */
+    event_vec_init(evs);
+}
+
+/* read_async, where a backend has it, reads what read() reads, calls back
+ * once and never from inside the call; a cancelled read never calls
+ * back. */
+void test_store__read_async_matches_read(void **state)
+{
+    struct contract_fixture *f = *state;
+    struct store *s = f->store;
+    if (!s->ops->read_async) {
+        print_message("(%s reads synchronously only: skipped)\n", f->backend->name);
+        return;
+    }
+    contract_append_ok(f, 0, 6, "async");
+    struct contract_read cancelled = {0}, r = {0};
+    struct store_read *h1 = NULL, *h2 = NULL;
+    assert_int_equal(s->ops->read_async(s, 0, 10, contract_read_cb, &cancelled, &h1), 0);
+    s->ops->read_cancel(s, h1);
+    assert_int_equal(s->ops->read_async(s, 2, 3, contract_read_cb, &r, &h2), 0);
+    assert_int_equal(r.calls, 0);
+    contract_run_until(f, &r.calls, 1);
+    assert_int_equal(r.status, 0);
+    struct event_vec want;
+    event_vec_init(&want);
+    assert_int_equal(s->ops->read(s, 2, 3, &want), 0);
+    assert_int_equal(r.evs.len, 3);
+    for (size_t i = 0; i < want.len; i++)
+        contract_assert_event_eq(&r.evs.items[i], &want.items[i]);
+    assert_int_equal(cancelled.calls, 0);
+    event_vec_deinit(&want);
+    event_vec_deinit(&r.evs);
+    assert_int_equal(s->ops->read_async(s, 0, 0, contract_read_cb, &r, &h2), -ERR_INVALID);
+}
+
 void test_store__error_return_never_calls_back(void **state)
 {
     struct contract_fixture *f = *state;

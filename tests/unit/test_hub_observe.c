@@ -108,8 +108,7 @@ static struct fixture *fixture_new(void)
     h->commit_ev = event_new(h->base, -1, 0, nothing, NULL);
     h->tick_ev = evtimer_new(h->base, nothing, NULL);
     h->reload_ev = evtimer_new(h->base, nothing, NULL);
-    h->replies_tail = &h->replies;
-    h->redo_tail = &h->redo;
+    h->commit = hub_commit_new();
     event_vec_init(&h->pending);
     snprintf(h->hub_id, sizeof(h->hub_id), "hub-test");
     char *err = NULL;
@@ -139,6 +138,8 @@ static void fixture_free(struct fixture *f)
 {
     struct hub *h = &f->h;
     hub_metrics_fini(h);
+    hub_commit_free(h->commit);
+    workspace_free(h->committed_view);
     event_vec_deinit(&h->pending);
     free(h->replica_text);
     free(h->down_reason);
@@ -295,8 +296,8 @@ static void test_hub_observe__batch_evaluated_again_is_muted(void **state)
     rec->session = 999; /* its session is gone: the call is not run again */
     rec->name = strdup("lock_file");
     rec->queued = waiter;
-    *h->redo_tail = rec;
-    h->redo_tail = &rec->next;
+    *h->commit->redo_tail = rec;
+    h->commit->redo_tail = &rec->next;
     char *err = NULL;
     assert_int_equal(hub_redo_batch(h, &err), 0);
     assert_null(err);

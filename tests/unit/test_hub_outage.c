@@ -156,7 +156,7 @@ static struct fixture *fixture_new(size_t ring, bool network)
     h->commit_ev = event_new(h->base, -1, 0, nothing, NULL);
     h->tick_ev = evtimer_new(h->base, nothing, NULL);
     h->reload_ev = evtimer_new(h->base, nothing, NULL);
-    h->replies_tail = &h->replies;
+    h->commit = hub_commit_new();
     event_vec_init(&h->pending);
     snprintf(h->hub_id, sizeof(h->hub_id), "hub-test");
     hub_metrics_init(h);
@@ -176,6 +176,8 @@ static struct fixture *fixture_new(size_t ring, bool network)
 static void fixture_free(struct fixture *f)
 {
     struct hub *h = &f->h;
+    hub_commit_free(h->commit);
+    workspace_free(h->committed_view);
     event_vec_deinit(&h->pending);
     free(h->replica_text);
     free(h->down_reason);
