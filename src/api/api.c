@@ -101,7 +101,7 @@ static bool api_admit(struct api *a, struct http_request *req, enum keys_access 
         return true;
     int64_t retry_ms = 0;
     if (keys_rate_take(a->keys, k, clock_mono_ns(), &retry_ms) != 0) {
-        char secs[24];
+        char secs[STR_INT_LEN];
         snprintf(secs, sizeof(secs), "%lld", (long long)((retry_ms + 999) / 1000));
         http_request_add_header(req, "Retry-After", secs);
         char *msg = str_printf("API key %s is over its rate limit (%g requests/s, burst %u); "
@@ -318,17 +318,15 @@ enum api_bind_verdict api_bind_check(bool loopback, bool remote_allowed, bool tl
     return tls ? API_BIND_OK : API_BIND_INSECURE;
 }
 
-int api_new(struct event_base *base, const struct api_config *cfg, struct api **out, char **errmsg)
+/* What api_new refuses before it builds anything: a bad address, half a
+ * TLS pair, a remote bind without keys, no admin token. Fills hc->addr
+ * and *verdict. */
+static int api_config_check(const struct api_config *cfg, struct http_config *hc,
+                            enum api_bind_verdict *verdict, char **errmsg)
 {
-    *out = NULL;
-    *errmsg = NULL;
-    struct http_config hc;
-    memset(&hc, 0, sizeof(hc));
     const char *why;
-    if (http_addr_parse(cfg->addr, &hc.addr, &why) != 0) {
-        size_t n = strlen(cfg->addr) + strlen(why) + 64;
-        *errmsg = xmalloc(n);
-        snprintf(*errmsg, n, "invalid HTTP address '%s': %s", cfg->addr, why);
+    if (http_addr_parse(cfg->addr, &hc->addr, &why) != 0) {
+        *errmsg = str_printf("invalid HTTP address '%s': %s", cfg->addr, why);
         return -ERR_INVALID;
     }
     bool tls = cfg->tls_cert != NULL;
@@ -337,24 +335,72 @@ int api_new(struct event_base *base, const struct api_config *cfg, struct api **
                               : "a TLS private key needs its certificate too (--tls-cert FILE)");
         return -ERR_INVALID;
     }
-    enum api_bind_verdict verdict = api_bind_check(hc.addr.loopback, cfg->remote_allowed, tls);
-    if (verdict == API_BIND_DENIED) {
+    *verdict = api_bind_check(hc->addr.loopback, cfg->remote_allowed, tls);
+    if (*verdict == API_BIND_DENIED) {
         *errmsg = api_errf("refusing to serve HTTP on %s: a non-loopback address is served only "
                            "when an unrevoked API key exists (remote clients must present one), "
                            "and this hub has none; create one with 'coordhub key create' and "
                            "start again, or use a loopback address such as 127.0.0.1:PORT",
-                           hc.addr.text);
+                           hc->addr.text);
         return -ERR_DENIED;
     }
     if (!cfg->token || !*cfg->token) {
         *errmsg = xstrdup("no admin token: HTTP cannot be protected");
         return -ERR_INVALID;
     }
+    return 0;
+}
+
+/* The faces behind the HTTP server: GET /events, REST, and /mcp when
+ * open. */
+static void api_faces_new(struct api *a, struct event_base *base, const struct api_config *cfg)
+{
+    struct events_sse_config ec = {
+        .base = base,
+        .bus = cfg->bus,
+        .store = cfg->store,
+        .workspace = cfg->workspace,
+        .max_clients = cfg->sse_max_clients ? cfg->sse_max_clients : API_SSE_MAX_CLIENTS,
+        .max_pending = API_SSE_MAX_PENDING,
+        .heartbeat_ms = cfg->sse_heartbeat_ms > 0 ? cfg->sse_heartbeat_ms : API_SSE_HEARTBEAT_MS,
+        .retry_ms = API_SSE_RETRY_MS,
+        .write_timeout_s = API_SSE_WRITE_TIMEOUT_S,
+    };
+    a->sse = events_sse_new(&ec);
+    a->rest = rest_new(a->http, &a->host);
+    if (!cfg->mcp.open)
+        return;
+    struct mcp_http_config mc = {
+        .base = base,
+        .http = a->http,
+        .host = cfg->mcp,
+        .idle_ms = cfg->mcp_idle_ms,
+        .max_sessions = cfg->mcp_max_sessions,
+        .key_sessions = cfg->mcp_key_sessions,
+        .reserved_sessions = cfg->mcp_reserved_sessions,
+        .heartbeat_ms = ec.heartbeat_ms,
+        .retry_ms = API_SSE_RETRY_MS,
+        .max_pending = API_SSE_MAX_PENDING,
+        .write_timeout_s = API_SSE_WRITE_TIMEOUT_S,
+    };
+    a->mcp = mcp_http_new(&mc);
+}
+
+int api_new(struct event_base *base, const struct api_config *cfg, struct api **out, char **errmsg)
+{
+    *out = NULL;
+    *errmsg = NULL;
+    struct http_config hc;
+    memset(&hc, 0, sizeof(hc));
+    enum api_bind_verdict verdict;
+    int rc = api_config_check(cfg, &hc, &verdict, errmsg);
+    if (rc)
+        return rc;
     struct tls_context *tc = NULL;
-    if (tls) {
-        int trc = tls_context_new(cfg->tls_cert, cfg->tls_key, &tc, errmsg);
-        if (trc)
-            return trc;
+    if (cfg->tls_cert) {
+        rc = tls_context_new(cfg->tls_cert, cfg->tls_key, &tc, errmsg);
+        if (rc)
+            return rc;
     }
     struct api *a = xcalloc(1, sizeof(*a));
     a->tls = tc;
@@ -381,40 +427,12 @@ int api_new(struct event_base *base, const struct api_config *cfg, struct api **
     hc.nroutes = sizeof(api_routes) / sizeof(api_routes[0]);
     hc.authorize = api_authorize;
     hc.arg = a;
-    int rc = http_server_new(base, &hc, &a->http, errmsg);
+    rc = http_server_new(base, &hc, &a->http, errmsg);
     if (rc) {
         api_free(a);
         return rc;
     }
-    struct events_sse_config ec = {
-        .base = base,
-        .bus = cfg->bus,
-        .store = cfg->store,
-        .workspace = cfg->workspace,
-        .max_clients = cfg->sse_max_clients ? cfg->sse_max_clients : API_SSE_MAX_CLIENTS,
-        .max_pending = API_SSE_MAX_PENDING,
-        .heartbeat_ms = cfg->sse_heartbeat_ms > 0 ? cfg->sse_heartbeat_ms : API_SSE_HEARTBEAT_MS,
-        .retry_ms = API_SSE_RETRY_MS,
-        .write_timeout_s = API_SSE_WRITE_TIMEOUT_S,
-    };
-    a->sse = events_sse_new(&ec);
-    a->rest = rest_new(a->http, &a->host);
-    if (cfg->mcp.open) {
-        struct mcp_http_config mc = {
-            .base = base,
-            .http = a->http,
-            .host = cfg->mcp,
-            .idle_ms = cfg->mcp_idle_ms,
-            .max_sessions = cfg->mcp_max_sessions,
-            .key_sessions = cfg->mcp_key_sessions,
-            .reserved_sessions = cfg->mcp_reserved_sessions,
-            .heartbeat_ms = ec.heartbeat_ms,
-            .retry_ms = API_SSE_RETRY_MS,
-            .max_pending = API_SSE_MAX_PENDING,
-            .write_timeout_s = API_SSE_WRITE_TIMEOUT_S,
-        };
-        a->mcp = mcp_http_new(&mc);
-    }
+    api_faces_new(a, base, cfg);
     a->bus_sub = bus_subscribe(cfg->bus, api_on_event, a);
     *out = a;
     return 0;

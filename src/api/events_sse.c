@@ -45,6 +45,7 @@
 #include "base/buf.h"
 #include "base/json.h"
 #include "base/log.h"
+#include "base/str.h"
 #include "base/xmalloc.h"
 #include "bus/bus.h"
 #include "net/http.h"
@@ -92,7 +93,7 @@ static bool events_sse_wanted(const struct events_sse_client *c, const char *typ
 
 static int events_sse_frame(struct buf *out, uint64_t seq, const char *type, const char *text)
 {
-    char id[24];
+    char id[STR_INT_LEN];
     snprintf(id, sizeof(id), "%llu", (unsigned long long)seq);
     return sse_encode_event(out, id, type, text, strlen(text));
 }
@@ -108,7 +109,7 @@ static int events_sse_resync(struct events_sse *e, struct buf *out, uint64_t req
     json_add_u64(d, "firstAvailable", first_available);
     char *text = json_print(d);
     cJSON_Delete(d);
-    char id[24];
+    char id[STR_INT_LEN];
     snprintf(id, sizeof(id), "%llu", (unsigned long long)resume_at);
     int rc = sse_encode_event(out, id, "resync", text, strlen(text));
     free(text);

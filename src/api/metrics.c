@@ -266,10 +266,25 @@ static int metrics_reserved(struct buf *out, const struct metrics_hub *hub,
     return rc;
 }
 
-int metrics_render(struct buf *out, const struct metrics_hub *hub, const struct metrics_face *face,
-                   const struct metrics_event_counts *events)
+/* One counter or gauge family of a single series. */
+struct metrics_row {
+    const char *name, *type, *help;
+    uint64_t v;
+};
+
+static int metrics_rows(struct buf *out, const struct metrics_row *rows, size_t n)
 {
-    size_t mark = out->len;
+    int rc = 0;
+    for (size_t i = 0; i < n && !rc; i++)
+        rc = metrics_u64(out, rows[i].name, rows[i].type, rows[i].help, rows[i].v);
+    return rc;
+}
+
+#define METRICS_ROWS(out, rows) metrics_rows((out), (rows), sizeof(rows) / sizeof((rows)[0]))
+
+/* Events committed, in all and by type. */
+static int metrics_events(struct buf *out, const struct metrics_event_counts *events)
+{
     int rc = metrics_u64(out, "coordhub_events_total", "counter",
                          "Events committed by this hub since it started.", events->total);
     if (!rc)
@@ -280,54 +295,68 @@ int metrics_render(struct buf *out, const struct metrics_hub *hub, const struct 
                               events->by_type[i].n);
     if (!rc && events->other)
         rc = metrics_labelled(out, "coordhub_events_by_type_total", "type", "other", events->other);
-    if (!rc)
-        rc = metrics_u64(out, "coordhub_store_last_seq", "gauge",
-                         "Sequence number of the last event in the store.", hub->store_last_seq);
-    if (!rc)
-        rc = metrics_u64(out, "coordhub_store_first_seq", "gauge",
-                         "Lowest sequence number still in the store (older events were trimmed).",
-                         hub->store_first_seq);
-    if (!rc)
-        rc = metrics_u64(out, "coordhub_store_trimmed_total", "counter",
-                         "Events this hub trimmed from the store behind its snapshots.",
-                         hub->store_trimmed_total);
-    if (!rc)
-        rc = metrics_u64(out, "coordhub_leases", "gauge", "File leases held.", hub->leases);
-    if (!rc)
-        rc = metrics_u64(out, "coordhub_lock_waiters", "gauge",
-                         "Lock requests queued for a busy file.", hub->lock_waiters);
-    if (!rc)
-        rc = metrics_u64(out, "coordhub_lock_granted_total", "counter", "Leases granted.",
-                         hub->lock_granted_total);
-    if (!rc)
-        rc = metrics_u64(out, "coordhub_lock_contended_total", "counter",
-                         "Lock requests that found the file held by another agent.",
-                         hub->lock_contended_total);
-    if (!rc)
-        rc = metrics_u64(out, "coordhub_lock_expired_total", "counter",
-                         "Leases released because their TTL ran out.", hub->lock_expired_total);
-    if (!rc)
-        rc = metrics_u64(out, "coordhub_lock_wait_granted_total", "counter",
-                         "Queued lock requests (waitMs) that were granted.",
-                         hub->lock_wait_granted_total);
-    if (!rc)
-        rc = metrics_u64(out, "coordhub_lock_wait_timed_out_total", "counter",
-                         "Queued lock requests (waitMs) that timed out.",
-                         hub->lock_wait_timed_out_total);
-    if (!rc)
-        rc = metrics_u64(out, "coordhub_lock_wait_cancelled_total", "counter",
-                         "Queued lock requests dropped: cancelled, or their session ended.",
-                         hub->lock_wait_cancelled_total);
+    return rc;
+}
+
+/* Where the store's log stands. */
+static int metrics_store_log(struct buf *out, const struct metrics_hub *hub)
+{
+    const struct metrics_row rows[] = {
+        {"coordhub_store_last_seq", "gauge", "Sequence number of the last event in the store.",
+         hub->store_last_seq},
+        {"coordhub_store_first_seq", "gauge",
+         "Lowest sequence number still in the store (older events were trimmed).",
+         hub->store_first_seq},
+        {"coordhub_store_trimmed_total", "counter",
+         "Events this hub trimmed from the store behind its snapshots.", hub->store_trimmed_total},
+    };
+    return METRICS_ROWS(out, rows);
+}
+
+/* Leases, lock requests and the lock wait queues. */
+static int metrics_locks(struct buf *out, const struct metrics_hub *hub)
+{
+    const struct metrics_row rows[] = {
+        {"coordhub_leases", "gauge", "File leases held.", hub->leases},
+        {"coordhub_lock_waiters", "gauge", "Lock requests queued for a busy file.",
+         hub->lock_waiters},
+        {"coordhub_lock_granted_total", "counter", "Leases granted.", hub->lock_granted_total},
+        {"coordhub_lock_contended_total", "counter",
+         "Lock requests that found the file held by another agent.", hub->lock_contended_total},
+        {"coordhub_lock_expired_total", "counter", "Leases released because their TTL ran out.",
+         hub->lock_expired_total},
+        {"coordhub_lock_wait_granted_total", "counter",
+         "Queued lock requests (waitMs) that were granted.", hub->lock_wait_granted_total},
+        {"coordhub_lock_wait_timed_out_total", "counter",
+         "Queued lock requests (waitMs) that timed out.", hub->lock_wait_timed_out_total},
+        {"coordhub_lock_wait_cancelled_total", "counter",
+         "Queued lock requests dropped: cancelled, or their session ended.",
+         hub->lock_wait_cancelled_total},
+    };
+    int rc = METRICS_ROWS(out, rows);
     if (!rc)
         rc = metrics_histogram(out, "coordhub_lock_wait_seconds",
                                "Time queued lock requests waited until granted or timed out.",
                                METRICS_SCALE_WAIT, &hub->lock_wait_seconds);
-    if (!rc)
-        rc = metrics_u64(out, "coordhub_agents", "gauge", "Agents known to the workspace.",
-                         hub->agents);
-    if (!rc)
-        rc = metrics_u64(out, "coordhub_agents_active", "gauge", "Agents not offline.",
-                         hub->agents_active);
+    return rc;
+}
+
+/* Agents, tasks by status, task totals and cycle time. */
+static int metrics_agents_tasks(struct buf *out, const struct metrics_hub *hub)
+{
+    const struct metrics_row agents[] = {
+        {"coordhub_agents", "gauge", "Agents known to the workspace.", hub->agents},
+        {"coordhub_agents_active", "gauge", "Agents not offline.", hub->agents_active},
+    };
+    const struct metrics_row totals[] = {
+        {"coordhub_tasks_completed_total", "counter", "Tasks completed.",
+         hub->tasks_completed_total},
+        {"coordhub_tasks_failed_total", "counter", "Tasks released as failed.",
+         hub->tasks_failed_total},
+        {"coordhub_tasks_released_total", "counter", "Tasks released back to open.",
+         hub->tasks_released_total},
+    };
+    int rc = METRICS_ROWS(out, agents);
     if (!rc)
         rc = metrics_family(out, "coordhub_tasks", "gauge", "Tasks by status.");
     if (!rc)
@@ -335,115 +364,139 @@ int metrics_render(struct buf *out, const struct metrics_hub *hub, const struct 
     if (!rc)
         rc = metrics_labelled(out, "coordhub_tasks", "status", "claimed", hub->tasks_claimed);
     if (!rc)
-        rc = metrics_u64(out, "coordhub_tasks_completed_total", "counter", "Tasks completed.",
-                         hub->tasks_completed_total);
-    if (!rc)
-        rc = metrics_u64(out, "coordhub_tasks_failed_total", "counter", "Tasks released as failed.",
-                         hub->tasks_failed_total);
-    if (!rc)
-        rc = metrics_u64(out, "coordhub_tasks_released_total", "counter",
-                         "Tasks released back to open.", hub->tasks_released_total);
+        rc = METRICS_ROWS(out, totals);
     if (!rc)
         rc = metrics_histogram(out, "coordhub_task_cycle_seconds",
                                "Time from a task's claim to its completion.", METRICS_SCALE_CYCLE,
                                &hub->task_cycle_seconds);
-    if (!rc)
-        rc = metrics_tools(out, hub);
-    if (!rc)
-        rc = metrics_histogram(out, "coordhub_store_append_seconds",
+    return rc;
+}
+
+/* The group commit: append latency, failures, conflicts, batch size. */
+static int metrics_commit(struct buf *out, const struct metrics_hub *hub)
+{
+    const struct metrics_row rows[] = {
+        {"coordhub_store_append_errors_total", "counter",
+         "Store appends that failed (their calls got the error).", hub->store_append_errors_total},
+        {"coordhub_store_conflicts_total", "counter",
+         "Store appends refused because another hub appended first.", hub->store_conflicts_total},
+        {"coordhub_commands_reevaluated_total", "counter",
+         "Tool calls evaluated again after their append lost to another hub's.",
+         hub->commands_reevaluated_total},
+    };
+    int rc = metrics_histogram(out, "coordhub_store_append_seconds",
                                "Latency of one store append (a group commit).",
                                METRICS_SCALE_LATENCY, &hub->store_append_seconds);
     if (!rc)
-        rc = metrics_u64(out, "coordhub_store_append_errors_total", "counter",
-                         "Store appends that failed (their calls got the error).",
-                         hub->store_append_errors_total);
-    if (!rc)
-        rc = metrics_u64(out, "coordhub_store_conflicts_total", "counter",
-                         "Store appends refused because another hub appended first.",
-                         hub->store_conflicts_total);
-    if (!rc)
-        rc = metrics_u64(out, "coordhub_commands_reevaluated_total", "counter",
-                         "Tool calls evaluated again after their append lost to another hub's.",
-                         hub->commands_reevaluated_total);
+        rc = METRICS_ROWS(out, rows);
     if (!rc)
         rc = metrics_histogram(out, "coordhub_commit_batch_events",
                                "Events written by one group commit.", METRICS_SCALE_BATCH,
                                &hub->commit_batch_events);
-    if (!rc)
-        rc = metrics_foreign(out, hub);
-    if (!rc)
-        rc = metrics_reserved(out, hub, face);
-    if (!rc)
-        rc = metrics_cache(out, "coordhub_event_cache_hits_total",
+    return rc;
+}
+
+/* History reads served from the ring or the store. */
+static int metrics_caches(struct buf *out, const struct metrics_hub *hub,
+                          const struct metrics_face *face)
+{
+    int rc = metrics_cache(out, "coordhub_event_cache_hits_total",
                            "History reads served from the in-memory ring of recent events.", true,
                            &hub->wait_cache, &face->sse_cache);
     if (!rc)
         rc = metrics_cache(out, "coordhub_event_cache_misses_total",
                            "History reads that had to go to the store (older than the ring).",
                            false, &hub->wait_cache, &face->sse_cache);
-    if (!rc)
-        rc = metrics_u64(out, "coordhub_sessions", "gauge",
-                         "MCP sessions connected over the Unix socket.", hub->sessions);
-    if (!rc)
-        rc = metrics_u64(out, "coordhub_socket_pending", "gauge",
-                         "Unix-socket connections whose first line has not been read yet.",
-                         hub->socket_pending);
-    if (!rc)
-        rc = metrics_u64(out, "coordhub_socket_refused_total", "counter",
-                         "Unix-socket sessions refused at the socket's session cap.",
-                         hub->socket_refused_total);
-    if (!rc)
-        rc = metrics_u64(out, "coordhub_socket_dropped_total", "counter",
-                         "Unix-socket connections closed before their first line (deadline, "
-                         "or the oldest at the pending cap).",
-                         hub->socket_dropped_total);
-    if (!rc)
-        rc = metrics_accept_failures(out, hub, face);
-    if (!rc)
-        rc = metrics_u64(out, "coordhub_sse_clients", "gauge", "Open GET /events streams.",
-                         face->sse_clients);
-    if (!rc)
-        rc = metrics_u64(out, "coordhub_sse_delivered_total", "counter",
-                         "Events queued to live /events subscribers.", face->sse_delivered_total);
-    if (!rc)
-        rc = metrics_u64(out, "coordhub_sse_cut_off_total", "counter",
-                         "Subscribers disconnected because their queue passed its bound.",
-                         face->sse_cut_off_total);
-    if (!rc)
-        rc = metrics_u64(out, "coordhub_sse_resync_total", "counter",
-                         "resync events sent to subscribers asking for trimmed history.",
-                         face->sse_resync_total);
-    if (!rc)
-        rc = metrics_u64(out, "coordhub_http_connections", "gauge", "Open HTTP connections.",
-                         face->http_connections);
-    if (!rc)
-        rc = metrics_u64(out, "coordhub_http_requests_total", "counter", "HTTP requests routed.",
-                         face->http_requests_total);
-    if (!rc)
-        rc = metrics_u64(out, "coordhub_http_rejected_total", "counter",
-                         "HTTP connections or requests refused by the connection cap or a quota.",
-                         face->http_rejected_total);
-    if (!rc)
-        rc = metrics_u64(out, "coordhub_http_timeouts_total", "counter",
-                         "HTTP connections closed at a header or body deadline.",
-                         face->http_timeouts_total);
-    if (!rc)
-        rc = metrics_u64(out, "coordhub_http_malformed_total", "counter",
-                         "HTTP request heads refused as malformed or over a limit.",
-                         face->http_malformed_total);
-    if (!rc)
-        rc = metrics_u64(out, "coordhub_http_dropped_total", "counter",
-                         "Silent HTTP connections closed to make room at the full cap.",
-                         face->http_dropped_total);
-    if (!rc)
-        rc = metrics_u64(out, "coordhub_http_unauthorized_total", "counter",
-                         "HTTP requests answered 401.", face->http_unauthorized_total);
-    if (!rc)
-        rc = metrics_double(out, "coordhub_loop_lag_seconds",
+    return rc;
+}
+
+/* The Unix socket's sessions and connections, and accept failures. */
+static int metrics_socket(struct buf *out, const struct metrics_hub *hub,
+                          const struct metrics_face *face)
+{
+    const struct metrics_row rows[] = {
+        {"coordhub_sessions", "gauge", "MCP sessions connected over the Unix socket.",
+         hub->sessions},
+        {"coordhub_socket_pending", "gauge",
+         "Unix-socket connections whose first line has not been read yet.", hub->socket_pending},
+        {"coordhub_socket_refused_total", "counter",
+         "Unix-socket sessions refused at the socket's session cap.", hub->socket_refused_total},
+        {"coordhub_socket_dropped_total", "counter",
+         "Unix-socket connections closed before their first line (deadline, "
+         "or the oldest at the pending cap).",
+         hub->socket_dropped_total},
+    };
+    int rc = METRICS_ROWS(out, rows);
+    return rc ? rc : metrics_accept_failures(out, hub, face);
+}
+
+/* GET /events streams, then the HTTP face. */
+static int metrics_sse_http(struct buf *out, const struct metrics_face *face)
+{
+    const struct metrics_row rows[] = {
+        {"coordhub_sse_clients", "gauge", "Open GET /events streams.", face->sse_clients},
+        {"coordhub_sse_delivered_total", "counter", "Events queued to live /events subscribers.",
+         face->sse_delivered_total},
+        {"coordhub_sse_cut_off_total", "counter",
+         "Subscribers disconnected because their queue passed its bound.", face->sse_cut_off_total},
+        {"coordhub_sse_resync_total", "counter",
+         "resync events sent to subscribers asking for trimmed history.", face->sse_resync_total},
+        {"coordhub_http_connections", "gauge", "Open HTTP connections.", face->http_connections},
+        {"coordhub_http_requests_total", "counter", "HTTP requests routed.",
+         face->http_requests_total},
+        {"coordhub_http_rejected_total", "counter",
+         "HTTP connections or requests refused by the connection cap or a quota.",
+         face->http_rejected_total},
+        {"coordhub_http_timeouts_total", "counter",
+         "HTTP connections closed at a header or body deadline.", face->http_timeouts_total},
+        {"coordhub_http_malformed_total", "counter",
+         "HTTP request heads refused as malformed or over a limit.", face->http_malformed_total},
+        {"coordhub_http_dropped_total", "counter",
+         "Silent HTTP connections closed to make room at the full cap.", face->http_dropped_total},
+        {"coordhub_http_unauthorized_total", "counter", "HTTP requests answered 401.",
+         face->http_unauthorized_total},
+    };
+    return METRICS_ROWS(out, rows);
+}
+
+/* The event loop's lateness and the uptime. */
+static int metrics_loop(struct buf *out, const struct metrics_hub *hub)
+{
+    int rc = metrics_double(out, "coordhub_loop_lag_seconds",
                             "Lateness of the event loop's 1 s probe timer.", hub->loop_lag_seconds);
     if (!rc)
         rc = metrics_double(out, "coordhub_uptime_seconds", "Seconds since the hub started.",
                             hub->uptime_seconds);
+    return rc;
+}
+
+int metrics_render(struct buf *out, const struct metrics_hub *hub, const struct metrics_face *face,
+                   const struct metrics_event_counts *events)
+{
+    size_t mark = out->len;
+    int rc = metrics_events(out, events);
+    if (!rc)
+        rc = metrics_store_log(out, hub);
+    if (!rc)
+        rc = metrics_locks(out, hub);
+    if (!rc)
+        rc = metrics_agents_tasks(out, hub);
+    if (!rc)
+        rc = metrics_tools(out, hub);
+    if (!rc)
+        rc = metrics_commit(out, hub);
+    if (!rc)
+        rc = metrics_foreign(out, hub);
+    if (!rc)
+        rc = metrics_reserved(out, hub, face);
+    if (!rc)
+        rc = metrics_caches(out, hub, face);
+    if (!rc)
+        rc = metrics_socket(out, hub, face);
+    if (!rc)
+        rc = metrics_sse_http(out, face);
+    if (!rc)
+        rc = metrics_loop(out, hub);
     if (rc) {
         out->len = mark;
         if (out->data)

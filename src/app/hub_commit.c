@@ -804,7 +804,20 @@ static void hub_redo_rerun(struct hub *h, struct hub_redo *batch)
     }
 }
 
+/* The batch evaluated again (hub_redo_batch): its observations were made
+ * the first time, so this round is muted (docs/architecture.md,
+ * "Observations"). */
+static int hub_redo_batch_again(struct hub *h, char **errmsg);
+
 int hub_redo_batch(struct hub *h, char **errmsg)
+{
+    bus_observe_mute(h->bus, true);
+    int rc = hub_redo_batch_again(h, errmsg);
+    bus_observe_mute(h->bus, false);
+    return rc;
+}
+
+static int hub_redo_batch_again(struct hub *h, char **errmsg)
 {
     struct hub_commit *cm = h->commit;
     struct hub_redo *batch = cm->redo;

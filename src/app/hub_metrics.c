@@ -11,7 +11,9 @@
  *
  * Latency is the time from hub_tool_call receiving the parsed call to the
  * answer leaving the hub (hub_send_reply), so it includes the group
- * commit and, for queued lock requests and parked waits, the wait. */
+ * commit and, for queued lock requests and parked waits, the wait. The
+ * same figure goes to the bus's observation subscribers as a tool latency
+ * (docs/architecture.md, "Observations"), built only when one listens. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,6 +21,7 @@
 #include "base/clock.h"
 #include "base/json.h"
 #include "base/xmalloc.h"
+#include "bus/bus.h"
 #include "rpc/registry.h"
 
 /* A new label slot for name (copied); h->metrics.tools follows the
@@ -98,6 +101,17 @@ void hub_metrics_answered(struct hub *h, struct hub_call_clock clock, const cJSO
         t->ok++;
     int64_t ns = clock_mono_ns() - clock.start_ns;
     metrics_histogram_observe(&t->seconds, METRICS_SCALE_LATENCY, ns > 0 ? (double)ns / 1e9 : 0);
+    if (h->bus && bus_observing(h->bus)) {
+        struct observation o = {
+            .kind = OBSERVATION_TOOL_LATENCY,
+            .at_ms = hub_now(h),
+            .tool = t->name,
+            .latency_ms = ns > 0 ? (double)ns / 1e6 : 0,
+            .error = is_error,
+            .refused = !is_error && cJSON_IsFalse(success),
+        };
+        bus_observe(h->bus, &o);
+    }
 }
 
 void hub_metrics_event(struct hub *h, const struct event *ev)

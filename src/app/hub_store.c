@@ -473,7 +473,6 @@ static int hub_store_open(struct hub *h)
  * coord://events/recent see history after a restart. */
 static void hub_store_warm_bus(struct hub *h)
 {
-    h->bus = bus_new(HUB_RECENT_EVENTS, h->opt->workspace);
     struct event_vec tail;
     event_vec_init(&tail);
     uint64_t from = h->committed_seq > 256 ? h->committed_seq - 256 : 0;
@@ -489,6 +488,10 @@ int hub_store_start(struct hub *h, bus_event_cb on_event)
     if (rc)
         return rc;
     hub_store_fold_case(h);
+    /* The bus before the state: every workspace the hub builds reports
+     * its observations to the bus (docs/architecture.md, "Observations"). */
+    h->bus = bus_new(HUB_RECENT_EVENTS, h->opt->workspace);
+    h->wscfg.observe = bus_observation_sink(h->bus);
     char *errmsg = NULL;
     rc = hub_load_state(h, &errmsg);
     if (rc) {

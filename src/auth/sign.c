@@ -98,14 +98,14 @@ int sign_header_parse(const char *value, int64_t *t, unsigned char v1[SIGN_MAC_L
     return 0;
 }
 
-bool sign_compute(const unsigned char key[32], int64_t t, const char *body, size_t len,
-                  unsigned char out[SIGN_MAC_LEN])
+bool sign_compute(const unsigned char key[TOKEN_DIGEST_LEN], int64_t t, const char *body,
+                  size_t len, unsigned char out[SIGN_MAC_LEN])
 {
-    char prefix[32];
+    char prefix[STR_INT_LEN + 1]; /* "<t>." */
     int n = snprintf(prefix, sizeof(prefix), "%lld.", (long long)t);
     if (n < 0 || (size_t)n >= sizeof(prefix))
         return false;
-    return token_hmac_sha256(key, 32, prefix, (size_t)n, body, len, out);
+    return token_hmac_sha256(key, TOKEN_DIGEST_LEN, prefix, (size_t)n, body, len, out);
 }
 
 void sign_hex(const unsigned char mac[SIGN_MAC_LEN], char *out)
@@ -186,9 +186,9 @@ static void sign_replay_sweep(struct sign_replay *r, int64_t now_s)
     free(victims);
 }
 
-enum sign_result sign_verify(struct sign_replay *r, const char *signer, const unsigned char key[32],
-                             const char *header, const char *body, size_t len, int64_t now_s,
-                             const char **why)
+enum sign_result sign_verify(struct sign_replay *r, const char *signer,
+                             const unsigned char key[TOKEN_DIGEST_LEN], const char *header,
+                             const char *body, size_t len, int64_t now_s, const char **why)
 {
     int64_t t = 0;
     unsigned char v1[SIGN_MAC_LEN], want[SIGN_MAC_LEN];

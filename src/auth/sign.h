@@ -25,6 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "auth/token.h"
 #include "base/err.h"
 
 #define SIGN_HEADER "X-Coordhub-Signature"
@@ -43,8 +44,8 @@ COORDHUB_MUST_CHECK int sign_header_parse(const char *value, int64_t *t,
                                           unsigned char v1[SIGN_MAC_LEN], const char **why);
 
 /* HMAC-SHA256(key, "<t>.<body>") into out. false if OpenSSL fails. */
-bool sign_compute(const unsigned char key[32], int64_t t, const char *body, size_t len,
-                  unsigned char out[SIGN_MAC_LEN]);
+bool sign_compute(const unsigned char key[TOKEN_DIGEST_LEN], int64_t t, const char *body,
+                  size_t len, unsigned char out[SIGN_MAC_LEN]);
 
 /* Lower-case hex of mac into out (2 * SIGN_MAC_LEN + 1 bytes). */
 void sign_hex(const unsigned char mac[SIGN_MAC_LEN], char *out);
@@ -73,8 +74,8 @@ enum sign_result {
  * copied into the cache, at most 63 bytes) whose HMAC key is key, at wall
  * time now_s. On SIGN_OK the signature is remembered; on any other result
  * nothing is, and *why (static text) says what is wrong. */
-enum sign_result sign_verify(struct sign_replay *r, const char *signer, const unsigned char key[32],
-                             const char *header, const char *body, size_t len, int64_t now_s,
-                             const char **why);
+enum sign_result sign_verify(struct sign_replay *r, const char *signer,
+                             const unsigned char key[TOKEN_DIGEST_LEN], const char *header,
+                             const char *body, size_t len, int64_t now_s, const char **why);
 
 #endif

@@ -41,7 +41,7 @@ void token_cleanse(void *p, size_t n)
 }
 
 bool token_hmac_sha256(const unsigned char *key, size_t keylen, const void *a, size_t alen,
-                       const void *b, size_t blen, unsigned char out[32])
+                       const void *b, size_t blen, unsigned char out[TOKEN_DIGEST_LEN])
 {
     bool ok = false;
     size_t outlen = 0;
@@ -52,7 +52,7 @@ bool token_hmac_sha256(const unsigned char *key, size_t keylen, const void *a, s
     EVP_MAC_CTX *ctx = mac ? EVP_MAC_CTX_new(mac) : NULL;
     if (ctx && EVP_MAC_init(ctx, key, keylen, params) == 1 && EVP_MAC_update(ctx, a, alen) == 1 &&
         (blen == 0 || EVP_MAC_update(ctx, b, blen) == 1) &&
-        EVP_MAC_final(ctx, out, &outlen, 32) == 1 && outlen == 32)
+        EVP_MAC_final(ctx, out, &outlen, TOKEN_DIGEST_LEN) == 1 && outlen == TOKEN_DIGEST_LEN)
         ok = true;
     EVP_MAC_CTX_free(ctx);
     EVP_MAC_free(mac);

@@ -31,7 +31,7 @@ bool token_random(unsigned char *buf, size_t n);
 /* HMAC-SHA256 with key over the bytes a then b (b may be NULL when blen
  * is 0) into out (32 bytes). false if OpenSSL fails. */
 bool token_hmac_sha256(const unsigned char *key, size_t keylen, const void *a, size_t alen,
-                       const void *b, size_t blen, unsigned char out[32]);
+                       const void *b, size_t blen, unsigned char out[TOKEN_DIGEST_LEN]);
 /* True when the n bytes at a and b are equal, in constant time
  * (CRYPTO_memcmp). */
 bool token_equal(const void *a, const void *b, size_t n);

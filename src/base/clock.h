@@ -16,6 +16,8 @@ int64_t clock_mono_ms(void);
 /* Format ms since epoch as RFC 3339 UTC with milliseconds
  * ("2026-11-24T21:14:31.123Z") into out (at least 25 bytes). Values
  * outside years 0000..9999 are clamped to the nearest end of that range. */
+/* Room for clock_format_iso's text, its NUL included. */
+#define CLOCK_ISO_LEN 40
 void clock_format_iso(int64_t ms, char *out, size_t outlen);
 /* Parse the format above (also without fraction, or with 1..n fraction
  * digits, truncated to ms). Strict: exactly 4-2-2T2:2:2 digits, real

@@ -87,6 +87,9 @@ char *json_print_line(const cJSON *v);
 cJSON *json_add_u64(cJSON *obj, const char *key, uint64_t v);
 /* Add an ISO-8601 timestamp string for ms since epoch. */
 cJSON *json_add_time(cJSON *obj, const char *key, int64_t ms);
+/* The largest integer a JSON number (an IEEE double) holds exactly, 2^53:
+ * the bound of seqs, tokens and priorities read back from JSON. */
+#define JSON_EXACT_INT_MAX ((int64_t)1 << 53)
 /* True when v is a number with an integral value in [lo, hi]. */
 bool json_is_int_in(const cJSON *v, int64_t lo, int64_t hi);
 

@@ -6,6 +6,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* Room for a 64-bit integer in decimal, its sign and NUL included. */
+#define STR_INT_LEN 24
+
 /* A newly allocated formatted string (caller frees); never NULL. */
 char *str_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 char *str_vprintf(const char *fmt, va_list ap);

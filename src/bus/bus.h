@@ -13,14 +13,27 @@
  * store is away). An announcement has seq 0 and no id on the wire, is
  * fanned out to the same subscribers but never enters the ring, so
  * readers by seq (wait_for_events, SSE resumption, the recent-events
- * resource) never see it; a subscriber tells it by ev->seq == 0. */
+ * resource) never see it; a subscriber tells it by ev->seq == 0.
+ *
+ * Observations (core/observation.h) are the other stream the bus carries:
+ * what the hub saw but does not log (refused lock requests, queue joins
+ * and leaves, claim refusals, tool latencies), for the guidance engine.
+ * They have their own subscribers, are delivered synchronously like
+ * events and never kept: nothing is logged, stored or replayed, and a
+ * subscriber that joins later sees only what comes after. With no
+ * observation subscriber, bus_observing() is false and producers build
+ * nothing (bus_observation_sink() asks it for them). While the hub
+ * evaluates a batch again after a lost append (docs/architecture.md,
+ * "Observations"), it mutes them, so nothing is observed twice. */
 #ifndef COORDHUB_BUS_BUS_H
 #define COORDHUB_BUS_BUS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "core/event.h"
+#include "core/observation.h"
 
 struct bus;
 
@@ -42,6 +55,27 @@ int bus_announce(struct bus *b, const struct event *ev);
 /* Register / remove a subscriber. Returns an id > 0 / 0 or -ERR_NOT_FOUND. */
 uint64_t bus_subscribe(struct bus *b, bus_event_cb cb, void *arg);
 int bus_unsubscribe(struct bus *b, uint64_t id);
+
+/* An observation subscriber: o and everything it points to are borrowed
+ * for the call. It runs inside the evaluation that made o (the
+ * workspace's, for lock, queue and claim kinds): it must not block, and
+ * must not call into the workspace. */
+typedef void (*bus_observation_cb)(void *arg, const struct observation *o);
+
+/* Register / remove an observation subscriber; ids are shared with event
+ * subscribers (an event subscriber's id is not found here, and the
+ * reverse). Returns an id > 0 / 0 or -ERR_NOT_FOUND. */
+uint64_t bus_observe_subscribe(struct bus *b, bus_observation_cb cb, void *arg);
+int bus_observe_unsubscribe(struct bus *b, uint64_t id);
+/* Is anyone subscribed to observations, and are they not muted? */
+bool bus_observing(const struct bus *b);
+/* Deliver o to every observation subscriber (none while muted). */
+void bus_observe(struct bus *b, const struct observation *o);
+/* Mute (true) or unmute (false) observations; mutes nest. */
+void bus_observe_mute(struct bus *b, bool mute);
+/* A sink that delivers to b through bus_observe, wanted while
+ * bus_observing: for struct workspace_config.observe. */
+struct observation_sink bus_observation_sink(struct bus *b);
 
 /* Lowest and highest seq held in the ring (0, 0 when empty). */
 uint64_t bus_oldest(const struct bus *b);

@@ -18,9 +18,9 @@
 #include <string.h>
 
 #include "base/clock.h"
+#include "base/json.h"
+#include "base/str.h"
 #include "base/xmalloc.h"
-
-#define EVENT_TYPE_MAX 64
 
 void event_init(struct event *ev, const char *type, int64_t ts_ms, cJSON *data)
 {
@@ -69,7 +69,7 @@ void event_copy(struct event *dst, const struct event *src)
  * printing: no copy, and cJSON_Delete leaves the referenced data alone). */
 static cJSON *event_envelope(const struct event *ev, const char *workspace, bool by_ref)
 {
-    char id[24], ts[40];
+    char id[STR_INT_LEN], ts[CLOCK_ISO_LEN];
     cJSON *o = cJSON_CreateObject();
     snprintf(id, sizeof(id), "%" PRIu64, ev->seq);
     clock_format_iso(ev->ts_ms, ts, sizeof(ts));
@@ -143,7 +143,7 @@ int event_from_json(const cJSON *obj, struct event *out)
             return -ERR_INVALID;
     } else if (cJSON_IsNumber(id)) {
         /* Tolerated for foreign publishers; exact below 2^53. */
-        if (id->valuedouble < 0 || id->valuedouble > 9007199254740992.0 ||
+        if (id->valuedouble < 0 || id->valuedouble > (double)JSON_EXACT_INT_MAX ||
             (double)(uint64_t)id->valuedouble != id->valuedouble)
             return -ERR_INVALID;
         seq = (uint64_t)id->valuedouble;

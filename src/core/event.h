@@ -42,6 +42,9 @@
 
 #define EVENT_SOURCE_HUB "agent-coordination"
 
+/* Longest event type, "<ns>:<name>", in bytes. */
+#define EVENT_TYPE_MAX 64
+
 struct event {
     uint64_t seq;    /* assigned by the workspace; 0 = not yet */
     char *type;      /* owned, e.g. "file:locked" */

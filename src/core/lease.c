@@ -438,7 +438,7 @@ int lease_table_insert_json(struct lease_table *t, const cJSON *rec)
         return -ERR_INVALID;
     if (lease_mode_parse(json_get_str(rec, "mode", NULL), &mode))
         return -ERR_INVALID;
-    if (!json_is_int_in(token, 1, (int64_t)1 << 53))
+    if (!json_is_int_in(token, 1, JSON_EXACT_INT_MAX))
         return -ERR_INVALID;
     if (!cJSON_IsNumber(ttl) || !isfinite(ttl->valuedouble) || ttl->valuedouble < 0)
         return -ERR_INVALID;

@@ -34,7 +34,7 @@ struct task_claims {
     size_t n;       /* > 0 */
 };
 
-static void claims_add(struct task_table *tt, const char *agent_id)
+static void task_claims_add(struct task_table *tt, const char *agent_id)
 {
     struct task_claims *c = map_get(&tt->claims, agent_id);
     if (!c) {
@@ -46,7 +46,7 @@ static void claims_add(struct task_table *tt, const char *agent_id)
 }
 
 /* Uncount t's claim when t is claimed. */
-static void claims_drop(struct task_table *tt, const struct task *t)
+static void task_claims_drop(struct task_table *tt, const struct task *t)
 {
     if (t->status != TASK_CLAIMED)
         return;
@@ -226,7 +226,7 @@ int task_table_add_json(struct task_table *t, const cJSON *rec, uint64_t created
         if (!agent_is_string_array(arrs[i], SIZE_MAX, SIZE_MAX))
             return -ERR_INVALID;
     }
-    if (!json_is_int_in(prio, -((int64_t)1 << 53), (int64_t)1 << 53))
+    if (!json_is_int_in(prio, -JSON_EXACT_INT_MAX, JSON_EXACT_INT_MAX))
         return -ERR_INVALID;
     if (task_status_parse(json_get_str(rec, "status", NULL), &st))
         return -ERR_INVALID;
@@ -245,7 +245,7 @@ int task_table_add_json(struct task_table *t, const cJSON *rec, uint64_t created
         task_opt_time(rec, "completedAt", &completed_at))
         return -ERR_INVALID;
     if (!created_seq) {
-        if (!json_is_int_in(seq, 1, (int64_t)1 << 53))
+        if (!json_is_int_in(seq, 1, JSON_EXACT_INT_MAX))
             return -ERR_INVALID;
         created_seq = (uint64_t)seq->valuedouble;
     }
@@ -272,7 +272,7 @@ int task_table_add_json(struct task_table *t, const cJSON *rec, uint64_t created
     k->created_seq = created_seq;
     map_put(&t->by_id, k->id, k);
     if (st == TASK_CLAIMED)
-        claims_add(t, k->claimed_by);
+        task_claims_add(t, k->claimed_by);
     return 0;
 }
 
@@ -327,11 +327,11 @@ static void task_set_claim_files(struct task *t, cJSON *files)
 void task_table_claim(struct task_table *tt, struct task *t, const char *agent_id,
                       cJSON *claim_files)
 {
-    claims_drop(tt, t);
+    task_claims_drop(tt, t);
     t->status = TASK_CLAIMED;
     task_set_claimed_by(t, agent_id);
     task_set_claim_files(t, claim_files);
-    claims_add(tt, t->claimed_by);
+    task_claims_add(tt, t->claimed_by);
 }
 
 void task_table_set_status(struct task_table *tt, struct task *t, enum task_status st,
@@ -339,7 +339,7 @@ void task_table_set_status(struct task_table *tt, struct task *t, enum task_stat
 {
     if (st == TASK_CLAIMED)
         abort(); /* a claim names its claimer: task_table_claim */
-    claims_drop(tt, t);
+    task_claims_drop(tt, t);
     t->status = st;
     task_set_claim_files(t, NULL);
     if (clear_claimer)

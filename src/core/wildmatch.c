@@ -28,22 +28,22 @@ struct wm_set {
     uint64_t w[4];
 };
 
-static void wm_set_add(struct wm_set *s, unsigned c)
+static void wildmatch_set_add(struct wm_set *s, unsigned c)
 {
     s->w[c >> 6] |= (uint64_t)1 << (c & 63);
 }
 
-static bool wm_set_has(const struct wm_set *s, unsigned c)
+static bool wildmatch_set_has(const struct wm_set *s, unsigned c)
 {
     return (s->w[c >> 6] >> (c & 63)) & 1;
 }
 
-static bool wm_set_meets(const struct wm_set *a, const struct wm_set *b)
+static bool wildmatch_set_meets(const struct wm_set *a, const struct wm_set *b)
 {
     return (a->w[0] & b->w[0]) | (a->w[1] & b->w[1]) | (a->w[2] & b->w[2]) | (a->w[3] & b->w[3]);
 }
 
-static bool wm_posix_class(const char *name, size_t n, unsigned c)
+static bool wildmatch_posix_class(const char *name, size_t n, unsigned c)
 {
 #define WM_IS(s) (n == sizeof(s) - 1 && memcmp(name, s, n) == 0)
     bool upper = c >= 'A' && c <= 'Z', lower = c >= 'a' && c <= 'z';
@@ -77,7 +77,7 @@ static bool wm_posix_class(const char *name, size_t n, unsigned c)
 #undef WM_IS
 }
 
-static bool wm_posix_known(const char *name, size_t n)
+static bool wildmatch_posix_known(const char *name, size_t n)
 {
     static const char *const names[] = {"alnum", "alpha", "blank", "cntrl", "digit", "graph",
                                         "lower", "print", "punct", "space", "upper", "xdigit"};
@@ -91,7 +91,7 @@ static bool wm_posix_known(const char *name, size_t n)
 /* Parse a class; p points just after '['. On success fills *set (never
  * containing '/' or NUL) and returns the byte after ']'. On a malformed
  * class returns NULL and, when why is not NULL, sets *why (static text). */
-static const char *wm_class_parse(const char *p, struct wm_set *set, const char **why)
+static const char *wildmatch_class_parse(const char *p, struct wm_set *set, const char **why)
 {
     bool neg = false, first = true;
     memset(set, 0, sizeof(*set));
@@ -114,14 +114,14 @@ static const char *wm_class_parse(const char *p, struct wm_set *set, const char 
                 q++;
             if (!*q)
                 goto unterminated;
-            if (!wm_posix_known(name, (size_t)(q - name))) {
+            if (!wildmatch_posix_known(name, (size_t)(q - name))) {
                 if (why)
                     *why = "unknown character class name in '[:...:]'";
                 return NULL;
             }
             for (unsigned b = 1; b < 256; b++) {
-                if (wm_posix_class(name, (size_t)(q - name), b))
-                    wm_set_add(set, b);
+                if (wildmatch_posix_class(name, (size_t)(q - name), b))
+                    wildmatch_set_add(set, b);
             }
             p = q + 2;
             continue;
@@ -141,9 +141,9 @@ static const char *wm_class_parse(const char *p, struct wm_set *set, const char 
                     goto unterminated;
             }
             for (unsigned b = c; b <= hi; b++)
-                wm_set_add(set, b);
+                wildmatch_set_add(set, b);
         } else {
-            wm_set_add(set, c);
+            wildmatch_set_add(set, c);
         }
     }
     if (neg) {
@@ -159,14 +159,14 @@ unterminated:
 }
 
 /* Is p (inside pattern p0) the start of a whole-segment double star? */
-static bool wm_is_segs_star(const char *p0, const char *p)
+static bool wildmatch_is_segs_star(const char *p0, const char *p)
 {
     return p[0] == '*' && p[1] == '*' && (p == p0 || p[-1] == '/') && (p[2] == '\0' || p[2] == '/');
 }
 
 /* Match one non-star token at p against byte c. *len gets the token's
  * length in the pattern. */
-static bool wm_token_match(const char *p, unsigned c, size_t *len)
+static bool wildmatch_token_match(const char *p, unsigned c, size_t *len)
 {
     struct wm_set set;
     switch (*p) {
@@ -174,10 +174,10 @@ static bool wm_token_match(const char *p, unsigned c, size_t *len)
         *len = 1;
         return c != '/';
     case '[': {
-        const char *end = wm_class_parse(p + 1, &set, NULL);
+        const char *end = wildmatch_class_parse(p + 1, &set, NULL);
         if (end) {
             *len = (size_t)(end - p);
-            return wm_set_has(&set, c);
+            return wildmatch_set_has(&set, c);
         }
         *len = 1; /* malformed: a literal '[' */
         return c == '[';
@@ -202,7 +202,7 @@ bool wildmatch_match(const char *pattern, const char *path)
     const char *segs_p = NULL, *segs_t = NULL; /* last whole-segment double star */
     for (;;) {
         if (*p == '*') {
-            if (wm_is_segs_star(pattern, p)) {
+            if (wildmatch_is_segs_star(pattern, p)) {
                 if (p[2] == '\0')
                     return true; /* trailing or lone double star: anything */
                 p += 3;
@@ -222,7 +222,7 @@ bool wildmatch_match(const char *pattern, const char *path)
                 return true;
         } else if (*p != '\0') {
             size_t len;
-            if (wm_token_match(p, (unsigned char)*t, &len)) {
+            if (wildmatch_token_match(p, (unsigned char)*t, &len)) {
                 p += len;
                 t++;
                 continue;
@@ -263,7 +263,7 @@ int wildmatch_validate(const char *pattern, char **errmsg)
         } else if (*p == '[') {
             struct wm_set set;
             const char *why = NULL;
-            const char *end = wm_class_parse(p + 1, &set, &why);
+            const char *end = wildmatch_class_parse(p + 1, &set, &why);
             if (!end) {
                 *errmsg = xstrdup(why);
                 return -ERR_INVALID;
@@ -303,7 +303,8 @@ struct wm_nfa {
     size_t n;
 };
 
-static void wm_nfa_push(struct wm_nfa *a, size_t *cap, enum wm_kind kind, const struct wm_set *s)
+static void wildmatch_nfa_push(struct wm_nfa *a, size_t *cap, enum wm_kind kind,
+                               const struct wm_set *s)
 {
     if (a->n == *cap) {
         *cap = *cap ? *cap * 2 : 16;
@@ -314,7 +315,7 @@ static void wm_nfa_push(struct wm_nfa *a, size_t *cap, enum wm_kind kind, const 
     a->n++;
 }
 
-static void wm_nfa_compile(const char *pattern, struct wm_nfa *a)
+static void wildmatch_nfa_compile(const char *pattern, struct wm_nfa *a)
 {
     size_t cap = 0;
     struct wm_set all, noslash, one;
@@ -327,20 +328,20 @@ static void wm_nfa_compile(const char *pattern, struct wm_nfa *a)
     const char *p = pattern;
     while (*p) {
         if (*p == '*') {
-            if (wm_is_segs_star(pattern, p)) {
+            if (wildmatch_is_segs_star(pattern, p)) {
                 if (p[2] == '\0') {
-                    wm_nfa_push(a, &cap, WM_STAR, &all);
+                    wildmatch_nfa_push(a, &cap, WM_STAR, &all);
                     p += 2;
                 } else {
-                    wm_nfa_push(a, &cap, WM_SEGS_HEAD, &all);
-                    wm_nfa_push(a, &cap, WM_SEGS_LOOP, &all);
+                    wildmatch_nfa_push(a, &cap, WM_SEGS_HEAD, &all);
+                    wildmatch_nfa_push(a, &cap, WM_SEGS_LOOP, &all);
                     p += 3;
                 }
                 continue;
             }
             while (*p == '*')
                 p++;
-            wm_nfa_push(a, &cap, WM_STAR, &noslash);
+            wildmatch_nfa_push(a, &cap, WM_STAR, &noslash);
             continue;
         }
         memset(&one, 0, sizeof(one));
@@ -348,27 +349,27 @@ static void wm_nfa_compile(const char *pattern, struct wm_nfa *a)
             one = noslash;
             p++;
         } else if (*p == '[') {
-            const char *end = wm_class_parse(p + 1, &one, NULL);
+            const char *end = wildmatch_class_parse(p + 1, &one, NULL);
             if (end) {
                 p = end;
             } else {
                 memset(&one, 0, sizeof(one));
-                wm_set_add(&one, '[');
+                wildmatch_set_add(&one, '[');
                 p++;
             }
         } else if (*p == '\\' && p[1]) {
-            wm_set_add(&one, (unsigned char)p[1]);
+            wildmatch_set_add(&one, (unsigned char)p[1]);
             p += 2;
         } else {
-            wm_set_add(&one, (unsigned char)*p);
+            wildmatch_set_add(&one, (unsigned char)*p);
             p++;
         }
-        wm_nfa_push(a, &cap, WM_SET, &one);
+        wildmatch_nfa_push(a, &cap, WM_SET, &one);
     }
 }
 
 /* The byte-consuming moves out of state i: (set, target) pairs. */
-static size_t wm_moves(const struct wm_nfa *a, size_t i, struct wm_set *sets, size_t *to)
+static size_t wildmatch_moves(const struct wm_nfa *a, size_t i, struct wm_set *sets, size_t *to)
 {
     static const struct wm_set slash = {{(uint64_t)1 << '/', 0, 0, 0}};
     if (i == a->n)
@@ -398,8 +399,8 @@ static size_t wm_moves(const struct wm_nfa *a, size_t i, struct wm_set *sets, si
 bool wildmatch_overlap(const char *pa, const char *pb)
 {
     struct wm_nfa a, b;
-    wm_nfa_compile(pa, &a);
-    wm_nfa_compile(pb, &b);
+    wildmatch_nfa_compile(pa, &a);
+    wildmatch_nfa_compile(pb, &b);
     size_t w = b.n + 1, states = (a.n + 1) * w;
     unsigned char *seen = xcalloc(states, 1);
     size_t *stack = xmalloc(states * sizeof(*stack));
@@ -425,10 +426,10 @@ bool wildmatch_overlap(const char *pa, const char *pb)
             next[nn++] = i * w + j + 2;
         struct wm_set sa[2], sb[2];
         size_t ta[2], tb[2];
-        size_t na = wm_moves(&a, i, sa, ta), nb = wm_moves(&b, j, sb, tb);
+        size_t na = wildmatch_moves(&a, i, sa, ta), nb = wildmatch_moves(&b, j, sb, tb);
         for (size_t x = 0; x < na; x++) {
             for (size_t y = 0; y < nb; y++) {
-                if (wm_set_meets(&sa[x], &sb[y]))
+                if (wildmatch_set_meets(&sa[x], &sb[y]))
                     next[nn++] = ta[x] * w + tb[y];
             }
         }

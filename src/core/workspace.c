@@ -33,17 +33,23 @@ struct workspace *workspace_new(const struct workspace_config *cfg)
     struct workspace *ws = xcalloc(1, sizeof(*ws));
     ws->name = xstrdup(cfg && cfg->name ? cfg->name : "default");
     ws->root = xstrdup(cfg ? cfg->root : NULL);
-    ws->default_ttl_ms = cfg && cfg->default_ttl_ms > 0 ? cfg->default_ttl_ms : 3600 * 1000;
-    ws->max_ttl_ms = cfg && cfg->max_ttl_ms > 0 ? cfg->max_ttl_ms : 24 * 3600 * 1000;
+    ws->default_ttl_ms =
+        cfg && cfg->default_ttl_ms > 0 ? cfg->default_ttl_ms : WORKSPACE_DEFAULT_TTL_MS;
+    ws->max_ttl_ms = cfg && cfg->max_ttl_ms > 0 ? cfg->max_ttl_ms : WORKSPACE_DEFAULT_MAX_TTL_MS;
     if (ws->default_ttl_ms > ws->max_ttl_ms)
         ws->default_ttl_ms = ws->max_ttl_ms;
-    ws->grace_ms = cfg && cfg->offline_grace_ms > 0 ? cfg->offline_grace_ms : 30 * 1000;
-    ws->max_wait_ms = cfg && cfg->max_wait_ms > 0 ? cfg->max_wait_ms : 60 * 1000;
-    ws->max_waiters = cfg && cfg->max_waiters > 0 ? cfg->max_waiters : 10000;
-    ws->retention_ms =
-        cfg && cfg->agent_retention_ms > 0 ? cfg->agent_retention_ms : 24LL * 3600 * 1000;
+    ws->grace_ms =
+        cfg && cfg->offline_grace_ms > 0 ? cfg->offline_grace_ms : WORKSPACE_DEFAULT_GRACE_MS;
+    ws->max_wait_ms =
+        cfg && cfg->max_wait_ms > 0 ? cfg->max_wait_ms : WORKSPACE_DEFAULT_MAX_WAIT_MS;
+    ws->max_waiters =
+        cfg && cfg->max_waiters > 0 ? cfg->max_waiters : WORKSPACE_DEFAULT_MAX_WAITERS;
+    ws->retention_ms = cfg && cfg->agent_retention_ms > 0 ? cfg->agent_retention_ms
+                                                          : WORKSPACE_DEFAULT_RETENTION_MS;
     ws->policy = cfg ? cfg->offline_policy : WORKSPACE_OFFLINE_RELEASE;
     ws->fold_case = cfg && cfg->fold_case;
+    if (cfg)
+        ws->observe = cfg->observe;
     agent_table_init(&ws->agents);
     lease_table_init(&ws->leases);
     task_table_init(&ws->tasks);
@@ -300,7 +306,7 @@ void workspace_session_detach(struct workspace *ws, const char *session_id, int6
         if (a->live_session && strcmp(a->live_session, session_id) == 0)
             workspace__agent_detach(a, now_ms);
     }
-    workspace__waiters_drop_session(ws, session_id);
+    workspace__waiters_drop_session(ws, session_id, now_ms);
 }
 
 bool workspace_agent_known(const struct workspace *ws, const char *agent_id)
@@ -455,7 +461,7 @@ int workspace_restore(struct workspace *ws, const cJSON *snap, int64_t now_ms)
     const cJSON *e;
     if (!cJSON_IsObject(snap) || json_get_i64(snap, "version", 0) != WORKSPACE_SNAPSHOT_VERSION)
         return -ERR_INVALID;
-    if (!json_is_int_in(seq, 0, (int64_t)1 << 53) || !cJSON_IsArray(ag) || !cJSON_IsArray(ls) ||
+    if (!json_is_int_in(seq, 0, JSON_EXACT_INT_MAX) || !cJSON_IsArray(ag) || !cJSON_IsArray(ls) ||
         !cJSON_IsArray(ts))
         return -ERR_INVALID;
     agent_table_init(&agents);

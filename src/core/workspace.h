@@ -52,6 +52,7 @@
 
 #include "base/err.h"
 #include "core/event.h"
+#include "core/observation.h"
 
 struct workspace;
 
@@ -76,6 +77,11 @@ struct workspace_config {
      * system: path_fold_case(), docs/configuration.md "Case folding").
      * Decided once per workspace and kept in the store by the hub. */
     bool fold_case;
+    /* Where the live evaluation reports its observations (refused lock
+     * requests, queue joins and leaves, claim refusals: core/observation.h);
+     * zero: nowhere. A workspace built from this config for a replay or a
+     * rebuild reports nothing while it only folds and restores. */
+    struct observation_sink observe;
 };
 
 /* Who is calling: the session's agent (NULL before it registers), the

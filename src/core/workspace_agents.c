@@ -19,13 +19,14 @@
 #include "core/args.h"
 #include "core/workspace_internal.h"
 
-static bool ws_live_elsewhere(const struct agent *a, const char *session)
+static bool workspace_agents_live_elsewhere(const struct agent *a, const char *session)
 {
     return a && a->live_session && (!session || strcmp(a->live_session, session) != 0);
 }
 
 /* The first `<base>-N` that no other live session holds (caller frees). */
-static char *ws_unique_id(const struct workspace *ws, const char *base, const char *session)
+static char *workspace_agents_unique_id(const struct workspace *ws, const char *base,
+                                        const char *session)
 {
     for (unsigned n = 2;; n++) {
         char suffix[16];
@@ -34,13 +35,13 @@ static char *ws_unique_id(const struct workspace *ws, const char *base, const ch
         if (bl + (size_t)sl > AGENT_ID_MAX)
             bl = AGENT_ID_MAX - (size_t)sl;
         char *cand = str_printf("%.*s%s", (int)bl, base, suffix);
-        if (!ws_live_elsewhere(agent_table_get(&ws->agents, cand), session))
+        if (!workspace_agents_live_elsewhere(agent_table_get(&ws->agents, cand), session))
             return cand;
         free(cand);
     }
 }
 
-static cJSON *ws_dup(const cJSON *v)
+static cJSON *workspace_agents_dup(const cJSON *v)
 {
     cJSON *d = cJSON_Duplicate(v, 1);
     if (!d)
@@ -49,7 +50,7 @@ static cJSON *ws_dup(const cJSON *v)
 }
 
 /* {file, pattern?:true}, the way lock_file answers name a key. */
-static cJSON *ws_key_json(const char *key, bool pattern)
+static cJSON *workspace_agents_key_json(const char *key, bool pattern)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "file", key);
@@ -66,8 +67,9 @@ static cJSON *ws_key_json(const char *key, bool pattern)
  * the claim's, in claim_task's order: the task's files, the extra files
  * the claim gave, the task's patterns. *regranted and *taken are set
  * (new arrays) when the agent claims at least one task. */
-static void ws_regrant_task_leases(struct workspace *ws, const char *agent, int64_t now_ms,
-                                   struct event_vec *out, cJSON **regranted, cJSON **taken)
+static void workspace_agents_regrant_task_leases(struct workspace *ws, const char *agent,
+                                                 int64_t now_ms, struct event_vec *out,
+                                                 cJSON **regranted, cJSON **taken)
 {
     if (!workspace__agent_has_task(ws, agent))
         return;
@@ -93,7 +95,7 @@ static void ws_regrant_task_leases(struct workspace *ws, const char *agent, int6
                 if (ev.own) {
                     /* still held: nothing to take back */
                 } else if (ev.conflicts.len) {
-                    cJSON *c = ws_key_json(e->valuestring, pat);
+                    cJSON *c = workspace_agents_key_json(e->valuestring, pat);
                     cJSON_AddStringToObject(c, "taskId", t->id);
                     const struct lease *h = ev.conflicts.items[0];
                     cJSON_AddStringToObject(c, "lockedBy", h->agent_id);
@@ -108,7 +110,7 @@ static void ws_regrant_task_leases(struct workspace *ws, const char *agent, int6
                     cJSON *g = workspace__lock_grant(ws, agent, e->valuestring, pat,
                                                      LEASE_EXCLUSIVE, reason, ws->default_ttl_ms,
                                                      t->id, now_ms, &ev, out, &tok);
-                    cJSON *item = ws_key_json(e->valuestring, pat);
+                    cJSON *item = workspace_agents_key_json(e->valuestring, pat);
                     cJSON_AddStringToObject(item, "taskId", t->id);
                     json_add_u64(item, "token", tok);
                     cJSON_AddStringToObject(item, "expiresAt", json_get_str(g, "expiresAt", ""));
@@ -123,42 +125,48 @@ static void ws_regrant_task_leases(struct workspace *ws, const char *agent, int6
     free(all);
 }
 
-int workspace__op_register_agent(struct workspace *ws, const struct workspace_caller *caller,
-                                 const cJSON *args, int64_t now_ms, struct event_vec *out,
-                                 cJSON **result, char **errmsg)
-{
-    const char *id, *status_arg;
+/* register_agent's arguments, read and checked. */
+struct ws_register_args {
+    const char *id, *status_arg; /* id: the argument, else the caller's agent */
     const cJSON *caps, *servers, *meta;
-    enum agent_status status = AGENT_ACTIVE;
-    int rc = args_str(args, "agentId", false, AGENT_ID_MAX, &id, errmsg);
+    enum agent_status status;
+};
+
+static int workspace_agents_register_args_read(const struct workspace_caller *caller,
+                                               const cJSON *args, struct ws_register_args *a,
+                                               char **errmsg)
+{
+    a->status = AGENT_ACTIVE;
+    int rc = args_str(args, "agentId", false, AGENT_ID_MAX, &a->id, errmsg);
     if (!rc)
-        rc = args_str_array(args, "capabilities", WORKSPACE_CAPS_MAX, WORKSPACE_CAP_LEN, &caps,
+        rc = args_str_array(args, "capabilities", WORKSPACE_CAPS_MAX, WORKSPACE_CAP_LEN, &a->caps,
                             errmsg);
     if (!rc)
-        rc = args_str_array(args, "mcpServers", WORKSPACE_CAPS_MAX, WORKSPACE_CAP_LEN, &servers,
+        rc = args_str_array(args, "mcpServers", WORKSPACE_CAPS_MAX, WORKSPACE_CAP_LEN, &a->servers,
                             errmsg);
     if (!rc)
-        rc = args_str(args, "status", false, 16, &status_arg, errmsg);
+        rc = args_str(args, "status", false, WORKSPACE_ENUM_ARG_MAX, &a->status_arg, errmsg);
     if (!rc)
-        rc = args_object(args, "metadata", false, &meta, errmsg);
+        rc = args_object(args, "metadata", false, &a->meta, errmsg);
     if (rc)
         return rc;
-    if (!id)
-        id = caller->agent_id;
-    if (!id) {
+    if (!a->id)
+        a->id = caller->agent_id;
+    if (!a->id) {
         *errmsg = xstrdup("argument 'agentId': required (the hub names agents that give none)");
         return -ERR_INVALID;
     }
-    if (!agent_id_valid(id)) {
+    if (!agent_id_valid(a->id)) {
         *errmsg = xstrdup("argument 'agentId': must be 1-128 characters of [A-Za-z0-9._:@-]");
         return -ERR_INVALID;
     }
-    if (status_arg && (agent_status_parse(status_arg, &status) || status == AGENT_OFFLINE)) {
+    if (a->status_arg &&
+        (agent_status_parse(a->status_arg, &a->status) || a->status == AGENT_OFFLINE)) {
         *errmsg = xstrdup("argument 'status': must be one of active, idle, busy");
         return -ERR_INVALID;
     }
-    if (meta) {
-        char *text = json_print(meta);
+    if (a->meta) {
+        char *text = json_print(a->meta);
         size_t n = strlen(text);
         free(text);
         if (n > WORKSPACE_TEXT_MAX) {
@@ -166,21 +174,15 @@ int workspace__op_register_agent(struct workspace *ws, const struct workspace_ca
             return -ERR_INVALID;
         }
     }
+    return 0;
+}
 
-    const char *session = caller->session_id;
-    char *renamed = NULL, *final_id = NULL;
-    struct agent *a = agent_table_get(&ws->agents, id);
-    if (ws_live_elsewhere(a, session)) {
-        final_id = ws_unique_id(ws, id, session);
-        renamed = xstrdup(id);
-        a = agent_table_get(&ws->agents, final_id);
-    } else {
-        final_id = xstrdup(id);
-    }
-    bool resumed = a && !(a->live_session && session && strcmp(a->live_session, session) == 0);
-    if (!status_arg && a && a->status != AGENT_OFFLINE)
-        status = a->status;
-
+/* agent:registered data for final_id: what the call gives, else what the
+ * known record a has. */
+static cJSON *workspace_agents_register_data(const struct ws_register_args *in,
+                                             const struct agent *a, const char *final_id,
+                                             const char *session, bool resumed, const char *renamed)
+{
     cJSON *d = cJSON_CreateObject();
     cJSON_AddStringToObject(d, "agentId", final_id);
     if (session)
@@ -188,25 +190,55 @@ int workspace__op_register_agent(struct workspace *ws, const struct workspace_ca
     else
         cJSON_AddNullToObject(d, "sessionId");
     cJSON_AddItemToObject(d, "capabilities",
-                          caps ? ws_dup(caps)
-                               : (a ? ws_dup(a->capabilities) : cJSON_CreateArray()));
+                          in->caps
+                              ? workspace_agents_dup(in->caps)
+                              : (a ? workspace_agents_dup(a->capabilities) : cJSON_CreateArray()));
     cJSON_AddItemToObject(d, "mcpServers",
-                          servers ? ws_dup(servers)
-                                  : (a ? ws_dup(a->mcp_servers) : cJSON_CreateArray()));
-    cJSON_AddStringToObject(d, "status", agent_status_name(status));
+                          in->servers
+                              ? workspace_agents_dup(in->servers)
+                              : (a ? workspace_agents_dup(a->mcp_servers) : cJSON_CreateArray()));
+    cJSON_AddStringToObject(d, "status", agent_status_name(in->status));
     cJSON_AddItemToObject(d, "metadata",
-                          meta ? ws_dup(meta) : (a ? ws_dup(a->metadata) : cJSON_CreateObject()));
+                          in->meta
+                              ? workspace_agents_dup(in->meta)
+                              : (a ? workspace_agents_dup(a->metadata) : cJSON_CreateObject()));
     cJSON_AddBoolToObject(d, "resumed", resumed);
     if (renamed)
         cJSON_AddStringToObject(d, "renamedFrom", renamed);
-    workspace__emit(ws, out, EVENT_AGENT_REGISTERED, now_ms, d);
+    return d;
+}
+
+int workspace__op_register_agent(struct workspace *ws, const struct workspace_caller *caller,
+                                 const cJSON *args, int64_t now_ms, struct event_vec *out,
+                                 cJSON **result, char **errmsg)
+{
+    struct ws_register_args in = {0};
+    int rc = workspace_agents_register_args_read(caller, args, &in, errmsg);
+    if (rc)
+        return rc;
+
+    const char *session = caller->session_id;
+    char *renamed = NULL, *final_id = NULL;
+    struct agent *a = agent_table_get(&ws->agents, in.id);
+    if (workspace_agents_live_elsewhere(a, session)) {
+        final_id = workspace_agents_unique_id(ws, in.id, session);
+        renamed = xstrdup(in.id);
+        a = agent_table_get(&ws->agents, final_id);
+    } else {
+        final_id = xstrdup(in.id);
+    }
+    bool resumed = a && !(a->live_session && session && strcmp(a->live_session, session) == 0);
+    if (!in.status_arg && a && a->status != AGENT_OFFLINE)
+        in.status = a->status;
+    workspace__emit(ws, out, EVENT_AGENT_REGISTERED, now_ms,
+                    workspace_agents_register_data(&in, a, final_id, session, resumed, renamed));
 
     if (session)
         workspace_session_attach(ws, final_id, session, now_ms);
 
     cJSON *regranted = NULL, *taken = NULL;
     if (resumed)
-        ws_regrant_task_leases(ws, final_id, now_ms, out, &regranted, &taken);
+        workspace_agents_regrant_task_leases(ws, final_id, now_ms, out, &regranted, &taken);
 
     cJSON *r = cJSON_CreateObject();
     cJSON_AddStringToObject(r, "agentId", final_id);
@@ -214,7 +246,7 @@ int workspace__op_register_agent(struct workspace *ws, const struct workspace_ca
         cJSON_AddStringToObject(r, "sessionId", session);
     else
         cJSON_AddNullToObject(r, "sessionId");
-    cJSON_AddStringToObject(r, "status", agent_status_name(status));
+    cJSON_AddStringToObject(r, "status", agent_status_name(in.status));
     cJSON_AddBoolToObject(r, "resumed", resumed);
     if (renamed)
         cJSON_AddStringToObject(r, "renamedFrom", renamed);
@@ -234,7 +266,7 @@ int workspace__op_set_agent_status(struct workspace *ws, const struct workspace_
 {
     const char *agent_id, *status_arg, *note;
     enum agent_status status;
-    int rc = args_str(args, "status", true, 16, &status_arg, errmsg);
+    int rc = args_str(args, "status", true, WORKSPACE_ENUM_ARG_MAX, &status_arg, errmsg);
     if (!rc)
         rc = args_str(args, "note", false, WORKSPACE_REASON_MAX, &note, errmsg);
     if (!rc && (agent_status_parse(status_arg, &status) || status == AGENT_OFFLINE)) {
@@ -274,7 +306,7 @@ int workspace__op_list_agents(struct workspace *ws, const struct workspace_calle
     (void)out;
     const char *status_arg;
     enum agent_status filter = AGENT_ACTIVE;
-    int rc = args_str(args, "status", false, 16, &status_arg, errmsg);
+    int rc = args_str(args, "status", false, WORKSPACE_ENUM_ARG_MAX, &status_arg, errmsg);
     if (rc)
         return rc;
     if (status_arg && agent_status_parse(status_arg, &filter)) {
@@ -298,7 +330,7 @@ int workspace_publish_check(const cJSON *args, char **errmsg)
 {
     const char *type;
     const cJSON *data;
-    int rc = args_str(args, "type", true, 64, &type, errmsg);
+    int rc = args_str(args, "type", true, EVENT_TYPE_MAX, &type, errmsg);
     if (!rc)
         rc = args_object(args, "data", true, &data, errmsg);
     if (rc)
@@ -338,13 +370,13 @@ int workspace__op_publish_event(struct workspace *ws, const struct workspace_cal
     }
     const char *type = cJSON_GetObjectItemCaseSensitive(args, "type")->valuestring;
     const cJSON *data = cJSON_GetObjectItemCaseSensitive(args, "data");
-    workspace__emit(ws, out, type, now_ms, ws_dup(data));
+    workspace__emit(ws, out, type, now_ms, workspace_agents_dup(data));
     struct event *ev = &out->items[out->len - 1];
     if (caller->agent_id)
         ev->source_id = xstrdup(caller->agent_id);
     if (caller->signature)
         ev->signature = xstrdup(caller->signature);
-    char id[24];
+    char id[STR_INT_LEN];
     snprintf(id, sizeof(id), "%llu", (unsigned long long)ws->seq);
     *result = cJSON_CreateObject();
     cJSON_AddStringToObject(*result, "id", id);

@@ -21,7 +21,7 @@
 #include "base/xmalloc.h"
 #include "core/workspace_internal.h"
 
-static void fold_touch(struct workspace *ws, const char *agent_id, int64_t ts)
+static void workspace_fold_touch(struct workspace *ws, const char *agent_id, int64_t ts)
 {
     struct agent *a = agent_id ? agent_table_get(&ws->agents, agent_id) : NULL;
     if (a && ts > a->last_seen)
@@ -29,7 +29,7 @@ static void fold_touch(struct workspace *ws, const char *agent_id, int64_t ts)
 }
 
 /* An optional string member: absent or null gives NULL. */
-static int fold_opt_str(const cJSON *d, const char *key, const char **out)
+static int workspace_fold_opt_str(const cJSON *d, const char *key, const char **out)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(d, key);
     *out = NULL;
@@ -41,7 +41,7 @@ static int fold_opt_str(const cJSON *d, const char *key, const char **out)
     return 0;
 }
 
-static cJSON *fold_dup(const cJSON *v)
+static cJSON *workspace_fold_dup(const cJSON *v)
 {
     cJSON *d = cJSON_Duplicate(v, 1);
     if (!d)
@@ -49,7 +49,7 @@ static cJSON *fold_dup(const cJSON *v)
     return d;
 }
 
-static int fold_agent_registered(struct workspace *ws, const struct event *ev)
+static int workspace_fold_agent_registered(struct workspace *ws, const struct event *ev)
 {
     const cJSON *d = ev->data;
     enum agent_status st;
@@ -57,7 +57,7 @@ static int fold_agent_registered(struct workspace *ws, const struct event *ev)
     const cJSON *caps = cJSON_GetObjectItemCaseSensitive(d, "capabilities");
     const cJSON *srv = cJSON_GetObjectItemCaseSensitive(d, "mcpServers");
     const cJSON *meta = cJSON_GetObjectItemCaseSensitive(d, "metadata");
-    if (!agent_id_valid(id) || fold_opt_str(d, "sessionId", &session))
+    if (!agent_id_valid(id) || workspace_fold_opt_str(d, "sessionId", &session))
         return -ERR_INVALID;
     if (!agent_is_string_array(caps, SIZE_MAX, SIZE_MAX) ||
         !agent_is_string_array(srv, SIZE_MAX, SIZE_MAX) || !cJSON_IsObject(meta))
@@ -76,9 +76,9 @@ static int fold_agent_registered(struct workspace *ws, const struct event *ev)
     cJSON_Delete(a->capabilities);
     cJSON_Delete(a->mcp_servers);
     cJSON_Delete(a->metadata);
-    a->capabilities = fold_dup(caps);
-    a->mcp_servers = fold_dup(srv);
-    a->metadata = fold_dup(meta);
+    a->capabilities = workspace_fold_dup(caps);
+    a->mcp_servers = workspace_fold_dup(srv);
+    a->metadata = workspace_fold_dup(meta);
     a->status = st;
     a->last_seen = ev->ts_ms;
     if (!a->live_session)
@@ -86,7 +86,7 @@ static int fold_agent_registered(struct workspace *ws, const struct event *ev)
     return 0;
 }
 
-static int fold_agent_status_changed(struct workspace *ws, const struct event *ev)
+static int workspace_fold_agent_status_changed(struct workspace *ws, const struct event *ev)
 {
     enum agent_status st;
     struct agent *a = agent_table_get(&ws->agents, json_get_str(ev->data, "agentId", ""));
@@ -94,11 +94,11 @@ static int fold_agent_status_changed(struct workspace *ws, const struct event *e
         st == AGENT_OFFLINE)
         return -ERR_INVALID;
     a->status = st;
-    fold_touch(ws, a->id, ev->ts_ms);
+    workspace_fold_touch(ws, a->id, ev->ts_ms);
     return 0;
 }
 
-static int fold_agent_left(struct workspace *ws, const struct event *ev)
+static int workspace_fold_agent_left(struct workspace *ws, const struct event *ev)
 {
     struct agent *a = agent_table_get(&ws->agents, json_get_str(ev->data, "agentId", ""));
     if (!a)
@@ -111,7 +111,7 @@ static int fold_agent_left(struct workspace *ws, const struct event *ev)
     return 0;
 }
 
-static int fold_agent_removed(struct workspace *ws, const struct event *ev)
+static int workspace_fold_agent_removed(struct workspace *ws, const struct event *ev)
 {
     struct agent *a = agent_table_get(&ws->agents, json_get_str(ev->data, "agentId", ""));
     /* The command released everything first: a lease or a claimed task
@@ -124,7 +124,7 @@ static int fold_agent_removed(struct workspace *ws, const struct event *ev)
 
 /* The lease key of file:* data: "pattern" (a string, or true) marks a
  * pattern lease whose key is "file". */
-static int fold_key(const cJSON *d, const char **key, bool *pattern)
+static int workspace_fold_key(const cJSON *d, const char **key, bool *pattern)
 {
     const cJSON *p = cJSON_GetObjectItemCaseSensitive(d, "pattern");
     *key = json_get_str(d, "file", NULL);
@@ -139,7 +139,7 @@ static int fold_key(const cJSON *d, const char **key, bool *pattern)
     return *key && **key ? 0 : -ERR_INVALID;
 }
 
-static int fold_file_locked(struct workspace *ws, const struct event *ev)
+static int workspace_fold_file_locked(struct workspace *ws, const struct event *ev)
 {
     const cJSON *d = ev->data;
     const char *key, *reason, *task_id;
@@ -150,13 +150,14 @@ static int fold_file_locked(struct workspace *ws, const struct event *ev)
     const cJSON *token = cJSON_GetObjectItemCaseSensitive(d, "token");
     const cJSON *ttl = cJSON_GetObjectItemCaseSensitive(d, "ttl");
     bool renewed = json_get_bool(d, "renewed", false);
-    if (fold_key(d, &key, &pattern) || !agent || !*agent)
+    if (workspace_fold_key(d, &key, &pattern) || !agent || !*agent)
         return -ERR_INVALID;
-    if (fold_opt_str(d, "reason", &reason) || fold_opt_str(d, "taskId", &task_id))
+    if (workspace_fold_opt_str(d, "reason", &reason) ||
+        workspace_fold_opt_str(d, "taskId", &task_id))
         return -ERR_INVALID;
     if (lease_mode_parse(json_get_str(d, "mode", NULL), &mode))
         return -ERR_INVALID;
-    if (!json_is_int_in(token, 1, (int64_t)1 << 53) ||
+    if (!json_is_int_in(token, 1, JSON_EXACT_INT_MAX) ||
         clock_parse_iso(json_get_str(d, "expiresAt", ""), &expires_at))
         return -ERR_INVALID;
     if (!cJSON_IsNumber(ttl) || !isfinite(ttl->valuedouble) || ttl->valuedouble < 0)
@@ -178,120 +179,124 @@ static int fold_file_locked(struct workspace *ws, const struct event *ev)
         lease_table_insert(&ws->leases, key, pattern, agent, mode, tok, reason, task_id, ev->ts_ms,
                            expires_at, ttl_ms);
     }
-    fold_touch(ws, agent, ev->ts_ms);
+    workspace_fold_touch(ws, agent, ev->ts_ms);
     return 0;
 }
 
-static int fold_file_unlocked(struct workspace *ws, const struct event *ev)
+static int workspace_fold_file_unlocked(struct workspace *ws, const struct event *ev)
 {
     const cJSON *d = ev->data;
     const char *key;
     bool pattern;
     const char *agent = json_get_str(d, "agentId", NULL);
     const cJSON *token = cJSON_GetObjectItemCaseSensitive(d, "token");
-    if (fold_key(d, &key, &pattern) || !agent || !json_is_int_in(token, 1, (int64_t)1 << 53))
+    if (workspace_fold_key(d, &key, &pattern) || !agent ||
+        !json_is_int_in(token, 1, JSON_EXACT_INT_MAX))
         return -ERR_INVALID;
     struct lease *held = lease_table_holder(&ws->leases, key, pattern, agent);
     if (!held || held->token != (uint64_t)token->valuedouble)
         return -ERR_INVALID;
     lease_table_remove(&ws->leases, held);
     if (strcmp(json_get_str(d, "reason", ""), "released") == 0)
-        fold_touch(ws, agent, ev->ts_ms);
+        workspace_fold_touch(ws, agent, ev->ts_ms);
     return 0;
 }
 
-static int fold_task_created(struct workspace *ws, const struct event *ev)
+static int workspace_fold_task_created(struct workspace *ws, const struct event *ev)
 {
     const cJSON *rec = cJSON_GetObjectItemCaseSensitive(ev->data, "task");
     if (!cJSON_IsObject(rec) || task_table_add_json(&ws->tasks, rec, ev->seq))
         return -ERR_INVALID;
-    fold_touch(ws, json_get_str(rec, "createdBy", NULL), ev->ts_ms);
+    workspace_fold_touch(ws, json_get_str(rec, "createdBy", NULL), ev->ts_ms);
     return 0;
 }
 
 /* The task and acting agent of a task:* event other than created. */
-static int fold_task_ref(struct workspace *ws, const struct event *ev, struct task **t,
-                         const char **agent)
+static int workspace_fold_task_ref(struct workspace *ws, const struct event *ev, struct task **t,
+                                   const char **agent)
 {
     *t = task_table_get(&ws->tasks, json_get_str(ev->data, "taskId", ""));
     *agent = json_get_str(ev->data, "agentId", NULL);
     return *t && *agent && **agent ? 0 : -ERR_INVALID;
 }
 
-static int fold_task_claimed(struct workspace *ws, const struct event *ev)
+static int workspace_fold_task_claimed(struct workspace *ws, const struct event *ev)
 {
     struct task *t;
     const char *agent;
     /* extraFiles: the claim's files beyond the task's own; absent in
      * logs written before they were kept (the claim then has none). */
     const cJSON *extra = cJSON_GetObjectItemCaseSensitive(ev->data, "extraFiles");
-    if (fold_task_ref(ws, ev, &t, &agent))
+    if (workspace_fold_task_ref(ws, ev, &t, &agent))
         return -ERR_INVALID;
     if (extra && !agent_is_string_array(extra, SIZE_MAX, SIZE_MAX))
         return -ERR_INVALID;
-    task_table_claim(&ws->tasks, t, agent, extra ? fold_dup(extra) : NULL);
+    task_table_claim(&ws->tasks, t, agent, extra ? workspace_fold_dup(extra) : NULL);
     t->claimed_at = ev->ts_ms;
     t->completed_at = 0;
     task_set_failure(t, NULL);
     task_set_result(t, NULL);
-    fold_touch(ws, agent, ev->ts_ms);
+    workspace_fold_touch(ws, agent, ev->ts_ms);
     return 0;
 }
 
-static int fold_task_completed(struct workspace *ws, const struct event *ev)
+static int workspace_fold_task_completed(struct workspace *ws, const struct event *ev)
 {
     struct task *t;
     const char *agent;
-    if (fold_task_ref(ws, ev, &t, &agent))
+    if (workspace_fold_task_ref(ws, ev, &t, &agent))
         return -ERR_INVALID;
     const cJSON *result = cJSON_GetObjectItemCaseSensitive(ev->data, "result");
     task_table_set_status(&ws->tasks, t, TASK_COMPLETED, false);
     t->completed_at = ev->ts_ms;
-    task_set_result(t, result && !cJSON_IsNull(result) ? fold_dup(result) : NULL);
-    fold_touch(ws, json_get_str(ev->data, "completedBy", agent), ev->ts_ms);
+    task_set_result(t, result && !cJSON_IsNull(result) ? workspace_fold_dup(result) : NULL);
+    workspace_fold_touch(ws, json_get_str(ev->data, "completedBy", agent), ev->ts_ms);
     return 0;
 }
 
-static int fold_task_released(struct workspace *ws, const struct event *ev)
+static int workspace_fold_task_released(struct workspace *ws, const struct event *ev)
 {
     struct task *t;
     const char *agent, *reason;
-    if (fold_task_ref(ws, ev, &t, &agent) || fold_opt_str(ev->data, "reason", &reason))
+    if (workspace_fold_task_ref(ws, ev, &t, &agent) ||
+        workspace_fold_opt_str(ev->data, "reason", &reason))
         return -ERR_INVALID;
     task_table_set_status(&ws->tasks, t, TASK_OPEN, true);
     t->claimed_at = 0;
-    fold_touch(ws, json_get_str(ev->data, "releasedBy", agent), ev->ts_ms);
+    workspace_fold_touch(ws, json_get_str(ev->data, "releasedBy", agent), ev->ts_ms);
     return 0;
 }
 
-static int fold_task_failed(struct workspace *ws, const struct event *ev)
+static int workspace_fold_task_failed(struct workspace *ws, const struct event *ev)
 {
     struct task *t;
     const char *agent, *reason;
-    if (fold_task_ref(ws, ev, &t, &agent) || fold_opt_str(ev->data, "reason", &reason))
+    if (workspace_fold_task_ref(ws, ev, &t, &agent) ||
+        workspace_fold_opt_str(ev->data, "reason", &reason))
         return -ERR_INVALID;
     task_table_set_status(&ws->tasks, t, TASK_FAILED, false);
     t->completed_at = ev->ts_ms;
     task_set_failure(t, reason);
-    fold_touch(ws, json_get_str(ev->data, "releasedBy", agent), ev->ts_ms);
+    workspace_fold_touch(ws, json_get_str(ev->data, "releasedBy", agent), ev->ts_ms);
     return 0;
 }
 
-static int fold_task_cancelled(struct workspace *ws, const struct event *ev)
+static int workspace_fold_task_cancelled(struct workspace *ws, const struct event *ev)
 {
     struct task *t = task_table_get(&ws->tasks, json_get_str(ev->data, "taskId", ""));
     const char *reason, *agent;
     if (!t || (t->status != TASK_OPEN && t->status != TASK_CLAIMED) ||
-        fold_opt_str(ev->data, "reason", &reason) || fold_opt_str(ev->data, "agentId", &agent))
+        workspace_fold_opt_str(ev->data, "reason", &reason) ||
+        workspace_fold_opt_str(ev->data, "agentId", &agent))
         return -ERR_INVALID;
     task_table_set_status(&ws->tasks, t, TASK_CANCELLED, false);
     t->completed_at = ev->ts_ms;
     task_set_failure(t, reason);
-    fold_touch(ws, json_get_str(ev->data, "cancelledBy", NULL), ev->ts_ms);
+    workspace_fold_touch(ws, json_get_str(ev->data, "cancelledBy", NULL), ev->ts_ms);
     return 0;
 }
 
-static int fold_task_reopened(struct workspace *ws, const struct event *ev)
+static int workspace_fold_task_reopened(struct workspace *ws, const struct event *ev)
 {
     struct task *t = task_table_get(&ws->tasks, json_get_str(ev->data, "taskId", ""));
     if (!t || (t->status != TASK_FAILED && t->status != TASK_CANCELLED))
@@ -301,11 +306,11 @@ static int fold_task_reopened(struct workspace *ws, const struct event *ev)
     t->completed_at = 0;
     task_set_failure(t, NULL);
     task_set_result(t, NULL);
-    fold_touch(ws, json_get_str(ev->data, "reopenedBy", NULL), ev->ts_ms);
+    workspace_fold_touch(ws, json_get_str(ev->data, "reopenedBy", NULL), ev->ts_ms);
     return 0;
 }
 
-static int fold_task_updated(struct workspace *ws, const struct event *ev)
+static int workspace_fold_task_updated(struct workspace *ws, const struct event *ev)
 {
     struct task *t = task_table_get(&ws->tasks, json_get_str(ev->data, "taskId", ""));
     const cJSON *ch = cJSON_GetObjectItemCaseSensitive(ev->data, "changes");
@@ -317,7 +322,7 @@ static int fold_task_updated(struct workspace *ws, const struct event *ev)
     static const char *const arr_names[3] = {"files", "patterns", "capabilities"};
     const cJSON *arrs[3];
     if ((title && !cJSON_IsString(title)) || (desc && !cJSON_IsString(desc)) ||
-        (prio && !json_is_int_in(prio, -((int64_t)1 << 53), (int64_t)1 << 53)))
+        (prio && !json_is_int_in(prio, -JSON_EXACT_INT_MAX, JSON_EXACT_INT_MAX)))
         return -ERR_INVALID;
     for (int i = 0; i < 3; i++) {
         arrs[i] = cJSON_GetObjectItemCaseSensitive(ch, arr_names[i]);
@@ -340,10 +345,10 @@ static int fold_task_updated(struct workspace *ws, const struct event *ev)
     for (int i = 0; i < 3; i++) {
         if (arrs[i]) {
             cJSON_Delete(*fields[i]);
-            *fields[i] = fold_dup(arrs[i]);
+            *fields[i] = workspace_fold_dup(arrs[i]);
         }
     }
-    fold_touch(ws, json_get_str(ev->data, "updatedBy", NULL), ev->ts_ms);
+    workspace_fold_touch(ws, json_get_str(ev->data, "updatedBy", NULL), ev->ts_ms);
     return 0;
 }
 
@@ -353,20 +358,20 @@ struct fold_entry {
 };
 
 static const struct fold_entry fold_table[] = {
-    {EVENT_AGENT_REGISTERED, fold_agent_registered},
-    {EVENT_AGENT_STATUS_CHANGED, fold_agent_status_changed},
-    {EVENT_AGENT_LEFT, fold_agent_left},
-    {EVENT_FILE_LOCKED, fold_file_locked},
-    {EVENT_FILE_UNLOCKED, fold_file_unlocked},
-    {EVENT_TASK_CREATED, fold_task_created},
-    {EVENT_TASK_CLAIMED, fold_task_claimed},
-    {EVENT_TASK_COMPLETED, fold_task_completed},
-    {EVENT_TASK_RELEASED, fold_task_released},
-    {EVENT_TASK_FAILED, fold_task_failed},
-    {EVENT_TASK_CANCELLED, fold_task_cancelled},
-    {EVENT_TASK_REOPENED, fold_task_reopened},
-    {EVENT_TASK_UPDATED, fold_task_updated},
-    {EVENT_AGENT_REMOVED, fold_agent_removed},
+    {EVENT_AGENT_REGISTERED, workspace_fold_agent_registered},
+    {EVENT_AGENT_STATUS_CHANGED, workspace_fold_agent_status_changed},
+    {EVENT_AGENT_LEFT, workspace_fold_agent_left},
+    {EVENT_FILE_LOCKED, workspace_fold_file_locked},
+    {EVENT_FILE_UNLOCKED, workspace_fold_file_unlocked},
+    {EVENT_TASK_CREATED, workspace_fold_task_created},
+    {EVENT_TASK_CLAIMED, workspace_fold_task_claimed},
+    {EVENT_TASK_COMPLETED, workspace_fold_task_completed},
+    {EVENT_TASK_RELEASED, workspace_fold_task_released},
+    {EVENT_TASK_FAILED, workspace_fold_task_failed},
+    {EVENT_TASK_CANCELLED, workspace_fold_task_cancelled},
+    {EVENT_TASK_REOPENED, workspace_fold_task_reopened},
+    {EVENT_TASK_UPDATED, workspace_fold_task_updated},
+    {EVENT_AGENT_REMOVED, workspace_fold_agent_removed},
 };
 
 int workspace__fold(struct workspace *ws, const struct event *ev)

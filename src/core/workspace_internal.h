@@ -19,6 +19,18 @@
 #define WORKSPACE_PATTERNS_MAX 100
 #define WORKSPACE_CAPS_MAX 64
 #define WORKSPACE_CAP_LEN 128
+#define WORKSPACE_ENUM_ARG_MAX 16         /* a word argument: mode, status */
+#define WORKSPACE_PRIORITY_MAX 1000000000 /* |priority| of a task */
+#define WORKSPACE_FIND_LIMIT_MAX 1000     /* find_available_tasks' limit */
+#define WORKSPACE_FIND_LIMIT_DEFAULT 50
+
+/* struct workspace_config's defaults (a field left 0) */
+#define WORKSPACE_DEFAULT_TTL_MS (3600LL * 1000)
+#define WORKSPACE_DEFAULT_MAX_TTL_MS (24LL * 3600 * 1000)
+#define WORKSPACE_DEFAULT_GRACE_MS (30LL * 1000)
+#define WORKSPACE_DEFAULT_MAX_WAIT_MS (60LL * 1000)
+#define WORKSPACE_DEFAULT_MAX_WAITERS 10000
+#define WORKSPACE_DEFAULT_RETENTION_MS (24LL * 3600 * 1000)
 
 /* A queued lock_file request (ephemeral). */
 struct workspace_waiter {
@@ -50,7 +62,8 @@ struct workspace {
     int64_t retention_ms; /* offline agents without lease or task are pruned after */
     size_t max_waiters;
     enum workspace_offline_policy policy;
-    bool fold_case; /* keys fold ASCII case (struct workspace_config) */
+    bool fold_case;                  /* keys fold ASCII case (struct workspace_config) */
+    struct observation_sink observe; /* struct workspace_config.observe */
 
     /* durable: the fold of the log */
     uint64_t seq;
@@ -71,6 +84,17 @@ struct workspace {
 typedef int workspace__op_fn(struct workspace *ws, const struct workspace_caller *caller,
                              const cJSON *args, int64_t now_ms, struct event_vec *out,
                              cJSON **result, char **errmsg);
+
+/* Does anyone want observations now? Producers ask before they build. */
+static inline bool workspace__observing(const struct workspace *ws)
+{
+    return observation_wanted(&ws->observe);
+}
+/* Hand o to the config's sink (workspace__observing() was true). */
+static inline void workspace__observe(const struct workspace *ws, const struct observation *o)
+{
+    ws->observe.fn(ws->observe.arg, o);
+}
 
 /* Give ev the next seq, fold it (a failure is a bug: abort) and append
  * it to out. Takes ownership of data. */
@@ -132,8 +156,8 @@ int workspace__norm_key(const struct workspace *ws, const char *argname, const c
 void workspace__waiters_clear(struct workspace *ws);
 /* Earliest waiter deadline, INT64_MAX when none. */
 int64_t workspace__waiters_next_deadline(const struct workspace *ws);
-/* Drop the waiters of session_id. */
-void workspace__waiters_drop_session(struct workspace *ws, const char *session_id);
+/* Drop the waiters of session_id (their session ended at now_ms). */
+void workspace__waiters_drop_session(struct workspace *ws, const char *session_id, int64_t now_ms);
 /* Move every waiter of `from` into `to` (workspace_carry_ephemeral). */
 void workspace__waiters_carry(struct workspace *to, struct workspace *from,
                               struct workspace_waiter_done_vec *dropped);

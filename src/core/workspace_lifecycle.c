@@ -80,8 +80,9 @@ void workspace__remove_agent(struct workspace *ws, const char *agent_id, const c
 
 /* May the caller (acting as actor, may be NULL) change t? Creator,
  * claimer (for reopen: last claimer), admin. */
-static bool task_may_change(const struct task *t, const struct workspace_caller *caller,
-                            const char *actor)
+static bool workspace_lifecycle_task_may_change(const struct task *t,
+                                                const struct workspace_caller *caller,
+                                                const char *actor)
 {
     if (caller->admin)
         return true;
@@ -92,7 +93,7 @@ static bool task_may_change(const struct task *t, const struct workspace_caller 
 }
 
 /* The refusal for a caller that may not change t ("cancel", "update", …). */
-static cJSON *task_not_yours(const struct task *t, const char *verb)
+static cJSON *workspace_lifecycle_task_not_yours(const struct task *t, const char *verb)
 {
     char *who = str_printf(
         "task '%s' was created by %s%s%s", t->id, t->created_by ? t->created_by : "an admin",
@@ -105,8 +106,10 @@ static cJSON *task_not_yours(const struct task *t, const char *verb)
 
 /* The actor and task of a task change: the task exists, the agentId
  * argument (if any) is the caller's own or the caller is admin. */
-static int task_change_args(struct workspace *ws, const struct workspace_caller *caller,
-                            const cJSON *args, struct task **t, const char **actor, char **errmsg)
+static int workspace_lifecycle_task_change_args(struct workspace *ws,
+                                                const struct workspace_caller *caller,
+                                                const cJSON *args, struct task **t,
+                                                const char **actor, char **errmsg)
 {
     int rc = workspace__task_arg(ws, args, t, errmsg);
     if (!rc)
@@ -114,7 +117,7 @@ static int task_change_args(struct workspace *ws, const struct workspace_caller 
     return rc;
 }
 
-static cJSON *task_success(const struct task *t)
+static cJSON *workspace_lifecycle_task_success(const struct task *t)
 {
     cJSON *r = cJSON_CreateObject();
     cJSON_AddTrueToObject(r, "success");
@@ -132,7 +135,7 @@ int workspace__op_cancel_task(struct workspace *ws, const struct workspace_calle
     const char *actor, *reason;
     int rc = args_str(args, "reason", false, WORKSPACE_REASON_MAX, &reason, errmsg);
     if (!rc)
-        rc = task_change_args(ws, caller, args, &t, &actor, errmsg);
+        rc = workspace_lifecycle_task_change_args(ws, caller, args, &t, &actor, errmsg);
     if (rc)
         return rc;
     if (t->status != TASK_OPEN && t->status != TASK_CLAIMED) {
@@ -142,8 +145,8 @@ int workspace__op_cancel_task(struct workspace *ws, const struct workspace_calle
                                           t->id, task_status_name(t->status));
         return 0;
     }
-    if (!task_may_change(t, caller, actor)) {
-        *result = task_not_yours(t, "cancel");
+    if (!workspace_lifecycle_task_may_change(t, caller, actor)) {
+        *result = workspace_lifecycle_task_not_yours(t, "cancel");
         return 0;
     }
     char *claimer = t->status == TASK_CLAIMED ? xstrdup(t->claimed_by) : NULL;
@@ -165,7 +168,7 @@ int workspace__op_cancel_task(struct workspace *ws, const struct workspace_calle
         workspace__settle_sessionless(ws, claimer, now_ms, out);
     }
     free(claimer);
-    *result = task_success(t);
+    *result = workspace_lifecycle_task_success(t);
     cJSON_AddItemToObject(*result, "unlockedFiles", keys);
     return 0;
 }
@@ -176,7 +179,7 @@ int workspace__op_reopen_task(struct workspace *ws, const struct workspace_calle
 {
     struct task *t;
     const char *actor;
-    int rc = task_change_args(ws, caller, args, &t, &actor, errmsg);
+    int rc = workspace_lifecycle_task_change_args(ws, caller, args, &t, &actor, errmsg);
     if (rc)
         return rc;
     if (t->status != TASK_FAILED && t->status != TASK_CANCELLED) {
@@ -186,8 +189,8 @@ int workspace__op_reopen_task(struct workspace *ws, const struct workspace_calle
                                           t->id, task_status_name(t->status));
         return 0;
     }
-    if (!task_may_change(t, caller, actor)) {
-        *result = task_not_yours(t, "reopen");
+    if (!workspace_lifecycle_task_may_change(t, caller, actor)) {
+        *result = workspace_lifecycle_task_not_yours(t, "reopen");
         return 0;
     }
     cJSON *d = cJSON_CreateObject();
@@ -195,7 +198,7 @@ int workspace__op_reopen_task(struct workspace *ws, const struct workspace_calle
     cJSON_AddStringToObject(d, "previous", task_status_name(t->status));
     cJSON_AddStringToObject(d, "reopenedBy", actor ? actor : "admin");
     workspace__emit(ws, out, EVENT_TASK_REOPENED, now_ms, d);
-    *result = task_success(t);
+    *result = workspace_lifecycle_task_success(t);
     return 0;
 }
 
@@ -216,7 +219,7 @@ int workspace__op_update_task(struct workspace *ws, const struct workspace_calle
         rc = -ERR_INVALID;
     }
     if (!rc)
-        rc = task_change_args(ws, caller, args, &t, &actor, errmsg);
+        rc = workspace_lifecycle_task_change_args(ws, caller, args, &t, &actor, errmsg);
     if (rc)
         goto done;
     if (t->status != TASK_OPEN) {
@@ -224,8 +227,8 @@ int workspace__op_update_task(struct workspace *ws, const struct workspace_calle
                                           t->id, task_status_name(t->status));
         goto done;
     }
-    if (!task_may_change(t, caller, actor)) {
-        *result = task_not_yours(t, "update");
+    if (!workspace_lifecycle_task_may_change(t, caller, actor)) {
+        *result = workspace_lifecycle_task_not_yours(t, "update");
         goto done;
     }
     cJSON *d = cJSON_CreateObject();
@@ -249,7 +252,7 @@ int workspace__op_update_task(struct workspace *ws, const struct workspace_calle
     if (f.capabilities)
         cJSON_AddItemToObject(ch, "capabilities", cJSON_Duplicate(f.capabilities, 1));
     workspace__emit(ws, out, EVENT_TASK_UPDATED, now_ms, d);
-    *result = task_success(t);
+    *result = workspace_lifecycle_task_success(t);
 done:
     workspace__task_fields_deinit(&f);
     return rc;
@@ -292,7 +295,7 @@ int workspace__op_remove_agent(struct workspace *ws, const struct workspace_call
 
 /* Is a pruning candidate: offline, not live, neither lease nor claimed
  * task (each one lookup). */
-static bool prune_candidate(const struct workspace *ws, const struct agent *a)
+static bool workspace_lifecycle_prune_candidate(const struct workspace *ws, const struct agent *a)
 {
     return a->status == AGENT_OFFLINE && !a->live_session &&
            !lease_table_agent_leases(&ws->leases, a->id) && !workspace__agent_has_task(ws, a->id);
@@ -305,7 +308,8 @@ void workspace__prune_tick(struct workspace *ws, int64_t now_ms, struct event_ve
     char **ids = xcalloc(n ? n : 1, sizeof(*ids));
     size_t m = 0;
     for (size_t i = 0; i < n; i++) {
-        if (prune_candidate(ws, all[i]) && all[i]->last_seen + ws->retention_ms <= now_ms)
+        if (workspace_lifecycle_prune_candidate(ws, all[i]) &&
+            all[i]->last_seen + ws->retention_ms <= now_ms)
             ids[m++] = xstrdup(all[i]->id);
     }
     free(all);
@@ -323,7 +327,7 @@ int64_t workspace__prune_next_deadline(const struct workspace *ws)
     void *v;
     while (map_next(&ws->agents.by_id, &it, NULL, &v)) {
         const struct agent *a = v;
-        if (prune_candidate(ws, a) && a->last_seen + ws->retention_ms < next)
+        if (workspace_lifecycle_prune_candidate(ws, a) && a->last_seen + ws->retention_ms < next)
             next = a->last_seen + ws->retention_ms;
     }
     return next;

@@ -160,8 +160,8 @@ int workspace__norm_key(const struct workspace *ws, const char *argname, const c
 }
 
 /* Exactly one of "file" and "pattern", normalised. */
-static int lock_key_arg(const struct workspace *ws, const cJSON *args, char **key, bool *pattern,
-                        char **errmsg)
+static int workspace_locks_key_arg(const struct workspace *ws, const cJSON *args, char **key,
+                                   bool *pattern, char **errmsg)
 {
     const char *file, *pat;
     int rc = args_str(args, "file", false, PATH_MAX_LEN + 1, &file, errmsg);
@@ -180,7 +180,7 @@ static int lock_key_arg(const struct workspace *ws, const cJSON *args, char **ke
 }
 
 /* The refusal result for a lock blocked by holder h. */
-static cJSON *lock_refusal(const char *key, bool pattern, const struct lease *h)
+static cJSON *workspace_locks_refusal(const char *key, bool pattern, const struct lease *h)
 {
     cJSON *r = cJSON_CreateObject();
     cJSON_AddFalseToObject(r, "success");
@@ -211,13 +211,13 @@ static cJSON *lock_refusal(const char *key, bool pattern, const struct lease *h)
 
 /* ---- wait queues ---- */
 
-static char *waitq_key(const char *key, bool pattern)
+static char *workspace_locks_waitq_key(const char *key, bool pattern)
 {
     return str_printf("%c:%s", pattern ? 'p' : 'f', key);
 }
 
-static bool waiter_conflicts(const struct workspace_waiter *w, const char *agent,
-                             enum lease_mode mode)
+static bool workspace_locks_waiter_conflicts(const struct workspace_waiter *w, const char *agent,
+                                             enum lease_mode mode)
 {
     return strcmp(w->agent_id, agent) != 0 &&
            (mode == LEASE_EXCLUSIVE || w->mode == LEASE_EXCLUSIVE);
@@ -225,22 +225,23 @@ static bool waiter_conflicts(const struct workspace_waiter *w, const char *agent
 
 /* The first queued request on key that a request (agent, mode) must not
  * overtake, stopping at `until` (exclusive); NULL when none. */
-static const struct workspace_waiter *waitq_blocker(const struct workspace *ws, const char *key,
-                                                    bool pattern, const char *agent,
-                                                    enum lease_mode mode,
-                                                    const struct workspace_waiter *until)
+static const struct workspace_waiter *
+workspace_locks_waitq_blocker(const struct workspace *ws, const char *key, bool pattern,
+                              const char *agent, enum lease_mode mode,
+                              const struct workspace_waiter *until)
 {
-    char *qk = waitq_key(key, pattern);
+    char *qk = workspace_locks_waitq_key(key, pattern);
     const struct workspace_waitq *q = map_get(&ws->waitqs, qk);
     free(qk);
     for (const struct workspace_waiter *w = q ? q->head : NULL; w && w != until; w = w->q_next) {
-        if (waiter_conflicts(w, agent, mode))
+        if (workspace_locks_waiter_conflicts(w, agent, mode))
             return w;
     }
     return NULL;
 }
 
-static cJSON *queue_refusal(const char *key, bool pattern, const struct workspace_waiter *b)
+static cJSON *workspace_locks_queue_refusal(const char *key, bool pattern,
+                                            const struct workspace_waiter *b)
 {
     cJSON *r = cJSON_CreateObject();
     cJSON_AddFalseToObject(r, "success");
@@ -255,8 +256,8 @@ static cJSON *queue_refusal(const char *key, bool pattern, const struct workspac
     return r;
 }
 
-static void done_push(struct workspace_waiter_done_vec *done, uint64_t id, cJSON *result,
-                      struct workspace_waiter *w)
+static void workspace_locks_done_push(struct workspace_waiter_done_vec *done, uint64_t id,
+                                      cJSON *result, struct workspace_waiter *w)
 {
     if (done->len == done->cap) {
         done->cap = done->cap ? done->cap * 2 : 8;
@@ -268,10 +269,65 @@ static void done_push(struct workspace_waiter_done_vec *done, uint64_t id, cJSON
     done->len++;
 }
 
+/* ---- observations (core/observation.h) ---- */
+
+/* A queue observation of w; the agent in the way is holder h or, with
+ * h NULL, the queued request b (both may be NULL). */
+static void workspace_locks_observe_queue(const struct workspace *ws,
+                                          const struct workspace_waiter *w,
+                                          enum observation_kind kind,
+                                          enum observation_queue_end end, int64_t now_ms,
+                                          const struct lease *h, const struct workspace_waiter *b)
+{
+    struct observation o = {
+        .kind = kind,
+        .at_ms = now_ms,
+        .agent_id = w->agent_id,
+        .session_id = w->session_id,
+        .file = w->key,
+        .pattern = w->pattern,
+        .shared = w->mode == LEASE_SHARED,
+        .holder = h   ? h->agent_id
+                  : b ? b->agent_id
+                      : NULL,
+        .lease_until = h ? h->expires_at : 0,
+        .waiter_id = w->id,
+        .joined_at_ms = w->enqueued_at,
+        .deadline_ms = w->deadline,
+        .waited_ms = now_ms > 0 ? now_ms - w->enqueued_at : -1,
+        .end = end,
+    };
+    workspace__observe(ws, &o);
+}
+
+/* lock_file refused at once: holder h is in the way, or (h NULL) the
+ * queued request b. */
+static void workspace_locks_observe_refused(const struct workspace *ws,
+                                            const struct workspace_caller *caller,
+                                            const char *agent, const char *key, bool pattern,
+                                            enum lease_mode mode, int64_t now_ms,
+                                            const struct lease *h, const struct workspace_waiter *b)
+{
+    struct observation o = {
+        .kind = OBSERVATION_LOCK_REFUSED,
+        .at_ms = now_ms,
+        .agent_id = agent,
+        .session_id = caller->session_id,
+        .file = key,
+        .pattern = pattern,
+        .shared = mode == LEASE_SHARED,
+        .holder = h   ? h->agent_id
+                  : b ? b->agent_id
+                      : NULL,
+        .lease_until = h ? h->expires_at : 0,
+    };
+    workspace__observe(ws, &o);
+}
+
 /* Put w in ws's arrival list and its key's FIFO at the place its id
  * gives (ids grow with arrival, so a request queued again after a rebuild
  * takes back its place), creating the key's queue if needed. */
-static void waiter_link(struct workspace *ws, struct workspace_waiter *w)
+static void workspace_locks_waiter_link(struct workspace *ws, struct workspace_waiter *w)
 {
     struct workspace_waiter *before = ws->wait_tail; /* the last with a smaller id */
     while (before && before->id > w->id)
@@ -290,7 +346,7 @@ static void waiter_link(struct workspace *ws, struct workspace_waiter *w)
     if (ws->next_waiter_id <= w->id)
         ws->next_waiter_id = w->id + 1;
 
-    char *qk = waitq_key(w->key, w->pattern);
+    char *qk = workspace_locks_waitq_key(w->key, w->pattern);
     struct workspace_waitq *q = map_get(&ws->waitqs, qk);
     if (!q) {
         q = xcalloc(1, sizeof(*q));
@@ -315,7 +371,7 @@ static void waiter_link(struct workspace *ws, struct workspace_waiter *w)
 
 /* Take w off ws's lists (the key's queue goes when it empties); w itself
  * is kept. */
-static void waiter_unlink(struct workspace *ws, struct workspace_waiter *w)
+static void workspace_locks_waiter_unlink(struct workspace *ws, struct workspace_waiter *w)
 {
     if (w->prev)
         w->prev->next = w->next;
@@ -358,9 +414,11 @@ void workspace_waiter_free(struct workspace_waiter *w)
     free(w);
 }
 
-static uint64_t waiter_add(struct workspace *ws, const char *agent, const char *session,
-                           const char *key, bool pattern, enum lease_mode mode, const char *reason,
-                           int64_t ttl_ms, int64_t now_ms, int64_t deadline)
+static struct workspace_waiter *workspace_locks_waiter_add(struct workspace *ws, const char *agent,
+                                                           const char *session, const char *key,
+                                                           bool pattern, enum lease_mode mode,
+                                                           const char *reason, int64_t ttl_ms,
+                                                           int64_t now_ms, int64_t deadline)
 {
     struct workspace_waiter *w = xcalloc(1, sizeof(*w));
     w->id = ws->next_waiter_id++;
@@ -373,13 +431,13 @@ static uint64_t waiter_add(struct workspace *ws, const char *agent, const char *
     w->ttl_ms = ttl_ms;
     w->enqueued_at = now_ms;
     w->deadline = deadline;
-    waiter_link(ws, w);
-    return w->id;
+    workspace_locks_waiter_link(ws, w);
+    return w;
 }
 
-static void waiter_remove(struct workspace *ws, struct workspace_waiter *w)
+static void workspace_locks_waiter_remove(struct workspace *ws, struct workspace_waiter *w)
 {
-    waiter_unlink(ws, w);
+    workspace_locks_waiter_unlink(ws, w);
     workspace_waiter_free(w);
 }
 
@@ -390,7 +448,7 @@ int workspace_waiter_requeue(struct workspace *ws, struct workspace_waiter *w)
     for (const struct workspace_waiter *x = ws->wait_head; x; x = x->next)
         if (x->id == w->id)
             return -ERR_STATE;
-    waiter_link(ws, w);
+    workspace_locks_waiter_link(ws, w);
     return 0;
 }
 
@@ -401,7 +459,7 @@ uint64_t workspace_waiter_id(const struct workspace_waiter *w)
 
 /* The answer to a queued request that cannot be carried into a rebuilt
  * workspace: its agent's registration is not in the log. */
-static cJSON *carry_refusal(const struct workspace_waiter *w)
+static cJSON *workspace_locks_carry_refusal(const struct workspace_waiter *w)
 {
     cJSON *r = cJSON_CreateObject();
     cJSON_AddFalseToObject(r, "success");
@@ -422,9 +480,9 @@ void workspace__waiters_carry(struct workspace *to, struct workspace *from,
 {
     while (from->wait_head) {
         struct workspace_waiter *w = from->wait_head;
-        waiter_unlink(from, w);
+        workspace_locks_waiter_unlink(from, w);
         if (workspace_waiter_requeue(to, w) != 0) {
-            done_push(dropped, w->id, carry_refusal(w), NULL);
+            workspace_locks_done_push(dropped, w->id, workspace_locks_carry_refusal(w), NULL);
             workspace_waiter_free(w);
         }
     }
@@ -435,7 +493,7 @@ void workspace__waiters_carry(struct workspace *to, struct workspace *from,
 void workspace__waiters_clear(struct workspace *ws)
 {
     while (ws->wait_head)
-        waiter_remove(ws, ws->wait_head);
+        workspace_locks_waiter_remove(ws, ws->wait_head);
 }
 
 int64_t workspace__waiters_next_deadline(const struct workspace *ws)
@@ -448,13 +506,17 @@ int64_t workspace__waiters_next_deadline(const struct workspace *ws)
     return next;
 }
 
-void workspace__waiters_drop_session(struct workspace *ws, const char *session_id)
+void workspace__waiters_drop_session(struct workspace *ws, const char *session_id, int64_t now_ms)
 {
     struct workspace_waiter *w = ws->wait_head;
     while (w) {
         struct workspace_waiter *next = w->next;
-        if (w->session_id && strcmp(w->session_id, session_id) == 0)
-            waiter_remove(ws, w);
+        if (w->session_id && strcmp(w->session_id, session_id) == 0) {
+            if (workspace__observing(ws))
+                workspace_locks_observe_queue(ws, w, OBSERVATION_QUEUE_LEFT,
+                                              OBSERVATION_QUEUE_CANCELLED, now_ms, NULL, NULL);
+            workspace_locks_waiter_remove(ws, w);
+        }
         w = next;
     }
 }
@@ -463,7 +525,11 @@ int workspace_waiter_cancel(struct workspace *ws, uint64_t waiter_id)
 {
     for (struct workspace_waiter *w = ws->wait_head; w; w = w->next) {
         if (w->id == waiter_id) {
-            waiter_remove(ws, w);
+            /* no clock here: the observation says when it was queued */
+            if (workspace__observing(ws))
+                workspace_locks_observe_queue(ws, w, OBSERVATION_QUEUE_LEFT,
+                                              OBSERVATION_QUEUE_CANCELLED, 0, NULL, NULL);
+            workspace_locks_waiter_remove(ws, w);
             return 0;
         }
     }
@@ -480,14 +546,17 @@ void workspace_waiters_service(struct workspace *ws, int64_t now_ms, struct even
         struct workspace_waiter *next = w->next;
         if (!agent_table_get(&ws->agents, w->agent_id)) {
             /* its agent was removed while it waited */
-            cJSON *r = carry_refusal(w);
+            cJSON *r = workspace_locks_carry_refusal(w);
             char *err =
                 str_printf("agent %s was removed: the queued request was dropped", w->agent_id);
             cJSON_ReplaceItemInObjectCaseSensitive(r, "error", cJSON_CreateString(err));
             free(err);
             json_add_u64(r, "waitedMs", (uint64_t)(now_ms - w->enqueued_at));
-            waiter_unlink(ws, w);
-            done_push(done, w->id, r, NULL);
+            if (workspace__observing(ws))
+                workspace_locks_observe_queue(ws, w, OBSERVATION_QUEUE_LEFT,
+                                              OBSERVATION_QUEUE_DROPPED, now_ms, NULL, NULL);
+            workspace_locks_waiter_unlink(ws, w);
+            workspace_locks_done_push(done, w->id, r, NULL);
             workspace_waiter_free(w);
             w = next;
             continue;
@@ -495,19 +564,25 @@ void workspace_waiters_service(struct workspace *ws, int64_t now_ms, struct even
         struct workspace_lock_eval e;
         workspace__lock_eval(ws, w->agent_id, w->key, w->pattern, w->mode, now_ms, &e);
         const struct workspace_waiter *blocker =
-            waitq_blocker(ws, w->key, w->pattern, w->agent_id, w->mode, w);
+            workspace_locks_waitq_blocker(ws, w->key, w->pattern, w->agent_id, w->mode, w);
         cJSON *r = NULL;
-        if (e.conflicts.len == 0 && !blocker)
+        const struct lease *h = e.conflicts.len ? e.conflicts.items[0] : NULL;
+        enum observation_queue_end end = OBSERVATION_QUEUE_GRANTED;
+        if (e.conflicts.len == 0 && !blocker) {
             r = workspace__lock_grant(ws, w->agent_id, w->key, w->pattern, w->mode, w->reason,
                                       w->ttl_ms, NULL, now_ms, &e, out, NULL);
-        else if (w->deadline <= now_ms)
-            r = e.conflicts.len ? lock_refusal(w->key, w->pattern, e.conflicts.items[0])
-                                : queue_refusal(w->key, w->pattern, blocker);
+        } else if (w->deadline <= now_ms) {
+            r = h ? workspace_locks_refusal(w->key, w->pattern, h)
+                  : workspace_locks_queue_refusal(w->key, w->pattern, blocker);
+            end = OBSERVATION_QUEUE_TIMED_OUT;
+        }
+        if (r && workspace__observing(ws))
+            workspace_locks_observe_queue(ws, w, OBSERVATION_QUEUE_LEFT, end, now_ms, h, blocker);
         workspace__lock_eval_deinit(&e);
         if (r) {
             json_add_u64(r, "waitedMs", (uint64_t)(now_ms - w->enqueued_at));
-            waiter_unlink(ws, w);
-            done_push(done, w->id, r, w);
+            workspace_locks_waiter_unlink(ws, w);
+            workspace_locks_done_push(done, w->id, r, w);
         }
         w = next;
     }
@@ -524,14 +599,14 @@ int workspace__op_lock_file(struct workspace *ws, const struct workspace_caller 
     const char *reason, *mode_arg, *agent;
     int64_t ttl_s, wait_ms;
     enum lease_mode mode = LEASE_EXCLUSIVE;
-    int rc = lock_key_arg(ws, args, &key, &pattern, errmsg);
+    int rc = workspace_locks_key_arg(ws, args, &key, &pattern, errmsg);
     if (!rc)
         rc = args_str(args, "reason", false, WORKSPACE_REASON_MAX, &reason, errmsg);
     if (!rc)
         rc = args_int(args, "ttl", 1, ws->max_ttl_ms / 1000 > 0 ? ws->max_ttl_ms / 1000 : 1, 0,
                       &ttl_s, errmsg);
     if (!rc)
-        rc = args_str(args, "mode", false, 16, &mode_arg, errmsg);
+        rc = args_str(args, "mode", false, WORKSPACE_ENUM_ARG_MAX, &mode_arg, errmsg);
     if (!rc && mode_arg && lease_mode_parse(mode_arg, &mode)) {
         *errmsg = xstrdup("argument 'mode': must be exclusive or shared");
         rc = -ERR_INVALID;
@@ -548,21 +623,32 @@ int workspace__op_lock_file(struct workspace *ws, const struct workspace_caller 
     workspace__lock_eval(ws, agent, key, pattern, mode, now_ms, &e);
     bool renewal = e.own && e.own->mode == mode;
     const struct workspace_waiter *blocker =
-        (e.conflicts.len || renewal) ? NULL : waitq_blocker(ws, key, pattern, agent, mode, NULL);
+        (e.conflicts.len || renewal)
+            ? NULL
+            : workspace_locks_waitq_blocker(ws, key, pattern, agent, mode, NULL);
     if (!e.conflicts.len && !blocker) {
         *result = workspace__lock_grant(ws, agent, key, pattern, mode, reason, ttl_ms, NULL, now_ms,
                                         &e, out, NULL);
     } else {
         ws->lock_contended++;
         if (wait_ms > 0 && ws->nwaiters < ws->max_waiters) {
-            uint64_t id = waiter_add(ws, agent, caller->session_id, key, pattern, mode, reason,
-                                     ttl_ms, now_ms, now_ms + wait_ms);
+            const struct workspace_waiter *w =
+                workspace_locks_waiter_add(ws, agent, caller->session_id, key, pattern, mode,
+                                           reason, ttl_ms, now_ms, now_ms + wait_ms);
+            if (workspace__observing(ws))
+                workspace_locks_observe_queue(
+                    ws, w, OBSERVATION_QUEUE_JOINED, OBSERVATION_QUEUE_NONE, now_ms,
+                    e.conflicts.len ? e.conflicts.items[0] : NULL, blocker);
             *result = cJSON_CreateObject();
             cJSON_AddTrueToObject(*result, "queued");
-            json_add_u64(*result, "waiterId", id);
+            json_add_u64(*result, "waiterId", w->id);
         } else {
-            *result = e.conflicts.len ? lock_refusal(key, pattern, e.conflicts.items[0])
-                                      : queue_refusal(key, pattern, blocker);
+            if (workspace__observing(ws))
+                workspace_locks_observe_refused(ws, caller, agent, key, pattern, mode, now_ms,
+                                                e.conflicts.len ? e.conflicts.items[0] : NULL,
+                                                blocker);
+            *result = e.conflicts.len ? workspace_locks_refusal(key, pattern, e.conflicts.items[0])
+                                      : workspace_locks_queue_refusal(key, pattern, blocker);
             if (wait_ms > 0) {
                 char *err =
                     str_printf("too many queued lock requests (limit %zu); %s", ws->max_waiters,
@@ -585,7 +671,7 @@ int workspace__op_unlock_file(struct workspace *ws, const struct workspace_calle
     char *key = NULL;
     bool pattern, force;
     const char *agent;
-    int rc = lock_key_arg(ws, args, &key, &pattern, errmsg);
+    int rc = workspace_locks_key_arg(ws, args, &key, &pattern, errmsg);
     if (!rc)
         rc = args_bool(args, "force", false, &force, errmsg);
     /* Every argument is judged before the agent is looked up, so a refused
@@ -669,6 +755,102 @@ done:
     return rc;
 }
 
+/* renew_locks' "files" entries name a file or a pattern: normalise v
+ * both ways; an error only when neither is valid (*errmsg: the file's). */
+static int workspace_locks_renew_keys(const struct workspace *ws, const char *v, char **fk,
+                                      char **pk, char **errmsg)
+{
+    char *why = NULL, *why2 = NULL;
+    *fk = *pk = NULL;
+    int frc = workspace__norm_key(ws, "files", v, false, fk, &why);
+    int prc = workspace__norm_key(ws, "files", v, true, pk, &why2);
+    free(why2);
+    if (frc && prc) {
+        *errmsg = why;
+        return frc;
+    }
+    free(why);
+    return 0;
+}
+
+/* Judge every path before the agent is looked up (see unlock_file). */
+static int workspace_locks_renew_check(const struct workspace *ws, const cJSON *files,
+                                       char **errmsg)
+{
+    const cJSON *f;
+    cJSON_ArrayForEach(f, files)
+    {
+        char *fk, *pk;
+        int rc = workspace_locks_renew_keys(ws, f->valuestring, &fk, &pk, errmsg);
+        free(fk);
+        free(pk);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* The agent's live leases that the checked "files" entries name (exact
+ * and pattern, each once) into targets; entries naming none into
+ * not_held. */
+static void workspace_locks_renew_named(const struct workspace *ws, const char *agent,
+                                        const cJSON *files, int64_t now_ms,
+                                        struct lease_vec *targets, cJSON *not_held)
+{
+    const cJSON *f;
+    cJSON_ArrayForEach(f, files)
+    {
+        char *fk, *pk, *err = NULL;
+        if (workspace_locks_renew_keys(ws, f->valuestring, &fk, &pk, &err))
+            abort(); /* lock_renew_check passed on the same entries */
+        struct lease *cands[2] = {fk ? lease_table_holder(&ws->leases, fk, false, agent) : NULL,
+                                  pk ? lease_table_holder(&ws->leases, pk, true, agent) : NULL};
+        bool any = false;
+        for (int i = 0; i < 2; i++) {
+            struct lease *c = cands[i];
+            if (!c || c->expires_at <= now_ms)
+                continue;
+            bool dup = false;
+            for (size_t j = 0; j < targets->len; j++)
+                dup |= targets->items[j] == c;
+            if (!dup)
+                lease_vec_push(targets, c);
+            any = true;
+        }
+        if (!any)
+            cJSON_AddItemToArray(not_held, cJSON_CreateString(f->valuestring));
+        free(fk);
+        free(pk);
+    }
+}
+
+/* Renew each target (its own TTL unless ttl_s); the result's renewed[]. */
+static cJSON *workspace_locks_renew_emit(struct workspace *ws, const char *agent,
+                                         const struct lease_vec *targets, int64_t ttl_s,
+                                         int64_t now_ms, struct event_vec *out)
+{
+    cJSON *renewed = cJSON_CreateArray();
+    for (size_t i = 0; i < targets->len; i++) {
+        struct workspace_lock_eval e = {.own = targets->items[i]};
+        struct lease *l = targets->items[i];
+        int64_t ttl_ms = ttl_s ? ttl_s * 1000 : l->ttl_ms;
+        bool pattern = l->key->pattern;
+        char *key = xstrdup(l->key->key); /* the grant's fold replaces l */
+        cJSON *g = workspace__lock_grant(ws, agent, key, pattern, l->mode, NULL, ttl_ms, NULL,
+                                         now_ms, &e, out, NULL);
+        cJSON *item = cJSON_CreateObject();
+        cJSON_AddStringToObject(item, "file", key);
+        if (pattern)
+            cJSON_AddTrueToObject(item, "pattern");
+        cJSON_AddStringToObject(item, "expiresAt", json_get_str(g, "expiresAt", ""));
+        json_add_u64(item, "token", (uint64_t)json_get_i64(g, "token", 0));
+        cJSON_AddItemToArray(renewed, item);
+        cJSON_Delete(g);
+        free(key);
+    }
+    return renewed;
+}
+
 int workspace__op_renew_locks(struct workspace *ws, const struct workspace_caller *caller,
                               const cJSON *args, int64_t now_ms, struct event_vec *out,
                               cJSON **result, char **errmsg)
@@ -680,24 +862,8 @@ int workspace__op_renew_locks(struct workspace *ws, const struct workspace_calle
     if (!rc)
         rc = args_int(args, "ttl", 1, ws->max_ttl_ms / 1000 > 0 ? ws->max_ttl_ms / 1000 : 1, 0,
                       &ttl_s, errmsg);
-    /* Judge every path before the agent is looked up (see unlock_file). */
-    const cJSON *pf;
-    const cJSON *check = rc ? NULL : files;
-    cJSON_ArrayForEach(pf, check)
-    {
-        char *fk = NULL, *pk = NULL, *why = NULL, *why2 = NULL;
-        int frc = workspace__norm_key(ws, "files", pf->valuestring, false, &fk, &why);
-        int prc = workspace__norm_key(ws, "files", pf->valuestring, true, &pk, &why2);
-        free(fk);
-        free(pk);
-        free(why2);
-        if (frc && prc) {
-            *errmsg = why;
-            rc = frc;
-            break;
-        }
-        free(why);
-    }
+    if (!rc)
+        rc = workspace_locks_renew_check(ws, files, errmsg);
     if (!rc)
         rc = workspace__actor(ws, caller, args, true, &agent, errmsg);
     if (rc)
@@ -707,41 +873,7 @@ int workspace__op_renew_locks(struct workspace *ws, const struct workspace_calle
     cJSON *not_held = NULL;
     if (files) {
         not_held = cJSON_CreateArray();
-        const cJSON *f;
-        cJSON_ArrayForEach(f, files)
-        {
-            char *fk = NULL, *pk = NULL, *why = NULL, *why2 = NULL;
-            int frc = workspace__norm_key(ws, "files", f->valuestring, false, &fk, &why);
-            int prc = workspace__norm_key(ws, "files", f->valuestring, true, &pk, &why2);
-            if (frc && prc) {
-                *errmsg = why;
-                free(why2);
-                lease_vec_deinit(&targets);
-                cJSON_Delete(not_held);
-                return frc;
-            }
-            free(why);
-            free(why2);
-            struct lease *l = fk ? lease_table_holder(&ws->leases, fk, false, agent) : NULL;
-            struct lease *lp = pk ? lease_table_holder(&ws->leases, pk, true, agent) : NULL;
-            bool any = false;
-            struct lease *cands[2] = {l, lp};
-            for (int i = 0; i < 2; i++) {
-                struct lease *c = cands[i];
-                if (!c || c->expires_at <= now_ms)
-                    continue;
-                bool dup = false;
-                for (size_t j = 0; j < targets.len; j++)
-                    dup |= targets.items[j] == c;
-                if (!dup)
-                    lease_vec_push(&targets, c);
-                any = true;
-            }
-            if (!any)
-                cJSON_AddItemToArray(not_held, cJSON_CreateString(f->valuestring));
-            free(fk);
-            free(pk);
-        }
+        workspace_locks_renew_named(ws, agent, files, now_ms, &targets, not_held);
     } else {
         for (struct lease *l = lease_table_agent_leases(&ws->leases, agent); l; l = l->agent_next) {
             if (l->expires_at > now_ms)
@@ -749,28 +881,9 @@ int workspace__op_renew_locks(struct workspace *ws, const struct workspace_calle
         }
     }
     lease_vec_sort(&targets);
-
     cJSON *r = cJSON_CreateObject();
-    cJSON *renewed = cJSON_AddArrayToObject(r, "renewed");
-    for (size_t i = 0; i < targets.len; i++) {
-        struct workspace_lock_eval e = {.own = targets.items[i]};
-        struct lease *l = targets.items[i];
-        int64_t ttl_ms = ttl_s ? ttl_s * 1000 : l->ttl_ms;
-        const char *key = l->key->key;
-        bool pattern = l->key->pattern;
-        char *key_copy = xstrdup(key);
-        cJSON *g = workspace__lock_grant(ws, agent, key_copy, pattern, l->mode, NULL, ttl_ms, NULL,
-                                         now_ms, &e, out, NULL);
-        cJSON *item = cJSON_CreateObject();
-        cJSON_AddStringToObject(item, "file", key_copy);
-        if (pattern)
-            cJSON_AddTrueToObject(item, "pattern");
-        cJSON_AddStringToObject(item, "expiresAt", json_get_str(g, "expiresAt", ""));
-        json_add_u64(item, "token", (uint64_t)json_get_i64(g, "token", 0));
-        cJSON_AddItemToArray(renewed, item);
-        cJSON_Delete(g);
-        free(key_copy);
-    }
+    cJSON_AddItemToObject(r, "renewed",
+                          workspace_locks_renew_emit(ws, agent, &targets, ttl_s, now_ms, out));
     if (not_held)
         cJSON_AddItemToObject(r, "notHeld", not_held);
     lease_vec_deinit(&targets);
@@ -779,7 +892,7 @@ int workspace__op_renew_locks(struct workspace *ws, const struct workspace_calle
 }
 
 /* Exact-key holders first, then pattern holders; each group sorted. */
-static int check_cmp(const void *x, const void *y)
+static int workspace_locks_check_cmp(const void *x, const void *y)
 {
     const struct lease *a = *(struct lease *const *)x, *b = *(struct lease *const *)y;
     if (a->key->pattern != b->key->pattern)
@@ -788,7 +901,7 @@ static int check_cmp(const void *x, const void *y)
     return c ? c : strcmp(a->agent_id, b->agent_id);
 }
 
-static cJSON *holder_json(const struct lease *h)
+static cJSON *workspace_locks_holder_json(const struct lease *h)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "agentId", h->agent_id);
@@ -812,7 +925,7 @@ int workspace__op_check_lock(struct workspace *ws, const struct workspace_caller
     int64_t token;
     int rc = args_str(args, "file", true, PATH_MAX_LEN + 1, &file, errmsg);
     if (!rc)
-        rc = args_int(args, "token", 0, (int64_t)1 << 53, -1, &token, errmsg);
+        rc = args_int(args, "token", 0, JSON_EXACT_INT_MAX, -1, &token, errmsg);
     if (!rc)
         rc = workspace__norm_key(ws, "file", file, false, &key, errmsg);
     if (rc)
@@ -820,7 +933,7 @@ int workspace__op_check_lock(struct workspace *ws, const struct workspace_caller
     struct lease_vec v = {0};
     lease_table_conflicts(&ws->leases, key, false, NULL, LEASE_EXCLUSIVE, true, now_ms, false, &v);
     if (v.len > 1)
-        qsort(v.items, v.len, sizeof(*v.items), check_cmp);
+        qsort(v.items, v.len, sizeof(*v.items), workspace_locks_check_cmp);
     cJSON *r = cJSON_CreateObject();
     cJSON_AddBoolToObject(r, "locked", v.len > 0);
     cJSON_AddStringToObject(r, "file", key);
@@ -839,7 +952,7 @@ int workspace__op_check_lock(struct workspace *ws, const struct workspace_caller
         if (v.len > 1) {
             cJSON *hs = cJSON_AddArrayToObject(r, "holders");
             for (size_t i = 0; i < v.len; i++)
-                cJSON_AddItemToArray(hs, holder_json(v.items[i]));
+                cJSON_AddItemToArray(hs, workspace_locks_holder_json(v.items[i]));
         }
     }
     if (token >= 0) {
@@ -884,8 +997,8 @@ int workspace__op_list_locked_files(struct workspace *ws, const struct workspace
 }
 
 /* Append conflicts with other agents' live leases on one key. */
-static void detect_one(const struct workspace *ws, const char *key, bool pattern, const char *self,
-                       int64_t now_ms, cJSON *arr)
+static void workspace_locks_detect_one(const struct workspace *ws, const char *key, bool pattern,
+                                       const char *self, int64_t now_ms, cJSON *arr)
 {
     struct lease_vec v = {0};
     lease_table_conflicts(&ws->leases, key, pattern, self, LEASE_EXCLUSIVE, true, now_ms, false,
@@ -935,7 +1048,7 @@ int workspace__op_detect_conflicts(struct workspace *ws, const struct workspace_
     }
     cJSON *arr = cJSON_CreateArray();
     for (size_t k = 0; k < nf + np; k++)
-        detect_one(ws, keys[k], k >= nf, self, now_ms, arr);
+        workspace_locks_detect_one(ws, keys[k], k >= nf, self, now_ms, arr);
     cJSON *r = cJSON_CreateObject();
     cJSON_AddBoolToObject(r, "hasConflicts", cJSON_GetArraySize(arr) > 0);
     cJSON_AddItemToObject(r, "conflicts", arr);

@@ -27,7 +27,7 @@
 #include "core/path.h"
 #include "core/workspace_internal.h"
 
-static bool arr_has(const cJSON *arr, const char *s)
+static bool workspace_tasks_arr_has(const cJSON *arr, const char *s)
 {
     const cJSON *e;
     cJSON_ArrayForEach(e, arr)
@@ -54,14 +54,14 @@ int workspace__norm_list(const struct workspace *ws, const cJSON *in, const char
             *out = NULL;
             return rc;
         }
-        if (!arr_has(*out, key))
+        if (!workspace_tasks_arr_has(*out, key))
             cJSON_AddItemToArray(*out, cJSON_CreateString(key));
         free(key);
     }
     return 0;
 }
 
-static char *task_generated_id(const struct workspace *ws)
+static char *workspace_tasks_generated_id(const struct workspace *ws)
 {
     char *id = str_printf("task-%llu", (unsigned long long)(ws->seq + 1));
     for (unsigned n = 2; task_table_get(&ws->tasks, id); n++) {
@@ -88,7 +88,8 @@ int workspace__task_fields_read(const struct workspace *ws, const cJSON *args, b
         rc = args_str_array(args, "capabilities", WORKSPACE_CAPS_MAX, WORKSPACE_CAP_LEN,
                             &f->capabilities, errmsg);
     if (!rc)
-        rc = args_int(args, "priority", -1000000000, 1000000000, 0, &f->priority, errmsg);
+        rc = args_int(args, "priority", -WORKSPACE_PRIORITY_MAX, WORKSPACE_PRIORITY_MAX, 0,
+                      &f->priority, errmsg);
     f->has_priority = args_any(args, "priority") != NULL;
     if (!rc && files)
         rc = workspace__norm_list(ws, files, "files", false, &f->files, errmsg);
@@ -146,10 +147,10 @@ int workspace__op_create_task(struct workspace *ws, const struct workspace_calle
             rc = -ERR_INVALID;
             goto done;
         }
-        if (!arr_has(deps, d->valuestring))
+        if (!workspace_tasks_arr_has(deps, d->valuestring))
             cJSON_AddItemToArray(deps, cJSON_CreateString(d->valuestring));
     }
-    id = id_arg ? xstrdup(id_arg) : task_generated_id(ws);
+    id = id_arg ? xstrdup(id_arg) : workspace_tasks_generated_id(ws);
 
     /* The record is rendered from a transient struct so its shape is the
      * one task_to_json gives everywhere else. */
@@ -181,8 +182,8 @@ done:
 }
 
 /* Does another agent than self hold a live lease on any of t's keys? */
-static bool task_blocked(const struct workspace *ws, const struct task *t, const char *self,
-                         int64_t now_ms)
+static bool workspace_tasks_blocked(const struct workspace *ws, const struct task *t,
+                                    const char *self, int64_t now_ms)
 {
     const cJSON *lists[2] = {t->files, t->patterns};
     for (int p = 0; p < 2; p++) {
@@ -201,7 +202,7 @@ static bool task_blocked(const struct workspace *ws, const struct task *t, const
     return false;
 }
 
-static int avail_cmp(const void *x, const void *y)
+static int workspace_tasks_avail_cmp(const void *x, const void *y)
 {
     const struct task *a = *(struct task *const *)x, *b = *(struct task *const *)y;
     if (a->priority != b->priority)
@@ -222,7 +223,8 @@ int workspace__op_find_available_tasks(struct workspace *ws, const struct worksp
     int rc =
         args_str_array(args, "capabilities", WORKSPACE_CAPS_MAX, WORKSPACE_CAP_LEN, &caps, errmsg);
     if (!rc)
-        rc = args_int(args, "limit", 1, 1000, 50, &limit, errmsg);
+        rc = args_int(args, "limit", 1, WORKSPACE_FIND_LIMIT_MAX, WORKSPACE_FIND_LIMIT_DEFAULT,
+                      &limit, errmsg);
     if (!rc)
         rc = args_str(args, "agentId", false, AGENT_ID_MAX, &self, errmsg);
     if (rc)
@@ -238,10 +240,11 @@ int workspace__op_find_available_tasks(struct workspace *ws, const struct worksp
     for (size_t i = 0; i < n; i++) {
         struct task *t = all[i];
         if (t->status == TASK_OPEN && task_deps_done(&ws->tasks, t, NULL) &&
-            agent_caps_cover(have, t->capabilities) && !task_blocked(ws, t, self, now_ms))
+            agent_caps_cover(have, t->capabilities) &&
+            !workspace_tasks_blocked(ws, t, self, now_ms))
             all[k++] = t;
     }
-    qsort(all, k, sizeof(*all), avail_cmp);
+    qsort(all, k, sizeof(*all), workspace_tasks_avail_cmp);
     cJSON *r = cJSON_CreateObject();
     cJSON *arr = cJSON_AddArrayToObject(r, "tasks");
     for (size_t i = 0; i < k && i < (size_t)limit; i++)
@@ -267,9 +270,9 @@ cJSON *workspace__task_refusal(const struct task *t, const char *fmt_err, const 
 
 /* The refusal of a task someone else has claimed: it names the claimer
  * and since when, in the text and as claimedBy/claimedAt (docs/tools.md). */
-static cJSON *task_claimed_refusal(const struct task *t)
+static cJSON *workspace_tasks_claimed_refusal(const struct task *t)
 {
-    char since[40];
+    char since[CLOCK_ISO_LEN];
     clock_format_iso(t->claimed_at, since, sizeof(since));
     cJSON *r = cJSON_CreateObject();
     cJSON_AddFalseToObject(r, "success");
@@ -289,7 +292,7 @@ cJSON *workspace__missing_caps(const cJSON *have, const cJSON *need)
     const cJSON *e;
     cJSON_ArrayForEach(e, need)
     {
-        if (!arr_has(have, e->valuestring))
+        if (!workspace_tasks_arr_has(have, e->valuestring))
             cJSON_AddItemToArray(missing, cJSON_CreateString(e->valuestring));
     }
     return missing;
@@ -334,71 +337,19 @@ struct claim_key {
     struct workspace_lock_eval e;
 };
 
-int workspace__op_claim_task(struct workspace *ws, const struct workspace_caller *caller,
-                             const cJSON *args, int64_t now_ms, struct event_vec *out,
-                             cJSON **result, char **errmsg)
+/* The keys a claim of t takes: the task's files, the call's extra files,
+ * the task's patterns, each once, in that order, each evaluated for an
+ * exclusive lease by agent. *n gets the count; the array has room for
+ * one more (never empty, for xcalloc). */
+static struct claim_key *workspace_tasks_claim_keys_eval(const struct workspace *ws,
+                                                         const struct task *t, const cJSON *extra,
+                                                         const char *agent, int64_t now_ms,
+                                                         size_t *n)
 {
-    struct task *t;
-    const char *agent;
-    const cJSON *extra_arg;
-    cJSON *extra = NULL;
-    struct claim_key *keys = NULL;
-    size_t nkeys = 0;
-    int rc = workspace__task_arg(ws, args, &t, errmsg);
-    if (!rc)
-        rc = args_str_array(args, "files", WORKSPACE_LIST_MAX, PATH_MAX_LEN, &extra_arg, errmsg);
-    if (!rc)
-        rc = workspace__norm_list(ws, extra_arg, "files", false, &extra, errmsg);
-    if (!rc)
-        rc = workspace__actor(ws, caller, args, true, &agent, errmsg);
-    if (rc)
-        goto done;
-
-    if (t->status == TASK_CLAIMED && t->claimed_by) {
-        *result = task_claimed_refusal(t);
-        cJSON_AddArrayToObject(*result, "conflicts");
-        goto done;
-    }
-    if (t->status != TASK_OPEN) {
-        *result = workspace__task_refusal(t, "task '%s' is %s", t->id, task_status_name(t->status));
-        if (t->claimed_by)
-            cJSON_AddStringToObject(*result, "claimedBy", t->claimed_by);
-        cJSON_AddArrayToObject(*result, "conflicts");
-        goto done;
-    }
-    const char *blocking = NULL;
-    if (!task_deps_done(&ws->tasks, t, &blocking)) {
-        *result = workspace__task_refusal(t, "task '%s' depends on unfinished task '%s'", t->id,
-                                          blocking);
-        cJSON_AddArrayToObject(*result, "conflicts");
-        cJSON *b = cJSON_AddArrayToObject(*result, "blockedBy");
-        const cJSON *d;
-        cJSON_ArrayForEach(d, t->depends_on)
-        {
-            const struct task *dep = task_table_get(&ws->tasks, d->valuestring);
-            if (!dep || dep->status != TASK_COMPLETED)
-                cJSON_AddItemToArray(b, cJSON_CreateString(d->valuestring));
-        }
-        goto done;
-    }
-    /* The claimer's own capabilities, as find_available_tasks judges
-     * them: a task is never claimed by an agent it did not offer itself
-     * to (an admin acting for the agent included). */
-    const struct agent *claimer = agent_table_get(&ws->agents, agent);
-    if (!agent_caps_cover(claimer->capabilities, t->capabilities)) {
-        cJSON *missing = workspace__missing_caps(claimer->capabilities, t->capabilities);
-        char *names = workspace__join(missing);
-        *result = workspace__task_refusal(
-            t, "agent '%s' lacks capabilities required by the task: %s", agent, names);
-        free(names);
-        cJSON_AddItemToObject(*result, "missingCapabilities", missing);
-        cJSON_AddArrayToObject(*result, "conflicts");
-        goto done;
-    }
-
     size_t cap = (size_t)cJSON_GetArraySize(t->files) + (size_t)cJSON_GetArraySize(extra) +
                  (size_t)cJSON_GetArraySize(t->patterns);
-    keys = xcalloc(cap + 1, sizeof(*keys));
+    struct claim_key *keys = xcalloc(cap + 1, sizeof(*keys));
+    size_t nkeys = 0;
     const cJSON *lists[3] = {t->files, extra, t->patterns};
     for (int p = 0; p < 3; p++) {
         const cJSON *e;
@@ -417,24 +368,109 @@ int workspace__op_claim_task(struct workspace *ws, const struct workspace_caller
             nkeys++;
         }
     }
+    *n = nkeys;
+    return keys;
+}
+
+static void workspace_tasks_claim_keys_free(struct claim_key *keys, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        workspace__lock_eval_deinit(&keys[i].e);
+    free(keys);
+}
+
+/* The refusal of a claim of t by agent that no lease decides: t is
+ * claimed, not open, waits for a dependency, or asks for a capability
+ * the agent lacks. NULL when none applies; otherwise *o gets why. */
+static cJSON *workspace_tasks_claim_refusal_state(const struct workspace *ws, const struct task *t,
+                                                  const char *agent, struct observation *o)
+{
+    cJSON *r;
+    const char *blocking = NULL;
+    if (t->status == TASK_CLAIMED && t->claimed_by) {
+        r = workspace_tasks_claimed_refusal(t);
+        o->claim = OBSERVATION_CLAIM_CLAIMED;
+        o->holder = t->claimed_by;
+    } else if (t->status != TASK_OPEN) {
+        r = workspace__task_refusal(t, "task '%s' is %s", t->id, task_status_name(t->status));
+        if (t->claimed_by)
+            cJSON_AddStringToObject(r, "claimedBy", t->claimed_by);
+        o->claim = OBSERVATION_CLAIM_NOT_OPEN;
+    } else if (!task_deps_done(&ws->tasks, t, &blocking)) {
+        r = workspace__task_refusal(t, "task '%s' depends on unfinished task '%s'", t->id,
+                                    blocking);
+        cJSON *b = cJSON_CreateArray();
+        const cJSON *d;
+        cJSON_ArrayForEach(d, t->depends_on)
+        {
+            const struct task *dep = task_table_get(&ws->tasks, d->valuestring);
+            if (!dep || dep->status != TASK_COMPLETED)
+                cJSON_AddItemToArray(b, cJSON_CreateString(d->valuestring));
+        }
+        cJSON_AddArrayToObject(r, "conflicts");
+        cJSON_AddItemToObject(r, "blockedBy", b);
+        o->claim = OBSERVATION_CLAIM_BLOCKED;
+        o->blocked_by = blocking;
+        return r;
+    } else {
+        /* The claimer's own capabilities, as find_available_tasks judges
+         * them: a task is never claimed by an agent it did not offer
+         * itself to (an admin acting for the agent included). */
+        const struct agent *claimer = agent_table_get(&ws->agents, agent);
+        if (agent_caps_cover(claimer->capabilities, t->capabilities))
+            return NULL;
+        cJSON *missing = workspace__missing_caps(claimer->capabilities, t->capabilities);
+        char *names = workspace__join(missing);
+        r = workspace__task_refusal(t, "agent '%s' lacks capabilities required by the task: %s",
+                                    agent, names);
+        free(names);
+        cJSON_AddItemToObject(r, "missingCapabilities", missing);
+        o->claim = OBSERVATION_CLAIM_CAPABILITIES;
+    }
+    cJSON_AddArrayToObject(r, "conflicts");
+    return r;
+}
+
+/* The refusal of a claim whose keys meet another agent's live lease
+ * (every such holder in conflicts[]), or NULL when none does; *o gets
+ * the first key and holder. */
+static cJSON *workspace_tasks_claim_refusal_held(struct workspace *ws, const struct task *t,
+                                                 const struct claim_key *keys, size_t nkeys,
+                                                 struct observation *o)
+{
     cJSON *conflicts = cJSON_CreateArray();
     for (size_t i = 0; i < nkeys; i++) {
-        for (size_t j = 0; j < keys[i].e.conflicts.len; j++)
-            cJSON_AddItemToArray(conflicts, workspace__conflict_json(keys[i].e.conflicts.items[j],
-                                                                     keys[i].key, keys[i].pattern));
+        for (size_t j = 0; j < keys[i].e.conflicts.len; j++) {
+            const struct lease *h = keys[i].e.conflicts.items[j];
+            cJSON_AddItemToArray(conflicts,
+                                 workspace__conflict_json(h, keys[i].key, keys[i].pattern));
+            if (!o->holder) {
+                o->claim = OBSERVATION_CLAIM_FILES_HELD;
+                o->file = keys[i].key;
+                o->pattern = keys[i].pattern;
+                o->holder = h->agent_id;
+                o->lease_until = h->expires_at;
+            }
+        }
     }
-    if (cJSON_GetArraySize(conflicts) > 0) {
-        const cJSON *first = cJSON_GetArrayItem(conflicts, 0);
-        *result =
-            workspace__task_refusal(t, "'%s' is locked by %s", json_get_str(first, "file", ""),
-                                    json_get_str(first, "lockedBy", ""));
-        cJSON_AddItemToObject(*result, "conflicts", conflicts);
-        ws->lock_contended++;
-        goto done;
+    if (cJSON_GetArraySize(conflicts) == 0) {
+        cJSON_Delete(conflicts);
+        return NULL;
     }
-    cJSON_Delete(conflicts);
+    const cJSON *first = cJSON_GetArrayItem(conflicts, 0);
+    cJSON *r = workspace__task_refusal(t, "'%s' is locked by %s", json_get_str(first, "file", ""),
+                                       json_get_str(first, "lockedBy", ""));
+    cJSON_AddItemToObject(r, "conflicts", conflicts);
+    ws->lock_contended++;
+    return r;
+}
 
-    /* Expired holders in the way go first, each once (keys may share one). */
+/* Expired holders in the way of the claim go first, each once (keys may
+ * share one); their session-less agents settle after. */
+static void workspace_tasks_claim_expire_stale(struct workspace *ws, const char *agent,
+                                               const struct claim_key *keys, size_t nkeys,
+                                               int64_t now_ms, struct event_vec *out)
+{
     struct lease_vec stale = {0};
     for (size_t i = 0; i < nkeys; i++) {
         for (size_t j = 0; j < keys[i].e.stale.len; j++) {
@@ -461,9 +497,16 @@ int workspace__op_claim_task(struct workspace *ws, const struct workspace_caller
         workspace__settle_sessionless(ws, gid->valuestring, now_ms, out);
     }
     cJSON_Delete(gone);
+}
 
-    /* Tokens: a held exclusive lease is renewed (token kept); anything
-     * else is a grant whose token is its file:locked seq. */
+/* Emit task:claimed and one file:locked per key; returns the result's
+ * locks[]. Tokens: a held exclusive lease is renewed (token kept);
+ * anything else is a grant whose token is its file:locked seq, so
+ * task:claimed can carry them before they are emitted. */
+static cJSON *workspace_tasks_claim_emit(struct workspace *ws, const struct task *t,
+                                         const char *agent, const struct claim_key *keys,
+                                         size_t nkeys, int64_t now_ms, struct event_vec *out)
+{
     uint64_t base = ws->seq + 1; /* task:claimed */
     cJSON *d = cJSON_CreateObject();
     cJSON_AddStringToObject(d, "taskId", t->id);
@@ -499,23 +542,63 @@ int workspace__op_claim_task(struct workspace *ws, const struct workspace_caller
             abort(); /* the prediction above is the contract of task:claimed */
     }
     free(reason);
-    *result = cJSON_CreateObject();
-    cJSON_AddTrueToObject(*result, "success");
-    cJSON_AddItemToObject(*result, "task", task_to_json(t, false));
-    cJSON_AddItemToObject(*result, "locks", locks);
-done:
-    for (size_t i = 0; i < nkeys; i++)
-        workspace__lock_eval_deinit(&keys[i].e);
-    free(keys);
+    return locks;
+}
+
+int workspace__op_claim_task(struct workspace *ws, const struct workspace_caller *caller,
+                             const cJSON *args, int64_t now_ms, struct event_vec *out,
+                             cJSON **result, char **errmsg)
+{
+    struct task *t;
+    const char *agent;
+    const cJSON *extra_arg;
+    cJSON *extra = NULL;
+    int rc = workspace__task_arg(ws, args, &t, errmsg);
+    if (!rc)
+        rc = args_str_array(args, "files", WORKSPACE_LIST_MAX, PATH_MAX_LEN, &extra_arg, errmsg);
+    if (!rc)
+        rc = workspace__norm_list(ws, extra_arg, "files", false, &extra, errmsg);
+    if (!rc)
+        rc = workspace__actor(ws, caller, args, true, &agent, errmsg);
+    if (rc) {
+        cJSON_Delete(extra);
+        return rc;
+    }
+    struct observation o = {.kind = OBSERVATION_CLAIM_REFUSED};
+    size_t nkeys = 0;
+    struct claim_key *keys = NULL;
+    *result = workspace_tasks_claim_refusal_state(ws, t, agent, &o);
+    if (!*result) {
+        keys = workspace_tasks_claim_keys_eval(ws, t, extra, agent, now_ms, &nkeys);
+        *result = workspace_tasks_claim_refusal_held(ws, t, keys, nkeys, &o);
+    }
+    if (*result) {
+        if (workspace__observing(ws)) {
+            o.at_ms = now_ms;
+            o.agent_id = agent;
+            o.session_id = caller->session_id;
+            o.task_id = t->id;
+            workspace__observe(ws, &o);
+        }
+    } else {
+        workspace_tasks_claim_expire_stale(ws, agent, keys, nkeys, now_ms, out);
+        cJSON *locks = workspace_tasks_claim_emit(ws, t, agent, keys, nkeys, now_ms, out);
+        *result = cJSON_CreateObject();
+        cJSON_AddTrueToObject(*result, "success");
+        cJSON_AddItemToObject(*result, "task", task_to_json(t, false));
+        cJSON_AddItemToObject(*result, "locks", locks);
+    }
+    if (keys)
+        workspace_tasks_claim_keys_free(keys, nkeys);
     cJSON_Delete(extra);
     return rc;
 }
 
 /* Shared checks of complete_task / release_task: the actor is the
  * claimer, or the caller is admin. *refusal is set for domain refusals. */
-static int task_finish_check(struct workspace *ws, const struct workspace_caller *caller,
-                             const cJSON *args, struct task **t, const char **actor,
-                             cJSON **refusal, char **errmsg)
+static int workspace_tasks_finish_check(struct workspace *ws, const struct workspace_caller *caller,
+                                        const cJSON *args, struct task **t, const char **actor,
+                                        cJSON **refusal, char **errmsg)
 {
     *refusal = NULL;
     int rc = workspace__task_arg(ws, args, t, errmsg);
@@ -530,7 +613,7 @@ static int task_finish_check(struct workspace *ws, const struct workspace_caller
     }
     bool claimer = *actor && strcmp(*actor, (*t)->claimed_by) == 0;
     if (!claimer && !caller->admin)
-        *refusal = task_claimed_refusal(*t);
+        *refusal = workspace_tasks_claimed_refusal(*t);
     return 0;
 }
 
@@ -550,7 +633,7 @@ int workspace__op_complete_task(struct workspace *ws, const struct workspace_cal
             return -ERR_INVALID;
         }
     }
-    int rc = task_finish_check(ws, caller, args, &t, &actor, result, errmsg);
+    int rc = workspace_tasks_finish_check(ws, caller, args, &t, &actor, result, errmsg);
     if (rc || *result)
         return rc;
     char *claimer = xstrdup(t->claimed_by);
@@ -582,7 +665,7 @@ int workspace__op_release_task(struct workspace *ws, const struct workspace_call
     if (!rc)
         rc = args_bool(args, "failed", false, &failed, errmsg);
     if (!rc)
-        rc = task_finish_check(ws, caller, args, &t, &actor, result, errmsg);
+        rc = workspace_tasks_finish_check(ws, caller, args, &t, &actor, result, errmsg);
     if (rc || *result)
         return rc;
     char *claimer = xstrdup(t->claimed_by);
@@ -616,7 +699,7 @@ int workspace__op_list_tasks(struct workspace *ws, const struct workspace_caller
     (void)out;
     const char *status_arg, *agent;
     enum task_status filter = TASK_OPEN;
-    int rc = args_str(args, "status", false, 16, &status_arg, errmsg);
+    int rc = args_str(args, "status", false, WORKSPACE_ENUM_ARG_MAX, &status_arg, errmsg);
     if (!rc)
         rc = args_str(args, "agentId", false, AGENT_ID_MAX, &agent, errmsg);
     if (rc)

@@ -91,6 +91,8 @@
 #define HTTP_LINGER_MS 2000           /* draining input after the last answer */
 #define HTTP_LINGER_MAX (1024 * 1024) /* bytes drained at most */
 #define HTTP_ADMIN_KEY "admin"        /* the admin token's key in creds */
+#define HTTP_READ_HIGH_MIN 16384      /* input buffered before reading pauses, at least */
+#define HTTP_PORT_MAX 65535
 
 /* ---- addresses ----------------------------------------------------------- */
 
@@ -104,7 +106,7 @@ static int http_parse_port(const char *s, uint16_t *out)
             return -ERR_INVALID;
         v = v * 10 + (unsigned)(*p - '0');
     }
-    if (v > 65535)
+    if (v > HTTP_PORT_MAX)
         return -ERR_INVALID;
     *out = (uint16_t)v;
     return 0;
@@ -1466,7 +1468,8 @@ int http_server_new(struct event_base *base, const struct http_config *cfg,
     s->lim.max_fields = HTTP_MAX_FIELDS;
     /* A whole head and one byte more (431 is seen), and no less than
      * a socket read's worth. */
-    s->read_high = s->cfg.max_headers + 1 > 16384 ? s->cfg.max_headers + 1 : 16384;
+    s->read_high =
+        s->cfg.max_headers + 1 > HTTP_READ_HIGH_MIN ? s->cfg.max_headers + 1 : HTTP_READ_HIGH_MIN;
     map_init(&s->unauth);
     map_init(&s->creds);
     /* Out of descriptors the listener pauses accepting (net/listener.h). */

@@ -49,7 +49,7 @@ void jsonrpc_framer_deinit(struct jsonrpc_framer *f)
 }
 
 /* Forget the line buffer's contents, releasing large storage. */
-static void framer_drop_line(struct jsonrpc_framer *f)
+static void jsonrpc_framer_drop_line(struct jsonrpc_framer *f)
 {
     if (f->line.cap > FRAMER_KEEP_CAPACITY)
         buf_deinit(&f->line);
@@ -58,7 +58,7 @@ static void framer_drop_line(struct jsonrpc_framer *f)
     f->delivered = false;
 }
 
-static bool is_blank(const char *p, size_t n)
+static bool jsonrpc_is_blank(const char *p, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r')
@@ -70,7 +70,7 @@ enum jsonrpc_frame jsonrpc_framer_next(struct jsonrpc_framer *f, const char **da
                                        const char **msg, size_t *len)
 {
     if (f->delivered)
-        framer_drop_line(f);
+        jsonrpc_framer_drop_line(f);
     while (*n > 0) {
         const char *p = *data;
         const char *nl = memchr(p, '\n', *n);
@@ -86,13 +86,13 @@ enum jsonrpc_frame jsonrpc_framer_next(struct jsonrpc_framer *f, const char **da
         }
         if (f->line.len + chunk > f->max + 1) {
             /* Passed the cap: report now, skip the rest of the line. */
-            framer_drop_line(f);
+            jsonrpc_framer_drop_line(f);
             f->discarding = nl == NULL;
             return JSONRPC_FRAME_OVERSIZE;
         }
         if (!nl) {
             if (buf_append(&f->line, p, chunk) != 0) {
-                framer_drop_line(f);
+                jsonrpc_framer_drop_line(f);
                 f->discarding = true;
                 return JSONRPC_FRAME_OVERSIZE;
             }
@@ -102,7 +102,7 @@ enum jsonrpc_frame jsonrpc_framer_next(struct jsonrpc_framer *f, const char **da
         size_t ll = chunk;
         if (f->line.len > 0) {
             if (buf_append(&f->line, p, chunk) != 0) {
-                framer_drop_line(f);
+                jsonrpc_framer_drop_line(f);
                 return JSONRPC_FRAME_OVERSIZE;
             }
             lp = f->line.data;
@@ -112,12 +112,12 @@ enum jsonrpc_frame jsonrpc_framer_next(struct jsonrpc_framer *f, const char **da
         if (ll > 0 && lp[ll - 1] == '\r')
             ll--;
         if (ll > f->max) {
-            framer_drop_line(f);
+            jsonrpc_framer_drop_line(f);
             return JSONRPC_FRAME_OVERSIZE;
         }
-        if (is_blank(lp, ll)) {
+        if (jsonrpc_is_blank(lp, ll)) {
             if (f->delivered)
-                framer_drop_line(f);
+                jsonrpc_framer_drop_line(f);
             continue;
         }
         *msg = lp;
@@ -130,17 +130,17 @@ enum jsonrpc_frame jsonrpc_framer_next(struct jsonrpc_framer *f, const char **da
 enum jsonrpc_frame jsonrpc_framer_finish(struct jsonrpc_framer *f, const char **msg, size_t *len)
 {
     if (f->delivered)
-        framer_drop_line(f);
+        jsonrpc_framer_drop_line(f);
     f->discarding = false;
     size_t ll = f->line.len;
     if (ll > 0 && f->line.data[ll - 1] == '\r')
         ll--;
-    if (ll == 0 || is_blank(f->line.data, ll)) {
-        framer_drop_line(f);
+    if (ll == 0 || jsonrpc_is_blank(f->line.data, ll)) {
+        jsonrpc_framer_drop_line(f);
         return JSONRPC_FRAME_NEED_MORE;
     }
     if (ll > f->max) {
-        framer_drop_line(f);
+        jsonrpc_framer_drop_line(f);
         return JSONRPC_FRAME_OVERSIZE;
     }
     f->delivered = true;
@@ -156,8 +156,8 @@ size_t jsonrpc_framer_pending(const struct jsonrpc_framer *f)
 
 /* ---- classification --------------------------------------------------- */
 
-static enum jsonrpc_kind msg_invalid(struct jsonrpc_msg *out, int code, const char *message,
-                                     const cJSON *id)
+static enum jsonrpc_kind jsonrpc_msg_invalid(struct jsonrpc_msg *out, int code, const char *message,
+                                             const cJSON *id)
 {
     out->kind = JSONRPC_KIND_INVALID;
     out->code = code;
@@ -181,16 +181,18 @@ cJSON *jsonrpc_parse(const char *p, size_t n, struct jsonrpc_msg *out)
         /* JSON, but not a request the hub takes: answer it, with its id
          * when that is certain, so the client's request does not wait. */
         cJSON *id = jsonrpc_refused_id(p, n);
-        msg_invalid(out, JSONRPC_INVALID_REQUEST, out->detail, id);
+        jsonrpc_msg_invalid(out, JSONRPC_INVALID_REQUEST, out->detail, id);
         out->refused_id = id;
         snprintf(out->detail, sizeof(out->detail), "Invalid Request: %s", je.message);
     } else if (je.err == -ERR_TOO_LARGE) {
-        msg_invalid(out, JSONRPC_PARSE_ERROR, "Parse error: JSON nested deeper than 64 levels",
-                    NULL);
+        jsonrpc_msg_invalid(out, JSONRPC_PARSE_ERROR,
+                            "Parse error: JSON nested deeper than 64 levels", NULL);
     } else if (!utf8_valid(p, n)) {
-        msg_invalid(out, JSONRPC_PARSE_ERROR, "Parse error: message is not valid UTF-8", NULL);
+        jsonrpc_msg_invalid(out, JSONRPC_PARSE_ERROR, "Parse error: message is not valid UTF-8",
+                            NULL);
     } else {
-        msg_invalid(out, JSONRPC_PARSE_ERROR, "Parse error: message is not valid JSON", NULL);
+        jsonrpc_msg_invalid(out, JSONRPC_PARSE_ERROR, "Parse error: message is not valid JSON",
+                            NULL);
     }
     return NULL;
 }
@@ -207,7 +209,7 @@ bool jsonrpc_id_valid(const cJSON *v)
 
 /* True when the len bytes at t are a JSON integer literal:
  * -?(0|[1-9][0-9]*). */
-static bool id_text_is_integer(const char *t, size_t len)
+static bool jsonrpc_id_text_is_integer(const char *t, size_t len)
 {
     size_t i = len > 0 && t[0] == '-';
     if (i == len || (t[i] == '0' && len - i > 1))
@@ -221,9 +223,9 @@ static bool id_text_is_integer(const char *t, size_t len)
 /* True when the len bytes at t are an id jsonrpc_id_valid takes as a
  * number, written so that its double prints it back the same: an integer
  * literal within ±(2^53 - 1), not "-0". */
-static bool id_text_is_plain(const char *t, size_t len)
+static bool jsonrpc_id_text_is_plain(const char *t, size_t len)
 {
-    if (!id_text_is_integer(t, len) || (len == 2 && t[0] == '-' && t[1] == '0'))
+    if (!jsonrpc_id_text_is_integer(t, len) || (len == 2 && t[0] == '-' && t[1] == '0'))
         return false;
     size_t digits = len - (t[0] == '-');
     const char *d = t + (len - digits);
@@ -238,7 +240,8 @@ bool jsonrpc_id_refused_integer(const cJSON *v)
     if (!cJSON_IsRaw(v) || !v->valuestring)
         return false;
     size_t len = strlen(v->valuestring);
-    return id_text_is_integer(v->valuestring, len) && !id_text_is_plain(v->valuestring, len);
+    return jsonrpc_id_text_is_integer(v->valuestring, len) &&
+           !jsonrpc_id_text_is_plain(v->valuestring, len);
 }
 
 /* ---- the text of numeric ids ------------------------------------------- */
@@ -252,7 +255,7 @@ enum id_role {
     ID_ROLE_ID,        /* an id itself */
 };
 
-static enum id_role id_role_of_member(enum id_role parent, const char *key)
+static enum id_role jsonrpc_id_role_of_member(enum id_role parent, const char *key)
 {
     if (!key)
         return ID_ROLE_OTHER;
@@ -270,23 +273,24 @@ static enum id_role id_role_of_member(enum id_role parent, const char *key)
 }
 
 /* The role of v's children: a message's members, a batch's messages. */
-static enum id_role id_role_child(const cJSON *v, enum id_role role, const cJSON *child, bool top)
+static enum id_role jsonrpc_id_role_child(const cJSON *v, enum id_role role, const cJSON *child,
+                                          bool top)
 {
     if (cJSON_IsArray(v))
         return top ? ID_ROLE_MESSAGE : ID_ROLE_OTHER;
-    return cJSON_IsObject(v) ? id_role_of_member(role, child->string) : ID_ROLE_OTHER;
+    return cJSON_IsObject(v) ? jsonrpc_id_role_of_member(role, child->string) : ID_ROLE_OTHER;
 }
 
 /* How many numbers of v stand as ids (the walk below stops after them). */
-static size_t id_count_numbers(const cJSON *v, enum id_role role, bool top)
+static size_t jsonrpc_id_count_numbers(const cJSON *v, enum id_role role, bool top)
 {
     if (role == ID_ROLE_ID)
         return cJSON_IsNumber(v) ? 1 : 0;
     size_t k = 0;
     for (const cJSON *c = v->child; c && (cJSON_IsArray(v) || cJSON_IsObject(v)); c = c->next) {
-        enum id_role r = id_role_child(v, role, c, top);
+        enum id_role r = jsonrpc_id_role_child(v, role, c, top);
         if (r != ID_ROLE_OTHER)
-            k += id_count_numbers(c, r, false);
+            k += jsonrpc_id_count_numbers(c, r, false);
     }
     return k;
 }
@@ -310,7 +314,7 @@ struct id_walk {
  * its offset and length; w->pos moves past it. cJSON builds its tree in
  * document order, so the k-th number of a pre-order walk is the k-th
  * number token of the text. */
-static void id_next_number(struct id_walk *w, size_t *off, size_t *len)
+static void jsonrpc_id_next_number(struct id_walk *w, size_t *off, size_t *len)
 {
     size_t i = w->pos;
     while (i < w->n) {
@@ -337,14 +341,15 @@ static void id_next_number(struct id_walk *w, size_t *off, size_t *len)
 /* Pre-order over v (depth bounded by the parse), pairing each number with
  * its text and noting the ids whose text is not plain. False once every
  * id number is passed. */
-static bool id_walk_value(struct id_walk *w, cJSON *parent, cJSON *v, enum id_role role, bool top)
+static bool jsonrpc_id_walk_value(struct id_walk *w, cJSON *parent, cJSON *v, enum id_role role,
+                                  bool top)
 {
     if (cJSON_IsNumber(v)) {
         size_t off, len;
-        id_next_number(w, &off, &len);
+        jsonrpc_id_next_number(w, &off, &len);
         if (role == ID_ROLE_ID) {
             w->got++;
-            if (!id_text_is_plain(w->p + off, len)) {
+            if (!jsonrpc_id_text_is_plain(w->p + off, len)) {
                 w->fix = xrealloc(w->fix, (w->nfix + 1) * sizeof(*w->fix));
                 w->fix[w->nfix++] = (struct id_fix){parent, v, off, len};
             }
@@ -354,7 +359,7 @@ static bool id_walk_value(struct id_walk *w, cJSON *parent, cJSON *v, enum id_ro
     if (!cJSON_IsArray(v) && !cJSON_IsObject(v))
         return true;
     for (cJSON *c = v->child; c; c = c->next)
-        if (!id_walk_value(w, v, c, id_role_child(v, role, c, top), false))
+        if (!jsonrpc_id_walk_value(w, v, c, jsonrpc_id_role_child(v, role, c, top), false))
             return false;
     return true;
 }
@@ -364,10 +369,10 @@ void jsonrpc_keep_id_text(cJSON *v, const char *p, size_t n)
     if (!v || !p)
         return;
     enum id_role role = cJSON_IsObject(v) ? ID_ROLE_MESSAGE : ID_ROLE_OTHER;
-    struct id_walk w = {.p = p, .n = n, .want = id_count_numbers(v, role, true)};
+    struct id_walk w = {.p = p, .n = n, .want = jsonrpc_id_count_numbers(v, role, true)};
     if (w.want == 0)
         return;
-    id_walk_value(&w, NULL, v, role, true);
+    jsonrpc_id_walk_value(&w, NULL, v, role, true);
     for (size_t i = 0; i < w.nfix; i++) {
         struct id_fix *f = &w.fix[i];
         char *text = xmalloc(f->len + 1);
@@ -431,21 +436,23 @@ enum jsonrpc_kind jsonrpc_classify(const cJSON *v, bool allow_batch, struct json
     if (cJSON_IsArray(v)) {
         int n = cJSON_GetArraySize(v);
         if (!allow_batch)
-            return msg_invalid(out, JSONRPC_INVALID_REQUEST,
-                               "Invalid Request: batches are not supported by this protocol "
-                               "version",
-                               NULL);
+            return jsonrpc_msg_invalid(
+                out, JSONRPC_INVALID_REQUEST,
+                "Invalid Request: batches are not supported by this protocol "
+                "version",
+                NULL);
         if (n == 0)
-            return msg_invalid(out, JSONRPC_INVALID_REQUEST, "Invalid Request: empty batch", NULL);
+            return jsonrpc_msg_invalid(out, JSONRPC_INVALID_REQUEST, "Invalid Request: empty batch",
+                                       NULL);
         if (n > JSONRPC_MAX_BATCH)
-            return msg_invalid(out, JSONRPC_INVALID_REQUEST,
-                               "Invalid Request: batch has more than 1024 messages", NULL);
+            return jsonrpc_msg_invalid(out, JSONRPC_INVALID_REQUEST,
+                                       "Invalid Request: batch has more than 1024 messages", NULL);
         out->kind = JSONRPC_KIND_BATCH;
         return out->kind;
     }
     if (!cJSON_IsObject(v))
-        return msg_invalid(out, JSONRPC_INVALID_REQUEST,
-                           "Invalid Request: a message must be a JSON object", NULL);
+        return jsonrpc_msg_invalid(out, JSONRPC_INVALID_REQUEST,
+                                   "Invalid Request: a message must be a JSON object", NULL);
 
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(v, "id");
     bool valid = jsonrpc_id_valid(id);
@@ -453,20 +460,20 @@ enum jsonrpc_kind jsonrpc_classify(const cJSON *v, bool allow_batch, struct json
     const cJSON *echo = valid || jsonrpc_id_refused_integer(id) ? id : NULL;
     const cJSON *ver = cJSON_GetObjectItemCaseSensitive(v, "jsonrpc");
     if (!cJSON_IsString(ver) || strcmp(ver->valuestring, "2.0") != 0)
-        return msg_invalid(out, JSONRPC_INVALID_REQUEST,
-                           "Invalid Request: \"jsonrpc\" must be \"2.0\"", echo);
+        return jsonrpc_msg_invalid(out, JSONRPC_INVALID_REQUEST,
+                                   "Invalid Request: \"jsonrpc\" must be \"2.0\"", echo);
 
     const cJSON *method = cJSON_GetObjectItemCaseSensitive(v, "method");
     if (method) {
         if (!cJSON_IsString(method))
-            return msg_invalid(out, JSONRPC_INVALID_REQUEST,
-                               "Invalid Request: \"method\" must be a string", echo);
+            return jsonrpc_msg_invalid(out, JSONRPC_INVALID_REQUEST,
+                                       "Invalid Request: \"method\" must be a string", echo);
         if (id && !valid)
-            return msg_invalid(out, JSONRPC_INVALID_REQUEST, JSONRPC_ID_REFUSED, echo);
+            return jsonrpc_msg_invalid(out, JSONRPC_INVALID_REQUEST, JSONRPC_ID_REFUSED, echo);
         const cJSON *params = cJSON_GetObjectItemCaseSensitive(v, "params");
         if (params && !cJSON_IsObject(params) && !cJSON_IsArray(params))
-            return msg_invalid(out, JSONRPC_INVALID_REQUEST,
-                               "Invalid Request: \"params\" must be an object", echo);
+            return jsonrpc_msg_invalid(out, JSONRPC_INVALID_REQUEST,
+                                       "Invalid Request: \"params\" must be an object", echo);
         out->kind = id ? JSONRPC_KIND_REQUEST : JSONRPC_KIND_NOTIFICATION;
         out->id = echo;
         out->method = method->valuestring;
@@ -482,11 +489,12 @@ enum jsonrpc_kind jsonrpc_classify(const cJSON *v, bool allow_batch, struct json
         return out->kind;
     }
     if (has_result || has_error)
-        return msg_invalid(out, JSONRPC_INVALID_REQUEST,
-                           "Invalid Request: a response needs an id and exactly one of "
-                           "\"result\" or \"error\"",
-                           echo);
-    return msg_invalid(out, JSONRPC_INVALID_REQUEST, "Invalid Request: missing \"method\"", echo);
+        return jsonrpc_msg_invalid(out, JSONRPC_INVALID_REQUEST,
+                                   "Invalid Request: a response needs an id and exactly one of "
+                                   "\"result\" or \"error\"",
+                                   echo);
+    return jsonrpc_msg_invalid(out, JSONRPC_INVALID_REQUEST, "Invalid Request: missing \"method\"",
+                               echo);
 }
 
 /* ---- building ---------------------------------------------------------- */
@@ -506,7 +514,7 @@ cJSON *jsonrpc_id_to_wire(const cJSON *id)
     return cJSON_CreateRaw(num);
 }
 
-static cJSON *envelope(void)
+static cJSON *jsonrpc_envelope(void)
 {
     cJSON *o = cJSON_CreateObject();
     if (!o)
@@ -515,7 +523,7 @@ static cJSON *envelope(void)
     return o;
 }
 
-static char *print_and_free(cJSON *o)
+static char *jsonrpc_print_and_free(cJSON *o)
 {
     char *s = json_print(o);
     cJSON_Delete(o);
@@ -524,29 +532,29 @@ static char *print_and_free(cJSON *o)
 
 char *jsonrpc_build_result(const cJSON *id, cJSON *result)
 {
-    cJSON *o = envelope();
+    cJSON *o = jsonrpc_envelope();
     cJSON_AddItemToObject(o, "id", jsonrpc_id_to_wire(id));
     cJSON_AddItemToObject(o, "result", result ? result : cJSON_CreateObject());
-    return print_and_free(o);
+    return jsonrpc_print_and_free(o);
 }
 
 char *jsonrpc_build_error(const cJSON *id, int code, const char *message, cJSON *data)
 {
-    cJSON *o = envelope();
+    cJSON *o = jsonrpc_envelope();
     cJSON_AddItemToObject(o, "id", jsonrpc_id_to_wire(id));
     cJSON *e = cJSON_AddObjectToObject(o, "error");
     cJSON_AddNumberToObject(e, "code", code);
     cJSON_AddStringToObject(e, "message", message ? message : "");
     if (data)
         cJSON_AddItemToObject(e, "data", data);
-    return print_and_free(o);
+    return jsonrpc_print_and_free(o);
 }
 
 char *jsonrpc_build_notification(const char *method, cJSON *params)
 {
-    cJSON *o = envelope();
+    cJSON *o = jsonrpc_envelope();
     cJSON_AddStringToObject(o, "method", method);
     if (params)
         cJSON_AddItemToObject(o, "params", params);
-    return print_and_free(o);
+    return jsonrpc_print_and_free(o);
 }

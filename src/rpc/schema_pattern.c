@@ -20,19 +20,19 @@ struct pat_atom {
     unsigned min, max;     /* repetitions; max PAT_UNBOUNDED = no limit */
 };
 
-static void set_add(unsigned char *set, unsigned c)
+static void schema_pattern_set_add(unsigned char *set, unsigned c)
 {
     set[c >> 3] |= (unsigned char)(1u << (c & 7));
 }
 
-static bool set_has(const unsigned char *set, unsigned c)
+static bool schema_pattern_set_has(const unsigned char *set, unsigned c)
 {
     return (set[c >> 3] >> (c & 7)) & 1u;
 }
 
 /* The character an escape "\c" stands for; only ASCII punctuation may be
  * escaped (\d, \w and friends are not supported). -1 otherwise. */
-static int pat_escaped(char c)
+static int schema_pattern_escaped(char c)
 {
     if ((c >= '!' && c <= '/') || (c >= ':' && c <= '@') || (c >= '[' && c <= '`') ||
         (c >= '{' && c <= '~'))
@@ -41,7 +41,7 @@ static int pat_escaped(char c)
 }
 
 /* Parse a decimal repetition count (at most 6 digits). */
-static int pat_count(const char **p, const char *end, unsigned *out)
+static int schema_pattern_count(const char **p, const char *end, unsigned *out)
 {
     unsigned v = 0;
     int digits = 0;
@@ -57,7 +57,7 @@ static int pat_count(const char **p, const char *end, unsigned *out)
 }
 
 /* One bracket class starting after '['; *p is left after ']'. */
-static int pat_class(const char **p, const char *end, struct pat_atom *a)
+static int schema_pattern_class(const char **p, const char *end, struct pat_atom *a)
 {
     const char *q = *p;
     if (q >= end || *q == '^' || *q == ']')
@@ -65,7 +65,7 @@ static int pat_class(const char **p, const char *end, struct pat_atom *a)
     while (q < end && *q != ']') {
         int lo;
         if (*q == '\\') {
-            if (q + 1 >= end || (lo = pat_escaped(q[1])) < 0)
+            if (q + 1 >= end || (lo = schema_pattern_escaped(q[1])) < 0)
                 return -1;
             q += 2;
         } else if (*q == '[') {
@@ -77,7 +77,7 @@ static int pat_class(const char **p, const char *end, struct pat_atom *a)
         if (q + 1 < end && *q == '-' && q[1] != ']') {
             q++;
             if (*q == '\\') {
-                if (q + 1 >= end || (hi = pat_escaped(q[1])) < 0)
+                if (q + 1 >= end || (hi = schema_pattern_escaped(q[1])) < 0)
                     return -1;
                 q += 2;
             } else {
@@ -87,7 +87,7 @@ static int pat_class(const char **p, const char *end, struct pat_atom *a)
                 return -1;
         }
         for (int c = lo; c <= hi; c++)
-            set_add(a->set, (unsigned)c);
+            schema_pattern_set_add(a->set, (unsigned)c);
     }
     if (q >= end)
         return -1;
@@ -96,7 +96,7 @@ static int pat_class(const char **p, const char *end, struct pat_atom *a)
 }
 
 /* An optional quantifier after an atom. */
-static int pat_quantifier(const char **p, const char *end, struct pat_atom *a)
+static int schema_pattern_quantifier(const char **p, const char *end, struct pat_atom *a)
 {
     const char *q = *p;
     if (q >= end)
@@ -120,7 +120,7 @@ static int pat_quantifier(const char **p, const char *end, struct pat_atom *a)
         return 0;
     }
     q++;
-    if (pat_count(&q, end, &a->min) != 0 || q >= end)
+    if (schema_pattern_count(&q, end, &a->min) != 0 || q >= end)
         return -1;
     if (*q == '}') {
         a->max = a->min;
@@ -128,7 +128,7 @@ static int pat_quantifier(const char **p, const char *end, struct pat_atom *a)
         q++;
         if (q < end && *q == '}') {
             a->max = PAT_UNBOUNDED;
-        } else if (pat_count(&q, end, &a->max) != 0 || a->max < a->min) {
+        } else if (schema_pattern_count(&q, end, &a->max) != 0 || a->max < a->min) {
             return -1;
         }
         if (q >= end || *q != '}')
@@ -140,7 +140,7 @@ static int pat_quantifier(const char **p, const char *end, struct pat_atom *a)
     return 0;
 }
 
-static int pat_compile(const char *pat, struct pat_atom *atoms, size_t *na)
+static int schema_pattern_compile(const char *pat, struct pat_atom *atoms, size_t *na)
 {
     size_t len = strlen(pat);
     if (len < 2 || pat[0] != '^' || pat[len - 1] != '$' || (len >= 3 && pat[len - 2] == '\\'))
@@ -156,37 +156,38 @@ static int pat_compile(const char *pat, struct pat_atom *atoms, size_t *na)
         a->min = a->max = 1;
         if (*p == '[') {
             p++;
-            if (pat_class(&p, end, a) != 0)
+            if (schema_pattern_class(&p, end, a) != 0)
                 return -1;
         } else if (*p == '\\') {
             int c;
-            if (p + 1 >= end || (c = pat_escaped(p[1])) < 0)
+            if (p + 1 >= end || (c = schema_pattern_escaped(p[1])) < 0)
                 return -1;
-            set_add(a->set, (unsigned)c);
+            schema_pattern_set_add(a->set, (unsigned)c);
             p += 2;
         } else if (strchr(".|()[]{}*+?^$", *p)) {
             return -1;
         } else {
-            set_add(a->set, (unsigned char)*p++);
+            schema_pattern_set_add(a->set, (unsigned char)*p++);
         }
-        if (pat_quantifier(&p, end, a) != 0)
+        if (schema_pattern_quantifier(&p, end, a) != 0)
             return -1;
     }
     return 0;
 }
 
 /* Greedy match with backtracking across atoms only. */
-static bool pat_run(const struct pat_atom *a, size_t na, const unsigned char *s, size_t n)
+static bool schema_pattern_run(const struct pat_atom *a, size_t na, const unsigned char *s,
+                               size_t n)
 {
     if (na == 0)
         return n == 0;
     size_t k = 0;
-    while (k < n && k < a->max && set_has(a->set, s[k]))
+    while (k < n && k < a->max && schema_pattern_set_has(a->set, s[k]))
         k++;
     if (k < a->min)
         return false;
     for (size_t c = k + 1; c-- > a->min;)
-        if (pat_run(a + 1, na - 1, s + c, n - c))
+        if (schema_pattern_run(a + 1, na - 1, s + c, n - c))
             return true;
     return false;
 }
@@ -195,7 +196,7 @@ int schema_pattern_match(const char *pattern, const char *s, size_t n)
 {
     struct pat_atom atoms[PAT_MAX_ATOMS];
     size_t na;
-    if (pat_compile(pattern, atoms, &na) != 0)
+    if (schema_pattern_compile(pattern, atoms, &na) != 0)
         return -1;
-    return pat_run(atoms, na, (const unsigned char *)s, n) ? 1 : 0;
+    return schema_pattern_run(atoms, na, (const unsigned char *)s, n) ? 1 : 0;
 }

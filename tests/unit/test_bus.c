@@ -1,4 +1,5 @@
-/* Unit tests for bus: ring bounds, ordering, lookup and fan-out. */
+/* Unit tests for bus: ring bounds, ordering, lookup and fan-out, and the
+ * observation stream (subscribe, unsubscribe, mute, the workspace sink). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -166,6 +167,113 @@ static void test_bus__announce_and_publish_refuse_the_other_kind(void **state)
     bus_free(b);
 }
 
+/* ---- observations ---- */
+
+struct obs_recorder {
+    char tools[8][32];
+    size_t n;
+    struct bus *bus;
+    uint64_t self_id;
+    bool unsubscribe_self;
+};
+
+static void obs_record(void *arg, const struct observation *o)
+{
+    struct obs_recorder *r = arg;
+    assert_int_equal(o->kind, OBSERVATION_TOOL_LATENCY);
+    if (r->n < 8)
+        snprintf(r->tools[r->n], sizeof(r->tools[0]), "%s", o->tool);
+    r->n++;
+    if (r->unsubscribe_self)
+        assert_int_equal(bus_observe_unsubscribe(r->bus, r->self_id), 0);
+}
+
+static void obs_send(struct bus *b, const char *tool)
+{
+    struct observation o = {.kind = OBSERVATION_TOOL_LATENCY, .tool = tool, .latency_ms = 1.5};
+    bus_observe(b, &o);
+}
+
+static void test_bus__observations_reach_their_subscribers_only(void **state)
+{
+    (void)state;
+    struct bus *b = bus_new(4, "ws");
+    struct recorder ev = {.bus = b};
+    ev.self_id = bus_subscribe(b, record, &ev);
+    assert_false(bus_observing(b)); /* event subscribers do not count */
+    struct obs_recorder a = {.bus = b}, c = {.bus = b, .unsubscribe_self = true};
+    a.self_id = bus_observe_subscribe(b, obs_record, &a);
+    c.self_id = bus_observe_subscribe(b, obs_record, &c);
+    assert_true(a.self_id > ev.self_id && c.self_id > a.self_id);
+    assert_true(bus_observing(b));
+    obs_send(b, "lock_file");
+    obs_send(b, "claim_task");
+    assert_int_equal(a.n, 2);
+    assert_string_equal(a.tools[0], "lock_file");
+    assert_string_equal(a.tools[1], "claim_task");
+    assert_int_equal(c.n, 1); /* removed itself inside its first call */
+    /* never kept, never an event: the ring and the event subscriber saw nothing */
+    assert_int_equal(bus_count(b), 0);
+    assert_int_equal(ev.n, 0);
+    /* ids are shared but the lists are not */
+    assert_int_equal(bus_observe_unsubscribe(b, ev.self_id), -ERR_NOT_FOUND);
+    assert_int_equal(bus_unsubscribe(b, a.self_id), -ERR_NOT_FOUND);
+    assert_int_equal(bus_observe_unsubscribe(b, a.self_id), 0);
+    assert_int_equal(bus_observe_unsubscribe(b, a.self_id), -ERR_NOT_FOUND);
+    assert_false(bus_observing(b));
+    obs_send(b, "list_tasks");
+    assert_int_equal(a.n, 2);
+    /* an event still reaches its subscriber */
+    struct event e;
+    make_event(&e, 1, "file:locked");
+    assert_int_equal(bus_publish(b, &e), 0);
+    event_deinit(&e);
+    assert_int_equal(ev.n, 1);
+    bus_free(b);
+}
+
+static void test_bus__observations_muted_nest(void **state)
+{
+    (void)state;
+    struct bus *b = bus_new(4, "ws");
+    struct obs_recorder a = {.bus = b};
+    a.self_id = bus_observe_subscribe(b, obs_record, &a);
+    bus_observe_mute(b, true);
+    bus_observe_mute(b, true);
+    assert_false(bus_observing(b));
+    obs_send(b, "lock_file");
+    bus_observe_mute(b, false);
+    assert_false(bus_observing(b));
+    obs_send(b, "lock_file");
+    bus_observe_mute(b, false);
+    assert_true(bus_observing(b));
+    bus_observe_mute(b, false); /* unbalanced: stays unmuted */
+    obs_send(b, "unlock_file");
+    assert_int_equal(a.n, 1);
+    assert_string_equal(a.tools[0], "unlock_file");
+    bus_free(b);
+}
+
+/* The sink handed to a workspace: wanted only while someone listens
+ * unmuted, and it delivers through the bus. */
+static void test_bus__observation_sink(void **state)
+{
+    (void)state;
+    struct bus *b = bus_new(4, "ws");
+    struct observation_sink sink = bus_observation_sink(b);
+    assert_false(observation_wanted(&sink));
+    struct obs_recorder a = {.bus = b};
+    a.self_id = bus_observe_subscribe(b, obs_record, &a);
+    assert_true(observation_wanted(&sink));
+    struct observation o = {.kind = OBSERVATION_TOOL_LATENCY, .tool = "ping"};
+    sink.fn(sink.arg, &o);
+    assert_int_equal(a.n, 1);
+    assert_string_equal(a.tools[0], "ping");
+    bus_observe_mute(b, true);
+    assert_false(observation_wanted(&sink));
+    bus_free(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -175,6 +283,9 @@ int main(void)
         cmocka_unit_test(test_bus__fan_out_and_unsubscribe_inside_callback),
         cmocka_unit_test(test_bus__announce_reaches_subscribers_but_not_the_ring),
         cmocka_unit_test(test_bus__announce_and_publish_refuse_the_other_kind),
+        cmocka_unit_test(test_bus__observations_reach_their_subscribers_only),
+        cmocka_unit_test(test_bus__observations_muted_nest),
+        cmocka_unit_test(test_bus__observation_sink),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
