@@ -26,6 +26,7 @@
 #include "base/json.h"
 #include "bus/bus.h"
 #include "core/observation.h"
+#include "rpc/tools.h"
 #include "store/store.h"
 
 struct seen {
@@ -207,6 +208,13 @@ static void test_hub_observe__answers_are_tool_latencies(void **state)
     fixture_free(f);
 }
 
+/* The core's op of the tool called name (the definitions name them). */
+static enum workspace_op op_of(const char *name)
+{
+    const struct tool_def *t = tools_find(name);
+    return t ? t->core_op : WORKSPACE_OP_NONE;
+}
+
 /* The workspace built from the hub's config reports to the bus. */
 static void test_hub_observe__workspace_reports_to_the_bus(void **state)
 {
@@ -217,20 +225,20 @@ static void test_hub_observe__workspace_reports_to_the_bus(void **state)
     struct workspace_caller a = {NULL, "s1", false, NULL}, b = {NULL, "s2", false, NULL};
     cJSON *args = cJSON_Parse("{\"agentId\":\"a\"}"), *r = NULL;
     char *err = NULL;
-    assert_int_equal(workspace_exec(f->h.ws, &a, "register_agent", args, 1000, &out, &r, &err), 0);
+    assert_int_equal(workspace_exec(f->h.ws, &a, op_of("register_agent"), args, 1000, &out, &r, &err), 0);
     cJSON_Delete(args);
     cJSON_Delete(r);
     args = cJSON_Parse("{\"agentId\":\"b\"}");
-    assert_int_equal(workspace_exec(f->h.ws, &b, "register_agent", args, 1000, &out, &r, &err), 0);
+    assert_int_equal(workspace_exec(f->h.ws, &b, op_of("register_agent"), args, 1000, &out, &r, &err), 0);
     cJSON_Delete(args);
     cJSON_Delete(r);
     a.agent_id = "a";
     b.agent_id = "b";
     args = cJSON_Parse("{\"file\":\"x.c\"}");
-    assert_int_equal(workspace_exec(f->h.ws, &a, "lock_file", args, 1000, &out, &r, &err), 0);
+    assert_int_equal(workspace_exec(f->h.ws, &a, op_of("lock_file"), args, 1000, &out, &r, &err), 0);
     cJSON_Delete(r);
     assert_int_equal(f->seen.n, 0);
-    assert_int_equal(workspace_exec(f->h.ws, &b, "lock_file", args, 1001, &out, &r, &err), 0);
+    assert_int_equal(workspace_exec(f->h.ws, &b, op_of("lock_file"), args, 1001, &out, &r, &err), 0);
     cJSON_Delete(r);
     cJSON_Delete(args);
     assert_int_equal(f->seen.n, 1);
@@ -246,7 +254,7 @@ static cJSON *run(struct fixture *f, const char *agent, const char *op, const ch
     struct workspace_caller c = {.agent_id = agent, .session_id = "s1", .admin = true};
     cJSON *a = cJSON_Parse(args), *result = NULL;
     char *errmsg = NULL;
-    if (workspace_exec(f->h.ws, &c, op, a, hub_now(&f->h), &f->h.pending, &result, &errmsg))
+    if (workspace_exec(f->h.ws, &c, op_of(op), a, hub_now(&f->h), &f->h.pending, &result, &errmsg))
         fail_msg("%s: %s", op, errmsg ? errmsg : "?");
     cJSON_Delete(a);
     return result;
