@@ -225,20 +225,24 @@ static void test_hub_observe__workspace_reports_to_the_bus(void **state)
     struct workspace_caller a = {NULL, "s1", false, NULL}, b = {NULL, "s2", false, NULL};
     cJSON *args = cJSON_Parse("{\"agentId\":\"a\"}"), *r = NULL;
     char *err = NULL;
-    assert_int_equal(workspace_exec(f->h.ws, &a, op_of("register_agent"), args, 1000, &out, &r, &err), 0);
+    assert_int_equal(
+        workspace_exec(f->h.ws, &a, op_of("register_agent"), args, 1000, &out, &r, &err), 0);
     cJSON_Delete(args);
     cJSON_Delete(r);
     args = cJSON_Parse("{\"agentId\":\"b\"}");
-    assert_int_equal(workspace_exec(f->h.ws, &b, op_of("register_agent"), args, 1000, &out, &r, &err), 0);
+    assert_int_equal(
+        workspace_exec(f->h.ws, &b, op_of("register_agent"), args, 1000, &out, &r, &err), 0);
     cJSON_Delete(args);
     cJSON_Delete(r);
     a.agent_id = "a";
     b.agent_id = "b";
     args = cJSON_Parse("{\"file\":\"x.c\"}");
-    assert_int_equal(workspace_exec(f->h.ws, &a, op_of("lock_file"), args, 1000, &out, &r, &err), 0);
+    assert_int_equal(workspace_exec(f->h.ws, &a, op_of("lock_file"), args, 1000, &out, &r, &err),
+                     0);
     cJSON_Delete(r);
     assert_int_equal(f->seen.n, 0);
-    assert_int_equal(workspace_exec(f->h.ws, &b, op_of("lock_file"), args, 1001, &out, &r, &err), 0);
+    assert_int_equal(workspace_exec(f->h.ws, &b, op_of("lock_file"), args, 1001, &out, &r, &err),
+                     0);
     cJSON_Delete(r);
     cJSON_Delete(args);
     assert_int_equal(f->seen.n, 1);
